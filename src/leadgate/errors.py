@@ -1,0 +1,130 @@
+"""One error hierarchy with stable codes.
+
+Every error leadgate raises on purpose derives from :class:`LeadgateError` and carries a
+stable ``code`` (``LG1xx`` definition, ``LG2xx`` expression, ``LG3xx`` import, ``LG4xx``
+store, ``LG5xx`` scoring). Each also inherits the built-in exception users already catch
+(``ValueError`` for bad input, ``LookupError`` for missing things), following
+scikit-learn's ``InvalidParameterError(ValueError, TypeError)``.
+
+The CLI maps any :class:`LeadgateError` to exit code 1 and anything else to 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class LeadgateError(Exception):
+    """Base class of every error leadgate raises on purpose."""
+
+    code = "LG000"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a file: where it is, what is wrong and what to do.
+
+    ``path`` is a location inside a structure (``tiers[1].when``); ``line`` is 1-based.
+    """
+
+    message: str
+    path: str = ""
+    line: int | None = None
+    column: int | None = None
+    code: str = "LG100"
+    hint: str = ""
+    severity: str = "error"
+
+    def format(self, source: str = "") -> str:
+        where = source
+        if self.line is not None:
+            where = f"{where}:{self.line}" if where else f"line {self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        parts = [p for p in (where, self.path) if p]
+        head = " ".join(parts)
+        text = f"{head}: {self.message}" if head else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return f"{self.severity} {self.code} {text}"
+
+
+@dataclass
+class DefinitionError(LeadgateError, ValueError):
+    """A definition file has one or more problems; all of them are in ``problems``."""
+
+    problems: list[Problem] = field(default_factory=list)
+    source: str = ""
+    code = "LG100"
+
+    def __str__(self) -> str:
+        errors = [p for p in self.problems if p.severity == "error"]
+        head = f"{len(errors)} problem(s) in definition {self.source or '<string>'}"
+        return "\n".join([head, *(f"  {p.format(self.source)}" for p in errors)])
+
+
+class ExpressionError(LeadgateError, ValueError):
+    """A rule expression does not parse or does not type-check."""
+
+    code = "LG200"
+
+    def __init__(self, message: str, position: int | None = None, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = f" at character {self.position + 1}" if self.position is not None else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.message}{where}{hint}"
+
+
+class ImportRejected(LeadgateError, ValueError):
+    """An import finished but rejected some rows; the good rows landed."""
+
+    code = "LG300"
+
+
+class ImportFailed(LeadgateError, ValueError):
+    """An import could not run at all (unreadable file, unknown preset, bad mapping)."""
+
+    code = "LG301"
+
+
+class StoreError(LeadgateError, RuntimeError):
+    """The project store is missing, locked or from a newer leadgate."""
+
+    code = "LG400"
+
+
+class ProjectNotFound(StoreError, LookupError):
+    """No leadgate project in the directory given."""
+
+    code = "LG401"
+
+
+class LeadNotFound(LeadgateError, LookupError):
+    """No lead with that id or email."""
+
+    code = "LG402"
+
+
+class ScoringError(LeadgateError, ValueError):
+    """Scoring was asked something it cannot do (e.g. no definition, bad as-of)."""
+
+    code = "LG500"
+
+
+__all__ = [
+    "DefinitionError",
+    "ExpressionError",
+    "ImportFailed",
+    "ImportRejected",
+    "LeadNotFound",
+    "LeadgateError",
+    "Problem",
+    "ProjectNotFound",
+    "ScoringError",
+    "StoreError",
+]

@@ -1,0 +1,148 @@
+"""A small wrapper over one DuckDB file: ``atomic()``, recorded migrations, a SQL tracer.
+
+Modelled on sqlite-utils' ``Database``: ``Store(":memory:")`` for tests,
+``Store(path, tracer=print)`` to see every statement (the CLI's ``--trace``).
+
+>>> store = Store(":memory:")
+>>> store.table_columns("leads")["lead_id"]
+'VARCHAR'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..errors import StoreError
+from .schema import MIGRATIONS
+
+Tracer = Callable[[str, Sequence[Any] | None], None]
+
+
+class Store:
+    """The project store. One DuckDB connection; every write goes through :meth:`atomic`."""
+
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        *,
+        tracer: Tracer | None = None,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.tracer = tracer
+        config: dict[str, Any] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        try:
+            self.conn = duckdb.connect(self.path, read_only=read_only, config=config)
+        except duckdb.IOException as exc:  # locked by another process, unreadable, ...
+            raise StoreError(f"Cannot open the store {self.path}: {exc}") from exc
+        self.conn.execute("SET TimeZone = 'UTC'")
+        self._depth = 0
+        if not read_only:
+            self.migrate()
+
+    # -- statements -------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
+        if self.tracer is not None:
+            self.tracer(sql, params)
+        if params is None:
+            return self.conn.execute(sql)
+        return self.conn.execute(sql, params)
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """Run a query and return its rows as dicts (small results only)."""
+        cur = self.execute(sql, params)
+        names = [d[0] for d in cur.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Store]:
+        """A transaction; nested calls join the outer one. Rolls back on any exception."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.execute("COMMIT")
+
+    # -- schema -----------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet recorded; return their names."""
+        self.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
+        )
+        done = {r[0] for r in self.execute("SELECT name FROM _migrations").fetchall()}
+        applied = []
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.atomic():
+                self.execute(sql)
+                self.execute(
+                    "INSERT INTO _migrations VALUES (?, ?)",
+                    [name, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)],
+                )
+            applied.append(name)
+        return applied
+
+    def table_columns(self, table: str) -> dict[str, str]:
+        """Column name → DuckDB type, in table order."""
+        rows = self.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        return {name: dtype for name, dtype in rows}
+
+    def add_columns(self, table: str, columns: dict[str, str]) -> list[str]:
+        """Add the columns ``table`` lacks (name → type); return the names added."""
+        have = {c.lower() for c in self.table_columns(table)}
+        added = []
+        for name, dtype in columns.items():
+            if name.lower() in have:
+                continue
+            self.execute(f'ALTER TABLE {table} ADD COLUMN "{_ident(name)}" {dtype}')
+            added.append(name)
+        return added
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ident(name: str) -> str:
+    """A column name safe to put between double quotes."""
+    if not name or len(name) > 120 or '"' in name or "\x00" in name:
+        raise StoreError(f"Column name {name!r} cannot be stored; rename it in the mapping.")
+    return name

@@ -1,0 +1,134 @@
+"""The project store's schema: named migrations, applied in order and recorded.
+
+Conventions every module relies on:
+
+* Every timestamp column is ``TIMESTAMP`` holding **UTC** (naive in the database, converted
+  at the edges). Importers convert from the file's zone; scoring works in epoch microseconds.
+* ``leads`` and ``accounts`` have a fixed core of columns; any extra column an import brings
+  is added with ``ALTER TABLE ... ADD COLUMN`` (sqlite-utils style) and becomes a custom
+  attribute that rules can name directly.
+* ``events.lead_id`` is NULL for events of visitors not yet identified; ``visitor_links``
+  maps a visitor id to its lead, and the ``lead_events`` view resolves both.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_core",
+        """
+        CREATE TABLE IF NOT EXISTS accounts (
+            account_id      VARCHAR PRIMARY KEY,  -- the company's domain, lower case
+            domain          VARCHAR,
+            name            VARCHAR,
+            company_size    BIGINT,
+            industry        VARCHAR,
+            country         VARCHAR,
+            annual_revenue  DOUBLE,
+            tech            VARCHAR,              -- ';'-separated technologies
+            is_customer     BOOLEAN,
+            is_competitor   BOOLEAN,
+            created_at      TIMESTAMP,
+            updated_at      TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS leads (
+            lead_id           VARCHAR PRIMARY KEY,
+            email             VARCHAR,
+            email_domain      VARCHAR,
+            email_domain_type VARCHAR,  -- business | personal | student | disposable | competitor | customer
+            first_name        VARCHAR,
+            last_name         VARCHAR,
+            title             VARCHAR,
+            seniority         VARCHAR,  -- ic | manager | director | vp | cxo
+            department        VARCHAR,
+            company           VARCHAR,
+            company_domain    VARCHAR,
+            account_id        VARCHAR,
+            company_size      BIGINT,
+            industry          VARCHAR,
+            country           VARCHAR,
+            source            VARCHAR,
+            stage             VARCHAR DEFAULT 'lead',
+            created_at        TIMESTAMP,
+            updated_at        TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS events (
+            event_id    VARCHAR NOT NULL,     -- from the file, or a content hash; unique by import
+            lead_id     VARCHAR,              -- NULL until the visitor is identified
+            visitor_id  VARCHAR,
+            type        VARCHAR NOT NULL,
+            ts          TIMESTAMP NOT NULL,   -- UTC
+            url         VARCHAR,
+            properties  JSON
+        );
+        CREATE TABLE IF NOT EXISTS visitor_links (
+            visitor_id  VARCHAR PRIMARY KEY,
+            lead_id     VARCHAR NOT NULL,
+            linked_at   TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS intent_signals (
+            signal_id   VARCHAR NOT NULL,
+            account_id  VARCHAR NOT NULL,     -- company domain, lower case
+            topic       VARCHAR NOT NULL,
+            strength    DOUBLE NOT NULL,      -- 0..100
+            ts          TIMESTAMP NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS outcomes (
+            outcome_id  VARCHAR NOT NULL,
+            lead_id     VARCHAR NOT NULL,
+            outcome     VARCHAR NOT NULL,     -- accepted | rejected | sql | opportunity | won | lost
+            reason      VARCHAR,
+            value       DOUBLE,
+            ts          TIMESTAMP NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS definitions (
+            definition_hash VARCHAR PRIMARY KEY,
+            name            VARCHAR,
+            version         VARCHAR,
+            source          VARCHAR NOT NULL,  -- the YAML text as loaded
+            created_at      TIMESTAMP NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS scores (
+            lead_id          VARCHAR NOT NULL,
+            definition_hash  VARCHAR NOT NULL,
+            as_of            TIMESTAMP NOT NULL,
+            fit              DOUBLE NOT NULL,
+            engagement       DOUBLE NOT NULL,
+            total            DOUBLE NOT NULL,
+            grade            VARCHAR,
+            band             INTEGER,
+            tier             VARCHAR,
+            disqualified     BOOLEAN NOT NULL,
+            dq_reason        VARCHAR,
+            sla_due          TIMESTAMP,
+            route            VARCHAR,
+            contributions    JSON NOT NULL     -- {rule key: points in hundredths}
+        );
+        CREATE TABLE IF NOT EXISTS imports (
+            import_id    VARCHAR PRIMARY KEY,
+            kind         VARCHAR NOT NULL,   -- leads | accounts | events | outcomes | intent
+            file         VARCHAR NOT NULL,
+            started_at   TIMESTAMP NOT NULL,
+            finished_at  TIMESTAMP,
+            rows_read    BIGINT,
+            rows_loaded  BIGINT,
+            rows_rejected BIGINT
+        );
+        CREATE TABLE IF NOT EXISTS rejects (
+            import_id  VARCHAR NOT NULL,
+            file       VARCHAR NOT NULL,
+            line       BIGINT,
+            column_name VARCHAR,
+            reason     VARCHAR NOT NULL,
+            raw        VARCHAR
+        );
+        CREATE OR REPLACE VIEW lead_events AS
+            SELECT e.event_id,
+                   coalesce(e.lead_id, v.lead_id) AS lead_id,
+                   e.visitor_id, e.type, e.ts, e.url, e.properties
+            FROM events e LEFT JOIN visitor_links v ON e.lead_id IS NULL
+                                                  AND e.visitor_id = v.visitor_id
+            WHERE coalesce(e.lead_id, v.lead_id) IS NOT NULL;
+        """,
+    ),
+]
