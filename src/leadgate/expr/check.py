@@ -240,7 +240,8 @@ class _Checker:
             raise self.fail("A window must be longer than zero", node)
         return node.micros
 
-    def call(self, node: Call) -> str:
+    def aggregate(self, node: Call) -> Aggregate:
+        """The aggregate an event, intent or contacts function reads."""
         name, args = node.name, node.args
 
         def arity(low: int, high: int) -> None:
@@ -251,15 +252,10 @@ class _Checker:
 
         if name in {"count", "has"}:
             arity(1, 2)
-            agg = Aggregate("count", self.event_types(args[0], name),
-                            self.window(args, 1, name))
-            self.out.aggregates[agg.key] = agg
-            return NUMBER if name == "count" else BOOL
+            return Aggregate("count", self.event_types(args[0], name), self.window(args, 1, name))
         if name == "days_since":
             arity(1, 1)
-            agg = Aggregate("last", self.event_types(args[0], name))
-            self.out.aggregates[agg.key] = agg
-            return NUMBER
+            return Aggregate("last", self.event_types(args[0], name))
         if name == "intent":
             arity(1, 2)
             topic = args[0]
@@ -270,14 +266,23 @@ class _Checker:
             else:
                 raise self.fail("intent() takes a quoted topic or '*' first", topic,
                                 "e.g. intent('crm software', 30d) >= 60")
-            agg = Aggregate("intent", None, self.window(args, 1, name), topic_name)
+            return Aggregate("intent", None, self.window(args, 1, name), topic_name)
+        arity(0, 1)
+        return Aggregate("contacts", None, self.window(args, 0, name))
+
+    def call(self, node: Call) -> str:
+        name, args = node.name, node.args
+
+        def arity(low: int, high: int) -> None:
+            if not low <= len(args) <= high:
+                want = str(low) if low == high else f"{low} to {high}"
+                raise self.fail(f"{name}() takes {want} arguments. Got {len(args)} instead.",
+                                node)
+
+        if name in AGGREGATE_FUNCTIONS:
+            agg = self.aggregate(node)
             self.out.aggregates[agg.key] = agg
-            return NUMBER
-        if name == "engaged_contacts":
-            arity(0, 1)
-            agg = Aggregate("contacts", None, self.window(args, 0, name))
-            self.out.aggregates[agg.key] = agg
-            return NUMBER
+            return AGGREGATE_FUNCTIONS[name]
         if name == "lower":
             arity(1, 1)
             if self.type_of(args[0]) != TEXT:
@@ -299,6 +304,8 @@ class _Checker:
                         f"did you mean '{near}'?" if near else "functions: " + ", ".join(FUNCTIONS))
 
 
+AGGREGATE_FUNCTIONS = {"count": NUMBER, "has": BOOL, "days_since": NUMBER, "intent": NUMBER,
+                       "engaged_contacts": NUMBER}
 FUNCTIONS = ("count", "has", "days_since", "intent", "engaged_contacts", "lower", "abs",
              "coalesce")
 

@@ -17,7 +17,7 @@ from typing import Any
 import re2
 
 from .ast import Binary, BoolOp, Call, Field, In, IsNull, Lit, Node, TextOp, Unary
-from .check import TEXT, Checked, _Checker
+from .check import AGGREGATE_FUNCTIONS, TEXT, Checked, _Checker
 
 
 def and3(*values: Any) -> bool | None:
@@ -153,13 +153,8 @@ class PyEmitter:
         return f"_lower({code})"
 
     def call(self, node: Call) -> str:
-        checked = self._checker.out
-        if node.name in {"count", "has", "days_since", "intent", "engaged_contacts"}:
-            before = dict(checked.aggregates)
-            checked.aggregates.clear()
-            self._checker.call(node)  # recompute the aggregate key of this call
-            (key,) = checked.aggregates
-            checked.aggregates.update(before)
+        if node.name in AGGREGATE_FUNCTIONS:
+            key = self._checker.aggregate(node).key
             var = self.names[key]
             return f"({var} > 0)" if node.name == "has" else var
         args = [self.node(a) for a in node.args]
