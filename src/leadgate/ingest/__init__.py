@@ -1,0 +1,31 @@
+"""The import path: CSV, JSON Lines and Parquet files into the project store.
+
+>>> from leadgate.store import Store
+>>> from leadgate.ingest import import_file
+>>> store = Store(":memory:")  # doctest: +SKIP
+>>> import_file(store, "contacts.csv", "leads", preset="hubspot_contacts")  # doctest: +SKIP
+
+See :func:`import_file` for the contract and :mod:`leadgate.ingest.loader` for how a file
+moves through staging and batches.
+"""
+
+from .kinds import KINDS, OUTCOMES
+from .loader import import_file
+from .mapping import load_mappings, parse_pairs, snake_case
+from .presets import PRESETS
+from .readers import FORMATS, detect_format
+from .report import ImportReport, Reject
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "OUTCOMES",
+    "PRESETS",
+    "ImportReport",
+    "Reject",
+    "detect_format",
+    "import_file",
+    "load_mappings",
+    "parse_pairs",
+    "snake_case",
+]

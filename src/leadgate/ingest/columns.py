@@ -1,0 +1,79 @@
+"""The fields a kind accepts, and the custom columns a file brings with it.
+
+An unmapped column of a leads or accounts file is kept, sqlite-utils style: it becomes a new
+column of the table (name in snake_case), typed by what every non-empty value in the file
+casts to, tried in the order BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, else VARCHAR. A column the
+table already has keeps its type; values that do not fit it are rejected like any other.
+"""
+
+from __future__ import annotations
+
+from ..store import Store
+from .kinds import Kind
+from .mapping import snake_case
+from .readers import Source, quote_ident
+
+INFER_ORDER = ("BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP")
+
+
+def target_types(store: Store, kind: Kind) -> dict[str, str]:
+    """Field → type for ``kind``: the table's columns (upsert kinds) plus the kind's own."""
+    types: dict[str, str] = {}
+    if kind.mode == "upsert":
+        types.update(store.table_columns(kind.table))
+        if kind.name == "accounts":
+            types.setdefault("domain", "VARCHAR")
+    types.update(kind.fields)
+    return {name: _simple(t) for name, t in types.items()}
+
+
+def _simple(dtype: str) -> str:
+    """A DuckDB type reduced to the few the importer casts to."""
+    t = dtype.upper()
+    if t in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"):
+        return "BIGINT"
+    if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL"):
+        return "DOUBLE"
+    if t.startswith("TIMESTAMP") or t == "DATE":
+        return "TIMESTAMP"
+    if t in ("BOOLEAN", "JSON"):
+        return t
+    return "VARCHAR"
+
+
+def infer_extras(
+    store: Store, source: Source, unmapped: list[str], taken: set[str]
+) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """New columns for ``unmapped`` file columns: ``{name: (type, file column)}``, ignored.
+
+    A file column whose snake_case name is already taken (by the table or another file
+    column) is ignored rather than merged, so no value lands in a column it was not meant for.
+    """
+    names: dict[str, str] = {}
+    ignored = []
+    for col in unmapped:
+        name = snake_case(col)
+        if name in taken or name in names or name.startswith("_"):
+            ignored.append(col)
+        else:
+            names[name] = col
+    if not names:
+        return {}, ignored
+    if not source.text:
+        return {n: (_simple(source.columns[c]), c) for n, c in names.items()}, ignored
+    probes = []
+    for col in names.values():
+        v = f"nullif(trim({quote_ident(col)}), '')"
+        probes.append(f"count({v})")
+        probes += [
+            f"bool_and({v} IS NULL OR TRY_CAST({v} AS {t}) IS NOT NULL)" for t in INFER_ORDER
+        ]
+    row = store.execute(f"SELECT {', '.join(probes)} FROM ({source.relation})").fetchone()
+    assert row is not None
+    out = {}
+    step = len(INFER_ORDER) + 1
+    for i, (name, col) in enumerate(names.items()):
+        seen, *fits = row[i * step : (i + 1) * step]
+        kind = next((t for t, ok in zip(INFER_ORDER, fits, strict=True) if ok), "VARCHAR")
+        out[name] = (kind if seen else "VARCHAR", col)
+    return out, ignored

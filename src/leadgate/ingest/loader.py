@@ -1,0 +1,357 @@
+"""Load one file into the store: stage it once, then commit it in whole batches.
+
+The path of every import:
+
+1. **Stage.** One ``CREATE TEMP TABLE ... AS SELECT`` reads the file through DuckDB's own
+   reader, casts and checks every value (:mod:`.normalise`) and, for append kinds, marks the
+   rows whose key the store already holds. Nothing is read into Python row by row, so a
+   file larger than memory streams (DuckDB spills the temp table to disk).
+2. **Duplicates.** Within the file the *first* occurrence of a key wins; every later one is
+   rejected as a duplicate (deterministic whatever the thread count, because ``_row`` is
+   the record's position in the file).
+3. **Batches.** Rows ``[lo, hi)`` by position, each batch in one ``store.atomic()``
+   transaction: its good rows, its rejects and the progress in ``imports`` commit together.
+   A ``kill -9`` leaves the store as it was or with whole batches; running the import again
+   finishes the job, because loaded rows now count as unchanged.
+
+Keys: leads by ``lead_id``, else by lower-cased email (the lead already holding that email,
+else the derived id ``'e_' || left(md5(email), 20)``); accounts by normalised domain;
+events, outcomes and intent by their id column, else an md5 of their content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+import uuid
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ImportFailed
+from ..store import Store
+from ..vocabulary import STANDARD_EVENT_TYPES, suggest
+from . import readers
+from .columns import infer_extras, target_types
+from .kinds import Kind, kind_named
+from .mapping import MappingSpec, resolve
+from .normalise import StagePlan, stage_sql
+from .report import ImportReport, Reject
+
+Progress = Callable[[int, int], None]
+STAGE = "_lg_stage"
+LINES = "_lg_lines"
+REJECTS_IN_REPORT = 20
+DUPLICATE = "duplicate key in the file; the first occurrence is kept"
+# The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
+REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "leads": (("lead_id", "email"),),
+    "accounts": (("account_id", "domain"),),
+    "events": (("lead_id", "email", "visitor_id"), ("type",), ("ts",)),
+    "outcomes": (("lead_id", "email"), ("outcome",), ("ts",)),
+    "intent": (("account_id",), ("topic",), ("strength",), ("ts",)),
+}
+
+
+def import_file(
+    store: Store,
+    path: str | Path,
+    kind: str,
+    *,
+    preset: str | None = None,
+    mapping: MappingSpec | None = None,
+    timezone: str = "UTC",
+    fmt: str | None = None,
+    allowed_event_types: Iterable[str] | None = None,
+    batch_rows: int = 500_000,
+    progress: Progress | None = None,
+    enrich: Mapping[str, Any] | bool = True,
+) -> ImportReport:
+    """Import one CSV, JSON Lines or Parquet file of ``kind`` into ``store``.
+
+    ``kind`` is leads | accounts | events | outcomes | intent. ``mapping`` maps a store
+    field to a file column (``{"lead_id": "Record ID"}``); ``preset`` names a CRM export
+    layout. Naive timestamps are read in ``timezone``. ``progress(done, total)`` is called
+    after each batch. For leads, ``enrich`` (the project's ``[enrich]`` settings, or
+    ``False``) runs :func:`leadgate.enrich.enrich_leads` over the imported leads.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
+    >>> _ = f.write_text("email,Plan\\nana@acme.com,pro\\nbo@x.io,free\\n")
+    >>> report = import_file(Store(":memory:"), f, "leads", enrich=False)
+    >>> report.rows_loaded, report.columns_added
+    (2, ['plan'])
+    """
+    started = time.perf_counter()
+    spec = kind_named(kind)
+    _check_zone(timezone)
+    if batch_rows < 1:
+        raise ImportFailed("batch_rows must be at least 1.")
+    source = readers.open_source(store, path, fmt)
+    mapping = {k: v for k, v in (mapping or {}).items() if k != "kind"}
+    types = target_types(store, spec)
+    resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
+    _check_required(spec, resolved.has, source)
+    report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
+    properties: list[str] | None = None
+    if spec.extras == "columns" and resolved.unmapped:
+        extras, report.columns_ignored = infer_extras(
+            store, source, resolved.unmapped, set(types) | set(resolved.sources)
+        )
+        report.columns_added = store.add_columns(
+            spec.table, {name: dtype for name, (dtype, _) in extras.items()}
+        )
+        for name, (_, col) in extras.items():
+            resolved.sources[name] = col
+        types = target_types(store, spec)
+    elif spec.extras == "properties":
+        properties = resolved.unmapped
+    else:
+        report.columns_ignored = resolved.unmapped
+    plan = stage_sql(
+        spec,
+        resolved,
+        source,
+        types,
+        timezone=timezone,
+        event_types=list(allowed_event_types or STANDARD_EVENT_TYPES),
+        properties=properties,
+    )
+    with store.atomic():
+        store.execute(
+            "INSERT INTO imports (import_id, kind, file, started_at, rows_read, rows_loaded, "
+            "rows_rejected) VALUES (?, ?, ?, ?, 0, 0, 0)",
+            [report.import_id, spec.name, str(path), _now()],
+        )
+    try:
+        _stage(store, spec, plan, source, timezone)
+        types = list(allowed_event_types or STANDARD_EVENT_TYPES)
+        _load_batches(store, spec, plan, source, report, batch_rows, progress, types)
+        if spec.name == "leads" and enrich is not False:
+            report.enrichment = _enrich(store, {} if enrich is True else enrich)
+    finally:
+        for table in (STAGE, LINES, "_lg_suggest"):
+            store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        readers.clear_csv_errors(store)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_zone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        hint = suggest(name, zoneinfo.available_timezones())
+        raise ImportFailed(
+            f"Unknown time zone {name!r}." + (f" Did you mean {hint!r}?" if hint else "")
+        ) from None
+
+
+def _check_required(spec: Kind, has: Callable[[str], bool], source: readers.Source) -> None:
+    for group in REQUIRED[spec.name]:
+        if not any(has(f) for f in group):
+            cols = ", ".join(source.columns) or "none"
+            raise ImportFailed(
+                f"{spec.name.capitalize()} need a column for {' or '.join(group)}; the file "
+                f"{source.path} has {cols}. Map one with --map {group[0]}=<column>."
+            )
+
+
+@contextlib.contextmanager
+def _session_zone(store: Store, timezone: str) -> Iterator[None]:
+    """Run statements with the session zone set to the file's (see normalise.py)."""
+    store.execute(f"SET TimeZone = {readers.quote_literal(timezone)}")
+    try:
+        yield
+    finally:
+        store.execute("SET TimeZone = 'UTC'")
+
+
+def _stage(store: Store, spec: Kind, plan: StagePlan, source: readers.Source, tz: str) -> None:
+    readers.clear_csv_errors(store)
+    select = plan.sql
+    if spec.mode == "append":
+        # Marks rows already in the store in the same pass (a hash mark join), so batches
+        # are plain range scans however large the target table is.
+        select = (
+            f"SELECT s.*, s._key IN (SELECT {spec.key} FROM {spec.table}) AS _exists "
+            f"FROM ({plan.sql}) AS s"
+        )
+    with _session_zone(store, tz):
+        try:
+            store.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {select}")
+        except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
+            raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
+    dup = len(plan.checks) + 1
+    store.execute(
+        f"""
+        UPDATE {STAGE} SET _rej = {dup}, _raw = {STAGE}._key
+        FROM (SELECT _key, min(_row) AS first FROM {STAGE} WHERE _rej IS NULL
+              GROUP BY _key HAVING count(*) > 1) AS f
+        WHERE {STAGE}._key = f._key AND {STAGE}._row > f.first AND {STAGE}._rej IS NULL
+        """
+    )
+
+
+def _reason_sql(store: Store, plan: StagePlan, types: list[str]) -> str:
+    """Each reject's reason; an unknown event type names its nearest known one."""
+    dup = f" WHEN {len(plan.checks) + 1} THEN '{DUPLICATE}' END"
+    case = plan.reason_case().removesuffix(" END") + dup
+    unknown = [n for n, c in enumerate(plan.checks, 1) if c.reason == "unknown event type"]
+    if not unknown:
+        return case
+    raws = [
+        r[0]
+        for r in store.execute(
+            f"SELECT DISTINCT _raw FROM {STAGE} WHERE _rej = {unknown[0]}"
+        ).fetchall()
+    ]
+    rows = [(raw, suggest(str(raw).lower().replace(" ", "_"), types)) for raw in raws]
+    store.execute("CREATE OR REPLACE TEMP TABLE _lg_suggest (raw VARCHAR, hint VARCHAR)")
+    if rows:
+        store.conn.executemany("INSERT INTO _lg_suggest VALUES (?, ?)", rows)
+    hint = (
+        "(SELECT 'unknown event type' || coalesce('; did you mean ''' || hint || '''?', '')"
+        " FROM _lg_suggest WHERE _lg_suggest.raw = s._raw)"
+    )
+    old = f"WHEN {unknown[0]} THEN 'unknown event type'"
+    return case.replace(old, f"WHEN {unknown[0]} THEN {hint}")
+
+
+def _load_batches(
+    store: Store,
+    spec: Kind,
+    plan: StagePlan,
+    source: readers.Source,
+    report: ImportReport,
+    batch_rows: int,
+    progress: Progress | None,
+    types: list[str],
+) -> None:
+    last, good = store.execute(
+        f"SELECT coalesce(max(_row), 0), count(*) FILTER (_rej IS NULL) FROM {STAGE}"
+    ).fetchone() or (0, 0)
+    csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
+    rejected = store.scalar(f"SELECT count(*) FROM {STAGE} WHERE _rej IS NOT NULL")
+    line = "s._line"
+    if rejected and source.fmt == "csv":
+        readers.csv_line_numbers(store, source, LINES)
+        line = f"(SELECT line FROM {LINES} WHERE {LINES}._row = s._row)"
+    reasons = _reason_sql(store, plan, types) if rejected else "NULL"
+    column_case = plan.column_case()
+    dup_col = f" WHEN {len(plan.checks) + 1} THEN '{spec.key}' END"
+    columns = column_case.removesuffix(" END") + dup_col if column_case != "NULL" else "NULL"
+    file = readers.quote_literal(str(source.path))
+    for lo in range(1, max(last, 1) + 1, batch_rows):
+        hi = lo + batch_rows
+        rows = f"s._row >= {lo} AND s._row < {hi}"
+        with store.atomic():
+            loaded = _write(store, spec, plan, rows)
+            store.execute(
+                f"INSERT INTO rejects SELECT ?, {file}, {line}, "
+                f"{columns.replace('_rej', 's._rej')}, {reasons.replace('CASE _rej', 'CASE s._rej')}, "
+                f"s._raw FROM {STAGE} AS s WHERE {rows} AND s._rej IS NOT NULL ORDER BY s._row",
+                [report.import_id],
+            )
+            if lo == 1 and csv_bad:
+                store.execute(
+                    f"INSERT INTO rejects SELECT ?, {file}, line, column_name, reason, raw "
+                    f"FROM ({readers.csv_errors_sql()}) ORDER BY line",
+                    [report.import_id],
+                )
+            store.execute(
+                "UPDATE imports SET rows_loaded = rows_loaded + ? WHERE import_id = ?",
+                [loaded, report.import_id],
+            )
+        report.rows_loaded += loaded
+        if progress is not None:
+            progress(min(hi - 1, last), last)
+    csv_rejects = (
+        store.scalar(f"SELECT count(DISTINCT line) FROM temp.{readers.CSV_ERRORS}")
+        if csv_bad
+        else 0
+    )
+    report.rows_rejected = int(rejected) + int(csv_rejects)
+    report.rows_read = int(good) + report.rows_rejected
+    report.rows_unchanged = int(good) - report.rows_loaded
+    report.rejects = [
+        Reject(*r)
+        for r in store.execute(
+            "SELECT file, line, column_name, reason, raw FROM rejects WHERE import_id = ? "
+            f"ORDER BY line NULLS LAST LIMIT {REJECTS_IN_REPORT}",
+            [report.import_id],
+        ).fetchall()
+    ]
+    with store.atomic():
+        store.execute(
+            "UPDATE imports SET finished_at = ?, rows_read = ?, rows_rejected = ? "
+            "WHERE import_id = ?",
+            [_now(), report.rows_read, report.rows_rejected, report.import_id],
+        )
+
+
+def _write(store: Store, spec: Kind, plan: StagePlan, rows: str) -> int:
+    """Load the good rows of one batch; return how many were inserted or changed."""
+    table_cols = set(store.table_columns(spec.table))
+    cols = [c for c in plan.fields if c in table_cols]
+    quoted = [readers.quote_ident(c) for c in cols]
+    names = "".join(f", {q}" for q in quoted)
+    picks = "".join(f", s.{q}" for q in quoted)
+    good = f"{rows} AND s._rej IS NULL"
+    _link_visitors(store, spec, plan, good)
+    if spec.mode == "append":
+        cur = store.execute(
+            f"INSERT INTO {spec.table} ({spec.key}{names}) SELECT s._key{picks} "
+            f"FROM {STAGE} AS s WHERE {good} AND NOT s._exists"
+        )
+        return int((cur.fetchone() or (0,))[0])
+    # Upsert: only rows that are new or differ; an empty cell never erases a known value.
+    same = " AND ".join(f"(s.{q} IS NULL OR s.{q} IS NOT DISTINCT FROM t.{q})" for q in quoted)
+    sets = [f"{q} = coalesce(excluded.{q}, {spec.table}.{q})" for q in quoted]
+    if "updated_at" in table_cols and "updated_at" not in cols:
+        names += ", updated_at"
+        picks += ", timezone('UTC', now())"
+        sets.append("updated_at = excluded.updated_at")
+    action = f"DO UPDATE SET {', '.join(sets)}" if quoted else "DO NOTHING"
+    cur = store.execute(
+        f"INSERT INTO {spec.table} ({spec.key}{names}) SELECT s._key{picks} "
+        f"FROM {STAGE} AS s LEFT JOIN {spec.table} AS t ON t.{spec.key} = s._key "
+        f"WHERE {good} AND (t.{spec.key} IS NULL OR NOT ({same or 'true'})) "
+        f"ON CONFLICT ({spec.key}) {action}"
+    )
+    return int((cur.fetchone() or (0,))[0])
+
+
+def _link_visitors(store: Store, spec: Kind, plan: StagePlan, good: str) -> None:
+    """A row naming both a visitor and a lead identifies the visitor (first link wins)."""
+    if "visitor_id" not in plan.fields or spec.name not in ("leads", "events"):
+        return
+    lead, when = ("s._key", "NULL::TIMESTAMP") if spec.name == "leads" else ("s.lead_id", "s.ts")
+    store.execute(
+        f"INSERT INTO visitor_links SELECT s.visitor_id, arg_min({lead}, s._row), "
+        f"min({when}) FROM {STAGE} AS s WHERE {good} AND s.visitor_id IS NOT NULL "
+        f"AND {lead} IS NOT NULL AND s.visitor_id NOT IN (SELECT visitor_id FROM visitor_links) "
+        "GROUP BY s.visitor_id"
+    )
+
+
+def _enrich(store: Store, settings: Mapping[str, Any]) -> Any:
+    """Run enrichment over this import's leads when leadgate.enrich provides it."""
+    from .. import enrich
+
+    run = getattr(enrich, "enrich_leads", None)
+    if run is None:
+        return None
+    known = {"competitor_domains", "customer_domains", "firmographics"}
+    kwargs = {k: v for k, v in settings.items() if k in known and v}
+    return run(
+        store,
+        lead_filter_sql=f"lead_id IN (SELECT _key FROM temp.{STAGE} WHERE _rej IS NULL)",
+        **kwargs,
+    )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

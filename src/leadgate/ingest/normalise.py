@@ -1,0 +1,296 @@
+"""Typed, normalised values from raw file columns, as SQL: one pass, no Python per row.
+
+:func:`stage_sql` turns a resolved mapping into one ``SELECT`` over the file that yields,
+for every record, the store-ready value of each field plus ``_rej`` (the number of the first
+check it fails, NULL when it is good) and ``_raw`` (the offending value). The checks:
+
+* a value that does not cast to its column's type (``TRY_CAST`` gives NULL where the text
+  was not empty);
+* a missing key (a lead with neither id nor email; an event with neither lead nor visitor);
+* a value outside its vocabulary (event types, outcomes) or range (intent strength 0..100).
+
+Timestamps: the statement runs with the session ``TimeZone`` set to the import's zone, so
+``TRY_CAST(text AS TIMESTAMPTZ)`` reads a naive value as local time there and honours an
+explicit offset (``+02:00``, ``Z``) when there is one; ``timezone('UTC', ...)`` then stores
+naive UTC, as the schema requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ..enrich.domains import normalise_domain_sql
+from .kinds import OUTCOMES, Kind
+from .mapping import Resolved
+from .readers import Source, quote_ident, quote_literal
+
+Has = Callable[[str], bool]
+TYPE_WORDS = {
+    "BIGINT": "not a whole number",
+    "DOUBLE": "not a number",
+    "BOOLEAN": "not true or false",
+    "TIMESTAMP": "not a date or time",
+}
+# What a lead's email resolves to when no lead carries it yet: a stable id derived from the
+# lower-cased address, so the same person imported twice by email is one lead.
+DERIVED_ID = "'e_' || left(md5({email}), 20)"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule a record must pass; ``cond`` is true when it fails."""
+
+    column: str | None
+    cond: str
+    reason: str  # plain text, or SQL when ``reason_sql``
+    raw: str = "NULL"
+    reason_sql: bool = False
+
+
+@dataclass
+class StagePlan:
+    sql: str
+    fields: list[str]  # the store columns the stage carries, in order
+    checks: list[Check] = field(default_factory=list)
+
+    def reason_case(self) -> str:
+        """SQL giving each rejected row's reason from its ``_rej`` number."""
+        whens = "".join(
+            f" WHEN {n} THEN {c.reason if c.reason_sql else quote_literal(c.reason)}"
+            for n, c in enumerate(self.checks, 1)
+        )
+        return f"CASE _rej{whens} END"
+
+    def column_case(self) -> str:
+        whens = "".join(
+            f" WHEN {n} THEN {quote_literal(c.column)}"
+            for n, c in enumerate(self.checks, 1)
+            if c.column
+        )
+        return f"CASE _rej{whens} END" if whens else "NULL"
+
+
+def text_expr(col: str, src_type: str) -> str:
+    """A column as trimmed text, NULL when empty."""
+    if src_type == "VARCHAR":
+        return f"nullif(trim({col}), '')"
+    return f"CAST({col} AS VARCHAR)"
+
+
+def typed_expr(col: str, src_type: str, target_type: str, timezone: str) -> str:
+    """A column cast to ``target_type``; NULL where the value does not fit."""
+    text = text_expr(col, src_type)
+    if target_type == "TIMESTAMP":
+        if src_type == "TIMESTAMP" and timezone == "UTC":
+            return col  # already naive UTC: skip the zone arithmetic on the hot path
+        if src_type.startswith("TIMESTAMP") or src_type == "DATE":
+            return f"timezone('UTC', CAST({col} AS TIMESTAMPTZ))"
+        return f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
+    if target_type == "BOOLEAN" and src_type == "VARCHAR":
+        return (
+            f"CASE WHEN lower({text}) IN ('yes', 'y') THEN true "
+            f"WHEN lower({text}) IN ('no', 'n') THEN false "
+            f"ELSE TRY_CAST({text} AS BOOLEAN) END"
+        )
+    if target_type in ("VARCHAR", "JSON"):
+        return text
+    if src_type == target_type:
+        return col
+    return f"TRY_CAST({text} AS {target_type})"
+
+
+def domain_expr(value: str) -> str:
+    """A company domain, lower case, without scheme, ``www.`` or path.
+
+    Enrichment derives ``leads.account_id`` with the same function, so accounts imported
+    here and leads enriched there meet on the same key.
+    """
+    return normalise_domain_sql(value)
+
+
+def event_type_expr(value: str) -> str:
+    return f"replace(replace(lower({value}), ' ', '_'), '-', '_')"
+
+
+def stage_sql(
+    kind: Kind,
+    resolved: Resolved,
+    source: Source,
+    target_types: dict[str, str],
+    *,
+    timezone: str,
+    event_types: Iterable[str],
+    properties: list[str] | None = None,
+) -> StagePlan:
+    """The staging ``SELECT`` for one file (see the module docstring)."""
+    inner = ["_row", "_line", "_malformed"]
+    checks = [Check(None, "_malformed IS NOT NULL", "malformed line: not a JSON object", "_malformed")]
+    for target, col in resolved.sources.items():
+        src_type = source.columns[col]
+        ref = quote_ident(col)
+        inner.append(f"{text_expr(ref, src_type)} AS {quote_ident('r_' + target)}")
+        ttype = target_types[target]
+        inner.append(
+            f"{typed_expr(ref, src_type, ttype, timezone)} AS {quote_ident('t_' + target)}"
+        )
+        if ttype in TYPE_WORDS and not (src_type == ttype):
+            checks.append(
+                Check(
+                    target,
+                    f'"r_{target}" IS NOT NULL AND "t_{target}" IS NULL',
+                    TYPE_WORDS[ttype],
+                    f'"r_{target}"',
+                )
+            )
+    for target, value in resolved.constants.items():
+        lit = quote_literal(str(value))
+        inner.append(f"{lit} AS {quote_ident('r_' + target)}")
+        ttype = target_types[target]
+        inner.append(f"TRY_CAST({lit} AS {ttype}) AS {quote_ident('t_' + target)}")
+    if properties:
+        pairs = ", ".join(
+            f"{quote_literal(name)}, {text_expr(quote_ident(name), source.columns[name])}"
+            for name in properties
+        )
+        inner.append(f"json_object({pairs}) AS t_properties")
+
+    has = resolved.has
+    values: dict[str, str] = {t: f'"t_{t}"' for t in (*resolved.sources, *resolved.constants)}
+    if properties:
+        values["properties"] = "t_properties"
+    join = ""
+    if has("email"):
+        values["email"] = 'lower("t_email")'
+    if has("email") and kind.name in ("leads", "events", "outcomes"):
+        # Name a lead by email: the lead already holding that email, else the derived id.
+        join = (
+            " LEFT JOIN (SELECT lower(email) AS em, min(lead_id) AS lid FROM leads "
+            'WHERE email IS NOT NULL GROUP BY 1) AS known ON known.em = lower("t_email")'
+        )
+        derived = DERIVED_ID.format(email='lower("t_email")')
+        lead = '"t_lead_id"' if has("lead_id") else "NULL"
+        values["lead_id"] = f"coalesce({lead}, known.lid, {derived})"
+    for target in ("company_domain", "domain"):
+        if has(target):
+            values[target] = domain_expr(values[target])
+    key = _KIND_RULES[kind.name](values, has, checks, list(event_types))
+    fields = [f for f in values if f != kind.key]
+    outer = ["_row", "_line", f"{key} AS _key"]
+    outer += [f"{values[f]} AS {quote_ident(f)}" for f in fields]
+    rej = "".join(f" WHEN {c.cond} THEN {n}" for n, c in enumerate(checks, 1))
+    raw = "".join(f" WHEN {c.cond} THEN {c.raw}" for c in checks if c.raw != "NULL")
+    outer.append(f"CASE{rej} END::SMALLINT AS _rej")
+    outer.append(f"CASE{raw} END AS _raw" if raw else "NULL::VARCHAR AS _raw")
+    sql = (
+        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
+        f"FROM ({source.relation})) AS i{join}"
+    )
+    return StagePlan(sql, fields, checks)
+
+
+def _require(checks: list[Check], cond: str, reason: str, column: str | None = None) -> None:
+    checks.append(Check(column, cond, reason))
+
+
+def _leads(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> str:
+    if has("account_id"):
+        values["account_id"] = domain_expr(values["account_id"])
+    key = values.get("lead_id", "NULL")
+    values.pop("lead_id", None)
+    _require(checks, f"{key} IS NULL", "missing key: a lead needs a lead_id or an email", "lead_id")
+    return key
+
+
+def _accounts(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> str:
+    parts = [values[t] for t in ("account_id", "domain") if has(t)]
+    key = domain_expr(f"coalesce({', '.join(parts)})") if parts else "NULL"
+    values.pop("account_id", None)
+    _require(checks, f"{key} IS NULL", "missing key: an account needs a domain", "account_id")
+    return key
+
+
+def _events(values: dict[str, str], has: Has, checks: list[Check], types: list[str]) -> str:
+    allowed = ", ".join(quote_literal(t) for t in types)
+    typ = event_type_expr(values["type"]) if has("type") else "NULL"
+    values["type"] = typ
+    lead = values.get("lead_id", "NULL")
+    visitor = values.get("visitor_id", "NULL")
+    _require(
+        checks,
+        f"{lead} IS NULL AND {visitor} IS NULL",
+        "missing key: an event needs a lead_id, an email or a visitor_id",
+        "lead_id",
+    )
+    _require(checks, f"{typ} IS NULL", "missing event type", "type")
+    _require(checks, f"{values.get('ts', 'NULL')} IS NULL", "missing timestamp", "ts")
+    checks.append(Check("type", f"{typ} NOT IN ({allowed})", "unknown event type", '"r_type"'))
+    who = [f'"r_{t}"' for t in ("lead_id", "email", "visitor_id") if has(t)] or ["NULL"]
+    content = (
+        f"md5(concat_ws('|', coalesce({', '.join(who)}), {typ}, CAST({values.get('ts', 'NULL')} "
+        f"AS VARCHAR), coalesce({values.get('url', 'NULL')}, '')))"
+    )
+    key = f"coalesce({values['event_id']}, {content})" if has("event_id") else content
+    values.pop("event_id", None)
+    values.pop("email", None)
+    return key
+
+
+def _outcomes(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> str:
+    outcome = f"lower({values['outcome']})" if has("outcome") else "NULL"
+    values["outcome"] = outcome
+    lead = values.get("lead_id", "NULL")
+    ts = values.get("ts", "NULL")
+    _require(
+        checks, f"{lead} IS NULL", "missing key: an outcome needs a lead_id or an email", "lead_id"
+    )
+    _require(checks, f"{outcome} IS NULL", "missing outcome", "outcome")
+    _require(checks, f"{ts} IS NULL", "missing timestamp", "ts")
+    allowed = ", ".join(quote_literal(o) for o in OUTCOMES)
+    checks.append(
+        Check(
+            "outcome",
+            f"{outcome} NOT IN ({allowed})",
+            f"unknown outcome; use one of {', '.join(OUTCOMES)}",
+            '"r_outcome"',
+        )
+    )
+    content = f"md5(concat_ws('|', {lead}, {outcome}, CAST({ts} AS VARCHAR)))"
+    key = f"coalesce({values['outcome_id']}, {content})" if has("outcome_id") else content
+    values.pop("outcome_id", None)
+    values.pop("email", None)
+    return key
+
+
+def _intent(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> str:
+    account = domain_expr(values["account_id"]) if has("account_id") else "NULL"
+    values["account_id"] = account
+    strength, ts = values.get("strength", "NULL"), values.get("ts", "NULL")
+    topic = values.get("topic", "NULL")
+    _require(
+        checks, f"{account} IS NULL", "missing key: a signal needs an account domain", "account_id"
+    )
+    _require(checks, f"{topic} IS NULL", "missing topic", "topic")
+    _require(checks, f"{strength} IS NULL", "missing strength", "strength")
+    _require(checks, f"{ts} IS NULL", "missing timestamp", "ts")
+    checks.append(
+        Check(
+            "strength",
+            f"NOT ({strength} BETWEEN 0 AND 100)",
+            "strength must be between 0 and 100",
+            'CAST("r_strength" AS VARCHAR)',
+        )
+    )
+    content = f"md5(concat_ws('|', {account}, {topic}, CAST({ts} AS VARCHAR)))"
+    key = f"coalesce({values['signal_id']}, {content})" if has("signal_id") else content
+    values.pop("signal_id", None)
+    return key
+
+
+_KIND_RULES = {
+    "leads": _leads,
+    "accounts": _accounts,
+    "events": _events,
+    "outcomes": _outcomes,
+    "intent": _intent,
+}

@@ -1,0 +1,196 @@
+"""Open a CSV, JSON Lines or Parquet file as a DuckDB relation, never as Python rows.
+
+Every reader yields the same shape: ``_row`` (the record's ordinal, the unit of a batch),
+``_line`` (its real 1-based line when the reader knows it, else NULL), ``_malformed`` (the raw
+text of a record that could not be read, else NULL) and the file's own columns.
+
+* CSV is read with ``all_varchar`` so that typing is ours (a bad value becomes a reject, not
+  a failed import) and with ``store_rejects`` so that ragged rows and broken quoting are
+  reported with their line instead of stopping the read.
+* JSON Lines is read as *text lines* and parsed with DuckDB's JSON functions: that keeps the
+  real line number of every record and lets a malformed line be rejected on its own, which
+  ``read_json`` cannot do.
+* Parquet keeps its types; ``_row`` and ``_line`` are the 1-based row number in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ImportFailed
+from ..store import Store
+
+FORMATS = ("csv", "jsonl", "parquet")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+CSV_ERRORS = "_lg_csv_errors"
+CSV_SCANS = "_lg_csv_scans"
+
+
+def quote_ident(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier.
+
+    >>> quote_ident('Country/Region')
+    '"Country/Region"'
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """``value`` as a single-quoted SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def detect_format(path: str | Path, fmt: str | None = None) -> str:
+    """The file's format from ``fmt`` or its extension (``.csv.gz`` counts as ``.csv``).
+
+    >>> detect_format("leads.csv.gz"), detect_format("e.ndjson"), detect_format("x.dat", "csv")
+    ('csv', 'jsonl', 'csv')
+    """
+    if fmt is not None:
+        fmt = {"json": "jsonl", "ndjson": "jsonl"}.get(fmt, fmt)
+        if fmt not in FORMATS:
+            raise ImportFailed(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+        return fmt
+    suffixes = [s.lower() for s in Path(path).suffixes if s.lower() not in (".gz", ".zst")]
+    if suffixes and suffixes[-1] in _EXTENSIONS:
+        return _EXTENSIONS[suffixes[-1]]
+    raise ImportFailed(
+        f"Cannot tell the format of {path} from its name; pass --format csv|jsonl|parquet."
+    )
+
+
+@dataclass
+class Source:
+    """One file, opened as a relation (``relation`` is SQL for a subquery)."""
+
+    path: Path
+    fmt: str
+    relation: str
+    columns: dict[str, str] = field(default_factory=dict)  # file column → DuckDB type
+
+    @property
+    def text(self) -> bool:
+        """Whether values arrive as text (CSV, JSON Lines) and want trimming and casting."""
+        return self.fmt != "parquet"
+
+
+def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Source:
+    """Open ``path`` for reading; only the schema is read now."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportFailed(f"No file {path}; check the path.")
+    fmt = detect_format(path, fmt)
+    lit = quote_literal(str(path))
+    if fmt == "csv":
+        reader = (
+            f"read_csv({lit}, all_varchar=true, header=true, quote='\"', escape='\"', "
+            f"store_rejects=true, rejects_table='{CSV_ERRORS}', rejects_scan='{CSV_SCANS}', "
+            "max_line_size=10000000)"
+        )
+        relation = (
+            "SELECT row_number() OVER () AS _row, NULL::BIGINT AS _line, "
+            f"NULL::VARCHAR AS _malformed, * FROM {reader}"
+        )
+        columns = _describe(store, f"SELECT * FROM {reader}", path)
+    elif fmt == "parquet":
+        reader = f"read_parquet({lit}, file_row_number=true)"
+        columns = _describe(store, f"SELECT * EXCLUDE (file_row_number) FROM {reader}", path)
+        relation = (
+            "SELECT file_row_number + 1 AS _row, file_row_number + 1 AS _line, "
+            f"NULL::VARCHAR AS _malformed, * EXCLUDE (file_row_number) FROM {reader}"
+        )
+    else:
+        lines = (
+            "SELECT row_number() OVER () AS _row, j, "
+            "CASE WHEN json_valid(j) AND json_type(j) = 'OBJECT' THEN j::JSON END AS o "
+            f"FROM read_csv({lit}, columns={{'j': 'VARCHAR'}}, header=false, delim='\\x01', "
+            "quote='', escape='', auto_detect=false, max_line_size=10000000)"
+        )
+        keys = store.execute(
+            f"SELECT k FROM (SELECT unnest(json_keys(o)) AS k, _row FROM ({lines}) "
+            "WHERE o IS NOT NULL) GROUP BY k ORDER BY min(_row), k"
+        ).fetchall()
+        columns = {k: "VARCHAR" for (k,) in keys}
+        picks = "".join(
+            f", o->>{quote_literal('$.' + quote_ident(k))} AS {quote_ident(k)}" for k in columns
+        )
+        relation = (
+            "SELECT _row, _row AS _line, "
+            "CASE WHEN o IS NULL THEN j END AS _malformed"
+            f"{picks} FROM ({lines}) WHERE j IS NOT NULL AND trim(j) <> ''"
+        )
+    return Source(path, fmt, relation, columns)
+
+
+def _describe(store: Store, sql: str, path: Path) -> dict[str, str]:
+    try:
+        rows = store.execute(f"DESCRIBE {sql}").fetchall()
+    except Exception as exc:  # duckdb raises many kinds; all mean "cannot read this file"
+        raise ImportFailed(f"Cannot read {path}: {exc}") from exc
+    return {r[0]: r[1] for r in rows}
+
+
+def clear_csv_errors(store: Store) -> None:
+    """Forget the malformed lines of earlier scans in this connection."""
+    store.execute(f"DROP TABLE IF EXISTS temp.{CSV_ERRORS}")
+    store.execute(f"DROP TABLE IF EXISTS temp.{CSV_SCANS}")
+
+
+def csv_errors_sql() -> str:
+    """Malformed CSV lines of the last scan as (line, column_name, reason, raw), one per line."""
+    return (
+        "SELECT line, min(column_name) AS column_name, "
+        "string_agg(DISTINCT lower(error_type) || ': ' || error_message, '; ') AS reason, "
+        f"min(csv_line) AS raw FROM temp.{CSV_ERRORS} GROUP BY line"
+    )
+
+
+def csv_has_errors(store: Store) -> bool:
+    exists = store.scalar(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [CSV_ERRORS]
+    )
+    return bool(exists) and bool(store.scalar(f"SELECT count(*) FROM temp.{CSV_ERRORS}"))
+
+
+def csv_line_numbers(store: Store, source: Source, table: str) -> None:
+    """Create ``table(_row, line)``: the real line each parsed CSV record starts on.
+
+    DuckDB numbers only the records it parsed; blank lines, quoted line breaks and the
+    malformed lines it set aside all shift the file's line numbers. So the file is read once
+    more as plain lines, a line starts a record when an even number of quote characters
+    precede it (quotes escaped by doubling come in pairs), and parsed record *k* is the
+    *k*-th such line after the header that DuckDB did not reject. Only called when some
+    row is rejected, so clean imports never pay for it.
+    """
+    lit = quote_literal(str(source.path))
+    # NOT IN over a set holding NULL is never true, so "no errors" is an empty set.
+    bad = f"SELECT line FROM temp.{CSV_ERRORS}" if csv_has_errors(store) else "SELECT -1"
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        WITH l AS (
+            SELECT row_number() OVER () AS line, t
+            FROM read_csv({lit}, columns={{'t': 'VARCHAR'}}, header=false, delim='\\x01',
+                          quote='', escape='', auto_detect=false, max_line_size=10000000)
+        ), q AS (
+            SELECT line, t, coalesce(sum(length(t) - length(replace(t, '"', '')))
+                   OVER (ORDER BY line ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                   % 2 AS inside
+            FROM l
+        ), header AS (SELECT min(line) AS h FROM q WHERE t IS NOT NULL AND trim(t) <> '')
+        SELECT row_number() OVER (ORDER BY line) AS _row, line
+        FROM q, header
+        WHERE inside = 0 AND t IS NOT NULL AND trim(t) <> '' AND line > h
+          AND line NOT IN ({bad})
+        """
+    )

@@ -1,0 +1,92 @@
+"""What an import did: counts, the first rejects, speed.
+
+An :class:`ImportReport` is returned by :func:`leadgate.ingest.import_file`; every reject is
+also stored in the ``rejects`` table, so the report carries only the first few.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One row the import refused: where it is in the file and why.
+
+    ``line`` is the file's real 1-based line (the CSV header is line 1); for Parquet it is
+    the 1-based row number.
+
+    >>> Reject("leads.csv", 3, "company_size", "not a whole number", "twelve").format()
+    "leads.csv:3 company_size: not a whole number (got 'twelve')"
+    """
+
+    file: str
+    line: int | None
+    column: str | None
+    reason: str
+    raw: str | None = None
+
+    def format(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        col = f" {self.column}" if self.column else ""
+        got = f" (got {self.raw!r})" if self.raw is not None and self.column else ""
+        return f"{where}{col}: {self.reason}{got}"
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import.
+
+    ``rows_read`` = ``rows_loaded`` + ``rows_unchanged`` + ``rows_rejected``: every row read
+    is accounted for (invariant 4 of the design: nothing is silently dropped).
+    """
+
+    import_id: str
+    kind: str
+    file: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    columns_added: list[str] = field(default_factory=list)
+    columns_ignored: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    enrichment: Any = None
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.rows_rejected == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rows_per_second"] = round(self.rows_per_second, 1)
+        data["enrichment"] = _plain(self.enrichment)
+        return data
+
+    def summary(self) -> str:
+        """One line for logs and the CLI.
+
+        >>> ImportReport("i1", "leads", "a.csv", rows_read=3, rows_loaded=2, rows_rejected=1).summary()
+        'leads a.csv: 3 read, 2 loaded, 0 unchanged, 1 rejected'
+        """
+        return (
+            f"{self.kind} {self.file}: {self.rows_read} read, {self.rows_loaded} loaded, "
+            f"{self.rows_unchanged} unchanged, {self.rows_rejected} rejected"
+        )
+
+
+def _plain(value: Any) -> Any:
+    """The enrichment report, whatever it is, as JSON-friendly data."""
+    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    return str(value)
