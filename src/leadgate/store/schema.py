@@ -132,3 +132,23 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
 ]
+
+MIGRATIONS.append(
+    (
+        "0002_score_runs",
+        """
+        CREATE TABLE IF NOT EXISTS score_runs (
+            definition_hash VARCHAR NOT NULL,
+            as_of           TIMESTAMP NOT NULL,
+            scored_at       TIMESTAMP NOT NULL,
+            leads           BIGINT NOT NULL,
+            seconds         DOUBLE
+        );
+        CREATE OR REPLACE VIEW current_scores AS
+            SELECT s.* FROM scores s
+            JOIN (SELECT definition_hash, as_of FROM score_runs
+                  ORDER BY scored_at DESC LIMIT 1) r
+              ON s.definition_hash = r.definition_hash AND s.as_of = r.as_of;
+        """,
+    )
+)
