@@ -37,16 +37,14 @@ LEAD_FROM_ACCOUNT: tuple[str, ...] = ("company_size", "industry", "country")
 _NON_COMPANY = "(" + ", ".join(f"'{t}'" for t in sorted(NON_COMPANY_TYPES)) + ")"
 
 
-def link_accounts(store: Store, targets: str, domain_types: str) -> tuple[dict[str, int], int]:
-    """Set ``leads.account_id`` for the leads in ``targets``; create the missing accounts.
+def account_id_sql(targets: str, domain_types: str) -> str:
+    """A query giving ``(lead_id, account_id)``: the account each target lead belongs to.
 
     ``targets`` has ``lead_id, email_domain, company_domain`` (normalised);
-    ``domain_types`` has ``domain, domain_type``. Returns (filled counts, accounts created).
+    ``domain_types`` has ``domain, domain_type``. The pipeline joins this into its one
+    UPDATE of the leads; :func:`link_accounts` runs it alone.
     """
-    run(
-        store,
-        f"""
-        CREATE OR REPLACE TEMP TABLE _lg_account_link AS
+    return f"""
         SELECT t.lead_id,
                CASE WHEN cd.domain_type NOT IN {_NON_COMPANY} THEN t.company_domain
                     WHEN ed.domain_type NOT IN {_NON_COMPANY} THEN t.email_domain
@@ -54,9 +52,11 @@ def link_accounts(store: Store, targets: str, domain_types: str) -> tuple[dict[s
         FROM {targets} t
         LEFT JOIN {domain_types} cd ON cd.domain = t.company_domain
         LEFT JOIN {domain_types} ed ON ed.domain = t.email_domain
-        """,
-    )
-    filled = fill(store, "leads", "lead_id", "_lg_account_link", ["account_id"])
+    """
+
+
+def create_missing_accounts(store: Store, targets: str) -> int:
+    """Insert an ``accounts`` row (id = domain, nothing else) for each new account_id."""
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     created = run(
         store,
@@ -69,7 +69,20 @@ def link_accounts(store: Store, targets: str, domain_types: str) -> tuple[dict[s
         """,
         [now, now],
     )
-    return filled, int(created[0][0]) if created else 0
+    return int(created[0][0]) if created else 0
+
+
+def link_accounts(store: Store, targets: str, domain_types: str) -> tuple[dict[str, int], int]:
+    """Set ``leads.account_id`` for the leads in ``targets``; create the missing accounts.
+
+    Returns (filled counts, accounts created).
+    """
+    run(
+        store,
+        "CREATE OR REPLACE TEMP TABLE _lg_account_link AS " + account_id_sql(targets, domain_types),
+    )
+    filled = fill(store, "leads", "lead_id", "_lg_account_link", ["account_id"])
+    return filled, create_missing_accounts(store, targets)
 
 
 def _read_firmographics(store: Store, path: str | Path) -> str:
@@ -137,6 +150,8 @@ def leads_from_accounts(store: Store, targets: str) -> dict[str, int]:
 
 __all__ = [
     "FIRMOGRAPHIC_ALIASES",
+    "account_id_sql",
+    "create_missing_accounts",
     "LEAD_FROM_ACCOUNT",
     "apply_firmographics",
     "leads_from_accounts",

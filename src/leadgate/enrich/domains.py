@@ -56,10 +56,10 @@ def normalise_domain(value: str | None) -> str | None:
         return None
     text = _SCHEME.sub("", value.strip().lower())
     text = text.rsplit("@", 1)[-1]
-    text = re.split(r"[/?#:\s]", text, maxsplit=1)[0].strip(".")
+    text = re.split(r"[/?#:\s]", text, maxsplit=1)[0]
     if text.startswith("www."):
         text = text[4:]
-    return text or None
+    return text.strip(".") or None
 
 
 def normalise_domain_sql(expr: str) -> str:
@@ -69,10 +69,10 @@ def normalise_domain_sql(expr: str) -> str:
     [('acme.com',)]
     """
     host = (
-        f"trim(regexp_extract(regexp_replace(regexp_replace(lower(trim({expr})), "
-        f"'^[a-z][a-z0-9+.-]*://', ''), '^.*@', ''), '^[^/?#:\\s]*'), '.')"
+        f"regexp_extract(regexp_replace(regexp_replace(lower(trim({expr})), "
+        f"'^[a-z][a-z0-9+.-]*://', ''), '^.*@', ''), '^[^/?#:\\s]*')"
     )
-    return f"nullif(regexp_replace({host}, '^www\\.', ''), '')"
+    return f"nullif(trim(regexp_replace({host}, '^www\\.', ''), '.'), '')"
 
 
 def _clean(domains: Iterable[str], *, bare_ok: bool = False) -> frozenset[str]:

@@ -16,13 +16,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..store import Store
-from .accounts import apply_firmographics, leads_from_accounts, link_accounts
+from .accounts import (
+    account_id_sql,
+    apply_firmographics,
+    create_missing_accounts,
+    leads_from_accounts,
+)
 from .domains import classify_domains_sql, load_domain_lists, normalise_domain_sql
 from .fill import ensure_columns, fill, run
 from .titles import title_sql
 
 TARGETS = "_lg_targets"
 DOMAIN_TYPES = "_lg_domain_types"
+LEAD_FIELDS = (
+    "email_domain",
+    "email_domain_type",
+    "seniority",
+    "department",
+    "title_flag",
+    "account_id",
+)
 
 
 @dataclass
@@ -103,20 +116,6 @@ def enrich_leads(
         )
         run(
             store,
-            f"CREATE OR REPLACE TEMP TABLE _lg_email AS SELECT t.lead_id, t.email_domain, "
-            f"d.domain_type AS email_domain_type FROM {TARGETS} t "
-            f"JOIN {DOMAIN_TYPES} d ON d.domain = t.email_domain",
-        )
-        report.filled.update(
-            fill(store, "leads", "lead_id", "_lg_email", ["email_domain", "email_domain_type"])
-        )
-        report.domain_types = dict(
-            run(store, "SELECT email_domain_type, count(*) FROM _lg_email GROUP BY ALL")
-        )
-
-        # 2. titles: classify each distinct title once, then join back.
-        run(
-            store,
             f"""
             CREATE OR REPLACE TEMP TABLE _lg_title_class AS
             SELECT title, {title_sql("seniority")} AS seniority,
@@ -124,22 +123,35 @@ def enrich_leads(
             FROM (SELECT DISTINCT title FROM {TARGETS} WHERE title IS NOT NULL)
             """,
         )
+        # 2. titles, classified once per distinct title; 3. accounts. Steps 1-3 land in one
+        # UPDATE: DuckDB rewrites each row whose list column changes, so one pass, not three.
         run(
             store,
-            f"CREATE OR REPLACE TEMP TABLE _lg_titles AS SELECT t.lead_id, c.* EXCLUDE (title) "
-            f"FROM {TARGETS} t JOIN _lg_title_class c USING (title)",
+            f"""
+            CREATE OR REPLACE TEMP TABLE _lg_lead_new AS
+            SELECT t.lead_id, t.email_domain, d.domain_type AS email_domain_type,
+                   c.seniority, c.department, c.title_flag, a.account_id
+            FROM {TARGETS} t
+            LEFT JOIN {DOMAIN_TYPES} d ON d.domain = t.email_domain
+            LEFT JOIN _lg_title_class c ON c.title = t.title
+            LEFT JOIN ({account_id_sql(TARGETS, DOMAIN_TYPES)}) a ON a.lead_id = t.lead_id
+            """,
         )
-        report.filled.update(
-            fill(store, "leads", "lead_id", "_lg_titles", ["seniority", "department", "title_flag"])
+        report.filled.update(fill(store, "leads", "lead_id", "_lg_lead_new", LEAD_FIELDS))
+        report.domain_types = dict(
+            run(
+                store,
+                "SELECT email_domain_type, count(*) FROM _lg_lead_new "
+                "WHERE email_domain_type IS NOT NULL GROUP BY ALL",
+            )
         )
 
-        # 3. accounts, 4. firmographics, then the leads' own fields from their account.
-        filled, report.accounts_created = link_accounts(store, TARGETS, DOMAIN_TYPES)
-        report.filled.update(filled)
+        report.accounts_created = create_missing_accounts(store, TARGETS)
+        # 4. firmographics on the accounts, then the leads' own fields from their account.
         if firmographics is not None:
             report.accounts_filled = apply_firmographics(store, firmographics)
         report.filled.update(leads_from_accounts(store, TARGETS))
-        for table in (TARGETS, DOMAIN_TYPES, "_lg_email", "_lg_title_class", "_lg_titles"):
+        for table in (TARGETS, DOMAIN_TYPES, "_lg_lead_new", "_lg_title_class"):
             run(store, f"DROP TABLE IF EXISTS {table}")
     return report
 

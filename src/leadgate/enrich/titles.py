@@ -61,7 +61,10 @@ SENIORITY_RULES: tuple[tuple[str, str], ...] = (
 
 #: (pattern, department), first match wins; no match on a real title → "other".
 DEPARTMENT_RULES: tuple[tuple[str, str], ...] = (
-    (r"(?i)\bc(?:m|mk)o\b|\bmarketing\b|\bmarketeer\b|\bdemand\s+gen|\bgrowth\b", "marketing"),
+    (
+        r"(?i)\bc(?:m|mk)o\b|\bmarketing\b|\bmarketeer\b|\b(?:demand|lead)\s+gen|\bgrowth\b",
+        "marketing",
+    ),
     (r"(?i)\b(?:brand|seo|sem|content|social\s+media|communications?|pr)\b", "marketing"),
     (r"(?i)\bcro\b|\bsales\b|\bsdr\b|\bbdr\b|\baccount\s+(?:executive|manager)\b", "sales"),
     (r"(?i)\bbusiness\s+development\b|\bvendas\b|\bventas\b|\bvertrieb\b", "sales"),
