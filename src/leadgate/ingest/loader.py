@@ -328,6 +328,8 @@ def _link_visitors(store: Store, spec: Kind, plan: StagePlan, good: str) -> None
     """A row naming both a visitor and a lead identifies the visitor (first link wins)."""
     if "visitor_id" not in plan.fields or spec.name not in ("leads", "events"):
         return
+    if spec.name == "events" and "lead_id" not in plan.fields:
+        return  # a file of anonymous events only: nothing identifies anyone
     lead, when = ("s._key", "NULL::TIMESTAMP") if spec.name == "leads" else ("s.lead_id", "s.ts")
     store.execute(
         f"INSERT INTO visitor_links SELECT s.visitor_id, arg_min({lead}, s._row), "

@@ -15,6 +15,8 @@ text of a record that could not be read, else NULL) and the file's own columns.
 
 from __future__ import annotations
 
+import csv
+import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,8 +94,15 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
     fmt = detect_format(path, fmt)
     lit = quote_literal(str(path))
     if fmt == "csv":
+        delim, header = read_header(path)
+        if not header:
+            raise ImportFailed(f"{path} is empty; a CSV needs a header line.")
+        # No sniffing: DuckDB's sniffer guesses from a sample and is thrown by the very
+        # malformed lines we want to report. Every column is text; typing is ours.
+        spec = ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)
         reader = (
-            f"read_csv({lit}, all_varchar=true, header=true, quote='\"', escape='\"', "
+            f"read_csv({lit}, columns={{{spec}}}, header=true, auto_detect=false, "
+            f"delim={quote_literal(delim)}, quote='\"', escape='\"', "
             f"store_rejects=true, rejects_table='{CSV_ERRORS}', rejects_scan='{CSV_SCANS}', "
             "max_line_size=10000000)"
         )
@@ -101,7 +110,7 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             "SELECT row_number() OVER () AS _row, NULL::BIGINT AS _line, "
             f"NULL::VARCHAR AS _malformed, * FROM {reader}"
         )
-        columns = _describe(store, f"SELECT * FROM {reader}", path)
+        columns = dict.fromkeys(header, "VARCHAR")
     elif fmt == "parquet":
         reader = f"read_parquet({lit}, file_row_number=true)"
         columns = _describe(store, f"SELECT * EXCLUDE (file_row_number) FROM {reader}", path)
@@ -130,6 +139,28 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             f"{picks} FROM ({lines}) WHERE j IS NOT NULL AND trim(j) <> ''"
         )
     return Source(path, fmt, relation, columns)
+
+
+def read_header(path: Path) -> tuple[str, list[str]]:
+    """A CSV's delimiter (the most frequent of , ; tab | in its first line) and header.
+
+    Blank or repeated header names are made unique (``column_2``) so that every column can
+    be named in SQL.
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        first = handle.readline()
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    delim = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    names: list[str] = []
+    for raw in next(csv.reader([first.rstrip("\r\n")], delimiter=delim), []):
+        name = raw.strip() or "column"
+        base, n = name, 1
+        while name in names:
+            n += 1
+            name = f"{base}_{n}"
+        names.append(name)
+    return delim, names
 
 
 def _describe(store: Store, sql: str, path: Path) -> dict[str, str]:
