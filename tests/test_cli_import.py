@@ -55,46 +55,15 @@ def test_rejects_exit_1_and_show_a_table(project):
 def test_json_report_and_map_option(tmp_path, project):
     events = tmp_path / "clicks.csv"
     events.write_text("who,what,when\nL1,email_click,2024-01-01 10:00\n")
-    result = leadgate(
-        "-C",
-        str(project),
-        "import",
-        "events",
-        str(events),
-        "--json",
-        "--map",
-        "lead_id=who",
-        "--map",
-        "type=what",
-        "--map",
-        "ts=when",
-        "--timezone",
-        "Europe/Berlin",
-        cwd=tmp_path,
-    )
+    args = ["-C", str(project), "import", "events", str(events), "--json"]
+    args += ["--map", "lead_id=who", "--map", "type=what", "--map", "ts=when"]
+    args += ["--timezone", "Europe/Berlin"]
+    result = leadgate(*args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["rows_loaded"], report["rows_rejected"]) == (1, 0)
-    again = json.loads(
-        leadgate(
-            "-C",
-            str(project),
-            "import",
-            "events",
-            str(events),
-            "--json",
-            "--map",
-            "lead_id=who",
-            "--map",
-            "type=what",
-            "--map",
-            "ts=when",
-            "--timezone",
-            "Europe/Berlin",
-            cwd=tmp_path,
-        ).stdout
-    )
-    assert again["rows_unchanged"] == 1
+    again = json.loads(leadgate(*args, cwd=tmp_path).stdout)
+    assert (again["rows_loaded"], again["rows_unchanged"]) == (0, 1)
 
 
 def test_handled_errors_exit_1_with_a_message(tmp_path, project):

@@ -243,6 +243,7 @@ def _load_batches(
     column_case = plan.column_case()
     dup_col = f" WHEN {len(plan.checks) + 1} THEN '{spec.key}' END"
     columns = column_case.removesuffix(" END") + dup_col if column_case != "NULL" else "NULL"
+    columns, reasons = (sql.replace("CASE _rej", "CASE s._rej") for sql in (columns, reasons))
     file = readers.quote_literal(str(source.path))
     for lo in range(1, max(last, 1) + 1, batch_rows):
         hi = lo + batch_rows
@@ -250,9 +251,8 @@ def _load_batches(
         with store.atomic():
             loaded = _write(store, spec, plan, rows)
             store.execute(
-                f"INSERT INTO rejects SELECT ?, {file}, {line}, "
-                f"{columns.replace('_rej', 's._rej')}, {reasons.replace('CASE _rej', 'CASE s._rej')}, "
-                f"s._raw FROM {STAGE} AS s WHERE {rows} AND s._rej IS NOT NULL ORDER BY s._row",
+                f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, s._raw "
+                f"FROM {STAGE} AS s WHERE {rows} AND s._rej IS NOT NULL ORDER BY s._row",
                 [report.import_id],
             )
             if lo == 1 and csv_bad:

@@ -125,7 +125,8 @@ def stage_sql(
 ) -> StagePlan:
     """The staging ``SELECT`` for one file (see the module docstring)."""
     inner = ["_row", "_line", "_malformed"]
-    checks = [Check(None, "_malformed IS NOT NULL", "malformed line: not a JSON object", "_malformed")]
+    malformed = "malformed line: not a JSON object"
+    checks = [Check(None, "_malformed IS NOT NULL", malformed, "_malformed")]
     for target, col in resolved.sources.items():
         src_type = source.columns[col]
         ref = quote_ident(col)

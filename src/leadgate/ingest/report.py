@@ -72,7 +72,9 @@ class ImportReport:
     def summary(self) -> str:
         """One line for logs and the CLI.
 
-        >>> ImportReport("i1", "leads", "a.csv", rows_read=3, rows_loaded=2, rows_rejected=1).summary()
+        >>> report = ImportReport("i1", "leads", "a.csv", rows_read=3, rows_loaded=2)
+        >>> report.rows_rejected = 1
+        >>> report.summary()
         'leads a.csv: 3 read, 2 loaded, 0 unchanged, 1 rejected'
         """
         return (
