@@ -153,7 +153,7 @@ def generate(
     >>> data = generate(seed=0, accounts=100, leads=1_000)
     >>> data.leads.num_rows, data.leads.column_names[:3]
     (1000, ['lead_id', 'email', 'first_name'])
-    >>> 0 < data.truth.column("propensity").to_numpy().mean() < 1
+    >>> bool(0 < data.truth.column("propensity").to_numpy().mean() < 1)
     True
     """
     rng = np.random.default_rng(seed)
