@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .generate import make_accounts, make_events, make_intent, make_leads, window
 from .truth import COEFFICIENTS, STEP_SLOPES, TARGET_RATES, outcomes
@@ -65,7 +66,10 @@ def to_arrow(columns: dict[str, Any], names: tuple[str, ...]) -> pa.Table:
     arrays = {}
     for name in names:
         values = columns[name]
-        if name in TIME_COLUMNS:
+        if name == "event_id" and values.dtype != object:  # numbered: "E000000042"
+            digits = pc.utf8_lpad(pc.cast(pa.array(values), pa.string()), 9, "0")
+            arrays[name] = pc.binary_join_element_wise("E", digits, "")
+        elif name in TIME_COLUMNS:
             secs = np.asarray(values, dtype=np.int64) // 1_000_000
             arrays[name] = pa.array(secs, type=pa.timestamp("s"), mask=secs < 0)
         elif values.dtype == object:
@@ -164,7 +168,7 @@ def generate(
     _, stop = window(end, months)
     result, truth = outcomes(rng, people, acc, events, intent, stop)
     order = np.argsort(events["ts"], kind="stable")  # files in time order, as exports are
-    events = {k: v[order] if len(v) == len(order) else v for k, v in events.items()}
+    events = {k: v[order] for k, v in events.items()}
     truth_cols = {
         "lead_id": people["lead_id"],
         "propensity": truth["propensity"],

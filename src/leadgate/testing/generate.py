@@ -245,9 +245,23 @@ def make_leads(
     }
 
 
-def _draw_types(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarray:
-    names = np.array(list(mix), dtype=object)
-    return names[rng.choice(len(names), size=n, p=_weights(list(mix.values())))]
+TYPE_NAMES = np.array(STANDARD_EVENT_TYPES, dtype=object)
+_CODE = {t: k for k, t in enumerate(STANDARD_EVENT_TYPES)}
+#: Full URL per event type code (None for events that are not page visits).
+URL_BY_CODE = np.array(
+    [
+        f"https://example-vendor.com{c.URL_PATHS[t]}" if t in c.URL_PATHS else None
+        for t in STANDARD_EVENT_TYPES
+    ],
+    dtype=object,
+)
+HAS_URL = np.array([t in c.URL_PATHS for t in STANDARD_EVENT_TYPES])
+
+
+def _draw_codes(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarray:
+    """Event type codes (indexes into STANDARD_EVENT_TYPES): cheap to draw, index and map."""
+    codes = np.array([_CODE[t] for t in mix], dtype=np.int16)
+    return codes[rng.choice(len(codes), size=n, p=_weights(list(mix.values())))]
 
 
 def make_events(
@@ -261,9 +275,10 @@ def make_events(
 ) -> Columns:
     """Events for ``leads`` (any slice of :func:`make_leads`' columns), about ``per_lead`` each.
 
-    Returns columns ``event_id, lead_id, visitor_id, type, ts (epoch us), url`` plus the
-    hidden ``lead_idx`` (row in ``leads``) and ``buy_at`` per lead (the buying moment of the
-    leads that have one, else -1), as ``leads_buy_at``.
+    Returns columns ``event_id`` (a number, numbered from ``first_id``), ``lead_id``,
+    ``visitor_id``, ``type``, ``ts`` (epoch us), ``url``, plus the hidden ``lead_idx`` (row
+    in ``leads``). Strings are shared objects picked from small tables, so a chunk of a few
+    million events costs little more than its integer columns.
     """
     n = len(leads["lead_id"])
     _, stop = window(end, months)
@@ -277,45 +292,35 @@ def make_events(
     buy_at = np.where(buyer, created + (rng.random(n) * (stop - created)).astype(np.int64), -1)
     burst = np.where(buyer, rng.poisson(per_lead * 0.35, n), 0)
     anon = rng.poisson(per_lead * 0.08, n)
-    parts = []
-    for counts, kind in ((base, "base"), (burst, "burst"), (anon, "anon")):
-        idx = np.repeat(np.arange(n), counts)
-        m = len(idx)
-        if kind == "base":
-            ts = created[idx] + (rng.random(m) * (stop - created[idx])).astype(np.int64)
-            types = _draw_types(rng, BACKGROUND_MIX, m)
-        elif kind == "burst":
-            ts = buy_at[idx] - (rng.random(m) * 21 * DAY_US).astype(np.int64)
-            ts = np.maximum(ts, created[idx])
-            types = _draw_types(rng, BURST_MIX, m)
-        else:  # before identification: visits known only by the visitor cookie
-            ts = created[idx] - (rng.random(m) * 30 * DAY_US).astype(np.int64) - 1
-            types = pick(rng, ANONYMOUS_TYPES, m)
-        parts.append((idx, ts, types, kind == "anon"))
-    # The form that identifies each lead: both ids, at its creation time.
-    idx_f = np.arange(n)
-    parts.append((idx_f, created.copy(), np.full(n, "form_submit", dtype=object), None))
-    idx = np.concatenate([p[0] for p in parts])
-    ts = np.concatenate([p[1] for p in parts])
-    types = np.concatenate([p[2] for p in parts])
-    anonymous = np.concatenate([np.full(len(p[0]), bool(p[3])) for p in parts])
-    web = np.isin(types, list(c.URL_PATHS)) | (types == "form_submit")
-    visitor = np.where(web | anonymous, leads["visitor_id"][idx], None)
-    visitor[np.concatenate([np.zeros(len(idx) - n, bool), np.ones(n, bool)])] = leads["visitor_id"][
-        idx_f
-    ]
-    paths = np.vectorize(lambda t: c.URL_PATHS.get(t, ""), otypes=[object])(types)
-    url = np.where(web, "https://example-vendor.com" + paths, None)
-    total = len(idx)
+    anon_codes = np.array([_CODE[t] for t in ANONYMOUS_TYPES], dtype=np.int16)
+    idx_b, idx_u, idx_a = (np.repeat(np.arange(n), k) for k in (base, burst, anon))
+    ts_b = created[idx_b] + (rng.random(len(idx_b)) * (stop - created[idx_b])).astype(np.int64)
+    ts_u = buy_at[idx_u] - (rng.random(len(idx_u)) * 21 * DAY_US).astype(np.int64)
+    # Before identification: visits known only by the visitor cookie, up to a month early.
+    ts_a = created[idx_a] - (rng.random(len(idx_a)) * 30 * DAY_US).astype(np.int64) - 1_000_000
+    # The form that identifies each lead carries both ids, at its creation time.
+    idx = np.concatenate([idx_b, idx_u, idx_a, np.arange(n)])
+    ts = np.concatenate([ts_b, np.maximum(ts_u, created[idx_u]), ts_a, created])
+    codes = np.concatenate(
+        [
+            _draw_codes(rng, BACKGROUND_MIX, len(idx_b)),
+            _draw_codes(rng, BURST_MIX, len(idx_u)),
+            anon_codes[rng.integers(0, len(anon_codes), len(idx_a))],
+            np.full(n, _CODE["form_submit"], dtype=np.int16),
+        ]
+    )
+    anonymous = np.zeros(len(idx), dtype=bool)
+    anonymous[len(idx_b) + len(idx_u) : len(idx) - n] = True
+    web = HAS_URL[codes] | anonymous
+    web[len(idx) - n :] = True
     return {
-        "event_id": np.char.mod("E%09d", np.arange(first_id, first_id + total)).astype(object),
+        "event_id": np.arange(first_id, first_id + len(idx), dtype=np.int64),
         "lead_id": np.where(anonymous, None, leads["lead_id"][idx]),
-        "visitor_id": visitor,
-        "type": types,
+        "visitor_id": np.where(web, leads["visitor_id"][idx], None),
+        "type": TYPE_NAMES[codes],
         "ts": ts,
-        "url": url,
+        "url": URL_BY_CODE[codes],
         "lead_idx": idx,
-        "leads_buy_at": buy_at,
     }
 
 

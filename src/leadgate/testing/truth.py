@@ -76,7 +76,8 @@ def mql_times(leads: Columns, events: Columns) -> np.ndarray:
     Vectorised: events sorted by (lead, time), cumulative points per lead, first crossing.
     """
     n = len(leads["lead_id"])
-    points = np.vectorize(lambda t: OLD_SCORE.get(t, 0), otypes=[float])(events["type"])
+    names, codes = np.unique(events["type"], return_inverse=True)
+    points = np.array([OLD_SCORE.get(t, 0) for t in names], dtype=float)[codes.ravel()]
     order = np.lexsort((events["ts"], events["lead_idx"]))
     lead, ts, pts = events["lead_idx"][order], events["ts"][order], points[order]
     total = np.cumsum(pts)
