@@ -55,15 +55,16 @@ def account_id_sql(targets: str, domain_types: str) -> str:
     """
 
 
-def create_missing_accounts(store: Store, targets: str) -> int:
-    """Insert an ``accounts`` row (id = domain, nothing else) for each new account_id."""
+def create_missing_accounts(store: Store, links: str) -> int:
+    """Insert an ``accounts`` row (id = domain, nothing else) for each new ``account_id`` of
+    the table ``links``; existing accounts are not touched. Returns the rows created."""
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     created = run(
         store,
         f"""
         INSERT INTO accounts (account_id, domain, created_at, updated_at)
         SELECT DISTINCT l.account_id, l.account_id, ?::TIMESTAMP, ?::TIMESTAMP
-        FROM leads l JOIN {targets} t USING (lead_id)
+        FROM {links} l
         WHERE l.account_id IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = l.account_id)
         """,
@@ -82,7 +83,7 @@ def link_accounts(store: Store, targets: str, domain_types: str) -> tuple[dict[s
         "CREATE OR REPLACE TEMP TABLE _lg_account_link AS " + account_id_sql(targets, domain_types),
     )
     filled = fill(store, "leads", "lead_id", "_lg_account_link", ["account_id"])
-    return filled, create_missing_accounts(store, targets)
+    return filled, create_missing_accounts(store, "leads")
 
 
 def _read_firmographics(store: Store, path: str | Path) -> str:
