@@ -89,12 +89,44 @@ def import_file(
     _check_zone(timezone)
     if batch_rows < 1:
         raise ImportFailed("batch_rows must be at least 1.")
+    event_types = list(allowed_event_types or STANDARD_EVENT_TYPES)
     source = readers.open_source(store, path, fmt)
+    report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
+    plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types)
+    with store.atomic():
+        store.execute(
+            "INSERT INTO imports (import_id, kind, file, started_at, rows_read, rows_loaded, "
+            "rows_rejected) VALUES (?, ?, ?, ?, 0, 0, 0)",
+            [report.import_id, spec.name, str(path), _now()],
+        )
+    try:
+        _stage(store, spec, plan, source, timezone)
+        _load_batches(store, spec, plan, source, report, batch_rows, progress, event_types)
+        if spec.name == "leads" and enrich is not False:
+            report.enrichment = _enrich(store, {} if enrich is True else enrich)
+    finally:
+        for table in (STAGE, LINES, "_lg_suggest"):
+            store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        readers.clear_csv_errors(store)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _plan(
+    store: Store,
+    spec: Kind,
+    source: readers.Source,
+    report: ImportReport,
+    preset: str | None,
+    mapping: MappingSpec | None,
+    timezone: str,
+    event_types: list[str],
+) -> StagePlan:
+    """Resolve the mapping, add the custom columns, and write the staging SQL."""
     mapping = {k: v for k, v in (mapping or {}).items() if k != "kind"}
     types = target_types(store, spec)
     resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
     _check_required(spec, resolved.has, source)
-    report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
     properties: list[str] | None = None
     if spec.extras == "columns" and resolved.unmapped:
         extras, report.columns_ignored = infer_extras(
@@ -110,33 +142,15 @@ def import_file(
         properties = resolved.unmapped
     else:
         report.columns_ignored = resolved.unmapped
-    plan = stage_sql(
+    return stage_sql(
         spec,
         resolved,
         source,
         types,
         timezone=timezone,
-        event_types=list(allowed_event_types or STANDARD_EVENT_TYPES),
+        event_types=event_types,
         properties=properties,
     )
-    with store.atomic():
-        store.execute(
-            "INSERT INTO imports (import_id, kind, file, started_at, rows_read, rows_loaded, "
-            "rows_rejected) VALUES (?, ?, ?, ?, 0, 0, 0)",
-            [report.import_id, spec.name, str(path), _now()],
-        )
-    try:
-        _stage(store, spec, plan, source, timezone)
-        types = list(allowed_event_types or STANDARD_EVENT_TYPES)
-        _load_batches(store, spec, plan, source, report, batch_rows, progress, types)
-        if spec.name == "leads" and enrich is not False:
-            report.enrichment = _enrich(store, {} if enrich is True else enrich)
-    finally:
-        for table in (STAGE, LINES, "_lg_suggest"):
-            store.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        readers.clear_csv_errors(store)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _check_zone(name: str) -> None:
