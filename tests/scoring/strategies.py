@@ -1,0 +1,164 @@
+"""Hypothesis strategies: random definitions, leads, accounts and event histories."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import yaml
+from hypothesis import strategies as st
+
+from leadgate.definition import load_compiled
+
+AS_OF = dt.datetime(2026, 6, 1, 12, 0)
+AS_OF_US = int(AS_OF.replace(tzinfo=dt.timezone.utc).timestamp()) * 1_000_000
+DAY_US = 86_400_000_000
+TYPES = ["pricing_page", "demo_request", "webinar_attended", "blog_view", "email_open",
+         "chat", "unsubscribe", "careers_page"]
+INDUSTRIES = ["software", "Software", "retail", "fintech", None]
+SENIORITIES = ["ic", "manager", "director", "vp", "cxo", None]
+COUNTRIES = ["US", "DE", "BR", None]
+DOMAIN_TYPES = ["business", "personal", "competitor", "student", None]
+
+FIT_CONDITIONS = [
+    "company_size >= {n}",
+    "company_size < {n} or country = 'US'",
+    "industry in ['software', 'fintech']",
+    "not (industry = 'retail')",
+    "seniority in ['director', 'vp', 'cxo']",
+    "seniority = 'manager' and company_size > {n}",
+    "title matches '(?i)(head|chief|vp)'",
+    "title contains 'finance'",
+    "email_domain_type = 'personal'",
+    "persona is null",
+    "account.annual_revenue / 1000 > {n}",
+    "account.industry = industry",
+    "intent('crm', 30d) >= {n}",
+    "coalesce(company_size, 0) * 2 - 10 >= {n}",
+    "abs(-company_size) <= {n}",
+    "count(pricing_page, 30d) >= 2",
+    "lower(country) != 'br'",
+]
+TIER_CONDITIONS = [
+    "fit >= {n} and has(demo_request, 14d)",
+    "score >= {n}",
+    "fit >= {n} and count([pricing_page, chat], 7d) >= 2",
+    "engagement >= {n} or grade = 'A'",
+    "band <= 2 and fit > 0",
+    "days_since(pricing_page) <= 7",
+    "engaged_contacts(30d) >= 2",
+    "account.engagement >= {n}",
+    "count(*, 30d) >= 3",
+    "true",
+]
+DQ_CONDITIONS = [
+    "email_domain_type = 'competitor'",
+    "email_domain_type = 'student' or seniority = 'ic' and fit < 5",
+    "has(careers_page, 30d)",
+]
+
+cents = st.integers(-5000, 5000).map(lambda c: c / 100)
+durations = st.sampled_from(["7d", "14d", "30d", "90d", "36h", "2w"])
+
+
+@st.composite
+def definitions(draw):  # type: ignore[no-untyped-def]
+    n = st.integers(0, 200)
+    fit_rules = [
+        {"name": f"rule {i}", "when": draw(st.sampled_from(FIT_CONDITIONS)).format(n=draw(n)),
+         "points": draw(cents)}
+        for i in range(draw(st.integers(0, 6)))
+    ]
+    events = []
+    for t in draw(st.lists(st.sampled_from(TYPES), unique=True, max_size=6)):
+        rule = {"type": t, "points": draw(cents)}
+        if rule["points"] == 0:
+            rule["points"] = 1
+        if draw(st.booleans()):
+            rule["cap"] = draw(st.integers(1, 100))
+        if draw(st.booleans()):
+            rule["window"] = draw(durations)
+        if draw(st.booleans()):
+            rule["half_life"] = draw(durations)
+        events.append(rule)
+    weighted = draw(st.booleans())
+    fit: dict = {"rules": fit_rules}
+    engagement: dict = {"events": events}
+    if weighted or draw(st.booleans()):
+        fit["cap"] = draw(st.integers(1, 120))
+    if weighted or draw(st.booleans()):
+        engagement["cap"] = draw(st.integers(1, 120))
+    if draw(st.booleans()):
+        fit["floor"] = -draw(st.integers(0, 50))
+    if draw(st.booleans()):
+        engagement["floor"] = -draw(st.integers(0, 50))
+    doc: dict = {
+        "name": "random",
+        "version": "1",
+        "attributes": {"persona": "text"},
+        "fit": fit,
+        "engagement": engagement,
+        "disqualifiers": [
+            {"name": f"dq {i}", "when": cond}
+            for i, cond in enumerate(draw(st.lists(st.sampled_from(DQ_CONDITIONS), unique=True,
+                                                   max_size=2)))
+        ],
+        "grades": [{"grade": "A", "min_fit": 30}, {"grade": "B", "min_fit": 10}, {"grade": "C"}],
+        "bands": [{"band": 1, "min_engagement": 40}, {"band": 2, "min_engagement": 10},
+                  {"band": 3}],
+        "tiers": [
+            {"name": f"tier {i}", "when": cond.format(n=draw(st.integers(0, 80))), "sla": "24h"}
+            for i, cond in enumerate(sorted(
+                draw(st.lists(st.sampled_from(TIER_CONDITIONS), unique=True, max_size=4)),
+                key=lambda cond: cond == "true"))  # a catch-all tier can only come last
+        ],
+    }
+    if weighted:
+        doc["score"] = {"method": "weighted",
+                        "weights": {"fit": draw(st.integers(0, 100)),
+                                    "engagement": draw(st.integers(0, 100))}}
+    return load_compiled(text=yaml.safe_dump(doc))
+
+
+# Whole days and hours often, so events fall exactly on window edges as well as between.
+offsets = st.one_of(
+    st.integers(-200 * DAY_US, 5 * DAY_US),
+    st.integers(-200, 5).map(lambda d: d * DAY_US),
+    st.integers(-200 * 24, 5 * 24).map(lambda h: h * DAY_US // 24),
+    st.sampled_from([7, 14, 30, 90, 1.5]).map(lambda d: -int(d * DAY_US)),  # window edges
+)
+event_lists = st.lists(
+    st.tuples(st.sampled_from(TYPES), offsets),
+    max_size=25,
+).map(lambda evs: [(t, AS_OF_US + offset) for t, offset in evs])
+
+
+@st.composite
+def populations(draw):  # type: ignore[no-untyped-def]
+    accounts = {
+        f"acct{i}.com": {"account_id": f"acct{i}.com",
+                         "industry": draw(st.sampled_from(INDUSTRIES)),
+                         "annual_revenue": draw(st.one_of(st.none(), st.floats(0, 1e6)))}
+        for i in range(draw(st.integers(0, 3)))
+    }
+    leads = []
+    for i in range(draw(st.integers(1, 8))):
+        leads.append({
+            "lead_id": f"L{i}",
+            "account_id": draw(st.one_of(st.none(), st.sampled_from(sorted(accounts) or [None]))),
+            "company_size": draw(st.one_of(st.none(), st.integers(1, 5000))),
+            "industry": draw(st.sampled_from(INDUSTRIES)),
+            "seniority": draw(st.sampled_from(SENIORITIES)),
+            "country": draw(st.sampled_from(COUNTRIES)),
+            "email_domain_type": draw(st.sampled_from(DOMAIN_TYPES)),
+            "title": draw(st.sampled_from(["Head of Finance", "VP Sales", "analyst",
+                                           "Chief Financial Officer", None])),
+            "persona": draw(st.sampled_from(["finance", None])),
+        })
+    events = {lead["lead_id"]: draw(event_lists) for lead in leads}
+    intent = {
+        a: [(draw(st.sampled_from(["crm", "CRM", "erp"])), float(draw(st.integers(0, 100))),
+             AS_OF_US - draw(st.integers(-2, 60)) * DAY_US)
+            for _ in range(draw(st.integers(0, 3)))]
+        for a in accounts
+    }
+    return leads, accounts, events, intent

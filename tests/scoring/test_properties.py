@@ -1,0 +1,124 @@
+"""Invariants of scoring, on random definitions and random histories (Hypothesis).
+
+* the Python evaluator and the SQL plan in DuckDB give identical results;
+* an explanation adds up to the total, to the hundredth;
+* event order does not matter; batch equals one-event-at-a-time;
+* adding a positive-point event never lowers engagement;
+* a disqualified lead is never in a tier.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadgate.scoring import Scorer, plan_sql, store_select
+from leadgate.scoring.incremental import LeadState
+from leadgate.scoring.rollups import score_population
+from leadgate.store import Store
+
+from .strategies import AS_OF, AS_OF_US, DAY_US, definitions, event_lists, populations
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+LEAD = {"lead_id": "x", "company_size": 120, "industry": "software", "seniority": "vp",
+        "country": "US", "email_domain_type": "business", "title": "VP Finance"}
+
+
+def load(store: Store, leads, accounts, events, intent) -> None:  # type: ignore[no-untyped-def]
+    for a in accounts.values():
+        store.execute("INSERT INTO accounts (account_id, industry, annual_revenue) VALUES (?,?,?)",
+                      [a["account_id"], a["industry"], a["annual_revenue"]])
+    store.add_columns("leads", {"persona": "VARCHAR"})
+    n = 0
+    for lead in leads:
+        store.execute(
+            "INSERT INTO leads (lead_id, account_id, company_size, industry, seniority, country,"
+            " email_domain_type, title, persona) VALUES (?,?,?,?,?,?,?,?,?)",
+            [lead[k] for k in ("lead_id", "account_id", "company_size", "industry", "seniority",
+                               "country", "email_domain_type", "title", "persona")])
+        for etype, ts in events[lead["lead_id"]]:
+            n += 1
+            store.execute("INSERT INTO events (event_id, lead_id, type, ts) VALUES "
+                          "(?, ?, ?, make_timestamp(?))", [str(n), lead["lead_id"], etype, ts])
+    for account_id, signals in intent.items():
+        for topic, strength, ts in signals:
+            n += 1
+            store.execute("INSERT INTO intent_signals VALUES (?, ?, ?, ?, make_timestamp(?))",
+                          [str(n), account_id, topic, strength, ts])
+
+
+@SETTINGS
+@given(definitions(), populations())
+def test_python_evaluator_and_sql_plan_agree(c, population) -> None:  # type: ignore[no-untyped-def]
+    leads, accounts, events, intent = population
+    scorer = Scorer(c)
+    expected = score_population(scorer, leads, accounts, events, intent, AS_OF_US)
+    store = Store(":memory:")
+    load(store, leads, accounts, events, intent)
+    plan = plan_sql(c, AS_OF, lead_columns=store.table_columns("leads"),
+                    account_columns=store.table_columns("accounts"))
+    rows = {r["lead_id"]: r for r in store.query(plan)}
+    for lead_id, raw in expected.items():
+        row = rows[lead_id]
+        fit_c, eng_c, total, grade, band, dq, tier, judged, evs, counts = raw[:10]
+        assert (row["fit_c"], row["eng_c"], row["total"]) == (fit_c, eng_c, total), lead_id
+        assert (row["grade"], row["band"], row["dq"], row["tier"]) == (grade, band, dq, tier)
+        assert tuple(row[f"j{i}"] for i in range(len(judged))) == judged
+        assert tuple(row[f"c{i}"] for i in range(len(evs))) == evs
+        assert tuple(row[f"n{i}"] for i in range(len(counts))) == counts
+    stored = {r["lead_id"]: r for r in store.query(store_select(c, plan, AS_OF))}
+    for lead_id, raw in expected.items():
+        score = scorer.to_score(raw, next(x for x in leads if x["lead_id"] == lead_id),
+                                accounts.get(leads[0].get("account_id") or ""), AS_OF_US)
+        row = stored[lead_id]
+        assert row["tier"] == score.tier and row["disqualified"] == score.disqualified
+        assert round(row["total"] * 100) == score.total_cents
+        contributions = json.loads(row["contributions"])
+        by_key = {x.key: x for x in score.contributions}
+        for key, cents in contributions.items():
+            assert (by_key[key].cents if by_key[key].status != "not judged" else None) == cents
+
+
+@SETTINGS
+@given(definitions(), event_lists)
+def test_explanation_adds_up_and_disqualified_is_never_in_a_tier(c, events) -> None:  # type: ignore[no-untyped-def]
+    score = Scorer(c).score(LEAD, events, as_of=AS_OF_US)
+    assert sum(x.cents for x in score.contributions) == score.total_cents
+    assert score.check_sum()
+    if score.disqualified:
+        assert score.tier is None
+
+
+@SETTINGS
+@given(definitions(), event_lists, st.randoms(use_true_random=False))
+def test_event_order_does_not_matter(c, events, rnd) -> None:  # type: ignore[no-untyped-def]
+    scorer = Scorer(c)
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    assert scorer.raw(LEAD, events, AS_OF_US) == scorer.raw(LEAD, shuffled, AS_OF_US)
+
+
+@SETTINGS
+@given(definitions(), event_lists, st.integers(0, 100 * DAY_US))
+def test_a_positive_event_never_lowers_engagement(c, events, age) -> None:  # type: ignore[no-untyped-def]
+    scorer = Scorer(c)
+    before = scorer.raw(LEAD, events, AS_OF_US)
+    for rule in c.event_rules:
+        if rule.cents > 0:
+            after = scorer.raw(LEAD, [*events, (rule.type, AS_OF_US - age)], AS_OF_US)
+            assert after[1] >= before[1]
+
+
+@SETTINGS
+@given(definitions(), event_lists, st.randoms(use_true_random=False))
+def test_batch_equals_one_event_at_a_time(c, events, rnd) -> None:  # type: ignore[no-untyped-def]
+    scorer = Scorer(c)
+    past = [(t, ts) for t, ts in events if ts <= AS_OF_US]
+    rnd.shuffle(past)
+    state = LeadState(scorer, LEAD)
+    for t, ts in past:
+        state.apply(t, ts)
+    assert state.score(AS_OF_US).as_dict() == scorer.score(LEAD, events, as_of=AS_OF_US).as_dict()
