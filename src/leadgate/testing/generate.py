@@ -16,6 +16,7 @@ identifies the lead carries both ids.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -117,7 +118,8 @@ def make_accounts(rng: np.random.Generator, n: int, end: dt.datetime, months: in
 def repeats(values: np.ndarray) -> np.ndarray:
     """True for every value that already appeared earlier in ``values`` (vectorised)."""
     _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
-    return np.arange(len(values)) != first[inverse.ravel()]
+    out: np.ndarray = np.arange(len(values)) != first[inverse.ravel()]
+    return out
 
 
 def _numbered(values: np.ndarray, where: np.ndarray) -> np.ndarray:
@@ -135,9 +137,17 @@ def unique(values: np.ndarray) -> np.ndarray:
     return _numbered(values, repeats(values))
 
 
+def blank(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` as objects with None (a missing value) where ``mask`` is true."""
+    out: np.ndarray = values.astype(object)
+    out[mask] = None
+    return out
+
+
 def _weights(w: list[float]) -> np.ndarray:
-    arr = np.asarray(w, dtype=float)
-    return arr / arr.sum()
+    arr: np.ndarray = np.asarray(w, dtype=float)
+    out: np.ndarray = arr / arr.sum()
+    return out
 
 
 def _titles(
@@ -219,22 +229,22 @@ def make_leads(
     return {
         "lead_id": np.char.mod("L%07d", np.arange(1, n + 1)).astype(object),
         "email": _numbered(local, repeats(local + "@" + domain)) + "@" + domain,
-        "first_name": np.where(rng.random(n) < 0.03, None, first),
-        "last_name": np.where(rng.random(n) < 0.06, None, last),
+        "first_name": blank(rng.random(n) < 0.03, first),
+        "last_name": blank(rng.random(n) < 0.06, last),
         "title": _titles(rng, seniority, dept, country, kind),
         "company": np.where(company_known, accounts["name"][account_idx], None),
         "company_domain": np.where(
             company_known & (rng.random(n) < 0.6), accounts["domain"][account_idx], None
         ),
-        "country": np.where(rng.random(n) < 0.1, None, country),
+        "country": blank(rng.random(n) < 0.1, country),
         "source": pick(rng, c.SOURCES, n),
         "created_at": created,
         "visitor_id": np.char.mod("v%08x", rng.permutation(n) + 0x100000).astype(object),
-        "persona": np.where(
-            rng.random(n) < 0.4, None, np.vectorize(c.PERSONAS.get, otypes=[object])(seniority)
+        "persona": blank(
+            rng.random(n) < 0.4, np.vectorize(c.PERSONAS.get, otypes=[object])(seniority)
         ),
-        "form_answer": np.where(
-            no_form, None, np.array([a for a, _ in c.FORM_ANSWERS], dtype=object)[form_idx]
+        "form_answer": blank(
+            no_form, np.array([a for a, _ in c.FORM_ANSWERS], dtype=object)[form_idx]
         ),
         "form_effect": np.where(no_form, 0.0, np.array([e for _, e in c.FORM_ANSWERS])[form_idx]),
         "true_seniority": seniority,
@@ -258,7 +268,7 @@ URL_BY_CODE = np.array(
 HAS_URL = np.array([t in c.URL_PATHS for t in STANDARD_EVENT_TYPES])
 
 
-def _draw_codes(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarray:
+def _draw_codes(rng: np.random.Generator, mix: Mapping[str, float], n: int) -> np.ndarray:
     """Event type codes (indexes into STANDARD_EVENT_TYPES): cheap to draw, index and map."""
     codes = np.array([_CODE[t] for t in mix], dtype=np.int16)
     return codes[rng.choice(len(codes), size=n, p=_weights(list(mix.values())))]

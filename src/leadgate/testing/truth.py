@@ -67,7 +67,8 @@ REJECT_REASONS = ("not a fit", "no budget", "bad timing", "wrong contact", "no r
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 def mql_times(leads: Columns, events: Columns) -> np.ndarray:
