@@ -67,8 +67,10 @@ class Store:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        row = self.execute(sql, params).fetchone()
-        return None if row is None else row[0]
+        # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open and refuses the
+        # next statement on the connection.
+        rows = self.execute(sql, params).fetchall()
+        return rows[0][0] if rows else None
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Store]:

@@ -1,0 +1,104 @@
+"""The demo: generate a realistic B2B dataset, import it, score it, hand off, show it.
+
+``leadgate demo`` runs :func:`run_demo` and prints its result; everything it does is what
+a user would do with their own files (``init``, ``import``, ``score``, ``leads``,
+``explain``), so the demo doubles as an end-to-end check of the whole path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .definition import load_compiled
+from .enrich import CoverageRow, coverage
+from .ingest import ImportReport
+from .project import Project, init_project
+from .scoring import BatchReport, Score, score_store
+from .scoring.lookup import explain_lead, list_leads
+from .testing import generate
+
+KINDS_IN_ORDER = ("accounts", "leads", "events", "intent", "outcomes")
+
+
+@dataclass
+class DemoResult:
+    directory: Path
+    imports: dict[str, ImportReport]
+    scoring: BatchReport
+    tiers: list[dict[str, Any]]
+    queue: list[dict[str, Any]]
+    explained: list[Score]
+    coverage: list[CoverageRow]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "directory": str(self.directory),
+            "imports": {k: r.to_dict() for k, r in self.imports.items()},
+            "scoring": self.scoring.as_dict(),
+            "tiers": self.tiers,
+            "queue": [{k: (v.isoformat() if isinstance(v, dt.datetime) else v)
+                       for k, v in row.items()} for row in self.queue],
+            "explained": [s.as_dict() for s in self.explained],
+            "coverage": [vars(r) | {"fields": list(r.fields)} for r in self.coverage],
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def tier_outcomes(project: Project, definition_hash: str, as_of: dt.datetime
+                  ) -> list[dict[str, Any]]:
+    """Leads per tier and how many of them sales later accepted and won (known outcomes)."""
+    with project.store() as store:
+        return store.query(
+            """
+            SELECT coalesce(s.tier, CASE WHEN s.disqualified THEN '(disqualified)'
+                                    ELSE '(no tier)' END) AS tier,
+                   count(*) AS leads,
+                   count(*) FILTER (WHERE o.accepted) AS accepted,
+                   count(*) FILTER (WHERE o.won) AS won,
+                   round(100.0 * count(*) FILTER (WHERE o.won) / count(*), 1) AS won_pct
+            FROM scores s
+            LEFT JOIN (SELECT lead_id, bool_or(outcome IN ('accepted', 'sql', 'opportunity',
+                                                           'won', 'lost')) AS accepted,
+                              bool_or(outcome = 'won') AS won
+                       FROM outcomes GROUP BY lead_id) o USING (lead_id)
+            WHERE s.definition_hash = ? AND s.as_of = ?
+            GROUP BY 1 ORDER BY won_pct DESC NULLS LAST
+            """,
+            [definition_hash, as_of.replace(tzinfo=None)],
+        )
+
+
+def run_demo(directory: str | Path, *, seed: int = 7, leads: int = 5_000, accounts: int = 600,
+             fmt: str = "parquet", explain: int = 2) -> DemoResult:
+    """Build a demo project in ``directory`` and run the whole path on it."""
+    started = time.perf_counter()
+    data = generate(seed=seed, accounts=accounts, leads=leads)
+    project = init_project(directory)
+    paths = data.write(project.root / "data", fmt)
+    imports = {kind: project.import_file(paths[kind], kind) for kind in KINDS_IN_ORDER}
+    compiled = load_compiled(project.definition_path)
+    as_of = data.end.replace(tzinfo=dt.timezone.utc)
+    with project.store() as store:
+        report = score_store(store, compiled, as_of,
+                             source=project.definition_path.read_text(encoding="utf-8"))
+        sales_tiers = [t.name for t in compiled.tiers if t.sales]
+        queue = [row for tier in sales_tiers
+                 for row in list_leads(store, compiled, tier=tier, limit=5)]
+        explained = [explain_lead(store, compiled, row["lead_id"]) for row in queue[:explain]]
+        cover = coverage(store, {k: sorted(v) for k, v in compiled.fields_read().items()})
+    return DemoResult(
+        directory=project.root,
+        imports=imports,
+        scoring=report,
+        tiers=tier_outcomes(project, compiled.hash, as_of),
+        queue=queue,
+        explained=explained,
+        coverage=cover,
+        seconds=time.perf_counter() - started,
+    )
