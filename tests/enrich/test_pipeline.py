@@ -66,7 +66,7 @@ def test_domain_types_titles_and_accounts(store):
         "7": "customer",
         "8": "business",
     }
-    assert _lead(store, "1", "seniority", "department", "title_flag") == ("vp", "marketing", None)
+    assert _lead(store, "1", "seniority", "department", "title_flag") == ("vp", "marketing", "none")
     assert _lead(store, "2", "title_flag") == ("student",)
     assert _lead(store, "7", "seniority") == (None,)
     # Accounts: company_domain first, business email next, never a personal domain.
@@ -99,6 +99,7 @@ def test_never_overwrites_imported_values(store):
             "email_domain_type",
             "seniority",
             "department",
+            "title_flag",
             "account_id",
             "company_size",
             "country",

@@ -116,7 +116,9 @@ _COMPILED = {
     )
 }
 _PLACEHOLDER = re2.compile(PLACEHOLDER)
-_DEFAULTS = {"seniority": "ic", "department": "other", "flag": None}
+# A known title that no flag rule matches is judged "none": a rule on title_flag can then
+# say "not a job seeker" instead of "not judged".
+_DEFAULTS = {"seniority": "ic", "department": "other", "flag": "none"}
 
 
 def _first(kind: str, title: str) -> str | None:
@@ -130,11 +132,11 @@ def classify_title(title: str | None) -> TitleClass:
     """Seniority, department and flag of one job title (pure twin of :func:`title_sql`).
 
     >>> classify_title("SVP, Global Sales")
-    TitleClass(seniority='vp', department='sales', flag=None)
+    TitleClass(seniority='vp', department='sales', flag='none')
     >>> classify_title("Chief Marketing Officer")
-    TitleClass(seniority='cxo', department='marketing', flag=None)
+    TitleClass(seniority='cxo', department='marketing', flag='none')
     >>> classify_title("Geschäftsführer")
-    TitleClass(seniority='cxo', department='executive', flag=None)
+    TitleClass(seniority='cxo', department='executive', flag='none')
     >>> classify_title("MBA student, looking for opportunities")
     TitleClass(seniority='ic', department='other', flag='job_seeker')
     >>> classify_title("n/a")
