@@ -115,6 +115,9 @@ class PyEmitter:
             helper = "_and" if node.op == "and" else "_or"
             return f"{helper}({', '.join(self.node(i) for i in node.items)})"
         if isinstance(node, Binary):
+            inline = self.inline_compare(node)
+            if inline is not None:
+                return inline
             left, right = self.node(node.left), self.node(node.right)
             if node.op in {"=", "!="}:
                 if self.is_text(node.left):
@@ -146,6 +149,26 @@ class PyEmitter:
         if isinstance(node, Call):
             return self.call(node)
         raise TypeError(f"cannot emit {type(node).__name__}")
+
+    def inline_compare(self, node: Binary) -> str | None:
+        """``field OP literal`` written out in place: the hot path of most fit rules.
+
+        A helper call costs more than the comparison itself; a local and a literal need no
+        helper to be evaluated once each.
+        """
+        if node.op not in {"=", "!=", "<", "<=", ">", ">="}:
+            return None
+        field, lit, op = node.left, node.right, node.op
+        if isinstance(field, Lit) and isinstance(lit, Field):
+            field, lit = lit, field
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        if not (isinstance(field, Field) and isinstance(lit, Lit)) or lit.value is None:
+            return None
+        var = self.names[field.name]
+        py_op = "==" if op == "=" else op
+        if isinstance(lit.value, str):
+            return f"(None if {var} is None else {var}.lower() {py_op} {lit.value.lower()!r})"
+        return f"(None if {var} is None else {var} {py_op} {lit.value!r})"
 
     def fold(self, node: Node, code: str) -> str:
         if isinstance(node, Lit) and isinstance(node.value, str):

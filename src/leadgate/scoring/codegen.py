@@ -108,17 +108,21 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
     for line in init:
         src.add(1, line)
     if per_type or everywhere:
+        # Dispatch on a small integer: one dict lookup, then int comparisons, and event
+        # types no rule reads skip the chain entirely.
+        consts["_TI"] = {etype: k for k, etype in enumerate(per_type)}
         src.add(1, "for t, ts in E:")
         src.add(2, "if ts > asof: continue")
         src.add(2, "age = asof - ts")
-        first = True
-        for etype, stmts in per_type.items():
-            src.add(2, f"{'if' if first else 'elif'} t == {etype!r}:")
-            first = False
-            for stmt in stmts:
-                src.add(3, stmt)
         for stmt in everywhere:
             src.add(2, stmt)
+        if per_type:
+            src.add(2, "k = _TI.get(t)")
+            src.add(2, "if k is None: continue")
+            for k, stmts in enumerate(per_type.values()):
+                src.add(2, f"{'if' if k == 0 else 'elif'} k == {k}:")
+                for stmt in stmts:
+                    src.add(3, stmt)
     for j, agg in enumerate(event_aggs):
         if agg.kind == "last":
             src.add(1, f"d{j} = None if g{j} < 0 else (asof - g{j}) / 86400000000.0")
@@ -135,11 +139,15 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
     for k, name in enumerate(sorted(used)):
         var = f"f{k}"
         names[name] = var
-        conv = CONVERT[c.fields[name]]
+        kind = c.fields[name]
         if name.startswith("account."):
-            src.add(1, f"{var} = None if A is None else {conv}(A.get({name[8:]!r}))")
+            src.add(1, f"{var} = None if A is None else A.get({name[8:]!r})")
         else:
-            src.add(1, f"{var} = {conv}(L.get({name!r}))")
+            src.add(1, f"{var} = L.get({name!r})")
+        # Convert only values of the wrong type (rare): the check is cheaper than a call.
+        ok = {"text": f"{var}.__class__ is str", "number": f"{var}.__class__ in _NUMS",
+              "bool": f"{var}.__class__ is bool"}[kind]
+        src.add(1, f"if {var} is not None and not {ok}: {var} = {CONVERT[kind]}({var})")
 
     emitter = PyEmitter(names, dict(c.fields), consts)
 
@@ -196,7 +204,7 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
                f" ({events}{',' if events else ''}), ({counts}{',' if counts else ''}),"
                " fit_raw, eng_raw, fit_w, eng_w)")
     namespace = {**RUNTIME, **consts, "_floor": math.floor, "_text": _text, "_number": _number,
-                 "_bool": _bool}
+                 "_bool": _bool, "_NUMS": (int, float)}
     return src.text(), namespace
 
 
