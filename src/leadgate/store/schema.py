@@ -152,3 +152,11 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0003_title_flag",
+        # A core field rules read (student / job_seeker / none), filled by enrichment.
+        "ALTER TABLE leads ADD COLUMN IF NOT EXISTS title_flag VARCHAR;",
+    )
+)
