@@ -62,8 +62,17 @@ tiers:
   - {name: mql-light, when: "engagement >= 20", sales: false}
 """
 
-TYPES = ["page_view", "pricing_page", "blog_view", "email_open", "email_click", "webinar_attended",
-         "content_download", "demo_request", "unsubscribe"]
+TYPES = [
+    "page_view",
+    "pricing_page",
+    "blog_view",
+    "email_open",
+    "email_click",
+    "webinar_attended",
+    "content_download",
+    "demo_request",
+    "unsubscribe",
+]
 TYPE_WEIGHTS = [30, 6, 20, 25, 8, 3, 4, 1, 0.3]
 
 
@@ -80,8 +89,10 @@ def make_leads(n: int, per_lead: int, seed: int) -> list[tuple[dict, list[tuple[
             "email_domain_type": rnd.choice(["business", "business", "personal", None]),
             "title_flag": rnd.choice(["none", "none", "none", "job_seeker", None]),
         }
-        events = [(rnd.choices(TYPES, TYPE_WEIGHTS)[0], AS_OF - rnd.randint(0, 180 * DAY))
-                  for _ in range(per_lead)]
+        events = [
+            (rnd.choices(TYPES, TYPE_WEIGHTS)[0], AS_OF - rnd.randint(0, 180 * DAY))
+            for _ in range(per_lead)
+        ]
         leads.append((lead, events))
     return leads
 
@@ -93,8 +104,12 @@ def _in(field, values):  # type: ignore[no-untyped-def]
 
 FIT = [
     (_in("seniority", {"director", "vp", "cxo"}), 1500),
-    (lambda lead: None if lead.get("company_size") is None
-     else 100 <= lead["company_size"] <= 5000, 1000),
+    (
+        lambda lead: (
+            None if lead.get("company_size") is None else 100 <= lead["company_size"] <= 5000
+        ),
+        1000,
+    ),
     (_in("industry", {"software", "saas", "fintech"}), 1000),
     (_in("country", {"us", "ca", "gb"}), 500),
     (_in("email_domain_type", {"personal"}), -1000),
@@ -112,7 +127,9 @@ EVENTS = {
 }
 
 
-def baseline(lead: dict, events: list[tuple[str, int]], as_of: int) -> tuple[int, int, int, str | None]:
+def baseline(
+    lead: dict, events: list[tuple[str, int]], as_of: int
+) -> tuple[int, int, int, str | None]:
     fit = 0
     for predicate, cents in FIT:
         if predicate(lead):
@@ -134,8 +151,11 @@ def baseline(lead: dict, events: list[tuple[str, int]], as_of: int) -> tuple[int
         cents, window, half_life, _cap = rule
         if window is not None and age > window:
             continue
-        amount = abs(cents) if half_life is None else math.floor(
-            abs(cents) * 0.5 ** (age / half_life) + 0.5)
+        amount = (
+            abs(cents)
+            if half_life is None
+            else math.floor(abs(cents) * 0.5 ** (age / half_life) + 0.5)
+        )
         sums[etype] = sums.get(etype, 0) + (amount if cents > 0 else -amount)
     engagement = 0
     for etype, total in sums.items():
@@ -167,8 +187,12 @@ def rate(fn, leads) -> float:  # type: ignore[no-untyped-def]
 def percentiles(samples: list[int]) -> dict[str, float]:
     ordered = sorted(samples)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000  # noqa: E731
-    return {"p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99),
-            "mean": statistics.fmean(ordered) / 1000}
+    return {
+        "p50": pick(0.5),
+        "p90": pick(0.9),
+        "p99": pick(0.99),
+        "mean": statistics.fmean(ordered) / 1000,
+    }
 
 
 def main() -> None:
@@ -190,8 +214,10 @@ def main() -> None:
         assert ours == baseline(lead, events, AS_OF), (lead, ours, baseline(lead, events, AS_OF))
 
     generated = rate(scorer.raw, leads)
-    full = rate(lambda lead, events, as_of: scorer.score(lead, events, as_of=as_of),
-                leads[: max(1, len(leads) // 5)])
+    full = rate(
+        lambda lead, events, as_of: scorer.score(lead, events, as_of=as_of),
+        leads[: max(1, len(leads) // 5)],
+    )
     plain = rate(baseline, leads)
 
     # Incremental: states that already hold ~N events, then one more event each, timed.
@@ -223,21 +249,47 @@ def main() -> None:
     print(f"leadgate evaluator benchmark: {args.leads:,} leads x {args.events} events, one core")
     print(f"{'figure':48} {'leadgate':>12} {'baseline':>12} {'ratio':>7} {'target':>14}")
     rows = [
-        ("batch: leads/s (generated function, raw)", generated, plain, generated / plain,
-         ">= 25,000/s", generated >= 25_000),
+        (
+            "batch: leads/s (generated function, raw)",
+            generated,
+            plain,
+            generated / plain,
+            ">= 25,000/s",
+            generated >= 25_000,
+        ),
         ("batch: leads/s (Score with explanation)", full, plain, full / plain, "(info)", True),
-        ("incremental: apply one event, p50 µs", inc["p50"], base_inc["p50"],
-         base_inc["p50"] / inc["p50"], "< 20 µs", inc["p50"] < 20),
-        ("incremental: p90 µs", inc["p90"], base_inc["p90"], base_inc["p90"] / inc["p90"],
-         "(info)", True),
-        ("incremental: p99 µs", inc["p99"], base_inc["p99"], base_inc["p99"] / inc["p99"],
-         "(info)", True),
+        (
+            "incremental: apply one event, p50 µs",
+            inc["p50"],
+            base_inc["p50"],
+            base_inc["p50"] / inc["p50"],
+            "< 20 µs",
+            inc["p50"] < 20,
+        ),
+        (
+            "incremental: p90 µs",
+            inc["p90"],
+            base_inc["p90"],
+            base_inc["p90"] / inc["p90"],
+            "(info)",
+            True,
+        ),
+        (
+            "incremental: p99 µs",
+            inc["p99"],
+            base_inc["p99"],
+            base_inc["p99"] / inc["p99"],
+            "(info)",
+            True,
+        ),
     ]
     for name, ours, base, ratio, target, ok in rows:
         verdict = "" if target == "(info)" else ("PASS" if ok else "FAIL")
         print(f"{name:48} {ours:>12,.1f} {base:>12,.1f} {ratio:>6.2f}x {target:>14} {verdict}")
-    print("baseline: a plain Python loop over rule data doing the same arithmetic "
-          "(checked equal on 5,000 leads); ratio > 1 means leadgate is faster")
+    print(
+        "baseline: a plain Python loop over rule data doing the same arithmetic "
+        "(checked equal on 5,000 leads); ratio > 1 means leadgate is faster"
+    )
 
 
 if __name__ == "__main__":

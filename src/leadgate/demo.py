@@ -42,16 +42,19 @@ class DemoResult:
             "imports": {k: r.to_dict() for k, r in self.imports.items()},
             "scoring": self.scoring.as_dict(),
             "tiers": self.tiers,
-            "queue": [{k: (v.isoformat() if isinstance(v, dt.datetime) else v)
-                       for k, v in row.items()} for row in self.queue],
+            "queue": [
+                {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
+                for row in self.queue
+            ],
             "explained": [s.as_dict() for s in self.explained],
             "coverage": [vars(r) | {"fields": list(r.fields)} for r in self.coverage],
             "seconds": round(self.seconds, 2),
         }
 
 
-def tier_outcomes(project: Project, definition_hash: str, as_of: dt.datetime
-                  ) -> list[dict[str, Any]]:
+def tier_outcomes(
+    project: Project, definition_hash: str, as_of: dt.datetime
+) -> list[dict[str, Any]]:
     """Leads per tier and how many of them sales later accepted and won (known outcomes)."""
     with project.store() as store:
         return store.query(
@@ -74,8 +77,15 @@ def tier_outcomes(project: Project, definition_hash: str, as_of: dt.datetime
         )
 
 
-def run_demo(directory: str | Path, *, seed: int = 7, leads: int = 5_000, accounts: int = 600,
-             fmt: str = "parquet", explain: int = 2) -> DemoResult:
+def run_demo(
+    directory: str | Path,
+    *,
+    seed: int = 7,
+    leads: int = 5_000,
+    accounts: int = 600,
+    fmt: str = "parquet",
+    explain: int = 2,
+) -> DemoResult:
     """Build a demo project in ``directory`` and run the whole path on it."""
     started = time.perf_counter()
     data = generate(seed=seed, accounts=accounts, leads=leads)
@@ -85,11 +95,13 @@ def run_demo(directory: str | Path, *, seed: int = 7, leads: int = 5_000, accoun
     compiled = load_compiled(project.definition_path)
     as_of = data.end.replace(tzinfo=dt.timezone.utc)
     with project.store() as store:
-        report = score_store(store, compiled, as_of,
-                             source=project.definition_path.read_text(encoding="utf-8"))
+        report = score_store(
+            store, compiled, as_of, source=project.definition_path.read_text(encoding="utf-8")
+        )
         sales_tiers = [t.name for t in compiled.tiers if t.sales]
-        queue = [row for tier in sales_tiers
-                 for row in list_leads(store, compiled, tier=tier, limit=5)]
+        queue = [
+            row for tier in sales_tiers for row in list_leads(store, compiled, tier=tier, limit=5)
+        ]
         explained = [explain_lead(store, compiled, row["lead_id"]) for row in queue[:explain]]
         cover = coverage(store, {k: sorted(v) for k, v in compiled.fields_read().items()})
     return DemoResult(

@@ -51,7 +51,6 @@ class Section:
 
 def sections(c: CompiledDefinition) -> list[Section]:
     """The page's content as plain tables; Markdown and HTML only lay them out."""
-    d = c.definition
     out: list[Section] = []
     fit_note = "Points for who the lead is and where they work."
     if c.fit_cap is not None:
@@ -59,43 +58,80 @@ def sections(c: CompiledDefinition) -> list[Section]:
     if c.fit_floor is not None:
         fit_note += f" It never goes below {c.fit_floor / 100:g}."
     fit_note += " A rule on a missing value neither adds nor subtracts."
-    fit_rows = [[r.name, f"`{r.expr.text.strip()}`", _pts(r.cents)]
-                for r in c.fit_rules if r.cents >= 0]
-    fit_rows += [[r.name, f"`{r.expr.text.strip()}`", _pts(r.cents)]
-                 for r in c.fit_rules if r.cents < 0]
+    fit_rows = [
+        [r.name, f"`{r.expr.text.strip()}`", _pts(r.cents)] for r in c.fit_rules if r.cents >= 0
+    ]
+    fit_rows += [
+        [r.name, f"`{r.expr.text.strip()}`", _pts(r.cents)] for r in c.fit_rules if r.cents < 0
+    ]
     out.append(Section("Fit", fit_note, ["rule", "when", "points"], fit_rows))
     eng_note = "Points for what the lead did, per event, losing value with age."
     if c.engagement_cap is not None:
         eng_note += f" Engagement counts at most {c.engagement_cap / 100:g} points."
-    eng_rows = [[r.type, _pts(r.cents), _human_dur(r.half_life_us),
-                 "all time" if r.window_us is None else f"last {_human_dur(r.window_us)}",
-                 "" if r.cap_cents is None else f"{r.cap_cents / 100:g}"]
-                for r in sorted(c.event_rules, key=lambda r: -r.cents)]
-    out.append(Section("Engagement", eng_note,
-                       ["event", "points each", "half-life", "counted", "at most"], eng_rows))
-    out.append(Section(
-        "Disqualifiers",
-        "Any one of these keeps a lead out of every tier, whatever its score.",
-        ["disqualifier", "when", "reason"],
-        [[q.name, f"`{q.expr.text.strip()}`", q.reason or ""] for q in c.disqualifiers]))
+    eng_rows = [
+        [
+            r.type,
+            _pts(r.cents),
+            _human_dur(r.half_life_us),
+            "all time" if r.window_us is None else f"last {_human_dur(r.window_us)}",
+            "" if r.cap_cents is None else f"{r.cap_cents / 100:g}",
+        ]
+        for r in sorted(c.event_rules, key=lambda r: -r.cents)
+    ]
+    out.append(
+        Section(
+            "Engagement",
+            eng_note,
+            ["event", "points each", "half-life", "counted", "at most"],
+            eng_rows,
+        )
+    )
+    out.append(
+        Section(
+            "Disqualifiers",
+            "Any one of these keeps a lead out of every tier, whatever its score.",
+            ["disqualifier", "when", "reason"],
+            [[q.name, f"`{q.expr.text.strip()}`", q.reason or ""] for q in c.disqualifiers],
+        )
+    )
     if c.method == "weighted" and c.weights:
-        combine = (f"Weighted: fit scaled to {c.weights[0]:g} points and engagement to "
-                   f"{c.weights[1]:g} points (each from its cap), then added.")
+        combine = (
+            f"Weighted: fit scaled to {c.weights[0]:g} points and engagement to "
+            f"{c.weights[1]:g} points (each from its cap), then added."
+        )
     else:
         combine = "Score = fit + engagement."
     grade_rows = [[g, "otherwise" if b is None else f"fit ≥ {b / 100:g}"] for g, b in c.grades]
-    band_rows = [[str(b), "otherwise" if m is None else f"engagement ≥ {m / 100:g}"]
-                 for b, m in c.bands]
-    out.append(Section("Score", combine, ["grade / band", "when"],
-                       [[f"grade {g}", w] for g, w in grade_rows]
-                       + [[f"band {b}", w] for b, w in band_rows]))
-    out.append(Section(
-        "Tiers",
-        "Tried in order; the first that holds wins. The SLA is the time sales has to follow up.",
-        ["#", "tier", "when", "follow-up SLA", "route", "sales touch"],
-        [[str(i + 1), t.name, f"`{' '.join(t.expr.text.split())}`",
-          _human_dur(t.sla_us) if t.sla_us else "", t.route or "", "yes" if t.sales else
-          "no (nurture)"] for i, t in enumerate(c.tiers)]))
+    band_rows = [
+        [str(b), "otherwise" if m is None else f"engagement ≥ {m / 100:g}"] for b, m in c.bands
+    ]
+    out.append(
+        Section(
+            "Score",
+            combine,
+            ["grade / band", "when"],
+            [[f"grade {g}", w] for g, w in grade_rows] + [[f"band {b}", w] for b, w in band_rows],
+        )
+    )
+    out.append(
+        Section(
+            "Tiers",
+            "Tried in order; the first that holds wins. "
+            "The SLA is the time sales has to follow up.",
+            ["#", "tier", "when", "follow-up SLA", "route", "sales touch"],
+            [
+                [
+                    str(i + 1),
+                    t.name,
+                    f"`{' '.join(t.expr.text.split())}`",
+                    _human_dur(t.sla_us) if t.sla_us else "",
+                    t.route or "",
+                    "yes" if t.sales else "no (nurture)",
+                ]
+                for i, t in enumerate(c.tiers)
+            ],
+        )
+    )
     return out
 
 
@@ -106,8 +142,9 @@ def header(c: CompiledDefinition, today: dt.date | None = None) -> list[str]:
         lines.append("Owners: " + ", ".join(f"{k}: {v}" for k, v in d.owners.items()))
     if d.review_by:
         due = today is not None and d.review_by < today
-        lines.append(f"Review with sales by {d.review_by.isoformat()}"
-                     + (" — OVERDUE" if due else ""))
+        lines.append(
+            f"Review with sales by {d.review_by.isoformat()}" + (" — OVERDUE" if due else "")
+        )
     if d.description:
         lines.append(" ".join(d.description.split()))
     return lines
@@ -148,18 +185,23 @@ text-align:left;vertical-align:top}th{background:#f5f6fa}code{font-size:.92em;co
 def to_html(c: CompiledDefinition, today: dt.date | None = None) -> str:
     """The definition as one self-contained HTML page (every value escaped)."""
     esc = html.escape
-    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-             f"<title>MQL definition: {esc(c.definition.name)}</title>",
-             f"<style>{STYLE}</style></head><body>",
-             f"<h1>MQL definition: {esc(c.definition.name)}</h1>"]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>MQL definition: {esc(c.definition.name)}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>MQL definition: {esc(c.definition.name)}</h1>",
+    ]
     parts += [f"<p class='meta'>{esc(line)}</p>" for line in header(c, today)]
     for s in sections(c):
         parts.append(f"<h2>{esc(s.title)}</h2><p>{esc(s.note)}</p>")
         if not s.rows:
             parts.append("<p>(none)</p>")
             continue
-        parts.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in s.headers)
-                     + "</tr></thead><tbody>")
+        parts.append(
+            "<table><thead><tr>"
+            + "".join(f"<th>{esc(h)}</th>" for h in s.headers)
+            + "</tr></thead><tbody>"
+        )
         for row in s.rows:
             cells = []
             for cell in row:

@@ -126,10 +126,16 @@ def test_examples_are_valid_and_round_trip_to_the_same_hash(path: Path) -> None:
 
 
 def test_hash_ignores_layout_and_comments_but_not_meaning() -> None:
-    a = load_compiled(text="name: x\nversion: '1'\nfit:\n  rules:\n"
-                           "    - {name: a, when: company_size > 3, points: 1}\n")
-    b = load_compiled(text="# a comment\nversion: '1'\nname: x\nfit:\n  rules:\n"
-                           "    - name: a\n      points: 1.0\n      when: company_size > 3\n")
-    c = load_compiled(text="name: x\nversion: '1'\nfit:\n  rules:\n"
-                           "    - {name: a, when: company_size > 3, points: 2}\n")
+    a = load_compiled(
+        text="name: x\nversion: '1'\nfit:\n  rules:\n"
+        "    - {name: a, when: company_size > 3, points: 1}\n"
+    )
+    b = load_compiled(
+        text="# a comment\nversion: '1'\nname: x\nfit:\n  rules:\n"
+        "    - name: a\n      points: 1.0\n      when: company_size > 3\n"
+    )
+    c = load_compiled(
+        text="name: x\nversion: '1'\nfit:\n  rules:\n"
+        "    - {name: a, when: company_size > 3, points: 2}\n"
+    )
     assert a.hash == b.hash != c.hash

@@ -8,9 +8,16 @@ from leadgate.errors import ExpressionError
 from leadgate.expr import Scope, check, parse, parse_duration
 from leadgate.expr.to_python import RUNTIME, PyEmitter
 
-SCOPE = Scope({"company_size": "number", "industry": "text", "title": "text",
-               "account.is_customer": "bool", "country": "text"},
-              frozenset({"pricing_page", "demo_request", "chat"}))
+SCOPE = Scope(
+    {
+        "company_size": "number",
+        "industry": "text",
+        "title": "text",
+        "account.is_customer": "bool",
+        "country": "text",
+    },
+    frozenset({"pricing_page", "demo_request", "chat"}),
+)
 
 
 def evaluate(text: str, **values: object) -> object:
@@ -88,9 +95,16 @@ def test_error_positions_point_at_the_problem() -> None:
     assert "did you mean 'industry'?" in str(info.value)
 
 
-@pytest.mark.parametrize(("text", "micros"), [("90m", 5_400_000_000), ("36h", 129_600_000_000),
-                                               ("14d", 1_209_600_000_000), ("2w", 1_209_600_000_000),
-                                               ("1.5d", 129_600_000_000)])
+@pytest.mark.parametrize(
+    ("text", "micros"),
+    [
+        ("90m", 5_400_000_000),
+        ("36h", 129_600_000_000),
+        ("14d", 1_209_600_000_000),
+        ("2w", 1_209_600_000_000),
+        ("1.5d", 129_600_000_000),
+    ],
+)
 def test_durations(text: str, micros: int) -> None:
     assert parse_duration(text) == micros
 

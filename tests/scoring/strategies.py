@@ -12,8 +12,16 @@ from leadgate.definition import load_compiled
 AS_OF = dt.datetime(2026, 6, 1, 12, 0)
 AS_OF_US = int(AS_OF.replace(tzinfo=dt.timezone.utc).timestamp()) * 1_000_000
 DAY_US = 86_400_000_000
-TYPES = ["pricing_page", "demo_request", "webinar_attended", "blog_view", "email_open",
-         "chat", "unsubscribe", "careers_page"]
+TYPES = [
+    "pricing_page",
+    "demo_request",
+    "webinar_attended",
+    "blog_view",
+    "email_open",
+    "chat",
+    "unsubscribe",
+    "careers_page",
+]
 INDUSTRIES = ["software", "Software", "retail", "fintech", None]
 SENIORITIES = ["ic", "manager", "director", "vp", "cxo", None]
 COUNTRIES = ["US", "DE", "BR", None]
@@ -64,8 +72,11 @@ durations = st.sampled_from(["7d", "14d", "30d", "90d", "36h", "2w"])
 def definitions(draw):  # type: ignore[no-untyped-def]
     n = st.integers(0, 200)
     fit_rules = [
-        {"name": f"rule {i}", "when": draw(st.sampled_from(FIT_CONDITIONS)).format(n=draw(n)),
-         "points": draw(cents)}
+        {
+            "name": f"rule {i}",
+            "when": draw(st.sampled_from(FIT_CONDITIONS)).format(n=draw(n)),
+            "points": draw(cents),
+        }
         for i in range(draw(st.integers(0, 6)))
     ]
     events = []
@@ -99,23 +110,31 @@ def definitions(draw):  # type: ignore[no-untyped-def]
         "engagement": engagement,
         "disqualifiers": [
             {"name": f"dq {i}", "when": cond}
-            for i, cond in enumerate(draw(st.lists(st.sampled_from(DQ_CONDITIONS), unique=True,
-                                                   max_size=2)))
+            for i, cond in enumerate(
+                draw(st.lists(st.sampled_from(DQ_CONDITIONS), unique=True, max_size=2))
+            )
         ],
         "grades": [{"grade": "A", "min_fit": 30}, {"grade": "B", "min_fit": 10}, {"grade": "C"}],
-        "bands": [{"band": 1, "min_engagement": 40}, {"band": 2, "min_engagement": 10},
-                  {"band": 3}],
+        "bands": [
+            {"band": 1, "min_engagement": 40},
+            {"band": 2, "min_engagement": 10},
+            {"band": 3},
+        ],
         "tiers": [
             {"name": f"tier {i}", "when": cond.format(n=draw(st.integers(0, 80))), "sla": "24h"}
-            for i, cond in enumerate(sorted(
-                draw(st.lists(st.sampled_from(TIER_CONDITIONS), unique=True, max_size=4)),
-                key=lambda cond: cond == "true"))  # a catch-all tier can only come last
+            for i, cond in enumerate(
+                sorted(
+                    draw(st.lists(st.sampled_from(TIER_CONDITIONS), unique=True, max_size=4)),
+                    key=lambda cond: cond == "true",
+                )
+            )  # a catch-all tier can only come last
         ],
     }
     if weighted:
-        doc["score"] = {"method": "weighted",
-                        "weights": {"fit": draw(st.integers(0, 100)),
-                                    "engagement": draw(st.integers(0, 100))}}
+        doc["score"] = {
+            "method": "weighted",
+            "weights": {"fit": draw(st.integers(0, 100)), "engagement": draw(st.integers(0, 100))},
+        }
     return load_compiled(text=yaml.safe_dump(doc))
 
 
@@ -135,30 +154,44 @@ event_lists = st.lists(
 @st.composite
 def populations(draw):  # type: ignore[no-untyped-def]
     accounts = {
-        f"acct{i}.com": {"account_id": f"acct{i}.com",
-                         "industry": draw(st.sampled_from(INDUSTRIES)),
-                         "annual_revenue": draw(st.one_of(st.none(), st.floats(0, 1e6)))}
+        f"acct{i}.com": {
+            "account_id": f"acct{i}.com",
+            "industry": draw(st.sampled_from(INDUSTRIES)),
+            "annual_revenue": draw(st.one_of(st.none(), st.floats(0, 1e6))),
+        }
         for i in range(draw(st.integers(0, 3)))
     }
     leads = []
     for i in range(draw(st.integers(1, 8))):
-        leads.append({
-            "lead_id": f"L{i}",
-            "account_id": draw(st.one_of(st.none(), st.sampled_from(sorted(accounts) or [None]))),
-            "company_size": draw(st.one_of(st.none(), st.integers(1, 5000))),
-            "industry": draw(st.sampled_from(INDUSTRIES)),
-            "seniority": draw(st.sampled_from(SENIORITIES)),
-            "country": draw(st.sampled_from(COUNTRIES)),
-            "email_domain_type": draw(st.sampled_from(DOMAIN_TYPES)),
-            "title": draw(st.sampled_from(["Head of Finance", "VP Sales", "analyst",
-                                           "Chief Financial Officer", None])),
-            "persona": draw(st.sampled_from(["finance", None])),
-        })
+        leads.append(
+            {
+                "lead_id": f"L{i}",
+                "account_id": draw(
+                    st.one_of(st.none(), st.sampled_from(sorted(accounts) or [None]))
+                ),
+                "company_size": draw(st.one_of(st.none(), st.integers(1, 5000))),
+                "industry": draw(st.sampled_from(INDUSTRIES)),
+                "seniority": draw(st.sampled_from(SENIORITIES)),
+                "country": draw(st.sampled_from(COUNTRIES)),
+                "email_domain_type": draw(st.sampled_from(DOMAIN_TYPES)),
+                "title": draw(
+                    st.sampled_from(
+                        ["Head of Finance", "VP Sales", "analyst", "Chief Financial Officer", None]
+                    )
+                ),
+                "persona": draw(st.sampled_from(["finance", None])),
+            }
+        )
     events = {lead["lead_id"]: draw(event_lists) for lead in leads}
     intent = {
-        a: [(draw(st.sampled_from(["crm", "CRM", "erp"])), float(draw(st.integers(0, 100))),
-             AS_OF_US - draw(st.integers(-2, 60)) * DAY_US)
-            for _ in range(draw(st.integers(0, 3)))]
+        a: [
+            (
+                draw(st.sampled_from(["crm", "CRM", "erp"])),
+                float(draw(st.integers(0, 100))),
+                AS_OF_US - draw(st.integers(-2, 60)) * DAY_US,
+            )
+            for _ in range(draw(st.integers(0, 3)))
+        ]
         for a in accounts
     }
     return leads, accounts, events, intent

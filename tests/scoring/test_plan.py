@@ -23,8 +23,13 @@ AS_OF = dt.datetime(2026, 1, 10, tzinfo=dt.timezone.utc)
 def test_plan_is_one_statement_in_each_dialect(path: Path, dialect: str) -> None:
     c = load_compiled(path)
     store = Store(":memory:")
-    plan = plan_sql(c, AS_OF, lead_columns=store.table_columns("leads"),
-                    account_columns=store.table_columns("accounts"), dialect=dialect)
+    plan = plan_sql(
+        c,
+        AS_OF,
+        lead_columns=store.table_columns("leads"),
+        account_columns=store.table_columns("accounts"),
+        dialect=dialect,
+    )
     full = store_select(c, plan, AS_OF, dialect=dialect)
     statements = sqlglot.parse(full, read=dialect)
     assert len(statements) == 1
@@ -36,8 +41,10 @@ def test_plan_is_one_statement_in_each_dialect(path: Path, dialect: str) -> None
 def store() -> Store:
     s = Store(":memory:")
     s.add_columns("leads", {"persona": "VARCHAR", "form_answer": "VARCHAR"})
-    s.execute("INSERT INTO accounts (account_id, industry, is_customer) VALUES "
-              "('acme.com', 'software', false), ('big.com', 'retail', true)")
+    s.execute(
+        "INSERT INTO accounts (account_id, industry, is_customer) VALUES "
+        "('acme.com', 'software', false), ('big.com', 'retail', true)"
+    )
     s.execute(
         "INSERT INTO leads (lead_id, email, account_id, department, seniority, industry,"
         " company_size, country, title, title_flag, email_domain_type, stage) VALUES "
@@ -46,10 +53,13 @@ def store() -> Store:
         "('b', 'b@acme.com', 'acme.com', NULL, NULL, NULL, NULL, NULL, 'CTO', 'none',"
         " 'business', 'lead'),"
         "('c', 'c@big.com', 'big.com', 'finance', 'vp', 'retail', 9000, 'DE', 'VP', 'none',"
-        " 'business', 'lead')")
-    s.execute("INSERT INTO events (event_id, lead_id, type, ts) VALUES "
-              "('1', 'a', 'demo_request', '2026-01-09'), ('2', 'a', 'pricing_page', '2026-01-01'),"
-              "('3', 'b', 'blog_view', '2026-01-05'), ('4', 'c', 'demo_request', '2026-01-09')")
+        " 'business', 'lead')"
+    )
+    s.execute(
+        "INSERT INTO events (event_id, lead_id, type, ts) VALUES "
+        "('1', 'a', 'demo_request', '2026-01-09'), ('2', 'a', 'pricing_page', '2026-01-01'),"
+        "('3', 'b', 'blog_view', '2026-01-05'), ('4', 'c', 'demo_request', '2026-01-09')"
+    )
     return s
 
 
@@ -98,11 +108,14 @@ def test_explain_warns_when_data_changed_after_scoring(store: Store) -> None:
 
 
 def test_a_missing_store_column_reads_as_unknown() -> None:
-    c = load_compiled(text="name: d\nversion: '1'\nattributes: {persona: text}\nfit:\n  rules:\n"
-                           "    - {name: p, when: \"persona = 'finance'\", points: 5}\n")
+    c = load_compiled(
+        text="name: d\nversion: '1'\nattributes: {persona: text}\nfit:\n  rules:\n"
+        "    - {name: p, when: \"persona = 'finance'\", points: 5}\n"
+    )
     store = Store(":memory:")
     store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
     score_store(store, c, AS_OF)
     assert store.scalar("SELECT contributions FROM scores") == '{"fit:p":null}'
     assert Scorer(c).score({"lead_id": "a"}, [], as_of=AS_OF).contributions[0].status == (
-        "not judged")
+        "not judged"
+    )

@@ -21,33 +21,63 @@ from leadgate.store import Store
 
 from .strategies import AS_OF, AS_OF_US, DAY_US, definitions, event_lists, populations
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-LEAD = {"lead_id": "x", "company_size": 120, "industry": "software", "seniority": "vp",
-        "country": "US", "email_domain_type": "business", "title": "VP Finance"}
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+LEAD = {
+    "lead_id": "x",
+    "company_size": 120,
+    "industry": "software",
+    "seniority": "vp",
+    "country": "US",
+    "email_domain_type": "business",
+    "title": "VP Finance",
+}
 
 
 def load(store: Store, leads, accounts, events, intent) -> None:  # type: ignore[no-untyped-def]
     for a in accounts.values():
-        store.execute("INSERT INTO accounts (account_id, industry, annual_revenue) VALUES (?,?,?)",
-                      [a["account_id"], a["industry"], a["annual_revenue"]])
+        store.execute(
+            "INSERT INTO accounts (account_id, industry, annual_revenue) VALUES (?,?,?)",
+            [a["account_id"], a["industry"], a["annual_revenue"]],
+        )
     store.add_columns("leads", {"persona": "VARCHAR"})
     n = 0
     for lead in leads:
         store.execute(
             "INSERT INTO leads (lead_id, account_id, company_size, industry, seniority, country,"
             " email_domain_type, title, persona) VALUES (?,?,?,?,?,?,?,?,?)",
-            [lead[k] for k in ("lead_id", "account_id", "company_size", "industry", "seniority",
-                               "country", "email_domain_type", "title", "persona")])
+            [
+                lead[k]
+                for k in (
+                    "lead_id",
+                    "account_id",
+                    "company_size",
+                    "industry",
+                    "seniority",
+                    "country",
+                    "email_domain_type",
+                    "title",
+                    "persona",
+                )
+            ],
+        )
         for etype, ts in events[lead["lead_id"]]:
             n += 1
-            store.execute("INSERT INTO events (event_id, lead_id, type, ts) VALUES "
-                          "(?, ?, ?, make_timestamp(?))", [str(n), lead["lead_id"], etype, ts])
+            store.execute(
+                "INSERT INTO events (event_id, lead_id, type, ts) VALUES "
+                "(?, ?, ?, make_timestamp(?))",
+                [str(n), lead["lead_id"], etype, ts],
+            )
     for account_id, signals in intent.items():
         for topic, strength, ts in signals:
             n += 1
-            store.execute("INSERT INTO intent_signals VALUES (?, ?, ?, ?, make_timestamp(?))",
-                          [str(n), account_id, topic, strength, ts])
+            store.execute(
+                "INSERT INTO intent_signals VALUES (?, ?, ?, ?, make_timestamp(?))",
+                [str(n), account_id, topic, strength, ts],
+            )
 
 
 @SETTINGS
@@ -58,8 +88,12 @@ def test_python_evaluator_and_sql_plan_agree(c, population) -> None:  # type: ig
     expected = score_population(scorer, leads, accounts, events, intent, AS_OF_US)
     store = Store(":memory:")
     load(store, leads, accounts, events, intent)
-    plan = plan_sql(c, AS_OF, lead_columns=store.table_columns("leads"),
-                    account_columns=store.table_columns("accounts"))
+    plan = plan_sql(
+        c,
+        AS_OF,
+        lead_columns=store.table_columns("leads"),
+        account_columns=store.table_columns("accounts"),
+    )
     rows = {r["lead_id"]: r for r in store.query(plan)}
     for lead_id, raw in expected.items():
         row = rows[lead_id]
@@ -71,8 +105,12 @@ def test_python_evaluator_and_sql_plan_agree(c, population) -> None:  # type: ig
         assert tuple(row[f"n{i}"] for i in range(len(counts))) == counts
     stored = {r["lead_id"]: r for r in store.query(store_select(c, plan, AS_OF))}
     for lead_id, raw in expected.items():
-        score = scorer.to_score(raw, next(x for x in leads if x["lead_id"] == lead_id),
-                                accounts.get(leads[0].get("account_id") or ""), AS_OF_US)
+        score = scorer.to_score(
+            raw,
+            next(x for x in leads if x["lead_id"] == lead_id),
+            accounts.get(leads[0].get("account_id") or ""),
+            AS_OF_US,
+        )
         row = stored[lead_id]
         assert row["tier"] == score.tier and row["disqualified"] == score.disqualified
         assert round(row["total"] * 100) == score.total_cents

@@ -47,16 +47,23 @@ FIT_LEAD = {"lead_id": "a", "company_size": 250, "industry": "Software", "senior
         ({"seniority": None}, [1, 2, 3], None),  # unknown seniority never qualifies
     ],
 )
-def test_example_a_firmographic_gate(gate: Scorer, lead_changes: dict, engagements: list,
-                                     tier: str | None) -> None:
+def test_example_a_firmographic_gate(
+    gate: Scorer, lead_changes: dict, engagements: list, tier: str | None
+) -> None:
     lead = {**FIT_LEAD, **lead_changes}
     events = [("page_view", days_ago(d)) for d in engagements]
     assert gate.score(lead, events, as_of=NOW).tier == tier
 
 
 def test_example_b_points_add_up_to_the_threshold(points: Scorer) -> None:
-    lead = {"lead_id": "b", "seniority": "vp", "company_size": 300, "industry": "saas",
-            "country": "US", "email_domain_type": "business"}
+    lead = {
+        "lead_id": "b",
+        "seniority": "vp",
+        "company_size": 300,
+        "industry": "saas",
+        "country": "US",
+        "email_domain_type": "business",
+    }
     events = [("pricing_page", days_ago(2)), ("email_open", days_ago(3))]
     score = points.score(lead, events, as_of=NOW)
     # title 15 + size 10 + industry 10 + geography 5 = 40 fit; pricing 20 + open 1 = 21
@@ -75,10 +82,17 @@ def test_example_b_points_add_up_to_the_threshold(points: Scorer) -> None:
         ({}, ["blog_view"] * 4 + ["email_open"] * 2, 50, "mql"),
     ],
 )
-def test_example_b_negative_points_and_threshold(points: Scorer, changes: dict, events: list,
-                                                 total: float, tier: str | None) -> None:
-    lead = {"lead_id": "b", "seniority": "vp", "company_size": 300, "industry": "saas",
-            "country": "US", **changes}
+def test_example_b_negative_points_and_threshold(
+    points: Scorer, changes: dict, events: list, total: float, tier: str | None
+) -> None:
+    lead = {
+        "lead_id": "b",
+        "seniority": "vp",
+        "company_size": 300,
+        "industry": "saas",
+        "country": "US",
+        **changes,
+    }
     score = points.score(lead, [(e, days_ago(1)) for e in events], as_of=NOW)
     assert score.total == total
     assert score.tier == tier
@@ -86,8 +100,14 @@ def test_example_b_negative_points_and_threshold(points: Scorer, changes: dict, 
 
 
 def test_example_c_finance_director_qualifies(weighted: Scorer) -> None:
-    lead = {"lead_id": "c1", "title": "Finance Director", "department": "finance",
-            "seniority": "director", "company_size": 150, "industry": "SaaS"}
+    lead = {
+        "lead_id": "c1",
+        "title": "Finance Director",
+        "department": "finance",
+        "seniority": "director",
+        "company_size": 150,
+        "industry": "SaaS",
+    }
     score = weighted.score(lead, [("live_demo", days_ago(3))], as_of=NOW)
     assert (score.fit, score.engagement, score.total) == (50, 40, 90)
     assert score.tier == "mql" and score.sales
@@ -96,8 +116,14 @@ def test_example_c_finance_director_qualifies(weighted: Scorer) -> None:
 
 
 def test_example_c_cto_waits_in_nurture(weighted: Scorer) -> None:
-    lead = {"lead_id": "c2", "title": "CTO", "department": "engineering", "seniority": "cxo",
-            "company_size": 150, "industry": "software"}
+    lead = {
+        "lead_id": "c2",
+        "title": "CTO",
+        "department": "engineering",
+        "seniority": "cxo",
+        "company_size": 150,
+        "industry": "software",
+    }
     score = weighted.score(lead, [], as_of=NOW)
     assert score.total == 60
     assert score.tier == "nurture" and not score.sales

@@ -45,8 +45,9 @@ class Validation:
         return self.definition is not None and not self.errors
 
 
-def validate(path: str | Path | None = None, *, text: str | bytes | None = None,
-             today: dt.date | None = None) -> Validation:
+def validate(
+    path: str | Path | None = None, *, text: str | bytes | None = None, today: dt.date | None = None
+) -> Validation:
     """Validate a definition file (or text) and return every problem at once."""
     if text is not None:
         raw = text.encode() if isinstance(text, str) else text
@@ -59,8 +60,9 @@ def validate(path: str | Path | None = None, *, text: str | bytes | None = None,
     return Validation(src.name, definition, problems)
 
 
-def load_definition(path: str | Path | None = None, *, text: str | bytes | None = None,
-                    today: dt.date | None = None) -> Definition:
+def load_definition(
+    path: str | Path | None = None, *, text: str | bytes | None = None, today: dt.date | None = None
+) -> Definition:
     """Load and validate a definition; raise :class:`DefinitionError` with every problem."""
     result = validate(path, text=text, today=today)
     if not result.ok or result.definition is None:
@@ -68,8 +70,9 @@ def load_definition(path: str | Path | None = None, *, text: str | bytes | None 
     return result.definition
 
 
-def load_compiled(path: str | Path | None = None, *, text: str | bytes | None = None
-                  ) -> CompiledDefinition:
+def load_compiled(
+    path: str | Path | None = None, *, text: str | bytes | None = None
+) -> CompiledDefinition:
     """Load, validate and compile in one step."""
     return compile_definition(load_definition(path, text=text))
 

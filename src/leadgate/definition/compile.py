@@ -89,6 +89,16 @@ class CompiledDefinition:
     def uses_rollup(self) -> bool:
         return any(c.expr.uses_rollup for c in (*self.disqualifiers, *self.tiers))
 
+    @property
+    def fields_used(self) -> set[str]:
+        """Every field any condition reads: what the evaluator and the plan load per lead."""
+        used: set[str] = set()
+        for fit in self.fit_rules:
+            used |= fit.expr.fields
+        for condition in (*self.disqualifiers, *self.tiers):
+            used |= condition.expr.fields
+        return used
+
     def fields_read(self) -> dict[str, set[str]]:
         """Rule name → the fields it reads; what coverage reports on."""
         out = {r.name: set(r.expr.fields) for r in self.fit_rules}
@@ -107,14 +117,15 @@ def definition_hash(definition: Definition) -> str:
 
 def dump_yaml(definition: Definition) -> str:
     """The definition as YAML; loading it again gives the same hash."""
-    return yaml.safe_dump(canonical(definition), sort_keys=False, allow_unicode=True, width=100)
+    return str(
+        yaml.safe_dump(canonical(definition), sort_keys=False, allow_unicode=True, width=100)
+    )
 
 
 def compile_definition(definition: Definition) -> CompiledDefinition:
     """Compile a validated definition (see :func:`leadgate.definition.load_definition`)."""
     event_types = frozenset(STANDARD_EVENT_TYPES) | frozenset(definition.event_types)
-    fields = {**lead_fields(definition.attributes),
-              **account_fields(definition.account_attributes)}
+    fields = {**lead_fields(definition.attributes), **account_fields(definition.account_attributes)}
     fit_scope = Scope(fields, event_types, allow_scores=False)
     score_scope = Scope(fields, event_types, allow_scores=True)
     aggregates: dict[str, Aggregate] = {}
@@ -125,8 +136,10 @@ def compile_definition(definition: Definition) -> CompiledDefinition:
         return out
 
     group = definition.engagement
-    fit_rules = [CompiledFitRule(f"fit:{r.name}", r.name, round(r.points * 100),
-                                 checked(r.when, fit_scope)) for r in definition.fit.rules]
+    fit_rules = [
+        CompiledFitRule(f"fit:{r.name}", r.name, round(r.points * 100), checked(r.when, fit_scope))
+        for r in definition.fit.rules
+    ]
     event_rules = [
         CompiledEventRule(
             key=f"engagement:{r.type}",
@@ -138,10 +151,20 @@ def compile_definition(definition: Definition) -> CompiledDefinition:
         )
         for r in group.events
     ]
-    disqualifiers = [CompiledCondition(d.name, checked(d.when, score_scope), reason=d.reason
-                                       or d.name) for d in definition.disqualifiers]
-    tiers = [CompiledCondition(t.name, checked(t.when, score_scope), sla_us=_micros(t.sla),
-                               route=t.route, sales=t.sales) for t in definition.tiers]
+    disqualifiers = [
+        CompiledCondition(d.name, checked(d.when, score_scope), reason=d.reason or d.name)
+        for d in definition.disqualifiers
+    ]
+    tiers = [
+        CompiledCondition(
+            t.name,
+            checked(t.when, score_scope),
+            sla_us=_micros(t.sla),
+            route=t.route,
+            sales=t.sales,
+        )
+        for t in definition.tiers
+    ]
     weights = definition.score.weights
     return CompiledDefinition(
         definition=definition,

@@ -51,18 +51,27 @@ def read_text(raw: bytes, name: str = "") -> Source:
     """Decode bytes as UTF-8, with a clear problem (and line) when they are not."""
     if len(raw) > MAX_BYTES:
         src = Source("", name=name)
-        src.problems.append(Problem(
-            f"The file is {len(raw):,} bytes; a definition may be at most {MAX_BYTES:,}",
-            code="LG101", hint="a definition this large is almost certainly not one"))
+        src.problems.append(
+            Problem(
+                f"The file is {len(raw):,} bytes; a definition may be at most {MAX_BYTES:,}",
+                code="LG101",
+                hint="a definition this large is almost certainly not one",
+            )
+        )
         return src
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         src = Source("", name=name)
-        src.problems.append(Problem(
-            f"The file is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start})",
-            line=line, code="LG102", hint="save it as UTF-8"))
+        src.problems.append(
+            Problem(
+                f"The file is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start})",
+                line=line,
+                code="LG102",
+                hint="save it as UTF-8",
+            )
+        )
         return src
     return parse_yaml(text, name)
 
@@ -83,28 +92,40 @@ def parse_yaml(text: str, name: str = "") -> Source:
         depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                src.problems.append(Problem(
-                    "Anchors and aliases (&, *) are not allowed in a definition",
-                    line=event.start_mark.line + 1, code="LG103",
-                    hint="write each value out; it keeps the file readable for both teams"))
+                src.problems.append(
+                    Problem(
+                        "Anchors and aliases (&, *) are not allowed in a definition",
+                        line=event.start_mark.line + 1,
+                        code="LG103",
+                        hint="write each value out; it keeps the file readable for both teams",
+                    )
+                )
                 return src
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    src.problems.append(Problem(
-                        f"The file nests deeper than {MAX_DEPTH} levels",
-                        line=event.start_mark.line + 1, code="LG103"))
+                    src.problems.append(
+                        Problem(
+                            f"The file nests deeper than {MAX_DEPTH} levels",
+                            line=event.start_mark.line + 1,
+                            code="LG103",
+                        )
+                    )
                     return src
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        src.problems.append(Problem(
-            f"YAML syntax: {exc.problem or exc.context}",
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None, code="LG104",
-            hint="check the indentation and quoting around that line"))
+        src.problems.append(
+            Problem(
+                f"YAML syntax: {exc.problem or exc.context}",
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+                code="LG104",
+                hint="check the indentation and quoting around that line",
+            )
+        )
         return src
     except yaml.YAMLError as exc:
         src.problems.append(Problem(f"YAML syntax: {exc}", code="LG104"))
@@ -122,17 +143,25 @@ def _build(node: yaml.Node, path: str, src: Source, loader: yaml.SafeLoader) -> 
         out: dict[Any, Any] = {}
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = _build(key_node, "", src, loader) if isinstance(key_node, yaml.ScalarNode) else None
+            key = (
+                _build(key_node, "", src, loader) if isinstance(key_node, yaml.ScalarNode) else None
+            )
             line = key_node.start_mark.line + 1
             if not isinstance(key, (str, int, float, bool)) or key is None:
-                src.problems.append(Problem("A key must be a plain word", path=path, line=line,
-                                            code="LG106"))
+                src.problems.append(
+                    Problem("A key must be a plain word", path=path, line=line, code="LG106")
+                )
                 continue
             if key in seen:
-                src.problems.append(Problem(
-                    f"Duplicate key '{key}' (first on line {seen[key]})",
-                    path=join(path, key), line=line, code="LG107",
-                    hint="YAML would silently keep only the last one"))
+                src.problems.append(
+                    Problem(
+                        f"Duplicate key '{key}' (first on line {seen[key]})",
+                        path=join(path, key),
+                        line=line,
+                        code="LG107",
+                        hint="YAML would silently keep only the last one",
+                    )
+                )
                 continue
             seen[key] = line
             child = join(path, key)

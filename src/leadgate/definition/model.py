@@ -138,7 +138,7 @@ class Tier(Spec):
 class Definition(Spec):
     """One MQL definition, as agreed by marketing and sales."""
 
-    leadgate: Literal[1] = FORMAT_VERSION
+    leadgate: Literal[1] = 1
     name: Name
     version: Annotated[str, BeforeValidator(_version), Field(min_length=1, max_length=60)]
     description: str | None = None

@@ -76,8 +76,9 @@ def structure_problems(src: Source, exc: ValidationError) -> list[Problem]:
             message = f"The '{field}'{owner}: {msg}"
             if got is not None and not isinstance(got, (dict, list)):
                 message += f". Got {got!r} instead."
-        problems.append(Problem(message, path=path, line=src.line_of(path), code="LG110",
-                                hint=hint))
+        problems.append(
+            Problem(message, path=path, line=src.line_of(path), code="LG110", hint=hint)
+        )
     return problems
 
 
@@ -118,8 +119,11 @@ def semantic_problems(src: Source, today: dt.date | None = None) -> list[Problem
     out: list[Problem] = []
 
     def add(message: str, path: str, code: str, hint: str = "", severity: str = "error") -> None:
-        out.append(Problem(message, path=path, line=src.line_of(path), code=code, hint=hint,
-                           severity=severity))
+        out.append(
+            Problem(
+                message, path=path, line=src.line_of(path), code=code, hint=hint, severity=severity
+            )
+        )
 
     declared = [t for t in data.get("event_types") or [] if isinstance(t, str)]
     event_types = frozenset(STANDARD_EVENT_TYPES) | frozenset(declared)
@@ -132,8 +136,12 @@ def semantic_problems(src: Source, today: dt.date | None = None) -> list[Problem
 
     for i, name in enumerate(declared):
         if name in STANDARD_EVENT_TYPES:
-            add(f"'{name}' is a standard event type already", f"event_types[{i}]", "LG120",
-                severity="warning")
+            add(
+                f"'{name}' is a standard event type already",
+                f"event_types[{i}]",
+                "LG120",
+                severity="warning",
+            )
 
     def check_expr(expr: Any, path: str, scope: Scope) -> None:
         if not isinstance(expr, str) or not expr.strip():
@@ -141,8 +149,11 @@ def semantic_problems(src: Source, today: dt.date | None = None) -> list[Problem
         try:
             check(expr, scope)
         except ExpressionError as exc:
-            col = f" (at character {exc.position + 1} of the expression)" if (
-                exc.position is not None) else ""
+            col = (
+                f" (at character {exc.position + 1} of the expression)"
+                if (exc.position is not None)
+                else ""
+            )
             add(exc.message + col, path, "LG200", exc.hint)
 
     def unique(items: list[tuple[int, dict[str, Any]]], key: str, where: str) -> None:
@@ -152,8 +163,12 @@ def semantic_problems(src: Source, today: dt.date | None = None) -> list[Problem
             if not isinstance(name, str):
                 continue
             if name in seen:
-                add(f"Duplicate {key} '{name}' (also {where}[{seen[name]}])",
-                    f"{where}[{i}].{key}", "LG121", "each must have its own name")
+                add(
+                    f"Duplicate {key} '{name}' (also {where}[{seen[name]}])",
+                    f"{where}[{i}].{key}",
+                    "LG121",
+                    "each must have its own name",
+                )
             else:
                 seen[name] = i
 
@@ -168,8 +183,12 @@ def semantic_problems(src: Source, today: dt.date | None = None) -> list[Problem
         etype = rule.get("type")
         if isinstance(etype, str) and etype not in event_types:
             near = suggest(etype, event_types)
-            add(f"Unknown event type '{etype}'", f"engagement.events[{i}].type", "LG122",
-                f"did you mean '{near}'?" if near else "declare it under 'event_types:'")
+            add(
+                f"Unknown event type '{etype}'",
+                f"engagement.events[{i}].type",
+                "LG122",
+                f"did you mean '{near}'?" if near else "declare it under 'event_types:'",
+            )
 
     dqs = _items(data, "disqualifiers")
     unique(dqs, "name", "disqualifiers")
@@ -184,51 +203,83 @@ def semantic_problems(src: Source, today: dt.date | None = None) -> list[Problem
         check_expr(when, f"tiers[{i}].when", score_scope)
         norm = " ".join(str(when).split()).lower()
         if norm in earlier:
-            add(f"Tier '{tier.get('name')}' can never be reached: tier "
+            add(
+                f"Tier '{tier.get('name')}' can never be reached: tier "
                 f"'{tiers[earlier[norm]][1].get('name')}' above it has the same condition",
-                f"tiers[{i}]", "LG123", "tiers are tried in order and the first match wins")
+                f"tiers[{i}]",
+                "LG123",
+                "tiers are tried in order and the first match wins",
+            )
         elif "true" in earlier:
-            add(f"Tier '{tier.get('name')}' can never be reached: a tier above it always "
-                "matches", f"tiers[{i}]", "LG123")
+            add(
+                f"Tier '{tier.get('name')}' can never be reached: a tier above it always matches",
+                f"tiers[{i}]",
+                "LG123",
+            )
         earlier.setdefault(norm, i)
 
     score = _group(data, "score")
     if score.get("method") == "weighted":
         if not isinstance(score.get("weights"), dict):
-            add("A weighted score needs 'weights' for fit and engagement", "score", "LG124",
-                "e.g. weights: {fit: 60, engagement: 40}")
+            add(
+                "A weighted score needs 'weights' for fit and engagement",
+                "score",
+                "LG124",
+                "e.g. weights: {fit: 60, engagement: 40}",
+            )
         for group in ("fit", "engagement"):
             if not _group(data, group).get("cap"):
-                add(f"A weighted score needs a 'cap' on {group}: weights scale each group "
-                    "from its cap", f"{group}", "LG124")
+                add(
+                    f"A weighted score needs a 'cap' on {group}: weights scale each group "
+                    "from its cap",
+                    f"{group}",
+                    "LG124",
+                )
 
     for key, bound in (("grades", "min_fit"), ("bands", "min_engagement")):
         items = _items(data, key)
         values = [item.get(bound) for _, item in items]
         numeric = [v for v in values if isinstance(v, (int, float))]
         if numeric != sorted(numeric, reverse=True):
-            add(f"The {key} must go from the highest '{bound}' to the lowest", key, "LG125",
-                "they are tried in order")
+            add(
+                f"The {key} must go from the highest '{bound}' to the lowest",
+                key,
+                "LG125",
+                "they are tried in order",
+            )
         if items and values[-1] is not None:
-            add(f"The last of the {key} needs no '{bound}': it is the catch-all", key, "LG125",
-                severity="warning")
+            add(
+                f"The last of the {key} needs no '{bound}': it is the catch-all",
+                key,
+                "LG125",
+                severity="warning",
+            )
 
     review = data.get("review_by")
     if isinstance(review, dt.date) and review < (today or dt.date.today()):
-        add(f"The definition was due for review with sales on {review.isoformat()}",
-            "review_by", "LG130", "agree the next version and move review_by forward",
-            severity="warning")
+        add(
+            f"The definition was due for review with sales on {review.isoformat()}",
+            "review_by",
+            "LG130",
+            "agree the next version and move review_by forward",
+            severity="warning",
+        )
     return out
 
 
-def validate_source(src: Source, today: dt.date | None = None) -> tuple[Definition | None, list[Problem]]:
+def validate_source(
+    src: Source, today: dt.date | None = None
+) -> tuple[Definition | None, list[Problem]]:
     """Every problem of a loaded source, and the definition when there are no errors."""
     problems = list(src.problems)
     if src.data is None:
         return None, problems
     if not isinstance(src.data, dict):
-        problems.append(Problem("A definition must be a mapping (name:, version:, fit:, ...)",
-                                line=1, code="LG110"))
+        problems.append(
+            Problem(
+                "A definition must be a mapping (name:, version:, fit:, ...)", line=1, code="LG110"
+            )
+        )
         return None, problems
     definition: Definition | None = None
     try:

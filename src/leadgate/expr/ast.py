@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ class Call:
     pos: int = 0
 
 
-Node = Union[Lit, Dur, ListLit, Field, Star, Unary, Binary, BoolOp, In, IsNull, TextOp, Call]
+Node = Lit | Dur | ListLit | Field | Star | Unary | Binary | BoolOp | In | IsNull | TextOp | Call
 
 
 def walk(node: Node):  # type: ignore[no-untyped-def]

@@ -33,8 +33,14 @@ from .ast import (
 from .parser import parse
 
 NUMBER, TEXT, BOOL, NULL = "number", "text", "bool", "null"
-SCORE_FIELDS = {"fit": NUMBER, "engagement": NUMBER, "score": NUMBER, "grade": TEXT,
-                "band": NUMBER, "account.engagement": NUMBER}
+SCORE_FIELDS = {
+    "fit": NUMBER,
+    "engagement": NUMBER,
+    "score": NUMBER,
+    "grade": TEXT,
+    "band": NUMBER,
+    "account.engagement": NUMBER,
+}
 MAX_PATTERN = 300
 
 
@@ -106,8 +112,11 @@ class _Checker:
                 return NUMBER
             return TEXT
         if isinstance(node, Dur):
-            raise self.fail(f"A duration ({node.text}) can only be a window of an event "
-                            "function", node, "e.g. count(pricing_page, 30d)")
+            raise self.fail(
+                f"A duration ({node.text}) can only be a window of an event function",
+                node,
+                "e.g. count(pricing_page, 30d)",
+            )
         if isinstance(node, ListLit):
             raise self.fail("A list can only follow 'in'", node)
         if isinstance(node, Star):
@@ -118,32 +127,42 @@ class _Checker:
             inner = self.type_of(node.operand)
             want = BOOL if node.op == "not" else NUMBER
             if inner != want:
-                raise self.fail(f"'{node.op}' needs {_TYPE_WORD[want]}. "
-                                f"Got {_TYPE_WORD[inner]} instead.", node)
+                raise self.fail(
+                    f"'{node.op}' needs {_TYPE_WORD[want]}. Got {_TYPE_WORD[inner]} instead.", node
+                )
             return want
         if isinstance(node, BoolOp):
             for item in node.items:
                 got = self.type_of(item)
                 if got != BOOL:
-                    raise self.fail(f"Each side of '{node.op}' must be a condition. "
-                                    f"Got {_TYPE_WORD[got]} instead.", item,
-                                    "compare it with something, e.g. x = 'value'")
+                    raise self.fail(
+                        f"Each side of '{node.op}' must be a condition. "
+                        f"Got {_TYPE_WORD[got]} instead.",
+                        item,
+                        "compare it with something, e.g. x = 'value'",
+                    )
             return BOOL
         if isinstance(node, Binary):
             return self.binary(node)
         if isinstance(node, In):
             left = self.type_of(node.left)
             if left not in (NUMBER, TEXT):
-                raise self.fail(f"'in' needs a number or text on its left. "
-                                f"Got {_TYPE_WORD[left]} instead.", node)
+                raise self.fail(
+                    f"'in' needs a number or text on its left. Got {_TYPE_WORD[left]} instead.",
+                    node,
+                )
             for item in node.items.items:
                 if not isinstance(item, Lit) or item.value is None:
-                    raise self.fail("The items of an 'in' list must be literal numbers or texts",
-                                    item)
+                    raise self.fail(
+                        "The items of an 'in' list must be literal numbers or texts", item
+                    )
                 if self.type_of(item) != left:
-                    raise self.fail(f"The list holds {_TYPE_WORD[self.type_of(item)]} "
-                                    f"({item.value!r}) but the value tested is "
-                                    f"{_TYPE_WORD[left]}", item)
+                    raise self.fail(
+                        f"The list holds {_TYPE_WORD[self.type_of(item)]} "
+                        f"({item.value!r}) but the value tested is "
+                        f"{_TYPE_WORD[left]}",
+                        item,
+                    )
             return BOOL
         if isinstance(node, IsNull):
             self.type_of(node.operand)
@@ -151,8 +170,9 @@ class _Checker:
         if isinstance(node, TextOp):
             left = self.type_of(node.left)
             if left != TEXT:
-                raise self.fail(f"'{node.op}' needs text on its left. "
-                                f"Got {_TYPE_WORD[left]} instead.", node)
+                raise self.fail(
+                    f"'{node.op}' needs text on its left. Got {_TYPE_WORD[left]} instead.", node
+                )
             if node.op == "matches":
                 self.check_pattern(node)
             return BOOL
@@ -166,16 +186,21 @@ class _Checker:
         try:
             re2.compile(node.pattern)
         except Exception as exc:  # re2 raises its own error type
-            raise self.fail(f"{node.pattern!r} is not a valid pattern: {exc}", node,
-                            "patterns use RE2 syntax: no look-arounds or back-references"
-                            ) from None
+            raise self.fail(
+                f"{node.pattern!r} is not a valid pattern: {exc}",
+                node,
+                "patterns use RE2 syntax: no look-arounds or back-references",
+            ) from None
 
     def field(self, node: Field) -> str:
         name = node.name
         if name in SCORE_FIELDS:
             if not self.scope.allow_scores:
-                raise self.fail(f"'{name}' is a score and cannot be used here", node,
-                                "scores can be used in tiers and disqualifiers")
+                raise self.fail(
+                    f"'{name}' is a score and cannot be used here",
+                    node,
+                    "scores can be used in tiers and disqualifiers",
+                )
             self.out.uses_scores = True
             self.out.uses_rollup |= name == "account.engagement"
             return SCORE_FIELDS[name]
@@ -194,19 +219,25 @@ class _Checker:
         if node.op in {"+", "-", "*", "/"}:
             for side, got in ((node.left, left), (node.right, right)):
                 if got != NUMBER:
-                    raise self.fail(f"'{node.op}' needs numbers. Got {_TYPE_WORD[got]} "
-                                    "instead.", side)
+                    raise self.fail(
+                        f"'{node.op}' needs numbers. Got {_TYPE_WORD[got]} instead.", side
+                    )
             return NUMBER
         if NULL in (left, right):
             raise self.fail("Nothing equals null; test for a missing value with 'is null'", node)
         if node.op in {"<", "<=", ">", ">="} and (left != NUMBER or right != NUMBER):
             bad = node.left if left != NUMBER else node.right
-            raise self.fail(f"'{node.op}' compares numbers, but {_describe(bad)} is "
-                            f"{_TYPE_WORD[left if bad is node.left else right]}", node,
-                            "use = or 'in [...]' for text")
+            raise self.fail(
+                f"'{node.op}' compares numbers, but {_describe(bad)} is "
+                f"{_TYPE_WORD[left if bad is node.left else right]}",
+                node,
+                "use = or 'in [...]' for text",
+            )
         if left != right:
-            raise self.fail(f"Cannot compare {_TYPE_WORD[left]} with {_TYPE_WORD[right]} "
-                            f"using '{node.op}'", node)
+            raise self.fail(
+                f"Cannot compare {_TYPE_WORD[left]} with {_TYPE_WORD[right]} using '{node.op}'",
+                node,
+            )
         return BOOL
 
     def event_types(self, node: Node, fname: str) -> tuple[str, ...] | None:
@@ -220,13 +251,18 @@ class _Checker:
             elif isinstance(item, Lit) and isinstance(item.value, str):
                 name = item.value
             else:
-                raise self.fail(f"{fname}() takes an event type, a list of them or '*' first",
-                                item, f"e.g. {fname}(pricing_page, 30d)")
+                raise self.fail(
+                    f"{fname}() takes an event type, a list of them or '*' first",
+                    item,
+                    f"e.g. {fname}(pricing_page, 30d)",
+                )
             if name not in self.scope.event_types:
                 near = suggest(name, self.scope.event_types)
-                raise self.fail(f"Unknown event type '{name}'", item,
-                                f"did you mean '{near}'?" if near
-                                else "declare it under 'event_types:'")
+                raise self.fail(
+                    f"Unknown event type '{name}'",
+                    item,
+                    f"did you mean '{near}'?" if near else "declare it under 'event_types:'",
+                )
             types.append(name)
         return tuple(sorted(set(types)))
 
@@ -247,8 +283,7 @@ class _Checker:
         def arity(low: int, high: int) -> None:
             if not low <= len(args) <= high:
                 want = str(low) if low == high else f"{low} to {high}"
-                raise self.fail(f"{name}() takes {want} arguments. Got {len(args)} instead.",
-                                node)
+                raise self.fail(f"{name}() takes {want} arguments. Got {len(args)} instead.", node)
 
         if name in {"count", "has"}:
             arity(1, 2)
@@ -264,8 +299,11 @@ class _Checker:
             elif isinstance(topic, Lit) and isinstance(topic.value, str):
                 topic_name = topic.value.lower()
             else:
-                raise self.fail("intent() takes a quoted topic or '*' first", topic,
-                                "e.g. intent('crm software', 30d) >= 60")
+                raise self.fail(
+                    "intent() takes a quoted topic or '*' first",
+                    topic,
+                    "e.g. intent('crm software', 30d) >= 60",
+                )
             return Aggregate("intent", None, self.window(args, 1, name), topic_name)
         arity(0, 1)
         return Aggregate("contacts", None, self.window(args, 0, name))
@@ -276,8 +314,7 @@ class _Checker:
         def arity(low: int, high: int) -> None:
             if not low <= len(args) <= high:
                 want = str(low) if low == high else f"{low} to {high}"
-                raise self.fail(f"{name}() takes {want} arguments. Got {len(args)} instead.",
-                                node)
+                raise self.fail(f"{name}() takes {want} arguments. Got {len(args)} instead.", node)
 
         if name in AGGREGATE_FUNCTIONS:
             agg = self.aggregate(node)
@@ -300,14 +337,31 @@ class _Checker:
                 raise self.fail("coalesce() takes values of one type", node)
             return kinds.pop()
         near = suggest(name, FUNCTIONS)
-        raise self.fail(f"Unknown function '{name}'", node,
-                        f"did you mean '{near}'?" if near else "functions: " + ", ".join(FUNCTIONS))
+        raise self.fail(
+            f"Unknown function '{name}'",
+            node,
+            f"did you mean '{near}'?" if near else "functions: " + ", ".join(FUNCTIONS),
+        )
 
 
-AGGREGATE_FUNCTIONS = {"count": NUMBER, "has": BOOL, "days_since": NUMBER, "intent": NUMBER,
-                       "engaged_contacts": NUMBER}
-FUNCTIONS = ("count", "has", "days_since", "intent", "engaged_contacts", "lower", "abs",
-             "coalesce")
+class _EveryType(frozenset[str]):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def retype_scope(types: Mapping[str, str]) -> Scope:
+    """A scope for re-walking trees that were already checked (every name is known valid)."""
+    return Scope({**types, **SCORE_FIELDS}, _EveryType(), allow_scores=True)
+
+
+AGGREGATE_FUNCTIONS = {
+    "count": NUMBER,
+    "has": BOOL,
+    "days_since": NUMBER,
+    "intent": NUMBER,
+    "engaged_contacts": NUMBER,
+}
+FUNCTIONS = ("count", "has", "days_since", "intent", "engaged_contacts", "lower", "abs", "coalesce")
 
 
 def _describe(node: Node) -> str:
@@ -329,6 +383,9 @@ def check(text: str, scope: Scope, *, want: str | None = BOOL) -> Checked:
     out = Checked(text=text, tree=tree, type="")
     out.type = _Checker(scope, out).type_of(tree)
     if want is not None and out.type != want:
-        raise ExpressionError(f"This must be a condition (true/false). Got {_TYPE_WORD[out.type]}"
-                              " instead.", 0, "compare it with something, e.g. x >= 10")
+        raise ExpressionError(
+            f"This must be a condition (true/false). Got {_TYPE_WORD[out.type]} instead.",
+            0,
+            "compare it with something, e.g. x >= 10",
+        )
     return out

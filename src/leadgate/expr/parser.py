@@ -86,7 +86,9 @@ def parse_duration(text: str) -> int:
 
 def tokenize(text: str) -> list[Token]:
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"The expression is {len(text)} characters; the limit is {MAX_LENGTH}.")
+        raise ExpressionError(
+            f"The expression is {len(text)} characters; the limit is {MAX_LENGTH}."
+        )
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):
@@ -142,14 +144,19 @@ class _Parser:
     def nest(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ExpressionError(f"The expression nests deeper than {MAX_DEPTH} levels", self.tok.pos)
+            raise ExpressionError(
+                f"The expression nests deeper than {MAX_DEPTH} levels", self.tok.pos
+            )
 
     # -- grammar ---------------------------------------------------------------------------
     def parse(self) -> Node:
         node = self.expr()
         if self.tok.kind != "end":
-            raise ExpressionError(f"Unexpected {self.tok.text!r}", self.tok.pos,
-                                  hint="join conditions with 'and' / 'or'")
+            raise ExpressionError(
+                f"Unexpected {self.tok.text!r}",
+                self.tok.pos,
+                hint="join conditions with 'and' / 'or'",
+            )
         return node
 
     def expr(self) -> Node:
@@ -190,8 +197,11 @@ class _Parser:
             self.take()
             pattern = self.tok
             if pattern.kind != "string":
-                raise ExpressionError(f"'{tok.text}' takes a quoted text", pattern.pos,
-                                      hint=f"write: title {tok.text} 'director'")
+                raise ExpressionError(
+                    f"'{tok.text}' takes a quoted text",
+                    pattern.pos,
+                    hint=f"write: title {tok.text} 'director'",
+                )
             self.take()
             return TextOp(tok.text, left, _unquote(pattern.text), tok.pos)
         if self.accept("keyword", "is"):
@@ -240,8 +250,12 @@ class _Parser:
         if tok.kind == "number":
             self.take()
             value = float(tok.text)
-            return Lit(int(value) if value.is_integer() and "." not in tok.text
-                       and "e" not in tok.text.lower() else value, tok.pos)
+            return Lit(
+                int(value)
+                if value.is_integer() and "." not in tok.text and "e" not in tok.text.lower()
+                else value,
+                tok.pos,
+            )
         if tok.kind == "duration":
             self.take()
             return Dur(parse_duration(tok.text), tok.text, tok.pos)

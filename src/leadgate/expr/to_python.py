@@ -17,7 +17,7 @@ from typing import Any
 import re2
 
 from .ast import Binary, BoolOp, Call, Field, In, IsNull, Lit, Node, TextOp, Unary
-from .check import AGGREGATE_FUNCTIONS, TEXT, Checked, _Checker
+from .check import AGGREGATE_FUNCTIONS, TEXT, Checked, _Checker, retype_scope
 
 
 def and3(*values: Any) -> bool | None:
@@ -39,8 +39,15 @@ def not3(value: Any) -> bool | None:
 def num(op: str) -> Callable[[Any, Any], Any]:
     import operator
 
-    fn = {"+": operator.add, "-": operator.sub, "*": operator.mul, "<": operator.lt,
-          "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+    fn = {
+        "+": operator.add,
+        "-": operator.sub,
+        "*": operator.mul,
+        "<": operator.lt,
+        "<=": operator.le,
+        ">": operator.gt,
+        ">=": operator.ge,
+    }[op]
 
     def apply(a: Any, b: Any) -> Any:
         return None if a is None or b is None else fn(a, b)
@@ -69,8 +76,14 @@ def coalesce(*values: Any) -> Any:
 
 
 RUNTIME: dict[str, Any] = {
-    "_and": and3, "_or": or3, "_not": not3, "_div": div, "_eq": eq, "_lower": lower,
-    "_abs": absolute, "_coalesce": coalesce,
+    "_and": and3,
+    "_or": or3,
+    "_not": not3,
+    "_div": div,
+    "_eq": eq,
+    "_lower": lower,
+    "_abs": absolute,
+    "_coalesce": coalesce,
     **{f"_n{i}": num(op) for i, op in enumerate(["+", "-", "*", "<", "<=", ">", ">="])},
 }
 _NUM_HELPER = {op: f"_n{i}" for i, op in enumerate(["+", "-", "*", "<", "<=", ">", ">="])}
@@ -83,8 +96,9 @@ class PyEmitter:
     aggregate key to the local variable holding it; ``consts`` collects hoisted constants.
     """
 
-    def __init__(self, names: dict[str, str], types: dict[str, str], consts: dict[str, Any]
-                 ) -> None:
+    def __init__(
+        self, names: dict[str, str], types: dict[str, str], consts: dict[str, Any]
+    ) -> None:
         self.names = names
         self.types = types
         self.consts = consts
@@ -95,7 +109,7 @@ class PyEmitter:
         return name
 
     def emit(self, checked: Checked) -> str:
-        self._checker = _Checker(_TypeScope(self.types), checked)
+        self._checker = _Checker(retype_scope(self.types), checked)
         return self.node(checked.tree)
 
     def is_text(self, node: Node) -> bool:
@@ -183,19 +197,3 @@ class PyEmitter:
         args = [self.node(a) for a in node.args]
         helper = {"lower": "_lower", "abs": "_abs", "coalesce": "_coalesce"}[node.name]
         return f"{helper}({', '.join(args)})"
-
-
-class _TypeScope:
-    """A scope for re-typing already checked trees (names are known to be valid)."""
-
-    def __init__(self, types: dict[str, str]) -> None:
-        from .check import SCORE_FIELDS
-
-        self.fields = {**types, **SCORE_FIELDS}
-        self.event_types = _AnyTypes()
-        self.allow_scores = True
-
-
-class _AnyTypes(frozenset[str]):
-    def __contains__(self, item: object) -> bool:
-        return True

@@ -11,8 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .ast import Binary, BoolOp, Call, Field, In, IsNull, Lit, Node, TextOp, Unary
-from .check import AGGREGATE_FUNCTIONS, TEXT, Checked, _Checker
-from .to_python import _TypeScope
+from .check import AGGREGATE_FUNCTIONS, TEXT, Checked, _Checker, retype_scope
 
 
 def literal(value: object) -> exp.Expression:
@@ -39,7 +38,7 @@ class SqlEmitter:
         self.types = types
 
     def emit(self, checked: Checked) -> exp.Expression:
-        self._checker = _Checker(_TypeScope(self.types), checked)
+        self._checker = _Checker(retype_scope(self.types), checked)
         return self.node(checked.tree)
 
     def column(self, name: str) -> exp.Expression:
@@ -58,10 +57,13 @@ class SqlEmitter:
             return exp.Not(this=inner) if node.op == "not" else exp.Neg(this=inner)
         if isinstance(node, BoolOp):
             items = [exp.Paren(this=self.node(i)) for i in node.items]
-            out = items[0]
+            out: exp.Expression = items[0]
             for item in items[1:]:
-                out = exp.And(this=out, expression=item) if node.op == "and" else exp.Or(
-                    this=out, expression=item)
+                out = (
+                    exp.And(this=out, expression=item)
+                    if node.op == "and"
+                    else exp.Or(this=out, expression=item)
+                )
             return exp.Paren(this=out)
         if isinstance(node, Binary):
             left, right = self.node(node.left), self.node(node.right)
@@ -69,13 +71,27 @@ class SqlEmitter:
                 left, right = self.fold(node.left, left), self.fold(node.right, right)
             if node.op == "/":
                 return exp.Case(
-                    ifs=[exp.If(this=exp.EQ(this=exp.Paren(this=right),
-                                            expression=exp.Literal.number(0)),
-                                true=exp.Null())],
+                    ifs=[
+                        exp.If(
+                            this=exp.EQ(
+                                this=exp.Paren(this=right), expression=exp.Literal.number(0)
+                            ),
+                            true=exp.Null(),
+                        )
+                    ],
                     default=exp.Div(this=as_double(left), expression=as_double(right)),
                 )
-            cls = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT,
-                   ">=": exp.GTE, "+": exp.Add, "-": exp.Sub, "*": exp.Mul}[node.op]
+            cls = {
+                "=": exp.EQ,
+                "!=": exp.NEQ,
+                "<": exp.LT,
+                "<=": exp.LTE,
+                ">": exp.GT,
+                ">=": exp.GTE,
+                "+": exp.Add,
+                "-": exp.Sub,
+                "*": exp.Mul,
+            }[node.op]
             return exp.Paren(this=cls(this=exp.Paren(this=left), expression=exp.Paren(this=right)))
         if isinstance(node, In):
             text = self.is_text(node.left)
@@ -87,15 +103,20 @@ class SqlEmitter:
             test = exp.In(this=left, expressions=[literal(v) for v in values])
             return exp.Not(this=exp.Paren(this=test)) if node.negated else exp.Paren(this=test)
         if isinstance(node, IsNull):
-            test = exp.Is(this=self.node(node.operand), expression=exp.Null())
-            return exp.Not(this=exp.Paren(this=test)) if node.negated else exp.Paren(this=test)
+            is_null = exp.Is(this=self.node(node.operand), expression=exp.Null())
+            return (
+                exp.Not(this=exp.Paren(this=is_null)) if node.negated else exp.Paren(this=is_null)
+            )
         if isinstance(node, TextOp):
             left = self.node(node.left)
             if node.op == "matches":
                 return exp.RegexpLike(this=left, expression=exp.Literal.string(node.pattern))
-            return exp.GT(this=exp.StrPosition(this=exp.Lower(this=left),
-                                               substr=exp.Literal.string(node.pattern.lower())),
-                          expression=exp.Literal.number(0))
+            return exp.GT(
+                this=exp.StrPosition(
+                    this=exp.Lower(this=left), substr=exp.Literal.string(node.pattern.lower())
+                ),
+                expression=exp.Literal.number(0),
+            )
         if isinstance(node, Call):
             return self.call(node)
         raise TypeError(f"cannot emit {type(node).__name__}")

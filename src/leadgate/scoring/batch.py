@@ -27,9 +27,14 @@ class BatchReport:
     disqualified: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"definition_hash": self.definition_hash, "as_of": self.as_of.isoformat(),
-                "leads": self.leads, "seconds": round(self.seconds, 3), "tiers": self.tiers,
-                "disqualified": self.disqualified}
+        return {
+            "definition_hash": self.definition_hash,
+            "as_of": self.as_of.isoformat(),
+            "leads": self.leads,
+            "seconds": round(self.seconds, 3),
+            "tiers": self.tiers,
+            "disqualified": self.disqualified,
+        }
 
 
 def record_definition(store: Store, c: CompiledDefinition, source: str | None = None) -> None:
@@ -38,21 +43,35 @@ def record_definition(store: Store, c: CompiledDefinition, source: str | None = 
     store.execute(
         "INSERT INTO definitions SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
         "(SELECT 1 FROM definitions WHERE definition_hash = ?)",
-        [c.hash, d.name, d.version, source or dump_yaml(d),
-         dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), c.hash],
+        [
+            c.hash,
+            d.name,
+            d.version,
+            source or dump_yaml(d),
+            dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            c.hash,
+        ],
     )
 
 
-def scoring_query(store: Store, c: CompiledDefinition, as_of: dt.datetime | int,
-                  tables: Tables = Tables()) -> str:
+def scoring_query(
+    store: Store, c: CompiledDefinition, as_of: dt.datetime | int, tables: Tables | None = None
+) -> str:
     """The full query whose rows go into ``scores``, for this store's columns."""
-    plan = plan_sql(c, as_of, lead_columns=store.table_columns(tables.leads),
-                    account_columns=store.table_columns(tables.accounts), tables=tables)
+    tables = tables or Tables()
+    plan = plan_sql(
+        c,
+        as_of,
+        lead_columns=store.table_columns(tables.leads),
+        account_columns=store.table_columns(tables.accounts),
+        tables=tables,
+    )
     return store_select(c, plan, as_of)
 
 
-def score_store(store: Store, c: CompiledDefinition, as_of: dt.datetime | int, *,
-                source: str | None = None) -> BatchReport:
+def score_store(
+    store: Store, c: CompiledDefinition, as_of: dt.datetime | int, *, source: str | None = None
+) -> BatchReport:
     """Score every lead in the store as of ``as_of`` and store the scores.
 
     >>> from leadgate.definition import load_compiled
@@ -69,20 +88,37 @@ def score_store(store: Store, c: CompiledDefinition, as_of: dt.datetime | int, *
     query = scoring_query(store, c, as_of_us)
     with store.atomic():
         record_definition(store, c, source)
-        store.execute("DELETE FROM scores WHERE definition_hash = ? AND as_of = ?",
-                      [c.hash, as_of_ts])
+        store.execute(
+            "DELETE FROM scores WHERE definition_hash = ? AND as_of = ?", [c.hash, as_of_ts]
+        )
         store.execute(
             "INSERT INTO scores (lead_id, definition_hash, as_of, fit, engagement, total, grade,"
-            " band, tier, disqualified, dq_reason, sla_due, route, contributions) " + query)
-        leads = store.scalar("SELECT count(*) FROM scores WHERE definition_hash = ? AND as_of = ?",
-                             [c.hash, as_of_ts])
+            " band, tier, disqualified, dq_reason, sla_due, route, contributions) " + query
+        )
+        leads = store.scalar(
+            "SELECT count(*) FROM scores WHERE definition_hash = ? AND as_of = ?",
+            [c.hash, as_of_ts],
+        )
         seconds = time.perf_counter() - started
-        store.execute("INSERT INTO score_runs VALUES (?, ?, ?, ?, ?)",
-                      [c.hash, as_of_ts, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-                       leads, seconds])
-    tiers = dict(store.execute(
-        "SELECT coalesce(tier, '(none)'), count(*) FROM scores WHERE definition_hash = ? AND "
-        "as_of = ? GROUP BY 1 ORDER BY 2 DESC", [c.hash, as_of_ts]).fetchall())
-    dq = store.scalar("SELECT count(*) FROM scores WHERE definition_hash = ? AND as_of = ? "
-                      "AND disqualified", [c.hash, as_of_ts])
+        store.execute(
+            "INSERT INTO score_runs VALUES (?, ?, ?, ?, ?)",
+            [
+                c.hash,
+                as_of_ts,
+                dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                leads,
+                seconds,
+            ],
+        )
+    tiers = dict(
+        store.execute(
+            "SELECT coalesce(tier, '(none)'), count(*) FROM scores WHERE definition_hash = ? AND "
+            "as_of = ? GROUP BY 1 ORDER BY 2 DESC",
+            [c.hash, as_of_ts],
+        ).fetchall()
+    )
+    dq = store.scalar(
+        "SELECT count(*) FROM scores WHERE definition_hash = ? AND as_of = ? AND disqualified",
+        [c.hash, as_of_ts],
+    )
     return BatchReport(c.hash, from_micros(as_of_us), int(leads or 0), seconds, tiers, int(dq or 0))

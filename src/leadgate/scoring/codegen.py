@@ -82,8 +82,11 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
     for i, rule in enumerate(c.event_rules):
         init += [f"e{i} = 0", f"n{i} = 0"]
         sign = "-" if rule.cents < 0 else "+"
-        amount = (f"_floor({abs(rule.cents)} * 0.5 ** (age / {float(rule.half_life_us)!r}) + 0.5)"
-                  if rule.half_life_us else str(abs(rule.cents)))
+        amount = (
+            f"_floor({abs(rule.cents)} * 0.5 ** (age / {float(rule.half_life_us)!r}) + 0.5)"
+            if rule.half_life_us
+            else str(abs(rule.cents))
+        )
         body = f"e{i} {sign}= {amount}; n{i} += 1"
         if rule.window_us is not None:
             body = f"if age <= {rule.window_us}: {body}"
@@ -133,10 +136,7 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
         src.add(1, f"x{j} = None if X is None else X.get({agg.key!r})")
 
     # -- fields -----------------------------------------------------------------------------
-    used = set()
-    for rule in (*c.fit_rules, *c.disqualifiers, *c.tiers):
-        used |= rule.expr.fields
-    for k, name in enumerate(sorted(used)):
+    for k, name in enumerate(sorted(c.fields_used)):
         var = f"f{k}"
         names[name] = var
         kind = c.fields[name]
@@ -145,15 +145,18 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
         else:
             src.add(1, f"{var} = L.get({name!r})")
         # Convert only values of the wrong type (rare): the check is cheaper than a call.
-        ok = {"text": f"{var}.__class__ is str", "number": f"{var}.__class__ in _NUMS",
-              "bool": f"{var}.__class__ is bool"}[kind]
+        ok = {
+            "text": f"{var}.__class__ is str",
+            "number": f"{var}.__class__ in _NUMS",
+            "bool": f"{var}.__class__ is bool",
+        }[kind]
         src.add(1, f"if {var} is not None and not {ok}: {var} = {CONVERT[kind]}({var})")
 
     emitter = PyEmitter(names, dict(c.fields), consts)
 
     # -- fit --------------------------------------------------------------------------------
-    for i, rule in enumerate(c.fit_rules):
-        src.add(1, f"j{i} = {emitter.emit(rule.expr)}")
+    for i, fit_rule in enumerate(c.fit_rules):
+        src.add(1, f"j{i} = {emitter.emit(fit_rule.expr)}")
     fit_sum = " + ".join(f"({r.cents} if j{i} else 0)" for i, r in enumerate(c.fit_rules)) or "0"
     src.add(1, f"fit_raw = {fit_sum}")
     src.add(1, f"fit_c = {_clamp('fit_raw', c.fit_floor, c.fit_cap)}")
@@ -162,8 +165,11 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
     for i, rule in enumerate(c.event_rules):
         if rule.cap_cents is not None:
             bound = rule.cap_cents
-            src.add(1, f"e{i} = {'max' if rule.cents < 0 else 'min'}(e{i}, "
-                       f"{-bound if rule.cents < 0 else bound})")
+            src.add(
+                1,
+                f"e{i} = {'max' if rule.cents < 0 else 'min'}(e{i}, "
+                f"{-bound if rule.cents < 0 else bound})",
+            )
     eng_sum = " + ".join(f"e{i}" for i in range(len(c.event_rules))) or "0"
     src.add(1, f"eng_raw = {eng_sum}")
     src.add(1, f"eng_c = {_clamp('eng_raw', c.engagement_floor, c.engagement_cap)}")
@@ -180,8 +186,16 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
     src.add(1, "total = fit_w + eng_w")
     src.add(1, f"grade = {_ladder('fit_c', c.grades)}")
     src.add(1, f"band = {_ladder('eng_c', c.bands)}")
-    names.update({"fit": "fit_p", "engagement": "eng_p", "score": "score_p", "grade": "grade",
-                  "band": "band", "account.engagement": "acct_p"})
+    names.update(
+        {
+            "fit": "fit_p",
+            "engagement": "eng_p",
+            "score": "score_p",
+            "grade": "grade",
+            "band": "band",
+            "account.engagement": "acct_p",
+        }
+    )
     src.add(1, "fit_p = fit_c / 100.0; eng_p = eng_c / 100.0; score_p = total / 100.0")
     if any(r.expr.uses_rollup for r in (*c.disqualifiers, *c.tiers)):
         src.add(1, "others = None if X is None else X.get('account.engagement_others')")
@@ -194,17 +208,27 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
     src.add(1, "tier = -1")
     if c.tiers:
         src.add(1, "if dq < 0:")
-        for i, t in enumerate(c.tiers):
-            src.add(2, f"{'if' if i == 0 else 'elif'} {emitter.emit(t.expr)}: tier = {i}")
+        for i, tier in enumerate(c.tiers):
+            src.add(2, f"{'if' if i == 0 else 'elif'} {emitter.emit(tier.expr)}: tier = {i}")
 
     judged = ", ".join(f"j{i}" for i in range(len(c.fit_rules)))
     events = ", ".join(f"e{i}" for i in range(len(c.event_rules)))
     counts = ", ".join(f"n{i}" for i in range(len(c.event_rules)))
-    src.add(1, f"return (fit_c, eng_c, total, grade, band, dq, tier, ({judged}{',' if judged else ''}),"
-               f" ({events}{',' if events else ''}), ({counts}{',' if counts else ''}),"
-               " fit_raw, eng_raw, fit_w, eng_w)")
-    namespace = {**RUNTIME, **consts, "_floor": math.floor, "_text": _text, "_number": _number,
-                 "_bool": _bool, "_NUMS": (int, float)}
+    src.add(
+        1,
+        f"return (fit_c, eng_c, total, grade, band, dq, tier, ({judged}{',' if judged else ''}),"
+        f" ({events}{',' if events else ''}), ({counts}{',' if counts else ''}),"
+        " fit_raw, eng_raw, fit_w, eng_w)",
+    )
+    namespace = {
+        **RUNTIME,
+        **consts,
+        "_floor": math.floor,
+        "_text": _text,
+        "_number": _number,
+        "_bool": _bool,
+        "_NUMS": (int, float),
+    }
     return src.text(), namespace
 
 

@@ -48,23 +48,39 @@ class Scorer:
         self.compiled = compiled
         self.fn = build(compiled)
 
-    def raw(self, lead: Mapping[str, Any], events: Iterable[tuple[str, int]], as_of_us: int,
-            account: Mapping[str, Any] | None = None, context: Mapping[str, Any] | None = None
-            ) -> tuple[Any, ...]:
+    def raw(
+        self,
+        lead: Mapping[str, Any],
+        events: Iterable[tuple[str, int]],
+        as_of_us: int,
+        account: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> tuple[Any, ...]:
         """The bare result tuple, events as ``(type, µs)``; the fast path for benchmarks."""
         return self.fn(lead, account, events, as_of_us, context)  # type: ignore[no-any-return]
 
-    def score(self, lead: Mapping[str, Any], events: Iterable[Event], *,
-              as_of: dt.datetime | int, account: Mapping[str, Any] | None = None,
-              context: Mapping[str, Any] | None = None) -> Score:
+    def score(
+        self,
+        lead: Mapping[str, Any],
+        events: Iterable[Event],
+        *,
+        as_of: dt.datetime | int,
+        account: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Score:
         """Score one lead as of ``as_of``; events are ``(type, datetime or µs)``."""
         as_of_us = to_micros(as_of)
         evs = [(t, to_micros(ts)) for t, ts in events]
         raw = self.fn(lead, account, evs, as_of_us, context)
         return self.to_score(raw, lead, account, as_of_us)
 
-    def to_score(self, raw: tuple[Any, ...], lead: Mapping[str, Any],
-                 account: Mapping[str, Any] | None, as_of_us: int) -> Score:
+    def to_score(
+        self,
+        raw: tuple[Any, ...],
+        lead: Mapping[str, Any],
+        account: Mapping[str, Any] | None,
+        as_of_us: int,
+    ) -> Score:
         c = self.compiled
         fit_c, eng_c, total, grade, band, dq, tier_i = raw[:7]
         tier = c.tiers[tier_i] if tier_i >= 0 else None
@@ -92,8 +108,14 @@ class Scorer:
         )
 
 
-def score_lead(compiled: CompiledDefinition, lead: Mapping[str, Any], events: Iterable[Event],
-               *, as_of: dt.datetime | int, account: Mapping[str, Any] | None = None,
-               context: Mapping[str, Any] | None = None) -> Score:
+def score_lead(
+    compiled: CompiledDefinition,
+    lead: Mapping[str, Any],
+    events: Iterable[Event],
+    *,
+    as_of: dt.datetime | int,
+    account: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Score:
     """Score one lead (see :class:`Scorer` to score many with one compiled function)."""
     return Scorer(compiled).score(lead, events, as_of=as_of, account=account, context=context)

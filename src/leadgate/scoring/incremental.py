@@ -42,8 +42,9 @@ class LeadState:
 
     __slots__ = ("scorer", "lead", "account", "times", "types", "newest", "_horizon", "_raw")
 
-    def __init__(self, scorer: Scorer, lead: Mapping[str, Any],
-                 account: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, scorer: Scorer, lead: Mapping[str, Any], account: Mapping[str, Any] | None = None
+    ) -> None:
         self.scorer = scorer
         self.lead = lead
         self.account = account
@@ -71,17 +72,22 @@ class LeadState:
                     del self.times[:cut]
                     del self.types[:cut]
 
-    def rescore_raw(self, as_of_us: int, context: Mapping[str, Any] | None = None
-                    ) -> tuple[Any, ...]:
+    def rescore_raw(
+        self, as_of_us: int, context: Mapping[str, Any] | None = None
+    ) -> tuple[Any, ...]:
         if self.newest is not None and as_of_us < self.newest and self._horizon is not None:
-            raise ScoringError("An incremental state can only be scored as of its newest event "
-                               "or later; use batch scoring for earlier times.")
-        self._raw = self.scorer.raw(self.lead, zip(self.types, self.times), as_of_us,
-                                    self.account, context)
+            raise ScoringError(
+                "An incremental state can only be scored as of its newest event "
+                "or later; use batch scoring for earlier times."
+            )
+        self._raw = self.scorer.raw(
+            self.lead, zip(self.types, self.times, strict=True), as_of_us, self.account, context
+        )
         return self._raw
 
-    def apply(self, event_type: str, ts: dt.datetime | int,
-              context: Mapping[str, Any] | None = None) -> Score:
+    def apply(
+        self, event_type: str, ts: dt.datetime | int, context: Mapping[str, Any] | None = None
+    ) -> Score:
         """Add one event and rescore as of its time."""
         at = to_micros(ts)
         self.add(event_type, at)

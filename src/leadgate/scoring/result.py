@@ -36,8 +36,14 @@ class Contribution:
         return points(self.cents)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "group": self.group, "label": self.label,
-                "points": float(self.points), "status": self.status, "detail": self.detail}
+        return {
+            "key": self.key,
+            "group": self.group,
+            "label": self.label,
+            "points": float(self.points),
+            "status": self.status,
+            "detail": self.detail,
+        }
 
 
 @dataclass
@@ -98,11 +104,26 @@ class Score:
         }
 
 
-def explain(c: CompiledDefinition, raw: tuple[Any, ...], lead: Any, account: Any
-            ) -> list[Contribution]:
+def explain(
+    c: CompiledDefinition, raw: tuple[Any, ...], lead: Any, account: Any
+) -> list[Contribution]:
     """Build the explanation from the raw tuple the generated function returns."""
-    (fit_c, eng_c, total, _grade, _band, _dq, _tier, judged, events, counts,
-     fit_raw, eng_raw, fit_w, eng_w) = raw
+    (
+        fit_c,
+        eng_c,
+        total,
+        _grade,
+        _band,
+        _dq,
+        _tier,
+        judged,
+        events,
+        counts,
+        fit_raw,
+        eng_raw,
+        fit_w,
+        eng_w,
+    ) = raw
     out: list[Contribution] = []
     for rule, verdict in zip(c.fit_rules, judged, strict=True):
         if verdict is None:
@@ -110,37 +131,70 @@ def explain(c: CompiledDefinition, raw: tuple[Any, ...], lead: Any, account: Any
             detail = "not judged: " + (", ".join(missing) or "a value") + " missing"
             out.append(Contribution(rule.key, "fit", rule.name, 0, "not judged", detail))
         else:
-            out.append(Contribution(rule.key, "fit", rule.name, rule.cents if verdict else 0,
-                                    "matched" if verdict else "not matched", rule.expr.text))
+            out.append(
+                Contribution(
+                    rule.key,
+                    "fit",
+                    rule.name,
+                    rule.cents if verdict else 0,
+                    "matched" if verdict else "not matched",
+                    rule.expr.text,
+                )
+            )
     if fit_c != fit_raw:
         bound = "cap" if fit_c < fit_raw else "floor"
-        out.append(Contribution(f"fit:{bound}", "fit", f"fit {bound}", fit_c - fit_raw,
-                                "adjustment", f"fit {fit_raw / 100:g} held to {fit_c / 100:g}"))
-    for rule, cents, n in zip(c.event_rules, events, counts, strict=True):
+        out.append(
+            Contribution(
+                f"fit:{bound}",
+                "fit",
+                f"fit {bound}",
+                fit_c - fit_raw,
+                "adjustment",
+                f"fit {fit_raw / 100:g} held to {fit_c / 100:g}",
+            )
+        )
+    for erule, cents, n in zip(c.event_rules, events, counts, strict=True):
         detail = f"{n} event{'s' if n != 1 else ''}"
-        if rule.half_life_us:
-            detail += f", half-life {rule.half_life_us / 86_400_000_000:g}d"
-        if rule.window_us:
-            detail += f", last {rule.window_us / 86_400_000_000:g}d"
-        if rule.cap_cents is not None and abs(cents) == rule.cap_cents and n:
-            detail += f", capped at {rule.cap_cents / 100:g}"
-        out.append(Contribution(rule.key, "engagement", rule.type, cents,
-                                "events" if n else "not matched", detail))
+        if erule.half_life_us:
+            detail += f", half-life {erule.half_life_us / 86_400_000_000:g}d"
+        if erule.window_us:
+            detail += f", last {erule.window_us / 86_400_000_000:g}d"
+        if erule.cap_cents is not None and abs(cents) == erule.cap_cents and n:
+            detail += f", capped at {erule.cap_cents / 100:g}"
+        out.append(
+            Contribution(
+                erule.key, "engagement", erule.type, cents, "events" if n else "not matched", detail
+            )
+        )
     if eng_c != eng_raw:
         bound = "cap" if eng_c < eng_raw else "floor"
-        out.append(Contribution(f"engagement:{bound}", "engagement", f"engagement {bound}",
-                                eng_c - eng_raw, "adjustment",
-                                f"engagement {eng_raw / 100:g} held to {eng_c / 100:g}"))
+        out.append(
+            Contribution(
+                f"engagement:{bound}",
+                "engagement",
+                f"engagement {bound}",
+                eng_c - eng_raw,
+                "adjustment",
+                f"engagement {eng_raw / 100:g} held to {eng_c / 100:g}",
+            )
+        )
     if c.method == "weighted" and c.weights:
         for group, before, after, weight, cap in (
             ("fit", fit_c, fit_w, c.weights[0], c.fit_cap),
             ("engagement", eng_c, eng_w, c.weights[1], c.engagement_cap),
         ):
             if after != before:
-                out.append(Contribution(f"weight:{group}", group, f"{group} weighting",
-                                        after - before, "adjustment",
-                                        f"{group} scaled from a cap of {(cap or 0) / 100:g} "
-                                        f"to a weight of {weight:g}"))
+                out.append(
+                    Contribution(
+                        f"weight:{group}",
+                        group,
+                        f"{group} weighting",
+                        after - before,
+                        "adjustment",
+                        f"{group} scaled from a cap of {(cap or 0) / 100:g} "
+                        f"to a weight of {weight:g}",
+                    )
+                )
     return out
 
 

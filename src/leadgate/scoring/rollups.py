@@ -15,10 +15,13 @@ from ..definition.compile import CompiledDefinition
 from .evaluate import Scorer
 
 
-def contexts(c: CompiledDefinition, leads: Iterable[Mapping[str, Any]],
-             events_by_lead: Mapping[str, list[tuple[str, int]]],
-             intent_by_account: Mapping[str, list[tuple[str, float, int]]], as_of_us: int
-             ) -> dict[str, dict[str, Any]]:
+def contexts(
+    c: CompiledDefinition,
+    leads: Iterable[Mapping[str, Any]],
+    events_by_lead: Mapping[str, list[tuple[str, int]]],
+    intent_by_account: Mapping[str, list[tuple[str, float, int]]],
+    as_of_us: int,
+) -> dict[str, dict[str, Any]]:
     """Lead id → the roll-up values its score reads (intent, engaged contacts)."""
     by_account: dict[str, list[str]] = defaultdict(list)
     leads = list(leads)
@@ -35,35 +38,48 @@ def contexts(c: CompiledDefinition, leads: Iterable[Mapping[str, Any]],
                     ctx[agg.key] = None
                 continue
             if agg.kind == "intent":
-                strengths = [s for topic, s, ts in intent_by_account.get(account_id, ())
-                             if ts <= as_of_us
-                             and (agg.topic == "*" or topic.lower() == agg.topic)
-                             and (agg.window_us is None or as_of_us - ts <= agg.window_us)]
+                strengths = [
+                    s
+                    for topic, s, ts in intent_by_account.get(account_id, ())
+                    if ts <= as_of_us
+                    and (agg.topic == "*" or topic.lower() == agg.topic)
+                    and (agg.window_us is None or as_of_us - ts <= agg.window_us)
+                ]
                 ctx[agg.key] = float(max(strengths)) if strengths else 0.0
             elif agg.kind == "contacts":
                 ctx[agg.key] = sum(
-                    1 for other in by_account[account_id]
-                    if any(ts <= as_of_us and (agg.window_us is None
-                                               or as_of_us - ts <= agg.window_us)
-                           for _, ts in events_by_lead.get(other, ())))
+                    1
+                    for other in by_account[account_id]
+                    if any(
+                        ts <= as_of_us and (agg.window_us is None or as_of_us - ts <= agg.window_us)
+                        for _, ts in events_by_lead.get(other, ())
+                    )
+                )
         out[lead["lead_id"]] = ctx
     return out
 
 
-def score_population(scorer: Scorer, leads: list[Mapping[str, Any]],
-                     accounts: Mapping[str, Mapping[str, Any]],
-                     events_by_lead: Mapping[str, list[tuple[str, int]]],
-                     intent_by_account: Mapping[str, list[tuple[str, float, int]]],
-                     as_of_us: int) -> dict[str, tuple[Any, ...]]:
+def score_population(
+    scorer: Scorer,
+    leads: list[Mapping[str, Any]],
+    accounts: Mapping[str, Mapping[str, Any]],
+    events_by_lead: Mapping[str, list[tuple[str, int]]],
+    intent_by_account: Mapping[str, list[tuple[str, float, int]]],
+    as_of_us: int,
+) -> dict[str, tuple[Any, ...]]:
     """Lead id → raw result, for every lead, roll-ups included (two passes if needed)."""
     c = scorer.compiled
     ctxs = contexts(c, leads, events_by_lead, intent_by_account, as_of_us)
 
     def run() -> dict[str, tuple[Any, ...]]:
         return {
-            lead["lead_id"]: scorer.raw(lead, events_by_lead.get(lead["lead_id"], []), as_of_us,
-                                        accounts.get(lead.get("account_id") or ""),
-                                        ctxs[lead["lead_id"]])
+            lead["lead_id"]: scorer.raw(
+                lead,
+                events_by_lead.get(lead["lead_id"], []),
+                as_of_us,
+                accounts.get(lead.get("account_id") or ""),
+                ctxs[lead["lead_id"]],
+            )
             for lead in leads
         }
 
@@ -78,6 +94,7 @@ def score_population(scorer: Scorer, leads: list[Mapping[str, Any]],
             if lead.get("account_id") is not None:
                 own = raws[lead["lead_id"]][1]
                 ctxs[lead["lead_id"]]["account.engagement_others"] = (
-                    totals[lead["account_id"]] - own)
+                    totals[lead["account_id"]] - own
+                )
         raws = run()
     return raws

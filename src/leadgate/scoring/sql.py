@@ -15,7 +15,7 @@ them to the ``scores`` table's columns.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlglot
@@ -25,8 +25,20 @@ from ..definition.compile import CompiledDefinition
 from ..expr.to_sql import SqlEmitter, literal
 from .evaluate import from_micros
 
-NUMERIC_TYPES = ("BIGINT", "INTEGER", "DOUBLE", "FLOAT", "SMALLINT", "TINYINT", "HUGEINT",
-                 "UBIGINT", "UINTEGER", "REAL", "INT", "LONG")
+NUMERIC_TYPES = (
+    "BIGINT",
+    "INTEGER",
+    "DOUBLE",
+    "FLOAT",
+    "SMALLINT",
+    "TINYINT",
+    "HUGEINT",
+    "UBIGINT",
+    "UINTEGER",
+    "REAL",
+    "INT",
+    "LONG",
+)
 
 
 @dataclass(frozen=True)
@@ -62,12 +74,16 @@ def _dbl(sql: str) -> str:
     return f"CAST({sql} AS DOUBLE)"
 
 
-def _column_expr(source: str, name: str, kind: str, columns: Mapping[str, str],
-                 dialect: str) -> str:
+def _column_expr(
+    source: str, name: str, kind: str, columns: Mapping[str, str], dialect: str
+) -> str:
     """A field read with the type the definition declares (TRY_CAST when the store differs)."""
     dtype = columns.get(name)
-    want = {"number": "DOUBLE", "text": "VARCHAR" if dialect != "spark" else "STRING",
-            "bool": "BOOLEAN"}[kind]
+    want = {
+        "number": "DOUBLE",
+        "text": "VARCHAR" if dialect != "spark" else "STRING",
+        "bool": "BOOLEAN",
+    }[kind]
     if dtype is None:
         return f"CAST(NULL AS {want})"
     col = f"{source}.{_q(name, dialect)}"
@@ -82,9 +98,15 @@ def _column_expr(source: str, name: str, kind: str, columns: Mapping[str, str],
     return f"{cast}({col} AS {want})"
 
 
-def plan_sql(c: CompiledDefinition, as_of: dt.datetime | int, *,
-             lead_columns: Mapping[str, str], account_columns: Mapping[str, str],
-             tables: Tables = Tables(), dialect: str = "duckdb") -> str:
+def plan_sql(
+    c: CompiledDefinition,
+    as_of: dt.datetime | int,
+    *,
+    lead_columns: Mapping[str, str],
+    account_columns: Mapping[str, str],
+    tables: Tables = Tables(),
+    dialect: str = "duckdb",
+) -> str:
     """The scoring query for ``c`` as of ``as_of``, in ``dialect``.
 
     ``lead_columns`` / ``account_columns`` map the store's column names to their types; a
@@ -100,8 +122,11 @@ def plan_sql(c: CompiledDefinition, as_of: dt.datetime | int, *,
     event_aggs = [a for a in c.aggregates.values() if a.kind in ("count", "last")]
     roll_aggs = [a for a in c.aggregates.values() if a.kind in ("intent", "contacts")]
     needs_all = any(a.types is None for a in event_aggs) or any(
-        a.kind == "contacts" for a in roll_aggs)
-    wanted = sorted({r.type for r in c.event_rules} | {t for a in event_aggs for t in a.types or ()})
+        a.kind == "contacts" for a in roll_aggs
+    )
+    wanted = sorted(
+        {r.type for r in c.event_rules} | {t for a in event_aggs for t in a.types or ()}
+    )
     type_filter = ""
     if not needs_all:
         type_filter = " AND type IN (" + ", ".join(_lit(t, dialect) for t in wanted) + ")"
@@ -118,9 +143,11 @@ def plan_sql(c: CompiledDefinition, as_of: dt.datetime | int, *,
             if rule.window_us is not None:
                 cond += f" AND {age} <= {rule.window_us}"
             if rule.half_life_us:
-                amount = (f"CAST(FLOOR({_dbl(str(abs(rule.cents)))} * POWER({_dbl('0.5')}, "
-                          f"{_dbl(age)} / {_dbl(str(rule.half_life_us))}) + {_dbl('0.5')})"
-                          " AS BIGINT)")
+                amount = (
+                    f"CAST(FLOOR({_dbl(str(abs(rule.cents)))} * POWER({_dbl('0.5')}, "
+                    f"{_dbl(age)} / {_dbl(str(rule.half_life_us))}) + {_dbl('0.5')})"
+                    " AS BIGINT)"
+                )
             else:
                 amount = str(abs(rule.cents))
             sign = "-" if rule.cents < 0 else ""
@@ -168,14 +195,13 @@ def plan_sql(c: CompiledDefinition, as_of: dt.datetime | int, *,
 
     # -- base: one row per lead with every value the rules read --------------------------------
     base = ["l.lead_id AS lead_id", "l.account_id AS account_id"]
-    used: set[str] = set()
-    for rule in (*c.fit_rules, *c.disqualifiers, *c.tiers):
-        used |= rule.expr.fields
+    used = c.fields_used
     for k, name in enumerate(sorted(used)):
         names[name] = f"f{k}"
         if name.startswith("account."):
-            base.append(f"{_column_expr('a', name[8:], c.fields[name], account_columns, dialect)}"
-                        f" AS f{k}")
+            base.append(
+                f"{_column_expr('a', name[8:], c.fields[name], account_columns, dialect)} AS f{k}"
+            )
         else:
             base.append(f"{_column_expr('l', name, c.fields[name], lead_columns, dialect)} AS f{k}")
     have_eagg = bool(select_e)
@@ -188,17 +214,23 @@ def plan_sql(c: CompiledDefinition, as_of: dt.datetime | int, *,
             base.append(f"COALESCE(eagg.g{j}, 0) AS g{j}" if have_eagg else f"0 AS g{j}")
         else:
             names[agg.key] = f"g{j}"
-            base.append(f"CASE WHEN eagg.g{j} IS NULL THEN NULL ELSE {_dbl(f'{asof} - eagg.g{j}')}"
-                        f" / {_dbl('86400000000')} END AS g{j}" if have_eagg
-                        else f"CAST(NULL AS DOUBLE) AS g{j}")
+            base.append(
+                f"CASE WHEN eagg.g{j} IS NULL THEN NULL ELSE {_dbl(f'{asof} - eagg.g{j}')}"
+                f" / {_dbl('86400000000')} END AS g{j}"
+                if have_eagg
+                else f"CAST(NULL AS DOUBLE) AS g{j}"
+            )
     for j, agg in enumerate(intents):
         names[agg.key] = f"i{j}"
-        base.append(f"CASE WHEN l.account_id IS NULL THEN NULL ELSE "
-                    f"{_dbl(f'COALESCE(iagg.i{j}, 0)')} END AS i{j}")
+        base.append(
+            f"CASE WHEN l.account_id IS NULL THEN NULL ELSE "
+            f"{_dbl(f'COALESCE(iagg.i{j}, 0)')} END AS i{j}"
+        )
     for j, agg in enumerate(contacts):
         names[agg.key] = f"k{j}"
-        base.append(f"CASE WHEN l.account_id IS NULL THEN NULL ELSE COALESCE(cagg.k{j}, 0) END"
-                    f" AS k{j}")
+        base.append(
+            f"CASE WHEN l.account_id IS NULL THEN NULL ELSE COALESCE(cagg.k{j}, 0) END AS k{j}"
+        )
     joins = [f"FROM {tables.leads} l"]
     if any(n.startswith("account.") for n in used):
         joins.append(f"LEFT JOIN {tables.accounts} a ON a.account_id = l.account_id")
@@ -222,43 +254,84 @@ def plan_sql(c: CompiledDefinition, as_of: dt.datetime | int, *,
         cap_cols.append(f"{fn}(e{i}, {bound}) AS ce{i}")
     ctes.append(f"s1 AS (SELECT {', '.join(['base.*', *fit_cols, *cap_cols])} FROM base)")
     capped = [f"ce{i}" if r.cap_cents is not None else f"e{i}" for i, r in enumerate(c.event_rules)]
-    fit_raw = " + ".join(f"CASE WHEN j{i} THEN {r.cents} ELSE 0 END"
-                         for i, r in enumerate(c.fit_rules)) or "0"
+    fit_raw = (
+        " + ".join(f"CASE WHEN j{i} THEN {r.cents} ELSE 0 END" for i, r in enumerate(c.fit_rules))
+        or "0"
+    )
     eng_raw = " + ".join(capped) or "0"
     ctes.append(f"s2 AS (SELECT s1.*, {fit_raw} AS fit_raw, {eng_raw} AS eng_raw FROM s1)")
-    ctes.append(f"s3 AS (SELECT s2.*, {_clamp('fit_raw', c.fit_floor, c.fit_cap)} AS fit_c, "
-                f"{_clamp('eng_raw', c.engagement_floor, c.engagement_cap)} AS eng_c FROM s2)")
+    ctes.append(
+        f"s3 AS (SELECT s2.*, {_clamp('fit_raw', c.fit_floor, c.fit_cap)} AS fit_c, "
+        f"{_clamp('eng_raw', c.engagement_floor, c.engagement_cap)} AS eng_c FROM s2)"
+    )
 
     # -- total, grade, band, score values -----------------------------------------------------
     if c.method == "weighted" and c.weights and c.fit_cap and c.engagement_cap:
-        fit_w = (f"CAST(FLOOR({_dbl('fit_c')} * {_dbl(repr(c.weights[0] * 100.0))} / "
-                 f"{_dbl(str(c.fit_cap))} + {_dbl('0.5')}) AS BIGINT)")
-        eng_w = (f"CAST(FLOOR({_dbl('eng_c')} * {_dbl(repr(c.weights[1] * 100.0))} / "
-                 f"{_dbl(str(c.engagement_cap))} + {_dbl('0.5')}) AS BIGINT)")
+        fit_w = (
+            f"CAST(FLOOR({_dbl('fit_c')} * {_dbl(repr(c.weights[0] * 100.0))} / "
+            f"{_dbl(str(c.fit_cap))} + {_dbl('0.5')}) AS BIGINT)"
+        )
+        eng_w = (
+            f"CAST(FLOOR({_dbl('eng_c')} * {_dbl(repr(c.weights[1] * 100.0))} / "
+            f"{_dbl(str(c.engagement_cap))} + {_dbl('0.5')}) AS BIGINT)"
+        )
     else:
         fit_w, eng_w = "fit_c", "eng_c"
     hundred = _dbl("100")
-    cols = [f"{fit_w} AS fit_w", f"{eng_w} AS eng_w", f"{_ladder('fit_c', c.grades, dialect)} AS grade",
-            f"{_ladder('eng_c', c.bands, dialect)} AS band",
-            f"{_dbl('fit_c')} / {hundred} AS fit_p", f"{_dbl('eng_c')} / {hundred} AS eng_p"]
+    cols = [
+        f"{fit_w} AS fit_w",
+        f"{eng_w} AS eng_w",
+        f"{_ladder('fit_c', c.grades, dialect)} AS grade",
+        f"{_ladder('eng_c', c.bands, dialect)} AS band",
+        f"{_dbl('fit_c')} / {hundred} AS fit_p",
+        f"{_dbl('eng_c')} / {hundred} AS eng_p",
+    ]
     if c.uses_rollup:
-        cols.append(f"CASE WHEN account_id IS NULL THEN NULL ELSE {_dbl('SUM(eng_c) OVER (PARTITION BY account_id)')} / {hundred} END AS acct_p")
+        cols.append(
+            "CASE WHEN account_id IS NULL THEN NULL ELSE "
+            f"{_dbl('SUM(eng_c) OVER (PARTITION BY account_id)')} / {hundred} END AS acct_p"
+        )
     ctes.append(f"s4 AS (SELECT s3.*, {', '.join(cols)} FROM s3)")
-    ctes.append(f"s5 AS (SELECT s4.*, fit_w + eng_w AS total, {_dbl('fit_w + eng_w')} / {hundred}"
-                " AS score_p FROM s4)")
-    names.update({"fit": "fit_p", "engagement": "eng_p", "score": "score_p", "grade": "grade",
-                  "band": "band", "account.engagement": "acct_p"})
+    ctes.append(
+        f"s5 AS (SELECT s4.*, fit_w + eng_w AS total, {_dbl('fit_w + eng_w')} / {hundred}"
+        " AS score_p FROM s4)"
+    )
+    names.update(
+        {
+            "fit": "fit_p",
+            "engagement": "eng_p",
+            "score": "score_p",
+            "grade": "grade",
+            "band": "band",
+            "account.engagement": "acct_p",
+        }
+    )
 
     # -- disqualifiers and tiers ----------------------------------------------------------
-    dq_cases = " ".join(f"WHEN {_r(emitter.emit(d.expr), dialect)} THEN {i}"
-                        for i, d in enumerate(c.disqualifiers))
+    dq_cases = " ".join(
+        f"WHEN {_r(emitter.emit(d.expr), dialect)} THEN {i}" for i, d in enumerate(c.disqualifiers)
+    )
     dq = f"CASE {dq_cases} ELSE -1 END" if dq_cases else "-1"
     ctes.append(f"s6 AS (SELECT s5.*, {dq} AS dq FROM s5)")
-    tier_cases = " ".join(f"WHEN {_r(emitter.emit(t.expr), dialect)} THEN {i}"
-                          for i, t in enumerate(c.tiers))
+    tier_cases = " ".join(
+        f"WHEN {_r(emitter.emit(t.expr), dialect)} THEN {i}" for i, t in enumerate(c.tiers)
+    )
     tier = f"CASE WHEN dq >= 0 THEN -1 {tier_cases} ELSE -1 END" if tier_cases else "-1"
-    out = ["lead_id", "account_id", "fit_c", "eng_c", "total", "grade", "band", "dq",
-           f"{tier} AS tier", "fit_raw", "eng_raw", "fit_w", "eng_w"]
+    out = [
+        "lead_id",
+        "account_id",
+        "fit_c",
+        "eng_c",
+        "total",
+        "grade",
+        "band",
+        "dq",
+        f"{tier} AS tier",
+        "fit_raw",
+        "eng_raw",
+        "fit_w",
+        "eng_w",
+    ]
     out += [f"j{i}" for i in range(len(c.fit_rules))]
     out += [f"{col} AS c{i}" for i, col in enumerate(capped)]
     out += [f"n{i}" for i in range(len(c.event_rules))]
@@ -276,7 +349,7 @@ def _clamp(col: str, floor: int | None, cap: int | None) -> str:
     return out
 
 
-def _ladder(col: str, steps: list[tuple[object, int | None]], dialect: str) -> str:
+def _ladder(col: str, steps: Sequence[tuple[object, int | None]], dialect: str) -> str:
     if not steps:
         return "NULL"
     whens = []
@@ -289,45 +362,63 @@ def _ladder(col: str, steps: list[tuple[object, int | None]], dialect: str) -> s
     return f"CASE {' '.join(whens)} ELSE {default} END" if whens else default
 
 
-def store_select(c: CompiledDefinition, plan: str, as_of: dt.datetime | int,
-                 dialect: str = "duckdb") -> str:
+def store_select(
+    c: CompiledDefinition, plan: str, as_of: dt.datetime | int, dialect: str = "duckdb"
+) -> str:
     """Map the plan's raw columns to the ``scores`` table's columns."""
     from .evaluate import to_micros
 
     asof = to_micros(as_of)
     ts = _ts_literal(asof, dialect)
     hundred = _dbl("100")
-    tier_name = "CASE tier " + " ".join(
-        f"WHEN {i} THEN {_lit(t.name, dialect)}" for i, t in enumerate(c.tiers)) + " END"
-    route = "CASE tier " + " ".join(
-        f"WHEN {i} THEN {_lit(t.route, dialect)}" for i, t in enumerate(c.tiers)) + " END"
-    reason = "CASE dq " + " ".join(
-        f"WHEN {i} THEN {_lit(d.reason, dialect)}" for i, d in enumerate(c.disqualifiers)) + " END"
+    tier_name = (
+        "CASE tier "
+        + " ".join(f"WHEN {i} THEN {_lit(t.name, dialect)}" for i, t in enumerate(c.tiers))
+        + " END"
+    )
+    route = (
+        "CASE tier "
+        + " ".join(f"WHEN {i} THEN {_lit(t.route, dialect)}" for i, t in enumerate(c.tiers))
+        + " END"
+    )
+    reason = (
+        "CASE dq "
+        + " ".join(
+            f"WHEN {i} THEN {_lit(d.reason, dialect)}" for i, d in enumerate(c.disqualifiers)
+        )
+        + " END"
+    )
     sla_whens = " ".join(
-        f"WHEN {i} THEN {_sla(ts, t.sla_us, dialect)}" for i, t in enumerate(c.tiers)
-        if t.sla_us is not None)
+        f"WHEN {i} THEN {_sla(ts, t.sla_us, dialect)}"
+        for i, t in enumerate(c.tiers)
+        if t.sla_us is not None
+    )
     sla = f"CASE tier {sla_whens} END" if sla_whens else "CAST(NULL AS TIMESTAMP)"
     pairs: list[str] = []
     for i, r in enumerate(c.fit_rules):
         pairs += [_lit(r.key, dialect), f"CASE WHEN j{i} THEN {r.cents} WHEN NOT j{i} THEN 0 END"]
-    for i, r in enumerate(c.event_rules):
-        pairs += [_lit(r.key, dialect), f"c{i}"]
+    for i, event_rule in enumerate(c.event_rules):
+        pairs += [_lit(event_rule.key, dialect), f"c{i}"]
     if dialect == "spark":
         contributions = f"to_json(map({', '.join(pairs)}))" if pairs else "'{}'"
     else:
         contributions = f"json_object({', '.join(pairs)})" if pairs else "'{}'"
+    no_text = "CAST(NULL AS VARCHAR)" if dialect != "spark" else "CAST(NULL AS STRING)"
     return (
         f"SELECT lead_id, {_lit(c.hash, dialect)} AS definition_hash, {ts} AS as_of, "
         f"{_dbl('fit_c')} / {hundred} AS fit, {_dbl('eng_c')} / {hundred} AS engagement, "
         f"{_dbl('total')} / {hundred} AS total, grade, band, "
-        f"{tier_name if c.tiers else 'CAST(NULL AS VARCHAR)'} AS tier, dq >= 0 AS disqualified, "
-        f"{reason if c.disqualifiers else 'CAST(NULL AS VARCHAR)'} AS dq_reason, {sla} AS sla_due, "
-        f"{route if c.tiers else 'CAST(NULL AS VARCHAR)'} AS route, {contributions} AS contributions "
+        f"{tier_name if c.tiers else no_text} AS tier, dq >= 0 AS disqualified, "
+        f"{reason if c.disqualifiers else no_text} AS dq_reason, {sla} AS sla_due, "
+        f"{route if c.tiers else no_text} AS route, {contributions} AS contributions "
         f"FROM ({plan}) p"
     )
 
 
 def _sla(ts: str, sla_us: int | None, dialect: str) -> str:
     seconds = (sla_us or 0) // 1_000_000
-    return f"{ts} + INTERVAL '{seconds}' SECOND" if dialect != "spark" else (
-        f"{ts} + make_interval(0, 0, 0, 0, 0, 0, {seconds})")
+    return (
+        f"{ts} + INTERVAL '{seconds}' SECOND"
+        if dialect != "spark"
+        else (f"{ts} + make_interval(0, 0, 0, 0, 0, 0, {seconds})")
+    )

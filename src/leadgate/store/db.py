@@ -97,7 +97,8 @@ class Store:
     def migrate(self) -> list[str]:
         """Apply the migrations not yet recorded; return their names."""
         self.execute(
-            "CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
+            "CREATE TABLE IF NOT EXISTS _migrations "
+            "(name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
         )
         done = {r[0] for r in self.execute("SELECT name FROM _migrations").fetchall()}
         applied = []
@@ -120,7 +121,7 @@ class Store:
             "WHERE table_name = ? ORDER BY ordinal_position",
             [table],
         ).fetchall()
-        return {name: dtype for name, dtype in rows}
+        return dict(rows)
 
     def add_columns(self, table: str, columns: dict[str, str]) -> list[str]:
         """Add the columns ``table`` lacks (name → type); return the names added."""

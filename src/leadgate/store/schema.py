@@ -35,7 +35,8 @@ MIGRATIONS: list[tuple[str, str]] = [
             lead_id           VARCHAR PRIMARY KEY,
             email             VARCHAR,
             email_domain      VARCHAR,
-            email_domain_type VARCHAR,  -- business | personal | student | disposable | competitor | customer
+            -- business | personal | student | disposable | competitor | customer
+            email_domain_type VARCHAR,
             first_name        VARCHAR,
             last_name         VARCHAR,
             title             VARCHAR,
@@ -76,7 +77,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE IF NOT EXISTS outcomes (
             outcome_id  VARCHAR NOT NULL,
             lead_id     VARCHAR NOT NULL,
-            outcome     VARCHAR NOT NULL,     -- accepted | rejected | sql | opportunity | won | lost
+            -- accepted | rejected | sql | opportunity | won | lost
+            outcome     VARCHAR NOT NULL,
             reason      VARCHAR,
             value       DOUBLE,
             ts          TIMESTAMP NOT NULL
