@@ -43,6 +43,7 @@ from .report import ImportReport, Reject
 Progress = Callable[[int, int], None]
 STAGE = "_lg_stage"
 LINES = "_lg_lines"
+DUPS = "_lg_dups"
 REJECTS_IN_REPORT = 20
 DUPLICATE = "duplicate key in the file; the first occurrence is kept"
 # The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
@@ -105,7 +106,7 @@ def import_file(
         if spec.name == "leads" and enrich is not False:
             report.enrichment = _enrich(store, {} if enrich is True else enrich)
     finally:
-        for table in (STAGE, LINES, "_lg_suggest"):
+        for table in (STAGE, LINES, DUPS, "_lg_suggest"):
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
         readers.clear_csv_errors(store)
     report.seconds = time.perf_counter() - started
@@ -198,15 +199,18 @@ def _stage(store: Store, spec: Kind, plan: StagePlan, source: readers.Source, tz
             store.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {select}")
         except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
             raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
-    dup = len(plan.checks) + 1
+    # Duplicates: find the few repeated keys first, so the UPDATE (a join over the whole
+    # stage) only runs when there is something to mark.
     store.execute(
-        f"""
-        UPDATE {STAGE} SET _rej = {dup}, _raw = {STAGE}._key
-        FROM (SELECT _key, min(_row) AS first FROM {STAGE} WHERE _rej IS NULL
-              GROUP BY _key HAVING count(*) > 1) AS f
-        WHERE {STAGE}._key = f._key AND {STAGE}._row > f.first AND {STAGE}._rej IS NULL
-        """
+        f"CREATE OR REPLACE TEMP TABLE {DUPS} AS SELECT _key, min(_row) AS first "
+        f"FROM {STAGE} WHERE _rej IS NULL GROUP BY _key HAVING count(*) > 1"
     )
+    if store.scalar(f"SELECT count(*) FROM {DUPS}"):
+        store.execute(
+            f"UPDATE {STAGE} SET _rej = {len(plan.checks) + 1}, _raw = {STAGE}._key "
+            f"FROM {DUPS} AS f WHERE {STAGE}._key = f._key AND {STAGE}._row > f.first "
+            f"AND {STAGE}._rej IS NULL"
+        )
 
 
 def _reason_sql(store: Store, plan: StagePlan, types: list[str]) -> str:
