@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -351,18 +352,28 @@ def run_child(argv: list[str]) -> tuple[dict[str, Any], float, int]:
     return result, wall, usage.ru_maxrss * 1024  # ru_maxrss is KiB on Linux
 
 
-def measure(kind: str, project: Path, definition: Path, name: str,
-            repeat: int) -> dict[str, Any]:
-    """Best time and largest peak RSS of ``repeat`` child runs of ``kind``."""
-    runs = []
+def measure(kinds: list[str], project: Path, definition: Path, name: str,
+            repeat: int) -> dict[str, dict[str, Any]]:
+    """Best time and largest peak RSS of ``repeat`` child runs of each kind.
+
+    The kinds take turns (leadgate, reference, leadgate, ...) so that a busy neighbour on
+    the machine slows both alike rather than one of them.
+    """
+    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     for _ in range(repeat):
-        result, wall, rss = run_child([sys.executable, __file__, "--child", kind, "--store",
-                                       str(project / "leadgate.duckdb"), "--definition",
-                                       str(definition), "--name", name])
-        runs.append({**result, "wall": wall, "rss": rss})
-    best = min(runs, key=lambda r: r["seconds"])
-    return {**best, "wall": min(r["wall"] for r in runs),
-            "rss": max(r["rss"] for r in runs), "all": [r["seconds"] for r in runs]}
+        for kind in kinds:
+            result, wall, rss = run_child(
+                [sys.executable, __file__, "--child", kind, "--store",
+                 str(project / "leadgate.duckdb"), "--definition", str(definition),
+                 "--name", name])
+            runs[kind].append({**result, "wall": wall, "rss": rss})
+    out = {}
+    for kind, rs in runs.items():
+        best = min(rs, key=lambda r: r["seconds"])
+        out[kind] = {**best, "wall": min(r["wall"] for r in rs),
+                     "rss": max(r["rss"] for r in rs),
+                     "all": [round(r["seconds"], 2) for r in rs]}
+    return out
 
 
 def cli_score_args(project: Path) -> list[str] | None:
@@ -410,27 +421,123 @@ def mismatches(con: duckdb.DuckDBPyConnection, other: str, definition_hash: str)
     return dict(zip(("only_other", "only_leadgate", "differ"), row or (0, 0, 0), strict=True))
 
 
+# -- profile: where leadgate's extra time goes --------------------------------------------------
+def _top_operators(store: Any, sql: str, n: int = 8) -> list[str]:
+    """The ``n`` costliest operators of ``sql`` from DuckDB's JSON profile (CPU seconds)."""
+    out = DATA / "profile.json"
+    store.execute("PRAGMA enable_profiling = 'json'")
+    store.execute(f"PRAGMA profiling_output = '{out}'")
+    store.execute(sql)
+    store.execute("PRAGMA disable_profiling")
+    ops: list[tuple[float, str]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        info = json.dumps(node.get("extra_info", {}))
+        ops.append((float(node.get("timing", 0.0)),
+                    f"{node.get('type')} rows={node.get('intermediate_rows', 0):,} {info}"))
+        for kid in node.get("children", []):
+            walk(kid)
+
+    for root in json.loads(out.read_text())["operator"]:
+        walk(root)
+    out.unlink()
+    return [f"{t:6.2f}s  {text[:150]}" for t, text in sorted(ops, reverse=True)[:n]]
+
+
+def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
+    """Time the plan's parts and variants built from its text (src/ is not changed).
+
+    Every variant is materialised with CREATE TABLE AS (as the hand-written query is), so
+    the differences are what each part costs: the events aggregate, the rest of the plan,
+    the JSON ``contributions`` column, INSERT into ``scores`` and the bookkeeping around it.
+    """
+    from leadgate.definition import load_compiled
+    from leadgate.scoring.batch import score_store, scoring_query
+    from leadgate.scoring.sql import plan_sql
+    from leadgate.store import Store
+
+    c = load_compiled(definition)
+    store = Store(store_path)
+    full = scoring_query(store, c, AS_OF_US)
+    plan = plan_sql(c, AS_OF_US, lead_columns=store.table_columns("leads"),
+                    account_columns=store.table_columns("accounts"))
+    ctes = plan[len("WITH "):plan.index("\nSELECT")]
+    hand = REFERENCE_SQL[name].split(" AS\n", 1)[1]
+    variants = {
+        "hand-written: events aggregate only": hand[:hand.index(", scored AS")]
+        + " SELECT * FROM eng",
+        "hand-written: whole query": hand,
+        "leadgate: events aggregate only (ev, eagg)": "WITH " + ctes[:ctes.index(",\nbase AS")]
+        + "\nSELECT * FROM eagg",
+        "leadgate: plan_sql, raw columns": plan,
+        "leadgate: scoring_query, contributions '{}'": re.sub(
+            r"json_object\(.*\) AS contributions", "'{}' AS contributions", full),
+        "leadgate: scoring_query": full,
+    }
+    windows = [r.window_us for r in c.event_rules] + [
+        a.window_us for a in c.aggregates.values() if a.kind in ("count", "last")]
+    if windows and None not in windows:  # every rule looks back at most max(windows)
+        ts = f"CAST('{AS_OF}' AS TIMESTAMP)"
+        pushed = full.replace(f"WHERE ts <= {ts}", f"WHERE ts <= {ts} AND ts >= {ts} - "
+                              f"INTERVAL {max(w or 0 for w in windows) // 10**6} SECOND", 1)
+        assert pushed != full
+        variants["leadgate: scoring_query, max window in the scan"] = pushed
+    print(f"\n-- profile of {name}: best of {repeat}, each materialised with CREATE TABLE AS")
+    for label, sql in variants.items():
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            store.execute(f"CREATE OR REPLACE TABLE bench_profile AS {sql}")
+            times.append(time.perf_counter() - started)
+        print(f"  {label:52} {min(times):6.2f}s", flush=True)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        score_store(store, c, AS_OF_US)
+        times.append(time.perf_counter() - started)
+    print(f"  {'leadgate: score_store() (DELETE, INSERT INTO scores, counts)':52} "
+          f"{min(times):6.2f}s")
+    started = time.perf_counter()
+    where = f"definition_hash = '{c.hash}' AND as_of = TIMESTAMP '{AS_OF}'"
+    store.execute(f"SELECT count(*) FROM scores WHERE {where}").fetchall()
+    store.execute(f"SELECT tier, count(*) FROM scores WHERE {where} GROUP BY 1").fetchall()
+    store.execute(f"SELECT count(*) FROM scores WHERE {where} AND disqualified").fetchall()
+    print(f"  {'  of which the three queries after the INSERT':52} "
+          f"{time.perf_counter() - started:6.2f}s")
+    size = store.scalar(f"SELECT avg(strlen(CAST(contributions AS VARCHAR))) FROM scores "
+                        f"WHERE {where}")
+    print(f"  contributions JSON: {size:.0f} bytes a lead on average")
+    print("  costliest operators of scoring_query (EXPLAIN ANALYZE, CPU seconds over threads):")
+    for line in _top_operators(store, f"CREATE OR REPLACE TABLE bench_profile AS {full}"):
+        print(f"    {line}")
+    store.execute("DROP TABLE IF EXISTS bench_profile")
+    store.close()
+
+
 # -- the bench ---------------------------------------------------------------------------------
 def bench_definition(name: str, project: Path, args: argparse.Namespace,
                      cli: list[str] | None) -> dict[str, Any]:
     definition = definition_file(project, name)
     print(f"\n== {name}: {definition.name} ==", flush=True)
-    res: dict[str, Any] = {}
-    res["leadgate"] = measure("leadgate", project, definition, name, args.repeat)
-    print(f"leadgate score_store(): {res['leadgate']['all']} s; tiers {res['leadgate']['tiers']}",
-          flush=True)
+    res: dict[str, Any] = measure(["leadgate", "reference"], project, definition, name,
+                                  args.repeat)
+    print(f"leadgate score_store(): {res['leadgate']['all']} s; tiers {res['leadgate']['tiers']}")
+    print(f"hand-written SQL:       {res['reference']['all']} s", flush=True)
     if cli is not None:
         res["cli"] = measure_cli(cli, project, definition, args.repeat)
         print(f"leadgate score (CLI): {res['cli']['all']} s", flush=True)
-    res["reference"] = measure("reference", project, definition, name, args.repeat)
-    print(f"hand-written SQL: {res['reference']['all']} s", flush=True)
     with duckdb.connect(str(project / "leadgate.duckdb"), read_only=True) as con:
         res["check_sql"] = mismatches(con, "bench_ref_scores", res["leadgate"]["hash"])
     print(f"check hand-written SQL vs leadgate scores: {res['check_sql']}", flush=True)
     if not args.skip_pandas:
-        res["pandas"] = measure("pandas", project, definition, name, 1)
+        res["pandas"] = measure(["pandas"], project, definition, name, 1)["pandas"]
         print(f"pandas: {res['pandas']['seconds']:.1f} s, peak {res['pandas']['rss'] / GIB:.2f}"
               f" GiB; check vs leadgate scores: {res['pandas']['check']}", flush=True)
+    slow = res["leadgate"]["seconds"] > TARGET_SQL_RATIO * res["reference"]["seconds"]
+    if args.profile == "always" or args.profile == "auto" and slow:
+        subprocess.run([sys.executable, __file__, "--child", "profile", "--store",
+                        str(project / "leadgate.duckdb"), "--definition", str(definition),
+                        "--name", name, "--repeat", str(args.repeat)], check=True)
     return res
 
 
@@ -492,12 +599,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing; the best counts")
     ap.add_argument("--definitions", default="points,decay")
     ap.add_argument("--skip-pandas", action="store_true")
+    ap.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
+                    help="profile leadgate's plan (auto: when it misses the 1.25x target)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--definition", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--name", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
+    if args.child == "profile":
+        profile(args.store, args.definition, args.name, args.repeat)
+        return 0
     if args.child:
         result = child(args.child, args.store, args.definition, args.name)
         if "df" in result:  # pandas: check against leadgate's scores, outside the timing
