@@ -179,5 +179,11 @@ def _print_report(report: ImportReport) -> None:
         console.print(f"All rejects: SELECT * FROM rejects WHERE import_id = '{report.import_id}'")
 
 
+# The scoring commands live in their own module; importing it registers them on ``main``.
+from . import cli_scoring  # noqa: E402, F401
+
 if __name__ == "__main__":  # python -m leadgate.cli
-    sys.exit(main())
+    # Run the imported module's group: that is the one the scoring commands registered on.
+    from leadgate.cli import main as registered
+
+    sys.exit(registered())

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from .definition import load_compiled
-from .enrich import CoverageRow, coverage
 from .ingest import ImportReport
 from .project import Project, init_project
 from .scoring import BatchReport, Score, score_store
+from .scoring.coverage import RuleCoverage, rule_coverage
 from .scoring.lookup import explain_lead, list_leads
 from .testing import generate
 
@@ -32,7 +32,7 @@ class DemoResult:
     tiers: list[dict[str, Any]]
     queue: list[dict[str, Any]]
     explained: list[Score]
-    coverage: list[CoverageRow]
+    coverage: list[RuleCoverage]
     seconds: float
     notes: list[str] = field(default_factory=list)
 
@@ -47,7 +47,7 @@ class DemoResult:
                 for row in self.queue
             ],
             "explained": [s.as_dict() for s in self.explained],
-            "coverage": [vars(r) | {"fields": list(r.fields)} for r in self.coverage],
+            "coverage": [r.as_dict() for r in self.coverage],
             "seconds": round(self.seconds, 2),
         }
 
@@ -103,7 +103,7 @@ def run_demo(
             row for tier in sales_tiers for row in list_leads(store, compiled, tier=tier, limit=5)
         ]
         explained = [explain_lead(store, compiled, row["lead_id"]) for row in queue[:explain]]
-        cover = coverage(store, {k: sorted(v) for k, v in compiled.fields_read().items()})
+        cover = rule_coverage(store, compiled, as_of)
     return DemoResult(
         directory=project.root,
         imports=imports,

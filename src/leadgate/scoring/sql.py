@@ -312,7 +312,11 @@ def plan_sql(
         f"WHEN {_r(emitter.emit(d.expr), dialect)} THEN {i}" for i, d in enumerate(c.disqualifiers)
     )
     dq = f"CASE {dq_cases} ELSE -1 END" if dq_cases else "-1"
-    ctes.append(f"s6 AS (SELECT s5.*, {dq} AS dq FROM s5)")
+    # Each disqualifier's own verdict too (NULL: could not judge), for coverage reports.
+    q_cols = "".join(
+        f", {_r(emitter.emit(d.expr), dialect)} AS q{i}" for i, d in enumerate(c.disqualifiers)
+    )
+    ctes.append(f"s6 AS (SELECT s5.*, {dq} AS dq{q_cols} FROM s5)")
     tier_cases = " ".join(
         f"WHEN {_r(emitter.emit(t.expr), dialect)} THEN {i}" for i, t in enumerate(c.tiers)
     )
@@ -335,6 +339,7 @@ def plan_sql(
     out += [f"j{i}" for i in range(len(c.fit_rules))]
     out += [f"{col} AS c{i}" for i, col in enumerate(capped)]
     out += [f"n{i}" for i in range(len(c.event_rules))]
+    out += [f"q{i}" for i in range(len(c.disqualifiers))]
     sql = "WITH " + ",\n".join(ctes) + f"\nSELECT {', '.join(out)} FROM s6"
     sqlglot.parse_one(sql, read=dialect)  # the plan must be one well-formed statement
     return sql

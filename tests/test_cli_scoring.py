@@ -1,0 +1,114 @@
+"""The scoring commands, run as a user runs them: the real CLI in a subprocess, on a project."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leadgate.definition import load_compiled
+
+ROOT = Path(__file__).parents[1]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "leadgate.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli") / "demo"
+    done = run("demo", str(root), "--leads", "600", "--accounts", "80", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["scoring"]["leads"] == 600
+    assert sum(row["leads"] for row in result["tiers"]) == 600
+    for explained in result["explained"]:
+        assert round(sum(c["points"] for c in explained["contributions"]), 2) == explained["total"]
+    return root
+
+
+def test_demo_prints_tiers_queue_explanations_and_coverage(tmp_path: Path) -> None:
+    done = run("demo", str(tmp_path / "d"), "--leads", "400", "--accounts", "60")
+    assert done.returncode == 0, done.stderr
+    for heading in ("leads by tier", "handed to sales", "why ", "could not judge"):
+        assert heading in done.stdout
+
+
+def test_validate_exit_codes(project: Path, tmp_path: Path) -> None:
+    ok = run("validate", cwd=project)
+    assert ok.returncode == 0 and "valid" in ok.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: x\nversion: '1'\nfit:\n  rules:\n"
+        "    - {name: a, when: 'compnay_size > 3', points: ten}\n"
+    )
+    done = run("validate", str(bad), "--json")
+    assert done.returncode == 1
+    problems = json.loads(done.stdout)["problems"]
+    assert {p["path"] for p in problems} == {"fit.rules[0].when", "fit.rules[0].points"}
+    assert all(p["line"] == 5 for p in problems)
+
+
+def test_score_then_list_explain_and_filter(project: Path) -> None:
+    done = run("-C", str(project), "score", "--as-of", "2026-01-01", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    compiled = load_compiled(project / "definition.yaml")
+    assert report["definition_hash"] == compiled.hash and report["leads"] == 600
+
+    hot = json.loads(run("-C", str(project), "leads", "--tier", "hot", "--json").stdout)
+    assert hot and all(row["tier"] == "hot" for row in hot)
+    totals = [row["total"] for row in hot]
+    assert totals == sorted(totals, reverse=True)
+
+    lead = hot[0]["lead_id"]
+    explained = json.loads(run("-C", str(project), "explain", lead, "--json").stdout)
+    assert explained["total"] == hot[0]["total"] and explained["tier"] == "hot"
+    assert round(sum(c["points"] for c in explained["contributions"]), 2) == explained["total"]
+
+    where = run(
+        "-C",
+        str(project),
+        "leads",
+        "--where",
+        "count(demo_request, 14d) >= 1",
+        "--limit",
+        "0",
+        "--format",
+        "csv",
+    )
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.splitlines()[0].startswith("lead_id,email")
+
+    bad = run("-C", str(project), "leads", "--where", "count(demo_requets, 14d) >= 1")
+    assert bad.returncode == 1 and "did you mean 'demo_request'?" in bad.stderr
+
+
+def test_explain_unknown_lead_is_a_handled_error(project: Path) -> None:
+    done = run("-C", str(project), "explain", "nobody@nowhere.test")
+    assert done.returncode == 1 and "No lead with id or email" in done.stderr
+
+
+def test_coverage_reports_before_and_after_enrichment(project: Path) -> None:
+    rows = json.loads(run("-C", str(project), "coverage", "--json").stdout)
+    seniority = next(r for r in rows if r["rule"] == "manager or above")
+    # seniority comes only from titles: enrichment judges most leads it could not before
+    assert seniority["pct_before"] == 100.0 and seniority["pct_after"] < 20
+
+
+def test_publish_writes_html(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mql.html"
+    done = run("-C", str(project), "publish", "--format", "html", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "<h2>Tiers</h2>" in out.read_text()
