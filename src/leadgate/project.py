@@ -38,7 +38,9 @@ else:  # pragma: no cover - Python 3.10
 CONFIG_FILE = "leadgate.toml"
 STORE_FILE = "leadgate.duckdb"
 DEFINITION_FILE = "definition.yaml"
-EXAMPLE_DEFINITION = Path(__file__).resolve().parents[2] / "examples/definitions/b2b_saas.yaml"
+# Shipped inside the package so `leadgate init` works from an installed wheel too;
+# examples/definitions/b2b_saas.yaml is a link to it.
+EXAMPLE_DEFINITION = Path(__file__).resolve().parent / "definition/templates/b2b_saas.yaml"
 
 CONFIG_TEMPLATE = """\
 # leadgate project settings.
