@@ -139,3 +139,16 @@ def test_hash_ignores_layout_and_comments_but_not_meaning() -> None:
         "    - {name: a, when: company_size > 3, points: 2}\n"
     )
     assert a.hash == b.hash != c.hash
+
+
+def test_shipped_json_schema_matches_the_model() -> None:
+    # Editors validate definition.yaml against this file; it must not drift from the model.
+    import json
+
+    from leadgate.definition.model import Definition
+
+    shipped = Path(__file__).parents[2] / "src/leadgate/definition/definition.schema.json"
+    assert json.loads(shipped.read_text()) == Definition.model_json_schema(), (
+        "regenerate: python -c 'import json; from leadgate.definition.model import Definition;"
+        " print(json.dumps(Definition.model_json_schema(), indent=2, sort_keys=True))'"
+    )
