@@ -10,7 +10,7 @@ half-life, 90-day window, per-type caps, a group cap, tiers on ``count([..], 30d
 
 * **leadgate**: ``score_store(store, compiled, as_of)`` in a fresh child process, so the
   process's peak RSS is the scoring's own (read with ``os.wait4``, per child); and the real
-  ``leadgate score`` CLI in a subprocess when the CLI has that command.
+  ``leadgate score --as-of ... --definition ...`` CLI in a subprocess when the CLI has it.
 * **hand-written SQL**: one query written by hand for each definition (a GROUP BY over the
   events with a ``SUM(CASE ...)`` per type, joined to the leads, ``CASE`` for the fit rules,
   ``LEAST`` for the caps, ``CASE`` for the tier), materialised with ``CREATE TABLE AS`` in
@@ -388,16 +388,14 @@ def cli_score_args(project: Path) -> list[str] | None:
     return argv
 
 
-def measure_cli(argv: list[str], project: Path, definition: Path,
-                repeat: int) -> dict[str, Any]:
-    """``leadgate score`` end to end; the project's definition.yaml is the one under test."""
-    shutil.copyfile(definition, project / "definition.yaml")
+def measure_cli(argv: list[str], definition: Path, repeat: int) -> dict[str, Any]:
+    """``leadgate score`` end to end: a new process, compile, score, store, print."""
     walls, rsss = [], []
     for _ in range(repeat):
-        _, wall, rss = run_child(argv)
+        _, wall, rss = run_child([*argv, "--definition", str(definition)])
         walls.append(wall)
         rsss.append(rss)
-    return {"seconds": min(walls), "rss": max(rsss), "all": walls}
+    return {"seconds": min(walls), "rss": max(rsss), "all": [round(w, 2) for w in walls]}
 
 
 # -- checks ----------------------------------------------------------------------------------
@@ -422,8 +420,12 @@ def mismatches(con: duckdb.DuckDBPyConnection, other: str, definition_hash: str)
 
 
 # -- profile: where leadgate's extra time goes --------------------------------------------------
-def _top_operators(store: Any, sql: str, n: int = 8) -> list[str]:
-    """The ``n`` costliest operators of ``sql`` from DuckDB's JSON profile (CPU seconds)."""
+def _profiled(store: Any, sql: str, n: int = 8) -> tuple[float, list[str]]:
+    """CPU seconds of ``sql`` and its ``n`` costliest operators, from DuckDB's JSON profile.
+
+    CPU time (summed over threads) moves far less than wall time when a neighbour loads
+    the machine, so the profile compares variants by it.
+    """
     out = DATA / "profile.json"
     store.execute("PRAGMA enable_profiling = 'json'")
     store.execute(f"PRAGMA profiling_output = '{out}'")
@@ -438,10 +440,20 @@ def _top_operators(store: Any, sql: str, n: int = 8) -> list[str]:
         for kid in node.get("children", []):
             walk(kid)
 
-    for root in json.loads(out.read_text())["operator"]:
-        walk(root)
+    doc = json.loads(out.read_text())
     out.unlink()
-    return [f"{t:6.2f}s  {text[:150]}" for t, text in sorted(ops, reverse=True)[:n]]
+    for root in doc["operator"]:
+        walk(root)
+    top = [f"{t:6.2f}s  {text[:150]}" for t, text in sorted(ops, reverse=True)[:n]]
+    return float(doc["query"]["cpu_time"]), top
+
+
+def _struct(c: Any) -> str:
+    """The contributions as a STRUCT literal, the same entries store_select puts in JSON."""
+    items = [f"'{r.key}': CASE WHEN j{i} THEN {r.cents} WHEN NOT j{i} THEN 0 END"
+             for i, r in enumerate(c.fit_rules)]
+    items += [f"'{r.key}': c{i}" for i, r in enumerate(c.event_rules)]
+    return "{" + ", ".join(items) + "}"
 
 
 def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
@@ -473,6 +485,11 @@ def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
         "leadgate: scoring_query, contributions '{}'": re.sub(
             r"json_object\(.*\) AS contributions", "'{}' AS contributions", full),
         "leadgate: scoring_query": full,
+        # The suggestion: contributions as a typed STRUCT (fixed-width integers) instead of
+        # ~300 bytes of JSON text a lead.
+        "leadgate: scoring_query, contributions a STRUCT": re.sub(
+            r"json_object\(.*\) AS contributions", lambda m: f"{_struct(c)} AS contributions",
+            full),
     }
     windows = [r.window_us for r in c.event_rules] + [
         a.window_us for a in c.aggregates.values() if a.kind in ("count", "last")]
@@ -482,34 +499,37 @@ def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
                               f"INTERVAL {max(w or 0 for w in windows) // 10**6} SECOND", 1)
         assert pushed != full
         variants["leadgate: scoring_query, max window in the scan"] = pushed
-    print(f"\n-- profile of {name}: best of {repeat}, each materialised with CREATE TABLE AS")
+    print(f"\n-- profile of {name}: each variant materialised with CREATE TABLE AS; wall: "
+          f"best of {repeat}; CPU: DuckDB's profile, summed over threads")
+    tops = {}
     for label, sql in variants.items():
         times = []
         for _ in range(repeat):
             started = time.perf_counter()
             store.execute(f"CREATE OR REPLACE TABLE bench_profile AS {sql}")
             times.append(time.perf_counter() - started)
-        print(f"  {label:52} {min(times):6.2f}s", flush=True)
+        cpu, tops[label] = _profiled(store, f"CREATE OR REPLACE TABLE bench_profile AS {sql}")
+        print(f"  {label:52} wall {min(times):6.2f}s   CPU {cpu:6.2f}s", flush=True)
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         score_store(store, c, AS_OF_US)
         times.append(time.perf_counter() - started)
-    print(f"  {'leadgate: score_store() (DELETE, INSERT INTO scores, counts)':52} "
-          f"{min(times):6.2f}s")
+    print(f"  {'leadgate: score_store() (DELETE, INSERT, counts)':52} wall {min(times):6.2f}s")
     started = time.perf_counter()
     where = f"definition_hash = '{c.hash}' AND as_of = TIMESTAMP '{AS_OF}'"
     store.execute(f"SELECT count(*) FROM scores WHERE {where}").fetchall()
     store.execute(f"SELECT tier, count(*) FROM scores WHERE {where} GROUP BY 1").fetchall()
     store.execute(f"SELECT count(*) FROM scores WHERE {where} AND disqualified").fetchall()
-    print(f"  {'  of which the three queries after the INSERT':52} "
+    print(f"  {'  of which the three queries after the INSERT':52} wall "
           f"{time.perf_counter() - started:6.2f}s")
     size = store.scalar(f"SELECT avg(strlen(CAST(contributions AS VARCHAR))) FROM scores "
                         f"WHERE {where}")
     print(f"  contributions JSON: {size:.0f} bytes a lead on average")
-    print("  costliest operators of scoring_query (EXPLAIN ANALYZE, CPU seconds over threads):")
-    for line in _top_operators(store, f"CREATE OR REPLACE TABLE bench_profile AS {full}"):
-        print(f"    {line}")
+    for label in ("hand-written: whole query", "leadgate: scoring_query"):
+        print(f"  costliest operators of {label} (CPU seconds over threads):")
+        for line in tops[label]:
+            print(f"    {line}")
     store.execute("DROP TABLE IF EXISTS bench_profile")
     store.close()
 
@@ -524,7 +544,7 @@ def bench_definition(name: str, project: Path, args: argparse.Namespace,
     print(f"leadgate score_store(): {res['leadgate']['all']} s; tiers {res['leadgate']['tiers']}")
     print(f"hand-written SQL:       {res['reference']['all']} s", flush=True)
     if cli is not None:
-        res["cli"] = measure_cli(cli, project, definition, args.repeat)
+        res["cli"] = measure_cli(cli, definition, args.repeat)
         print(f"leadgate score (CLI): {res['cli']['all']} s", flush=True)
     with duckdb.connect(str(project / "leadgate.duckdb"), read_only=True) as con:
         res["check_sql"] = mismatches(con, "bench_ref_scores", res["leadgate"]["hash"])
