@@ -82,7 +82,9 @@ def _emit(rows: list[dict[str, Any]], fmt: str, title: str, columns: list[str]) 
     console.print(table)
 
 
-NUMERIC = {"total", "fit", "engagement", "leads", "accepted", "won", "pct_before", "pct_after", "won_pct"}
+NUMERIC = {
+    "total", "fit", "engagement", "leads", "accepted", "won", "pct_before", "pct_after", "won_pct"
+}
 
 
 def _cell(value: Any) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from leadgate.enrich import coverage, enrich_leads
+from leadgate.definition import load_compiled
+from leadgate.enrich import enrich_leads
+from leadgate.scoring.coverage import rule_coverage
 from leadgate.store import Store
 from leadgate.testing import generate
 
@@ -38,6 +40,11 @@ def test_enrich_synthetic_leads_against_truth():
         "WHERE t.email_kind <> 'business' AND l.account_id IN "
         "('gmail.com', 'yahoo.com', 'mit.edu', 'mailinator.com')"
     ).fetchall() == [(0,)]
-    rows = {r.rule: r for r in coverage(store, {"size": ["company_size"], "title": ["seniority"]})}
+    compiled = load_compiled(
+        text="name: c\nversion: '1'\nfit:\n  rules:\n"
+        "    - {name: size, when: company_size > 0, points: 1}\n"
+        "    - {name: title, when: \"seniority = 'vp'\", points: 1}\n"
+    )
+    rows = {r.rule: r for r in rule_coverage(store, compiled, data.end)}
     assert rows["size"].not_judged_after < rows["size"].not_judged_before
-    assert rows["title"].pct_not_judged_after < 12
+    assert rows["title"].pct_after < 12

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from leadgate.enrich import CoverageRow, coverage, enrich_leads
+from leadgate.definition import load_compiled
+from leadgate.enrich import enrich_leads
+from leadgate.scoring.coverage import rule_coverage
 from leadgate.store import Store
 
 LEADS = [
@@ -132,20 +136,26 @@ def test_lead_filter_limits_the_leads(store):
     assert _rows(store, "SELECT count(*) FROM leads WHERE seniority IS NOT NULL") == [(2,)]
 
 
+COVERAGE_DEFINITION = """
+name: coverage
+version: "1"
+attributes: {persona: text}
+fit:
+  rules:
+    - {name: seniority, when: "seniority = 'zzz'", points: 1}
+    - {name: size, when: "company_size > -1", points: 1}
+    - {name: account industry, when: "account.industry = 'zzz'", points: 1}
+    - {name: both, when: "seniority = 'zzz' or industry = 'zzz'", points: 1}
+    - {name: custom, when: "persona = 'x'", points: 1}  # no such column: nobody judged
+"""
+
+
 def test_coverage_before_and_after(store):
     enrich_leads(store, firmographics=store.firmo)
-    rows = coverage(
-        store,
-        {
-            "seniority": ["seniority"],
-            "size": ["company_size"],
-            "account industry": ["account.industry"],
-            "both": ["seniority", "industry"],
-            "custom": ["persona"],  # no such column: nobody can be judged
-        },
-    )
+    compiled = load_compiled(text=COVERAGE_DEFINITION)
+    rows = rule_coverage(store, compiled, dt.datetime(2026, 1, 1))
     by = {r.rule: r for r in rows}
-    assert all(isinstance(r, CoverageRow) and r.leads == 8 for r in rows)
+    assert all(r.leads == 8 for r in rows)
     assert (by["seniority"].not_judged_before, by["seniority"].not_judged_after) == (8, 2)
     # Company size: leads 2, 5, 6 have no account and mail.rival.io has no size.
     assert (by["size"].not_judged_before, by["size"].not_judged_after) == (8, 4)
@@ -153,8 +163,7 @@ def test_coverage_before_and_after(store):
     assert by["account industry"].not_judged_after == 4
     assert by["account industry"].not_judged_before == 8
     assert by["both"].not_judged_before == 8  # only lead 4 imported an industry, no seniority
-    assert by["custom"].not_judged_after == 8 and by["custom"].pct_not_judged_after == 100.0
-    assert coverage(store, {}) == []
+    assert by["custom"].not_judged_after == 8 and by["custom"].pct_after == 100.0
 
 
 def test_a_large_table_is_classified_set_based():

@@ -54,6 +54,23 @@ def test_explicit_offsets_win_over_the_default_zone(store, tmp_path, text, expec
     assert store.scalar("SELECT ts FROM events") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-03-01 10:00:00", dt.datetime(2024, 3, 1, 10, 0)),
+        ("2024-03-01T10:00:00", dt.datetime(2024, 3, 1, 10, 0)),
+        ("2024-03-01T10:00:00+02:00", dt.datetime(2024, 3, 1, 8, 0)),
+        ("2024-03-01 10:00:00-05", dt.datetime(2024, 3, 1, 15, 0)),
+        ("2024-03-01 10:00:00.250Z", dt.datetime(2024, 3, 1, 10, 0, 0, 250000)),
+        ("2024-03-01", dt.datetime(2024, 3, 1, 0, 0)),
+    ],
+)
+def test_utc_fast_path_still_honours_offsets(store, tmp_path, text, expected):
+    path = write(tmp_path / "e.csv", f"lead_id,type,ts\nL1,page_view,{text}\n")
+    import_file(store, path, "events")
+    assert store.scalar("SELECT ts FROM events") == expected
+
+
 def test_parquet_naive_timestamps_take_the_zone_too(store, tmp_path):
     import duckdb
 

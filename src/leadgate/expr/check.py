@@ -276,14 +276,19 @@ class _Checker:
             raise self.fail("A window must be longer than zero", node)
         return node.micros
 
+    def arity(self, node: Call, low: int, high: int) -> None:
+        if not low <= len(node.args) <= high:
+            want = str(low) if low == high else f"{low} to {high}"
+            raise self.fail(
+                f"{node.name}() takes {want} arguments. Got {len(node.args)} instead.", node
+            )
+
     def aggregate(self, node: Call) -> Aggregate:
         """The aggregate an event, intent or contacts function reads."""
         name, args = node.name, node.args
 
         def arity(low: int, high: int) -> None:
-            if not low <= len(args) <= high:
-                want = str(low) if low == high else f"{low} to {high}"
-                raise self.fail(f"{name}() takes {want} arguments. Got {len(args)} instead.", node)
+            self.arity(node, low, high)
 
         if name in {"count", "has"}:
             arity(1, 2)
@@ -312,9 +317,7 @@ class _Checker:
         name, args = node.name, node.args
 
         def arity(low: int, high: int) -> None:
-            if not low <= len(args) <= high:
-                want = str(low) if low == high else f"{low} to {high}"
-                raise self.fail(f"{name}() takes {want} arguments. Got {len(args)} instead.", node)
+            self.arity(node, low, high)
 
         if name in AGGREGATE_FUNCTIONS:
             agg = self.aggregate(node)

@@ -25,6 +25,16 @@ from ..expr.to_python import RUNTIME, PyEmitter
 
 TEXT_NUMBER = ("text", "number", "bool")
 
+#: The scores conditions may read, and the local (Python) or column (SQL) that holds each.
+SCORE_VALUES = {
+    "fit": "fit_p",
+    "engagement": "eng_p",
+    "score": "score_p",
+    "grade": "grade",
+    "band": "band",
+    "account.engagement": "acct_p",
+}
+
 
 def _text(value: Any) -> Any:
     if value is None or isinstance(value, str):
@@ -186,16 +196,7 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
     src.add(1, "total = fit_w + eng_w")
     src.add(1, f"grade = {_ladder('fit_c', c.grades)}")
     src.add(1, f"band = {_ladder('eng_c', c.bands)}")
-    names.update(
-        {
-            "fit": "fit_p",
-            "engagement": "eng_p",
-            "score": "score_p",
-            "grade": "grade",
-            "band": "band",
-            "account.engagement": "acct_p",
-        }
-    )
+    names.update(SCORE_VALUES)
     src.add(1, "fit_p = fit_c / 100.0; eng_p = eng_c / 100.0; score_p = total / 100.0")
     if any(r.expr.uses_rollup for r in (*c.disqualifiers, *c.tiers)):
         src.add(1, "others = None if X is None else X.get('account.engagement_others')")

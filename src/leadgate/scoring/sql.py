@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from ..definition.compile import CompiledDefinition
 from ..expr.to_sql import SqlEmitter, literal
+from .codegen import SCORE_VALUES
 from .evaluate import from_micros
 
 NUMERIC_TYPES = (
@@ -296,16 +297,7 @@ def plan_sql(
         f"s5 AS (SELECT s4.*, fit_w + eng_w AS total, {_dbl('fit_w + eng_w')} / {hundred}"
         " AS score_p FROM s4)"
     )
-    names.update(
-        {
-            "fit": "fit_p",
-            "engagement": "eng_p",
-            "score": "score_p",
-            "grade": "grade",
-            "band": "band",
-            "account.engagement": "acct_p",
-        }
-    )
+    names.update(SCORE_VALUES)
 
     # -- disqualifiers and tiers ----------------------------------------------------------
     dq_cases = " ".join(
