@@ -67,3 +67,25 @@ def test_a_mapping_for_another_kind_is_refused(tmp_path):
         project.import_file(DATA / "events.csv", "events", mapping_name="crm")
     with pytest.raises(ImportFailed, match="known: crm"):
         project.mapping("nope")
+
+
+def test_event_import_accepts_the_definitions_own_event_types(tmp_path):
+    from leadgate.project import init_project
+
+    project = init_project(tmp_path / "p")
+    definition = project.definition_path
+    definition.write_text(
+        definition.read_text().replace(
+            "attributes:", "event_types: [partner_referral]\nattributes:", 1
+        )
+    )
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_id,lead_id,type,ts\n"
+        "1,a,partner_referral,2026-01-01T10:00:00\n"
+        "2,a,partner_referal,2026-01-01T11:00:00\n"
+    )
+    report = project.import_file(events, "events")
+    assert report.rows_loaded == 1 and report.rows_rejected == 1
+    (reject,) = report.rejects
+    assert reject.line == 3 and "partner_referral" in reject.reason

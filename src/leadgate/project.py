@@ -29,6 +29,7 @@ from .errors import ImportFailed, ProjectNotFound, StoreError
 from .ingest import ImportReport, import_file
 from .store import Store
 from .store.db import Tracer
+from .vocabulary import STANDARD_EVENT_TYPES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -124,6 +125,10 @@ class Project:
             settings["firmographics"] = str(self.root / settings["firmographics"])
         return settings
 
+    def event_types(self) -> list[str]:
+        """Event types an import accepts: the standard ones and the definition's own."""
+        return _declared_event_types(self.definition_path)
+
     def store(self, *, read_only: bool = False) -> Store:
         """Open the project's store (close it, or use it as a context manager)."""
         return Store(self.store_path, tracer=self.tracer, read_only=read_only)
@@ -159,6 +164,8 @@ class Project:
         if wanted != kind:
             raise ImportFailed(f"The mapping {mapping_name!r} is for {wanted}, not {kind}.")
         merged.update(mapping or {})
+        if kind == "events":
+            options.setdefault("allowed_event_types", self.event_types())
         with self.store() as store:
             return import_file(
                 store,
@@ -170,6 +177,19 @@ class Project:
                 enrich=self.enrich,
                 **options,
             )
+
+
+def _declared_event_types(definition: Path) -> list[str]:
+    """The event types the project's definition knows: standard ones plus its own."""
+    from .definition import load_compiled
+    from .errors import DefinitionError
+
+    # Imported here: the definition package is heavier than an import needs otherwise.
+    try:
+        return sorted(load_compiled(definition).event_types)
+    except (DefinitionError, OSError):
+        # An invalid definition must not block imports; its own types wait until it is fixed.
+        return list(STANDARD_EVENT_TYPES)
 
 
 def init_project(directory: str | Path = ".") -> Project:
