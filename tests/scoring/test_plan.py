@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
@@ -75,8 +74,8 @@ def test_scores_are_stored_with_the_hash_and_explain_rebuilds_them(store: Store)
         score = explain_lead(store, c, row["lead_id"])
         assert score.total_cents == round(row["total"] * 100) and not score.warnings
         assert score.check_sum()
-        stored = json.loads(row["contributions"])
-        assert sum(v for v in stored.values() if v is not None) <= score.total_cents + 10_000
+        by_key = {x.key: x.cents for x in score.contributions}
+        assert [by_key[k] for k in c.rule_keys] == [v or 0 for v in row["contributions"]]
     hot = explain_lead(store, c, "a@acme.com")
     assert hot.tier == "hot" and hot.sla_due == AS_OF + dt.timedelta(hours=1)
 
@@ -115,7 +114,8 @@ def test_a_missing_store_column_reads_as_unknown() -> None:
     store = Store(":memory:")
     store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
     score_store(store, c, AS_OF)
-    assert store.scalar("SELECT contributions FROM scores") == '{"fit:p":null}'
+    assert store.scalar("SELECT contributions FROM scores") == [None]
+    assert store.scalar("SELECT rule_keys FROM definitions") == ["fit:p"]
     assert Scorer(c).score({"lead_id": "a"}, [], as_of=AS_OF).contributions[0].status == (
         "not judged"
     )

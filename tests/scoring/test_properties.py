@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import json
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -108,15 +106,14 @@ def test_python_evaluator_and_sql_plan_agree(c, population) -> None:  # type: ig
         score = scorer.to_score(
             raw,
             next(x for x in leads if x["lead_id"] == lead_id),
-            accounts.get(leads[0].get("account_id") or ""),
+            accounts.get(next(x for x in leads if x["lead_id"] == lead_id).get("account_id") or ""),
             AS_OF_US,
         )
         row = stored[lead_id]
         assert row["tier"] == score.tier and row["disqualified"] == score.disqualified
         assert round(row["total"] * 100) == score.total_cents
-        contributions = json.loads(row["contributions"])
         by_key = {x.key: x for x in score.contributions}
-        for key, cents in contributions.items():
+        for key, cents in zip(c.rule_keys, row["contributions"], strict=True):
             assert (by_key[key].cents if by_key[key].status != "not judged" else None) == cents
 
 

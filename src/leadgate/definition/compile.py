@@ -90,6 +90,11 @@ class CompiledDefinition:
         return any(c.expr.uses_rollup for c in (*self.disqualifiers, *self.tiers))
 
     @property
+    def rule_keys(self) -> list[str]:
+        """The order of a stored score's ``contributions``: fit rules, then event types."""
+        return [r.key for r in self.fit_rules] + [r.key for r in self.event_rules]
+
+    @property
     def fields_used(self) -> set[str]:
         """Every field any condition reads: what the evaluator and the plan load per lead."""
         used: set[str] = set()

@@ -41,7 +41,8 @@ def record_definition(store: Store, c: CompiledDefinition, source: str | None = 
     """Keep the definition's text under its hash (once; definitions are never edited)."""
     d = c.definition
     store.execute(
-        "INSERT INTO definitions SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS "
+        "INSERT INTO definitions (definition_hash, name, version, source, created_at, rule_keys)"
+        " SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
         "(SELECT 1 FROM definitions WHERE definition_hash = ?)",
         [
             c.hash,
@@ -49,6 +50,7 @@ def record_definition(store: Store, c: CompiledDefinition, source: str | None = 
             d.version,
             source or dump_yaml(d),
             dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            c.rule_keys,
             c.hash,
         ],
     )

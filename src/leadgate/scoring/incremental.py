@@ -17,16 +17,14 @@ from typing import Any
 from ..errors import ScoringError
 from .evaluate import Scorer, to_micros
 from .result import Score
+from .sql import horizon_us
 
 
 def horizon(scorer: Scorer) -> int | None:
     """The longest look-back (µs) of the definition, or None when some rule looks back forever."""
-    c = scorer.compiled
-    windows: list[int | None] = [r.window_us for r in c.event_rules]
-    windows += [a.window_us for a in c.aggregates.values() if a.kind == "count"]
-    if any(a.kind == "last" for a in c.aggregates.values()) or None in windows:
-        return None
-    return max((w for w in windows if w is not None), default=0)
+    if not scorer.compiled.event_rules and not scorer.compiled.aggregates:
+        return 0
+    return horizon_us(scorer.compiled)
 
 
 class LeadState:

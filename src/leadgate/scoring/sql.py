@@ -135,9 +135,15 @@ def plan_sql(
     age = f"({asof} - ts_us)"
     select_e: list[str] = []
     if have_events and (needs_all or wanted):
+        # When every rule and condition looks back a bounded time, read only that far: the
+        # store skips whole blocks of older events (a large share of any long history).
+        since = ""
+        look_back = horizon_us(c)
+        if look_back is not None:
+            since = f" AND ts >= {_ts_literal(asof - look_back, dialect)}"
         ctes.append(
             f"ev AS (SELECT lead_id, type, {_micros('ts', dialect)} AS ts_us FROM {tables.events}"
-            f" WHERE ts <= {_ts_literal(asof, dialect)}{type_filter})"
+            f" WHERE ts <= {_ts_literal(asof, dialect)}{since}{type_filter})"
         )
         for i, rule in enumerate(c.event_rules):
             cond = f"type = {_lit(rule.type, dialect)}"
@@ -337,6 +343,22 @@ def plan_sql(
     return sql
 
 
+def horizon_us(c: CompiledDefinition) -> int | None:
+    """The longest look-back (µs) of any event rule or condition; None when one is unbounded.
+
+    ``days_since`` and window-less counts or contacts read all history.
+    """
+    windows: list[int | None] = [r.window_us for r in c.event_rules]
+    for agg in c.aggregates.values():
+        if agg.kind in ("count", "contacts"):
+            windows.append(agg.window_us)
+        elif agg.kind == "last":
+            windows.append(None)
+    if not windows or None in windows:
+        return None
+    return max(w for w in windows if w is not None)
+
+
 def _clamp(col: str, floor: int | None, cap: int | None) -> str:
     out = col
     if cap is not None:
@@ -391,15 +413,19 @@ def store_select(
         if t.sla_us is not None
     )
     sla = f"CASE tier {sla_whens} END" if sla_whens else "CAST(NULL AS TIMESTAMP)"
-    pairs: list[str] = []
-    for i, r in enumerate(c.fit_rules):
-        pairs += [_lit(r.key, dialect), f"CASE WHEN j{i} THEN {r.cents} WHEN NOT j{i} THEN 0 END"]
-    for i, event_rule in enumerate(c.event_rules):
-        pairs += [_lit(event_rule.key, dialect), f"c{i}"]
+    # Each rule's points in hundredths, in the order of ``c.rule_keys`` (NULL: not judged).
+    # A plain list costs a fraction of a JSON object per lead; the keys live once, with the
+    # definition.
+    values = [
+        f"CASE WHEN j{i} THEN {r.cents} WHEN NOT j{i} THEN 0 END" for i, r in enumerate(c.fit_rules)
+    ]
+    values += [f"CAST(c{i} AS BIGINT)" for i in range(len(c.event_rules))]
     if dialect == "spark":
-        contributions = f"to_json(map({', '.join(pairs)}))" if pairs else "'{}'"
+        contributions = (
+            f"array({', '.join(values)})" if values else "CAST(array() AS ARRAY<BIGINT>)"
+        )
     else:
-        contributions = f"json_object({', '.join(pairs)})" if pairs else "'{}'"
+        contributions = f"list_value({', '.join(values)})" if values else "CAST([] AS BIGINT[])"
     no_text = "CAST(NULL AS VARCHAR)" if dialect != "spark" else "CAST(NULL AS STRING)"
     return (
         f"SELECT lead_id, {_lit(c.hash, dialect)} AS definition_hash, {ts} AS as_of, "

@@ -104,7 +104,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             dq_reason        VARCHAR,
             sla_due          TIMESTAMP,
             route            VARCHAR,
-            contributions    JSON NOT NULL     -- {rule key: points in hundredths}
+            contributions    JSON NOT NULL     -- replaced by 0004
         );
         CREATE TABLE IF NOT EXISTS imports (
             import_id    VARCHAR PRIMARY KEY,
@@ -151,6 +151,19 @@ MIGRATIONS.append(
             JOIN (SELECT definition_hash, as_of FROM score_runs
                   ORDER BY scored_at DESC LIMIT 1) r
               ON s.definition_hash = r.definition_hash AND s.as_of = r.as_of;
+        """,
+    )
+)
+
+MIGRATIONS.append(
+    (
+        "0004_contributions_list",
+        # Contributions as a list of hundredths in the definition's rule order: a JSON
+        # object per lead cost more than the scoring itself on a million leads.
+        """
+        ALTER TABLE scores DROP COLUMN contributions;
+        ALTER TABLE scores ADD COLUMN contributions BIGINT[];
+        ALTER TABLE definitions ADD COLUMN rule_keys VARCHAR[];
         """,
     )
 )
