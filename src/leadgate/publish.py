@@ -15,11 +15,7 @@ from .definition.compile import CompiledDefinition
 
 
 def _pts(cents: int | None) -> str:
-    if cents is None:
-        return ""
-    value = cents / 100
-    text = f"{value:+g}"
-    return text
+    return "" if cents is None else f"{cents / 100:+g}"
 
 
 def _dur(micros: int | None) -> str:

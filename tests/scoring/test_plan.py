@@ -86,6 +86,7 @@ def test_rescoring_the_same_run_replaces_it(store: Store) -> None:
     score_store(store, c, AS_OF)
     assert store.scalar("SELECT count(*) FROM scores") == 3
     assert store.scalar("SELECT count(*) FROM definitions") == 1
+    assert store.scalar("SELECT count(*) FROM current_scores") == 3  # the newest run only
 
 
 def test_segments_filter_with_the_definition_language(store: Store) -> None:
