@@ -112,3 +112,18 @@ def test_publish_writes_html(project: Path, tmp_path: Path) -> None:
     done = run("-C", str(project), "publish", "--format", "html", "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert "<h2>Tiers</h2>" in out.read_text()
+
+
+def test_as_of_dates_are_in_the_projects_time_zone(project: Path) -> None:
+    config = project / "leadgate.toml"
+    original = config.read_text()
+    config.write_text(original.replace('timezone = "UTC"', 'timezone = "America/New_York"', 1))
+    try:
+        done = run("-C", str(project), "score", "--as-of", "2026-01-01", "--json")
+        assert done.returncode == 0, done.stderr
+        # Midnight in New York is 05:00 UTC in January.
+        assert json.loads(done.stdout)["as_of"] == "2026-01-01T05:00:00+00:00"
+        bad = run("-C", str(project), "score", "--as-of", "first of may")
+        assert bad.returncode == 2 and "is not a date or time" in bad.stderr
+    finally:
+        config.write_text(original)
