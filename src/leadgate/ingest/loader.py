@@ -22,7 +22,6 @@ events, outcomes and intent by their id column, else an md5 of their content.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import time
 import uuid
 import zoneinfo
@@ -34,18 +33,18 @@ from ..errors import ImportFailed
 from ..store import Store
 from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import readers
+from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
 from .kinds import Kind, kind_named
 from .mapping import MappingSpec, resolve
 from .normalise import StagePlan, stage_sql
-from .report import ImportReport, Reject
+from .rejects import SUGGEST, column_sql, finish, now, reason_sql
+from .report import ImportReport
 
 Progress = Callable[[int, int], None]
 STAGE = "_lg_stage"
 LINES = "_lg_lines"
 DUPS = "_lg_dups"
-REJECTS_IN_REPORT = 20
-DUPLICATE = "duplicate key in the file; the first occurrence is kept"
 # The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "leads": (("lead_id", "email"),),
@@ -98,15 +97,21 @@ def import_file(
         store.execute(
             "INSERT INTO imports (import_id, kind, file, started_at, rows_read, rows_loaded, "
             "rows_rejected) VALUES (?, ?, ?, ?, 0, 0, 0)",
-            [report.import_id, spec.name, str(path), _now()],
+            [report.import_id, spec.name, str(path), now()],
         )
     try:
-        _stage(store, spec, plan, source, timezone)
-        _load_batches(store, spec, plan, source, report, batch_rows, progress, event_types)
+        if spec.mode == "append":
+            readers.clear_csv_errors(store)
+            with _session_zone(store, timezone):
+                load_append(store, spec, plan, source, report, batch_rows, progress, event_types)
+        else:
+            _stage(store, spec, plan, source, timezone)
+            _load_batches(store, spec, plan, source, report, batch_rows, progress, event_types)
+        finish(store, report)
         if spec.name == "leads" and enrich is not False:
             report.enrichment = _enrich(store, {} if enrich is True else enrich)
     finally:
-        for table in (STAGE, LINES, DUPS, "_lg_suggest"):
+        for table in (STAGE, LINES, DUPS, SUGGEST, *TEMP_TABLES):
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
         readers.clear_csv_errors(store)
     report.seconds = time.perf_counter() - started
@@ -187,13 +192,6 @@ def _session_zone(store: Store, timezone: str) -> Iterator[None]:
 def _stage(store: Store, spec: Kind, plan: StagePlan, source: readers.Source, tz: str) -> None:
     readers.clear_csv_errors(store)
     select = plan.sql
-    if spec.mode == "append":
-        # Marks rows already in the store in the same pass (a hash mark join), so batches
-        # are plain range scans however large the target table is.
-        select = (
-            f"SELECT s.*, s._key IN (SELECT {spec.key} FROM {spec.table}) AS _exists "
-            f"FROM ({plan.sql}) AS s"
-        )
     with _session_zone(store, tz):
         try:
             store.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {select}")
@@ -211,31 +209,6 @@ def _stage(store: Store, spec: Kind, plan: StagePlan, source: readers.Source, tz
             f"FROM {DUPS} AS f WHERE {STAGE}._key = f._key AND {STAGE}._row > f.first "
             f"AND {STAGE}._rej IS NULL"
         )
-
-
-def _reason_sql(store: Store, plan: StagePlan, types: list[str]) -> str:
-    """Each reject's reason; an unknown event type names its nearest known one."""
-    dup = f" WHEN {len(plan.checks) + 1} THEN '{DUPLICATE}' END"
-    case = plan.reason_case().removesuffix(" END") + dup
-    unknown = [n for n, c in enumerate(plan.checks, 1) if c.reason == "unknown event type"]
-    if not unknown:
-        return case
-    raws = [
-        r[0]
-        for r in store.execute(
-            f"SELECT DISTINCT _raw FROM {STAGE} WHERE _rej = {unknown[0]}"
-        ).fetchall()
-    ]
-    rows = [(raw, suggest(str(raw).lower().replace(" ", "_"), types)) for raw in raws]
-    store.execute("CREATE OR REPLACE TEMP TABLE _lg_suggest (raw VARCHAR, hint VARCHAR)")
-    if rows:
-        store.conn.executemany("INSERT INTO _lg_suggest VALUES (?, ?)", rows)
-    hint = (
-        "(SELECT 'unknown event type' || coalesce('; did you mean ''' || hint || '''?', '')"
-        " FROM _lg_suggest WHERE _lg_suggest.raw = s._raw)"
-    )
-    old = f"WHEN {unknown[0]} THEN 'unknown event type'"
-    return case.replace(old, f"WHEN {unknown[0]} THEN {hint}")
 
 
 def _load_batches(
@@ -257,11 +230,8 @@ def _load_batches(
     if rejected and source.fmt == "csv":
         readers.csv_line_numbers(store, source, LINES)
         line = f"(SELECT line FROM {LINES} WHERE {LINES}._row = s._row)"
-    reasons = _reason_sql(store, plan, types) if rejected else "NULL"
-    column_case = plan.column_case()
-    dup_col = f" WHEN {len(plan.checks) + 1} THEN '{spec.key}' END"
-    columns = column_case.removesuffix(" END") + dup_col if column_case != "NULL" else "NULL"
-    columns, reasons = (sql.replace("CASE _rej", "CASE s._rej") for sql in (columns, reasons))
+    reasons = reason_sql(store, plan, types, STAGE) if rejected else "NULL"
+    columns = column_sql(plan, spec.key)
     file = readers.quote_literal(str(source.path))
     for lo in range(1, max(last, 1) + 1, batch_rows):
         hi = lo + batch_rows
@@ -294,20 +264,6 @@ def _load_batches(
     report.rows_rejected = int(rejected) + int(csv_rejects)
     report.rows_read = int(good) + report.rows_rejected
     report.rows_unchanged = int(good) - report.rows_loaded
-    report.rejects = [
-        Reject(*r)
-        for r in store.execute(
-            "SELECT file, line, column_name, reason, raw FROM rejects WHERE import_id = ? "
-            f"ORDER BY line NULLS LAST LIMIT {REJECTS_IN_REPORT}",
-            [report.import_id],
-        ).fetchall()
-    ]
-    with store.atomic():
-        store.execute(
-            "UPDATE imports SET finished_at = ?, rows_read = ?, rows_rejected = ? "
-            "WHERE import_id = ?",
-            [_now(), report.rows_read, report.rows_rejected, report.import_id],
-        )
 
 
 def _write(store: Store, spec: Kind, plan: StagePlan, rows: str) -> int:
@@ -319,12 +275,6 @@ def _write(store: Store, spec: Kind, plan: StagePlan, rows: str) -> int:
     picks = "".join(f", s.{q}" for q in quoted)
     good = f"{rows} AND s._rej IS NULL"
     _link_visitors(store, spec, plan, good)
-    if spec.mode == "append":
-        cur = store.execute(
-            f"INSERT INTO {spec.table} ({spec.key}{names}) SELECT s._key{picks} "
-            f"FROM {STAGE} AS s WHERE {good} AND NOT s._exists"
-        )
-        return int((cur.fetchone() or (0,))[0])
     # Upsert: only rows that are new or differ; an empty cell never erases a known value.
     same = " AND ".join(f"(s.{q} IS NULL OR s.{q} IS NOT DISTINCT FROM t.{q})" for q in quoted)
     sets = [f"{q} = coalesce(excluded.{q}, {spec.table}.{q})" for q in quoted]
@@ -344,11 +294,9 @@ def _write(store: Store, spec: Kind, plan: StagePlan, rows: str) -> int:
 
 def _link_visitors(store: Store, spec: Kind, plan: StagePlan, good: str) -> None:
     """A row naming both a visitor and a lead identifies the visitor (first link wins)."""
-    if "visitor_id" not in plan.fields or spec.name not in ("leads", "events"):
-        return
-    if spec.name == "events" and "lead_id" not in plan.fields:
-        return  # a file of anonymous events only: nothing identifies anyone
-    lead, when = ("s._key", "NULL::TIMESTAMP") if spec.name == "leads" else ("s.lead_id", "s.ts")
+    if "visitor_id" not in plan.fields or spec.name != "leads":
+        return  # events link in .append
+    lead, when = "s._key", "NULL::TIMESTAMP"
     store.execute(
         f"INSERT INTO visitor_links SELECT s.visitor_id, arg_min({lead}, s._row), "
         f"min({when}) FROM {STAGE} AS s WHERE {good} AND s.visitor_id IS NOT NULL "
@@ -371,7 +319,3 @@ def _enrich(store: Store, settings: Mapping[str, Any]) -> Any:
         lead_filter_sql=f"lead_id IN (SELECT _key FROM temp.{STAGE} WHERE _rej IS NULL)",
         **kwargs,
     )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

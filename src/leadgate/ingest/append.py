@@ -1,0 +1,202 @@
+"""Events, outcomes and intent: checked in one pass, then written once, straight from the file.
+
+Staging every row in a temp table and copying it on writes each row twice, and writing a
+row (DuckDB compresses every column as it goes) is most of what an import costs. These
+kinds are only ever appended, so nothing but the *exceptions* is kept aside:
+
+1. **Check.** One aggregate over the file, three grouping sets at once: per key (keys of
+   good rows seen more than once, with their first row), per visitor (the first row naming
+   both a visitor and a lead: the link), and overall (rows read, the last row, every row
+   failing a check, as a list). Its result is small unless the file is mostly bad.
+2. **Duplicates.** Only when some key repeats: one more scan lists the later occurrences
+   (the first occurrence wins, as ``_row`` is the record's position in the file).
+3. **Known keys.** Only when the table already holds rows: one semi-join lists the file rows
+   whose key is stored. When that is every good row (a re-import) nothing is written.
+4. **Write.** ``INSERT INTO <table> SELECT ... FROM <file>`` of the good rows not set aside,
+   with the casts and the zone conversion, in batches of rows ``[lo, hi)``, each in one
+   transaction with its rejects, its visitor links and the progress in ``imports``.
+   Parquet pushes the range into the scan (row groups outside it are never read), so a
+   batch costs its own rows only. CSV and JSON Lines cannot seek: their whole file is one
+   batch, so a ``kill -9`` leaves the store exactly as before the import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import ImportFailed
+from ..store import Store
+from . import readers
+from .kinds import Kind
+from .normalise import StagePlan
+from .rejects import column_sql, reason_sql
+from .report import ImportReport
+
+CHECK = "_lg_check"
+BAD = "_lg_bad"
+SKIP = "_lg_skip"
+LINKS = "_lg_links"
+LINES = "_lg_lines"
+TEMP_TABLES = (CHECK, BAD, SKIP, LINKS, LINES)
+LINK = "s._rej IS NULL AND s.visitor_id IS NOT NULL AND s.lead_id IS NOT NULL"
+
+
+def load_append(
+    store: Store,
+    spec: Kind,
+    plan: StagePlan,
+    source: readers.Source,
+    report: ImportReport,
+    batch_rows: int,
+    progress: Callable[[int, int], None] | None,
+    types: list[str],
+) -> None:
+    """Check, then write the good rows of an append kind (see the module docstring)."""
+    rows = f"({plan.sql}) AS s"
+    links = spec.name == "events" and {"visitor_id", "lead_id"} <= set(plan.fields)
+    dup = len(plan.checks) + 1
+    try:
+        _check(store, rows, links)
+    except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
+        raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
+    total, last, failed = store.execute(
+        f"SELECT n, coalesce(last, 0), coalesce(len(bad), 0) FROM {CHECK} WHERE gk = 1 AND gv = 1"
+    ).fetchone() or (0, 0, 0)
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {BAD} AS SELECT b._row AS _row, b._line AS _line, "
+        f"b._rej AS _rej, b._raw AS _raw FROM (SELECT unnest(bad) AS b FROM {CHECK} "
+        "WHERE gk = 1 AND gv = 1)"
+    )
+    store.execute(f"CREATE OR REPLACE TEMP TABLE {SKIP} (_row BIGINT)")
+    dups = store.scalar(f"SELECT count(*) FROM {CHECK} WHERE gk = 0")
+    if dups:
+        store.execute(
+            f"INSERT INTO {BAD} SELECT s._row, s._line, {dup}, s._key FROM {rows} "
+            f"JOIN (SELECT _k, first FROM {CHECK} WHERE gk = 0) AS d ON s._key = d._k "
+            "WHERE s._rej IS NULL AND s._row > d.first ORDER BY s._row"
+        )
+        store.execute(f"INSERT INTO {SKIP} SELECT _row FROM {BAD} WHERE _rej = {dup}")
+    if links:
+        _links(store, rows, dup if dups else None)
+    if store.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {spec.table} LIMIT 1)"):
+        store.execute(
+            f"INSERT INTO {SKIP} SELECT s._row FROM {rows} WHERE s._rej IS NULL "
+            f"AND s._key IN (SELECT {spec.key} FROM {spec.table})"
+        )
+    good = int(total) - int(store.scalar(f"SELECT count(*) FROM {BAD}"))
+    fresh = int(total) - int(failed) - int(store.scalar(f"SELECT count(DISTINCT _row) FROM {SKIP}"))
+    skip = bool(store.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {SKIP} LIMIT 1)"))
+
+    csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
+    line = "s._line"
+    rejected = bool(good != total)
+    if rejected and source.fmt == "csv":
+        readers.csv_line_numbers(store, source, LINES)
+        line = f"(SELECT line FROM {LINES} WHERE {LINES}._row = s._row)"
+    reasons = reason_sql(store, plan, types, BAD) if rejected else "NULL"
+    columns = column_sql(plan, spec.key)
+    file = readers.quote_literal(str(source.path))
+    # Parquet reads a row range by itself; a text file is read whole, so it is one batch.
+    step = batch_rows if source.fmt == "parquet" else max(last, 1)
+    order = store.scalar("SELECT current_setting('preserve_insertion_order')")
+    for lo in range(1, max(last, 1) + 1, step):
+        hi = lo + step
+        span = "" if step >= last else f" AND s._row >= {lo} AND s._row < {hi}"
+        with store.atomic():
+            loaded = 0
+            if fresh:
+                store.execute("SET preserve_insertion_order = false")  # events have no order
+                try:
+                    loaded = _write(store, spec, plan, rows, span, skip)
+                finally:
+                    store.execute(f"SET preserve_insertion_order = {bool(order)}")
+            if rejected:
+                store.execute(
+                    f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, "
+                    f"s._raw FROM {BAD} AS s WHERE true{span} ORDER BY s._row",
+                    [report.import_id],
+                )
+            if lo == 1 and csv_bad:
+                store.execute(
+                    f"INSERT INTO rejects SELECT ?, {file}, line, column_name, reason, raw "
+                    f"FROM ({readers.csv_errors_sql()}) ORDER BY line",
+                    [report.import_id],
+                )
+            if links:
+                store.execute(
+                    f"INSERT INTO visitor_links SELECT _v, lead, ts FROM {LINKS} AS s "
+                    f"WHERE true{span.replace('s._row', 's.first')} "
+                    "AND _v NOT IN (SELECT visitor_id FROM visitor_links)"
+                )
+            store.execute(
+                "UPDATE imports SET rows_loaded = rows_loaded + ? WHERE import_id = ?",
+                [loaded, report.import_id],
+            )
+        report.rows_loaded += loaded
+        if progress is not None:
+            progress(min(hi - 1, last), last)
+    csv_rejects = (
+        store.scalar(f"SELECT count(DISTINCT line) FROM temp.{readers.CSV_ERRORS}")
+        if csv_bad
+        else 0
+    )
+    report.rows_rejected = (int(total) - good) + int(csv_rejects)
+    report.rows_read = good + report.rows_rejected
+    report.rows_unchanged = good - report.rows_loaded
+
+
+def _check(store: Store, rows: str, links: bool) -> None:
+    """The check pass: one aggregate, three grouping sets (see the module docstring)."""
+    picks = "s._row, s._line, s._rej, s._raw, CASE WHEN s._rej IS NULL THEN s._key END AS _k"
+    if links:
+        picks += f", CASE WHEN {LINK} THEN s.visitor_id END AS _v, s.lead_id AS _lead, s.ts AS _ts"
+        sets, gv = "(_k), (_v), ()", "GROUPING(_v)"
+        link = "_v, arg_min(_lead, _row) AS lead, min(_ts) AS ts"
+    else:
+        sets, gv = "(_k), ()", "1"
+        link = "NULL::VARCHAR AS _v, NULL::VARCHAR AS lead, NULL::TIMESTAMP AS ts"
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT * FROM (
+            SELECT GROUPING(_k) AS gk, {gv} AS gv, _k, count(*) AS n, min(_row) AS first,
+                   max(_row) AS last, {link},
+                   list({{'_row': _row, '_line': _line, '_rej': _rej, '_raw': _raw}})
+                       FILTER (_rej IS NOT NULL) AS bad
+            FROM (SELECT {picks} FROM {rows}) GROUP BY GROUPING SETS ({sets})
+        ) WHERE (gk = 1 AND gv = 1) OR (gk = 0 AND _k IS NOT NULL AND n > 1)
+             OR (gv = 0 AND _v IS NOT NULL)
+        """
+    )
+
+
+def _links(store: Store, rows: str, dup: int | None) -> None:
+    """Each linked visitor's first lead; later duplicates of a key never link anyone."""
+    if dup is None:
+        store.execute(
+            f"CREATE OR REPLACE TEMP TABLE {LINKS} AS "
+            f"SELECT _v, lead, ts, first FROM {CHECK} WHERE gv = 0"
+        )
+        return
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {LINKS} AS SELECT s.visitor_id AS _v, "
+        "arg_min(s.lead_id, s._row) AS lead, min(s.ts) AS ts, min(s._row) AS first "
+        f"FROM {rows} ANTI JOIN (SELECT _row FROM {BAD} WHERE _rej = {dup}) AS d "
+        f"ON d._row = s._row WHERE {LINK} GROUP BY s.visitor_id"
+    )
+
+
+def _write(store: Store, spec: Kind, plan: StagePlan, rows: str, span: str, skip: bool) -> int:
+    """Insert one batch's good rows that are neither stored already nor later duplicates."""
+    table_cols = set(store.table_columns(spec.table))
+    quoted = [readers.quote_ident(c) for c in plan.fields if c in table_cols]
+    names = "".join(f", {q}" for q in quoted)
+    picks = "".join(f", s.{q}" for q in quoted)
+    source = rows
+    if skip:
+        within = span.replace("s._row", "_row").replace(" AND ", " WHERE ", 1)
+        source += f" ANTI JOIN (SELECT _row FROM {SKIP}{within}) AS k ON k._row = s._row"
+    cur = store.execute(
+        f"INSERT INTO {spec.table} ({spec.key}{names}) SELECT s._key{picks} "
+        f"FROM {source} WHERE s._rej IS NULL{span}"
+    )
+    return int((cur.fetchone() or (0,))[0])
