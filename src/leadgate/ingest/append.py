@@ -52,44 +52,72 @@ def load_append(
     types: list[str],
 ) -> None:
     """Check, then write the good rows of an append kind (see the module docstring)."""
-    rows = f"({plan.sql}) AS s"
+    ordered = f"({plan.sql}) AS s"
+    # A text file numbers its records on one thread; the passes that need no number skip it.
+    fast = f"({plan.sql.replace(source.relation, source.unordered)}) AS s"
+    text = source.fmt != "parquet"
     links = spec.name == "events" and {"visitor_id", "lead_id"} <= set(plan.fields)
     dup = len(plan.checks) + 1
     try:
-        _check(store, rows, links)
+        _check(store, fast, links and text)
     except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
         raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
-    total, last, failed = store.execute(
-        f"SELECT n, coalesce(last, 0), coalesce(len(bad), 0) FROM {CHECK} WHERE gk = 1 AND gv = 1"
-    ).fetchone() or (0, 0, 0)
+    total, failed, dups, unclear = store.execute(
+        "SELECT coalesce(sum(n) FILTER (gk = 1 AND gv = 1), 0), "
+        "coalesce(sum(n) FILTER (gk = 0 AND _k IS NULL), 0), "
+        "count(*) FILTER (gk = 0 AND _k IS NOT NULL), "
+        f"count(*) FILTER (gv = 0 AND lo IS DISTINCT FROM hi) FROM {CHECK}"
+    ).fetchone() or (0, 0, 0, 0)
+    total, last = int(total), int(total)  # _row numbers the records 1..total
     store.execute(
-        f"CREATE OR REPLACE TEMP TABLE {BAD} AS SELECT b._row AS _row, b._line AS _line, "
-        f"b._rej AS _rej, b._raw AS _raw FROM (SELECT unnest(bad) AS b FROM {CHECK} "
-        "WHERE gk = 1 AND gv = 1)"
+        f"CREATE OR REPLACE TEMP TABLE {BAD} "
+        "(_row BIGINT, _line BIGINT, _rej SMALLINT, _raw VARCHAR)"
     )
-    store.execute(f"CREATE OR REPLACE TEMP TABLE {SKIP} (_row BIGINT)")
-    dups = store.scalar(f"SELECT count(*) FROM {CHECK} WHERE gk = 0")
+    if failed:
+        store.execute(
+            f"INSERT INTO {BAD} SELECT s._row, s._line, s._rej, s._raw FROM {ordered} "
+            "WHERE s._rej IS NOT NULL"
+        )
     if dups:
+        # Only the rows of repeated keys are numbered and compared: the first one wins.
         store.execute(
-            f"INSERT INTO {BAD} SELECT s._row, s._line, {dup}, s._key FROM {rows} "
-            f"JOIN (SELECT _k, first FROM {CHECK} WHERE gk = 0) AS d ON s._key = d._k "
-            "WHERE s._rej IS NULL AND s._row > d.first ORDER BY s._row"
+            f"INSERT INTO {BAD} SELECT _row, _line, {dup}, _key FROM ("
+            "SELECT s._row, s._line, s._key, min(s._row) OVER (PARTITION BY s._key) AS first "
+            f"FROM {ordered} WHERE s._rej IS NULL "
+            f"AND s._key IN (SELECT _k FROM {CHECK} WHERE gk = 0 AND _k IS NOT NULL)) "
+            "WHERE _row > first"
         )
-        store.execute(f"INSERT INTO {SKIP} SELECT _row FROM {BAD} WHERE _rej = {dup}")
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {SKIP} AS SELECT _row FROM {BAD} WHERE _rej = {dup}"
+    )
     if links:
-        _links(store, rows, dup if dups else None)
-    if store.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {spec.table} LIMIT 1)"):
-        store.execute(
-            f"INSERT INTO {SKIP} SELECT s._row FROM {rows} WHERE s._rej IS NULL "
-            f"AND s._key IN (SELECT {spec.key} FROM {spec.table})"
+        _links(store, ordered, dup if dups else None, text and not dups and not unclear)
+    stored = bool(store.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {spec.table} LIMIT 1)"))
+    skipped = repeated = int(store.scalar(f"SELECT count(*) FROM {SKIP}"))
+    if stored and not text:
+        # Batches must not see each other's rows as "stored": mark the known rows up front
+        # (a later duplicate is in SKIP already: each row is counted once).
+        known = f"{ordered} ANTI JOIN {SKIP} AS d ON d._row = s._row" if dups else ordered
+        skipped += int(
+            (
+                store.execute(
+                    f"INSERT INTO {SKIP} SELECT s._row FROM {known} WHERE s._rej IS NULL "
+                    f"AND s._key IN (SELECT {spec.key} FROM {spec.table})"
+                ).fetchone()
+                or (0,)
+            )[0]
         )
-    good = int(total) - int(store.scalar(f"SELECT count(*) FROM {BAD}"))
-    fresh = int(total) - int(failed) - int(store.scalar(f"SELECT count(DISTINCT _row) FROM {SKIP}"))
-    skip = bool(store.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {SKIP} LIMIT 1)"))
+    fresh = total - int(failed) - skipped
+    write = ordered if not text or dups else fast
+    if dups or (stored and not text):
+        write += f" ANTI JOIN (SELECT _row FROM {SKIP}{{within}}) AS k ON k._row = s._row"
+    if stored and text:
+        write += f" ANTI JOIN {spec.table} AS t ON t.{spec.key} = s._key"
 
+    rejected = int(failed) + repeated
+    good = total - rejected
     csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
     line = "s._line"
-    rejected = bool(good != total)
     if rejected and source.fmt == "csv":
         readers.csv_line_numbers(store, source, LINES)
         line = f"(SELECT line FROM {LINES} WHERE {LINES}._row = s._row)"
@@ -97,19 +125,16 @@ def load_append(
     columns = column_sql(plan, spec.key)
     file = readers.quote_literal(str(source.path))
     # Parquet reads a row range by itself; a text file is read whole, so it is one batch.
-    step = batch_rows if source.fmt == "parquet" else max(last, 1)
-    order = store.scalar("SELECT current_setting('preserve_insertion_order')")
+    step = max(last, 1) if text else batch_rows
     for lo in range(1, max(last, 1) + 1, step):
         hi = lo + step
-        span = "" if step >= last else f" AND s._row >= {lo} AND s._row < {hi}"
+        whole = lo == 1 and hi > last
+        span = "" if whole else f" AND s._row >= {lo} AND s._row < {hi}"
+        within = "" if whole else f" WHERE _row >= {lo} AND _row < {hi}"
         with store.atomic():
-            loaded = 0
-            if fresh:
-                store.execute("SET preserve_insertion_order = false")  # events have no order
-                try:
-                    loaded = _write(store, spec, plan, rows, span, skip)
-                finally:
-                    store.execute(f"SET preserve_insertion_order = {bool(order)}")
+            loaded = (
+                _write(store, spec, plan, write.replace("{within}", within), span) if fresh else 0
+            )
             if rejected:
                 store.execute(
                     f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, "
@@ -140,63 +165,76 @@ def load_append(
         if csv_bad
         else 0
     )
-    report.rows_rejected = (int(total) - good) + int(csv_rejects)
+    report.rows_rejected = rejected + int(csv_rejects)
     report.rows_read = good + report.rows_rejected
     report.rows_unchanged = good - report.rows_loaded
 
 
 def _check(store: Store, rows: str, links: bool) -> None:
-    """The check pass: one aggregate, three grouping sets (see the module docstring)."""
-    picks = "s._row, s._line, s._rej, s._raw, CASE WHEN s._rej IS NULL THEN s._key END AS _k"
+    """The check pass: one aggregate, up to three grouping sets (see the module docstring).
+
+    Kept: the overall count, the count of rows failing a check (key NULL), the keys seen
+    more than once and, for a text file, each linking visitor's lowest and highest lead.
+    Each extra aggregate is paid once per key of the file, so there are as few as can be.
+    """
+    picks = "CASE WHEN s._rej IS NULL THEN s._key END AS _k"
     if links:
         picks += f", CASE WHEN {LINK} THEN s.visitor_id END AS _v, s.lead_id AS _lead, s.ts AS _ts"
         sets, gv = "(_k), (_v), ()", "GROUPING(_v)"
-        link = "_v, arg_min(_lead, _row) AS lead, min(_ts) AS ts"
+        link = "_v, min(_lead) AS lo, max(_lead) AS hi, min(_ts) AS ts"
     else:
         sets, gv = "(_k), ()", "1"
-        link = "NULL::VARCHAR AS _v, NULL::VARCHAR AS lead, NULL::TIMESTAMP AS ts"
+        link = "NULL::VARCHAR AS _v, NULL::VARCHAR AS lo, NULL::VARCHAR AS hi, NULL AS ts"
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT * FROM (
-            SELECT GROUPING(_k) AS gk, {gv} AS gv, _k, count(*) AS n, min(_row) AS first,
-                   max(_row) AS last, {link},
-                   list({{'_row': _row, '_line': _line, '_rej': _rej, '_raw': _raw}})
-                       FILTER (_rej IS NOT NULL) AS bad
+            SELECT GROUPING(_k) AS gk, {gv} AS gv, _k, count(*) AS n, {link}
             FROM (SELECT {picks} FROM {rows}) GROUP BY GROUPING SETS ({sets})
-        ) WHERE (gk = 1 AND gv = 1) OR (gk = 0 AND _k IS NOT NULL AND n > 1)
+        ) WHERE (gk = 1 AND gv = 1) OR (gk = 0 AND (_k IS NULL OR n > 1))
              OR (gv = 0 AND _v IS NOT NULL)
         """
     )
 
 
-def _links(store: Store, rows: str, dup: int | None) -> None:
-    """Each linked visitor's first lead; later duplicates of a key never link anyone."""
-    if dup is None:
+def _links(store: Store, rows: str, dup: int | None, checked: bool) -> None:
+    """Each linked visitor's first lead; later duplicates of a key never link anyone.
+
+    ``checked``: the check pass already holds the answer (every visitor names one lead).
+    """
+    if checked:
         store.execute(
             f"CREATE OR REPLACE TEMP TABLE {LINKS} AS "
-            f"SELECT _v, lead, ts, first FROM {CHECK} WHERE gv = 0"
+            f"SELECT _v, lo AS lead, ts, NULL::BIGINT AS first FROM {CHECK} WHERE gv = 0"
         )
         return
+    skip = ""
+    if dup is not None:
+        skip = f" ANTI JOIN (SELECT _row FROM {BAD} WHERE _rej = {dup}) AS d ON d._row = s._row"
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {LINKS} AS SELECT s.visitor_id AS _v, "
         "arg_min(s.lead_id, s._row) AS lead, min(s.ts) AS ts, min(s._row) AS first "
-        f"FROM {rows} ANTI JOIN (SELECT _row FROM {BAD} WHERE _rej = {dup}) AS d "
-        f"ON d._row = s._row WHERE {LINK} GROUP BY s.visitor_id"
+        f"FROM {rows}{skip} WHERE {LINK} GROUP BY s.visitor_id"
     )
 
 
-def _write(store: Store, spec: Kind, plan: StagePlan, rows: str, span: str, skip: bool) -> int:
-    """Insert one batch's good rows that are neither stored already nor later duplicates."""
+def _write(store: Store, spec: Kind, plan: StagePlan, rows: str, span: str) -> int:
+    """Insert one batch's good rows; ``rows`` already leaves out the ones to skip."""
     table_cols = set(store.table_columns(spec.table))
     quoted = [readers.quote_ident(c) for c in plan.fields if c in table_cols]
     names = "".join(f", {q}" for q in quoted)
     picks = "".join(f", s.{q}" for q in quoted)
-    source = rows
-    if skip:
-        within = span.replace("s._row", "_row").replace(" AND ", " WHERE ", 1)
-        source += f" ANTI JOIN (SELECT _row FROM {SKIP}{within}) AS k ON k._row = s._row"
-    cur = store.execute(
-        f"INSERT INTO {spec.table} ({spec.key}{names}) SELECT s._key{picks} "
-        f"FROM {source} WHERE s._rej IS NULL{span}"
-    )
-    return int((cur.fetchone() or (0,))[0])
+    order = store.scalar("SELECT current_setting('preserve_insertion_order')")
+    store.execute("SET preserve_insertion_order = false")  # events have no order
+    try:
+        # Fetch before the next statement: the cursor is the connection itself.
+        return int(
+            (
+                store.execute(
+                    f"INSERT INTO {spec.table} ({spec.key}{names}) SELECT s._key{picks} "
+                    f"FROM {rows} WHERE s._rej IS NULL{span}"
+                ).fetchone()
+                or (0,)
+            )[0]
+        )
+    finally:
+        store.execute(f"SET preserve_insertion_order = {bool(order)}")

@@ -79,6 +79,12 @@ class Source:
     fmt: str
     relation: str
     columns: dict[str, str] = field(default_factory=dict)  # file column → DuckDB type
+    # The same records without ``_row`` (NULL) when numbering them costs parallelism: a CSV's
+    # ``row_number() OVER ()`` runs everything above it on one thread. Else ``relation``.
+    unordered: str = ""
+
+    def __post_init__(self) -> None:
+        self.unordered = self.unordered or self.relation
 
     @property
     def text(self) -> bool:
@@ -110,8 +116,13 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             "SELECT row_number() OVER () AS _row, NULL::BIGINT AS _line, "
             f"NULL::VARCHAR AS _malformed, * FROM {reader}"
         )
+        unordered = (
+            "SELECT NULL::BIGINT AS _row, NULL::BIGINT AS _line, "
+            f"NULL::VARCHAR AS _malformed, * FROM {reader}"
+        )
         columns = dict.fromkeys(header, "VARCHAR")
-    elif fmt == "parquet":
+        return Source(path, fmt, relation, columns, unordered)
+    if fmt == "parquet":
         reader = f"read_parquet({lit}, file_row_number=true)"
         columns = _describe(store, f"SELECT * EXCLUDE (file_row_number) FROM {reader}", path)
         relation = (
