@@ -4,20 +4,29 @@ Staging every row in a temp table and copying it on writes each row twice, and w
 row (DuckDB compresses every column as it goes) is most of what an import costs. These
 kinds are only ever appended, so nothing but the *exceptions* is kept aside:
 
-1. **Check.** One aggregate over the file, three grouping sets at once: per key (keys of
-   good rows seen more than once, with their first row), per visitor (the first row naming
-   both a visitor and a lead: the link), and overall (rows read, the last row, every row
-   failing a check, as a list). Its result is small unless the file is mostly bad.
-2. **Duplicates.** Only when some key repeats: one more scan lists the later occurrences
-   (the first occurrence wins, as ``_row`` is the record's position in the file).
-3. **Known keys.** Only when the table already holds rows: one semi-join lists the file rows
-   whose key is stored. When that is every good row (a re-import) nothing is written.
+1. **Check.** One aggregate over the file with grouping sets: the keys of good rows seen
+   more than once, the count of rows failing a check, the rows read and, for a text file,
+   each linking visitor's lowest and highest lead. Only counts: every aggregate is paid
+   once per key of the file, and this hash aggregate is the price of in-file duplicates.
+2. **Exceptions.** Only when there are some: one scan lists the rows failing a check, one
+   the later occurrences of repeated keys (the first occurrence wins, as ``_row`` is the
+   record's position in the file), one finds the first lead of each linking visitor
+   (always for Parquet, where it is cheap; for a text file only when a visitor names two
+   leads or a duplicate might have linked it).
+3. **Known keys.** Parquet, when the table already holds rows: one semi-join lists the file
+   rows whose key is stored, so that batches never take each other's rows for stored ones.
+   When that is every good row (a re-import) nothing is written. A text file, one batch,
+   anti-joins the table in its single ``INSERT`` instead.
 4. **Write.** ``INSERT INTO <table> SELECT ... FROM <file>`` of the good rows not set aside,
    with the casts and the zone conversion, in batches of rows ``[lo, hi)``, each in one
    transaction with its rejects, its visitor links and the progress in ``imports``.
    Parquet pushes the range into the scan (row groups outside it are never read), so a
    batch costs its own rows only. CSV and JSON Lines cannot seek: their whole file is one
    batch, so a ``kill -9`` leaves the store exactly as before the import.
+
+A CSV's record number (``row_number() OVER ()``) makes DuckDB run everything above it on
+one thread, so the passes that need no number (check, write) read the file unnumbered
+(:attr:`.readers.Source.unordered`); only the exception passes number it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""Load one file into the store: stage it once, then commit it in whole batches.
+"""Load one file into the store, in whole batches.
 
-The path of every import:
+Events, outcomes and intent (append kinds) are checked in one pass and then written once,
+straight from the file: see :mod:`.append`. Leads and accounts (upserts, smaller files
+whose rows are compared with the stored ones) take the staged path here:
 
 1. **Stage.** One ``CREATE TEMP TABLE ... AS SELECT`` reads the file through DuckDB's own
-   reader, casts and checks every value (:mod:`.normalise`) and, for append kinds, marks the
-   rows whose key the store already holds. Nothing is read into Python row by row, so a
-   file larger than memory streams (DuckDB spills the temp table to disk).
+   reader, casts and checks every value (:mod:`.normalise`). Nothing is read into Python
+   row by row, so a file larger than memory streams (DuckDB spills the temp table to disk).
 2. **Duplicates.** Within the file the *first* occurrence of a key wins; every later one is
    rejected as a duplicate (deterministic whatever the thread count, because ``_row`` is
    the record's position in the file).
@@ -74,8 +75,10 @@ def import_file(
     ``kind`` is leads | accounts | events | outcomes | intent. ``mapping`` maps a store
     field to a file column (``{"lead_id": "Record ID"}``); ``preset`` names a CRM export
     layout. Naive timestamps are read in ``timezone``. ``progress(done, total)`` is called
-    after each batch. For leads, ``enrich`` (the project's ``[enrich]`` settings, or
-    ``False``) runs :func:`leadgate.enrich.enrich_leads` over the imported leads.
+    after each batch of ``batch_rows`` rows (an events, outcomes or intent file in CSV or
+    JSON Lines is one batch: it cannot be read from the middle). For leads, ``enrich`` (the
+    project's ``[enrich]`` settings, or ``False``) runs
+    :func:`leadgate.enrich.enrich_leads` over the imported leads.
 
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
