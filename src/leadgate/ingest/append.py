@@ -31,7 +31,8 @@ one thread, so the passes that need no number (check, write) read the file unnum
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 from ..errors import ImportFailed
 from ..store import Store
@@ -68,7 +69,11 @@ def load_append(
     links = spec.name == "events" and {"visitor_id", "lead_id"} <= set(plan.fields)
     dup = len(plan.checks) + 1
     try:
-        _check(store, fast, links and text)
+        total_sql = None
+        if not text:
+            path = readers.quote_literal(str(source.path))
+            total_sql = f"(SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata({path}))"
+        _check(store, fast, links and text, total_sql)
     except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
         raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
     total, failed, dups, unclear = store.execute(
@@ -135,40 +140,44 @@ def load_append(
     file = readers.quote_literal(str(source.path))
     # Parquet reads a row range by itself; a text file is read whole, so it is one batch.
     step = max(last, 1) if text else batch_rows
-    for lo in range(1, max(last, 1) + 1, step):
-        hi = lo + step
-        whole = lo == 1 and hi > last
-        span = "" if whole else f" AND s._row >= {lo} AND s._row < {hi}"
-        within = "" if whole else f" WHERE _row >= {lo} AND _row < {hi}"
-        with store.atomic():
-            loaded = (
-                _write(store, spec, plan, write.replace("{within}", within), span) if fresh else 0
-            )
-            if rejected:
+    insert = _insert_sql(store, spec, plan, write)
+    links_sql = (
+        f"INSERT OR IGNORE INTO visitor_links SELECT _v, lead, ts FROM {LINKS} AS s WHERE true"
+    )
+    with _unordered(store):
+        for lo in range(1, max(last, 1) + 1, step):
+            hi = lo + step
+            whole = lo == 1 and hi > last
+            span = "" if whole else f" AND s._row >= {lo} AND s._row < {hi}"
+            within = "" if whole else f" WHERE _row >= {lo} AND _row < {hi}"
+            with store.atomic():
+                loaded = 0
+                if fresh:
+                    # Fetch before the next statement: the cursor is the connection itself.
+                    cur = store.execute(insert.replace("{within}", within) + span)
+                    loaded = int((cur.fetchone() or (0,))[0])
+                if rejected:
+                    store.execute(
+                        f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, "
+                        f"s._raw FROM {BAD} AS s WHERE true{span} ORDER BY s._row",
+                        [report.import_id],
+                    )
+                if lo == 1 and csv_bad:
+                    store.execute(
+                        f"INSERT INTO rejects SELECT ?, {file}, line, column_name, reason, raw "
+                        f"FROM ({readers.csv_errors_sql()}) ORDER BY line",
+                        [report.import_id],
+                    )
+                if links:
+                    # A visitor linked before keeps its lead (the primary key ignores us).
+                    store.execute(links_sql + span.replace("s._row", "s.first"))
                 store.execute(
-                    f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, "
-                    f"s._raw FROM {BAD} AS s WHERE true{span} ORDER BY s._row",
-                    [report.import_id],
+                    "UPDATE imports SET rows_loaded = rows_loaded + ? WHERE import_id = ?",
+                    [loaded, report.import_id],
                 )
-            if lo == 1 and csv_bad:
-                store.execute(
-                    f"INSERT INTO rejects SELECT ?, {file}, line, column_name, reason, raw "
-                    f"FROM ({readers.csv_errors_sql()}) ORDER BY line",
-                    [report.import_id],
-                )
-            if links:
-                store.execute(
-                    f"INSERT INTO visitor_links SELECT _v, lead, ts FROM {LINKS} AS s "
-                    f"WHERE true{span.replace('s._row', 's.first')} "
-                    "AND _v NOT IN (SELECT visitor_id FROM visitor_links)"
-                )
-            store.execute(
-                "UPDATE imports SET rows_loaded = rows_loaded + ? WHERE import_id = ?",
-                [loaded, report.import_id],
-            )
-        report.rows_loaded += loaded
-        if progress is not None:
-            progress(min(hi - 1, last), last)
+            report.rows_loaded += loaded
+            if progress is not None:
+                progress(min(hi - 1, last), last)
     csv_rejects = (
         store.scalar(f"SELECT count(DISTINCT line) FROM temp.{readers.CSV_ERRORS}")
         if csv_bad
@@ -179,21 +188,33 @@ def load_append(
     report.rows_unchanged = good - report.rows_loaded
 
 
-def _check(store: Store, rows: str, links: bool) -> None:
-    """The check pass: one aggregate, up to three grouping sets (see the module docstring).
+def _check(store: Store, rows: str, links: bool, total: str | None) -> None:
+    """The check pass: one aggregate (see the module docstring).
 
     Kept: the overall count, the count of rows failing a check (key NULL), the keys seen
     more than once and, for a text file, each linking visitor's lowest and highest lead.
-    Each extra aggregate is paid once per key of the file, so there are as few as can be.
+    Each extra aggregate is paid once per key of the file, so there are as few as can be;
+    when ``total`` (SQL) gives the row count, as Parquet's metadata does, the aggregate has
+    a single grouping.
     """
     picks = "CASE WHEN s._rej IS NULL THEN s._key END AS _k"
+    nothing = "NULL::VARCHAR AS _v, NULL::VARCHAR AS lo, NULL::VARCHAR AS hi, NULL AS ts"
+    if total is not None and not links:
+        store.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {CHECK} AS
+            SELECT 0 AS gk, 1 AS gv, _k, count(*) AS n, {nothing}
+            FROM (SELECT {picks} FROM {rows}) GROUP BY _k HAVING _k IS NULL OR count(*) > 1
+            UNION ALL SELECT 1, 1, NULL, {total}, {nothing}
+            """
+        )
+        return
     if links:
         picks += f", CASE WHEN {LINK} THEN s.visitor_id END AS _v, s.lead_id AS _lead, s.ts AS _ts"
         sets, gv = "(_k), (_v), ()", "GROUPING(_v)"
         link = "_v, min(_lead) AS lo, max(_lead) AS hi, min(_ts) AS ts"
     else:
-        sets, gv = "(_k), ()", "1"
-        link = "NULL::VARCHAR AS _v, NULL::VARCHAR AS lo, NULL::VARCHAR AS hi, NULL AS ts"
+        sets, gv, link = "(_k), ()", "1", nothing
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT * FROM (
@@ -222,28 +243,28 @@ def _links(store: Store, rows: str, dup: int | None, checked: bool) -> None:
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {LINKS} AS SELECT s.visitor_id AS _v, "
         "arg_min(s.lead_id, s._row) AS lead, min(s.ts) AS ts, min(s._row) AS first "
-        f"FROM {rows}{skip} WHERE {LINK} GROUP BY s.visitor_id"
+        f"FROM {rows}{skip} WHERE {LINK} GROUP BY s.visitor_id ORDER BY first"
     )
 
 
-def _write(store: Store, spec: Kind, plan: StagePlan, rows: str, span: str) -> int:
-    """Insert one batch's good rows; ``rows`` already leaves out the ones to skip."""
+def _insert_sql(store: Store, spec: Kind, plan: StagePlan, rows: str) -> str:
+    """The ``INSERT`` of the good rows of ``rows`` (which leaves out the ones to skip)."""
     table_cols = set(store.table_columns(spec.table))
     quoted = [readers.quote_ident(c) for c in plan.fields if c in table_cols]
     names = "".join(f", {q}" for q in quoted)
     picks = "".join(f", s.{q}" for q in quoted)
+    return (
+        f"INSERT INTO {spec.table} ({spec.key}{names}) SELECT s._key{picks} "
+        f"FROM {rows} WHERE s._rej IS NULL"
+    )
+
+
+@contextlib.contextmanager
+def _unordered(store: Store) -> Iterator[None]:
+    """Let DuckDB insert in any order (appended rows have none), then restore the setting."""
     order = store.scalar("SELECT current_setting('preserve_insertion_order')")
-    store.execute("SET preserve_insertion_order = false")  # events have no order
+    store.execute("SET preserve_insertion_order = false")
     try:
-        # Fetch before the next statement: the cursor is the connection itself.
-        return int(
-            (
-                store.execute(
-                    f"INSERT INTO {spec.table} ({spec.key}{names}) SELECT s._key{picks} "
-                    f"FROM {rows} WHERE s._rej IS NULL{span}"
-                ).fetchone()
-                or (0,)
-            )[0]
-        )
+        yield
     finally:
         store.execute(f"SET preserve_insertion_order = {bool(order)}")
