@@ -76,7 +76,8 @@ def import_file(
     field to a file column (``{"lead_id": "Record ID"}``); ``preset`` names a CRM export
     layout. Naive timestamps are read in ``timezone``. ``progress(done, total)`` is called
     after each batch of ``batch_rows`` rows (an events, outcomes or intent file in CSV or
-    JSON Lines is one batch: it cannot be read from the middle). For leads, ``enrich`` (the
+    JSON Lines is one batch: it cannot be read from the middle; Parquet batches of 122,880
+    rows or more are rounded to whole row groups of the store). For leads, ``enrich`` (the
     project's ``[enrich]`` settings, or ``False``) runs
     :func:`leadgate.enrich.enrich_leads` over the imported leads.
 
