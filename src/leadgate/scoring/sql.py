@@ -145,10 +145,15 @@ def plan_sql(
             f"ev AS (SELECT lead_id, type, {_micros('ts', dialect)} AS ts_us FROM {tables.events}"
             f" WHERE ts <= {_ts_literal(asof, dialect)}{since}{type_filter})"
         )
+
+        def within(window: int | None) -> list[str]:
+            # A window as long as the scan's look-back is already applied by the scan.
+            if window is None or (look_back is not None and window >= look_back):
+                return []
+            return [f"{age} <= {window}"]
+
         for i, rule in enumerate(c.event_rules):
-            cond = f"type = {_lit(rule.type, dialect)}"
-            if rule.window_us is not None:
-                cond += f" AND {age} <= {rule.window_us}"
+            cond = " AND ".join([f"type = {_lit(rule.type, dialect)}", *within(rule.window_us)])
             if rule.half_life_us:
                 amount = (
                     f"CAST(FLOOR({_dbl(str(abs(rule.cents)))} * POWER({_dbl('0.5')}, "
@@ -165,8 +170,7 @@ def plan_sql(
             if agg.types is not None:
                 conds.append("type IN (" + ", ".join(_lit(t, dialect) for t in agg.types) + ")")
             if agg.kind == "count":
-                if agg.window_us is not None:
-                    conds.append(f"{age} <= {agg.window_us}")
+                conds += within(agg.window_us)
                 cond = " AND ".join(conds) or "TRUE"
                 select_e.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS g{j}")
             else:
