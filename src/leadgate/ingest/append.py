@@ -275,10 +275,17 @@ def _insert_sql(store: Store, spec: Kind, plan: StagePlan, rows: str) -> str:
 
 @contextlib.contextmanager
 def _unordered(store: Store) -> Iterator[None]:
-    """Let DuckDB insert in any order (appended rows have none), then restore the setting."""
-    order = store.scalar("SELECT current_setting('preserve_insertion_order')")
-    store.execute("SET preserve_insertion_order = false")
+    """Let DuckDB insert in any order (appended rows have none), then restore the settings."""
+    order, cache = store.execute(
+        "SELECT current_setting('preserve_insertion_order'), "
+        "current_setting('parquet_metadata_cache')"
+    ).fetchone() or (True, False)
+    # Every Parquet batch opens the file again: keep its footer in memory meanwhile.
+    store.execute("SET preserve_insertion_order = false; SET parquet_metadata_cache = true")
     try:
         yield
     finally:
-        store.execute(f"SET preserve_insertion_order = {bool(order)}")
+        store.execute(
+            f"SET preserve_insertion_order = {bool(order)}; "
+            f"SET parquet_metadata_cache = {bool(cache)}"
+        )
