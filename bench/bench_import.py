@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from leadgate.ingest import import_file  # noqa: E402
-from leadgate.ingest.append import _whole_row_groups  # noqa: E402
+from leadgate.ingest.append import whole_row_groups  # noqa: E402
 from leadgate.store import Store  # noqa: E402
 
 TARGETS = {"parquet": 3_000_000, "csv": 1_000_000}
@@ -147,7 +147,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     files = generate(n, args.data)
-    parquet_batch = _whole_row_groups(args.batch_rows)
+    parquet_batch = whole_row_groups(args.batch_rows)
     print(
         f"\n{n:,} events; Parquet in batches of {parquet_batch:,} rows ({args.batch_rows:,} "
         "rounded to whole row groups), a CSV in one"

@@ -4,15 +4,14 @@ Staging every row in a temp table and copying it on writes each row twice, and w
 row (DuckDB compresses every column as it goes) is most of what an import costs. These
 kinds are only ever appended, so nothing but the *exceptions* is kept aside:
 
-1. **Check.** One aggregate over the file with grouping sets: the keys of good rows seen
-   more than once, the count of rows failing a check, the rows read and, for a text file,
-   each linking visitor's lowest and highest lead. Only counts: every aggregate is paid
-   once per key of the file, and this hash aggregate is the price of in-file duplicates.
+1. **Check.** One aggregate over the file: the keys of good rows seen more than once, the
+   count of rows failing a check and the rows read. Only counts: this hash aggregate over
+   every key of the file is the price of finding in-file duplicates.
 2. **Exceptions.** Only when there are some: one scan lists the rows failing a check, one
    the later occurrences of repeated keys (the first occurrence wins, as ``_row`` is the
-   record's position in the file), one finds the first lead of each linking visitor
-   (always for Parquet, where it is cheap; for a text file only when a visitor names two
-   leads or a duplicate might have linked it).
+   record's position in the file). Parquet finds each linking visitor's first lead in one
+   more (cheap) pass; a text file reads its links back from the rows it has just added,
+   and numbers its records only when a visitor names two leads.
 3. **Known keys.** Parquet, when the table already holds rows: one semi-join lists the file
    rows whose key is stored, so that batches never take each other's rows for stored ones.
    When that is every good row (a re-import) nothing is written. A text file, one batch,
@@ -76,15 +75,14 @@ def load_append(
         if not text:
             path = readers.quote_literal(str(source.path))
             total_sql = f"(SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata({path}))"
-        _check(store, fast, links and text, total_sql)
+        _check(store, fast, total_sql)
     except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
         raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
-    total, failed, dups, unclear = store.execute(
-        "SELECT coalesce(sum(n) FILTER (gk = 1 AND gv = 1), 0), "
+    total, failed, dups = store.execute(
+        "SELECT coalesce(sum(n) FILTER (gk = 1), 0), "
         "coalesce(sum(n) FILTER (gk = 0 AND _k IS NULL), 0), "
-        "count(*) FILTER (gk = 0 AND _k IS NOT NULL), "
-        f"count(*) FILTER (gv = 0 AND lo IS DISTINCT FROM hi) FROM {CHECK}"
-    ).fetchone() or (0, 0, 0, 0)
+        f"count(*) FILTER (gk = 0 AND _k IS NOT NULL) FROM {CHECK}"
+    ).fetchone() or (0, 0, 0)
     total, last = int(total), int(total)  # _row numbers the records 1..total
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {BAD} "
@@ -107,8 +105,8 @@ def load_append(
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {SKIP} AS SELECT _row FROM {BAD} WHERE _rej = {dup}"
     )
-    if links:
-        _links(store, ordered, dup if dups else None, text and not dups and not unclear)
+    if links and not text:
+        _links(store, ordered, dup if dups else None)
     stored = bool(store.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {spec.table} LIMIT 1)"))
     skipped = repeated = int(store.scalar(f"SELECT count(*) FROM {SKIP}"))
     if stored and not text:
@@ -142,7 +140,7 @@ def load_append(
     columns = column_sql(plan, spec.key)
     file = readers.quote_literal(str(source.path))
     # Parquet reads a row range by itself; a text file is read whole, so it is one batch.
-    step = max(last, 1) if text else _whole_row_groups(batch_rows)
+    step = max(last, 1) if text else whole_row_groups(batch_rows)
     insert = _insert_sql(store, spec, plan, write)
     links_sql = (
         f"INSERT OR IGNORE INTO visitor_links SELECT _v, lead, ts FROM {LINKS} AS s WHERE true"
@@ -155,6 +153,8 @@ def load_append(
             within = "" if whole else f" WHERE _row >= {lo} AND _row < {hi}"
             with store.atomic():
                 loaded = 0
+                if links and text:
+                    start = store.scalar(f"SELECT coalesce(max(rowid), -1) + 1 FROM {spec.table}")
                 if fresh:
                     # Fetch before the next statement: the cursor is the connection itself.
                     cur = store.execute(insert.replace("{within}", within) + span)
@@ -172,6 +172,8 @@ def load_append(
                         [report.import_id],
                     )
                 if links:
+                    if text:
+                        _links_of_new_rows(store, spec, ordered, dup if dups else None, start)
                     # A visitor linked before keeps its lead (the primary key ignores us).
                     store.execute(links_sql + span.replace("s._row", "s.first"))
                 store.execute(
@@ -191,10 +193,10 @@ def load_append(
     report.rows_unchanged = good - report.rows_loaded
 
 
-def _whole_row_groups(batch_rows: int) -> int:
+def whole_row_groups(batch_rows: int) -> int:
     """``batch_rows`` rounded to whole row groups once it is at least one.
 
-    >>> _whole_row_groups(500_000), _whole_row_groups(20_000)
+    >>> whole_row_groups(500_000), whole_row_groups(20_000)
     (491520, 20000)
     """
     if batch_rows < ROW_GROUP:
@@ -202,55 +204,37 @@ def _whole_row_groups(batch_rows: int) -> int:
     return max(1, round(batch_rows / ROW_GROUP)) * ROW_GROUP
 
 
-def _check(store: Store, rows: str, links: bool, total: str | None) -> None:
+def _check(store: Store, rows: str, total: str | None) -> None:
     """The check pass: one aggregate (see the module docstring).
 
-    Kept: the overall count, the count of rows failing a check (key NULL), the keys seen
-    more than once and, for a text file, each linking visitor's lowest and highest lead.
-    Each extra aggregate is paid once per key of the file, so there are as few as can be;
-    when ``total`` (SQL) gives the row count, as Parquet's metadata does, the aggregate has
-    a single grouping.
+    Kept: the overall count, the count of rows failing a check (key NULL) and the keys seen
+    more than once. When ``total`` (SQL) gives the row count, as Parquet's metadata does,
+    the aggregate has a single grouping.
     """
     picks = "CASE WHEN s._rej IS NULL THEN s._key END AS _k"
-    nothing = "NULL::VARCHAR AS _v, NULL::VARCHAR AS lo, NULL::VARCHAR AS hi, NULL AS ts"
-    if total is not None and not links:
+    if total is not None:
         store.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {CHECK} AS
-            SELECT 0 AS gk, 1 AS gv, _k, count(*) AS n, {nothing}
-            FROM (SELECT {picks} FROM {rows}) GROUP BY _k HAVING _k IS NULL OR count(*) > 1
-            UNION ALL SELECT 1, 1, NULL, {total}, {nothing}
+            SELECT 0 AS gk, _k, count(*) AS n FROM (SELECT {picks} FROM {rows})
+            GROUP BY _k HAVING _k IS NULL OR count(*) > 1
+            UNION ALL SELECT 1, NULL, {total}
             """
         )
         return
-    if links:
-        picks += f", CASE WHEN {LINK} THEN s.visitor_id END AS _v, s.lead_id AS _lead, s.ts AS _ts"
-        sets, gv = "(_k), (_v), ()", "GROUPING(_v)"
-        link = "_v, min(_lead) AS lo, max(_lead) AS hi, min(_ts) AS ts"
-    else:
-        sets, gv, link = "(_k), ()", "1", nothing
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT * FROM (
-            SELECT GROUPING(_k) AS gk, {gv} AS gv, _k, count(*) AS n, {link}
-            FROM (SELECT {picks} FROM {rows}) GROUP BY GROUPING SETS ({sets})
-        ) WHERE (gk = 1 AND gv = 1) OR (gk = 0 AND (_k IS NULL OR n > 1))
-             OR (gv = 0 AND _v IS NOT NULL)
+            SELECT GROUPING(_k) AS gk, _k, count(*) AS n FROM (SELECT {picks} FROM {rows})
+            GROUP BY GROUPING SETS ((_k), ())
+        ) WHERE gk = 1 OR _k IS NULL OR n > 1
         """
     )
 
 
-def _links(store: Store, rows: str, dup: int | None, checked: bool) -> None:
-    """Each linked visitor's first lead; later duplicates of a key never link anyone.
-
-    ``checked``: the check pass already holds the answer (every visitor names one lead).
-    """
-    if checked:
-        store.execute(
-            f"CREATE OR REPLACE TEMP TABLE {LINKS} AS "
-            f"SELECT _v, lo AS lead, ts, NULL::BIGINT AS first FROM {CHECK} WHERE gv = 0"
-        )
-        return
+def _links(store: Store, rows: str, dup: int | None) -> None:
+    """Each linked visitor's first lead and the row it first shows in; later duplicates of
+    a key never link anyone."""
     skip = ""
     if dup is not None:
         skip = f" ANTI JOIN (SELECT _row FROM {BAD} WHERE _rej = {dup}) AS d ON d._row = s._row"
@@ -259,6 +243,23 @@ def _links(store: Store, rows: str, dup: int | None, checked: bool) -> None:
         "arg_min(s.lead_id, s._row) AS lead, min(s.ts) AS ts, min(s._row) AS first "
         f"FROM {rows}{skip} WHERE {LINK} GROUP BY s.visitor_id ORDER BY first"
     )
+
+
+def _links_of_new_rows(store: Store, spec: Kind, rows: str, dup: int | None, start: int) -> None:
+    """The links of a text file's one batch, read back from the rows it just added.
+
+    Reading a few columns of the new rows is far cheaper than one more pass over the text.
+    Rows the store already had linked their visitors when they were added. Only when a
+    visitor names two leads does the file decide, in order: one numbered pass.
+    """
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {LINKS} AS SELECT visitor_id AS _v, min(lead_id) AS lead, "
+        "max(lead_id) AS other, min(ts) AS ts, NULL::BIGINT AS first "
+        f"FROM {spec.table} WHERE rowid >= {start} AND visitor_id IS NOT NULL "
+        "AND lead_id IS NOT NULL GROUP BY visitor_id"
+    )
+    if store.scalar(f"SELECT count(*) FROM {LINKS} WHERE lead <> other"):
+        _links(store, rows, dup)
 
 
 def _insert_sql(store: Store, spec: Kind, plan: StagePlan, rows: str) -> str:
