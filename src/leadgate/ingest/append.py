@@ -105,8 +105,6 @@ def load_append(
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {SKIP} AS SELECT _row FROM {BAD} WHERE _rej = {dup}"
     )
-    if links and not text:
-        _links(store, ordered, dup if dups else None)
     stored = bool(store.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {spec.table} LIMIT 1)"))
     skipped = repeated = int(store.scalar(f"SELECT count(*) FROM {SKIP}"))
     if stored and not text:
@@ -123,6 +121,11 @@ def load_append(
             )[0]
         )
     fresh = total - int(failed) - skipped
+    # Stored rows linked their visitors when they were added: with nothing new to add (a
+    # re-import) there is nothing new to link either.
+    links = links and fresh > 0
+    if links and not text:
+        _links(store, ordered, dup if dups else None)
     write = ordered if not text or dups else fast
     if dups or (stored and not text):
         write += f" ANTI JOIN (SELECT _row FROM {SKIP}{{within}}) AS k ON k._row = s._row"
