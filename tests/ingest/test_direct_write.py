@@ -97,3 +97,24 @@ def test_outcomes_and_intent_take_the_direct_path_too(store, tmp_path):
     assert (report.rows_loaded, report.rows_rejected) == (1, 2)
     assert sorted((r.line, r.column) for r in report.rejects) == [(3, "signal_id"), (4, "strength")]
     assert import_file(store, path, "intent").rows_unchanged == 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_id_repeated_only_by_a_rejected_row_is_no_duplicate(store, tmp_path, fmt):
+    text = HEADER + "e1,L1,,page_view,never,/a\ne1,L1,,page_view,2024-01-01,/a\n"
+    report = import_file(store, as_format(tmp_path, text, fmt), "events")
+    assert (report.rows_loaded, report.rows_rejected) == (1, 1)
+    assert [r.column for r in report.rejects] == ["ts"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_rows_without_an_id_are_keyed_by_content_next_to_rows_with_one(store, tmp_path, fmt):
+    text = HEADER + (
+        "e1,L1,,page_view,2024-01-01,/a\n"
+        ",L1,,page_view,2024-01-02,/b\n"
+        ",L1,,page_view,2024-01-02,/b\n"  # the same content again: a duplicate
+        "e1,L2,,page_view,2024-01-03,/c\n"  # the same id again: a duplicate
+    )
+    report = import_file(store, as_format(tmp_path, text, fmt), "events")
+    assert (report.rows_loaded, report.rows_rejected) == (2, 2)
+    assert store.scalar("SELECT count(*) FROM events WHERE event_id = 'e1' AND url = '/a'") == 1

@@ -75,7 +75,7 @@ def load_append(
         if not text:
             path = readers.quote_literal(str(source.path))
             total_sql = f"(SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata({path}))"
-        _check(store, fast, total_sql)
+        _check(store, fast, total_sql, source.unordered, _id_column(plan, source))
     except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
         raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
     total, failed, dups = store.execute(
@@ -207,14 +207,47 @@ def whole_row_groups(batch_rows: int) -> int:
     return max(1, round(batch_rows / ROW_GROUP)) * ROW_GROUP
 
 
-def _check(store: Store, rows: str, total: str | None) -> None:
+def _id_column(plan: StagePlan, source: readers.Source) -> tuple[str, str] | None:
+    """``(column, condition)`` when keys can be checked on the file's own id column: the
+    column, quoted, and when a row has an id there (else its key is a content hash)."""
+    if plan.key_column is None:
+        return None
+    col = readers.quote_ident(plan.key_column)
+    present = f"{col} IS NOT NULL"
+    if source.columns[plan.key_column] == "VARCHAR":
+        present += f" AND {col} <> ''"  # an empty id is no id
+    return col, present
+
+
+def _check(
+    store: Store, rows: str, total: str | None, relation: str, ids: tuple[str, str] | None
+) -> None:
     """The check pass: one aggregate (see the module docstring).
 
     Kept: the overall count, the count of rows failing a check (key NULL) and the keys seen
     more than once. When ``total`` (SQL) gives the row count, as Parquet's metadata does,
-    the aggregate has a single grouping.
+    the aggregate has a single grouping. With ``ids`` too (the key is the file's id column
+    and every row has one), it reads that one column of ``relation``, over every row: the
+    repeated ids are candidates, which the duplicates pass narrows to the good rows.
     """
     picks = "CASE WHEN s._rej IS NULL THEN s._key END AS _k"
+    if total is not None and ids is not None:
+        col, present = ids
+        failed, hashed = store.execute(
+            f"SELECT (SELECT count(*) FROM {rows} WHERE s._rej IS NOT NULL), "
+            f"(SELECT count(*) FROM ({relation}) WHERE NOT ({present}))"
+        ).fetchone() or (0, 0)
+        if not hashed:
+            store.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE {CHECK} AS
+                SELECT 0 AS gk, CAST({col} AS VARCHAR) AS _k, count(*) AS n FROM ({relation})
+                WHERE {present} GROUP BY {col} HAVING count(*) > 1
+                UNION ALL SELECT 0, NULL, {int(failed)}
+                UNION ALL SELECT 1, NULL, {total}
+                """
+            )
+            return
     if total is not None:
         store.execute(
             f"""

@@ -53,6 +53,9 @@ class StagePlan:
     sql: str
     fields: list[str]  # the store columns the stage carries, in order
     checks: list[Check] = field(default_factory=list)
+    # A typed file's column the key is, as it stands, whenever it is not empty: a check for
+    # repeated keys can then read that one column (see .append).
+    key_column: str | None = None
 
     def reason_case(self) -> str:
         """SQL giving each rejected row's reason from its ``_rej`` number."""
@@ -218,7 +221,10 @@ def stage_sql(
         f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
         f"FROM ({source.relation})) AS i{join}"
     )
-    return StagePlan(sql, fields, checks)
+    key_column = resolved.sources.get(kind.key)
+    if source.text or kind.mode != "append" or key_column is None:
+        key_column = None  # text is trimmed before it is a key: the raw cell is not the key
+    return StagePlan(sql, fields, checks, key_column)
 
 
 def _require(checks: list[Check], cond: str, reason: str, column: str | None = None) -> None:
