@@ -118,3 +118,13 @@ def test_rows_without_an_id_are_keyed_by_content_next_to_rows_with_one(store, tm
     report = import_file(store, as_format(tmp_path, text, fmt), "events")
     assert (report.rows_loaded, report.rows_rejected) == (2, 2)
     assert store.scalar("SELECT count(*) FROM events WHERE event_id = 'e1' AND url = '/a'") == 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_stored_key_on_a_rejected_row_does_not_hide_a_new_row(store, tmp_path, fmt):
+    import_file(
+        store, as_format(tmp_path, HEADER + "e1,L1,,page_view,2024-01-01,/a\n", fmt), "events"
+    )
+    text = HEADER + "e1,L1,,page_view,never,/a\ne9,L1,,page_view,2024-01-02,/b\n"
+    report = import_file(store, as_format(tmp_path, text, fmt, "second"), "events")
+    assert (report.rows_loaded, report.rows_unchanged, report.rows_rejected) == (1, 0, 1)

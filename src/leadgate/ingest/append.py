@@ -15,7 +15,8 @@ kinds are only ever appended, so nothing but the *exceptions* is kept aside:
 3. **Known keys.** Parquet, when the table already holds rows: one semi-join lists the file
    rows whose key is stored, so that batches never take each other's rows for stored ones.
    When that is every good row (a re-import) nothing is written. A text file, one batch,
-   anti-joins the table in its single ``INSERT`` instead.
+   counts its stored keys in the check pass instead (skipping the write when that is all
+   of them) and anti-joins the table in its single ``INSERT``.
 4. **Write.** ``INSERT INTO <table> SELECT ... FROM <file>`` of the good rows not set aside,
    with the casts and the zone conversion, in batches of rows ``[lo, hi)``, each in one
    transaction with its rejects, its visitor links and the progress in ``imports``.
@@ -71,18 +72,22 @@ def load_append(
     links = spec.name == "events" and {"visitor_id", "lead_id"} <= set(plan.fields)
     dup = len(plan.checks) + 1
     try:
-        total_sql = None
+        total_sql = known = None
+        stored = bool(store.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {spec.table} LIMIT 1)"))
+        if stored and text:
+            known = f"s._rej IS NULL AND s._key IN (SELECT {spec.key} FROM {spec.table})"
         if not text:
             path = readers.quote_literal(str(source.path))
             total_sql = f"(SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata({path}))"
-        _check(store, fast, total_sql, source.unordered, _id_column(plan, source))
+        _check(store, fast, total_sql, source.unordered, _id_column(plan, source), known)
     except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
         raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
-    total, failed, dups = store.execute(
+    total, failed, dups, seen = store.execute(
         "SELECT coalesce(sum(n) FILTER (gk = 1), 0), "
         "coalesce(sum(n) FILTER (gk = 0 AND _k IS NULL), 0), "
-        f"count(*) FILTER (gk = 0 AND _k IS NOT NULL) FROM {CHECK}"
-    ).fetchone() or (0, 0, 0)
+        "count(*) FILTER (gk = 0 AND _k IS NOT NULL), "
+        f"coalesce(sum(known) FILTER (gk = 1), 0) FROM {CHECK}"
+    ).fetchone() or (0, 0, 0, 0)
     total, last = int(total), int(total)  # _row numbers the records 1..total
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {BAD} "
@@ -105,7 +110,6 @@ def load_append(
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {SKIP} AS SELECT _row FROM {BAD} WHERE _rej = {dup}"
     )
-    stored = bool(store.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {spec.table} LIMIT 1)"))
     skipped = repeated = int(store.scalar(f"SELECT count(*) FROM {SKIP}"))
     if stored and not text:
         # Batches must not see each other's rows as "stored": mark the known rows up front
@@ -121,6 +125,8 @@ def load_append(
             )[0]
         )
     fresh = total - int(failed) - skipped
+    if text and int(seen) == total - int(failed):
+        fresh = 0  # every good row's key is stored (a re-import): no second pass over the text
     # Stored rows linked their visitors when they were added: with nothing new to add (a
     # re-import) there is nothing new to link either.
     links = links and fresh > 0
@@ -220,7 +226,12 @@ def _id_column(plan: StagePlan, source: readers.Source) -> tuple[str, str] | Non
 
 
 def _check(
-    store: Store, rows: str, total: str | None, relation: str, ids: tuple[str, str] | None
+    store: Store,
+    rows: str,
+    total: str | None,
+    relation: str,
+    ids: tuple[str, str] | None,
+    known: str | None = None,
 ) -> None:
     """The check pass: one aggregate (see the module docstring).
 
@@ -229,6 +240,8 @@ def _check(
     the aggregate has a single grouping. With ``ids`` too (the key is the file's id column
     and every row has one), it reads that one column of ``relation``, over every row: the
     repeated ids are candidates, which the duplicates pass narrows to the good rows.
+    ``known`` (SQL, a text file into a table with rows) also counts the good rows whose key
+    is stored: when that is all of them, the file need not be read again.
     """
     picks = "CASE WHEN s._rej IS NULL THEN s._key END AS _k"
     if total is not None and ids is not None:
@@ -241,10 +254,10 @@ def _check(
             store.execute(
                 f"""
                 CREATE OR REPLACE TEMP TABLE {CHECK} AS
-                SELECT 0 AS gk, CAST({col} AS VARCHAR) AS _k, count(*) AS n FROM ({relation})
-                WHERE {present} GROUP BY {col} HAVING count(*) > 1
-                UNION ALL SELECT 0, NULL, {int(failed)}
-                UNION ALL SELECT 1, NULL, {total}
+                SELECT 0 AS gk, CAST({col} AS VARCHAR) AS _k, count(*) AS n, 0 AS known
+                FROM ({relation}) WHERE {present} GROUP BY {col} HAVING count(*) > 1
+                UNION ALL SELECT 0, NULL, {int(failed)}, 0
+                UNION ALL SELECT 1, NULL, {total}, 0
                 """
             )
             return
@@ -252,16 +265,17 @@ def _check(
         store.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {CHECK} AS
-            SELECT 0 AS gk, _k, count(*) AS n FROM (SELECT {picks} FROM {rows})
+            SELECT 0 AS gk, _k, count(*) AS n, 0 AS known FROM (SELECT {picks} FROM {rows})
             GROUP BY _k HAVING _k IS NULL OR count(*) > 1
-            UNION ALL SELECT 1, NULL, {total}
+            UNION ALL SELECT 1, NULL, {total}, 0
             """
         )
         return
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT * FROM (
-            SELECT GROUPING(_k) AS gk, _k, count(*) AS n FROM (SELECT {picks} FROM {rows})
+            SELECT GROUPING(_k) AS gk, _k, count(*) AS n, count(*) FILTER (_known) AS known
+            FROM (SELECT {picks}, {known or "false"} AS _known FROM {rows})
             GROUP BY GROUPING SETS ((_k), ())
         ) WHERE gk = 1 OR _k IS NULL OR n > 1
         """
