@@ -39,7 +39,7 @@ from ..store import Store
 from . import readers
 from .kinds import Kind
 from .normalise import StagePlan
-from .rejects import column_sql, reason_sql
+from .rejects import column_sql, csv_reject_count, reason_sql, record_loaded
 from .report import ImportReport
 
 CHECK = "_lg_check"
@@ -185,19 +185,11 @@ def load_append(
                         _links_of_new_rows(store, spec, ordered, dup if dups else None, start)
                     # A visitor linked before keeps its lead (the primary key ignores us).
                     store.execute(links_sql + span.replace("s._row", "s.first"))
-                store.execute(
-                    "UPDATE imports SET rows_loaded = rows_loaded + ? WHERE import_id = ?",
-                    [loaded, report.import_id],
-                )
+                record_loaded(store, report, loaded)
             report.rows_loaded += loaded
             if progress is not None:
                 progress(min(hi - 1, last), last)
-    csv_rejects = (
-        store.scalar(f"SELECT count(DISTINCT line) FROM temp.{readers.CSV_ERRORS}")
-        if csv_bad
-        else 0
-    )
-    report.rows_rejected = rejected + int(csv_rejects)
+    report.rows_rejected = rejected + csv_reject_count(store, csv_bad, readers.CSV_ERRORS)
     report.rows_read = good + report.rows_rejected
     report.rows_unchanged = good - report.rows_loaded
 

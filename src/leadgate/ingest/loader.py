@@ -39,7 +39,7 @@ from .columns import infer_extras, target_types
 from .kinds import Kind, kind_named
 from .mapping import MappingSpec, resolve
 from .normalise import StagePlan, stage_sql
-from .rejects import SUGGEST, column_sql, finish, now, reason_sql
+from .rejects import SUGGEST, column_sql, csv_reject_count, finish, now, reason_sql, record_loaded
 from .report import ImportReport
 
 Progress = Callable[[int, int], None]
@@ -253,19 +253,11 @@ def _load_batches(
                     f"FROM ({readers.csv_errors_sql()}) ORDER BY line",
                     [report.import_id],
                 )
-            store.execute(
-                "UPDATE imports SET rows_loaded = rows_loaded + ? WHERE import_id = ?",
-                [loaded, report.import_id],
-            )
+            record_loaded(store, report, loaded)
         report.rows_loaded += loaded
         if progress is not None:
             progress(min(hi - 1, last), last)
-    csv_rejects = (
-        store.scalar(f"SELECT count(DISTINCT line) FROM temp.{readers.CSV_ERRORS}")
-        if csv_bad
-        else 0
-    )
-    report.rows_rejected = int(rejected) + int(csv_rejects)
+    report.rows_rejected = int(rejected) + csv_reject_count(store, csv_bad, readers.CSV_ERRORS)
     report.rows_read = int(good) + report.rows_rejected
     report.rows_unchanged = int(good) - report.rows_loaded
 

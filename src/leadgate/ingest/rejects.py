@@ -72,5 +72,20 @@ def finish(store: Store, report: ImportReport) -> None:
         )
 
 
+def record_loaded(store: Store, report: ImportReport, loaded: int) -> None:
+    """Count a committed batch's rows in the ``imports`` row (inside the batch's transaction)."""
+    store.execute(
+        "UPDATE imports SET rows_loaded = rows_loaded + ? WHERE import_id = ?",
+        [loaded, report.import_id],
+    )
+
+
+def csv_reject_count(store: Store, csv_bad: bool, table: str) -> int:
+    """How many malformed lines DuckDB's CSV reader set aside (one per line)."""
+    if not csv_bad:
+        return 0
+    return int(store.scalar(f"SELECT count(DISTINCT line) FROM temp.{table}") or 0)
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
