@@ -39,14 +39,13 @@ from ..store import Store
 from . import readers
 from .kinds import Kind
 from .normalise import StagePlan
-from .rejects import column_sql, csv_reject_count, reason_sql, record_loaded
+from .rejects import LINES, csv_reject_count, record_loaded, reject_sql
 from .report import ImportReport
 
 CHECK = "_lg_check"
 BAD = "_lg_bad"
 SKIP = "_lg_skip"
 LINKS = "_lg_links"
-LINES = "_lg_lines"
 TEMP_TABLES = (CHECK, BAD, SKIP, LINKS, LINES)
 # DuckDB's row group. A batch of whole ones appends whole, well-compressed row groups; a
 # batch of 500,000 rows would leave a small one behind at every commit.
@@ -141,13 +140,7 @@ def load_append(
     rejected = int(failed) + repeated
     good = total - rejected
     csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
-    line = "s._line"
-    if rejected and source.fmt == "csv":
-        readers.csv_line_numbers(store, source, LINES)
-        line = f"(SELECT line FROM {LINES} WHERE {LINES}._row = s._row)"
-    reasons = reason_sql(store, plan, types, BAD) if rejected else "NULL"
-    columns = column_sql(plan, spec.key)
-    file = readers.quote_literal(str(source.path))
+    line, reasons, columns, file = reject_sql(store, source, plan, types, BAD, rejected, spec.key)
     # Parquet reads a row range by itself; a text file is read whole, so it is one batch.
     step = max(last, 1) if text else whole_row_groups(batch_rows)
     insert = _insert_sql(store, spec, plan, write)

@@ -39,12 +39,19 @@ from .columns import infer_extras, target_types
 from .kinds import Kind, kind_named
 from .mapping import MappingSpec, resolve
 from .normalise import StagePlan, stage_sql
-from .rejects import SUGGEST, column_sql, csv_reject_count, finish, now, reason_sql, record_loaded
+from .rejects import (
+    LINES,
+    SUGGEST,
+    csv_reject_count,
+    finish,
+    now,
+    record_loaded,
+    reject_sql,
+)
 from .report import ImportReport
 
 Progress = Callable[[int, int], None]
 STAGE = "_lg_stage"
-LINES = "_lg_lines"
 DUPS = "_lg_dups"
 # The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -230,13 +237,7 @@ def _load_batches(
     ).fetchone() or (0, 0)
     csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
     rejected = store.scalar(f"SELECT count(*) FROM {STAGE} WHERE _rej IS NOT NULL")
-    line = "s._line"
-    if rejected and source.fmt == "csv":
-        readers.csv_line_numbers(store, source, LINES)
-        line = f"(SELECT line FROM {LINES} WHERE {LINES}._row = s._row)"
-    reasons = reason_sql(store, plan, types, STAGE) if rejected else "NULL"
-    columns = column_sql(plan, spec.key)
-    file = readers.quote_literal(str(source.path))
+    line, reasons, columns, file = reject_sql(store, source, plan, types, STAGE, rejected, spec.key)
     for lo in range(1, max(last, 1) + 1, batch_rows):
         hi = lo + batch_rows
         rows = f"s._row >= {lo} AND s._row < {hi}"

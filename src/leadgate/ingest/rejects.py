@@ -8,9 +8,11 @@ the check the row failed, ``len(plan.checks) + 1`` for a duplicate key) and ``_r
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ..store import Store
 from ..vocabulary import suggest
+from . import readers
 from .normalise import StagePlan
 from .report import ImportReport, Reject
 
@@ -70,6 +72,30 @@ def finish(store: Store, report: ImportReport) -> None:
             "WHERE import_id = ?",
             [now(), report.rows_read, report.rows_rejected, report.import_id],
         )
+
+
+#: The temporary table of a CSV's real line numbers, read only when something was rejected.
+LINES = "_lg_lines"
+
+
+def reject_sql(
+    store: Store,
+    source: Any,
+    plan: StagePlan,
+    types: list[str],
+    table: str,
+    rejected: int,
+    key: str,
+) -> tuple[str, str, str, str]:
+    """SQL for a reject's line, reason and column, and the file name, for ``s`` a row of
+    ``table``. A CSV's real line numbers (quoted line breaks, blank lines) are worked out
+    only when there is something to reject."""
+    line = "s._line"
+    if rejected and source.fmt == "csv":
+        readers.csv_line_numbers(store, source, LINES)
+        line = f"(SELECT line FROM {LINES} WHERE {LINES}._row = s._row)"
+    reasons = reason_sql(store, plan, types, table) if rejected else "NULL"
+    return line, reasons, column_sql(plan, key), readers.quote_literal(str(source.path))
 
 
 def record_loaded(store: Store, report: ImportReport, loaded: int) -> None:

@@ -169,7 +169,7 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
         src.add(1, f"j{i} = {emitter.emit(fit_rule.expr)}")
     fit_sum = " + ".join(f"({r.cents} if j{i} else 0)" for i, r in enumerate(c.fit_rules)) or "0"
     src.add(1, f"fit_raw = {fit_sum}")
-    src.add(1, f"fit_c = {_clamp('fit_raw', c.fit_floor, c.fit_cap)}")
+    src.add(1, f"fit_c = {clamp('fit_raw', c.fit_floor, c.fit_cap)}")
 
     # -- engagement -------------------------------------------------------------------------
     for i, rule in enumerate(c.event_rules):
@@ -182,7 +182,7 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
             )
     eng_sum = " + ".join(f"e{i}" for i in range(len(c.event_rules))) or "0"
     src.add(1, f"eng_raw = {eng_sum}")
-    src.add(1, f"eng_c = {_clamp('eng_raw', c.engagement_floor, c.engagement_cap)}")
+    src.add(1, f"eng_c = {clamp('eng_raw', c.engagement_floor, c.engagement_cap)}")
 
     # -- total, grade, band ----------------------------------------------------------------
     if c.method == "weighted" and c.weights and c.fit_cap and c.engagement_cap:
@@ -233,12 +233,15 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
     return src.text(), namespace
 
 
-def _clamp(var: str, floor: int | None, cap: int | None) -> str:
+def clamp(
+    var: str, floor: int | None, cap: int | None, low: str = "max", high: str = "min"
+) -> str:
+    """``var`` held between ``floor`` and ``cap`` (Python's min/max, or SQL's LEAST/GREATEST)."""
     out = var
     if cap is not None:
-        out = f"min({out}, {cap})"
+        out = f"{high}({out}, {cap})"
     if floor is not None:
-        out = f"max({out}, {floor})"
+        out = f"{low}({out}, {floor})"
     return out
 
 

@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from ..definition.compile import CompiledDefinition
 from ..expr.to_sql import SqlEmitter, literal
-from .codegen import SCORE_VALUES
+from .codegen import SCORE_VALUES, clamp
 from .evaluate import from_micros
 
 NUMERIC_TYPES = (
@@ -364,12 +364,7 @@ def horizon_us(c: CompiledDefinition) -> int | None:
 
 
 def _clamp(col: str, floor: int | None, cap: int | None) -> str:
-    out = col
-    if cap is not None:
-        out = f"LEAST({out}, {cap})"
-    if floor is not None:
-        out = f"GREATEST({out}, {floor})"
-    return out
+    return clamp(col, floor, cap, low="GREATEST", high="LEAST")
 
 
 def _ladder(col: str, steps: Sequence[tuple[object, int | None]], dialect: str) -> str:
