@@ -21,7 +21,6 @@ from rich.table import Table
 from .cli import console, err_console, main, open_project
 from .definition import CompiledDefinition, compile_definition, validate
 from .errors import DefinitionError, ProjectNotFound
-from .project import Project
 
 
 def _as_of(value: str | None, zone: str) -> dt.datetime:
@@ -39,15 +38,11 @@ def _as_of(value: str | None, zone: str) -> dt.datetime:
     return parsed.astimezone(dt.timezone.utc)
 
 
-def _project(ctx: click.Context) -> Project:
-    return open_project(ctx)
-
-
 def _definition_path(ctx: click.Context, given: str | None) -> Path:
     if given:
         return Path(given)
     try:
-        return _project(ctx).definition_path
+        return open_project(ctx).definition_path
     except ProjectNotFound:
         raise click.UsageError(
             "Name a definition file, or run this inside a project (leadgate init)."
@@ -83,7 +78,15 @@ def _emit(rows: list[dict[str, Any]], fmt: str, title: str, columns: list[str]) 
 
 
 NUMERIC = {
-    "total", "fit", "engagement", "leads", "accepted", "won", "pct_before", "pct_after", "won_pct"
+    "total",
+    "fit",
+    "engagement",
+    "leads",
+    "accepted",
+    "won",
+    "pct_before",
+    "pct_after",
+    "won_pct",
 }
 
 
@@ -185,7 +188,7 @@ def score(
     """Score every lead with the definition's plan and store the scores with its hash."""
     from .scoring import score_store
 
-    project = _project(ctx)
+    project = open_project(ctx)
     path = Path(definition_file) if definition_file else project.definition_path
     compiled = _compiled(path)
     when = _as_of(as_of, project.timezone)
@@ -240,7 +243,7 @@ def leads(
     """List scored leads, best first, by tier or by a condition (a segment)."""
     from .scoring.lookup import list_leads
 
-    project = _project(ctx)
+    project = open_project(ctx)
     if segment:
         segments = project.segments
         if segment not in segments:
@@ -248,7 +251,7 @@ def leads(
             raise click.BadParameter(f"No segment {segment!r} in leadgate.toml (known: {known})")
         where = f"({segments[segment]}) and ({where})" if where else segments[segment]
     compiled = _compiled(project.definition_path)
-    with project.store(read_only=False) as store:
+    with project.store() as store:
         rows = list_leads(store, compiled, tier=tier, where=where, limit=limit or None)
     _emit(rows, "json" if as_json else fmt, f"{len(rows)} leads", LEAD_COLUMNS)
 
@@ -262,7 +265,7 @@ def explain(ctx: click.Context, lead: str, as_of: str | None, as_json: bool) -> 
     """Show every contribution to LEAD's score (by id or email); they add up to the total."""
     from .scoring.lookup import explain_lead
 
-    project = _project(ctx)
+    project = open_project(ctx)
     compiled = _compiled(project.definition_path)
     when = _as_of(as_of, project.timezone) if as_of else None
     with project.store() as store:
@@ -304,7 +307,7 @@ def coverage(ctx: click.Context, as_of: str | None, fmt: str, as_json: bool) -> 
     """Per rule: how many leads it could not judge, before and after enrichment."""
     from .scoring.coverage import rule_coverage
 
-    project = _project(ctx)
+    project = open_project(ctx)
     compiled = _compiled(project.definition_path)
     with project.store() as store:
         rows = rule_coverage(store, compiled, _as_of(as_of, project.timezone))

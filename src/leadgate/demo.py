@@ -15,10 +15,11 @@ from typing import Any
 
 from .definition import load_compiled
 from .ingest import ImportReport
-from .project import Project, init_project
+from .project import init_project
 from .scoring import BatchReport, Score, score_store
 from .scoring.coverage import RuleCoverage, rule_coverage
 from .scoring.lookup import explain_lead, list_leads
+from .store import Store
 from .testing import generate
 
 KINDS_IN_ORDER = ("accounts", "leads", "events", "intent", "outcomes")
@@ -52,29 +53,26 @@ class DemoResult:
         }
 
 
-def tier_outcomes(
-    project: Project, definition_hash: str, as_of: dt.datetime
-) -> list[dict[str, Any]]:
+def tier_outcomes(store: Store, definition_hash: str, as_of: dt.datetime) -> list[dict[str, Any]]:
     """Leads per tier and how many of them sales later accepted and won (known outcomes)."""
-    with project.store() as store:
-        return store.query(
-            """
-            SELECT coalesce(s.tier, CASE WHEN s.disqualified THEN '(disqualified)'
-                                    ELSE '(no tier)' END) AS tier,
-                   count(*) AS leads,
-                   count(*) FILTER (WHERE o.accepted) AS accepted,
-                   count(*) FILTER (WHERE o.won) AS won,
-                   round(100.0 * count(*) FILTER (WHERE o.won) / count(*), 1) AS won_pct
-            FROM scores s
-            LEFT JOIN (SELECT lead_id, bool_or(outcome IN ('accepted', 'sql', 'opportunity',
-                                                           'won', 'lost')) AS accepted,
-                              bool_or(outcome = 'won') AS won
-                       FROM outcomes GROUP BY lead_id) o USING (lead_id)
-            WHERE s.definition_hash = ? AND s.as_of = ?
-            GROUP BY 1 ORDER BY won_pct DESC NULLS LAST
-            """,
-            [definition_hash, as_of.replace(tzinfo=None)],
-        )
+    return store.query(
+        """
+        SELECT coalesce(s.tier, CASE WHEN s.disqualified THEN '(disqualified)'
+                                ELSE '(no tier)' END) AS tier,
+               count(*) AS leads,
+               count(*) FILTER (WHERE o.accepted) AS accepted,
+               count(*) FILTER (WHERE o.won) AS won,
+               round(100.0 * count(*) FILTER (WHERE o.won) / count(*), 1) AS won_pct
+        FROM scores s
+        LEFT JOIN (SELECT lead_id, bool_or(outcome IN ('accepted', 'sql', 'opportunity',
+                                                       'won', 'lost')) AS accepted,
+                          bool_or(outcome = 'won') AS won
+                   FROM outcomes GROUP BY lead_id) o USING (lead_id)
+        WHERE s.definition_hash = ? AND s.as_of = ?
+        GROUP BY 1 ORDER BY won_pct DESC NULLS LAST
+        """,
+        [definition_hash, as_of.replace(tzinfo=None)],
+    )
 
 
 def run_demo(
@@ -104,11 +102,12 @@ def run_demo(
         ]
         explained = [explain_lead(store, compiled, row["lead_id"]) for row in queue[:explain]]
         cover = rule_coverage(store, compiled, as_of)
+        tiers = tier_outcomes(store, compiled.hash, as_of)
     return DemoResult(
         directory=project.root,
         imports=imports,
         scoring=report,
-        tiers=tier_outcomes(project, compiled.hash, as_of),
+        tiers=tiers,
         queue=queue,
         explained=explained,
         coverage=cover,

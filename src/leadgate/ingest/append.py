@@ -39,7 +39,7 @@ from ..store import Store
 from . import readers
 from .kinds import Kind
 from .normalise import StagePlan
-from .rejects import LINES, csv_reject_count, record_loaded, reject_sql
+from .rejects import LINES, csv_reject_count, record_csv_rejects, record_loaded, reject_sql
 from .report import ImportReport
 
 CHECK = "_lg_check"
@@ -168,11 +168,7 @@ def load_append(
                         [report.import_id],
                     )
                 if lo == 1 and csv_bad:
-                    store.execute(
-                        f"INSERT INTO rejects SELECT ?, {file}, line, column_name, reason, raw "
-                        f"FROM ({readers.csv_errors_sql()}) ORDER BY line",
-                        [report.import_id],
-                    )
+                    record_csv_rejects(store, report, file)
                 if links:
                     if text:
                         _links_of_new_rows(store, spec, ordered, dup if dups else None, start)

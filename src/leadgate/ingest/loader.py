@@ -45,6 +45,7 @@ from .rejects import (
     csv_reject_count,
     finish,
     now,
+    record_csv_rejects,
     record_loaded,
     reject_sql,
 )
@@ -249,11 +250,7 @@ def _load_batches(
                 [report.import_id],
             )
             if lo == 1 and csv_bad:
-                store.execute(
-                    f"INSERT INTO rejects SELECT ?, {file}, line, column_name, reason, raw "
-                    f"FROM ({readers.csv_errors_sql()}) ORDER BY line",
-                    [report.import_id],
-                )
+                record_csv_rejects(store, report, file)
             record_loaded(store, report, loaded)
         report.rows_loaded += loaded
         if progress is not None:

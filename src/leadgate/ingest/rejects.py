@@ -98,6 +98,15 @@ def reject_sql(
     return line, reasons, column_sql(plan, key), readers.quote_literal(str(source.path))
 
 
+def record_csv_rejects(store: Store, report: ImportReport, file: str) -> None:
+    """Keep the lines DuckDB's CSV reader could not parse as rejects of this import."""
+    store.execute(
+        f"INSERT INTO rejects SELECT ?, {file}, line, column_name, reason, raw "
+        f"FROM ({readers.csv_errors_sql()}) ORDER BY line",
+        [report.import_id],
+    )
+
+
 def record_loaded(store: Store, report: ImportReport, loaded: int) -> None:
     """Count a committed batch's rows in the ``imports`` row (inside the batch's transaction)."""
     store.execute(

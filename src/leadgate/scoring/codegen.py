@@ -23,8 +23,6 @@ from typing import Any
 from ..definition.compile import CompiledDefinition
 from ..expr.to_python import RUNTIME, PyEmitter
 
-TEXT_NUMBER = ("text", "number", "bool")
-
 #: The scores conditions may read, and the local (Python) or column (SQL) that holds each.
 SCORE_VALUES = {
     "fit": "fit_p",
@@ -233,9 +231,7 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
     return src.text(), namespace
 
 
-def clamp(
-    var: str, floor: int | None, cap: int | None, low: str = "max", high: str = "min"
-) -> str:
+def clamp(var: str, floor: int | None, cap: int | None, low: str = "max", high: str = "min") -> str:
     """``var`` held between ``floor`` and ``cap`` (Python's min/max, or SQL's LEAST/GREATEST)."""
     out = var
     if cap is not None:
