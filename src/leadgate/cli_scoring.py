@@ -180,10 +180,19 @@ def publish(ctx: click.Context, file: str | None, fmt: str, output: str | None) 
     type=click.Path(dir_okay=False),
     help="Another definition file (default: the project's).",
 )
+@click.option(
+    "--details",
+    is_flag=True,
+    help="Keep every rule's points with each score (explain rebuilds them anyway).",
+)
 @JSON
 @click.pass_context
 def score(
-    ctx: click.Context, as_of: str | None, definition_file: str | None, as_json: bool
+    ctx: click.Context,
+    as_of: str | None,
+    definition_file: str | None,
+    details: bool,
+    as_json: bool,
 ) -> None:
     """Score every lead with the definition's plan and store the scores with its hash."""
     from .scoring import score_store
@@ -193,7 +202,9 @@ def score(
     compiled = _compiled(path)
     when = _as_of(as_of, project.timezone)
     with project.store() as store:
-        report = score_store(store, compiled, when, source=path.read_text(encoding="utf-8"))
+        report = score_store(
+            store, compiled, when, source=path.read_text(encoding="utf-8"), details=details
+        )
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ImportFailed, ProjectNotFound, StoreError
-from .ingest import ImportReport, import_file
+from .ingest import ImportReport
 from .store import Store
 from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
@@ -166,6 +166,8 @@ class Project:
         merged.update(mapping or {})
         if kind == "events":
             options.setdefault("allowed_event_types", self.event_types())
+        from .ingest.loader import import_file  # the import machinery, on first use
+
         with self.store() as store:
             return import_file(
                 store,

@@ -11,10 +11,16 @@ import sqlglot
 from leadgate.definition import load_compiled
 from leadgate.scoring import Scorer, plan_sql, score_store, store_select
 from leadgate.scoring.lookup import explain_lead, list_leads
+from leadgate.scoring.plans import scoring_template
 from leadgate.store import Store
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples" / "definitions").glob("*.yaml"))
 AS_OF = dt.datetime(2026, 1, 10, tzinfo=dt.timezone.utc)
+# One fit rule on a custom attribute the store may not have a column for.
+PERSONA_RULE = (
+    "name: d\nversion: '1'\nattributes: {persona: text}\nfit:\n  rules:\n"
+    "    - {name: p, when: \"persona = 'finance'\", points: 5}\n"
+)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -64,7 +70,7 @@ def store() -> Store:
 
 def test_scores_are_stored_with_the_hash_and_explain_rebuilds_them(store: Store) -> None:
     c = load_compiled(EXAMPLES[0])  # b2b_saas
-    report = score_store(store, c, AS_OF)
+    report = score_store(store, c, AS_OF, details=True)
     assert report.leads == 3 and report.tiers["hot"] == 1 and report.disqualified == 1
     rows = store.query("SELECT * FROM scores ORDER BY lead_id")
     assert {r["definition_hash"] for r in rows} == {c.hash}
@@ -108,15 +114,78 @@ def test_explain_warns_when_data_changed_after_scoring(store: Store) -> None:
 
 
 def test_a_missing_store_column_reads_as_unknown() -> None:
-    c = load_compiled(
-        text="name: d\nversion: '1'\nattributes: {persona: text}\nfit:\n  rules:\n"
-        "    - {name: p, when: \"persona = 'finance'\", points: 5}\n"
-    )
+    c = load_compiled(text=PERSONA_RULE)
     store = Store(":memory:")
     store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
-    score_store(store, c, AS_OF)
+    score_store(store, c, AS_OF, details=True)
     assert store.scalar("SELECT contributions FROM scores") == [None]
     assert store.scalar("SELECT rule_keys FROM definitions") == ["fit:p"]
     assert Scorer(c).score({"lead_id": "a"}, [], as_of=AS_OF).contributions[0].status == (
         "not judged"
     )
+
+
+def test_contributions_are_kept_only_when_asked(store: Store) -> None:
+    c = load_compiled(EXAMPLES[0])
+    score_store(store, c, AS_OF)
+    plain = store.query("SELECT lead_id, total, tier, contributions FROM scores ORDER BY 1")
+    assert [r["contributions"] for r in plain] == [None, None, None]
+    score_store(store, c, AS_OF, details=True)  # the same run again, replaced whole
+    detailed = store.query("SELECT lead_id, total, tier, contributions FROM scores ORDER BY 1")
+    assert [(r["lead_id"], r["total"], r["tier"]) for r in detailed] == [
+        (r["lead_id"], r["total"], r["tier"]) for r in plain
+    ]
+    for row in detailed:
+        assert len(row["contributions"]) == len(c.rule_keys)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_a_kept_plan_renders_the_query_generated_afresh(path: Path) -> None:
+    c = load_compiled(path)
+    store = Store(":memory:")
+    lead_cols = store.table_columns("leads")
+    account_cols = store.table_columns("accounts")
+    for details in (False, True):
+        template = scoring_template(store, c, details=details)
+        for when in (AS_OF, dt.datetime(2024, 2, 29, 23, 59, 59, 999999, dt.timezone.utc)):
+            fresh = store_select(
+                c,
+                plan_sql(c, when, lead_columns=lead_cols, account_columns=account_cols),
+                when,
+                details=details,
+            )
+            assert template.render(when) == fresh
+            assert template.token not in fresh
+    assert store.scalar("SELECT count(*) FROM plans") == 2  # one per (definition, details)
+    again = scoring_template(store, c)
+    assert again.token == scoring_template(store, c).token  # read back, not generated
+
+
+def test_a_new_store_column_gets_a_new_plan() -> None:
+    c = load_compiled(text=PERSONA_RULE)
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    score_store(store, c, AS_OF)
+    assert store.scalar("SELECT total FROM scores") == 0  # no persona column: not judged
+    store.add_columns("leads", {"persona": "VARCHAR"})
+    store.execute("UPDATE leads SET persona = 'finance'")
+    score_store(store, c, AS_OF)
+    assert store.scalar("SELECT total FROM scores") == 5
+    assert store.scalar("SELECT count(*) FROM plans") == 2
+
+
+def test_a_literal_spelling_a_token_is_left_alone() -> None:
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id, industry) VALUES ('a', 'lg0u'), ('b', 'x')")
+    first = scoring_template(store, load_compiled(EXAMPLES[0]))
+    sneaky = f"{first.token}u"  # the token of another definition's plan, spelled out
+    c = load_compiled(
+        text="name: d\nversion: '1'\nfit:\n  rules:\n"
+        f"    - {{name: p, when: \"industry = '{sneaky}'\", points: 5}}\n"
+    )
+    store.execute("UPDATE leads SET industry = ? WHERE lead_id = 'a'", [sneaky])
+    score_store(store, c, AS_OF)
+    assert store.query("SELECT lead_id, total FROM scores ORDER BY 1") == [
+        {"lead_id": "a", "total": 5.0},
+        {"lead_id": "b", "total": 0.0},
+    ]

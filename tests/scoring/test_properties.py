@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from leadgate.scoring import Scorer, plan_sql, store_select
 from leadgate.scoring.incremental import LeadState
+from leadgate.scoring.plans import scoring_template
 from leadgate.scoring.rollups import score_population
 from leadgate.store import Store
 
@@ -157,3 +158,23 @@ def test_batch_equals_one_event_at_a_time(c, events, rnd) -> None:  # type: igno
     for t, ts in past:
         state.apply(t, ts)
     assert state.score(AS_OF_US).as_dict() == scorer.score(LEAD, events, as_of=AS_OF_US).as_dict()
+
+
+@SETTINGS
+@given(definitions(), st.integers(min_value=0, max_value=4_000_000_000_000_000), st.booleans())
+def test_a_kept_plan_renders_what_the_generator_writes(c, as_of_us, details) -> None:  # type: ignore[no-untyped-def]
+    store = Store(":memory:")
+    store.add_columns("leads", {"persona": "VARCHAR"})
+    template = scoring_template(store, c, details=details)
+    fresh = store_select(
+        c,
+        plan_sql(
+            c,
+            as_of_us,
+            lead_columns=store.table_columns("leads"),
+            account_columns=store.table_columns("accounts"),
+        ),
+        as_of_us,
+        details=details,
+    )
+    assert template.render(as_of_us) == fresh

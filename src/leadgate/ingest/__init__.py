@@ -9,12 +9,29 @@ See :func:`import_file` for the contract and :mod:`leadgate.ingest.loader` for h
 moves through staging and batches.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .kinds import KINDS, OUTCOMES
-from .loader import import_file
 from .mapping import load_mappings, parse_pairs, snake_case
 from .presets import PRESETS
 from .readers import FORMATS, detect_format
 from .report import ImportReport, Reject
+
+if TYPE_CHECKING:
+    from .loader import import_file
+
+
+def __getattr__(name: str) -> Any:
+    """``import_file`` loads the import machinery (and enrichment) on first use only, so
+    that commands which never import a file (``leadgate score``) start faster."""
+    if name == "import_file":
+        from .loader import import_file
+
+        return import_file
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FORMATS",

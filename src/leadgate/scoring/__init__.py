@@ -4,10 +4,27 @@ The two engines share one contract (see :mod:`leadgate.scoring.codegen`) and are
 against each other by property tests.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .batch import BatchReport, score_store
 from .evaluate import Scorer, from_micros, score_lead, to_micros
+from .plans import Tables
 from .result import Contribution, Score
-from .sql import Tables, plan_sql, store_select
+
+if TYPE_CHECKING:
+    from .sql import plan_sql, store_select
+
+
+def __getattr__(name: str) -> Any:
+    """The SQL generator (and SQLGlot) loads on first use: a stored plan needs neither."""
+    if name in ("plan_sql", "store_select"):
+        from . import sql
+
+        return getattr(sql, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BatchReport",

@@ -14,7 +14,7 @@ from typing import Any
 from ..definition.compile import CompiledDefinition, dump_yaml
 from ..store import Store
 from .evaluate import from_micros, to_micros
-from .sql import Tables, plan_sql, store_select
+from .plans import Tables, scoring_template
 
 
 @dataclass
@@ -57,24 +57,34 @@ def record_definition(store: Store, c: CompiledDefinition, source: str | None = 
 
 
 def scoring_query(
-    store: Store, c: CompiledDefinition, as_of: dt.datetime | int, tables: Tables | None = None
+    store: Store,
+    c: CompiledDefinition,
+    as_of: dt.datetime | int,
+    tables: Tables | None = None,
+    *,
+    details: bool = False,
 ) -> str:
-    """The full query whose rows go into ``scores``, for this store's columns."""
-    tables = tables or Tables()
-    plan = plan_sql(
-        c,
-        as_of,
-        lead_columns=store.table_columns(tables.leads),
-        account_columns=store.table_columns(tables.accounts),
-        tables=tables,
-    )
-    return store_select(c, plan, as_of)
+    """The full query whose rows go into ``scores``, for this store's columns.
+
+    Its template is generated once per definition and store layout and kept in the store
+    (:mod:`leadgate.scoring.plans`).
+    """
+    return scoring_template(store, c, tables, details=details).render(as_of)
 
 
 def score_store(
-    store: Store, c: CompiledDefinition, as_of: dt.datetime | int, *, source: str | None = None
+    store: Store,
+    c: CompiledDefinition,
+    as_of: dt.datetime | int,
+    *,
+    source: str | None = None,
+    details: bool = False,
 ) -> BatchReport:
     """Score every lead in the store as of ``as_of`` and store the scores.
+
+    With ``details``, each score keeps every rule's points (``contributions``, in the order
+    of the definition's ``rule_keys``); without, ``leadgate explain`` rebuilds them for
+    any one lead.
 
     >>> from leadgate.definition import load_compiled
     >>> s = Store(":memory:")
@@ -87,7 +97,7 @@ def score_store(
     as_of_us = to_micros(as_of)
     as_of_ts = from_micros(as_of_us).replace(tzinfo=None)
     started = time.perf_counter()
-    query = scoring_query(store, c, as_of_us)
+    query = scoring_query(store, c, as_of_us, details=details)
     with store.atomic():
         record_definition(store, c, source)
         store.execute(

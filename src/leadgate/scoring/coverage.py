@@ -15,7 +15,8 @@ from typing import Any
 
 from ..definition.compile import CompiledDefinition
 from ..store import Store
-from .sql import Tables, plan_sql
+from .plans import Tables
+from .sql import plan_sql
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Read scores back from the store: one lead's explanation, lists, saved segments.
 
-A stored score keeps each rule's points (``contributions``); the full explanation (which
-field was missing, how many events, what was capped) is rebuilt by the pure evaluator on
-the lead's stored data, and checked against the stored total.
+A stored score keeps each rule's points (``contributions``) when scored with ``details``;
+the full explanation (which field was missing, how many events, what was capped) is rebuilt
+by the pure evaluator on the lead's stored data, and checked against the stored total.
 """
 
 from __future__ import annotations

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 
 from ..definition.compile import CompiledDefinition
 from ..expr.to_sql import SqlEmitter, literal
 from .codegen import SCORE_VALUES, clamp
-from .evaluate import from_micros
+from .evaluate import to_micros
+from .plans import DEFAULT_TABLES, AsOf, Tables, Template
 
 NUMERIC_TYPES = (
     "BIGINT",
@@ -42,14 +41,6 @@ NUMERIC_TYPES = (
 )
 
 
-@dataclass(frozen=True)
-class Tables:
-    leads: str = "leads"
-    accounts: str = "accounts"
-    events: str = "lead_events"
-    intent: str = "intent_signals"
-
-
 def _r(node: exp.Expression, dialect: str) -> str:
     return node.sql(dialect=dialect)
 
@@ -60,11 +51,6 @@ def _lit(value: object, dialect: str) -> str:
 
 def _micros(col: str, dialect: str) -> str:
     return f"unix_micros({col})" if dialect == "spark" else f"epoch_us({col})"
-
-
-def _ts_literal(as_of_us: int, dialect: str) -> str:
-    text = from_micros(as_of_us).replace(tzinfo=None).isoformat(sep=" ")
-    return f"CAST('{text}' AS TIMESTAMP)"
 
 
 def _q(name: str, dialect: str) -> str:
@@ -105,7 +91,7 @@ def plan_sql(
     *,
     lead_columns: Mapping[str, str],
     account_columns: Mapping[str, str],
-    tables: Tables = Tables(),
+    tables: Tables = DEFAULT_TABLES,
     dialect: str = "duckdb",
 ) -> str:
     """The scoring query for ``c`` as of ``as_of``, in ``dialect``.
@@ -113,9 +99,33 @@ def plan_sql(
     ``lead_columns`` / ``account_columns`` map the store's column names to their types; a
     field the store lacks reads as NULL (unknown), never as an error.
     """
-    from .evaluate import to_micros
+    return _plan(c, AsOf(to_micros(as_of)), lead_columns, account_columns, tables, dialect)
 
-    asof = to_micros(as_of)
+
+def plan_template(
+    c: CompiledDefinition,
+    *,
+    lead_columns: Mapping[str, str],
+    account_columns: Mapping[str, str],
+    tables: Tables = DEFAULT_TABLES,
+    dialect: str = "duckdb",
+    details: bool = False,
+) -> Template:
+    """:func:`store_select` over :func:`plan_sql` with the as-of time left open (a
+    :class:`~leadgate.scoring.plans.Template`, rendered for each run)."""
+    when = AsOf(None, Template.new_token())
+    plan = _plan(c, when, lead_columns, account_columns, tables, dialect)
+    return Template(_store_select(c, plan, when, dialect, details), when.token)
+
+
+def _plan(
+    c: CompiledDefinition,
+    when: AsOf,
+    lead_columns: Mapping[str, str],
+    account_columns: Mapping[str, str],
+    tables: Tables,
+    dialect: str,
+) -> str:
     names: dict[str, str] = {}
     ctes: list[str] = []
 
@@ -132,7 +142,7 @@ def plan_sql(
     if not needs_all:
         type_filter = " AND type IN (" + ", ".join(_lit(t, dialect) for t in wanted) + ")"
     have_events = bool(c.event_rules or event_aggs or any(a.kind == "contacts" for a in roll_aggs))
-    age = f"({asof} - ts_us)"
+    age = f"({when.micros()} - ts_us)"
     select_e: list[str] = []
     if have_events and (needs_all or wanted):
         # When every rule and condition looks back a bounded time, read only that far: the
@@ -140,10 +150,10 @@ def plan_sql(
         since = ""
         look_back = horizon_us(c)
         if look_back is not None:
-            since = f" AND ts >= {_ts_literal(asof - look_back, dialect)}"
+            since = f" AND ts >= {when.ts(look_back)}"
         ctes.append(
             f"ev AS (SELECT lead_id, type, {_micros('ts', dialect)} AS ts_us FROM {tables.events}"
-            f" WHERE ts <= {_ts_literal(asof, dialect)}{since}{type_filter})"
+            f" WHERE ts <= {when.ts()}{since}{type_filter})"
         )
 
         def within(window: int | None) -> list[str]:
@@ -192,7 +202,7 @@ def plan_sql(
         ctes.append(
             f"iagg AS (SELECT account_id, {', '.join(cols)} FROM (SELECT account_id, topic, "
             f"strength, {_micros('ts', dialect)} AS ts_us FROM {tables.intent} WHERE ts <= "
-            f"{_ts_literal(asof, dialect)}) s GROUP BY account_id)"
+            f"{when.ts()}) s GROUP BY account_id)"
         )
     if contacts:
         cols = []
@@ -226,7 +236,7 @@ def plan_sql(
         else:
             names[agg.key] = f"g{j}"
             base.append(
-                f"CASE WHEN eagg.g{j} IS NULL THEN NULL ELSE {_dbl(f'{asof} - eagg.g{j}')}"
+                f"CASE WHEN eagg.g{j} IS NULL THEN NULL ELSE {_dbl(f'{when.micros()} - eagg.g{j}')}"
                 f" / {_dbl('86400000000')} END AS g{j}"
                 if have_eagg
                 else f"CAST(NULL AS DOUBLE) AS g{j}"
@@ -342,9 +352,7 @@ def plan_sql(
     out += [f"{col} AS c{i}" for i, col in enumerate(capped)]
     out += [f"n{i}" for i in range(len(c.event_rules))]
     out += [f"q{i}" for i in range(len(c.disqualifiers))]
-    sql = "WITH " + ",\n".join(ctes) + f"\nSELECT {', '.join(out)} FROM s6"
-    sqlglot.parse_one(sql, read=dialect)  # the plan must be one well-formed statement
-    return sql
+    return "WITH " + ",\n".join(ctes) + f"\nSELECT {', '.join(out)} FROM s6"
 
 
 def horizon_us(c: CompiledDefinition) -> int | None:
@@ -381,13 +389,24 @@ def _ladder(col: str, steps: Sequence[tuple[object, int | None]], dialect: str) 
 
 
 def store_select(
-    c: CompiledDefinition, plan: str, as_of: dt.datetime | int, dialect: str = "duckdb"
+    c: CompiledDefinition,
+    plan: str,
+    as_of: dt.datetime | int,
+    dialect: str = "duckdb",
+    *,
+    details: bool = True,
 ) -> str:
-    """Map the plan's raw columns to the ``scores`` table's columns."""
-    from .evaluate import to_micros
+    """Map the plan's raw columns to the ``scores`` table's columns.
 
-    asof = to_micros(as_of)
-    ts = _ts_literal(asof, dialect)
+    With ``details``, ``contributions`` holds each rule's points; without, it is NULL (a
+    list per lead is a tenth of the cost of scoring a million leads, and ``leadgate
+    explain`` rebuilds any lead's explanation).
+    """
+    return _store_select(c, plan, AsOf(to_micros(as_of)), dialect, details)
+
+
+def _store_select(c: CompiledDefinition, plan: str, when: AsOf, dialect: str, details: bool) -> str:
+    ts = when.ts()
     hundred = _dbl("100")
     tier_name = (
         "CASE tier "
@@ -423,8 +442,12 @@ def store_select(
         contributions = (
             f"array({', '.join(values)})" if values else "CAST(array() AS ARRAY<BIGINT>)"
         )
+        if not details:
+            contributions = "CAST(NULL AS ARRAY<BIGINT>)"
     else:
         contributions = f"list_value({', '.join(values)})" if values else "CAST([] AS BIGINT[])"
+        if not details:
+            contributions = "CAST(NULL AS BIGINT[])"
     no_text = "CAST(NULL AS VARCHAR)" if dialect != "spark" else "CAST(NULL AS STRING)"
     return (
         f"SELECT lead_id, {_lit(c.hash, dialect)} AS definition_hash, {ts} AS as_of, "

@@ -175,3 +175,22 @@ MIGRATIONS.append(
         "ALTER TABLE leads ADD COLUMN IF NOT EXISTS title_flag VARCHAR;",
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0005_plans",
+        # Each definition's generated scoring query, as a template with its as-of time left
+        # open, under the signature of what else it depends on (leadgate.scoring.plans).
+        """
+        CREATE TABLE IF NOT EXISTS plans (
+            definition_hash VARCHAR NOT NULL,
+            signature       VARCHAR NOT NULL,
+            generator       VARCHAR NOT NULL,
+            token           VARCHAR NOT NULL,
+            template        VARCHAR NOT NULL,
+            created_at      TIMESTAMP NOT NULL,
+            PRIMARY KEY (definition_hash, signature)
+        );
+        """,
+    )
+)
