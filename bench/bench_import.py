@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 from leadgate.ingest import import_file  # noqa: E402
 from leadgate.ingest.append import whole_row_groups  # noqa: E402
+from leadgate.project import DEFAULT_MEMORY_LIMIT  # noqa: E402
 from leadgate.store import Store  # noqa: E402
 
 TARGETS = {"parquet": 3_000_000, "csv": 1_000_000}
@@ -88,7 +89,7 @@ def run_duckdb(fmt: str, path: Path, n: int) -> dict[str, float]:
     scan = time.perf_counter() - started
     con.close()
     db = _fresh_db(path, fmt, "plain")
-    with Store(db) as store:
+    with Store(db, memory_limit=DEFAULT_MEMORY_LIMIT) as store:
         started = time.perf_counter()
         store.execute(
             "INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url) "
@@ -104,7 +105,7 @@ def run_duckdb(fmt: str, path: Path, n: int) -> dict[str, float]:
 def run_import(fmt: str, path: Path, n: int, batch_rows: int) -> dict[str, float]:
     """leadgate: a first import into an empty store, then the same file again."""
     db = _fresh_db(path, fmt, "import")
-    with Store(db) as store:
+    with Store(db, memory_limit=DEFAULT_MEMORY_LIMIT) as store:
         first = import_file(store, path, "events", batch_rows=batch_rows)
         second = import_file(store, path, "events", batch_rows=batch_rows)
         stored = store.scalar("SELECT count(*) FROM events")
@@ -150,7 +151,8 @@ def main() -> None:
     parquet_batch = whole_row_groups(args.batch_rows)
     print(
         f"\n{n:,} events; Parquet in batches of {parquet_batch:,} rows ({args.batch_rows:,} "
-        "rounded to whole row groups), a CSV in one"
+        "rounded to whole row groups), a CSV in one; DuckDB memory limit "
+        f"{DEFAULT_MEMORY_LIMIT} (a project's default), for leadgate and DuckDB alike"
     )
     print(f"before: {load()}\n")
     head = (

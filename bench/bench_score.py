@@ -91,10 +91,20 @@ tiers:
 
 # -- the two definitions, by hand, in hundredths of a point -------------------------------
 # Kept next to the SQL and pandas code below so the three can be read side by side.
-POINTS = {"pricing_page": 2000, "demo_request": 3000, "webinar_attended": 1000,
-          "blog_view": 200, "email_open": 100}
-CAPS = {"pricing_page": 4000, "demo_request": 6000, "webinar_attended": 2000,
-        "blog_view": 1000, "email_open": 500}
+POINTS = {
+    "pricing_page": 2000,
+    "demo_request": 3000,
+    "webinar_attended": 1000,
+    "blog_view": 200,
+    "email_open": 100,
+}
+CAPS = {
+    "pricing_page": 4000,
+    "demo_request": 6000,
+    "webinar_attended": 2000,
+    "blog_view": 1000,
+    "email_open": 500,
+}
 GROUP_CAP, HALF_LIFE_US, WINDOW_US = 6000, 30 * DAY_US, 90 * DAY_US
 
 # Fit rules: text comparisons are case-insensitive in leadgate (it lower-cases both sides),
@@ -178,12 +188,26 @@ FROM scored
 # -- data and the store ------------------------------------------------------------------
 def parquet_dir(leads: int, events: int) -> Path:
     """The Parquet files for these sizes, generated with bench/gen_data.py when missing."""
-    folder = DATA / "big" if (leads, events) == (1_000_000, 50_000_000) else (
-        DATA / f"gen_{leads}_{events}")
+    folder = (
+        DATA / "big"
+        if (leads, events) == (1_000_000, 50_000_000)
+        else (DATA / f"gen_{leads}_{events}")
+    )
     if not (folder / "events.parquet").exists():
         print(f"generating {leads:,} leads / {events:,} events in {folder} ...", flush=True)
-        subprocess.run([sys.executable, str(HERE / "gen_data.py"), "--leads", str(leads),
-                        "--events", str(events), "--out", str(folder)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "gen_data.py"),
+                "--leads",
+                str(leads),
+                "--events",
+                str(events),
+                "--out",
+                str(folder),
+            ],
+            check=True,
+        )
     return folder
 
 
@@ -210,13 +234,16 @@ def ensure_store(leads: int, events: int) -> Path:
         started = time.perf_counter()
         src = f"read_parquet('{files / 'events.parquet'}')"
         with store.atomic():
-            store.execute("INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url) "
-                          f"SELECT event_id, lead_id, visitor_id, type, ts, url FROM {src}")
+            store.execute(
+                "INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url) "
+                f"SELECT event_id, lead_id, visitor_id, type, ts, url FROM {src}"
+            )
             # What import_file's _link_visitors does: an event naming both ids links them.
             store.execute(
                 "INSERT INTO visitor_links SELECT visitor_id, arg_min(lead_id, ts), min(ts) "
                 f"FROM {src} WHERE visitor_id IS NOT NULL AND lead_id IS NOT NULL AND "
-                "visitor_id NOT IN (SELECT visitor_id FROM visitor_links) GROUP BY visitor_id")
+                "visitor_id NOT IN (SELECT visitor_id FROM visitor_links) GROUP BY visitor_id"
+            )
         took["events"] = time.perf_counter() - started
         n = store.scalar("SELECT count(*) FROM events")
         print(f"  insert events: {n:,} rows in {took['events']:.1f}s", flush=True)
@@ -243,8 +270,10 @@ def pandas_scores(con: duckdb.DuckDBPyConnection, name: str) -> Any:
     import numpy as np
     import pandas as pd
 
-    leads = con.execute("SELECT lead_id, seniority, company_size, industry, country, "
-                        "email_domain_type, title_flag FROM leads").df()
+    leads = con.execute(
+        "SELECT lead_id, seniority, company_size, industry, country, "
+        "email_domain_type, title_flag FROM leads"
+    ).df()
     ev = con.sql("SELECT lead_id, type, ts FROM lead_events").to_arrow_table()
     ev = ev.to_pandas(strings_to_categorical=True)
 
@@ -255,13 +284,15 @@ def pandas_scores(con: duckdb.DuckDBPyConnection, name: str) -> Any:
         # Unknown (NULL) values never match: the three-valued logic of the definition.
         return np.where(mask.fillna(False).to_numpy(dtype=bool), cents, 0)
 
-    fit = (rule(low("seniority").isin(["director", "vp", "cxo"]), 1500)
-           + rule(leads["company_size"] >= 100, 1000)
-           + rule(low("industry").isin(["software", "saas"]), 1000)
-           + rule(low("country").isin(["us", "ca"]), 500)
-           + rule(low("email_domain_type") == "personal", -1000)
-           + rule(low("title_flag") == "job_seeker", -3000)
-           + rule(low("email_domain_type") == "competitor", -5000))
+    fit = (
+        rule(low("seniority").isin(["director", "vp", "cxo"]), 1500)
+        + rule(leads["company_size"] >= 100, 1000)
+        + rule(low("industry").isin(["software", "saas"]), 1000)
+        + rule(low("country").isin(["us", "ca"]), 500)
+        + rule(low("email_domain_type") == "personal", -1000)
+        + rule(low("title_flag") == "job_seeker", -3000)
+        + rule(low("email_domain_type") == "competitor", -5000)
+    )
     out = pd.DataFrame({"lead_id": leads["lead_id"], "fit": fit})
 
     age = AS_OF_US - ev["ts"].to_numpy().astype("datetime64[us]").astype(np.int64)
@@ -274,12 +305,18 @@ def pandas_scores(con: duckdb.DuckDBPyConnection, name: str) -> Any:
         pts = np.floor(cents * 0.5 ** (age / float(HALF_LIFE_US)) + 0.5).astype(np.int64)
     else:
         pts = cents.astype(np.int64)
-    per = pd.DataFrame({"lead_id": ev["lead_id"], "type": ev["type"], "pts": pts,
-                        "demo_14d": (ev["type"] == "demo_request").to_numpy()
-                        & (age <= 14 * DAY_US),
-                        "n_30d": ev["type"].isin(["pricing_page", "demo_request",
-                                                  "webinar_attended"]).to_numpy()
-                        & (age <= 30 * DAY_US)})
+    per = pd.DataFrame(
+        {
+            "lead_id": ev["lead_id"],
+            "type": ev["type"],
+            "pts": pts,
+            "demo_14d": (ev["type"] == "demo_request").to_numpy() & (age <= 14 * DAY_US),
+            "n_30d": ev["type"]
+            .isin(["pricing_page", "demo_request", "webinar_attended"])
+            .to_numpy()
+            & (age <= 30 * DAY_US),
+        }
+    )
     by_type = per.groupby(["lead_id", "type"], observed=True)["pts"].sum().unstack(fill_value=0)
     if name == "decay":
         by_type = by_type.clip(upper=pd.Series(CAPS), axis=1)
@@ -290,13 +327,14 @@ def pandas_scores(con: duckdb.DuckDBPyConnection, name: str) -> Any:
     agg = pd.concat([eng.rename("eng"), flags], axis=1)
     agg.index = agg.index.astype(str)
     out = out.merge(agg, left_on="lead_id", right_index=True, how="left")
-    out[["eng", "demo_14d", "n_30d"]] = out[["eng", "demo_14d", "n_30d"]].fillna(0).astype(
-        np.int64)
+    out[["eng", "demo_14d", "n_30d"]] = out[["eng", "demo_14d", "n_30d"]].fillna(0).astype(np.int64)
     out["total"] = out["fit"] + out["eng"]
     if name == "decay":
-        out["tier"] = np.where((out["fit"] >= 2500) & (out["demo_14d"] > 0), "hot",
-                               np.where((out["total"] >= 5000) & (out["n_30d"] >= 3), "mql",
-                                        None))
+        out["tier"] = np.where(
+            (out["fit"] >= 2500) & (out["demo_14d"] > 0),
+            "hot",
+            np.where((out["total"] >= 5000) & (out["n_30d"] >= 3), "mql", None),
+        )
     else:
         out["tier"] = np.where(out["total"] >= 5000, "mql", None)
     return out[["lead_id", "fit", "eng", "total", "tier"]]
@@ -315,8 +353,12 @@ def child(kind: str, store_path: Path, definition: Path, name: str) -> dict[str,
             started = time.perf_counter()
             report = score_store(store, compiled, AS_OF_US)
             seconds = time.perf_counter() - started
-        return {"seconds": seconds, "hash": compiled.hash, "leads": report.leads,
-                "tiers": report.tiers}
+        return {
+            "seconds": seconds,
+            "hash": compiled.hash,
+            "leads": report.leads,
+            "tiers": report.tiers,
+        }
     if kind == "reference":
         con = duckdb.connect(str(store_path))
         started = time.perf_counter()
@@ -352,8 +394,9 @@ def run_child(argv: list[str]) -> tuple[dict[str, Any], float, int]:
     return result, wall, usage.ru_maxrss * 1024  # ru_maxrss is KiB on Linux
 
 
-def measure(kinds: list[str], project: Path, definition: Path, name: str,
-            repeat: int) -> dict[str, dict[str, Any]]:
+def measure(
+    kinds: list[str], project: Path, definition: Path, name: str, repeat: int
+) -> dict[str, dict[str, Any]]:
     """Best time and largest peak RSS of ``repeat`` child runs of each kind.
 
     The kinds take turns (leadgate, reference, leadgate, ...) so that a busy neighbour on
@@ -363,16 +406,29 @@ def measure(kinds: list[str], project: Path, definition: Path, name: str,
     for _ in range(repeat):
         for kind in kinds:
             result, wall, rss = run_child(
-                [sys.executable, __file__, "--child", kind, "--store",
-                 str(project / "leadgate.duckdb"), "--definition", str(definition),
-                 "--name", name])
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    kind,
+                    "--store",
+                    str(project / "leadgate.duckdb"),
+                    "--definition",
+                    str(definition),
+                    "--name",
+                    name,
+                ]
+            )
             runs[kind].append({**result, "wall": wall, "rss": rss})
     out = {}
     for kind, rs in runs.items():
         best = min(rs, key=lambda r: r["seconds"])
-        out[kind] = {**best, "wall": min(r["wall"] for r in rs),
-                     "rss": max(r["rss"] for r in rs),
-                     "all": [round(r["seconds"], 2) for r in rs]}
+        out[kind] = {
+            **best,
+            "wall": min(r["wall"] for r in rs),
+            "rss": max(r["rss"] for r in rs),
+            "all": [round(r["seconds"], 2) for r in rs],
+        }
     return out
 
 
@@ -414,8 +470,7 @@ FULL JOIN {other} r ON r.lead_id = s.lead_id
 
 def mismatches(con: duckdb.DuckDBPyConnection, other: str, definition_hash: str) -> dict[str, int]:
     """Leads where ``other`` and leadgate's stored scores disagree (all three must be 0)."""
-    row = con.execute(MISMATCH_SQL.format(as_of=AS_OF, other=other),
-                      [definition_hash]).fetchone()
+    row = con.execute(MISMATCH_SQL.format(as_of=AS_OF, other=other), [definition_hash]).fetchone()
     return dict(zip(("only_other", "only_leadgate", "differ"), row or (0, 0, 0), strict=True))
 
 
@@ -435,8 +490,12 @@ def _profiled(store: Any, sql: str, n: int = 8) -> tuple[float, list[str]]:
 
     def walk(node: dict[str, Any]) -> None:
         info = json.dumps(node.get("extra_info", {}))
-        ops.append((float(node.get("timing", 0.0)),
-                    f"{node.get('type')} rows={node.get('intermediate_rows', 0):,} {info}"))
+        ops.append(
+            (
+                float(node.get("timing", 0.0)),
+                f"{node.get('type')} rows={node.get('intermediate_rows', 0):,} {info}",
+            )
+        )
         for kid in node.get("children", []):
             walk(kid)
 
@@ -450,8 +509,10 @@ def _profiled(store: Any, sql: str, n: int = 8) -> tuple[float, list[str]]:
 
 def _struct(c: Any) -> str:
     """The contributions as a STRUCT literal, the same entries store_select puts in JSON."""
-    items = [f"'{r.key}': CASE WHEN j{i} THEN {r.cents} WHEN NOT j{i} THEN 0 END"
-             for i, r in enumerate(c.fit_rules)]
+    items = [
+        f"'{r.key}': CASE WHEN j{i} THEN {r.cents} WHEN NOT j{i} THEN 0 END"
+        for i, r in enumerate(c.fit_rules)
+    ]
     items += [f"'{r.key}': c{i}" for i, r in enumerate(c.event_rules)]
     return "{" + ", ".join(items) + "}"
 
@@ -471,36 +532,49 @@ def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
     c = load_compiled(definition)
     store = Store(store_path)
     full = scoring_query(store, c, AS_OF_US)
-    plan = plan_sql(c, AS_OF_US, lead_columns=store.table_columns("leads"),
-                    account_columns=store.table_columns("accounts"))
-    ctes = plan[len("WITH "):plan.index("\nSELECT")]
+    plan = plan_sql(
+        c,
+        AS_OF_US,
+        lead_columns=store.table_columns("leads"),
+        account_columns=store.table_columns("accounts"),
+    )
+    ctes = plan[len("WITH ") : plan.index("\nSELECT")]
     hand = REFERENCE_SQL[name].split(" AS\n", 1)[1]
     variants = {
-        "hand-written: events aggregate only": hand[:hand.index(", scored AS")]
+        "hand-written: events aggregate only": hand[: hand.index(", scored AS")]
         + " SELECT * FROM eng",
         "hand-written: whole query": hand,
-        "leadgate: events aggregate only (ev, eagg)": "WITH " + ctes[:ctes.index(",\nbase AS")]
+        "leadgate: events aggregate only (ev, eagg)": "WITH "
+        + ctes[: ctes.index(",\nbase AS")]
         + "\nSELECT * FROM eagg",
         "leadgate: plan_sql, raw columns": plan,
         "leadgate: scoring_query, contributions '{}'": re.sub(
-            r"json_object\(.*\) AS contributions", "'{}' AS contributions", full),
+            r"json_object\(.*\) AS contributions", "'{}' AS contributions", full
+        ),
         "leadgate: scoring_query": full,
         # The suggestion: contributions as a typed STRUCT (fixed-width integers) instead of
         # ~300 bytes of JSON text a lead.
         "leadgate: scoring_query, contributions a STRUCT": re.sub(
-            r"json_object\(.*\) AS contributions", lambda m: f"{_struct(c)} AS contributions",
-            full),
+            r"json_object\(.*\) AS contributions", lambda m: f"{_struct(c)} AS contributions", full
+        ),
     }
     windows = [r.window_us for r in c.event_rules] + [
-        a.window_us for a in c.aggregates.values() if a.kind in ("count", "last")]
+        a.window_us for a in c.aggregates.values() if a.kind in ("count", "last")
+    ]
     if windows and None not in windows:  # every rule looks back at most max(windows)
         ts = f"CAST('{AS_OF}' AS TIMESTAMP)"
-        pushed = full.replace(f"WHERE ts <= {ts}", f"WHERE ts <= {ts} AND ts >= {ts} - "
-                              f"INTERVAL {max(w or 0 for w in windows) // 10**6} SECOND", 1)
+        pushed = full.replace(
+            f"WHERE ts <= {ts}",
+            f"WHERE ts <= {ts} AND ts >= {ts} - "
+            f"INTERVAL {max(w or 0 for w in windows) // 10**6} SECOND",
+            1,
+        )
         assert pushed != full
         variants["leadgate: scoring_query, max window in the scan"] = pushed
-    print(f"\n-- profile of {name}: each variant materialised with CREATE TABLE AS; wall: "
-          f"best of {repeat}; CPU: DuckDB's profile, summed over threads")
+    print(
+        f"\n-- profile of {name}: each variant materialised with CREATE TABLE AS; wall: "
+        f"best of {repeat}; CPU: DuckDB's profile, summed over threads"
+    )
     tops = {}
     for label, sql in variants.items():
         times = []
@@ -521,10 +595,13 @@ def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
     store.execute(f"SELECT count(*) FROM scores WHERE {where}").fetchall()
     store.execute(f"SELECT tier, count(*) FROM scores WHERE {where} GROUP BY 1").fetchall()
     store.execute(f"SELECT count(*) FROM scores WHERE {where} AND disqualified").fetchall()
-    print(f"  {'  of which the three queries after the INSERT':52} wall "
-          f"{time.perf_counter() - started:6.2f}s")
-    size = store.scalar(f"SELECT avg(strlen(CAST(contributions AS VARCHAR))) FROM scores "
-                        f"WHERE {where}")
+    print(
+        f"  {'  of which the three queries after the INSERT':52} wall "
+        f"{time.perf_counter() - started:6.2f}s"
+    )
+    size = store.scalar(
+        f"SELECT avg(strlen(CAST(contributions AS VARCHAR))) FROM scores WHERE {where}"
+    )
     print(f"  contributions JSON: {size:.0f} bytes a lead on average")
     for label in ("hand-written: whole query", "leadgate: scoring_query"):
         print(f"  costliest operators of {label} (CPU seconds over threads):")
@@ -535,12 +612,12 @@ def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
 
 
 # -- the bench ---------------------------------------------------------------------------------
-def bench_definition(name: str, project: Path, args: argparse.Namespace,
-                     cli: list[str] | None) -> dict[str, Any]:
+def bench_definition(
+    name: str, project: Path, args: argparse.Namespace, cli: list[str] | None
+) -> dict[str, Any]:
     definition = definition_file(project, name)
     print(f"\n== {name}: {definition.name} ==", flush=True)
-    res: dict[str, Any] = measure(["leadgate", "reference"], project, definition, name,
-                                  args.repeat)
+    res: dict[str, Any] = measure(["leadgate", "reference"], project, definition, name, args.repeat)
     print(f"leadgate score_store(): {res['leadgate']['all']} s; tiers {res['leadgate']['tiers']}")
     print(f"hand-written SQL:       {res['reference']['all']} s", flush=True)
     if cli is not None:
@@ -551,13 +628,30 @@ def bench_definition(name: str, project: Path, args: argparse.Namespace,
     print(f"check hand-written SQL vs leadgate scores: {res['check_sql']}", flush=True)
     if not args.skip_pandas:
         res["pandas"] = measure(["pandas"], project, definition, name, 1)["pandas"]
-        print(f"pandas: {res['pandas']['seconds']:.1f} s, peak {res['pandas']['rss'] / GIB:.2f}"
-              f" GiB; check vs leadgate scores: {res['pandas']['check']}", flush=True)
+        print(
+            f"pandas: {res['pandas']['seconds']:.1f} s, peak {res['pandas']['rss'] / GIB:.2f}"
+            f" GiB; check vs leadgate scores: {res['pandas']['check']}",
+            flush=True,
+        )
     slow = res["leadgate"]["seconds"] > TARGET_SQL_RATIO * res["reference"]["seconds"]
     if args.profile == "always" or args.profile == "auto" and slow:
-        subprocess.run([sys.executable, __file__, "--child", "profile", "--store",
-                        str(project / "leadgate.duckdb"), "--definition", str(definition),
-                        "--name", name, "--repeat", str(args.repeat)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "profile",
+                "--store",
+                str(project / "leadgate.duckdb"),
+                "--definition",
+                str(definition),
+                "--name",
+                name,
+                "--repeat",
+                str(args.repeat),
+            ],
+            check=True,
+        )
     return res
 
 
@@ -574,36 +668,80 @@ def print_table(results: dict[str, dict[str, Any]]) -> bool:
         ratio = lg["seconds"] / ref["seconds"]
         ok = ratio <= TARGET_SQL_RATIO and not any(r["check_sql"].values())
         ok_all &= ok
-        rows.append((f"{name}: score_store() wall", f"{lg['seconds']:.2f} s",
-                     f"{ref['seconds']:.2f} s hand SQL", f"{ratio:.2f}x",
-                     f"<= {TARGET_SQL_RATIO}x", verdict(ok)))
+        rows.append(
+            (
+                f"{name}: score_store() wall",
+                f"{lg['seconds']:.2f} s",
+                f"{ref['seconds']:.2f} s hand SQL",
+                f"{ratio:.2f}x",
+                f"<= {TARGET_SQL_RATIO}x",
+                verdict(ok),
+            )
+        )
         ratio = lg["wall"] / ref["wall"]
-        rows.append((f"{name}: process end to end", f"{lg['wall']:.2f} s",
-                     f"{ref['wall']:.2f} s hand SQL", f"{ratio:.2f}x", "(info)", ""))
+        rows.append(
+            (
+                f"{name}: process end to end",
+                f"{lg['wall']:.2f} s",
+                f"{ref['wall']:.2f} s hand SQL",
+                f"{ratio:.2f}x",
+                "(info)",
+                "",
+            )
+        )
         if "cli" in r:
             ratio = r["cli"]["seconds"] / ref["wall"]
             ok = ratio <= TARGET_SQL_RATIO
             ok_all &= ok
-            rows.append((f"{name}: `leadgate score` CLI", f"{r['cli']['seconds']:.2f} s",
-                         f"{ref['wall']:.2f} s hand SQL", f"{ratio:.2f}x",
-                         f"<= {TARGET_SQL_RATIO}x", verdict(ok)))
+            rows.append(
+                (
+                    f"{name}: `leadgate score` CLI",
+                    f"{r['cli']['seconds']:.2f} s",
+                    f"{ref['wall']:.2f} s hand SQL",
+                    f"{ratio:.2f}x",
+                    f"<= {TARGET_SQL_RATIO}x",
+                    verdict(ok),
+                )
+            )
         if "pandas" in r:
             pd_s = r["pandas"]["seconds"] * r["pandas"].get("scale", 1.0)
             speedup = pd_s / lg["seconds"]
             ok = speedup >= TARGET_PANDAS_SPEEDUP
             ok_all &= ok
-            rows.append((f"{name}: leadgate vs pandas", f"{lg['seconds']:.2f} s",
-                         f"{pd_s:.2f} s pandas", f"{speedup:.1f}x faster",
-                         f">= {TARGET_PANDAS_SPEEDUP:.0f}x", verdict(ok)))
+            rows.append(
+                (
+                    f"{name}: leadgate vs pandas",
+                    f"{lg['seconds']:.2f} s",
+                    f"{pd_s:.2f} s pandas",
+                    f"{speedup:.1f}x faster",
+                    f">= {TARGET_PANDAS_SPEEDUP:.0f}x",
+                    verdict(ok),
+                )
+            )
         peak = max(lg["rss"], r.get("cli", {}).get("rss", 0))
         ok = peak < TARGET_PEAK
         ok_all &= ok
-        rows.append((f"{name}: leadgate peak RSS", f"{peak / GIB:.2f} GiB",
-                     f"{ref['rss'] / GIB:.2f} GiB hand SQL", f"{peak / ref['rss']:.2f}x",
-                     "< 4 GiB", verdict(ok)))
+        rows.append(
+            (
+                f"{name}: leadgate peak RSS",
+                f"{peak / GIB:.2f} GiB",
+                f"{ref['rss'] / GIB:.2f} GiB hand SQL",
+                f"{peak / ref['rss']:.2f}x",
+                "< 4 GiB",
+                verdict(ok),
+            )
+        )
         if "pandas" in r:
-            rows.append((f"{name}: pandas peak RSS", f"{r['pandas']['rss'] / GIB:.2f} GiB",
-                         "", "", "(info)", ""))
+            rows.append(
+                (
+                    f"{name}: pandas peak RSS",
+                    f"{r['pandas']['rss'] / GIB:.2f} GiB",
+                    "",
+                    "",
+                    "(info)",
+                    "",
+                )
+            )
     head = ("figure", "value", "baseline", "ratio", "target", "")
     widths = [max(len(row[i]) for row in (head, *rows)) for i in range(len(head))]
     print()
@@ -619,8 +757,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing; the best counts")
     ap.add_argument("--definitions", default="points,decay")
     ap.add_argument("--skip-pandas", action="store_true")
-    ap.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
-                    help="profile leadgate's plan (auto: when it misses the 1.25x target)")
+    ap.add_argument(
+        "--profile",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="profile leadgate's plan (auto: when it misses the 1.25x target)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--definition", type=Path, help=argparse.SUPPRESS)
@@ -637,22 +779,32 @@ def main(argv: list[str] | None = None) -> int:
 
             with duckdb.connect(str(args.store), read_only=True) as con:
                 con.register("pandas_scores", result.pop("df"))
-                result["check"] = mismatches(con, "pandas_scores",
-                                             load_compiled(args.definition).hash)
+                result["check"] = mismatches(
+                    con, "pandas_scores", load_compiled(args.definition).hash
+                )
         print(json.dumps(result))
         return 0
 
-    print(f"leads {args.leads:,}, events {args.events:,}, as of {AS_OF} UTC, "
-          f"{os.cpu_count()} cores, duckdb {duckdb.__version__}", flush=True)
+    print(
+        f"leads {args.leads:,}, events {args.events:,}, as of {AS_OF} UTC, "
+        f"{os.cpu_count()} cores, duckdb {duckdb.__version__}",
+        flush=True,
+    )
     started = time.perf_counter()
     project = ensure_store(args.leads, args.events)
-    print(f"store {project / 'leadgate.duckdb'} ready in {time.perf_counter() - started:.1f}s "
-          f"(built: {json.loads((project / 'built.json').read_text())['seconds']})", flush=True)
+    print(
+        f"store {project / 'leadgate.duckdb'} ready in {time.perf_counter() - started:.1f}s "
+        f"(built: {json.loads((project / 'built.json').read_text())['seconds']})",
+        flush=True,
+    )
     cli = cli_score_args(project)
-    print("leadgate score CLI: " + (" ".join(cli) if cli else
-                                    "not available (no `score` command); in-process only"))
-    results = {name: bench_definition(name, project, args, cli)
-               for name in args.definitions.split(",")}
+    print(
+        "leadgate score CLI: "
+        + (" ".join(cli) if cli else "not available (no `score` command); in-process only")
+    )
+    results = {
+        name: bench_definition(name, project, args, cli) for name in args.definitions.split(",")
+    }
     ok = print_table(results)
     print(f"\n{'all targets met' if ok else 'some targets missed'}")
     return 0 if ok else 1

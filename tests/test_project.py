@@ -89,3 +89,20 @@ def test_event_import_accepts_the_definitions_own_event_types(tmp_path):
     assert report.rows_loaded == 1 and report.rows_rejected == 1
     (reject,) = report.rejects
     assert reject.line == 3 and "partner_referral" in reject.reason
+
+
+def test_the_store_takes_the_project_memory_limit(tmp_path):
+    import duckdb
+
+    def reported(limit: str) -> str:
+        with duckdb.connect(config={"memory_limit": limit}) as con:
+            return str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    project = init_project(tmp_path / "p")
+    with project.store() as store:
+        assert store.scalar("SELECT current_setting('memory_limit')") == reported("3.5GB")
+    config = project.root / CONFIG_FILE
+    config.write_text(config.read_text().replace('memory_limit = "3.5GB"', 'memory_limit = "1GB"'))
+    with Project.open(project.root).store() as store:
+        assert store.scalar("SELECT current_setting('memory_limit')") == reported("1GB")
+    assert reported("1GB") != reported("3.5GB")

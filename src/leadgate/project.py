@@ -9,6 +9,7 @@
 
 * ``timezone``: the zone naive timestamps in imported files are read in;
 * ``definition``: the MQL definition file;
+* ``memory_limit``: DuckDB's memory (default 3.5GB; work beyond it spills to disk);
 * ``[mappings.NAME]``: column mappings (``target = "Source Column"``, optional ``kind``)
   for ``leadgate import ... --mapping NAME``;
 * ``[segments]``: ``name = "rule expression"``;
@@ -43,10 +44,16 @@ DEFINITION_FILE = "definition.yaml"
 # examples/definitions/b2b_saas.yaml is a link to it.
 EXAMPLE_DEFINITION = Path(__file__).resolve().parent / "definition/templates/b2b_saas.yaml"
 
+# DuckDB takes up to 80 % of the machine's memory by default. A project asks for less, so that
+# an import of 50 million events (whose duplicate check is a hash table of every key) stays
+# under 4 GiB and spills the rest to disk beside the store.
+DEFAULT_MEMORY_LIMIT = "3.5GB"
+
 CONFIG_TEMPLATE = """\
 # leadgate project settings.
 timezone = "UTC"                # naive timestamps in imported files are read in this zone
 definition = "definition.yaml"  # the agreed MQL definition
+memory_limit = "3.5GB"          # DuckDB's memory; larger imports and scores spill to disk
 
 # Column mappings for `leadgate import KIND FILE --mapping NAME`: field = "Source Column".
 # [mappings.crm_leads]
@@ -102,6 +109,11 @@ class Project:
         return str(self.config.get("timezone", "UTC"))
 
     @property
+    def memory_limit(self) -> str:
+        """DuckDB's memory limit for this project (beyond it, work spills to disk)."""
+        return str(self.config.get("memory_limit", DEFAULT_MEMORY_LIMIT))
+
+    @property
     def definition_path(self) -> Path:
         return self.root / str(self.config.get("definition", DEFINITION_FILE))
 
@@ -131,7 +143,12 @@ class Project:
 
     def store(self, *, read_only: bool = False) -> Store:
         """Open the project's store (close it, or use it as a context manager)."""
-        return Store(self.store_path, tracer=self.tracer, read_only=read_only)
+        return Store(
+            self.store_path,
+            tracer=self.tracer,
+            read_only=read_only,
+            memory_limit=self.memory_limit,
+        )
 
     def mapping(self, name: str) -> dict[str, Any]:
         """The ``[mappings.NAME]`` table, or :class:`ImportFailed` naming the ones there are."""
