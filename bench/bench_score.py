@@ -375,6 +375,13 @@ def child(kind: str, store_path: Path, definition: Path, name: str) -> dict[str,
     raise ValueError(kind)
 
 
+def child_argv(kind: str, project: Path, definition: Path, name: str) -> list[str]:
+    """The command line of one child run of this script."""
+    store = str(project / "leadgate.duckdb")
+    return [sys.executable, __file__, "--child", kind, "--store", store,
+            "--definition", str(definition), "--name", name]  # fmt: skip
+
+
 def run_child(argv: list[str]) -> tuple[dict[str, Any], float, int]:
     """Run a child; return its JSON result, its wall time and its own peak RSS in bytes.
 
@@ -405,20 +412,7 @@ def measure(
     runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     for _ in range(repeat):
         for kind in kinds:
-            result, wall, rss = run_child(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    kind,
-                    "--store",
-                    str(project / "leadgate.duckdb"),
-                    "--definition",
-                    str(definition),
-                    "--name",
-                    name,
-                ]
-            )
+            result, wall, rss = run_child(child_argv(kind, project, definition, name))
             runs[kind].append({**result, "wall": wall, "rss": rss})
     out = {}
     for kind, rs in runs.items():
@@ -635,23 +629,8 @@ def bench_definition(
         )
     slow = res["leadgate"]["seconds"] > TARGET_SQL_RATIO * res["reference"]["seconds"]
     if args.profile == "always" or args.profile == "auto" and slow:
-        subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                "profile",
-                "--store",
-                str(project / "leadgate.duckdb"),
-                "--definition",
-                str(definition),
-                "--name",
-                name,
-                "--repeat",
-                str(args.repeat),
-            ],
-            check=True,
-        )
+        argv = child_argv("profile", project, definition, name)
+        subprocess.run([*argv, "--repeat", str(args.repeat)], check=True)
     return res
 
 
