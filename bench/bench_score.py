@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -501,22 +500,13 @@ def _profiled(store: Any, sql: str, n: int = 8) -> tuple[float, list[str]]:
     return float(doc["query"]["cpu_time"]), top
 
 
-def _struct(c: Any) -> str:
-    """The contributions as a STRUCT literal, the same entries store_select puts in JSON."""
-    items = [
-        f"'{r.key}': CASE WHEN j{i} THEN {r.cents} WHEN NOT j{i} THEN 0 END"
-        for i, r in enumerate(c.fit_rules)
-    ]
-    items += [f"'{r.key}': c{i}" for i, r in enumerate(c.event_rules)]
-    return "{" + ", ".join(items) + "}"
-
-
 def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
     """Time the plan's parts and variants built from its text (src/ is not changed).
 
     Every variant is materialised with CREATE TABLE AS (as the hand-written query is), so
     the differences are what each part costs: the events aggregate, the rest of the plan,
-    the JSON ``contributions`` column, INSERT into ``scores`` and the bookkeeping around it.
+    the per-rule ``contributions`` (``--details``), INSERT into ``scores`` and the bookkeeping
+    around it.
     """
     from leadgate.definition import load_compiled
     from leadgate.scoring.batch import score_store, scoring_query
@@ -542,29 +532,9 @@ def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
         + ctes[: ctes.index(",\nbase AS")]
         + "\nSELECT * FROM eagg",
         "leadgate: plan_sql, raw columns": plan,
-        "leadgate: scoring_query, contributions '{}'": re.sub(
-            r"json_object\(.*\) AS contributions", "'{}' AS contributions", full
-        ),
         "leadgate: scoring_query": full,
-        # The suggestion: contributions as a typed STRUCT (fixed-width integers) instead of
-        # ~300 bytes of JSON text a lead.
-        "leadgate: scoring_query, contributions a STRUCT": re.sub(
-            r"json_object\(.*\) AS contributions", lambda m: f"{_struct(c)} AS contributions", full
-        ),
+        "leadgate: scoring_query, --details": scoring_query(store, c, AS_OF_US, details=True),
     }
-    windows = [r.window_us for r in c.event_rules] + [
-        a.window_us for a in c.aggregates.values() if a.kind in ("count", "last")
-    ]
-    if windows and None not in windows:  # every rule looks back at most max(windows)
-        ts = f"CAST('{AS_OF}' AS TIMESTAMP)"
-        pushed = full.replace(
-            f"WHERE ts <= {ts}",
-            f"WHERE ts <= {ts} AND ts >= {ts} - "
-            f"INTERVAL {max(w or 0 for w in windows) // 10**6} SECOND",
-            1,
-        )
-        assert pushed != full
-        variants["leadgate: scoring_query, max window in the scan"] = pushed
     print(
         f"\n-- profile of {name}: each variant materialised with CREATE TABLE AS; wall: "
         f"best of {repeat}; CPU: DuckDB's profile, summed over threads"
@@ -593,10 +563,6 @@ def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
         f"  {'  of which the three queries after the INSERT':52} wall "
         f"{time.perf_counter() - started:6.2f}s"
     )
-    size = store.scalar(
-        f"SELECT avg(strlen(CAST(contributions AS VARCHAR))) FROM scores WHERE {where}"
-    )
-    print(f"  contributions JSON: {size:.0f} bytes a lead on average")
     for label in ("hand-written: whole query", "leadgate: scoring_query"):
         print(f"  costliest operators of {label} (CPU seconds over threads):")
         for line in tops[label]:
