@@ -95,6 +95,27 @@ def test_score_then_list_explain_and_filter(project: Path) -> None:
     assert bad.returncode == 1 and "did you mean 'demo_request'?" in bad.stderr
 
 
+def test_score_details_keeps_every_rules_points(project: Path) -> None:
+    from leadgate.store import Store
+
+    done = run("-C", str(project), "score", "--as-of", "2026-02-01", "--details", "--json")
+    assert done.returncode == 0, done.stderr
+    compiled = load_compiled(project / "definition.yaml")
+    with Store(project / "leadgate.duckdb", read_only=True) as store:
+        rows = store.query(
+            "SELECT lead_id, total, contributions FROM scores WHERE as_of = '2026-02-01'"
+        )
+        keys = store.scalar("SELECT rule_keys FROM definitions WHERE definition_hash = ?",
+                            [compiled.hash])  # fmt: skip
+    assert len(rows) == 600 and keys == compiled.rule_keys
+    for row in rows[:5]:
+        explained = json.loads(run("-C", str(project), "explain", row["lead_id"], "--as-of",
+                                   "2026-02-01", "--json").stdout)  # fmt: skip
+        by_key = {c["key"]: c["points"] for c in explained["contributions"]}
+        stored = [round((v or 0) / 100, 2) for v in row["contributions"]]
+        assert stored == [round(by_key[k], 2) for k in keys], row["lead_id"]
+
+
 def test_explain_unknown_lead_is_a_handled_error(project: Path) -> None:
     done = run("-C", str(project), "explain", "nobody@nowhere.test")
     assert done.returncode == 1 and "No lead with id or email" in done.stderr
