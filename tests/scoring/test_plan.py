@@ -189,3 +189,15 @@ def test_a_literal_spelling_a_token_is_left_alone() -> None:
         {"lead_id": "a", "total": 5.0},
         {"lead_id": "b", "total": 0.0},
     ]
+
+
+def test_a_changed_generator_never_reuses_an_old_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadgate.scoring import plans
+
+    store = Store(":memory:")
+    c = load_compiled(EXAMPLES[0])
+    old = scoring_template(store, c)
+    monkeypatch.setattr(plans, "generator_digest", lambda: "another generator")
+    new = scoring_template(store, c)
+    assert new.token != old.token
+    assert store.query("SELECT generator FROM plans") == [{"generator": "another generator"}]

@@ -15,8 +15,8 @@ CAST('2025-12-31 00:00:00' AS TIMESTAMP) AS day_before
 A token is random per template, so no text a definition carries (a rule's literal) can
 take its place: a definition that spelled a token out would have a different hash, hence
 its own template with its own token. The signature holds a digest of the generating code
-(the ``scoring``, ``expr`` and ``definition`` modules and SQLGlot's version), so a changed
-generator never reuses a plan of the old one.
+(the ``scoring``, ``expr`` and ``definition`` modules, leadgate's and SQLGlot's versions), so
+a changed generator never reuses a plan of the old one.
 """
 
 from __future__ import annotations
@@ -108,8 +108,10 @@ class Template:
 
 @cache
 def generator_digest() -> str:
-    """A digest of the code that generates plans, and of SQLGlot's version."""
-    h = hashlib.sha256(version("sqlglot").encode())
+    """A digest of the code that generates plans, leadgate's version and SQLGlot's."""
+    from .. import __version__
+
+    h = hashlib.sha256(f"{__version__} {version('sqlglot')}".encode())
     root = Path(__file__).resolve().parents[1]
     for package in GENERATOR_PACKAGES:
         for path in sorted((root / package).glob("*.py")):
