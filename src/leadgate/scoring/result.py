@@ -150,7 +150,7 @@ def explain(
                 f"fit {bound}",
                 fit_c - fit_raw,
                 "adjustment",
-                f"fit {fit_raw / 100:g} held to {fit_c / 100:g}",
+                f"{fit_raw / 100:g} points held to {fit_c / 100:g}",
             )
         )
     for erule, cents, n in zip(c.event_rules, events, counts, strict=True):
@@ -175,7 +175,7 @@ def explain(
                 f"engagement {bound}",
                 eng_c - eng_raw,
                 "adjustment",
-                f"engagement {eng_raw / 100:g} held to {eng_c / 100:g}",
+                f"{eng_raw / 100:g} points held to {eng_c / 100:g}",
             )
         )
     if c.method == "weighted" and c.weights:
