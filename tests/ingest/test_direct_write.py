@@ -128,3 +128,29 @@ def test_a_stored_key_on_a_rejected_row_does_not_hide_a_new_row(store, tmp_path,
     text = HEADER + "e1,L1,,page_view,never,/a\ne9,L1,,page_view,2024-01-02,/b\n"
     report = import_file(store, as_format(tmp_path, text, fmt, "second"), "events")
     assert (report.rows_loaded, report.rows_unchanged, report.rows_rejected) == (1, 0, 1)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("row_bytes", [1, 10**9], ids=["in the check pass", "by a semi-join"])
+def test_stored_keys_are_found_whichever_way_the_size_picks(
+    store, tmp_path, fmt, row_bytes, monkeypatch
+):
+    from leadgate.ingest import append
+
+    # 1 byte a row: every file looks as large as the table; 10**9: every file looks small.
+    monkeypatch.setattr(append, "MIN_ROW_BYTES", row_bytes)
+    first = as_format(tmp_path, HEADER + "\n".join(ROWS) + "\n", fmt)
+    import_file(store, first, "events")
+    before = checksum(store)
+    again = import_file(store, first, "events")  # every good row is stored: nothing written
+    assert (again.rows_loaded, again.rows_unchanged, again.rows_rejected) == (0, 5, 3)
+    assert checksum(store) == before
+    more = HEADER + (
+        "e1,,v1,page_view,2024-01-01 10:00,/a\n"  # stored
+        "e1,,v1,page_view,2024-01-01 10:00,/a\n"  # stored, and repeated in the file
+        "e7,L5,v3,page_view,never,/r\n"  # a stored id on a rejected row
+        "e8,L6,v4,demo_request,2024-01-03,/d\n"  # new
+    )
+    report = import_file(store, as_format(tmp_path, more, fmt, "more"), "events")
+    assert (report.rows_loaded, report.rows_unchanged, report.rows_rejected) == (1, 1, 2)
+    assert store.scalar("SELECT count(*) FROM events") == 6

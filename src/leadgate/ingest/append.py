@@ -15,9 +15,10 @@ kinds are only ever appended, so nothing but the *exceptions* is kept aside:
 3. **Known keys.** Parquet, when the table already holds rows: one semi-join lists the file
    rows whose key is stored, so that batches never take each other's rows for stored ones.
    When that is every good row (a re-import) nothing is written. A text file, one batch,
-   counts its stored keys with a semi-join instead (skipping the write when that is all
-   of them) and anti-joins the table in its single ``INSERT``. Either join builds its hash
-   table on the smaller side, so a small file into a large store costs little.
+   counts its stored keys instead (skipping the write when that is all of them): in the
+   check pass when the file is about as large as the table, else with a semi-join of its
+   own, whose hash table holds the file's keys rather than the table's. Its single
+   ``INSERT`` anti-joins the table.
 4. **Write.** ``INSERT INTO <table> SELECT ... FROM <file>`` of the good rows not set aside,
    with the casts and the zone conversion, in batches of rows ``[lo, hi)``, each in one
    transaction with its rejects, its visitor links and the progress in ``imports``.
@@ -77,17 +78,24 @@ def load_append(
         if not text:
             path = readers.quote_literal(str(source.path))
             total_sql = f"(SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata({path}))"
-        _check(store, fast, total_sql, source.unordered, _id_column(plan, source))
-        seen = 0
-        if stored and text:
-            seen = store.scalar(f"SELECT count(*) FROM {fast}{_stored(spec)} WHERE s._rej IS NULL")
+        small = stored and text and _small_beside(store, spec, source)
+        known = None
+        if stored and text and not small:
+            known = f"s._rej IS NULL AND s._key IN (SELECT {spec.key} FROM {spec.table})"
+        _check(store, fast, total_sql, source.unordered, _id_column(plan, source), known)
+        if small:
+            store.execute(
+                f"UPDATE {CHECK} SET known = (SELECT count(*) FROM {fast}{_stored(spec)} "
+                "WHERE s._rej IS NULL) WHERE gk = 1"
+            )
     except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
         raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
-    total, failed, dups = store.execute(
+    total, failed, dups, seen = store.execute(
         "SELECT coalesce(sum(n) FILTER (gk = 1), 0), "
         "coalesce(sum(n) FILTER (gk = 0 AND _k IS NULL), 0), "
-        f"count(*) FILTER (gk = 0 AND _k IS NOT NULL) FROM {CHECK}"
-    ).fetchone() or (0, 0, 0)
+        "count(*) FILTER (gk = 0 AND _k IS NOT NULL), "
+        f"coalesce(sum(known) FILTER (gk = 1), 0) FROM {CHECK}"
+    ).fetchone() or (0, 0, 0, 0)
     total, last = int(total), int(total)  # _row numbers the records 1..total
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {BAD} "
@@ -213,6 +221,7 @@ def _check(
     total: str | None,
     relation: str,
     ids: tuple[str, str] | None,
+    known: str | None = None,
 ) -> None:
     """The check pass: one aggregate (see the module docstring).
 
@@ -221,6 +230,8 @@ def _check(
     the aggregate has a single grouping. With ``ids`` too (the key is the file's id column
     and every row has one), it reads that one column of ``relation``, over every row: the
     repeated ids are candidates, which the duplicates pass narrows to the good rows.
+    ``known`` (SQL, a text file into a table with rows) also counts the good rows whose key
+    is stored, in the same pass (see :func:`_small_beside` for when it is not).
     """
     picks = "CASE WHEN s._rej IS NULL THEN s._key END AS _k"
     if total is not None and ids is not None:
@@ -233,10 +244,10 @@ def _check(
             store.execute(
                 f"""
                 CREATE OR REPLACE TEMP TABLE {CHECK} AS
-                SELECT 0 AS gk, CAST({col} AS VARCHAR) AS _k, count(*) AS n
+                SELECT 0 AS gk, CAST({col} AS VARCHAR) AS _k, count(*) AS n, 0 AS known
                 FROM ({relation}) WHERE {present} GROUP BY {col} HAVING count(*) > 1
-                UNION ALL SELECT 0, NULL, {int(failed)}
-                UNION ALL SELECT 1, NULL, {total}
+                UNION ALL SELECT 0, NULL, {int(failed)}, 0
+                UNION ALL SELECT 1, NULL, {total}, 0
                 """
             )
             return
@@ -244,20 +255,39 @@ def _check(
         store.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {CHECK} AS
-            SELECT 0 AS gk, _k, count(*) AS n FROM (SELECT {picks} FROM {rows})
+            SELECT 0 AS gk, _k, count(*) AS n, 0 AS known FROM (SELECT {picks} FROM {rows})
             GROUP BY _k HAVING _k IS NULL OR count(*) > 1
-            UNION ALL SELECT 1, NULL, {total}
+            UNION ALL SELECT 1, NULL, {total}, 0
             """
         )
         return
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT * FROM (
-            SELECT GROUPING(_k) AS gk, _k, count(*) AS n FROM (SELECT {picks} FROM {rows})
+            SELECT GROUPING(_k) AS gk, _k, count(*) AS n, count(*) FILTER (_known) AS known
+            FROM (SELECT {picks}, {known or "false"} AS _known FROM {rows})
             GROUP BY GROUPING SETS ((_k), ())
         ) WHERE gk = 1 OR _k IS NULL OR n > 1
         """
     )
+
+
+# A CSV or JSON Lines event takes at least this many bytes; fewer would over-estimate rows.
+MIN_ROW_BYTES = 40
+
+
+def _small_beside(store: Store, spec: Kind, source: readers.Source) -> bool:
+    """Whether a text file has at most a quarter of the table's rows (by its size).
+
+    Its stored keys are then found with a semi-join over the file in a pass of their own,
+    whose hash table holds the file's keys. Otherwise the check pass finds them as it goes,
+    with a hash table of the whole table's keys: cheaper for a file as large as the table
+    (one pass fewer), dearer for a day's export into a store of years.
+    """
+    packed = source.path.suffix.lower() in (".gz", ".zst")
+    size = source.path.stat().st_size * (10 if packed else 1)
+    rows = int(store.scalar(f"SELECT count(*) FROM {spec.table}"))
+    return 4 * (size // MIN_ROW_BYTES) <= rows
 
 
 def _stored(spec: Kind) -> str:
