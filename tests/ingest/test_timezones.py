@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadgate.ingest import import_file
 
@@ -87,3 +90,32 @@ def test_the_session_zone_is_restored(store, tmp_path):
     path = write(tmp_path / "e.csv", "lead_id,type,ts\nL1,page_view,2024-01-01 00:00\n")
     import_file(store, path, "events", timezone="America/New_York")
     assert store.scalar("SELECT current_setting('TimeZone')") == "UTC"
+
+
+# Pieces of the timestamps people export: a date, a separator, a time of several precisions,
+# an offset or zone name or none, and the odd stray character.
+_stamp = st.builds(
+    lambda d, sep, t, frac, zone, junk: f"{d}{sep}{t}{frac}{zone}{junk}",
+    st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2099, 12, 31)).map(str),
+    st.sampled_from([" ", "T", "", "  "]),
+    st.sampled_from(["", "00:00:00", "23:59:59", "12:30", "7:05:09", "12:30:45"]),
+    st.sampled_from(["", ".5", ".123456"]),
+    st.sampled_from(["", "Z", "+02:00", "-05", "+0530", " UTC", " America/New_York", "-00:30"]),
+    st.sampled_from(["", "", "", "x", ":", "-"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_stamp, min_size=1, max_size=40))
+def test_the_fast_utc_path_reads_every_value_as_the_general_one(values):
+    from leadgate.ingest.normalise import typed_expr
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    fast = typed_expr("v", "VARCHAR", "TIMESTAMP", "UTC", is_text=False)
+    general = "timezone('UTC', TRY_CAST(nullif(v, '') AS TIMESTAMPTZ))"
+    rows = con.execute(
+        f"SELECT v, {fast}, {general} FROM (SELECT unnest(?) AS v)", [values]
+    ).fetchall()
+    for value, got, want in rows:
+        assert got == want, value
