@@ -26,6 +26,12 @@ kinds are only ever appended, so nothing but the *exceptions* is kept aside:
    batch costs its own rows only. CSV and JSON Lines cannot seek: their whole file is one
    batch, so a ``kill -9`` leaves the store exactly as before the import.
 
+A text file into an empty table turns the order round (:func:`_write_then_check`): parsing
+and normalising text costs more than reading Parquet, so the file is written first, in one
+pass and one transaction, and the check runs on what was written: a count of the file's
+records gives the rejected rows, an aggregate over the new rows' keys the repeated ones.
+A clean 10M-row CSV imports about a quarter faster that way.
+
 A CSV's record number (``row_number() OVER ()``) makes DuckDB run everything above it on
 one thread, so the passes that need no number (check, write) read the file unnumbered
 (:attr:`.readers.Source.unordered`); only the exception passes number it.
@@ -75,6 +81,11 @@ def load_append(
     try:
         total_sql = None
         stored = bool(store.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {spec.table} LIMIT 1)"))
+        if text and not stored:
+            _write_then_check(store, spec, plan, source, report, types, links)
+            if progress is not None:
+                progress(report.rows_read, report.rows_read)
+            return
         if not text:
             path = readers.quote_literal(str(source.path))
             total_sql = f"(SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata({path}))"
@@ -97,24 +108,7 @@ def load_append(
         f"coalesce(sum(known) FILTER (gk = 1), 0) FROM {CHECK}"
     ).fetchone() or (0, 0, 0, 0)
     total, last = int(total), int(total)  # _row numbers the records 1..total
-    store.execute(
-        f"CREATE OR REPLACE TEMP TABLE {BAD} "
-        "(_row BIGINT, _line BIGINT, _rej SMALLINT, _raw VARCHAR)"
-    )
-    if failed:
-        store.execute(
-            f"INSERT INTO {BAD} SELECT s._row, s._line, s._rej, s._raw FROM {ordered} "
-            "WHERE s._rej IS NOT NULL"
-        )
-    if dups:
-        # Only the rows of repeated keys are numbered and compared: the first one wins.
-        store.execute(
-            f"INSERT INTO {BAD} SELECT _row, _line, {dup}, _key FROM ("
-            "SELECT s._row, s._line, s._key, min(s._row) OVER (PARTITION BY s._key) AS first "
-            f"FROM {ordered} WHERE s._rej IS NULL "
-            f"AND s._key IN (SELECT _k FROM {CHECK} WHERE gk = 0 AND _k IS NOT NULL)) "
-            "WHERE _row > first"
-        )
+    _exceptions(store, ordered, int(failed), int(dups), dup)
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {SKIP} AS SELECT _row FROM {BAD} WHERE _rej = {dup}"
     )
@@ -190,6 +184,108 @@ def load_append(
     report.rows_rejected = rejected + csv_reject_count(store, csv_bad, readers.CSV_ERRORS)
     report.rows_read = good + report.rows_rejected
     report.rows_unchanged = good - report.rows_loaded
+
+
+def _exceptions(store: Store, ordered: str, failed: int, dups: int, dup: int) -> None:
+    """List the rows failing a check and the later rows of repeated keys in ``BAD``.
+
+    Both need the record numbers, so they read the file numbered, and only when there are
+    some. Only the rows of keys in ``CHECK`` are compared: the first one wins.
+    """
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {BAD} "
+        "(_row BIGINT, _line BIGINT, _rej SMALLINT, _raw VARCHAR)"
+    )
+    if failed:
+        store.execute(
+            f"INSERT INTO {BAD} SELECT s._row, s._line, s._rej, s._raw FROM {ordered} "
+            "WHERE s._rej IS NOT NULL"
+        )
+    if dups:
+        store.execute(
+            f"INSERT INTO {BAD} SELECT _row, _line, {dup}, _key FROM ("
+            "SELECT s._row, s._line, s._key, min(s._row) OVER (PARTITION BY s._key) AS first "
+            f"FROM {ordered} WHERE s._rej IS NULL "
+            f"AND s._key IN (SELECT _k FROM {CHECK} WHERE gk = 0 AND _k IS NOT NULL)) "
+            "WHERE _row > first"
+        )
+
+
+def _write_then_check(
+    store: Store,
+    spec: Kind,
+    plan: StagePlan,
+    source: readers.Source,
+    report: ImportReport,
+    types: list[str],
+    links: bool,
+) -> None:
+    """A text file into an empty table: write first, then check what was written.
+
+    Parsing and normalising the text is the dear part of a text import, so the file is read
+    in full once: the good rows go straight into the table, in one transaction. A count of
+    its records (no values parsed) then gives the rejected rows, and one aggregate over the
+    key column of the rows just written finds the keys the file repeats. Only when there
+    are rejected rows or repeated keys is the file read again, numbered, to list them; the
+    repeated keys' rows are then taken out and each key's first row in the file put back.
+    """
+    ordered = f"({plan.sql}) AS s"
+    fast = f"({plan.sql.replace(source.relation, source.unordered)}) AS s"
+    dup = len(plan.checks) + 1
+    key = f"{spec.table}.{spec.key}"
+    with _unordered(store), store.atomic():
+        start = int(store.scalar(f"SELECT coalesce(max(rowid), -1) + 1 FROM {spec.table}"))
+        try:
+            cur = store.execute(_insert_sql(store, spec, plan, fast))
+            written = int((cur.fetchone() or (0,))[0])
+            total = int(store.scalar(f"SELECT count(*) FROM {fast}"))
+        except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
+            raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
+        failed = total - written
+        store.execute(
+            f"CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT 0 AS gk, {key} AS _k "
+            f"FROM {spec.table} WHERE rowid >= {start} GROUP BY {key} HAVING count(*) > 1"
+        )
+        dups = int(store.scalar(f"SELECT count(*) FROM {CHECK}"))
+        _exceptions(store, ordered, failed, dups, dup)
+        repeated = 0
+        if dups:
+            repeated = int(store.scalar(f"SELECT count(*) FROM {BAD} WHERE _rej = {dup}"))
+            store.execute(
+                f"DELETE FROM {spec.table} WHERE rowid >= {start} "
+                f"AND {key} IN (SELECT _k FROM {CHECK})"
+            )
+            firsts = (
+                f"{ordered} ANTI JOIN (SELECT _row FROM {BAD} WHERE _rej = {dup}) AS k "
+                "ON k._row = s._row"
+            )
+            store.execute(
+                _insert_sql(store, spec, plan, firsts) + f" AND s._key IN (SELECT _k FROM {CHECK})"
+            )
+        rejected = failed + repeated
+        csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
+        line, reasons, columns, file = reject_sql(
+            store, source, plan, types, BAD, rejected, spec.key
+        )
+        if rejected:
+            store.execute(
+                f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, "
+                f"s._raw FROM {BAD} AS s ORDER BY s._row",
+                [report.import_id],
+            )
+        if csv_bad:
+            record_csv_rejects(store, report, file)
+        loaded = written - repeated
+        if links and loaded:
+            _links_of_new_rows(store, spec, ordered, dup if dups else None, start)
+            store.execute(
+                f"INSERT OR IGNORE INTO visitor_links SELECT _v, lead, ts FROM {LINKS} AS s"
+            )
+        record_loaded(store, report, loaded)
+    report.rows_loaded += loaded
+    report.rows_rejected = rejected + csv_reject_count(store, csv_bad, readers.CSV_ERRORS)
+    report.rows_read = total - failed - repeated + report.rows_rejected
+    report.rows_unchanged = 0
 
 
 def whole_row_groups(batch_rows: int) -> int:
