@@ -59,6 +59,10 @@ TEMP_TABLES = (CHECK, BAD, SKIP, LINKS, LINES)
 # batch of 500,000 rows would leave a small one behind at every commit.
 ROW_GROUP = 122_880
 LINK = "s._rej IS NULL AND s.visitor_id IS NOT NULL AND s.lead_id IS NOT NULL"
+# A visitor linked before keeps its lead (the primary key ignores the new link).
+LINK_VISITORS = (
+    f"INSERT OR IGNORE INTO visitor_links SELECT _v, lead, ts FROM {LINKS} AS s WHERE true"
+)
 
 
 def load_append(
@@ -72,9 +76,7 @@ def load_append(
     types: list[str],
 ) -> None:
     """Check, then write the good rows of an append kind (see the module docstring)."""
-    ordered = f"({plan.sql}) AS s"
-    # A text file numbers its records on one thread; the passes that need no number skip it.
-    fast = f"({plan.sql.replace(source.relation, source.unordered)}) AS s"
+    ordered, fast = _relations(plan, source)
     text = source.fmt != "parquet"
     links = spec.name == "events" and {"visitor_id", "lead_id"} <= set(plan.fields)
     dup = len(plan.checks) + 1
@@ -143,13 +145,10 @@ def load_append(
     rejected = int(failed) + repeated
     good = total - rejected
     csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
-    line, reasons, columns, file = reject_sql(store, source, plan, types, BAD, rejected, spec.key)
+    reject = reject_sql(store, source, plan, types, BAD, rejected, spec.key)
     # Parquet reads a row range by itself; a text file is read whole, so it is one batch.
     step = max(last, 1) if text else whole_row_groups(batch_rows)
     insert = _insert_sql(store, spec, plan, write)
-    links_sql = (
-        f"INSERT OR IGNORE INTO visitor_links SELECT _v, lead, ts FROM {LINKS} AS s WHERE true"
-    )
     with _unordered(store):
         for lo in range(1, max(last, 1) + 1, step):
             hi = lo + step
@@ -165,18 +164,13 @@ def load_append(
                     cur = store.execute(insert.replace("{within}", within) + span)
                     loaded = int((cur.fetchone() or (0,))[0])
                 if rejected:
-                    store.execute(
-                        f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, "
-                        f"s._raw FROM {BAD} AS s WHERE true{span} ORDER BY s._row",
-                        [report.import_id],
-                    )
+                    _record_rejects(store, report, reject, span)
                 if lo == 1 and csv_bad:
-                    record_csv_rejects(store, report, file)
+                    record_csv_rejects(store, report, reject[3])
                 if links:
                     if text:
                         _links_of_new_rows(store, spec, ordered, dup if dups else None, start)
-                    # A visitor linked before keeps its lead (the primary key ignores us).
-                    store.execute(links_sql + span.replace("s._row", "s.first"))
+                    store.execute(LINK_VISITORS + span.replace("s._row", "s.first"))
                 record_loaded(store, report, loaded)
             report.rows_loaded += loaded
             if progress is not None:
@@ -184,6 +178,25 @@ def load_append(
     report.rows_rejected = rejected + csv_reject_count(store, csv_bad, readers.CSV_ERRORS)
     report.rows_read = good + report.rows_rejected
     report.rows_unchanged = good - report.rows_loaded
+
+
+def _relations(plan: StagePlan, source: readers.Source) -> tuple[str, str]:
+    """The file's staged rows as ``s``: numbered, and as read fastest (a text file numbers
+    its records on one thread; the passes that need no number skip it)."""
+    return f"({plan.sql}) AS s", f"({plan.sql.replace(source.relation, source.unordered)}) AS s"
+
+
+def _record_rejects(
+    store: Store, report: ImportReport, reject: tuple[str, str, str, str], span: str = ""
+) -> None:
+    """Keep the rows of ``BAD`` (those of ``span``, a condition on ``s._row``) as rejects,
+    in file order; ``reject`` is :func:`.rejects.reject_sql`'s line, reason, column, file."""
+    line, reasons, columns, file = reject
+    store.execute(
+        f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, "
+        f"s._raw FROM {BAD} AS s WHERE true{span} ORDER BY s._row",
+        [report.import_id],
+    )
 
 
 def _exceptions(store: Store, ordered: str, failed: int, dups: int, dup: int) -> None:
@@ -229,8 +242,7 @@ def _write_then_check(
     are rejected rows or repeated keys is the file read again, numbered, to list them; the
     repeated keys' rows are then taken out and each key's first row in the file put back.
     """
-    ordered = f"({plan.sql}) AS s"
-    fast = f"({plan.sql.replace(source.relation, source.unordered)}) AS s"
+    ordered, fast = _relations(plan, source)
     dup = len(plan.checks) + 1
     key = f"{spec.table}.{spec.key}"
     with _unordered(store), store.atomic():
@@ -264,23 +276,15 @@ def _write_then_check(
             )
         rejected = failed + repeated
         csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
-        line, reasons, columns, file = reject_sql(
-            store, source, plan, types, BAD, rejected, spec.key
-        )
+        reject = reject_sql(store, source, plan, types, BAD, rejected, spec.key)
         if rejected:
-            store.execute(
-                f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, "
-                f"s._raw FROM {BAD} AS s ORDER BY s._row",
-                [report.import_id],
-            )
+            _record_rejects(store, report, reject)
         if csv_bad:
-            record_csv_rejects(store, report, file)
+            record_csv_rejects(store, report, reject[3])
         loaded = written - repeated
         if links and loaded:
             _links_of_new_rows(store, spec, ordered, dup if dups else None, start)
-            store.execute(
-                f"INSERT OR IGNORE INTO visitor_links SELECT _v, lead, ts FROM {LINKS} AS s"
-            )
+            store.execute(LINK_VISITORS)
         record_loaded(store, report, loaded)
     report.rows_loaded += loaded
     report.rows_rejected = rejected + csv_reject_count(store, csv_bad, readers.CSV_ERRORS)

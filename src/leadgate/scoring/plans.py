@@ -26,6 +26,7 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib.metadata import version
@@ -120,12 +121,18 @@ def generator_digest() -> str:
     return h.hexdigest()
 
 
-def signature(store: Store, tables: Tables, dialect: str, details: bool) -> str:
+def signature(
+    lead_columns: Mapping[str, str],
+    account_columns: Mapping[str, str],
+    tables: Tables,
+    dialect: str,
+    details: bool,
+) -> str:
     """Everything a plan depends on besides the definition and the as-of time."""
     layout = {
         "generator": generator_digest(),
-        "leads": store.table_columns(tables.leads),
-        "accounts": store.table_columns(tables.accounts),
+        "leads": dict(lead_columns),
+        "accounts": dict(account_columns),
         "tables": asdict(tables),
         "dialect": dialect,
         "details": details,
@@ -145,7 +152,9 @@ def scoring_template(
     A new template is kept at once, in its own statement: it is not data of any run.
     """
     tables = tables or DEFAULT_TABLES
-    sig = signature(store, tables, "duckdb", details)
+    lead_columns = store.table_columns(tables.leads)
+    account_columns = store.table_columns(tables.accounts)
+    sig = signature(lead_columns, account_columns, tables, "duckdb", details)
     row = store.execute(
         "SELECT template, token FROM plans WHERE definition_hash = ? AND signature = ?",
         [c.hash, sig],
@@ -156,8 +165,8 @@ def scoring_template(
 
     template = plan_template(
         c,
-        lead_columns=store.table_columns(tables.leads),
-        account_columns=store.table_columns(tables.accounts),
+        lead_columns=lead_columns,
+        account_columns=account_columns,
         tables=tables,
         details=details,
     )
