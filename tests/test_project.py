@@ -106,3 +106,87 @@ def test_the_store_takes_the_project_memory_limit(tmp_path):
     with Project.open(project.root).store() as store:
         assert store.scalar("SELECT current_setting('memory_limit')") == reported("1GB")
     assert reported("1GB") != reported("3.5GB")
+
+
+def test_the_library_reads_the_clock_it_was_given(tmp_path):
+    import datetime as dt
+
+    from leadgate.clock import FixedClock
+
+    project = init_project(tmp_path / "p")
+    text = project.definition_path.read_text()
+    assert "review_by: 2027-03-31" in text
+    before = Project.open(project.root, clock=FixedClock(dt.datetime(2027, 3, 31, 23, 0)))
+    after = Project.open(project.root, clock=FixedClock(dt.datetime(2027, 4, 1, 0, 0)))
+    assert before.validate().warnings == []
+    (warning,) = after.validate().warnings
+    assert "2027-03-31" in warning.message
+    report = after.score()
+    assert report.as_of == dt.datetime(2027, 4, 1, tzinfo=dt.timezone.utc)
+    assert len(report.warnings) == 1 and "review" in report.warnings[0]
+    assert "Review with sales by 2027-03-31 — OVERDUE" in after.publish().text
+    assert "OVERDUE" not in before.publish().text
+
+
+def test_segments_are_resolved_by_the_library(tmp_path):
+    from leadgate.errors import SegmentNotFound
+
+    project = init_project(tmp_path / "p")
+    config = project.root / CONFIG_FILE
+    config.write_text(
+        config.read_text().replace(
+            '# enterprise = "company_size >= 1000"', 'big = "company_size >= 1000"'
+        )
+    )
+    project = Project.open(project.root)
+    leads = project.root / "leads.csv"
+    leads.write_text("lead_id,company_size\nsmall,10\nlarge,5000\nhuge,20000\n")
+    project.import_file(leads, "leads")
+    project.score()
+    assert sorted(r["lead_id"] for r in project.leads(segment="big").rows) == ["huge", "large"]
+    found = project.leads(segment="big", where="company_size < 10000")
+    assert [r["lead_id"] for r in found.rows] == ["large"]
+    assert found.as_dict()["where"] == "(company_size >= 1000) and (company_size < 10000)"
+    with pytest.raises(SegmentNotFound, match="known: big"):
+        project.leads(segment="enterprise")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('timezon = "UTC"', "unknown setting 'timezon' (did you mean 'timezone'?)"),
+        ("memory_limit = 4", "'memory_limit' must be text in quotes. Got 4 instead"),
+        ('[enrich]\nfirmographic = "f.csv"', "did you mean 'firmographics'?"),
+        ("[segments]\nbig = 1000", "segment 'big' must be a condition in quotes"),
+        ("timezone = ", "is not valid TOML"),
+    ],
+)
+def test_a_bad_setting_is_named_not_ignored(tmp_path, line, message):
+    from leadgate.errors import ConfigError
+
+    (tmp_path / CONFIG_FILE).write_text(line + "\n")
+    with pytest.raises(ConfigError) as raised:
+        Project.open(tmp_path)
+    assert message in str(raised.value) and raised.value.code == "LG403"
+
+
+def test_every_result_has_as_dict(tmp_path):
+    import json
+
+    project = init_project(tmp_path / "p")
+    leads = project.root / "leads.csv"
+    leads.write_text("lead_id,email,company_size\na,ana@acme.com,120\n")
+    results = [
+        project.validate(),
+        project.import_file(leads, "leads"),
+        project.score(),
+        project.leads(),
+        project.explain("ana@acme.com"),
+        project.coverage(),
+        project.publish("html"),
+    ]
+    for result in results:
+        json.dumps(result.as_dict())  # plain JSON types only
+    assert results[0].as_dict()["valid"] is True
+    assert results[3].as_dict()["leads"][0]["lead_id"] == "a"
+    assert results[4].as_dict()["lead_id"] == "a"

@@ -1,7 +1,5 @@
 """``python -m leadgate``: the same as the ``leadgate`` command."""
 
-import sys
-
 from .cli import main
 
-sys.exit(main())
+main()

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .definition import load_compiled
+from .clock import FixedClock
 from .ingest import ImportReport
 from .project import init_project
-from .scoring import BatchReport, Score, score_store
-from .scoring.coverage import RuleCoverage, rule_coverage
-from .scoring.lookup import explain_lead, list_leads
+from .scoring import BatchReport, Score
+from .scoring.coverage import RuleCoverage
 from .store import Store
 from .testing import generate
 
@@ -87,21 +86,19 @@ def run_demo(
     """Build a demo project in ``directory`` and run the whole path on it."""
     started = time.perf_counter()
     data = generate(seed=seed, accounts=accounts, leads=leads)
-    project = init_project(directory)
+    as_of = data.end.replace(tzinfo=dt.timezone.utc)
+    # The demo's data ends on a fixed day: its project lives on that day, so every run of
+    # the demo shows the same numbers.
+    project = init_project(directory, clock=FixedClock(as_of))
     paths = data.write(project.root / "data", fmt)
     imports = {kind: project.import_file(paths[kind], kind) for kind in KINDS_IN_ORDER}
-    compiled = load_compiled(project.definition_path)
-    as_of = data.end.replace(tzinfo=dt.timezone.utc)
+    report = project.score(as_of)
+    compiled = project.compiled()
+    sales_tiers = [t.name for t in compiled.tiers if t.sales]
+    queue = [row for tier in sales_tiers for row in project.leads(tier=tier, limit=5).rows]
+    explained = [project.explain(row["lead_id"]) for row in queue[:explain]]
+    cover = project.coverage(as_of=as_of).rules
     with project.store() as store:
-        report = score_store(
-            store, compiled, as_of, source=project.definition_path.read_text(encoding="utf-8")
-        )
-        sales_tiers = [t.name for t in compiled.tiers if t.sales]
-        queue = [
-            row for tier in sales_tiers for row in list_leads(store, compiled, tier=tier, limit=5)
-        ]
-        explained = [explain_lead(store, compiled, row["lead_id"]) for row in queue[:explain]]
-        cover = rule_coverage(store, compiled, as_of)
         tiers = tier_outcomes(store, compiled.hash, as_of)
     return DemoResult(
         directory=project.root,

@@ -6,7 +6,9 @@ store, ``LG5xx`` scoring). Each also inherits the built-in exception users alrea
 (``ValueError`` for bad input, ``LookupError`` for missing things), following
 scikit-learn's ``InvalidParameterError(ValueError, TypeError)``.
 
-The CLI maps any :class:`LeadgateError` to exit code 1 and anything else to 2.
+The CLI maps any :class:`LeadgateError` to exit code 1, a usage error (``LG001``, a bad
+option as Click reports it) and anything unexpected (``LG002``) to 2; with ``--json`` the error
+goes to stderr as ``{"error": {"code": ..., "message": ...}}`` (:func:`error_body`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+#: Codes of the errors that are not a :class:`LeadgateError`: a bad command line, a bug.
+USAGE_ERROR = "LG001"
+UNEXPECTED_ERROR = "LG002"
+
+
 class LeadgateError(Exception):
     """Base class of every error leadgate raises on purpose."""
 
     code = "LG000"
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The one error shape of every interface (CLI ``--json``, HTTP API).
+
+    >>> error_body("LG402", "No lead 'x'.")
+    {'error': {'code': 'LG402', 'message': "No lead 'x'."}}
+    """
+    return {"error": {"code": code, "message": message}}
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,18 @@ class LeadNotFound(LeadgateError, LookupError):
     code = "LG402"
 
 
+class ConfigError(StoreError, ValueError):
+    """``leadgate.toml`` cannot be read or holds a setting leadgate does not know."""
+
+    code = "LG403"
+
+
+class SegmentNotFound(LeadgateError, LookupError):
+    """No segment of that name in ``leadgate.toml``'s ``[segments]``."""
+
+    code = "LG404"
+
+
 class ScoringError(LeadgateError, ValueError):
     """Scoring was asked something it cannot do (e.g. no definition, bad as-of)."""
 
@@ -117,6 +145,9 @@ class ScoringError(LeadgateError, ValueError):
 
 
 __all__ = [
+    "UNEXPECTED_ERROR",
+    "USAGE_ERROR",
+    "ConfigError",
     "DefinitionError",
     "ExpressionError",
     "ImportFailed",
@@ -126,5 +157,6 @@ __all__ = [
     "Problem",
     "ProjectNotFound",
     "ScoringError",
+    "SegmentNotFound",
     "StoreError",
 ]

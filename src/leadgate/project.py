@@ -1,93 +1,72 @@
-"""A leadgate project on disk: ``leadgate.toml``, ``definition.yaml`` and ``leadgate.duckdb``.
+"""The front door: a leadgate project on disk and every operation on it.
 
->>> import tempfile
->>> project = init_project(tempfile.mkdtemp())
->>> project.timezone, project.definition_path.name
-('UTC', 'definition.yaml')
+A project is a folder with ``leadgate.toml`` (settings), ``definition.yaml`` (the agreed MQL
+definition) and ``leadgate.duckdb`` (the store). Every command of the CLI, and every route of
+the HTTP API and the dashboard, is one call on :class:`Project`; each returns a typed result
+with ``as_dict()`` (what ``--json`` prints), so the three interfaces never disagree.
 
-``leadgate.toml`` holds what is particular to one company's data:
+>>> import tempfile, datetime as dt
+>>> from leadgate.clock import FixedClock
+>>> project = init_project(tempfile.mkdtemp(), clock=FixedClock(dt.datetime(2026, 11, 2)))
+>>> project.validate().ok
+True
+>>> project.score().leads  # nothing imported yet
+0
 
-* ``timezone``: the zone naive timestamps in imported files are read in;
-* ``definition``: the MQL definition file;
-* ``memory_limit``: DuckDB's memory (default 3.5GB; work beyond it spills to disk);
-* ``[mappings.NAME]``: column mappings (``target = "Source Column"``, optional ``kind``)
-  for ``leadgate import ... --mapping NAME``;
-* ``[segments]``: ``name = "rule expression"``;
-* ``[enrich]``: ``firmographics`` (a CSV/Parquet keyed by domain), ``competitor_domains``
-  and ``customer_domains``, handed to enrichment after each leads import.
+The clock is the project's (:mod:`leadgate.clock`): "now" for a default as-of time, "today"
+for a definition's ``review_by``, the time stored with a run. Settings are documented in
+:mod:`leadgate.config`.
 """
 
 from __future__ import annotations
 
-import shutil
-import sys
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import ImportFailed, ProjectNotFound, StoreError
-from .ingest import ImportReport
+from .clock import Clock, SystemClock
+from .config import (
+    CONFIG_FILE,
+    DEFAULT_MEMORY_LIMIT,
+    STORE_FILE,
+    ProjectConfig,
+    init_files,
+    read_config,
+)
+from .errors import DefinitionError, ImportFailed, ProjectNotFound, SegmentNotFound
+from .results import CoverageReport, LeadList, Publication
 from .store import Store
 from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+if TYPE_CHECKING:
+    from .definition import CompiledDefinition, Validation
+    from .ingest import ImportReport
+    from .scoring import BatchReport, Score
 
-CONFIG_FILE = "leadgate.toml"
-STORE_FILE = "leadgate.duckdb"
-DEFINITION_FILE = "definition.yaml"
-# Shipped inside the package so `leadgate init` works from an installed wheel too;
-# examples/definitions/b2b_saas.yaml is a link to it.
-EXAMPLE_DEFINITION = Path(__file__).resolve().parent / "definition/templates/b2b_saas.yaml"
-
-# DuckDB takes up to 80 % of the machine's memory by default. A project asks for less, so that
-# an import of 50 million events (whose duplicate check is a hash table of every key) stays
-# under 4 GiB and spills the rest to disk beside the store.
-DEFAULT_MEMORY_LIMIT = "3.5GB"
-
-CONFIG_TEMPLATE = """\
-# leadgate project settings.
-timezone = "UTC"                # naive timestamps in imported files are read in this zone
-definition = "definition.yaml"  # the agreed MQL definition
-memory_limit = "3.5GB"          # DuckDB's memory; larger imports and scores spill to disk
-
-# Column mappings for `leadgate import KIND FILE --mapping NAME`: field = "Source Column".
-# [mappings.crm_leads]
-# kind = "leads"
-# lead_id = "Contact ID"
-# email = "E-mail"
-# source = { const = "webinar list" }
-
-[segments]
-# enterprise = "company_size >= 1000"
-
-[enrich]
-firmographics = ""  # a CSV/Parquet file keyed by company domain, e.g. "data/firmographics.csv"
-competitor_domains = []
-customer_domains = []
-"""
-
-DEFINITION_PLACEHOLDER = """\
-# The MQL definition for this project: fit rules, engagement points, tiers.
-# Start from examples/definitions/ in the leadgate repository, then run
-# `leadgate validate` to check it.
-"""
+#: ``progress(done, total, unit)``: rows (Parquet) or bytes (text files) done so far.
+Progress = Callable[[int, int, str], None]
 
 
 @dataclass
 class Project:
-    """An opened project: its folder and its settings."""
+    """An opened project: its folder, its settings, and the clock it reads."""
 
     root: Path
-    config: dict[str, Any] = field(default_factory=dict)
+    config: ProjectConfig = field(default_factory=ProjectConfig)
     tracer: Tracer | None = None
+    clock: Clock = field(default_factory=SystemClock)
 
     @classmethod
-    def open(cls, directory: str | Path | None = None, *, tracer: Tracer | None = None) -> Project:
+    def open(
+        cls,
+        directory: str | Path | None = None,
+        *,
+        tracer: Tracer | None = None,
+        clock: Clock | None = None,
+    ) -> Project:
         """The project in ``directory`` (or the current folder, or one of its parents).
 
         >>> Project.open("/nonexistent")  # doctest: +IGNORE_EXCEPTION_DETAIL
@@ -98,24 +77,26 @@ class Project:
         candidates = [start] if directory is not None else [start, *start.parents]
         for root in candidates:
             if (root / CONFIG_FILE).is_file():
-                return cls(root, _read_config(root / CONFIG_FILE), tracer)
+                config = read_config(root / CONFIG_FILE)
+                return cls(root, config, tracer, clock or SystemClock())
         raise ProjectNotFound(
             f"No leadgate project in {start} (no {CONFIG_FILE}). Run `leadgate init` there, "
-            "or point at the project with --project DIR."
+            "or point at the project with -C DIR."
         )
 
+    # -- settings ---------------------------------------------------------------------------
     @property
     def timezone(self) -> str:
-        return str(self.config.get("timezone", "UTC"))
+        return self.config.timezone
 
     @property
     def memory_limit(self) -> str:
         """DuckDB's memory limit for this project (beyond it, work spills to disk)."""
-        return str(self.config.get("memory_limit", DEFAULT_MEMORY_LIMIT))
+        return self.config.memory_limit
 
     @property
     def definition_path(self) -> Path:
-        return self.root / str(self.config.get("definition", DEFINITION_FILE))
+        return self.root / self.config.definition
 
     @property
     def store_path(self) -> Path:
@@ -123,31 +104,24 @@ class Project:
 
     @property
     def mappings(self) -> dict[str, dict[str, Any]]:
-        return dict(self.config.get("mappings", {}))
+        return {name: dict(table) for name, table in self.config.mappings.items()}
 
     @property
     def segments(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self.config.get("segments", {}).items()}
+        return dict(self.config.segments)
 
     @property
     def enrich(self) -> dict[str, Any]:
         """The ``[enrich]`` settings with ``firmographics`` resolved against the project."""
-        settings = dict(self.config.get("enrich", {}))
+        settings = dict(self.config.enrich)
         if settings.get("firmographics"):
             settings["firmographics"] = str(self.root / settings["firmographics"])
         return settings
 
-    def event_types(self) -> list[str]:
-        """Event types an import accepts: the standard ones and the definition's own."""
-        return _declared_event_types(self.definition_path)
-
     def store(self, *, read_only: bool = False) -> Store:
         """Open the project's store (close it, or use it as a context manager)."""
         return Store(
-            self.store_path,
-            tracer=self.tracer,
-            read_only=read_only,
-            memory_limit=self.memory_limit,
+            self.store_path, tracer=self.tracer, read_only=read_only, memory_limit=self.memory_limit
         )
 
     def mapping(self, name: str) -> dict[str, Any]:
@@ -160,6 +134,56 @@ class Project:
                 f"No mapping {name!r} in {self.root / CONFIG_FILE} (known: {known})."
             ) from None
 
+    def segment(self, name: str) -> str:
+        """The condition of the segment ``name`` of ``[segments]``."""
+        try:
+            return self.segments[name]
+        except KeyError:
+            known = ", ".join(self.segments) or "none yet"
+            raise SegmentNotFound(
+                f"No segment {name!r} in {self.root / CONFIG_FILE} [segments] (known: {known})."
+            ) from None
+
+    # -- the definition ---------------------------------------------------------------------
+    def validate(self, definition: str | Path | None = None) -> Validation:
+        """Every problem of the definition (the project's, or the file given) at once."""
+        from .definition import validate
+
+        return validate(self._definition_file(definition), today=self.clock.today())
+
+    def compiled(self, definition: str | Path | None = None) -> CompiledDefinition:
+        """The compiled definition, or :class:`DefinitionError` listing every problem."""
+        return self._compile(definition)[0]
+
+    def _compile(self, definition: str | Path | None) -> tuple[CompiledDefinition, list[str]]:
+        """The compiled definition and its warnings (e.g. past its ``review_by``)."""
+        from .definition import compile_definition
+
+        result = self.validate(definition)
+        if not result.ok or result.definition is None:
+            raise DefinitionError(result.problems, result.source)
+        warnings = [p.format(result.source) for p in result.warnings]
+        return compile_definition(result.definition), warnings
+
+    def publish(self, fmt: str = "markdown", definition: str | Path | None = None) -> Publication:
+        """The definition as a page both teams read (``markdown`` or ``html``)."""
+        from .publish import to_html, to_markdown
+
+        render = {"markdown": to_markdown, "html": to_html}.get(fmt)
+        if render is None:
+            raise ValueError(f"Unknown format {fmt!r}; use markdown or html.")
+        compiled = self.compiled(definition)
+        return Publication(fmt, render(compiled, self.clock.today()), compiled.hash)
+
+    def event_types(self) -> list[str]:
+        """Event types an import accepts: the standard ones and the definition's own."""
+        try:
+            return sorted(self.compiled().event_types)
+        except (DefinitionError, OSError):
+            # An invalid definition must not block imports; its own types wait until fixed.
+            return list(STANDARD_EVENT_TYPES)
+
+    # -- data -------------------------------------------------------------------------------
     def import_file(
         self,
         path: str | Path,
@@ -168,7 +192,7 @@ class Project:
         mapping: dict[str, Any] | None = None,
         mapping_name: str | None = None,
         timezone: str | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
         **options: Any,
     ) -> ImportReport:
         """Import a file with the project's zone, named mapping and enrichment settings.
@@ -197,44 +221,86 @@ class Project:
                 **options,
             )
 
+    # -- scores -----------------------------------------------------------------------------
+    def score(
+        self,
+        as_of: dt.datetime | None = None,
+        *,
+        details: bool = False,
+        definition: str | Path | None = None,
+    ) -> BatchReport:
+        """Score every lead as of ``as_of`` (default: now) and keep the scores with the hash.
 
-def _declared_event_types(definition: Path) -> list[str]:
-    """The event types the project's definition knows: standard ones plus its own."""
-    from .definition import load_compiled
-    from .errors import DefinitionError
+        With ``details``, each score keeps every rule's points; ``explain`` rebuilds them
+        for any one lead either way.
+        """
+        from .scoring import score_store
 
-    # Imported here: the definition package is heavier than an import needs otherwise.
-    try:
-        return sorted(load_compiled(definition).event_types)
-    except (DefinitionError, OSError):
-        # An invalid definition must not block imports; its own types wait until it is fixed.
-        return list(STANDARD_EVENT_TYPES)
+        path = self._definition_file(definition)
+        compiled, warnings = self._compile(path)
+        when = as_of or self.clock.now()
+        with self.store() as store:
+            report = score_store(
+                store, compiled, when, source=path.read_text(encoding="utf-8"), details=details
+            )
+        report.warnings = warnings
+        return report
+
+    def leads(
+        self,
+        *,
+        tier: str | None = None,
+        where: str | None = None,
+        segment: str | None = None,
+        limit: int | None = 50,
+        as_of: dt.datetime | None = None,
+    ) -> LeadList:
+        """Scored leads, best first, by tier and/or a condition (``where``, a ``segment``)."""
+        from .scoring.lookup import latest_as_of, list_leads
+
+        conditions = [self.segment(segment)] if segment else []
+        conditions += [where] if where else []
+        # One condition is used as written, so an error's position points into it.
+        condition = " and ".join(f"({c})" for c in conditions) if len(conditions) > 1 else None
+        condition = condition or (conditions[0] if conditions else None)
+        compiled = self.compiled()
+        with self.store() as store:
+            when = as_of or latest_as_of(store, compiled)
+            rows = list_leads(store, compiled, tier=tier, where=condition, limit=limit, as_of=when)
+        return LeadList(rows, when, compiled.hash, tier, condition, limit)
+
+    def explain(self, lead: str, *, as_of: dt.datetime | None = None) -> Score:
+        """Every contribution to ``lead``'s score (by id or email), adding up to the total."""
+        from .scoring.lookup import explain_lead
+
+        compiled = self.compiled()
+        with self.store() as store:
+            return explain_lead(store, compiled, lead, as_of)
+
+    def coverage(self, *, as_of: dt.datetime | None = None) -> CoverageReport:
+        """Per rule: how many leads it could not judge, before and after enrichment."""
+        from .scoring.coverage import rule_coverage
+
+        compiled = self.compiled()
+        when = as_of or self.clock.now()
+        with self.store() as store:
+            return CoverageReport(rule_coverage(store, compiled, when), when, compiled.hash)
+
+    def _definition_file(self, given: str | Path | None) -> Path:
+        return Path(given) if given is not None else self.definition_path
 
 
-def init_project(directory: str | Path = ".") -> Project:
+def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:
     """Create a project in ``directory``; files already there are kept as they are.
 
     Writes ``leadgate.toml``, a ``definition.yaml`` to start from and an empty
     ``leadgate.duckdb`` with the current schema.
     """
     root = Path(directory).resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    config = root / CONFIG_FILE
-    if not config.exists():
-        config.write_text(CONFIG_TEMPLATE, encoding="utf-8")
-    definition = root / DEFINITION_FILE
-    if not definition.exists():
-        if EXAMPLE_DEFINITION.is_file():
-            shutil.copyfile(EXAMPLE_DEFINITION, definition)
-        else:
-            definition.write_text(DEFINITION_PLACEHOLDER, encoding="utf-8")
-    project = Project.open(root)
+    init_files(root)
+    project = Project.open(root, clock=clock)
     project.store().close()  # creates the file and applies the migrations
     return project
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise StoreError(f"Cannot read {path}: {exc}") from exc
+__all__ = ["CONFIG_FILE", "DEFAULT_MEMORY_LIMIT", "Progress", "Project", "init_project"]

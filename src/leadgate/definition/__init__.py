@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import DefinitionError, Problem
 from .compile import (
@@ -43,6 +44,16 @@ class Validation:
     @property
     def ok(self) -> bool:
         return self.definition is not None and not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``leadgate validate --json`` prints: validity, hash and every problem."""
+        compiled = compile_definition(self.definition) if self.ok and self.definition else None
+        return {
+            "file": self.source,
+            "valid": self.ok,
+            "hash": compiled.hash if compiled else None,
+            "problems": [asdict(p) for p in self.problems],
+        }
 
 
 def validate(

@@ -63,11 +63,14 @@ class ImportReport:
     def ok(self) -> bool:
         return self.rows_rejected == 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
+        """What ``leadgate import --json`` prints."""
         data = asdict(self)
         data["rows_per_second"] = round(self.rows_per_second, 1)
         data["enrichment"] = _plain(self.enrichment)
         return data
+
+    to_dict = as_dict  # the name of earlier releases
 
     def summary(self) -> str:
         """One line for logs and the CLI.

@@ -25,6 +25,7 @@ class BatchReport:
     seconds: float
     tiers: dict[str, int] = field(default_factory=dict)
     disqualified: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -34,6 +35,7 @@ class BatchReport:
             "seconds": round(self.seconds, 3),
             "tiers": self.tiers,
             "disqualified": self.disqualified,
+            "warnings": self.warnings,
         }
 
 

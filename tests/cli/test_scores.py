@@ -11,7 +11,7 @@ import pytest
 
 from leadgate.definition import load_compiled
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -21,7 +21,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         capture_output=True,
         text=True,
         timeout=300,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin"},  # a pipe: tables must fit 80 columns by themselves
     )
 
 
@@ -67,8 +67,11 @@ def test_score_then_list_explain_and_filter(project: Path) -> None:
     compiled = load_compiled(project / "definition.yaml")
     assert report["definition_hash"] == compiled.hash and report["leads"] == 600
 
-    hot = json.loads(run("-C", str(project), "leads", "--tier", "hot", "--json").stdout)
-    assert hot and all(row["tier"] == "hot" for row in hot)
+    listed = json.loads(run("-C", str(project), "leads", "--tier", "hot", "--json").stdout)
+    assert listed["definition_hash"] == compiled.hash and listed["tier"] == "hot"
+    assert listed["as_of"] == "2026-01-01T00:00:00+00:00"
+    hot = listed["leads"]
+    assert hot and listed["count"] == len(hot) and all(row["tier"] == "hot" for row in hot)
     totals = [row["total"] for row in hot]
     assert totals == sorted(totals, reverse=True)
 
@@ -89,7 +92,7 @@ def test_score_then_list_explain_and_filter(project: Path) -> None:
         "csv",
     )
     assert where.returncode == 0, where.stderr
-    assert where.stdout.splitlines()[0].startswith("lead_id,email")
+    assert where.stdout.splitlines()[0].startswith("lead_id,tier,total,fit,engagement,email")
 
     bad = run("-C", str(project), "leads", "--where", "count(demo_requets, 14d) >= 1")
     assert bad.returncode == 1 and "did you mean 'demo_request'?" in bad.stderr
@@ -122,7 +125,7 @@ def test_explain_unknown_lead_is_a_handled_error(project: Path) -> None:
 
 
 def test_coverage_reports_before_and_after_enrichment(project: Path) -> None:
-    rows = json.loads(run("-C", str(project), "coverage", "--json").stdout)
+    rows = json.loads(run("-C", str(project), "coverage", "--json").stdout)["rules"]
     seniority = next(r for r in rows if r["rule"] == "manager or above")
     # seniority comes only from titles: enrichment judges most leads it could not before
     assert seniority["pct_before"] == 100.0 and seniority["pct_after"] < 20

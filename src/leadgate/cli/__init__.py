@@ -1,0 +1,31 @@
+"""The ``leadgate`` command: thin adapters over :class:`leadgate.project.Project`.
+
+One module per command group; each command parses its input, makes one library call and
+prints the result (``--json`` for machines). The clock is read here, at the edge
+(:func:`.app.open_project`), and nowhere in the library.
+
+Every command is registered below, explicitly, in the order ``leadgate --help`` lists them:
+importing a command module registers nothing.
+"""
+
+from __future__ import annotations
+
+from . import data, definition, demo, project, scores
+from .app import main
+
+COMMANDS = (
+    project.init,
+    data.import_,
+    definition.validate,
+    definition.publish,
+    scores.score,
+    scores.leads,
+    scores.explain,
+    scores.coverage,
+    demo.demo,
+)
+
+for _command in COMMANDS:
+    main.add_command(_command)
+
+__all__ = ["COMMANDS", "main"]

@@ -1,0 +1,137 @@
+"""``leadgate import``: files into the project store, with a progress bar and a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.table import Table
+
+from ..ingest import FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
+from .app import JSON, open_project
+from .output import console, echo_json, err_console
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, Task
+    from rich.text import Text
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--preset", type=click.Choice(list(PRESETS)), help="A CRM export layout.")
+@click.option(
+    "--map", "pairs", multiple=True, metavar="FIELD=COLUMN",
+    help="Map a field to a file column; repeat for more.",
+)  # fmt: skip
+@click.option("--mapping", "mapping_name", help="A [mappings.NAME] table of leadgate.toml.")
+@click.option("--timezone", help="Zone of naive timestamps (default: the project's).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Override the extension.")
+@click.option("--batch-rows", default=500_000, show_default=True, help="Rows per commit.")
+@JSON
+@click.pass_context
+def import_(
+    ctx: click.Context,
+    kind: str,
+    file: str,
+    preset: str | None,
+    pairs: tuple[str, ...],
+    mapping_name: str | None,
+    timezone: str | None,
+    fmt: str | None,
+    batch_rows: int,
+    as_json: bool,
+) -> None:
+    """Import FILE (CSV, JSON Lines, Parquet) as KIND; exit 1 if any row was rejected."""
+    project = open_project(ctx)
+    with _progress(disable=as_json) as bar:
+        task = bar.add_task(Path(file).name, total=None, unit="rows")
+
+        def tick(done: int, total: int, unit: str = "rows") -> None:
+            bar.update(task, completed=done, total=total, unit=unit)
+
+        report = project.import_file(
+            file,
+            kind,
+            mapping=parse_pairs(pairs),
+            mapping_name=mapping_name,
+            timezone=timezone,
+            preset=preset,
+            fmt=fmt,
+            batch_rows=batch_rows,
+            progress=tick,
+        )
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        _print_report(report)
+    ctx.exit(0 if report.ok else 1)
+
+
+def _amount(task: Task) -> Text:
+    """``1,234,567/50,000,000 rows``, or ``0.8/4.2 GB`` for a text file read by bytes."""
+    from rich.filesize import decimal
+    from rich.text import Text
+
+    total = task.total
+    if task.fields.get("unit") == "bytes":
+        shown = f"{decimal(int(task.completed))}/{decimal(int(total)) if total else '?'}"
+    else:
+        shown = f"{int(task.completed):,}/{f'{int(total):,}' if total else '?'} rows"
+    return Text(shown, style="progress.download")
+
+
+def _progress(disable: bool) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    class Amount(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return _amount(task)
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=24),
+        Amount(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=disable,
+        transient=True,
+    )
+
+
+def _print_report(report: ImportReport) -> None:
+    counts = Table(title=f"import {report.kind} {report.file}", show_header=False)
+    rows: list[tuple[str, Any]] = [
+        ("read", report.rows_read),
+        ("loaded", report.rows_loaded),
+        ("unchanged", report.rows_unchanged),
+        ("rejected", report.rows_rejected),
+        ("rows/second", f"{report.rows_per_second:,.0f}"),
+    ]
+    if report.columns_added:
+        rows.append(("new columns", ", ".join(report.columns_added)))
+    if report.columns_ignored:
+        rows.append(("ignored columns", ", ".join(report.columns_ignored)))
+    if report.enrichment is not None and hasattr(report.enrichment, "summary"):
+        rows.append(("enrichment", report.enrichment.summary()))
+    for name, value in rows:
+        counts.add_row(name, str(value))
+    console.print(counts)
+    if report.rejects:
+        rejects = Table(title=f"first {len(report.rejects)} of {report.rows_rejected} rejects")
+        for col in ("line", "column", "reason", "value"):
+            rejects.add_column(col, overflow="fold")
+        for r in report.rejects:
+            rejects.add_row(str(r.line or ""), r.column or "", r.reason, r.raw or "")
+        console.print(rejects)
+        console.print(f"All rejects: SELECT * FROM rejects WHERE import_id = '{report.import_id}'")

@@ -1,0 +1,103 @@
+"""``leadgate demo``: the whole path on a generated B2B dataset, and how to explore it."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from ..demo import DemoResult, run_demo
+from .app import JSON
+from .output import Column, console, echo_json, emit
+
+
+@click.command()
+@click.argument("directory", default="demo-project", type=click.Path(file_okay=False))
+@click.option("--leads", "n_leads", default=5_000, show_default=True, help="Leads to generate.")
+@click.option("--accounts", default=600, show_default=True, help="Accounts to generate.")
+@click.option("--seed", default=7, show_default=True, help="Seed of the generator.")
+@JSON
+def demo(directory: str, n_leads: int, accounts: int, seed: int, as_json: bool) -> None:
+    """Generate a realistic B2B dataset, import it, score it, hand off, and show the result."""
+    with console.status("generating, importing and scoring a B2B dataset..."):
+        result = run_demo(directory, seed=seed, leads=n_leads, accounts=accounts)
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    _print_demo(result)
+    command = f"{command_prefix()} -C {shlex.quote(_shown_path(result.directory))}"
+    lead = result.queue[0]["lead_id"] if result.queue else "LEAD"
+    console.print(f"\nDone in {result.seconds:.1f}s. Explore it (copy any line):", highlight=False)
+    for rest in ("leads --tier hot", f"explain {shlex.quote(lead)}", "publish"):
+        console.print(f"  {command} {rest}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _print_demo(result: DemoResult) -> None:
+    imported = ", ".join(f"{r.rows_loaded:,} {k}" for k, r in result.imports.items())
+    console.print(f"[bold]leadgate demo[/bold] in {result.directory}: imported {imported}")
+    console.print(
+        f"Scored {result.scoring.leads:,} leads as of {result.scoring.as_of:%Y-%m-%d} "
+        f"(definition {result.scoring.definition_hash[:12]}) in {result.scoring.seconds:.2f}s"
+    )
+    emit(
+        result.tiers,
+        "table",
+        "leads by tier, and what sales made of them later",
+        [Column(n, 1, numeric=n != "tier") for n in ("tier", "leads", "accepted", "won")]
+        + [Column("won_pct", 1, numeric=True)],
+    )
+    emit(
+        result.queue,
+        "table",
+        "handed to sales: the top of each queue",
+        [Column("lead_id", 1), Column("tier", 1), Column("total", 1, numeric=True)]
+        + [Column("title", 3), Column("company", 4), Column("route", 2), Column("sla_due", 2)],
+    )
+    for explained in result.explained:
+        console.print(
+            f"\n[bold]why {explained.lead_id} is {explained.tier}[/bold] (total {explained.total})"
+        )
+        for c in explained.contributions:
+            if c.cents or c.status == "not judged":
+                console.print(
+                    f"  {c.points:+8.2f}  {c.group:10} {c.label} [dim]{c.detail}[/dim]",
+                    highlight=False,
+                )
+    emit(
+        [r.as_dict() for r in result.coverage],
+        "table",
+        "% of leads each rule could not judge, before → after enrichment",
+        [Column("rule", 1), Column("kind", 3)]
+        + [Column("pct_before", 2, numeric=True), Column("pct_after", 1, numeric=True)],
+    )
+
+
+def command_prefix() -> str:
+    """How to run leadgate again, as typed in a new shell in this folder.
+
+    ``leadgate`` when this very program is what the shell finds under that name; else its
+    path (relative to here when inside this folder, like ``.venv/bin/leadgate``); when run
+    as ``python -m leadgate``, that.
+    """
+    program = Path(sys.argv[0])
+    if program.name != "leadgate" or not program.is_file():
+        return f"{shlex.quote(sys.executable)} -m leadgate"
+    found = shutil.which("leadgate")
+    if found is not None and Path(found).resolve() == program.resolve():
+        return "leadgate"
+    return shlex.quote(_shown_path(program.resolve()))
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the current folder when it is inside it, else absolute."""
+    here = Path(os.getcwd()).resolve()
+    try:
+        relative = path.resolve().relative_to(here)
+    except ValueError:
+        return str(path.resolve())
+    text = str(relative)
+    return text if "/" in text else f"./{text}" if path.is_file() else text

@@ -1,0 +1,161 @@
+"""``leadgate score``, ``leads``, ``explain``, ``coverage``: scores and why."""
+
+from __future__ import annotations
+
+import click
+from rich import box
+from rich.table import Table
+
+from ..scoring import BatchReport, Score
+from .app import JSON, as_of_option, columns_option, format_option, open_project
+from .output import Column, console, echo_json, emit, err_console, pick_columns
+
+
+@click.command()
+@click.option("--as-of", help="Score as of this date/time (default: now).")
+@click.option(
+    "--definition", "definition_file", type=click.Path(dir_okay=False),
+    help="Another definition file (default: the project's).",
+)  # fmt: skip
+@click.option(
+    "--details", is_flag=True,
+    help="Keep every rule's points with each score (explain rebuilds them anyway).",
+)  # fmt: skip
+@JSON
+@click.pass_context
+def score(
+    ctx: click.Context, as_of: str | None, definition_file: str | None, details: bool, as_json: bool
+) -> None:
+    """Score every lead with the definition's plan and store the scores with its hash."""
+    project = open_project(ctx)
+    when = as_of_option(as_of, project.timezone)
+    report = project.score(when, details=details, definition=definition_file)
+    for warning in report.warnings:
+        err_console.print(f"[yellow]{warning}[/yellow]", highlight=False)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    _print_run(report)
+
+
+def _print_run(report: BatchReport) -> None:
+    console.print(
+        f"Scored [bold]{report.leads:,}[/bold] leads as of {report.as_of:%Y-%m-%d %H:%M} UTC "
+        f"with definition {report.definition_hash[:12]} in {report.seconds:.2f}s",
+        highlight=False,
+    )
+    rows = [{"tier": t, "leads": n} for t, n in report.tiers.items()]
+    rows.append({"tier": "(disqualified)", "leads": report.disqualified})
+    emit(rows, "table", "leads by tier", [Column("tier", 1), Column("leads", 1, numeric=True)])
+
+
+LEAD_COLUMNS = [
+    Column("lead_id", 1),
+    Column("tier", 1),
+    Column("total", 1, numeric=True),
+    Column("fit", 3, numeric=True),
+    Column("engagement", 3, numeric=True),
+    Column("email", 2),
+    Column("title", 4),
+    Column("company", 4),
+    Column("grade", 5),
+    Column("route", 5),
+    Column("sla_due", 5),
+    Column("dq_reason", 6),
+]
+
+
+@click.command()
+@click.option("--tier", help="Only leads in this tier.")
+@click.option("--where", "where", help="A condition in the definition's language.")
+@click.option("--segment", help="A segment named in leadgate.toml [segments].")
+@click.option("--limit", default=50, show_default=True, help="At most this many (0: all).")
+@format_option("table", "json", "csv")
+@columns_option([c.name for c in LEAD_COLUMNS])
+@JSON
+@click.pass_context
+def leads(
+    ctx: click.Context,
+    tier: str | None,
+    where: str | None,
+    segment: str | None,
+    limit: int,
+    fmt: str,
+    columns: str | None,
+    as_json: bool,
+) -> None:
+    """List scored leads, best first, by tier or by a condition (a segment)."""
+    shown = pick_columns(LEAD_COLUMNS, columns)
+    found = open_project(ctx).leads(tier=tier, where=where, segment=segment, limit=limit or None)
+    title = f"{len(found.rows)} leads" + (f" in tier {tier}" if tier else "")
+    emit(found.rows, "json" if as_json else fmt, title, shown, document=found.as_dict())
+
+
+@click.command()
+@click.argument("lead")
+@click.option("--as-of", help="Explain as of this time (default: the latest scoring run).")
+@JSON
+@click.pass_context
+def explain(ctx: click.Context, lead: str, as_of: str | None, as_json: bool) -> None:
+    """Show every contribution to LEAD's score (by id or email); they add up to the total."""
+    project = open_project(ctx)
+    result = project.explain(lead, as_of=as_of_option(as_of, project.timezone))
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    _print_explanation(result)
+
+
+def _print_explanation(result: Score) -> None:
+    head = (
+        f"[bold]{result.lead_id}[/bold]  total [bold]{result.total}[/bold] = fit "
+        f"{result.fit} + engagement {result.engagement}"
+    )
+    if result.grade:
+        head += f"  grade {result.grade}{result.band or ''}"
+    console.print(head, highlight=False)
+    if result.disqualified:
+        console.print(f"[red]disqualified[/red]: {result.dq_reason}")
+    elif result.tier:
+        due = f", follow up by {result.sla_due:%Y-%m-%d %H:%M} UTC" if result.sla_due else ""
+        console.print(f"tier [bold]{result.tier}[/bold] → route {result.route}{due}")
+    else:
+        console.print("no tier")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("points", "rule", "why"):
+        table.add_column(col, justify="right" if col == "points" else "left", overflow="fold")
+    for c in result.contributions:
+        why = f"{c.status}: {c.detail}" if c.detail else c.status
+        table.add_row(f"{c.points:+.2f}", f"{c.group}: {c.label}", why)
+    table.add_row(f"[bold]{result.total:.2f}[/bold]", "[bold]total[/bold]", "")
+    console.print(table)
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning[/yellow]: {warning}")
+
+
+COVERAGE_COLUMNS = [
+    Column("rule", 1),
+    Column("kind", 3),
+    Column("fields", 4),
+    Column("leads", 3, numeric=True),
+    Column("pct_before", 2, numeric=True),
+    Column("pct_after", 1, numeric=True),
+]
+
+
+@click.command()
+@click.option("--as-of", help="Judge as of this time (default: now).")
+@format_option("table", "json", "csv")
+@columns_option([c.name for c in COVERAGE_COLUMNS])
+@JSON
+@click.pass_context
+def coverage(
+    ctx: click.Context, as_of: str | None, fmt: str, columns: str | None, as_json: bool
+) -> None:
+    """Per rule: how many leads it could not judge, before and after enrichment."""
+    shown = pick_columns(COVERAGE_COLUMNS, columns)
+    project = open_project(ctx)
+    report = project.coverage(as_of=as_of_option(as_of, project.timezone))
+    rows = [r.as_dict() | {"fields": ", ".join(r.fields)} for r in report.rules]
+    title = "leads each rule could not judge (missing data), % before → after enrichment"
+    emit(rows, "json" if as_json else fmt, title, shown, document=report.as_dict())

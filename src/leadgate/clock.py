@@ -1,0 +1,59 @@
+"""The one clock the library reads: passed in, never looked up.
+
+Scoring is a pure function of its inputs, and everything else that needs "now" (the
+``review_by`` warning, a stored ``created_at``, the default as-of time of a scoring run)
+asks the :class:`Clock` its :class:`~leadgate.project.Project` was opened with. The CLI
+opens projects with :class:`SystemClock`; tests and replays use :class:`FixedClock`.
+
+>>> clock = FixedClock(dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.timezone.utc))
+>>> clock.now().isoformat(), clock.today().isoformat()
+('2026-03-01T09:30:00+00:00', '2026-03-01')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Anything with ``now()`` returning an aware UTC datetime."""
+
+    def now(self) -> dt.datetime: ...
+
+    def today(self) -> dt.date: ...
+
+
+@dataclass(frozen=True)
+class SystemClock:
+    """The machine's clock, to the second (what a user's command means by "now")."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def today(self) -> dt.date:
+        return self.now().date()
+
+
+@dataclass(frozen=True)
+class FixedClock:
+    """A clock that always says ``at`` (naive values are taken as UTC)."""
+
+    at: dt.datetime
+
+    def now(self) -> dt.datetime:
+        if self.at.tzinfo is None:
+            return self.at.replace(tzinfo=dt.timezone.utc)
+        return self.at.astimezone(dt.timezone.utc)
+
+    def today(self) -> dt.date:
+        return self.now().date()
+
+
+def naive_utc(clock: Clock) -> dt.datetime:
+    """``clock.now()`` as the store keeps timestamps: naive, in UTC."""
+    return clock.now().replace(tzinfo=None)
+
+
+__all__ = ["Clock", "FixedClock", "SystemClock", "naive_utc"]

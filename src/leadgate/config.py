@@ -1,0 +1,159 @@
+"""A project's settings: ``leadgate.toml``, read once and checked.
+
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> init_files(root)
+>>> read_config(root / CONFIG_FILE).timezone
+'UTC'
+
+``leadgate.toml`` holds what is particular to one company's data:
+
+* ``timezone``: the zone naive timestamps in imported files are read in;
+* ``definition``: the MQL definition file;
+* ``memory_limit``: DuckDB's memory (default 3.5GB; work beyond it spills to disk);
+* ``[mappings.NAME]``: column mappings (``target = "Source Column"``, optional ``kind``)
+  for ``leadgate import ... --mapping NAME``;
+* ``[segments]``: ``name = "rule expression"``;
+* ``[enrich]``: ``firmographics`` (a CSV/Parquet keyed by domain), ``competitor_domains``
+  and ``customer_domains``, handed to enrichment after each leads import.
+
+A key leadgate does not know is an error that names the near one, never silently ignored:
+a misspelt ``timezon`` would otherwise read every file in UTC.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .vocabulary import suggest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+CONFIG_FILE = "leadgate.toml"
+STORE_FILE = "leadgate.duckdb"
+DEFINITION_FILE = "definition.yaml"
+# Shipped inside the package so `leadgate init` works from an installed wheel too;
+# examples/definitions/b2b_saas.yaml is a link to it.
+EXAMPLE_DEFINITION = Path(__file__).resolve().parent / "definition/templates/b2b_saas.yaml"
+
+# DuckDB takes up to 80 % of the machine's memory by default. A project asks for less, so that
+# an import of 50 million events (whose duplicate check is a hash table of every key) stays
+# under 4 GiB and spills the rest to disk beside the store.
+DEFAULT_MEMORY_LIMIT = "3.5GB"
+
+CONFIG_TEMPLATE = """\
+# leadgate project settings.
+timezone = "UTC"                # naive timestamps in imported files are read in this zone
+definition = "definition.yaml"  # the agreed MQL definition
+memory_limit = "3.5GB"          # DuckDB's memory; larger imports and scores spill to disk
+
+# Column mappings for `leadgate import KIND FILE --mapping NAME`: field = "Source Column".
+# [mappings.crm_leads]
+# kind = "leads"
+# lead_id = "Contact ID"
+# email = "E-mail"
+# source = { const = "webinar list" }
+
+[segments]
+# enterprise = "company_size >= 1000"
+
+[enrich]
+firmographics = ""  # a CSV/Parquet file keyed by company domain, e.g. "data/firmographics.csv"
+competitor_domains = []
+customer_domains = []
+"""
+
+DEFINITION_PLACEHOLDER = """\
+# The MQL definition for this project: fit rules, engagement points, tiers.
+# Start from examples/definitions/ in the leadgate repository, then run
+# `leadgate validate` to check it.
+"""
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The settings of ``leadgate.toml``, with their defaults."""
+
+    timezone: str = "UTC"
+    definition: str = DEFINITION_FILE
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    mappings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    segments: dict[str, str] = field(default_factory=dict)
+    enrich: dict[str, Any] = field(default_factory=dict)
+
+
+# Each setting and the type its value must have.
+TEXT_KEYS = ("timezone", "definition", "memory_limit")
+TABLE_KEYS = ("mappings", "segments", "enrich")
+ENRICH_KEYS = ("firmographics", "competitor_domains", "customer_domains")
+
+
+def read_config(path: Path) -> ProjectConfig:
+    """Read and check ``leadgate.toml``; every problem is reported at once."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}. Fix that line and retry.") from exc
+    problems = _problems(data)
+    if problems:
+        raise ConfigError(f"{path}: " + "; ".join(problems) + ".")
+    return ProjectConfig(
+        **{key: str(data[key]) for key in TEXT_KEYS if key in data},
+        mappings={str(k): dict(v) for k, v in data.get("mappings", {}).items()},
+        segments={str(k): str(v) for k, v in data.get("segments", {}).items()},
+        enrich=dict(data.get("enrich", {})),
+    )
+
+
+def _problems(data: dict[str, Any]) -> list[str]:
+    problems = [_unknown(key, (*TEXT_KEYS, *TABLE_KEYS)) for key in data]
+    problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
+    for key in TEXT_KEYS:
+        if key in data and not isinstance(data[key], str):
+            problems.append(f"'{key}' must be text in quotes. Got {data[key]!r} instead")
+    for key in TABLE_KEYS:
+        if key in data and not isinstance(data[key], dict):
+            problems.append(f"'{key}' must be a table ([{key}]). Got {data[key]!r} instead")
+    for name, table in data.get("mappings", {}).items():
+        if not isinstance(table, dict):
+            problems.append(f"'mappings.{name}' must be a table of field = \"Column\" pairs")
+    for name, condition in data.get("segments", {}).items():
+        if not isinstance(condition, str):
+            problems.append(f"segment '{name}' must be a condition in quotes")
+    return [p for p in problems if p]
+
+
+def _unknown(key: str, known: tuple[str, ...]) -> str:
+    prefix, _, name = key.rpartition(".")
+    if name in known:
+        return ""
+    near = suggest(name, list(known))
+    hint = f" (did you mean '{near}'?)" if near else f" (known: {', '.join(known)})"
+    return f"unknown setting '{key}'{hint}"
+
+
+def init_files(root: Path) -> None:
+    """Write ``leadgate.toml`` and a ``definition.yaml`` to start from, where missing."""
+    root.mkdir(parents=True, exist_ok=True)
+    config = root / CONFIG_FILE
+    if not config.exists():
+        config.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+    definition = root / DEFINITION_FILE
+    if not definition.exists():
+        if EXAMPLE_DEFINITION.is_file():
+            shutil.copyfile(EXAMPLE_DEFINITION, definition)
+        else:
+            definition.write_text(DEFINITION_PLACEHOLDER, encoding="utf-8")
+
+
+__all__ = ["CONFIG_FILE", "STORE_FILE", "ProjectConfig", "init_files", "read_config"]

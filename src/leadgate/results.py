@@ -1,0 +1,90 @@
+"""What :class:`~leadgate.project.Project` operations return, each with ``as_dict()``.
+
+``as_dict()`` is exactly what ``--json`` prints and what the HTTP API will answer: plain
+JSON types (timestamps as ISO 8601 text), so every interface shows the same numbers.
+
+>>> page = Publication("markdown", "# b2b-saas", "ab12")
+>>> page.as_dict()
+{'format': 'markdown', 'definition_hash': 'ab12', 'text': '# b2b-saas'}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .scoring.coverage import RuleCoverage
+
+
+def plain(value: Any) -> Any:
+    """``value`` as a JSON type: datetimes as ISO text, decimals as numbers.
+
+    >>> plain({"at": dt.datetime(2026, 1, 2, 3, 4), "n": Decimal("1.50")})
+    {'at': '2026-01-02T03:04:00', 'n': 1.5}
+    """
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+@dataclass(frozen=True)
+class LeadList:
+    """Scored leads, best first, as :meth:`Project.leads` found them."""
+
+    rows: list[dict[str, Any]]
+    as_of: dt.datetime | None
+    definition_hash: str
+    tier: str | None = None
+    where: str | None = None
+    limit: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "definition_hash": self.definition_hash,
+            "as_of": plain(self.as_of),
+            "tier": self.tier,
+            "where": self.where,
+            "limit": self.limit,
+            "count": len(self.rows),
+            "leads": plain(self.rows),
+        }
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """Per rule, how many leads it could not judge, before and after enrichment."""
+
+    rules: list[RuleCoverage]
+    as_of: dt.datetime
+    definition_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "definition_hash": self.definition_hash,
+            "as_of": plain(self.as_of),
+            "rules": [r.as_dict() for r in self.rules],
+        }
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The definition rendered as a page (``markdown`` or ``html``)."""
+
+    format: str
+    text: str
+    definition_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "definition_hash": self.definition_hash, "text": self.text}
+
+
+__all__ = ["CoverageReport", "LeadList", "Publication", "plain"]
