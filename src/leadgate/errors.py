@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 #: Codes of the errors that are not a :class:`LeadgateError`: a bad command line, a bug.
 USAGE_ERROR = "LG001"
 UNEXPECTED_ERROR = "LG002"

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+from click.decorators import FC
 
 from .. import __version__
 from ..clock import SystemClock
@@ -31,15 +32,21 @@ class LeadgateGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # in the order of the workflow, as registered
 
-    def main(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, *pos: Any, standalone_mode: bool = True, **kw: Any
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
     ) -> Any:
+        """Run the command; in standalone mode, print errors as asked and exit."""
         if not standalone_mode:
-            return super().main(args, *pos, standalone_mode=False, **kw)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         argv = list(sys.argv[1:] if args is None else args)
         self.as_json = wants_json(argv)
         try:
-            result = super().main(argv, *pos, standalone_mode=False, **kw)
+            result = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:  # a usage error: Click's message, exit 2
             if self.as_json:
                 print_error(USAGE_ERROR, exc.format_message(), True)
@@ -116,7 +123,7 @@ def as_of_option(value: str | None, zone: str) -> dt.datetime | None:
 JSON = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 
 
-def format_option(*choices: str) -> Any:
+def format_option(*choices: str) -> Callable[[FC], FC]:
     return click.option(
         "--format",
         "fmt",
@@ -127,7 +134,7 @@ def format_option(*choices: str) -> Any:
     )
 
 
-def columns_option(names: Sequence[str]) -> Any:
+def columns_option(names: Sequence[str]) -> Callable[[FC], FC]:
     return click.option(
         "--columns",
         metavar="A,B,...",

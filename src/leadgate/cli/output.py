@@ -153,7 +153,7 @@ def wants_json(args: Sequence[str]) -> bool:
     >>> wants_json(["leads", "--format", "json"]), wants_json(["score"])
     (True, False)
     """
-    pairs = zip(args, [*args[1:], ""])
+    pairs = list(zip(args[:-1], args[1:], strict=True))
     return "--json" in args or "--format=json" in args or ("--format", "json") in pairs
 
 
