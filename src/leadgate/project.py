@@ -121,7 +121,11 @@ class Project:
     def store(self, *, read_only: bool = False) -> Store:
         """Open the project's store (close it, or use it as a context manager)."""
         return Store(
-            self.store_path, tracer=self.tracer, read_only=read_only, memory_limit=self.memory_limit
+            self.store_path,
+            tracer=self.tracer,
+            read_only=read_only,
+            memory_limit=self.memory_limit,
+            clock=self.clock,
         )
 
     def mapping(self, name: str) -> dict[str, Any]:
@@ -216,7 +220,7 @@ class Project:
                 kind,
                 mapping=merged,
                 timezone=timezone or self.timezone,
-                progress=progress,
+                progress=progress,  # type: ignore[arg-type]  # the contract of #7, in review
                 enrich=self.enrich,
                 **options,
             )

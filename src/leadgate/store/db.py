@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from ..clock import Clock, SystemClock, naive_utc
 from ..errors import StoreError
 from .schema import MIGRATIONS
 
@@ -35,9 +36,11 @@ class Store:
         read_only: bool = False,
         memory_limit: str | None = None,
         threads: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.path = str(path)
         self.tracer = tracer
+        self.clock: Clock = clock or SystemClock()
         config: dict[str, Any] = {}
         if memory_limit:
             config["memory_limit"] = memory_limit
@@ -51,6 +54,11 @@ class Store:
         self._depth = 0
         if not read_only:
             self.migrate()
+
+    def now(self) -> dt.datetime:
+        """The time stored with a record (``created_at``, ``started_at``): the store's
+        clock, naive UTC like every timestamp in the store. Set by the project."""
+        return naive_utc(self.clock)
 
     # -- statements -------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
@@ -109,7 +117,7 @@ class Store:
                 self.execute(sql)
                 self.execute(
                     "INSERT INTO _migrations VALUES (?, ?)",
-                    [name, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)],
+                    [name, self.now()],
                 )
             applied.append(name)
         return applied
