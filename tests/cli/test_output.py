@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,16 +11,7 @@ from click.testing import CliRunner
 from leadgate import cli
 from leadgate.cli.output import Column, fitting
 
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "leadgate", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": "/usr/bin:/bin"},  # a pipe, no COLUMNS: rich's 80 characters
-    )
+from . import leadgate as run
 
 
 @pytest.fixture(scope="module")

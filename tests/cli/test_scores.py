@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from leadgate.definition import load_compiled
 
+from . import leadgate as run
+
 ROOT = Path(__file__).parents[2]
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "leadgate.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": "/usr/bin:/bin"},  # a pipe: tables must fit 80 columns by themselves
-    )
 
 
 @pytest.fixture(scope="module")
