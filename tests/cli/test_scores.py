@@ -11,8 +11,6 @@ from leadgate.definition import load_compiled
 
 from . import leadgate as run
 
-ROOT = Path(__file__).parents[2]
-
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
