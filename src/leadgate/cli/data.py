@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich import box
 from rich.table import Table
 
 from ..ingest import FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
@@ -110,7 +111,8 @@ def _progress(disable: bool) -> Progress:
 
 
 def _print_report(report: ImportReport) -> None:
-    counts = Table(title=f"import {report.kind} {report.file}", show_header=False)
+    console.print(f"[bold]import {report.kind}[/bold] {report.file}", highlight=False)
+    counts = Table(show_header=False, box=box.SIMPLE, pad_edge=False)
     rows: list[tuple[str, Any]] = [
         ("read", report.rows_read),
         ("loaded", report.rows_loaded),
@@ -128,10 +130,18 @@ def _print_report(report: ImportReport) -> None:
         counts.add_row(name, str(value))
     console.print(counts)
     if report.rejects:
-        rejects = Table(title=f"first {len(report.rejects)} of {report.rows_rejected} rejects")
+        rejects = Table(
+            title=f"first {len(report.rejects)} of {report.rows_rejected} rejects",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
         for col in ("line", "column", "reason", "value"):
             rejects.add_column(col, overflow="fold")
         for r in report.rejects:
             rejects.add_row(str(r.line or ""), r.column or "", r.reason, r.raw or "")
         console.print(rejects)
-        console.print(f"All rejects: SELECT * FROM rejects WHERE import_id = '{report.import_id}'")
+        console.print(
+            f"All rejects: SELECT * FROM rejects WHERE import_id = '{report.import_id}'",
+            soft_wrap=True,
+        )
