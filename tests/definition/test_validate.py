@@ -96,6 +96,15 @@ def test_review_date_past_is_a_warning_not_an_error() -> None:
     assert validate(text=text, today=dt.date(2026, 1, 1)).warnings == []
 
 
+def test_the_review_date_is_checked_only_against_the_callers_today() -> None:
+    # The library never reads the clock: a date long past warns only when a today is given.
+    text = "name: x\nversion: '1'\nreview_by: 1999-12-31\n"
+    assert validate(text=text).warnings == []
+    assert load_definition(text=text).review_by == dt.date(1999, 12, 31)
+    (warning,) = validate(text=text, today=dt.date(2000, 1, 1)).warnings
+    assert warning.line == 3 and warning.path == "review_by"
+
+
 def test_weighted_score_needs_caps() -> None:
     text = "name: x\nversion: '1'\nscore: {method: weighted, weights: {fit: 60, engagement: 40}}\n"
     codes = [p.code for p in validate(text=text).errors]

@@ -113,7 +113,7 @@ def _group(data: Any, key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def semantic_problems(src: Source, today: dt.date | None = None) -> list[Problem]:
+def semantic_problems(src: Source, *, today: dt.date | None = None) -> list[Problem]:
     """Meaning checks on the raw data; robust to structure errors found elsewhere."""
     data = src.data if isinstance(src.data, dict) else {}
     out: list[Problem] = []
@@ -256,7 +256,7 @@ def semantic_problems(src: Source, today: dt.date | None = None) -> list[Problem
             )
 
     review = data.get("review_by")
-    if isinstance(review, dt.date) and review < (today or dt.date.today()):
+    if today is not None and isinstance(review, dt.date) and review < today:
         add(
             f"The definition was due for review with sales on {review.isoformat()}",
             "review_by",
@@ -268,9 +268,13 @@ def semantic_problems(src: Source, today: dt.date | None = None) -> list[Problem
 
 
 def validate_source(
-    src: Source, today: dt.date | None = None
+    src: Source, *, today: dt.date | None = None
 ) -> tuple[Definition | None, list[Problem]]:
-    """Every problem of a loaded source, and the definition when there are no errors."""
+    """Every problem of a loaded source, and the definition when there are no errors.
+
+    ``today`` is the caller's date for the ``review_by`` warning; the library never reads
+    the clock, so without it (None) the review date is not checked.
+    """
     problems = list(src.problems)
     if src.data is None:
         return None, problems
@@ -286,7 +290,7 @@ def validate_source(
         definition = Definition.model_validate(src.data)
     except ValidationError as exc:
         problems.extend(structure_problems(src, exc))
-    problems.extend(semantic_problems(src, today))
+    problems.extend(semantic_problems(src, today=today))
     if any(p.severity == "error" for p in problems):
         definition = None
     problems.sort(key=lambda p: (p.line or 0, p.path))
