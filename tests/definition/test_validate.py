@@ -161,3 +161,24 @@ def test_shipped_json_schema_matches_the_model() -> None:
         "regenerate: python -c 'import json; from leadgate.definition.model import Definition;"
         " print(json.dumps(Definition.model_json_schema(), indent=2, sort_keys=True))'"
     )
+
+
+def test_a_missing_file_is_a_definition_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "definition.yaml"
+    expected = (
+        f"No definition file at {path}; create one with `leadgate init` "
+        "or point `definition =` in leadgate.toml at yours"
+    )
+    (problem,) = validate(path).errors
+    assert (problem.code, problem.message, problem.line) == ("LG108", expected, None)
+    with pytest.raises(DefinitionError) as info:
+        load_compiled(path)
+    assert str(info.value) == (
+        f"1 problem(s) in definition {path}\n  error LG108 {path}: {expected}"
+    )
+
+
+def test_a_directory_is_not_a_definition(tmp_path: Path) -> None:
+    (problem,) = validate(tmp_path).errors
+    assert problem.code == "LG109"
+    assert problem.message == f"Cannot read the definition file at {tmp_path}: Is a directory"
