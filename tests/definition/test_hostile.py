@@ -34,11 +34,14 @@ def test_deeply_nested_expression_is_rejected() -> None:
 
 def test_deeply_nested_yaml_is_rejected() -> None:
     assert codes(HEAD + "description: " + "[" * 5000 + "]" * 5000 + "\n") == ["LG103"]
+    (problem,) = validate(text=HEAD + "description: " + "[" * 30 + "]" * 30 + "\n").errors
+    assert (problem.line, problem.message) == (3, "The file nests deeper than 24 levels")
 
 
 def test_billion_laughs_aliases_are_rejected() -> None:
     text = HEAD + 'a: &a ["x","x"]\nb: &b [*a,*a]\nc: [*b,*b]\n'
     assert codes(text) == ["LG103"]
+    assert validate(text=text).errors[0].line == 3
 
 
 def test_huge_file_is_rejected_before_parsing() -> None:

@@ -82,10 +82,23 @@ def test_duplicate_yaml_keys_are_errors_not_silently_merged() -> None:
     assert result.errors[0].line == 3
 
 
-def test_yaml_syntax_error_names_the_line() -> None:
-    result = validate(text="name: x\nversion: '1'\nfit: [\n  rules: 3\n")
-    (problem,) = result.errors
-    assert problem.code == "LG104" and problem.line is not None
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        # An unclosed list: YAML finds out at the end of the file, and says so.
+        ("name: x\nversion: '1'\nfit: [\n  rules: 3\n", 5, 1),
+        ("name: x\nversion: '1'\ndescription: 'ok'\nfit: {rules: [}\n", 4, 15),
+        (
+            "name: x\nversion: '1'\nfit:\n  rules:\n"
+            "    - {name: a, when: 'x > 1', points: 1\n  cap: 3\nengagement: {}\n",
+            6,
+            6,
+        ),
+    ],
+)
+def test_yaml_syntax_error_names_the_line(text: str, line: int, column: int) -> None:
+    (problem,) = validate(text=text).errors
+    assert (problem.code, problem.line, problem.column) == ("LG104", line, column)
 
 
 def test_review_date_past_is_a_warning_not_an_error() -> None:
