@@ -105,7 +105,11 @@ SCORES = {"fit", "grade"}
         ("account.is_customer = false", {}, "account.is_customer false = false"),
         ("fit >= 25 and grade = 'b'", {}, "fit 28.5 ≥ 25, grade 'B' = 'b'"),
         ("company_size >= 50", {"company_size": None}, "company_size missing"),
-        ("revenue / company_size > 1", {"company_size": 0}, "revenue / company_size > 1: no value"),
+        (
+            "revenue / company_size > 1",
+            {"company_size": 0},
+            "no value for revenue / company_size > 1",
+        ),
         ("true", {}, "always"),
     ],
 )

@@ -198,3 +198,68 @@ def test_example_c_tiers_below_the_one_that_matched_are_not_tried(weighted: Scor
         ("nurture", "not tried", "a tier above matched"),
     ]
     assert score.check_sum() and hot.check_sum()
+
+
+FINANCE_LEAD = {
+    "lead_id": "x",
+    "seniority": "director",
+    "department": "finance",
+    "company_size": 800,
+    "industry": "fintech",
+    "country": "DE",
+    "email_domain_type": "business",
+    "form_answer": "Please contact me about pricing",
+}
+
+
+def test_disqualifiers_say_what_they_read_and_stop_the_tiers() -> None:
+    scorer = Scorer(load_compiled(EXAMPLES / "b2b_saas.yaml"))
+    account = {"is_competitor": False, "is_customer": True}
+    score = scorer.score(FINANCE_LEAD, [("demo_request", days_ago(1))], as_of=NOW, account=account)
+    assert (score.tier, score.dq_reason) == (
+        None,
+        "existing customer (route to account management)",
+    )
+    assert [(j.group, j.name, j.status, j.detail) for j in score.conditions] == [
+        (
+            "disqualifier",
+            "competitor",
+            "not matched",
+            "email_domain_type 'business' ≠ 'competitor', account.is_competitor false ≠ true",
+        ),
+        (
+            "disqualifier",
+            "student",
+            "not judged",
+            "not judged: email_domain_type 'business' ≠ 'student', title_flag missing",
+        ),
+        (
+            "disqualifier",
+            "existing customer",
+            "matched",
+            "email_domain_type 'business' ≠ 'customer', account.is_customer true = true",
+        ),
+        ("disqualifier", "disposable email", "not tried", "a disqualifier above held"),
+        ("tier", "hot", "not tried", "the lead is disqualified"),
+        ("tier", "mql", "not tried", "the lead is disqualified"),
+        ("tier", "mql-light", "not tried", "the lead is disqualified"),
+    ]
+    by_label = {c.label: c.detail for c in score.contributions}
+    assert by_label["researching our category"] == (
+        "not judged: no value for intent('accounts payable automation', 30d) >= 60"
+    )
+    assert by_label["mid-market size"] == "company_size 800 ≥ 50, company_size 800 ≤ 5000"
+    assert score.check_sum()
+
+
+def test_a_tier_that_matched_says_the_parts_that_held() -> None:
+    scorer = Scorer(load_compiled(EXAMPLES / "b2b_saas.yaml"))
+    score = scorer.score(FINANCE_LEAD, [], as_of=NOW, account={"is_customer": False})
+    hot = score.conditions[4]
+    assert (hot.name, hot.status, hot.detail) == (
+        "hot",
+        "matched",
+        "fit 50 ≥ 25, "
+        "form_answer 'Please contact me about pricing' contains 'contact me about pricing'",
+    )
+    assert score.as_dict()["conditions"][4] == hot.as_dict()

@@ -137,7 +137,7 @@ class _Phrases:
         ]
         if missing:
             return [f"{name} missing" for name in dict.fromkeys(missing)]
-        return [f"{text(node)}: no value"]  # e.g. a division by zero
+        return [f"no value for {text(node)}"]  # no intent signal, a division by zero
 
     def leaf(self, node: Node, holds: bool) -> str:
         reads: list[str] = []

@@ -162,11 +162,11 @@ def _fit_line(
     c: CompiledDefinition, rule: CompiledFitRule, verdict: bool | None, lead: Any, account: Any
 ) -> Contribution:
     """A fit rule's points, with the values it read and its verdict."""
+    values = _field_values(c, rule.expr, lead, account)
     if verdict is None:
         missing = [f for f in sorted(rule.expr.fields) if _value(f, lead, account) is None]
-        detail = "not judged: " + (", ".join(missing) or "a value") + " missing"
-        return Contribution(rule.key, "fit", rule.name, 0, "not judged", detail)
-    values = _field_values(c, rule.expr, lead, account)
+        said = f"{', '.join(missing)} missing" if missing else describe(rule.expr, values, None)
+        return Contribution(rule.key, "fit", rule.name, 0, "not judged", f"not judged: {said}")
     return Contribution(
         rule.key,
         "fit",
@@ -225,40 +225,39 @@ def judge_conditions(
     The scorer tries disqualifiers, then (when none held) tiers, each list in order until
     one holds; those after the one that held are ``not tried``.
     """
-    fit_c, eng_c, total, grade, band, dq, tier = raw[:7]
-    scores = {"fit": fit_c / 100, "engagement": eng_c / 100, "score": total / 100}
-    scores |= {"grade": grade, "band": band}
+    dq, tier = raw[5], raw[6]
+    judge = _Judge(c, raw, lead, account)
     out = []
     for i, rule in enumerate(c.disqualifiers):
-        after = "a disqualifier above held" if 0 <= dq < i else ""
-        out.append(_judge("disqualifier", rule, i == dq, after, c, scores, lead, account))
+        skipped = "a disqualifier above held" if 0 <= dq < i else ""
+        out.append(judge("disqualifier", rule, i == dq, skipped))
     for i, rule in enumerate(c.tiers):
-        after = "the lead is disqualified" if dq >= 0 else ""
-        after = after or ("a tier above matched" if 0 <= tier < i else "")
-        out.append(_judge("tier", rule, i == tier, after, c, scores, lead, account))
+        skipped = "the lead is disqualified" if dq >= 0 else ""
+        skipped = skipped or ("a tier above matched" if 0 <= tier < i else "")
+        out.append(judge("tier", rule, i == tier, skipped))
     return out
 
 
-def _judge(
-    group: str,
-    rule: CompiledCondition,
-    held: bool,
-    not_tried: str,
-    c: CompiledDefinition,
-    scores: dict[str, Any],
-    lead: Any,
-    account: Any,
-) -> Judgement:
-    if not_tried:
-        return Judgement(group, rule.name, "not tried", not_tried)
-    values = {**_field_values(c, rule.expr, lead, account), **scores}
-    if held:
-        return Judgement(group, rule.name, "matched", describe(rule.expr, values, True))
-    if Interpreter(values).value(rule.expr.tree) is None:
-        return Judgement(
-            group, rule.name, "not judged", "not judged: " + describe(rule.expr, values, None)
-        )
-    return Judgement(group, rule.name, "not matched", describe(rule.expr, values, False))
+class _Judge:
+    """Judges one lead's conditions, which may read its fields and its scores."""
+
+    def __init__(self, c: CompiledDefinition, raw: tuple[Any, ...], lead: Any, account: Any):
+        fit_c, eng_c, total, grade, band = raw[:5]
+        self.c, self.lead, self.account = c, lead, account
+        self.scores = {"fit": fit_c / 100, "engagement": eng_c / 100, "score": total / 100}
+        self.scores |= {"grade": grade, "band": band}
+
+    def __call__(self, group: str, rule: CompiledCondition, held: bool, skipped: str) -> Judgement:
+        """``held`` is the scorer's verdict; ``skipped`` says why it was not tried."""
+        if skipped:
+            return Judgement(group, rule.name, "not tried", skipped)
+        values = {**_field_values(self.c, rule.expr, self.lead, self.account), **self.scores}
+        if held:
+            return Judgement(group, rule.name, "matched", describe(rule.expr, values, True))
+        if Interpreter(values).value(rule.expr.tree) is None:
+            detail = "not judged: " + describe(rule.expr, values, None)
+            return Judgement(group, rule.name, "not judged", detail)
+        return Judgement(group, rule.name, "not matched", describe(rule.expr, values, False))
 
 
 def _field_values(
