@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -33,11 +34,14 @@ def test_deeply_nested_expression_is_rejected() -> None:
 
 def test_deeply_nested_yaml_is_rejected() -> None:
     assert codes(HEAD + "description: " + "[" * 5000 + "]" * 5000 + "\n") == ["LG103"]
+    (problem,) = validate(text=HEAD + "description: " + "[" * 30 + "]" * 30 + "\n").errors
+    assert (problem.line, problem.message) == (3, "The file nests deeper than 24 levels")
 
 
 def test_billion_laughs_aliases_are_rejected() -> None:
     text = HEAD + 'a: &a ["x","x"]\nb: &b [*a,*a]\nc: [*b,*b]\n'
     assert codes(text) == ["LG103"]
+    assert validate(text=text).errors[0].line == 3
 
 
 def test_huge_file_is_rejected_before_parsing() -> None:
@@ -107,3 +111,21 @@ def test_sql_fragments_in_strings_stay_strings(payload: str) -> None:
 )
 def test_python_code_is_not_an_expression(expr: str) -> None:
     assert codes(rule(expr)) == ["LG200"]
+
+
+def test_a_huge_file_on_disk_reports_its_real_size(tmp_path: Path) -> None:
+    path = tmp_path / "definition.yaml"
+    path.write_bytes(HEAD.encode() + b"description: '" + b"x" * 1_234_000 + b"'\n")
+    size = path.stat().st_size
+    assert size == 1_234_037
+    (problem,) = validate(path).errors
+    assert problem.code == "LG101"
+    assert problem.message == ("The file is 1,234,037 bytes; a definition may be at most 1,000,000")
+
+
+def test_a_file_just_at_the_limit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "definition.yaml"
+    head = HEAD + "description: "
+    path.write_text(head + "x" * (1_000_000 - len(head) - 1) + "\n")
+    assert path.stat().st_size == 1_000_000
+    assert validate(path).errors == []

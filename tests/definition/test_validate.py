@@ -82,10 +82,23 @@ def test_duplicate_yaml_keys_are_errors_not_silently_merged() -> None:
     assert result.errors[0].line == 3
 
 
-def test_yaml_syntax_error_names_the_line() -> None:
-    result = validate(text="name: x\nversion: '1'\nfit: [\n  rules: 3\n")
-    (problem,) = result.errors
-    assert problem.code == "LG104" and problem.line is not None
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        # An unclosed list: YAML finds out at the end of the file, and says so.
+        ("name: x\nversion: '1'\nfit: [\n  rules: 3\n", 5, 1),
+        ("name: x\nversion: '1'\ndescription: 'ok'\nfit: {rules: [}\n", 4, 15),
+        (
+            "name: x\nversion: '1'\nfit:\n  rules:\n"
+            "    - {name: a, when: 'x > 1', points: 1\n  cap: 3\nengagement: {}\n",
+            6,
+            6,
+        ),
+    ],
+)
+def test_yaml_syntax_error_names_the_line(text: str, line: int, column: int) -> None:
+    (problem,) = validate(text=text).errors
+    assert (problem.code, problem.line, problem.column) == ("LG104", line, column)
 
 
 def test_review_date_past_is_a_warning_not_an_error() -> None:
@@ -94,6 +107,15 @@ def test_review_date_past_is_a_warning_not_an_error() -> None:
     assert result.ok
     assert [p.code for p in result.warnings] == ["LG130"]
     assert validate(text=text, today=dt.date(2026, 1, 1)).warnings == []
+
+
+def test_the_review_date_is_checked_only_against_the_callers_today() -> None:
+    # The library never reads the clock: a date long past warns only when a today is given.
+    text = "name: x\nversion: '1'\nreview_by: 1999-12-31\n"
+    assert validate(text=text).warnings == []
+    assert load_definition(text=text).review_by == dt.date(1999, 12, 31)
+    (warning,) = validate(text=text, today=dt.date(2000, 1, 1)).warnings
+    assert warning.line == 3 and warning.path == "review_by"
 
 
 def test_weighted_score_needs_caps() -> None:
@@ -152,3 +174,24 @@ def test_shipped_json_schema_matches_the_model() -> None:
         "regenerate: python -c 'import json; from leadgate.definition.model import Definition;"
         " print(json.dumps(Definition.model_json_schema(), indent=2, sort_keys=True))'"
     )
+
+
+def test_a_missing_file_is_a_definition_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "definition.yaml"
+    expected = (
+        f"No definition file at {path}; create one with `leadgate init` "
+        "or point `definition =` in leadgate.toml at yours"
+    )
+    (problem,) = validate(path).errors
+    assert (problem.code, problem.message, problem.line) == ("LG108", expected, None)
+    with pytest.raises(DefinitionError) as info:
+        load_compiled(path)
+    assert str(info.value) == (
+        f"1 problem(s) in definition {path}\n  error LG108 {path}: {expected}"
+    )
+
+
+def test_a_directory_is_not_a_definition(tmp_path: Path) -> None:
+    (problem,) = validate(tmp_path).errors
+    assert problem.code == "LG109"
+    assert problem.message == f"Cannot read the definition file at {tmp_path}: Is a directory"

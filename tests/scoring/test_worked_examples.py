@@ -34,6 +34,22 @@ def weighted() -> Scorer:
 
 
 FIT_LEAD = {"lead_id": "a", "company_size": 250, "industry": "Software", "seniority": "director"}
+B_LEAD = {
+    "lead_id": "b",
+    "seniority": "vp",
+    "company_size": 300,
+    "industry": "saas",
+    "country": "US",
+    "email_domain_type": "business",
+}
+CTO_LEAD = {
+    "lead_id": "c2",
+    "title": "CTO",
+    "department": "engineering",
+    "seniority": "cxo",
+    "company_size": 150,
+    "industry": "software",
+}
 
 
 @pytest.mark.parametrize(
@@ -56,14 +72,7 @@ def test_example_a_firmographic_gate(
 
 
 def test_example_b_points_add_up_to_the_threshold(points: Scorer) -> None:
-    lead = {
-        "lead_id": "b",
-        "seniority": "vp",
-        "company_size": 300,
-        "industry": "saas",
-        "country": "US",
-        "email_domain_type": "business",
-    }
+    lead = B_LEAD
     events = [("pricing_page", days_ago(2)), ("email_open", days_ago(3))]
     score = points.score(lead, events, as_of=NOW)
     # title 15 + size 10 + industry 10 + geography 5 = 40 fit; pricing 20 + open 1 = 21
@@ -116,17 +125,141 @@ def test_example_c_finance_director_qualifies(weighted: Scorer) -> None:
 
 
 def test_example_c_cto_waits_in_nurture(weighted: Scorer) -> None:
-    lead = {
-        "lead_id": "c2",
-        "title": "CTO",
-        "department": "engineering",
-        "seniority": "cxo",
-        "company_size": 150,
-        "industry": "software",
-    }
+    lead = CTO_LEAD
     score = weighted.score(lead, [], as_of=NOW)
     assert score.total == 60
     assert score.tier == "nurture" and not score.sales
     cap = [c for c in score.contributions if c.key == "fit:cap"]
     assert cap and cap[0].points == -10  # 70 fit points held to the 60 cap
     assert score.check_sum()
+
+
+def test_example_b_explanation_says_each_value_judged(points: Scorer) -> None:
+    lead = B_LEAD
+    events = [("pricing_page", days_ago(2)), ("email_open", days_ago(3))]
+    score = points.score(lead, events, as_of=NOW)
+    lines = [(c.label, c.status, c.cents, c.detail) for c in score.contributions]
+    assert lines == [
+        ("senior title", "matched", 1500, "seniority 'vp' in [director, vp, cxo]"),
+        ("company size", "matched", 1000, "company_size 300 ≥ 100"),
+        ("industry", "matched", 1000, "industry 'saas' in [software, saas]"),
+        ("geography", "matched", 500, "country 'US' in [US, CA]"),
+        ("personal email", "not matched", 0, "email_domain_type 'business' ≠ 'personal'"),
+        ("job seeker", "not judged", 0, "not judged: title_flag missing"),
+        ("competitor", "not matched", 0, "email_domain_type 'business' ≠ 'competitor'"),
+        ("pricing_page", "events", 2000, "1 event"),
+        ("demo_request", "not matched", 0, "0 events"),
+        ("webinar_attended", "not matched", 0, "0 events"),
+        ("blog_view", "not matched", 0, "0 events"),
+        ("email_open", "events", 100, "1 event"),
+    ]
+    assert [j.as_dict() for j in score.conditions] == [
+        {"group": "tier", "name": "mql", "status": "matched", "detail": "score 61 ≥ 50"}
+    ]
+    assert score.check_sum()
+
+
+def test_example_a_tier_says_which_parts_failed(gate: Scorer) -> None:
+    lead = {**FIT_LEAD, "industry": "Retail", "seniority": None}
+    score = gate.score(lead, [("page_view", days_ago(d)) for d in (1, 5, 20)], as_of=NOW)
+    by_label = {c.label: c.detail for c in score.contributions}
+    assert by_label["target industry"] == (
+        "industry 'Retail' not in [software, fintech, healthcare]"
+    )
+    assert by_label["manager or above"] == "not judged: seniority missing"
+    (mql,) = score.conditions
+    assert (mql.status, mql.detail) == (
+        "not matched",
+        "company_size 250 ≥ 50, industry 'Retail' not in [software, fintech, healthcare], "
+        "seniority missing",
+    )
+
+
+def test_example_c_tiers_below_the_one_that_matched_are_not_tried(weighted: Scorer) -> None:
+    lead = CTO_LEAD
+    score = weighted.score(lead, [], as_of=NOW)
+    details = {c.label: c.detail for c in score.contributions}
+    assert details["finance leader"] == (
+        "department 'engineering' ≠ 'finance', seniority 'cxo' in [director, vp, cxo]"
+    )
+    assert details["100 to 1000 employees"] == "company_size 150 ≥ 100, company_size 150 ≤ 1000"
+    assert details["fit cap"] == "70 points held to 60"
+    assert [(j.name, j.status, j.detail) for j in score.conditions] == [
+        ("mql", "not matched", "score 60 < 75"),
+        ("nurture", "matched", "score 60 < 75"),
+    ]
+    hot = weighted.score(
+        {**lead, "department": "finance", "seniority": "director"},
+        [("live_demo", days_ago(3))],
+        as_of=NOW,
+    )
+    assert [(j.name, j.status, j.detail) for j in hot.conditions] == [
+        ("mql", "matched", "score 90 ≥ 75"),
+        ("nurture", "not tried", "a tier above matched"),
+    ]
+    assert score.check_sum() and hot.check_sum()
+
+
+FINANCE_LEAD = {
+    "lead_id": "x",
+    "seniority": "director",
+    "department": "finance",
+    "company_size": 800,
+    "industry": "fintech",
+    "country": "DE",
+    "email_domain_type": "business",
+    "form_answer": "Please contact me about pricing",
+}
+
+
+def test_disqualifiers_say_what_they_read_and_stop_the_tiers() -> None:
+    scorer = Scorer(load_compiled(EXAMPLES / "b2b_saas.yaml"))
+    account = {"is_competitor": False, "is_customer": True}
+    score = scorer.score(FINANCE_LEAD, [("demo_request", days_ago(1))], as_of=NOW, account=account)
+    assert (score.tier, score.dq_reason) == (
+        None,
+        "existing customer (route to account management)",
+    )
+    assert [(j.group, j.name, j.status, j.detail) for j in score.conditions] == [
+        (
+            "disqualifier",
+            "competitor",
+            "not matched",
+            "email_domain_type 'business' ≠ 'competitor', account.is_competitor false ≠ true",
+        ),
+        (
+            "disqualifier",
+            "student",
+            "not judged",
+            "not judged: email_domain_type 'business' ≠ 'student', title_flag missing",
+        ),
+        (
+            "disqualifier",
+            "existing customer",
+            "matched",
+            "email_domain_type 'business' ≠ 'customer', account.is_customer true = true",
+        ),
+        ("disqualifier", "disposable email", "not tried", "a disqualifier above held"),
+        ("tier", "hot", "not tried", "the lead is disqualified"),
+        ("tier", "mql", "not tried", "the lead is disqualified"),
+        ("tier", "mql-light", "not tried", "the lead is disqualified"),
+    ]
+    by_label = {c.label: c.detail for c in score.contributions}
+    assert by_label["researching our category"] == (
+        "not judged: no value for intent('accounts payable automation', 30d) >= 60"
+    )
+    assert by_label["mid-market size"] == "company_size 800 ≥ 50, company_size 800 ≤ 5000"
+    assert score.check_sum()
+
+
+def test_a_tier_that_matched_says_the_parts_that_held() -> None:
+    scorer = Scorer(load_compiled(EXAMPLES / "b2b_saas.yaml"))
+    score = scorer.score(FINANCE_LEAD, [], as_of=NOW, account={"is_customer": False})
+    hot = score.conditions[4]
+    assert (hot.name, hot.status, hot.detail) == (
+        "hot",
+        "matched",
+        "fit 50 ≥ 25, "
+        "form_answer 'Please contact me about pricing' contains 'contact me about pricing'",
+    )
+    assert score.as_dict()["conditions"][4] == hot.as_dict()

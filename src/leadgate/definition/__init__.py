@@ -59,7 +59,11 @@ class Validation:
 def validate(
     path: str | Path | None = None, *, text: str | bytes | None = None, today: dt.date | None = None
 ) -> Validation:
-    """Validate a definition file (or text) and return every problem at once."""
+    """Validate a definition file (or text) and return every problem at once.
+
+    ``today`` turns on the ``review_by`` warning (LG130): the caller passes its own date,
+    since the library never reads the clock. Without it the review date is not checked.
+    """
     if text is not None:
         raw = text.encode() if isinstance(text, str) else text
         src: Source = read_text(raw, "<text>")
@@ -67,7 +71,7 @@ def validate(
         src = load_source(path)
     else:
         raise TypeError("validate() needs a path or text")
-    definition, problems = validate_source(src, today)
+    definition, problems = validate_source(src, today=today)
     return Validation(src.name, definition, problems)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import Problem
+from . import codes
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 24
@@ -50,43 +51,78 @@ def join(path: str, key: object) -> str:
 def read_text(raw: bytes, name: str = "") -> Source:
     """Decode bytes as UTF-8, with a clear problem (and line) when they are not."""
     if len(raw) > MAX_BYTES:
-        src = Source("", name=name)
-        src.problems.append(
-            Problem(
-                f"The file is {len(raw):,} bytes; a definition may be at most {MAX_BYTES:,}",
-                code="LG101",
-                hint="a definition this large is almost certainly not one",
-            )
-        )
-        return src
+        return _too_large(len(raw), name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        src = Source("", name=name)
-        src.problems.append(
+        return _refused(
+            name,
             Problem(
                 f"The file is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start})",
                 line=line,
-                code="LG102",
+                code=codes.NOT_TEXT,
                 hint="save it as UTF-8",
-            )
+            ),
         )
-        return src
     return parse_yaml(text, name)
 
 
 def load_source(path: str | Path) -> Source:
+    """Read a definition file: a missing, unreadable or oversized file is a problem of the
+    source (like any other), so ``validate`` reports it and ``load_definition`` raises
+    :class:`~leadgate.errors.DefinitionError`, never a bare ``OSError``."""
     p = Path(path)
-    if p.stat().st_size > MAX_BYTES:
-        return read_text(b"x" * (MAX_BYTES + 1), str(p))
-    return read_text(p.read_bytes(), str(p))
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            # Not read at all: the real size is all the message needs.
+            return _too_large(size, str(p))
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        return _refused(
+            str(p),
+            Problem(
+                f"No definition file at {p}; create one with `leadgate init` "
+                "or point `definition =` in leadgate.toml at yours",
+                code=codes.NO_FILE,
+            ),
+        )
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return _refused(
+            str(p),
+            Problem(
+                f"Cannot read the definition file at {p}: {reason}",
+                code=codes.UNREADABLE,
+                hint="a definition is one YAML file the user running leadgate can read",
+            ),
+        )
+    return read_text(raw, str(p))
+
+
+def _too_large(size: int, name: str) -> Source:
+    return _refused(
+        name,
+        Problem(
+            f"The file is {size:,} bytes; a definition may be at most {MAX_BYTES:,}",
+            code=codes.TOO_LARGE,
+            hint="a definition this large is almost certainly not one",
+        ),
+    )
+
+
+def _refused(name: str, problem: Problem) -> Source:
+    """A source that could not be read as text at all: no data, one problem."""
+    src = Source("", name=name)
+    src.problems.append(problem)
+    return src
 
 
 def parse_yaml(text: str, name: str = "") -> Source:
     src = Source(text, name=name)
     if "\x00" in text:
-        src.problems.append(Problem("The file contains NUL characters", code="LG102"))
+        src.problems.append(Problem("The file contains NUL characters", code=codes.NOT_TEXT))
         return src
     try:
         depth = 0
@@ -96,7 +132,7 @@ def parse_yaml(text: str, name: str = "") -> Source:
                     Problem(
                         "Anchors and aliases (&, *) are not allowed in a definition",
                         line=event.start_mark.line + 1,
-                        code="LG103",
+                        code=codes.REFUSED_YAML,
                         hint="write each value out; it keeps the file readable for both teams",
                     )
                 )
@@ -108,7 +144,7 @@ def parse_yaml(text: str, name: str = "") -> Source:
                         Problem(
                             f"The file nests deeper than {MAX_DEPTH} levels",
                             line=event.start_mark.line + 1,
-                            code="LG103",
+                            code=codes.REFUSED_YAML,
                         )
                     )
                     return src
@@ -122,16 +158,16 @@ def parse_yaml(text: str, name: str = "") -> Source:
                 f"YAML syntax: {exc.problem or exc.context}",
                 line=mark.line + 1 if mark else None,
                 column=mark.column + 1 if mark else None,
-                code="LG104",
+                code=codes.YAML_SYNTAX,
                 hint="check the indentation and quoting around that line",
             )
         )
         return src
     except yaml.YAMLError as exc:
-        src.problems.append(Problem(f"YAML syntax: {exc}", code="LG104"))
+        src.problems.append(Problem(f"YAML syntax: {exc}", code=codes.YAML_SYNTAX))
         return src
     if node is None:
-        src.problems.append(Problem("The file is empty", code="LG105"))
+        src.problems.append(Problem("The file is empty", code=codes.EMPTY))
         return src
     src.data = _build(node, "", src, yaml.SafeLoader(""))
     return src
@@ -149,7 +185,7 @@ def _build(node: yaml.Node, path: str, src: Source, loader: yaml.SafeLoader) -> 
             line = key_node.start_mark.line + 1
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 src.problems.append(
-                    Problem("A key must be a plain word", path=path, line=line, code="LG106")
+                    Problem("A key must be a plain word", path=path, line=line, code=codes.BAD_KEY)
                 )
                 continue
             if key in seen:
@@ -158,7 +194,7 @@ def _build(node: yaml.Node, path: str, src: Source, loader: yaml.SafeLoader) -> 
                         f"Duplicate key '{key}' (first on line {seen[key]})",
                         path=join(path, key),
                         line=line,
-                        code="LG107",
+                        code=codes.DUPLICATE_KEY,
                         hint="YAML would silently keep only the last one",
                     )
                 )

@@ -19,7 +19,7 @@ from typing import Any
 from ..definition.compile import CompiledDefinition
 from ..errors import ScoringError
 from .codegen import build
-from .result import Score, explain
+from .result import Score, explain, judge_conditions
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 Event = tuple[str, Any]
@@ -105,6 +105,7 @@ class Scorer:
             route=tier.route if tier else None,
             sales=tier.sales if tier else False,
             contributions=explain(c, raw, lead, account),
+            conditions=judge_conditions(c, raw, lead, account),
         )
 
 

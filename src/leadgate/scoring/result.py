@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..definition.compile import CompiledDefinition
+from ..definition.compile import (
+    CompiledCondition,
+    CompiledDefinition,
+    CompiledEventRule,
+    CompiledFitRule,
+)
+from ..expr.check import Checked
+from ..expr.describe import describe
+from ..expr.interpret import Interpreter, typed
 
 
 def points(cents: int) -> Decimal:
@@ -46,6 +54,28 @@ class Contribution:
         }
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """Why a disqualifier or tier held or not: what it read and its verdict.
+
+    ``status`` is ``matched``, ``not matched``, ``not judged`` (a field it reads is
+    missing) or ``not tried`` (one above it held first; ``detail`` says which kind).
+    """
+
+    group: str
+    name: str
+    status: str
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "name": self.name,
+            "status": self.status,
+            "detail": self.detail,
+        }
+
+
 @dataclass
 class Score:
     """The score of one lead under one definition as of one time."""
@@ -66,6 +96,7 @@ class Score:
     sales: bool
     contributions: list[Contribution] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    conditions: list[Judgement] = field(default_factory=list)
 
     @property
     def fit(self) -> Decimal:
@@ -101,6 +132,7 @@ class Score:
             "sales": self.sales,
             "contributions": [c.as_dict() for c in self.contributions],
             "warnings": self.warnings,
+            "conditions": [j.as_dict() for j in self.conditions],
         }
 
 
@@ -108,94 +140,131 @@ def explain(
     c: CompiledDefinition, raw: tuple[Any, ...], lead: Any, account: Any
 ) -> list[Contribution]:
     """Build the explanation from the raw tuple the generated function returns."""
-    (
-        fit_c,
-        eng_c,
-        total,
-        _grade,
-        _band,
-        _dq,
-        _tier,
-        judged,
-        events,
-        counts,
-        fit_raw,
-        eng_raw,
-        fit_w,
-        eng_w,
-    ) = raw
-    out: list[Contribution] = []
-    for rule, verdict in zip(c.fit_rules, judged, strict=True):
-        if verdict is None:
-            missing = [f for f in sorted(rule.expr.fields) if _value(f, lead, account) is None]
-            detail = "not judged: " + (", ".join(missing) or "a value") + " missing"
-            out.append(Contribution(rule.key, "fit", rule.name, 0, "not judged", detail))
-        else:
-            out.append(
-                Contribution(
-                    rule.key,
-                    "fit",
-                    rule.name,
-                    rule.cents if verdict else 0,
-                    "matched" if verdict else "not matched",
-                    rule.expr.text,
-                )
-            )
-    if fit_c != fit_raw:
-        bound = "cap" if fit_c < fit_raw else "floor"
-        out.append(
-            Contribution(
-                f"fit:{bound}",
-                "fit",
-                f"fit {bound}",
-                fit_c - fit_raw,
-                "adjustment",
-                f"{fit_raw / 100:g} points held to {fit_c / 100:g}",
-            )
-        )
-    for erule, cents, n in zip(c.event_rules, events, counts, strict=True):
-        detail = f"{n} event{'s' if n != 1 else ''}"
-        if erule.half_life_us:
-            detail += f", half-life {erule.half_life_us / 86_400_000_000:g}d"
-        if erule.window_us:
-            detail += f", last {erule.window_us / 86_400_000_000:g}d"
-        if erule.cap_cents is not None and abs(cents) == erule.cap_cents and n:
-            detail += f", capped at {erule.cap_cents / 100:g}"
-        out.append(
-            Contribution(
-                erule.key, "engagement", erule.type, cents, "events" if n else "not matched", detail
-            )
-        )
-    if eng_c != eng_raw:
-        bound = "cap" if eng_c < eng_raw else "floor"
-        out.append(
-            Contribution(
-                f"engagement:{bound}",
-                "engagement",
-                f"engagement {bound}",
-                eng_c - eng_raw,
-                "adjustment",
-                f"{eng_raw / 100:g} points held to {eng_c / 100:g}",
-            )
-        )
+    fit_c, eng_c, _total, _grade, _band, _dq, _tier, judged, events, counts = raw[:10]
+    fit_raw, eng_raw, fit_w, eng_w = raw[10:14]
+    out = [
+        _fit_line(c, rule, verdict, lead, account)
+        for rule, verdict in zip(c.fit_rules, judged, strict=True)
+    ]
+    out += _held("fit", fit_raw, fit_c)
+    out += [
+        _events_line(rule, cents, n)
+        for rule, cents, n in zip(c.event_rules, events, counts, strict=True)
+    ]
+    out += _held("engagement", eng_raw, eng_c)
     if c.method == "weighted" and c.weights:
-        for group, before, after, weight, cap in (
-            ("fit", fit_c, fit_w, c.weights[0], c.fit_cap),
-            ("engagement", eng_c, eng_w, c.weights[1], c.engagement_cap),
-        ):
-            if after != before:
-                out.append(
-                    Contribution(
-                        f"weight:{group}",
-                        group,
-                        f"{group} weighting",
-                        after - before,
-                        "adjustment",
-                        f"{group} scaled from a cap of {(cap or 0) / 100:g} "
-                        f"to a weight of {weight:g}",
-                    )
-                )
+        out += _weighting("fit", fit_c, fit_w, c.weights[0], c.fit_cap)
+        out += _weighting("engagement", eng_c, eng_w, c.weights[1], c.engagement_cap)
     return out
+
+
+def _fit_line(
+    c: CompiledDefinition, rule: CompiledFitRule, verdict: bool | None, lead: Any, account: Any
+) -> Contribution:
+    """A fit rule's points, with the values it read and its verdict."""
+    values = _field_values(c, rule.expr, lead, account)
+    if verdict is None:
+        missing = [f for f in sorted(rule.expr.fields) if _value(f, lead, account) is None]
+        said = f"{', '.join(missing)} missing" if missing else describe(rule.expr, values, None)
+        return Contribution(rule.key, "fit", rule.name, 0, "not judged", f"not judged: {said}")
+    return Contribution(
+        rule.key,
+        "fit",
+        rule.name,
+        rule.cents if verdict else 0,
+        "matched" if verdict else "not matched",
+        describe(rule.expr, values, verdict),
+    )
+
+
+def _events_line(rule: CompiledEventRule, cents: int, n: int) -> Contribution:
+    """An event type's points: how many events, their decay, window and cap."""
+    detail = f"{n} event{'s' if n != 1 else ''}"
+    if rule.half_life_us:
+        detail += f", half-life {rule.half_life_us / 86_400_000_000:g}d"
+    if rule.window_us:
+        detail += f", last {rule.window_us / 86_400_000_000:g}d"
+    if rule.cap_cents is not None and abs(cents) == rule.cap_cents and n:
+        detail += f", capped at {rule.cap_cents / 100:g}"
+    status = "events" if n else "not matched"
+    return Contribution(rule.key, "engagement", rule.type, cents, status, detail)
+
+
+def _held(group: str, before: int, after: int) -> list[Contribution]:
+    """The group's cap or floor, when it moved the group's sum."""
+    if after == before:
+        return []
+    bound = "cap" if after < before else "floor"
+    detail = f"{before / 100:g} points held to {after / 100:g}"
+    return [
+        Contribution(
+            f"{group}:{bound}", group, f"{group} {bound}", after - before, "adjustment", detail
+        )
+    ]
+
+
+def _weighting(
+    group: str, before: int, after: int, weight: float, cap: int | None
+) -> list[Contribution]:
+    """A weighted score's scaling of one group, when it moved the group's points."""
+    if after == before:
+        return []
+    detail = f"{group} scaled from a cap of {(cap or 0) / 100:g} to a weight of {weight:g}"
+    return [
+        Contribution(
+            f"weight:{group}", group, f"{group} weighting", after - before, "adjustment", detail
+        )
+    ]
+
+
+def judge_conditions(
+    c: CompiledDefinition, raw: tuple[Any, ...], lead: Any, account: Any
+) -> list[Judgement]:
+    """Every disqualifier and tier in order, with the values it read and its verdict.
+
+    The scorer tries disqualifiers, then (when none held) tiers, each list in order until
+    one holds; those after the one that held are ``not tried``.
+    """
+    dq, tier = raw[5], raw[6]
+    judge = _Judge(c, raw, lead, account)
+    out = []
+    for i, rule in enumerate(c.disqualifiers):
+        skipped = "a disqualifier above held" if 0 <= dq < i else ""
+        out.append(judge("disqualifier", rule, i == dq, skipped))
+    for i, rule in enumerate(c.tiers):
+        skipped = "the lead is disqualified" if dq >= 0 else ""
+        skipped = skipped or ("a tier above matched" if 0 <= tier < i else "")
+        out.append(judge("tier", rule, i == tier, skipped))
+    return out
+
+
+class _Judge:
+    """Judges one lead's conditions, which may read its fields and its scores."""
+
+    def __init__(self, c: CompiledDefinition, raw: tuple[Any, ...], lead: Any, account: Any):
+        fit_c, eng_c, total, grade, band = raw[:5]
+        self.c, self.lead, self.account = c, lead, account
+        self.scores = {"fit": fit_c / 100, "engagement": eng_c / 100, "score": total / 100}
+        self.scores |= {"grade": grade, "band": band}
+
+    def __call__(self, group: str, rule: CompiledCondition, held: bool, skipped: str) -> Judgement:
+        """``held`` is the scorer's verdict; ``skipped`` says why it was not tried."""
+        if skipped:
+            return Judgement(group, rule.name, "not tried", skipped)
+        values = {**_field_values(self.c, rule.expr, self.lead, self.account), **self.scores}
+        if held:
+            return Judgement(group, rule.name, "matched", describe(rule.expr, values, True))
+        if Interpreter(values).value(rule.expr.tree) is None:
+            detail = "not judged: " + describe(rule.expr, values, None)
+            return Judgement(group, rule.name, "not judged", detail)
+        return Judgement(group, rule.name, "not matched", describe(rule.expr, values, False))
+
+
+def _field_values(
+    c: CompiledDefinition, checked: Checked, lead: Any, account: Any
+) -> dict[str, Any]:
+    """The lead's and account's values of the fields ``checked`` reads, typed as scored."""
+    return {name: typed(c.fields[name], _value(name, lead, account)) for name in checked.fields}
 
 
 def _value(name: str, lead: Any, account: Any) -> Any:

@@ -1,0 +1,52 @@
+"""The stable code of each kind of definition problem (``Problem.code``).
+
+A code names one kind of problem for good: scripts and the docs may match on it, so a code
+is never reused for another kind, and a new kind gets a new code. ``LG1xx`` are the
+definition's own; a rule expression that does not parse or type-check is ``LG200``
+(:class:`leadgate.errors.ExpressionError`).
+
+======  ========  ==================================================================
+code    severity  problem
+======  ========  ==================================================================
+LG100   error     any definition problem (the code of :class:`DefinitionError` itself)
+LG101   error     the file is larger than a definition may be (its real size is given)
+LG102   error     the file is not UTF-8 text (or holds NUL characters)
+LG103   error     YAML a definition never needs: anchors, aliases, deep nesting
+LG104   error     YAML syntax
+LG105   error     the file is empty
+LG106   error     a key is not a plain word
+LG107   error     a key is given twice in one mapping
+LG108   error     there is no definition file at the path given
+LG109   error     the path cannot be read (a directory, no permission)
+LG110   error     structure: a missing, unknown or mistyped field
+LG120   warning   a declared event type is a standard one already
+LG121   error     two rules, tiers or event rules share a name
+LG122   error     an engagement rule names an unknown event type
+LG123   error     a tier can never be reached
+LG124   error     a weighted score lacks its weights or a group's cap
+LG125   error     grades or bands out of order (warning: a catch-all with a bound)
+LG130   warning   the definition is past its ``review_by`` date (given the caller's today)
+======  ========  ==================================================================
+"""
+
+from __future__ import annotations
+
+DEFINITION = "LG100"
+TOO_LARGE = "LG101"
+NOT_TEXT = "LG102"
+REFUSED_YAML = "LG103"
+YAML_SYNTAX = "LG104"
+EMPTY = "LG105"
+BAD_KEY = "LG106"
+DUPLICATE_KEY = "LG107"
+NO_FILE = "LG108"
+UNREADABLE = "LG109"
+STRUCTURE = "LG110"
+STANDARD_EVENT_TYPE = "LG120"
+DUPLICATE_NAME = "LG121"
+UNKNOWN_EVENT_TYPE = "LG122"
+UNREACHABLE_TIER = "LG123"
+WEIGHTED_SCORE = "LG124"
+LADDER_ORDER = "LG125"
+REVIEW_DUE = "LG130"
+EXPRESSION = "LG200"

@@ -1,0 +1,236 @@
+"""The meaning checks of a definition: one small function per kind of problem.
+
+They read the raw data (a dict straight from YAML), not the pydantic model, so that they
+run even when the structure pass found errors, and every problem is reported at once.
+Each check takes a :class:`Checking` (the data, the scopes expressions are checked in, and
+the list problems are added to) and adds what it finds; :func:`semantic_problems` runs
+them all, in the order of :data:`CHECKS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ExpressionError, Problem
+from ..expr.check import Scope, check
+from ..vocabulary import STANDARD_EVENT_TYPES, suggest
+from . import codes
+from .fields import account_fields, lead_fields
+from .load import Source
+
+Items = list[tuple[int, dict[str, Any]]]
+
+
+@dataclass
+class Checking:
+    """What every check reads, and the problems they add, in order."""
+
+    src: Source
+    today: dt.date | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.data: dict[str, Any] = self.src.data if isinstance(self.src.data, dict) else {}
+        self.declared = [t for t in self.data.get("event_types") or [] if isinstance(t, str)]
+        self.event_types = frozenset(STANDARD_EVENT_TYPES) | frozenset(self.declared)
+        attrs, acct = _group(self.data, "attributes"), _group(self.data, "account_attributes")
+        known = {**lead_fields(attrs), **account_fields(acct)}
+        self.fit_scope = Scope(known, self.event_types, allow_scores=False)
+        self.score_scope = Scope(known, self.event_types, allow_scores=True)
+
+    def add(
+        self, message: str, path: str, code: str, hint: str = "", severity: str = "error"
+    ) -> None:
+        line = self.src.line_of(path)
+        self.problems.append(Problem(message, path, line, code=code, hint=hint, severity=severity))
+
+    def items(self, *keys: str) -> Items:
+        """The mapping items of the list at ``keys`` (``"fit", "rules"``), with their index."""
+        node: Any = self.data
+        for key in keys[:-1]:
+            node = _group(node, key)
+        value = node.get(keys[-1])
+        if not isinstance(value, list):
+            return []
+        return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+    def expression(self, expr: Any, path: str, scope: Scope) -> None:
+        """An expression that does not parse or type-check (LG200)."""
+        if not isinstance(expr, str) or not expr.strip():
+            return  # the structure pass reports it
+        try:
+            check(expr, scope)
+        except ExpressionError as exc:
+            at = exc.position
+            where = "" if at is None else f" (at character {at + 1} of the expression)"
+            self.add(exc.message + where, path, codes.EXPRESSION, exc.hint)
+
+    def unique(self, items: Items, key: str, where: str) -> None:
+        """Two items of one list with the same ``key`` (LG121)."""
+        seen: dict[str, int] = {}
+        for i, item in items:
+            name = item.get(key)
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                self.add(
+                    f"Duplicate {key} '{name}' (also {where}[{seen[name]}])",
+                    f"{where}[{i}].{key}",
+                    codes.DUPLICATE_NAME,
+                    "each must have its own name",
+                )
+            else:
+                seen[name] = i
+
+
+def _group(data: Any, key: str) -> dict[str, Any]:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def standard_types_declared_again(ctx: Checking) -> None:
+    """A declared event type that is a standard one already (LG120, a warning)."""
+    for i, name in enumerate(ctx.declared):
+        if name in STANDARD_EVENT_TYPES:
+            message = f"'{name}' is a standard event type already"
+            ctx.add(message, f"event_types[{i}]", codes.STANDARD_EVENT_TYPE, severity="warning")
+
+
+def fit_rules(ctx: Checking) -> None:
+    """Fit rules: unique names; conditions that read lead and account fields only."""
+    rules = ctx.items("fit", "rules")
+    ctx.unique(rules, "name", "fit.rules")
+    for i, rule in rules:
+        ctx.expression(rule.get("when"), f"fit.rules[{i}].when", ctx.fit_scope)
+
+
+def event_rules(ctx: Checking) -> None:
+    """Engagement rules: one per event type, and only types that exist (LG122)."""
+    events = ctx.items("engagement", "events")
+    ctx.unique(events, "type", "engagement.events")
+    for i, rule in events:
+        etype = rule.get("type")
+        if isinstance(etype, str) and etype not in ctx.event_types:
+            near = suggest(etype, ctx.event_types)
+            ctx.add(
+                f"Unknown event type '{etype}'",
+                f"engagement.events[{i}].type",
+                codes.UNKNOWN_EVENT_TYPE,
+                f"did you mean '{near}'?" if near else "declare it under 'event_types:'",
+            )
+
+
+def disqualifiers(ctx: Checking) -> None:
+    """Disqualifiers: unique names; conditions that may read scores too."""
+    rules = ctx.items("disqualifiers")
+    ctx.unique(rules, "name", "disqualifiers")
+    for i, rule in rules:
+        ctx.expression(rule.get("when"), f"disqualifiers[{i}].when", ctx.score_scope)
+
+
+def tiers(ctx: Checking) -> None:
+    """Tiers: unique names; conditions that may read scores too."""
+    items = ctx.items("tiers")
+    ctx.unique(items, "name", "tiers")
+    for i, tier in items:
+        ctx.expression(tier.get("when"), f"tiers[{i}].when", ctx.score_scope)
+
+
+def unreachable_tiers(ctx: Checking) -> None:
+    """A tier that can never win: one above has its very condition, or is always true
+    (LG123). Tiers are tried in order and the first that holds wins."""
+    items = ctx.items("tiers")
+    earlier: dict[str, int] = {}
+    for i, tier in items:
+        norm = " ".join(str(tier.get("when")).split()).lower()
+        if norm in earlier:
+            ctx.add(
+                f"Tier '{tier.get('name')}' can never be reached: tier "
+                f"'{items[earlier[norm]][1].get('name')}' above it has the same condition",
+                f"tiers[{i}]",
+                codes.UNREACHABLE_TIER,
+                "tiers are tried in order and the first match wins",
+            )
+        elif "true" in earlier:
+            ctx.add(
+                f"Tier '{tier.get('name')}' can never be reached: a tier above it always matches",
+                f"tiers[{i}]",
+                codes.UNREACHABLE_TIER,
+            )
+        earlier.setdefault(norm, i)
+
+
+def weighted_score(ctx: Checking) -> None:
+    """A weighted score needs weights, and a cap on each group to scale from (LG124)."""
+    if _group(ctx.data, "score").get("method") != "weighted":
+        return
+    if not isinstance(_group(ctx.data, "score").get("weights"), dict):
+        ctx.add(
+            "A weighted score needs 'weights' for fit and engagement",
+            "score",
+            codes.WEIGHTED_SCORE,
+            "e.g. weights: {fit: 60, engagement: 40}",
+        )
+    for group in ("fit", "engagement"):
+        if not _group(ctx.data, group).get("cap"):
+            ctx.add(
+                f"A weighted score needs a 'cap' on {group}: weights scale each group from its cap",
+                group,
+                codes.WEIGHTED_SCORE,
+            )
+
+
+def ladders(ctx: Checking) -> None:
+    """Grades and bands go from the highest bound down; the last is the catch-all (LG125)."""
+    for key, bound in (("grades", "min_fit"), ("bands", "min_engagement")):
+        items = ctx.items(key)
+        values = [item.get(bound) for _, item in items]
+        numeric = [v for v in values if isinstance(v, (int, float))]
+        if numeric != sorted(numeric, reverse=True):
+            message = f"The {key} must go from the highest '{bound}' to the lowest"
+            ctx.add(message, key, codes.LADDER_ORDER, "they are tried in order")
+        if items and values[-1] is not None:
+            ctx.add(
+                f"The last of the {key} needs no '{bound}': it is the catch-all",
+                key,
+                codes.LADDER_ORDER,
+                severity="warning",
+            )
+
+
+def review_date(ctx: Checking) -> None:
+    """The definition is past its review date (LG130, a warning), given the caller's
+    today: the library never reads the clock."""
+    review = ctx.data.get("review_by")
+    if ctx.today is not None and isinstance(review, dt.date) and review < ctx.today:
+        ctx.add(
+            f"The definition was due for review with sales on {review.isoformat()}",
+            "review_by",
+            codes.REVIEW_DUE,
+            "agree the next version and move review_by forward",
+            severity="warning",
+        )
+
+
+CHECKS: tuple[Callable[[Checking], None], ...] = (
+    standard_types_declared_again,
+    fit_rules,
+    event_rules,
+    disqualifiers,
+    tiers,
+    unreachable_tiers,
+    weighted_score,
+    ladders,
+    review_date,
+)
+
+
+def semantic_problems(src: Source, *, today: dt.date | None = None) -> list[Problem]:
+    """Every meaning problem of the raw data, whatever the structure pass found."""
+    ctx = Checking(src, today)
+    for run in CHECKS:
+        run(ctx)
+    return ctx.problems
