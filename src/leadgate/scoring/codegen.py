@@ -5,14 +5,8 @@ rule tree per lead we write it out once as straight-line Python (one ``if`` chai
 event types, locals for every field) and ``exec`` that source. The source is built only
 from names chosen here and literals written with ``repr``; user text never becomes code.
 
-The function's contract, shared with the SQL plan (:mod:`leadgate.scoring.sql`):
-
-* amounts are integers in hundredths of a point; an event's decayed amount is
-  ``floor(|cents| * 0.5 ** (age / half_life) + 0.5)`` with the rule's sign, so sums are
-  exact and independent of order;
-* an event counts when ``as_of - window <= ts <= as_of``; later events are ignored;
-* caps clamp a sum's magnitude; group floors/caps clamp the group; the weighted method
-  scales each group by ``weight * 100 / cap`` and rounds half up.
+The function follows the contract it shares with the SQL plan
+(:mod:`leadgate.scoring.contract`).
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ScoringError
+from .contract import horizon_us
 from .evaluate import Scorer, to_micros
 from .result import Score
-from .sql import horizon_us
 
 
 def horizon(scorer: Scorer) -> int | None:

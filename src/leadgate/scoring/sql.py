@@ -22,6 +22,7 @@ from sqlglot import exp
 from ..definition.compile import CompiledDefinition
 from ..expr.to_sql import SqlEmitter, literal
 from .codegen import SCORE_VALUES, clamp
+from .contract import horizon_us
 from .evaluate import to_micros
 from .plans import DEFAULT_TABLES, AsOf, Tables, Template
 
@@ -353,22 +354,6 @@ def _plan(
     out += [f"n{i}" for i in range(len(c.event_rules))]
     out += [f"q{i}" for i in range(len(c.disqualifiers))]
     return "WITH " + ",\n".join(ctes) + f"\nSELECT {', '.join(out)} FROM s6"
-
-
-def horizon_us(c: CompiledDefinition) -> int | None:
-    """The longest look-back (µs) of any event rule or condition; None when one is unbounded.
-
-    ``days_since`` and window-less counts or contacts read all history.
-    """
-    windows: list[int | None] = [r.window_us for r in c.event_rules]
-    for agg in c.aggregates.values():
-        if agg.kind in ("count", "contacts"):
-            windows.append(agg.window_us)
-        elif agg.kind == "last":
-            windows.append(None)
-    if not windows or None in windows:
-        return None
-    return max(w for w in windows if w is not None)
 
 
 def _clamp(col: str, floor: int | None, cap: int | None) -> str:
