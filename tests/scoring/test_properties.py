@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,14 +145,17 @@ def test_event_order_does_not_matter(c, events, rnd) -> None:  # type: ignore[no
 
 
 @SETTINGS
-@given(definitions(), event_lists, st.integers(0, 100 * DAY_US))
+@given(definitions(positive_event=True), event_lists, st.integers(0, 100 * DAY_US))
 def test_a_positive_event_never_lowers_engagement(c, events, age) -> None:  # type: ignore[no-untyped-def]
     scorer = Scorer(c)
     before = scorer.raw(LEAD, events, AS_OF_US)
-    for rule in c.event_rules:
-        if rule.cents > 0:
-            after = scorer.raw(LEAD, [*events, (rule.type, AS_OF_US - age)], AS_OF_US)
-            assert after.engagement >= before.engagement
+    positive = [rule for rule in c.event_rules if rule.cents > 0]
+    assert positive, "the strategy must give every definition a positive event rule"
+    for rule in positive:
+        after = scorer.raw(LEAD, [*events, (rule.type, AS_OF_US - age)], AS_OF_US)
+        assert after.engagement >= before.engagement
+        # What the case exercised (see --hypothesis-show-statistics): most must raise it.
+        hypothesis.event("raised" if after.engagement > before.engagement else "held (cap/window)")
 
 
 @SETTINGS
