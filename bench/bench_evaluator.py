@@ -210,7 +210,7 @@ def main() -> None:
     tiers = [t.name for t in compiled.tiers]
     for lead, events in leads[:5000]:
         raw = scorer.raw(lead, events, AS_OF)
-        ours = (raw[0], raw[1], raw[2], tiers[raw[6]] if raw[6] >= 0 else None)
+        ours = (raw.fit, raw.engagement, raw.total, tiers[raw.tier] if raw.tier >= 0 else None)
         assert ours == baseline(lead, events, AS_OF), (lead, ours, baseline(lead, events, AS_OF))
 
     generated = rate(scorer.raw, leads)

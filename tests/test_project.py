@@ -190,3 +190,19 @@ def test_every_result_has_as_dict(tmp_path):
     assert results[0].as_dict()["valid"] is True
     assert results[3].as_dict()["leads"][0]["lead_id"] == "a"
     assert results[4].as_dict()["lead_id"] == "a"
+
+
+def test_the_times_a_project_records_come_from_its_clock(tmp_path):
+    import datetime as dt
+
+    from leadgate.clock import FixedClock
+
+    at = dt.datetime(2031, 5, 4, 3, 2, 1)
+    project = init_project(tmp_path / "p", clock=FixedClock(at))
+    project.score(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    with project.store() as store:
+        recorded = store.execute(
+            "SELECT (SELECT scored_at FROM score_runs), (SELECT created_at FROM definitions), "
+            "(SELECT max(created_at) FROM plans), (SELECT max(applied_at) FROM _migrations)"
+        ).fetchone()
+    assert recorded == (at, at, at, at)

@@ -93,7 +93,7 @@ def test_sql_fragments_in_strings_stay_strings(payload: str) -> None:
         lead_columns=store.table_columns("leads"),
         account_columns=store.table_columns("accounts"),
     )
-    rows = {r["lead_id"]: r["fit_c"] for r in store.query(plan)}
+    rows = {r["lead_id"]: r["fit"] for r in store.query(plan)}
     assert rows == {"a": 100, "b": 0}
     assert store.scalar("SELECT count(*) FROM leads") == 2
 

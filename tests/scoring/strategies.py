@@ -69,7 +69,8 @@ durations = st.sampled_from(["7d", "14d", "30d", "90d", "36h", "2w"])
 
 
 @st.composite
-def definitions(draw):  # type: ignore[no-untyped-def]
+def definitions(draw, positive_event=False):  # type: ignore[no-untyped-def]
+    """A random compiled definition; with ``positive_event``, one with a positive event rule."""
     n = st.integers(0, 200)
     fit_rules = [
         {
@@ -91,6 +92,10 @@ def definitions(draw):  # type: ignore[no-untyped-def]
         if draw(st.booleans()):
             rule["half_life"] = draw(durations)
         events.append(rule)
+    if positive_event and not any(rule["points"] > 0 for rule in events):
+        if not events:
+            events.append({"type": draw(st.sampled_from(TYPES))})
+        events[0]["points"] = draw(st.integers(1, 5000)) / 100
     weighted = draw(st.booleans())
     fit: dict = {"rules": fit_rules}
     engagement: dict = {"events": events}

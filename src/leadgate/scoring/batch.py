@@ -51,7 +51,7 @@ def record_definition(store: Store, c: CompiledDefinition, source: str | None = 
             d.name,
             d.version,
             source or dump_yaml(d),
-            dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            store.now(),
             c.rule_keys,
             c.hash,
         ],
@@ -119,7 +119,7 @@ def score_store(
             [
                 c.hash,
                 as_of_ts,
-                dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                store.now(),
                 leads,
                 seconds,
             ],

@@ -5,14 +5,10 @@ rule tree per lead we write it out once as straight-line Python (one ``if`` chai
 event types, locals for every field) and ``exec`` that source. The source is built only
 from names chosen here and literals written with ``repr``; user text never becomes code.
 
-The function's contract, shared with the SQL plan (:mod:`leadgate.scoring.sql`):
-
-* amounts are integers in hundredths of a point; an event's decayed amount is
-  ``floor(|cents| * 0.5 ** (age / half_life) + 0.5)`` with the rule's sign, so sums are
-  exact and independent of order;
-* an event counts when ``as_of - window <= ts <= as_of``; later events are ignored;
-* caps clamp a sum's magnitude; group floors/caps clamp the group; the weighted method
-  scales each group by ``weight * 100 / cap`` and rounds half up.
+The function follows the contract it shares with the SQL plan
+(:mod:`leadgate.scoring.contract`), and its locals carry the names of the plan's columns
+(:mod:`leadgate.scoring.names`). :class:`_Writer` writes it in the order it runs, one method
+per step: events, roll-ups, fields, fit, engagement, totals, verdicts, result.
 """
 
 from __future__ import annotations
@@ -21,17 +17,10 @@ import math
 from typing import Any
 
 from ..definition.compile import CompiledDefinition
+from ..expr.check import Aggregate
 from ..expr.to_python import RUNTIME, PyEmitter
-
-#: The scores conditions may read, and the local (Python) or column (SQL) that holds each.
-SCORE_VALUES = {
-    "fit": "fit_p",
-    "engagement": "eng_p",
-    "score": "score_p",
-    "grade": "grade",
-    "band": "band",
-    "account.engagement": "acct_p",
-}
+from . import names as n
+from .contract import RawScore, clamp
 
 
 def _text(value: Any) -> Any:
@@ -58,17 +47,21 @@ def _bool(value: Any) -> Any:
 
 
 CONVERT = {"text": "_text", "number": "_number", "bool": "_bool"}
-
-
-class Source:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, indent: int, line: str) -> None:
-        self.lines.append("    " * indent + line)
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
+#: Cheaper than calling a converter: is the value already of the declared type?
+_OF_TYPE = {
+    "text": "{}.__class__ is str",
+    "number": "{}.__class__ in _NUMS",
+    "bool": "{}.__class__ is bool",
+}
+NAMESPACE = {
+    **RUNTIME,
+    "_floor": math.floor,
+    "_text": _text,
+    "_number": _number,
+    "_bool": _bool,
+    "_NUMS": (int, float),
+    "_RawScore": RawScore,
+}
 
 
 def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
@@ -76,169 +69,202 @@ def generate(c: CompiledDefinition) -> tuple[str, dict[str, Any]]:
 
     ``L`` the lead's fields, ``A`` the account's fields or None, ``E`` an iterable of
     ``(type, ts_us)``, ``asof`` µs since the epoch, ``X`` roll-up values keyed by aggregate
-    key (intent, engaged contacts, ``account.engagement_others``) or None.
+    key (intent, engaged contacts, ``account.engagement_others``) or None. The function
+    returns a :class:`~leadgate.scoring.contract.RawScore`.
     """
-    consts: dict[str, Any] = {}
-    names: dict[str, str] = {}
-    src = Source()
-    src.add(0, "def score(L, A, E, asof, X):")
+    writer = _Writer(c)
+    writer.write()
+    return writer.text(), {**NAMESPACE, **writer.consts}
 
-    # -- events: one pass, dispatch on type -------------------------------------------------
-    per_type: dict[str, list[str]] = {}
-    everywhere: list[str] = []
-    init: list[str] = []
-    for i, rule in enumerate(c.event_rules):
-        init += [f"e{i} = 0", f"n{i} = 0"]
+
+class _Writer:
+    """Writes the scoring function's source, one method per step (see the module doc)."""
+
+    def __init__(self, c: CompiledDefinition) -> None:
+        self.c = c
+        self.lines: list[str] = []
+        self.consts: dict[str, Any] = {}
+        # What conditions name (a field, an aggregate key, ``fit``) → the local holding it.
+        self.names: dict[str, str] = dict(n.SCORE_VALUES)
+        self.emitter = PyEmitter(self.names, dict(c.fields), self.consts)
+
+    def add(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+    def write(self) -> None:
+        self.add(0, "def score(L, A, E, asof, X):")
+        self.events()
+        self.rollups()
+        self.fields()
+        self.fit()
+        self.engagement()
+        self.totals()
+        self.verdicts()
+        self.result()
+
+    # -- events: one pass, dispatch on type ----------------------------------------------------
+    def events(self) -> None:
+        """Sum each event rule's points and every count/last aggregate in one pass."""
+        by_type: dict[str, list[str]] = {}  # event type → statements run for it
+        every_event: list[str] = []
+        for i, rule in enumerate(self.c.event_rules):
+            self.add(1, f"{n.event_points(i)} = 0; {n.event_count(i)} = 0")
+            by_type.setdefault(rule.type, []).append(self._event_rule(i))
+        for j, agg in enumerate(self.c.aggregates.values()):
+            if agg.kind not in ("count", "last"):
+                continue
+            stmt = self._event_aggregate(j, agg)
+            for t in agg.types or ():
+                by_type.setdefault(t, []).append(stmt)
+            if agg.types is None:
+                every_event.append(stmt)
+        if by_type or every_event:
+            self._event_loop(by_type, every_event)
+        for j, agg in enumerate(self.c.aggregates.values()):
+            if agg.kind == "last":
+                last = f"{n.aggregate(j)}_ts"
+                days = f"(asof - {last}) / 86400000000.0"
+                self.add(1, f"{n.aggregate(j)} = None if {last} < 0 else {days}")
+
+    def _event_rule(self, i: int) -> str:
+        rule = self.c.event_rules[i]
         sign = "-" if rule.cents < 0 else "+"
         amount = (
             f"_floor({abs(rule.cents)} * 0.5 ** (age / {float(rule.half_life_us)!r}) + 0.5)"
             if rule.half_life_us
             else str(abs(rule.cents))
         )
-        body = f"e{i} {sign}= {amount}; n{i} += 1"
-        if rule.window_us is not None:
-            body = f"if age <= {rule.window_us}: {body}"
-        per_type.setdefault(rule.type, []).append(body)
-    event_aggs = [a for a in c.aggregates.values() if a.kind in ("count", "last")]
-    for j, agg in enumerate(event_aggs):
-        var = f"g{j}"
-        names[agg.key] = var if agg.kind == "count" else f"d{j}"
-        if agg.kind == "count":
-            init.append(f"{var} = 0")
-            stmt = f"{var} += 1"
-            if agg.window_us is not None:
-                stmt = f"if age <= {agg.window_us}: {stmt}"
-        else:
-            init.append(f"{var} = -1")
-            stmt = f"if ts > {var}: {var} = ts"
-        if agg.types is None:
-            everywhere.append(stmt)
-        else:
-            for t in agg.types:
-                per_type.setdefault(t, []).append(stmt)
-    for line in init:
-        src.add(1, line)
-    if per_type or everywhere:
+        body = f"{n.event_points(i)} {sign}= {amount}; {n.event_count(i)} += 1"
+        return body if rule.window_us is None else f"if age <= {rule.window_us}: {body}"
+
+    def _event_aggregate(self, j: int, agg: Aggregate) -> str:
+        var = n.aggregate(j)
+        self.names[agg.key] = var
+        if agg.kind == "last":
+            self.add(1, f"{var}_ts = -1")
+            return f"if ts > {var}_ts: {var}_ts = ts"
+        self.add(1, f"{var} = 0")
+        if agg.window_us is None:
+            return f"{var} += 1"
+        return f"if age <= {agg.window_us}: {var} += 1"
+
+    def _event_loop(self, by_type: dict[str, list[str]], every_event: list[str]) -> None:
         # Dispatch on a small integer: one dict lookup, then int comparisons, and event
         # types no rule reads skip the chain entirely.
-        consts["_TI"] = {etype: k for k, etype in enumerate(per_type)}
-        src.add(1, "for t, ts in E:")
-        src.add(2, "if ts > asof: continue")
-        src.add(2, "age = asof - ts")
-        for stmt in everywhere:
-            src.add(2, stmt)
-        if per_type:
-            src.add(2, "k = _TI.get(t)")
-            src.add(2, "if k is None: continue")
-            for k, stmts in enumerate(per_type.values()):
-                src.add(2, f"{'if' if k == 0 else 'elif'} k == {k}:")
+        self.consts["_TI"] = {etype: k for k, etype in enumerate(by_type)}
+        self.add(1, "for t, ts in E:")
+        self.add(2, "if ts > asof: continue")
+        self.add(2, "age = asof - ts")
+        for stmt in every_event:
+            self.add(2, stmt)
+        if by_type:
+            self.add(2, "k = _TI.get(t)")
+            self.add(2, "if k is None: continue")
+            for k, stmts in enumerate(by_type.values()):
+                self.add(2, f"{'if' if k == 0 else 'elif'} k == {k}:")
                 for stmt in stmts:
-                    src.add(3, stmt)
-    for j, agg in enumerate(event_aggs):
-        if agg.kind == "last":
-            src.add(1, f"d{j} = None if g{j} < 0 else (asof - g{j}) / 86400000000.0")
+                    self.add(3, stmt)
 
-    # -- roll-ups from the context ----------------------------------------------------------
-    for j, agg in enumerate(a for a in c.aggregates.values() if a.kind in ("intent", "contacts")):
-        names[agg.key] = f"x{j}"
-        src.add(1, f"x{j} = None if X is None else X.get({agg.key!r})")
+    # -- roll-ups and fields -----------------------------------------------------------------
+    def rollups(self) -> None:
+        """Intent and engaged contacts come computed, in ``X`` (see scoring.rollups)."""
+        for j, agg in enumerate(self.c.aggregates.values()):
+            if agg.kind in ("intent", "contacts"):
+                self.names[agg.key] = n.aggregate(j)
+                self.add(1, f"{n.aggregate(j)} = None if X is None else X.get({agg.key!r})")
 
-    # -- fields -----------------------------------------------------------------------------
-    for k, name in enumerate(sorted(c.fields_used)):
-        var = f"f{k}"
-        names[name] = var
-        kind = c.fields[name]
-        if name.startswith("account."):
-            src.add(1, f"{var} = None if A is None else A.get({name[8:]!r})")
-        else:
-            src.add(1, f"{var} = L.get({name!r})")
-        # Convert only values of the wrong type (rare): the check is cheaper than a call.
-        ok = {
-            "text": f"{var}.__class__ is str",
-            "number": f"{var}.__class__ in _NUMS",
-            "bool": f"{var}.__class__ is bool",
-        }[kind]
-        src.add(1, f"if {var} is not None and not {ok}: {var} = {CONVERT[kind]}({var})")
+    def fields(self) -> None:
+        """Each field a condition reads, converted to its declared type when it is not."""
+        for k, name in enumerate(sorted(self.c.fields_used)):
+            var = n.field(k)
+            self.names[name] = var
+            kind = self.c.fields[name]
+            if name.startswith("account."):
+                self.add(1, f"{var} = None if A is None else A.get({name[8:]!r})")
+            else:
+                self.add(1, f"{var} = L.get({name!r})")
+            ok = _OF_TYPE[kind].format(var)
+            self.add(1, f"if {var} is not None and not {ok}: {var} = {CONVERT[kind]}({var})")
 
-    emitter = PyEmitter(names, dict(c.fields), consts)
+    # -- fit, engagement, totals -------------------------------------------------------------
+    def fit(self) -> None:
+        rules = self.c.fit_rules
+        for i, rule in enumerate(rules):
+            self.add(1, f"{n.fit_rule(i)} = {self.emitter.emit(rule.expr)}")
+        terms = [f"({r.cents} if {n.fit_rule(i)} else 0)" for i, r in enumerate(rules)]
+        self.add(1, f"{n.FIT_RAW} = {' + '.join(terms) or '0'}")
+        self.add(1, f"{n.FIT} = {clamp(n.FIT_RAW, self.c.fit_floor, self.c.fit_cap)}")
 
-    # -- fit --------------------------------------------------------------------------------
-    for i, fit_rule in enumerate(c.fit_rules):
-        src.add(1, f"j{i} = {emitter.emit(fit_rule.expr)}")
-    fit_sum = " + ".join(f"({r.cents} if j{i} else 0)" for i, r in enumerate(c.fit_rules)) or "0"
-    src.add(1, f"fit_raw = {fit_sum}")
-    src.add(1, f"fit_c = {clamp('fit_raw', c.fit_floor, c.fit_cap)}")
+    def engagement(self) -> None:
+        c = self.c
+        for i, rule in enumerate(c.event_rules):
+            # A cap bounds the sum's magnitude: a negative rule is held above -cap.
+            capped = n.event_points(i)
+            if rule.cap_cents is not None and rule.cents < 0:
+                capped = f"max({capped}, {-rule.cap_cents})"
+            elif rule.cap_cents is not None:
+                capped = f"min({capped}, {rule.cap_cents})"
+            self.add(1, f"{n.event_capped(i)} = {capped}")
+        terms = [n.event_capped(i) for i in range(len(c.event_rules))]
+        self.add(1, f"{n.ENGAGEMENT_RAW} = {' + '.join(terms) or '0'}")
+        held = clamp(n.ENGAGEMENT_RAW, c.engagement_floor, c.engagement_cap)
+        self.add(1, f"{n.ENGAGEMENT} = {held}")
 
-    # -- engagement -------------------------------------------------------------------------
-    for i, rule in enumerate(c.event_rules):
-        if rule.cap_cents is not None:
-            bound = rule.cap_cents
-            src.add(
+    def totals(self) -> None:
+        c = self.c
+        if c.method == "weighted" and c.weights and c.fit_cap and c.engagement_cap:
+            fit_w, eng_w = (w * 100.0 for w in c.weights)
+            self.add(1, f"{n.FIT_WEIGHTED} = _floor({n.FIT} * {fit_w!r} / {c.fit_cap} + 0.5)")
+            self.add(
                 1,
-                f"e{i} = {'max' if rule.cents < 0 else 'min'}(e{i}, "
-                f"{-bound if rule.cents < 0 else bound})",
+                f"{n.ENGAGEMENT_WEIGHTED} = "
+                f"_floor({n.ENGAGEMENT} * {eng_w!r} / {c.engagement_cap} + 0.5)",
             )
-    eng_sum = " + ".join(f"e{i}" for i in range(len(c.event_rules))) or "0"
-    src.add(1, f"eng_raw = {eng_sum}")
-    src.add(1, f"eng_c = {clamp('eng_raw', c.engagement_floor, c.engagement_cap)}")
+        else:
+            self.add(1, f"{n.FIT_WEIGHTED} = {n.FIT}; {n.ENGAGEMENT_WEIGHTED} = {n.ENGAGEMENT}")
+        self.add(1, f"{n.TOTAL} = {n.FIT_WEIGHTED} + {n.ENGAGEMENT_WEIGHTED}")
+        self.add(1, f"{n.GRADE} = {_ladder(n.FIT, c.grades)}")
+        self.add(1, f"{n.BAND} = {_ladder(n.ENGAGEMENT, c.bands)}")
+        self.add(1, f"{n.FIT_POINTS} = {n.FIT} / 100.0")
+        self.add(1, f"{n.ENGAGEMENT_POINTS} = {n.ENGAGEMENT} / 100.0")
+        self.add(1, f"{n.SCORE_POINTS} = {n.TOTAL} / 100.0")
+        if c.uses_rollup:
+            self.add(1, "others = None if X is None else X.get('account.engagement_others')")
+            self.add(
+                1,
+                f"{n.ACCOUNT_ENGAGEMENT_POINTS} = None if others is None else "
+                f"(others + {n.ENGAGEMENT}) / 100.0",
+            )
 
-    # -- total, grade, band ----------------------------------------------------------------
-    if c.method == "weighted" and c.weights and c.fit_cap and c.engagement_cap:
-        wf = c.weights[0] * 100.0
-        we = c.weights[1] * 100.0
-        src.add(1, f"fit_w = _floor(fit_c * {wf!r} / {c.fit_cap} + 0.5)")
-        src.add(1, f"eng_w = _floor(eng_c * {we!r} / {c.engagement_cap} + 0.5)")
-    else:
-        src.add(1, "fit_w = fit_c")
-        src.add(1, "eng_w = eng_c")
-    src.add(1, "total = fit_w + eng_w")
-    src.add(1, f"grade = {_ladder('fit_c', c.grades)}")
-    src.add(1, f"band = {_ladder('eng_c', c.bands)}")
-    names.update(SCORE_VALUES)
-    src.add(1, "fit_p = fit_c / 100.0; eng_p = eng_c / 100.0; score_p = total / 100.0")
-    if any(r.expr.uses_rollup for r in (*c.disqualifiers, *c.tiers)):
-        src.add(1, "others = None if X is None else X.get('account.engagement_others')")
-        src.add(1, "acct_p = None if others is None else (others + eng_c) / 100.0")
+    # -- disqualifiers and tiers: first match wins -------------------------------------------------
+    def verdicts(self) -> None:
+        self.add(1, f"{n.DISQUALIFIER} = -1")
+        for i, d in enumerate(self.c.disqualifiers):
+            keyword = "if" if i == 0 else "elif"
+            self.add(1, f"{keyword} {self.emitter.emit(d.expr)}: {n.DISQUALIFIER} = {i}")
+        self.add(1, f"{n.TIER} = -1")
+        if self.c.tiers:
+            self.add(1, f"if {n.DISQUALIFIER} < 0:")
+            for i, tier in enumerate(self.c.tiers):
+                keyword = "if" if i == 0 else "elif"
+                self.add(2, f"{keyword} {self.emitter.emit(tier.expr)}: {n.TIER} = {i}")
 
-    # -- disqualifiers and tiers: first match wins ------------------------------------------
-    src.add(1, "dq = -1")
-    for i, d in enumerate(c.disqualifiers):
-        src.add(1, f"{'if' if i == 0 else 'elif'} {emitter.emit(d.expr)}: dq = {i}")
-    src.add(1, "tier = -1")
-    if c.tiers:
-        src.add(1, "if dq < 0:")
-        for i, tier in enumerate(c.tiers):
-            src.add(2, f"{'if' if i == 0 else 'elif'} {emitter.emit(tier.expr)}: tier = {i}")
+    def result(self) -> None:
+        c = self.c
 
-    judged = ", ".join(f"j{i}" for i in range(len(c.fit_rules)))
-    events = ", ".join(f"e{i}" for i in range(len(c.event_rules)))
-    counts = ", ".join(f"n{i}" for i in range(len(c.event_rules)))
-    src.add(
-        1,
-        f"return (fit_c, eng_c, total, grade, band, dq, tier, ({judged}{',' if judged else ''}),"
-        f" ({events}{',' if events else ''}), ({counts}{',' if counts else ''}),"
-        " fit_raw, eng_raw, fit_w, eng_w)",
-    )
-    namespace = {
-        **RUNTIME,
-        **consts,
-        "_floor": math.floor,
-        "_text": _text,
-        "_number": _number,
-        "_bool": _bool,
-        "_NUMS": (int, float),
-    }
-    return src.text(), namespace
+        def spread(names: list[str]) -> str:
+            return "(" + "".join(f"{name}, " for name in names) + ")"
 
-
-def clamp(var: str, floor: int | None, cap: int | None, low: str = "max", high: str = "min") -> str:
-    """``var`` held between ``floor`` and ``cap`` (Python's min/max, or SQL's LEAST/GREATEST)."""
-    out = var
-    if cap is not None:
-        out = f"{high}({out}, {cap})"
-    if floor is not None:
-        out = f"{low}({out}, {floor})"
-    return out
+        verdicts = spread([n.fit_rule(i) for i in range(len(c.fit_rules))])
+        capped = spread([n.event_capped(i) for i in range(len(c.event_rules))])
+        counts = spread([n.event_count(i) for i in range(len(c.event_rules))])
+        values = [n.FIT, n.ENGAGEMENT, n.TOTAL, n.GRADE, n.BAND, n.DISQUALIFIER, n.TIER]
+        values += [verdicts, capped, counts, n.FIT_RAW, n.ENGAGEMENT_RAW]
+        values += [n.FIT_WEIGHTED, n.ENGAGEMENT_WEIGHTED]
+        self.add(1, f"return _RawScore({', '.join(values)})")
 
 
 def _ladder(var: str, steps: list[tuple[Any, int | None]]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..definition.compile import CompiledDefinition
 from ..store import Store
+from . import names
 from .plans import Tables
 from .sql import plan_sql
 
@@ -76,9 +77,8 @@ def _null_counts(store: Store, c: CompiledDefinition, as_of: dt.datetime, leads:
         account_columns=store.table_columns("accounts"),
         tables=Tables(leads=leads),
     )
-    cols = [f"j{i}" for i in range(len(c.fit_rules))] + [
-        f"q{i}" for i in range(len(c.disqualifiers))
-    ]
+    cols = [names.fit_rule(i) for i in range(len(c.fit_rules))]
+    cols += [names.disqualifier(i) for i in range(len(c.disqualifiers))]
     if not cols:
         return []
     counts = ", ".join(f"count(*) FILTER (WHERE {col} IS NULL)" for col in cols)

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ScoringError
+from .contract import RawScore, horizon_us
 from .evaluate import Scorer, to_micros
 from .result import Score
-from .sql import horizon_us
 
 
 def horizon(scorer: Scorer) -> int | None:
@@ -50,7 +50,7 @@ class LeadState:
         self.types: list[str] = []  # in step with times
         self.newest: int | None = None
         self._horizon = horizon(scorer)
-        self._raw: tuple[Any, ...] | None = None
+        self._raw: RawScore | None = None
 
     @property
     def events(self) -> list[tuple[str, int]]:
@@ -70,9 +70,7 @@ class LeadState:
                     del self.times[:cut]
                     del self.types[:cut]
 
-    def rescore_raw(
-        self, as_of_us: int, context: Mapping[str, Any] | None = None
-    ) -> tuple[Any, ...]:
+    def rescore_raw(self, as_of_us: int, context: Mapping[str, Any] | None = None) -> RawScore:
         if self.newest is not None and as_of_us < self.newest and self._horizon is not None:
             raise ScoringError(
                 "An incremental state can only be scored as of its newest event "

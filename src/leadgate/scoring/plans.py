@@ -180,7 +180,7 @@ def scoring_template(
             generator_digest(),
             template.token,
             template.text,
-            dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            store.now(),
         ],
     )
     return template

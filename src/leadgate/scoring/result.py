@@ -16,6 +16,7 @@ from ..definition.compile import (
 from ..expr.check import Checked
 from ..expr.describe import describe
 from ..expr.interpret import Interpreter, typed
+from .contract import RawScore
 
 
 def points(cents: int) -> Decimal:
@@ -136,12 +137,12 @@ class Score:
         }
 
 
-def explain(
-    c: CompiledDefinition, raw: tuple[Any, ...], lead: Any, account: Any
-) -> list[Contribution]:
-    """Build the explanation from the raw tuple the generated function returns."""
-    fit_c, eng_c, _total, _grade, _band, _dq, _tier, judged, events, counts = raw[:10]
-    fit_raw, eng_raw, fit_w, eng_w = raw[10:14]
+def explain(c: CompiledDefinition, raw: RawScore, lead: Any, account: Any) -> list[Contribution]:
+    """Build the explanation from the numbers both engines compute (:class:`RawScore`)."""
+    fit_c, eng_c, judged = raw.fit, raw.engagement, raw.fit_verdicts
+    events, counts = raw.event_capped, raw.event_counts
+    fit_raw, eng_raw = raw.fit_raw, raw.engagement_raw
+    fit_w, eng_w = raw.fit_weighted, raw.engagement_weighted
     out = [
         _fit_line(c, rule, verdict, lead, account)
         for rule, verdict in zip(c.fit_rules, judged, strict=True)
@@ -218,14 +219,14 @@ def _weighting(
 
 
 def judge_conditions(
-    c: CompiledDefinition, raw: tuple[Any, ...], lead: Any, account: Any
+    c: CompiledDefinition, raw: RawScore, lead: Any, account: Any
 ) -> list[Judgement]:
     """Every disqualifier and tier in order, with the values it read and its verdict.
 
     The scorer tries disqualifiers, then (when none held) tiers, each list in order until
     one holds; those after the one that held are ``not tried``.
     """
-    dq, tier = raw[5], raw[6]
+    dq, tier = raw.disqualifier, raw.tier
     judge = _Judge(c, raw, lead, account)
     out = []
     for i, rule in enumerate(c.disqualifiers):
@@ -241,11 +242,15 @@ def judge_conditions(
 class _Judge:
     """Judges one lead's conditions, which may read its fields and its scores."""
 
-    def __init__(self, c: CompiledDefinition, raw: tuple[Any, ...], lead: Any, account: Any):
-        fit_c, eng_c, total, grade, band = raw[:5]
+    def __init__(self, c: CompiledDefinition, raw: RawScore, lead: Any, account: Any):
         self.c, self.lead, self.account = c, lead, account
-        self.scores = {"fit": fit_c / 100, "engagement": eng_c / 100, "score": total / 100}
-        self.scores |= {"grade": grade, "band": band}
+        self.scores = {
+            "fit": raw.fit / 100,
+            "engagement": raw.engagement / 100,
+            "score": raw.total / 100,
+            "grade": raw.grade,
+            "band": raw.band,
+        }
 
     def __call__(self, group: str, rule: CompiledCondition, held: bool, skipped: str) -> Judgement:
         """``held`` is the scorer's verdict; ``skipped`` says why it was not tried."""

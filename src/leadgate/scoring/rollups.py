@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..definition.compile import CompiledDefinition
+from .contract import RawScore
 from .evaluate import Scorer
 
 
@@ -66,12 +67,12 @@ def score_population(
     events_by_lead: Mapping[str, list[tuple[str, int]]],
     intent_by_account: Mapping[str, list[tuple[str, float, int]]],
     as_of_us: int,
-) -> dict[str, tuple[Any, ...]]:
+) -> dict[str, RawScore]:
     """Lead id → raw result, for every lead, roll-ups included (two passes if needed)."""
     c = scorer.compiled
     ctxs = contexts(c, leads, events_by_lead, intent_by_account, as_of_us)
 
-    def run() -> dict[str, tuple[Any, ...]]:
+    def run() -> dict[str, RawScore]:
         return {
             lead["lead_id"]: scorer.raw(
                 lead,
@@ -89,10 +90,10 @@ def score_population(
         totals: dict[str, int] = defaultdict(int)
         for lead in leads:
             if lead.get("account_id") is not None:
-                totals[lead["account_id"]] += raws[lead["lead_id"]][1]
+                totals[lead["account_id"]] += raws[lead["lead_id"]].engagement
         for lead in leads:
             if lead.get("account_id") is not None:
-                own = raws[lead["lead_id"]][1]
+                own = raws[lead["lead_id"]].engagement
                 ctxs[lead["lead_id"]]["account.engagement_others"] = (
                     totals[lead["account_id"]] - own
                 )

@@ -1,0 +1,376 @@
+"""The scoring query's steps: one small builder per CTE, each named for what it holds.
+
+The query reads as the Python function does (:mod:`leadgate.scoring.codegen`), step for
+step, and names its columns from the same legend (:mod:`leadgate.scoring.names`):
+
+==================  =========================================================================
+CTE                 one row per ... holding ...
+==================  =========================================================================
+scoped_events       event up to the as-of time (and no older than any rule looks): lead, type,
+                    time in µs
+event_totals        lead with events: each event rule's points and count, each count/last
+                    aggregate
+intent              account: each intent aggregate (the strongest signal)
+engaged_contacts    account: each engaged-contacts aggregate
+lead_values         lead: every field a condition reads and every event/aggregate value
+judged              lead: each fit rule's verdict, each event rule's capped points
+summed              lead: fit_raw and engagement_raw
+clamped             lead: fit and engagement held to their floors and caps
+weighted            lead: the weighted parts, grade, band, the scores conditions read
+verdicts            lead: total, the first disqualifier that holds, each one's verdict
+==================  =========================================================================
+
+The final SELECT adds the tier. Each builder returns the CTE's body as SQL text; the
+definition's conditions and every literal are rendered by SQLGlot (quoted, in the
+dialect), the query's frame is assembled here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlglot import exp
+
+from ..definition.compile import CompiledDefinition
+from ..expr.check import Aggregate, Checked
+from ..expr.to_sql import SqlEmitter, literal
+from . import names as n
+from .contract import clamp, horizon_us
+from .plans import AsOf, Tables
+
+NUMERIC_TYPES = ("BIGINT", "INTEGER", "DOUBLE", "FLOAT", "SMALLINT", "TINYINT", "HUGEINT",
+                 "UBIGINT", "UINTEGER", "REAL", "INT", "LONG")  # fmt: skip
+DAY_US = 86_400_000_000
+
+
+def render(node: exp.Expression, dialect: str) -> str:
+    return node.sql(dialect=dialect)
+
+
+def lit(value: object, dialect: str) -> str:
+    """A literal, quoted by SQLGlot for ``dialect``."""
+    return render(literal(value), dialect)
+
+
+def double(sql: str) -> str:
+    return f"CAST({sql} AS DOUBLE)"
+
+
+def in_list(values: Sequence[object], dialect: str) -> str:
+    return "(" + ", ".join(lit(v, dialect) for v in values) + ")"
+
+
+class PlanBuilder:
+    """Builds the scoring query of one definition for one store layout and dialect."""
+
+    def __init__(
+        self,
+        c: CompiledDefinition,
+        when: AsOf,
+        lead_columns: Mapping[str, str],
+        account_columns: Mapping[str, str],
+        tables: Tables,
+        dialect: str,
+    ) -> None:
+        self.c, self.when, self.tables, self.dialect = c, when, tables, dialect
+        self.lead_columns, self.account_columns = lead_columns, account_columns
+        aggs = list(c.aggregates.values())
+        self.event_aggs = [(j, a) for j, a in enumerate(aggs) if a.kind in ("count", "last")]
+        self.intents = [(j, a) for j, a in enumerate(aggs) if a.kind == "intent"]
+        self.contacts = [(j, a) for j, a in enumerate(aggs) if a.kind == "contacts"]
+        self.look_back = horizon_us(c)
+        self.age = f"({when.micros()} - ts_us)"
+        # What conditions name (a field, an aggregate key, ``fit``) → the column holding it.
+        self.names: dict[str, str] = dict(n.SCORE_VALUES)
+        for k, name in enumerate(sorted(c.fields_used)):
+            self.names[name] = n.field(k)
+        for j, agg in enumerate(aggs):
+            self.names[agg.key] = n.aggregate(j)
+        self.emitter = SqlEmitter(self.names, dict(c.fields))
+
+    def query(self) -> str:
+        """The whole query: its CTEs, in order, and the final SELECT."""
+        steps = {
+            "scoped_events": self.scoped_events(),
+            "event_totals": self.event_totals(),
+            "intent": self.intent(),
+            "engaged_contacts": self.engaged_contacts(),
+            "lead_values": self.lead_values(),
+            "judged": self.judged(),
+            "summed": self.summed(),
+            "clamped": self.clamped(),
+            "weighted": self.weighted(),
+            "verdicts": self.verdicts(),
+        }
+        ctes = [f"{name} AS ({body})" for name, body in steps.items() if body is not None]
+        return "WITH " + ",\n".join(ctes) + f"\n{self.final_select()}"
+
+    def condition(self, checked: Checked) -> str:
+        return render(self.emitter.emit(checked), self.dialect)
+
+    # -- events ----------------------------------------------------------------------------
+    def needs_events(self) -> bool:
+        """Whether any rule, aggregate or roll-up reads events."""
+        return bool(self.c.event_rules or self.event_aggs or self.contacts)
+
+    def reads_every_type(self) -> bool:
+        return any(a.types is None for _, a in self.event_aggs) or bool(self.contacts)
+
+    def scoped_events(self) -> str | None:
+        """The events any rule can count: up to the as-of time, of the types read."""
+        if not self.needs_events():
+            return None
+        conds = [f"ts <= {self.when.ts()}"]
+        if self.look_back is not None:
+            # Every rule and condition looks back a bounded time: read only that far, and
+            # the store skips whole blocks of older events.
+            conds.append(f"ts >= {self.when.ts(self.look_back)}")
+        if not self.reads_every_type():
+            types = {r.type for r in self.c.event_rules}
+            types |= {t for _, a in self.event_aggs for t in a.types or ()}
+            conds.append(f"type IN {in_list(sorted(types), self.dialect)}")
+        ts_us = "unix_micros(ts)" if self.dialect == "spark" else "epoch_us(ts)"
+        return (
+            f"SELECT lead_id, type, {ts_us} AS ts_us FROM {self.tables.events}"
+            f" WHERE {' AND '.join(conds)}"
+        )
+
+    def within(self, window: int | None) -> list[str]:
+        """The condition that an event is inside ``window``; none when the scan ensures it."""
+        if window is None or (self.look_back is not None and window >= self.look_back):
+            return []
+        return [f"{self.age} <= {window}"]
+
+    def event_amount(self, i: int) -> str:
+        """Event rule i's amount for one event, unsigned (the contract's decay formula)."""
+        rule = self.c.event_rules[i]
+        if not rule.half_life_us:
+            return str(abs(rule.cents))
+        decay = f"POWER({double('0.5')}, {double(self.age)} / {double(str(rule.half_life_us))})"
+        return f"CAST(FLOOR({double(str(abs(rule.cents)))} * {decay} + {double('0.5')}) AS BIGINT)"
+
+    def event_totals(self) -> str | None:
+        """Per lead: each event rule's points and count, each count/last aggregate."""
+        if not self.needs_events() or not (self.c.event_rules or self.event_aggs):
+            return None
+        cols = []
+        for i, rule in enumerate(self.c.event_rules):
+            cond = " AND ".join(
+                [f"type = {lit(rule.type, self.dialect)}", *self.within(rule.window_us)]
+            )
+            sign = "-" if rule.cents < 0 else ""
+            cols.append(
+                f"SUM(CASE WHEN {cond} THEN {sign}{self.event_amount(i)} ELSE 0 END)"
+                f" AS {n.event_points(i)}"
+            )
+            cols.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {n.event_count(i)}")
+        for j, agg in self.event_aggs:
+            cols.append(f"{self.event_aggregate(agg)} AS {n.aggregate(j)}")
+        return f"SELECT lead_id, {', '.join(cols)} FROM scoped_events GROUP BY lead_id"
+
+    def event_aggregate(self, agg: Aggregate) -> str:
+        conds = [] if agg.types is None else [f"type IN {in_list(agg.types, self.dialect)}"]
+        if agg.kind == "count":
+            cond = " AND ".join([*conds, *self.within(agg.window_us)]) or "TRUE"
+            return f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+        return f"MAX(CASE WHEN {' AND '.join(conds) or 'TRUE'} THEN ts_us END)"
+
+    # -- roll-ups per account ------------------------------------------------------------------
+    def intent(self) -> str | None:
+        """Per account: the strongest intent signal on each aggregate's topic and window."""
+        if not self.intents:
+            return None
+        cols = []
+        for j, agg in self.intents:
+            conds = [] if agg.topic == "*" else [f"LOWER(topic) = {lit(agg.topic, self.dialect)}"]
+            if agg.window_us is not None:
+                conds.append(f"{self.age} <= {agg.window_us}")
+            cols.append(
+                f"MAX(CASE WHEN {' AND '.join(conds) or 'TRUE'} THEN strength END)"
+                f" AS {n.aggregate(j)}"
+            )
+        ts_us = "unix_micros(ts)" if self.dialect == "spark" else "epoch_us(ts)"
+        return (
+            f"SELECT account_id, {', '.join(cols)} FROM (SELECT account_id, topic, strength, "
+            f"{ts_us} AS ts_us FROM {self.tables.intent} WHERE ts <= {self.when.ts()}) s "
+            "GROUP BY account_id"
+        )
+
+    def engaged_contacts(self) -> str | None:
+        """Per account: how many of its leads have an event in each aggregate's window."""
+        if not self.contacts:
+            return None
+        cols = []
+        for j, agg in self.contacts:
+            cond = "TRUE" if agg.window_us is None else f"{self.age} <= {agg.window_us}"
+            cols.append(f"COUNT(DISTINCT CASE WHEN {cond} THEN e.lead_id END) AS {n.aggregate(j)}")
+        return (
+            f"SELECT l.account_id, {', '.join(cols)} FROM scoped_events e "
+            f"JOIN {self.tables.leads} l ON l.lead_id = e.lead_id "
+            "WHERE l.account_id IS NOT NULL GROUP BY l.account_id"
+        )
+
+    # -- one row per lead ----------------------------------------------------------------------
+    def lead_values(self) -> str:
+        """Per lead: every field a condition reads and every event and roll-up value."""
+        cols = ["l.lead_id AS lead_id", "l.account_id AS account_id"]
+        for k, name in enumerate(sorted(self.c.fields_used)):
+            cols.append(f"{self.field(name)} AS {n.field(k)}")
+        totals = self.event_totals() is not None
+        for i in range(len(self.c.event_rules)):
+            for col in (n.event_points(i), n.event_count(i)):
+                cols.append(
+                    f"COALESCE(event_totals.{col}, 0) AS {col}" if totals else f"0 AS {col}"
+                )
+        for j, agg in self.event_aggs:
+            cols.append(f"{self.event_value(j, agg, totals)} AS {n.aggregate(j)}")
+        for j, _ in self.intents:
+            value = double(f"COALESCE(intent.{n.aggregate(j)}, 0)")
+            cols.append(
+                f"CASE WHEN l.account_id IS NULL THEN NULL ELSE {value} END AS {n.aggregate(j)}"
+            )
+        for j, _ in self.contacts:
+            value = f"COALESCE(engaged_contacts.{n.aggregate(j)}, 0)"
+            cols.append(
+                f"CASE WHEN l.account_id IS NULL THEN NULL ELSE {value} END AS {n.aggregate(j)}"
+            )
+        joins = [f"FROM {self.tables.leads} l"]
+        if any(name.startswith("account.") for name in self.c.fields_used):
+            joins.append(f"LEFT JOIN {self.tables.accounts} a ON a.account_id = l.account_id")
+        if totals:
+            joins.append("LEFT JOIN event_totals ON event_totals.lead_id = l.lead_id")
+        if self.intents:
+            joins.append("LEFT JOIN intent ON intent.account_id = l.account_id")
+        if self.contacts:
+            joins.append("LEFT JOIN engaged_contacts ON engaged_contacts.account_id = l.account_id")
+        return f"SELECT {', '.join(cols)} {' '.join(joins)}"
+
+    @staticmethod
+    def if_account(value: str) -> str:
+        return f"CASE WHEN l.account_id IS NULL THEN NULL ELSE {value} END"
+
+    def event_value(self, j: int, agg: Aggregate, totals: bool) -> str:
+        """A count (0 without events), or the days since the last event (NULL: none)."""
+        col = f"event_totals.{n.aggregate(j)}"
+        if agg.kind == "count":
+            return f"COALESCE({col}, 0)" if totals else "0"
+        if not totals:
+            return "CAST(NULL AS DOUBLE)"
+        days = f"{double(f'{self.when.micros()} - {col}')} / {double(str(DAY_US))}"
+        return f"CASE WHEN {col} IS NULL THEN NULL ELSE {days} END"
+
+    def field(self, name: str) -> str:
+        """A field read with the type the definition declares (TRY_CAST when the store differs)."""
+        source, column, columns = "l", name, self.lead_columns
+        if name.startswith("account."):
+            source, column, columns = "a", name[8:], self.account_columns
+        kind = self.c.fields[name]
+        text = "VARCHAR" if self.dialect != "spark" else "STRING"
+        want = {"number": "DOUBLE", "text": text, "bool": "BOOLEAN"}[kind]
+        dtype = columns.get(column)
+        if dtype is None:  # the store has no such column: unknown, never an error
+            return f"CAST(NULL AS {want})"
+        col = f"{source}.{render(exp.to_identifier(column, quoted=True), self.dialect)}"
+        upper = dtype.upper()
+        if kind == "number" and upper.startswith(NUMERIC_TYPES) and not upper.startswith("DECIMAL"):
+            return col
+        if kind == "text" and upper.startswith(("VARCHAR", "STRING")):
+            return col
+        if kind == "bool" and upper.startswith("BOOL"):
+            return col
+        return f"TRY_CAST({col} AS {want})"
+
+    def judged(self) -> str:
+        """Per lead: each fit rule's verdict and each event rule's points held to its cap."""
+        cols = ["lead_values.*"]
+        for i, fit_rule in enumerate(self.c.fit_rules):
+            cols.append(f"{self.condition(fit_rule.expr)} AS {n.fit_rule(i)}")
+        for i, rule in enumerate(self.c.event_rules):
+            # A cap bounds the sum's magnitude: a negative rule is held above -cap.
+            capped = n.event_points(i)
+            if rule.cap_cents is not None and rule.cents < 0:
+                capped = f"GREATEST({capped}, {-rule.cap_cents})"
+            elif rule.cap_cents is not None:
+                capped = f"LEAST({capped}, {rule.cap_cents})"
+            cols.append(f"{capped} AS {n.event_capped(i)}")
+        return f"SELECT {', '.join(cols)} FROM lead_values"
+
+    def summed(self) -> str:
+        fit = [f"CASE WHEN {n.fit_rule(i)} THEN {r.cents} ELSE 0 END"
+               for i, r in enumerate(self.c.fit_rules)]  # fmt: skip
+        engagement = [n.event_capped(i) for i in range(len(self.c.event_rules))]
+        return (
+            f"SELECT judged.*, {' + '.join(fit) or '0'} AS {n.FIT_RAW}, "
+            f"{' + '.join(engagement) or '0'} AS {n.ENGAGEMENT_RAW} FROM judged"
+        )
+
+    def clamped(self) -> str:
+        c = self.c
+        fit = clamp(n.FIT_RAW, c.fit_floor, c.fit_cap, low="GREATEST", high="LEAST")
+        eng = clamp(n.ENGAGEMENT_RAW, c.engagement_floor, c.engagement_cap, "GREATEST", "LEAST")
+        return f"SELECT summed.*, {fit} AS {n.FIT}, {eng} AS {n.ENGAGEMENT} FROM summed"
+
+    def weighted(self) -> str:
+        """The weighted method's parts (rounded half up), grade, band, and the scores in points."""
+        c = self.c
+        fit_w, eng_w = n.FIT, n.ENGAGEMENT
+        if c.method == "weighted" and c.weights and c.fit_cap and c.engagement_cap:
+            fit_w = self.scaled(n.FIT, c.weights[0], c.fit_cap)
+            eng_w = self.scaled(n.ENGAGEMENT, c.weights[1], c.engagement_cap)
+        hundred = double("100")
+        cols = [
+            f"{fit_w} AS {n.FIT_WEIGHTED}",
+            f"{eng_w} AS {n.ENGAGEMENT_WEIGHTED}",
+            f"{self.ladder(n.FIT, c.grades)} AS {n.GRADE}",
+            f"{self.ladder(n.ENGAGEMENT, c.bands)} AS {n.BAND}",
+            f"{double(n.FIT)} / {hundred} AS {n.FIT_POINTS}",
+            f"{double(n.ENGAGEMENT)} / {hundred} AS {n.ENGAGEMENT_POINTS}",
+        ]
+        if c.uses_rollup:
+            others = double(f"SUM({n.ENGAGEMENT}) OVER (PARTITION BY account_id)")
+            cols.append(
+                f"CASE WHEN account_id IS NULL THEN NULL ELSE {others} / {hundred} END"
+                f" AS {n.ACCOUNT_ENGAGEMENT_POINTS}"
+            )
+        return f"SELECT clamped.*, {', '.join(cols)} FROM clamped"
+
+    @staticmethod
+    def scaled(col: str, weight: float, cap: int) -> str:
+        factor, half = double(repr(weight * 100.0)), double("0.5")
+        return f"CAST(FLOOR({double(col)} * {factor} / {double(str(cap))} + {half}) AS BIGINT)"
+
+    def ladder(self, col: str, steps: Sequence[tuple[object, int | None]]) -> str:
+        """The label of the first step whose bound ``col`` reaches (a bound of None: the rest)."""
+        whens, default = [], "NULL"
+        for label, bound in steps:
+            if bound is None:
+                default = lit(label, self.dialect)
+                break
+            whens.append(f"WHEN {col} >= {bound} THEN {lit(label, self.dialect)}")
+        return f"CASE {' '.join(whens)} ELSE {default} END" if whens else default
+
+    def verdicts(self) -> str:
+        """Per lead: the total, the first disqualifier that holds (-1: none), each one's verdict."""
+        total = f"{n.FIT_WEIGHTED} + {n.ENGAGEMENT_WEIGHTED}"
+        cols = [f"{total} AS {n.TOTAL}", f"{double(total)} / {double('100')} AS {n.SCORE_POINTS}"]
+        verdicts = [self.condition(d.expr) for d in self.c.disqualifiers]
+        first = " ".join(f"WHEN {v} THEN {i}" for i, v in enumerate(verdicts))
+        cols.append(
+            f"CASE {first} ELSE -1 END AS {n.DISQUALIFIER}" if first else f"-1 AS {n.DISQUALIFIER}"
+        )
+        cols += [f"{v} AS {n.disqualifier(i)}" for i, v in enumerate(verdicts)]
+        return f"SELECT weighted.*, {', '.join(cols)} FROM weighted"
+
+    def final_select(self) -> str:
+        """The plan's columns: the :class:`~leadgate.scoring.contract.RawScore`, spread."""
+        c = self.c
+        tiers = " ".join(f"WHEN {self.condition(t.expr)} THEN {i}" for i, t in enumerate(c.tiers))
+        tier = f"CASE WHEN {n.DISQUALIFIER} >= 0 THEN -1 {tiers} ELSE -1 END" if tiers else "-1"
+        cols = ["lead_id", "account_id", n.FIT, n.ENGAGEMENT, n.TOTAL, n.GRADE, n.BAND]
+        cols += [n.DISQUALIFIER, f"{tier} AS {n.TIER}", n.FIT_RAW, n.ENGAGEMENT_RAW]
+        cols += [n.FIT_WEIGHTED, n.ENGAGEMENT_WEIGHTED]
+        cols += [n.fit_rule(i) for i in range(len(c.fit_rules))]
+        cols += [n.event_capped(i) for i in range(len(c.event_rules))]
+        cols += [n.event_count(i) for i in range(len(c.event_rules))]
+        cols += [n.disqualifier(i) for i in range(len(c.disqualifiers))]
+        return f"SELECT {', '.join(cols)} FROM verdicts"
