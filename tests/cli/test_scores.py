@@ -138,3 +138,15 @@ def test_as_of_dates_are_in_the_projects_time_zone(project: Path) -> None:
         assert bad.returncode == 2 and "is not a date or time" in bad.stderr
     finally:
         config.write_text(original)
+
+
+def test_explain_shows_the_values_each_rule_judged_as_written(project: Path) -> None:
+    lead = json.loads(run("-C", str(project), "leads", "--limit", "1", "--json").stdout)
+    lead_id = lead["leads"][0]["lead_id"]
+    done = run("-C", str(project), "explain", lead_id)
+    assert done.returncode == 0, done.stderr
+    explained = json.loads(run("-C", str(project), "explain", lead_id, "--json").stdout)
+    seniority = next(c for c in explained["contributions"] if c["label"] == "manager or above")
+    # Brackets in a rule's detail are text, not terminal markup: none of it goes missing.
+    assert "[manager," in seniority["detail"] and "[manager," in done.stdout
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80

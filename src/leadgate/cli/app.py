@@ -21,7 +21,7 @@ from .. import __version__
 from ..clock import SystemClock
 from ..errors import UNEXPECTED_ERROR, USAGE_ERROR, LeadgateError
 from ..project import Project
-from .output import err_console, print_error, wants_json
+from .output import err_console, esc, print_error, wants_json
 
 
 class LeadgateGroup(click.Group):
@@ -74,7 +74,8 @@ class LeadgateGroup(click.Group):
 
 
 def _tracer(sql: str, params: Sequence[Any] | None) -> None:
-    err_console.print(f"[dim]{sql.strip()}[/dim]" + (f"  {list(params)}" if params else ""))
+    text = sql.strip() + (f"  {list(params)}" if params else "")
+    err_console.print(f"[dim]{esc(text)}[/dim]", highlight=False)
 
 
 @click.group(cls=LeadgateGroup)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..ingest import FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
 from .app import JSON, open_project
-from .output import console, echo_json, err_console
+from .output import console, echo_json, err_console, esc
 
 if TYPE_CHECKING:
     from rich.progress import Progress, Task
@@ -111,7 +111,7 @@ def _progress(disable: bool) -> Progress:
 
 
 def _print_report(report: ImportReport) -> None:
-    console.print(f"[bold]import {report.kind}[/bold] {report.file}", highlight=False)
+    console.print(f"[bold]import {report.kind}[/bold] {esc(report.file)}", highlight=False)
     counts = Table(show_header=False, box=box.SIMPLE, pad_edge=False)
     rows: list[tuple[str, Any]] = [
         ("read", report.rows_read),
@@ -127,7 +127,7 @@ def _print_report(report: ImportReport) -> None:
     if report.enrichment is not None and hasattr(report.enrichment, "summary"):
         rows.append(("enrichment", report.enrichment.summary()))
     for name, value in rows:
-        counts.add_row(name, str(value))
+        counts.add_row(name, esc(value))
     console.print(counts)
     if report.rejects:
         rejects = Table(
@@ -139,7 +139,7 @@ def _print_report(report: ImportReport) -> None:
         for col in ("line", "column", "reason", "value"):
             rejects.add_column(col, overflow="fold")
         for r in report.rejects:
-            rejects.add_row(str(r.line or ""), r.column or "", r.reason, r.raw or "")
+            rejects.add_row(*(esc(v or "") for v in (r.line, r.column, r.reason, r.raw)))
         console.print(rejects)
         console.print(
             f"All rejects: SELECT * FROM rejects WHERE import_id = '{report.import_id}'",

@@ -10,7 +10,7 @@ from ..clock import SystemClock
 from ..errors import ProjectNotFound
 from ..project import Project
 from .app import JSON, open_project
-from .output import console, echo_json
+from .output import console, echo_json, esc
 
 
 def _project_for(ctx: click.Context, file: str | None) -> Project:
@@ -37,17 +37,17 @@ def validate(ctx: click.Context, file: str | None, as_json: bool) -> None:
         ctx.exit(0 if result.ok else 1)
     for problem in result.problems:
         colour = "red" if problem.severity == "error" else "yellow"
-        console.print(f"[{colour}]{problem.format(result.source)}[/{colour}]", highlight=False)
+        console.print(f"[{colour}]{esc(problem.format(result.source))}[/{colour}]", highlight=False)
     summary = result.as_dict()
     if result.ok and result.definition is not None:
         d = result.definition
         console.print(
-            f"[green]valid[/green] {result.source}: {d.name} version {d.version}, "
+            f"[green]valid[/green] {esc(result.source)}: {esc(d.name)} version {esc(d.version)}, "
             f"hash {summary['hash'][:12]}",
             highlight=False,
         )
     else:
-        console.print(f"[red]invalid[/red] {result.source}: {len(result.errors)} error(s)")
+        console.print(f"[red]invalid[/red] {esc(result.source)}: {len(result.errors)} error(s)")
     ctx.exit(0 if result.ok else 1)
 
 
@@ -64,6 +64,6 @@ def publish(ctx: click.Context, file: str | None, fmt: str, output: str | None) 
     page = _project_for(ctx, file).publish(fmt, file)
     if output:
         Path(output).write_text(page.text, encoding="utf-8")
-        console.print(f"Wrote {output}")
+        console.print(f"Wrote {esc(output)}")
     else:
         click.echo(page.text)

@@ -12,7 +12,7 @@ import click
 
 from ..demo import DemoResult, run_demo
 from .app import JSON
-from .output import Column, console, echo_json, emit
+from .output import Column, console, echo_json, emit, esc
 
 
 @click.command()
@@ -38,7 +38,7 @@ def demo(directory: str, n_leads: int, accounts: int, seed: int, as_json: bool) 
 
 def _print_demo(result: DemoResult) -> None:
     imported = ", ".join(f"{r.rows_loaded:,} {k}" for k, r in result.imports.items())
-    console.print(f"[bold]leadgate demo[/bold] in {result.directory}: imported {imported}")
+    console.print(f"[bold]leadgate demo[/bold] in {esc(result.directory)}: imported {imported}")
     console.print(
         f"Scored {result.scoring.leads:,} leads as of {result.scoring.as_of:%Y-%m-%d} "
         f"(definition {result.scoring.definition_hash[:12]}) in {result.scoring.seconds:.2f}s"
@@ -59,12 +59,13 @@ def _print_demo(result: DemoResult) -> None:
     )
     for explained in result.explained:
         console.print(
-            f"\n[bold]why {explained.lead_id} is {explained.tier}[/bold] (total {explained.total})"
+            f"\n[bold]why {esc(explained.lead_id)} is {esc(explained.tier)}[/bold] "
+            f"(total {explained.total})"
         )
         for c in explained.contributions:
             if c.cents or c.status == "not judged":
                 console.print(
-                    f"  {c.points:+8.2f}  {c.group:10} {c.label} [dim]{c.detail}[/dim]",
+                    f"  {c.points:+8.2f}  {c.group:10} {esc(c.label)} [dim]{esc(c.detail)}[/dim]",
                     highlight=False,
                 )
     emit(

@@ -20,6 +20,7 @@ from typing import Any
 import click
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
@@ -56,6 +57,15 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def esc(value: object) -> str:
+    """Text from data, shown as it is: brackets in it are not rich markup.
+
+    >>> esc("seniority in [vp, cxo]")
+    'seniority in \\[vp, cxo]'
+    """
+    return escape(str(value))
+
+
 def pick_columns(columns: Sequence[Column], wanted: str | None) -> list[Column]:
     """The columns named in ``--columns a,b`` (in that order), or all of them."""
     if not wanted:
@@ -76,7 +86,7 @@ def _table(title: str, columns: Sequence[Column], rows: Sequence[dict[str, Any]]
     for col in columns:
         table.add_column(col.name, justify="right" if col.numeric else "left", overflow="fold")
     for row in rows:
-        table.add_row(*(cell(row.get(col.name)) for col in columns))
+        table.add_row(*(esc(cell(row.get(col.name))) for col in columns))
     return table
 
 
@@ -144,7 +154,9 @@ def print_error(code: str, message: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(error_body(code, message)), err=True)
     else:
-        err_console.print(f"[red]error[/red] {code}: {message}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[red]error[/red] {code}: {esc(message)}", highlight=False, soft_wrap=True
+        )
 
 
 def wants_json(args: Sequence[str]) -> bool:
@@ -162,6 +174,7 @@ __all__ = [
     "cell",
     "console",
     "echo_json",
+    "esc",
     "emit",
     "err_console",
     "fitting",

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from ..scoring import BatchReport, Score
 from .app import JSON, as_of_option, columns_option, format_option, open_project
-from .output import Column, console, echo_json, emit, err_console, pick_columns
+from .output import Column, console, echo_json, emit, err_console, esc, pick_columns
 
 
 @click.command()
@@ -31,7 +31,7 @@ def score(
     when = as_of_option(as_of, project.timezone)
     report = project.score(when, details=details, definition=definition_file)
     for warning in report.warnings:
-        err_console.print(f"[yellow]{warning}[/yellow]", highlight=False)
+        err_console.print(f"[yellow]{esc(warning)}[/yellow]", highlight=False)
     if as_json:
         echo_json(report.as_dict())
         return
@@ -108,17 +108,17 @@ def explain(ctx: click.Context, lead: str, as_of: str | None, as_json: bool) -> 
 
 def _print_explanation(result: Score) -> None:
     head = (
-        f"[bold]{result.lead_id}[/bold]  total [bold]{result.total}[/bold] = fit "
+        f"[bold]{esc(result.lead_id)}[/bold]  total [bold]{result.total}[/bold] = fit "
         f"{result.fit} + engagement {result.engagement}"
     )
     if result.grade:
         head += f"  grade {result.grade}{result.band or ''}"
     console.print(head, highlight=False)
     if result.disqualified:
-        console.print(f"[red]disqualified[/red]: {result.dq_reason}")
+        console.print(f"[red]disqualified[/red]: {esc(result.dq_reason)}")
     elif result.tier:
         due = f", follow up by {result.sla_due:%Y-%m-%d %H:%M} UTC" if result.sla_due else ""
-        console.print(f"tier [bold]{result.tier}[/bold] → route {result.route}{due}")
+        console.print(f"tier [bold]{esc(result.tier)}[/bold] → route {esc(result.route)}{due}")
     else:
         console.print("no tier")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
@@ -126,11 +126,11 @@ def _print_explanation(result: Score) -> None:
         table.add_column(col, justify="right" if col == "points" else "left", overflow="fold")
     for c in result.contributions:
         why = f"{c.status}: {c.detail}" if c.detail else c.status
-        table.add_row(f"{c.points:+.2f}", f"{c.group}: {c.label}", why)
+        table.add_row(f"{c.points:+.2f}", esc(f"{c.group}: {c.label}"), esc(why))
     table.add_row(f"[bold]{result.total:.2f}[/bold]", "[bold]total[/bold]", "")
     console.print(table)
     for warning in result.warnings:
-        err_console.print(f"[yellow]warning[/yellow]: {warning}")
+        err_console.print(f"[yellow]warning[/yellow]: {esc(warning)}")
 
 
 COVERAGE_COLUMNS = [
