@@ -30,7 +30,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFailed
+from ..errors import (
+    BAD_OPTION,
+    MISSING_COLUMN,
+    UNKNOWN_TIME_ZONE,
+    UNREADABLE_FILE,
+    ImportFailed,
+)
 from ..store import Store
 from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import readers
@@ -100,7 +106,7 @@ def import_file(
     spec = kind_named(kind)
     _check_zone(timezone)
     if batch_rows < 1:
-        raise ImportFailed("batch_rows must be at least 1.")
+        raise ImportFailed("batch_rows must be at least 1.", code=BAD_OPTION)
     event_types = list(allowed_event_types or STANDARD_EVENT_TYPES)
     source = readers.open_source(store, path, fmt)
     report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
@@ -177,7 +183,8 @@ def _check_zone(name: str) -> None:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         hint = suggest(name, zoneinfo.available_timezones())
         raise ImportFailed(
-            f"Unknown time zone {name!r}." + (f" Did you mean {hint!r}?" if hint else "")
+            f"Unknown time zone {name!r}." + (f" Did you mean {hint!r}?" if hint else ""),
+            code=UNKNOWN_TIME_ZONE,
         ) from None
 
 
@@ -187,7 +194,8 @@ def _check_required(spec: Kind, has: Callable[[str], bool], source: readers.Sour
             cols = ", ".join(source.columns) or "none"
             raise ImportFailed(
                 f"{spec.name.capitalize()} need a column for {' or '.join(group)}; the file "
-                f"{source.path} has {cols}. Map one with --map {group[0]}=<column>."
+                f"{source.path} has {cols}. Map one with --map {group[0]}=<column>.",
+                code=MISSING_COLUMN,
             )
 
 
@@ -208,7 +216,7 @@ def _stage(store: Store, spec: Kind, plan: StagePlan, source: readers.Source, tz
         try:
             store.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {select}")
         except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
-            raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
+            raise ImportFailed(f"Cannot read {source.path}: {exc}", code=UNREADABLE_FILE) from exc
     # Duplicates: find the few repeated keys first, so the UPDATE (a join over the whole
     # stage) only runs when there is something to mark.
     store.execute(

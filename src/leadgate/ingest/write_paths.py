@@ -15,10 +15,8 @@ Each batch commits in one transaction with its rejects, its links and its progre
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-from ..errors import ImportFailed
 from . import readers
 from .append_job import (
     BAD,
@@ -62,7 +60,7 @@ def write_then_check(job: AppendJob) -> None:
     store, key = job.store, f"{job.spec.table}.{job.spec.key}"
     with unordered(store), store.atomic():
         start = next_rowid(job)
-        with _unreadable(job):
+        with readers.reading(job.source.path):
             written = run_insert(store, insert_sql(job, job.fast))
             total = int(store.scalar(f"SELECT count(*) FROM {job.fast}"))
         failed = total - written
@@ -95,7 +93,7 @@ def text_known_in_check(job: AppendJob) -> None:
     table of the whole table's keys: one pass fewer than :func:`text_known_by_semi_join`.
     """
     known = f"s._rej IS NULL AND s._key IN (SELECT {job.spec.key} FROM {job.spec.table})"
-    with _unreadable(job):
+    with readers.reading(job.source.path):
         check(job, None, known)
     _text_one_batch(job)
 
@@ -107,7 +105,7 @@ def text_known_by_semi_join(job: AppendJob) -> None:
     The stored keys are counted by a SEMI JOIN in a pass of their own, whose hash table
     holds the file's keys rather than the table's.
     """
-    with _unreadable(job):
+    with readers.reading(job.source.path):
         check(job, None)
         job.store.execute(
             f"UPDATE {CHECK} SET known = (SELECT count(*) FROM {stored(job.fast, job.spec)} "
@@ -175,7 +173,7 @@ def _parquet_check(job: AppendJob) -> int:
     """The check pass and exceptions of a Parquet file; ``SKIP`` lists the later rows of
     repeated keys. Returns how many those are."""
     path = readers.quote_literal(str(job.source.path))
-    with _unreadable(job):
+    with readers.reading(job.source.path):
         check(job, f"(SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata({path}))")
     counts = read_counts(job.store)
     list_exceptions(job, counts.failed, counts.dups)
@@ -282,14 +280,3 @@ def _close(job: AppendJob, counts: Counts, repeated: int) -> None:
     report.rows_rejected = rejected + csv_reject_count(job.store, csv_bad, readers.CSV_ERRORS)
     report.rows_read = good + report.rows_rejected
     report.rows_unchanged = good - report.rows_loaded
-
-
-@contextlib.contextmanager
-def _unreadable(job: AppendJob) -> Iterator[None]:
-    """Turn DuckDB's IO and conversion errors into :class:`ImportFailed`."""
-    try:
-        yield
-    except ImportFailed:
-        raise
-    except Exception as exc:  # duckdb raises many kinds; all mean "cannot read this file"
-        raise ImportFailed(f"Cannot read {job.source.path}: {exc}") from exc
