@@ -119,7 +119,7 @@ def import_(
         task = bar.add_task(Path(file).name, total=None, rate="")
         started = time.perf_counter()
 
-        def tick(done: int, total: int) -> None:
+        def tick(done: int, total: int, unit: str = "rows") -> None:
             rate = done / max(time.perf_counter() - started, 1e-9)
             bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} rows/s")
 

@@ -168,7 +168,7 @@ class Project:
         mapping: dict[str, Any] | None = None,
         mapping_name: str | None = None,
         timezone: str | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
         **options: Any,
     ) -> ImportReport:
         """Import a file with the project's zone, named mapping and enrichment settings.

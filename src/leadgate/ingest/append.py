@@ -37,9 +37,10 @@ from collections.abc import Callable
 
 from ..store import Store
 from . import readers, write_paths
-from .append_job import BAD, CHECK, LINKS, SKIP, AppendJob, Progress
+from .append_job import BAD, CHECK, LINKS, SKIP, AppendJob
 from .kinds import Kind
 from .normalise import StagePlan
+from .progress import Meter
 from .rejects import LINES
 from .report import ImportReport
 from .write_paths import whole_row_groups
@@ -88,12 +89,12 @@ def load_append(
     source: readers.Source,
     report: ImportReport,
     batch_rows: int,
-    progress: Progress | None,
+    meter: Meter,
     types: list[str],
 ) -> None:
     """Check, then write the good rows of an append kind, by the path :func:`choose_path`
-    names (see the module docstring)."""
-    job = AppendJob(store, spec, plan, source, report, types, batch_rows, progress)
+    names (see the module docstring); ``meter`` follows the long statements."""
+    job = AppendJob(store, spec, plan, source, report, types, batch_rows, meter)
     RUN[choose_path(store, spec, source)](job)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..store import Store
 from . import readers
 from .kinds import Kind
 from .normalise import StagePlan
+from .progress import Meter
 from .report import ImportReport
 
 #: The check pass's aggregate: repeated keys, the count of failing rows, the rows read.
@@ -28,8 +29,6 @@ BAD = "_lg_bad"
 SKIP = "_lg_skip"
 #: Each linking visitor's first lead (see :mod:`.visitor_links`).
 LINKS = "_lg_links"
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -43,7 +42,7 @@ class AppendJob:
     report: ImportReport
     types: list[str]  # the allowed event types (for "did you mean")
     batch_rows: int = 500_000
-    progress: Progress | None = None
+    meter: Meter = field(default_factory=lambda: Meter(None, 0, "rows"))
     #: Whether rows of this file can link a visitor to a lead (events naming both).
     links: bool = field(init=False)
 

@@ -57,33 +57,42 @@ def write_then_check(job: AppendJob) -> None:
     each key's first row in the file put back. A clean 10M-row CSV imports about a quarter
     faster than checking first.
     """
-    store, key = job.store, f"{job.spec.table}.{job.spec.key}"
+    store, meter = job.store, job.meter
     with unordered(store), store.atomic():
         start = next_rowid(job)
         with readers.reading(job.source.path):
-            written = run_insert(store, insert_sql(job, job.fast))
-            total = int(store.scalar(f"SELECT count(*) FROM {job.fast}"))
-        failed = total - written
-        store.execute(
-            f"CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT 0 AS gk, {key} AS _k "
-            f"FROM {job.spec.table} WHERE rowid >= {start} GROUP BY {key} HAVING count(*) > 1"
-        )
-        dups = int(store.scalar(f"SELECT count(*) FROM {CHECK}"))
-        list_exceptions(job, failed, dups)
-        repeated = repeated_rows(store, job.dup) if dups else 0
-        if dups:
-            store.execute(
-                f"DELETE FROM {job.spec.table} WHERE rowid >= {start} "
-                f"AND {key} IN (SELECT _k FROM {CHECK})"
-            )
-            firsts = later_duplicates_left_out(job.ordered, job.dup)
-            store.execute(insert_sql(job, firsts, f" AND s._key IN (SELECT _k FROM {CHECK})"))
-        loaded = written - repeated
-        link = _read_back_links(job, dups > 0, start) if job.links and loaded else None
-        _commit(job, WHOLE, None, _rejects(job, failed + repeated), link, loaded)
+            with meter.watching(store, meter.share(0.8)):
+                written = run_insert(store, insert_sql(job, job.fast))
+            with meter.watching(store, meter.share(0.85)):
+                total = int(store.scalar(f"SELECT count(*) FROM {job.fast}"))
+        with meter.watching(store, meter.total):
+            failed = total - written
+            dups, repeated = _first_of_each_key(job, start, failed)
+            loaded = written - repeated
+            link = _read_back_links(job, dups > 0, start) if job.links and loaded else None
+            _commit(job, WHOLE, None, _rejects(job, failed + repeated), link, loaded)
     _close(job, Counts(total, failed, dups, 0), repeated)
-    if job.progress is not None:
-        job.progress(job.report.rows_read, job.report.rows_read)
+
+
+def _first_of_each_key(job: AppendJob, start: int, failed: int) -> tuple[int, int]:
+    """After :func:`write_then_check`'s write: list the exceptions in ``BAD`` and, where the
+    rows written from ``rowid`` ``start`` repeat a key, keep only the key's first row in the
+    file. Returns how many keys repeat and how many rows were taken out."""
+    store, key = job.store, f"{job.spec.table}.{job.spec.key}"
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT 0 AS gk, {key} AS _k "
+        f"FROM {job.spec.table} WHERE rowid >= {start} GROUP BY {key} HAVING count(*) > 1"
+    )
+    dups = int(store.scalar(f"SELECT count(*) FROM {CHECK}"))
+    list_exceptions(job, failed, dups)
+    if not dups:
+        return 0, 0
+    store.execute(
+        f"DELETE FROM {job.spec.table} WHERE rowid >= {start} AND {key} IN (SELECT _k FROM {CHECK})"
+    )
+    firsts = later_duplicates_left_out(job.ordered, job.dup)
+    store.execute(insert_sql(job, firsts, f" AND s._key IN (SELECT _k FROM {CHECK})"))
+    return dups, repeated_rows(store, job.dup)
 
 
 def text_known_in_check(job: AppendJob) -> None:
@@ -93,7 +102,7 @@ def text_known_in_check(job: AppendJob) -> None:
     table of the whole table's keys: one pass fewer than :func:`text_known_by_semi_join`.
     """
     known = f"s._rej IS NULL AND s._key IN (SELECT {job.spec.key} FROM {job.spec.table})"
-    with readers.reading(job.source.path):
+    with readers.reading(job.source.path), job.meter.watching(job.store, job.meter.share(0.5)):
         check(job, None, known)
     _text_one_batch(job)
 
@@ -105,7 +114,7 @@ def text_known_by_semi_join(job: AppendJob) -> None:
     The stored keys are counted by a SEMI JOIN in a pass of their own, whose hash table
     holds the file's keys rather than the table's.
     """
-    with readers.reading(job.source.path):
+    with readers.reading(job.source.path), job.meter.watching(job.store, job.meter.share(0.5)):
         check(job, None)
         job.store.execute(
             f"UPDATE {CHECK} SET known = (SELECT count(*) FROM {stored(job.fast, job.spec)} "
@@ -123,23 +132,21 @@ def _text_one_batch(job: AppendJob) -> None:
     re-import) nothing is written and the text is not read a second time.
     """
     counts = read_counts(job.store)
-    list_exceptions(job, counts.failed, counts.dups)
-    repeated = repeated_rows(job.store, job.dup) if counts.dups else 0
-    good = counts.total - counts.failed - repeated
-    fresh = good > 0 and counts.known < counts.total - counts.failed
-    write = job.fast
-    if counts.dups:
-        write = later_duplicates_left_out(job.ordered, job.dup)
-    insert = insert_sql(job, not_stored(write, job.spec)) if fresh else None
-    link = None
-    if job.links and fresh:
-        link = _read_back_links(job, counts.dups > 0, next_rowid(job))
-    reject = _rejects(job, counts.failed + repeated)
-    with unordered(job.store):
-        _commit(job, WHOLE, insert, reject, link)
+    with job.meter.watching(job.store, job.meter.total):
+        list_exceptions(job, counts.failed, counts.dups)
+        repeated = repeated_rows(job.store, job.dup) if counts.dups else 0
+        good = counts.total - counts.failed - repeated
+        fresh = good > 0 and counts.known < counts.total - counts.failed
+        write = job.fast
+        if counts.dups:
+            write = later_duplicates_left_out(job.ordered, job.dup)
+        insert = insert_sql(job, not_stored(write, job.spec)) if fresh else None
+        link = None
+        if job.links and fresh:
+            link = _read_back_links(job, counts.dups > 0, next_rowid(job))
+        with unordered(job.store):
+            _commit(job, WHOLE, insert, _rejects(job, counts.failed + repeated), link)
     _close(job, counts, repeated)
-    if job.progress is not None:
-        job.progress(counts.total, counts.total)
 
 
 def parquet_into_empty(job: AppendJob) -> None:
@@ -196,9 +203,8 @@ def _parquet_batches(job: AppendJob, repeated: int, skip: bool, known: int = 0) 
         for span in spans(counts.total, whole_row_groups(job.batch_rows)):
             rows = skipping(job.ordered, span) if skip else job.ordered
             insert = insert_sql(job, rows, span.cond()) if fresh else None
-            _commit(job, span, insert, reject, link)
-            if job.progress is not None:
-                job.progress(min(span.hi - 1, counts.total), counts.total)
+            with job.meter.watching(job.store, min(span.hi - 1, counts.total)):
+                _commit(job, span, insert, reject, link)
     _close(job, counts, repeated)
 
 
