@@ -39,7 +39,7 @@ class DemoResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "directory": str(self.directory),
-            "imports": {k: r.to_dict() for k, r in self.imports.items()},
+            "imports": {k: r.as_dict() for k, r in self.imports.items()},
             "scoring": self.scoring.as_dict(),
             "tiers": self.tiers,
             "queue": [

@@ -14,6 +14,7 @@ goes to stderr as ``{"error": {"code": ..., "message": ...}}`` (:func:`error_bod
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Codes of the errors that are not a :class:`LeadgateError`: a bad command line, a bug.
 USAGE_ERROR = "LG001"
@@ -72,6 +73,12 @@ class DefinitionError(LeadgateError, ValueError):
     source: str = ""
     code = "LG100"
 
+    def __post_init__(self) -> None:
+        # One problem (a missing file, LG108) is better named by its own code.
+        errors = {p.code for p in self.problems if p.severity == "error"}
+        if len(errors) == 1:
+            self.code = errors.pop()
+
     def __str__(self) -> str:
         errors = [p for p in self.problems if p.severity == "error"]
         head = f"{len(errors)} problem(s) in definition {self.source or '<string>'}"
@@ -96,15 +103,60 @@ class ExpressionError(LeadgateError, ValueError):
 
 
 class ImportRejected(LeadgateError, ValueError):
-    """An import finished but rejected some rows; the good rows landed."""
+    """An import finished but rejected some rows; the good rows landed.
+
+    Raised by :meth:`leadgate.ingest.ImportReport.raise_for_rejects`, for a library user who
+    wants rejects to stop a pipeline; ``report`` is the import's report.
+    """
 
     code = "LG300"
 
+    def __init__(self, message: str, report: Any = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+#: Why an import could not run at all: one stable code per reason (``ImportFailed.code``).
+NO_SUCH_FILE = "LG301"
+UNKNOWN_FORMAT = "LG302"
+UNREADABLE_FILE = "LG303"
+MISSING_COLUMN = "LG304"
+UNKNOWN_MAPPING = "LG305"
+UNKNOWN_TIME_ZONE = "LG306"
+UNKNOWN_KIND = "LG307"
+BAD_OPTION = "LG308"
+EMPTY_FILE = "LG309"
+MAPPING_MISFIT = "LG310"
+IMPORT_FAILED = "LG399"
+IMPORT_FAILURES: dict[str, str] = {
+    NO_SUCH_FILE: "no such file",
+    UNKNOWN_FORMAT: "unknown format, or none to tell from the file's name",
+    UNREADABLE_FILE: "the file (or a mappings file) cannot be read",
+    MISSING_COLUMN: "the file lacks a column its kind needs",
+    UNKNOWN_MAPPING: "unknown preset or mapping, or one meant for another kind",
+    UNKNOWN_TIME_ZONE: "unknown time zone",
+    UNKNOWN_KIND: "unknown import kind",
+    BAD_OPTION: "a bad option (batch_rows below 1, a --map pair without '=')",
+    EMPTY_FILE: "the file is empty (a CSV needs a header line)",
+    MAPPING_MISFIT: "the mapping names a field the kind lacks or a column the file lacks",
+    IMPORT_FAILED: "any other reason (a caller that names none)",
+}
+
 
 class ImportFailed(LeadgateError, ValueError):
-    """An import could not run at all (unreadable file, unknown preset, bad mapping)."""
+    """An import could not run at all; ``code`` says why (a key of :data:`IMPORT_FAILURES`).
 
-    code = "LG301"
+    >>> ImportFailed("No file x.csv; check the path.", code=NO_SUCH_FILE).code
+    'LG301'
+    """
+
+    code = IMPORT_FAILED
+
+    def __init__(self, message: str, *, code: str = IMPORT_FAILED) -> None:
+        if code not in IMPORT_FAILURES:
+            raise ValueError(f"{code!r} is not an import failure code: see IMPORT_FAILURES.")
+        super().__init__(message)
+        self.code = code
 
 
 class StoreError(LeadgateError, RuntimeError):
@@ -149,6 +201,7 @@ __all__ = [
     "ConfigError",
     "DefinitionError",
     "ExpressionError",
+    "IMPORT_FAILURES",
     "ImportFailed",
     "ImportRejected",
     "LeadNotFound",

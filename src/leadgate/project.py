@@ -220,7 +220,7 @@ class Project:
                 kind,
                 mapping=merged,
                 timezone=timezone or self.timezone,
-                progress=progress,  # type: ignore[arg-type]  # the contract of #7, in review
+                progress=progress,
                 enrich=self.enrich,
                 **options,
             )

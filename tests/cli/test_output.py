@@ -110,3 +110,14 @@ def test_commands_are_listed_in_the_order_they_are_registered() -> None:
         if line.startswith("  ")
     ]
     assert listed == [c.name for c in cli.COMMANDS] == list(cli.main.commands)
+
+
+def test_a_missing_definition_is_a_handled_error_naming_the_file(tmp_path: Path) -> None:
+    assert run("init", str(tmp_path / "p")).returncode == 0
+    (tmp_path / "p" / "definition.yaml").unlink()
+    done = run("-C", str(tmp_path / "p"), "score", "--json")
+    assert done.returncode == 1
+    error = json.loads(done.stderr)["error"]
+    assert error["code"] == "LG108" and "No definition file at" in error["message"]
+    plain = run("-C", str(tmp_path / "p"), "score")
+    assert plain.returncode == 1 and "LG108" in plain.stderr and "Traceback" not in plain.stderr

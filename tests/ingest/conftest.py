@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from leadgate.store import Store
@@ -35,4 +36,16 @@ def checksum(store: Store, tables=DATA_TABLES) -> dict[str, tuple[int, int]]:
 
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def as_format(tmp_path: Path, text: str, fmt: str, name: str = "e") -> Path:
+    """``text`` (a CSV) as a file of ``fmt``: the CSV itself, or its cells, all text, as JSON
+    Lines or Parquet."""
+    src = write(tmp_path / f"{name}.csv", text)
+    if fmt == "csv":
+        return src
+    path = tmp_path / f"{name}.{fmt}"
+    option = "FORMAT parquet" if fmt == "parquet" else "FORMAT json"
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{src}', all_varchar=true)) TO '{path}' ({option})")
     return path

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from leadgate.ingest import import_file
 
-from .conftest import checksum, write
+from .conftest import as_format, checksum, write
 
 HEADER = "event_id,lead_id,visitor_id,type,ts,url\n"
 ROWS = [
@@ -23,16 +21,6 @@ ROWS = [
     "e6,,v3,page_view,2024-01-02 09:00,/r",
     "e7,L5,v3,page_view,2024-01-02 09:30,/r",  # identifies v3
 ]
-
-
-def as_format(tmp_path: Path, text: str, fmt: str, name: str = "e") -> Path:
-    src = write(tmp_path / f"{name}.csv", text)
-    if fmt == "csv":
-        return src
-    path = tmp_path / f"{name}.{fmt}"
-    option = "FORMAT parquet" if fmt == "parquet" else "FORMAT json"
-    duckdb.sql(f"COPY (SELECT * FROM read_csv('{src}', all_varchar=true)) TO '{path}' ({option})")
-    return path
 
 
 CASES = [("csv", 500_000), ("jsonl", 500_000), ("parquet", 500_000), ("parquet", 2)]

@@ -58,7 +58,7 @@ def cell(value: Any) -> str:
 
 
 def esc(value: object) -> str:
-    """Text from data, shown as it is: brackets in it are not rich markup.
+    r"""Text from data, shown as it is: brackets in it are not rich markup.
 
     >>> esc("seniority in [vp, cxo]")
     'seniority in \\[vp, cxo]'

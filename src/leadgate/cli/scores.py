@@ -121,6 +121,12 @@ def _print_explanation(result: Score) -> None:
         console.print(f"tier [bold]{esc(result.tier)}[/bold] → route {esc(result.route)}{due}")
     else:
         console.print("no tier")
+    for judged in result.conditions:
+        if judged.status in ("matched", "not judged"):
+            console.print(
+                f"  {judged.group} {esc(judged.name)}: {judged.status}, {esc(judged.detail)}",
+                highlight=False,
+            )
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("points", "rule", "why"):
         table.add_column(col, justify="right" if col == "points" else "left", overflow="fold")

@@ -113,7 +113,7 @@ def kind_named(name: str) -> Kind:
     >>> kind_named("events").mode
     'append'
     """
-    from ..errors import ImportFailed
+    from ..errors import UNKNOWN_KIND, ImportFailed
     from ..vocabulary import suggest
 
     try:
@@ -122,5 +122,6 @@ def kind_named(name: str) -> Kind:
         hint = suggest(name, KINDS)
         extra = f" Did you mean {hint!r}?" if hint else ""
         raise ImportFailed(
-            f"Unknown import kind {name!r}; use one of {', '.join(KINDS)}.{extra}"
+            f"Unknown import kind {name!r}; use one of {', '.join(KINDS)}.{extra}",
+            code=UNKNOWN_KIND,
         ) from None

@@ -30,7 +30,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFailed
+from ..errors import (
+    BAD_OPTION,
+    MISSING_COLUMN,
+    UNKNOWN_TIME_ZONE,
+    UNREADABLE_FILE,
+    ImportFailed,
+)
 from ..store import Store
 from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import readers
@@ -39,6 +45,7 @@ from .columns import infer_extras, target_types
 from .kinds import Kind, kind_named
 from .mapping import MappingSpec, resolve
 from .normalise import StagePlan, stage_sql
+from .progress import Meter, Progress
 from .rejects import (
     LINES,
     SUGGEST,
@@ -51,7 +58,6 @@ from .rejects import (
 )
 from .report import ImportReport
 
-Progress = Callable[[int, int], None]
 STAGE = "_lg_stage"
 DUPS = "_lg_dups"
 # The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
@@ -82,11 +88,13 @@ def import_file(
 
     ``kind`` is leads | accounts | events | outcomes | intent. ``mapping`` maps a store
     field to a file column (``{"lead_id": "Record ID"}``); ``preset`` names a CRM export
-    layout. Naive timestamps are read in ``timezone``. ``progress(done, total)`` is called
-    after each batch of ``batch_rows`` rows (an events, outcomes or intent file in CSV or
-    JSON Lines is one batch: it cannot be read from the middle; Parquet batches of 122,880
-    rows or more are rounded to whole row groups of the store). For leads, ``enrich`` (the
-    project's ``[enrich]`` settings, or ``False``) runs
+    layout. Naive timestamps are read in ``timezone``. ``progress(done, total, unit)`` is
+    called while the import runs (see :mod:`leadgate.ingest.progress`): in ``"rows"`` for
+    Parquet, in ``"bytes"`` for CSV and JSON Lines, first with ``done = 0``, last with
+    ``done == total``. Rows are written in batches of ``batch_rows`` (an events, outcomes or
+    intent file in CSV or JSON Lines is one batch: it cannot be read from the middle;
+    Parquet batches of 122,880 rows or more are rounded to whole row groups of the store).
+    For leads, ``enrich`` (the project's ``[enrich]`` settings, or ``False``) runs
     :func:`leadgate.enrich.enrich_leads` over the imported leads.
 
     >>> import tempfile, pathlib
@@ -100,9 +108,10 @@ def import_file(
     spec = kind_named(kind)
     _check_zone(timezone)
     if batch_rows < 1:
-        raise ImportFailed("batch_rows must be at least 1.")
+        raise ImportFailed("batch_rows must be at least 1.", code=BAD_OPTION)
     event_types = list(allowed_event_types or STANDARD_EVENT_TYPES)
     source = readers.open_source(store, path, fmt)
+    meter = Meter.for_source(store, source, progress)
     report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
     plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types)
     with store.atomic():
@@ -111,17 +120,21 @@ def import_file(
             "rows_rejected) VALUES (?, ?, ?, ?, 0, 0, 0)",
             [report.import_id, spec.name, str(path), now()],
         )
+    meter.start()
     try:
         if spec.mode == "append":
             readers.clear_csv_errors(store)
             with _session_zone(store, timezone):
-                load_append(store, spec, plan, source, report, batch_rows, progress, event_types)
+                load_append(store, spec, plan, source, report, batch_rows, meter, event_types)
         else:
-            _stage(store, spec, plan, source, timezone)
-            _load_batches(store, spec, plan, source, report, batch_rows, progress, event_types)
+            with meter.watching(store, meter.share(0.5)):
+                _stage(store, spec, plan, source, timezone)
+            tick = meter.in_rows(0.5, 1.0)
+            _load_batches(store, spec, plan, source, report, batch_rows, tick, event_types)
         finish(store, report)
         if spec.name == "leads" and enrich is not False:
             report.enrichment = _enrich(store, {} if enrich is True else enrich)
+        meter.finish()
     finally:
         for table in (STAGE, LINES, DUPS, SUGGEST, *TEMP_TABLES):
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
@@ -177,7 +190,8 @@ def _check_zone(name: str) -> None:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         hint = suggest(name, zoneinfo.available_timezones())
         raise ImportFailed(
-            f"Unknown time zone {name!r}." + (f" Did you mean {hint!r}?" if hint else "")
+            f"Unknown time zone {name!r}." + (f" Did you mean {hint!r}?" if hint else ""),
+            code=UNKNOWN_TIME_ZONE,
         ) from None
 
 
@@ -187,7 +201,8 @@ def _check_required(spec: Kind, has: Callable[[str], bool], source: readers.Sour
             cols = ", ".join(source.columns) or "none"
             raise ImportFailed(
                 f"{spec.name.capitalize()} need a column for {' or '.join(group)}; the file "
-                f"{source.path} has {cols}. Map one with --map {group[0]}=<column>."
+                f"{source.path} has {cols}. Map one with --map {group[0]}=<column>.",
+                code=MISSING_COLUMN,
             )
 
 
@@ -208,7 +223,7 @@ def _stage(store: Store, spec: Kind, plan: StagePlan, source: readers.Source, tz
         try:
             store.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {select}")
         except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
-            raise ImportFailed(f"Cannot read {source.path}: {exc}") from exc
+            raise ImportFailed(f"Cannot read {source.path}: {exc}", code=UNREADABLE_FILE) from exc
     # Duplicates: find the few repeated keys first, so the UPDATE (a join over the whole
     # stage) only runs when there is something to mark.
     store.execute(
@@ -230,7 +245,7 @@ def _load_batches(
     source: readers.Source,
     report: ImportReport,
     batch_rows: int,
-    progress: Progress | None,
+    progress: Callable[[int, int], None] | None,
     types: list[str],
 ) -> None:
     last, good = store.execute(

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportFailed
+from ..errors import (
+    BAD_OPTION,
+    MAPPING_MISFIT,
+    UNKNOWN_MAPPING,
+    UNREADABLE_FILE,
+    ImportFailed,
+)
 from ..vocabulary import suggest
 from .kinds import ALIASES
 from .presets import PRESET_KINDS, PRESETS
@@ -81,12 +87,14 @@ def resolve(
             hint = suggest(target, targets)
             raise ImportFailed(
                 f"The mapping names {target!r}, which {kind} do not have."
-                + (f" Did you mean {hint!r}?" if hint else f" Use one of {', '.join(targets)}.")
+                + (f" Did you mean {hint!r}?" if hint else f" Use one of {', '.join(targets)}."),
+                code=MAPPING_MISFIT,
             )
         if isinstance(source, Mapping):
             if "const" not in source:
                 raise ImportFailed(
-                    f"The mapping of {target!r} must be a column or {{const = ...}}."
+                    f"The mapping of {target!r} must be a column or {{const = ...}}.",
+                    code=MAPPING_MISFIT,
                 )
             out.constants[target] = source["const"]
         elif source in columns:
@@ -95,7 +103,8 @@ def resolve(
             hint = suggest(str(source), columns)
             raise ImportFailed(
                 f"The mapping of {target!r} names the column {source!r}, which the file lacks."
-                + (f" Did you mean {hint!r}?" if hint else "")
+                + (f" Did you mean {hint!r}?" if hint else ""),
+                code=MAPPING_MISFIT,
             )
     preset_map = _preset(preset, kind)
     for target in targets:
@@ -122,10 +131,13 @@ def _preset(name: str | None, kind: str) -> dict[str, tuple[str, ...]]:
         hint = suggest(name, PRESETS)
         raise ImportFailed(
             f"Unknown preset {name!r}; use one of {', '.join(PRESETS)}."
-            + (f" Did you mean {hint!r}?" if hint else "")
+            + (f" Did you mean {hint!r}?" if hint else ""),
+            code=UNKNOWN_MAPPING,
         )
     if PRESET_KINDS[name] != kind:
-        raise ImportFailed(f"The preset {name!r} is for {PRESET_KINDS[name]}, not {kind}.")
+        raise ImportFailed(
+            f"The preset {name!r} is for {PRESET_KINDS[name]}, not {kind}.", code=UNKNOWN_MAPPING
+        )
     return PRESETS[name]
 
 
@@ -139,7 +151,7 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
     for pair in pairs:
         target, sep, source = pair.partition("=")
         if not sep or not target.strip() or not source.strip():
-            raise ImportFailed(f"--map wants target=Source Column, got {pair!r}.")
+            raise ImportFailed(f"--map wants target=Source Column, got {pair!r}.", code=BAD_OPTION)
         out[target.strip()] = source.strip()
     return out
 
@@ -152,8 +164,10 @@ def load_mappings(path: str | Path) -> dict[str, dict[str, Any]]:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ImportFailed(f"Cannot read the mappings in {path}: {exc}") from exc
+        raise ImportFailed(
+            f"Cannot read the mappings in {path}: {exc}", code=UNREADABLE_FILE
+        ) from exc
     mappings = data.get("mappings", {})
     if not isinstance(mappings, dict):
-        raise ImportFailed(f"{path}: [mappings] must be a table of tables.")
+        raise ImportFailed(f"{path}: [mappings] must be a table of tables.", code=MAPPING_MISFIT)
     return {str(k): dict(v) for k, v in mappings.items()}

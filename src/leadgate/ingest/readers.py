@@ -15,12 +15,14 @@ text of a record that could not be read, else NULL) and the file's own columns.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ImportFailed
+from ..errors import EMPTY_FILE, NO_SUCH_FILE, UNKNOWN_FORMAT, UNREADABLE_FILE, ImportFailed
 from ..store import Store
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -61,13 +63,16 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
     if fmt is not None:
         fmt = {"json": "jsonl", "ndjson": "jsonl"}.get(fmt, fmt)
         if fmt not in FORMATS:
-            raise ImportFailed(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+            raise ImportFailed(
+                f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.", code=UNKNOWN_FORMAT
+            )
         return fmt
     suffixes = [s.lower() for s in Path(path).suffixes if s.lower() not in (".gz", ".zst")]
     if suffixes and suffixes[-1] in _EXTENSIONS:
         return _EXTENSIONS[suffixes[-1]]
     raise ImportFailed(
-        f"Cannot tell the format of {path} from its name; pass --format csv|jsonl|parquet."
+        f"Cannot tell the format of {path} from its name; pass --format csv|jsonl|parquet.",
+        code=UNKNOWN_FORMAT,
     )
 
 
@@ -96,13 +101,14 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
     """Open ``path`` for reading; only the schema is read now."""
     path = Path(path)
     if not path.is_file():
-        raise ImportFailed(f"No file {path}; check the path.")
+        raise ImportFailed(f"No file {path}; check the path.", code=NO_SUCH_FILE)
     fmt = detect_format(path, fmt)
     lit = quote_literal(str(path))
     if fmt == "csv":
-        delim, header = read_header(path)
+        with reading(path):
+            delim, header = read_header(path)
         if not header:
-            raise ImportFailed(f"{path} is empty; a CSV needs a header line.")
+            raise ImportFailed(f"{path} is empty; a CSV needs a header line.", code=EMPTY_FILE)
         # No sniffing: DuckDB's sniffer guesses from a sample and is thrown by the very
         # malformed lines we want to report. Every column is text; typing is ours.
         spec = ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header)
@@ -136,10 +142,11 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             f"FROM read_csv({lit}, columns={{'j': 'VARCHAR'}}, header=false, delim='\\x01', "
             "quote='', escape='', auto_detect=false, max_line_size=10000000)"
         )
-        keys = store.execute(
-            f"SELECT k FROM (SELECT unnest(json_keys(o)) AS k, _row FROM ({lines}) "
-            "WHERE o IS NOT NULL) GROUP BY k ORDER BY min(_row), k"
-        ).fetchall()
+        with reading(path):
+            keys = store.execute(
+                f"SELECT k FROM (SELECT unnest(json_keys(o)) AS k, _row FROM ({lines}) "
+                "WHERE o IS NOT NULL) GROUP BY k ORDER BY min(_row), k"
+            ).fetchall()
         columns = {k: "VARCHAR" for (k,) in keys}
         picks = "".join(
             f", o->>{quote_literal('$.' + quote_ident(k))} AS {quote_ident(k)}" for k in columns
@@ -175,11 +182,21 @@ def read_header(path: Path) -> tuple[str, list[str]]:
 
 
 def _describe(store: Store, sql: str, path: Path) -> dict[str, str]:
-    try:
+    with reading(path):
         rows = store.execute(f"DESCRIBE {sql}").fetchall()
-    except Exception as exc:  # duckdb raises many kinds; all mean "cannot read this file"
-        raise ImportFailed(f"Cannot read {path}: {exc}") from exc
     return {r[0]: r[1] for r in rows}
+
+
+@contextlib.contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Turn the errors of reading ``path`` (DuckDB's IO and conversion errors, a broken
+    gzip stream) into :class:`ImportFailed` ``LG303``."""
+    try:
+        yield
+    except ImportFailed:
+        raise
+    except Exception as exc:  # duckdb raises many kinds; all mean "cannot read this file"
+        raise ImportFailed(f"Cannot read {path}: {exc}", code=UNREADABLE_FILE) from exc
 
 
 def clear_csv_errors(store: Store) -> None:

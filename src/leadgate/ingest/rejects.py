@@ -37,7 +37,7 @@ def reason_sql(store: Store, plan: StagePlan, types: list[str], table: str) -> s
         rows = [(raw, suggest(str(raw).lower().replace(" ", "_"), types)) for raw in raws]
         store.execute(f"CREATE OR REPLACE TEMP TABLE {SUGGEST} (raw VARCHAR, hint VARCHAR)")
         if rows:
-            store.conn.executemany(f"INSERT INTO {SUGGEST} VALUES (?, ?)", rows)
+            store.executemany(f"INSERT INTO {SUGGEST} VALUES (?, ?)", rows)
         hint = (
             "(SELECT 'unknown event type' || coalesce('; did you mean ''' || hint || '''?', '')"
             f" FROM {SUGGEST} WHERE {SUGGEST}.raw = s._raw)"

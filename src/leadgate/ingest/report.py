@@ -1,13 +1,17 @@
 """What an import did: counts, the first rejects, speed.
 
 An :class:`ImportReport` is returned by :func:`leadgate.ingest.import_file`; every reject is
-also stored in the ``rejects`` table, so the report carries only the first few.
+also stored in the ``rejects`` table, so the report carries only the first few. Rejected
+rows do not fail an import (the good rows land); :meth:`ImportReport.raise_for_rejects`
+turns them into :class:`~leadgate.errors.ImportRejected` for a caller who wants that.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from ..errors import ImportRejected
 
 
 @dataclass(frozen=True)
@@ -63,14 +67,29 @@ class ImportReport:
     def ok(self) -> bool:
         return self.rows_rejected == 0
 
+    def raise_for_rejects(self) -> ImportReport:
+        """Raise :class:`~leadgate.errors.ImportRejected` when any row was rejected, else
+        return the report: for a pipeline that must stop on rejects (the good rows have
+        landed all the same; the rejects are in the store's ``rejects`` table).
+
+        >>> ImportReport("i1", "events", "e.csv", rows_read=2, rows_loaded=2).raise_for_rejects().ok
+        True
+        """
+        if self.ok:
+            return self
+        first = "; ".join(r.format() for r in self.rejects[:3])
+        raise ImportRejected(
+            f"{self.summary()}. First: {first}. All of them: SELECT * FROM rejects "
+            f"WHERE import_id = '{self.import_id}'.",
+            report=self,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """What ``leadgate import --json`` prints."""
         data = asdict(self)
         data["rows_per_second"] = round(self.rows_per_second, 1)
         data["enrichment"] = _plain(self.enrichment)
         return data
-
-    to_dict = as_dict  # the name of earlier releases
 
     def summary(self) -> str:
         """One line for logs and the CLI.

@@ -68,6 +68,12 @@ class Store:
             return self.conn.execute(sql)
         return self.conn.execute(sql, params)
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> duckdb.DuckDBPyConnection:
+        """Run ``sql`` once for each row of parameters; traced once, with all the rows."""
+        if self.tracer is not None:
+            self.tracer(sql, rows)
+        return self.conn.executemany(sql, rows)
+
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts (small results only)."""
         cur = self.execute(sql, params)

@@ -1,0 +1,145 @@
+"""The check pass of an append import, and the passes that list its exceptions.
+
+1. **Check.** One aggregate over the file into ``CHECK``: the keys of good rows seen more
+   than once, the count of rows failing a check and the rows read. Only counts: this hash
+   aggregate over every key of the file is the price of finding in-file duplicates.
+2. **Exceptions.** Only when there are some: one scan lists the rows failing a check, one
+   the later occurrences of repeated keys in ``BAD`` (the first occurrence wins, as
+   ``_row`` is the record's position in the file).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..store import Store
+from . import readers
+from .append_job import BAD, CHECK, AppendJob
+
+#: The aggregate's good rows, computed in the same pass: none.
+NOTHING_KNOWN = "false"
+
+
+class Counts(NamedTuple):
+    """What the check pass found."""
+
+    total: int  # rows read (records numbered 1..total)
+    failed: int  # rows failing a check
+    dups: int  # keys the good rows repeat
+    known: int  # good rows whose key is stored, when the pass counted them
+
+
+def check(job: AppendJob, total: str | None, known: str = NOTHING_KNOWN) -> None:
+    """The check pass over ``job``'s file, into ``CHECK``.
+
+    When ``total`` (SQL) gives the row count, as Parquet's metadata does, the aggregate has
+    a single grouping; with a typed id column too (see :func:`_check_ids`) it may read that
+    one column only. ``known`` (SQL on ``s``, a text file into a table with rows) also counts
+    the good rows whose key is stored, in the same pass.
+    """
+    if total is not None:
+        if _check_ids(job, total):
+            return
+        picks = "CASE WHEN s._rej IS NULL THEN s._key END AS _k"
+        job.store.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {CHECK} AS
+            SELECT 0 AS gk, _k, count(*) AS n, 0 AS known FROM (SELECT {picks} FROM {job.fast})
+            GROUP BY _k HAVING _k IS NULL OR count(*) > 1
+            UNION ALL SELECT 1, NULL, {total}, 0
+            """
+        )
+        return
+    job.store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT * FROM (
+            SELECT GROUPING(_k) AS gk, _k, count(*) AS n, count(*) FILTER (_known) AS known
+            FROM (SELECT CASE WHEN s._rej IS NULL THEN s._key END AS _k, {known} AS _known
+                  FROM {job.fast})
+            GROUP BY GROUPING SETS ((_k), ())
+        ) WHERE gk = 1 OR _k IS NULL OR n > 1
+        """
+    )
+
+
+def _check_ids(job: AppendJob, total: str) -> bool:
+    """The check on a typed file's own id column alone, when every row has an id there.
+
+    Then the key is that column as it stands, and only it is read, over every row: the
+    repeated ids are candidates, which :func:`list_exceptions` narrows to the good rows.
+    False (nothing done) when some row has no id (its key is a content hash).
+    """
+    ids = _id_column(job)
+    if ids is None:
+        return False
+    col, present = ids
+    relation = job.source.unordered
+    failed, hashed = job.store.execute(
+        f"SELECT (SELECT count(*) FROM {job.fast} WHERE s._rej IS NOT NULL), "
+        f"(SELECT count(*) FROM ({relation}) WHERE NOT ({present}))"
+    ).fetchone() or (0, 0)
+    if hashed:
+        return False
+    job.store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {CHECK} AS
+        SELECT 0 AS gk, CAST({col} AS VARCHAR) AS _k, count(*) AS n, 0 AS known
+        FROM ({relation}) WHERE {present} GROUP BY {col} HAVING count(*) > 1
+        UNION ALL SELECT 0, NULL, {int(failed)}, 0
+        UNION ALL SELECT 1, NULL, {total}, 0
+        """
+    )
+    return True
+
+
+def _id_column(job: AppendJob) -> tuple[str, str] | None:
+    """``(column, condition)`` when keys can be checked on the file's own id column: the
+    column, quoted, and when a row has an id there (else its key is a content hash)."""
+    if job.plan.key_column is None:
+        return None
+    col = readers.quote_ident(job.plan.key_column)
+    present = f"{col} IS NOT NULL"
+    if job.source.columns[job.plan.key_column] == "VARCHAR":
+        present += f" AND {col} <> ''"  # an empty id is no id
+    return col, present
+
+
+def read_counts(store: Store) -> Counts:
+    """The counts the check pass left in ``CHECK``."""
+    total, failed, dups, known = store.execute(
+        "SELECT coalesce(sum(n) FILTER (gk = 1), 0), "
+        "coalesce(sum(n) FILTER (gk = 0 AND _k IS NULL), 0), "
+        "count(*) FILTER (gk = 0 AND _k IS NOT NULL), "
+        f"coalesce(sum(known) FILTER (gk = 1), 0) FROM {CHECK}"
+    ).fetchone() or (0, 0, 0, 0)
+    return Counts(int(total), int(failed), int(dups), int(known))
+
+
+def list_exceptions(job: AppendJob, failed: int, dups: int) -> None:
+    """List the rows failing a check and the later rows of repeated keys in ``BAD``.
+
+    Both need the record numbers, so they read the file numbered, and only when there are
+    some. Only the rows of keys in ``CHECK`` are compared: the first one wins.
+    """
+    job.store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {BAD} "
+        "(_row BIGINT, _line BIGINT, _rej SMALLINT, _raw VARCHAR)"
+    )
+    if failed:
+        job.store.execute(
+            f"INSERT INTO {BAD} SELECT s._row, s._line, s._rej, s._raw FROM {job.ordered} "
+            "WHERE s._rej IS NOT NULL"
+        )
+    if dups:
+        job.store.execute(
+            f"INSERT INTO {BAD} SELECT _row, _line, {job.dup}, _key FROM ("
+            "SELECT s._row, s._line, s._key, min(s._row) OVER (PARTITION BY s._key) AS first "
+            f"FROM {job.ordered} WHERE s._rej IS NULL "
+            f"AND s._key IN (SELECT _k FROM {CHECK} WHERE gk = 0 AND _k IS NOT NULL)) "
+            "WHERE _row > first"
+        )
+
+
+def repeated_rows(store: Store, dup: int) -> int:
+    """How many rows ``BAD`` lists as later occurrences of a repeated key."""
+    return int(store.scalar(f"SELECT count(*) FROM {BAD} WHERE _rej = {dup}"))
