@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import DefinitionError, Problem
 from .compile import (
@@ -43,6 +44,17 @@ class Validation:
     @property
     def ok(self) -> bool:
         return self.definition is not None and not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``leadgate validate --json`` prints: the file, whether it is valid, its hash
+        (when valid) and every problem."""
+        valid = self.ok and self.definition is not None
+        return {
+            "file": self.source,
+            "valid": valid,
+            "hash": definition_hash(self.definition) if valid and self.definition else None,
+            "problems": [asdict(p) for p in self.problems],
+        }
 
 
 def validate(
