@@ -71,6 +71,11 @@ SCORES = {"fit", "grade"}
         ("seniority not in ['director', 'vp']", {}, "seniority 'manager' not in [director, vp]"),
         ("seniority not in ['manager']", {}, "seniority 'manager' in [manager]"),
         ("company_size in [10, 180.0]", {}, "company_size 180 in [10, 180]"),
+        (
+            "company_size in [" + ", ".join(str(n) for n in range(1, 401)) + "]",
+            {},
+            "company_size 180 in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 390 more]",
+        ),
         ("title contains 'fin'", {}, "title 'VP Finance' contains 'fin'"),
         ("title contains 'cto'", {}, "title 'VP Finance' does not contain 'cto'"),
         ("title matches '^VP'", {}, "title 'VP Finance' matches '^VP'"),
