@@ -195,3 +195,27 @@ def test_a_directory_is_not_a_definition(tmp_path: Path) -> None:
     (problem,) = validate(tmp_path).errors
     assert problem.code == "LG109"
     assert problem.message == f"Cannot read the definition file at {tmp_path}: Is a directory"
+
+
+def test_a_validation_as_a_dict_is_what_validate_json_prints(tmp_path: Path) -> None:
+    path = tmp_path / "definition.yaml"
+    path.write_text("name: x\nversion: '1'\nreview_by: 2026-01-31\n")
+    result = validate(path, today=dt.date(2026, 3, 1))
+    assert result.as_dict() == {
+        "file": str(path),
+        "valid": True,
+        "hash": load_compiled(path).hash,
+        "problems": [
+            {
+                "message": "The definition was due for review with sales on 2026-01-31",
+                "path": "review_by",
+                "line": 3,
+                "column": None,
+                "code": "LG130",
+                "hint": "agree the next version and move review_by forward",
+                "severity": "warning",
+            }
+        ],
+    }
+    broken = validate(text=BROKEN).as_dict()
+    assert (broken["valid"], broken["hash"], len(broken["problems"])) == (False, None, 8)

@@ -6,13 +6,16 @@ from dataclasses import fields, is_dataclass
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadgate.expr import Scope, check, parse
 from leadgate.expr.ast import Binary, Field, Lit
 from leadgate.expr.describe import describe, text
 from leadgate.expr.interpret import UNKNOWN, Interpreter, typed
+from leadgate.scoring import Scorer
+
+from ..scoring.strategies import AS_OF_US, definitions, populations
 
 SCOPE = Scope(
     {
@@ -68,6 +71,11 @@ SCORES = {"fit", "grade"}
         ("seniority not in ['director', 'vp']", {}, "seniority 'manager' not in [director, vp]"),
         ("seniority not in ['manager']", {}, "seniority 'manager' in [manager]"),
         ("company_size in [10, 180.0]", {}, "company_size 180 in [10, 180]"),
+        (
+            "company_size in [" + ", ".join(str(n) for n in range(1, 401)) + "]",
+            {},
+            "company_size 180 in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 390 more]",
+        ),
         ("title contains 'fin'", {}, "title 'VP Finance' contains 'fin'"),
         ("title contains 'cto'", {}, "title 'VP Finance' does not contain 'cto'"),
         ("title matches '^VP'", {}, "title 'VP Finance' matches '^VP'"),
@@ -209,3 +217,47 @@ def test_values_are_typed_as_the_scorer_types_them() -> None:
     assert typed("number", "lots") is None
     assert typed("text", 42) == "42"
     assert typed("bool", "No") is False
+
+
+@settings(max_examples=150, deadline=None)
+@given(definitions(), populations())
+def test_the_explanation_judges_as_the_scorer_does(c, population) -> None:  # type: ignore[no-untyped-def]
+    # The explanation's interpreter must reach the scorer's verdict on every part it can
+    # see, or it would say 'company_size 30 ≥ 50' of a rule that did not match.
+    leads, accounts, events, _ = population
+    scorer = Scorer(c)
+    for lead in leads:
+        account = accounts.get(lead.get("account_id") or "")
+        score = scorer.score(lead, [], as_of=AS_OF_US, account=account)
+        raw = scorer.raw(lead, [], AS_OF_US, account)
+        values = {
+            name: typed(
+                c.fields[name],
+                (account or {}).get(name[8:]) if name.startswith("account.") else lead.get(name),
+            )
+            for name in c.fields_used
+        }
+        for rule, judged, line in zip(c.fit_rules, raw[7], score.contributions, strict=False):
+            seen = Interpreter(values).value(rule.expr.tree)
+            assert seen is UNKNOWN or seen == judged, (rule.expr.text, values)
+            assert (
+                line.status == {True: "matched", False: "not matched", None: "not judged"}[judged]
+            )
+        scores = {"fit": raw[0] / 100, "engagement": raw[1] / 100, "score": raw[2] / 100}
+        scores |= {"grade": raw[3], "band": raw[4]}
+        _first_match_agrees(c.disqualifiers, raw[5], {**values, **scores})
+        if raw[5] < 0:
+            _first_match_agrees(c.tiers, raw[6], {**values, **scores})
+        for judgement in score.conditions:
+            assert judgement.detail  # every condition says something
+        assert score.check_sum()
+
+
+def _first_match_agrees(conditions: list[Any], chosen: int, values: dict[str, Any]) -> None:
+    """The condition the scorer chose holds, and none before it does (first match wins)."""
+    for i, condition in enumerate(conditions[: chosen + 1] if chosen >= 0 else conditions):
+        seen = Interpreter(values).value(condition.expr.tree)
+        if i == chosen:
+            assert seen is UNKNOWN or seen is True, condition.expr.text
+        else:
+            assert seen is not True, condition.expr.text

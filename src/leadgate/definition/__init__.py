@@ -46,12 +46,13 @@ class Validation:
         return self.definition is not None and not self.errors
 
     def as_dict(self) -> dict[str, Any]:
-        """What ``leadgate validate --json`` prints: validity, hash and every problem."""
-        compiled = compile_definition(self.definition) if self.ok and self.definition else None
+        """What ``leadgate validate --json`` prints: the file, whether it is valid, its hash
+        (when valid) and every problem."""
+        valid = self.ok and self.definition is not None
         return {
             "file": self.source,
-            "valid": self.ok,
-            "hash": compiled.hash if compiled else None,
+            "valid": valid,
+            "hash": definition_hash(self.definition) if valid and self.definition else None,
             "problems": [asdict(p) for p in self.problems],
         }
 

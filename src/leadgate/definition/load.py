@@ -120,57 +120,64 @@ def _refused(name: str, problem: Problem) -> Source:
 
 
 def parse_yaml(text: str, name: str = "") -> Source:
+    """Parse YAML text into a :class:`Source`: its data and lines, or the problem that
+    stopped it (refused constructs, syntax, an empty file)."""
     src = Source(text, name=name)
+    tree = _compose(text)
+    if isinstance(tree, Problem):
+        src.problems.append(tree)
+    else:
+        src.data = _build(tree, "", src, yaml.SafeLoader(""))
+    return src
+
+
+def _compose(text: str) -> yaml.Node | Problem:
+    """The YAML tree of ``text``, or the one problem that stops it from being built."""
     if "\x00" in text:
-        src.problems.append(Problem("The file contains NUL characters", code=codes.NOT_TEXT))
-        return src
+        return Problem("The file contains NUL characters", code=codes.NOT_TEXT)
     try:
-        depth = 0
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                src.problems.append(
-                    Problem(
-                        "Anchors and aliases (&, *) are not allowed in a definition",
-                        line=event.start_mark.line + 1,
-                        code=codes.REFUSED_YAML,
-                        hint="write each value out; it keeps the file readable for both teams",
-                    )
-                )
-                return src
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    src.problems.append(
-                        Problem(
-                            f"The file nests deeper than {MAX_DEPTH} levels",
-                            line=event.start_mark.line + 1,
-                            code=codes.REFUSED_YAML,
-                        )
-                    )
-                    return src
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
+        # Scan the events first: a billion-laughs file must be refused before it is built.
+        refused = _refused_construct(text)
+        if refused is not None:
+            return refused
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        src.problems.append(
-            Problem(
-                f"YAML syntax: {exc.problem or exc.context}",
-                line=mark.line + 1 if mark else None,
-                column=mark.column + 1 if mark else None,
-                code=codes.YAML_SYNTAX,
-                hint="check the indentation and quoting around that line",
-            )
+        return Problem(
+            f"YAML syntax: {exc.problem or exc.context}",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+            code=codes.YAML_SYNTAX,
+            hint="check the indentation and quoting around that line",
         )
-        return src
     except yaml.YAMLError as exc:
-        src.problems.append(Problem(f"YAML syntax: {exc}", code=codes.YAML_SYNTAX))
-        return src
+        return Problem(f"YAML syntax: {exc}", code=codes.YAML_SYNTAX)
     if node is None:
-        src.problems.append(Problem("The file is empty", code=codes.EMPTY))
-        return src
-    src.data = _build(node, "", src, yaml.SafeLoader(""))
-    return src
+        return Problem("The file is empty", code=codes.EMPTY)
+    return node
+
+
+def _refused_construct(text: str) -> Problem | None:
+    """The first anchor, alias or too-deep nesting in ``text``: YAML a definition never
+    needs and an attacker likes."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return Problem(
+                "Anchors and aliases (&, *) are not allowed in a definition",
+                line=line,
+                code=codes.REFUSED_YAML,
+                hint="write each value out; it keeps the file readable for both teams",
+            )
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                message = f"The file nests deeper than {MAX_DEPTH} levels"
+                return Problem(message, line=line, code=codes.REFUSED_YAML)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return None
 
 
 def _build(node: yaml.Node, path: str, src: Source, loader: yaml.SafeLoader) -> Any:

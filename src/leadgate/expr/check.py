@@ -104,13 +104,7 @@ class _Checker:
 
     def type_of(self, node: Node) -> str:  # noqa: C901 - one branch per construct reads best
         if isinstance(node, Lit):
-            if node.value is None:
-                return NULL
-            if isinstance(node.value, bool):
-                return BOOL
-            if isinstance(node.value, (int, float)):
-                return NUMBER
-            return TEXT
+            return _literal_type(node.value)
         if isinstance(node, Dur):
             raise self.fail(
                 f"A duration ({node.text}) can only be a window of an event function",
@@ -124,61 +118,69 @@ class _Checker:
         if isinstance(node, Field):
             return self.field(node)
         if isinstance(node, Unary):
-            inner = self.type_of(node.operand)
-            want = BOOL if node.op == "not" else NUMBER
-            if inner != want:
-                raise self.fail(
-                    f"'{node.op}' needs {_TYPE_WORD[want]}. Got {_TYPE_WORD[inner]} instead.", node
-                )
-            return want
+            return self.unary(node)
         if isinstance(node, BoolOp):
-            for item in node.items:
-                got = self.type_of(item)
-                if got != BOOL:
-                    raise self.fail(
-                        f"Each side of '{node.op}' must be a condition. "
-                        f"Got {_TYPE_WORD[got]} instead.",
-                        item,
-                        "compare it with something, e.g. x = 'value'",
-                    )
-            return BOOL
+            return self.bool_op(node)
         if isinstance(node, Binary):
             return self.binary(node)
         if isinstance(node, In):
-            left = self.type_of(node.left)
-            if left not in (NUMBER, TEXT):
-                raise self.fail(
-                    f"'in' needs a number or text on its left. Got {_TYPE_WORD[left]} instead.",
-                    node,
-                )
-            for item in node.items.items:
-                if not isinstance(item, Lit) or item.value is None:
-                    raise self.fail(
-                        "The items of an 'in' list must be literal numbers or texts", item
-                    )
-                if self.type_of(item) != left:
-                    raise self.fail(
-                        f"The list holds {_TYPE_WORD[self.type_of(item)]} "
-                        f"({item.value!r}) but the value tested is "
-                        f"{_TYPE_WORD[left]}",
-                        item,
-                    )
-            return BOOL
+            return self.membership(node)
         if isinstance(node, IsNull):
             self.type_of(node.operand)
             return BOOL
         if isinstance(node, TextOp):
-            left = self.type_of(node.left)
-            if left != TEXT:
-                raise self.fail(
-                    f"'{node.op}' needs text on its left. Got {_TYPE_WORD[left]} instead.", node
-                )
-            if node.op == "matches":
-                self.check_pattern(node)
-            return BOOL
+            return self.text_op(node)
         if isinstance(node, Call):
             return self.call(node)
         raise self.fail(f"Unsupported construct {type(node).__name__}", node)
+
+    def unary(self, node: Unary) -> str:
+        inner = self.type_of(node.operand)
+        want = BOOL if node.op == "not" else NUMBER
+        if inner != want:
+            raise self.fail(
+                f"'{node.op}' needs {_TYPE_WORD[want]}. Got {_TYPE_WORD[inner]} instead.", node
+            )
+        return want
+
+    def bool_op(self, node: BoolOp) -> str:
+        for item in node.items:
+            got = self.type_of(item)
+            if got != BOOL:
+                raise self.fail(
+                    f"Each side of '{node.op}' must be a condition. Got {_TYPE_WORD[got]} instead.",
+                    item,
+                    "compare it with something, e.g. x = 'value'",
+                )
+        return BOOL
+
+    def membership(self, node: In) -> str:
+        """``x in [...]``: a number or text tested against literals of the same type."""
+        left = self.type_of(node.left)
+        if left not in (NUMBER, TEXT):
+            raise self.fail(
+                f"'in' needs a number or text on its left. Got {_TYPE_WORD[left]} instead.", node
+            )
+        for item in node.items.items:
+            if not isinstance(item, Lit) or item.value is None:
+                raise self.fail("The items of an 'in' list must be literal numbers or texts", item)
+            if self.type_of(item) != left:
+                raise self.fail(
+                    f"The list holds {_TYPE_WORD[self.type_of(item)]} ({item.value!r}) but the "
+                    f"value tested is {_TYPE_WORD[left]}",
+                    item,
+                )
+        return BOOL
+
+    def text_op(self, node: TextOp) -> str:
+        left = self.type_of(node.left)
+        if left != TEXT:
+            raise self.fail(
+                f"'{node.op}' needs text on its left. Got {_TYPE_WORD[left]} instead.", node
+            )
+        if node.op == "matches":
+            self.check_pattern(node)
+        return BOOL
 
     def check_pattern(self, node: TextOp) -> None:
         if len(node.pattern) > MAX_PATTERN:
@@ -365,6 +367,14 @@ AGGREGATE_FUNCTIONS = {
     "engaged_contacts": NUMBER,
 }
 FUNCTIONS = ("count", "has", "days_since", "intent", "engaged_contacts", "lower", "abs", "coalesce")
+
+
+def _literal_type(value: object) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return BOOL
+    return NUMBER if isinstance(value, (int, float)) else TEXT
 
 
 def _describe(node: Node) -> str:

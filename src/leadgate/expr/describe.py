@@ -94,6 +94,20 @@ def _bare(value: Any) -> str:
     return str(value)
 
 
+LIST_SHOWN = 10
+
+
+def _list_text(values: list[Any]) -> str:
+    """An 'in' list as a reader scans it: a long one shows its first items and a count.
+
+    >>> _list_text(["director", "vp"]), _list_text(list(range(12)))
+    ('director, vp', '0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 2 more')
+    """
+    shown = ", ".join(_bare(v) for v in values[:LIST_SHOWN])
+    rest = len(values) - LIST_SHOWN
+    return f"{shown} and {rest:,} more" if rest > 0 else shown
+
+
 class _Phrases:
     """The phrases of one condition: one per comparison, each with its verdict."""
 
@@ -147,7 +161,7 @@ class _Phrases:
             said = f"{left} {SYMBOL[op]} {right}"
         elif isinstance(node, In):
             left = self.side(node.left, reads)
-            items = ", ".join(_bare(i.value) for i in node.items.items if isinstance(i, Lit))
+            items = _list_text([i.value for i in node.items.items if isinstance(i, Lit)])
             said = f"{left} {'in' if holds != node.negated else 'not in'} [{items}]"
         elif isinstance(node, TextOp):
             verb = _TEXT_VERBS[(node.op, holds)]

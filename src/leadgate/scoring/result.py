@@ -30,7 +30,8 @@ class Contribution:
 
     ``status`` is ``matched``, ``not matched``, ``not judged`` (a field it reads is missing),
     ``events`` (an event type's decayed, capped points) or ``adjustment`` (a cap, floor or
-    weighting that moves the sum).
+    weighting that moves the sum). A fit rule's ``detail`` says the values it read and its
+    verdict (``company_size 180 ≥ 50``; see :mod:`leadgate.expr.describe`).
     """
 
     key: str
@@ -79,7 +80,11 @@ class Judgement:
 
 @dataclass
 class Score:
-    """The score of one lead under one definition as of one time."""
+    """The score of one lead under one definition as of one time.
+
+    ``contributions`` add up exactly to ``total``; ``conditions`` say, for every
+    disqualifier and tier in order, what it read and whether it held.
+    """
 
     lead_id: str | None
     definition_hash: str
