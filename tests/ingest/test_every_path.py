@@ -194,6 +194,12 @@ def test_every_path_ends_where_the_reference_does(
             "SELECT line FROM rejects WHERE import_id = ? ORDER BY line", [report.import_id]
         ).fetchall()
         assert [line for (line,) in rejected] == [n + first for n in rejected_rows(rows)]
+        # A repeated key's reject shows the key, the one its first row is stored under.
+        assert store.execute(
+            "SELECT count(*) FROM rejects WHERE import_id = ? AND reason LIKE 'duplicate key%' "
+            "AND raw NOT IN (SELECT event_id FROM events)",
+            [report.import_id],
+        ).fetchone() == (0,)
 
         before = checksum(store)
         again = import_file(store, path, "events", batch_rows=batch_rows)

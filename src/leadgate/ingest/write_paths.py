@@ -84,7 +84,7 @@ def _first_of_each_key(job: AppendJob, start: int, failed: int) -> tuple[int, in
         f"FROM {job.spec.table} WHERE rowid >= {start} GROUP BY {key} HAVING count(*) > 1"
     )
     dups = int(store.scalar(f"SELECT count(*) FROM {CHECK}"))
-    list_exceptions(job, failed, dups)
+    list_exceptions(job, failed, dups, same="s._key", hashed=False)  # CHECK: stored keys
     if not dups:
         return 0, 0
     store.execute(
