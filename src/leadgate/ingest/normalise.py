@@ -243,15 +243,17 @@ class Key(NamedTuple):
 
 
 def _content(who: str, what: str, ts: str, *rest: str) -> Key:
-    """A row's content key, and what to compare instead of it.
+    """A row's content key, what to compare instead of it, and the key again from that.
 
     The key is the md5 of the parts as text, joined by ``|``: it is stored, so it must stay
     the same across DuckDB versions and processes (``hash()`` does not promise that). md5
-    is dear, though: every pass that only needs to know whether two rows have the same key
-    (the duplicate check) compares a STRUCT of the typed parts instead, which hashes and
-    compares several times cheaper, and md5 runs once, in the ``INSERT``. The two agree
-    except on a crafted row whose lead or URL holds ``|`` so that its joined text matches
-    another row's: such rows count as two here but share one key.
+    is dear, though (it and the text it hashes cost as much as writing the row), so the
+    passes that only ask whether two rows have the same key (the duplicate check, see
+    :mod:`.check_pass`) compare ``_same``, a STRUCT of the typed parts, instead: md5 then
+    runs once per row, in the ``INSERT``, and a duplicate's key, for its reject, is worked
+    out from its ``_same``. The two agree except on a crafted row whose lead or URL holds
+    ``|`` so that its joined text matches another row's: such rows count as two here but
+    share one key.
     """
     parts = [who, what, ts, *rest]
 
