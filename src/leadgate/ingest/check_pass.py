@@ -70,7 +70,8 @@ def _check_ids(job: AppendJob, total: str) -> bool:
     """The check on a typed file's own id column alone, when every row has an id there.
 
     Then the key is that column as it stands, and only it is read, over every row: the
-    repeated ids are candidates, which :func:`list_exceptions` narrows to the good rows.
+    repeated hashes of ids are candidates (a hash aggregate of 8-byte values, not of the
+    ids' text), which :func:`list_exceptions` narrows to the good rows and exact keys.
     False (nothing done) when some row has no id (its key is a content hash).
     """
     ids = _id_column(job)
@@ -87,8 +88,9 @@ def _check_ids(job: AppendJob, total: str) -> bool:
     job.store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {CHECK} AS
-        SELECT 0 AS gk, hash(CAST({col} AS VARCHAR)) AS _k, count(*) AS n, 0 AS known
-        FROM ({relation}) WHERE {present} GROUP BY {col} HAVING count(*) > 1
+        SELECT 0 AS gk, _k, count(*) AS n, 0 AS known
+        FROM (SELECT hash(CAST({col} AS VARCHAR)) AS _k FROM ({relation}) WHERE {present})
+        GROUP BY _k HAVING count(*) > 1
         UNION ALL SELECT 0, NULL, {int(failed)}, 0
         UNION ALL SELECT 1, NULL, {total}, 0
         """

@@ -179,9 +179,8 @@ def parquet_into_stored(job: AppendJob) -> None:
 def _parquet_check(job: AppendJob) -> int:
     """The check pass and exceptions of a Parquet file; ``SKIP`` lists the later rows of
     repeated keys. Returns how many those are."""
-    path = readers.quote_literal(str(job.source.path))
     with readers.reading(job.source.path):
-        check(job, f"(SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata({path}))")
+        check(job, readers.parquet_rows_sql(job.source.path))
     counts = read_counts(job.store)
     list_exceptions(job, counts.failed, counts.dups)
     job.store.execute(
