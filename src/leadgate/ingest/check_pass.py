@@ -31,7 +31,7 @@ class Counts(NamedTuple):
 
     total: int  # rows read (records numbered 1..total)
     failed: int  # rows failing a check
-    dups: int  # keys the good rows repeat
+    dups: int  # hashes of keys the good rows repeat: candidates (see list_exceptions)
     known: int  # good rows whose key is stored, when the pass counted them
 
 
