@@ -13,7 +13,6 @@ import csv
 import io
 from contextlib import contextmanager
 from pathlib import Path
-from unittest import mock
 
 import duckdb
 from hypothesis import given, settings
@@ -147,8 +146,12 @@ def as_file(folder: Path, name: str, fmt: str, ids: bool, rows: list[tuple[Row, 
 def file_looks(small: bool):
     """Make a text file look small beside the table (or large): both ways of finding its
     stored keys are then taken, on files of a few rows."""
-    with mock.patch.object(append, "MIN_ROW_BYTES", 10**9 if small else 1):
+    saved = append.MIN_ROW_BYTES
+    append.MIN_ROW_BYTES = 10**9 if small else 1  # the threshold only: the paths run for real
+    try:
         yield
+    finally:
+        append.MIN_ROW_BYTES = saved
 
 
 def expected_path(fmt: str, stored: bool, small: bool) -> WritePath:
