@@ -13,7 +13,6 @@ import csv
 import io
 from contextlib import contextmanager
 from pathlib import Path
-from unittest import mock
 
 import duckdb
 from hypothesis import given, settings
@@ -147,8 +146,12 @@ def as_file(folder: Path, name: str, fmt: str, ids: bool, rows: list[tuple[Row, 
 def file_looks(small: bool):
     """Make a text file look small beside the table (or large): both ways of finding its
     stored keys are then taken, on files of a few rows."""
-    with mock.patch.object(append, "MIN_ROW_BYTES", 10**9 if small else 1):
+    saved = append.MIN_ROW_BYTES
+    append.MIN_ROW_BYTES = 10**9 if small else 1  # the threshold only: the paths run for real
+    try:
         yield
+    finally:
+        append.MIN_ROW_BYTES = saved
 
 
 def expected_path(fmt: str, stored: bool, small: bool) -> WritePath:
@@ -194,6 +197,12 @@ def test_every_path_ends_where_the_reference_does(
             "SELECT line FROM rejects WHERE import_id = ? ORDER BY line", [report.import_id]
         ).fetchall()
         assert [line for (line,) in rejected] == [n + first for n in rejected_rows(rows)]
+        # A repeated key's reject shows the key, the one its first row is stored under.
+        assert store.execute(
+            "SELECT count(*) FROM rejects WHERE import_id = ? AND reason LIKE 'duplicate key%' "
+            "AND raw NOT IN (SELECT event_id FROM events)",
+            [report.import_id],
+        ).fetchone() == (0,)
 
         before = checksum(store)
         again = import_file(store, path, "events", batch_rows=batch_rows)

@@ -2,10 +2,14 @@
 
 1. **Check.** One aggregate over the file into ``CHECK``: the keys of good rows seen more
    than once, the count of rows failing a check and the rows read. Only counts: this hash
-   aggregate over every key of the file is the price of finding in-file duplicates.
+   aggregate over every key of the file is the price of finding in-file duplicates, so it
+   groups by a 64-bit ``hash()`` of ``_same`` (which compares like the key for less: see
+   ``normalise._content``) rather than by the key: the repeated hashes are *candidates*.
+   A ``hash()`` may differ between DuckDB versions, which does not matter within one pass.
 2. **Exceptions.** Only when there are some: one scan lists the rows failing a check, one
    the later occurrences of repeated keys in ``BAD`` (the first occurrence wins, as
-   ``_row`` is the record's position in the file).
+   ``_row`` is the record's position in the file). Only the candidates' rows are compared,
+   on ``_same`` itself: two rows whose hashes merely collide are no duplicates.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from .append_job import BAD, CHECK, AppendJob
 
 #: The aggregate's good rows, computed in the same pass: none.
 NOTHING_KNOWN = "false"
+#: What the check pass groups by: a good row's hashed ``_same`` (NULL for a failing row).
+PICK = "CASE WHEN s._rej IS NULL THEN hash(s._same) END AS _k"
 
 
 class Counts(NamedTuple):
@@ -25,7 +31,7 @@ class Counts(NamedTuple):
 
     total: int  # rows read (records numbered 1..total)
     failed: int  # rows failing a check
-    dups: int  # keys the good rows repeat
+    dups: int  # hashes of keys the good rows repeat: candidates (see list_exceptions)
     known: int  # good rows whose key is stored, when the pass counted them
 
 
@@ -40,11 +46,10 @@ def check(job: AppendJob, total: str | None, known: str = NOTHING_KNOWN) -> None
     if total is not None:
         if _check_ids(job, total):
             return
-        picks = "CASE WHEN s._rej IS NULL THEN s._key END AS _k"
         job.store.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {CHECK} AS
-            SELECT 0 AS gk, _k, count(*) AS n, 0 AS known FROM (SELECT {picks} FROM {job.fast})
+            SELECT 0 AS gk, _k, count(*) AS n, 0 AS known FROM (SELECT {PICK} FROM {job.fast})
             GROUP BY _k HAVING _k IS NULL OR count(*) > 1
             UNION ALL SELECT 1, NULL, {total}, 0
             """
@@ -54,8 +59,7 @@ def check(job: AppendJob, total: str | None, known: str = NOTHING_KNOWN) -> None
         f"""
         CREATE OR REPLACE TEMP TABLE {CHECK} AS SELECT * FROM (
             SELECT GROUPING(_k) AS gk, _k, count(*) AS n, count(*) FILTER (_known) AS known
-            FROM (SELECT CASE WHEN s._rej IS NULL THEN s._key END AS _k, {known} AS _known
-                  FROM {job.fast})
+            FROM (SELECT {PICK}, {known} AS _known FROM {job.fast})
             GROUP BY GROUPING SETS ((_k), ())
         ) WHERE gk = 1 OR _k IS NULL OR n > 1
         """
@@ -66,7 +70,8 @@ def _check_ids(job: AppendJob, total: str) -> bool:
     """The check on a typed file's own id column alone, when every row has an id there.
 
     Then the key is that column as it stands, and only it is read, over every row: the
-    repeated ids are candidates, which :func:`list_exceptions` narrows to the good rows.
+    repeated hashes of ids are candidates (a hash aggregate of 8-byte values, not of the
+    ids' text), which :func:`list_exceptions` narrows to the good rows and exact keys.
     False (nothing done) when some row has no id (its key is a content hash).
     """
     ids = _id_column(job)
@@ -83,8 +88,9 @@ def _check_ids(job: AppendJob, total: str) -> bool:
     job.store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {CHECK} AS
-        SELECT 0 AS gk, CAST({col} AS VARCHAR) AS _k, count(*) AS n, 0 AS known
-        FROM ({relation}) WHERE {present} GROUP BY {col} HAVING count(*) > 1
+        SELECT 0 AS gk, _k, count(*) AS n, 0 AS known
+        FROM (SELECT hash(CAST({col} AS VARCHAR)) AS _k FROM ({relation}) WHERE {present})
+        GROUP BY _k HAVING count(*) > 1
         UNION ALL SELECT 0, NULL, {int(failed)}, 0
         UNION ALL SELECT 1, NULL, {total}, 0
         """
@@ -115,11 +121,15 @@ def read_counts(store: Store) -> Counts:
     return Counts(int(total), int(failed), int(dups), int(known))
 
 
-def list_exceptions(job: AppendJob, failed: int, dups: int) -> None:
+def list_exceptions(
+    job: AppendJob, failed: int, dups: int, same: str = "s._same", hashed: bool = True
+) -> None:
     """List the rows failing a check and the later rows of repeated keys in ``BAD``.
 
     Both need the record numbers, so they read the file numbered, and only when there are
-    some. Only the rows of keys in ``CHECK`` are compared: the first one wins.
+    some. Only the rows whose ``same`` (what compares like the key: ``s._same``, or
+    ``s._key`` itself), or its ``hash()`` when ``hashed``, is in ``CHECK`` are compared,
+    on ``same``: the first one wins.
     """
     job.store.execute(
         f"CREATE OR REPLACE TEMP TABLE {BAD} "
@@ -131,12 +141,15 @@ def list_exceptions(job: AppendJob, failed: int, dups: int) -> None:
             "WHERE s._rej IS NOT NULL"
         )
     if dups:
+        # The key (the reject's raw value) is worked out from _same for these rows alone:
+        # asking for s._key would compute its md5 for every row of the file.
+        candidate, key = (f"hash({same})", job.plan.key_of_same) if hashed else (same, "_same")
         job.store.execute(
-            f"INSERT INTO {BAD} SELECT _row, _line, {job.dup}, _key FROM ("
-            "SELECT s._row, s._line, s._key, min(s._row) OVER (PARTITION BY s._key) AS first "
-            f"FROM {job.ordered} WHERE s._rej IS NULL "
-            f"AND s._key IN (SELECT _k FROM {CHECK} WHERE gk = 0 AND _k IS NOT NULL)) "
-            "WHERE _row > first"
+            f"INSERT INTO {BAD} SELECT _row, _line, {job.dup}, {key} FROM ("
+            f"SELECT s._row, s._line, {same} AS _same, "
+            f"min(s._row) OVER (PARTITION BY {same}) AS first FROM {job.ordered} "
+            f"WHERE s._rej IS NULL AND {candidate} IN "
+            f"(SELECT _k FROM {CHECK} WHERE gk = 0 AND _k IS NOT NULL)) WHERE _row > first"
         )
 
 

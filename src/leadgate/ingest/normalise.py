@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..enrich.domains import normalise_domain_sql
 from .kinds import OUTCOMES, Kind
@@ -56,6 +57,8 @@ class StagePlan:
     # A typed file's column the key is, as it stands, whenever it is not empty: a check for
     # repeated keys can then read that one column (see .append).
     key_column: str | None = None
+    # The key, as SQL over a row's ``_same`` alone (see _content).
+    key_of_same: str = "_same"
 
     def reason_case(self) -> str:
         """SQL giving each rejected row's reason from its ``_rej`` number."""
@@ -211,9 +214,11 @@ def stage_sql(
     for target in ("company_domain", "domain"):
         if has(target):
             values[target] = domain_expr(values[target])
-    key = _KIND_RULES[kind.name](values, has, checks, list(event_types))
+    key, same, key_of_same = _KIND_RULES[kind.name](values, has, checks, list(event_types))
     fields = [f for f in values if f != kind.key]
     outer = ["_row", "_line", f"{key} AS _key"]
+    if kind.mode == "append":
+        outer.append(f"{same} AS _same")  # compares like _key, for less (see _content)
     outer += [f"{values[f]} AS {quote_ident(f)}" for f in fields]
     rej = "".join(f" WHEN {c.cond} THEN {n}" for n, c in enumerate(checks, 1))
     raw = "".join(f" WHEN {c.cond} THEN {c.raw}" for c in checks if c.raw != "NULL")
@@ -226,31 +231,71 @@ def stage_sql(
     key_column = resolved.sources.get(kind.key)
     if source.text or kind.mode != "append" or key_column is None:
         key_column = None  # text is trimmed before it is a key: the raw cell is not the key
-    return StagePlan(sql, fields, checks, key_column)
+    return StagePlan(sql, fields, checks, key_column, key_of_same)
+
+
+class Key(NamedTuple):
+    """How a kind's rows are keyed, as SQL over the staged values."""
+
+    sql: str  # the key that is stored
+    same: str  # compares like the key, for less
+    of_same: str = "_same"  # the key again, from a row's ``_same`` alone
+
+
+def _content(who: str, what: str, ts: str, *rest: str) -> Key:
+    """A row's content key, what to compare instead of it, and the key again from that.
+
+    The key is the md5 of the parts as text, joined by ``|``: it is stored, so it must stay
+    the same across DuckDB versions and processes (``hash()`` does not promise that). md5
+    is dear, though (it and the text it hashes cost as much as writing the row), so the
+    passes that only ask whether two rows have the same key (the duplicate check, see
+    :mod:`.check_pass`) compare ``_same``, a STRUCT of the typed parts, instead: md5 then
+    runs once per row, in the ``INSERT``, and a duplicate's key, for its reject, is worked
+    out from its ``_same``. The two agree except on a crafted row whose lead or URL holds
+    ``|`` so that its joined text matches another row's: such rows count as two here but
+    share one key.
+    """
+    parts = [who, what, ts, *rest]
+
+    def md5_of(values: list[str]) -> str:
+        text = [*values[:2], f"CAST({values[2]} AS VARCHAR)", *values[3:]]
+        return f"md5(concat_ws('|', {', '.join(text)}))"
+
+    fields = ", ".join(f"p{n}: {p}" for n, p in enumerate(parts))
+    return Key(md5_of(parts), f"{{{fields}}}", md5_of([f"_same.p{n}" for n in range(len(parts))]))
+
+
+def _keyed(values: dict[str, str], id_field: str, content: Key) -> Key:
+    """The key (the file's id, else the content key) and what compares like it."""
+    id_value = values.pop(id_field, None)
+    if id_value is None:
+        return content
+    key = f"coalesce({id_value}, {content.sql})"
+    return Key(key, key)
 
 
 def _require(checks: list[Check], cond: str, reason: str, column: str | None = None) -> None:
     checks.append(Check(column, cond, reason))
 
 
-def _leads(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> str:
+def _leads(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> Key:
     if has("account_id"):
         values["account_id"] = domain_expr(values["account_id"])
     key = values.get("lead_id", "NULL")
     values.pop("lead_id", None)
     _require(checks, f"{key} IS NULL", "missing key: a lead needs a lead_id or an email", "lead_id")
-    return key
+    return Key(key, key)
 
 
-def _accounts(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> str:
+def _accounts(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> Key:
     parts = [values[t] for t in ("account_id", "domain") if has(t)]
     key = domain_expr(f"coalesce({', '.join(parts)})") if parts else "NULL"
     values.pop("account_id", None)
     _require(checks, f"{key} IS NULL", "missing key: an account needs a domain", "account_id")
-    return key
+    return Key(key, key)
 
 
-def _events(values: dict[str, str], has: Has, checks: list[Check], types: list[str]) -> str:
+def _events(values: dict[str, str], has: Has, checks: list[Check], types: list[str]) -> Key:
     allowed = "MAP {" + ", ".join(f"{quote_literal(t)}: true" for t in types) + "}"
     typ = event_type_expr(values["type"], allowed) if has("type") else "NULL"
     values["type"] = typ
@@ -268,17 +313,13 @@ def _events(values: dict[str, str], has: Has, checks: list[Check], types: list[s
         Check("type", f"NOT map_contains({allowed}, {typ})", "unknown event type", '"r_type"')
     )
     who = [f'"r_{t}"' for t in ("lead_id", "email", "visitor_id") if has(t)] or ["NULL"]
-    content = (
-        f"md5(concat_ws('|', coalesce({', '.join(who)}), {typ}, CAST({values.get('ts', 'NULL')} "
-        f"AS VARCHAR), coalesce({values.get('url', 'NULL')}, '')))"
-    )
-    key = f"coalesce({values['event_id']}, {content})" if has("event_id") else content
-    values.pop("event_id", None)
+    url = f"coalesce({values.get('url', 'NULL')}, '')"
+    content = _content(f"coalesce({', '.join(who)})", typ, values.get("ts", "NULL"), url)
     values.pop("email", None)
-    return key
+    return _keyed(values, "event_id", content)
 
 
-def _outcomes(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> str:
+def _outcomes(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> Key:
     outcome = f"lower({values['outcome']})" if has("outcome") else "NULL"
     values["outcome"] = outcome
     lead = values.get("lead_id", "NULL")
@@ -297,14 +338,11 @@ def _outcomes(values: dict[str, str], has: Has, checks: list[Check], _types: lis
             '"r_outcome"',
         )
     )
-    content = f"md5(concat_ws('|', {lead}, {outcome}, CAST({ts} AS VARCHAR)))"
-    key = f"coalesce({values['outcome_id']}, {content})" if has("outcome_id") else content
-    values.pop("outcome_id", None)
     values.pop("email", None)
-    return key
+    return _keyed(values, "outcome_id", _content(lead, outcome, ts))
 
 
-def _intent(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> str:
+def _intent(values: dict[str, str], has: Has, checks: list[Check], _types: list[str]) -> Key:
     account = domain_expr(values["account_id"]) if has("account_id") else "NULL"
     values["account_id"] = account
     strength, ts = values.get("strength", "NULL"), values.get("ts", "NULL")
@@ -323,10 +361,7 @@ def _intent(values: dict[str, str], has: Has, checks: list[Check], _types: list[
             'CAST("r_strength" AS VARCHAR)',
         )
     )
-    content = f"md5(concat_ws('|', {account}, {topic}, CAST({ts} AS VARCHAR)))"
-    key = f"coalesce({values['signal_id']}, {content})" if has("signal_id") else content
-    values.pop("signal_id", None)
-    return key
+    return _keyed(values, "signal_id", _content(account, topic, ts))
 
 
 _KIND_RULES = {

@@ -40,9 +40,8 @@ class Meter:
         """A meter in rows for Parquet (from its metadata), in bytes for a text file."""
         if source.fmt != "parquet":
             return cls(callback, source.path.stat().st_size, "bytes")
-        path = readers.quote_literal(str(source.path))
         with readers.reading(source.path):
-            rows = store.scalar(f"SELECT sum(num_rows) FROM parquet_file_metadata({path})")
+            rows = store.scalar(f"SELECT {readers.parquet_rows_sql(source.path)}")
         return cls(callback, int(rows or 0), "rows")
 
     def start(self) -> None:

@@ -159,6 +159,11 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
     return Source(path, fmt, relation, columns)
 
 
+def parquet_rows_sql(path: Path) -> str:
+    """SQL for a Parquet file's row count, read from its metadata (no row is read)."""
+    return f"(SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata({quote_literal(str(path))}))"
+
+
 def read_header(path: Path) -> tuple[str, list[str]]:
     """A CSV's delimiter (the most frequent of , ; tab | in its first line) and header.
 

@@ -69,7 +69,7 @@ def write_then_check(job: AppendJob) -> None:
             failed = total - written
             dups, repeated = _first_of_each_key(job, start, failed)
             loaded = written - repeated
-            link = _read_back_links(job, dups > 0, start) if job.links and loaded else None
+            link = _read_back_links(job, repeated > 0, start) if job.links and loaded else None
             _commit(job, WHOLE, None, _rejects(job, failed + repeated), link, loaded)
     _close(job, Counts(total, failed, dups, 0), repeated)
 
@@ -84,7 +84,7 @@ def _first_of_each_key(job: AppendJob, start: int, failed: int) -> tuple[int, in
         f"FROM {job.spec.table} WHERE rowid >= {start} GROUP BY {key} HAVING count(*) > 1"
     )
     dups = int(store.scalar(f"SELECT count(*) FROM {CHECK}"))
-    list_exceptions(job, failed, dups)
+    list_exceptions(job, failed, dups, same="s._key", hashed=False)  # CHECK: stored keys
     if not dups:
         return 0, 0
     store.execute(
@@ -138,12 +138,12 @@ def _text_one_batch(job: AppendJob) -> None:
         good = counts.total - counts.failed - repeated
         fresh = good > 0 and counts.known < counts.total - counts.failed
         write = job.fast
-        if counts.dups:
+        if repeated:
             write = later_duplicates_left_out(job.ordered, job.dup)
         insert = insert_sql(job, not_stored(write, job.spec)) if fresh else None
         link = None
         if job.links and fresh:
-            link = _read_back_links(job, counts.dups > 0, next_rowid(job))
+            link = _read_back_links(job, repeated > 0, next_rowid(job))
         with unordered(job.store):
             _commit(job, WHOLE, insert, _rejects(job, counts.failed + repeated), link)
     _close(job, counts, repeated)
@@ -179,9 +179,8 @@ def parquet_into_stored(job: AppendJob) -> None:
 def _parquet_check(job: AppendJob) -> int:
     """The check pass and exceptions of a Parquet file; ``SKIP`` lists the later rows of
     repeated keys. Returns how many those are."""
-    path = readers.quote_literal(str(job.source.path))
     with readers.reading(job.source.path):
-        check(job, f"(SELECT sum(num_rows)::BIGINT FROM parquet_file_metadata({path}))")
+        check(job, readers.parquet_rows_sql(job.source.path))
     counts = read_counts(job.store)
     list_exceptions(job, counts.failed, counts.dups)
     job.store.execute(
@@ -196,7 +195,7 @@ def _parquet_batches(job: AppendJob, repeated: int, skip: bool, known: int = 0) 
     fresh = counts.total - counts.failed - repeated - known
     link = None
     if job.links and fresh:
-        first_links(job, counts.dups > 0)
+        first_links(job, repeated > 0)
         link = link_visitors
     reject = _rejects(job, counts.failed + repeated)
     with unordered(job.store):
