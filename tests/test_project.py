@@ -63,10 +63,12 @@ def test_a_mapping_for_another_kind_is_refused(tmp_path):
     init_project(tmp_path)
     (tmp_path / CONFIG_FILE).write_text('[mappings.crm]\nkind = "leads"\nemail = "Email"\n')
     project = Project.open(tmp_path)
-    with pytest.raises(ImportFailed, match="for leads, not events"):
+    with pytest.raises(ImportFailed, match="for leads, not events") as raised:
         project.import_file(DATA / "events.csv", "events", mapping_name="crm")
-    with pytest.raises(ImportFailed, match="known: crm"):
+    assert raised.value.code == "LG305"
+    with pytest.raises(ImportFailed, match="known: crm") as raised:
         project.mapping("nope")
+    assert raised.value.code == "LG305"
 
 
 def test_event_import_accepts_the_definitions_own_event_types(tmp_path):

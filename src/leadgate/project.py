@@ -35,7 +35,13 @@ from .config import (
     init_files,
     read_config,
 )
-from .errors import DefinitionError, ImportFailed, ProjectNotFound, SegmentNotFound
+from .errors import (
+    UNKNOWN_MAPPING,
+    DefinitionError,
+    ImportFailed,
+    ProjectNotFound,
+    SegmentNotFound,
+)
 from .results import CoverageReport, LeadList, Publication
 from .store import Store
 from .store.db import Tracer
@@ -135,7 +141,8 @@ class Project:
         except KeyError:
             known = ", ".join(self.mappings) or "none yet"
             raise ImportFailed(
-                f"No mapping {name!r} in {self.root / CONFIG_FILE} (known: {known})."
+                f"No mapping {name!r} in {self.root / CONFIG_FILE} (known: {known}).",
+                code=UNKNOWN_MAPPING,
             ) from None
 
     def segment(self, name: str) -> str:
@@ -207,7 +214,9 @@ class Project:
         merged = self.mapping(mapping_name) if mapping_name else {}
         wanted = merged.pop("kind", kind)
         if wanted != kind:
-            raise ImportFailed(f"The mapping {mapping_name!r} is for {wanted}, not {kind}.")
+            raise ImportFailed(
+                f"The mapping {mapping_name!r} is for {wanted}, not {kind}.", code=UNKNOWN_MAPPING
+            )
         merged.update(mapping or {})
         if kind == "events":
             options.setdefault("allowed_event_types", self.event_types())
