@@ -88,6 +88,42 @@ tiers:
     route: sdr
 """
 
+# The workload of issue #7, chosen by someone else: a year of events and NO window (decay
+# over every event of the year, 30-day half-life), 12 event types each with a cap, 5 fit
+# rules, one disqualifier, 3 tiers.
+YEAR_YAML = """\
+name: bench-year
+version: "1"
+fit:
+  rules:
+    - {name: senior title, when: "seniority in ['director', 'vp', 'cxo']", points: 15}
+    - {name: company size, when: company_size >= 100, points: 10}
+    - {name: industry, when: "industry in ['software', 'saas']", points: 10}
+    - {name: geography, when: "country in ['US', 'CA']", points: 5}
+    - {name: personal email, when: "email_domain_type = 'personal'", points: -10}
+disqualifiers:
+  - {name: competitor, when: "email_domain_type = 'competitor'", reason: works for a competitor}
+engagement:
+  half_life: 30d
+  events:
+    - {type: demo_request, points: 30, cap: 60}
+    - {type: contact_sales, points: 30, cap: 60}
+    - {type: pricing_page, points: 20, cap: 40}
+    - {type: live_demo, points: 25, cap: 50}
+    - {type: trial_signup, points: 20, cap: 40}
+    - {type: webinar_attended, points: 10, cap: 20}
+    - {type: content_download, points: 5, cap: 15}
+    - {type: case_study_view, points: 4, cap: 12}
+    - {type: blog_view, points: 2, cap: 10}
+    - {type: email_click, points: 2, cap: 10}
+    - {type: email_open, points: 1, cap: 5}
+    - {type: page_view, points: 1, cap: 5}
+tiers:
+  - {name: hot, when: "fit >= 25 and score >= 80", sla: 1h, route: ae}
+  - {name: mql, when: "score >= 50", sla: 24h, route: sdr}
+  - {name: nurture, when: "score >= 20", route: nurture, sales: false}
+"""
+
 # -- the two definitions, by hand, in hundredths of a point -------------------------------
 # Kept next to the SQL and pandas code below so the three can be read side by side.
 POINTS = {
@@ -183,6 +219,83 @@ FROM scored
 """,
 }
 
+# -- the year workload by hand: (points, cap) per type in hundredths --------------------------
+YEAR_EVENTS = {
+    "demo_request": (3000, 6000),
+    "contact_sales": (3000, 6000),
+    "pricing_page": (2000, 4000),
+    "live_demo": (2500, 5000),
+    "trial_signup": (2000, 4000),
+    "webinar_attended": (1000, 2000),
+    "content_download": (500, 1500),
+    "case_study_view": (400, 1200),
+    "blog_view": (200, 1000),
+    "email_click": (200, 1000),
+    "email_open": (100, 500),
+    "page_view": (100, 500),
+}
+YEAR_FIT_SQL = FIT_SQL.split("\n    + CASE WHEN lower(title_flag)")[0]
+YEAR_TIER_SQL = """CASE WHEN lower(email_domain_type) = 'competitor' THEN NULL
+            WHEN fit >= 2500 AND fit + eng >= 8000 THEN 'hot'
+            WHEN fit + eng >= 5000 THEN 'mql' WHEN fit + eng >= 2000 THEN 'nurture' END"""
+YEAR_DECAY = (
+    f"CAST(floor(cents * pow(0.5, CAST({AS_OF_US} - epoch_us(ts) AS DOUBLE) / "
+    f"{float(HALF_LIFE_US)}) + 0.5) AS BIGINT)"
+)
+YEAR_TYPES = "(VALUES " + ", ".join(
+    f"('{t}', {k}, {p}.0, {c})" for k, (t, (p, c)) in enumerate(YEAR_EVENTS.items())
+) + ") AS codes(type, code, cents, cap)"  # fmt: skip
+REFERENCE_SQL["year"] = f"""
+CREATE OR REPLACE TABLE bench_ref_scores AS
+WITH per_type AS (
+    SELECT lead_id, type,
+           SUM(CAST(floor(CASE type {" ".join(f"WHEN '{t}' THEN {p}.0" for t, (p, _) in YEAR_EVENTS.items())} END
+                          * pow(0.5, CAST({AS_OF_US} - epoch_us(ts) AS DOUBLE) / {float(HALF_LIFE_US)})
+                          + 0.5) AS BIGINT)) AS pts
+    FROM lead_events
+    WHERE ts <= TIMESTAMP '{AS_OF}' AND type IN ({", ".join(f"'{t}'" for t in YEAR_EVENTS)})
+    GROUP BY lead_id, type
+), eng AS (
+    SELECT lead_id,
+           SUM(LEAST(pts, CASE type {" ".join(f"WHEN '{t}' THEN {c}" for t, (_, c) in YEAR_EVENTS.items())} END)) AS eng
+    FROM per_type GROUP BY lead_id
+), scored AS (
+    SELECT l.lead_id, l.email_domain_type, {YEAR_FIT_SQL} AS fit, coalesce(e.eng, 0) AS eng
+    FROM leads l LEFT JOIN eng e ON e.lead_id = l.lead_id
+)
+SELECT lead_id, fit, eng, fit + eng AS total, {YEAR_TIER_SQL} AS tier
+FROM scored
+"""  # noqa: E501
+# The best query found by hand (bench/README.md lists what else was tried): events read
+# from the table, in two parts (events naming their lead; visitor events through their
+# link) instead of the view's LEFT JOIN; types dictionary-coded by a join with a constant
+# table that also carries each type's points and cap, so the per-event work is one join
+# probe and one pow; a sum per (lead, type code), then one capped sum per lead.
+BEST_SQL = {
+    "year": f"""
+CREATE OR REPLACE TABLE bench_best_scores AS
+WITH ev AS (
+    SELECT lead_id, type, ts FROM events WHERE lead_id IS NOT NULL
+    UNION ALL
+    SELECT v.lead_id, e.type, e.ts
+    FROM events e JOIN visitor_links v ON v.visitor_id = e.visitor_id
+    WHERE e.lead_id IS NULL
+), per_code AS (
+    SELECT lead_id, code, any_value(cap) AS cap, SUM({YEAR_DECAY}) AS pts
+    FROM ev JOIN {YEAR_TYPES} USING (type)
+    WHERE ts <= TIMESTAMP '{AS_OF}'
+    GROUP BY lead_id, code
+), eng AS (
+    SELECT lead_id, SUM(LEAST(pts, cap)) AS eng FROM per_code GROUP BY lead_id
+), scored AS (
+    SELECT l.lead_id, l.email_domain_type, {YEAR_FIT_SQL} AS fit, coalesce(e.eng, 0) AS eng
+    FROM leads l LEFT JOIN eng e ON e.lead_id = l.lead_id
+)
+SELECT lead_id, fit, eng, fit + eng AS total, {YEAR_TIER_SQL} AS tier
+FROM scored
+"""
+}
+
 
 # -- data and the store ------------------------------------------------------------------
 def parquet_dir(leads: int, events: int) -> Path:
@@ -254,8 +367,8 @@ def definition_file(project: Path, name: str) -> Path:
     """The definition under test as a file in the project (the CLI reads definition.yaml)."""
     if name == "points":
         return POINTS_DEFINITION
-    path = project / "definition_decay.yaml"
-    path.write_text(DECAY_YAML, encoding="utf-8")
+    path = project / f"definition_{name}.yaml"
+    path.write_text({"decay": DECAY_YAML, "year": YEAR_YAML}[name], encoding="utf-8")
     return path
 
 
@@ -362,6 +475,13 @@ def child(kind: str, store_path: Path, definition: Path, name: str) -> dict[str,
         con = duckdb.connect(str(store_path))
         started = time.perf_counter()
         con.execute(REFERENCE_SQL[name])
+        seconds = time.perf_counter() - started
+        con.close()
+        return {"seconds": seconds}
+    if kind == "best":
+        con = duckdb.connect(str(store_path))
+        started = time.perf_counter()
+        con.execute(BEST_SQL[name])
         seconds = time.perf_counter() - started
         con.close()
         return {"seconds": seconds}
@@ -523,14 +643,14 @@ def profile(store_path: Path, definition: Path, name: str, repeat: int) -> None:
         account_columns=store.table_columns("accounts"),
     )
     ctes = plan[len("WITH ") : plan.index("\nSELECT")]
-    hand = REFERENCE_SQL[name].split(" AS\n", 1)[1]
+    hand = BEST_SQL.get(name, REFERENCE_SQL[name]).split(" AS\n", 1)[1]
     variants = {
         "hand-written: events aggregate only": hand[: hand.index(", scored AS")]
         + " SELECT * FROM eng",
         "hand-written: whole query": hand,
-        "leadgate: events aggregate only (ev, eagg)": "WITH "
-        + ctes[: ctes.index(",\nbase AS")]
-        + "\nSELECT * FROM eagg",
+        "leadgate: event steps only (to event_totals)": "WITH "
+        + ctes[: ctes.index(",\nlead_values AS")]
+        + "\nSELECT * FROM event_totals",
         "leadgate: plan_sql, raw columns": plan,
         "leadgate: scoring_query": full,
         "leadgate: scoring_query, --details": scoring_query(store, c, AS_OF_US, details=True),
@@ -577,27 +697,42 @@ def bench_definition(
 ) -> dict[str, Any]:
     definition = definition_file(project, name)
     print(f"\n== {name}: {definition.name} ==", flush=True)
-    res: dict[str, Any] = measure(["leadgate", "reference"], project, definition, name, args.repeat)
+    kinds = ["leadgate", "reference", *(["best"] if name in BEST_SQL else [])]
+    res: dict[str, Any] = measure(kinds, project, definition, name, args.repeat)
     print(f"leadgate score_store(): {res['leadgate']['all']} s; tiers {res['leadgate']['tiers']}")
     print(f"hand-written SQL:       {res['reference']['all']} s", flush=True)
+    if "best" in res:
+        print(f"best hand-written SQL:  {res['best']['all']} s", flush=True)
     if cli is not None:
         res["cli"] = measure_cli(cli, definition, args.repeat)
         print(f"leadgate score (CLI): {res['cli']['all']} s", flush=True)
     with duckdb.connect(str(project / "leadgate.duckdb"), read_only=True) as con:
         res["check_sql"] = mismatches(con, "bench_ref_scores", res["leadgate"]["hash"])
-    print(f"check hand-written SQL vs leadgate scores: {res['check_sql']}", flush=True)
-    if not args.skip_pandas:
+        print(f"check hand-written SQL vs leadgate scores: {res['check_sql']}", flush=True)
+        if "best" in res:
+            res["check_best"] = mismatches(con, "bench_best_scores", res["leadgate"]["hash"])
+            print(f"check best hand-written SQL vs leadgate: {res['check_best']}", flush=True)
+    # The baseline is the fastest hand-written query of this run.
+    hands = [res[k] for k in ("reference", "best") if k in res]
+    res["baseline"] = {**min(hands, key=_seconds), "wall": min(h["wall"] for h in hands)}
+    fastest = min(hands, key=_seconds)
+    res["baseline_label"] = "best hand SQL" if fastest is res.get("best") else "hand SQL"
+    if not args.skip_pandas and name in ("points", "decay"):
         res["pandas"] = measure(["pandas"], project, definition, name, 1)["pandas"]
         print(
             f"pandas: {res['pandas']['seconds']:.1f} s, peak {res['pandas']['rss'] / GIB:.2f}"
             f" GiB; check vs leadgate scores: {res['pandas']['check']}",
             flush=True,
         )
-    slow = res["leadgate"]["seconds"] > TARGET_SQL_RATIO * res["reference"]["seconds"]
+    slow = res["leadgate"]["seconds"] > TARGET_SQL_RATIO * res["baseline"]["seconds"]
     if args.profile == "always" or args.profile == "auto" and slow:
         argv = child_argv("profile", project, definition, name)
         subprocess.run([*argv, "--repeat", str(args.repeat)], check=True)
     return res
+
+
+def _seconds(result: dict[str, Any]) -> float:
+    return float(result["seconds"])
 
 
 def verdict(ok: bool) -> str:
@@ -609,15 +744,16 @@ def print_table(results: dict[str, dict[str, Any]]) -> bool:
     rows: list[tuple[str, str, str, str, str, str]] = []
     ok_all = True
     for name, r in results.items():
-        lg, ref = r["leadgate"], r["reference"]
+        lg, ref, label = r["leadgate"], r["baseline"], r["baseline_label"]
         ratio = lg["seconds"] / ref["seconds"]
-        ok = ratio <= TARGET_SQL_RATIO and not any(r["check_sql"].values())
+        checks = [*r["check_sql"].values(), *r.get("check_best", {}).values()]
+        ok = ratio <= TARGET_SQL_RATIO and not any(checks)
         ok_all &= ok
         rows.append(
             (
                 f"{name}: score_store() wall",
                 f"{lg['seconds']:.2f} s",
-                f"{ref['seconds']:.2f} s hand SQL",
+                f"{ref['seconds']:.2f} s {label}",
                 f"{ratio:.2f}x",
                 f"<= {TARGET_SQL_RATIO}x",
                 verdict(ok),
@@ -628,7 +764,7 @@ def print_table(results: dict[str, dict[str, Any]]) -> bool:
             (
                 f"{name}: process end to end",
                 f"{lg['wall']:.2f} s",
-                f"{ref['wall']:.2f} s hand SQL",
+                f"{ref['wall']:.2f} s {label}",
                 f"{ratio:.2f}x",
                 "(info)",
                 "",
@@ -642,7 +778,7 @@ def print_table(results: dict[str, dict[str, Any]]) -> bool:
                 (
                     f"{name}: `leadgate score` CLI",
                     f"{r['cli']['seconds']:.2f} s",
-                    f"{ref['wall']:.2f} s hand SQL",
+                    f"{ref['wall']:.2f} s {label}",
                     f"{ratio:.2f}x",
                     f"<= {TARGET_SQL_RATIO}x",
                     verdict(ok),
@@ -670,7 +806,7 @@ def print_table(results: dict[str, dict[str, Any]]) -> bool:
             (
                 f"{name}: leadgate peak RSS",
                 f"{peak / GIB:.2f} GiB",
-                f"{ref['rss'] / GIB:.2f} GiB hand SQL",
+                f"{ref['rss'] / GIB:.2f} GiB {label}",
                 f"{peak / ref['rss']:.2f}x",
                 "< 4 GiB",
                 verdict(ok),
@@ -700,7 +836,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--leads", type=int, default=1_000_000)
     ap.add_argument("--events", type=int, default=50_000_000)
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing; the best counts")
-    ap.add_argument("--definitions", default="points,decay")
+    ap.add_argument("--definitions", default="points,decay,year")
     ap.add_argument("--skip-pandas", action="store_true")
     ap.add_argument(
         "--profile",
@@ -742,6 +878,9 @@ def main(argv: list[str] | None = None) -> int:
         f"(built: {json.loads((project / 'built.json').read_text())['seconds']})",
         flush=True,
     )
+    from leadgate.store import Store
+
+    Store(project / "leadgate.duckdb").close()  # migrated, so hand queries read the same view
     cli = cli_score_args(project)
     print(
         "leadgate score CLI: "
