@@ -129,15 +129,14 @@ class EventSteps:
     def amount(self) -> str:
         """One event's unsigned amount for its rule: the contract's decay formula."""
         decays = [bool(r.half_life_us) for r in self.c.event_rules]
+        flat = "CAST(r.cents AS BIGINT)"  # a whole number of hundredths, exact in a DOUBLE
         if not any(decays):
-            return "r.cents"
-        decay = f"POWER({double('0.5')}, {double(self.age)} / {double('r.half_life_us')})"
-        decayed = f"CAST(FLOOR({double('r.cents')} * {decay} + {double('0.5')}) AS BIGINT)"
-        return (
-            decayed
-            if all(decays)
-            else (f"CASE WHEN r.half_life_us IS NULL THEN r.cents ELSE {decayed} END")
-        )
+            return flat
+        decay = f"POWER({double('0.5')}, {double(self.age)} / r.half_life_us)"
+        decayed = f"CAST(FLOOR(r.cents * {decay} + {double('0.5')}) AS BIGINT)"
+        if all(decays):
+            return decayed
+        return f"CASE WHEN r.half_life_us IS NULL THEN {flat} ELSE {decayed} END"
 
     def rule_events(self) -> str | None:
         """Per (lead, event rule): the rule's unsigned points and the events it counted."""
