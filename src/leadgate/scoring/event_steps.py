@@ -17,11 +17,10 @@ scoped_events       event up to the as-of time (and no older than any rule looks
                     time in µs
 event_rules         event rule: its type, index, unsigned amount, sign, cap, half-life and
                     window (a constant table written from the definition)
-rule_events         (lead, event rule): the rule's unsigned points and how many events counted
-event_totals        lead with events: engagement_raw (the capped rules' sum), and each event
-                    rule's signed points and count, in columns
-event_aggregates    lead with events: each count/last aggregate (``count(...)``, ``has``,
-                    ``days_since``), read per event as before
+rule_events         (lead, event rule): the rule's unsigned points and how many events counted;
+                    each count/last aggregate (``count(...)``, ``has``, ``days_since``)
+event_totals        lead with events: engagement_raw (the capped rules' sum), each event
+                    rule's signed points and count, and each count/last aggregate
 ==================  =========================================================================
 """
 
@@ -68,7 +67,6 @@ class EventSteps:
             "event_rules": self.event_rules(),
             "rule_events": self.rule_events(),
             "event_totals": self.event_totals(),
-            "event_aggregates": self.event_aggregates(),
         }
 
     def needs_events(self) -> bool:
@@ -139,46 +137,64 @@ class EventSteps:
         return f"CASE WHEN r.half_life_us IS NULL THEN {flat} ELSE {decayed} END"
 
     def rule_events(self) -> str | None:
-        """Per (lead, event rule): the rule's unsigned points and the events it counted."""
-        if not self.c.event_rules:
+        """Per (lead, event rule): the rule's unsigned points and the events it counted.
+
+        With count/last aggregates, each group also holds them, and events of no rule's type
+        come in a group of their own (rule NULL): one pass over the events serves both.
+        """
+        rules, aggregates = bool(self.c.event_rules), bool(self.aggregates)
+        if not rules and not aggregates:
             return None
-        where = ""
-        if any(self.window(r.window_us) is not None for r in self.c.event_rules):
-            where = f" WHERE r.window_us IS NULL OR {self.age} <= r.window_us"
+        windowed = any(self.window(r.window_us) is not None for r in self.c.event_rules)
+        in_window = f"r.window_us IS NULL OR {self.age} <= r.window_us"
+        amount, counted, where = self.amount(), "*", ""
+        if aggregates and windowed:  # every event stays for the aggregates
+            amount, counted = (
+                f"CASE WHEN {in_window} THEN {amount} END",
+                f"CASE WHEN {in_window} THEN 1 END",
+            )
+        elif aggregates:
+            counted = "r.rule"
+        elif windowed:
+            where = f" WHERE {in_window}"
+        cols = [f"SUM({amount}) AS points", f"COUNT({counted}) AS events"] if rules else []
+        cols += [f"{self.aggregate(agg)} AS {n.aggregate(j)}" for j, agg in self.aggregates]
+        join = ""
+        if rules:
+            kind = "LEFT JOIN" if aggregates else "JOIN"
+            join = f" {kind} event_rules r ON r.rule_type = e.type"
         return (
-            f"SELECT lead_id, rule, SUM({self.amount()}) AS points, COUNT(*) AS events "
-            f"FROM scoped_events e JOIN event_rules r ON r.rule_type = e.type{where} "
-            "GROUP BY lead_id, rule"
+            f"SELECT lead_id{', rule' if rules else ''}, {', '.join(cols)} "
+            f"FROM scoped_events e{join}{where} GROUP BY lead_id{', rule' if rules else ''}"
         )
 
     def event_totals(self) -> str | None:
-        """Per lead: the capped event rules' sum, and each rule's signed points and count.
+        """Per lead: the capped event rules' sum, each rule's signed points and count, and
+        each count/last aggregate.
 
         The sum is what scoring needs; the per-rule columns feed explanations and are left
         out by the database when a query does not read them.
         """
-        if not self.c.event_rules:
+        rules = bool(self.c.event_rules)
+        if not rules and not self.aggregates:
             return None
-        capped = "CASE WHEN r.cap IS NULL OR p.points < r.cap THEN p.points ELSE r.cap END"
-        cols = [f"SUM(r.sign * {capped}) AS {n.ENGAGEMENT_RAW}"]
+        cols = []
+        if rules:
+            # No cap (NULL), or no points in the window (NULL): the points as they are.
+            capped = "CASE WHEN p.points > r.cap THEN r.cap ELSE p.points END"
+            cols.append(f"SUM(r.sign * {capped}) AS {n.ENGAGEMENT_RAW}")
         for i, rule in enumerate(self.c.event_rules):
             sign = "-" if rule.cents < 0 else ""
             cols.append(
                 f"{sign}SUM(CASE WHEN p.rule = {i} THEN p.points END) AS {n.event_points(i)}"
             )
             cols.append(f"SUM(CASE WHEN p.rule = {i} THEN p.events END) AS {n.event_count(i)}")
-        return (
-            f"SELECT p.lead_id, {', '.join(cols)} "
-            "FROM rule_events p JOIN event_rules r ON r.rule = p.rule GROUP BY p.lead_id"
-        )
-
-    # -- count / last aggregates -----------------------------------------------------------------
-    def event_aggregates(self) -> str | None:
-        """Per lead: each ``count(...)`` (events) and ``last`` (newest event time, µs)."""
-        if not self.aggregates:
-            return None
-        cols = [f"{self.aggregate(agg)} AS {n.aggregate(j)}" for j, agg in self.aggregates]
-        return f"SELECT lead_id, {', '.join(cols)} FROM scoped_events GROUP BY lead_id"
+        for j, agg in self.aggregates:
+            total = "SUM" if agg.kind == "count" else "MAX"
+            cols.append(f"{total}(p.{n.aggregate(j)}) AS {n.aggregate(j)}")
+        # LEFT: the group of events of no rule's type (rule NULL) holds aggregates only.
+        join = " LEFT JOIN event_rules r ON r.rule = p.rule" if rules else ""
+        return f"SELECT p.lead_id, {', '.join(cols)} FROM rule_events p{join} GROUP BY p.lead_id"
 
     def aggregate(self, agg: Aggregate) -> str:
         conds = [] if agg.types is None else [f"type IN {in_list(agg.types, self.dialect)}"]
@@ -191,23 +207,20 @@ class EventSteps:
 
     def lead_columns(self) -> tuple[list[str], list[str]]:
         """The columns ``lead_values`` takes from these steps, and the joins they need."""
-        cols, joins = [], []
+        cols = []
         if self.c.event_rules:
             cols.append(f"COALESCE(event_totals.{n.ENGAGEMENT_RAW}, 0) AS {n.ENGAGEMENT_RAW}")
         for i in range(len(self.c.event_rules)):
             for col in (n.event_points(i), n.event_count(i)):
                 cols.append(f"COALESCE(event_totals.{col}, 0) AS {col}")
-        if self.c.event_rules:
-            joins.append("LEFT JOIN event_totals ON event_totals.lead_id = l.lead_id")
         for j, agg in self.aggregates:
-            col = f"event_aggregates.{n.aggregate(j)}"
+            col = f"event_totals.{n.aggregate(j)}"
             if agg.kind == "count":
                 cols.append(f"COALESCE({col}, 0) AS {n.aggregate(j)}")
             else:  # days since the newest event; NULL: none
                 days = f"{double(f'{self.when.micros()} - {col}')} / {double('86400000000')}"
-                cols.append(
-                    f"CASE WHEN {col} IS NULL THEN NULL ELSE {days} END AS {n.aggregate(j)}"
-                )
-        if self.aggregates:
-            joins.append("LEFT JOIN event_aggregates ON event_aggregates.lead_id = l.lead_id")
-        return cols, joins
+                days = f"CASE WHEN {col} IS NULL THEN NULL ELSE {days} END"
+                cols.append(f"{days} AS {n.aggregate(j)}")
+        if not cols:
+            return [], []
+        return cols, ["LEFT JOIN event_totals ON event_totals.lead_id = l.lead_id"]
