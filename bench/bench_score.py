@@ -508,11 +508,13 @@ def child_argv(kind: str, project: Path, definition: Path, name: str) -> list[st
             "--definition", str(definition), "--name", name]  # fmt: skip
 
 
-def run_child(argv: list[str]) -> tuple[dict[str, Any], float, int]:
-    """Run a child; return its JSON result, its wall time and its own peak RSS in bytes.
+def run_child(argv: list[str]) -> tuple[dict[str, Any], float, int, float]:
+    """Run a child; return its JSON result, its wall time, its own peak RSS in bytes and
+    its CPU seconds (user + system, over all its threads).
 
     ``os.wait4`` gives the rusage of that one child (RUSAGE_CHILDREN would be the maximum
-    over every child so far).
+    over every child so far). CPU seconds move far less than wall time when neighbours
+    load the machine, so they are printed beside the wall figures.
     """
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
@@ -524,28 +526,44 @@ def run_child(argv: list[str]) -> tuple[dict[str, Any], float, int]:
         raise RuntimeError(f"{' '.join(argv)} failed with exit code {proc.returncode}")
     lines = out.strip().splitlines()
     result = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
-    return result, wall, usage.ru_maxrss * 1024  # ru_maxrss is KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return result, wall, usage.ru_maxrss * 1024, cpu  # ru_maxrss is KiB on Linux
 
 
 def measure(
-    kinds: list[str], project: Path, definition: Path, name: str, repeat: int
+    kinds: list[str],
+    project: Path,
+    definition: Path,
+    name: str,
+    repeat: int,
+    cli: list[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Best time and largest peak RSS of ``repeat`` child runs of each kind.
+    """Best time, least CPU and largest peak RSS of ``repeat`` child runs of each kind.
 
     The kinds take turns (leadgate, reference, leadgate, ...) so that a busy neighbour on
-    the machine slows both alike rather than one of them.
+    the machine slows both alike rather than one of them; with ``cli``, ``leadgate score``
+    takes its turn too (kind ``cli``, its time is its wall time, end to end).
     """
     runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+    if cli is not None:
+        runs["cli"] = []
     for _ in range(repeat):
-        for kind in kinds:
-            result, wall, rss = run_child(child_argv(kind, project, definition, name))
-            runs[kind].append({**result, "wall": wall, "rss": rss})
+        for kind in runs:
+            argv = (
+                [*cli, "--definition", str(definition)]
+                if kind == "cli" and cli is not None
+                else child_argv(kind, project, definition, name)
+            )
+            result, wall, rss, cpu = run_child(argv)
+            result.setdefault("seconds", wall)
+            runs[kind].append({**result, "wall": wall, "rss": rss, "cpu": cpu})
     out = {}
     for kind, rs in runs.items():
         best = min(rs, key=lambda r: r["seconds"])
         out[kind] = {
             **best,
             "wall": min(r["wall"] for r in rs),
+            "cpu": min(r["cpu"] for r in rs),
             "rss": max(r["rss"] for r in rs),
             "all": [round(r["seconds"], 2) for r in rs],
         }
@@ -562,16 +580,6 @@ def cli_score_args(project: Path) -> list[str] | None:
     if "--as-of" in probe.stdout:
         argv += ["--as-of", AS_OF]
     return argv
-
-
-def measure_cli(argv: list[str], definition: Path, repeat: int) -> dict[str, Any]:
-    """``leadgate score`` end to end: a new process, compile, score, store, print."""
-    walls, rsss = [], []
-    for _ in range(repeat):
-        _, wall, rss = run_child([*argv, "--definition", str(definition)])
-        walls.append(wall)
-        rsss.append(rss)
-    return {"seconds": min(walls), "rss": max(rsss), "all": [round(w, 2) for w in walls]}
 
 
 # -- checks ----------------------------------------------------------------------------------
@@ -705,13 +713,12 @@ def bench_definition(
     definition = definition_file(project, name)
     print(f"\n== {name}: {definition.name} ==", flush=True)
     kinds = ["leadgate", "reference", *(["best"] if name in BEST_SQL else [])]
-    res: dict[str, Any] = measure(kinds, project, definition, name, args.repeat)
+    res: dict[str, Any] = measure(kinds, project, definition, name, args.repeat, cli)
     print(f"leadgate score_store(): {res['leadgate']['all']} s; tiers {res['leadgate']['tiers']}")
     print(f"hand-written SQL:       {res['reference']['all']} s", flush=True)
     if "best" in res:
         print(f"best hand-written SQL:  {res['best']['all']} s", flush=True)
     if cli is not None:
-        res["cli"] = measure_cli(cli, definition, args.repeat)
         print(f"leadgate score (CLI): {res['cli']['all']} s", flush=True)
     with duckdb.connect(str(project / "leadgate.duckdb"), read_only=True) as con:
         res["check_sql"] = mismatches(con, "bench_ref_scores", res["leadgate"]["hash"])
@@ -721,7 +728,11 @@ def bench_definition(
             print(f"check best hand-written SQL vs leadgate: {res['check_best']}", flush=True)
     # The baseline is the fastest hand-written query of this run.
     hands = [res[k] for k in ("reference", "best") if k in res]
-    res["baseline"] = {**min(hands, key=_seconds), "wall": min(h["wall"] for h in hands)}
+    res["baseline"] = {
+        **min(hands, key=_seconds),
+        "wall": min(h["wall"] for h in hands),
+        "cpu": min(h["cpu"] for h in hands),
+    }
     fastest = min(hands, key=_seconds)
     res["baseline_label"] = "best hand SQL" if fastest is res.get("best") else "hand SQL"
     if not args.skip_pandas and name in ("points", "decay"):
@@ -777,6 +788,16 @@ def print_table(results: dict[str, dict[str, Any]]) -> bool:
                 "",
             )
         )
+        rows.append(
+            (
+                f"{name}: process CPU (user+sys)",
+                f"{lg['cpu']:.2f} s",
+                f"{ref['cpu']:.2f} s {label}",
+                f"{lg['cpu'] / ref['cpu']:.2f}x",
+                "(info)",
+                "",
+            )
+        )
         if "cli" in r:
             ratio = r["cli"]["seconds"] / ref["wall"]
             ok = ratio <= TARGET_SQL_RATIO
@@ -789,6 +810,16 @@ def print_table(results: dict[str, dict[str, Any]]) -> bool:
                     f"{ratio:.2f}x",
                     f"<= {TARGET_SQL_RATIO}x",
                     verdict(ok),
+                )
+            )
+            rows.append(
+                (
+                    f"{name}: `leadgate score` CPU",
+                    f"{r['cli']['cpu']:.2f} s",
+                    f"{ref['cpu']:.2f} s {label}",
+                    f"{r['cli']['cpu'] / ref['cpu']:.2f}x",
+                    "(info)",
+                    "",
                 )
             )
         if "pandas" in r:
