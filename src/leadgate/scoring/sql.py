@@ -1,7 +1,8 @@
 """The definition as one relational plan: a single SQL query, in DuckDB's or Spark's dialect.
 
 How it is built: the query's frame (its CTEs, SELECT lists, joins) is plain text
-assembled by one small builder per step (:mod:`leadgate.scoring.steps`); SQLGlot renders
+assembled by one small builder per step (:mod:`leadgate.scoring.steps`,
+:mod:`leadgate.scoring.event_steps`); SQLGlot renders
 the parts that come from the definition, its conditions and every literal, so user text
 is always quoted and each dialect gets its own spelling. Why not a SQLGlot tree for the
 frame too: the frame is fixed by this module, holds no user text, and the text is what a
@@ -26,8 +27,9 @@ from collections.abc import Mapping
 from ..definition.compile import CompiledDefinition
 from . import names as n
 from .evaluate import to_micros
+from .event_steps import double, lit
 from .plans import DEFAULT_TABLES, AsOf, Tables, Template
-from .steps import PlanBuilder, double, lit
+from .steps import PlanBuilder
 
 
 def plan_sql(

@@ -6,10 +6,8 @@ step, and names its columns from the same legend (:mod:`leadgate.scoring.names`)
 ==================  =========================================================================
 CTE                 one row per ... holding ...
 ==================  =========================================================================
-scoped_events       event up to the as-of time (and no older than any rule looks): lead, type,
-                    time in µs
-event_totals        lead with events: each event rule's points and count, each count/last
-                    aggregate
+(event steps)       see :mod:`leadgate.scoring.event_steps`: ``scoped_events`` to
+                    ``event_totals`` and ``event_aggregates``, one row per lead with events
 intent              account: each intent aggregate (the strongest signal)
 engaged_contacts    account: each engaged-contacts aggregate
 lead_values         lead: every field a condition reads and every event/aggregate value
@@ -32,32 +30,19 @@ from collections.abc import Mapping, Sequence
 from sqlglot import exp
 
 from ..definition.compile import CompiledDefinition
-from ..expr.check import Aggregate, Checked
-from ..expr.to_sql import SqlEmitter, literal
+from ..expr.check import Checked
+from ..expr.to_sql import SqlEmitter
 from . import names as n
-from .contract import clamp, horizon_us
+from .contract import clamp
+from .event_steps import EventSteps, double, lit
 from .plans import AsOf, Tables
 
 NUMERIC_TYPES = ("BIGINT", "INTEGER", "DOUBLE", "FLOAT", "SMALLINT", "TINYINT", "HUGEINT",
                  "UBIGINT", "UINTEGER", "REAL", "INT", "LONG")  # fmt: skip
-DAY_US = 86_400_000_000
 
 
 def render(node: exp.Expression, dialect: str) -> str:
     return node.sql(dialect=dialect)
-
-
-def lit(value: object, dialect: str) -> str:
-    """A literal, quoted by SQLGlot for ``dialect``."""
-    return render(literal(value), dialect)
-
-
-def double(sql: str) -> str:
-    return f"CAST({sql} AS DOUBLE)"
-
-
-def in_list(values: Sequence[object], dialect: str) -> str:
-    return "(" + ", ".join(lit(v, dialect) for v in values) + ")"
 
 
 class PlanBuilder:
@@ -75,11 +60,10 @@ class PlanBuilder:
         self.c, self.when, self.tables, self.dialect = c, when, tables, dialect
         self.lead_columns, self.account_columns = lead_columns, account_columns
         aggs = list(c.aggregates.values())
-        self.event_aggs = [(j, a) for j, a in enumerate(aggs) if a.kind in ("count", "last")]
         self.intents = [(j, a) for j, a in enumerate(aggs) if a.kind == "intent"]
         self.contacts = [(j, a) for j, a in enumerate(aggs) if a.kind == "contacts"]
-        self.look_back = horizon_us(c)
-        self.age = f"({when.micros()} - ts_us)"
+        self.events = EventSteps(c, when, tables, dialect)
+        self.age = self.events.age
         # What conditions name (a field, an aggregate key, ``fit``) → the column holding it.
         self.names: dict[str, str] = dict(n.SCORE_VALUES)
         for k, name in enumerate(sorted(c.fields_used)):
@@ -91,8 +75,7 @@ class PlanBuilder:
     def query(self) -> str:
         """The whole query: its CTEs, in order, and the final SELECT."""
         steps = {
-            "scoped_events": self.scoped_events(),
-            "event_totals": self.event_totals(),
+            **self.events.ctes(),
             "intent": self.intent(),
             "engaged_contacts": self.engaged_contacts(),
             "lead_values": self.lead_values(),
@@ -107,73 +90,6 @@ class PlanBuilder:
 
     def condition(self, checked: Checked) -> str:
         return render(self.emitter.emit(checked), self.dialect)
-
-    # -- events ----------------------------------------------------------------------------
-    def needs_events(self) -> bool:
-        """Whether any rule, aggregate or roll-up reads events."""
-        return bool(self.c.event_rules or self.event_aggs or self.contacts)
-
-    def reads_every_type(self) -> bool:
-        return any(a.types is None for _, a in self.event_aggs) or bool(self.contacts)
-
-    def scoped_events(self) -> str | None:
-        """The events any rule can count: up to the as-of time, of the types read."""
-        if not self.needs_events():
-            return None
-        conds = [f"ts <= {self.when.ts()}"]
-        if self.look_back is not None:
-            # Every rule and condition looks back a bounded time: read only that far, and
-            # the store skips whole blocks of older events.
-            conds.append(f"ts >= {self.when.ts(self.look_back)}")
-        if not self.reads_every_type():
-            types = {r.type for r in self.c.event_rules}
-            types |= {t for _, a in self.event_aggs for t in a.types or ()}
-            conds.append(f"type IN {in_list(sorted(types), self.dialect)}")
-        ts_us = "unix_micros(ts)" if self.dialect == "spark" else "epoch_us(ts)"
-        return (
-            f"SELECT lead_id, type, {ts_us} AS ts_us FROM {self.tables.events}"
-            f" WHERE {' AND '.join(conds)}"
-        )
-
-    def within(self, window: int | None) -> list[str]:
-        """The condition that an event is inside ``window``; none when the scan ensures it."""
-        if window is None or (self.look_back is not None and window >= self.look_back):
-            return []
-        return [f"{self.age} <= {window}"]
-
-    def event_amount(self, i: int) -> str:
-        """Event rule i's amount for one event, unsigned (the contract's decay formula)."""
-        rule = self.c.event_rules[i]
-        if not rule.half_life_us:
-            return str(abs(rule.cents))
-        decay = f"POWER({double('0.5')}, {double(self.age)} / {double(str(rule.half_life_us))})"
-        return f"CAST(FLOOR({double(str(abs(rule.cents)))} * {decay} + {double('0.5')}) AS BIGINT)"
-
-    def event_totals(self) -> str | None:
-        """Per lead: each event rule's points and count, each count/last aggregate."""
-        if not self.needs_events() or not (self.c.event_rules or self.event_aggs):
-            return None
-        cols = []
-        for i, rule in enumerate(self.c.event_rules):
-            cond = " AND ".join(
-                [f"type = {lit(rule.type, self.dialect)}", *self.within(rule.window_us)]
-            )
-            sign = "-" if rule.cents < 0 else ""
-            cols.append(
-                f"SUM(CASE WHEN {cond} THEN {sign}{self.event_amount(i)} ELSE 0 END)"
-                f" AS {n.event_points(i)}"
-            )
-            cols.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {n.event_count(i)}")
-        for j, agg in self.event_aggs:
-            cols.append(f"{self.event_aggregate(agg)} AS {n.aggregate(j)}")
-        return f"SELECT lead_id, {', '.join(cols)} FROM scoped_events GROUP BY lead_id"
-
-    def event_aggregate(self, agg: Aggregate) -> str:
-        conds = [] if agg.types is None else [f"type IN {in_list(agg.types, self.dialect)}"]
-        if agg.kind == "count":
-            cond = " AND ".join([*conds, *self.within(agg.window_us)]) or "TRUE"
-            return f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"
-        return f"MAX(CASE WHEN {' AND '.join(conds) or 'TRUE'} THEN ts_us END)"
 
     # -- roll-ups per account ------------------------------------------------------------------
     def intent(self) -> str | None:
@@ -216,29 +132,18 @@ class PlanBuilder:
         cols = ["l.lead_id AS lead_id", "l.account_id AS account_id"]
         for k, name in enumerate(sorted(self.c.fields_used)):
             cols.append(f"{self.field(name)} AS {n.field(k)}")
-        totals = self.event_totals() is not None
-        for i in range(len(self.c.event_rules)):
-            for col in (n.event_points(i), n.event_count(i)):
-                cols.append(
-                    f"COALESCE(event_totals.{col}, 0) AS {col}" if totals else f"0 AS {col}"
-                )
-        for j, agg in self.event_aggs:
-            cols.append(f"{self.event_value(j, agg, totals)} AS {n.aggregate(j)}")
+        event_cols, event_joins = self.events.lead_columns()
+        cols += event_cols
+        # A lead with no account has no roll-ups (NULL); one whose account has none, 0.
         for j, _ in self.intents:
             value = double(f"COALESCE(intent.{n.aggregate(j)}, 0)")
-            cols.append(
-                f"CASE WHEN l.account_id IS NULL THEN NULL ELSE {value} END AS {n.aggregate(j)}"
-            )
+            cols.append(f"{self.if_account(value)} AS {n.aggregate(j)}")
         for j, _ in self.contacts:
             value = f"COALESCE(engaged_contacts.{n.aggregate(j)}, 0)"
-            cols.append(
-                f"CASE WHEN l.account_id IS NULL THEN NULL ELSE {value} END AS {n.aggregate(j)}"
-            )
-        joins = [f"FROM {self.tables.leads} l"]
+            cols.append(f"{self.if_account(value)} AS {n.aggregate(j)}")
+        joins = [f"FROM {self.tables.leads} l", *event_joins]
         if any(name.startswith("account.") for name in self.c.fields_used):
             joins.append(f"LEFT JOIN {self.tables.accounts} a ON a.account_id = l.account_id")
-        if totals:
-            joins.append("LEFT JOIN event_totals ON event_totals.lead_id = l.lead_id")
         if self.intents:
             joins.append("LEFT JOIN intent ON intent.account_id = l.account_id")
         if self.contacts:
@@ -248,16 +153,6 @@ class PlanBuilder:
     @staticmethod
     def if_account(value: str) -> str:
         return f"CASE WHEN l.account_id IS NULL THEN NULL ELSE {value} END"
-
-    def event_value(self, j: int, agg: Aggregate, totals: bool) -> str:
-        """A count (0 without events), or the days since the last event (NULL: none)."""
-        col = f"event_totals.{n.aggregate(j)}"
-        if agg.kind == "count":
-            return f"COALESCE({col}, 0)" if totals else "0"
-        if not totals:
-            return "CAST(NULL AS DOUBLE)"
-        days = f"{double(f'{self.when.micros()} - {col}')} / {double(str(DAY_US))}"
-        return f"CASE WHEN {col} IS NULL THEN NULL ELSE {days} END"
 
     def field(self, name: str) -> str:
         """A field read with the type the definition declares (TRY_CAST when the store differs)."""
@@ -296,13 +191,11 @@ class PlanBuilder:
         return f"SELECT {', '.join(cols)} FROM lead_values"
 
     def summed(self) -> str:
+        """Per lead: fit_raw; engagement_raw, the capped event rules' sum, came with the events."""
         fit = [f"CASE WHEN {n.fit_rule(i)} THEN {r.cents} ELSE 0 END"
                for i, r in enumerate(self.c.fit_rules)]  # fmt: skip
-        engagement = [n.event_capped(i) for i in range(len(self.c.event_rules))]
-        return (
-            f"SELECT judged.*, {' + '.join(fit) or '0'} AS {n.FIT_RAW}, "
-            f"{' + '.join(engagement) or '0'} AS {n.ENGAGEMENT_RAW} FROM judged"
-        )
+        engagement = "" if self.c.event_rules else f", 0 AS {n.ENGAGEMENT_RAW}"
+        return f"SELECT judged.*, {' + '.join(fit) or '0'} AS {n.FIT_RAW}{engagement} FROM judged"
 
     def clamped(self) -> str:
         c = self.c

@@ -194,3 +194,25 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0006_lead_events_union",
+        # The same rows as 0001's view, read in two parts: events that name their lead, and
+        # events of a visitor linked to a lead. 0001 probed visitor_links once per event,
+        # most of which name their lead; this probes it only for visitor events (a quarter
+        # of a scoring run's CPU on 50M events). Equal: a row with a lead_id matched no
+        # link in 0001 (the join required lead_id IS NULL) and kept its lead_id; a row
+        # without one kept the one link of its visitor (visitor_id is the links' key)
+        # and was dropped without one.
+        """
+        CREATE OR REPLACE VIEW lead_events AS
+            SELECT event_id, lead_id, visitor_id, type, ts, url, properties
+            FROM events WHERE lead_id IS NOT NULL
+            UNION ALL
+            SELECT e.event_id, v.lead_id, e.visitor_id, e.type, e.ts, e.url, e.properties
+            FROM events e JOIN visitor_links v ON v.visitor_id = e.visitor_id
+            WHERE e.lead_id IS NULL;
+        """,
+    )
+)

@@ -1,0 +1,226 @@
+"""The scoring query's event steps: from the events table to one row of totals per lead.
+
+Why this shape: the costly part of scoring is the work done per event (tens of millions).
+A ``SUM(CASE WHEN type = ... THEN <decayed amount> END)`` per rule, grouped by lead, makes
+every event pay for every rule's comparison and every rule's running sum. Instead each
+event meets its rules once, through a small join on the type (``event_rules``, one row per
+rule), gets its one decayed amount, and is summed per (lead, rule) in a GROUP BY with a
+single SUM; the caps and the sum over rules (``event_totals``) then run over those few
+sums, not over the events, and so does the pivot to one column per rule, which the
+database drops when nothing reads it (scoring without ``details``). The figures are in
+bench/README.md (bench/bench_score.py, the ``year`` workload).
+
+==================  =========================================================================
+CTE                 one row per ... holding ...
+==================  =========================================================================
+scoped_events       event up to the as-of time (and no older than any rule looks): lead, type,
+                    time in µs
+event_rules         event rule: its type, index, unsigned amount, sign, cap, half-life and
+                    window (a constant table written from the definition)
+rule_events         (lead, event rule): the rule's unsigned points and how many events counted;
+                    each count/last aggregate (``count(...)``, ``has``, ``days_since``)
+event_totals        lead with events: engagement_raw (the capped rules' sum), each event
+                    rule's signed points and count, and each count/last aggregate
+==================  =========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..definition.compile import CompiledDefinition
+from ..expr.check import Aggregate
+from ..expr.to_sql import literal
+from . import names as n
+from .contract import horizon_us
+from .plans import AsOf, Tables
+
+
+def lit(value: object, dialect: str) -> str:
+    """A literal, quoted by SQLGlot for ``dialect``."""
+    return literal(value).sql(dialect=dialect)
+
+
+def double(sql: str) -> str:
+    return f"CAST({sql} AS DOUBLE)"
+
+
+def in_list(values: Iterable[object], dialect: str) -> str:
+    return "(" + ", ".join(lit(v, dialect) for v in values) + ")"
+
+
+class EventSteps:
+    """Builds the event CTEs of one definition's plan (see the module docstring)."""
+
+    def __init__(self, c: CompiledDefinition, when: AsOf, tables: Tables, dialect: str) -> None:
+        self.c, self.when, self.tables, self.dialect = c, when, tables, dialect
+        aggs = list(c.aggregates.values())
+        self.aggregates = [(j, a) for j, a in enumerate(aggs) if a.kind in ("count", "last")]
+        self.contacts = any(a.kind == "contacts" for a in aggs)
+        self.look_back = horizon_us(c)
+        self.age = f"({when.micros()} - ts_us)"
+
+    def ctes(self) -> dict[str, str | None]:
+        """The event CTEs in order; None where the definition needs no such step."""
+        return {
+            "scoped_events": self.scoped_events(),
+            "event_rules": self.event_rules(),
+            "rule_events": self.rule_events(),
+            "event_totals": self.event_totals(),
+        }
+
+    def needs_events(self) -> bool:
+        """Whether any rule, aggregate or roll-up reads events."""
+        return bool(self.c.event_rules or self.aggregates or self.contacts)
+
+    def scoped_events(self) -> str | None:
+        """The events any rule can count: up to the as-of time, of the types read."""
+        if not self.needs_events():
+            return None
+        conds = [f"ts <= {self.when.ts()}"]
+        if self.look_back is not None:
+            # Every rule and condition looks back a bounded time: read only that far, and
+            # the store skips whole blocks of older events.
+            conds.append(f"ts >= {self.when.ts(self.look_back)}")
+        # Only the aggregates need the types named: the rules' join keeps only their own,
+        # and a second test of each event's type here would cost as much as that join.
+        if self.aggregates and not self.contacts and all(a.types for _, a in self.aggregates):
+            types = {r.type for r in self.c.event_rules}
+            types |= {t for _, a in self.aggregates for t in a.types or ()}
+            conds.append(f"type IN {in_list(sorted(types), self.dialect)}")
+        ts_us = "unix_micros(ts)" if self.dialect == "spark" else "epoch_us(ts)"
+        return (
+            f"SELECT lead_id, type, {ts_us} AS ts_us FROM {self.tables.events}"
+            f" WHERE {' AND '.join(conds)}"
+        )
+
+    def window(self, window_us: int | None) -> int | None:
+        """A window the scan does not already apply (None: every scoped event is inside)."""
+        if window_us is None or (self.look_back is not None and window_us >= self.look_back):
+            return None
+        return window_us
+
+    # -- event rules: one join, one sum per (lead, rule), one pivot --------------------------------
+    def event_rules(self) -> str | None:
+        """The rules as a constant table, one row per rule.
+
+        ``rule_type, rule`` (its index), ``cents`` (unsigned), ``sign`` (1 or -1),
+        ``cap`` (unsigned, NULL: none), ``half_life_us`` and ``window_us`` (NULL: none).
+        """
+        if not self.c.event_rules:
+            return None
+
+        def typed(value: int | None, sql_type: str) -> str:
+            return f"CAST({'NULL' if value is None else value} AS {sql_type})"
+
+        # Amount and half-life as DOUBLE, as the decay formula reads them: no cast per event.
+        rows = [
+            f"({lit(r.type, self.dialect)}, {i}, {typed(abs(r.cents), 'DOUBLE')}, "
+            f"{typed(1 if r.cents > 0 else -1, 'BIGINT')}, {typed(r.cap_cents, 'BIGINT')}, "
+            f"{typed(r.half_life_us or None, 'DOUBLE')}, "
+            f"{typed(self.window(r.window_us), 'BIGINT')})"
+            for i, r in enumerate(self.c.event_rules)
+        ]
+        columns = "rule_type, rule, cents, sign, cap, half_life_us, window_us"
+        return f"SELECT * FROM (VALUES {', '.join(rows)}) AS t({columns})"
+
+    def amount(self) -> str:
+        """One event's unsigned amount for its rule: the contract's decay formula."""
+        decays = [bool(r.half_life_us) for r in self.c.event_rules]
+        flat = "CAST(r.cents AS BIGINT)"  # a whole number of hundredths, exact in a DOUBLE
+        if not any(decays):
+            return flat
+        decay = f"POWER({double('0.5')}, {double(self.age)} / r.half_life_us)"
+        decayed = f"CAST(FLOOR(r.cents * {decay} + {double('0.5')}) AS BIGINT)"
+        if all(decays):
+            return decayed
+        return f"CASE WHEN r.half_life_us IS NULL THEN {flat} ELSE {decayed} END"
+
+    def rule_events(self) -> str | None:
+        """Per (lead, event rule): the rule's unsigned points and the events it counted.
+
+        With count/last aggregates, each group also holds them, and events of no rule's type
+        come in a group of their own (rule NULL): one pass over the events serves both.
+        """
+        rules, aggregates = bool(self.c.event_rules), bool(self.aggregates)
+        if not rules and not aggregates:
+            return None
+        windowed = any(self.window(r.window_us) is not None for r in self.c.event_rules)
+        in_window = f"r.window_us IS NULL OR {self.age} <= r.window_us"
+        amount, counted, where = self.amount(), "*", ""
+        if aggregates and windowed:  # every event stays for the aggregates
+            amount, counted = (
+                f"CASE WHEN {in_window} THEN {amount} END",
+                f"CASE WHEN {in_window} THEN 1 END",
+            )
+        elif aggregates:
+            counted = "r.rule"
+        elif windowed:
+            where = f" WHERE {in_window}"
+        cols = [f"SUM({amount}) AS points", f"COUNT({counted}) AS events"] if rules else []
+        cols += [f"{self.aggregate(agg)} AS {n.aggregate(j)}" for j, agg in self.aggregates]
+        join = ""
+        if rules:
+            kind = "LEFT JOIN" if aggregates else "JOIN"
+            join = f" {kind} event_rules r ON r.rule_type = e.type"
+        return (
+            f"SELECT lead_id{', rule' if rules else ''}, {', '.join(cols)} "
+            f"FROM scoped_events e{join}{where} GROUP BY lead_id{', rule' if rules else ''}"
+        )
+
+    def event_totals(self) -> str | None:
+        """Per lead: the capped event rules' sum, each rule's signed points and count, and
+        each count/last aggregate.
+
+        The sum is what scoring needs; the per-rule columns feed explanations and are left
+        out by the database when a query does not read them.
+        """
+        rules = bool(self.c.event_rules)
+        if not rules and not self.aggregates:
+            return None
+        cols = []
+        if rules:
+            # No cap (NULL), or no points in the window (NULL): the points as they are.
+            capped = "CASE WHEN p.points > r.cap THEN r.cap ELSE p.points END"
+            cols.append(f"SUM(r.sign * {capped}) AS {n.ENGAGEMENT_RAW}")
+        for i, rule in enumerate(self.c.event_rules):
+            sign = "-" if rule.cents < 0 else ""
+            cols.append(
+                f"{sign}SUM(CASE WHEN p.rule = {i} THEN p.points END) AS {n.event_points(i)}"
+            )
+            cols.append(f"SUM(CASE WHEN p.rule = {i} THEN p.events END) AS {n.event_count(i)}")
+        for j, agg in self.aggregates:
+            total = "SUM" if agg.kind == "count" else "MAX"
+            cols.append(f"{total}(p.{n.aggregate(j)}) AS {n.aggregate(j)}")
+        # LEFT: the group of events of no rule's type (rule NULL) holds aggregates only.
+        join = " LEFT JOIN event_rules r ON r.rule = p.rule" if rules else ""
+        return f"SELECT p.lead_id, {', '.join(cols)} FROM rule_events p{join} GROUP BY p.lead_id"
+
+    def aggregate(self, agg: Aggregate) -> str:
+        conds = [] if agg.types is None else [f"type IN {in_list(agg.types, self.dialect)}"]
+        if agg.kind == "count":
+            window = self.window(agg.window_us)
+            if window is not None:
+                conds.append(f"{self.age} <= {window}")
+            return f"SUM(CASE WHEN {' AND '.join(conds) or 'TRUE'} THEN 1 ELSE 0 END)"
+        return f"MAX(CASE WHEN {' AND '.join(conds) or 'TRUE'} THEN ts_us END)"
+
+    def lead_columns(self) -> tuple[list[str], list[str]]:
+        """The columns ``lead_values`` takes from these steps, and the joins they need."""
+        cols = []
+        if self.c.event_rules:
+            cols.append(f"COALESCE(event_totals.{n.ENGAGEMENT_RAW}, 0) AS {n.ENGAGEMENT_RAW}")
+        for i in range(len(self.c.event_rules)):
+            for col in (n.event_points(i), n.event_count(i)):
+                cols.append(f"COALESCE(event_totals.{col}, 0) AS {col}")
+        for j, agg in self.aggregates:
+            col = f"event_totals.{n.aggregate(j)}"
+            if agg.kind == "count":
+                cols.append(f"COALESCE({col}, 0) AS {n.aggregate(j)}")
+            else:  # days since the newest event; NULL: none
+                days = f"{double(f'{self.when.micros()} - {col}')} / {double('86400000000')}"
+                days = f"CASE WHEN {col} IS NULL THEN NULL ELSE {days} END"
+                cols.append(f"{days} AS {n.aggregate(j)}")
+        if not cols:
+            return [], []
+        return cols, ["LEFT JOIN event_totals ON event_totals.lead_id = l.lead_id"]
