@@ -17,6 +17,7 @@ from typing import Any
 from ..store import Store
 
 ENRICHED = "enriched"
+CHANGES = "_lg_fill_changes"
 
 #: Columns enrichment adds next to the core schema: table → {column: type}.
 EXTRA_COLUMNS: dict[str, dict[str, str]] = {
@@ -63,36 +64,86 @@ def fill(
     >>> run(store, "SELECT lead_id, industry, enriched FROM leads ORDER BY 1")
     [('a', 'SaaS', ['industry']), ('b', 'Retail', None)]
     """
-    types = store.table_columns(table)
     fields = list(fields)
     if not fields:
         return {}
-    conds, sets, names = [], [], []
-    for field in fields:
+    counts = changes(store, table, key, source, fields)
+    sets = ", ".join(f"{quote(f)} = coalesce(c.v{i}, t.{quote(f)})" for i, f in enumerate(fields))
+    run(store, f"UPDATE {table} AS t SET {sets} FROM {CHANGES} AS c WHERE t.{key} = c.k")
+    append_names(store, table, key)
+    return counts
+
+
+def changes(
+    store: Store,
+    table: str,
+    key: str,
+    source: str,
+    fields: Sequence[str],
+    *,
+    current: str | None = None,
+) -> dict[str, int]:
+    """Decide what :func:`fill` would write, without writing: the temp table ``CHANGES``.
+
+    It has one row a key that changes: ``k``, ``v0``, ``v1``... (the new value of each of
+    ``fields``, NULL where that field stays) and ``added`` (the field names to append to the
+    row's ``enriched`` list). ``current`` is the relation holding the row's values now (by
+    default ``table`` itself; the importer passes the rows it is about to write, so one
+    INSERT writes the file's values and enrichment's together). Returns field → rows changed.
+    """
+    types = store.table_columns(table)
+    values, conds, names = [], [], []
+    for i, field in enumerate(fields):
         col, lit = quote(field), "'" + field.replace("'", "''") + "'"
         new = f"TRY_CAST(s.{col} AS {types[field]})"
         mine = f"list_contains(coalesce(t.{ENRICHED}, []), {lit})"
         allowed = f"(t.{col} IS NULL OR {mine})"
         cond = f"({new} IS NOT NULL AND {allowed} AND t.{col} IS DISTINCT FROM {new})"
         conds.append(cond)
-        sets.append(f"{col} = CASE WHEN {cond} THEN {new} ELSE t.{col} END")
+        values.append(f"CASE WHEN {cond} THEN {new} END AS v{i}")
         names.append(f"CASE WHEN {cond} AND NOT {mine} THEN {lit} END")
-    join = f"FROM {table} AS t JOIN {source} AS s ON t.{key} = s.{key}"
-    counts = run(store, f"SELECT {', '.join(f'count(*) FILTER (WHERE {c})' for c in conds)} {join}")
-    # One UPDATE for all fields: DuckDB rewrites a row whose list column changes, so one
-    # pass instead of one a field is what keeps a million leads within seconds.
     run(
         store,
         f"""
-        UPDATE {table} AS t
-        SET {", ".join(sets)},
-            {ENRICHED} = list_concat(coalesce(t.{ENRICHED}, []),
-                                     list_filter([{", ".join(names)}], lambda x: x IS NOT NULL))
-        FROM {source} AS s
-        WHERE t.{key} = s.{key} AND ({" OR ".join(conds)})
+        CREATE OR REPLACE TEMP TABLE {CHANGES} AS
+        SELECT t.{key} AS k, {", ".join(values)},
+               list_filter([{", ".join(names)}], lambda x: x IS NOT NULL) AS added
+        FROM {current or table} AS t JOIN {source} AS s ON t.{key} = s.{key}
+        WHERE {" OR ".join(conds)}
         """,
+    )
+    counts = run(
+        store, f"SELECT {', '.join(f'count(v{i})' for i in range(len(fields)))} FROM {CHANGES}"
     )
     return {field: int(n) for field, n in zip(fields, counts[0], strict=True)}
 
 
-__all__ = ["ENRICHED", "EXTRA_COLUMNS", "ensure_columns", "fill", "quote", "run"]
+def append_names(store: Store, table: str, key: str) -> None:
+    """Append ``CHANGES.added`` to the ``enriched`` list of the rows lacking those names.
+
+    Run after the changed values are written. Only rows that gain a name are touched:
+    DuckDB rewrites a stored row whose list column is set (a delete and an insert in the
+    key's index, about 0.2 ms a row), so a re-run that corrects a value it wrote itself, or
+    a row the importer already wrote with its list, must not set the list again.
+    """
+    mine = f"coalesce(t.{ENRICHED}, [])"
+    run(
+        store,
+        f"UPDATE {table} AS t SET {ENRICHED} = list_concat({mine}, c.added) "
+        f"FROM {CHANGES} AS c WHERE t.{key} = c.k AND len(c.added) > 0 "
+        f"AND NOT list_has_all({mine}, c.added)",
+    )
+    run(store, f"DROP TABLE {CHANGES}")
+
+
+__all__ = [
+    "CHANGES",
+    "ENRICHED",
+    "EXTRA_COLUMNS",
+    "append_names",
+    "changes",
+    "ensure_columns",
+    "fill",
+    "quote",
+    "run",
+]

@@ -117,11 +117,14 @@ def import_file(
             with _session_zone(store, timezone):
                 load_append(store, spec, plan, source, report, batch_rows, progress, event_types)
         else:
+            settings = None
+            if spec.name == "leads" and enrich is not False:
+                settings = {} if enrich is True else enrich
             _stage(store, spec, plan, source, timezone)
-            _load_batches(store, spec, plan, source, report, batch_rows, progress, event_types)
+            _load_batches(
+                store, spec, plan, source, report, batch_rows, progress, event_types, settings
+            )
         finish(store, report)
-        if spec.name == "leads" and enrich is not False:
-            report.enrichment = _enrich(store, {} if enrich is True else enrich)
     finally:
         for table in (STAGE, LINES, DUPS, SUGGEST, *TEMP_TABLES):
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
@@ -232,7 +235,15 @@ def _load_batches(
     batch_rows: int,
     progress: Progress | None,
     types: list[str],
+    enrich: Mapping[str, Any] | None = None,
 ) -> None:
+    """Write the stage in batches of rows, each in one transaction with its rejects.
+
+    With ``enrich`` (leads), each batch's leads are enriched inside the batch's transaction:
+    DuckDB rewrites a stored row whose list column (``enriched``) changes at ~0.2 ms a row,
+    but a row written in the same transaction costs next to nothing, so enriching after the
+    whole import took 100 s for a million new leads where this takes seconds.
+    """
     last, good = store.execute(
         f"SELECT coalesce(max(_row), 0), count(*) FILTER (_rej IS NULL) FROM {STAGE}"
     ).fetchone() or (0, 0)
@@ -244,6 +255,8 @@ def _load_batches(
         rows = f"s._row >= {lo} AND s._row < {hi}"
         with store.atomic():
             loaded = _write(store, spec, plan, rows)
+            if enrich is not None:
+                _enrich(store, report, enrich, f"{rows} AND s._rej IS NULL")
             store.execute(
                 f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, s._raw "
                 f"FROM {STAGE} AS s WHERE {rows} AND s._rej IS NOT NULL ORDER BY s._row",
@@ -299,17 +312,17 @@ def _link_visitors(store: Store, spec: Kind, plan: StagePlan, good: str) -> None
     )
 
 
-def _enrich(store: Store, settings: Mapping[str, Any]) -> Any:
-    """Run enrichment over this import's leads when leadgate.enrich provides it."""
-    from .. import enrich
+def _enrich(store: Store, report: ImportReport, settings: Mapping[str, Any], good: str) -> None:
+    """Enrich the leads of one batch (the stage rows matching ``good``); add up the report."""
+    from ..enrich import EnrichReport, enrich_leads
 
-    run = getattr(enrich, "enrich_leads", None)
-    if run is None:
-        return None
     known = {"competitor_domains", "customer_domains", "firmographics"}
     kwargs = {k: v for k, v in settings.items() if k in known and v}
-    return run(
+    done = enrich_leads(
         store,
-        lead_filter_sql=f"lead_id IN (SELECT _key FROM temp.{STAGE} WHERE _rej IS NULL)",
+        lead_filter_sql=f"lead_id IN (SELECT s._key FROM temp.{STAGE} AS s WHERE {good})",
         **kwargs,
     )
+    if report.enrichment is None:
+        report.enrichment = EnrichReport()
+    report.enrichment.add(done)
