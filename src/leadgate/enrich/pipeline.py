@@ -36,6 +36,8 @@ LEAD_FIELDS = (
     "title_flag",
     "account_id",
 )
+#: Every lead field enrichment writes, in the order of ``CHANGES.v0, v1, ...``.
+ENRICHED_FIELDS = (*LEAD_FIELDS, *LEAD_FROM_ACCOUNT)
 
 
 @dataclass
@@ -109,8 +111,7 @@ def enrich_leads(
             customer_domains=customer_domains,
             firmographics=firmographics,
         )
-        fields = (*LEAD_FIELDS, *LEAD_FROM_ACCOUNT)
-        sets = ", ".join(f"{f} = coalesce(c.v{i}, t.{f})" for i, f in enumerate(fields))
+        sets = ", ".join(f"{f} = coalesce(c.v{i}, t.{f})" for i, f in enumerate(ENRICHED_FIELDS))
         run(store, f"UPDATE leads AS t SET {sets} FROM {CHANGES} AS c WHERE t.lead_id = c.k")
         append_names(store, "leads", "lead_id")
     return report
@@ -187,8 +188,9 @@ def enrich_changes(
         f"CREATE OR REPLACE TEMP TABLE _lg_lead_all AS SELECT n.*, {from_account} "
         f"FROM _lg_lead_new n LEFT JOIN accounts acc ON acc.account_id = n.account_id",
     )
-    fields = (*LEAD_FIELDS, *LEAD_FROM_ACCOUNT)
-    report.filled = changes(store, "leads", "lead_id", "_lg_lead_all", fields, current=leads)
+    report.filled = changes(
+        store, "leads", "lead_id", "_lg_lead_all", ENRICHED_FIELDS, current=leads
+    )
     for table in (TARGETS, DOMAIN_TYPES, "_lg_lead_new", "_lg_lead_all", "_lg_title_class"):
         run(store, f"DROP TABLE IF EXISTS {table}")
     return report
@@ -219,4 +221,4 @@ def _targets(store: Store, leads: str) -> None:
     )
 
 
-__all__ = ["EnrichReport", "enrich_changes", "enrich_leads"]
+__all__ = ["ENRICHED_FIELDS", "EnrichReport", "enrich_changes", "enrich_leads"]

@@ -26,10 +26,13 @@ import contextlib
 import time
 import uuid
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..enrich import EnrichReport, enrich_changes
+from ..enrich.fill import CHANGES, ENRICHED, append_names, ensure_columns
+from ..enrich.pipeline import ENRICHED_FIELDS
 from ..errors import ImportFailed
 from ..store import Store
 from ..vocabulary import STANDARD_EVENT_TYPES, suggest
@@ -53,6 +56,7 @@ from .report import ImportReport
 
 Progress = Callable[[int, int], None]
 STAGE = "_lg_stage"
+MERGED = "_lg_merged"
 DUPS = "_lg_dups"
 # The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -120,13 +124,14 @@ def import_file(
             settings = None
             if spec.name == "leads" and enrich is not False:
                 settings = {} if enrich is True else enrich
+                ensure_columns(store)  # before the batches: they write `enriched` with the rows
             _stage(store, spec, plan, source, timezone)
             _load_batches(
                 store, spec, plan, source, report, batch_rows, progress, event_types, settings
             )
         finish(store, report)
     finally:
-        for table in (STAGE, LINES, DUPS, SUGGEST, *TEMP_TABLES):
+        for table in (STAGE, MERGED, CHANGES, LINES, DUPS, SUGGEST, *TEMP_TABLES):
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
         readers.clear_csv_errors(store)
     report.seconds = time.perf_counter() - started
@@ -254,9 +259,10 @@ def _load_batches(
         hi = lo + batch_rows
         rows = f"s._row >= {lo} AND s._row < {hi}"
         with store.atomic():
-            loaded = _write(store, spec, plan, rows)
-            if enrich is not None:
-                _enrich(store, report, enrich, f"{rows} AND s._rej IS NULL")
+            loaded, enriched = _write(store, spec, plan, rows, enrich)
+            if enriched is not None:
+                report.enrichment = report.enrichment or EnrichReport()
+                report.enrichment.add(enriched)
             store.execute(
                 f"INSERT INTO rejects SELECT ?, {file}, {line}, {columns}, {reasons}, s._raw "
                 f"FROM {STAGE} AS s WHERE {rows} AND s._rej IS NOT NULL ORDER BY s._row",
@@ -273,30 +279,86 @@ def _load_batches(
     report.rows_unchanged = int(good) - report.rows_loaded
 
 
-def _write(store: Store, spec: Kind, plan: StagePlan, rows: str) -> int:
-    """Load the good rows of one batch; return how many were inserted or changed."""
-    table_cols = set(store.table_columns(spec.table))
+def _write(
+    store: Store, spec: Kind, plan: StagePlan, rows: str, enrich: Mapping[str, Any] | None
+) -> tuple[int, Any]:
+    """Load the good rows of one batch, enriched when ``enrich`` is given.
+
+    Returns how many rows were inserted or changed by the file, and the enrichment report.
+    The rows as they will stand (the file's values over the stored ones) are built first,
+    enrichment decides its values from them, and one upsert writes both: a new lead is
+    written once, its ``enriched`` list included, instead of written and then rewritten.
+    """
+    table_cols = store.table_columns(spec.table)
     cols = [c for c in plan.fields if c in table_cols]
-    quoted = [readers.quote_ident(c) for c in cols]
-    names = "".join(f", {q}" for q in quoted)
-    picks = "".join(f", s.{q}" for q in quoted)
     good = f"{rows} AND s._rej IS NULL"
     _link_visitors(store, spec, plan, good)
-    # Upsert: only rows that are new or differ; an empty cell never erases a known value.
+    _merge(store, spec, list(table_cols), cols, good)
+    loaded = int(store.scalar(f"SELECT count(*) FROM {MERGED} WHERE _changed"))
+    if enrich is None:
+        _upsert(store, spec, cols, list(table_cols), ())
+        return loaded, None
+    known = {"competitor_domains", "customer_domains", "firmographics"}
+    done = enrich_changes(store, MERGED, **{k: v for k, v in enrich.items() if k in known and v})
+    _upsert(store, spec, cols, list(table_cols), ENRICHED_FIELDS)
+    append_names(store, spec.table, spec.key)
+    return loaded, done
+
+
+def _merge(store: Store, spec: Kind, table_cols: list[str], cols: list[str], good: str) -> None:
+    """The batch's rows as they will stand, in ``MERGED``: each file value over the stored one
+    (an empty cell never erases a known value), ``_changed`` where the file brings a new
+    row or a different value."""
+    key = spec.key
+    picks = []
+    for c in table_cols:
+        if c == key:
+            continue
+        q = readers.quote_ident(c)
+        picks.append(f"coalesce(s.{q}, t.{q}) AS {q}" if c in cols else f"t.{q}")
+    quoted = [readers.quote_ident(c) for c in cols]
     same = " AND ".join(f"(s.{q} IS NULL OR s.{q} IS NOT DISTINCT FROM t.{q})" for q in quoted)
-    sets = [f"{q} = coalesce(excluded.{q}, {spec.table}.{q})" for q in quoted]
-    if "updated_at" in table_cols and "updated_at" not in cols:
-        names += ", updated_at"
-        picks += ", timezone('UTC', now())"
-        sets.append("updated_at = excluded.updated_at")
-    action = f"DO UPDATE SET {', '.join(sets)}" if quoted else "DO NOTHING"
-    cur = store.execute(
-        f"INSERT INTO {spec.table} ({spec.key}{names}) SELECT s._key{picks} "
-        f"FROM {STAGE} AS s LEFT JOIN {spec.table} AS t ON t.{spec.key} = s._key "
-        f"WHERE {good} AND (t.{spec.key} IS NULL OR NOT ({same or 'true'})) "
-        f"ON CONFLICT ({spec.key}) {action}"
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {MERGED} AS SELECT s._key AS {key}, "
+        f"{''.join(p + ', ' for p in picks)}"
+        f"t.{key} IS NULL OR NOT ({same or 'true'}) AS _changed "
+        f"FROM {STAGE} AS s LEFT JOIN {spec.table} AS t ON t.{key} = s._key WHERE {good}"
     )
-    return int((cur.fetchone() or (0,))[0])
+
+
+def _upsert(
+    store: Store, spec: Kind, cols: list[str], table_cols: list[str], fields: Sequence[str]
+) -> None:
+    """Write the rows of ``MERGED`` that change: the file's, and enrichment's ``fields`` from
+    ``CHANGES``. ``updated_at`` moves only when the file changed the row; the ``enriched``
+    list is written with a new row only (:func:`append_names` adds to a stored row's)."""
+    enriched = {f: i for i, f in enumerate(fields)}
+    names, values = [], []
+    for c in [*cols, *(f for f in fields if f not in cols)]:
+        q = readers.quote_ident(c)
+        names.append(q)
+        values.append(f"coalesce(c.v{enriched[c]}, m.{q})" if c in enriched else f"m.{q}")
+    sets = [f"{q} = excluded.{q}" for q in names]
+    if "updated_at" in table_cols and "updated_at" not in cols:
+        names.append("updated_at")
+        values.append("CASE WHEN m._changed THEN timezone('UTC', now()) ELSE m.updated_at END")
+        sets.append("updated_at = excluded.updated_at")
+    where, join = "m._changed", ""
+    if fields:
+        where += " OR c.k IS NOT NULL"
+        join = f"LEFT JOIN {CHANGES} AS c ON c.k = m.{spec.key}"
+        if ENRICHED not in cols:
+            names.append(ENRICHED)
+            values.append(
+                f"CASE WHEN len(c.added) > 0 THEN list_concat(coalesce(m.{ENRICHED}, []), "
+                f"c.added) ELSE m.{ENRICHED} END"
+            )
+    action = f"DO UPDATE SET {', '.join(sets)}" if cols or fields else "DO NOTHING"
+    store.execute(
+        f"INSERT INTO {spec.table} ({spec.key}{''.join(', ' + n for n in names)}) "
+        f"SELECT m.{spec.key}{''.join(', ' + v for v in values)} FROM {MERGED} AS m {join} "
+        f"WHERE {where} ON CONFLICT ({spec.key}) {action}"
+    )
 
 
 def _link_visitors(store: Store, spec: Kind, plan: StagePlan, good: str) -> None:
@@ -310,19 +372,3 @@ def _link_visitors(store: Store, spec: Kind, plan: StagePlan, good: str) -> None
         f"AND {lead} IS NOT NULL AND s.visitor_id NOT IN (SELECT visitor_id FROM visitor_links) "
         "GROUP BY s.visitor_id"
     )
-
-
-def _enrich(store: Store, report: ImportReport, settings: Mapping[str, Any], good: str) -> None:
-    """Enrich the leads of one batch (the stage rows matching ``good``); add up the report."""
-    from ..enrich import EnrichReport, enrich_leads
-
-    known = {"competitor_domains", "customer_domains", "firmographics"}
-    kwargs = {k: v for k, v in settings.items() if k in known and v}
-    done = enrich_leads(
-        store,
-        lead_filter_sql=f"lead_id IN (SELECT s._key FROM temp.{STAGE} AS s WHERE {good})",
-        **kwargs,
-    )
-    if report.enrichment is None:
-        report.enrichment = EnrichReport()
-    report.enrichment.add(done)
