@@ -133,7 +133,7 @@ def append_names(store: Store, table: str, key: str) -> None:
         f"FROM {CHANGES} AS c WHERE t.{key} = c.k AND len(c.added) > 0 "
         f"AND NOT list_has_all({mine}, c.added)",
     )
-    run(store, f"DROP TABLE {CHANGES}")
+    run(store, f"DROP TABLE IF EXISTS {CHANGES}")
 
 
 __all__ = [
