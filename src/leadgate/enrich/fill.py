@@ -127,12 +127,14 @@ def append_names(store: Store, table: str, key: str) -> None:
     a row the importer already wrote with its list, must not set the list again.
     """
     mine = f"coalesce(t.{ENRICHED}, [])"
-    run(
-        store,
-        f"UPDATE {table} AS t SET {ENRICHED} = list_concat({mine}, c.added) "
-        f"FROM {CHANGES} AS c WHERE t.{key} = c.k AND len(c.added) > 0 "
-        f"AND NOT list_has_all({mine}, c.added)",
-    )
+    # The UPDATE's join reads the whole table: skip it when no name is to be added (a re-run).
+    if run(store, f"SELECT count(*) FROM {CHANGES} WHERE len(added) > 0")[0][0]:
+        run(
+            store,
+            f"UPDATE {table} AS t SET {ENRICHED} = list_concat({mine}, c.added) "
+            f"FROM {CHANGES} AS c WHERE t.{key} = c.k AND len(c.added) > 0 "
+            f"AND NOT list_has_all({mine}, c.added)",
+        )
     run(store, f"DROP TABLE IF EXISTS {CHANGES}")
 
 
