@@ -18,7 +18,7 @@ from pathlib import Path
 from ..store import Store
 from .accounts import (
     LEAD_FROM_ACCOUNT,
-    account_id_sql,
+    account_case,
     apply_firmographics,
     create_missing_accounts,
 )
@@ -160,15 +160,14 @@ def enrich_changes(
         CREATE OR REPLACE TEMP TABLE _lg_lead_new AS
         SELECT t.lead_id, t.email_domain, d.domain_type AS email_domain_type,
                c.seniority, c.department, c.title_flag,
-               CASE WHEN l.account_id IS NULL
-                      OR list_contains(coalesce(l.{ENRICHED}, []), 'account_id')
-                    THEN coalesce(a.account_id, l.account_id)
-                    ELSE l.account_id END AS account_id
+               CASE WHEN t.account_id IS NULL
+                      OR list_contains(coalesce(t.{ENRICHED}, []), 'account_id')
+                    THEN coalesce({account_case("t", "cd", "d")}, t.account_id)
+                    ELSE t.account_id END AS account_id
         FROM {TARGETS} t
-        JOIN {leads} l ON l.lead_id = t.lead_id
         LEFT JOIN {DOMAIN_TYPES} d ON d.domain = t.email_domain
+        LEFT JOIN {DOMAIN_TYPES} cd ON cd.domain = t.company_domain
         LEFT JOIN _lg_title_class c ON c.title = t.title
-        LEFT JOIN ({account_id_sql(TARGETS, DOMAIN_TYPES)}) a ON a.lead_id = t.lead_id
         """,
     )
     report.domain_types = dict(
@@ -201,7 +200,8 @@ def _targets(store: Store, leads: str) -> None:
     # Domains repeat (a thousand leads at gmail.com), so each distinct raw value is
     # normalised once and joined back: the regexes run on thousands of rows, not 1M.
     raw = (
-        "SELECT lead_id, title, company_domain AS raw_company, coalesce(email_domain, "
+        f"SELECT lead_id, title, account_id, {ENRICHED}, company_domain AS raw_company, "
+        "coalesce(email_domain, "
         "CASE WHEN email LIKE '%@%' THEN string_split(email, '@')[-1] END) AS raw_email "
         f"FROM {leads}"
     )
@@ -214,7 +214,8 @@ def _targets(store: Store, leads: str) -> None:
             SELECT raw, {normalise_domain_sql("raw")} AS domain FROM (
                 SELECT raw_email AS raw FROM r UNION SELECT raw_company FROM r)
         )
-        SELECT r.lead_id, r.title, e.domain AS email_domain, c.domain AS company_domain
+        SELECT r.lead_id, r.title, r.account_id, r.{ENRICHED}, e.domain AS email_domain,
+               c.domain AS company_domain
         FROM r LEFT JOIN norm e ON e.raw = r.raw_email
                LEFT JOIN norm c ON c.raw = r.raw_company
         """,
