@@ -68,8 +68,10 @@ def fill(
     if not fields:
         return {}
     counts = changes(store, table, key, source, fields)
-    sets = ", ".join(f"{quote(f)} = coalesce(c.v{i}, t.{quote(f)})" for i, f in enumerate(fields))
-    run(store, f"UPDATE {table} AS t SET {sets} FROM {CHANGES} AS c WHERE t.{key} = c.k")
+    sets = ", ".join(
+        f"{quote(f)} = coalesce(c._lg_v{i}, t.{quote(f)})" for i, f in enumerate(fields)
+    )
+    run(store, f"UPDATE {table} AS t SET {sets} FROM {CHANGES} AS c WHERE t.{key} = c._lg_k")
     append_names(store, table, key)
     return counts
 
@@ -82,14 +84,17 @@ def changes(
     fields: Sequence[str],
     *,
     current: str | None = None,
+    carry: bool = False,
 ) -> dict[str, int]:
     """Decide what :func:`fill` would write, without writing: the temp table ``CHANGES``.
 
-    It has one row a key that changes: ``k``, ``v0``, ``v1``... (the new value of each of
-    ``fields``, NULL where that field stays) and ``added`` (the field names to append to the
+    It has one row a key that changes: ``_lg_k``, ``_lg_v0``, ``_lg_v1``... (the new value of
+    each of ``fields``, NULL where that field stays) and ``_lg_added`` (the names to append to the
     row's ``enriched`` list). ``current`` is the relation holding the row's values now (by
     default ``table`` itself; the importer passes the rows it is about to write, so one
-    INSERT writes the file's values and enrichment's together). Returns field → rows changed.
+    INSERT writes the file's values and enrichment's together). With ``carry``, every row of
+    ``current`` is kept, with all its columns and ``_lg_any`` (true where something changes):
+    the writer then reads one table instead of joining two. Returns field → rows changed.
     """
     types = store.table_columns(table)
     values, conds, names = [], [], []
@@ -100,26 +105,27 @@ def changes(
         allowed = f"(t.{col} IS NULL OR {mine})"
         cond = f"({new} IS NOT NULL AND {allowed} AND t.{col} IS DISTINCT FROM {new})"
         conds.append(cond)
-        values.append(f"CASE WHEN {cond} THEN {new} END AS v{i}")
+        values.append(f"CASE WHEN {cond} THEN {new} END AS _lg_v{i}")
         names.append(f"CASE WHEN {cond} AND NOT {mine} THEN {lit} END")
+    names_sql = f"list_filter([{', '.join(names)}], lambda x: x IS NOT NULL) AS _lg_added"
+    anything = " OR ".join(conds)
+    carried, join, where = "", "JOIN", f"WHERE {anything}"
+    if carry:
+        carried, join, where = f"t.*, coalesce({anything}, false) AS _lg_any, ", "LEFT JOIN", ""
     run(
         store,
-        f"""
-        CREATE OR REPLACE TEMP TABLE {CHANGES} AS
-        SELECT t.{key} AS k, {", ".join(values)},
-               list_filter([{", ".join(names)}], lambda x: x IS NOT NULL) AS added
-        FROM {current or table} AS t JOIN {source} AS s ON t.{key} = s.{key}
-        WHERE {" OR ".join(conds)}
-        """,
+        f"CREATE OR REPLACE TEMP TABLE {CHANGES} AS SELECT {carried}t.{key} AS _lg_k, "
+        f"{', '.join(values)}, {names_sql} FROM {current or table} AS t "
+        f"{join} {source} AS s ON t.{key} = s.{key} {where}",
     )
     counts = run(
-        store, f"SELECT {', '.join(f'count(v{i})' for i in range(len(fields)))} FROM {CHANGES}"
+        store, f"SELECT {', '.join(f'count(_lg_v{i})' for i in range(len(fields)))} FROM {CHANGES}"
     )
     return {field: int(n) for field, n in zip(fields, counts[0], strict=True)}
 
 
 def append_names(store: Store, table: str, key: str) -> None:
-    """Append ``CHANGES.added`` to the ``enriched`` list of the rows lacking those names.
+    """Append ``CHANGES._lg_added`` to the ``enriched`` list of the rows lacking those names.
 
     Run after the changed values are written. Only rows that gain a name are touched:
     DuckDB rewrites a stored row whose list column is set (a delete and an insert in the
@@ -128,12 +134,12 @@ def append_names(store: Store, table: str, key: str) -> None:
     """
     mine = f"coalesce(t.{ENRICHED}, [])"
     # The UPDATE's join reads the whole table: skip it when no name is to be added (a re-run).
-    if run(store, f"SELECT count(*) FROM {CHANGES} WHERE len(added) > 0")[0][0]:
+    if run(store, f"SELECT count(*) FROM {CHANGES} WHERE len(_lg_added) > 0")[0][0]:
         run(
             store,
-            f"UPDATE {table} AS t SET {ENRICHED} = list_concat({mine}, c.added) "
-            f"FROM {CHANGES} AS c WHERE t.{key} = c.k AND len(c.added) > 0 "
-            f"AND NOT list_has_all({mine}, c.added)",
+            f"UPDATE {table} AS t SET {ENRICHED} = list_concat({mine}, c._lg_added) "
+            f"FROM {CHANGES} AS c WHERE t.{key} = c._lg_k AND len(c._lg_added) > 0 "
+            f"AND NOT list_has_all({mine}, c._lg_added)",
         )
     run(store, f"DROP TABLE IF EXISTS {CHANGES}")
 

@@ -111,8 +111,10 @@ def enrich_leads(
             customer_domains=customer_domains,
             firmographics=firmographics,
         )
-        sets = ", ".join(f"{f} = coalesce(c.v{i}, t.{f})" for i, f in enumerate(ENRICHED_FIELDS))
-        run(store, f"UPDATE leads AS t SET {sets} FROM {CHANGES} AS c WHERE t.lead_id = c.k")
+        sets = ", ".join(
+            f"{f} = coalesce(c._lg_v{i}, t.{f})" for i, f in enumerate(ENRICHED_FIELDS)
+        )
+        run(store, f"UPDATE leads AS t SET {sets} FROM {CHANGES} AS c WHERE t.lead_id = c._lg_k")
         append_names(store, "leads", "lead_id")
     return report
 
@@ -124,13 +126,15 @@ def enrich_changes(
     competitor_domains: Iterable[str] = (),
     customer_domains: Iterable[str] = (),
     firmographics: str | Path | None = None,
+    carry: bool = False,
 ) -> EnrichReport:
     """Every step of :func:`enrich_leads` but the last: the lead values it would write are
     left in the temp table :data:`~.fill.CHANGES` (see :func:`.fill.changes`).
 
     ``leads`` is a relation with the ``leads`` columns, one row a lead to enrich: the stored
     rows, or the rows an import is about to write (which then writes both at once). Accounts
-    are created and firmographics filled for real. Call inside a transaction.
+    are created and firmographics filled for real. Call inside a transaction. ``carry``: see
+    :func:`.fill.changes`.
     """
     report = EnrichReport()
     ensure_columns(store)
@@ -188,7 +192,7 @@ def enrich_changes(
         f"FROM _lg_lead_new n LEFT JOIN accounts acc ON acc.account_id = n.account_id",
     )
     report.filled = changes(
-        store, "leads", "lead_id", "_lg_lead_all", ENRICHED_FIELDS, current=leads
+        store, "leads", "lead_id", "_lg_lead_all", ENRICHED_FIELDS, current=leads, carry=carry
     )
     for table in (TARGETS, DOMAIN_TYPES, "_lg_lead_new", "_lg_lead_all", "_lg_title_class"):
         run(store, f"DROP TABLE IF EXISTS {table}")

@@ -304,7 +304,8 @@ def _write(
         _upsert(store, spec, cols, list(table_cols), (), upsert)
         return int(loaded), None
     known = {"competitor_domains", "customer_domains", "firmographics"}
-    done = enrich_changes(store, MERGED, **{k: v for k, v in enrich.items() if k in known and v})
+    options = {k: v for k, v in enrich.items() if k in known and v}
+    done = enrich_changes(store, MERGED, carry=True, **options)
     _upsert(store, spec, cols, list(table_cols), ENRICHED_FIELDS, upsert)
     if upsert:
         append_names(store, spec.table, spec.key)
@@ -341,35 +342,35 @@ def _upsert(
     fields: Sequence[str],
     upsert: bool,
 ) -> None:
-    """Write the rows of ``MERGED`` that change: the file's, and enrichment's ``fields`` from
-    ``CHANGES``. ``updated_at`` moves only when the file changed the row; the ``enriched``
-    list is written with a new row only (:func:`append_names` adds to a stored row's)."""
+    """Write the batch's rows that change: ``MERGED``'s, or with enrichment's ``fields``,
+    ``CHANGES`` (the same rows and the values enrichment decided). ``updated_at`` moves only
+    when the file changed the row; the ``enriched`` list is written with a new row only
+    (:func:`append_names` adds to a stored row's)."""
     enriched = {f: i for i, f in enumerate(fields)}
     names, values = [], []
     for c in [*cols, *(f for f in fields if f not in cols)]:
         q = readers.quote_ident(c)
         names.append(q)
-        values.append(f"coalesce(c.v{enriched[c]}, m.{q})" if c in enriched else f"m.{q}")
+        values.append(f"coalesce(m._lg_v{enriched[c]}, m.{q})" if c in enriched else f"m.{q}")
     sets = [f"{q} = excluded.{q}" for q in names]
     if "updated_at" in table_cols and "updated_at" not in cols:
         names.append("updated_at")
         values.append("CASE WHEN m._changed THEN timezone('UTC', now()) ELSE m.updated_at END")
         sets.append("updated_at = excluded.updated_at")
-    where, join = "m._changed", ""
-    if fields:
-        where += " OR c.k IS NOT NULL"
-        join = f"LEFT JOIN {CHANGES} AS c ON c.k = m.{spec.key}"
+    rows, where = MERGED, "m._changed"
+    if fields:  # CHANGES carries every row of MERGED, and enrichment's values beside them
+        rows, where = CHANGES, "m._changed OR m._lg_any"
         if ENRICHED not in cols:
             names.append(ENRICHED)
             values.append(
-                f"CASE WHEN len(c.added) > 0 THEN list_concat(coalesce(m.{ENRICHED}, []), "
-                f"c.added) ELSE m.{ENRICHED} END"
+                f"CASE WHEN len(m._lg_added) > 0 THEN list_concat(coalesce(m.{ENRICHED}, []), "
+                f"m._lg_added) ELSE m.{ENRICHED} END"
             )
     action = f"DO UPDATE SET {', '.join(sets)}" if cols or fields else "DO NOTHING"
     conflict = f"ON CONFLICT ({spec.key}) {action}" if upsert else ""
     store.execute(
         f"INSERT INTO {spec.table} ({spec.key}{''.join(', ' + n for n in names)}) "
-        f"SELECT m.{spec.key}{''.join(', ' + v for v in values)} FROM {MERGED} AS m {join} "
+        f"SELECT m.{spec.key}{''.join(', ' + v for v in values)} FROM {rows} AS m "
         f"WHERE {where} {conflict}"
     )
 
