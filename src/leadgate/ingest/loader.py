@@ -14,6 +14,12 @@ whose rows are compared with the stored ones) take the staged path here:
    transaction: its good rows, its rejects and the progress in ``imports`` commit together.
    A ``kill -9`` leaves the store as it was or with whole batches; running the import again
    finishes the job, because loaded rows now count as unchanged.
+4. **Write once.** A batch's rows are merged over the stored ones (``_lg_merged``); for
+   leads, enrichment decides its values from those rows (:func:`leadgate.enrich.
+   enrich_changes`), and one INSERT writes the file's values and enrichment's together,
+   the ``enriched`` list of a new lead included. DuckDB rewrites a stored row whose list
+   column is set (about 0.2 ms a row): enriching after writing cost 230 of the 246 s a
+   million new leads took.
 
 Keys: leads by ``lead_id``, else by lower-cased email (the lead already holding that email,
 else the derived id ``'e_' || left(md5(email), 20)``); accounts by normalised domain;
@@ -90,8 +96,9 @@ def import_file(
     after each batch of ``batch_rows`` rows (an events, outcomes or intent file in CSV or
     JSON Lines is one batch: it cannot be read from the middle; Parquet batches of 122,880
     rows or more are rounded to whole row groups of the store). For leads, ``enrich`` (the
-    project's ``[enrich]`` settings, or ``False``) runs
-    :func:`leadgate.enrich.enrich_leads` over the imported leads.
+    project's ``[enrich]`` settings, or ``False``) enriches the imported leads as each
+    batch is written: the same result as :func:`leadgate.enrich.enrich_leads` over them
+    after the import, in one write instead of two.
 
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
