@@ -302,7 +302,7 @@ def _write(
     _link_visitors(store, spec, plan, good)
     _merge(store, spec, list(table_cols), cols, good)
     loaded, stored = store.execute(
-        f"SELECT count(*) FILTER (_changed), count(*) FILTER (NOT _new) FROM {MERGED}"
+        f"SELECT count(*) FILTER (_lg_changed), count(*) FILTER (NOT _lg_new) FROM {MERGED}"
     ).fetchall()[0]
     # Rows all new (a first import): a plain INSERT, a third cheaper than an upsert, and no
     # stored row whose enriched list could gain a name.
@@ -322,7 +322,7 @@ def _write(
 
 def _merge(store: Store, spec: Kind, table_cols: list[str], cols: list[str], good: str) -> None:
     """The batch's rows as they will stand, in ``MERGED``: each file value over the stored one
-    (an empty cell never erases a known value), ``_changed`` where the file brings a new
+    (an empty cell never erases a known value), ``_lg_changed`` where the file brings a new
     row or a different value."""
     key = spec.key
     picks = []
@@ -336,7 +336,7 @@ def _merge(store: Store, spec: Kind, table_cols: list[str], cols: list[str], goo
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {MERGED} AS SELECT s._key AS {key}, "
         f"{''.join(p + ', ' for p in picks)}"
-        f"t.{key} IS NULL AS _new, t.{key} IS NULL OR NOT ({same or 'true'}) AS _changed "
+        f"t.{key} IS NULL AS _lg_new, t.{key} IS NULL OR NOT ({same or 'true'}) AS _lg_changed "
         f"FROM {STAGE} AS s LEFT JOIN {spec.table} AS t ON t.{key} = s._key WHERE {good}"
     )
 
@@ -362,11 +362,11 @@ def _upsert(
     sets = [f"{q} = excluded.{q}" for q in names]
     if "updated_at" in table_cols and "updated_at" not in cols:
         names.append("updated_at")
-        values.append("CASE WHEN m._changed THEN timezone('UTC', now()) ELSE m.updated_at END")
+        values.append("CASE WHEN m._lg_changed THEN timezone('UTC', now()) ELSE m.updated_at END")
         sets.append("updated_at = excluded.updated_at")
-    rows, where = MERGED, "m._changed"
+    rows, where = MERGED, "m._lg_changed"
     if fields:  # CHANGES carries every row of MERGED, and enrichment's values beside them
-        rows, where = CHANGES, "m._changed OR m._lg_any"
+        rows, where = CHANGES, "m._lg_changed OR m._lg_any"
         if ENRICHED not in cols:
             names.append(ENRICHED)
             values.append(
