@@ -9,7 +9,7 @@ pure one-lead twins of the set-based SQL the pipeline runs.
 
 from .accounts import apply_firmographics, leads_from_accounts, link_accounts
 from .domains import classify_domain, classify_domains_sql, load_domain_lists, normalise_domain
-from .pipeline import EnrichReport, enrich_leads
+from .pipeline import EnrichReport, enrich_changes, enrich_leads
 from .titles import TitleClass, classify_title, title_sql
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "classify_domain",
     "classify_domains_sql",
     "classify_title",
+    "enrich_changes",
     "enrich_leads",
     "leads_from_accounts",
     "link_accounts",

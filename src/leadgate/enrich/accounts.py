@@ -14,7 +14,6 @@ a few aliases (``employees`` for ``company_size``, ``revenue`` for ``annual_reve
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from ..errors import ImportFailed
@@ -37,6 +36,17 @@ LEAD_FROM_ACCOUNT: tuple[str, ...] = ("company_size", "industry", "country")
 _NON_COMPANY = "(" + ", ".join(f"'{t}'" for t in sorted(NON_COMPANY_TYPES)) + ")"
 
 
+def account_case(target: str, company_type: str, email_type: str) -> str:
+    """The SQL CASE giving a lead's account: its company domain, else its email domain, when
+    that domain's type (``company_type.domain_type``, ``email_type.domain_type``) is one a
+    company can have."""
+    return (
+        f"CASE WHEN {company_type}.domain_type NOT IN {_NON_COMPANY} THEN "
+        f"{target}.company_domain WHEN {email_type}.domain_type NOT IN {_NON_COMPANY} "
+        f"THEN {target}.email_domain END"
+    )
+
+
 def account_id_sql(targets: str, domain_types: str) -> str:
     """A query giving ``(lead_id, account_id)``: the account each target lead belongs to.
 
@@ -45,10 +55,7 @@ def account_id_sql(targets: str, domain_types: str) -> str:
     UPDATE of the leads; :func:`link_accounts` runs it alone.
     """
     return f"""
-        SELECT t.lead_id,
-               CASE WHEN cd.domain_type NOT IN {_NON_COMPANY} THEN t.company_domain
-                    WHEN ed.domain_type NOT IN {_NON_COMPANY} THEN t.email_domain
-               END AS account_id
+        SELECT t.lead_id, {account_case("t", "cd", "ed")} AS account_id
         FROM {targets} t
         LEFT JOIN {domain_types} cd ON cd.domain = t.company_domain
         LEFT JOIN {domain_types} ed ON ed.domain = t.email_domain
@@ -58,7 +65,7 @@ def account_id_sql(targets: str, domain_types: str) -> str:
 def create_missing_accounts(store: Store, links: str) -> int:
     """Insert an ``accounts`` row (id = domain, nothing else) for each new ``account_id`` of
     the table ``links``; existing accounts are not touched. Returns the rows created."""
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = store.now()
     created = run(
         store,
         f"""
@@ -151,6 +158,7 @@ def leads_from_accounts(store: Store, targets: str) -> dict[str, int]:
 
 __all__ = [
     "FIRMOGRAPHIC_ALIASES",
+    "account_case",
     "account_id_sql",
     "create_missing_accounts",
     "LEAD_FROM_ACCOUNT",

@@ -32,12 +32,15 @@ from importlib import resources
 
 import duckdb
 
+from ..store import Store
+
 #: Highest precedence first; the index is the rank used in the SQL join.
 PRECEDENCE: tuple[str, ...] = ("competitor", "customer", "disposable", "student", "personal")
 #: Types whose domain says nothing about the lead's company: never used to find an account.
 NON_COMPANY_TYPES: frozenset[str] = frozenset({"personal", "student", "disposable"})
 
 DOMAIN_LIST_TABLE = "_lg_domain_list"
+_LISTS_ARROW = "_lg_domain_list_arrow"
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 
@@ -145,7 +148,7 @@ def classify_domain(
 
 
 def load_domain_lists(
-    conn: duckdb.DuckDBPyConnection,
+    db: Store | duckdb.DuckDBPyConnection,
     competitor_domains: Iterable[str] = (),
     customer_domains: Iterable[str] = (),
     *,
@@ -155,6 +158,7 @@ def load_domain_lists(
 
     Accounts flagged ``is_competitor`` / ``is_customer`` join the lists given when
     ``from_accounts`` is true. Loading goes through Arrow, so 30k domains take milliseconds.
+    Given a :class:`Store`, every statement goes through its tracer (``--trace``).
     """
     import pyarrow as pa
 
@@ -164,22 +168,27 @@ def load_domain_lists(
         clean = sorted(_clean(domains) if kind in extra else domains)
         rows["domain"] += clean
         rows["kind"] += [kind] * len(clean)
-    batch = pa.table(rows)  # noqa: F841 (read by DuckDB's replacement scan below)
+    conn = db.conn if isinstance(db, Store) else db
+    # A registered Arrow table, not a parameter: --trace would print 30k domains.
+    conn.register(_LISTS_ARROW, pa.table(rows))
     ranks = ", ".join(f"('{kind}', {rank})" for rank, kind in enumerate(PRECEDENCE))
-    conn.execute(
-        f"CREATE OR REPLACE TEMP TABLE {DOMAIN_LIST_TABLE} AS "
-        f"SELECT b.domain, b.kind, r.rank FROM batch b "
-        f"JOIN (VALUES {ranks}) r(kind, rank) USING (kind)"
-    )
+    try:
+        db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {DOMAIN_LIST_TABLE} AS "
+            f"SELECT b.domain, b.kind, r.rank FROM {_LISTS_ARROW} b "
+            f"JOIN (VALUES {ranks}) r(kind, rank) USING (kind)"
+        )
+    finally:
+        conn.unregister(_LISTS_ARROW)
     if from_accounts:
         for kind, flag in (("competitor", "is_competitor"), ("customer", "is_customer")):
-            conn.execute(
+            db.execute(
                 f"INSERT INTO {DOMAIN_LIST_TABLE} "
                 f"SELECT DISTINCT {normalise_domain_sql('coalesce(domain, account_id)')}, "
                 f"'{kind}', {PRECEDENCE.index(kind)} FROM accounts "
                 f"WHERE {flag} AND coalesce(domain, account_id) IS NOT NULL"
             )
-    return int(conn.execute(f"SELECT count(*) FROM {DOMAIN_LIST_TABLE}").fetchall()[0][0])
+    return int(db.execute(f"SELECT count(*) FROM {DOMAIN_LIST_TABLE}").fetchall()[0][0])
 
 
 def classify_domains_sql(domains_sql: str) -> str:

@@ -7,7 +7,6 @@ the check the row failed, ``len(plan.checks) + 1`` for a duplicate key) and ``_r
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from ..store import Store
@@ -70,7 +69,7 @@ def finish(store: Store, report: ImportReport) -> None:
         store.execute(
             "UPDATE imports SET finished_at = ?, rows_read = ?, rows_rejected = ? "
             "WHERE import_id = ?",
-            [now(), report.rows_read, report.rows_rejected, report.import_id],
+            [store.now(), report.rows_read, report.rows_rejected, report.import_id],
         )
 
 
@@ -120,7 +119,3 @@ def csv_reject_count(store: Store, csv_bad: bool, table: str) -> int:
     if not csv_bad:
         return 0
     return int(store.scalar(f"SELECT count(DISTINCT line) FROM temp.{table}") or 0)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
