@@ -44,28 +44,46 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def typed(kind: str, value: Any) -> Any:
-    """A stored value as the field's type, as the compiled scorer converts it.
+def to_text(value: Any) -> Any:
+    """A stored value as text (None stays missing)."""
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
 
-    >>> typed("number", "180"), typed("bool", "yes"), typed("number", "many")
-    (180.0, True, None)
-    """
-    if value is None:
-        return None
-    if kind == "text":
-        return value if isinstance(value, str) else str(value)
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-        return words.get(str(value).strip().lower())
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+
+def to_number(value: Any) -> Any:
+    """A stored value as a number; one that reads as none is missing, never zero."""
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     try:
         number = float(str(value).strip())
     except ValueError:
         return None
     return number if math.isfinite(number) else None
+
+
+BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def to_bool(value: Any) -> Any:
+    """A stored value as a boolean (true/false, 1/0, yes/no), else missing."""
+    if value is None or isinstance(value, bool):
+        return value
+    return BOOL_WORDS.get(str(value).strip().lower())
+
+
+#: The one conversion of a stored value to a field's declared type, shared by the
+#: compiled scorer (:mod:`leadgate.scoring.codegen`) and the explanations.
+CONVERTERS = {"text": to_text, "number": to_number, "bool": to_bool}
+
+
+def typed(kind: str, value: Any) -> Any:
+    """A stored value as the field's type, as the compiled scorer converts it.
+
+    >>> typed("number", "180"), typed("bool", "yes"), typed("number", "many")
+    (180.0, True, None)
+    """
+    return CONVERTERS[kind](value)
 
 
 class Interpreter:

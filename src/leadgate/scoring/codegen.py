@@ -18,33 +18,10 @@ from typing import Any
 
 from ..definition.compile import CompiledDefinition
 from ..expr.check import Aggregate
+from ..expr.interpret import to_bool, to_number, to_text
 from ..expr.to_python import RUNTIME, PyEmitter
 from . import names as n
 from .contract import RawScore, clamp
-
-
-def _text(value: Any) -> Any:
-    if value is None or isinstance(value, str):
-        return value
-    return str(value)
-
-
-def _number(value: Any) -> Any:
-    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    try:
-        out = float(str(value).strip())
-    except ValueError:
-        return None
-    return out if math.isfinite(out) else None
-
-
-def _bool(value: Any) -> Any:
-    if value is None or isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(text)
-
 
 CONVERT = {"text": "_text", "number": "_number", "bool": "_bool"}
 #: Cheaper than calling a converter: is the value already of the declared type?
@@ -56,9 +33,9 @@ _OF_TYPE = {
 NAMESPACE = {
     **RUNTIME,
     "_floor": math.floor,
-    "_text": _text,
-    "_number": _number,
-    "_bool": _bool,
+    "_text": to_text,
+    "_number": to_number,
+    "_bool": to_bool,
     "_NUMS": (int, float),
     "_RawScore": RawScore,
 }
