@@ -2,7 +2,9 @@
 
 An unmapped column of a leads or accounts file is kept, sqlite-utils style: it becomes a new
 column of the table (name in snake_case), typed by what every non-empty value in the file
-casts to, tried in the order BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, else VARCHAR. A column the
+casts to, tried in the order BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, else VARCHAR. Inference
+never loses information: a column with one value that is not a whole number ('2.5', '1e3')
+is DOUBLE, and one with text that is no number ('1,234', 'n/a') stays VARCHAR. A column the
 table already has keeps its type; values that do not fit it are rejected like any other.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 from ..store import Store
 from .kinds import Kind
 from .mapping import snake_case
+from .normalise import INTEGER_RE, number_expr
 from .readers import Source, quote_ident
 
 INFER_ORDER = ("BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP")
@@ -65,9 +68,7 @@ def infer_extras(
     for col in names.values():
         v = f"nullif(trim({quote_ident(col)}), '')"
         probes.append(f"count({v})")
-        probes += [
-            f"bool_and({v} IS NULL OR TRY_CAST({v} AS {t}) IS NOT NULL)" for t in INFER_ORDER
-        ]
+        probes += [f"bool_and({v} IS NULL OR {_fits(v, t)})" for t in INFER_ORDER]
     row = store.execute(f"SELECT {', '.join(probes)} FROM ({source.relation})").fetchone()
     assert row is not None
     out = {}
@@ -77,3 +78,22 @@ def infer_extras(
         kind = next((t for t, ok in zip(INFER_ORDER, fits, strict=True) if ok), "VARCHAR")
         out[name] = (kind if seen else "VARCHAR", col)
     return out, ignored
+
+
+def _fits(v: str, dtype: str) -> str:
+    """SQL: the non-empty text ``v`` is exactly a value of ``dtype``.
+
+    Numbers are read as staging reads them (:func:`.normalise.number_expr`), so a column
+    with one '2.5' is DOUBLE, never a rounded BIGINT. A whole number too large for a BIGINT
+    is not taken as a DOUBLE either, which would keep only its first 16 digits: such a
+    column stays text.
+    """
+    if dtype == "BIGINT":
+        return f"{number_expr(v, 'VARCHAR', v, 'BIGINT')} IS NOT NULL"
+    if dtype == "DOUBLE":
+        whole = f"regexp_full_match({v}, '{INTEGER_RE}')"
+        return (
+            f"{number_expr(v, 'VARCHAR', v, 'DOUBLE')} IS NOT NULL "
+            f"AND NOT ({whole} AND TRY_CAST({v} AS BIGINT) IS NULL)"
+        )
+    return f"TRY_CAST({v} AS {dtype}) IS NOT NULL"

@@ -33,6 +33,11 @@ TYPE_WORDS = {
     "BOOLEAN": "not true or false",
     "TIMESTAMP": "not a date or time",
 }
+# The shapes of text that are a whole number and a number (see number_expr).
+INTEGER_RE = r"[+-]?[0-9]+"
+NUMBER_RE = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
+_FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 # What a lead's email resolves to when no lead carries it yet: a stable id derived from the
 # lower-cased address, so the same person imported twice by email is one lead.
 DERIVED_ID = "'e_' || left(md5({email}), 20)"
@@ -128,7 +133,35 @@ def typed_expr(
         return text
     if src_type == target_type:
         return col
+    if target_type in ("BIGINT", "DOUBLE"):
+        return number_expr(col, src_type, text, target_type)
     return f"TRY_CAST({text} AS {target_type})"
+
+
+def number_expr(col: str, src_type: str, text: str, target_type: str) -> str:
+    """``col`` as a BIGINT or DOUBLE, NULL (a reject) unless the value is exactly that.
+
+    DuckDB's cast rounds ('2.5' AS BIGINT is 3) and reads more than numbers ('0x1F',
+    '1_000', 'inf'), so text must first have the shape of the type: a whole number is
+    ``[+-]digits`` ('007' is 7, '-0' is 0), a number adds a fraction and an exponent
+    ('1e3', '.5'). '1,234' is neither: a thousands separator cannot be told from a decimal
+    comma, so such a value is not a number. A typed (Parquet) value fits a BIGINT column
+    only when it has no fraction.
+    """
+    if src_type in _INTEGER_TYPES:
+        return f"TRY_CAST({col} AS {target_type})"
+    if src_type in _FLOAT_TYPES or src_type.startswith("DECIMAL"):
+        if target_type == "DOUBLE":
+            return f"TRY_CAST({col} AS DOUBLE)"
+        return f"CASE WHEN {col} = trunc({col}) THEN TRY_CAST({col} AS BIGINT) END"
+    if target_type == "BIGINT":
+        whole = f"regexp_full_match({text}, '{INTEGER_RE}')"
+        return f"CASE WHEN {whole} THEN TRY_CAST({text} AS BIGINT) END"
+    # A finite number only: '1e999' casts to infinity.
+    return (
+        f"CASE WHEN regexp_full_match({text}, '{NUMBER_RE}') "
+        f"THEN nullif(nullif(TRY_CAST({text} AS DOUBLE), 'inf'::DOUBLE), '-inf'::DOUBLE) END"
+    )
 
 
 def domain_expr(value: str) -> str:

@@ -1,0 +1,138 @@
+"""Values of real CRM exports imported as they are: exact numbers, placeholders as missing,
+binary files refused, wide files at linear cost (issue #8)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadgate.ingest import import_file
+from leadgate.store import Store
+
+from .conftest import write
+
+
+def _column(store: Store, name: str) -> tuple[str, list[object]]:
+    """A leads column's type and its values in file order (emails are l0, l1, ...)."""
+    dtype = store.table_columns("leads")[name]
+    rows = store.execute(
+        f"SELECT {name} FROM leads ORDER BY CAST(split_part(email, '@', 1)[2:] AS INT)"
+    ).fetchall()
+    return dtype, [r[0] for r in rows]
+
+
+def _leads_csv(tmp_path: Path, header: str, cells: list[str]) -> Path:
+    lines = [f"email,{header}"] + [f"l{i}@x.io,{c}" for i, c in enumerate(cells)]
+    return write(tmp_path / "leads.csv", "\n".join(lines) + "\n")
+
+
+# -- 1. numbers are never rounded ------------------------------------------------------------
+
+
+def test_a_decimal_custom_column_is_stored_exactly(store, tmp_path):
+    path = _leads_csv(tmp_path, "pages_per_visit", ["2", "2.5", "", "3"])
+    report = import_file(store, path, "leads", enrich=False)
+    assert report.rows_rejected == 0
+    assert _column(store, "pages_per_visit") == ("DOUBLE", [2.0, 2.5, None, 3.0])
+
+
+@pytest.mark.parametrize(
+    ("cells", "dtype", "values"),
+    [
+        ([" 7 ", "+5", "-0", "007"], "BIGINT", [7, 5, 0, 7]),
+        (["1e3", "2"], "DOUBLE", [1000.0, 2.0]),
+        ([".5", "5."], "DOUBLE", [0.5, 5.0]),
+        # A thousands separator cannot be told from a decimal comma: kept as the text it is.
+        (["1,234", "5"], "VARCHAR", ["1,234", "5"]),
+        (["0x1F", "1_000"], "VARCHAR", ["0x1F", "1_000"]),
+        (["inf", "1"], "VARCHAR", ["inf", "1"]),
+        # Too large for a BIGINT, and a DOUBLE would keep 16 of its digits: text.
+        (["99999999999999999999", "1"], "VARCHAR", ["99999999999999999999", "1"]),
+    ],
+)
+def test_number_shapes_are_inferred_without_loss(store, tmp_path, cells, dtype, values):
+    quoted = [f'"{c}"' for c in cells]
+    import_file(store, _leads_csv(tmp_path, "n", quoted), "leads", enrich=False)
+    assert _column(store, "n") == (dtype, values)
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("12.7", "not a whole number"),
+        ("1e3", "not a whole number"),
+        ("1,234", "not a whole number"),
+        ("12.0", "not a whole number"),
+    ],
+)
+def test_a_fraction_in_a_whole_number_column_is_a_reject(store, tmp_path, cell, reason):
+    path = _leads_csv(tmp_path, "company_size", ["12", f'"{cell}"', " 007 "])
+    report = import_file(store, path, "leads", enrich=False)
+    [reject] = report.rejects
+    assert (reject.line, reject.column, reject.raw) == (3, "company_size", cell)
+    assert reason in reject.reason
+    assert _column(store, "company_size") == ("BIGINT", [12, 7])
+
+
+def test_a_non_number_in_a_decimal_column_is_a_reject(store, tmp_path):
+    import_file(store, _leads_csv(tmp_path, "score", ["1.5"]), "leads", enrich=False)
+    report = import_file(
+        store, _leads_csv(tmp_path, "score", ["2.5", "1e999", "inf"]), "leads", enrich=False
+    )
+    assert [(r.line, r.column, r.raw) for r in report.rejects] == [
+        (3, "score", "1e999"),
+        (4, "score", "inf"),
+    ]
+    assert _column(store, "score") == ("DOUBLE", [2.5])
+
+
+_INTEGERS = st.integers(-(10**18), 10**18).map(str)
+_DECIMALS = st.decimals(
+    min_value=-(10**9), max_value=10**9, places=4, allow_nan=False, allow_infinity=False
+).map(lambda d: format(d, "f"))
+_COLUMNS = st.one_of(
+    st.lists(st.one_of(_INTEGERS, st.just("")), min_size=1, max_size=8),
+    st.lists(st.one_of(_DECIMALS, st.just("")), min_size=1, max_size=8),
+    st.lists(st.one_of(_INTEGERS, _DECIMALS, st.just("")), min_size=1, max_size=8),
+)
+
+
+def _expected(cells: list[str]) -> tuple[str, list[object]]:
+    filled = [c for c in cells if c]
+    if not filled:
+        return "VARCHAR", [None] * len(cells)
+    if all(Decimal(c) == int(Decimal(c)) and "." not in c for c in filled):
+        return "BIGINT", [int(c) if c else None for c in cells]
+    return "DOUBLE", [float(c) if c else None for c in cells]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=_COLUMNS, fmt=st.sampled_from(["csv", "jsonl"]))
+def test_every_stored_number_equals_the_source_value(cells, fmt):
+    """Any generated numeric column (whole, decimal, mixed, blanks) comes back exactly."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if fmt == "csv":
+            path = _leads_csv(Path(tmp), "n", cells)
+        else:
+            # Real JSON numbers, written as generated; a blank is a missing value.
+            lines = [
+                f'{{"email": "l{i}@x.io", "n": {c}}}' if c else json.dumps({"email": f"l{i}@x.io"})
+                for i, c in enumerate(cells)
+            ]
+            path = write(Path(tmp) / "leads.jsonl", "\n".join(lines) + "\n")
+        with Store(":memory:") as store:
+            report = import_file(store, path, "leads", enrich=False)
+            assert report.rows_rejected == 0
+            if not any(cells) and fmt == "jsonl":
+                return  # a key no record holds is no column
+            dtype, values = _column(store, "n")
+    want_type, want = _expected(cells)
+    assert dtype == want_type
+    assert values == want
+    assert [type(v) for v in values] == [type(w) for w in want]
