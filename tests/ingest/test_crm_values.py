@@ -136,3 +136,79 @@ def test_every_stored_number_equals_the_source_value(cells, fmt):
     assert dtype == want_type
     assert values == want
     assert [type(v) for v in values] == [type(w) for w in want]
+
+
+# -- 2. CRM placeholders are missing values --------------------------------------------------
+
+PLACEHOLDERS = "lead_id,email,industry,company_size,plan\n" + "".join(
+    f"L{i},l{i}@x.io,{cell},{cell},{cell}\n"
+    for i, cell in enumerate(["Select", " N/A ", "-", "NULL", "(Blank)", "--", "n/a"])
+)
+
+
+def _stored(store: Store, columns: str) -> list[tuple[object, ...]]:
+    return store.execute(f"SELECT {columns} FROM leads ORDER BY lead_id").fetchall()
+
+
+def test_crm_placeholders_import_as_missing(store, tmp_path):
+    path = write(tmp_path / "leads.csv", PLACEHOLDERS + "L9,l9@x.io,Retail,12,pro\n")
+    report = import_file(store, path, "leads", enrich=False)
+    assert report.rows_rejected == 0  # "N/A" is no whole number, but it is no value either
+    assert store.table_columns("leads")["plan"] == "VARCHAR"
+    assert _stored(store, "industry, company_size, plan") == [(None, None, None)] * 7 + [
+        ("Retail", 12, "pro")
+    ]
+
+
+def test_placeholders_in_json_lines_and_events_are_missing(store, tmp_path):
+    path = write(
+        tmp_path / "events.jsonl",
+        '{"email": "a@x.io", "type": "page_view", "ts": "2024-03-01", "url": "N/A",'
+        ' "campaign": "Select"}\n',
+    )
+    import_file(store, path, "events", enrich=False)
+    assert store.execute("SELECT url, properties FROM events").fetchall() == [
+        (None, '{"campaign":null}')
+    ]
+
+
+def test_an_import_option_replaces_the_default_placeholders(store, tmp_path):
+    path = write(tmp_path / "leads.csv", "email,industry,plan\na@x.io,unknown,-\n")
+    import_file(store, path, "leads", enrich=False, null_values=["Unknown"])
+    assert store.execute("SELECT industry, plan FROM leads").fetchall() == [(None, "-")]
+
+
+def test_a_project_setting_and_a_mapping_choose_the_placeholders(tmp_path):
+    from leadgate.project import init_project
+
+    project = init_project(tmp_path / "p")
+    config = project.root / "leadgate.toml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace('null_values = ["Select", "N/A", "-", "null", "(blank)", "--"]', "")
+    config.write_text(
+        'null_values = ["unknown"]\n' + text + '\n[mappings.crm]\nnull_values = ["?"]\n',
+        encoding="utf-8",
+    )
+    data = "lead_id,email,industry,plan\nL1,a@x.io,Unknown,N/A\nL2,b@x.io,?,unknown\n"
+    path = write(tmp_path / "leads.csv", data)
+    project = type(project).open(project.root)
+    project.import_file(path, "leads")
+    with project.store() as store:
+        assert _stored(store, "industry, plan") == [(None, "N/A"), ("?", None)]
+    # A mapping's list replaces the project's (new leads: an empty cell erases nothing).
+    path = write(tmp_path / "leads.csv", data.replace("L1", "L3").replace("L2", "L4"))
+    project.import_file(path, "leads", mapping_name="crm")
+    with project.store() as store:
+        assert _stored(store, "industry, plan")[2:] == [("Unknown", "N/A"), (None, "unknown")]
+
+
+def test_a_bad_placeholder_setting_is_refused(tmp_path):
+    from leadgate.errors import ConfigError
+    from leadgate.project import Project, init_project
+
+    root = init_project(tmp_path / "p").root
+    config = root / "leadgate.toml"
+    text = config.read_text(encoding="utf-8").replace('null_values = ["Select"', "null_values = [1")
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="'null_values' must be a list of texts"):
+        Project.open(root)

@@ -10,10 +10,12 @@ table already has keeps its type; values that do not fit it are rejected like an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..store import Store
 from .kinds import Kind
 from .mapping import snake_case
-from .normalise import INTEGER_RE, number_expr
+from .normalise import INTEGER_RE, number_expr, text_expr
 from .readers import Source, quote_ident
 
 INFER_ORDER = ("BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP")
@@ -45,9 +47,15 @@ def _simple(dtype: str) -> str:
 
 
 def infer_extras(
-    store: Store, source: Source, unmapped: list[str], taken: set[str]
+    store: Store,
+    source: Source,
+    unmapped: list[str],
+    taken: set[str],
+    null_values: Sequence[str] = (),
 ) -> tuple[dict[str, tuple[str, str]], list[str]]:
     """New columns for ``unmapped`` file columns: ``{name: (type, file column)}``, ignored.
+
+    A cell holding one of ``null_values`` is not filled in, as in staging.
 
     A file column whose snake_case name is already taken (by the table or another file
     column) is ignored rather than merged, so no value lands in a column it was not meant for.
@@ -66,7 +74,7 @@ def infer_extras(
         return {n: (_simple(source.columns[c]), c) for n, c in names.items()}, ignored
     probes = []
     for col in names.values():
-        v = f"nullif(trim({quote_ident(col)}), '')"
+        v = text_expr(quote_ident(col), "VARCHAR", True, null_values)
         probes.append(f"count({v})")
         probes += [f"bool_and({v} IS NULL OR {_fits(v, t)})" for t in INFER_ORDER]
     row = store.execute(f"SELECT {', '.join(probes)} FROM ({source.relation})").fetchone()

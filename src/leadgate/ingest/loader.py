@@ -43,7 +43,7 @@ from . import readers
 from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
 from .kinds import Kind, kind_named
-from .mapping import MappingSpec, resolve
+from .mapping import MappingSpec, null_values_of, resolve
 from .normalise import StagePlan, stage_sql
 from .progress import Meter, Progress
 from .rejects import (
@@ -83,6 +83,7 @@ def import_file(
     batch_rows: int = 500_000,
     progress: Progress | None = None,
     enrich: Mapping[str, Any] | bool = True,
+    null_values: Iterable[str] | None = None,
 ) -> ImportReport:
     """Import one CSV, JSON Lines or Parquet file of ``kind`` into ``store``.
 
@@ -95,7 +96,9 @@ def import_file(
     intent file in CSV or JSON Lines is one batch: it cannot be read from the middle;
     Parquet batches of 122,880 rows or more are rounded to whole row groups of the store).
     For leads, ``enrich`` (the project's ``[enrich]`` settings, or ``False``) runs
-    :func:`leadgate.enrich.enrich_leads` over the imported leads.
+    :func:`leadgate.enrich.enrich_leads` over the imported leads. In a CSV or JSON Lines
+    file a cell that is one of ``null_values`` (trimmed, any case; default the mapping's
+    ``null_values``, else :data:`leadgate.config.DEFAULT_NULL_VALUES`) is missing.
 
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
@@ -113,7 +116,8 @@ def import_file(
     source = readers.open_source(store, path, fmt)
     meter = Meter.for_source(store, source, progress)
     report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
-    plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types)
+    nulls = null_values_of(null_values, mapping)
+    plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types, nulls)
     with store.atomic():
         store.execute(
             "INSERT INTO imports (import_id, kind, file, started_at, rows_read, rows_loaded, "
@@ -152,16 +156,17 @@ def _plan(
     mapping: MappingSpec | None,
     timezone: str,
     event_types: list[str],
+    nulls: tuple[str, ...] = (),
 ) -> StagePlan:
     """Resolve the mapping, add the custom columns, and write the staging SQL."""
-    mapping = {k: v for k, v in (mapping or {}).items() if k != "kind"}
+    mapping = {k: v for k, v in (mapping or {}).items() if k not in ("kind", "null_values")}
     types = target_types(store, spec)
     resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
     _check_required(spec, resolved.has, source)
     properties: list[str] | None = None
     if spec.extras == "columns" and resolved.unmapped:
         extras, report.columns_ignored = infer_extras(
-            store, source, resolved.unmapped, set(types) | set(resolved.sources)
+            store, source, resolved.unmapped, set(types) | set(resolved.sources), nulls
         )
         report.columns_added = store.add_columns(
             spec.table, {name: dtype for name, (dtype, _) in extras.items()}
@@ -181,6 +186,7 @@ def _plan(
         timezone=timezone,
         event_types=event_types,
         properties=properties,
+        null_values=nulls,
     )
 
 

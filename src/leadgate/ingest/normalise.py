@@ -17,7 +17,7 @@ naive UTC, as the schema requires.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -82,9 +82,11 @@ class StagePlan:
         return f"CASE _rej{whens} END" if whens else "NULL"
 
 
-def text_expr(col: str, src_type: str, text: bool = True) -> str:
+def text_expr(col: str, src_type: str, text: bool = True, nulls: Sequence[str] = ()) -> str:
     """A column as text, NULL when empty; trimmed when it came from a text file.
 
+    In a text file a cell that is, trimmed and in any case, one of ``nulls`` (a CRM's
+    placeholders such as ``N/A`` or ``Select``) is NULL too: not filled in.
     Parquet strings are typed data, not cells a person typed: they are taken as they are,
     which also saves a ``trim`` per value on the largest files.
     """
@@ -95,16 +97,35 @@ def text_expr(col: str, src_type: str, text: bool = True) -> str:
     # trim() copies every string; testing the ends first leaves the usual clean value as it
     # is, which makes staging a large CSV several times cheaper.
     return (
-        f"CASE WHEN prefix({col}, ' ') OR suffix({col}, ' ') THEN nullif(trim({col}), '') "
-        f"ELSE nullif({col}, '') END"
+        f"CASE WHEN prefix({col}, ' ') OR suffix({col}, ' ') "
+        f"THEN {_unless_null(f'trim({col})', nulls)} ELSE {_unless_null(col, nulls)} END"
+    )
+
+
+def _unless_null(value: str, nulls: Sequence[str]) -> str:
+    """``value``, or NULL when it is empty or one of ``nulls`` (in any case)."""
+    if not nulls:
+        return f"nullif({value}, '')"
+    words = sorted({n.strip().lower() for n in nulls})
+    # The length test first: most cells are longer than any placeholder and skip lower().
+    longest = max(len(w) for w in words)
+    listed = ", ".join(quote_literal(w) for w in words)
+    return (
+        f"CASE WHEN length({value}) <= {longest} AND lower({value}) IN ({listed}) THEN NULL "
+        f"ELSE nullif({value}, '') END"
     )
 
 
 def typed_expr(
-    col: str, src_type: str, target_type: str, timezone: str, is_text: bool = True
+    col: str,
+    src_type: str,
+    target_type: str,
+    timezone: str,
+    is_text: bool = True,
+    nulls: Sequence[str] = (),
 ) -> str:
     """A column cast to ``target_type``; NULL where the value does not fit."""
-    text = text_expr(col, src_type, is_text)
+    text = text_expr(col, src_type, is_text, nulls)
     if target_type == "TIMESTAMP":
         if src_type == "TIMESTAMP" and timezone == "UTC":
             return col  # already naive UTC: skip the zone arithmetic on the hot path
@@ -195,17 +216,23 @@ def stage_sql(
     timezone: str,
     event_types: Iterable[str],
     properties: list[str] | None = None,
+    null_values: Sequence[str] = (),
 ) -> StagePlan:
-    """The staging ``SELECT`` for one file (see the module docstring)."""
+    """The staging ``SELECT`` for one file (see the module docstring).
+
+    ``null_values`` are the placeholders that mean "not filled in" (see :func:`text_expr`).
+    """
+    nulls = null_values
     inner = ["_row", "_line", "_malformed"]
     malformed = "malformed line: not a JSON object"
     checks = [Check(None, "_malformed IS NOT NULL", malformed, "_malformed")]
     for target, col in resolved.sources.items():
         src_type = source.columns[col]
         ref = quote_ident(col)
-        inner.append(f"{text_expr(ref, src_type, source.text)} AS {quote_ident('r_' + target)}")
+        raw_text = text_expr(ref, src_type, source.text, nulls)
+        inner.append(f"{raw_text} AS {quote_ident('r_' + target)}")
         ttype = target_types[target]
-        typed = typed_expr(ref, src_type, ttype, timezone, source.text)
+        typed = typed_expr(ref, src_type, ttype, timezone, source.text, nulls)
         inner.append(f"{typed} AS {quote_ident('t_' + target)}")
         if ttype in TYPE_WORDS and not (src_type == ttype):
             checks.append(
@@ -223,7 +250,8 @@ def stage_sql(
         inner.append(f"TRY_CAST({lit} AS {ttype}) AS {quote_ident('t_' + target)}")
     if properties:
         pairs = ", ".join(
-            f"{quote_literal(name)}, {text_expr(quote_ident(name), source.columns[name])}"
+            f"{quote_literal(name)}, "
+            f"{text_expr(quote_ident(name), source.columns[name], source.text, nulls)}"
             for name in properties
         )
         inner.append(f"json_object({pairs}) AS t_properties")
