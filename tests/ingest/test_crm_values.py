@@ -212,3 +212,76 @@ def test_a_bad_placeholder_setting_is_refused(tmp_path):
     config.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="'null_values' must be a list of texts"):
         Project.open(root)
+
+
+# -- 3. a binary file is refused as not text -------------------------------------------------
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
+
+
+def _zip(path: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:  # what an .xlsx is
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        z.writestr("xl/worksheets/sheet1.xml", "<worksheet/>" * 50)
+    return path
+
+
+def test_a_workbook_renamed_csv_is_refused_as_not_text(store, tmp_path):
+    from leadgate.errors import UNREADABLE_FILE, ImportFailed
+
+    path = _zip(tmp_path / "leads.csv")
+    with pytest.raises(ImportFailed, match="not a text CSV") as info:
+        import_file(store, path, "leads", enrich=False)
+    assert info.value.code == UNREADABLE_FILE
+    assert str(path) in str(info.value)
+    assert "Excel workbook or a zip archive" in str(info.value)
+    assert "Export the sheet as CSV" in str(info.value)
+    assert store.table_columns("leads") == Store(":memory:").table_columns("leads")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("leads.csv", PNG, "not a text CSV"),
+        ("leads.jsonl", PNG, "not a text JSON Lines file"),
+        ("leads.csv", b"email,plan\na@x.io,\x00\x01pro\n", "binary"),
+        ("leads.csv", b"email,plan\na@x.io,caf\xe9\n", "not UTF-8"),
+        ("leads.csv", "email,plan\na@x.io,pro\n".encode("utf-16"), "save it as UTF-8"),
+    ],
+)
+def test_binary_bytes_are_refused_as_not_text(store, tmp_path, name, content, words):
+    from leadgate.errors import UNREADABLE_FILE, ImportFailed
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ImportFailed, match=words) as info:
+        import_file(store, path, "leads", enrich=False)
+    assert info.value.code == UNREADABLE_FILE
+    assert str(path) in str(info.value)
+
+
+def test_a_gzipped_binary_is_read_decompressed_and_refused(store, tmp_path):
+    import gzip
+
+    from leadgate.errors import ImportFailed
+
+    path = tmp_path / "leads.csv.gz"
+    path.write_bytes(gzip.compress(PNG))
+    with pytest.raises(ImportFailed, match="not a text CSV"):
+        import_file(store, path, "leads", enrich=False)
+    good = tmp_path / "good.csv.gz"
+    good.write_bytes(gzip.compress(b"email,plan\na@x.io,pro\n"))
+    assert import_file(store, good, "leads", enrich=False).rows_loaded == 1
+
+
+def test_a_character_cut_by_the_sample_is_still_text(store, tmp_path):
+    from leadgate.ingest.readers import SNIFF_BYTES
+
+    start = "email,note\na@x.io,"
+    # "é" is two bytes; the first is the sample's last byte.
+    text = start + "x" * (SNIFF_BYTES - 1 - len(start)) + "é\nb@x.io,ok\n"
+    path = write(tmp_path / "leads.csv", text)
+    assert path.read_bytes()[SNIFF_BYTES - 1 : SNIFF_BYTES + 1] == "é".encode()
+    assert import_file(store, path, "leads", enrich=False).rows_loaded == 2

@@ -15,6 +15,7 @@ text of a record that could not be read, else NULL) and the file's own columns.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gzip
@@ -37,6 +38,8 @@ _EXTENSIONS = {
     ".pq": "parquet",
 }
 CSV_ERRORS = "_lg_csv_errors"
+# How much of a text file is looked at to tell it from a binary one (see check_text).
+SNIFF_BYTES = 8192
 CSV_SCANS = "_lg_csv_scans"
 
 
@@ -103,6 +106,9 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
     if not path.is_file():
         raise ImportFailed(f"No file {path}; check the path.", code=NO_SUCH_FILE)
     fmt = detect_format(path, fmt)
+    if fmt != "parquet":
+        with reading(path):
+            check_text(path, fmt)
     lit = quote_literal(str(path))
     if fmt == "csv":
         with reading(path):
@@ -157,6 +163,39 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             f"{picks} FROM ({lines}) WHERE j IS NOT NULL AND trim(j) <> ''"
         )
     return Source(path, fmt, relation, columns)
+
+
+def check_text(path: Path, fmt: str) -> None:
+    """Refuse a file that is not text before its bytes become strange column names.
+
+    Its first :data:`SNIFF_BYTES` (decompressed when gzip'd) must be UTF-8 without a NUL
+    byte; a workbook or zip archive (the ``PK`` signature) is told to be exported as CSV.
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    what = "a text CSV" if fmt == "csv" else "a text JSON Lines file"
+    if head.startswith(b"PK\x03\x04"):
+        raise ImportFailed(
+            f"{path} is not {what}: it is an Excel workbook or a zip archive. "
+            "Export the sheet as CSV (UTF-8) first, or unzip it.",
+            code=UNREADABLE_FILE,
+        )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        hint = " It is UTF-16 text: save it as UTF-8."
+    else:
+        hint = " Export it as CSV (UTF-8) or JSON Lines."
+    try:
+        # An incremental decoder: a character cut at the end of the sample is not an error.
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        binary = b"\x00" in head
+    except UnicodeDecodeError:
+        binary = True
+    if binary:
+        raise ImportFailed(
+            f"{path} is not {what}: its first bytes are binary (not UTF-8 text).{hint}",
+            code=UNREADABLE_FILE,
+        )
 
 
 def parquet_rows_sql(path: Path) -> str:
