@@ -285,3 +285,60 @@ def test_a_character_cut_by_the_sample_is_still_text(store, tmp_path):
     path = write(tmp_path / "leads.csv", text)
     assert path.read_bytes()[SNIFF_BYTES - 1 : SNIFF_BYTES + 1] == "é".encode()
     assert import_file(store, path, "leads", enrich=False).rows_loaded == 2
+
+
+# -- 4. wide files: linear, and refused past the column limit --------------------------------
+
+
+def _wide_csv(path: Path, width: int, rows: int) -> list[list[str]]:
+    """A leads CSV: email and ``width - 1`` columns, whole numbers, decimals and text."""
+    header = ["email"] + [f"c{j}" for j in range(1, width)]
+    table = [
+        [f"p{i}@acme.com"]
+        + [
+            str(i * j) if j % 3 == 0 else f"{i}.{j}" if j % 3 == 1 else f"t{i}-{j}"
+            for j in range(1, width)
+        ]
+        for i in range(rows)
+    ]
+    path.write_text("\n".join(",".join(r) for r in [header, *table]) + "\n", encoding="utf-8")
+    return table
+
+
+def test_a_thousand_column_file_imports_with_every_value_right(store, tmp_path):
+    table = _wide_csv(tmp_path / "wide.csv", 1_000, 30)
+    report = import_file(store, tmp_path / "wide.csv", "leads", enrich=False)
+    assert (report.rows_loaded, report.rows_rejected) == (30, 0)
+    assert len(report.columns_added) == 999
+    types = store.table_columns("leads")
+    assert [types[f"c{j}"] for j in range(1, 4)] == ["DOUBLE", "VARCHAR", "BIGINT"]
+    names = ", ".join(f"c{j}" for j in range(1, 1_000))
+    stored = store.execute(f"SELECT email, {names} FROM leads").fetchall()
+
+    def typed(j: int, v: str) -> object:
+        return int(v) if j % 3 == 0 else float(v) if j % 3 == 1 else v
+
+    want = {r[0]: [typed(j, v) for j, v in enumerate(r[1:], 1)] for r in table}
+    assert {row[0]: list(row[1:]) for row in stored} == want
+    # The optimizer setting a wide import changes is given back.
+    assert store.scalar("SELECT current_setting('disabled_optimizers')") == ""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_file_past_the_column_limit_is_refused_at_once(store, tmp_path, fmt):
+    from leadgate.errors import TOO_MANY_COLUMNS, ImportFailed
+    from leadgate.ingest.readers import MAX_COLUMNS, open_source
+
+    names = ["email"] + [f"c{j}" for j in range(MAX_COLUMNS)]
+    if fmt == "csv":
+        path = write(tmp_path / "w.csv", ",".join(names) + "\n" + "a@x.io" + "," * MAX_COLUMNS)
+    else:
+        path = write(tmp_path / "w.jsonl", json.dumps(dict.fromkeys(names, "1")) + "\n")
+    with pytest.raises(ImportFailed, match=f"{MAX_COLUMNS + 1:,} columns") as info:
+        import_file(store, path, "leads", enrich=False)
+    assert info.value.code == TOO_MANY_COLUMNS
+    assert f"at most {MAX_COLUMNS:,}" in str(info.value)
+    assert store.scalar("SELECT count(*) FROM imports") == 0
+    # At the limit itself the file is opened (importing it is the benchmark's work).
+    path = write(tmp_path / "ok.csv", ",".join(names[:MAX_COLUMNS]) + "\n")
+    assert len(open_source(store, path).columns) == MAX_COLUMNS

@@ -44,7 +44,7 @@ from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
 from .kinds import Kind, kind_named
 from .mapping import MappingSpec, null_values_of, resolve
-from .normalise import StagePlan, stage_sql
+from .normalise import StagePlan, restore_statements, stage_sql, wide_statements
 from .progress import Meter, Progress
 from .rejects import (
     LINES,
@@ -125,6 +125,7 @@ def import_file(
             [report.import_id, spec.name, str(path), now()],
         )
     meter.start()
+    optimizers = wide_statements(store, len(source.columns))
     try:
         if spec.mode == "append":
             readers.clear_csv_errors(store)
@@ -140,6 +141,7 @@ def import_file(
             report.enrichment = _enrich(store, {} if enrich is True else enrich)
         meter.finish()
     finally:
+        restore_statements(store, optimizers)
         for table in (STAGE, LINES, DUPS, SUGGEST, *TEMP_TABLES):
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
         readers.clear_csv_errors(store)

@@ -23,7 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EMPTY_FILE, NO_SUCH_FILE, UNKNOWN_FORMAT, UNREADABLE_FILE, ImportFailed
+from ..errors import (
+    EMPTY_FILE,
+    NO_SUCH_FILE,
+    TOO_MANY_COLUMNS,
+    UNKNOWN_FORMAT,
+    UNREADABLE_FILE,
+    ImportFailed,
+)
 from ..store import Store
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -38,6 +45,10 @@ _EXTENSIONS = {
     ".pq": "parquet",
 }
 CSV_ERRORS = "_lg_csv_errors"
+# The most columns a file may have. Every column is typed, checked and stored per row;
+# a wider file is refused before it is read (DuckDB's own limits and the planning of one
+# statement over thousands of columns make it slow long before they are reached).
+MAX_COLUMNS = 2_000
 # How much of a text file is looked at to tell it from a binary one (see check_text).
 SNIFF_BYTES = 8192
 CSV_SCANS = "_lg_csv_scans"
@@ -133,7 +144,7 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             f"NULL::VARCHAR AS _malformed, * FROM {reader}"
         )
         columns = dict.fromkeys(header, "VARCHAR")
-        return Source(path, fmt, relation, columns, unordered)
+        return _checked(Source(path, fmt, relation, columns, unordered))
     if fmt == "parquet":
         reader = f"read_parquet({lit}, file_row_number=true)"
         columns = _describe(store, f"SELECT * EXCLUDE (file_row_number) FROM {reader}", path)
@@ -162,7 +173,19 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             "CASE WHEN o IS NULL THEN j END AS _malformed"
             f"{picks} FROM ({lines}) WHERE j IS NOT NULL AND trim(j) <> ''"
         )
-    return Source(path, fmt, relation, columns)
+    return _checked(Source(path, fmt, relation, columns))
+
+
+def _checked(source: Source) -> Source:
+    """``source``, unless it has more than :data:`MAX_COLUMNS` columns."""
+    if len(source.columns) > MAX_COLUMNS:
+        raise ImportFailed(
+            f"{source.path} has {len(source.columns):,} columns; an import takes at most "
+            f"{MAX_COLUMNS:,}. Export only the columns you need (or split the file by "
+            "columns, each part with the id or email).",
+            code=TOO_MANY_COLUMNS,
+        )
+    return source
 
 
 def check_text(path: Path, fmt: str) -> None:
