@@ -150,9 +150,13 @@ def typed_expr(
     timezone: str,
     is_text: bool = True,
     nulls: Sequence[str] = (),
+    text: str | None = None,
 ) -> str:
-    """A column cast to ``target_type``; NULL where the value does not fit."""
-    text = text_expr(col, src_type, is_text, nulls)
+    """A column cast to ``target_type``; NULL where the value does not fit.
+
+    ``text`` is the column's :func:`text_expr` when the caller has it already.
+    """
+    text = text or text_expr(col, src_type, is_text, nulls)
     if target_type == "TIMESTAMP":
         if src_type == "TIMESTAMP" and timezone == "UTC":
             return col  # already naive UTC: skip the zone arithmetic on the hot path
@@ -251,15 +255,24 @@ def stage_sql(
     """
     nulls = null_values
     inner = ["_row", "_line", "_malformed"]
+    # A text file's cells are trimmed and checked once, a level below their casts: written
+    # inside each cast, that work ran two or three times per cell once wide files are
+    # planned without the common subexpression pass (see wide_statements).
+    texts = ["_row", "_line", "_malformed"] if source.text else inner
     malformed = "malformed line: not a JSON object"
     checks = [Check(None, "_malformed IS NOT NULL", malformed, "_malformed")]
     for target, col in resolved.sources.items():
         src_type = source.columns[col]
         ref = quote_ident(col)
         raw_text = text_expr(ref, src_type, source.text, nulls)
-        inner.append(f"{raw_text} AS {quote_ident('r_' + target)}")
+        r_name = quote_ident("r_" + target)
+        texts.append(f"{raw_text} AS {r_name}")
         ttype = target_types[target]
-        typed = typed_expr(ref, src_type, ttype, timezone, source.text, nulls)
+        if source.text:
+            inner.append(r_name)
+            typed = typed_expr(ref, src_type, ttype, timezone, True, nulls, text=r_name)
+        else:
+            typed = typed_expr(ref, src_type, ttype, timezone, False, nulls)
         inner.append(f"{typed} AS {quote_ident('t_' + target)}")
         if ttype in TYPE_WORDS and not (src_type == ttype):
             checks.append(
@@ -281,7 +294,9 @@ def stage_sql(
             f"{text_expr(quote_ident(name), source.columns[name], source.text, nulls)}"
             for name in properties
         )
-        inner.append(f"json_object({pairs}) AS t_properties")
+        texts.append(f"json_object({pairs}) AS t_properties")
+        if texts is not inner:
+            inner.append("t_properties")
 
     has = resolved.has
     values: dict[str, str] = {t: f'"t_{t}"' for t in (*resolved.sources, *resolved.constants)}
@@ -312,10 +327,10 @@ def stage_sql(
     raw = "".join(f" WHEN {c.cond} THEN {c.raw}" for c in checks if c.raw != "NULL")
     outer.append(f"CASE{rej} END::SMALLINT AS _rej")
     outer.append(f"CASE{raw} END AS _raw" if raw else "NULL::VARCHAR AS _raw")
-    sql = (
-        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
-        f"FROM ({source.relation})) AS i{join}"
-    )
+    relation = source.relation
+    if texts is not inner:
+        relation = f"SELECT {', '.join(texts)} FROM ({relation})"
+    sql = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM ({relation})) AS i{join}"
     key_column = resolved.sources.get(kind.key)
     if source.text or kind.mode != "append" or key_column is None:
         key_column = None  # text is trimmed before it is a key: the raw cell is not the key
