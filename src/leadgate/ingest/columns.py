@@ -94,17 +94,21 @@ def _probe(
     """
     cells = ", ".join(quote_ident(c) for c in columns)
     v = text_expr("raw", "VARCHAR", True, null_values)
-    tests = "".join(f", bool_and(v IS NULL OR {_fits('v', t)})" for t in INFER_ORDER)
+    # Whether a value is written as a whole number, and that number: each used twice.
+    whole = f"regexp_full_match(v, '{INTEGER_RE}')"
+    tests = "".join(f", bool_and(v IS NULL OR {_fits(t)})" for t in INFER_ORDER)
     rows = store.execute(
-        f"SELECT k, count(v){tests} FROM (SELECT k, {v} AS v FROM "
-        f"(SELECT unnest(range({len(columns)})) AS k, unnest([{cells}]) AS raw "
-        f"FROM ({source.unordered}))) GROUP BY k"
+        f"SELECT k, count(v){tests} FROM (SELECT k, v, whole, "
+        f"CASE WHEN whole THEN TRY_CAST(v AS BIGINT) END AS big FROM (SELECT k, v, {whole} "
+        f"AS whole FROM (SELECT k, {v} AS v FROM (SELECT unnest(range({len(columns)})) AS k, "
+        f"unnest([{cells}]) AS raw FROM ({source.unordered}))))) GROUP BY k"
     ).fetchall()
     return {int(row[0]): tuple(row[1:]) for row in rows}
 
 
-def _fits(v: str, dtype: str) -> str:
-    """SQL: the non-empty text ``v`` is exactly a value of ``dtype``.
+def _fits(dtype: str) -> str:
+    """SQL: the non-empty text ``v`` (written as a whole number when ``whole``, which is
+    ``big``) is exactly a value of ``dtype``.
 
     Numbers are read as staging reads them (:func:`.normalise.number_expr`), so a column
     with one '2.5' is DOUBLE, never a rounded BIGINT. A whole number too large for a BIGINT
@@ -112,11 +116,8 @@ def _fits(v: str, dtype: str) -> str:
     column stays text.
     """
     if dtype == "BIGINT":
-        return f"{number_expr(v, 'VARCHAR', v, 'BIGINT')} IS NOT NULL"
+        return "big IS NOT NULL"
     if dtype == "DOUBLE":
-        whole = f"regexp_full_match({v}, '{INTEGER_RE}')"
-        return (
-            f"{number_expr(v, 'VARCHAR', v, 'DOUBLE')} IS NOT NULL "
-            f"AND NOT ({whole} AND TRY_CAST({v} AS BIGINT) IS NULL)"
-        )
-    return f"TRY_CAST({v} AS {dtype}) IS NOT NULL"
+        double = number_expr("v", "VARCHAR", "v", "DOUBLE")
+        return f"{double} IS NOT NULL AND NOT (whole AND big IS NULL)"
+    return f"TRY_CAST(v AS {dtype}) IS NOT NULL"
