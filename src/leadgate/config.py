@@ -11,6 +11,10 @@
 * ``timezone``: the zone naive timestamps in imported files are read in;
 * ``definition``: the MQL definition file;
 * ``memory_limit``: DuckDB's memory (default 3.5GB; work beyond it spills to disk);
+* ``null_values``: the placeholders a CRM export writes in a cell nobody filled in
+  (default :data:`DEFAULT_NULL_VALUES`); in a CSV or JSON Lines file such a cell, trimmed
+  and in any case, is imported as missing. A ``[mappings.NAME]`` table may hold its own list,
+  which replaces this one;
 * ``[mappings.NAME]``: column mappings (``target = "Source Column"``, optional ``kind``)
   for ``leadgate import ... --mapping NAME``;
 * ``[segments]``: ``name = "rule expression"``;
@@ -49,17 +53,24 @@ EXAMPLE_DEFINITION = Path(__file__).resolve().parent / "definition/templates/b2b
 # under 4 GiB and spills the rest to disk beside the store.
 DEFAULT_MEMORY_LIMIT = "3.5GB"
 
+# What CRM exports write for "not filled in": HubSpot's unset dropdown says "Select",
+# report exports say "(blank)", hand-made sheets "N/A", "-", "--" or "null".
+DEFAULT_NULL_VALUES = ("Select", "N/A", "-", "null", "(blank)", "--")
+
 CONFIG_TEMPLATE = """\
 # leadgate project settings.
 timezone = "UTC"                # naive timestamps in imported files are read in this zone
 definition = "definition.yaml"  # the agreed MQL definition
 memory_limit = "3.5GB"          # DuckDB's memory; larger imports and scores spill to disk
+# Cells that mean "not filled in" (any case, trimmed) are imported as missing.
+null_values = ["Select", "N/A", "-", "null", "(blank)", "--"]
 
 # Column mappings for `leadgate import KIND FILE --mapping NAME`: field = "Source Column".
 # [mappings.crm_leads]
 # kind = "leads"
 # lead_id = "Contact ID"
 # email = "E-mail"
+# null_values = ["N/A", "unknown"]   # replaces the project's list for this mapping
 # source = { const = "webinar list" }
 
 [segments]
@@ -85,6 +96,7 @@ class ProjectConfig:
     timezone: str = "UTC"
     definition: str = DEFINITION_FILE
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
     mappings: dict[str, dict[str, Any]] = field(default_factory=dict)
     segments: dict[str, str] = field(default_factory=dict)
     enrich: dict[str, Any] = field(default_factory=dict)
@@ -93,6 +105,7 @@ class ProjectConfig:
 # Each setting and the type its value must have.
 TEXT_KEYS = ("timezone", "definition", "memory_limit")
 TABLE_KEYS = ("mappings", "segments", "enrich")
+LIST_KEYS = ("null_values",)
 ENRICH_KEYS = ("firmographics", "competitor_domains", "customer_domains")
 
 
@@ -109,6 +122,7 @@ def read_config(path: Path) -> ProjectConfig:
         raise ConfigError(f"{path}: " + "; ".join(problems) + ".")
     return ProjectConfig(
         **{key: str(data[key]) for key in TEXT_KEYS if key in data},
+        null_values=tuple(data.get("null_values", DEFAULT_NULL_VALUES)),
         mappings={str(k): dict(v) for k, v in data.get("mappings", {}).items()},
         segments={str(k): str(v) for k, v in data.get("segments", {}).items()},
         enrich=dict(data.get("enrich", {})),
@@ -116,7 +130,7 @@ def read_config(path: Path) -> ProjectConfig:
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
-    problems = [_unknown(key, (*TEXT_KEYS, *TABLE_KEYS)) for key in data]
+    problems = [_unknown(key, (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS)) for key in data]
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
     for key in TEXT_KEYS:
         if key in data and not isinstance(data[key], str):
@@ -124,13 +138,24 @@ def _problems(data: dict[str, Any]) -> list[str]:
     for key in TABLE_KEYS:
         if key in data and not isinstance(data[key], dict):
             problems.append(f"'{key}' must be a table ([{key}]). Got {data[key]!r} instead")
+    if "null_values" in data:
+        problems.append(text_list_problem("null_values", data["null_values"]))
     for name, table in data.get("mappings", {}).items():
         if not isinstance(table, dict):
             problems.append(f"'mappings.{name}' must be a table of field = \"Column\" pairs")
+        elif "null_values" in table:
+            problems.append(text_list_problem(f"mappings.{name}.null_values", table["null_values"]))
     for name, condition in data.get("segments", {}).items():
         if not isinstance(condition, str):
             problems.append(f"segment '{name}' must be a condition in quotes")
     return [p for p in problems if p]
+
+
+def text_list_problem(key: str, value: Any) -> str:
+    """What is wrong with ``value`` as a list of texts, or "" when nothing is."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ""
+    return f'\'{key}\' must be a list of texts in quotes, e.g. ["N/A", "-"]. Got {value!r}'
 
 
 def _unknown(key: str, known: tuple[str, ...]) -> str:
@@ -156,4 +181,11 @@ def init_files(root: Path) -> None:
             definition.write_text(DEFINITION_PLACEHOLDER, encoding="utf-8")
 
 
-__all__ = ["CONFIG_FILE", "STORE_FILE", "ProjectConfig", "init_files", "read_config"]
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_NULL_VALUES",
+    "STORE_FILE",
+    "ProjectConfig",
+    "init_files",
+    "read_config",
+]

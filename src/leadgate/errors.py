@@ -127,6 +127,7 @@ UNKNOWN_KIND = "LG307"
 BAD_OPTION = "LG308"
 EMPTY_FILE = "LG309"
 MAPPING_MISFIT = "LG310"
+TOO_MANY_COLUMNS = "LG311"
 IMPORT_FAILED = "LG399"
 IMPORT_FAILURES: dict[str, str] = {
     NO_SUCH_FILE: "no such file",
@@ -139,6 +140,7 @@ IMPORT_FAILURES: dict[str, str] = {
     BAD_OPTION: "a bad option (batch_rows below 1, a --map pair without '=')",
     EMPTY_FILE: "the file is empty (a CSV needs a header line)",
     MAPPING_MISFIT: "the mapping names a field the kind lacks or a column the file lacks",
+    TOO_MANY_COLUMNS: "the file has more columns than an import takes (MAX_COLUMNS)",
     IMPORT_FAILED: "any other reason (a caller that names none)",
 }
 

@@ -218,6 +218,8 @@ class Project:
                 f"The mapping {mapping_name!r} is for {wanted}, not {kind}.", code=UNKNOWN_MAPPING
             )
         merged.update(mapping or {})
+        # The placeholders: the import's own, else the mapping's, else the project's.
+        options.setdefault("null_values", merged.pop("null_values", self.config.null_values))
         if kind == "events":
             options.setdefault("allowed_event_types", self.event_types())
         from .ingest.loader import import_file  # the import machinery, on first use

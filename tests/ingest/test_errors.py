@@ -75,6 +75,12 @@ CASES = [
         lambda s, t: load_mappings(write(t / "m.toml", "mappings = 3\n")),
         "must be a table of tables",
     ),
+    ("LG308", lambda s, t: events(s, t, null_values="N/A"), "null_values must be a list"),
+    (
+        "LG311",
+        lambda s, t: import_file(s, write(t / "e.csv", ",".join(map(str, range(3000)))), "leads"),
+        "has 3,000 columns",
+    ),
 ]
 
 

@@ -47,8 +47,8 @@ from . import readers
 from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
 from .kinds import Kind, kind_named
-from .mapping import MappingSpec, resolve
-from .normalise import StagePlan, stage_sql
+from .mapping import MappingSpec, null_values_of, resolve
+from .normalise import StagePlan, restore_statements, stage_sql, wide_statements
 from .progress import Meter, Progress
 from .rejects import (
     LINES,
@@ -86,6 +86,7 @@ def import_file(
     batch_rows: int = 500_000,
     progress: Progress | None = None,
     enrich: Mapping[str, Any] | bool = True,
+    null_values: Iterable[str] | None = None,
 ) -> ImportReport:
     """Import one CSV, JSON Lines or Parquet file of ``kind`` into ``store``.
 
@@ -100,7 +101,9 @@ def import_file(
     For leads, ``enrich`` (the project's ``[enrich]`` settings, or ``False``) enriches the
     imported leads as each batch is written: the same result as
     :func:`leadgate.enrich.enrich_leads` over them after the import, in one write instead
-    of two.
+    of two. In a CSV or JSON Lines file a cell that is one of ``null_values`` (trimmed, any
+    case; default the mapping's ``null_values``, else
+    :data:`leadgate.config.DEFAULT_NULL_VALUES`) is missing.
 
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
@@ -118,7 +121,8 @@ def import_file(
     source = readers.open_source(store, path, fmt)
     meter = Meter.for_source(store, source, progress)
     report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
-    plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types)
+    nulls = null_values_of(null_values, mapping)
+    plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types, nulls)
     with store.atomic():
         store.execute(
             "INSERT INTO imports (import_id, kind, file, started_at, rows_read, rows_loaded, "
@@ -126,6 +130,7 @@ def import_file(
             [report.import_id, spec.name, str(path), store.now()],
         )
     meter.start()
+    optimizers = wide_statements(store, len(source.columns))
     try:
         if spec.mode == "append":
             readers.clear_csv_errors(store)
@@ -145,6 +150,7 @@ def import_file(
         finish(store, report)
         meter.finish()
     finally:
+        restore_statements(store, optimizers)
         for table in (STAGE, MERGED, CHANGES, LINES, DUPS, SUGGEST, *TEMP_TABLES):
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
         readers.clear_csv_errors(store)
@@ -161,16 +167,17 @@ def _plan(
     mapping: MappingSpec | None,
     timezone: str,
     event_types: list[str],
+    nulls: tuple[str, ...] = (),
 ) -> StagePlan:
     """Resolve the mapping, add the custom columns, and write the staging SQL."""
-    mapping = {k: v for k, v in (mapping or {}).items() if k != "kind"}
+    mapping = {k: v for k, v in (mapping or {}).items() if k not in ("kind", "null_values")}
     types = target_types(store, spec)
     resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
     _check_required(spec, resolved.has, source)
     properties: list[str] | None = None
     if spec.extras == "columns" and resolved.unmapped:
         extras, report.columns_ignored = infer_extras(
-            store, source, resolved.unmapped, set(types) | set(resolved.sources)
+            store, source, resolved.unmapped, set(types) | set(resolved.sources), nulls
         )
         report.columns_added = store.add_columns(
             spec.table, {name: dtype for name, (dtype, _) in extras.items()}
@@ -190,6 +197,7 @@ def _plan(
         timezone=timezone,
         event_types=event_types,
         properties=properties,
+        null_values=nulls,
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import DEFAULT_NULL_VALUES
 from ..errors import (
     BAD_OPTION,
     MAPPING_MISFIT,
@@ -141,6 +142,24 @@ def _preset(name: str | None, kind: str) -> dict[str, tuple[str, ...]]:
     return PRESETS[name]
 
 
+def null_values_of(option: Iterable[str] | None, mapping: MappingSpec | None) -> tuple[str, ...]:
+    """The placeholders an import reads as "not filled in": ``option`` when given, else the
+    mapping's ``null_values``, else :data:`leadgate.config.DEFAULT_NULL_VALUES`.
+
+    >>> null_values_of(None, {"null_values": ["n/a"]}), null_values_of(["?"], None)
+    (('n/a',), ('?',))
+    """
+    chosen = option if option is not None else (mapping or {}).get("null_values")
+    if chosen is None:
+        return DEFAULT_NULL_VALUES
+    if isinstance(chosen, str) or not all(isinstance(v, str) for v in chosen):
+        raise ImportFailed(
+            f"null_values must be a list of texts, e.g. ['N/A', '-']; got {chosen!r}.",
+            code=BAD_OPTION,
+        )
+    return tuple(chosen)
+
+
 def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
     """``["email=E-mail", "ts=When"]`` (the CLI's ``--map``) as a mapping.
 
@@ -159,7 +178,9 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
 def load_mappings(path: str | Path) -> dict[str, dict[str, Any]]:
     """The ``[mappings.NAME]`` tables of a TOML file (``leadgate.toml`` or a mapping file).
 
-    Besides column names a mapping may hold ``kind = "leads"``, the kind it is meant for.
+    Besides column names a mapping may hold ``kind = "leads"``, the kind it is meant for,
+    and ``null_values``, the placeholders that mean "not filled in" (see
+    :func:`null_values_of`).
     """
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))

@@ -15,6 +15,7 @@ text of a record that could not be read, else NULL) and the file's own columns.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gzip
@@ -22,7 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EMPTY_FILE, NO_SUCH_FILE, UNKNOWN_FORMAT, UNREADABLE_FILE, ImportFailed
+from ..errors import (
+    EMPTY_FILE,
+    NO_SUCH_FILE,
+    TOO_MANY_COLUMNS,
+    UNKNOWN_FORMAT,
+    UNREADABLE_FILE,
+    ImportFailed,
+)
 from ..store import Store
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -37,6 +45,12 @@ _EXTENSIONS = {
     ".pq": "parquet",
 }
 CSV_ERRORS = "_lg_csv_errors"
+# The most columns a file may have. Every column is typed, checked and stored per row;
+# a wider file is refused before it is read (DuckDB's own limits and the planning of one
+# statement over thousands of columns make it slow long before they are reached).
+MAX_COLUMNS = 2_000
+# How much of a text file is looked at to tell it from a binary one (see check_text).
+SNIFF_BYTES = 8192
 CSV_SCANS = "_lg_csv_scans"
 
 
@@ -103,6 +117,9 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
     if not path.is_file():
         raise ImportFailed(f"No file {path}; check the path.", code=NO_SUCH_FILE)
     fmt = detect_format(path, fmt)
+    if fmt != "parquet":
+        with reading(path):
+            check_text(path, fmt)
     lit = quote_literal(str(path))
     if fmt == "csv":
         with reading(path):
@@ -127,7 +144,7 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             f"NULL::VARCHAR AS _malformed, * FROM {reader}"
         )
         columns = dict.fromkeys(header, "VARCHAR")
-        return Source(path, fmt, relation, columns, unordered)
+        return _checked(Source(path, fmt, relation, columns, unordered))
     if fmt == "parquet":
         reader = f"read_parquet({lit}, file_row_number=true)"
         columns = _describe(store, f"SELECT * EXCLUDE (file_row_number) FROM {reader}", path)
@@ -156,7 +173,52 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             "CASE WHEN o IS NULL THEN j END AS _malformed"
             f"{picks} FROM ({lines}) WHERE j IS NOT NULL AND trim(j) <> ''"
         )
-    return Source(path, fmt, relation, columns)
+    return _checked(Source(path, fmt, relation, columns))
+
+
+def _checked(source: Source) -> Source:
+    """``source``, unless it has more than :data:`MAX_COLUMNS` columns."""
+    if len(source.columns) > MAX_COLUMNS:
+        raise ImportFailed(
+            f"{source.path} has {len(source.columns):,} columns; an import takes at most "
+            f"{MAX_COLUMNS:,}. Export only the columns you need (or split the file by "
+            "columns, each part with the id or email).",
+            code=TOO_MANY_COLUMNS,
+        )
+    return source
+
+
+def check_text(path: Path, fmt: str) -> None:
+    """Refuse a file that is not text before its bytes become strange column names.
+
+    Its first :data:`SNIFF_BYTES` (decompressed when gzip'd) must be UTF-8 without a NUL
+    byte; a workbook or zip archive (the ``PK`` signature) is told to be exported as CSV.
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    what = "a text CSV" if fmt == "csv" else "a text JSON Lines file"
+    if head.startswith(b"PK\x03\x04"):
+        raise ImportFailed(
+            f"{path} is not {what}: it is an Excel workbook or a zip archive. "
+            "Export the sheet as CSV (UTF-8) first, or unzip it.",
+            code=UNREADABLE_FILE,
+        )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        hint = " It is UTF-16 text: save it as UTF-8."
+    else:
+        hint = " Export it as CSV (UTF-8) or JSON Lines."
+    try:
+        # An incremental decoder: a character cut at the end of the sample is not an error.
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        binary = b"\x00" in head
+    except UnicodeDecodeError:
+        binary = True
+    if binary:
+        raise ImportFailed(
+            f"{path} is not {what}: its first bytes are binary (not UTF-8 text).{hint}",
+            code=UNREADABLE_FILE,
+        )
 
 
 def parquet_rows_sql(path: Path) -> str:
