@@ -13,7 +13,8 @@ bench/README.md (bench/bench_score.py, the ``year`` workload).
 With few rules (:meth:`EventSteps.choose_pivot`, the one place that chooses) the join and
 the larger group-by cost more than they save: the events are then summed in one GROUP BY
 lead, one ``SUM(CASE ...)`` per rule (``event_totals`` alone, :meth:`EventSteps.pivot_totals`),
-and a flat rule only counts its events (the ``points`` and ``decay`` workloads).
+a flat rule only counts its events, and the rules with no cap add up in one sum (the
+``points`` and ``decay`` workloads).
 
 ==================  =========================================================================
 CTE                 one row per ... holding ...
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..definition.compile import CompiledDefinition
+from ..definition.compile import CompiledDefinition, CompiledEventRule
 from ..expr.check import Aggregate
 from ..expr.to_sql import literal
 from . import names as n
@@ -55,6 +56,8 @@ def in_list(values: Iterable[object], dialect: str) -> str:
     return "(" + ", ".join(lit(v, dialect) for v in values) + ")"
 
 
+#: The column of :meth:`EventSteps.uncapped_sum` (the pivot's own: no other step reads it).
+UNCAPPED = "uncapped_raw"
 #: The most event rules for which :meth:`EventSteps.choose_pivot` takes the pivot.
 PIVOT_MAX_RULES = 8
 
@@ -230,26 +233,27 @@ class EventSteps:
         :meth:`choose_pivot`).
 
         A flat rule counts its events and multiplies once per lead: no arithmetic per event.
+        Rules with no cap add up in one sum (:meth:`uncapped_sum`); the per-rule columns
+        feed explanations only, and the database drops them when nothing reads them.
         The same values as :meth:`event_totals`: each rule sums the same events' amounts
         (integers, so the order of the sum does not matter) and is capped the same way.
         """
         cols, points, capped = [], [], []
         for i, rule in enumerate(self.c.event_rules):
-            conds = [f"type = {lit(rule.type, self.dialect)}"]
-            window = self.window(rule.window_us)
-            if window is not None:
-                conds.append(f"{self.age} <= {window}")
-            cond = " AND ".join(conds)
+            cond = self.counted(rule)
             # COUNT and SUM of a CASE with no ELSE: each cheaper than a SUM of zeros (-13 %).
             cols.append(f"COUNT(CASE WHEN {cond} THEN 1 END) AS {n.event_count(i)}")
-            sign = "-" if rule.cents < 0 else ""
             if rule.half_life_us:
-                amount = self.decayed(abs(rule.cents), rule.half_life_us)
-                cols.append(f"{sign}SUM(CASE WHEN {cond} THEN {amount} END) AS {n.event_points(i)}")
+                amount = self.signed(rule)
+                cols.append(f"SUM(CASE WHEN {cond} THEN {amount} END) AS {n.event_points(i)}")
                 points.append(f"COALESCE({n.event_points(i)}, 0)")  # NULL: no event counted
             else:
                 points.append(f"{rule.cents} * {n.event_count(i)}")
-            capped.append(self.capped(points[-1], rule.cents, rule.cap_cents))
+            if rule.cap_cents is not None or not self.uncapped_sum():
+                capped.append(self.capped(points[-1], rule.cents, rule.cap_cents))
+        if self.uncapped_sum():
+            cols.append(f"{self.uncapped_sum()} AS {UNCAPPED}")
+            capped.append(f"COALESCE({UNCAPPED}, 0)")
         cols += [f"{self.aggregate(agg)} AS {n.aggregate(j)}" for j, agg in self.aggregates]
         flat = [
             f"{p} AS {n.event_points(i)}"
@@ -261,6 +265,32 @@ class EventSteps:
             f"SELECT s.*, {outer} FROM (SELECT lead_id, {', '.join(cols)} "
             "FROM scoped_events GROUP BY lead_id) s"
         )
+
+    def counted(self, rule: CompiledEventRule) -> str:
+        """Whether an event counts for ``rule``: its type, and its window unless the scan's."""
+        conds = [f"type = {lit(rule.type, self.dialect)}"]
+        window = self.window(rule.window_us)
+        if window is not None:
+            conds.append(f"{self.age} <= {window}")
+        return " AND ".join(conds)
+
+    def signed(self, rule: CompiledEventRule) -> str:
+        """One event's signed amount for ``rule``: flat, or decayed by the contract's formula."""
+        if not rule.half_life_us:
+            return str(rule.cents)
+        amount = self.decayed(abs(rule.cents), rule.half_life_us)
+        return f"-{amount}" if rule.cents < 0 else amount
+
+    def uncapped_sum(self) -> str | None:
+        """One sum of every event's amount over the rules with no cap, when two or more have
+        none (None otherwise): their sum needs no sum per rule, so each event pays one CASE,
+        not one per rule. Each type has one rule (the definition checks it), so the first
+        WHEN that holds is the event's only rule."""
+        rules = [r for r in self.c.event_rules if r.cap_cents is None]
+        if len(rules) < 2:
+            return None
+        whens = " ".join(f"WHEN {self.counted(r)} THEN {self.signed(r)}" for r in rules)
+        return f"SUM(CASE {whens} END)"
 
     def decayed(self, cents: int, half_life_us: int) -> str:
         """An unsigned amount decayed by an event's age: the contract's formula."""
