@@ -310,7 +310,9 @@ class EventSteps:
             window = self.window(agg.window_us)
             if window is not None:
                 conds.append(f"{self.age} <= {window}")
-            return f"SUM(CASE WHEN {' AND '.join(conds) or 'TRUE'} THEN 1 ELSE 0 END)"
+            return (
+                f"COUNT(CASE WHEN {' AND '.join(conds) or 'TRUE'} THEN 1 END)"  # no ELSE 0: cheaper
+            )
         return f"MAX(CASE WHEN {' AND '.join(conds) or 'TRUE'} THEN ts_us END)"
 
     def lead_columns(self) -> tuple[list[str], list[str]]:
