@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from leadgate.scoring import Scorer, names, plan_sql, store_select
 from leadgate.scoring.incremental import LeadState
-from leadgate.scoring.plans import scoring_template
+from leadgate.scoring.plans import DEFAULT_TABLES, AsOf, scoring_template
 from leadgate.scoring.rollups import score_population
+from leadgate.scoring.steps import PlanBuilder
 from leadgate.store import Store
 
 from .strategies import AS_OF, AS_OF_US, DAY_US, definitions, event_lists, populations
@@ -80,20 +81,30 @@ def load(store: Store, leads, accounts, events, intent) -> None:  # type: ignore
             )
 
 
+def plan_in_shape(c, store: Store, pivoted: bool) -> str:  # type: ignore[no-untyped-def]
+    """The plan with its event steps in the shape asked (the pivot needs event rules), so
+    both shapes meet the evaluator whatever the definition's size would choose."""
+    builder = PlanBuilder(
+        c,
+        AsOf(AS_OF_US),
+        store.table_columns("leads"),
+        store.table_columns("accounts"),
+        DEFAULT_TABLES,
+        "duckdb",
+    )
+    builder.events.pivoted = pivoted and bool(c.event_rules)
+    return builder.query()
+
+
 @SETTINGS
-@given(definitions(), populations())
-def test_python_evaluator_and_sql_plan_agree(c, population) -> None:  # type: ignore[no-untyped-def]
+@given(definitions(), populations(), st.booleans())
+def test_python_evaluator_and_sql_plan_agree(c, population, pivoted) -> None:  # type: ignore[no-untyped-def]
     leads, accounts, events, intent = population
     scorer = Scorer(c)
     expected = score_population(scorer, leads, accounts, events, intent, AS_OF_US)
     store = Store(":memory:")
     load(store, leads, accounts, events, intent)
-    plan = plan_sql(
-        c,
-        AS_OF,
-        lead_columns=store.table_columns("leads"),
-        account_columns=store.table_columns("accounts"),
-    )
+    plan = plan_in_shape(c, store, pivoted)
     rows = {r["lead_id"]: r for r in store.query(plan)}
     for lead_id, raw in expected.items():
         row = rows[lead_id]
