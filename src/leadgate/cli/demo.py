@@ -28,15 +28,15 @@ def demo(directory: str, n_leads: int, accounts: int, seed: int, as_json: bool) 
     if as_json:
         echo_json(result.as_dict())
         return
-    _print_demo(result)
     command = f"{command_prefix()} -C {shlex.quote(_shown_path(result.directory))}"
+    _print_demo(result, command)
     lead = result.queue[0]["lead_id"] if result.queue else "LEAD"
     console.print(f"\nDone in {result.seconds:.1f}s. Explore it (copy any line):", highlight=False)
     for rest in ("leads --tier hot", f"explain {shlex.quote(lead)}", "publish"):
         console.print(f"  {command} {rest}", highlight=False, markup=False, soft_wrap=True)
 
 
-def _print_demo(result: DemoResult) -> None:
+def _print_demo(result: DemoResult, command: str) -> None:
     imported = ", ".join(f"{r.rows_loaded:,} {k}" for k, r in result.imports.items())
     console.print(f"[bold]leadgate demo[/bold] in {esc(result.directory)}: imported {imported}")
     console.print(
@@ -56,6 +56,7 @@ def _print_demo(result: DemoResult) -> None:
         "handed to sales: the top of each queue",
         [Column("lead_id", 1), Column("tier", 1), Column("total", 1, numeric=True)]
         + [Column("title", 3), Column("company", 4), Column("route", 2), Column("sla_due", 2)],
+        see_all=f"{command} leads --tier hot --format csv",
     )
     for explained in result.explained:
         console.print(
@@ -65,7 +66,7 @@ def _print_demo(result: DemoResult) -> None:
         for c in explained.contributions:
             if c.cents or c.status == "not judged":
                 console.print(
-                    f"  {c.points:+8.2f}  {c.group:10} {esc(c.label)} [dim]{esc(c.detail)}[/dim]",
+                    f"  {c.points:+8.2f}  {c.group:10} {esc(c.label)}: [dim]{esc(c.detail)}[/dim]",
                     highlight=False,
                 )
     emit(

@@ -115,8 +115,13 @@ def emit(
     columns: Sequence[Column],
     *,
     document: Any = None,
+    see_all: str | None = None,
 ) -> None:
-    """Print ``rows`` as a table, CSV, or JSON (``document``, when given, is what JSON prints)."""
+    """Print ``rows`` as a table, CSV, or JSON (``document``, when given, is what JSON prints).
+
+    A table that leaves columns out says so on stderr, and how to see them: ``see_all``, or
+    this command's ``--columns`` and ``--format csv``.
+    """
     if fmt == "json":
         echo_json(document if document is not None else list(rows))
         return
@@ -132,9 +137,10 @@ def emit(
     if hidden:
         names = ", ".join(c.name for c in hidden)
         every = ",".join(c.name for c in columns)
+        see_all = see_all or f"--columns {every} (and a wider terminal), or --format csv"
         err_console.print(
             f"[dim]{len(hidden)} column(s) left out to fit {console.width} characters: {names}. "
-            f"See them with --columns {every} (and a wider terminal), or --format csv.[/dim]",
+            f"See them with {esc(see_all)}.[/dim]",
             highlight=False,
             soft_wrap=True,
         )
