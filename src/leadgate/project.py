@@ -21,7 +21,6 @@ for a definition's ``review_by``, the time stored with a run. Settings are docum
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,10 +49,8 @@ from .vocabulary import STANDARD_EVENT_TYPES
 if TYPE_CHECKING:
     from .definition import CompiledDefinition, Validation
     from .ingest import ImportReport
+    from .ingest.progress import Progress
     from .scoring import BatchReport, Score
-
-#: ``progress(done, total, unit)``: rows (Parquet) or bytes (text files) done so far.
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -276,8 +273,10 @@ class Project:
         conditions = [self.segment(segment)] if segment else []
         conditions += [where] if where else []
         # One condition is used as written, so an error's position points into it.
-        condition = " and ".join(f"({c})" for c in conditions) if len(conditions) > 1 else None
-        condition = condition or (conditions[0] if conditions else None)
+        if len(conditions) > 1:
+            condition: str | None = " and ".join(f"({c})" for c in conditions)
+        else:
+            condition = conditions[0] if conditions else None
         compiled = self.compiled()
         with self.store() as store:
             when = as_of or latest_as_of(store, compiled)
@@ -318,4 +317,4 @@ def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> 
     return project
 
 
-__all__ = ["CONFIG_FILE", "DEFAULT_MEMORY_LIMIT", "Progress", "Project", "init_project"]
+__all__ = ["CONFIG_FILE", "DEFAULT_MEMORY_LIMIT", "Project", "init_project"]
