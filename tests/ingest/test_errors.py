@@ -10,11 +10,20 @@ import pytest
 
 from leadgate.errors import IMPORT_FAILURES, ImportFailed, ImportRejected
 from leadgate.ingest import import_file, load_mappings, parse_pairs
+from leadgate.ingest.values import parse_value_pairs
 from leadgate.store import Store
 
 from .conftest import write
 
 EVENTS = "lead_id,type,ts\nL1,page_view,2024-01-01\n"
+LEADS = "email,stage\na@x.io,Marketing Qualified Lead\n"
+
+
+def MQL_AS(word: str) -> dict[str, dict[str, str]]:  # noqa: N802 - reads like the constant
+    return {"stage": {"Marketing Qualified Lead": word}}
+
+
+MQL = MQL_AS("mql")
 
 
 def corrupt_parquet(tmp_path: Path) -> Path:
@@ -80,6 +89,17 @@ CASES = [
         "LG311",
         lambda s, t: import_file(s, write(t / "e.csv", ",".join(map(str, range(3000)))), "leads"),
         "has 3,000 columns",
+    ),
+    ("LG320", lambda s, t: parse_value_pairs(["stage=mql"]), "--value wants FIELD:"),
+    (
+        "LG320",
+        lambda s, t: import_file(s, write(t / "l.csv", LEADS), "leads", values=MQL_AS("hot")),
+        "no stage leadgate knows",
+    ),
+    (
+        "LG320",
+        lambda s, t: import_file(s, write(t / "l.csv", "email\na@x.io\n"), "leads", values=MQL),
+        "has no column to translate",
     ),
 ]
 

@@ -13,7 +13,7 @@ from leadgate.ingest import import_file
 def test_hubspot_contacts_export(store, data):
     report = import_file(store, data / "hubspot_contacts.csv", "leads", preset="hubspot_contacts")
     assert (report.rows_loaded, report.rows_rejected) == (4, 0)
-    assert set(report.columns_added) == {"lifecycle_stage", "contact_owner"}
+    assert set(report.columns_added) == {"lifecycle_stage", "owner"}
     row = store.query(
         "SELECT email, first_name, title, company, company_size, country, source, created_at, "
         "lifecycle_stage, stage FROM leads WHERE lead_id = '51'"
@@ -27,8 +27,8 @@ def test_hubspot_contacts_export(store, data):
         "country": "Spain",
         "source": "Organic Search",
         "created_at": dt.datetime(2024, 2, 12, 9, 31),
-        "lifecycle_stage": "marketingqualifiedlead",
-        "stage": "lead",  # leadgate's own stage machine is not the CRM's lifecycle
+        "lifecycle_stage": "marketingqualifiedlead",  # the CRM's word, kept as it is
+        "stage": "mql",  # and translated by HubSpot's lifecycle map (issue #8, defect 3)
     }
     # An empty cell is unknown, not zero.
     assert store.scalar("SELECT company_size FROM leads WHERE lead_id = '53'") is None
@@ -38,8 +38,8 @@ def test_salesforce_leads_export(store, data):
     report = import_file(store, data / "salesforce_leads.csv", "leads", preset="salesforce_leads")
     assert (report.rows_loaded, report.rows_rejected) == (3, 0)
     row = store.query(
-        "SELECT email, last_name, company_size, company_domain, source, status, created_at "
-        "FROM leads WHERE lead_id = '00Q5e00000A1bCdEAF'"
+        "SELECT email, last_name, company_size, company_domain, source, status, stage, "
+        "created_at FROM leads WHERE lead_id = '00Q5e00000A1bCdEAF'"
     )[0]
     assert row == {
         "email": "hannah.schmidt@globex.de",
@@ -48,6 +48,7 @@ def test_salesforce_leads_export(store, data):
         "company_domain": "globex.de",
         "source": "Web",
         "status": "Open - Not Contacted",
+        "stage": "lead",
         "created_at": dt.datetime(2024, 3, 4, 8, 15),
     }
 

@@ -10,6 +10,7 @@ from rich import box
 from rich.table import Table
 
 from ..ingest import FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
+from ..ingest.values import parse_value_pairs
 from .app import JSON, open_project
 from .output import console, echo_json, err_console, esc
 
@@ -27,6 +28,19 @@ if TYPE_CHECKING:
     help="Map a field to a file column; repeat for more.",
 )  # fmt: skip
 @click.option("--mapping", "mapping_name", help="A [mappings.NAME] table of leadgate.toml.")
+@click.option(
+    "--value",
+    "value_pairs",
+    multiple=True,
+    metavar="FIELD:VALUE=WORD",
+    help="Translate a file value to leadgate's (any case and spacing), e.g. "
+    "'stage:Marketing Qualified Lead=mql'; repeat for more.",
+)
+@click.option(
+    "--outcome-time",
+    metavar="TIME",
+    help="Outcomes: the time of every outcome in a file that has none, e.g. 2025-06-30.",
+)
 @click.option("--timezone", help="Zone of naive timestamps (default: the project's).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Override the extension.")
 @click.option("--batch-rows", default=500_000, show_default=True, help="Rows per commit.")
@@ -39,6 +53,8 @@ def import_(
     preset: str | None,
     pairs: tuple[str, ...],
     mapping_name: str | None,
+    value_pairs: tuple[str, ...],
+    outcome_time: str | None,
     timezone: str | None,
     fmt: str | None,
     batch_rows: int,
@@ -62,6 +78,8 @@ def import_(
             fmt=fmt,
             batch_rows=batch_rows,
             progress=tick,
+            values=parse_value_pairs(value_pairs),
+            outcome_time=outcome_time,
         )
     if as_json:
         echo_json(report.as_dict())
@@ -121,6 +139,9 @@ def _print_report(report: ImportReport) -> None:
         ("rejected", report.rows_rejected),
         ("rows/second", f"{report.rows_per_second:,.0f}"),
     ]
+    if report.outcomes or report.kind == "outcomes":
+        loaded = ", ".join(f"{o}: {n:,}" for o, n in report.outcomes.items())
+        rows.append(("outcomes", loaded or "none"))
     if report.columns_added:
         rows.append(("new columns", ", ".join(report.columns_added)))
     if report.columns_ignored:

@@ -10,7 +10,7 @@ table already has keeps its type; values that do not fit it are rejected like an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..store import Store
@@ -53,10 +53,12 @@ def infer_extras(
     unmapped: list[str],
     taken: set[str],
     null_values: Sequence[str] = (),
+    named: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, tuple[str, str]], list[str]]:
     """New columns for ``unmapped`` file columns: ``{name: (type, file column)}``, ignored.
 
-    A cell holding one of ``null_values`` is not filled in, as in staging.
+    A cell holding one of ``null_values`` is not filled in, as in staging. A column is
+    named after its header in snake_case, or as ``named`` (a preset's) says.
 
     A file column whose snake_case name is already taken (by the table or another file
     column) is ignored rather than merged, so no value lands in a column it was not meant for.
@@ -64,7 +66,7 @@ def infer_extras(
     names: dict[str, str] = {}
     ignored = []
     for col in unmapped:
-        name = snake_case(col)
+        name = (named or {}).get(col) or snake_case(col)
         if name in taken or name in names or name.startswith("_"):
             ignored.append(col)
         else:

@@ -49,6 +49,8 @@ from .columns import infer_extras, target_types
 from .kinds import Kind, kind_named
 from .mapping import MappingSpec, null_values_of, resolve
 from .normalise import StagePlan, restore_statements, stage_sql, wide_statements
+from .outcomes import next_new_row, outcomes_loaded, with_outcome_time
+from .presets import PRESET_VALUES, attribute_names
 from .progress import Meter, Progress
 from .rejects import (
     LINES,
@@ -61,6 +63,7 @@ from .rejects import (
 )
 from .report import ImportReport
 from .upsert import MERGED, STAGE, write_batch
+from .values import ValueMap, fit_value_maps, keep_mapped_columns, value_maps_of
 
 DUPS = "_lg_dups"
 # The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
@@ -87,6 +90,8 @@ def import_file(
     progress: Progress | None = None,
     enrich: Mapping[str, Any] | bool = True,
     null_values: Iterable[str] | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
+    outcome_time: str | None = None,
 ) -> ImportReport:
     """Import one CSV, JSON Lines or Parquet file of ``kind`` into ``store``.
 
@@ -103,7 +108,10 @@ def import_file(
     :func:`leadgate.enrich.enrich_leads` over them after the import, in one write instead
     of two. In a CSV or JSON Lines file a cell that is one of ``null_values`` (trimmed, any
     case; default the mapping's ``null_values``, else
-    :data:`leadgate.config.DEFAULT_NULL_VALUES`) is missing.
+    :data:`leadgate.config.DEFAULT_NULL_VALUES`) is missing. ``values`` are value maps
+    (``{"stage": {"Marketing Qualified Lead": "mql"}}``), laid over the preset's and the
+    mapping's ``values`` (see :mod:`leadgate.ingest.values`). ``outcome_time`` (outcomes
+    only) is the time of every outcome of a file that has none, read in ``timezone``.
 
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
@@ -122,7 +130,9 @@ def import_file(
     meter = Meter.for_source(store, source, progress)
     report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
     nulls = null_values_of(null_values, mapping)
-    plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types, nulls)
+    mapping = with_outcome_time(store, spec.name, mapping, outcome_time)
+    maps = value_maps_of(spec.name, PRESET_VALUES.get(preset or ""), _values(mapping), values)
+    plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types, nulls, maps)
     with store.atomic():
         store.execute(
             "INSERT INTO imports (import_id, kind, file, started_at, rows_read, rows_loaded, "
@@ -134,8 +144,10 @@ def import_file(
     try:
         if spec.mode == "append":
             readers.clear_csv_errors(store)
+            first = next_new_row(store, spec)
             with _session_zone(store, timezone):
                 load_append(store, spec, plan, source, report, batch_rows, meter, event_types)
+            report.outcomes = outcomes_loaded(store, spec, first)
         else:
             settings = None
             if spec.name == "leads" and enrich is not False:
@@ -168,16 +180,23 @@ def _plan(
     timezone: str,
     event_types: list[str],
     nulls: tuple[str, ...] = (),
+    maps: dict[str, ValueMap] | None = None,
 ) -> StagePlan:
     """Resolve the mapping, add the custom columns, and write the staging SQL."""
-    mapping = {k: v for k, v in (mapping or {}).items() if k not in ("kind", "null_values")}
+    settings = ("kind", "null_values", "values")
+    mapping = {k: v for k, v in (mapping or {}).items() if k not in settings}
     types = target_types(store, spec)
     resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
     _check_required(spec, resolved.has, source)
+    maps = fit_value_maps(maps or {}, resolved, types, bool(preset))
+    if spec.extras == "columns":
+        keep_mapped_columns(resolved, maps, source.columns)
     properties: list[str] | None = None
     if spec.extras == "columns" and resolved.unmapped:
+        taken = set(types) | set(resolved.sources)
+        names = attribute_names(preset, resolved.unmapped, taken)
         extras, report.columns_ignored = infer_extras(
-            store, source, resolved.unmapped, set(types) | set(resolved.sources), nulls
+            store, source, resolved.unmapped, taken, nulls, names
         )
         report.columns_added = store.add_columns(
             spec.table, {name: dtype for name, (dtype, _) in extras.items()}
@@ -198,7 +217,13 @@ def _plan(
         event_types=event_types,
         properties=properties,
         null_values=nulls,
+        value_maps=maps,
     )
+
+
+def _values(mapping: MappingSpec | None) -> object:
+    """A mapping's ``values`` table (see :mod:`.values`), if it has one."""
+    return (mapping or {}).get("values")
 
 
 def _check_zone(name: str) -> None:

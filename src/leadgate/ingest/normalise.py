@@ -17,7 +17,7 @@ naive UTC, as the schema requires.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -26,6 +26,7 @@ from ..store import Store
 from .kinds import OUTCOMES, Kind
 from .mapping import Resolved
 from .readers import Source, quote_ident, quote_literal
+from .values import ValueMap
 
 Has = Callable[[str], bool]
 TYPE_WORDS = {
@@ -248,10 +249,13 @@ def stage_sql(
     event_types: Iterable[str],
     properties: list[str] | None = None,
     null_values: Sequence[str] = (),
+    value_maps: Mapping[str, ValueMap] | None = None,
 ) -> StagePlan:
     """The staging ``SELECT`` for one file (see the module docstring).
 
     ``null_values`` are the placeholders that mean "not filled in" (see :func:`text_expr`).
+    A field with one of ``value_maps`` (text fields only) takes its value from the map, and
+    a value the map lacks is a reject (see :mod:`.values`).
     """
     nulls = null_values
     inner = ["_row", "_line", "_malformed"]
@@ -270,24 +274,23 @@ def stage_sql(
         ttype = target_types[target]
         if source.text:
             inner.append(r_name)
+        vmap = (value_maps or {}).get(target)
+        if vmap is not None:
+            typed = vmap.lookup_sql(r_name if source.text else raw_text)
+            checks.append(Check(target, _missed(target), vmap.reason(), f'"r_{target}"'))
+        elif source.text:
             typed = typed_expr(ref, src_type, ttype, timezone, True, nulls, text=r_name)
         else:
             typed = typed_expr(ref, src_type, ttype, timezone, False, nulls)
         inner.append(f"{typed} AS {quote_ident('t_' + target)}")
-        if ttype in TYPE_WORDS and not (src_type == ttype):
-            checks.append(
-                Check(
-                    target,
-                    f'"r_{target}" IS NOT NULL AND "t_{target}" IS NULL',
-                    TYPE_WORDS[ttype],
-                    f'"r_{target}"',
-                )
-            )
+        if ttype in TYPE_WORDS and not (src_type == ttype) and vmap is None:
+            checks.append(Check(target, _missed(target), TYPE_WORDS[ttype], f'"r_{target}"'))
     for target, value in resolved.constants.items():
         lit = quote_literal(str(value))
         inner.append(f"{lit} AS {quote_ident('r_' + target)}")
-        ttype = target_types[target]
-        inner.append(f"TRY_CAST({lit} AS {ttype}) AS {quote_ident('t_' + target)}")
+        # Read like a cell of the file: a stated time is in the import's zone too.
+        typed = typed_expr(lit, "VARCHAR", target_types[target], timezone, False, text=lit)
+        inner.append(f"{typed} AS {quote_ident('t_' + target)}")
     if properties:
         pairs = ", ".join(
             f"{quote_literal(name)}, "
@@ -335,6 +338,12 @@ def stage_sql(
     if source.text or kind.mode != "append" or key_column is None:
         key_column = None  # text is trimmed before it is a key: the raw cell is not the key
     return StagePlan(sql, fields, checks, key_column, key_of_same)
+
+
+def _missed(target: str) -> str:
+    """SQL: the row has a value for ``target`` that did not become one (a failed cast, a
+    value its map lacks)."""
+    return f'"r_{target}" IS NOT NULL AND "t_{target}" IS NULL'
 
 
 class Key(NamedTuple):

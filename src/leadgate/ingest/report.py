@@ -58,6 +58,8 @@ class ImportReport:
     columns_ignored: list[str] = field(default_factory=list)
     seconds: float = 0.0
     enrichment: Any = None
+    # Outcomes imports: how many of each outcome were loaded ({"won": 12, "lost": 88}).
+    outcomes: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_per_second(self) -> float:
