@@ -191,3 +191,15 @@ def test_outcomes_have_a_default_map_the_docs_state():
         "closed won": "won",
         "closed lost": "lost",
     }
+
+
+def test_a_column_named_like_its_field_is_kept_as_raw_and_updated_by_later_imports(store, tmp_path):
+    values = {"stage": {"Hot": "mql", "Cold": "lead"}}
+    first = write(tmp_path / "a.csv", "email,Stage\na@x.io,Cold\n")
+    assert import_file(store, first, "leads", values=values, enrich=False).columns_added == [
+        "stage_raw"
+    ]
+    later = write(tmp_path / "b.csv", "email,Stage\na@x.io,hot\n")
+    report = import_file(store, later, "leads", values=values, enrich=False)
+    assert (report.rows_loaded, report.columns_added) == (1, [])
+    assert store.execute("SELECT stage, stage_raw FROM leads").fetchall() == [("mql", "hot")]

@@ -189,12 +189,13 @@ def _plan(
     resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
     _check_required(spec, resolved.has, source)
     maps = fit_value_maps(maps or {}, resolved, types, bool(preset))
+    kept = {}
     if spec.extras == "columns":
-        keep_mapped_columns(resolved, maps, source.columns)
+        kept = keep_mapped_columns(resolved, maps, source.columns, types)
     properties: list[str] | None = None
     if spec.extras == "columns" and resolved.unmapped:
         taken = set(types) | set(resolved.sources)
-        names = attribute_names(preset, resolved.unmapped, taken)
+        names = attribute_names(preset, resolved.unmapped, taken) | kept
         extras, report.columns_ignored = infer_extras(
             store, source, resolved.unmapped, taken, nulls, names
         )

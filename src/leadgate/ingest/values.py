@@ -26,14 +26,14 @@ as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BAD_VALUE_MAP, ImportFailed
 from ..vocabulary import STAGES, suggest
 from .kinds import OUTCOMES
-from .mapping import Resolved
+from .mapping import Resolved, snake_case
 from .readers import quote_literal
 
 #: The words a mapped value must be one of, for the fields that have a vocabulary.
@@ -194,14 +194,28 @@ def fit_value_maps(
 
 
 def keep_mapped_columns(
-    resolved: Resolved, maps: Mapping[str, ValueMap], columns: Iterable[str]
-) -> None:
+    resolved: Resolved, maps: Mapping[str, ValueMap], columns: Iterable[str], fields: Container[str]
+) -> dict[str, str]:
     """Keep each mapped column as it is too, as a custom attribute named after its header
-    (``Lifecycle Stage`` → ``lifecycle_stage``): the CRM's own word stays visible beside
-    leadgate's, so nothing the file said is lost."""
-    mapped = {resolved.sources[t] for t in maps}
-    keep = set(resolved.unmapped) | mapped
+    (``Lifecycle Stage`` → ``lifecycle_stage``), so the CRM's own word stays visible beside
+    leadgate's and nothing the file said is lost. A header that reads as the field itself
+    (``Stage`` for stage) is kept as ``stage_raw``.
+
+    Returns the names that differ from the header's, for :func:`.columns.infer_extras`.
+    """
+    keep = set(resolved.unmapped)
+    names: dict[str, str] = {}
+    for target in maps:
+        col = resolved.sources[target]
+        name = snake_case(col)
+        if name == target:
+            name = names[col] = f"{target}_raw"
+        if name in fields:  # kept by an earlier import: a field of the table now
+            resolved.sources.setdefault(name, col)
+        else:
+            keep.add(col)
     resolved.unmapped = [c for c in columns if c in keep]
+    return names
 
 
 def _checked_table(table: Any, where: str = "values") -> Mapping[str, Any]:
