@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
+from . import leadgate, test_data
 
-from . import ROOT, leadgate
-
-DATA = ROOT / "tests" / "data" / "ingest"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    result = leadgate("init", "proj", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    return tmp_path / "proj"
+DATA = test_data.DATA
+project = test_data.project  # the fixture: a fresh project from `leadgate init`
 
 
 def test_a_lead_table_with_a_0_1_column_imports_as_outcomes_in_one_command(project):
