@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 
-from . import leadgate, test_data
+from . import ROOT, leadgate, test_data
 
 DATA = test_data.DATA
 project = test_data.project  # the fixture: a fresh project from `leadgate init`
@@ -43,3 +45,30 @@ def test_a_malformed_value_option_is_a_clear_error(project):
     )
     assert result.returncode == 1
     assert "--value wants FIELD:File value=leadgate value" in result.stderr
+
+
+def _crm_block() -> list[list[str]]:
+    """The README's "CRM exports as they come" commands, as tokens after ``leadgate``."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"### CRM exports as they come\n\n```bash\n(.*?)```", text, re.S)
+    assert block is not None
+    lines = [shlex.split(line, comments=True) for line in block.group(1).splitlines()]
+    return [tokens[1:] for tokens in lines if tokens]
+
+
+def test_the_readme_s_crm_commands_import_the_sample_exports_in_one_command_each(project):
+    samples = {
+        "hubspot-contacts.csv": "hubspot_contacts_export.csv",
+        "sf-lead-report.csv": "salesforce_lead_report.csv",
+        "lead-table.csv": "lead_table.csv",
+    }
+    commands = _crm_block()
+    assert [c[:2] for c in commands] == [["import", "leads"]] * 2 + [["import", "outcomes"]]
+    reports = []
+    for tokens in commands:
+        tokens[2] = str(DATA / samples[tokens[2]])
+        result = leadgate(*tokens, "--json", cwd=project)
+        assert result.returncode == 0, (tokens, result.stdout, result.stderr)
+        reports.append(json.loads(result.stdout))
+    assert [(r["rows_loaded"], r["rows_rejected"]) for r in reports] == [(14, 0), (12, 0), (8, 0)]
+    assert reports[2]["outcomes"] == {"won": 3, "lost": 5}
