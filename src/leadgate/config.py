@@ -16,7 +16,8 @@
   and in any case, is imported as missing. A ``[mappings.NAME]`` table may hold its own list,
   which replaces this one;
 * ``[mappings.NAME]``: column mappings (``target = "Source Column"``, optional ``kind``)
-  for ``leadgate import ... --mapping NAME``;
+  for ``leadgate import ... --mapping NAME``; ``[mappings.NAME.values.FIELD]`` maps the
+  file's values of a field to leadgate's (see :mod:`leadgate.ingest.values`);
 * ``[segments]``: ``name = "rule expression"``;
 * ``[enrich]``: ``firmographics`` (a CSV/Parquet keyed by domain), ``competitor_domains``
   and ``customer_domains``, handed to enrichment after each leads import.
@@ -72,6 +73,8 @@ null_values = ["Select", "N/A", "-", "null", "(blank)", "--"]
 # email = "E-mail"
 # null_values = ["N/A", "unknown"]   # replaces the project's list for this mapping
 # source = { const = "webinar list" }
+# [mappings.crm_leads.values.stage]  # the file's words for stage → leadgate's (any case)
+# "Nurturing" = "recycled"
 
 [segments]
 # enterprise = "company_size >= 1000"

@@ -206,7 +206,8 @@ class Project:
         """Import a file with the project's zone, named mapping and enrichment settings.
 
         An explicit ``mapping`` is laid over the named one. See
-        :func:`leadgate.ingest.import_file` for the other options.
+        :func:`leadgate.ingest.import_file` for the other options, among them ``values``
+        (value maps, laid over the mapping's ``values``) and ``outcome_time``.
         """
         merged = self.mapping(mapping_name) if mapping_name else {}
         wanted = merged.pop("kind", kind)
