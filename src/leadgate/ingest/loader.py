@@ -188,7 +188,7 @@ def _plan(
     types = target_types(store, spec)
     resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
     _check_required(spec, resolved.has, source)
-    maps = fit_value_maps(maps or {}, resolved, types, bool(preset))
+    maps = fit_value_maps(maps or {}, resolved, types)
     kept = {}
     if spec.extras == "columns":
         kept = keep_mapped_columns(resolved, maps, source.columns, types)

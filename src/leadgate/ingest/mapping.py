@@ -179,8 +179,8 @@ def load_mappings(path: str | Path) -> dict[str, dict[str, Any]]:
     """The ``[mappings.NAME]`` tables of a TOML file (``leadgate.toml`` or a mapping file).
 
     Besides column names a mapping may hold ``kind = "leads"``, the kind it is meant for,
-    and ``null_values``, the placeholders that mean "not filled in" (see
-    :func:`null_values_of`).
+    ``null_values``, the placeholders that mean "not filled in" (see
+    :func:`null_values_of`), and ``values``, value maps per field (see :mod:`.values`).
     """
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))

@@ -161,7 +161,7 @@ def value_maps_of(
 
 
 def fit_value_maps(
-    maps: dict[str, ValueMap], resolved: Resolved, types: Mapping[str, str], preset: bool
+    maps: dict[str, ValueMap], resolved: Resolved, types: Mapping[str, str]
 ) -> dict[str, ValueMap]:
     """The maps that apply to this file: those whose field has a column in it.
 
