@@ -9,7 +9,7 @@ import click
 from rich import box
 from rich.table import Table
 
-from ..ingest import FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
+from ..ingest import BATCH_ROWS, FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
 from .app import JSON, open_project
 from .output import console, echo_json, err_console, esc
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 @click.option("--mapping", "mapping_name", help="A [mappings.NAME] table of leadgate.toml.")
 @click.option("--timezone", help="Zone of naive timestamps (default: the project's).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Override the extension.")
-@click.option("--batch-rows", default=500_000, show_default=True, help="Rows per commit.")
+@click.option("--batch-rows", default=BATCH_ROWS, show_default=True, help="Rows per commit.")
 @JSON
 @click.pass_context
 def import_(

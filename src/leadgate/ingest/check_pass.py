@@ -3,9 +3,10 @@
 1. **Check.** One aggregate over the file into ``CHECK``: the keys of good rows seen more
    than once, the count of rows failing a check and the rows read. Only counts: this hash
    aggregate over every key of the file is the price of finding in-file duplicates, so it
-   groups by a 64-bit ``hash()`` of ``_same`` (which compares like the key for less: see
-   ``normalise._content``) rather than by the key: the repeated hashes are *candidates*.
-   A ``hash()`` may differ between DuckDB versions, which does not matter within one pass.
+   groups by ``_hash``, a 64-bit ``hash()`` of ``_same``'s parts (which compare like the
+   key for less: see ``normalise._content``) rather than by the key: the repeated hashes
+   are *candidates*. A ``hash()`` may differ between DuckDB versions, which does not
+   matter within one pass.
 2. **Exceptions.** Only when there are some: one scan lists the rows failing a check, one
    the later occurrences of repeated keys in ``BAD`` (the first occurrence wins, as
    ``_row`` is the record's position in the file). Only the candidates' rows are compared,
@@ -22,8 +23,8 @@ from .append_job import BAD, CHECK, AppendJob
 
 #: The aggregate's good rows, computed in the same pass: none.
 NOTHING_KNOWN = "false"
-#: What the check pass groups by: a good row's hashed ``_same`` (NULL for a failing row).
-PICK = "CASE WHEN s._rej IS NULL THEN hash(s._same) END AS _k"
+#: What the check pass groups by: a good row's ``_hash`` (NULL for a failing row).
+PICK = "CASE WHEN s._rej IS NULL THEN s._hash END AS _k"
 
 
 class Counts(NamedTuple):
@@ -128,7 +129,7 @@ def list_exceptions(
 
     Both need the record numbers, so they read the file numbered, and only when there are
     some. Only the rows whose ``same`` (what compares like the key: ``s._same``, or
-    ``s._key`` itself), or its ``hash()`` when ``hashed``, is in ``CHECK`` are compared,
+    ``s._key`` itself), or its ``s._hash`` when ``hashed``, is in ``CHECK`` are compared,
     on ``same``: the first one wins.
     """
     job.store.execute(
@@ -143,7 +144,7 @@ def list_exceptions(
     if dups:
         # The key (the reject's raw value) is worked out from _same for these rows alone:
         # asking for s._key would compute its md5 for every row of the file.
-        candidate, key = (f"hash({same})", job.plan.key_of_same) if hashed else (same, "_same")
+        candidate, key = ("s._hash", job.plan.key_of_same) if hashed else (same, "_same")
         job.store.execute(
             f"INSERT INTO {BAD} SELECT _row, _line, {job.dup}, {key} FROM ("
             f"SELECT s._row, s._line, {same} AS _same, "

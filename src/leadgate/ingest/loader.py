@@ -46,7 +46,7 @@ from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import readers
 from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
-from .kinds import Kind, kind_named
+from .kinds import BATCH_ROWS, Kind, kind_named
 from .mapping import MappingSpec, null_values_of, resolve
 from .normalise import StagePlan, restore_statements, stage_sql, wide_statements
 from .progress import Meter, Progress
@@ -83,7 +83,7 @@ def import_file(
     timezone: str = "UTC",
     fmt: str | None = None,
     allowed_event_types: Iterable[str] | None = None,
-    batch_rows: int = 500_000,
+    batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
     enrich: Mapping[str, Any] | bool = True,
     null_values: Iterable[str] | None = None,
