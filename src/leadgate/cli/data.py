@@ -10,6 +10,7 @@ from rich import box
 from rich.table import Table
 
 from ..ingest import FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
+from ..ingest.dates import parse_date_formats
 from .app import JSON, open_project
 from .output import console, echo_json, err_console, esc
 
@@ -29,6 +30,14 @@ if TYPE_CHECKING:
 @click.option("--mapping", "mapping_name", help="A [mappings.NAME] table of leadgate.toml.")
 @click.option("--timezone", help="Zone of naive timestamps (default: the project's).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Override the extension.")
+@click.option(
+    "--date-format", "date_formats", multiple=True, metavar="[FIELD=]FORMAT",
+    help="How the file writes dates, e.g. '%m/%d/%Y %I:%M %p'; FIELD= for one column.",
+)  # fmt: skip
+@click.option(
+    "--date-order", type=click.Choice(["mdy", "dmy"]),
+    help="Month or day first in 01/05/2024 (default: the project's date_order).",
+)  # fmt: skip
 @click.option("--batch-rows", default=500_000, show_default=True, help="Rows per commit.")
 @JSON
 @click.pass_context
@@ -41,11 +50,19 @@ def import_(
     mapping_name: str | None,
     timezone: str | None,
     fmt: str | None,
+    date_formats: tuple[str, ...],
+    date_order: str | None,
     batch_rows: int,
     as_json: bool,
 ) -> None:
     """Import FILE (CSV, JSON Lines, Parquet) as KIND; exit 1 if any row was rejected."""
     project = open_project(ctx)
+    date_format, by_field = parse_date_formats(date_formats)
+    dates: dict[str, Any] = {"date_order": date_order} if date_order else {}
+    if date_format is not None:
+        dates["date_format"] = date_format
+    if by_field:
+        dates["date_formats"] = by_field
     with _progress(disable=as_json) as bar:
         task = bar.add_task(Path(file).name, total=None, unit="rows")
 
@@ -62,6 +79,7 @@ def import_(
             fmt=fmt,
             batch_rows=batch_rows,
             progress=tick,
+            **dates,
         )
     if as_json:
         echo_json(report.as_dict())
@@ -112,6 +130,8 @@ def _progress(disable: bool) -> Progress:
 
 
 def _print_report(report: ImportReport) -> None:
+    for notice in report.notices:
+        err_console.print(f"[yellow]note[/yellow] {esc(notice)}", highlight=False, soft_wrap=True)
     console.print(f"[bold]import {report.kind}[/bold] {esc(report.file)}", highlight=False)
     counts = Table(show_header=False, box=box.SIMPLE, pad_edge=False)
     rows: list[tuple[str, Any]] = [

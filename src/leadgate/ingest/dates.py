@@ -193,6 +193,32 @@ class DateOptions:
     order: str | None = None
 
 
+def parse_date_formats(values: Sequence[str]) -> tuple[str | None, dict[str, str]]:
+    """The CLI's ``--date-format`` values: ``FORMAT`` for every date column, or
+    ``FIELD=FORMAT`` for one.
+
+    >>> parse_date_formats(["%d/%m/%Y", "created_at=%m/%d/%Y, %I:%M %p"])
+    ('%d/%m/%Y', {'created_at': '%m/%d/%Y, %I:%M %p'})
+    """
+    general, by_field = None, {}
+    for value in values:
+        named = _FIELD_FORMAT.fullmatch(value)
+        if named:
+            by_field[named[1]] = named[2]
+        elif general is not None:
+            raise ImportFailed(
+                f"Two formats for every date column: {general!r} and {value!r}; name the "
+                "field of one: --date-format FIELD=FORMAT.",
+                code=BAD_OPTION,
+            )
+        else:
+            general = value
+    return general, by_field
+
+
+_FIELD_FORMAT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.+)")
+
+
 def plan_dates(
     store: Store,
     source: Source,
@@ -311,8 +337,9 @@ def _conflict(store: Store, source: Source, field: str, col: str, texts: Mapping
     ).fetchone()
     assert row is not None
     day_value, day_row, month_value, month_row = row
+    name = f"{col!r}" + (f" ({field})" if col != field else "")
     return (
-        f"The column {col!r} ({field}) holds dates with the day first (data row {day_row}: "
+        f"The column {name} holds dates with the day first (data row {day_row}: "
         f"{day_value!r}) and dates with the month first (data row {month_row}: "
         f"{month_value!r}); a column is read in one order. Correct the file, or give its "
         f"format with --date-format '{field}=...' to reject the rows that differ."
