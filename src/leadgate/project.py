@@ -41,7 +41,7 @@ from .errors import (
     ProjectNotFound,
     SegmentNotFound,
 )
-from .results import CoverageReport, LeadList, Publication
+from .results import CoverageReport, ImportList, LeadList, Publication
 from .store import Store
 from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
@@ -235,6 +235,14 @@ class Project:
                 enrich=self.enrich,
                 **options,
             )
+
+    def imports(self, *, limit: int | None = None) -> ImportList:
+        """The imports on record, the latest first: finished, or interrupted (a crash or a
+        ``kill -9`` part way; importing the same file again completes it)."""
+        from .ingest.history import list_imports
+
+        with self.store(read_only=True) as store:
+            return ImportList(list_imports(store, limit))
 
     # -- scores -----------------------------------------------------------------------------
     def score(

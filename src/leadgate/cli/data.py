@@ -1,4 +1,5 @@
-"""``leadgate import``: files into the project store, with a progress bar and a report."""
+"""``leadgate import``: files into the project store, with a progress bar and a report;
+``leadgate imports``: the imports on record, finished or interrupted."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from rich.table import Table
 
 from ..ingest import FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
 from ..ingest.dates import parse_date_formats
-from .app import JSON, open_project
-from .output import console, echo_json, err_console, esc
+from .app import JSON, columns_option, format_option, open_project
+from .output import Column, console, echo_json, emit, err_console, esc, pick_columns
 
 if TYPE_CHECKING:
     from rich.progress import Progress, Task
@@ -164,5 +165,55 @@ def _print_report(report: ImportReport) -> None:
         console.print(rejects)
         console.print(
             f"All rejects: SELECT * FROM rejects WHERE import_id = '{report.import_id}'",
+            soft_wrap=True,
+        )
+
+
+IMPORT_COLUMNS = [
+    Column("state", 1),
+    Column("kind", 2),
+    Column("file", 2),  # the file's name; ``path`` is where it was
+    Column("started", 3),
+    Column("loaded", 3, numeric=True),
+    Column("rejected", 3, numeric=True),
+    Column("read", 5, numeric=True),
+    Column("finished", 6),
+    Column("import_id", 6),
+    Column("path", 7),
+]
+
+
+@click.command()
+@click.option("--limit", default=20, show_default=True, help="The latest this many (0: all).")
+@format_option("table", "json", "csv")
+@columns_option([c.name for c in IMPORT_COLUMNS])
+@JSON
+@click.pass_context
+def imports(ctx: click.Context, limit: int, fmt: str, columns: str | None, as_json: bool) -> None:
+    """List the imports on record, the latest first: finished or interrupted."""
+    shown = pick_columns(IMPORT_COLUMNS, columns)
+    found = open_project(ctx).imports(limit=limit or None)
+    rows = [
+        {
+            "state": i.state,
+            "kind": i.kind,
+            "file": Path(i.file).name,
+            "started": i.started_at,
+            "loaded": i.rows_loaded,
+            "rejected": i.rows_rejected,
+            "read": i.rows_read,
+            "finished": i.finished_at,
+            "import_id": i.import_id,
+            "path": i.file,
+        }
+        for i in found.imports
+    ]
+    title = f"{len(rows)} imports, latest first (times in UTC)"
+    emit(rows, "json" if as_json else fmt, title, shown, document=found.as_dict())
+    if found.interrupted and not as_json and fmt == "table":
+        err_console.print(
+            f"[yellow]{len(found.interrupted)} interrupted[/yellow]: their whole batches are "
+            "stored; import the same file again to complete one.",
+            highlight=False,
             soft_wrap=True,
         )

@@ -47,6 +47,7 @@ from . import readers
 from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
 from .dates import DateOptions, DateRead, date_formats_of, plan_dates
+from .history import interrupted_before, interrupted_notice, source_path
 from .kinds import Kind, kind_named
 from .mapping import MappingSpec, null_values_of, resolve
 from .normalise import StagePlan, restore_statements, stage_sql, text_expr, wide_statements
@@ -136,11 +137,13 @@ def import_file(
     nulls = null_values_of(null_values, mapping)
     dated = DateOptions(date_formats_of(date_format, date_formats, mapping), date_order)
     plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types, nulls, dated)
+    notice = interrupted_notice(interrupted_before(store, path))
+    report.notices += [notice] if notice else []
     with store.atomic():
         store.execute(
             "INSERT INTO imports (import_id, kind, file, started_at, rows_read, rows_loaded, "
-            "rows_rejected) VALUES (?, ?, ?, ?, 0, 0, 0)",
-            [report.import_id, spec.name, str(path), store.now()],
+            "rows_rejected, source_path) VALUES (?, ?, ?, ?, 0, 0, 0, ?)",
+            [report.import_id, spec.name, str(path), store.now(), source_path(path)],
         )
     meter.start()
     optimizers = wide_statements(store, len(source.columns))
