@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from leadgate.errors import ImportFailed
 from leadgate.ingest import import_file
-from leadgate.ingest.dates import SAMPLE_ROWS
+from leadgate.ingest.date_columns import SAMPLE_ROWS
 from leadgate.store import Store
 
 from .conftest import write
@@ -176,7 +176,7 @@ def test_a_bad_date_in_a_column_of_known_order_names_that_order(store, tmp_path)
     assert (reject.column, reject.raw) == ("ts", "31/02/2024")
     assert reject.reason == (
         "not a date or time (the column is read day first by its own dates "
-        "(such as '25/12/2024'): '%d/%m/%Y')"
+        "(such as '25/12/2024'); its layouts: ISO 8601, '%d/%m/%Y')"
     )
 
 
@@ -190,16 +190,32 @@ def test_two_digit_years_are_never_read_as_the_first_century(store, tmp_path):
     assert {r.raw for r in report.rejects} >= {"1/13/24"}
 
 
-def test_a_day_month_date_after_a_sample_of_iso_needs_an_order(store, tmp_path):
+def test_another_layout_after_a_sample_of_iso_is_told_to_give_its_format(store, tmp_path):
+    # A column whose first rows are all ISO is not read a second time (a large event file
+    # would pay a whole scan for it): a later value in another layout needs a format.
     iso = [f"2024-01-01 00:{i // 60 % 60:02d}:{i % 60:02d}" for i in range(SAMPLE_ROWS)]
-    path = events(tmp_path / "e.csv", *iso, "01/05/2024")
-    [reject] = import_file(store, path, "events").rejects
-    assert reject.raw == "01/05/2024"
-    assert "the day/month order of this column is not known" in reject.reason
-    assert "set date_order in leadgate.toml" in reject.reason
-    report = import_file(store, path, "events", date_order="dmy")
-    assert report.rows_loaded == 1 and report.rows_rejected == 0
-    assert store.scalar("SELECT max(ts) FROM events") == D(2024, 5, 1)
+    path = events(tmp_path / "e.csv", *iso, "5 Jan 2024", "soon")
+    first, second = import_file(store, path, "events").rejects
+    assert (first.raw, second.raw, second.reason) == ("5 Jan 2024", "soon", "not a date or time")
+    assert first.reason == (
+        "not a date or time: the column's first rows are ISO 8601 (2024-01-05 14:30); "
+        "give its layout with --date-format"
+    )
+    report = import_file(store, path, "events", date_format="%d %b %Y")
+    assert (report.rows_loaded, report.rows_rejected) == (1, 1)
+    assert store.scalar("SELECT max(ts) FROM events") == D(2024, 1, 5)
+
+
+def test_only_the_layouts_a_column_uses_are_tried(store, tmp_path):
+    from leadgate.ingest.date_columns import plan_dates
+    from leadgate.ingest.dates import DateOptions
+    from leadgate.ingest.readers import open_source
+
+    path = events(tmp_path / "e.csv", "10/1/2025, 2:00 PM", "Jan 5, 2024", "9/30/2025, 9:00 AM")
+    source = open_source(store, path)
+    reads, notices = plan_dates(store, source, {"ts": "ts"}, DateOptions(), {"ts": '"ts"'})
+    assert reads["ts"].formats == ("%m/%d/%Y, %I:%M %p", "%b %d, %Y")
+    assert (reads["ts"].order, notices) == ("mdy", [])
 
 
 def test_an_unknown_date_order_is_refused(store, tmp_path):

@@ -1,23 +1,22 @@
-"""Dates as CRM exports write them: the shapes read without help, a column's day/month
-order, and the formats an import is told.
+"""Dates as CRM exports write them: the shapes read without help, and the formats an
+import is told.
 
-ISO 8601 (``2024-01-05``, ``2024-01-05 14:30``, ``2024-01-05T14:30:00+02:00``) is read by the
-cast in :func:`.normalise.typed_expr`, first, as it always was. Where that cast fails, a text
-column of a date field tries the formats of its :class:`DateRead`, in one ``try_strptime``
-over a list of formats: set-based SQL, no Python per row, and nothing more for a value the
-cast read.
+ISO 8601 (``2024-01-05``, ``2024-01-05 14:30``, ``2024-01-05T14:30:00+02:00``) is read by a
+cast (:func:`iso_expr`), first, as it always was. Where that cast fails, a text column of a
+date field tries the strptime formats of its :class:`DateRead`, in one ``try_strptime`` over
+a short list: set-based SQL, no Python per row, and nothing more for a value the cast read.
 
-Without a format for the column (``--date-format``, a mapping's ``date_format`` or
-``date_formats``) the formats are the unambiguous shapes (``5 Jan 2024``, ``Jan 5, 2024``,
-``January 5 2024``, ``2024/01/05``, each with or without a time such as ``14:30`` or
-``2:00 PM``) and, once the column's order is known, the day/month shapes (``01/05/2024``,
-``1.5.2024``, ``01-05-2024``). A whole column is read in ONE order, decided from its own
-values (:func:`plan_dates`): a first number above 12 means day first, a second one above 12
-month first, both at once is an error naming the rows; when no value decides, the project's
-``date_order`` does, else month first, and the import report says so.
+The formats come from ``--date-format`` (or a mapping's ``date_format``/``date_formats``:
+:func:`explicit`), else from the column itself (:mod:`.date_columns`): the shapes its
+values take among :func:`shapes` (``5 Jan 2024``, ``Jan 5, 2024``, ``January 5 2024``,
+``2024/01/05``, ``01/05/2024`` in the column's one day/month order, each with or without a
+time such as ``14:30`` or ``2:00 PM``). Only the formats the column uses are tried: each
+format a value fails costs DuckDB about a microsecond, so a list of all 150 shapes would
+make a million non-ISO values take minutes.
 
-A two-digit year is never read as a four-digit one: DuckDB's ``%Y`` reads ``24`` as the
-year 24, so a value whose year comes out before 1000 is a reject.
+A two-digit year is never read as a four-digit one: DuckDB's cast reads ``1/1/24`` as the
+year 1 and ``%Y`` reads ``24`` as the year 24, so the cast takes only text that starts with
+a four-digit year and a ``%Y`` format only text holding four digits in a row.
 """
 
 from __future__ import annotations
@@ -28,17 +27,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BAD_DATE_FORMAT, BAD_OPTION, DATE_ORDER_CONFLICT, ImportFailed
+from ..errors import BAD_DATE_FORMAT, BAD_OPTION, ImportFailed
 from ..store import Store
-from .readers import Source, quote_literal
+from .readers import quote_literal
 
 DATE_ORDERS = {"mdy": "month first", "dmy": "day first"}
 DEFAULT_ORDER = "mdy"
-# The rows looked at first: a column none of whose first rows is a day/month date (the
-# usual ISO column of a large event file) is not read a second time to decide an order.
-SAMPLE_ROWS = 2048
-# A day/month date: two numbers of one or two digits, then a four-digit year.
-DAY_MONTH_RE = r"^\s*([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{4}"
 # What may follow a date: nothing, or a time of day, 24-hour or with AM/PM (Salesforce's
 # report export writes "10/1/2025, 2:00 PM").
 TIMES = (
@@ -69,6 +63,8 @@ NUMERIC = {
     "dmy": ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"),
 }
 _TIME_START = re.compile(r"[ ,T]*%-?[HIMSpfzZ]")
+_DIGITS, _LETTERS = "0123456789", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_SHAPES = "9" * len(_DIGITS) + "a" * len(_LETTERS)
 
 
 @dataclass(frozen=True)
@@ -77,23 +73,29 @@ class DateRead:
     and what a reject says it expected."""
 
     formats: tuple[str, ...] = ()
-    expected: str = ""  # "" for the shapes without an order (see reason)
+    expected: str = ""  # "" when only ISO 8601 is read (see reason)
     order: str | None = None
 
     def sql(self, text: str, timezone: str) -> str | None:
         """SQL: ``text`` read by the formats, as naive UTC (a value without an offset is
-        in ``timezone``: the session zone the import sets), NULL where none fits."""
-        naive = [f for f in self.formats if not _aware(f)]
-        aware = [f for f in self.formats if _aware(f)]
+        in ``timezone``: the session zone the import sets), NULL where none fits.
+
+        No expression appears twice: DuckDB's common subexpression pass would compute a
+        repeated one for every row, ISO or not, below the COALESCE that spares ISO rows.
+        """
         parts = []
-        if aware:
-            parts.append(f"timezone('UTC', try_strptime({text}, {_list(aware)}))")
-        if naive:
-            parsed = f"try_strptime({text}, {_list(naive)})"
-            local = (
-                parsed if timezone == "UTC" else f"timezone('UTC', CAST({parsed} AS TIMESTAMPTZ))"
-            )
-            parts.append(f"CASE WHEN year({parsed}) >= 1000 THEN {local} END")
+        for aware, four in ((True, True), (True, False), (False, True), (False, False)):
+            chosen = [f for f in self.formats if _aware(f) == aware and ("%Y" in f) == four]
+            if not chosen:
+                continue
+            parsed = f"try_strptime({text}, {_list(chosen)})"
+            if aware:
+                parsed = f"timezone('UTC', {parsed})"
+            elif timezone != "UTC":
+                parsed = f"timezone('UTC', CAST({parsed} AS TIMESTAMPTZ))"
+            if four:
+                parsed = f"CASE WHEN regexp_matches({text}, '[0-9]{{4}}') THEN {parsed} END"
+            parts.append(parsed)
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
@@ -102,17 +104,72 @@ class DateRead:
         """A reject's reason, and whether it is SQL (over ``s._raw``, the value)."""
         if self.expected:
             return f"not a date or time {self.expected}", False
-        # No order is known: a day/month date is refused for that, not for its shape.
-        unknown = (
-            "not a date or time: the day/month order of this column is not known (its "
-            f"first {SAMPLE_ROWS:,} rows hold no such date); set date_order in leadgate.toml "
-            "or give the format with --date-format"
+        # A column of ISO dates: a value that looks like another layout of a date is told
+        # how to give it; any other is simply not a date.
+        other = (
+            "not a date or time: the column's first rows are ISO 8601 (2024-01-05 14:30); "
+            "give its layout with --date-format"
         )
+        looks = r"^\s*[0-9A-Za-z]{1,9}[ /.,-]+[0-9A-Za-z]{1,9}[ /.,-]+[0-9]{2,4}"
         sql = (
-            f"CASE WHEN regexp_matches(s._raw, {quote_literal(DAY_MONTH_RE)}) "
-            f"THEN {quote_literal(unknown)} ELSE 'not a date or time' END"
+            f"CASE WHEN regexp_matches(s._raw, {quote_literal(looks)}) "
+            f"THEN {quote_literal(other)} ELSE 'not a date or time' END"
         )
         return sql, True
+
+
+def iso_expr(text: str, timezone: str) -> str:
+    """``text`` (ISO 8601, with or without a time and an offset) as naive UTC, else NULL.
+
+    DuckDB's cast also reads '1/1/24' as the year 1 and '24-01-05' as the year 24, so only
+    text that starts with a four-digit year is cast: other dates are for :class:`DateRead`.
+    """
+    general = (
+        f"CASE WHEN {text} LIKE '____-%' OR {text} LIKE '____/%' "
+        f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END"
+    )
+    if timezone != "UTC":
+        return general
+    # In UTC a value without an offset needs no zone arithmetic, and a plain TIMESTAMP
+    # cast is several times cheaper than the TIMESTAMPTZ one. But a TIMESTAMP cast
+    # drops an offset silently, so only the two shapes that cannot hold one take it:
+    # 'YYYY-MM-DD hh:mm:ss' and 'YYYY-MM-DD'. Anything else (fractions, 'T', an offset
+    # or a zone) takes the general path, which is always right. LIKE with '_' only is a
+    # length and character test: a third cheaper than a regular expression per value.
+    return (
+        f"CASE WHEN {text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__' "
+        f"THEN TRY_CAST({text} AS TIMESTAMP) ELSE {general} END"
+    )
+
+
+def shape_sql(text: str) -> str:
+    """SQL: the shape of ``text``, every digit a ``9`` and every letter an ``a``
+    (``translate`` is a table lookup per character: far cheaper than a regex)."""
+    return f"translate({text}, '{_DIGITS}{_LETTERS}', '{_SHAPES}')"
+
+
+def formats_for(shape: str, order: str | None) -> tuple[str, ...]:
+    """The formats among :func:`shapes` that read text of ``shape`` (see :func:`shape_sql`).
+
+    A run of digits is a day, month or time part, four or more a year; two letters are
+    AM/PM, three a month's short name (``%b``; "May" too), more its full name (``%B``).
+
+    >>> formats_for("99/9/9999, 9:99 aa", "mdy")
+    ('%m/%d/%Y, %I:%M %p',)
+    >>> formats_for("9 aaaaaaa 9999", None), formats_for("aaa 99, 9999", None)
+    (('%d %B %Y',), ('%b %d, %Y',))
+    """
+    runs = re.sub(r"9{3,}", "Y", shape)
+    runs = re.sub(r"9+", "9", runs)
+    runs = re.sub(r"a{4,}", "B", runs)
+    runs = re.sub(r"(?<!a)aaa(?!a)", "b", runs)
+    runs = re.sub(r"(?<!a)aa(?!a)", "p", runs)
+    return _BY_SHAPE.get(order, {}).get(runs, ())
+
+
+def _format_shape(fmt: str) -> str:
+    out = fmt.replace("%Y", "Y").replace("%b", "b").replace("%B", "B").replace("%p", "p")
+    return re.sub(r"%[dmHIMS]", "9", out)
 
 
 def _aware(fmt: str) -> bool:
@@ -127,6 +184,17 @@ def shapes(order: str | None) -> tuple[str, ...]:
     """The formats read without help, with the day/month ones of ``order`` when known."""
     dates = [*NAMED, *YEAR_FIRST, *(NUMERIC[order] if order else ())]
     return tuple(d + t for d in dates for t in TIMES)
+
+
+def _by_shape(order: str | None) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for fmt in shapes(order):
+        key = _format_shape(fmt)
+        out[key] = (*out.get(key, ()), fmt)
+    return out
+
+
+_BY_SHAPE = {order: _by_shape(order) for order in (None, *DATE_ORDERS)}
 
 
 def explicit(store: Store, fmt: str, field: str) -> DateRead:
@@ -192,6 +260,13 @@ class DateOptions:
     formats: Mapping[str, str] = dataclasses.field(default_factory=dict)
     order: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.order is not None and self.order not in DATE_ORDERS:
+            raise ImportFailed(
+                f"Unknown date order {self.order!r}; use one of {', '.join(DATE_ORDERS)}.",
+                code=BAD_OPTION,
+            )
+
 
 def parse_date_formats(values: Sequence[str]) -> tuple[str | None, dict[str, str]]:
     """The CLI's ``--date-format`` values: ``FORMAT`` for every date column, or
@@ -217,130 +292,3 @@ def parse_date_formats(values: Sequence[str]) -> tuple[str | None, dict[str, str
 
 
 _FIELD_FORMAT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.+)")
-
-
-def plan_dates(
-    store: Store,
-    source: Source,
-    columns: Mapping[str, str],
-    options: DateOptions,
-    texts: Mapping[str, str],
-) -> tuple[dict[str, DateRead], list[str]]:
-    """How each date field's text column is read, and the notices for the import report.
-
-    ``columns``: field → file column; ``texts``: field → the column's text as SQL.
-    """
-    formats, order = options.formats, options.order
-    if order is not None and order not in DATE_ORDERS:
-        raise ImportFailed(
-            f"Unknown date order {order!r}; use one of {', '.join(DATE_ORDERS)}.",
-            code=BAD_OPTION,
-        )
-    reads: dict[str, DateRead] = {}
-    auto = {}
-    for field, col in columns.items():
-        fmt = formats.get(field, formats.get(""))
-        if fmt is not None:
-            reads[field] = explicit(store, fmt, field)
-        else:
-            auto[field] = col
-    if not auto:
-        return reads, []
-    found = _day_month(store, source, list(auto), texts, SAMPLE_ROWS)
-    again = [f for f in auto if found[f][0]]
-    if again:
-        found.update(_day_month(store, source, again, texts, None))
-    notices: list[str] = []
-    for field, col in auto.items():
-        reads[field] = _decide(store, source, field, col, found[field], order, texts, notices)
-    return reads, notices
-
-
-def _day_month(
-    store: Store, source: Source, fields: list[str], texts: Mapping[str, str], limit: int | None
-) -> dict[str, tuple[Any, ...]]:
-    """Per field: its day/month dates, those whose first number is above 12 and one of them,
-    those whose second is, and one of them, and one that could be either."""
-    inner, aggs = [], []
-    pattern = quote_literal(DAY_MONTH_RE)
-    for i, field in enumerate(fields):
-        inner.append(
-            f"TRY_CAST(regexp_extract({texts[field]}, {pattern}, 1) AS INTEGER) AS a{i}, "
-            f"TRY_CAST(regexp_extract({texts[field]}, {pattern}, 2) AS INTEGER) AS b{i}, "
-            f"{texts[field]} AS v{i}"
-        )
-        aggs.append(
-            f"count(a{i}), count(*) FILTER (a{i} > 12), any_value(v{i}) FILTER (a{i} > 12), "
-            f"count(*) FILTER (b{i} > 12), any_value(v{i}) FILTER (b{i} > 12), "
-            f"any_value(v{i}) FILTER (a{i} <= 12 AND b{i} <= 12)"
-        )
-    relation = f"({source.unordered})"
-    if limit is not None:
-        relation = f"(SELECT * FROM {relation} LIMIT {limit})"
-    row = store.execute(
-        f"SELECT {', '.join(aggs)} FROM (SELECT {', '.join(inner)} FROM {relation})"
-    ).fetchone()
-    assert row is not None
-    return {f: tuple(row[6 * i : 6 * i + 6]) for i, f in enumerate(fields)}
-
-
-def _decide(
-    store: Store,
-    source: Source,
-    field: str,
-    col: str,
-    found: tuple[Any, ...],
-    order: str | None,
-    texts: Mapping[str, str],
-    notices: list[str],
-) -> DateRead:
-    """The one order a column is read in (see the module docstring)."""
-    dates, day_first, day_example, month_first, month_example, either = found
-    if day_first and month_first:
-        raise ImportFailed(_conflict(store, source, field, col, texts), code=DATE_ORDER_CONFLICT)
-    name = f"{col!r}" + (f" ({field})" if col != field else "")
-    used, why = order, "by the project's date_order"
-    if day_first or month_first:
-        used = "dmy" if day_first else "mdy"
-        example = day_example if day_first else month_example
-        why = f"by its own dates (such as {example!r})"
-        if order and order != used:
-            notices.append(
-                f"{name}: read {DATE_ORDERS[used]} ({used}) {why}, not by the project's "
-                f"date_order = {order!r}."
-            )
-    elif dates and not order:
-        used, why = DEFAULT_ORDER, "by default"
-        other = "dmy" if used == "mdy" else "mdy"
-        notices.append(
-            f"{name}: its dates such as {either!r} could be day or month first; read "
-            f"{DATE_ORDERS[used]} ({used}, the default). If they are {DATE_ORDERS[other]}, set "
-            f'date_order = "{other}" in leadgate.toml or pass --date-format '
-            f"'{field}={NUMERIC[other][0]}'."
-        )
-    if used is None:
-        return DateRead(shapes(None))
-    expected = f"(the column is read {DATE_ORDERS[used]} {why}: {NUMERIC[used][0]!r})"
-    return DateRead(shapes(used), expected, used)
-
-
-def _conflict(store: Store, source: Source, field: str, col: str, texts: Mapping[str, str]) -> str:
-    """The message naming a row of each order (read again, numbered, for the rows)."""
-    pattern = quote_literal(DAY_MONTH_RE)
-    text = texts[field]
-    first = f"TRY_CAST(regexp_extract({text}, {pattern}, 1) AS INTEGER)"
-    second = f"TRY_CAST(regexp_extract({text}, {pattern}, 2) AS INTEGER)"
-    row = store.execute(
-        f"SELECT arg_min({text}, _row) FILTER ({first} > 12), min(_row) FILTER ({first} > 12), "
-        f"arg_min({text}, _row) FILTER ({second} > 12), min(_row) FILTER ({second} > 12) "
-        f"FROM ({source.relation})"
-    ).fetchone()
-    assert row is not None
-    day_value, day_row, month_value, month_row = row
-    name = f"{col!r}" + (f" ({field})" if col != field else "")
-    return (
-        f"The column {name} holds dates with the day first (data row {day_row}: "
-        f"{day_value!r}) and dates with the month first (data row {month_row}: "
-        f"{month_value!r}); a column is read in one order. Correct the file, or give its "
-        f"format with --date-format '{field}=...' to reject the rows that differ."
-    )

@@ -46,7 +46,8 @@ from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import readers
 from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
-from .dates import DateOptions, DateRead, date_formats_of, plan_dates
+from .date_columns import plan_dates
+from .dates import DateOptions, DateRead, date_formats_of
 from .history import interrupted_before, interrupted_notice, source_path
 from .kinds import Kind, kind_named
 from .mapping import MappingSpec, null_values_of, resolve

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from ..enrich.domains import normalise_domain_sql
 from ..store import Store
-from .dates import DateRead
+from .dates import DateRead, iso_expr
 from .kinds import OUTCOMES, Kind
 from .mapping import Resolved
 from .readers import Source, quote_ident, quote_literal
@@ -183,30 +183,6 @@ def typed_expr(
     if target_type in ("BIGINT", "DOUBLE"):
         return number_expr(col, src_type, text, target_type)
     return f"TRY_CAST({text} AS {target_type})"
-
-
-def iso_expr(text: str, timezone: str) -> str:
-    """``text`` (ISO 8601, with or without a time and an offset) as naive UTC, else NULL.
-
-    DuckDB's cast also reads '1/1/24' as the year 1 and '24-01-05' as the year 24, so only
-    text that starts with a four-digit year is cast: other dates are for :mod:`.dates`.
-    """
-    general = (
-        f"CASE WHEN {text} LIKE '____-%' OR {text} LIKE '____/%' "
-        f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END"
-    )
-    if timezone != "UTC":
-        return general
-    # In UTC a value without an offset needs no zone arithmetic, and a plain TIMESTAMP
-    # cast is several times cheaper than the TIMESTAMPTZ one. But a TIMESTAMP cast
-    # drops an offset silently, so only the two shapes that cannot hold one take it:
-    # 'YYYY-MM-DD hh:mm:ss' and 'YYYY-MM-DD'. Anything else (fractions, 'T', an offset
-    # or a zone) takes the general path, which is always right. LIKE with '_' only is a
-    # length and character test: a third cheaper than a regular expression per value.
-    return (
-        f"CASE WHEN {text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__' "
-        f"THEN TRY_CAST({text} AS TIMESTAMP) ELSE {general} END"
-    )
 
 
 def number_expr(col: str, src_type: str, text: str, target_type: str) -> str:
