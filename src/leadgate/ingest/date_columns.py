@@ -38,8 +38,9 @@ from .readers import Source, quote_literal
 SAMPLE_ROWS = 2048
 # A day/month date: two numbers of one or two digits, then a four-digit year.
 DAY_MONTH_RE = r"^\s*([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{4}"
-# The most distinct shapes a profile keeps (a column of free text has one per row).
-MOST_SHAPES = 200
+# The most distinct shapes a profile keeps (a column of free text has one per row; month
+# names and AM/PM multiply a date column's few).
+MOST_SHAPES = 1000
 
 
 def plan_dates(
