@@ -46,9 +46,12 @@ from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import readers
 from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
+from .date_columns import plan_dates
+from .dates import DateOptions, DateRead, date_formats_of
+from .history import interrupted_before, interrupted_notice, source_path
 from .kinds import BATCH_ROWS, Kind, kind_named
 from .mapping import MappingSpec, null_values_of, resolve
-from .normalise import StagePlan, restore_statements, stage_sql, wide_statements
+from .normalise import StagePlan, restore_statements, stage_sql, text_expr, wide_statements
 from .progress import Meter, Progress
 from .rejects import (
     LINES,
@@ -63,6 +66,8 @@ from .report import ImportReport
 from .upsert import MERGED, STAGE, write_batch
 
 DUPS = "_lg_dups"
+# Keys of a mapping that are settings of the import, not field = "Column" pairs.
+NOT_COLUMNS = ("kind", "null_values", "date_format", "date_formats")
 # The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "leads": (("lead_id", "email"),),
@@ -87,6 +92,9 @@ def import_file(
     progress: Progress | None = None,
     enrich: Mapping[str, Any] | bool = True,
     null_values: Iterable[str] | None = None,
+    date_format: str | None = None,
+    date_formats: Mapping[str, str] | None = None,
+    date_order: str | None = None,
 ) -> ImportReport:
     """Import one CSV, JSON Lines or Parquet file of ``kind`` into ``store``.
 
@@ -105,6 +113,12 @@ def import_file(
     case; default the mapping's ``null_values``, else
     :data:`leadgate.config.DEFAULT_NULL_VALUES`) is missing.
 
+    Dates in ISO 8601 and the unambiguous common shapes are read without help (see
+    :mod:`leadgate.ingest.dates`); ``date_format`` (every date column) and ``date_formats``
+    (``{field: format}``) give strptime formats, over the mapping's ``date_format`` and
+    ``date_formats``; ``date_order`` (``"mdy"`` or ``"dmy"``) reads a column of day/month
+    dates that does not show its own order.
+
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
     >>> _ = f.write_text("email,Plan\\nana@acme.com,pro\\nbo@x.io,free\\n")
@@ -122,12 +136,15 @@ def import_file(
     meter = Meter.for_source(store, source, progress)
     report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
     nulls = null_values_of(null_values, mapping)
-    plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types, nulls)
+    dated = DateOptions(date_formats_of(date_format, date_formats, mapping), date_order)
+    plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types, nulls, dated)
+    notice = interrupted_notice(interrupted_before(store, path))
+    report.notices += [notice] if notice else []
     with store.atomic():
         store.execute(
             "INSERT INTO imports (import_id, kind, file, started_at, rows_read, rows_loaded, "
-            "rows_rejected) VALUES (?, ?, ?, ?, 0, 0, 0)",
-            [report.import_id, spec.name, str(path), store.now()],
+            "rows_rejected, source_path) VALUES (?, ?, ?, ?, 0, 0, 0, ?)",
+            [report.import_id, spec.name, str(path), store.now(), source_path(path)],
         )
     meter.start()
     optimizers = wide_statements(store, len(source.columns))
@@ -168,9 +185,10 @@ def _plan(
     timezone: str,
     event_types: list[str],
     nulls: tuple[str, ...] = (),
+    dated: DateOptions | None = None,
 ) -> StagePlan:
     """Resolve the mapping, add the custom columns, and write the staging SQL."""
-    mapping = {k: v for k, v in (mapping or {}).items() if k not in ("kind", "null_values")}
+    mapping = {k: v for k, v in (mapping or {}).items() if k not in NOT_COLUMNS}
     types = target_types(store, spec)
     resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
     _check_required(spec, resolved.has, source)
@@ -189,6 +207,7 @@ def _plan(
         properties = resolved.unmapped
     else:
         report.columns_ignored = resolved.unmapped
+    dates = _dates(store, source, resolved.sources, types, dated or DateOptions(), nulls, report)
     return stage_sql(
         spec,
         resolved,
@@ -198,7 +217,32 @@ def _plan(
         event_types=event_types,
         properties=properties,
         null_values=nulls,
+        dates=dates,
     )
+
+
+def _dates(
+    store: Store,
+    source: readers.Source,
+    sources: dict[str, str],
+    types: dict[str, str],
+    options: DateOptions,
+    nulls: tuple[str, ...],
+    report: ImportReport,
+) -> dict[str, DateRead]:
+    """How each date field held as text is read (see :mod:`.dates`); notices to the report."""
+    columns = {
+        t: c
+        for t, c in sources.items()
+        if types.get(t) == "TIMESTAMP" and source.columns[c] == "VARCHAR"
+    }
+    texts = {
+        t: text_expr(readers.quote_ident(c), "VARCHAR", source.text, nulls)
+        for t, c in columns.items()
+    }
+    reads, notices = plan_dates(store, source, columns, options, texts)
+    report.notices += notices
+    return reads
 
 
 def _check_zone(name: str) -> None:

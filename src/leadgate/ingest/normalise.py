@@ -17,12 +17,13 @@ naive UTC, as the schema requires.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..enrich.domains import normalise_domain_sql
 from ..store import Store
+from .dates import DateRead, iso_expr
 from .kinds import OUTCOMES, Kind
 from .mapping import Resolved
 from .readers import Source, quote_ident, quote_literal
@@ -151,10 +152,12 @@ def typed_expr(
     is_text: bool = True,
     nulls: Sequence[str] = (),
     text: str | None = None,
+    dates: DateRead | None = None,
 ) -> str:
     """A column cast to ``target_type``; NULL where the value does not fit.
 
-    ``text`` is the column's :func:`text_expr` when the caller has it already.
+    ``text`` is the column's :func:`text_expr` when the caller has it already. A text
+    column of dates not in ISO 8601 is read by ``dates`` (see :mod:`.dates`).
     """
     text = text or text_expr(col, src_type, is_text, nulls)
     if target_type == "TIMESTAMP":
@@ -162,19 +165,11 @@ def typed_expr(
             return col  # already naive UTC: skip the zone arithmetic on the hot path
         if src_type.startswith("TIMESTAMP") or src_type == "DATE":
             return f"timezone('UTC', CAST({col} AS TIMESTAMPTZ))"
-        if timezone != "UTC":
-            return f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
-        # In UTC a value without an offset needs no zone arithmetic, and a plain TIMESTAMP
-        # cast is several times cheaper than the TIMESTAMPTZ one. But a TIMESTAMP cast
-        # drops an offset silently, so only the two shapes that cannot hold one take it:
-        # 'YYYY-MM-DD hh:mm:ss' and 'YYYY-MM-DD'. Anything else (fractions, 'T', an offset
-        # or a zone) takes the general path, which is always right. LIKE with '_' only is a
-        # length and character test: a third cheaper than a regular expression per value.
-        return (
-            f"CASE WHEN {text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__' "
-            f"THEN TRY_CAST({text} AS TIMESTAMP) "
-            f"ELSE timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END"
-        )
+        iso = iso_expr(text, timezone)
+        # Other shapes only where the ISO cast failed: COALESCE runs its second argument
+        # for those rows alone, so an ISO file pays nothing for them.
+        other = dates.sql(text, timezone) if dates is not None else None
+        return f"coalesce({iso}, {other})" if other else iso
     if target_type == "BOOLEAN" and src_type == "VARCHAR":
         return (
             f"CASE WHEN lower({text}) IN ('yes', 'y') THEN true "
@@ -248,11 +243,14 @@ def stage_sql(
     event_types: Iterable[str],
     properties: list[str] | None = None,
     null_values: Sequence[str] = (),
+    dates: Mapping[str, DateRead] | None = None,
 ) -> StagePlan:
     """The staging ``SELECT`` for one file (see the module docstring).
 
     ``null_values`` are the placeholders that mean "not filled in" (see :func:`text_expr`).
+    ``dates`` reads a date field's text beyond ISO 8601 (see :mod:`.dates`).
     """
+    dates = dates or {}
     nulls = null_values
     inner = ["_row", "_line", "_malformed"]
     # A text file's cells are trimmed and checked once, a level below their casts: written
@@ -268,19 +266,22 @@ def stage_sql(
         r_name = quote_ident("r_" + target)
         texts.append(f"{raw_text} AS {r_name}")
         ttype = target_types[target]
+        read = dates.get(target)
         if source.text:
             inner.append(r_name)
-            typed = typed_expr(ref, src_type, ttype, timezone, True, nulls, text=r_name)
+            typed = typed_expr(ref, src_type, ttype, timezone, True, nulls, r_name, read)
         else:
-            typed = typed_expr(ref, src_type, ttype, timezone, False, nulls)
+            typed = typed_expr(ref, src_type, ttype, timezone, False, nulls, dates=read)
         inner.append(f"{typed} AS {quote_ident('t_' + target)}")
         if ttype in TYPE_WORDS and not (src_type == ttype):
+            reason, is_sql = read.reason() if read else (TYPE_WORDS[ttype], False)
             checks.append(
                 Check(
                     target,
                     f'"r_{target}" IS NOT NULL AND "t_{target}" IS NULL',
-                    TYPE_WORDS[ttype],
+                    reason,
                     f'"r_{target}"',
+                    is_sql,
                 )
             )
     for target, value in resolved.constants.items():
