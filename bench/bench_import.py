@@ -48,6 +48,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 from leadgate.ingest import import_file  # noqa: E402
 from leadgate.ingest.append import whole_row_groups  # noqa: E402
+from leadgate.ingest.kinds import BATCH_ROWS  # noqa: E402
 from leadgate.project import DEFAULT_MEMORY_LIMIT  # noqa: E402
 from leadgate.store import Store  # noqa: E402
 
@@ -216,7 +217,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=float, default=50_000_000)
     parser.add_argument("--formats", default="parquet,csv")
-    parser.add_argument("--batch-rows", type=int, default=500_000)
+    parser.add_argument("--batch-rows", type=int, default=BATCH_ROWS)
     parser.add_argument("--data", type=Path, default=HERE / ".data")
     parser.add_argument(
         "--noid", type=Path, default=HERE / ".data" / "big", help="gen_data.py's --out folder"

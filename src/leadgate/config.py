@@ -15,9 +15,14 @@
   (default :data:`DEFAULT_NULL_VALUES`); in a CSV or JSON Lines file such a cell, trimmed
   and in any case, is imported as missing. A ``[mappings.NAME]`` table may hold its own list,
   which replaces this one;
+* ``date_order``: ``"mdy"`` (month first) or ``"dmy"`` (day first), for a column of dates
+  such as ``01/05/2024`` none of which shows its order (a first number above 12 shows day
+  first); not set, such a column is read month first and the import report says so;
 * ``[mappings.NAME]``: column mappings (``target = "Source Column"``, optional ``kind``)
-  for ``leadgate import ... --mapping NAME``; ``[mappings.NAME.values.FIELD]`` maps the
-  file's values of a field to leadgate's (see :mod:`leadgate.ingest.values`);
+  for ``leadgate import ... --mapping NAME``; ``date_format = "%m/%d/%Y %I:%M %p"`` for every
+  date column of the file, ``date_formats = {created_at = "%d.%m.%Y"}`` per field;
+  ``[mappings.NAME.values.FIELD]`` maps the file's values of a field to leadgate's (see
+  :mod:`leadgate.ingest.values`);
 * ``[segments]``: ``name = "rule expression"``;
 * ``[enrich]``: ``firmographics`` (a CSV/Parquet keyed by domain), ``competitor_domains``
   and ``customer_domains``, handed to enrichment after each leads import.
@@ -65,6 +70,8 @@ definition = "definition.yaml"  # the agreed MQL definition
 memory_limit = "3.5GB"          # DuckDB's memory; larger imports and scores spill to disk
 # Cells that mean "not filled in" (any case, trimmed) are imported as missing.
 null_values = ["Select", "N/A", "-", "null", "(blank)", "--"]
+# Day/month order of dates such as 01/05/2024 when a column does not show it: "mdy" or "dmy".
+# date_order = "mdy"
 
 # Column mappings for `leadgate import KIND FILE --mapping NAME`: field = "Source Column".
 # [mappings.crm_leads]
@@ -72,6 +79,8 @@ null_values = ["Select", "N/A", "-", "null", "(blank)", "--"]
 # lead_id = "Contact ID"
 # email = "E-mail"
 # null_values = ["N/A", "unknown"]   # replaces the project's list for this mapping
+# date_format = "%m/%d/%Y %I:%M %p"  # how the file writes its dates (strftime directives)
+# date_formats = { created_at = "%m/%d/%Y" }  # per field, over date_format
 # source = { const = "webinar list" }
 # [mappings.crm_leads.values.stage]  # the file's words for stage → leadgate's (any case)
 # "Nurturing" = "recycled"
@@ -100,6 +109,7 @@ class ProjectConfig:
     definition: str = DEFINITION_FILE
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
+    date_order: str | None = None
     mappings: dict[str, dict[str, Any]] = field(default_factory=dict)
     segments: dict[str, str] = field(default_factory=dict)
     enrich: dict[str, Any] = field(default_factory=dict)
@@ -107,6 +117,7 @@ class ProjectConfig:
 
 # Each setting and the type its value must have.
 TEXT_KEYS = ("timezone", "definition", "memory_limit")
+CHOICE_KEYS = {"date_order": ("mdy", "dmy")}
 TABLE_KEYS = ("mappings", "segments", "enrich")
 LIST_KEYS = ("null_values",)
 ENRICH_KEYS = ("firmographics", "competitor_domains", "customer_domains")
@@ -126,6 +137,7 @@ def read_config(path: Path) -> ProjectConfig:
     return ProjectConfig(
         **{key: str(data[key]) for key in TEXT_KEYS if key in data},
         null_values=tuple(data.get("null_values", DEFAULT_NULL_VALUES)),
+        date_order=data.get("date_order"),
         mappings={str(k): dict(v) for k, v in data.get("mappings", {}).items()},
         segments={str(k): str(v) for k, v in data.get("segments", {}).items()},
         enrich=dict(data.get("enrich", {})),
@@ -133,7 +145,7 @@ def read_config(path: Path) -> ProjectConfig:
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
-    problems = [_unknown(key, (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS)) for key in data]
+    problems = [_unknown(key, (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS)) for key in data]
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
     for key in TEXT_KEYS:
         if key in data and not isinstance(data[key], str):
@@ -143,15 +155,36 @@ def _problems(data: dict[str, Any]) -> list[str]:
             problems.append(f"'{key}' must be a table ([{key}]). Got {data[key]!r} instead")
     if "null_values" in data:
         problems.append(text_list_problem("null_values", data["null_values"]))
+    for key, allowed in CHOICE_KEYS.items():
+        if key in data and data[key] not in allowed:
+            words = " or ".join(f'"{a}"' for a in allowed)
+            problems.append(f"'{key}' must be {words}. Got {data[key]!r} instead")
     for name, table in data.get("mappings", {}).items():
         if not isinstance(table, dict):
             problems.append(f"'mappings.{name}' must be a table of field = \"Column\" pairs")
-        elif "null_values" in table:
-            problems.append(text_list_problem(f"mappings.{name}.null_values", table["null_values"]))
+        else:
+            problems += _mapping_problems(name, table)
     for name, condition in data.get("segments", {}).items():
         if not isinstance(condition, str):
             problems.append(f"segment '{name}' must be a condition in quotes")
     return [p for p in problems if p]
+
+
+def _mapping_problems(name: str, table: dict[str, Any]) -> list[str]:
+    """What is wrong with a mapping's settings (its field = "Column" pairs are checked
+    against the file at import)."""
+    problems = []
+    if "null_values" in table:
+        problems.append(text_list_problem(f"mappings.{name}.null_values", table["null_values"]))
+    if "date_format" in table and not isinstance(table["date_format"], str):
+        problems.append(f"'mappings.{name}.date_format' must be text in quotes")
+    formats = table.get("date_formats", {})
+    if not isinstance(formats, dict) or not all(isinstance(v, str) for v in formats.values()):
+        problems.append(
+            f"'mappings.{name}.date_formats' must be a table of field = \"format\", e.g. "
+            '{ created_at = "%m/%d/%Y" }'
+        )
+    return problems
 
 
 def text_list_problem(key: str, value: Any) -> str:

@@ -128,6 +128,8 @@ BAD_OPTION = "LG308"
 EMPTY_FILE = "LG309"
 MAPPING_MISFIT = "LG310"
 TOO_MANY_COLUMNS = "LG311"
+DATE_ORDER_CONFLICT = "LG312"
+BAD_DATE_FORMAT = "LG313"
 BAD_VALUE_MAP = "LG320"
 IMPORT_FAILED = "LG399"
 IMPORT_FAILURES: dict[str, str] = {
@@ -142,6 +144,8 @@ IMPORT_FAILURES: dict[str, str] = {
     EMPTY_FILE: "the file is empty (a CSV needs a header line)",
     MAPPING_MISFIT: "the mapping names a field the kind lacks or a column the file lacks",
     TOO_MANY_COLUMNS: "the file has more columns than an import takes (MAX_COLUMNS)",
+    DATE_ORDER_CONFLICT: "a column holds dates with the day first and others with the month first",
+    BAD_DATE_FORMAT: "a date format (--date-format, date_format) DuckDB cannot read",
     BAD_VALUE_MAP: "a value map (--value, [mappings.NAME.values]) that cannot be used",
     IMPORT_FAILED: "any other reason (a caller that names none)",
 }

@@ -41,7 +41,7 @@ from .errors import (
     ProjectNotFound,
     SegmentNotFound,
 )
-from .results import CoverageReport, LeadList, Publication
+from .results import CoverageReport, ImportList, LeadList, Publication
 from .store import Store
 from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
@@ -205,7 +205,9 @@ class Project:
     ) -> ImportReport:
         """Import a file with the project's zone, named mapping and enrichment settings.
 
-        An explicit ``mapping`` is laid over the named one. See
+        An explicit ``mapping`` is laid over the named one. Dates: ``date_format`` (every
+        date column, e.g. ``"%m/%d/%Y %I:%M %p"``) and ``date_formats`` (``{field: format}``)
+        over the mapping's; ``date_order`` over the project's. See
         :func:`leadgate.ingest.import_file` for the other options, among them ``values``
         (value maps, laid over the mapping's ``values``) and ``outcome_time``.
         """
@@ -218,6 +220,7 @@ class Project:
         merged.update(mapping or {})
         # The placeholders: the import's own, else the mapping's, else the project's.
         options.setdefault("null_values", merged.pop("null_values", self.config.null_values))
+        options.setdefault("date_order", self.config.date_order)
         if kind == "events":
             options.setdefault("allowed_event_types", self.event_types())
         from .ingest.loader import import_file  # the import machinery, on first use
@@ -233,6 +236,14 @@ class Project:
                 enrich=self.enrich,
                 **options,
             )
+
+    def imports(self, *, limit: int | None = None) -> ImportList:
+        """The imports on record, the latest first: finished, or interrupted (a crash or a
+        ``kill -9`` part way; importing the same file again completes it)."""
+        from .ingest.history import list_imports
+
+        with self.store(read_only=True) as store:
+            return ImportList(list_imports(store, limit))
 
     # -- scores -----------------------------------------------------------------------------
     def score(

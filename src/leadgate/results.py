@@ -87,4 +87,44 @@ class Publication:
         return {"format": self.format, "definition_hash": self.definition_hash, "text": self.text}
 
 
-__all__ = ["CoverageReport", "LeadList", "Publication", "plain"]
+@dataclass(frozen=True)
+class ImportRecord:
+    """One import on record (``leadgate imports``); ``state`` is finished or interrupted.
+
+    An interrupted import's ``rows_read`` is 0 (counted at the finish) and its
+    ``rows_loaded`` what its committed batches loaded.
+    """
+
+    import_id: str
+    kind: str
+    file: str
+    state: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    rows_read: int | None
+    rows_loaded: int | None
+    rows_rejected: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: plain(getattr(self, name)) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class ImportList:
+    """The imports on record, the latest first, as :meth:`Project.imports` found them."""
+
+    imports: list[ImportRecord]
+
+    @property
+    def interrupted(self) -> list[ImportRecord]:
+        return [i for i in self.imports if i.state == "interrupted"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "count": len(self.imports),
+            "interrupted": len(self.interrupted),
+            "imports": [i.as_dict() for i in self.imports],
+        }
+
+
+__all__ = ["CoverageReport", "ImportList", "ImportRecord", "LeadList", "Publication", "plain"]

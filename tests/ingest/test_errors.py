@@ -101,6 +101,20 @@ CASES = [
         lambda s, t: import_file(s, write(t / "l.csv", "email\na@x.io\n"), "leads", values=MQL),
         "has no column to translate",
     ),
+    (
+        "LG312",
+        lambda s, t: import_file(
+            s,
+            write(t / "l.csv", "email,created_at\na@x.io,13/01/2024\nb@x.io,01/13/2024\n"),
+            "leads",
+        ),
+        "data row 1: '13/01/2024') and dates with the month first (data row 2: '01/13/2024')",
+    ),
+    (
+        "LG313",
+        lambda s, t: import_file(s, write(t / "e.csv", EVENTS), "events", date_format="%d/%Q"),
+        "The date format '%d/%Q' for ts cannot be read",
+    ),
 ]
 
 

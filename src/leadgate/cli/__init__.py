@@ -16,6 +16,7 @@ from .app import main
 COMMANDS = (
     project.init,
     data.import_,
+    data.imports,
     definition.validate,
     definition.publish,
     scores.score,

@@ -1,4 +1,5 @@
-"""``leadgate import``: files into the project store, with a progress bar and a report."""
+"""``leadgate import``: files into the project store, with a progress bar and a report;
+``leadgate imports``: the imports on record, finished or interrupted."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import click
 from rich import box
 from rich.table import Table
 
-from ..ingest import FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
+from ..ingest import BATCH_ROWS, FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
+from ..ingest.dates import parse_date_formats
 from ..ingest.values import parse_value_pairs
-from .app import JSON, open_project
-from .output import console, echo_json, err_console, esc
+from .app import JSON, columns_option, format_option, open_project
+from .output import Column, console, echo_json, emit, err_console, esc, pick_columns
 
 if TYPE_CHECKING:
     from rich.progress import Progress, Task
@@ -43,7 +45,15 @@ if TYPE_CHECKING:
 )
 @click.option("--timezone", help="Zone of naive timestamps (default: the project's).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Override the extension.")
-@click.option("--batch-rows", default=500_000, show_default=True, help="Rows per commit.")
+@click.option(
+    "--date-format", "date_formats", multiple=True, metavar="[FIELD=]FORMAT",
+    help="How the file writes dates, e.g. '%m/%d/%Y %I:%M %p'; FIELD= for one column.",
+)  # fmt: skip
+@click.option(
+    "--date-order", type=click.Choice(["mdy", "dmy"]),
+    help="Month or day first in 01/05/2024 (default: the project's date_order).",
+)  # fmt: skip
+@click.option("--batch-rows", default=BATCH_ROWS, show_default=True, help="Rows per commit.")
 @JSON
 @click.pass_context
 def import_(
@@ -57,11 +67,19 @@ def import_(
     outcome_time: str | None,
     timezone: str | None,
     fmt: str | None,
+    date_formats: tuple[str, ...],
+    date_order: str | None,
     batch_rows: int,
     as_json: bool,
 ) -> None:
     """Import FILE (CSV, JSON Lines, Parquet) as KIND; exit 1 if any row was rejected."""
     project = open_project(ctx)
+    date_format, by_field = parse_date_formats(date_formats)
+    dates: dict[str, Any] = {"date_order": date_order} if date_order else {}
+    if date_format is not None:
+        dates["date_format"] = date_format
+    if by_field:
+        dates["date_formats"] = by_field
     with _progress(disable=as_json) as bar:
         task = bar.add_task(Path(file).name, total=None, unit="rows")
 
@@ -80,6 +98,7 @@ def import_(
             progress=tick,
             values=parse_value_pairs(value_pairs),
             outcome_time=outcome_time,
+            **dates,
         )
     if as_json:
         echo_json(report.as_dict())
@@ -130,6 +149,8 @@ def _progress(disable: bool) -> Progress:
 
 
 def _print_report(report: ImportReport) -> None:
+    for notice in report.notices:
+        err_console.print(f"[yellow]note[/yellow] {esc(notice)}", highlight=False, soft_wrap=True)
     console.print(f"[bold]import {report.kind}[/bold] {esc(report.file)}", highlight=False)
     counts = Table(show_header=False, box=box.SIMPLE, pad_edge=False)
     rows: list[tuple[str, Any]] = [
@@ -165,5 +186,55 @@ def _print_report(report: ImportReport) -> None:
         console.print(rejects)
         console.print(
             f"All rejects: SELECT * FROM rejects WHERE import_id = '{report.import_id}'",
+            soft_wrap=True,
+        )
+
+
+IMPORT_COLUMNS = [
+    Column("state", 1),
+    Column("kind", 2),
+    Column("file", 2),  # the file's name; ``path`` is where it was
+    Column("started", 3),
+    Column("loaded", 3, numeric=True),
+    Column("rejected", 3, numeric=True),
+    Column("read", 5, numeric=True),
+    Column("finished", 6),
+    Column("import_id", 6),
+    Column("path", 7),
+]
+
+
+@click.command()
+@click.option("--limit", default=20, show_default=True, help="The latest this many (0: all).")
+@format_option("table", "json", "csv")
+@columns_option([c.name for c in IMPORT_COLUMNS])
+@JSON
+@click.pass_context
+def imports(ctx: click.Context, limit: int, fmt: str, columns: str | None, as_json: bool) -> None:
+    """List the imports on record, the latest first: finished or interrupted."""
+    shown = pick_columns(IMPORT_COLUMNS, columns)
+    found = open_project(ctx).imports(limit=limit or None)
+    rows = [
+        {
+            "state": i.state,
+            "kind": i.kind,
+            "file": Path(i.file).name,
+            "started": i.started_at,
+            "loaded": i.rows_loaded,
+            "rejected": i.rows_rejected,
+            "read": i.rows_read,
+            "finished": i.finished_at,
+            "import_id": i.import_id,
+            "path": i.file,
+        }
+        for i in found.imports
+    ]
+    title = f"{len(rows)} imports, latest first (times in UTC)"
+    emit(rows, "json" if as_json else fmt, title, shown, document=found.as_dict())
+    if found.interrupted and not as_json and fmt == "table":
+        err_console.print(
+            f"[yellow]{len(found.interrupted)} interrupted[/yellow]: their whole batches are "
+            "stored; import the same file again to complete one.",
+            highlight=False,
             soft_wrap=True,
         )

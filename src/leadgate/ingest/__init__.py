@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .kinds import KINDS, OUTCOMES
+from .kinds import BATCH_ROWS, KINDS, OUTCOMES
 from .mapping import load_mappings, parse_pairs, snake_case
 from .presets import PRESETS
 from .readers import FORMATS, detect_format
@@ -34,6 +34,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BATCH_ROWS",
     "FORMATS",
     "KINDS",
     "OUTCOMES",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..store import Store
 from . import readers
-from .kinds import Kind
+from .kinds import BATCH_ROWS, Kind
 from .normalise import StagePlan
 from .progress import Meter
 from .report import ImportReport
@@ -41,7 +41,7 @@ class AppendJob:
     source: readers.Source
     report: ImportReport
     types: list[str]  # the allowed event types (for "did you mean")
-    batch_rows: int = 500_000
+    batch_rows: int = BATCH_ROWS
     meter: Meter = field(default_factory=lambda: Meter(None, 0, "rows"))
     #: Whether rows of this file can link a visitor to a lead (events naming both).
     links: bool = field(init=False)

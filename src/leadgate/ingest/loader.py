@@ -46,9 +46,12 @@ from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import readers
 from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
-from .kinds import Kind, kind_named
+from .date_columns import plan_dates
+from .dates import DateOptions, DateRead, date_formats_of
+from .history import interrupted_before, interrupted_notice, source_path
+from .kinds import BATCH_ROWS, Kind, kind_named
 from .mapping import MappingSpec, null_values_of, resolve
-from .normalise import StagePlan, restore_statements, stage_sql, wide_statements
+from .normalise import StagePlan, restore_statements, stage_sql, text_expr, wide_statements
 from .outcomes import next_new_row, outcomes_loaded, with_outcome_time
 from .presets import PRESET_VALUES, attribute_names
 from .progress import Meter, Progress
@@ -66,6 +69,8 @@ from .upsert import MERGED, STAGE, write_batch
 from .values import ValueMap, fit_value_maps, keep_mapped_columns, value_maps_of
 
 DUPS = "_lg_dups"
+# Keys of a mapping that are settings of the import, not field = "Column" pairs.
+NOT_COLUMNS = ("kind", "null_values", "date_format", "date_formats", "values")
 # The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
 REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "leads": (("lead_id", "email"),),
@@ -86,12 +91,15 @@ def import_file(
     timezone: str = "UTC",
     fmt: str | None = None,
     allowed_event_types: Iterable[str] | None = None,
-    batch_rows: int = 500_000,
+    batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
     enrich: Mapping[str, Any] | bool = True,
     null_values: Iterable[str] | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
     outcome_time: str | None = None,
+    date_format: str | None = None,
+    date_formats: Mapping[str, str] | None = None,
+    date_order: str | None = None,
 ) -> ImportReport:
     """Import one CSV, JSON Lines or Parquet file of ``kind`` into ``store``.
 
@@ -113,6 +121,12 @@ def import_file(
     mapping's ``values`` (see :mod:`leadgate.ingest.values`). ``outcome_time`` (outcomes
     only) is the time of every outcome of a file that has none, read in ``timezone``.
 
+    Dates in ISO 8601 and the unambiguous common shapes are read without help (see
+    :mod:`leadgate.ingest.dates`); ``date_format`` (every date column) and ``date_formats``
+    (``{field: format}``) give strptime formats, over the mapping's ``date_format`` and
+    ``date_formats``; ``date_order`` (``"mdy"`` or ``"dmy"``) reads a column of day/month
+    dates that does not show its own order.
+
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
     >>> _ = f.write_text("email,Plan\\nana@acme.com,pro\\nbo@x.io,free\\n")
@@ -132,12 +146,17 @@ def import_file(
     nulls = null_values_of(null_values, mapping)
     mapping = with_outcome_time(store, spec.name, mapping, outcome_time)
     maps = value_maps_of(spec.name, PRESET_VALUES.get(preset or ""), _values(mapping), values)
-    plan = _plan(store, spec, source, report, preset, mapping, timezone, event_types, nulls, maps)
+    dated = DateOptions(date_formats_of(date_format, date_formats, mapping), date_order)
+    plan = _plan(
+        store, spec, source, report, preset, mapping, timezone, event_types, nulls, dated, maps
+    )
+    notice = interrupted_notice(interrupted_before(store, path))
+    report.notices += [notice] if notice else []
     with store.atomic():
         store.execute(
             "INSERT INTO imports (import_id, kind, file, started_at, rows_read, rows_loaded, "
-            "rows_rejected) VALUES (?, ?, ?, ?, 0, 0, 0)",
-            [report.import_id, spec.name, str(path), store.now()],
+            "rows_rejected, source_path) VALUES (?, ?, ?, ?, 0, 0, 0, ?)",
+            [report.import_id, spec.name, str(path), store.now(), source_path(path)],
         )
     meter.start()
     optimizers = wide_statements(store, len(source.columns))
@@ -180,11 +199,11 @@ def _plan(
     timezone: str,
     event_types: list[str],
     nulls: tuple[str, ...] = (),
+    dated: DateOptions | None = None,
     maps: dict[str, ValueMap] | None = None,
 ) -> StagePlan:
     """Resolve the mapping, add the custom columns, and write the staging SQL."""
-    settings = ("kind", "null_values", "values")
-    mapping = {k: v for k, v in (mapping or {}).items() if k not in settings}
+    mapping = {k: v for k, v in (mapping or {}).items() if k not in NOT_COLUMNS}
     types = target_types(store, spec)
     resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
     _check_required(spec, resolved.has, source)
@@ -209,6 +228,7 @@ def _plan(
         properties = resolved.unmapped
     else:
         report.columns_ignored = resolved.unmapped
+    dates = _dates(store, source, resolved.sources, types, dated or DateOptions(), nulls, report)
     return stage_sql(
         spec,
         resolved,
@@ -218,6 +238,7 @@ def _plan(
         event_types=event_types,
         properties=properties,
         null_values=nulls,
+        dates=dates,
         value_maps=maps,
     )
 
@@ -225,6 +246,30 @@ def _plan(
 def _values(mapping: MappingSpec | None) -> object:
     """A mapping's ``values`` table (see :mod:`.values`), if it has one."""
     return (mapping or {}).get("values")
+
+
+def _dates(
+    store: Store,
+    source: readers.Source,
+    sources: dict[str, str],
+    types: dict[str, str],
+    options: DateOptions,
+    nulls: tuple[str, ...],
+    report: ImportReport,
+) -> dict[str, DateRead]:
+    """How each date field held as text is read (see :mod:`.dates`); notices to the report."""
+    columns = {
+        t: c
+        for t, c in sources.items()
+        if types.get(t) == "TIMESTAMP" and source.columns[c] == "VARCHAR"
+    }
+    texts = {
+        t: text_expr(readers.quote_ident(c), "VARCHAR", source.text, nulls)
+        for t, c in columns.items()
+    }
+    reads, notices = plan_dates(store, source, columns, options, texts)
+    report.notices += notices
+    return reads
 
 
 def _check_zone(name: str) -> None:

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from ..enrich.domains import normalise_domain_sql
 from ..store import Store
+from .dates import DateRead, iso_expr
 from .kinds import OUTCOMES, Kind
 from .mapping import Resolved
 from .readers import Source, quote_ident, quote_literal
@@ -152,10 +153,12 @@ def typed_expr(
     is_text: bool = True,
     nulls: Sequence[str] = (),
     text: str | None = None,
+    dates: DateRead | None = None,
 ) -> str:
     """A column cast to ``target_type``; NULL where the value does not fit.
 
-    ``text`` is the column's :func:`text_expr` when the caller has it already.
+    ``text`` is the column's :func:`text_expr` when the caller has it already. A text
+    column of dates not in ISO 8601 is read by ``dates`` (see :mod:`.dates`).
     """
     text = text or text_expr(col, src_type, is_text, nulls)
     if target_type == "TIMESTAMP":
@@ -163,19 +166,11 @@ def typed_expr(
             return col  # already naive UTC: skip the zone arithmetic on the hot path
         if src_type.startswith("TIMESTAMP") or src_type == "DATE":
             return f"timezone('UTC', CAST({col} AS TIMESTAMPTZ))"
-        if timezone != "UTC":
-            return f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
-        # In UTC a value without an offset needs no zone arithmetic, and a plain TIMESTAMP
-        # cast is several times cheaper than the TIMESTAMPTZ one. But a TIMESTAMP cast
-        # drops an offset silently, so only the two shapes that cannot hold one take it:
-        # 'YYYY-MM-DD hh:mm:ss' and 'YYYY-MM-DD'. Anything else (fractions, 'T', an offset
-        # or a zone) takes the general path, which is always right. LIKE with '_' only is a
-        # length and character test: a third cheaper than a regular expression per value.
-        return (
-            f"CASE WHEN {text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__' "
-            f"THEN TRY_CAST({text} AS TIMESTAMP) "
-            f"ELSE timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END"
-        )
+        iso = iso_expr(text, timezone)
+        # Other shapes only where the ISO cast failed: COALESCE runs its second argument
+        # for those rows alone, so an ISO file pays nothing for them.
+        other = dates.sql(text, timezone) if dates is not None else None
+        return f"coalesce({iso}, {other})" if other else iso
     if target_type == "BOOLEAN" and src_type == "VARCHAR":
         return (
             f"CASE WHEN lower({text}) IN ('yes', 'y') THEN true "
@@ -250,13 +245,16 @@ def stage_sql(
     properties: list[str] | None = None,
     null_values: Sequence[str] = (),
     value_maps: Mapping[str, ValueMap] | None = None,
+    dates: Mapping[str, DateRead] | None = None,
 ) -> StagePlan:
     """The staging ``SELECT`` for one file (see the module docstring).
 
     ``null_values`` are the placeholders that mean "not filled in" (see :func:`text_expr`).
     A field with one of ``value_maps`` (text fields only) takes its value from the map, and
     a value the map lacks is a reject (see :mod:`.values`).
+    ``dates`` reads a date field's text beyond ISO 8601 (see :mod:`.dates`).
     """
+    dates = dates or {}
     nulls = null_values
     inner = ["_row", "_line", "_malformed"]
     # A text file's cells are trimmed and checked once, a level below their casts: written
@@ -272,6 +270,7 @@ def stage_sql(
         r_name = quote_ident("r_" + target)
         texts.append(f"{raw_text} AS {r_name}")
         ttype = target_types[target]
+        read = dates.get(target)
         if source.text:
             inner.append(r_name)
         vmap = (value_maps or {}).get(target)
@@ -279,12 +278,13 @@ def stage_sql(
             typed = vmap.lookup_sql(r_name if source.text else raw_text)
             checks.append(Check(target, _missed(target), vmap.reason(), f'"r_{target}"'))
         elif source.text:
-            typed = typed_expr(ref, src_type, ttype, timezone, True, nulls, text=r_name)
+            typed = typed_expr(ref, src_type, ttype, timezone, True, nulls, r_name, read)
         else:
-            typed = typed_expr(ref, src_type, ttype, timezone, False, nulls)
+            typed = typed_expr(ref, src_type, ttype, timezone, False, nulls, dates=read)
         inner.append(f"{typed} AS {quote_ident('t_' + target)}")
         if ttype in TYPE_WORDS and not (src_type == ttype) and vmap is None:
-            checks.append(Check(target, _missed(target), TYPE_WORDS[ttype], f'"r_{target}"'))
+            reason, is_sql = read.reason() if read else (TYPE_WORDS[ttype], False)
+            checks.append(Check(target, _missed(target), reason, f'"r_{target}"', is_sql))
     for target, value in resolved.constants.items():
         lit = quote_literal(str(value))
         inner.append(f"{lit} AS {quote_ident('r_' + target)}")
@@ -320,11 +320,12 @@ def stage_sql(
     for target in ("company_domain", "domain"):
         if has(target):
             values[target] = domain_expr(values[target])
-    key, same, key_of_same = _KIND_RULES[kind.name](values, has, checks, list(event_types))
+    key = _KIND_RULES[kind.name](values, has, checks, list(event_types))
     fields = [f for f in values if f != kind.key]
-    outer = ["_row", "_line", f"{key} AS _key"]
+    outer = ["_row", "_line", f"{key.sql} AS _key"]
     if kind.mode == "append":
-        outer.append(f"{same} AS _same")  # compares like _key, for less (see _content)
+        outer.append(f"{key.same} AS _same")  # compares like _key, for less (see _content)
+        outer.append(f"{key.hashed or f'hash({key.same})'} AS _hash")
     outer += [f"{values[f]} AS {quote_ident(f)}" for f in fields]
     rej = "".join(f" WHEN {c.cond} THEN {n}" for n, c in enumerate(checks, 1))
     raw = "".join(f" WHEN {c.cond} THEN {c.raw}" for c in checks if c.raw != "NULL")
@@ -337,7 +338,7 @@ def stage_sql(
     key_column = resolved.sources.get(kind.key)
     if source.text or kind.mode != "append" or key_column is None:
         key_column = None  # text is trimmed before it is a key: the raw cell is not the key
-    return StagePlan(sql, fields, checks, key_column, key_of_same)
+    return StagePlan(sql, fields, checks, key_column, key.of_same)
 
 
 def _missed(target: str) -> str:
@@ -352,6 +353,7 @@ class Key(NamedTuple):
     sql: str  # the key that is stored
     same: str  # compares like the key, for less
     of_same: str = "_same"  # the key again, from a row's ``_same`` alone
+    hashed: str = ""  # a 64-bit hash of ``same``'s parts, when cheaper than ``hash(same)``
 
 
 def _content(who: str, what: str, ts: str, *rest: str) -> Key:
@@ -365,7 +367,8 @@ def _content(who: str, what: str, ts: str, *rest: str) -> Key:
     runs once per row, in the ``INSERT``, and a duplicate's key, for its reject, is worked
     out from its ``_same``. The two agree except on a crafted row whose lead or URL holds
     ``|`` so that its joined text matches another row's: such rows count as two here but
-    share one key.
+    share one key. The check pass groups by ``hash()`` of the parts themselves, not of the
+    STRUCT: building a STRUCT of each row costs a fifth of the whole check.
     """
     parts = [who, what, ts, *rest]
 
@@ -374,7 +377,8 @@ def _content(who: str, what: str, ts: str, *rest: str) -> Key:
         return f"md5(concat_ws('|', {', '.join(text)}))"
 
     fields = ", ".join(f"p{n}: {p}" for n, p in enumerate(parts))
-    return Key(md5_of(parts), f"{{{fields}}}", md5_of([f"_same.p{n}" for n in range(len(parts))]))
+    of_same = md5_of([f"_same.p{n}" for n in range(len(parts))])
+    return Key(md5_of(parts), f"{{{fields}}}", of_same, f"hash({', '.join(parts)})")
 
 
 def _keyed(values: dict[str, str], id_field: str, content: Key) -> Key:

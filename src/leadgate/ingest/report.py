@@ -58,6 +58,9 @@ class ImportReport:
     columns_ignored: list[str] = field(default_factory=list)
     seconds: float = 0.0
     enrichment: Any = None
+    # What the import decided that the user should know (how a column's dates were read,
+    # an earlier import of the file that was interrupted); not errors.
+    notices: list[str] = field(default_factory=list)
     # Outcomes imports: how many of each outcome were loaded ({"won": 12, "lost": 88}).
     outcomes: dict[str, int] = field(default_factory=dict)
 

@@ -1,0 +1,293 @@
+"""Dates as CRM exports write them: the shapes read without help, and the formats an
+import is told.
+
+ISO 8601 (``2024-01-05``, ``2024-01-05 14:30``, ``2024-01-05T14:30:00+02:00``) is read by a
+cast (:func:`iso_expr`), first, as it always was. Where that cast fails, a text column of a
+date field tries the strptime formats of its :class:`DateRead`, in one ``try_strptime`` over
+a short list: set-based SQL, no Python per row, and nothing more for a value the cast read.
+
+The formats come from ``--date-format`` (or a mapping's ``date_format``/``date_formats``:
+:func:`explicit`), else from the column itself (:mod:`.date_columns`): the shapes its
+values take among :func:`shapes` (``5 Jan 2024``, ``Jan 5, 2024``, ``January 5 2024``,
+``2024/01/05``, ``01/05/2024`` in the column's one day/month order, each with or without a
+time such as ``14:30`` or ``2:00 PM``). Only the formats the column uses are tried: each
+format a value fails costs DuckDB about a microsecond, so a list of all 150 shapes would
+make a million non-ISO values take minutes.
+
+A two-digit year is never read as a four-digit one: DuckDB's cast reads ``1/1/24`` as the
+year 1 and ``%Y`` reads ``24`` as the year 24, so the cast takes only text that starts with
+a four-digit year and a ``%Y`` format only text holding four digits in a row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import BAD_DATE_FORMAT, BAD_OPTION, ImportFailed
+from ..store import Store
+from .readers import quote_literal
+
+DATE_ORDERS = {"mdy": "month first", "dmy": "day first"}
+DEFAULT_ORDER = "mdy"
+# What may follow a date: nothing, or a time of day, 24-hour or with AM/PM (Salesforce's
+# report export writes "10/1/2025, 2:00 PM").
+TIMES = (
+    "",
+    " %H:%M",
+    " %H:%M:%S",
+    " %I:%M %p",
+    " %I:%M:%S %p",
+    " %I:%M%p",
+    ", %H:%M",
+    ", %H:%M:%S",
+    ", %I:%M %p",
+    ", %I:%M:%S %p",
+)
+# Month names can be told from days and years; %b is "Jan", %B "January".
+NAMED = (
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+)
+YEAR_FIRST = ("%Y/%m/%d", "%Y.%m.%d", "%Y-%m-%d")
+NUMERIC = {
+    "mdy": ("%m/%d/%Y", "%m.%d.%Y", "%m-%d-%Y"),
+    "dmy": ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"),
+}
+_TIME_START = re.compile(r"[ ,T]*%-?[HIMSpfzZ]")
+
+
+@dataclass(frozen=True)
+class DateRead:
+    """How one column's dates are read where the ISO cast fails: the ``formats`` tried,
+    and what a reject says it expected."""
+
+    formats: tuple[str, ...] = ()
+    expected: str = ""  # "" when only ISO 8601 is read (see reason)
+    order: str | None = None
+
+    def sql(self, text: str, timezone: str) -> str | None:
+        """SQL: ``text`` read by the formats, as naive UTC (a value without an offset is
+        in ``timezone``: the session zone the import sets), NULL where none fits.
+
+        No expression appears twice: DuckDB's common subexpression pass would compute a
+        repeated one for every row, ISO or not, below the COALESCE that spares ISO rows.
+        """
+        parts = []
+        for aware, four in ((True, True), (True, False), (False, True), (False, False)):
+            chosen = [f for f in self.formats if _aware(f) == aware and ("%Y" in f) == four]
+            if not chosen:
+                continue
+            parsed = f"try_strptime({text}, {_list(chosen)})"
+            if aware:
+                parsed = f"timezone('UTC', {parsed})"
+            elif timezone != "UTC":
+                parsed = f"timezone('UTC', CAST({parsed} AS TIMESTAMPTZ))"
+            if four:
+                parsed = f"CASE WHEN regexp_matches({text}, '[0-9]{{4}}') THEN {parsed} END"
+            parts.append(parsed)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+    def reason(self) -> tuple[str, bool]:
+        """A reject's reason, and whether it is SQL (over ``s._raw``, the value)."""
+        if self.expected:
+            return f"not a date or time {self.expected}", False
+        # A column of ISO dates: a value that looks like another layout of a date is told
+        # how to give it; any other is simply not a date.
+        other = (
+            "not a date or time: the column's first rows are ISO 8601 (2024-01-05 14:30); "
+            "give its layout with --date-format"
+        )
+        looks = r"^\s*[0-9A-Za-z]{1,9}[ /.,-]+[0-9A-Za-z]{1,9}[ /.,-]+[0-9]{2,4}"
+        sql = (
+            f"CASE WHEN regexp_matches(s._raw, {quote_literal(looks)}) "
+            f"THEN {quote_literal(other)} ELSE 'not a date or time' END"
+        )
+        return sql, True
+
+
+def iso_expr(text: str, timezone: str) -> str:
+    """``text`` (ISO 8601, with or without a time and an offset) as naive UTC, else NULL.
+
+    DuckDB's cast also reads '1/1/24' as the year 1 and '24-01-05' as the year 24, so only
+    text that starts with a four-digit year is cast: other dates are for :class:`DateRead`.
+    """
+    general = (
+        f"CASE WHEN {text} LIKE '____-%' OR {text} LIKE '____/%' "
+        f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END"
+    )
+    if timezone != "UTC":
+        return general
+    # In UTC a value without an offset needs no zone arithmetic, and a plain TIMESTAMP
+    # cast is several times cheaper than the TIMESTAMPTZ one. But a TIMESTAMP cast
+    # drops an offset silently, so only the two shapes that cannot hold one take it:
+    # 'YYYY-MM-DD hh:mm:ss' and 'YYYY-MM-DD'. Anything else (fractions, 'T', an offset
+    # or a zone) takes the general path, which is always right. LIKE with '_' only is a
+    # length and character test: a third cheaper than a regular expression per value.
+    return (
+        f"CASE WHEN {text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__' "
+        f"THEN TRY_CAST({text} AS TIMESTAMP) ELSE {general} END"
+    )
+
+
+def shape_sql(text: str) -> str:
+    """SQL: the shape of ``text``, every digit a ``9`` (letters are kept: translating them
+    too costs DuckDB four times as much per value, and a column holds few month names)."""
+    return f"translate({text}, '0123456789', '9999999999')"
+
+
+def formats_for(shape: str, order: str | None) -> tuple[str, ...]:
+    """The formats among :func:`shapes` that read text of ``shape`` (see :func:`shape_sql`).
+
+    A run of digits is a day, month or time part, four or more a year; two letters are
+    AM/PM, three a month's short name (``%b``; "May" too), more its full name (``%B``).
+
+    >>> formats_for("99/9/9999, 9:99 PM", "mdy")
+    ('%m/%d/%Y, %I:%M %p',)
+    >>> formats_for("9 January 9999", None), formats_for("Jan 99, 9999", None)
+    (('%d %B %Y',), ('%b %d, %Y',))
+    """
+    runs = re.sub(r"9{3,}", "Y", shape)
+    runs = re.sub(r"9+", "9", runs)
+    runs = re.sub(r"[A-Za-z]{2,}", lambda m: _LETTER_RUNS.get(len(m[0]), "B"), runs)
+    return _BY_SHAPE.get(order, {}).get(runs, ())
+
+
+_LETTER_RUNS = {2: "p", 3: "b"}
+
+
+def _format_shape(fmt: str) -> str:
+    out = fmt.replace("%Y", "Y").replace("%b", "b").replace("%B", "B").replace("%p", "p")
+    return re.sub(r"%[dmHIMS]", "9", out)
+
+
+def _aware(fmt: str) -> bool:
+    return "%z" in fmt or "%Z" in fmt
+
+
+def _list(formats: Sequence[str]) -> str:
+    return "[" + ", ".join(quote_literal(f) for f in formats) + "]"
+
+
+def shapes(order: str | None) -> tuple[str, ...]:
+    """The formats read without help, with the day/month ones of ``order`` when known."""
+    dates = [*NAMED, *YEAR_FIRST, *(NUMERIC[order] if order else ())]
+    return tuple(d + t for d in dates for t in TIMES)
+
+
+def _by_shape(order: str | None) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for fmt in shapes(order):
+        key = _format_shape(fmt)
+        out[key] = (*out.get(key, ()), fmt)
+    return out
+
+
+_BY_SHAPE = {order: _by_shape(order) for order in (None, *DATE_ORDERS)}
+
+
+def explicit(store: Store, fmt: str, field: str) -> DateRead:
+    """The read of a column given its format; a format with a time of day also reads its
+    date alone (a report's "Created Date" beside its "Last Activity")."""
+    check_format(store, fmt, field)
+    formats = [fmt]
+    cut = _TIME_START.search(fmt)
+    if cut and cut.start() > 0:
+        formats.append(fmt[: cut.start()])
+    also = f" (or its date alone, {formats[1]!r})" if len(formats) > 1 else ""
+    return DateRead(tuple(formats), f"in the format {fmt!r}{also}")
+
+
+def check_format(store: Store, fmt: str, field: str) -> None:
+    """:class:`ImportFailed` unless DuckDB can read dates by ``fmt``."""
+    if not isinstance(fmt, str) or "%" not in fmt:
+        raise ImportFailed(
+            f"The date format {fmt!r} for {field} has no %-directive; write one such as "
+            "'%m/%d/%Y %I:%M %p' (see strftime).",
+            code=BAD_DATE_FORMAT,
+        )
+    try:
+        store.execute(f"SELECT try_strptime('', {quote_literal(fmt)})")
+    except Exception as exc:  # duckdb's InvalidInputException: a bad directive
+        raise ImportFailed(
+            f"The date format {fmt!r} for {field} cannot be read: {exc}", code=BAD_DATE_FORMAT
+        ) from exc
+
+
+def date_formats_of(
+    date_format: str | None,
+    date_formats: Mapping[str, str] | None,
+    mapping: Mapping[str, Any] | None,
+) -> dict[str, str]:
+    """Field → format, ``""`` for every date column: the import's own over the mapping's.
+
+    >>> date_formats_of("%d/%m/%Y", None, {"date_formats": {"ts": "%Y%m%d"}})
+    {'': '%d/%m/%Y', 'ts': '%Y%m%d'}
+    """
+    mapping = mapping or {}
+    out: dict[str, str] = {}
+    general = date_format if date_format is not None else mapping.get("date_format")
+    if general is not None:
+        out[""] = general
+    for given in (mapping.get("date_formats"), date_formats):
+        if given is None:
+            continue
+        if not isinstance(given, Mapping):
+            raise ImportFailed(
+                f"date_formats must be a table of field = format; got {given!r}.",
+                code=BAD_DATE_FORMAT,
+            )
+        out.update({str(k): v for k, v in given.items()})
+    return out
+
+
+@dataclass(frozen=True)
+class DateOptions:
+    """What an import is told about its dates: formats by field (``""``: every date
+    field) and the project's day/month order (None when not set)."""
+
+    formats: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    order: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.order is not None and self.order not in DATE_ORDERS:
+            raise ImportFailed(
+                f"Unknown date order {self.order!r}; use one of {', '.join(DATE_ORDERS)}.",
+                code=BAD_OPTION,
+            )
+
+
+def parse_date_formats(values: Sequence[str]) -> tuple[str | None, dict[str, str]]:
+    """The CLI's ``--date-format`` values: ``FORMAT`` for every date column, or
+    ``FIELD=FORMAT`` for one.
+
+    >>> parse_date_formats(["%d/%m/%Y", "created_at=%m/%d/%Y, %I:%M %p"])
+    ('%d/%m/%Y', {'created_at': '%m/%d/%Y, %I:%M %p'})
+    """
+    general, by_field = None, {}
+    for value in values:
+        named = _FIELD_FORMAT.fullmatch(value)
+        if named:
+            by_field[named[1]] = named[2]
+        elif general is not None:
+            raise ImportFailed(
+                f"Two formats for every date column: {general!r} and {value!r}; name the "
+                "field of one: --date-format FIELD=FORMAT.",
+                code=BAD_OPTION,
+            )
+        else:
+            general = value
+    return general, by_field
+
+
+_FIELD_FORMAT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.+)")
