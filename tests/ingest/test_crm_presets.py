@@ -7,8 +7,10 @@ or in capitals, a URL where a domain is expected. The expected tables (a line pe
 the file, as the CSV has it) were checked against the files cell by cell: e-mail lower
 case and trimmed, domains bare, placeholders and blanks None, stages through the CRM's map.
 
-The Salesforce report sample writes its dates as ISO dates: a report exports them in the
-user's locale (``10/1/2025``), which takes the date formats of issue #8 defect 2.
+The Salesforce report sample writes its Create Date as a report does (``10/1/2025, 9:05
+AM``, read by the date shapes of defect 2). Its Last Activity dates are ISO: in the report's
+``10/9/2025`` a new custom column is inferred as text today (only a known date field reads
+the non-ISO shapes), which is the date work's to change.
 """
 
 # ruff: noqa: E501 - the expected tables keep a line per row
@@ -73,21 +75,21 @@ SALESFORCE_ROWS = [
 
 REPORT_COLUMNS = (
     "lead_id email first_name last_name title company company_size industry country "
-    "source stage lead_status owner rating last_activity_date"
+    "source stage lead_status owner rating last_activity_date created_at"
 ).split()
 # fmt: off
 REPORT_ROWS = [
-    ("00Q5e00000A1bCd", "hannah.schmidt@globex.de", "Hannah", "Schmidt", "Director of IT", "Globex GmbH", 540, "Technology", "Germany", "Web", "lead", "Open - Not Contacted", "Ana Ruiz", "Warm", None),
-    ("00Q5e00000A1bCe", "tbaker@initech.com", "Tom", "Baker", "IT Manager", "Initech", 95, "Technology", "United States", "Partner Referral", "sal", "Working - Contacted", "Ana Ruiz", "Hot", T(2025, 10, 9)),
-    ("00Q5e00000A1bCf", "aiko@umbrella.co.jp", "Aiko", "Tanaka", "CFO", "Umbrella KK", 3000, "Finance", "Japan", "Trade Show", "opportunity", "Closed - Converted", "Ben Carter", "Hot", T(2025, 10, 20)),
-    ("00Q5e00000A1bCg", "p.novak@wislabank.pl", "Peter", "Novak", "Head of Procurement", "Wisla Bank S.A.", 5200, "Banking", "Poland", "Purchased List", "disqualified", "Closed - Not Converted", "Ben Carter", "Cold", T(2025, 10, 28)),
-    ("00Q5e00000A1bCh", "grace.lee@brightlane.com", "Grace", "Lee", "VP Sales", "Brightlane", 1200, "Financial Services", "United States", "Web", "sal", "Working - Contacted", "Ana Ruiz", "Warm", T(2025, 10, 7)),
-    ("00Q5e00000A1bCi", "marco@bianchi-design.it", "Marco", "Bianchi", "Owner", "Bianchi Design", 4, "Design", "Italy", "Other", "lead", "Open - Not Contacted", "Ana Ruiz", None, None),
-    ("00Q5e00000A1bCj", "c.okonkwo@lagosfintech.ng", None, "Okonkwo", None, "Lagos Fintech", None, None, "Nigeria", "Web", "lead", "Open - Not Contacted", "Ben Carter", None, None),
-    ("00Q5e00000A1bCk", "sarah.cohen@tevaweb.co.il", "Sarah", "Cohen", "Marketing Manager", "Teva Web", 60, "Technology", "Israel", "Webinar", "opportunity", "Closed - Converted", "Ana Ruiz", "Hot", T(2025, 10, 30)),
-    ("00Q5e00000A1bCm", "anna.k@gmail.com", "Anna", "Kowalczyk", None, "Self", None, None, "Poland", "Web", "disqualified", "Closed - Not Converted", "Ana Ruiz", "Cold", None),
-    ("00Q5e00000A1bCn", "ben.carter@harbor-health.com", "Ben", "Carter", "CIO", "Harbor Health", 8000, "Healthcare", "United States", "Partner Referral", "lead", "open - not contacted", "Ben Carter", "Hot", None),
-    ("00Q5e00000A1bCo", "lena.vogel@alpenbahn.at", "Lena", "Vogel", "Project Lead", "Alpenbahn", 310, "Transportation", "Austria", "Web", "sal", "Working - Contacted", "Ana Ruiz", "Warm", T(2025, 10, 21)),
+    ("00Q5e00000A1bCd", "hannah.schmidt@globex.de", "Hannah", "Schmidt", "Director of IT", "Globex GmbH", 540, "Technology", "Germany", "Web", "lead", "Open - Not Contacted", "Ana Ruiz", "Warm", None, T(2025, 10, 1, 9, 5)),
+    ("00Q5e00000A1bCe", "tbaker@initech.com", "Tom", "Baker", "IT Manager", "Initech", 95, "Technology", "United States", "Partner Referral", "sal", "Working - Contacted", "Ana Ruiz", "Hot", T(2025, 10, 9), T(2025, 10, 2, 14, 0)),
+    ("00Q5e00000A1bCf", "aiko@umbrella.co.jp", "Aiko", "Tanaka", "CFO", "Umbrella KK", 3000, "Finance", "Japan", "Trade Show", "opportunity", "Closed - Converted", "Ben Carter", "Hot", T(2025, 10, 20), T(2025, 10, 3, 11, 30)),
+    ("00Q5e00000A1bCg", "p.novak@wislabank.pl", "Peter", "Novak", "Head of Procurement", "Wisla Bank S.A.", 5200, "Banking", "Poland", "Purchased List", "disqualified", "Closed - Not Converted", "Ben Carter", "Cold", T(2025, 10, 28), T(2025, 10, 3, 16, 45)),
+    ("00Q5e00000A1bCh", "grace.lee@brightlane.com", "Grace", "Lee", "VP Sales", "Brightlane", 1200, "Financial Services", "United States", "Web", "sal", "Working - Contacted", "Ana Ruiz", "Warm", T(2025, 10, 7), T(2025, 10, 6, 8, 15)),
+    ("00Q5e00000A1bCi", "marco@bianchi-design.it", "Marco", "Bianchi", "Owner", "Bianchi Design", 4, "Design", "Italy", "Other", "lead", "Open - Not Contacted", "Ana Ruiz", None, None, T(2025, 10, 7, 12, 0)),
+    ("00Q5e00000A1bCj", "c.okonkwo@lagosfintech.ng", None, "Okonkwo", None, "Lagos Fintech", None, None, "Nigeria", "Web", "lead", "Open - Not Contacted", "Ben Carter", None, None, T(2025, 10, 8, 15, 20)),
+    ("00Q5e00000A1bCk", "sarah.cohen@tevaweb.co.il", "Sarah", "Cohen", "Marketing Manager", "Teva Web", 60, "Technology", "Israel", "Webinar", "opportunity", "Closed - Converted", "Ana Ruiz", "Hot", T(2025, 10, 30), T(2025, 10, 9, 10, 10)),
+    ("00Q5e00000A1bCm", "anna.k@gmail.com", "Anna", "Kowalczyk", None, "Self", None, None, "Poland", "Web", "disqualified", "Closed - Not Converted", "Ana Ruiz", "Cold", None, T(2025, 10, 13, 13, 5)),
+    ("00Q5e00000A1bCn", "ben.carter@harbor-health.com", "Ben", "Carter", "CIO", "Harbor Health", 8000, "Healthcare", "United States", "Partner Referral", "lead", "open - not contacted", "Ben Carter", "Hot", None, T(2025, 10, 14, 7, 40)),
+    ("00Q5e00000A1bCo", "lena.vogel@alpenbahn.at", "Lena", "Vogel", "Project Lead", "Alpenbahn", 310, "Transportation", "Austria", "Web", "sal", "Working - Contacted", "Ana Ruiz", "Warm", T(2025, 10, 21), T(2025, 10, 15, 17, 30)),
 ]
 # fmt: on
 
@@ -171,8 +173,6 @@ def test_a_salesforce_report_export_lands_field_by_field(store, data):
         "e.g. --value 'stage:VALUE=lead'"
     )
     assert _table(store, REPORT_COLUMNS) == REPORT_ROWS
-    created = store.execute("SELECT created_at FROM leads ORDER BY lead_id").fetchall()
-    assert [c[0] for c in created] == [T(2025, 10, d) for d in (1, 2, 3, 3, 6, 7, 8, 9, 13, 14, 15)]
     # With the org's own status mapped, the refused row lands and the rest is unchanged.
     again = import_file(
         store,
