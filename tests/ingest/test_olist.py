@@ -42,6 +42,7 @@ def test_olist_leads_and_won_deals(store):
         timezone="America/Sao_Paulo",
     )
     assert (won.rows_loaded, won.rows_rejected) == (842, 0)
+    assert won.outcomes == {"won": 842}  # the import counts what it loaded, by outcome
     assert "business_segment" in won.columns_ignored
     assert store.scalar("SELECT count(*) FROM outcomes WHERE outcome = 'won'") == 842
     joined = store.scalar("SELECT count(*) FROM outcomes JOIN leads USING (lead_id)")
