@@ -10,6 +10,7 @@ intent, the account's engagement. ``UNKNOWN`` spreads like ``None`` but never de
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -72,9 +73,52 @@ def to_bool(value: Any) -> Any:
     return BOOL_WORDS.get(str(value).strip().lower())
 
 
+_EPOCH = dt.datetime(1970, 1, 1)
+DAY_US = 86_400_000_000
+#: The text a date field's value may be when the store keeps it as text: what DuckDB's
+#: TRY_CAST(... AS TIMESTAMP) reads alike (leadgate.scoring.steps writes the same test).
+DATE_TEXT = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
+_DATE_TEXT = re2.compile(DATE_TEXT)
+
+
+def to_date(value: Any) -> Any:
+    """A stored date or time as µs since the epoch, UTC (the store's convention: naive
+    values are UTC); ISO text (``2026-05-01``, ``2026-05-01 09:30``) too, else missing."""
+    if value is None or value.__class__ is int:
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not _DATE_TEXT.match(text):
+            return None
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:  # 2026-02-30: no such day
+            return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        delta = value - _EPOCH
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if isinstance(value, dt.date):
+        return (value - _EPOCH.date()).days * DAY_US
+    return None
+
+
+def days_since(as_of_us: int, date_us: int | None) -> float | None:
+    """Days from a date (µs) to the scoring time, with their fraction (36 hours: 1.5).
+
+    Missing when the date is missing or after the scoring time: such a value was written
+    after the time scored (a later export, a backtest), so it says nothing about that time;
+    as events after the as-of time count for nothing, the rule is not judged.
+    """
+    if date_us is None or date_us > as_of_us:
+        return None
+    return (as_of_us - date_us) / 86400000000.0
+
+
 #: The one conversion of a stored value to a field's declared type, shared by the
 #: compiled scorer (:mod:`leadgate.scoring.codegen`) and the explanations.
-CONVERTERS = {"text": to_text, "number": to_number, "bool": to_bool}
+CONVERTERS = {"text": to_text, "number": to_number, "bool": to_bool, "date": to_date}
 
 
 def typed(kind: str, value: Any) -> Any:
@@ -90,11 +134,13 @@ class Interpreter:
     """The value of any node, given ``values``: field name → value (``None`` when missing).
 
     A field not in ``values`` is :data:`UNKNOWN`, as is every event, intent or contacts
-    function.
+    function. A date field's value is µs since the epoch (:func:`to_date`);
+    ``days_since(field)`` is worked out when the scoring time ``as_of_us`` is given.
     """
 
-    def __init__(self, values: Mapping[str, Any]) -> None:
+    def __init__(self, values: Mapping[str, Any], as_of_us: int | None = None) -> None:
         self.values = values
+        self.as_of_us = as_of_us
 
     def value(self, node: Node) -> Any:  # noqa: C901 - one branch per construct
         if isinstance(node, Lit):
@@ -176,4 +222,9 @@ class Interpreter:
             if inner is UNKNOWN or inner is None:
                 return inner
             return inner.lower() if node.name == "lower" else abs(inner)
-        return UNKNOWN  # count, has, days_since, intent, engaged_contacts
+        if node.name == "days_since" and self.as_of_us is not None:
+            arg = node.args[0]
+            date = self.values.get(arg.name, UNKNOWN) if isinstance(arg, Field) else UNKNOWN
+            if date is not UNKNOWN and (date is None or date.__class__ is int):
+                return days_since(self.as_of_us, date)
+        return UNKNOWN  # count, has, days_since of events, intent, engaged_contacts
