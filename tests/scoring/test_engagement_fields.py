@@ -1,0 +1,329 @@
+"""Engagement from the fields an export carries (issue #8): counts and dates on the lead.
+
+A CRM export with no event stream carries engagement as counts (``Number of Sessions``)
+and dates (``Last Activity Date``). The definition's ``engagement.rules`` score them as
+engagement, beside event points, in the same group, explanation, plan and coverage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from leadgate.definition import load_compiled, validate
+from leadgate.publish import to_html, to_markdown
+from leadgate.scoring import Scorer, plan_sql, store_select
+from leadgate.scoring.coverage import rule_coverage
+from leadgate.store import Store
+
+AS_OF = dt.datetime(2026, 6, 1, 12, 0)
+EXPORT_ONLY = """
+name: export
+version: '1'
+attributes:
+  num_sessions: number
+  num_form_submissions: number
+  last_activity_date: date
+engagement:
+  cap: 40
+  rules:
+    - {name: sessions, per: num_sessions, points: 2, cap: 20}
+    - {name: recently active, when: days_since(last_activity_date) <= 30, points: 5}
+    - name: forms after a visit
+      when: num_sessions >= 1
+      per: num_form_submissions
+      points: 7.5
+      cap: 15
+bands:
+  - {band: 1, min_engagement: 20}
+  - {band: 2}
+tiers:
+  - {name: active, when: engagement >= 20}
+"""
+LEAD = {
+    "lead_id": "a",
+    "num_sessions": 7,
+    "num_form_submissions": 1,
+    "last_activity_date": dt.datetime(2026, 5, 20),
+}
+
+
+def explained(score) -> dict[str, tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+    return {x.label: (x.cents, x.status, x.detail) for x in score.contributions}
+
+
+def test_a_definition_with_no_events_scores_engagement_from_the_fields() -> None:
+    c = load_compiled(text=EXPORT_ONLY)
+    score = Scorer(c).score(LEAD, [], as_of=AS_OF)
+    assert (score.fit_cents, score.engagement_cents, score.total_cents) == (0, 2650, 2650)
+    assert (score.band, score.tier) == (1, "active")
+    assert explained(score) == {
+        "sessions": (1400, "matched", "num_sessions 7 × 2 = 14 (cap 20)"),
+        "recently active": (500, "matched", "last_activity_date 12.5 days ago ≤ 30"),
+        "forms after a visit": (
+            750,
+            "matched",
+            "num_sessions 7 ≥ 1; num_form_submissions 1 × 7.5 = 7.5 (cap 15)",
+        ),
+    }
+    assert score.check_sum()
+
+
+def test_caps_missing_values_and_later_dates_are_said() -> None:
+    c = load_compiled(text=EXPORT_ONLY)
+    lead = {
+        "lead_id": "b",
+        "num_sessions": 0,
+        "num_form_submissions": 40,
+        "last_activity_date": dt.datetime(2026, 7, 1),  # after the as-of time
+    }
+    score = Scorer(c).score(lead, [], as_of=AS_OF)
+    assert explained(score) == {
+        "sessions": (0, "matched", "num_sessions 0 × 2 = 0 (cap 20)"),
+        "recently active": (
+            0,
+            "not judged",
+            "not judged: last_activity_date is after the scoring time",
+        ),
+        "forms after a visit": (0, "not matched", "num_sessions 0 < 1"),
+    }
+    lead = {"lead_id": "c", "num_sessions": 15, "num_form_submissions": 40}
+    score = Scorer(c).score(lead, [], as_of=AS_OF)
+    assert explained(score) == {
+        "sessions": (2000, "matched", "num_sessions 15 × 2 = 30, capped at 20"),
+        "recently active": (0, "not judged", "not judged: last_activity_date missing"),
+        "forms after a visit": (
+            1500,
+            "matched",
+            "num_sessions 15 ≥ 1; num_form_submissions 40 × 7.5 = 300, capped at 15",
+        ),
+    }
+    # The group's cap (40) then holds the sum (35): no adjustment line.
+    assert score.engagement_cents == 3500 and score.check_sum()
+
+
+def test_event_points_and_field_rules_add_up_in_one_group_under_its_cap() -> None:
+    text = EXPORT_ONLY.replace(
+        "engagement:\n  cap: 40\n",
+        "engagement:\n  cap: 40\n  events:\n    - {type: demo_request, points: 30}\n",
+    )
+    score = Scorer(load_compiled(text=text)).score(
+        LEAD, [("demo_request", dt.datetime(2026, 5, 1))], as_of=AS_OF
+    )
+    lines = [(x.key, x.cents, x.status) for x in score.contributions]
+    assert lines == [
+        ("engagement:demo_request", 3000, "events"),
+        ("engagement:sessions", 1400, "matched"),
+        ("engagement:recently active", 500, "matched"),
+        ("engagement:forms after a visit", 750, "matched"),
+        ("engagement:cap", -1650, "adjustment"),
+    ]
+    assert score.engagement_cents == score.total_cents == 4000 and score.check_sum()
+
+
+def load_leads(store: Store, rows: list[dict[str, object]], types: dict[str, str]) -> None:
+    store.add_columns("leads", types)
+    for row in rows:
+        cols = ", ".join(row)
+        store.execute(
+            f"INSERT INTO leads ({cols}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
+        )
+
+
+def plan_rows(store: Store, c) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+    plan = plan_sql(
+        c,
+        AS_OF,
+        lead_columns=store.table_columns("leads"),
+        account_columns=store.table_columns("accounts"),
+    )
+    return {r["lead_id"]: r for r in store.query(plan)}
+
+
+def test_the_plan_reads_dates_stored_as_timestamps_dates_or_iso_text_as_the_evaluator_does() -> (
+    None
+):
+    # The importer stores a date column as TIMESTAMP; a column kept as text (an import
+    # before its dates were read) is read when it holds ISO dates, else missing.
+    c = load_compiled(text=EXPORT_ONLY)
+    texts = ["2026-05-20", "2026-05-20 06:00", "2026-05-20T06:00:00.5", "20/05/2026", "2026-02-30"]
+    for kind, values in [
+        ("TIMESTAMP", [dt.datetime(2026, 5, 20), None]),
+        ("DATE", [dt.date(2026, 5, 20), dt.date(2026, 6, 2)]),
+        ("VARCHAR", texts),
+    ]:
+        store = Store(":memory:")
+        rows = [
+            {"lead_id": f"L{i}", "num_sessions": 1, "last_activity_date": v}
+            for i, v in enumerate(values)
+        ]
+        load_leads(store, rows, {"num_sessions": "BIGINT", "last_activity_date": kind})
+        got = plan_rows(store, c)
+        scorer = Scorer(c)
+        for row in store.query("SELECT * FROM leads"):
+            raw = scorer.raw(row, [], int(AS_OF.replace(tzinfo=dt.timezone.utc).timestamp() * 1e6))
+            assert got[row["lead_id"]]["engagement_rule_1"] == raw.engagement_rules[1], (kind, row)
+    assert [got[f"L{i}"]["engagement_rule_1"] for i in range(5)] == [500, 500, 500, None, None]
+
+
+def test_stored_contributions_and_coverage_count_the_field_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    c = load_compiled(text=EXPORT_ONLY)
+    store = Store(str(tmp_path / "s.duckdb"))
+    rows = [
+        {"lead_id": "a", "num_sessions": 7, "num_form_submissions": 1},
+        {"lead_id": "b", "num_sessions": None, "num_form_submissions": 2},
+    ]
+    load_leads(
+        store,
+        rows,
+        {"num_sessions": "BIGINT", "num_form_submissions": "DOUBLE", "last_activity_date": "DATE"},
+    )
+    plan = plan_sql(
+        c,
+        AS_OF,
+        lead_columns=store.table_columns("leads"),
+        account_columns=store.table_columns("accounts"),
+    )
+    stored = {r["lead_id"]: r for r in store.query(store_select(c, plan, AS_OF))}
+    assert c.rule_keys[-3:] == [
+        "engagement:sessions",
+        "engagement:recently active",
+        "engagement:forms after a visit",
+    ]
+    assert stored["a"]["contributions"] == [1400, None, 750]
+    assert stored["b"]["contributions"] == [None, None, None]
+    assert stored["a"]["engagement"] == 21.5
+    coverage = {r.rule: (r.kind, r.not_judged_after) for r in rule_coverage(store, c, AS_OF)}
+    assert coverage == {
+        "sessions": ("engagement", 1),
+        "recently active": ("engagement", 2),
+        "forms after a visit": ("engagement", 1),
+    }
+
+
+def test_the_published_page_shows_them_in_the_engagement_group() -> None:
+    c = load_compiled(text=EXPORT_ONLY)
+    page = to_markdown(c)
+    section = page[page.index("## Engagement from the lead's fields") :]
+    assert "| sessions | always | +2 per num_sessions | 20 |" in section
+    assert "| recently active | `days_since(last_activity_date) <= 30` | +5 |  |" in section
+    assert "| forms after a visit | `num_sessions >= 1` | +7.5 per num_form_submissions | 15 |" in (
+        section
+    )
+    assert page.index("## Engagement") < page.index("## Engagement from") < page.index("## Score")
+    assert "days_since(last_activity_date) &lt;= 30" in to_html(c)
+
+
+def problems(text: str) -> list[tuple[str, str, str]]:
+    return [(p.code, p.path, p.message) for p in validate(text=text).errors]
+
+
+RULES_HEAD = """
+name: x
+version: '1'
+attributes: {num_sessions: number, persona: text, last_activity_date: date}
+engagement:
+  events:
+    - {type: demo_request, points: 30}
+  rules:
+"""
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (
+            "{name: s, per: num_sesions, points: 2, cap: 20}",
+            ("LG200", "engagement.rules[0].per", "Unknown field 'num_sesions'"),
+        ),
+        (
+            "{name: s, per: persona, points: 2, cap: 20}",
+            ("LG126", "engagement.rules[0].per", "'per' must be a number"),
+        ),
+        (
+            "{name: s, per: last_activity_date, points: 2, cap: 20}",
+            ("LG128", "engagement.rules[0].per", "'last_activity_date' is a date"),
+        ),
+        (
+            "{name: s, when: days_since(num_sessions) < 3, points: 2}",
+            ("LG128", "engagement.rules[0].when", "'num_sessions' is a number"),
+        ),
+        (
+            "{name: s, when: last_activity_date > 3, points: 2}",
+            ("LG128", "engagement.rules[0].when", "read it with days_since(last_activity_date)"),
+        ),
+        (
+            "{name: s, per: num_sessions, points: 2, cap: -20}",
+            ("LG110", "engagement.rules[0].cap", "greater than 0"),
+        ),
+        (
+            "{name: s, per: num_sessions, points: 2}",
+            ("LG127", "engagement.rules[0].cap", "points per unit of 'num_sessions' with no cap"),
+        ),
+        (
+            "{name: s, when: num_sessions > 2, points: 2, cap: 5}",
+            ("LG127", "engagement.rules[0].cap", "'cap' bounds points per unit"),
+        ),
+        (
+            "{name: s, points: 2}",
+            ("LG127", "engagement.rules[0]", "says neither 'when' nor 'per'"),
+        ),
+        (
+            "{name: demo_request, when: num_sessions > 2, points: 2}",
+            ("LG121", "engagement.rules[0].name", "has the name of an event rule"),
+        ),
+        (
+            "{name: s, when: num_sessions > 2, points: 2, per_unit: 3}",
+            ("LG110", "engagement.rules[0].per_unit", "Unknown field 'per_unit'"),
+        ),
+    ],
+)
+def test_a_wrong_engagement_rule_is_reported_with_its_path_and_a_fix(
+    rule: str, expected: tuple[str, str, str]
+) -> None:
+    result = validate(text=RULES_HEAD + f"    - {rule}\n")
+    (problem,) = result.errors
+    code, path, message = expected
+    assert (problem.code, problem.path) == (code, path)
+    assert message in problem.message
+    assert problem.hint and problem.line == 9
+
+
+def test_every_wrong_engagement_rule_is_reported_at_once() -> None:
+    text = RULES_HEAD + (
+        "    - {name: a, per: persona, points: 2, cap: 20}\n"
+        "    - {name: b, per: num_sessions, points: 2}\n"
+        "    - {name: a, when: days_since(persona) < 3, points: 1}\n"
+    )
+    assert sorted(problems(text)) == sorted(
+        [
+            (
+                "LG126",
+                "engagement.rules[0].per",
+                "'per' must be a number to count points per unit; 'persona' is text",
+            ),  # fmt: skip
+            (
+                "LG127",
+                "engagement.rules[1].cap",
+                "Engagement rule 'b' gives points per unit of 'num_sessions' with no cap",
+            ),  # fmt: skip
+            ("LG121", "engagement.rules[2].name", "Duplicate name 'a' (also engagement.rules[0])"),
+            (
+                "LG128",
+                "engagement.rules[2].when",
+                "days_since() takes an event type or a date "
+                "field; 'persona' is text (at character 12 of the expression)",
+            ),  # fmt: skip
+        ]
+    )
+
+
+def test_a_definition_without_engagement_rules_keeps_its_hash() -> None:
+    # Definitions hashed before engagement rules existed name their stored scores.
+    text = "name: x\nversion: '1'\nengagement:\n  events:\n    - {type: demo_request, points: 3}\n"
+    assert load_compiled(text=text).hash == load_compiled(text=text + "  rules: []\n").hash
+    # The hash this definition had before (computed with the code of commit 1a76817).
+    assert load_compiled(text=text).hash == (
+        "8bf10b258dad587248eb1d2365cc6dcfb85d1ea5b5544c378cceac4d68111786"
+    )
