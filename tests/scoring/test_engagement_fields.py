@@ -8,6 +8,9 @@ engagement, beside event points, in the same group, explanation, plan and covera
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,8 @@ from leadgate.publish import to_html, to_markdown
 from leadgate.scoring import Scorer, plan_sql, store_select
 from leadgate.scoring.coverage import rule_coverage
 from leadgate.store import Store
+
+from ..cli import leadgate as run
 
 AS_OF = dt.datetime(2026, 6, 1, 12, 0)
 EXPORT_ONLY = """
@@ -327,3 +332,50 @@ def test_a_definition_without_engagement_rules_keeps_its_hash() -> None:
     assert load_compiled(text=text).hash == (
         "8bf10b258dad587248eb1d2365cc6dcfb85d1ea5b5544c378cceac4d68111786"
     )
+
+
+EXPORT = "\n".join(
+    [
+        "Email,First Name,Job Title,Number of Employees,Industry,Country,num_sessions,"
+        "num_pageviews,num_form_submissions,recent_conversion_date,last_activity_date",
+        "ana@northwind.io,Ana,VP Finance,250,Software,US,12,85,1,2026-05-28 10:15,2026-05-30 16:40",
+        "bo@contoso.com,Bo,Analyst,40,Retail,DE,2,3,,,2026-01-10 09:00",
+        "",
+    ]
+)
+
+
+def test_a_hubspot_style_export_scores_with_the_example_definition(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The real CLI, end to end: the export's counts and dates land as typed custom
+    # attributes, the example definition scores them as engagement, explain says each.
+    root = tmp_path / "p"
+    assert run("init", str(root)).returncode == 0
+    example = Path(__file__).parents[2] / "examples/definitions/hubspot_export.yaml"
+    shutil.copyfile(example, root / "definition.yaml")
+    (root / "contacts.csv").write_text(EXPORT)
+    contacts = str(root / "contacts.csv")
+    done = run("-C", str(root), "import", "leads", contacts, "--preset", "hubspot_contacts")
+    assert done.returncode == 0, done.stderr
+    done = run("-C", str(root), "score", "--as-of", "2026-06-01", "--json")
+    assert done.returncode == 0, done.stderr
+    explained = json.loads(run("-C", str(root), "explain", "ana@northwind.io", "--json").stdout)
+    lines = {c["label"]: (c["points"], c["detail"]) for c in explained["contributions"]
+             if c["group"] == "engagement"}  # fmt: skip
+    assert lines == {
+        "sessions": (20.0, "num_sessions 12 × 2 = 24, capped at 20"),
+        "page views": (10.0, "num_pageviews 85 × 0.5 = 42.5, capped at 10"),
+        "form submissions": (10.0, "num_form_submissions 1 × 10 = 10 (cap 20)"),
+        "converted this month": (15.0, "recent_conversion_date 3.5729 days ago ≤ 30"),
+        "active this week": (10.0, "last_activity_date 1.3056 days ago ≤ 7"),
+        "gone quiet": (0.0, "last_activity_date 1.3056 days ago ≤ 90"),
+        "engagement cap": (-15.0, "65 points held to 50"),
+    }
+    assert explained["engagement"] == 50 and explained["tier"] == "hot"
+    bo = json.loads(run("-C", str(root), "explain", "bo@contoso.com", "--json").stdout)
+    said = {c["label"]: (c["status"], c["detail"]) for c in bo["contributions"]}
+    assert said["converted this month"] == (
+        "not judged",
+        "not judged: recent_conversion_date missing",
+    )
+    assert said["gone quiet"] == ("matched", "last_activity_date 141.625 days ago > 90")
+    assert bo["engagement"] == 4 + 1.5 - 15 and bo["tier"] is None
