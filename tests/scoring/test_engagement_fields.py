@@ -379,3 +379,6 @@ def test_a_hubspot_style_export_scores_with_the_example_definition(tmp_path) -> 
     )
     assert said["gone quiet"] == ("matched", "last_activity_date 141.625 days ago > 90")
     assert bo["engagement"] == 4 + 1.5 - 15 and bo["tier"] is None
+    where = "days_since(last_activity_date) <= 7 and num_sessions >= 10"
+    listed = json.loads(run("-C", str(root), "leads", "--where", where, "--json").stdout)
+    assert [lead["email"] for lead in listed["leads"]] == ["ana@northwind.io"]
