@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from leadgate.definition import load_compiled, validate
 from leadgate.publish import to_html, to_markdown
@@ -23,6 +25,7 @@ from leadgate.store import Store
 from ..cli import leadgate as run
 
 AS_OF = dt.datetime(2026, 6, 1, 12, 0)
+AS_OF_US = int(AS_OF.replace(tzinfo=dt.timezone.utc).timestamp()) * 1_000_000
 EXPORT_ONLY = """
 name: export
 version: '1'
@@ -167,9 +170,53 @@ def test_the_plan_reads_dates_stored_as_timestamps_dates_or_iso_text_as_the_eval
         got = plan_rows(store, c)
         scorer = Scorer(c)
         for row in store.query("SELECT * FROM leads"):
-            raw = scorer.raw(row, [], int(AS_OF.replace(tzinfo=dt.timezone.utc).timestamp() * 1e6))
+            raw = scorer.raw(row, [], AS_OF_US)
             assert got[row["lead_id"]]["engagement_rule_1"] == raw.engagement_rules[1], (kind, row)
     assert [got[f"L{i}"]["engagement_rule_1"] for i in range(5)] == [500, 500, 500, None, None]
+
+
+def two(low: int, high: int) -> st.SearchStrategy[str]:
+    return st.integers(low, high).map(lambda v: f"{v:02d}")
+
+
+# Text a CRM may hold in a date column: ISO shapes, out-of-range parts, other layouts.
+date_texts = st.one_of(
+    st.tuples(
+        st.sampled_from(["2026", "1999", "0000", "0001", "0999", "9999"]),
+        two(0, 13),
+        two(0, 32),
+        st.sampled_from(["", " ", "T", "  "]),
+        two(0, 25),
+        two(0, 61),
+        st.sampled_from(["", ":00", ":59", ":60", ":07.5", ":07.123456", ":07.1234567"]),
+        st.sampled_from(["", " ", "Z", "+02:00"]),
+    ).map(
+        lambda p: (
+            f"{p[0]}-{p[1]}-{p[2]}{p[3]}{p[4]}:{p[5]}{p[6]}{p[7]}"
+            if p[3]
+            else f"{p[0]}-{p[1]}-{p[2]}{p[7]}"
+        )
+    ),  # fmt: skip
+    st.sampled_from(["20/05/2026", "5 Jan 2026", "2026/05/20", "20260520", "", "  2026-05-20 "]),
+    st.text(alphabet="0123456789-: T.", max_size=22),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(date_texts, min_size=1, max_size=20))
+def test_a_date_kept_as_text_reads_alike_in_both_engines(texts: list[str]) -> None:
+    c = load_compiled(text=EXPORT_ONLY.replace("points: 5}", "points: 5}\n"
+                      "    - {name: days, per: days_since(last_activity_date), points: 1, "
+                      "cap: 1000000}"))  # fmt: skip
+    store = Store(":memory:")
+    rows = [{"lead_id": f"L{i}", "last_activity_date": t} for i, t in enumerate(texts)]
+    load_leads(store, rows, {"last_activity_date": "VARCHAR"})
+    got = plan_rows(store, c)
+    scorer = Scorer(c)
+    for row in rows:
+        raw = scorer.raw(row, [], AS_OF_US)
+        assert got[str(row["lead_id"])]["engagement_rule_2"] == raw.engagement_rules[2], row
+        event("a date read" if raw.engagement_rules[2] is not None else "missing or later")
 
 
 def test_stored_contributions_and_coverage_count_the_field_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]

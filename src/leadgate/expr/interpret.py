@@ -77,7 +77,10 @@ _EPOCH = dt.datetime(1970, 1, 1)
 DAY_US = 86_400_000_000
 #: The text a date field's value may be when the store keeps it as text: what DuckDB's
 #: TRY_CAST(... AS TIMESTAMP) reads alike (leadgate.scoring.steps writes the same test).
-DATE_TEXT = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
+DATE_TEXT = (
+    r"^([1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])-\d{2}-\d{2}"  # no year 0: DuckDB reads 1 BC
+    r"([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?$"  # no 24:00: DuckDB reads the next day
+)
 _DATE_TEXT = re2.compile(DATE_TEXT)
 
 
