@@ -109,6 +109,14 @@ def test_caps_missing_values_and_later_dates_are_said() -> None:
     }
     # The group's cap (40) then holds the sum (35): no adjustment line.
     assert score.engagement_cents == 3500 and score.check_sum()
+    lead = {"lead_id": "d", "num_sessions": 3, "last_activity_date": dt.date(2026, 5, 31)}
+    said = explained(Scorer(c).score(lead, [], as_of=AS_OF))
+    assert said["forms after a visit"] == (
+        0,
+        "not judged",
+        "not judged: num_form_submissions missing",
+    )
+    assert said["recently active"] == (500, "matched", "last_activity_date 1.5 days ago ≤ 30")
 
 
 def test_event_points_and_field_rules_add_up_in_one_group_under_its_cap() -> None:

@@ -216,6 +216,9 @@ class _Reader:
     def values(self, checked: Checked) -> dict[str, Any]:
         return _field_values(self.c, checked, self.lead, self.account)
 
+    def value(self, checked: Checked) -> Any:
+        return Interpreter(self.values(checked), self.as_of_us).value(checked.tree)
+
     def said(self, checked: Checked, verdict: Any) -> str:
         return describe(checked, self.values(checked), verdict, self.as_of_us)
 
@@ -228,12 +231,14 @@ def _engagement_line(
     line = partial(Contribution, rule.key, "engagement", rule.name)
     reads = [e for e in (rule.when, rule.per) if e is not None]
     if cents is None:
-        said = "; ".join(_unjudged(e, read.values(e), read.as_of_us) for e in reads)
+        # Only what could not be judged: a condition that held is not the reason.
+        unknown = [e for e in reads if read.value(e) is None] or reads
+        said = "; ".join(_unjudged(e, read.values(e), read.as_of_us) for e in unknown)
         return line(0, "not judged", f"not judged: {said}")
     verdict = True
     parts = []
     if rule.when is not None:
-        verdict = Interpreter(read.values(rule.when), read.as_of_us).value(rule.when.tree)
+        verdict = read.value(rule.when)
         verdict = bool(cents) if verdict not in (True, False) else verdict
         parts.append(read.said(rule.when, verdict))
     if rule.per is not None and verdict:
@@ -246,7 +251,7 @@ def _per_unit(read: _Reader, rule: CompiledEngagementRule, cents: int) -> str:
     """``num_sessions 7 × 2 = 14 (cap 20)``; ``capped at 20`` when the cap held it."""
     per = rule.per
     assert per is not None, "only per-unit rules count units"
-    value = Interpreter(read.values(per), read.as_of_us).value(per.tree)
+    value = read.value(per)
     tree = per.tree
     if value is UNKNOWN:  # an event count: the explanation does not see the events
         counted = text(tree)
