@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sqlglot
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -437,3 +438,14 @@ def test_a_hubspot_style_export_scores_with_the_example_definition(tmp_path) -> 
     where = "days_since(last_activity_date) <= 7 and num_sessions >= 10"
     listed = json.loads(run("-C", str(root), "leads", "--where", where, "--json").stdout)
     assert [lead["email"] for lead in listed["leads"]] == ["ana@northwind.io"]
+
+
+@pytest.mark.parametrize("stored", ["TIMESTAMP", "DATE", "VARCHAR", "BIGINT"])
+def test_the_spark_plan_of_field_rules_is_one_statement(stored: str) -> None:
+    c = load_compiled(text=EXPORT_ONLY)
+    columns = {"lead_id": "VARCHAR", "num_sessions": "BIGINT", "last_activity_date": stored}
+    plan = plan_sql(c, AS_OF, lead_columns=columns, account_columns={}, dialect="spark")
+    full = store_select(c, plan, AS_OF, dialect="spark")
+    assert len(sqlglot.parse(full, read="spark")) == 1
+    assert "epoch_us" not in full and "regexp_matches" not in full
+    assert ("unix_micros" in full) == (stored != "BIGINT")  # a number is no date: NULL
