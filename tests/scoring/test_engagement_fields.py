@@ -449,3 +449,13 @@ def test_the_spark_plan_of_field_rules_is_one_statement(stored: str) -> None:
     assert len(sqlglot.parse(full, read="spark")) == 1
     assert "epoch_us" not in full and "regexp_matches" not in full
     assert ("unix_micros" in full) == (stored != "BIGINT")  # a number is no date: NULL
+
+
+def test_a_date_field_stored_as_a_number_is_missing_in_both_engines() -> None:
+    c = load_compiled(text=EXPORT_ONLY)
+    store = Store(":memory:")
+    row = {"lead_id": "n", "num_sessions": 1, "last_activity_date": 20260520}
+    load_leads(store, [row], {"num_sessions": "BIGINT", "last_activity_date": "BIGINT"})
+    raw = Scorer(c).raw(row, [], AS_OF_US)
+    assert raw.engagement_rules[1] is None
+    assert plan_rows(store, c)["n"]["engagement_rule_1"] is None

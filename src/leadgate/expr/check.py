@@ -30,12 +30,10 @@ from .ast import (
     TextOp,
     Unary,
 )
+from .dates import DATE, NOT_A_DATE, date_argument
 from .parser import parse
 
-NUMBER, TEXT, BOOL, NULL, DATE = "number", "text", "bool", "null", "date"
-#: The code of a date read other than through ``days_since()``, or ``days_since()`` of a
-#: field that is no date (``leadgate.definition.codes.NOT_A_DATE``).
-NOT_A_DATE = "LG128"
+NUMBER, TEXT, BOOL, NULL = "number", "text", "bool", "null"
 SCORE_FIELDS = {
     "fit": NUMBER,
     "engagement": NUMBER,
@@ -95,24 +93,6 @@ class Checked:
 
 
 _TYPE_WORD = {NUMBER: "a number", TEXT: "text", BOOL: "true/false", NULL: "null", DATE: "a date"}
-
-
-def date_argument(node: Call, types: Mapping[str, str]) -> str | None:
-    """The date field of ``days_since(field)``, else None (``days_since`` of events).
-
-    A name that is both a date field and an event type reads the field.
-    """
-    if node.name != "days_since" or len(node.args) != 1:
-        return None
-    arg = node.args[0]
-    if isinstance(arg, Field) and types.get(arg.name) == DATE:
-        return arg.name
-    return None
-
-
-def days_key(name: str) -> str:
-    """What ``days_since(name)`` of a date field is called in the engines' name maps."""
-    return f"days_since({name})"
 
 
 class _Checker:

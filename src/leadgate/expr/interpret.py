@@ -10,7 +10,6 @@ intent, the account's engagement. ``UNKNOWN`` spreads like ``None`` but never de
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -19,6 +18,7 @@ from typing import Any
 import re2
 
 from .ast import Binary, BoolOp, Call, Field, In, IsNull, Lit, Node, TextOp, Unary
+from .dates import days_since, to_date
 
 
 class _Unknown:
@@ -71,52 +71,6 @@ def to_bool(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     return BOOL_WORDS.get(str(value).strip().lower())
-
-
-_EPOCH = dt.datetime(1970, 1, 1)
-DAY_US = 86_400_000_000
-#: The text a date field's value may be when the store keeps it as text: what DuckDB's
-#: TRY_CAST(... AS TIMESTAMP) reads alike (leadgate.scoring.steps writes the same test).
-DATE_TEXT = (
-    r"^([1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])-\d{2}-\d{2}"  # no year 0: DuckDB reads 1 BC
-    r"([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?$"  # no 24:00: DuckDB reads the next day
-)
-_DATE_TEXT = re2.compile(DATE_TEXT)
-
-
-def to_date(value: Any) -> Any:
-    """A stored date or time as µs since the epoch, UTC (the store's convention: naive
-    values are UTC); ISO text (``2026-05-01``, ``2026-05-01 09:30``) too, else missing."""
-    if value is None or value.__class__ is int:
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if not _DATE_TEXT.match(text):
-            return None
-        try:
-            value = dt.datetime.fromisoformat(text)
-        except ValueError:  # 2026-02-30: no such day
-            return None
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        delta = value - _EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    if isinstance(value, dt.date):
-        return (value - _EPOCH.date()).days * DAY_US
-    return None
-
-
-def days_since(as_of_us: int, date_us: int | None) -> float | None:
-    """Days from a date (µs) to the scoring time, with their fraction (36 hours: 1.5).
-
-    Missing when the date is missing or after the scoring time: such a value was written
-    after the time scored (a later export, a backtest), so it says nothing about that time;
-    as events after the as-of time count for nothing, the rule is not judged.
-    """
-    if date_us is None or date_us > as_of_us:
-        return None
-    return (as_of_us - date_us) / 86400000000.0
 
 
 #: The one conversion of a stored value to a field's declared type, shared by the

@@ -17,15 +17,8 @@ from typing import Any
 import re2
 
 from .ast import Binary, BoolOp, Call, Field, In, IsNull, Lit, Node, TextOp, Unary
-from .check import (
-    AGGREGATE_FUNCTIONS,
-    TEXT,
-    Checked,
-    _Checker,
-    date_argument,
-    days_key,
-    retype_scope,
-)
+from .check import AGGREGATE_FUNCTIONS, TEXT, Checked, _Checker, retype_scope
+from .dates import date_argument, days_key
 
 
 def and3(*values: Any) -> bool | None:

@@ -11,15 +11,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .ast import Binary, BoolOp, Call, Field, In, IsNull, Lit, Node, TextOp, Unary
-from .check import (
-    AGGREGATE_FUNCTIONS,
-    TEXT,
-    Checked,
-    _Checker,
-    date_argument,
-    days_key,
-    retype_scope,
-)
+from .check import AGGREGATE_FUNCTIONS, TEXT, Checked, _Checker, retype_scope
+from .dates import date_argument, days_key
 
 
 def literal(value: object) -> exp.Expression:

@@ -17,8 +17,9 @@ import math
 from typing import Any
 
 from ..definition.compile import CompiledDefinition, CompiledEngagementRule
-from ..expr.check import Aggregate, days_key
-from ..expr.interpret import to_bool, to_date, to_number, to_text
+from ..expr.check import Aggregate
+from ..expr.dates import days_key, to_date
+from ..expr.interpret import to_bool, to_number, to_text
 from ..expr.to_python import RUNTIME, PyEmitter
 from . import names as n
 from .contract import RawScore, clamp

@@ -31,8 +31,8 @@ from collections.abc import Mapping, Sequence
 from sqlglot import exp
 
 from ..definition.compile import CompiledDefinition, CompiledEngagementRule
-from ..expr.check import Checked, days_key
-from ..expr.interpret import DATE_TEXT
+from ..expr.check import Checked
+from ..expr.dates import DATE_TEXT, days_key
 from ..expr.to_sql import SqlEmitter
 from . import names as n
 from .contract import clamp
