@@ -64,6 +64,8 @@ def sections(c: CompiledDefinition) -> list[Section]:
     eng_note = "Points for what the lead did, per event, losing value with age."
     if c.engagement_rules:
         eng_note += " The engagement the lead's own fields carry (below) adds to them."
+        if not c.event_rules:
+            eng_note = "No events are scored: engagement is what the lead's own fields carry."
     if c.engagement_cap is not None:
         eng_note += f" Engagement counts at most {c.engagement_cap / 100:g} points."
     eng_rows = [

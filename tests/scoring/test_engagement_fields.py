@@ -273,6 +273,7 @@ def test_the_published_page_shows_them_in_the_engagement_group() -> None:
         section
     )
     assert page.index("## Engagement") < page.index("## Engagement from") < page.index("## Score")
+    assert "No events are scored: engagement is what the lead's own fields carry." in page
     assert "days_since(last_activity_date) &lt;= 30" in to_html(c)
 
 
