@@ -17,7 +17,8 @@ import sqlglot
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from leadgate.definition import load_compiled, validate
+from leadgate.definition import codes, load_compiled, validate
+from leadgate.expr import dates
 from leadgate.publish import to_html, to_markdown
 from leadgate.scoring import Scorer, plan_sql, store_select
 from leadgate.scoring.coverage import rule_coverage
@@ -460,3 +461,7 @@ def test_a_date_field_stored_as_a_number_is_missing_in_both_engines() -> None:
     raw = Scorer(c).raw(row, [], AS_OF_US)
     assert raw.engagement_rules[1] is None
     assert plan_rows(store, c)["n"]["engagement_rule_1"] is None
+
+
+def test_the_expression_checker_raises_the_definitions_code_for_dates() -> None:
+    assert dates.NOT_A_DATE == codes.NOT_A_DATE

@@ -55,6 +55,6 @@ WEIGHTED_SCORE = "LG124"
 LADDER_ORDER = "LG125"
 PER_UNIT_NOT_A_NUMBER = "LG126"
 ENGAGEMENT_RULE = "LG127"
-NOT_A_DATE = "LG128"  # raised by the expression checker (leadgate.expr.check.NOT_A_DATE)
+NOT_A_DATE = "LG128"  # raised by the expression checker (leadgate.expr.dates.NOT_A_DATE)
 REVIEW_DUE = "LG130"
 EXPRESSION = "LG200"
