@@ -41,7 +41,7 @@ from .errors import (
     ProjectNotFound,
     SegmentNotFound,
 )
-from .results import CoverageReport, LeadList, Publication
+from .results import CoverageReport, LeadList, MergeReport, Publication
 from .store import Store
 from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
@@ -290,6 +290,14 @@ class Project:
         compiled = self.compiled()
         with self.store() as store:
             return explain_lead(store, compiled, lead, as_of)
+
+    def merge(self, *, apply: bool = False) -> MergeReport:
+        """The leads that share an email, merged into one each with ``apply`` (else only
+        reported): see :mod:`leadgate.identity.merge`. Running it again changes nothing."""
+        from .identity import merge_leads
+
+        with self.store() as store:
+            return merge_leads(store, apply=apply)
 
     def coverage(self, *, as_of: dt.datetime | None = None) -> CoverageReport:
         """Per rule: how many leads it could not judge, before and after enrichment."""

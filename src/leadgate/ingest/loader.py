@@ -41,6 +41,7 @@ from ..errors import (
     UNREADABLE_FILE,
     ImportFailed,
 )
+from ..identity.aliases import has_aliases, record_aliases, shared_emails
 from ..store import Store
 from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import readers
@@ -145,8 +146,19 @@ def import_file(
                 _stage(store, spec, plan, source, timezone)
             tick = meter.in_rows(0.5, 1.0)
             _load_batches(
-                store, spec, plan, source, report, batch_rows, tick, event_types, settings
+                store,
+                spec,
+                plan,
+                source,
+                report,
+                batch_rows,
+                tick,
+                event_types,
+                settings,
+                preset or "",
             )
+            if spec.name == "leads":
+                report.shared_emails = shared_emails(store)
         finish(store, report)
         meter.finish()
     finally:
@@ -198,6 +210,7 @@ def _plan(
         event_types=event_types,
         properties=properties,
         null_values=nulls,
+        aliases=spec.name in ("events", "outcomes") and has_aliases(store),
     )
 
 
@@ -242,17 +255,19 @@ def _stage(store: Store, spec: Kind, plan: StagePlan, source: readers.Source, tz
         except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
             raise ImportFailed(f"Cannot read {source.path}: {exc}", code=UNREADABLE_FILE) from exc
     # Duplicates: find the few repeated keys first, so the UPDATE (a join over the whole
-    # stage) only runs when there is something to mark.
-    store.execute(
-        f"CREATE OR REPLACE TEMP TABLE {DUPS} AS SELECT _key, min(_row) AS first "
-        f"FROM {STAGE} WHERE _rej IS NULL GROUP BY _key HAVING count(*) > 1"
-    )
-    if store.scalar(f"SELECT count(*) FROM {DUPS}"):
+    # stage) only runs when there is something to mark. A lead's id is a key too: two
+    # rows with one id must not name two leads (see leadgate.identity.aliases).
+    for key in ("_key", "_alias") if plan.alias_dups else ("_key",):
         store.execute(
-            f"UPDATE {STAGE} SET _rej = {len(plan.checks) + 1}, _raw = {STAGE}._key "
-            f"FROM {DUPS} AS f WHERE {STAGE}._key = f._key AND {STAGE}._row > f.first "
-            f"AND {STAGE}._rej IS NULL"
+            f"CREATE OR REPLACE TEMP TABLE {DUPS} AS SELECT {key} AS k, min(_row) AS first "
+            f"FROM {STAGE} WHERE _rej IS NULL GROUP BY {key} HAVING count(*) > 1"
         )
+        if store.scalar(f"SELECT count(*) FROM {DUPS}"):
+            store.execute(
+                f"UPDATE {STAGE} SET _rej = {len(plan.checks) + 1}, _raw = {STAGE}.{key} "
+                f"FROM {DUPS} AS f WHERE {STAGE}.{key} = f.k AND {STAGE}._row > f.first "
+                f"AND {STAGE}._rej IS NULL"
+            )
 
 
 def _load_batches(
@@ -265,6 +280,7 @@ def _load_batches(
     progress: Callable[[int, int], None] | None,
     types: list[str],
     enrich: Mapping[str, Any] | None = None,
+    alias_source: str = "",
 ) -> None:
     """Write the stage in batches of rows, each in one transaction with its rejects.
 
@@ -279,11 +295,16 @@ def _load_batches(
     csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
     rejected = store.scalar(f"SELECT count(*) FROM {STAGE} WHERE _rej IS NOT NULL")
     line, reasons, columns, file = reject_sql(store, source, plan, types, STAGE, rejected, spec.key)
+    alias_source = alias_source or Path(str(source.path)).name
     for lo in range(1, max(last, 1) + 1, batch_rows):
         hi = lo + batch_rows
         rows = f"s._row >= {lo} AND s._row < {hi}"
         with store.atomic():
             loaded, enriched = write_batch(store, spec, plan, rows, enrich)
+            if spec.name == "leads":
+                report.aliases_added += record_aliases(
+                    store, STAGE, rows, report.import_id, alias_source or report.file
+                )
             if enriched is not None:
                 report.enrichment = report.enrichment or EnrichReport()
                 report.enrichment.add(enriched)

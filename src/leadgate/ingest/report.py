@@ -58,6 +58,10 @@ class ImportReport:
     columns_ignored: list[str] = field(default_factory=list)
     seconds: float = 0.0
     enrichment: Any = None
+    # Leads: ids that became aliases of a lead stored under another id (the same email
+    # from another source), and emails more than one lead holds (``leadgate merge``).
+    aliases_added: int = 0
+    shared_emails: int = 0
 
     @property
     def rows_per_second(self) -> float:
