@@ -284,7 +284,8 @@ class Project:
         return LeadList(rows, when, compiled.hash, tier, condition, limit)
 
     def explain(self, lead: str, *, as_of: dt.datetime | None = None) -> Score:
-        """Every contribution to ``lead``'s score (by id or email), adding up to the total."""
+        """Every contribution to ``lead``'s score (by id, alias or email), adding up to the
+        total; :class:`~leadgate.errors.AmbiguousLead` when the key names several leads."""
         from .scoring.lookup import explain_lead
 
         compiled = self.compiled()

@@ -123,6 +123,10 @@ def test_events_and_outcomes_keyed_by_either_id_score_on_the_one_lead(tmp_path):
     project.import_file(write(tmp_path / "late.csv", late), "events")
     won = f"lead_id,outcome,ts\n{ana['sf']},won,2026-10-31\n"
     project.import_file(write(tmp_path / "won.csv", won), "outcomes")
+    # Their content keys stay on the ids the files give: importing them again adds nothing.
+    for path, kind in ((early, "events"), (tmp_path / "late.csv", "events"),
+                       (tmp_path / "won.csv", "outcomes")):  # fmt: skip
+        assert project.import_file(path, kind).rows_loaded == 0
     with project.store() as store:
         assert store.execute("SELECT DISTINCT lead_id FROM lead_events").fetchall() == [
             (ana["hs"],)
