@@ -60,7 +60,14 @@ def lead_sql(kind: str, has: Has, lead_id: str, email: str) -> tuple[str, str, s
     if kind != "leads":
         return join, f"coalesce({own}, {known}, {derived})", own
     if has("lead_id"):
-        join = f" LEFT JOIN lead_aliases AS alias ON alias.alias = {lead_id}" + join
+        # A lead's own id from the leads table, so that leads written without an alias row
+        # (by SQL, by hand) are found by id too; the other aliases from lead_aliases (none
+        # of them is a lead's id: the id of a lead is never made an alias of another).
+        ids = (
+            "(SELECT lead_id AS alias, lead_id FROM leads UNION ALL "
+            "SELECT alias, lead_id FROM lead_aliases WHERE alias <> lead_id)"
+        )
+        join = f" LEFT JOIN {ids} AS alias ON alias.alias = {lead_id}" + join
         lead = f"coalesce(alias.lead_id, {known}, {own}, {derived})"
         return join, lead, f"coalesce({own}, {lead})"
     lead = f"coalesce({known}, {derived})"
