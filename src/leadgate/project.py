@@ -217,6 +217,9 @@ class Project:
         merged.update(mapping or {})
         # The placeholders: the import's own, else the mapping's, else the project's.
         options.setdefault("null_values", merged.pop("null_values", self.config.null_values))
+        if kind == "leads":  # whose values a lead keeps (leadgate.identity)
+            options.setdefault("source_name", mapping_name)
+            options.setdefault("prefer", self.config.identity.get("prefer", ()))
         if kind == "events":
             options.setdefault("allowed_event_types", self.event_types())
         from .ingest.loader import import_file  # the import machinery, on first use

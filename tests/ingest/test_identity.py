@@ -265,3 +265,37 @@ def test_any_interleaving_of_two_sources_is_one_lead_per_email(tmp_path, n, piec
         )
         assert orphans == 0
         assert merge_leads(store).groups == []
+
+
+def _project_preferring(tmp_path: Path, setting: str):  # type: ignore[no-untyped-def]
+    project = init_project(tmp_path / "p")
+    config = project.root / "leadgate.toml"
+    config.write_text(config.read_text(encoding="utf-8") + setting, encoding="utf-8")
+    return type(project).open(project.root)
+
+
+def test_a_preferred_source_keeps_its_values_and_others_fill_blanks(tmp_path):
+    project = _project_preferring(tmp_path, '\n[identity]\nprefer = ["salesforce_leads"]\n')
+    crowd = people(3)
+    sf = write(tmp_path / "sf.csv", salesforce(crowd))
+    hs = write(tmp_path / "hs.csv", hubspot(crowd))
+    project.import_file(sf, "leads", preset="salesforce_leads")
+    report = project.import_file(hs, "leads", preset="hubspot_contacts")
+    assert report.aliases_added == 3
+    with project.store() as store:
+        rows = store.execute("SELECT DISTINCT title, first_name FROM leads ORDER BY 2").fetchall()
+        # Salesforce's title stands; HubSpot fills the first name Salesforce left blank.
+        assert rows == [("VP Sales", p["first"]) for p in crowd]
+        assert set(aliases(store).values()) == {p["sf"] for p in crowd}
+    # Importing HubSpot again changes nothing; Salesforce's own import still updates.
+    assert project.import_file(hs, "leads", preset="hubspot_contacts").rows_loaded == 0
+    sf.write_text(sf.read_text().replace("VP Sales", "CTO"), encoding="utf-8")
+    assert project.import_file(sf, "leads", preset="salesforce_leads").rows_loaded == 3
+
+
+def test_a_bad_identity_setting_is_refused(tmp_path):
+    from leadgate.errors import ConfigError
+
+    for bad in ('prefer = "salesforce_leads"', 'prefr = ["x"]'):
+        with pytest.raises(ConfigError, match="identity.pref"):
+            _project_preferring(tmp_path / bad[:5], f"\n[identity]\n{bad}\n")

@@ -19,7 +19,7 @@ to the lead when it does (:func:`repoint`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..store import Store
 
@@ -144,3 +144,16 @@ def shared_emails(store: Store) -> int:
             "WHERE email IS NOT NULL GROUP BY em HAVING count(*) > 1)"
         )
     )
+
+
+def trusted_sources(source: str, prefer: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """``source`` and the sources ``prefer`` (most trusted first) ranks above it: all of
+    them when it is not listed; none without ``prefer`` (the last import wins).
+
+    >>> trusted_sources("hubspot_contacts", ["salesforce_leads", "hubspot_contacts"])
+    ('hubspot_contacts', ('salesforce_leads',))
+    >>> trusted_sources("list.csv", ["salesforce_leads"])
+    ('list.csv', ('salesforce_leads',))
+    """
+    above = prefer[: prefer.index(source)] if source in prefer else prefer
+    return source, tuple(above)

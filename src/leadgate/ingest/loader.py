@@ -28,7 +28,7 @@ import contextlib
 import time
 import uuid
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,12 @@ from ..errors import (
     UNREADABLE_FILE,
     ImportFailed,
 )
-from ..identity.aliases import has_aliases, record_aliases, shared_emails
+from ..identity.aliases import (
+    has_aliases,
+    record_aliases,
+    shared_emails,
+    trusted_sources,
+)
 from ..store import Store
 from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import readers
@@ -88,6 +93,8 @@ def import_file(
     progress: Progress | None = None,
     enrich: Mapping[str, Any] | bool = True,
     null_values: Iterable[str] | None = None,
+    source_name: str | None = None,
+    prefer: Sequence[str] = (),
 ) -> ImportReport:
     """Import one CSV, JSON Lines or Parquet file of ``kind`` into ``store``.
 
@@ -104,7 +111,10 @@ def import_file(
     :func:`leadgate.enrich.enrich_leads` over them after the import, in one write instead
     of two. In a CSV or JSON Lines file a cell that is one of ``null_values`` (trimmed, any
     case; default the mapping's ``null_values``, else
-    :data:`leadgate.config.DEFAULT_NULL_VALUES`) is missing.
+    :data:`leadgate.config.DEFAULT_NULL_VALUES`) is missing. A leads row's id is recorded
+    as an alias of its lead under ``source_name`` (default: the preset, else the file's
+    name); with ``prefer`` (source names, most trusted first), a lead a source more trusted
+    than this one holds keeps its values, and this file fills only its blanks.
 
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
@@ -155,7 +165,7 @@ def import_file(
                 tick,
                 event_types,
                 settings,
-                preset or "",
+                *trusted_sources(source_name or preset or Path(str(path)).name, prefer),
             )
             if spec.name == "leads":
                 report.shared_emails = shared_emails(store)
@@ -281,6 +291,7 @@ def _load_batches(
     types: list[str],
     enrich: Mapping[str, Any] | None = None,
     alias_source: str = "",
+    trusted: Sequence[str] = (),
 ) -> None:
     """Write the stage in batches of rows, each in one transaction with its rejects.
 
@@ -295,15 +306,14 @@ def _load_batches(
     csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
     rejected = store.scalar(f"SELECT count(*) FROM {STAGE} WHERE _rej IS NOT NULL")
     line, reasons, columns, file = reject_sql(store, source, plan, types, STAGE, rejected, spec.key)
-    alias_source = alias_source or Path(str(source.path)).name
     for lo in range(1, max(last, 1) + 1, batch_rows):
         hi = lo + batch_rows
         rows = f"s._row >= {lo} AND s._row < {hi}"
         with store.atomic():
-            loaded, enriched = write_batch(store, spec, plan, rows, enrich)
+            loaded, enriched = write_batch(store, spec, plan, rows, enrich, trusted)
             if spec.name == "leads":
                 report.aliases_added += record_aliases(
-                    store, STAGE, rows, report.import_id, alias_source or report.file
+                    store, STAGE, rows, report.import_id, alias_source
                 )
             if enriched is not None:
                 report.enrichment = report.enrichment or EnrichReport()
