@@ -121,7 +121,10 @@ def test_enriched_import_equals_import_then_enrich(tmp_path, rows, batch):
     # lead its id names (another id with the same email: leadgate.identity).
     good = sorted({r[0] for r in rows if r[-1] != "twelve"})
     keys = ", ".join(f"'{k}'" for k in good)
-    named = f"lead_id IN (SELECT lead_id FROM lead_aliases WHERE alias IN ({keys}))"
+    named = (
+        f"lead_id IN ({keys}) OR lead_id IN (SELECT lead_id FROM lead_aliases "
+        f"WHERE alias IN ({keys}))"
+    )
     reference = enrich_leads(expected, lead_filter_sql=named if good else "false", **options)
 
     actual = _store(firmo)

@@ -299,3 +299,12 @@ def test_a_bad_identity_setting_is_refused(tmp_path):
     for bad in ('prefer = "salesforce_leads"', 'prefr = ["x"]'):
         with pytest.raises(ConfigError, match="identity.pref"):
             _project_preferring(tmp_path / bad[:5], f"\n[identity]\n{bad}\n")
+
+
+def test_an_id_seen_before_beats_the_email(store, tmp_path):
+    import_file(store, write(tmp_path / "a.csv", "lead_id,email\na,ana@x.io\nb,bo@x.io\n"), "leads")
+    # Ana's record now carries Bo's address: still Ana's lead, so two leads share it.
+    import_file(store, write(tmp_path / "b.csv", "lead_id,email\na,BO@x.io\n"), "leads")
+    rows = store.execute("SELECT lead_id, email FROM leads ORDER BY 1").fetchall()
+    assert rows == [("a", "bo@x.io"), ("b", "bo@x.io")]
+    assert [g.merged for g in merge_leads(store).groups] == [["b"]]

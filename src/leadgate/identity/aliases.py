@@ -60,15 +60,11 @@ def lead_sql(kind: str, has: Has, lead_id: str, email: str) -> tuple[str, str, s
     if kind != "leads":
         return join, f"coalesce({own}, {known}, {derived})", own
     if has("lead_id"):
-        # A lead's own id from the leads table, so that leads written without an alias row
-        # (by SQL, by hand) are found by id too; the other aliases from lead_aliases (none
-        # of them is a lead's id: the id of a lead is never made an alias of another).
-        ids = (
-            "(SELECT lead_id AS alias, lead_id FROM leads UNION ALL "
-            "SELECT alias, lead_id FROM lead_aliases WHERE alias <> lead_id)"
-        )
-        join = f" LEFT JOIN {ids} AS alias ON alias.alias = {lead_id}" + join
-        lead = f"coalesce(alias.lead_id, {known}, {own}, {derived})"
+        # Only the aliases that name another lead (few): a row whose id is a lead's own but
+        # whose email another lead holds is set right after staging (own_ids), which costs
+        # far less than joining every lead's id to every row.
+        join = resolve_sql(lead_id)[0] + join
+        lead = f"coalesce(lead_alias.lead_id, {known}, {own}, {derived})"
         return join, lead, f"coalesce({own}, {lead})"
     lead = f"coalesce({known}, {derived})"
     return join, lead, lead
@@ -83,6 +79,16 @@ def resolve_sql(lead: str) -> tuple[str, str]:
     return join, f"coalesce(lead_alias.lead_id, {lead})"
 
 
+def own_ids(store: Store, stage: str) -> None:
+    """Staged leads whose id is a stored lead's own, keyed by email to another lead: the id
+    wins (a lead whose email changed is still that lead)."""
+    if store.scalar(f"SELECT count(*) FROM {stage} WHERE _key <> _alias"):
+        store.execute(
+            f"UPDATE {stage} SET _key = _alias WHERE _key <> _alias "
+            "AND _alias IN (SELECT lead_id FROM leads)"
+        )
+
+
 def has_aliases(store: Store) -> bool:
     """Whether any lead has an alias besides its own id (else events need no resolving)."""
     return bool(
@@ -92,23 +98,30 @@ def has_aliases(store: Store) -> bool:
     )
 
 
-def record_aliases(store: Store, stage: str, rows: str, import_id: str, source: str) -> int:
-    """Record the ids a batch of staged leads gave (``_alias`` → ``_key``); move what was
-    keyed by those that name another lead. Returns how many such aliases were new."""
+def record_aliases(store: Store, merged: str, import_id: str, source: str) -> int:
+    """Record the ids a batch of leads gave (``merged``: the batch as written, with each
+    row's id in ``_lg_alias``): a new lead's own id, and each id first seen naming another
+    lead, whose events and outcomes then move to it. Returns how many of those were new."""
+    values = [source, import_id, store.now()]
+    # A new lead's id is no alias yet: it would have named its lead.
     store.execute(
-        f"CREATE OR REPLACE TEMP TABLE {NEW_ALIASES} AS SELECT s._alias AS alias, "
-        f"s._key AS lead_id FROM {stage} AS s WHERE {rows} AND s._rej IS NULL "
-        "AND s._alias NOT IN (SELECT alias FROM lead_aliases)"
+        f"INSERT INTO lead_aliases SELECT _lg_alias, lead_id, ?, ?, ? FROM {merged} WHERE _lg_new",
+        values,
     )
     store.execute(
-        f"INSERT INTO lead_aliases SELECT alias, lead_id, ?, ?, ? FROM {NEW_ALIASES}",
-        [source, import_id, store.now()],
+        f"CREATE OR REPLACE TEMP TABLE {NEW_ALIASES} AS SELECT _lg_alias AS alias, lead_id "
+        f"FROM {merged} WHERE _lg_alias <> lead_id"
     )
-    others = store.scalar(f"SELECT count(*) FROM {NEW_ALIASES} WHERE alias <> lead_id")
-    if others:
-        repoint(store, f"(SELECT alias, lead_id FROM {NEW_ALIASES} WHERE alias <> lead_id)")
+    if not store.scalar(f"SELECT count(*) FROM {NEW_ALIASES}"):
+        return 0
+    store.execute(f"DELETE FROM {NEW_ALIASES} WHERE alias IN (SELECT alias FROM lead_aliases)")
+    store.execute(
+        f"INSERT INTO lead_aliases SELECT alias, lead_id, ?, ?, ? FROM {NEW_ALIASES}", values
+    )
+    others = int(store.scalar(f"SELECT count(*) FROM {NEW_ALIASES}"))
+    repoint(store, NEW_ALIASES)
     store.execute(f"DROP TABLE IF EXISTS {NEW_ALIASES}")
-    return int(others)
+    return others
 
 
 def repoint(store: Store, moves: str) -> dict[str, int]:
@@ -136,12 +149,13 @@ def candidates(store: Store, key: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def shared_emails(store: Store) -> int:
-    """How many emails more than one lead holds: what ``leadgate merge`` would merge."""
+def shared_emails(store: Store, stage: str) -> int:
+    """How many emails of a staged file it gave to more than one lead (two ids of one
+    person in one file): what ``leadgate merge`` would merge."""
     return int(
         store.scalar(
-            f"SELECT count(*) FROM (SELECT {email_sql('email')} AS em FROM leads "
-            "WHERE email IS NOT NULL GROUP BY em HAVING count(*) > 1)"
+            f"SELECT count(*) FROM (SELECT email FROM {stage} WHERE _rej IS NULL AND email "
+            "IS NOT NULL GROUP BY email HAVING min(_key) <> max(_key))"
         )
     )
 

@@ -43,6 +43,7 @@ from ..errors import (
 )
 from ..identity.aliases import (
     has_aliases,
+    own_ids,
     record_aliases,
     shared_emails,
     trusted_sources,
@@ -168,7 +169,7 @@ def import_file(
                 *trusted_sources(source_name or preset or Path(str(path)).name, prefer),
             )
             if spec.name == "leads":
-                report.shared_emails = shared_emails(store)
+                report.shared_emails = shared_emails(store, STAGE)
         finish(store, report)
         meter.finish()
     finally:
@@ -264,6 +265,8 @@ def _stage(store: Store, spec: Kind, plan: StagePlan, source: readers.Source, tz
             store.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {select}")
         except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
             raise ImportFailed(f"Cannot read {source.path}: {exc}", code=UNREADABLE_FILE) from exc
+    if spec.name == "leads":
+        own_ids(store, STAGE)
     # Duplicates: find the few repeated keys first, so the UPDATE (a join over the whole
     # stage) only runs when there is something to mark. A lead's id is a key too: two
     # rows with one id must not name two leads (see leadgate.identity.aliases).
@@ -313,7 +316,7 @@ def _load_batches(
             loaded, enriched = write_batch(store, spec, plan, rows, enrich, trusted)
             if spec.name == "leads":
                 report.aliases_added += record_aliases(
-                    store, STAGE, rows, report.import_id, alias_source
+                    store, MERGED, report.import_id, alias_source
                 )
             if enriched is not None:
                 report.enrichment = report.enrichment or EnrichReport()

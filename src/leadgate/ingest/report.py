@@ -59,7 +59,7 @@ class ImportReport:
     seconds: float = 0.0
     enrichment: Any = None
     # Leads: ids that became aliases of a lead stored under another id (the same email
-    # from another source), and emails more than one lead holds (``leadgate merge``).
+    # from another source), and emails the file gave to several leads (``leadgate merge``).
     aliases_added: int = 0
     shared_emails: int = 0
 

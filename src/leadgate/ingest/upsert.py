@@ -108,6 +108,8 @@ def _merge(
     same = " AND ".join(
         f"({value(q)} IS NULL OR {value(q)} IS NOT DISTINCT FROM t.{q})" for q in quoted
     )
+    if spec.name == "leads":
+        picks.append("s._alias AS _lg_alias")  # the row's own id (leadgate.identity)
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {MERGED} AS SELECT s._key AS {key}, "
         f"{''.join(p + ', ' for p in picks)}"
