@@ -168,7 +168,7 @@ def import_file(
                 settings,
                 *trusted_sources(source_name or preset or Path(str(path)).name, prefer),
             )
-            if spec.name == "leads":
+            if spec.name == "leads" and "email" in plan.fields:
                 report.shared_emails = shared_emails(store, STAGE)
         finish(store, report)
         meter.finish()
