@@ -79,14 +79,17 @@ def resolve_sql(lead: str) -> tuple[str, str]:
     return join, f"coalesce(lead_alias.lead_id, {lead})"
 
 
-def own_ids(store: Store, stage: str) -> None:
+def own_ids(store: Store, stage: str) -> int:
     """Staged leads whose id is a stored lead's own, keyed by email to another lead: the id
-    wins (a lead whose email changed is still that lead)."""
-    if store.scalar(f"SELECT count(*) FROM {stage} WHERE _key <> _alias"):
+    wins (a lead whose email changed is still that lead). Returns how many rows name a
+    lead by another id than their own (0: each row's id is its key)."""
+    others = int(store.scalar(f"SELECT count(*) FROM {stage} WHERE _key <> _alias"))
+    if others:
         store.execute(
             f"UPDATE {stage} SET _key = _alias WHERE _key <> _alias "
             "AND _alias IN (SELECT lead_id FROM leads)"
         )
+    return others
 
 
 def has_aliases(store: Store) -> bool:

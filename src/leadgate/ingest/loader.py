@@ -265,12 +265,11 @@ def _stage(store: Store, spec: Kind, plan: StagePlan, source: readers.Source, tz
             store.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {select}")
         except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
             raise ImportFailed(f"Cannot read {source.path}: {exc}", code=UNREADABLE_FILE) from exc
-    if spec.name == "leads":
-        own_ids(store, STAGE)
     # Duplicates: find the few repeated keys first, so the UPDATE (a join over the whole
-    # stage) only runs when there is something to mark. A lead's id is a key too: two
-    # rows with one id must not name two leads (see leadgate.identity.aliases).
-    for key in ("_key", "_alias") if plan.alias_dups else ("_key",):
+    # stage) only runs when there is something to mark. A lead's id is a key too, when
+    # some row's is not its key: two rows with one id must not name two leads.
+    by_alias = spec.name == "leads" and own_ids(store, STAGE) > 0 and plan.alias_dups
+    for key in ("_key", "_alias") if by_alias else ("_key",):
         store.execute(
             f"CREATE OR REPLACE TEMP TABLE {DUPS} AS SELECT {key} AS k, min(_row) AS first "
             f"FROM {STAGE} WHERE _rej IS NULL GROUP BY {key} HAVING count(*) > 1"
