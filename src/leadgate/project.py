@@ -301,7 +301,7 @@ class Project:
         from .identity import merge_leads
 
         with self.store() as store:
-            return merge_leads(store, apply=apply)
+            return merge_leads(store, apply=apply, prefer=self.config.identity.get("prefer", ()))
 
     def coverage(self, *, as_of: dt.datetime | None = None) -> CoverageReport:
         """Per rule: how many leads it could not judge, before and after enrichment."""

@@ -308,3 +308,22 @@ def test_an_id_seen_before_beats_the_email(store, tmp_path):
     rows = store.execute("SELECT lead_id, email FROM leads ORDER BY 1").fetchall()
     assert rows == [("a", "bo@x.io"), ("b", "bo@x.io")]
     assert [g.merged for g in merge_leads(store).groups] == [["b"]]
+
+
+def test_merge_takes_the_preferred_sources_values(tmp_path):
+    project = _project_preferring(tmp_path, '\n[identity]\nprefer = ["crm.csv"]\n')
+    project.import_file(
+        write(tmp_path / "crm.csv", "lead_id,email,title\nc1,ana@x.io,CTO\n"), "leads"
+    )
+    project.import_file(
+        write(tmp_path / "list.csv", "lead_id,email,title\nl1,bo@x.io,Intern\n"), "leads"
+    )
+    with project.store() as store:  # stored apart, as before aliases; the list's is newer
+        store.execute(
+            "UPDATE leads SET email = 'ana@x.io', updated_at = updated_at + INTERVAL 1 DAY "
+            "WHERE lead_id = 'l1'"
+        )
+    done = project.merge(apply=True)
+    assert [(g.lead_id, g.merged) for g in done.groups] == [("c1", ["l1"])]
+    with project.store() as store:
+        assert store.execute("SELECT lead_id, title FROM leads").fetchall() == [("c1", "CTO")]

@@ -6,8 +6,8 @@ keeps the lead with the smallest id (the one an import by that email already nam
 with ``apply``, in one transaction:
 
 * each field takes the value of the group's most recently updated lead that has one (last
-  import wins; a blank never erases a value); ``created_at`` the earliest, ``updated_at``
-  the latest;
+  import wins; a blank never erases a value), or with ``prefer`` of the lead the most
+  trusted source holds first; ``created_at`` the earliest, ``updated_at`` the latest;
 * every id of the merged leads, their own included, becomes an alias of the lead kept;
 * their events, outcomes and visitor links move to it; their stored scores are dropped
   (the next ``leadgate score`` scores the lead kept with everything);
@@ -20,6 +20,7 @@ one lead.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from ..results import MergeGroup, MergeReport
 from ..store import Store
@@ -31,8 +32,10 @@ MOVES = "_lg_merge_moves"
 _SPECIAL = {"lead_id": None, "created_at": "min", "updated_at": "max"}
 
 
-def merge_leads(store: Store, *, apply: bool = False) -> MergeReport:
-    """Find (and with ``apply``, merge) the leads that share an email."""
+def merge_leads(store: Store, *, apply: bool = False, prefer: Sequence[str] = ()) -> MergeReport:
+    """Find (and with ``apply``, merge) the leads that share an email. With ``prefer``
+    (sources, most trusted first: ``[identity] prefer``), a field takes the value of the
+    lead the most trusted source holds before the most recently updated one's."""
     with store.atomic():
         store.execute(
             f"CREATE OR REPLACE TEMP TABLE {GROUPS} AS SELECT lead_id, em, "
@@ -48,7 +51,7 @@ def merge_leads(store: Store, *, apply: bool = False) -> MergeReport:
         )
         groups = _groups(store)
         if apply and groups:
-            _apply(store)
+            _apply(store, prefer)
         for table in (GROUPS, MOVES):
             store.execute(f"DROP TABLE IF EXISTS {table}")
     return MergeReport(groups, applied=apply)
@@ -64,9 +67,9 @@ def _groups(store: Store) -> list[MergeGroup]:
     ]
 
 
-def _apply(store: Store) -> None:
+def _apply(store: Store, prefer: Sequence[str]) -> None:
     """Merge every group found (see the module): one set-based statement per step."""
-    _merge_fields(store)
+    _merge_fields(store, prefer)
     # Aliases first: the merged leads' own ids included, whatever the store held.
     store.execute(
         f"UPDATE lead_aliases SET lead_id = m.lead_id FROM {MOVES} AS m "
@@ -86,9 +89,19 @@ def _apply(store: Store) -> None:
     )
 
 
-def _merge_fields(store: Store) -> None:
-    """Each kept lead's fields: per field, the latest updated lead's value that is set."""
-    order = "(coalesce(l.updated_at, l.created_at, TIMESTAMP '1970-01-01'), l.lead_id)"
+def _merge_fields(store: Store, prefer: Sequence[str]) -> None:
+    """Each kept lead's fields: per field, the value set of the lead the most trusted source
+    holds, else of the latest updated lead."""
+    # Trust: a lead's best rank among the sources of its ids (higher is more trusted).
+    names = [s.replace("'", "''") for s in prefer]
+    ranks = " ".join(f"WHEN '{s}' THEN {len(prefer) - n}" for n, s in enumerate(names))
+    trust = (
+        f"(SELECT max(CASE a.source {ranks} ELSE 0 END) FROM lead_aliases a "
+        "WHERE a.lead_id = l.lead_id)"
+        if prefer
+        else "0"
+    )
+    order = f"({trust}, coalesce(l.updated_at, l.created_at, TIMESTAMP '1970-01-01'), l.lead_id)"
     picks, sets = [], []
     for name in store.table_columns("leads"):
         if name == "lead_id":
