@@ -17,8 +17,11 @@ whose rows are compared with the stored ones) take the staged path here:
 4. **Write once.** A batch's rows are merged over the stored ones, enriched (leads) from
    that, and written in one INSERT: see :mod:`.upsert` for why not write, then enrich.
 
-Keys: leads by ``lead_id``, else by lower-cased email (the lead already holding that email,
-else the derived id ``'e_' || left(md5(email), 20)``); accounts by normalised domain;
+Keys: leads by the lead their ``lead_id`` names (their own, or the one it is an alias of),
+else by the email (trimmed, lower-cased: the lead already holding it, the row's id then
+becoming an alias of it), else their ``lead_id`` or the derived id
+``'e_' || left(md5(email), 20)``: see :mod:`leadgate.identity.aliases`; accounts by
+normalised domain;
 events, outcomes and intent by their id column, else an md5 of their content.
 """
 
