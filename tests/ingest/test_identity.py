@@ -327,3 +327,28 @@ def test_merge_takes_the_preferred_sources_values(tmp_path):
     assert [(g.lead_id, g.merged) for g in done.groups] == [("c1", ["l1"])]
     with project.store() as store:
         assert store.execute("SELECT lead_id, title FROM leads").fetchall() == [("c1", "CTO")]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_events_and_outcomes_by_an_alias_join_the_lead_in_every_format(store, tmp_path, fmt):
+    import duckdb
+
+    crowd = people(2)
+    import_file(
+        store, write(tmp_path / "hs.csv", hubspot(crowd)), "leads", preset="hubspot_contacts"
+    )
+    import_file(
+        store, write(tmp_path / "sf.csv", salesforce(crowd)), "leads", preset="salesforce_leads"
+    )
+    for kind, text in (
+        ("events", f"lead_id,type,ts\n{crowd[1]['sf']},demo_request,2026-10-01 10:00:00\n"),
+        ("outcomes", f"lead_id,outcome,ts\n{crowd[1]['sf']},won,2026-10-02 10:00:00\n"),
+    ):
+        path = write(tmp_path / f"{kind}.csv", text)
+        if fmt == "parquet":
+            path = tmp_path / f"{kind}.parquet"
+            duckdb.sql(f"COPY (FROM read_csv('{tmp_path / kind}.csv')) TO '{path}'")
+        assert import_file(store, path, kind).rows_loaded == 1
+        assert import_file(store, path, kind).rows_loaded == 0
+    assert store.execute("SELECT lead_id FROM lead_events").fetchall() == [(crowd[1]["hs"],)]
+    assert store.execute("SELECT lead_id FROM outcomes").fetchall() == [(crowd[1]["hs"],)]
