@@ -212,12 +212,14 @@ def _plan(
     if spec.extras == "columns":
         kept = keep_mapped_columns(resolved, maps, source.columns, types)
     properties: list[str] | None = None
+    read: dict[str, DateRead] = {}
     if spec.extras == "columns" and resolved.unmapped:
         taken = set(types) | set(resolved.sources)
         names = attribute_names(preset, resolved.unmapped, taken) | kept
-        extras, report.columns_ignored = infer_extras(
-            store, source, resolved.unmapped, taken, nulls, names
+        extras, report.columns_ignored, (read, told) = infer_extras(
+            store, source, resolved.unmapped, taken, nulls, names, dated
         )
+        report.notices += told
         report.columns_added = store.add_columns(
             spec.table, {name: dtype for name, (dtype, _) in extras.items()}
         )
@@ -228,7 +230,9 @@ def _plan(
         properties = resolved.unmapped
     else:
         report.columns_ignored = resolved.unmapped
-    dates = _dates(store, source, resolved.sources, types, dated or DateOptions(), nulls, report)
+    # The custom columns of dates are read as inference decided, not profiled again.
+    sources = {t: c for t, c in resolved.sources.items() if t not in read}
+    dates = _dates(store, source, sources, types, dated or DateOptions(), nulls, report) | read
     return stage_sql(
         spec,
         resolved,
