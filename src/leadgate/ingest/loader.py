@@ -69,6 +69,7 @@ from .upsert import MERGED, STAGE, write_batch
 from .values import ValueMap, fit_value_maps, keep_mapped_columns, value_maps_of
 
 DUPS = "_lg_dups"
+FOOTER = readers.CSV_FOOTER
 # Keys of a mapping that are settings of the import, not field = "Column" pairs.
 NOT_COLUMNS = ("kind", "null_values", "date_format", "date_formats", "values")
 # The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
@@ -150,6 +151,7 @@ def import_file(
     plan = _plan(
         store, spec, source, report, preset, mapping, timezone, event_types, nulls, dated, maps
     )
+    report.notices += [source.footer.notice()] if source.footer else []
     notice = interrupted_notice(interrupted_before(store, path))
     report.notices += [notice] if notice else []
     with store.atomic():
@@ -182,7 +184,7 @@ def import_file(
         meter.finish()
     finally:
         restore_statements(store, optimizers)
-        for table in (STAGE, MERGED, CHANGES, LINES, DUPS, SUGGEST, *TEMP_TABLES):
+        for table in (STAGE, MERGED, CHANGES, LINES, DUPS, SUGGEST, *TEMP_TABLES, FOOTER):
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
         readers.clear_csv_errors(store)
     report.seconds = time.perf_counter() - started
