@@ -65,6 +65,7 @@ from .rejects import (
     reject_sql,
 )
 from .report import ImportReport
+from .row_ids import row_ids_notice, with_row_ids
 from .upsert import MERGED, STAGE, write_batch
 from .values import ValueMap, fit_value_maps, keep_mapped_columns, value_maps_of
 
@@ -101,6 +102,7 @@ def import_file(
     date_format: str | None = None,
     date_formats: Mapping[str, str] | None = None,
     date_order: str | None = None,
+    id_from_row: str | bool | None = None,
 ) -> ImportReport:
     """Import one CSV, JSON Lines or Parquet file of ``kind`` into ``store``.
 
@@ -128,6 +130,10 @@ def import_file(
     ``date_formats``; ``date_order`` (``"mdy"`` or ``"dmy"``) reads a column of day/month
     dates that does not show its own order.
 
+    ``id_from_row`` (leads and outcomes of a file without an id or email: ``True``, or the
+    prefix) keys each record by its place in the file, ``PREFIX-N`` (see
+    :mod:`leadgate.ingest.row_ids`).
+
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
     >>> _ = f.write_text("email,Plan\\nana@acme.com,pro\\nbo@x.io,free\\n")
@@ -146,12 +152,16 @@ def import_file(
     report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
     nulls = null_values_of(null_values, mapping)
     mapping = with_outcome_time(store, spec.name, mapping, outcome_time)
+    mapping, row_prefix = with_row_ids(spec.name, mapping, path, id_from_row)
+    if row_prefix is not None:
+        source.unordered = source.relation  # every read numbers the records, in file order
     maps = value_maps_of(spec.name, PRESET_VALUES.get(preset or ""), _values(mapping), values)
     dated = DateOptions(date_formats_of(date_format, date_formats, mapping), date_order)
     plan = _plan(
         store, spec, source, report, preset, mapping, timezone, event_types, nulls, dated, maps
     )
     report.notices += [source.footer.notice()] if source.footer else []
+    report.notices += [row_ids_notice(row_prefix)] if row_prefix is not None else []
     notice = interrupted_notice(interrupted_before(store, path))
     report.notices += [notice] if notice else []
     with store.atomic():

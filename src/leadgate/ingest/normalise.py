@@ -305,6 +305,8 @@ def stage_sql(
     values: dict[str, str] = {t: f'"t_{t}"' for t in (*resolved.sources, *resolved.constants)}
     if properties:
         values["properties"] = "t_properties"
+    for target, prefix in resolved.row_ids.items():  # the record's number in the file
+        values[target] = f"{quote_literal(prefix + '-')} || CAST(_row AS VARCHAR)"
     join = ""
     if has("email"):
         values["email"] = 'lower("t_email")'
@@ -315,7 +317,7 @@ def stage_sql(
             'WHERE email IS NOT NULL GROUP BY 1) AS known ON known.em = lower("t_email")'
         )
         derived = DERIVED_ID.format(email='lower("t_email")')
-        lead = '"t_lead_id"' if has("lead_id") else "NULL"
+        lead = values.get("lead_id", "NULL")
         values["lead_id"] = f"coalesce({lead}, known.lid, {derived})"
     for target in ("company_domain", "domain"):
         if has(target):
