@@ -14,12 +14,12 @@ in this order, at the very end of the file, after a blank line, are the footer: 
 leaves them out and its report says so. Any other line at the end is read as before.
 
 Only the file's tail is read, in Python, so finding it costs nothing per record; the lines
-of the file are counted (a C loop over its bytes) only when its tail is a footer.
+of the file are counted (a C loop over its bytes) only when its tail is a footer. A gzip
+file cannot be read from its end: one of up to :data:`GZIP_MOST_BYTES` is read through.
 """
 
 from __future__ import annotations
 
-import collections
 import gzip
 import re
 from dataclasses import dataclass
@@ -38,6 +38,8 @@ FOOTER_LINES = (
 )
 # How much of a file's end is read to find the footer.
 TAIL_BYTES = 64 * 1024
+# The largest gzip file whose footer is looked for (it is read through to reach its end).
+GZIP_MOST_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -85,20 +87,31 @@ def find_footer(path: Path) -> Footer | None:
 def _tail(path: Path) -> tuple[list[str], int | None]:
     """The file's last lines (the first may be cut) and, for a gzip file, how many it has."""
     if path.suffix.lower() == ".gz":
-        with gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
-            kept: collections.deque[str] = collections.deque(maxlen=64)
-            count = 0
-            for count, line in enumerate(handle, 1):  # noqa: B007 (count is the result)
-                kept.append(line.rstrip("\r\n"))
-            return list(kept), count
+        return _gzip_tail(path)
     with path.open("rb") as handle:
         size = handle.seek(0, 2)
         handle.seek(max(0, size - TAIL_BYTES))
-        data = handle.read()
+        return _lines(handle.read()), None
+
+
+def _gzip_tail(path: Path) -> tuple[list[str], int | None]:
+    """A gzip file's tail, read through: only for a file small enough to be a report (a
+    large one, such as an event stream, would pay a decompression for nothing)."""
+    if path.stat().st_size > GZIP_MOST_BYTES:
+        return [], None
+    tail, count, last = b"", 0, b"\n"
+    with gzip.open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            count += block.count(b"\n")
+            tail, last = (tail + block)[-TAIL_BYTES:], block[-1:]
+    return _lines(tail), count + (last != b"\n")
+
+
+def _lines(data: bytes) -> list[str]:
     text = data.decode("utf-8", errors="replace")
     if text.endswith("\n"):
         text = text[:-1]
-    return [line.rstrip("\r") for line in text.split("\n")], None
+    return [line.rstrip("\r") for line in text.split("\n")]
 
 
 def _count_lines(path: Path) -> int:
