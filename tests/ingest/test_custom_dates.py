@@ -68,6 +68,20 @@ def test_a_format_named_for_a_custom_column_reads_it(store, tmp_path):
     assert reject.column == "last_touch" and "'%Y%m%d'" in reject.reason
 
 
+def test_the_file_s_one_format_reads_its_custom_dates_and_leaves_text_alone(store, tmp_path):
+    f = write(
+        tmp_path / "l.csv",
+        "email,Last Touch,Note\np0@acme.com,05.01.2024,hello\np1@acme.com,13.02.2024,5 Jan\n",
+    )
+    report = import_file(store, f, "leads", enrich=False, date_format="%d.%m.%Y")
+    assert stored(store, "last_touch") == [D(2024, 1, 5), D(2024, 2, 13)]
+    assert stored(store, "note") == ["hello", "5 Jan"]
+    assert report.notices == [
+        "'Last Touch' (last_touch): a custom column of dates, stored as dates in the "
+        "format '%d.%m.%Y'."
+    ]
+
+
 def test_a_column_with_one_value_that_is_no_date_stays_text(store, tmp_path):
     f = leads(tmp_path / "l.csv", "Last Activity", "10/9/2025", "02/30/2025", "soon")
     report = import_file(store, f, "leads", enrich=False)

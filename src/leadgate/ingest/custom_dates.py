@@ -96,10 +96,10 @@ def _read_of(
     general: str | None,
 ) -> DateRead | None:
     """A column's read when each of its values has the shape of a date, else None."""
-    if general is not None:
-        return explicit(store, general, column.field)
     if not profile or any(row[0] is None for row in profile):
         return None  # no value that is not ISO, or one that looks like no date
+    if general is not None:  # the file's one format (each value is checked by it next)
+        return explicit(store, general, column.field)
     day_first, month_first = sum(r[3] for r in profile), sum(r[5] for r in profile)
     if day_first and month_first:
         notices.append(
