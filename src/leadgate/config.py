@@ -25,7 +25,11 @@
   :mod:`leadgate.ingest.values`);
 * ``[segments]``: ``name = "rule expression"``;
 * ``[enrich]``: ``firmographics`` (a CSV/Parquet keyed by domain), ``competitor_domains``
-  and ``customer_domains``, handed to enrichment after each leads import.
+  and ``customer_domains``, handed to enrichment after each leads import;
+* ``[identity]``: ``prefer``, the sources (preset or mapping names, or file names) whose
+  values a lead keeps, most trusted first: a leads import from a source ranked lower (or
+  not listed) only fills the blanks of a lead one of them holds. Without it the last
+  import wins (see :mod:`leadgate.identity`).
 
 A key leadgate does not know is an error that names the near one, never silently ignored:
 a misspelt ``timezon`` would otherwise read every file in UTC.
@@ -113,14 +117,16 @@ class ProjectConfig:
     mappings: dict[str, dict[str, Any]] = field(default_factory=dict)
     segments: dict[str, str] = field(default_factory=dict)
     enrich: dict[str, Any] = field(default_factory=dict)
+    identity: dict[str, Any] = field(default_factory=dict)
 
 
 # Each setting and the type its value must have.
 TEXT_KEYS = ("timezone", "definition", "memory_limit")
 CHOICE_KEYS = {"date_order": ("mdy", "dmy")}
-TABLE_KEYS = ("mappings", "segments", "enrich")
+TABLE_KEYS = ("mappings", "segments", "enrich", "identity")
 LIST_KEYS = ("null_values",)
 ENRICH_KEYS = ("firmographics", "competitor_domains", "customer_domains")
+IDENTITY_KEYS = ("prefer",)
 
 
 def read_config(path: Path) -> ProjectConfig:
@@ -141,12 +147,17 @@ def read_config(path: Path) -> ProjectConfig:
         mappings={str(k): dict(v) for k, v in data.get("mappings", {}).items()},
         segments={str(k): str(v) for k, v in data.get("segments", {}).items()},
         enrich=dict(data.get("enrich", {})),
+        identity=dict(data.get("identity", {})),
     )
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
     problems = [_unknown(key, (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS)) for key in data]
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
+    identity = data.get("identity", {}) if isinstance(data.get("identity"), dict) else {}
+    problems += [_unknown(f"identity.{key}", IDENTITY_KEYS) for key in identity]
+    if "prefer" in identity:
+        problems.append(text_list_problem("identity.prefer", identity["prefer"]))
     for key in TEXT_KEYS:
         if key in data and not isinstance(data[key], str):
             problems.append(f"'{key}' must be text in quotes. Got {data[key]!r} instead")

@@ -185,6 +185,16 @@ class LeadNotFound(LeadgateError, LookupError):
     code = "LG402"
 
 
+class AmbiguousLead(LeadgateError, LookupError):
+    """A key (an email, an id or an alias) names more than one lead: ``candidates``."""
+
+    code = "LG405"
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
 class ConfigError(StoreError, ValueError):
     """``leadgate.toml`` cannot be read or holds a setting leadgate does not know."""
 
@@ -205,6 +215,7 @@ class ScoringError(LeadgateError, ValueError):
 
 __all__ = [
     "UNEXPECTED_ERROR",
+    "AmbiguousLead",
     "USAGE_ERROR",
     "ConfigError",
     "DefinitionError",

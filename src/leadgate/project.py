@@ -41,7 +41,7 @@ from .errors import (
     ProjectNotFound,
     SegmentNotFound,
 )
-from .results import CoverageReport, ImportList, LeadList, Publication
+from .results import CoverageReport, ImportList, LeadList, MergeReport, Publication
 from .store import Store
 from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
@@ -222,6 +222,9 @@ class Project:
         # The placeholders: the import's own, else the mapping's, else the project's.
         options.setdefault("null_values", merged.pop("null_values", self.config.null_values))
         options.setdefault("date_order", self.config.date_order)
+        if kind == "leads":  # whose values a lead keeps (leadgate.identity)
+            options.setdefault("source_name", mapping_name)
+            options.setdefault("prefer", self.config.identity.get("prefer", ()))
         if kind == "events":
             options.setdefault("allowed_event_types", self.event_types())
         from .ingest.loader import import_file  # the import machinery, on first use
@@ -297,12 +300,21 @@ class Project:
         return LeadList(rows, when, compiled.hash, tier, condition, limit)
 
     def explain(self, lead: str, *, as_of: dt.datetime | None = None) -> Score:
-        """Every contribution to ``lead``'s score (by id or email), adding up to the total."""
+        """Every contribution to ``lead``'s score (by id, alias or email), adding up to the
+        total; :class:`~leadgate.errors.AmbiguousLead` when the key names several leads."""
         from .scoring.lookup import explain_lead
 
         compiled = self.compiled()
         with self.store() as store:
             return explain_lead(store, compiled, lead, as_of)
+
+    def merge(self, *, apply: bool = False) -> MergeReport:
+        """The leads that share an email, merged into one each with ``apply`` (else only
+        reported): see :mod:`leadgate.identity.merge`. Running it again changes nothing."""
+        from .identity import merge_leads
+
+        with self.store() as store:
+            return merge_leads(store, apply=apply, prefer=self.config.identity.get("prefer", ()))
 
     def coverage(self, *, as_of: dt.datetime | None = None) -> CoverageReport:
         """Per rule: how many leads it could not judge, before and after enrichment."""

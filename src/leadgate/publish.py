@@ -62,6 +62,10 @@ def sections(c: CompiledDefinition) -> list[Section]:
     ]
     out.append(Section("Fit", fit_note, ["rule", "when", "points"], fit_rows))
     eng_note = "Points for what the lead did, per event, losing value with age."
+    if c.engagement_rules:
+        eng_note += " The engagement the lead's own fields carry (below) adds to them."
+        if not c.event_rules:
+            eng_note = "No events are scored: engagement is what the lead's own fields carry."
     if c.engagement_cap is not None:
         eng_note += f" Engagement counts at most {c.engagement_cap / 100:g} points."
     eng_rows = [
@@ -82,6 +86,8 @@ def sections(c: CompiledDefinition) -> list[Section]:
             eng_rows,
         )
     )
+    if c.engagement_rules:
+        out.append(_engagement_fields(c))
     out.append(
         Section(
             "Disqualifiers",
@@ -129,6 +135,31 @@ def sections(c: CompiledDefinition) -> list[Section]:
         )
     )
     return out
+
+
+def _engagement_fields(c: CompiledDefinition) -> Section:
+    """The engagement rules on the lead's own fields (an export's counts and dates)."""
+    rows = []
+    for r in sorted(c.engagement_rules, key=lambda r: -r.cents):
+        points = _pts(r.cents)
+        if r.per is not None:
+            points += f" per {' '.join(r.per.text.split())}"
+        rows.append(
+            [
+                r.name,
+                "always" if r.when is None else f"`{' '.join(r.when.text.split())}`",
+                points,
+                "" if r.cap_cents is None else f"{r.cap_cents / 100:g}",
+            ]
+        )
+    note = (
+        "Engagement the lead's own fields carry (an export's visit counts, its last activity), "
+        "in the same engagement score. days_since(x) counts the days from x to the scoring "
+        "time. A rule on a missing value neither adds nor subtracts."
+    )
+    return Section(
+        "Engagement from the lead's fields", note, ["rule", "when", "points", "at most"], rows
+    )
 
 
 def header(c: CompiledDefinition, today: dt.date | None = None) -> list[str]:

@@ -127,4 +127,53 @@ class ImportList:
         }
 
 
-__all__ = ["CoverageReport", "ImportList", "ImportRecord", "LeadList", "Publication", "plain"]
+@dataclass(frozen=True)
+class MergeGroup:
+    """Leads that share an email: the one kept and those merged into it."""
+
+    email: str
+    lead_id: str
+    merged: list[str]
+    events: int = 0  # the merged leads' events, moved to lead_id
+    outcomes: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "lead_id": self.lead_id,
+            "merged": list(self.merged),
+            "events": self.events,
+            "outcomes": self.outcomes,
+        }
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """What :meth:`Project.merge` found, and whether it merged it (``applied``)."""
+
+    groups: list[MergeGroup]
+    applied: bool = False
+
+    @property
+    def leads_merged(self) -> int:
+        return sum(len(g.merged) for g in self.groups)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "groups": len(self.groups),
+            "leads_merged": self.leads_merged,
+            "merges": [g.as_dict() for g in self.groups],
+        }
+
+
+__all__ = [
+    "CoverageReport",
+    "ImportList",
+    "ImportRecord",
+    "LeadList",
+    "MergeGroup",
+    "MergeReport",
+    "Publication",
+    "plain",
+]

@@ -195,8 +195,10 @@ def test_a_project_setting_and_a_mapping_choose_the_placeholders(tmp_path):
     project.import_file(path, "leads")
     with project.store() as store:
         assert _stored(store, "industry, plan") == [(None, "N/A"), ("?", None)]
-    # A mapping's list replaces the project's (new leads: an empty cell erases nothing).
-    path = write(tmp_path / "leads.csv", data.replace("L1", "L3").replace("L2", "L4"))
+    # A mapping's list replaces the project's (new leads: an empty cell erases nothing;
+    # new emails too, else they are the same people under other ids: leadgate.identity).
+    new = data.replace("L1", "L3").replace("L2", "L4").replace("@x.io", "@y.io")
+    path = write(tmp_path / "leads.csv", new)
     project.import_file(path, "leads", mapping_name="crm")
     with project.store() as store:
         assert _stored(store, "industry, plan")[2:] == [("Unknown", "N/A"), (None, "unknown")]

@@ -56,8 +56,20 @@ TIER_CONDITIONS = [
     "engaged_contacts(30d) >= 2",
     "account.engagement >= {n}",
     "count(*, 30d) >= 3",
+    "days_since(last_activity_date) <= {n}",
     "true",
 ]
+# Engagement from the lead's own fields (an export's counts and dates): conditions, and the
+# numbers a per-unit rule counts. No event functions: a positive event must never lower
+# engagement (test_a_positive_event_never_lowers_engagement).
+ENGAGEMENT_CONDITIONS = [
+    "days_since(last_activity_date) <= {n}",
+    "days_since(last_activity_date) > {n} and num_sessions >= 2",
+    "last_activity_date is not null",
+    "num_pageviews >= {n}",
+    "num_sessions < 2.5 or days_since(last_activity_date) < 1.5",
+]
+PER_UNIT = ["num_sessions", "num_pageviews", "days_since(last_activity_date)", "num_pageviews / 3"]
 DQ_CONDITIONS = [
     "email_domain_type = 'competitor'",
     "email_domain_type = 'student' or seniority = 'ic' and fit < 5",
@@ -99,6 +111,9 @@ def definitions(draw, positive_event=False):  # type: ignore[no-untyped-def]
     weighted = draw(st.booleans())
     fit: dict = {"rules": fit_rules}
     engagement: dict = {"events": events}
+    rules = [draw(engagement_rules(i)) for i in range(draw(st.integers(0, 4)))]
+    if rules:
+        engagement["rules"] = rules
     if weighted or draw(st.booleans()):
         fit["cap"] = draw(st.integers(1, 120))
     if weighted or draw(st.booleans()):
@@ -110,7 +125,12 @@ def definitions(draw, positive_event=False):  # type: ignore[no-untyped-def]
     doc: dict = {
         "name": "random",
         "version": "1",
-        "attributes": {"persona": "text"},
+        "attributes": {
+            "persona": "text",
+            "num_sessions": "number",
+            "num_pageviews": "number",
+            "last_activity_date": "date",
+        },
         "fit": fit,
         "engagement": engagement,
         "disqualifiers": [
@@ -141,6 +161,21 @@ def definitions(draw, positive_event=False):  # type: ignore[no-untyped-def]
             "weights": {"fit": draw(st.integers(0, 100)), "engagement": draw(st.integers(0, 100))},
         }
     return load_compiled(text=yaml.safe_dump(doc))
+
+
+@st.composite
+def engagement_rules(draw, i):  # type: ignore[no-untyped-def]
+    """An engagement rule on the lead's fields: a condition, points per unit, or both."""
+    rule: dict = {"name": f"engaged {i}", "points": draw(cents)}
+    shape = draw(st.sampled_from(["when", "per", "both"]))
+    if shape != "per":
+        rule["when"] = draw(st.sampled_from(ENGAGEMENT_CONDITIONS)).format(
+            n=draw(st.integers(0, 60))
+        )
+    if shape != "when":
+        rule["per"] = draw(st.sampled_from(PER_UNIT))
+        rule["cap"] = draw(st.integers(1, 100))
+    return rule
 
 
 # Whole days and hours often, so events fall exactly on window edges as well as between.
@@ -185,6 +220,7 @@ def populations(draw):  # type: ignore[no-untyped-def]
                     )
                 ),
                 "persona": draw(st.sampled_from(["finance", None])),
+                **draw(engagement_fields()),
             }
         )
     events = {lead["lead_id"]: draw(event_lists) for lead in leads}
@@ -200,3 +236,29 @@ def populations(draw):  # type: ignore[no-untyped-def]
         for a in accounts
     }
     return leads, accounts, events, intent
+
+
+# Dates on whole days and on the edges of the conditions' bounds, between them, after the
+# as-of time (not judged), and missing.
+dates = st.one_of(
+    st.none(),
+    st.integers(-90, 3).map(lambda d: AS_OF - dt.timedelta(days=d)),
+    st.integers(-90 * 24, 3 * 24).map(lambda h: AS_OF - dt.timedelta(hours=h)),
+    st.integers(-90 * DAY_US, 2 * DAY_US).map(lambda us: AS_OF - dt.timedelta(microseconds=us)),
+)
+counts = st.one_of(st.none(), st.integers(0, 60), st.integers(0, 10**15))
+rates = st.one_of(
+    st.none(),
+    st.floats(0, 100, allow_nan=False),
+    st.sampled_from([0.1, 2.5, 0.005, 1 / 3, 12.345]),
+)
+
+
+@st.composite
+def engagement_fields(draw):  # type: ignore[no-untyped-def]
+    """An export's engagement fields: a count (BIGINT), a rate (DOUBLE), a last activity."""
+    return {
+        "num_pageviews": draw(counts),
+        "num_sessions": draw(rates),
+        "last_activity_date": draw(dates),
+    }

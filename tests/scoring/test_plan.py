@@ -28,6 +28,9 @@ PERSONA_RULE = (
 def test_plan_is_one_statement_in_each_dialect(path: Path, dialect: str) -> None:
     c = load_compiled(path)
     store = Store(":memory:")
+    # The declared attributes as an import would store them, so the plan reads each.
+    stored = {"number": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "date": "TIMESTAMP"}
+    store.add_columns("leads", {k: stored[v] for k, v in c.definition.attributes.items()})
     plan = plan_sql(
         c,
         AS_OF,

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,15 +22,32 @@ from leadgate.scoring.rollups import score_population
 from leadgate.scoring.steps import PlanBuilder
 from leadgate.store import Store
 
-from .strategies import AS_OF, AS_OF_US, DAY_US, definitions, event_lists, populations
+from .strategies import (
+    AS_OF,
+    AS_OF_US,
+    DAY_US,
+    definitions,
+    engagement_fields,
+    event_lists,
+    populations,
+)
 
 SETTINGS = settings(
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+# An export's engagement fields, stored as the importer types them.
+ENGAGEMENT_COLUMNS = {
+    "num_pageviews": "BIGINT",
+    "num_sessions": "DOUBLE",
+    "last_activity_date": "TIMESTAMP",
+}
 LEAD = {
     "lead_id": "x",
+    "num_pageviews": 14,
+    "num_sessions": 2.5,
+    "last_activity_date": AS_OF - dt.timedelta(days=12, hours=6),
     "company_size": 120,
     "industry": "software",
     "seniority": "vp",
@@ -44,26 +63,24 @@ def load(store: Store, leads, accounts, events, intent) -> None:  # type: ignore
             "INSERT INTO accounts (account_id, industry, annual_revenue) VALUES (?,?,?)",
             [a["account_id"], a["industry"], a["annual_revenue"]],
         )
-    store.add_columns("leads", {"persona": "VARCHAR"})
+    store.add_columns("leads", {"persona": "VARCHAR", **ENGAGEMENT_COLUMNS})
     n = 0
     for lead in leads:
+        columns = (
+            "lead_id",
+            "account_id",
+            "company_size",
+            "industry",
+            "seniority",
+            "country",
+            "email_domain_type",
+            "title",
+            "persona",
+            *ENGAGEMENT_COLUMNS,
+        )
         store.execute(
-            "INSERT INTO leads (lead_id, account_id, company_size, industry, seniority, country,"
-            " email_domain_type, title, persona) VALUES (?,?,?,?,?,?,?,?,?)",
-            [
-                lead[k]
-                for k in (
-                    "lead_id",
-                    "account_id",
-                    "company_size",
-                    "industry",
-                    "seniority",
-                    "country",
-                    "email_domain_type",
-                    "title",
-                    "persona",
-                )
-            ],
+            f"INSERT INTO leads ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+            [lead[k] for k in columns],
         )
         for etype, ts in events[lead["lead_id"]]:
             n += 1
@@ -113,6 +130,7 @@ def test_python_evaluator_and_sql_plan_agree(c, population, pivoted) -> None:  #
             names.fit_rule: raw.fit_verdicts,
             names.event_capped: raw.event_capped,
             names.event_count: raw.event_counts,
+            names.engagement_rule: raw.engagement_rules,
         }
         for field, value in raw._asdict().items():
             if isinstance(value, tuple):
@@ -120,6 +138,13 @@ def test_python_evaluator_and_sql_plan_agree(c, population, pivoted) -> None:  #
                 assert tuple(row[name(i)] for i in range(len(value))) == value, lead_id
             else:
                 assert row[field] == value, (lead_id, field)
+        for rule, cents in zip(c.engagement_rules, raw.engagement_rules, strict=True):
+            # What the case exercised (see --hypothesis-show-statistics).
+            held = cents is not None and rule.cap_cents is not None and abs(cents) == rule.cap_cents
+            hypothesis.event(
+                "engagement rule: "
+                + ("not judged" if cents is None else "held at its cap" if held else "judged")
+            )
     stored = {r["lead_id"]: r for r in store.query(store_select(c, plan, AS_OF))}
     for lead_id, raw in expected.items():
         score = scorer.to_score(
@@ -137,9 +162,9 @@ def test_python_evaluator_and_sql_plan_agree(c, population, pivoted) -> None:  #
 
 
 @SETTINGS
-@given(definitions(), event_lists)
-def test_explanation_adds_up_and_disqualified_is_never_in_a_tier(c, events) -> None:  # type: ignore[no-untyped-def]
-    score = Scorer(c).score(LEAD, events, as_of=AS_OF_US)
+@given(definitions(), event_lists, engagement_fields())
+def test_explanation_adds_up_and_disqualified_is_never_in_a_tier(c, events, fields) -> None:  # type: ignore[no-untyped-def]
+    score = Scorer(c).score({**LEAD, **fields}, events, as_of=AS_OF_US)
     assert sum(x.cents for x in score.contributions) == score.total_cents
     assert score.check_sum()
     if score.disqualified:

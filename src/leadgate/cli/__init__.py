@@ -10,13 +10,14 @@ importing a command module registers nothing.
 
 from __future__ import annotations
 
-from . import data, definition, demo, project, scores
+from . import data, definition, demo, identity, project, scores
 from .app import main
 
 COMMANDS = (
     project.init,
     data.import_,
     data.imports,
+    identity.merge,
     definition.validate,
     definition.publish,
     scores.score,

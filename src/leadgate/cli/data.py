@@ -174,6 +174,10 @@ def _print_report(report: ImportReport) -> None:
         rows.append(("new columns", ", ".join(report.columns_added)))
     if report.columns_ignored:
         rows.append(("ignored columns", ", ".join(report.columns_ignored)))
+    if report.aliases_added:
+        rows.append(("joined by email", f"{report.aliases_added} ids of leads already stored"))
+    if report.shared_emails:
+        rows.append(("shared emails", f"{report.shared_emails} (see 'leadgate merge')"))
     if report.enrichment is not None and hasattr(report.enrichment, "summary"):
         rows.append(("enrichment", report.enrichment.summary()))
     for name, value in rows:

@@ -25,6 +25,11 @@ LG122   error     an engagement rule names an unknown event type
 LG123   error     a tier can never be reached
 LG124   error     a weighted score lacks its weights or a group's cap
 LG125   error     grades or bands out of order (warning: a catch-all with a bound)
+LG126   error     an engagement rule's ``per`` is not a number (text, true/false)
+LG127   error     an engagement rule with neither ``when`` nor ``per``; a per-unit rule
+                  without its ``cap``; a ``cap`` on a rule that is not per unit
+LG128   error     a date field read other than with ``days_since(field)``, or
+                  ``days_since()`` of a field that is not a date
 LG130   warning   the definition is past its ``review_by`` date (given the caller's today)
 ======  ========  ==================================================================
 """
@@ -48,5 +53,8 @@ UNKNOWN_EVENT_TYPE = "LG122"
 UNREACHABLE_TIER = "LG123"
 WEIGHTED_SCORE = "LG124"
 LADDER_ORDER = "LG125"
+PER_UNIT_NOT_A_NUMBER = "LG126"
+ENGAGEMENT_RULE = "LG127"
+NOT_A_DATE = "LG128"  # raised by the expression checker (leadgate.expr.dates.NOT_A_DATE)
 REVIEW_DUE = "LG130"
 EXPRESSION = "LG200"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from ..expr.check import Aggregate, Checked, Scope, check
+from ..expr.check import NUMBER, Aggregate, Checked, Scope, check
 from ..expr.parser import parse_duration
 from ..vocabulary import STANDARD_EVENT_TYPES
 from .fields import account_fields, lead_fields
@@ -50,6 +50,23 @@ class CompiledEventRule:
 
 
 @dataclass(frozen=True)
+class CompiledEngagementRule:
+    """Engagement from the lead's fields: ``cents`` when ``when`` holds (None: always),
+    or ``cents`` per unit of ``per``, held within ±``cap_cents``."""
+
+    key: str
+    name: str
+    cents: int
+    when: Checked | None
+    per: Checked | None
+    cap_cents: int | None
+
+    @property
+    def fields(self) -> set[str]:
+        return set().union(*(e.fields for e in (self.when, self.per) if e is not None))
+
+
+@dataclass(frozen=True)
 class CompiledCondition:
     name: str
     expr: Checked
@@ -73,6 +90,7 @@ class CompiledDefinition:
     event_rules: list[CompiledEventRule]
     engagement_cap: int | None
     engagement_floor: int | None
+    engagement_rules: list[CompiledEngagementRule]
     disqualifiers: list[CompiledCondition]
     tiers: list[CompiledCondition]
     method: str
@@ -91,8 +109,10 @@ class CompiledDefinition:
 
     @property
     def rule_keys(self) -> list[str]:
-        """The order of a stored score's ``contributions``: fit rules, then event types."""
-        return [r.key for r in self.fit_rules] + [r.key for r in self.event_rules]
+        """The order of a stored score's ``contributions``: fit rules, event types, then
+        engagement rules."""
+        keys = [r.key for r in self.fit_rules] + [r.key for r in self.event_rules]
+        return keys + [r.key for r in self.engagement_rules]
 
     @property
     def fields_used(self) -> set[str]:
@@ -100,6 +120,8 @@ class CompiledDefinition:
         used: set[str] = set()
         for fit in self.fit_rules:
             used |= fit.expr.fields
+        for rule in self.engagement_rules:
+            used |= rule.fields
         for condition in (*self.disqualifiers, *self.tiers):
             used |= condition.expr.fields
         return used
@@ -107,12 +129,19 @@ class CompiledDefinition:
     def fields_read(self) -> dict[str, set[str]]:
         """Rule name → the fields it reads; what coverage reports on."""
         out = {r.name: set(r.expr.fields) for r in self.fit_rules}
+        out.update({r.name: r.fields for r in self.engagement_rules})
         out.update({f"disqualifier {d.name}": set(d.expr.fields) for d in self.disqualifiers})
         return out
 
 
 def canonical(definition: Definition) -> dict[str, object]:
-    return definition.model_dump(mode="json", exclude_none=True)
+    data = definition.model_dump(mode="json", exclude_none=True)
+    engagement = data.get("engagement")
+    # Engagement rules came after definitions were first hashed: a definition with none
+    # keeps the hash it always had.
+    if isinstance(engagement, dict) and not engagement.get("rules"):
+        engagement.pop("rules", None)
+    return data
 
 
 def definition_hash(definition: Definition) -> str:
@@ -135,8 +164,8 @@ def compile_definition(definition: Definition) -> CompiledDefinition:
     score_scope = Scope(fields, event_types, allow_scores=True)
     aggregates: dict[str, Aggregate] = {}
 
-    def checked(text: str, scope: Scope) -> Checked:
-        out = check(text, scope)
+    def checked(text: str, scope: Scope, want: str = "bool") -> Checked:
+        out = check(text, scope, want=want)
         aggregates.update(out.aggregates)
         return out
 
@@ -155,6 +184,17 @@ def compile_definition(definition: Definition) -> CompiledDefinition:
             half_life_us=_micros(r.half_life or group.half_life),
         )
         for r in group.events
+    ]
+    engagement_rules = [
+        CompiledEngagementRule(
+            key=f"engagement:{r.name}",
+            name=r.name,
+            cents=round(r.points * 100),
+            when=None if r.when is None else checked(r.when, fit_scope),
+            per=None if r.per is None else checked(r.per, fit_scope, NUMBER),
+            cap_cents=_cents(r.cap),
+        )
+        for r in group.rules
     ]
     disqualifiers = [
         CompiledCondition(d.name, checked(d.when, score_scope), reason=d.reason or d.name)
@@ -182,6 +222,7 @@ def compile_definition(definition: Definition) -> CompiledDefinition:
         event_rules=event_rules,
         engagement_cap=_cents(group.cap),
         engagement_floor=_cents(group.floor),
+        engagement_rules=engagement_rules,
         disqualifiers=disqualifiers,
         tiers=tiers,
         method=definition.score.method,

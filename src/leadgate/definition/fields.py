@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+#: The types a declared attribute may have; a ``date`` is read with ``days_since(field)``.
+FIELD_TYPES = ("number", "text", "bool", "date")
+
 LEAD_FIELDS: dict[str, str] = {
     "email": "text",
     "email_domain": "text",
@@ -40,7 +43,7 @@ def lead_fields(declared: Mapping[str, str] | None = None) -> dict[str, str]:
     """Lead field name → type, the declared ``attributes`` included."""
     out = dict(LEAD_FIELDS)
     for name, kind in (declared or {}).items():
-        if isinstance(name, str) and kind in ("number", "text", "bool"):
+        if isinstance(name, str) and kind in FIELD_TYPES:
             out[name] = kind
     return out
 
@@ -49,6 +52,6 @@ def account_fields(declared: Mapping[str, str] | None = None) -> dict[str, str]:
     """``account.x`` name → type, the declared ``account_attributes`` included."""
     out = {f"account.{k}": v for k, v in ACCOUNT_FIELDS.items()}
     for name, kind in (declared or {}).items():
-        if isinstance(name, str) and kind in ("number", "text", "bool"):
+        if isinstance(name, str) and kind in FIELD_TYPES:
             out[f"account.{name}"] = kind
     return out

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ExpressionError, Problem
-from ..expr.check import Scope, check
+from ..expr.check import NUMBER, Checked, Scope, check
 from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import codes
 from .fields import account_fields, lead_fields
@@ -57,16 +57,20 @@ class Checking:
             return []
         return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
 
-    def expression(self, expr: Any, path: str, scope: Scope) -> None:
-        """An expression that does not parse or type-check (LG200)."""
+    def expression(
+        self, expr: Any, path: str, scope: Scope, want: str | None = "bool"
+    ) -> Checked | None:
+        """An expression that does not parse or type-check (LG200; LG128 for a date read
+        other than with days_since()); the checked expression when it is right."""
         if not isinstance(expr, str) or not expr.strip():
-            return  # the structure pass reports it
+            return None  # the structure pass reports it
         try:
-            check(expr, scope)
+            return check(expr, scope, want=want)
         except ExpressionError as exc:
             at = exc.position
             where = "" if at is None else f" (at character {at + 1} of the expression)"
-            self.add(exc.message + where, path, codes.EXPRESSION, exc.hint)
+            self.add(exc.message + where, path, exc.code, exc.hint)
+            return None
 
     def unique(self, items: Items, key: str, where: str) -> None:
         """Two items of one list with the same ``key`` (LG121)."""
@@ -121,6 +125,66 @@ def event_rules(ctx: Checking) -> None:
                 codes.UNKNOWN_EVENT_TYPE,
                 f"did you mean '{near}'?" if near else "declare it under 'event_types:'",
             )
+
+
+def engagement_rules(ctx: Checking) -> None:
+    """Engagement rules on the lead's fields: unique names, none an event rule's type too
+    (LG121); a condition, a number per unit or both (LG127); a per-unit rule's number is a
+    number (LG126) and has its cap, and only such a rule has one (LG127)."""
+    rules = ctx.items("engagement", "rules")
+    ctx.unique(rules, "name", "engagement.rules")
+    event_types = {e.get("type") for _, e in ctx.items("engagement", "events")}
+    for i, rule in rules:
+        path = f"engagement.rules[{i}]"
+        name = rule.get("name")
+        if name in event_types:
+            ctx.add(
+                f"Engagement rule '{name}' has the name of an event rule",
+                f"{path}.name",
+                codes.DUPLICATE_NAME,
+                "each must have its own name: explanations list both",
+            )
+        ctx.expression(rule.get("when"), f"{path}.when", ctx.fit_scope)
+        per_unit(ctx, rule, path)
+
+
+def per_unit(ctx: Checking, rule: dict[str, Any], path: str) -> None:
+    """An engagement rule's shape and its number per unit (LG126, LG127)."""
+    per, cap = rule.get("per"), rule.get("cap")
+    if rule.get("when") is None and per is None:
+        ctx.add(
+            f"Engagement rule '{rule.get('name')}' says neither 'when' nor 'per'",
+            path,
+            codes.ENGAGEMENT_RULE,
+            "add 'when: <condition>' for points when it holds, or 'per: <number field>' "
+            "and 'cap' for points per unit",
+        )
+    if per is None:
+        if cap is not None:
+            ctx.add(
+                "'cap' bounds points per unit; this rule gives its points once, when it holds",
+                f"{path}.cap",
+                codes.ENGAGEMENT_RULE,
+                "remove 'cap', or add 'per: <number field>' for points per unit",
+            )
+        return
+    if cap is None:
+        ctx.add(
+            f"Engagement rule '{rule.get('name')}' gives points per unit of '{per}' with no cap",
+            f"{path}.cap",
+            codes.ENGAGEMENT_RULE,
+            "add 'cap: <most points>': an export's counts have no upper bound (a bot's visits)",
+        )
+    checked = ctx.expression(per, f"{path}.per", ctx.fit_scope, want=None)
+    if checked is not None and checked.type != NUMBER:
+        ctx.add(
+            f"'per' must be a number to count points per unit; '{per}' is "
+            + {"text": "text", "bool": "true/false"}.get(checked.type, checked.type),
+            f"{path}.per",
+            codes.PER_UNIT_NOT_A_NUMBER,
+            "name a number field (num_sessions) or declare it under 'attributes:' as number; "
+            "for a condition use 'when'",
+        )
 
 
 def disqualifiers(ctx: Checking) -> None:
@@ -219,6 +283,7 @@ CHECKS: tuple[Callable[[Checking], None], ...] = (
     standard_types_declared_again,
     fit_rules,
     event_rules,
+    engagement_rules,
     disqualifiers,
     tiers,
     unreachable_tiers,

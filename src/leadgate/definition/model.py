@@ -52,7 +52,7 @@ Points = Annotated[float, AfterValidator(_cents)]
 Cap = Annotated[float, Field(gt=0), AfterValidator(_cents)]
 Name = Annotated[str, Field(min_length=1, max_length=120)]
 Expression = Annotated[str, Field(min_length=1, max_length=4000)]
-FieldType = Literal["number", "text", "bool"]
+FieldType = Literal["number", "text", "bool", "date"]
 
 
 class Spec(BaseModel):
@@ -85,12 +85,28 @@ class EventRule(Spec):
     description: str | None = None
 
 
+class EngagementRule(Spec):
+    """Engagement a lead's own fields carry (an export's visit counts, its last activity
+    date): ``points`` when ``when`` holds, or, with ``per``, ``points`` per unit of that
+    number (``per: num_sessions, points: 2, cap: 20``: 2 points a session, at most 20),
+    as an event rule gives points per event up to its cap. A per-unit rule needs its
+    cap: an export's counts have no upper bound (a bot with 40,000 page views)."""
+
+    name: Name
+    when: Expression | None = None
+    per: Expression | None = None
+    points: Points
+    cap: Cap | None = None
+    description: str | None = None
+
+
 class EngagementGroup(Spec):
     cap: Cap | None = None
     floor: Points | None = None
     window: Duration | None = None
     half_life: HalfLife | None = None
     events: list[EventRule] = Field(default_factory=list, max_length=500)
+    rules: list[EngagementRule] = Field(default_factory=list, max_length=500)
 
 
 class Disqualifier(Spec):

@@ -77,6 +77,8 @@ def structure_problems(src: Source, exc: ValidationError) -> list[Problem]:
             message = f"The '{field}'{owner}: {msg}"
             if got is not None and not isinstance(got, (dict, list)):
                 message += f". Got {got!r} instead."
+        if kind == "greater_than" and field == "cap":
+            hint = "a cap is the most points counted: a positive number (-cap for a negative rule)"
         problems.append(
             Problem(message, path=path, line=src.line_of(path), code=codes.STRUCTURE, hint=hint)
         )

@@ -30,6 +30,7 @@ from .ast import (
     TextOp,
     Unary,
 )
+from .dates import DATE, NOT_A_DATE, date_argument
 from .parser import parse
 
 NUMBER, TEXT, BOOL, NULL = "number", "text", "bool", "null"
@@ -91,7 +92,7 @@ class Checked:
     uses_rollup: bool = False
 
 
-_TYPE_WORD = {NUMBER: "a number", TEXT: "text", BOOL: "true/false", NULL: "null"}
+_TYPE_WORD = {NUMBER: "a number", TEXT: "text", BOOL: "true/false", NULL: "null", DATE: "a date"}
 
 
 class _Checker:
@@ -102,7 +103,21 @@ class _Checker:
     def fail(self, message: str, node: Node, hint: str = "") -> ExpressionError:
         return ExpressionError(message, getattr(node, "pos", None), hint)
 
-    def type_of(self, node: Node) -> str:  # noqa: C901 - one branch per construct reads best
+    def type_of(self, node: Node) -> str:
+        """The type of ``node``, which may not be a date: a date is read with days_since()."""
+        got = self.any_type(node)
+        if got == DATE:
+            name = node.name if isinstance(node, Field) else "a date"
+            error = self.fail(
+                f"'{name}' is a date: read it with days_since({name})",
+                node,
+                f"e.g. days_since({name}) <= 30 (days from {name} to the scoring time)",
+            )
+            error.code = NOT_A_DATE
+            raise error
+        return got
+
+    def any_type(self, node: Node) -> str:  # noqa: C901 - one branch per construct reads best
         if isinstance(node, Lit):
             return _literal_type(node.value)
         if isinstance(node, Dur):
@@ -126,7 +141,7 @@ class _Checker:
         if isinstance(node, In):
             return self.membership(node)
         if isinstance(node, IsNull):
-            self.type_of(node.operand)
+            self.any_type(node.operand)
             return BOOL
         if isinstance(node, TextOp):
             return self.text_op(node)
@@ -315,12 +330,36 @@ class _Checker:
         arity(0, 1)
         return Aggregate("contacts", None, self.window(args, 0, name))
 
+    def days_of_field(self, node: Call) -> bool:
+        """``days_since(field)``: true for a date field (read, as every field, for
+        coverage); an error for a field of another type that is no event type."""
+        arg = node.args[0]
+        if date_argument(node, self.scope.fields) is not None and isinstance(arg, Field):
+            self.out.fields.add(arg.name)
+            return True
+        if isinstance(arg, Field) and arg.name in self.scope.fields:
+            if arg.name not in self.scope.event_types:
+                kind = _TYPE_WORD[self.scope.fields[arg.name]]
+                error = self.fail(
+                    f"days_since() takes an event type or a date field; '{arg.name}' is {kind}",
+                    arg,
+                    f"declare it as a date under 'attributes:' ({arg.name}: date) if it holds "
+                    "dates",
+                )
+                error.code = NOT_A_DATE
+                raise error
+        return False
+
     def call(self, node: Call) -> str:
         name, args = node.name, node.args
 
         def arity(low: int, high: int) -> None:
             self.arity(node, low, high)
 
+        if name == "days_since":
+            self.arity(node, 1, 1)
+            if self.days_of_field(node):
+                return NUMBER
         if name in AGGREGATE_FUNCTIONS:
             agg = self.aggregate(node)
             self.out.aggregates[agg.key] = agg

@@ -18,6 +18,7 @@ from typing import Any
 import re2
 
 from .ast import Binary, BoolOp, Call, Field, In, IsNull, Lit, Node, TextOp, Unary
+from .dates import days_since, to_date
 
 
 class _Unknown:
@@ -74,7 +75,7 @@ def to_bool(value: Any) -> Any:
 
 #: The one conversion of a stored value to a field's declared type, shared by the
 #: compiled scorer (:mod:`leadgate.scoring.codegen`) and the explanations.
-CONVERTERS = {"text": to_text, "number": to_number, "bool": to_bool}
+CONVERTERS = {"text": to_text, "number": to_number, "bool": to_bool, "date": to_date}
 
 
 def typed(kind: str, value: Any) -> Any:
@@ -90,11 +91,13 @@ class Interpreter:
     """The value of any node, given ``values``: field name → value (``None`` when missing).
 
     A field not in ``values`` is :data:`UNKNOWN`, as is every event, intent or contacts
-    function.
+    function. A date field's value is µs since the epoch (:func:`to_date`);
+    ``days_since(field)`` is worked out when the scoring time ``as_of_us`` is given.
     """
 
-    def __init__(self, values: Mapping[str, Any]) -> None:
+    def __init__(self, values: Mapping[str, Any], as_of_us: int | None = None) -> None:
         self.values = values
+        self.as_of_us = as_of_us
 
     def value(self, node: Node) -> Any:  # noqa: C901 - one branch per construct
         if isinstance(node, Lit):
@@ -176,4 +179,9 @@ class Interpreter:
             if inner is UNKNOWN or inner is None:
                 return inner
             return inner.lower() if node.name == "lower" else abs(inner)
-        return UNKNOWN  # count, has, days_since, intent, engaged_contacts
+        if node.name == "days_since" and self.as_of_us is not None:
+            arg = node.args[0]
+            date = self.values.get(arg.name, UNKNOWN) if isinstance(arg, Field) else UNKNOWN
+            if date is not UNKNOWN and (date is None or date.__class__ is int):
+                return days_since(self.as_of_us, date)
+        return UNKNOWN  # count, has, days_since of events, intent, engaged_contacts

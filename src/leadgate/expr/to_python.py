@@ -18,6 +18,7 @@ import re2
 
 from .ast import Binary, BoolOp, Call, Field, In, IsNull, Lit, Node, TextOp, Unary
 from .check import AGGREGATE_FUNCTIONS, TEXT, Checked, _Checker, retype_scope
+from .dates import date_argument, days_key
 
 
 def and3(*values: Any) -> bool | None:
@@ -190,6 +191,9 @@ class PyEmitter:
         return f"_lower({code})"
 
     def call(self, node: Call) -> str:
+        date = date_argument(node, self.types)
+        if date is not None:  # computed once per lead, beside the field (scoring.codegen)
+            return self.names[days_key(date)]
         if node.name in AGGREGATE_FUNCTIONS:
             key = self._checker.aggregate(node).key
             var = self.names[key]

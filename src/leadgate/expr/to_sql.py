@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from .ast import Binary, BoolOp, Call, Field, In, IsNull, Lit, Node, TextOp, Unary
 from .check import AGGREGATE_FUNCTIONS, TEXT, Checked, _Checker, retype_scope
+from .dates import date_argument, days_key
 
 
 def literal(value: object) -> exp.Expression:
@@ -127,6 +128,9 @@ class SqlEmitter:
         return exp.Lower(this=sql)
 
     def call(self, node: Call) -> exp.Expression:
+        date = date_argument(node, self.types)
+        if date is not None:  # a column of lead_values (scoring.steps)
+            return self.column(days_key(date))
         if node.name in AGGREGATE_FUNCTIONS:
             key = self._checker.aggregate(node).key
             col = self.column(key)

@@ -17,8 +17,11 @@ whose rows are compared with the stored ones) take the staged path here:
 4. **Write once.** A batch's rows are merged over the stored ones, enriched (leads) from
    that, and written in one INSERT: see :mod:`.upsert` for why not write, then enrich.
 
-Keys: leads by ``lead_id``, else by lower-cased email (the lead already holding that email,
-else the derived id ``'e_' || left(md5(email), 20)``); accounts by normalised domain;
+Keys: leads by the lead their ``lead_id`` names (their own, or the one it is an alias of),
+else by the email (trimmed, lower-cased: the lead already holding it, the row's id then
+becoming an alias of it), else their ``lead_id`` or the derived id
+``'e_' || left(md5(email), 20)``: see :mod:`leadgate.identity.aliases`; accounts by
+normalised domain;
 events, outcomes and intent by their id column, else an md5 of their content.
 """
 
@@ -28,7 +31,7 @@ import contextlib
 import time
 import uuid
 import zoneinfo
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,13 @@ from ..errors import (
     UNKNOWN_TIME_ZONE,
     UNREADABLE_FILE,
     ImportFailed,
+)
+from ..identity.aliases import (
+    has_aliases,
+    own_ids,
+    record_aliases,
+    shared_emails,
+    trusted_sources,
 )
 from ..store import Store
 from ..vocabulary import STANDARD_EVENT_TYPES, suggest
@@ -103,6 +113,8 @@ def import_file(
     date_formats: Mapping[str, str] | None = None,
     date_order: str | None = None,
     id_from_row: str | bool | None = None,
+    source_name: str | None = None,
+    prefer: Sequence[str] = (),
 ) -> ImportReport:
     """Import one CSV, JSON Lines or Parquet file of ``kind`` into ``store``.
 
@@ -123,6 +135,11 @@ def import_file(
     (``{"stage": {"Marketing Qualified Lead": "mql"}}``), laid over the preset's and the
     mapping's ``values`` (see :mod:`leadgate.ingest.values`). ``outcome_time`` (outcomes
     only) is the time of every outcome of a file that has none, read in ``timezone``.
+
+    A leads row's id is recorded as an alias of its lead under ``source_name`` (default:
+    the preset, else the file's name); with ``prefer`` (source names, most trusted first),
+    a lead a source more trusted than this one holds keeps its values, and this file fills
+    only its blanks.
 
     Dates in ISO 8601 and the unambiguous common shapes are read without help (see
     :mod:`leadgate.ingest.dates`); ``date_format`` (every date column) and ``date_formats``
@@ -188,8 +205,19 @@ def import_file(
                 _stage(store, spec, plan, source, timezone)
             tick = meter.in_rows(0.5, 1.0)
             _load_batches(
-                store, spec, plan, source, report, batch_rows, tick, event_types, settings
+                store,
+                spec,
+                plan,
+                source,
+                report,
+                batch_rows,
+                tick,
+                event_types,
+                settings,
+                *trusted_sources(source_name or preset or Path(str(path)).name, prefer),
             )
+            if spec.name == "leads" and "email" in plan.fields:
+                report.shared_emails = shared_emails(store, STAGE)
         finish(store, report)
         meter.finish()
     finally:
@@ -256,6 +284,7 @@ def _plan(
         null_values=nulls,
         dates=dates,
         value_maps=maps,
+        aliases=spec.name in ("events", "outcomes") and has_aliases(store),
     )
 
 
@@ -329,17 +358,20 @@ def _stage(store: Store, spec: Kind, plan: StagePlan, source: readers.Source, tz
         except Exception as exc:  # duckdb's IO/conversion errors: the file cannot be read
             raise ImportFailed(f"Cannot read {source.path}: {exc}", code=UNREADABLE_FILE) from exc
     # Duplicates: find the few repeated keys first, so the UPDATE (a join over the whole
-    # stage) only runs when there is something to mark.
-    store.execute(
-        f"CREATE OR REPLACE TEMP TABLE {DUPS} AS SELECT _key, min(_row) AS first "
-        f"FROM {STAGE} WHERE _rej IS NULL GROUP BY _key HAVING count(*) > 1"
-    )
-    if store.scalar(f"SELECT count(*) FROM {DUPS}"):
+    # stage) only runs when there is something to mark. A lead's id is a key too, when
+    # some row's is not its key: two rows with one id must not name two leads.
+    by_alias = spec.name == "leads" and own_ids(store, STAGE) > 0 and plan.alias_dups
+    for key in ("_key", "_alias") if by_alias else ("_key",):
         store.execute(
-            f"UPDATE {STAGE} SET _rej = {len(plan.checks) + 1}, _raw = {STAGE}._key "
-            f"FROM {DUPS} AS f WHERE {STAGE}._key = f._key AND {STAGE}._row > f.first "
-            f"AND {STAGE}._rej IS NULL"
+            f"CREATE OR REPLACE TEMP TABLE {DUPS} AS SELECT {key} AS k, min(_row) AS first "
+            f"FROM {STAGE} WHERE _rej IS NULL GROUP BY {key} HAVING count(*) > 1"
         )
+        if store.scalar(f"SELECT count(*) FROM {DUPS}"):
+            store.execute(
+                f"UPDATE {STAGE} SET _rej = {len(plan.checks) + 1}, _raw = {STAGE}.{key} "
+                f"FROM {DUPS} AS f WHERE {STAGE}.{key} = f.k AND {STAGE}._row > f.first "
+                f"AND {STAGE}._rej IS NULL"
+            )
 
 
 def _load_batches(
@@ -352,6 +384,8 @@ def _load_batches(
     progress: Callable[[int, int], None] | None,
     types: list[str],
     enrich: Mapping[str, Any] | None = None,
+    alias_source: str = "",
+    trusted: Sequence[str] = (),
 ) -> None:
     """Write the stage in batches of rows, each in one transaction with its rejects.
 
@@ -370,7 +404,11 @@ def _load_batches(
         hi = lo + batch_rows
         rows = f"s._row >= {lo} AND s._row < {hi}"
         with store.atomic():
-            loaded, enriched = write_batch(store, spec, plan, rows, enrich)
+            loaded, enriched = write_batch(store, spec, plan, rows, enrich, trusted)
+            if spec.name == "leads":
+                report.aliases_added += record_aliases(
+                    store, MERGED, report.import_id, alias_source
+                )
             if enriched is not None:
                 report.enrichment = report.enrichment or EnrichReport()
                 report.enrichment.add(enriched)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..enrich.domains import normalise_domain_sql
+from ..identity.aliases import email_sql, lead_sql, resolve_sql
 from ..store import Store
 from .dates import DateRead, iso_expr
 from .kinds import OUTCOMES, Kind
@@ -44,9 +45,6 @@ _FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 # From this many file columns on, statements are planned without DuckDB's common
 # subexpression pass (see wide_statements).
 WIDE_COLUMNS = 100
-# What a lead's email resolves to when no lead carries it yet: a stable id derived from the
-# lower-cased address, so the same person imported twice by email is one lead.
-DERIVED_ID = "'e_' || left(md5({email}), 20)"
 
 
 def wide_statements(store: Store, columns: int) -> str | None:
@@ -93,6 +91,9 @@ class StagePlan:
     key_column: str | None = None
     # The key, as SQL over a row's ``_same`` alone (see _content).
     key_of_same: str = "_same"
+    # Leads: a row's id (``_alias``) may name another lead than its key (by email), so a
+    # repeated id is a duplicate too.
+    alias_dups: bool = False
 
     def reason_case(self) -> str:
         """SQL giving each rejected row's reason from its ``_rej`` number."""
@@ -246,6 +247,7 @@ def stage_sql(
     null_values: Sequence[str] = (),
     value_maps: Mapping[str, ValueMap] | None = None,
     dates: Mapping[str, DateRead] | None = None,
+    aliases: bool = False,
 ) -> StagePlan:
     """The staging ``SELECT`` for one file (see the module docstring).
 
@@ -253,6 +255,8 @@ def stage_sql(
     A field with one of ``value_maps`` (text fields only) takes its value from the map, and
     a value the map lacks is a reject (see :mod:`.values`).
     ``dates`` reads a date field's text beyond ISO 8601 (see :mod:`.dates`).
+    With ``aliases`` (some lead has an alias besides its own id), an event's or outcome's
+    lead id that is an alias is stored as its lead's.
     """
     dates = dates or {}
     nulls = null_values
@@ -307,24 +311,26 @@ def stage_sql(
         values["properties"] = "t_properties"
     for target, prefix in resolved.row_ids.items():  # the record's number in the file
         values[target] = f"{quote_literal(prefix + '-')} || CAST(_row AS VARCHAR)"
-    join = ""
+    join, alias = "", None
     if has("email"):
-        values["email"] = 'lower("t_email")'
-    if has("email") and kind.name in ("leads", "events", "outcomes"):
-        # Name a lead by email: the lead already holding that email, else the derived id.
-        join = (
-            " LEFT JOIN (SELECT lower(email) AS em, min(lead_id) AS lid FROM leads "
-            'WHERE email IS NOT NULL GROUP BY 1) AS known ON known.em = lower("t_email")'
+        values["email"] = email_sql('"t_email"')
+    if has("email") and kind.name in ("events", "outcomes") or kind.name == "leads":
+        # Name the lead: by alias, email or id (see leadgate.identity.aliases).
+        join, values["lead_id"], alias = lead_sql(
+            kind.name, has, values.get("lead_id", '"t_lead_id"'), email_sql('"t_email"')
         )
-        derived = DERIVED_ID.format(email='lower("t_email")')
-        lead = values.get("lead_id", "NULL")
-        values["lead_id"] = f"coalesce({lead}, known.lid, {derived})"
     for target in ("company_domain", "domain"):
         if has(target):
             values[target] = domain_expr(values[target])
     key = _KIND_RULES[kind.name](values, has, checks, list(event_types))
+    if aliases and "lead_id" in values and kind.name in ("events", "outcomes"):
+        # After the content key, which stays on the id as the file gives it.
+        alias_join, values["lead_id"] = resolve_sql(values["lead_id"])
+        join += alias_join
     fields = [f for f in values if f != kind.key]
     outer = ["_row", "_line", f"{key.sql} AS _key"]
+    if kind.name == "leads":
+        outer.append(f"{alias or key.sql} AS _alias")  # the id the row gave, an alias of _key
     if kind.mode == "append":
         outer.append(f"{key.same} AS _same")  # compares like _key, for less (see _content)
         outer.append(f"{key.hashed or f'hash({key.same})'} AS _hash")
@@ -340,7 +346,9 @@ def stage_sql(
     key_column = resolved.sources.get(kind.key)
     if source.text or kind.mode != "append" or key_column is None:
         key_column = None  # text is trimmed before it is a key: the raw cell is not the key
-    return StagePlan(sql, fields, checks, key_column, key.of_same)
+    plan = StagePlan(sql, fields, checks, key_column, key.of_same)
+    plan.alias_dups = kind.name == "leads" and has("lead_id") and has("email")
+    return plan
 
 
 def _missed(target: str) -> str:

@@ -63,6 +63,10 @@ class ImportReport:
     notices: list[str] = field(default_factory=list)
     # Outcomes imports: how many of each outcome were loaded ({"won": 12, "lost": 88}).
     outcomes: dict[str, int] = field(default_factory=dict)
+    # Leads: ids that became aliases of a lead stored under another id (the same email
+    # from another source), and emails the file gave to several leads (``leadgate merge``).
+    aliases_added: int = 0
+    shared_emails: int = 0
 
     @property
     def rows_per_second(self) -> float:

@@ -29,9 +29,17 @@ MERGED = "_lg_merged"
 
 
 def write_batch(
-    store: Store, spec: Kind, plan: StagePlan, rows: str, enrich: Mapping[str, Any] | None
+    store: Store,
+    spec: Kind,
+    plan: StagePlan,
+    rows: str,
+    enrich: Mapping[str, Any] | None,
+    trusted: Sequence[str] = (),
 ) -> tuple[int, EnrichReport | None]:
     """Load the good rows of one batch, enriched when ``enrich`` is given.
+
+    ``trusted``: the sources preferred to this one (``[identity] prefer``); a lead one of
+    them gave an id keeps its values, and the file only fills its blanks.
 
     Returns how many rows were inserted or changed by the file, and the enrichment report.
     The rows as they will stand (the file's values over the stored ones) are built first,
@@ -42,7 +50,7 @@ def write_batch(
     cols = [c for c in plan.fields if c in table_cols]
     good = f"{rows} AND s._rej IS NULL"
     _link_visitors(store, spec, plan, good)
-    _merge(store, spec, list(table_cols), cols, good)
+    _merge(store, spec, list(table_cols), cols, good, trusted)
     loaded, stored = store.execute(
         f"SELECT count(*) FILTER (_lg_changed), count(*) FILTER (NOT _lg_new) FROM {MERGED}"
     ).fetchall()[0]
@@ -62,24 +70,51 @@ def write_batch(
     return int(loaded), done
 
 
-def _merge(store: Store, spec: Kind, table_cols: list[str], cols: list[str], good: str) -> None:
+def _merge(
+    store: Store,
+    spec: Kind,
+    table_cols: list[str],
+    cols: list[str],
+    good: str,
+    trusted: Sequence[str] = (),
+) -> None:
     """The batch's rows as they will stand, in ``MERGED``: each file value over the stored one
-    (an empty cell never erases a known value), ``_lg_changed`` where the file brings a new
-    row or a different value."""
+    (an empty cell never erases a known value; a lead a ``trusted`` source holds keeps its
+    values), ``_lg_changed`` where the file brings a new row or a different value."""
     key = spec.key
+    join, kept = "", "false"
+    if trusted:
+        names = ", ".join(readers.quote_literal(t) for t in trusted)
+        join = (
+            f" LEFT JOIN (SELECT DISTINCT lead_id FROM lead_aliases WHERE source IN ({names}))"
+            " AS kept ON kept.lead_id = s._key"
+        )
+        kept = "kept.lead_id IS NOT NULL"
+
+    def value(q: str) -> str:  # the file's value, unless a trusted source's stands
+        return (
+            f"CASE WHEN {kept} AND t.{q} IS NOT NULL THEN t.{q} ELSE s.{q} END"
+            if trusted
+            else f"s.{q}"
+        )
+
     picks = []
     for c in table_cols:
         if c == key:
             continue
         q = readers.quote_ident(c)
-        picks.append(f"coalesce(s.{q}, t.{q}) AS {q}" if c in cols else f"t.{q}")
+        picks.append(f"coalesce({value(q)}, t.{q}) AS {q}" if c in cols else f"t.{q}")
     quoted = [readers.quote_ident(c) for c in cols]
-    same = " AND ".join(f"(s.{q} IS NULL OR s.{q} IS NOT DISTINCT FROM t.{q})" for q in quoted)
+    same = " AND ".join(
+        f"({value(q)} IS NULL OR {value(q)} IS NOT DISTINCT FROM t.{q})" for q in quoted
+    )
+    if spec.name == "leads":
+        picks.append("s._alias AS _lg_alias")  # the row's own id (leadgate.identity)
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE {MERGED} AS SELECT s._key AS {key}, "
         f"{''.join(p + ', ' for p in picks)}"
         f"t.{key} IS NULL AS _lg_new, t.{key} IS NULL OR NOT ({same or 'true'}) AS _lg_changed "
-        f"FROM {STAGE} AS s LEFT JOIN {spec.table} AS t ON t.{key} = s._key WHERE {good}"
+        f"FROM {STAGE} AS s LEFT JOIN {spec.table} AS t ON t.{key} = s._key{join} WHERE {good}"
     )
 
 

@@ -16,19 +16,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..definition.compile import CompiledDefinition
+from ..definition.compile import CompiledDefinition, CompiledEngagementRule
 from ..expr.check import Aggregate
+from ..expr.dates import days_key, to_date
 from ..expr.interpret import to_bool, to_number, to_text
 from ..expr.to_python import RUNTIME, PyEmitter
 from . import names as n
 from .contract import RawScore, clamp
 
-CONVERT = {"text": "_text", "number": "_number", "bool": "_bool"}
+CONVERT = {"text": "_text", "number": "_number", "bool": "_bool", "date": "_date"}
 #: Cheaper than calling a converter: is the value already of the declared type?
 _OF_TYPE = {
     "text": "{}.__class__ is str",
     "number": "{}.__class__ in _NUMS",
     "bool": "{}.__class__ is bool",
+    "date": "False",  # a stored date or time becomes µs; nothing is µs already
 }
 NAMESPACE = {
     **RUNTIME,
@@ -36,6 +38,7 @@ NAMESPACE = {
     "_text": to_text,
     "_number": to_number,
     "_bool": to_bool,
+    "_date": to_date,
     "_NUMS": (int, float),
     "_RawScore": RawScore,
 }
@@ -165,6 +168,10 @@ class _Writer:
                 self.add(1, f"{var} = L.get({name!r})")
             ok = _OF_TYPE[kind].format(var)
             self.add(1, f"if {var} is not None and not {ok}: {var} = {CONVERT[kind]}({var})")
+            if kind == "date":  # what days_since(field) reads (the contract's formula)
+                self.names[days_key(name)] = n.days(k)
+                later = f"{var} is None or {var} > asof"
+                self.add(1, f"{n.days(k)} = None if {later} else (asof - {var}) / 86400000000.0")
 
     # -- fit, engagement, totals -------------------------------------------------------------
     def fit(self) -> None:
@@ -186,9 +193,26 @@ class _Writer:
                 capped = f"min({capped}, {rule.cap_cents})"
             self.add(1, f"{n.event_capped(i)} = {capped}")
         terms = [n.event_capped(i) for i in range(len(c.event_rules))]
+        for i, engagement_rule in enumerate(c.engagement_rules):
+            self.engagement_rule(i, engagement_rule)
+            terms.append(f"({n.engagement_rule(i)} or 0)")
         self.add(1, f"{n.ENGAGEMENT_RAW} = {' + '.join(terms) or '0'}")
         held = clamp(n.ENGAGEMENT_RAW, c.engagement_floor, c.engagement_cap)
         self.add(1, f"{n.ENGAGEMENT} = {held}")
+
+    def engagement_rule(self, i: int, rule: CompiledEngagementRule) -> None:
+        """Engagement rule i's points (None: not judged), by the contract's formula."""
+        var = n.engagement_rule(i)
+        holds = "True" if rule.when is None else self.emitter.emit(rule.when)
+        self.add(1, f"w = {holds}")
+        if rule.per is None:
+            self.add(1, f"{var} = None if w is None else ({rule.cents} if w else 0)")
+            return
+        cap = rule.cap_cents or 0  # the definition requires a per-unit rule's cap
+        self.add(1, f"v = {self.emitter.emit(rule.per)}")
+        self.add(1, "if v is not None and v - v != 0: v = None")  # NaN, infinity
+        amount = f"_floor(min(max({rule.cents} * v, {-cap}), {cap}) + 0.5)"
+        self.add(1, f"{var} = None if w is None or w and v is None else ({amount} if w else 0)")
 
     def totals(self) -> None:
         c = self.c
@@ -241,6 +265,7 @@ class _Writer:
         values = [n.FIT, n.ENGAGEMENT, n.TOTAL, n.GRADE, n.BAND, n.DISQUALIFIER, n.TIER]
         values += [verdicts, capped, counts, n.FIT_RAW, n.ENGAGEMENT_RAW]
         values += [n.FIT_WEIGHTED, n.ENGAGEMENT_WEIGHTED]
+        values.append(spread([n.engagement_rule(i) for i in range(len(c.engagement_rules))]))
         self.add(1, f"return _RawScore({', '.join(values)})")
 
 

@@ -8,7 +8,11 @@ writes SQL) follow one contract:
   exact and independent of order;
 * an event counts when ``as_of - window <= ts <= as_of``; later events are ignored;
 * caps clamp a sum's magnitude; group floors/caps clamp the group; the weighted method
-  scales each group by ``weight * 100 / cap`` and rounds half up.
+  scales each group by ``weight * 100 / cap`` and rounds half up;
+* an engagement rule per unit of a number ``v`` is worth
+  ``floor(min(max(cents * v, -cap), cap) + 0.5)`` (``v`` as a DOUBLE; not judged when
+  ``v`` is missing or not finite); ``days_since(date field)`` is
+  ``(as_of - date) / 86400000000.0`` days, missing for a date after the as-of time.
 
 The incremental scorer imports from here, not from the SQL generator, so that rescoring one
 lead never pays for loading SQLGlot.
@@ -58,6 +62,9 @@ class RawScore(NamedTuple):
     engagement_raw: int
     fit_weighted: int
     engagement_weighted: int
+    # per engagement rule (the lead's own fields): its points, held to its cap; None: a
+    # value it reads is missing
+    engagement_rules: tuple[int | None, ...] = ()
 
 
 def clamp(var: str, floor: int | None, cap: int | None, low: str = "max", high: str = "min") -> str:

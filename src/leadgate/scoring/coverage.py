@@ -23,7 +23,7 @@ from .sql import plan_sql
 @dataclass(frozen=True)
 class RuleCoverage:
     rule: str
-    kind: str  # fit | disqualifier
+    kind: str  # fit | engagement | disqualifier
     fields: tuple[str, ...]
     leads: int
     not_judged_before: int
@@ -78,6 +78,7 @@ def _null_counts(store: Store, c: CompiledDefinition, as_of: dt.datetime, leads:
         tables=Tables(leads=leads),
     )
     cols = [names.fit_rule(i) for i in range(len(c.fit_rules))]
+    cols += [names.engagement_rule(i) for i in range(len(c.engagement_rules))]
     cols += [names.disqualifier(i) for i in range(len(c.disqualifiers))]
     if not cols:
         return []
@@ -87,11 +88,13 @@ def _null_counts(store: Store, c: CompiledDefinition, as_of: dt.datetime, leads:
 
 
 def rule_coverage(store: Store, c: CompiledDefinition, as_of: dt.datetime) -> list[RuleCoverage]:
-    """Every fit rule and disqualifier with its not-judged counts, before and after enrichment."""
+    """Every fit rule, engagement rule and disqualifier with its not-judged counts, before
+    and after enrichment."""
     leads = int(store.scalar("SELECT count(*) FROM leads") or 0)
     after = _null_counts(store, c, as_of, "leads")
     before = _null_counts(store, c, as_of, _unenriched_view(store, c))
     rules = [(r.name, "fit", r.expr.fields) for r in c.fit_rules]
+    rules += [(r.name, "engagement", r.fields) for r in c.engagement_rules]
     rules += [(d.name, "disqualifier", d.expr.fields) for d in c.disqualifiers]
     return [
         RuleCoverage(name, kind, tuple(sorted(fields)), leads, b, a)

@@ -104,8 +104,8 @@ class Scorer:
             sla_due=sla_due,
             route=tier.route if tier else None,
             sales=tier.sales if tier else False,
-            contributions=explain(c, raw, lead, account),
-            conditions=judge_conditions(c, raw, lead, account),
+            contributions=explain(c, raw, lead, account, as_of_us),
+            conditions=judge_conditions(c, raw, lead, account, as_of_us),
         )
 
 

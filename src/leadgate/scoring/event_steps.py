@@ -315,11 +315,12 @@ class EventSteps:
             )
         return f"MAX(CASE WHEN {' AND '.join(conds) or 'TRUE'} THEN ts_us END)"
 
-    def lead_columns(self) -> tuple[list[str], list[str]]:
-        """The columns ``lead_values`` takes from these steps, and the joins they need."""
+    def lead_columns(self, raw: str = n.ENGAGEMENT_RAW) -> tuple[list[str], list[str]]:
+        """The columns ``lead_values`` takes from these steps (the event rules' sum named
+        ``raw``), and the joins they need."""
         cols = []
         if self.c.event_rules:
-            cols.append(f"COALESCE(event_totals.{n.ENGAGEMENT_RAW}, 0) AS {n.ENGAGEMENT_RAW}")
+            cols.append(f"COALESCE(event_totals.{n.ENGAGEMENT_RAW}, 0) AS {raw}")
         for i in range(len(self.c.event_rules)):
             for col in (n.event_points(i), n.event_count(i)):
                 cols.append(f"COALESCE(event_totals.{col}, 0) AS {col}")

@@ -12,7 +12,8 @@ from typing import Any
 
 from ..definition.compile import CompiledDefinition, compile_definition
 from ..definition.model import Tier
-from ..errors import LeadNotFound, ScoringError
+from ..errors import AmbiguousLead, LeadNotFound, ScoringError
+from ..identity import candidates
 from ..store import Store
 from .evaluate import Scorer, to_micros
 from .result import Score
@@ -30,14 +31,19 @@ def latest_as_of(store: Store, c: CompiledDefinition) -> dt.datetime | None:
 
 
 def find_lead(store: Store, key: str) -> dict[str, Any]:
-    rows = store.query(
-        "SELECT * FROM leads WHERE lead_id = ? OR lower(email) = lower(?) "
-        "ORDER BY lead_id = ? DESC LIMIT 1",
-        [key, key, key],
-    )
-    if not rows:
+    """The one lead ``key`` names (its id, an alias or its email), never a guess among
+    several: :class:`AmbiguousLead` lists them (``leadgate merge`` joins those sharing an
+    email)."""
+    found = candidates(store, key)
+    if not found:
         raise LeadNotFound(f"No lead with id or email {key!r}. List leads with 'leadgate leads'.")
-    return rows[0]
+    if len(found) > 1:
+        raise AmbiguousLead(
+            f"{key!r} names {len(found)} leads: {', '.join(found)}. Explain one by its id, "
+            "or merge the leads that share an email with 'leadgate merge --apply'.",
+            found,
+        )
+    return store.query("SELECT * FROM leads WHERE lead_id = ?", found)[0]
 
 
 def explain_lead(

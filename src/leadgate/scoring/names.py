@@ -16,7 +16,8 @@ from __future__ import annotations
 # -- totals, in hundredths of a point --------------------------------------------------------
 FIT_RAW = "fit_raw"  # sum of the matched fit rules
 FIT = "fit"  # FIT_RAW held between the fit floor and cap
-ENGAGEMENT_RAW = "engagement_raw"  # sum of the capped event rules
+ENGAGEMENT_RAW = "engagement_raw"  # sum of the capped event rules and engagement rules
+EVENT_RAW = "event_raw"  # the capped event rules' sum, when engagement rules add to it
 ENGAGEMENT = "engagement"  # ENGAGEMENT_RAW held between the engagement floor and cap
 FIT_WEIGHTED = "fit_weighted"  # FIT as the weighted method scales it (else FIT)
 ENGAGEMENT_WEIGHTED = "engagement_weighted"
@@ -53,6 +54,16 @@ def field(k: int) -> str:
 def aggregate(j: int) -> str:
     """Aggregate j's value: an event count, days since the last event, intent, contacts."""
     return f"aggregate_{j}"
+
+
+def days(k: int) -> str:
+    """Days from the k-th field (a date) to the as-of time; None/NULL: missing or later."""
+    return f"days_{k}"
+
+
+def engagement_rule(i: int) -> str:
+    """Engagement rule i's points, held to its cap; None/NULL: a value it reads is missing."""
+    return f"engagement_rule_{i}"
 
 
 def fit_rule(i: int) -> str:

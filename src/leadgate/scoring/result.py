@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from ..definition.compile import (
     CompiledCondition,
     CompiledDefinition,
+    CompiledEngagementRule,
     CompiledEventRule,
     CompiledFitRule,
 )
+from ..expr.ast import Call, Field
 from ..expr.check import Checked
-from ..expr.describe import describe
-from ..expr.interpret import Interpreter, typed
+from ..expr.describe import days_text, describe, text, value_text
+from ..expr.interpret import UNKNOWN, Interpreter, typed
 from .contract import RawScore
 
 
@@ -142,20 +145,28 @@ class Score:
         }
 
 
-def explain(c: CompiledDefinition, raw: RawScore, lead: Any, account: Any) -> list[Contribution]:
-    """Build the explanation from the numbers both engines compute (:class:`RawScore`)."""
+def explain(
+    c: CompiledDefinition, raw: RawScore, lead: Any, account: Any, as_of_us: int | None = None
+) -> list[Contribution]:
+    """Build the explanation from the numbers both engines compute (:class:`RawScore`);
+    ``as_of_us``, the scoring time, says ``days_since(date field)`` in days."""
     fit_c, eng_c, judged = raw.fit, raw.engagement, raw.fit_verdicts
     events, counts = raw.event_capped, raw.event_counts
     fit_raw, eng_raw = raw.fit_raw, raw.engagement_raw
     fit_w, eng_w = raw.fit_weighted, raw.engagement_weighted
     out = [
-        _fit_line(c, rule, verdict, lead, account)
+        _fit_line(c, rule, verdict, lead, account, as_of_us)
         for rule, verdict in zip(c.fit_rules, judged, strict=True)
     ]
     out += _held("fit", fit_raw, fit_c)
     out += [
         _events_line(rule, cents, n)
         for rule, cents, n in zip(c.event_rules, events, counts, strict=True)
+    ]
+    read = _Reader(c, lead, account, as_of_us)
+    out += [
+        _engagement_line(read, rule, cents)
+        for rule, cents in zip(c.engagement_rules, raw.engagement_rules, strict=True)
     ]
     out += _held("engagement", eng_raw, eng_c)
     if c.method == "weighted" and c.weights:
@@ -165,13 +176,17 @@ def explain(c: CompiledDefinition, raw: RawScore, lead: Any, account: Any) -> li
 
 
 def _fit_line(
-    c: CompiledDefinition, rule: CompiledFitRule, verdict: bool | None, lead: Any, account: Any
+    c: CompiledDefinition,
+    rule: CompiledFitRule,
+    verdict: bool | None,
+    lead: Any,
+    account: Any,
+    as_of_us: int | None = None,
 ) -> Contribution:
     """A fit rule's points, with the values it read and its verdict."""
     values = _field_values(c, rule.expr, lead, account)
     if verdict is None:
-        missing = [f for f in sorted(rule.expr.fields) if _value(f, lead, account) is None]
-        said = f"{', '.join(missing)} missing" if missing else describe(rule.expr, values, None)
+        said = _unjudged(rule.expr, values, as_of_us)
         return Contribution(rule.key, "fit", rule.name, 0, "not judged", f"not judged: {said}")
     return Contribution(
         rule.key,
@@ -179,8 +194,80 @@ def _fit_line(
         rule.name,
         rule.cents if verdict else 0,
         "matched" if verdict else "not matched",
-        describe(rule.expr, values, verdict),
+        describe(rule.expr, values, verdict, as_of_us),
     )
+
+
+def _unjudged(checked: Checked, values: dict[str, Any], as_of_us: int | None) -> str:
+    """Why a rule could not judge: the fields it reads that are missing, else in words."""
+    missing = [f for f in sorted(checked.fields) if values.get(f) is None]
+    return f"{', '.join(missing)} missing" if missing else describe(checked, values, None, as_of_us)
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """What an engagement rule's explanation reads: the lead's typed values, the time."""
+
+    c: CompiledDefinition
+    lead: Any
+    account: Any
+    as_of_us: int | None
+
+    def values(self, checked: Checked) -> dict[str, Any]:
+        return _field_values(self.c, checked, self.lead, self.account)
+
+    def value(self, checked: Checked) -> Any:
+        return Interpreter(self.values(checked), self.as_of_us).value(checked.tree)
+
+    def said(self, checked: Checked, verdict: Any) -> str:
+        return describe(checked, self.values(checked), verdict, self.as_of_us)
+
+
+def _engagement_line(
+    read: _Reader, rule: CompiledEngagementRule, cents: int | None
+) -> Contribution:
+    """An engagement rule's points with the values it read: its condition's verdict, the
+    number it counts per unit (``num_sessions 7 × 2 = 14 (cap 20)``), what was missing."""
+    line = partial(Contribution, rule.key, "engagement", rule.name)
+    reads = [e for e in (rule.when, rule.per) if e is not None]
+    if cents is None:
+        # Only what could not be judged: a condition that held is not the reason.
+        unknown = [e for e in reads if read.value(e) is None] or reads
+        said = "; ".join(_unjudged(e, read.values(e), read.as_of_us) for e in unknown)
+        return line(0, "not judged", f"not judged: {said}")
+    verdict = True
+    parts = []
+    if rule.when is not None:
+        verdict = read.value(rule.when)
+        verdict = bool(cents) if verdict not in (True, False) else verdict
+        parts.append(read.said(rule.when, verdict))
+    if rule.per is not None and verdict:
+        parts.append(_per_unit(read, rule, cents))
+    status = "matched" if verdict else "not matched"
+    return line(cents, status, "; ".join(parts))
+
+
+def _per_unit(read: _Reader, rule: CompiledEngagementRule, cents: int) -> str:
+    """``num_sessions 7 × 2 = 14 (cap 20)``; ``capped at 20`` when the cap held it."""
+    per = rule.per
+    assert per is not None, "only per-unit rules count units"
+    value = read.value(per)
+    tree = per.tree
+    if value is UNKNOWN:  # an event count: the explanation does not see the events
+        counted = text(tree)
+    elif isinstance(tree, Field):
+        counted = f"{tree.name} {value_text(value)}"
+    elif isinstance(tree, Call) and tree.name == "days_since" and isinstance(tree.args[0], Field):
+        counted = f"{tree.args[0].name} {days_text(value)}"
+    else:
+        counted = f"{text(tree)} = {value_text(value)}"
+    product = f"{counted} × {rule.cents / 100:g}"
+    cap = rule.cap_cents or 0
+    if value is UNKNOWN and abs(cents) == cap:
+        return f"{product}, capped at {cents / 100:g}"
+    if value is not UNKNOWN and abs(rule.cents * value) > cap:
+        return f"{product} = {value_text(rule.cents * value / 100)}, capped at {cents / 100:g}"
+    return f"{product} = {cents / 100:g} (cap {cap / 100:g})"
 
 
 def _events_line(rule: CompiledEventRule, cents: int, n: int) -> Contribution:
@@ -224,7 +311,7 @@ def _weighting(
 
 
 def judge_conditions(
-    c: CompiledDefinition, raw: RawScore, lead: Any, account: Any
+    c: CompiledDefinition, raw: RawScore, lead: Any, account: Any, as_of_us: int | None = None
 ) -> list[Judgement]:
     """Every disqualifier and tier in order, with the values it read and its verdict.
 
@@ -232,7 +319,7 @@ def judge_conditions(
     one holds; those after the one that held are ``not tried``.
     """
     dq, tier = raw.disqualifier, raw.tier
-    judge = _Judge(c, raw, lead, account)
+    judge = _Judge(c, raw, lead, account, as_of_us)
     out = []
     for i, rule in enumerate(c.disqualifiers):
         skipped = "a disqualifier above held" if 0 <= dq < i else ""
@@ -247,8 +334,10 @@ def judge_conditions(
 class _Judge:
     """Judges one lead's conditions, which may read its fields and its scores."""
 
-    def __init__(self, c: CompiledDefinition, raw: RawScore, lead: Any, account: Any):
-        self.c, self.lead, self.account = c, lead, account
+    def __init__(
+        self, c: CompiledDefinition, raw: RawScore, lead: Any, account: Any, as_of_us: int | None
+    ):
+        self.c, self.lead, self.account, self.as_of_us = c, lead, account, as_of_us
         self.scores = {
             "fit": raw.fit / 100,
             "engagement": raw.engagement / 100,
@@ -262,12 +351,14 @@ class _Judge:
         if skipped:
             return Judgement(group, rule.name, "not tried", skipped)
         values = {**_field_values(self.c, rule.expr, self.lead, self.account), **self.scores}
+        when = self.as_of_us
         if held:
-            return Judgement(group, rule.name, "matched", describe(rule.expr, values, True))
-        if Interpreter(values).value(rule.expr.tree) is None:
-            detail = "not judged: " + describe(rule.expr, values, None)
+            return Judgement(group, rule.name, "matched", describe(rule.expr, values, True, when))
+        if Interpreter(values, when).value(rule.expr.tree) is None:
+            detail = "not judged: " + describe(rule.expr, values, None, when)
             return Judgement(group, rule.name, "not judged", detail)
-        return Judgement(group, rule.name, "not matched", describe(rule.expr, values, False))
+        said = describe(rule.expr, values, False, when)
+        return Judgement(group, rule.name, "not matched", said)
 
 
 def _field_values(

@@ -129,6 +129,7 @@ def _contributions(c: CompiledDefinition, dialect: str, details: bool) -> str:
         for i, r in enumerate(c.fit_rules)
     ]
     values += [f"CAST({n.event_capped(i)} AS BIGINT)" for i in range(len(c.event_rules))]
+    values += [n.engagement_rule(i) for i in range(len(c.engagement_rules))]
     if dialect == "spark":
         return f"array({', '.join(values)})" if values else f"CAST(array() AS {array_type})"
     return f"list_value({', '.join(values)})" if values else f"CAST([] AS {array_type})"

@@ -11,8 +11,9 @@ CTE                 one row per ... holding ...
 intent              account: each intent aggregate (the strongest signal)
 engaged_contacts    account: each engaged-contacts aggregate
 lead_values         lead: every field a condition reads and every event/aggregate value
-judged              lead: each fit rule's verdict, each event rule's capped points
-summed              lead: fit_raw and engagement_raw
+judged              lead: each fit rule's verdict, each event rule's capped points, each
+                    engagement rule's points (NULL: not judged)
+summed              lead: fit_raw and engagement_raw (events' and engagement rules' points)
 clamped             lead: fit and engagement held to their floors and caps
 weighted            lead: the weighted parts, grade, band, the scores conditions read
 verdicts            lead: total, the first disqualifier that holds, each one's verdict
@@ -29,8 +30,9 @@ from collections.abc import Mapping, Sequence
 
 from sqlglot import exp
 
-from ..definition.compile import CompiledDefinition
+from ..definition.compile import CompiledDefinition, CompiledEngagementRule
 from ..expr.check import Checked
+from ..expr.dates import DATE_TEXT, days_key
 from ..expr.to_sql import SqlEmitter
 from . import names as n
 from .contract import clamp
@@ -68,6 +70,8 @@ class PlanBuilder:
         self.names: dict[str, str] = dict(n.SCORE_VALUES)
         for k, name in enumerate(sorted(c.fields_used)):
             self.names[name] = n.field(k)
+            if c.fields[name] == "date":
+                self.names[days_key(name)] = n.days(k)
         for j, agg in enumerate(aggs):
             self.names[agg.key] = n.aggregate(j)
         self.emitter = SqlEmitter(self.names, dict(c.fields))
@@ -132,7 +136,10 @@ class PlanBuilder:
         cols = ["l.lead_id AS lead_id", "l.account_id AS account_id"]
         for k, name in enumerate(sorted(self.c.fields_used)):
             cols.append(f"{self.field(name)} AS {n.field(k)}")
-        event_cols, event_joins = self.events.lead_columns()
+            if self.c.fields[name] == "date":
+                cols.append(f"{self.days(self.field(name))} AS {n.days(k)}")
+        raw = n.EVENT_RAW if self.c.engagement_rules else n.ENGAGEMENT_RAW
+        event_cols, event_joins = self.events.lead_columns(raw)
         cols += event_cols
         # A lead with no account has no roll-ups (NULL); one whose account has none, 0.
         for j, _ in self.intents:
@@ -154,6 +161,12 @@ class PlanBuilder:
     def if_account(value: str) -> str:
         return f"CASE WHEN l.account_id IS NULL THEN NULL ELSE {value} END"
 
+    def days(self, micros: str) -> str:
+        """Days from a date (µs) to the as-of time; NULL when missing or later (the contract)."""
+        as_of = self.when.micros()
+        days = f"{double(f'{as_of} - {micros}')} / {double('86400000000')}"
+        return f"CASE WHEN {micros} <= {as_of} THEN {days} END"
+
     def field(self, name: str) -> str:
         """A field read with the type the definition declares (TRY_CAST when the store differs)."""
         source, column, columns = "l", name, self.lead_columns
@@ -161,12 +174,14 @@ class PlanBuilder:
             source, column, columns = "a", name[8:], self.account_columns
         kind = self.c.fields[name]
         text = "VARCHAR" if self.dialect != "spark" else "STRING"
-        want = {"number": "DOUBLE", "text": text, "bool": "BOOLEAN"}[kind]
+        want = {"number": "DOUBLE", "text": text, "bool": "BOOLEAN", "date": "BIGINT"}[kind]
         dtype = columns.get(column)
         if dtype is None:  # the store has no such column: unknown, never an error
             return f"CAST(NULL AS {want})"
         col = f"{source}.{render(exp.to_identifier(column, quoted=True), self.dialect)}"
         upper = dtype.upper()
+        if kind == "date":
+            return self.date_micros(col, upper)
         if kind == "number" and upper.startswith(NUMERIC_TYPES) and not upper.startswith("DECIMAL"):
             return col
         if kind == "text" and upper.startswith(("VARCHAR", "STRING")):
@@ -174,6 +189,38 @@ class PlanBuilder:
         if kind == "bool" and upper.startswith("BOOL"):
             return col
         return f"TRY_CAST({col} AS {want})"
+
+    def date_micros(self, col: str, upper: str) -> str:
+        """A stored date or time as µs since the epoch (UTC), as the evaluator converts it:
+        ISO text too, other types are missing."""
+        micros = "unix_micros({})" if self.dialect == "spark" else "epoch_us({})"
+        if upper.startswith("TIMESTAMP"):
+            return micros.format(col)
+        if upper == "DATE":
+            return micros.format(f"CAST({col} AS TIMESTAMP)")
+        if upper.startswith(("VARCHAR", "STRING")):
+            pattern = lit(DATE_TEXT, self.dialect)
+            test = (
+                f"TRIM({col}) RLIKE {pattern}"
+                if self.dialect == "spark"
+                else f"regexp_matches(TRIM({col}), {pattern})"
+            )
+            cast = f"TRY_CAST(TRIM({col}) AS TIMESTAMP)"
+            return micros.format(f"CASE WHEN {test} THEN {cast} END")
+        return "CAST(NULL AS BIGINT)"
+
+    def engagement_rule(self, rule: CompiledEngagementRule) -> str:
+        """An engagement rule's points (NULL: not judged), by the contract's formula."""
+        amount = str(rule.cents)
+        if rule.per is not None:
+            cap, v = rule.cap_cents or 0, double(self.condition(rule.per))
+            held = f"LEAST(GREATEST({double(str(rule.cents))} * {v}, {-cap}), {cap})"
+            amount = f"CAST(FLOOR({held} + {double('0.5')}) AS BIGINT)"
+            amount = f"CASE WHEN {v} - {v} = 0 THEN {amount} END"  # not NaN nor infinite
+        if rule.when is None:
+            return amount
+        holds = self.condition(rule.when)
+        return f"CASE WHEN {holds} THEN {amount} WHEN NOT {holds} THEN 0 END"
 
     def judged(self) -> str:
         """Per lead: each fit rule's verdict and each event rule's points held to its cap."""
@@ -188,13 +235,21 @@ class PlanBuilder:
             elif rule.cap_cents is not None:
                 capped = f"LEAST({capped}, {rule.cap_cents})"
             cols.append(f"{capped} AS {n.event_capped(i)}")
+        for i, engagement_rule in enumerate(self.c.engagement_rules):
+            cols.append(f"{self.engagement_rule(engagement_rule)} AS {n.engagement_rule(i)}")
         return f"SELECT {', '.join(cols)} FROM lead_values"
 
     def summed(self) -> str:
-        """Per lead: fit_raw; engagement_raw, the capped event rules' sum, came with the events."""
+        """Per lead: fit_raw; engagement_raw, the capped event rules' sum, came with the events
+        (as event_raw when the engagement rules add to it)."""
         fit = [f"CASE WHEN {n.fit_rule(i)} THEN {r.cents} ELSE 0 END"
                for i, r in enumerate(self.c.fit_rules)]  # fmt: skip
         engagement = "" if self.c.event_rules else f", 0 AS {n.ENGAGEMENT_RAW}"
+        if self.c.engagement_rules:
+            terms = [n.EVENT_RAW] if self.c.event_rules else []
+            terms += [f"COALESCE({n.engagement_rule(i)}, 0)"
+                      for i in range(len(self.c.engagement_rules))]  # fmt: skip
+            engagement = f", {' + '.join(terms)} AS {n.ENGAGEMENT_RAW}"
         return f"SELECT judged.*, {' + '.join(fit) or '0'} AS {n.FIT_RAW}{engagement} FROM judged"
 
     def clamped(self) -> str:
@@ -265,5 +320,6 @@ class PlanBuilder:
         cols += [n.fit_rule(i) for i in range(len(c.fit_rules))]
         cols += [n.event_capped(i) for i in range(len(c.event_rules))]
         cols += [n.event_count(i) for i in range(len(c.event_rules))]
+        cols += [n.engagement_rule(i) for i in range(len(c.engagement_rules))]
         cols += [n.disqualifier(i) for i in range(len(c.disqualifiers))]
         return f"SELECT {', '.join(cols)} FROM verdicts"
