@@ -170,12 +170,12 @@ def test_one_id_twice_in_a_file_keeps_the_first(store, tmp_path):
 
 
 def _store_before_aliases(path: Path) -> Store:
-    """A store as leadgate left it before migration 0007: leads sharing an email, events and
+    """A store as leadgate left it before migration 0008: leads sharing an email, events and
     outcomes under each, no aliases."""
     with Store(path) as old:
         old.execute("DROP TABLE lead_aliases")
         old.execute("DROP TABLE lead_merges")
-        old.execute("DELETE FROM _migrations WHERE name = '0007_lead_aliases'")
+        old.execute("DELETE FROM _migrations WHERE name = '0008_lead_aliases'")
         old.execute(
             "INSERT INTO leads (lead_id, email, title, company, updated_at) VALUES "
             "('a1', 'ana@acme.com', 'CTO', NULL, '2026-01-01'), "
