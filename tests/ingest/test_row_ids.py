@@ -7,12 +7,18 @@ its header, its first ten records and its first four with ``y`` = yes.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leadgate.errors import BAD_OPTION, MAPPING_MISFIT, ImportFailed
 from leadgate.ingest import import_file
+from leadgate.store import Store
+
+from .conftest import write
 
 UCI = Path("/work/shared/data/uci_bank_marketing/bank-additional-full.csv")
 
@@ -77,3 +83,18 @@ def test_the_real_uci_bank_marketing_file(store):
     assert joined(store) == [("lost", False, 36_548), ("won", True, 4_640)]
     again_leads, again_outcomes = both(store, UCI)
     assert (again_leads.rows_loaded, again_outcomes.rows_loaded) == (0, 0)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ys=st.lists(st.sampled_from(["yes", "no", "1", "0"]), min_size=1, max_size=30))
+def test_every_outcome_joins_the_lead_of_its_own_row(ys):
+    text = "age;y\n" + "".join(f"{20 + i};{y}\n" for i, y in enumerate(ys))
+    with tempfile.TemporaryDirectory() as tmp, Store(":memory:") as store:
+        path = write(Path(tmp) / "t.csv", text)
+        leads, outcomes = both(store, path)
+        assert (leads.rows_loaded, outcomes.rows_loaded) == (len(ys), len(ys))
+        rows = store.execute(
+            "SELECT l.age, o.outcome FROM outcomes o JOIN leads l USING (lead_id) ORDER BY l.age"
+        ).fetchall()
+        won = {"yes", "1"}
+        assert rows == [(20 + i, "won" if y in won else "lost") for i, y in enumerate(ys)]
