@@ -4,6 +4,7 @@ is one, in one day/month order, with a notice; text otherwise, never losing a va
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from leadgate.ingest import import_file
 from leadgate.store import Store
 
+from ..cli import leadgate
 from .conftest import write
 
 D = dt.datetime
@@ -133,3 +135,19 @@ def test_a_column_is_dates_exactly_when_every_value_is_one(days, shape, minutes,
             assert stored(store, "seen") == when
         else:  # one value that is no date: every value kept as the text it was
             assert stored(store, "seen") == texts
+
+
+def test_a_rule_reads_days_since_of_a_custom_column_of_us_dates(tmp_path):
+    # The real CLI: a lead table's Last Activity in US dates, declared a date, then a rule.
+    root = tmp_path / "p"
+    assert leadgate("init", str(root)).returncode == 0
+    definition = root / "definition.yaml"
+    text = definition.read_text()
+    definition.write_text(text.replace("attributes:\n", "attributes:\n  last_activity: date\n"))
+    leads(root / "l.csv", "Last Activity", "10/9/2025", "5/13/2025")
+    done = leadgate("-C", str(root), "import", "leads", str(root / "l.csv"))
+    assert done.returncode == 0, done.stderr
+    assert leadgate("-C", str(root), "score", "--as-of", "2025-10-15").returncode == 0
+    where = "days_since(last_activity) <= 30"
+    listed = json.loads(leadgate("-C", str(root), "leads", "--where", where, "--json").stdout)
+    assert [lead["email"] for lead in listed["leads"]] == ["p0@acme.com"]
