@@ -61,14 +61,18 @@ def test_the_readme_s_crm_commands_import_the_sample_exports_in_one_command_each
         "hubspot-contacts.csv": "hubspot_contacts_export.csv",
         "sf-lead-report.csv": "salesforce_lead_report.csv",
         "lead-table.csv": "lead_table.csv",
+        "bank-additional-full.csv": "bank_marketing.csv",
     }
     commands = _crm_block()
-    assert [c[:2] for c in commands] == [["import", "leads"]] * 2 + [["import", "outcomes"]]
+    leads, outcomes = ["import", "leads"], ["import", "outcomes"]
+    assert [c[:2] for c in commands] == [leads, leads, outcomes, leads, outcomes]
     reports = []
     for tokens in commands:
         tokens[2] = str(DATA / samples[tokens[2]])
         result = leadgate(*tokens, "--json", cwd=project)
         assert result.returncode == 0, (tokens, result.stdout, result.stderr)
         reports.append(json.loads(result.stdout))
-    assert [(r["rows_loaded"], r["rows_rejected"]) for r in reports] == [(14, 0), (12, 0), (8, 0)]
+    loaded = [(r["rows_loaded"], r["rows_rejected"]) for r in reports]
+    assert loaded == [(14, 0), (12, 0), (8, 0), (14, 0), (14, 0)]
     assert reports[2]["outcomes"] == {"won": 3, "lost": 5}
+    assert reports[4]["outcomes"] == {"won": 4, "lost": 10}

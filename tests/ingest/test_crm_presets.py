@@ -164,6 +164,11 @@ def test_a_salesforce_report_export_lands_field_by_field(store, data):
     )
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (12, 11, 1)
     assert report.columns_added == ["owner", "lead_status", "rating", "last_activity_date"]
+    # The report's footer (after a blank line, lines 15-19) is left out, and said so.
+    assert report.notices == [
+        "left out the Salesforce report footer: 5 lines from line 15 (the report's name, "
+        "copyright, confidentiality notice, who generated it, company)."
+    ]
     # A status the standard map lacks (an org's own "Nurturing") is refused, not guessed.
     [reject] = report.rejects
     assert (reject.line, reject.column, reject.raw) == (10, "stage", "Nurturing")

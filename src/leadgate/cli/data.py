@@ -43,6 +43,11 @@ if TYPE_CHECKING:
     metavar="TIME",
     help="Outcomes: the time of every outcome in a file that has none, e.g. 2025-06-30.",
 )
+@click.option(
+    "--id-from-row", is_flag=False, flag_value="", default=None, metavar="[PREFIX]",
+    help="Leads/outcomes of a file with no id or email: lead_id is PREFIX-N, N the record's "
+    "number (PREFIX: the file's name). Re-import the file in the same order.",
+)  # fmt: skip
 @click.option("--timezone", help="Zone of naive timestamps (default: the project's).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Override the extension.")
 @click.option(
@@ -65,6 +70,7 @@ def import_(
     mapping_name: str | None,
     value_pairs: tuple[str, ...],
     outcome_time: str | None,
+    id_from_row: str | None,
     timezone: str | None,
     fmt: str | None,
     date_formats: tuple[str, ...],
@@ -98,6 +104,7 @@ def import_(
             progress=tick,
             values=parse_value_pairs(value_pairs),
             outcome_time=outcome_time,
+            id_from_row=id_from_row if id_from_row is None else id_from_row or True,
             **dates,
         )
     if as_json:

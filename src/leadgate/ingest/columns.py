@@ -2,7 +2,9 @@
 
 An unmapped column of a leads or accounts file is kept, sqlite-utils style: it becomes a new
 column of the table (name in snake_case), typed by what every non-empty value in the file
-casts to, tried in the order BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, else VARCHAR. Inference
+casts to, tried in the order BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, else VARCHAR; a text
+column whose every value is a date in a shape CRM exports write is TIMESTAMP too (see
+:mod:`.custom_dates`). Inference
 never loses information: a column with one value that is not a whole number ('2.5', '1e3')
 is DOUBLE, and one with text that is no number ('1,234', 'n/a') stays VARCHAR. A column the
 table already has keeps its type; values that do not fit it are rejected like any other.
@@ -14,11 +16,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..store import Store
+from .custom_dates import infer_dates, named_dates
+from .dates import DateOptions, DateRead
 from .kinds import Kind
 from .mapping import snake_case
 from .normalise import INTEGER_RE, number_expr, text_expr
 from .readers import Source, quote_ident
 
+# The reads of the custom columns of dates not in ISO 8601, and the notices saying so.
+Dated = tuple[dict[str, DateRead], list[str]]
 INFER_ORDER = ("BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP")
 
 
@@ -54,8 +60,11 @@ def infer_extras(
     taken: set[str],
     null_values: Sequence[str] = (),
     named: Mapping[str, str] | None = None,
-) -> tuple[dict[str, tuple[str, str]], list[str]]:
-    """New columns for ``unmapped`` file columns: ``{name: (type, file column)}``, ignored.
+    dates: DateOptions | None = None,
+) -> tuple[dict[str, tuple[str, str]], list[str], Dated]:
+    """New columns for ``unmapped`` file columns: ``{name: (type, file column)}``, ignored,
+    and how the columns of dates not in ISO 8601 are read, with notices (see
+    :mod:`.custom_dates`: a column given a format in ``dates`` by its name is of dates).
 
     A cell holding one of ``null_values`` is not filled in, as in staging. A column is
     named after its header in snake_case, or as ``named`` (a preset's) says.
@@ -72,16 +81,24 @@ def infer_extras(
         else:
             names[name] = col
     if not names:
-        return {}, ignored
+        return {}, ignored, ({}, [])
     if not source.text:
-        return {n: (_simple(source.columns[c]), c) for n, c in names.items()}, ignored
-    fits = _probe(store, source, list(names.values()), null_values)
-    out = {}
-    for i, (name, col) in enumerate(names.items()):
+        return {n: (_simple(source.columns[c]), c) for n, c in names.items()}, ignored, ({}, [])
+    dates = dates or DateOptions()
+    given = named_dates(store, names, dates)
+    probed = {n: c for n, c in names.items() if n not in given}
+    fits = _probe(store, source, list(probed.values()), null_values) if probed else {}
+    out = {n: ("TIMESTAMP", names[n]) for n in given}
+    texts = {}
+    for i, (name, col) in enumerate(probed.items()):
         seen, *ok = fits.get(i, (0,))
         kind = next((t for t, good in zip(INFER_ORDER, ok, strict=False) if good), "VARCHAR")
         out[name] = (kind if seen else "VARCHAR", col)
-    return out, ignored
+        if seen and kind == "VARCHAR":
+            texts[name] = col
+    reads, notices = infer_dates(store, source, texts, null_values, dates)
+    out.update({n: ("TIMESTAMP", texts[n]) for n in reads})
+    return out, ignored, ({**given, **reads}, notices)
 
 
 def _probe(

@@ -75,10 +75,12 @@ from .rejects import (
     reject_sql,
 )
 from .report import ImportReport
+from .row_ids import row_ids_notice, with_row_ids
 from .upsert import MERGED, STAGE, write_batch
 from .values import ValueMap, fit_value_maps, keep_mapped_columns, value_maps_of
 
 DUPS = "_lg_dups"
+FOOTER = readers.CSV_FOOTER
 # Keys of a mapping that are settings of the import, not field = "Column" pairs.
 NOT_COLUMNS = ("kind", "null_values", "date_format", "date_formats", "values")
 # The fields without which a kind's rows mean nothing: a file lacking them all fails at once.
@@ -110,6 +112,7 @@ def import_file(
     date_format: str | None = None,
     date_formats: Mapping[str, str] | None = None,
     date_order: str | None = None,
+    id_from_row: str | bool | None = None,
     source_name: str | None = None,
     prefer: Sequence[str] = (),
 ) -> ImportReport:
@@ -144,6 +147,10 @@ def import_file(
     ``date_formats``; ``date_order`` (``"mdy"`` or ``"dmy"``) reads a column of day/month
     dates that does not show its own order.
 
+    ``id_from_row`` (leads and outcomes of a file without an id or email: ``True``, or the
+    prefix) keys each record by its place in the file, ``PREFIX-N`` (see
+    :mod:`leadgate.ingest.row_ids`).
+
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
     >>> _ = f.write_text("email,Plan\\nana@acme.com,pro\\nbo@x.io,free\\n")
@@ -162,11 +169,16 @@ def import_file(
     report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
     nulls = null_values_of(null_values, mapping)
     mapping = with_outcome_time(store, spec.name, mapping, outcome_time)
+    mapping, row_prefix = with_row_ids(spec.name, mapping, path, id_from_row)
+    if row_prefix is not None:
+        source.unordered = source.relation  # every read numbers the records, in file order
     maps = value_maps_of(spec.name, PRESET_VALUES.get(preset or ""), _values(mapping), values)
     dated = DateOptions(date_formats_of(date_format, date_formats, mapping), date_order)
     plan = _plan(
         store, spec, source, report, preset, mapping, timezone, event_types, nulls, dated, maps
     )
+    report.notices += [source.footer.notice()] if source.footer else []
+    report.notices += [row_ids_notice(row_prefix)] if row_prefix is not None else []
     notice = interrupted_notice(interrupted_before(store, path))
     report.notices += [notice] if notice else []
     with store.atomic():
@@ -210,7 +222,7 @@ def import_file(
         meter.finish()
     finally:
         restore_statements(store, optimizers)
-        for table in (STAGE, MERGED, CHANGES, LINES, DUPS, SUGGEST, *TEMP_TABLES):
+        for table in (STAGE, MERGED, CHANGES, LINES, DUPS, SUGGEST, *TEMP_TABLES, FOOTER):
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
         readers.clear_csv_errors(store)
     report.seconds = time.perf_counter() - started
@@ -240,12 +252,14 @@ def _plan(
     if spec.extras == "columns":
         kept = keep_mapped_columns(resolved, maps, source.columns, types)
     properties: list[str] | None = None
+    read: dict[str, DateRead] = {}
     if spec.extras == "columns" and resolved.unmapped:
         taken = set(types) | set(resolved.sources)
         names = attribute_names(preset, resolved.unmapped, taken) | kept
-        extras, report.columns_ignored = infer_extras(
-            store, source, resolved.unmapped, taken, nulls, names
+        extras, report.columns_ignored, (read, told) = infer_extras(
+            store, source, resolved.unmapped, taken, nulls, names, dated
         )
+        report.notices += told
         report.columns_added = store.add_columns(
             spec.table, {name: dtype for name, (dtype, _) in extras.items()}
         )
@@ -256,7 +270,9 @@ def _plan(
         properties = resolved.unmapped
     else:
         report.columns_ignored = resolved.unmapped
-    dates = _dates(store, source, resolved.sources, types, dated or DateOptions(), nulls, report)
+    # The custom columns of dates are read as inference decided, not profiled again.
+    sources = {t: c for t, c in resolved.sources.items() if t not in read}
+    dates = _dates(store, source, sources, types, dated or DateOptions(), nulls, report) | read
     return stage_sql(
         spec,
         resolved,

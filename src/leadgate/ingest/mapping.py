@@ -58,9 +58,11 @@ class Resolved:
     sources: dict[str, str] = field(default_factory=dict)  # target → file column
     constants: dict[str, Any] = field(default_factory=dict)  # target → literal
     unmapped: list[str] = field(default_factory=list)  # file columns no target took
+    # target → prefix: the value is the prefix, '-' and the record's number in the file
+    row_ids: dict[str, str] = field(default_factory=dict)
 
     def has(self, target: str) -> bool:
-        return target in self.sources or target in self.constants
+        return target in self.sources or target in self.constants or target in self.row_ids
 
 
 def resolve(
@@ -91,7 +93,9 @@ def resolve(
                 + (f" Did you mean {hint!r}?" if hint else f" Use one of {', '.join(targets)}."),
                 code=MAPPING_MISFIT,
             )
-        if isinstance(source, Mapping):
+        if isinstance(source, Mapping) and target == "lead_id" and "row" in source:
+            out.row_ids[target] = str(source["row"])
+        elif isinstance(source, Mapping):
             if "const" not in source:
                 raise ImportFailed(
                     f"The mapping of {target!r} must be a column or {{const = ...}}.",

@@ -309,13 +309,15 @@ def stage_sql(
     values: dict[str, str] = {t: f'"t_{t}"' for t in (*resolved.sources, *resolved.constants)}
     if properties:
         values["properties"] = "t_properties"
+    for target, prefix in resolved.row_ids.items():  # the record's number in the file
+        values[target] = f"{quote_literal(prefix + '-')} || CAST(_row AS VARCHAR)"
     join, alias = "", None
     if has("email"):
         values["email"] = email_sql('"t_email"')
     if has("email") and kind.name in ("events", "outcomes") or kind.name == "leads":
         # Name the lead: by alias, email or id (see leadgate.identity.aliases).
         join, values["lead_id"], alias = lead_sql(
-            kind.name, has, '"t_lead_id"', email_sql('"t_email"')
+            kind.name, has, values.get("lead_id", '"t_lead_id"'), email_sql('"t_email"')
         )
     for target in ("company_domain", "domain"):
         if has(target):

@@ -32,6 +32,7 @@ from ..errors import (
     ImportFailed,
 )
 from ..store import Store
+from .report_footer import Footer, find_footer
 
 FORMATS = ("csv", "jsonl", "parquet")
 _EXTENSIONS = {
@@ -52,6 +53,9 @@ MAX_COLUMNS = 2_000
 # How much of a text file is looked at to tell it from a binary one (see check_text).
 SNIFF_BYTES = 8192
 CSV_SCANS = "_lg_csv_scans"
+# The first line of the CSV's report footer, when it has one (see .report_footer): the
+# reader's errors from that line on are the footer's lines, not rejects.
+CSV_FOOTER = "_lg_csv_footer"
 
 
 def quote_ident(name: str) -> str:
@@ -101,6 +105,7 @@ class Source:
     # The same records without ``_row`` (NULL) when numbering them costs parallelism: a CSV's
     # ``row_number() OVER ()`` runs everything above it on one thread. Else ``relation``.
     unordered: str = ""
+    footer: Footer | None = None  # a Salesforce report's footer, left out
 
     def __post_init__(self) -> None:
         self.unordered = self.unordered or self.relation
@@ -144,7 +149,8 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             f"NULL::VARCHAR AS _malformed, * FROM {reader}"
         )
         columns = dict.fromkeys(header, "VARCHAR")
-        return _checked(Source(path, fmt, relation, columns, unordered))
+        footer = _footer(store, path, len(header))
+        return _checked(Source(path, fmt, relation, columns, unordered, footer))
     if fmt == "parquet":
         reader = f"read_parquet({lit}, file_row_number=true)"
         columns = _describe(store, f"SELECT * EXCLUDE (file_row_number) FROM {reader}", path)
@@ -174,6 +180,23 @@ def open_source(store: Store, path: str | Path, fmt: str | None = None) -> Sourc
             f"{picks} FROM ({lines}) WHERE j IS NOT NULL AND trim(j) <> ''"
         )
     return _checked(Source(path, fmt, relation, columns))
+
+
+def _footer(store: Store, path: Path, width: int) -> Footer | None:
+    """The CSV's report footer, if it ends with one, noted for :func:`csv_errors_sql`.
+
+    A file of one column is not looked at: its footer lines would be records, not errors.
+    """
+    with reading(path):
+        footer = find_footer(path) if width > 1 else None
+    first = footer.blank if footer else "NULL"
+    store.execute(f"CREATE OR REPLACE TEMP TABLE {CSV_FOOTER} AS SELECT {first}::BIGINT AS line")
+    return footer
+
+
+def not_footer() -> str:
+    """SQL: an error of :data:`CSV_ERRORS` on a ``line`` before the report footer."""
+    return f"line < coalesce((SELECT max(line) FROM temp.{CSV_FOOTER}), 9223372036854775807)"
 
 
 def _checked(source: Source) -> Source:
@@ -277,7 +300,7 @@ def csv_errors_sql() -> str:
     return (
         "SELECT line, min(column_name) AS column_name, "
         "string_agg(DISTINCT lower(error_type) || ': ' || error_message, '; ') AS reason, "
-        f"min(csv_line) AS raw FROM temp.{CSV_ERRORS} GROUP BY line"
+        f"min(csv_line) AS raw FROM temp.{CSV_ERRORS} WHERE {not_footer()} GROUP BY line"
     )
 
 
@@ -285,7 +308,9 @@ def csv_has_errors(store: Store) -> bool:
     exists = store.scalar(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [CSV_ERRORS]
     )
-    return bool(exists) and bool(store.scalar(f"SELECT count(*) FROM temp.{CSV_ERRORS}"))
+    if not exists:
+        return False
+    return bool(store.scalar(f"SELECT count(*) FROM temp.{CSV_ERRORS} WHERE {not_footer()}"))
 
 
 def csv_line_numbers(store: Store, source: Source, table: str) -> None:

@@ -118,4 +118,5 @@ def csv_reject_count(store: Store, csv_bad: bool, table: str) -> int:
     """How many malformed lines DuckDB's CSV reader set aside (one per line)."""
     if not csv_bad:
         return 0
-    return int(store.scalar(f"SELECT count(DISTINCT line) FROM temp.{table}") or 0)
+    where = readers.not_footer()  # the lines of a report's footer are no rejects
+    return int(store.scalar(f"SELECT count(DISTINCT line) FROM temp.{table} WHERE {where}") or 0)
