@@ -291,3 +291,26 @@ def test_any_supported_format_reads_back_what_it_wrote(date_part, time_part, val
         ).fetchall()
     got = [dt.datetime.fromisoformat(text).replace(tzinfo=None) for (text,) in local]
     assert got == expected
+
+
+def test_a_format_for_a_new_column_makes_it_a_date_column(store, tmp_path):
+    path = write(
+        tmp_path / "l.csv",
+        "email,Last Activity,Visits\na@x.io,10/1/2025,3\nb@x.io,12/24/2025,4\n",
+    )
+    report = import_file(
+        store, path, "leads", enrich=False, date_formats={"last_activity": "%m/%d/%Y"}
+    )
+    assert report.columns_added == ["last_activity", "visits"]
+    rows = store.execute("SELECT last_activity FROM leads ORDER BY email").fetchall()
+    assert rows == [(D(2025, 10, 1),), (D(2025, 12, 24),)]
+    assert store.table_columns("leads")["last_activity"] == "TIMESTAMP"
+
+
+def test_a_format_for_a_field_the_file_lacks_is_named_in_a_notice(store, tmp_path):
+    path = events(tmp_path / "e.csv", "2024-01-05")
+    report = import_file(store, path, "events", date_formats={"created": "%d/%m/%Y"})
+    assert report.notices == [
+        "The date format for created is not used: the file has no such date column written "
+        "as text (its date columns: ts)."
+    ]

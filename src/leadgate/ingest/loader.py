@@ -189,6 +189,7 @@ def _plan(
 ) -> StagePlan:
     """Resolve the mapping, add the custom columns, and write the staging SQL."""
     mapping = {k: v for k, v in (mapping or {}).items() if k not in NOT_COLUMNS}
+    dated = dated or DateOptions()
     types = target_types(store, spec)
     resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
     _check_required(spec, resolved.has, source)
@@ -197,8 +198,10 @@ def _plan(
         extras, report.columns_ignored = infer_extras(
             store, source, resolved.unmapped, set(types) | set(resolved.sources), nulls
         )
+        # A new column given a date format is a date column, whatever its values look like.
         report.columns_added = store.add_columns(
-            spec.table, {name: dtype for name, (dtype, _) in extras.items()}
+            spec.table,
+            {n: "TIMESTAMP" if n in dated.formats else t for n, (t, _) in extras.items()},
         )
         for name, (_, col) in extras.items():
             resolved.sources[name] = col
@@ -207,7 +210,7 @@ def _plan(
         properties = resolved.unmapped
     else:
         report.columns_ignored = resolved.unmapped
-    dates = _dates(store, source, resolved.sources, types, dated or DateOptions(), nulls, report)
+    dates = _dates(store, source, resolved.sources, types, dated, nulls, report)
     return stage_sql(
         spec,
         resolved,
@@ -241,6 +244,12 @@ def _dates(
         for t, c in columns.items()
     }
     reads, notices = plan_dates(store, source, columns, options, texts)
+    unused = [f for f in options.formats if f and f not in columns]
+    if unused:
+        notices.append(
+            f"The date format for {', '.join(unused)} is not used: the file has no such date "
+            f"column written as text (its date columns: {', '.join(columns) or 'none'})."
+        )
     report.notices += notices
     return reads
 
