@@ -48,7 +48,7 @@ from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
 from .date_columns import plan_dates
 from .dates import DateOptions, DateRead, date_formats_of
-from .history import interrupted_before, interrupted_notice, source_path
+from .history import interrupted_before, interrupted_notice, record_failure, source_path
 from .kinds import Kind, kind_named
 from .mapping import MappingSpec, null_values_of, resolve
 from .normalise import StagePlan, restore_statements, stage_sql, text_expr, wide_statements
@@ -166,6 +166,9 @@ def import_file(
             )
         finish(store, report)
         meter.finish()
+    except Exception as exc:
+        record_failure(store, report.import_id, exc)
+        raise
     finally:
         restore_statements(store, optimizers)
         for table in (STAGE, MERGED, CHANGES, LINES, DUPS, SUGGEST, *TEMP_TABLES):
