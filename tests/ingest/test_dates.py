@@ -182,9 +182,10 @@ def test_a_bad_date_in_a_column_of_known_order_names_that_order(store, tmp_path)
 
 def test_two_digit_years_are_never_read_as_the_first_century(store, tmp_path):
     # DuckDB's own cast reads '1-1-24' as 0001-01-24 and %Y reads '24' as the year 24.
-    path = events(tmp_path / "e.csv", "1-1-24", "24-01-05", "1/13/24", "2024-01-05")
+    short = ["1-1-24", "1/13/24", "10-1-25", "10/1/25", "24-01-05"]
+    path = events(tmp_path / "e.csv", *short, "2024-01-05")
     report = import_file(store, path, "events", timezone="Europe/Berlin")
-    assert sorted(r.raw for r in report.rejects) == ["1-1-24", "1/13/24", "24-01-05"]
+    assert sorted(r.raw for r in report.rejects) == short
     assert stored_ts(store) == [D(2024, 1, 4, 23)]
     report = import_file(store, path, "events", date_format="%m/%d/%Y")
     assert {r.raw for r in report.rejects} >= {"1/13/24"}
@@ -314,3 +315,17 @@ def test_a_format_for_a_field_the_file_lacks_is_named_in_a_notice(store, tmp_pat
         "The date format for created is not used: the file has no such date column written "
         "as text (its date columns: ts)."
     ]
+
+
+def test_a_custom_column_of_short_years_stays_text_not_the_year_10(store, tmp_path):
+    # DuckDB's cast reads '10/1/25' as 0010-01-25: such a column was typed a date and
+    # stored the first century; it is text now, every row loaded.
+    path = write(tmp_path / "l.csv", "email,Renewal,Signed\na@x.io,10/1/25,2024-01-05\n")
+    report = import_file(store, path, "leads", enrich=False)
+    assert report.rows_rejected == 0
+    types = store.table_columns("leads")
+    assert (types["renewal"], types["signed"]) == ("VARCHAR", "TIMESTAMP")
+    assert store.execute("SELECT renewal, signed FROM leads").fetchone() == (
+        "10/1/25",
+        D(2024, 1, 5),
+    )

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..store import Store
+from .dates import iso_expr
 from .kinds import Kind
 from .mapping import snake_case
 from .normalise import INTEGER_RE, number_expr, text_expr
@@ -120,4 +121,7 @@ def _fits(dtype: str) -> str:
     if dtype == "DOUBLE":
         double = number_expr("v", "VARCHAR", "v", "DOUBLE")
         return f"{double} IS NOT NULL AND NOT (whole AND big IS NULL)"
+    if dtype == "TIMESTAMP":
+        # As staging reads it: DuckDB's own cast takes '10/1/25' for the year 10.
+        return f"{iso_expr('v', 'UTC')} IS NOT NULL"
     return f"TRY_CAST(v AS {dtype}) IS NOT NULL"
