@@ -329,3 +329,14 @@ def test_a_custom_column_of_short_years_stays_text_not_the_year_10(store, tmp_pa
         "10/1/25",
         D(2024, 1, 5),
     )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_every_file_format_reads_the_shapes_and_the_order(store, tmp_path, fmt):
+    from .conftest import as_format
+
+    text = "lead_id,type,ts,url\nL1,page_view,13/01/2024 10:00,/a\nL1,page_view,5 Jan 2024,/b\n"
+    text += "L1,page_view,02/03/2024,/c\n"
+    report = import_file(store, as_format(tmp_path, text, fmt), "events")
+    assert (report.rows_rejected, report.notices) == (0, [])
+    assert stored_ts(store) == [D(2024, 1, 13, 10), D(2024, 1, 5), D(2024, 3, 2)]
