@@ -340,3 +340,20 @@ def test_every_file_format_reads_the_shapes_and_the_order(store, tmp_path, fmt):
     report = import_file(store, as_format(tmp_path, text, fmt), "events")
     assert (report.rows_rejected, report.notices) == (0, [])
     assert stored_ts(store) == [D(2024, 1, 13, 10), D(2024, 1, 5), D(2024, 3, 2)]
+
+
+def test_a_new_column_of_dates_in_the_common_shapes_is_a_date_column(store, tmp_path):
+    path = write(
+        tmp_path / "l.csv",
+        "email,Last Activity,Renewal,Met,Mixed,Note\n"
+        'a@x.io,"10/1/2025, 2:00 PM",10/1/25,5 Jan 2024,13/01/2024,"Jan 5, 2024"\n'
+        "b@x.io,12/24/2025,11/2/25,,01/13/2024,soon\n",
+    )
+    report = import_file(store, path, "leads", enrich=False)
+    assert report.rows_rejected == 0
+    types = store.table_columns("leads")
+    kinds = [types[c] for c in ("last_activity", "renewal", "met", "mixed", "note")]
+    # Two-digit years, both day/month orders, and a value that is no date keep a column text.
+    assert kinds == ["TIMESTAMP", "VARCHAR", "TIMESTAMP", "VARCHAR", "VARCHAR"]
+    rows = store.execute("SELECT last_activity, met FROM leads ORDER BY email").fetchall()
+    assert rows == [(D(2025, 10, 1, 14), D(2024, 1, 5)), (D(2025, 12, 24), None)]

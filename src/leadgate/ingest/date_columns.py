@@ -16,7 +16,7 @@ and the import report says so, naming the column and how to change it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import DATE_ORDER_CONFLICT, ImportFailed
@@ -32,12 +32,14 @@ from .dates import (
     iso_expr,
     shape_sql,
 )
-from .readers import Source, quote_literal
+from .readers import Source, quote_ident, quote_literal
 
 # The rows looked at first (see the module docstring).
 SAMPLE_ROWS = 2048
 # A day/month date: two numbers of one or two digits, then a four-digit year.
 DAY_MONTH_RE = r"^\s*([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{4}"
+# The rows that pick the new custom columns worth reading as dates (see new_date_columns).
+CANDIDATE_ROWS = 100
 # The most distinct shapes a profile keeps (a column of free text has one per row; month
 # names and AM/PM multiply a date column's few).
 MOST_SHAPES = 1000
@@ -183,3 +185,67 @@ def _conflict(store: Store, source: Source, column: _Column) -> str:
         f"{month_value!r}); a column is read in one order. Correct the file, or give its "
         f"format with --date-format '{column.field}=...' to reject the rows that differ."
     )
+
+
+# Text that looks like a date in one of the shapes, loosely: only a first filter, the read
+# by the column's formats decides (see new_date_columns).
+LOOKS_LIKE_DATE = (
+    r"^\s*([0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{2,4}|[0-9]{1,2}[ -][A-Za-z]{3,9}[ -][0-9]{4}"
+    r"|[A-Za-z]{3,9} [0-9]{1,2},? [0-9]{4})([ ,T].*)?$"
+)
+
+
+def new_date_columns(
+    store: Store,
+    source: Source,
+    columns: Mapping[str, str],
+    text_of: Callable[[str], str],
+    order: str | None,
+) -> list[str]:
+    """Which of the new custom columns ``columns`` (field → file column) hold dates in the
+    shapes read without help: every value is ISO or read by the column's own layouts, in
+    one day/month order. Such a column becomes a date column, as an ISO one does; any
+    other (a column holding both orders, or one value that is no date) stays text.
+    ``text_of(ref)`` is SQL for a file column's text.
+
+    The first :data:`CANDIDATE_ROWS` rows, read as (column, value) pairs so that a wide
+    file is planned in linear time, filter the candidates: most text columns are not read
+    again.
+    """
+    fields = list(columns)
+    if not fields:
+        return []
+    v = text_of("raw")
+    cells = ", ".join(quote_ident(columns[f]) for f in fields)
+    looks = (
+        f"{iso_expr('v', 'UTC')} IS NOT NULL OR regexp_matches(v, {quote_literal(LOOKS_LIKE_DATE)})"
+    )
+    rows = store.execute(
+        f"SELECT k, count(v), count(*) FILTER ({looks}) FROM (SELECT k, {v} AS v FROM "
+        f"(SELECT unnest(range({len(fields)})) AS k, unnest([{cells}]) AS raw FROM "
+        f"(SELECT * FROM ({source.unordered}) LIMIT {CANDIDATE_ROWS}))) GROUP BY k"
+    ).fetchall()
+    candidates = [fields[k] for k, seen, dated in rows if seen and seen == dated]
+    return [
+        f
+        for f in sorted(candidates, key=fields.index)
+        if _all_dates(store, source, f, columns[f], text_of(quote_ident(columns[f])), order)
+    ]
+
+
+def _all_dates(
+    store: Store, source: Source, field: str, col: str, text: str, order: str | None
+) -> bool:
+    profile = _profile(store, source, text)
+    try:
+        read = _decide(store, source, _Column(field, col, text), profile, order, [])
+    except ImportFailed:
+        return False  # both orders: not one date column
+    dates = read.sql("v", "UTC")
+    if dates is None:
+        return False
+    missed = store.scalar(
+        f"SELECT count(*) FROM (SELECT {text} AS v FROM ({source.unordered})) "
+        f"WHERE v IS NOT NULL AND {iso_expr('v', 'UTC')} IS NULL AND {dates} IS NULL"
+    )
+    return bool(missed == 0)

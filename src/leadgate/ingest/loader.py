@@ -46,7 +46,7 @@ from ..vocabulary import STANDARD_EVENT_TYPES, suggest
 from . import readers
 from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
-from .date_columns import plan_dates
+from .date_columns import new_date_columns, plan_dates
 from .dates import DateOptions, DateRead, date_formats_of
 from .history import interrupted_before, interrupted_notice, record_failure, source_path
 from .kinds import Kind, kind_named
@@ -201,10 +201,9 @@ def _plan(
         extras, report.columns_ignored = infer_extras(
             store, source, resolved.unmapped, set(types) | set(resolved.sources), nulls
         )
-        # A new column given a date format is a date column, whatever its values look like.
+        _type_dates(store, source, extras, dated, nulls)
         report.columns_added = store.add_columns(
-            spec.table,
-            {n: "TIMESTAMP" if n in dated.formats else t for n, (t, _) in extras.items()},
+            spec.table, {name: dtype for name, (dtype, _) in extras.items()}
         )
         for name, (_, col) in extras.items():
             resolved.sources[name] = col
@@ -225,6 +224,30 @@ def _plan(
         null_values=nulls,
         dates=dates,
     )
+
+
+def _type_dates(
+    store: Store,
+    source: readers.Source,
+    extras: dict[str, tuple[str, str]],
+    dated: DateOptions,
+    nulls: tuple[str, ...],
+) -> None:
+    """Make date columns of the new custom columns given a date format, whatever their
+    values look like, and of the text ones whose every value is a date in the shapes read
+    without help (see :func:`.date_columns.new_date_columns`)."""
+    texts = {}
+    for name, (dtype, col) in extras.items():
+        if name in dated.formats:
+            extras[name] = ("TIMESTAMP", col)
+        elif dtype == "VARCHAR" and source.columns[col] == "VARCHAR":
+            texts[name] = col
+
+    def text_of(ref: str) -> str:
+        return text_expr(ref, "VARCHAR", source.text, nulls)
+
+    for name in new_date_columns(store, source, texts, text_of, dated.order):
+        extras[name] = ("TIMESTAMP", extras[name][1])
 
 
 def _dates(
