@@ -6,6 +6,8 @@ casts to, tried in the order BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, else VARCHAR. I
 never loses information: a column with one value that is not a whole number ('2.5', '1e3')
 is DOUBLE, and one with text that is no number ('1,234', 'n/a') stays VARCHAR. A column the
 table already has keeps its type; values that do not fit it are rejected like any other.
+TIMESTAMP here means ISO 8601; a text column of dates in other shapes is made a date column
+by the loader (:func:`.date_columns.new_date_columns`).
 """
 
 from __future__ import annotations
