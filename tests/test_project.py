@@ -186,12 +186,15 @@ def test_every_result_has_as_dict(tmp_path):
         project.explain("ana@acme.com"),
         project.coverage(),
         project.publish("html"),
+        project.imports(),
     ]
     for result in results:
         json.dumps(result.as_dict())  # plain JSON types only
     assert results[0].as_dict()["valid"] is True
     assert results[3].as_dict()["leads"][0]["lead_id"] == "a"
     assert results[4].as_dict()["lead_id"] == "a"
+    [record] = results[7].as_dict()["imports"]
+    assert (record["state"], record["kind"], record["rows_loaded"]) == ("finished", "leads", 1)
 
 
 def test_the_times_a_project_records_come_from_its_clock(tmp_path):

@@ -242,11 +242,11 @@ class Project:
             )
 
     def imports(self, *, limit: int | None = None) -> ImportList:
-        """The imports on record, the latest first: finished, or interrupted (a crash or a
-        ``kill -9`` part way; importing the same file again completes it)."""
+        """The imports on record, the latest first: finished, failed, or interrupted (a
+        crash or a ``kill -9`` part way; importing the same file again completes it)."""
         from .ingest.history import list_imports
 
-        with self.store(read_only=True) as store:
+        with self.store() as store:
             return ImportList(list_imports(store, limit))
 
     # -- scores -----------------------------------------------------------------------------

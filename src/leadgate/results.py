@@ -89,7 +89,8 @@ class Publication:
 
 @dataclass(frozen=True)
 class ImportRecord:
-    """One import on record (``leadgate imports``); ``state`` is finished or interrupted.
+    """One import on record (``leadgate imports``): ``state`` is finished, failed (``error``
+    says why) or interrupted (a crash, a ``kill -9``, Ctrl-C).
 
     An interrupted import's ``rows_read`` is 0 (counted at the finish) and its
     ``rows_loaded`` what its committed batches loaded.
@@ -104,6 +105,7 @@ class ImportRecord:
     rows_read: int | None
     rows_loaded: int | None
     rows_rejected: int | None
+    error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {name: plain(getattr(self, name)) for name in self.__dataclass_fields__}

@@ -182,9 +182,10 @@ def test_a_bad_date_in_a_column_of_known_order_names_that_order(store, tmp_path)
 
 def test_two_digit_years_are_never_read_as_the_first_century(store, tmp_path):
     # DuckDB's own cast reads '1-1-24' as 0001-01-24 and %Y reads '24' as the year 24.
-    path = events(tmp_path / "e.csv", "1-1-24", "24-01-05", "1/13/24", "2024-01-05")
+    short = ["1-1-24", "1/13/24", "10-1-25", "10/1/25", "24-01-05"]
+    path = events(tmp_path / "e.csv", *short, "2024-01-05")
     report = import_file(store, path, "events", timezone="Europe/Berlin")
-    assert sorted(r.raw for r in report.rejects) == ["1-1-24", "1/13/24", "24-01-05"]
+    assert sorted(r.raw for r in report.rejects) == short
     assert stored_ts(store) == [D(2024, 1, 4, 23)]
     report = import_file(store, path, "events", date_format="%m/%d/%Y")
     assert {r.raw for r in report.rejects} >= {"1/13/24"}
@@ -291,3 +292,68 @@ def test_any_supported_format_reads_back_what_it_wrote(date_part, time_part, val
         ).fetchall()
     got = [dt.datetime.fromisoformat(text).replace(tzinfo=None) for (text,) in local]
     assert got == expected
+
+
+def test_a_format_for_a_new_column_makes_it_a_date_column(store, tmp_path):
+    path = write(
+        tmp_path / "l.csv",
+        "email,Last Activity,Visits\na@x.io,10/1/2025,3\nb@x.io,12/24/2025,4\n",
+    )
+    report = import_file(
+        store, path, "leads", enrich=False, date_formats={"last_activity": "%m/%d/%Y"}
+    )
+    assert report.columns_added == ["last_activity", "visits"]
+    rows = store.execute("SELECT last_activity FROM leads ORDER BY email").fetchall()
+    assert rows == [(D(2025, 10, 1),), (D(2025, 12, 24),)]
+    assert store.table_columns("leads")["last_activity"] == "TIMESTAMP"
+
+
+def test_a_format_for_a_field_the_file_lacks_is_named_in_a_notice(store, tmp_path):
+    path = events(tmp_path / "e.csv", "2024-01-05")
+    report = import_file(store, path, "events", date_formats={"created": "%d/%m/%Y"})
+    assert report.notices == [
+        "The date format for created is not used: the file has no such date column written "
+        "as text (its date columns: ts)."
+    ]
+
+
+def test_a_custom_column_of_short_years_stays_text_not_the_year_10(store, tmp_path):
+    # DuckDB's cast reads '10/1/25' as 0010-01-25: such a column was typed a date and
+    # stored the first century; it is text now, every row loaded.
+    path = write(tmp_path / "l.csv", "email,Renewal,Signed\na@x.io,10/1/25,2024-01-05\n")
+    report = import_file(store, path, "leads", enrich=False)
+    assert report.rows_rejected == 0
+    types = store.table_columns("leads")
+    assert (types["renewal"], types["signed"]) == ("VARCHAR", "TIMESTAMP")
+    assert store.execute("SELECT renewal, signed FROM leads").fetchone() == (
+        "10/1/25",
+        D(2024, 1, 5),
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_every_file_format_reads_the_shapes_and_the_order(store, tmp_path, fmt):
+    from .conftest import as_format
+
+    text = "lead_id,type,ts,url\nL1,page_view,13/01/2024 10:00,/a\nL1,page_view,5 Jan 2024,/b\n"
+    text += "L1,page_view,02/03/2024,/c\n"
+    report = import_file(store, as_format(tmp_path, text, fmt), "events")
+    assert (report.rows_rejected, report.notices) == (0, [])
+    assert stored_ts(store) == [D(2024, 1, 13, 10), D(2024, 1, 5), D(2024, 3, 2)]
+
+
+def test_a_new_column_of_dates_in_the_common_shapes_is_a_date_column(store, tmp_path):
+    path = write(
+        tmp_path / "l.csv",
+        "email,Last Activity,Renewal,Met,Mixed,Note\n"
+        'a@x.io,"10/1/2025, 2:00 PM",10/1/25,5 Jan 2024,13/01/2024,"Jan 5, 2024"\n'
+        "b@x.io,12/24/2025,11/2/25,,01/13/2024,soon\n",
+    )
+    report = import_file(store, path, "leads", enrich=False)
+    assert report.rows_rejected == 0
+    types = store.table_columns("leads")
+    kinds = [types[c] for c in ("last_activity", "renewal", "met", "mixed", "note")]
+    # Two-digit years, both day/month orders, and a value that is no date keep a column text.
+    assert kinds == ["TIMESTAMP", "VARCHAR", "TIMESTAMP", "VARCHAR", "VARCHAR"]
+    rows = store.execute("SELECT last_activity, met FROM leads ORDER BY email").fetchall()
+    assert rows == [(D(2025, 10, 1, 14), D(2024, 1, 5)), (D(2025, 12, 24), None)]

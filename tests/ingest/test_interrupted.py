@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from leadgate.project import init_project
+from leadgate.project import Project, init_project
 
 from ..cli import leadgate
 
@@ -90,3 +91,23 @@ def test_a_killed_import_is_listed_and_the_next_import_of_the_file_says_so(tmp_p
     states = [i.state for i in project.imports().imports]
     assert states == ["finished", "finished", "interrupted"]  # the latest first
     assert [i.state for i in project.imports(limit=1).imports] == ["finished"]
+
+
+def test_an_import_stopped_by_an_error_is_listed_as_failed_with_its_reason(tmp_path):
+    init_project(tmp_path / "p")
+    leads = tmp_path / "leads.csv"
+    leads.write_text("email,company_size\na@x.io,10\nb@x.io,20\n")
+
+    def disk_full(sql: str, params: object) -> None:  # the write fails, as on a full disk
+        if sql.startswith("INSERT INTO leads"):
+            raise OSError("No space left on device")
+
+    with pytest.raises(OSError):
+        Project.open(tmp_path / "p", tracer=disk_full).import_file(leads, "leads")
+    project = Project.open(tmp_path / "p")
+    [record] = project.imports().imports
+    assert (record.state, record.error) == ("failed", "OSError: No space left on device")
+    # A failed import is no interrupted one: the next import of the file says nothing of it.
+    report = project.import_file(leads, "leads")
+    assert (report.notices, report.rows_loaded) == ([], 2)
+    assert [i.state for i in project.imports().imports] == ["finished", "failed"]

@@ -212,6 +212,7 @@ IMPORT_COLUMNS = [
     Column("finished", 6),
     Column("import_id", 6),
     Column("path", 7),
+    Column("error", 8),
 ]
 
 
@@ -222,7 +223,7 @@ IMPORT_COLUMNS = [
 @JSON
 @click.pass_context
 def imports(ctx: click.Context, limit: int, fmt: str, columns: str | None, as_json: bool) -> None:
-    """List the imports on record, the latest first: finished or interrupted."""
+    """List the imports on record, the latest first: finished, failed or interrupted."""
     shown = pick_columns(IMPORT_COLUMNS, columns)
     found = open_project(ctx).imports(limit=limit or None)
     rows = [
@@ -237,6 +238,7 @@ def imports(ctx: click.Context, limit: int, fmt: str, columns: str | None, as_js
             "finished": i.finished_at,
             "import_id": i.import_id,
             "path": i.file,
+            "error": i.error,
         }
         for i in found.imports
     ]

@@ -4,10 +4,10 @@ An unmapped column of a leads or accounts file is kept, sqlite-utils style: it b
 column of the table (name in snake_case), typed by what every non-empty value in the file
 casts to, tried in the order BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, else VARCHAR; a text
 column whose every value is a date in a shape CRM exports write is TIMESTAMP too (see
-:mod:`.custom_dates`). Inference
-never loses information: a column with one value that is not a whole number ('2.5', '1e3')
-is DOUBLE, and one with text that is no number ('1,234', 'n/a') stays VARCHAR. A column the
-table already has keeps its type; values that do not fit it are rejected like any other.
+:mod:`.custom_dates`). Inference never loses information: a column with one value that is
+not a whole number ('2.5', '1e3') is DOUBLE, and one with text that is no number ('1,234',
+'n/a') stays VARCHAR. A column the table already has keeps its type; values that do not fit
+it are rejected like any other.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from ..store import Store
 from .custom_dates import infer_dates, named_dates
-from .dates import DateOptions, DateRead
+from .dates import DateOptions, DateRead, iso_expr
 from .kinds import Kind
 from .mapping import snake_case
 from .normalise import INTEGER_RE, number_expr, text_expr
@@ -139,4 +139,7 @@ def _fits(dtype: str) -> str:
     if dtype == "DOUBLE":
         double = number_expr("v", "VARCHAR", "v", "DOUBLE")
         return f"{double} IS NOT NULL AND NOT (whole AND big IS NULL)"
+    if dtype == "TIMESTAMP":
+        # As staging reads it: DuckDB's own cast takes '10/1/25' for the year 10.
+        return f"{iso_expr('v', 'UTC')} IS NOT NULL"
     return f"TRY_CAST(v AS {dtype}) IS NOT NULL"

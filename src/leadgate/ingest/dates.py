@@ -122,8 +122,9 @@ def iso_expr(text: str, timezone: str) -> str:
     DuckDB's cast also reads '1/1/24' as the year 1 and '24-01-05' as the year 24, so only
     text that starts with a four-digit year is cast: other dates are for :class:`DateRead`.
     """
+    four = f"TRY_CAST(left({text}, 4) AS USMALLINT) IS NOT NULL"  # no regex: a hot path
     general = (
-        f"CASE WHEN {text} LIKE '____-%' OR {text} LIKE '____/%' "
+        f"CASE WHEN ({text} LIKE '____-%' OR {text} LIKE '____/%') AND {four} "
         f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END"
     )
     if timezone != "UTC":

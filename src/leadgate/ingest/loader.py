@@ -58,7 +58,7 @@ from .append import TEMP_TABLES, load_append
 from .columns import infer_extras, target_types
 from .date_columns import plan_dates
 from .dates import DateOptions, DateRead, date_formats_of
-from .history import interrupted_before, interrupted_notice, source_path
+from .history import interrupted_before, interrupted_notice, record_failure, source_path
 from .kinds import BATCH_ROWS, Kind, kind_named
 from .mapping import MappingSpec, null_values_of, resolve
 from .normalise import StagePlan, restore_statements, stage_sql, text_expr, wide_statements
@@ -220,6 +220,9 @@ def import_file(
                 report.shared_emails = shared_emails(store, STAGE)
         finish(store, report)
         meter.finish()
+    except Exception as exc:
+        record_failure(store, report.import_id, exc)
+        raise
     finally:
         restore_statements(store, optimizers)
         for table in (STAGE, MERGED, CHANGES, LINES, DUPS, SUGGEST, *TEMP_TABLES, FOOTER):
@@ -244,6 +247,7 @@ def _plan(
 ) -> StagePlan:
     """Resolve the mapping, add the custom columns, and write the staging SQL."""
     mapping = {k: v for k, v in (mapping or {}).items() if k not in NOT_COLUMNS}
+    dated = dated or DateOptions()
     types = target_types(store, spec)
     resolved = resolve(source.columns, types, kind=spec.name, preset=preset, mapping=mapping)
     _check_required(spec, resolved.has, source)
@@ -313,6 +317,12 @@ def _dates(
         for t, c in columns.items()
     }
     reads, notices = plan_dates(store, source, columns, options, texts)
+    unused = [f for f in options.formats if f and f not in columns]
+    if unused:
+        notices.append(
+            f"The date format for {', '.join(unused)} is not used: the file has no such date "
+            f"column written as text (its date columns: {', '.join(columns) or 'none'})."
+        )
     report.notices += notices
     return reads
 

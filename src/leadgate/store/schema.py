@@ -222,8 +222,12 @@ MIGRATIONS.append(
         "0007_import_source",
         # The imported file's absolute path, so that the next import of the same file, from
         # whatever folder or spelling, finds an earlier one that was interrupted
-        # (leadgate.ingest.history). ``file`` keeps the path as it was given.
-        "ALTER TABLE imports ADD COLUMN IF NOT EXISTS source_path VARCHAR;",
+        # (leadgate.ingest.history). ``file`` keeps the path as it was given. ``error``: why
+        # an import stopped on an error (a kill -9 or Ctrl-C leaves none: interrupted).
+        """
+        ALTER TABLE imports ADD COLUMN IF NOT EXISTS source_path VARCHAR;
+        ALTER TABLE imports ADD COLUMN IF NOT EXISTS error VARCHAR;
+        """,
     )
 )
 
