@@ -7,12 +7,15 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..demo import DemoResult, run_demo
 from .app import JSON
 from .output import Column, console, echo_json, emit, esc
+
+if TYPE_CHECKING:
+    from ..demo import DemoResult
 
 
 @click.command()
@@ -24,6 +27,9 @@ from .output import Column, console, echo_json, emit, esc
 def demo(directory: str, n_leads: int, accounts: int, seed: int, as_json: bool) -> None:
     """Generate a realistic B2B dataset, import it, score it, hand off, and show the result."""
     with console.status("generating, importing and scoring a B2B dataset..."):
+        # The demo's data generator (NumPy) loads only for this command, not for every one.
+        from ..demo import run_demo
+
         result = run_demo(directory, seed=seed, leads=n_leads, accounts=accounts)
     if as_json:
         echo_json(result.as_dict())
