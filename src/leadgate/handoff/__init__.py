@@ -1,0 +1,2 @@
+"""The handoff: what happens to a lead after scoring (stages, and later routing, SLAs and
+delivery). Each part is its own module; see :mod:`leadgate.handoff.stages` first."""
