@@ -30,6 +30,9 @@
   values a lead keeps, most trusted first: a leads import from a source ranked lower (or
   not listed) only fills the blanks of a lead one of them holds. Without it the last
   import wins (see :mod:`leadgate.identity`).
+* ``[handoff]``: ``reject_reasons``, the reasons sales may give when rejecting a lead
+  (``leadgate move LEAD disqualified --reason R``); default
+  :data:`leadgate.handoff.stages.DEFAULT_REJECT_REASONS`.
 
 A key leadgate does not know is an error that names the near one, never silently ignored:
 a misspelt ``timezon`` would otherwise read every file in UTC.
@@ -92,6 +95,10 @@ null_values = ["Select", "N/A", "-", "null", "(blank)", "--"]
 [segments]
 # enterprise = "company_size >= 1000"
 
+[handoff]
+# Reasons sales may give when rejecting a lead (moving it to disqualified or recycled).
+# reject_reasons = ["not ICP", "no budget", "student", "competitor", "bad data", "duplicate"]
+
 [enrich]
 firmographics = ""  # a CSV/Parquet file keyed by company domain, e.g. "data/firmographics.csv"
 competitor_domains = []
@@ -118,15 +125,17 @@ class ProjectConfig:
     segments: dict[str, str] = field(default_factory=dict)
     enrich: dict[str, Any] = field(default_factory=dict)
     identity: dict[str, Any] = field(default_factory=dict)
+    handoff: dict[str, Any] = field(default_factory=dict)
 
 
 # Each setting and the type its value must have.
 TEXT_KEYS = ("timezone", "definition", "memory_limit")
 CHOICE_KEYS = {"date_order": ("mdy", "dmy")}
-TABLE_KEYS = ("mappings", "segments", "enrich", "identity")
+TABLE_KEYS = ("mappings", "segments", "enrich", "identity", "handoff")
 LIST_KEYS = ("null_values",)
 ENRICH_KEYS = ("firmographics", "competitor_domains", "customer_domains")
 IDENTITY_KEYS = ("prefer",)
+HANDOFF_KEYS = ("reject_reasons",)
 
 
 def read_config(path: Path) -> ProjectConfig:
@@ -148,6 +157,7 @@ def read_config(path: Path) -> ProjectConfig:
         segments={str(k): str(v) for k, v in data.get("segments", {}).items()},
         enrich=dict(data.get("enrich", {})),
         identity=dict(data.get("identity", {})),
+        handoff=dict(data.get("handoff", {})),
     )
 
 
@@ -158,6 +168,10 @@ def _problems(data: dict[str, Any]) -> list[str]:
     problems += [_unknown(f"identity.{key}", IDENTITY_KEYS) for key in identity]
     if "prefer" in identity:
         problems.append(text_list_problem("identity.prefer", identity["prefer"]))
+    handoff = data.get("handoff", {}) if isinstance(data.get("handoff"), dict) else {}
+    problems += [_unknown(f"handoff.{key}", HANDOFF_KEYS) for key in handoff]
+    if "reject_reasons" in handoff:
+        problems.append(text_list_problem("handoff.reject_reasons", handoff["reject_reasons"]))
     for key in TEXT_KEYS:
         if key in data and not isinstance(data[key], str):
             problems.append(f"'{key}' must be text in quotes. Got {data[key]!r} instead")

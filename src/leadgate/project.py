@@ -48,6 +48,7 @@ from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
     from .definition import CompiledDefinition, Validation
+    from .handoff.transitions import History, Move
     from .ingest import ImportReport
     from .ingest.progress import Progress
     from .scoring import BatchReport, Score
@@ -262,15 +263,19 @@ class Project:
         With ``details``, each score keeps every rule's points; ``explain`` rebuilds them
         for any one lead either way.
         """
+        from .handoff.transitions import enter_mql
         from .scoring import score_store
 
         path = self._definition_file(definition)
         compiled, warnings = self._compile(path)
         when = as_of or self.clock.now()
-        with self.store() as store:
+        sales_tiers = [t.name for t in compiled.tiers if t.sales]
+        with self.store() as store, store.atomic():
             report = score_store(
                 store, compiled, when, source=path.read_text(encoding="utf-8"), details=details
             )
+            # Leads of a sales tier enter mql in the same transaction as their scores.
+            report.entered_mql = enter_mql(store, compiled.hash, report.as_of, sales_tiers)
         report.warnings = warnings
         return report
 
@@ -324,6 +329,48 @@ class Project:
         when = as_of or self.clock.now()
         with self.store() as store:
             return CoverageReport(rule_coverage(store, compiled, when), when, compiled.hash)
+
+    # -- the handoff ------------------------------------------------------------------------
+    @property
+    def reject_reasons(self) -> tuple[str, ...]:
+        """The reasons sales may reject a lead with (``[handoff] reject_reasons``)."""
+        from .handoff.stages import DEFAULT_REJECT_REASONS
+
+        return tuple(self.config.handoff.get("reject_reasons", DEFAULT_REJECT_REASONS))
+
+    def move(
+        self,
+        lead: str,
+        to: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        amount: float | None = None,
+    ) -> Move:
+        """Move ``lead`` (id, alias or email) to the stage ``to``, recorded with who and why;
+        an illegal move raises :class:`~leadgate.handoff.stages.IllegalMove` naming the
+        legal next stages (see :mod:`leadgate.handoff.stages`)."""
+        from .handoff.transitions import move
+
+        with self.store() as store:
+            return move(
+                store, lead, to, actor=actor, reason=reason, amount=amount,
+                reject_reasons=self.reject_reasons,
+            )  # fmt: skip
+
+    def contacted(self, lead: str) -> History:
+        """Record ``lead``'s first sales touch (stops its SLA); the stage stays."""
+        from .handoff.transitions import touch
+
+        with self.store() as store:
+            return touch(store, lead)
+
+    def history(self, lead: str) -> History:
+        """``lead``'s stage, MQL entry, first touch and every stage transition."""
+        from .handoff.transitions import history
+
+        with self.store() as store:
+            return history(store, lead)
 
     def _definition_file(self, given: str | Path | None) -> Path:
         return Path(given) if given is not None else self.definition_path

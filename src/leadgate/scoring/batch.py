@@ -26,6 +26,7 @@ class BatchReport:
     tiers: dict[str, int] = field(default_factory=dict)
     disqualified: int = 0
     warnings: list[str] = field(default_factory=list)
+    entered_mql: int = 0  # leads this run moved into mql (leadgate.handoff.transitions)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +36,7 @@ class BatchReport:
             "seconds": round(self.seconds, 3),
             "tiers": self.tiers,
             "disqualified": self.disqualified,
+            "entered_mql": self.entered_mql,
             "warnings": self.warnings,
         }
 

@@ -261,3 +261,35 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0009_stage_transitions",
+        # Every stage change of a lead, append-only (leadgate.handoff.transitions): rows are
+        # inserted, never updated or deleted; leads.stage is the last row's to_stage.
+        # lead_handoff keeps per lead what the SLA needs: when it entered MQL (set on entry,
+        # never by a re-score) and the first sales touch.
+        """
+        CREATE SEQUENCE IF NOT EXISTS stage_transition_seq;
+        CREATE TABLE IF NOT EXISTS stage_transitions (
+            seq              BIGINT NOT NULL DEFAULT nextval('stage_transition_seq'),
+            lead_id          VARCHAR NOT NULL,
+            from_stage       VARCHAR NOT NULL,
+            to_stage         VARCHAR NOT NULL,
+            moved_at         TIMESTAMP NOT NULL,   -- UTC, the store's clock
+            actor            VARCHAR NOT NULL,     -- system | import | user:NAME | key:ID
+            reason           VARCHAR,
+            definition_hash  VARCHAR,              -- the definition of the score below
+            score            DOUBLE,               -- the lead's total at that moment
+            tier             VARCHAR,
+            amount           DOUBLE                -- a won deal's (or opportunity's) amount
+        );
+        CREATE TABLE IF NOT EXISTS lead_handoff (
+            lead_id         VARCHAR PRIMARY KEY,
+            mql_at          TIMESTAMP,             -- the SLA clock's start
+            mql_tier        VARCHAR,
+            first_touch_at  TIMESTAMP              -- the first sales touch: the SLA stops
+        );
+        """,
+    )
+)

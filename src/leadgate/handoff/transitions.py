@@ -1,0 +1,238 @@
+"""Append-only stage transitions: every move of a lead is a row, and ``leads.stage`` follows.
+
+A move is checked against the stage machine (:mod:`leadgate.handoff.stages`), then written
+in one transaction: the ``stage_transitions`` row (who, when by the store's clock, why, and
+the lead's score and tier at that moment) and the lead's new ``stage``. Rows are never
+updated or deleted, so a lead's history replays its stage.
+
+Scoring moves leads into ``mql`` set-based (:func:`enter_mql`, one ``INSERT ... SELECT`` per
+run, for a million leads as for one). The MQL entry time (``lead_handoff.mql_at``, where
+the SLA clock starts) is set on entry only: re-scoring a lead that is already an MQL, or
+beyond, never moves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..store import Store
+from .stages import (
+    DEFAULT_REJECT_REASONS,
+    check_actor,
+    check_amount,
+    check_move,
+    check_reason,
+    legal_next,
+)
+
+COLUMNS = (
+    "seq, lead_id, from_stage, to_stage, moved_at, actor, reason, definition_hash, score, "
+    "tier, amount"
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of ``stage_transitions``."""
+
+    seq: int
+    lead_id: str
+    from_stage: str
+    to_stage: str
+    moved_at: dt.datetime
+    actor: str
+    reason: str | None = None
+    definition_hash: str | None = None
+    score: float | None = None
+    tier: str | None = None
+    amount: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"moved_at": self.moved_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class Move:
+    """What :meth:`Project.move` did: the transition, and where the lead may go next."""
+
+    transition: Transition
+
+    @property
+    def legal_next(self) -> tuple[str, ...]:
+        return legal_next(self.transition.to_stage)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"transition": self.transition.as_dict(), "legal_next": list(self.legal_next)}
+
+
+@dataclass(frozen=True)
+class History:
+    """A lead's stage, SLA times and every transition, the oldest first."""
+
+    lead_id: str
+    stage: str
+    mql_at: dt.datetime | None = None
+    first_touch_at: dt.datetime | None = None
+    transitions: list[Transition] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lead_id": self.lead_id,
+            "stage": self.stage,
+            "mql_at": _iso(self.mql_at),
+            "first_touch_at": _iso(self.first_touch_at),
+            "legal_next": list(legal_next(self.stage)),
+            "transitions": [t.as_dict() for t in self.transitions],
+        }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def move(
+    store: Store,
+    key: str,
+    to: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    amount: float | None = None,
+    reject_reasons: tuple[str, ...] = DEFAULT_REJECT_REASONS,
+) -> Move:
+    """Move the lead ``key`` names (id, alias or email) to ``to``, or raise without writing.
+
+    Checked before anything is written: the move is legal from the lead's stage, the actor
+    is well formed, a rejection's reason is one of ``reject_reasons``, a ``lost`` deal has
+    a reason, an amount goes with ``won``/``opportunity`` only.
+    """
+    from ..scoring.lookup import find_lead
+
+    check_actor(actor)
+    with store.atomic():
+        lead = find_lead(store, key)
+        current = lead.get("stage") or "lead"
+        check_move(current, to)
+        check_reason(to, reason, actor, reject_reasons)
+        check_amount(to, amount)
+        score = store.query(
+            "SELECT definition_hash, total, tier FROM current_scores WHERE lead_id = ?",
+            [lead["lead_id"]],
+        )
+        now = score[0] if score else {"definition_hash": None, "total": None, "tier": None}
+        seq = store.scalar(
+            "INSERT INTO stage_transitions (lead_id, from_stage, to_stage, moved_at, actor, "
+            "reason, definition_hash, score, tier, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING seq",
+            [lead["lead_id"], current, to, store.now(), actor, reason, now["definition_hash"],
+             now["total"], now["tier"], amount],
+        )  # fmt: skip
+        _follow(store, f"seq = {int(seq)}")
+        transition = _transitions(store, "seq = ?", [seq])[0]
+    return Move(transition)
+
+
+def touch(store: Store, key: str) -> History:
+    """Record the lead's first sales touch (the SLA stops); a later touch changes nothing.
+
+    The stage stays as it is: contacting a lead is not a move.
+    """
+    from ..scoring.lookup import find_lead
+
+    with store.atomic():
+        lead_id = find_lead(store, key)["lead_id"]
+        store.execute(
+            "INSERT INTO lead_handoff (lead_id, first_touch_at) VALUES (?, ?) "
+            "ON CONFLICT (lead_id) DO UPDATE SET first_touch_at = "
+            "coalesce(lead_handoff.first_touch_at, excluded.first_touch_at)",
+            [lead_id, store.now()],
+        )
+    return history(store, lead_id)
+
+
+def history(store: Store, key: str) -> History:
+    """The lead's stage, MQL entry and first touch, and every transition, oldest first."""
+    from ..scoring.lookup import find_lead
+
+    lead = find_lead(store, key)
+    lead_id = lead["lead_id"]
+    times = store.query(
+        "SELECT mql_at, first_touch_at FROM lead_handoff WHERE lead_id = ?", [lead_id]
+    )
+    mql_at, touched = (times[0]["mql_at"], times[0]["first_touch_at"]) if times else (None, None)
+    rows = _transitions(store, "lead_id = ? ORDER BY seq", [lead_id])
+    return History(lead_id, lead.get("stage") or "lead", mql_at, touched, rows)
+
+
+def enter_mql(store: Store, definition_hash: str, as_of: dt.datetime, tiers: list[str]) -> int:
+    """Move into ``mql`` every lead of the run (``definition_hash`` at ``as_of``) whose tier
+    is one of ``tiers`` (the definition's sales tiers) and whose stage is ``lead``; a
+    ``recycled`` lead too when it has an event after it was recycled (new engagement).
+
+    One ``INSERT ... SELECT`` for the whole run; returns how many leads entered.
+    """
+    if not tiers:
+        return 0
+    marks = ", ".join("?" for _ in tiers)
+    with store.atomic():
+        since = int(store.scalar("SELECT coalesce(max(seq), 0) FROM stage_transitions"))
+        store.execute(
+            "INSERT INTO stage_transitions (lead_id, from_stage, to_stage, moved_at, actor, "
+            "reason, definition_hash, score, tier) "
+            "SELECT s.lead_id, coalesce(l.stage, 'lead'), 'mql', ?, 'system', "
+            "'tier ' || s.tier || ' at score ' || round(s.total, 2), s.definition_hash, "
+            "s.total, s.tier FROM scores s JOIN leads l ON l.lead_id = s.lead_id "
+            f"WHERE s.definition_hash = ? AND s.as_of = ? AND s.tier IN ({marks}) "
+            "AND NOT s.disqualified AND (coalesce(l.stage, 'lead') = 'lead' OR "
+            f"(l.stage = 'recycled' AND {_NEW_ENGAGEMENT})) ORDER BY s.lead_id",
+            [store.now(), definition_hash, as_of, *tiers, as_of],
+        )
+        entered = _follow(store, f"seq > {since}")
+    return entered
+
+
+# A recycled lead's event after its last move to recycled, up to the run's as-of time. A
+# lead imported as recycled has no such move on record and waits for one (a lifecycle rule).
+_NEW_ENGAGEMENT = (
+    "EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_id = l.lead_id AND e.ts <= ? AND e.ts > "
+    "(SELECT max(t.moved_at) FROM stage_transitions t WHERE t.lead_id = l.lead_id "
+    "AND t.to_stage = 'recycled'))"
+)
+
+
+def _follow(store: Store, new: str) -> int:
+    """Bring ``leads.stage`` and ``lead_handoff`` in line with the new transitions (``new``,
+    a condition on ``seq`` of the rows just written); returns how many there were."""
+    rows = f"(SELECT * FROM stage_transitions WHERE {new})"
+    store.execute(
+        f"UPDATE leads SET stage = t.to_stage FROM {rows} t WHERE leads.lead_id = t.lead_id"
+    )
+    # Entry into mql starts the SLA clock afresh; no other move touches it.
+    store.execute(
+        "INSERT INTO lead_handoff (lead_id, mql_at, mql_tier) "
+        f"SELECT lead_id, moved_at, tier FROM {rows} WHERE to_stage = 'mql' "
+        "ON CONFLICT (lead_id) DO UPDATE SET mql_at = excluded.mql_at, "
+        "mql_tier = excluded.mql_tier, first_touch_at = NULL"
+    )
+    return int(store.scalar(f"SELECT count(*) FROM {rows}"))
+
+
+def _transitions(store: Store, where: str, params: list[Any]) -> list[Transition]:
+    rows = store.query(f"SELECT {COLUMNS} FROM stage_transitions WHERE {where}", params)
+    return [Transition(**row) for row in rows]
+
+
+def _events_of(transitions: list[Transition]) -> list[dict[str, Any]]:
+    """The outbox events of these transitions (``stage.changed``; ``lead.mql`` for an entry
+    into mql): where the outbox hooks in, one ``enqueue`` per event in the mover's
+    transaction. Not enqueued yet: the outbox lives on another branch."""
+    events = []
+    for t in transitions:
+        kind = "lead.mql" if t.to_stage == "mql" else "stage.changed"
+        events.append({"type": kind, "payload": t.as_dict()})
+    return events
+
+
+__all__ = ["History", "Move", "Transition", "enter_mql", "history", "move", "touch"]
