@@ -122,12 +122,13 @@ def move(
             [lead["lead_id"]],
         )
         now = score[0] if score else {"definition_hash": None, "total": None, "tier": None}
-        seq = store.scalar(
-            "INSERT INTO stage_transitions (lead_id, from_stage, to_stage, moved_at, actor, "
-            "reason, definition_hash, score, tier, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "RETURNING seq",
-            [lead["lead_id"], current, to, store.now(), actor, reason, now["definition_hash"],
-             now["total"], now["tier"], amount],
+        seq = _last_seq(store) + 1
+        store.execute(
+            "INSERT INTO stage_transitions (seq, lead_id, from_stage, to_stage, moved_at, actor, "
+            "reason, definition_hash, score, tier, amount) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [seq, lead["lead_id"], current, to, store.now(), actor, reason,
+             now["definition_hash"], now["total"], now["tier"], amount],
         )  # fmt: skip
         _follow(store, f"seq = {int(seq)}")
         transition = _transitions(store, "seq = ?", [seq])[0]
@@ -143,11 +144,16 @@ def touch(store: Store, key: str) -> History:
 
     with store.atomic():
         lead_id = find_lead(store, key)["lead_id"]
+        now = store.now()
         store.execute(
-            "INSERT INTO lead_handoff (lead_id, first_touch_at) VALUES (?, ?) "
-            "ON CONFLICT (lead_id) DO UPDATE SET first_touch_at = "
-            "coalesce(lead_handoff.first_touch_at, excluded.first_touch_at)",
-            [lead_id, store.now()],
+            "UPDATE lead_handoff SET first_touch_at = coalesce(first_touch_at, ?) "
+            "WHERE lead_id = ?",
+            [now, lead_id],
+        )
+        store.execute(
+            "INSERT INTO lead_handoff (lead_id, first_touch_at) SELECT ?, ? WHERE NOT EXISTS "
+            "(SELECT 1 FROM lead_handoff WHERE lead_id = ?)",
+            [lead_id, now, lead_id],
         )
     return history(store, lead_id)
 
@@ -177,17 +183,18 @@ def enter_mql(store: Store, definition_hash: str, as_of: dt.datetime, tiers: lis
         return 0
     marks = ", ".join("?" for _ in tiers)
     with store.atomic():
-        since = int(store.scalar("SELECT coalesce(max(seq), 0) FROM stage_transitions"))
+        since = _last_seq(store)
         store.execute(
-            "INSERT INTO stage_transitions (lead_id, from_stage, to_stage, moved_at, actor, "
+            "INSERT INTO stage_transitions (seq, lead_id, from_stage, to_stage, moved_at, actor, "
             "reason, definition_hash, score, tier) "
-            "SELECT s.lead_id, coalesce(l.stage, 'lead'), 'mql', ?, 'system', "
+            "SELECT ? + row_number() OVER (ORDER BY s.lead_id), s.lead_id, "
+            "coalesce(l.stage, 'lead'), 'mql', ?, 'system', "
             "'tier ' || s.tier || ' at score ' || round(s.total, 2), s.definition_hash, "
             "s.total, s.tier FROM scores s JOIN leads l ON l.lead_id = s.lead_id "
             f"WHERE s.definition_hash = ? AND s.as_of = ? AND s.tier IN ({marks}) "
             "AND NOT s.disqualified AND (coalesce(l.stage, 'lead') = 'lead' OR "
-            f"(l.stage = 'recycled' AND {_NEW_ENGAGEMENT})) ORDER BY s.lead_id",
-            [store.now(), definition_hash, as_of, *tiers, as_of],
+            f"(l.stage = 'recycled' AND {_NEW_ENGAGEMENT}))",
+            [since, store.now(), definition_hash, as_of, *tiers, as_of],
         )
         entered = _follow(store, f"seq > {since}")
     return entered
@@ -209,14 +216,23 @@ def _follow(store: Store, new: str) -> int:
     store.execute(
         f"UPDATE leads SET stage = t.to_stage FROM {rows} t WHERE leads.lead_id = t.lead_id"
     )
-    # Entry into mql starts the SLA clock afresh; no other move touches it.
+    # Entry into mql starts the SLA clock afresh (a re-entry's first touch is yet to come);
+    # no other move touches it. Leads seen before are updated, the others get their row.
+    entries = f"(SELECT lead_id, moved_at, tier FROM {rows} WHERE to_stage = 'mql')"
     store.execute(
-        "INSERT INTO lead_handoff (lead_id, mql_at, mql_tier) "
-        f"SELECT lead_id, moved_at, tier FROM {rows} WHERE to_stage = 'mql' "
-        "ON CONFLICT (lead_id) DO UPDATE SET mql_at = excluded.mql_at, "
-        "mql_tier = excluded.mql_tier, first_touch_at = NULL"
+        "UPDATE lead_handoff SET mql_at = e.moved_at, mql_tier = e.tier, first_touch_at = NULL "
+        f"FROM {entries} e WHERE lead_handoff.lead_id = e.lead_id"
+    )
+    store.execute(
+        f"INSERT INTO lead_handoff (lead_id, mql_at, mql_tier) SELECT * FROM {entries} e "
+        "WHERE NOT EXISTS (SELECT 1 FROM lead_handoff h WHERE h.lead_id = e.lead_id)"
     )
     return int(store.scalar(f"SELECT count(*) FROM {rows}"))
+
+
+def _last_seq(store: Store) -> int:
+    """The newest transition's ``seq`` (0 for none); the next move is this + 1."""
+    return int(store.scalar("SELECT coalesce(max(seq), 0) FROM stage_transitions"))
 
 
 def _transitions(store: Store, where: str, params: list[Any]) -> list[Transition]:
