@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,39 @@ def test_any_sequence_of_attempts_leaves_a_legal_history(
         current = t.to_stage
     assert history.stage == current == stages(project)["x"]
     assert [t.seq for t in history.transitions] == sorted(t.seq for t in history.transitions)
+
+
+def test_events_of_a_run_in_sql_equal_those_of_its_transitions(project: Project) -> None:
+    from leadgate.handoff.transitions import _entry_events_sql, _events_of
+
+    project.score(T0)
+    moved = project.move("big", "sal", actor="user:ana")
+    with project.store() as store:
+        rows = store.execute(_entry_events_sql(0)).fetchall()
+    in_sql = [(kind, json.loads(payload)) for kind, payload in rows]
+    history = project.history("big").transitions
+    in_python = [(e.event_type, e.payload) for e in _events_of(history)]
+    assert in_sql[0] == in_python[0] and in_sql[0][0] == "lead.mql"
+    assert in_python[1] == ("stage.changed", moved.transition.as_dict())
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.lists(st.integers(0, 1000), min_size=1, max_size=6),
+    days=st.lists(st.integers(1, 60), min_size=1, max_size=4),
+)
+def test_mql_at_is_set_on_entry_and_never_moved_by_rescoring(
+    tmp_path_factory: pytest.TempPathFactory, sizes: list[int], days: list[int]
+) -> None:
+    clock = Clock(T0)
+    leads = {f"l{i}": size for i, size in enumerate(sizes)}
+    project = make_project(tmp_path_factory.mktemp("m"), clock, leads)
+    project.score(T0)
+    hot = {lead for lead, size in leads.items() if size >= 100}
+    for day in sorted(days):
+        clock.at = T0 + dt.timedelta(days=day)
+        assert project.score(clock.at).entered_mql == 0
+    for lead in leads:
+        history = project.history(lead)
+        assert history.mql_at == (T0 if lead in hot else None)
+        assert len(history.transitions) == (lead in hot)

@@ -132,6 +132,7 @@ def move(
         )  # fmt: skip
         _follow(store, f"seq = {int(seq)}")
         transition = _transitions(store, "seq = ?", [seq])[0]
+        _events_of([transition])  # the outbox's hookup: enqueue each, in this transaction
     return Move(transition)
 
 
@@ -197,6 +198,7 @@ def enter_mql(store: Store, definition_hash: str, as_of: dt.datetime, tiers: lis
             [since, store.now(), definition_hash, as_of, *tiers, as_of],
         )
         entered = _follow(store, f"seq > {since}")
+        _entry_events_sql(since)  # the outbox's hookup: INSERT INTO outbox ... from this query
     return entered
 
 
@@ -240,15 +242,35 @@ def _transitions(store: Store, where: str, params: list[Any]) -> list[Transition
     return [Transition(**row) for row in rows]
 
 
-def _events_of(transitions: list[Transition]) -> list[dict[str, Any]]:
-    """The outbox events of these transitions (``stage.changed``; ``lead.mql`` for an entry
-    into mql): where the outbox hooks in, one ``enqueue`` per event in the mover's
-    transaction. Not enqueued yet: the outbox lives on another branch."""
-    events = []
-    for t in transitions:
-        kind = "lead.mql" if t.to_stage == "mql" else "stage.changed"
-        events.append({"type": kind, "payload": t.as_dict()})
-    return events
+@dataclass(frozen=True)
+class StageEvent:
+    """An event a transition sends to the outbox: ``lead.mql`` for an entry into mql,
+    ``stage.changed`` for any other move; ``payload`` is the transition's ``as_dict()``."""
+
+    event_type: str
+    payload: dict[str, Any]
 
 
-__all__ = ["History", "Move", "Transition", "enter_mql", "history", "move", "touch"]
+def _events_of(transitions: list[Transition]) -> list[StageEvent]:
+    """The outbox events of these transitions. Where the outbox hooks in (it lives on
+    another branch): ``for e in _events_of(ts): enqueue(store, e.event_type, e.payload)``
+    in the mover's transaction, where :func:`move` calls this."""
+    return [
+        StageEvent("lead.mql" if t.to_stage == "mql" else "stage.changed", t.as_dict())
+        for t in transitions
+    ]
+
+
+def _entry_events_sql(since: int) -> str:
+    """The same events as :func:`_events_of` for a scoring run's MQL entries (``seq``
+    after ``since``), as a query of ``(event_type, payload)`` rows: a million entries go
+    to the outbox with one ``INSERT ... SELECT``, not a Python loop."""
+    return (
+        "SELECT 'lead.mql' AS event_type, to_json(struct_pack(seq, lead_id, from_stage, "
+        "to_stage, moved_at := replace(CAST(moved_at AS VARCHAR), ' ', 'T'), actor, reason, "
+        "definition_hash, score, tier, amount)) AS payload "
+        f"FROM stage_transitions WHERE seq > {int(since)} ORDER BY seq"
+    )
+
+
+__all__ = ["History", "Move", "StageEvent", "Transition", "enter_mql", "history", "move", "touch"]
