@@ -182,6 +182,8 @@ def enter_mql(store: Store, definition_hash: str, as_of: dt.datetime, tiers: lis
     """
     if not tiers:
         return 0
+    if as_of.tzinfo is not None:  # the store's timestamps are naive UTC
+        as_of = as_of.astimezone(dt.timezone.utc).replace(tzinfo=None)
     marks = ", ".join("?" for _ in tiers)
     with store.atomic():
         since = _last_seq(store)
