@@ -359,6 +359,13 @@ class Project:
         with self.store() as store:
             return replay(store, message_id)
 
+    def enable_webhook(self, url: str) -> bool:
+        """Let a webhook that answered 410 Gone receive again (False: it was not disabled)."""
+        from .handoff.webhooks import enable_endpoint
+
+        with self.store() as store:
+            return enable_endpoint(store, url)
+
     def deliver(
         self, *, until_empty: bool = False, sleep: Callable[[float], None] = time.sleep
     ) -> DeliveryReport:

@@ -10,7 +10,7 @@ importing a command module registers nothing.
 
 from __future__ import annotations
 
-from . import data, definition, demo, identity, project, scores
+from . import data, definition, demo, handoff_outbox, identity, project, scores
 from .app import main
 
 COMMANDS = (
@@ -24,6 +24,7 @@ COMMANDS = (
     scores.leads,
     scores.explain,
     scores.coverage,
+    handoff_outbox.outbox,
     demo.demo,
 )
 
