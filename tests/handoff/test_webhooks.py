@@ -141,6 +141,17 @@ def test_a_message_only_a_gone_endpoint_wanted_is_dead(tmp_path: Path, receiver:
     message = project.outbox_message(message_id).message
     assert message.state == "dead" and "410" in (message.last_error or "")
 
+    [later] = enqueue_events(project, "lead.mql")  # the endpoint is disabled: not even tried
+    assert project.deliver().requests == 0
+    assert "disabled" in (project.outbox_message(later).message.last_error or "")
+    assert states(project)[later] == "dead"
+
+    receiver.behaviour["/gone"] = lambda n: (200, {})  # it is back, and enabled again
+    assert project.enable_webhook(receiver.url("/gone"))
+    project.replay(later)
+    assert project.deliver().delivered == 1
+    assert [r.headers["webhook-id"] for r in receiver.on("/gone")][-1] == later
+
 
 def test_retry_after_is_honoured(tmp_path: Path, receiver: Receiver) -> None:
     clock = HandClock(START)

@@ -243,10 +243,11 @@ def _deliver(
     report.disabled += gone
     state, wait = _next_state(message, attempt, failing)
     next_at = now + wait if wait is not None else None
+    errors = "; ".join(f"{e.url}: {a.error}" for e, a in answers if not a.ok)
     if state == "delivered" and not reached and not any(a.ok for _, a in answers):
         state = "dead" if subscribed else "delivered"  # no endpoint left that could take it
-    errors = "; ".join(f"{e.url}: {a.error}" for e, a in answers if not a.ok)
-    if not subscribed:
+        errors = errors or f"every webhook subscribed to {message.event_type!r} is disabled"
+    if not subscribed:  # nobody wants it: done (an endpoint enabled later gets new events)
         errors = f"no enabled webhook subscribes to {message.event_type!r}"
     with store.atomic():
         for endpoint, answer in answers:
