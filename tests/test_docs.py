@@ -82,6 +82,9 @@ def test_every_command_and_option_the_readme_shows_exists() -> None:
             continue
         command = main.commands.get(rest[0])
         assert command is not None, f"README shows `leadgate {' '.join(tokens)}`: no such command"
+        while isinstance(command, click.Group) and len(rest) > 1 and rest[1] in command.commands:
+            rest = rest[1:]  # a subcommand (`leadgate outbox deliver`): check its own options
+            command = command.commands[rest[0]]
         for token in rest[1:]:
             if token.startswith("-") and not re.fullmatch(r"-\d.*", token):
                 assert token.split("=")[0] in _options(command), (tokens, token)

@@ -126,6 +126,7 @@ class ProjectConfig:
     enrich: dict[str, Any] = field(default_factory=dict)
     identity: dict[str, Any] = field(default_factory=dict)
     handoff: dict[str, Any] = field(default_factory=dict)
+    webhooks: tuple[dict[str, Any], ...] = ()
 
 
 # Each setting and the type its value must have.
@@ -136,6 +137,7 @@ LIST_KEYS = ("null_values",)
 ENRICH_KEYS = ("firmographics", "competitor_domains", "customer_domains")
 IDENTITY_KEYS = ("prefer",)
 HANDOFF_KEYS = ("reject_reasons",)
+WEBHOOK_KEYS = ("url", "secret", "events", "enabled", "timeout")
 
 
 def read_config(path: Path) -> ProjectConfig:
@@ -158,11 +160,14 @@ def read_config(path: Path) -> ProjectConfig:
         enrich=dict(data.get("enrich", {})),
         identity=dict(data.get("identity", {})),
         handoff=dict(data.get("handoff", {})),
+        webhooks=tuple(dict(w) for w in data.get("webhooks", [])),
     )
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
-    problems = [_unknown(key, (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS)) for key in data]
+    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, "webhooks")
+    problems = [_unknown(key, known) for key in data]
+    problems += _webhooks_problems(data.get("webhooks", []))
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
     identity = data.get("identity", {}) if isinstance(data.get("identity"), dict) else {}
     problems += [_unknown(f"identity.{key}", IDENTITY_KEYS) for key in identity]
@@ -210,6 +215,42 @@ def _mapping_problems(name: str, table: dict[str, Any]) -> list[str]:
             '{ created_at = "%m/%d/%Y" }'
         )
     return problems
+
+
+def _webhooks_problems(webhooks: Any) -> list[str]:
+    """What is wrong with the ``[[webhooks]]`` entries (each names its position)."""
+    if not isinstance(webhooks, list) or not all(isinstance(w, dict) for w in webhooks):
+        return ["'webhooks' must be a list of tables: write each as [[webhooks]]"]
+    problems = []
+    for n, table in enumerate(webhooks, 1):
+        where = f"webhooks[{n}]"
+        problems += [_unknown(f"{where}.{key}", WEBHOOK_KEYS) for key in table]
+        url = table.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            problems.append(f"'{where}.url' must be an http:// or https:// address. Got {url!r}")
+        problems.append(_secret_problem(where, table.get("secret")))
+        if "events" in table:
+            problems.append(text_list_problem(f"{where}.events", table["events"]))
+        if not isinstance(table.get("enabled", True), bool):
+            problems.append(f"'{where}.enabled' must be true or false")
+        timeout = table.get("timeout", 10)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            problems.append(f"'{where}.timeout' must be a number of seconds above 0")
+    return problems
+
+
+def _secret_problem(where: str, secret: Any) -> str:
+    from .handoff.webhooks import secret_key
+
+    secrets = [secret] if isinstance(secret, str) else secret
+    if not isinstance(secrets, list) or not secrets or not all(isinstance(s, str) for s in secrets):
+        return f"'{where}.secret' must be \"whsec_<base64>\" (or a list of them while rotating)"
+    for text in secrets:
+        try:
+            secret_key(text)
+        except ValueError as exc:
+            return f"'{where}.secret': {exc}"
+    return ""
 
 
 def text_list_problem(key: str, value: Any) -> str:

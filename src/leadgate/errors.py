@@ -207,6 +207,12 @@ class SegmentNotFound(LeadgateError, LookupError):
     code = "LG404"
 
 
+class OutboxMessageNotFound(LeadgateError, LookupError):
+    """No message of that id in the outbox (``leadgate outbox``)."""
+
+    code = "LG620"
+
+
 class ScoringError(LeadgateError, ValueError):
     """Scoring was asked something it cannot do (e.g. no definition, bad as-of)."""
 
@@ -225,6 +231,7 @@ __all__ = [
     "ImportRejected",
     "LeadNotFound",
     "LeadgateError",
+    "OutboxMessageNotFound",
     "Problem",
     "ProjectNotFound",
     "ScoringError",

@@ -21,6 +21,8 @@ for a definition's ``review_by``, the time stored with a run. Settings are docum
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,7 +50,9 @@ from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
     from .definition import CompiledDefinition, Validation
+    from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.transitions import History, Move
+    from .handoff.webhooks import DeliveryReport, Endpoint
     from .ingest import ImportReport
     from .ingest.progress import Progress
     from .scoring import BatchReport, Score
@@ -371,6 +375,65 @@ class Project:
 
         with self.store() as store:
             return history(store, lead)
+
+    # -- the outbox (leadgate.handoff) ----------------------------------------------------------
+    @property
+    def webhooks(self) -> list[Endpoint]:
+        """The ``[[webhooks]]`` endpoints of ``leadgate.toml``."""
+        from .handoff.webhooks import Endpoint
+
+        return [Endpoint.from_config(table) for table in self.config.webhooks]
+
+    def outbox(self, *, state: str | None = None, limit: int | None = 50) -> OutboxList:
+        """Outbox messages, the newest first (``state``: pending, failed, delivered, dead)."""
+        from .handoff.outbox import OutboxList, list_messages, state_counts
+
+        with self.store() as store:
+            messages = list_messages(store, state=state, limit=limit)
+            return OutboxList(messages, state_counts(store), state)
+
+    def outbox_message(self, message_id: str) -> MessageDetail:
+        """One message and every try of it on every endpoint."""
+        from .handoff.outbox import MessageDetail, deliveries, get_message
+
+        with self.store() as store:
+            return MessageDetail(get_message(store, message_id), deliveries(store, message_id))
+
+    def replay(self, message_id: str) -> Message:
+        """Send a message again, with the same ``webhook-id``, to every endpoint."""
+        from .handoff.outbox import replay
+
+        with self.store() as store:
+            return replay(store, message_id)
+
+    def enable_webhook(self, url: str) -> bool:
+        """Let a webhook that answered 410 Gone receive again (False: it was not disabled)."""
+        from .handoff.webhooks import enable_endpoint
+
+        with self.store() as store:
+            return enable_endpoint(store, url)
+
+    def deliver(
+        self, *, until_empty: bool = False, sleep: Callable[[float], None] = time.sleep
+    ) -> DeliveryReport:
+        """Post the messages due now to the webhooks (one pass), see
+        :mod:`leadgate.handoff.webhooks`. With ``until_empty``, pass again, sleeping (with
+        ``sleep``) until the next message is due, until none is left to deliver: with a
+        receiver that is down, that takes up to the retry schedule's day. The store is closed
+        while it sleeps, so other commands can use the project."""
+        from .handoff.webhooks import DeliveryReport, deliver_due
+
+        endpoints = self.webhooks
+        total = DeliveryReport(endpoints=len(endpoints))
+        while True:
+            with self.store() as store:
+                total.add(deliver_due(store, endpoints))
+                now = store.now()
+            if not until_empty or not endpoints or total.next_due is None:
+                return total
+            wait = (total.next_due - now).total_seconds()
+            if wait > 0:
+                sleep(wait)
 
     def _definition_file(self, given: str | Path | None) -> Path:
         return Path(given) if given is not None else self.definition_path

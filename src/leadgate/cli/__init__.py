@@ -10,7 +10,7 @@ importing a command module registers nothing.
 
 from __future__ import annotations
 
-from . import data, definition, demo, handoff_stages, identity, project, scores
+from . import data, definition, demo, handoff_outbox, handoff_stages, identity, project, scores
 from .app import main
 
 COMMANDS = (
@@ -26,6 +26,7 @@ COMMANDS = (
     scores.coverage,
     handoff_stages.move,
     handoff_stages.history,
+    handoff_outbox.outbox,
     demo.demo,
 )
 

@@ -1,2 +1,2 @@
-"""The handoff: what happens to a lead after scoring (stages, and later routing, SLAs and
-delivery). Each part is its own module; see :mod:`leadgate.handoff.stages` first."""
+"""The handoff: what happens to a lead after scoring (stages, routing, SLAs and delivery).
+Each part is its own module; see :mod:`leadgate.handoff.stages` first."""

@@ -295,3 +295,45 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0010_outbox",
+        # Events for webhooks, written in the transaction of the change they announce
+        # (leadgate.handoff.outbox): the change and its event commit together or not at all.
+        # ``body`` is the JSON posted, fixed at enqueue, so every retry sends the same bytes.
+        # ``round`` counts replays: a replay sends again to every endpoint, and only the
+        # deliveries of the current round count. outbox_deliveries: one row per attempt on
+        # one endpoint. webhook_endpoints_disabled: endpoints that answered 410 Gone.
+        """
+        CREATE TABLE IF NOT EXISTS outbox (
+            message_id       VARCHAR PRIMARY KEY,   -- msg_..., the webhook-id of every try
+            event_type       VARCHAR NOT NULL,
+            lead_id          VARCHAR,
+            body             VARCHAR NOT NULL,
+            state            VARCHAR NOT NULL,      -- pending | delivered | failed | dead
+            attempts         INTEGER NOT NULL,      -- delivery passes in this round
+            round            INTEGER NOT NULL,
+            created_at       TIMESTAMP NOT NULL,
+            next_attempt_at  TIMESTAMP,             -- NULL once delivered or dead
+            delivered_at     TIMESTAMP,
+            last_error       VARCHAR
+        );
+        CREATE TABLE IF NOT EXISTS outbox_deliveries (
+            message_id       VARCHAR NOT NULL,
+            round            INTEGER NOT NULL,
+            endpoint         VARCHAR NOT NULL,      -- the webhook's url
+            attempt          INTEGER NOT NULL,      -- 1 for the first try of the round
+            attempted_at     TIMESTAMP NOT NULL,
+            status_code      INTEGER,               -- NULL: no answer (refused, timeout)
+            error            VARCHAR,               -- NULL: delivered (2xx)
+            next_attempt_at  TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS webhook_endpoints_disabled (
+            endpoint     VARCHAR PRIMARY KEY,
+            disabled_at  TIMESTAMP NOT NULL,
+            reason       VARCHAR NOT NULL
+        );
+        """,
+    )
+)
