@@ -30,6 +30,8 @@
   values a lead keeps, most trusted first: a leads import from a source ranked lower (or
   not listed) only fills the blanks of a lead one of them holds. Without it the last
   import wins (see :mod:`leadgate.identity`).
+* ``[[reps]]`` and ``[routing]``: the sales reps and the rules that route MQLs to them
+  (see :mod:`leadgate.handoff.routing`); problems have codes LG640-LG659.
 
 A key leadgate does not know is an error that names the near one, never silently ignored:
 a misspelt ``timezon`` would otherwise read every file in UTC.
@@ -44,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .handoff.routing import routing_problems
 from .vocabulary import suggest
 
 if sys.version_info >= (3, 11):
@@ -118,12 +121,15 @@ class ProjectConfig:
     segments: dict[str, str] = field(default_factory=dict)
     enrich: dict[str, Any] = field(default_factory=dict)
     identity: dict[str, Any] = field(default_factory=dict)
+    reps: tuple[dict[str, Any], ...] = ()
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 # Each setting and the type its value must have.
 TEXT_KEYS = ("timezone", "definition", "memory_limit")
 CHOICE_KEYS = {"date_order": ("mdy", "dmy")}
 TABLE_KEYS = ("mappings", "segments", "enrich", "identity")
+ROUTING_KEYS = ("reps", "routing")  # checked by leadgate.handoff.routing
 LIST_KEYS = ("null_values",)
 ENRICH_KEYS = ("firmographics", "competitor_domains", "customer_domains")
 IDENTITY_KEYS = ("prefer",)
@@ -148,11 +154,14 @@ def read_config(path: Path) -> ProjectConfig:
         segments={str(k): str(v) for k, v in data.get("segments", {}).items()},
         enrich=dict(data.get("enrich", {})),
         identity=dict(data.get("identity", {})),
+        reps=tuple(dict(r) for r in data.get("reps", ())),
+        routing=dict(data.get("routing", {})),
     )
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
-    problems = [_unknown(key, (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS)) for key in data]
+    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS)
+    problems = [_unknown(key, known) for key in data]
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
     identity = data.get("identity", {}) if isinstance(data.get("identity"), dict) else {}
     problems += [_unknown(f"identity.{key}", IDENTITY_KEYS) for key in identity]
@@ -178,6 +187,7 @@ def _problems(data: dict[str, Any]) -> list[str]:
     for name, condition in data.get("segments", {}).items():
         if not isinstance(condition, str):
             problems.append(f"segment '{name}' must be a condition in quotes")
+    problems += routing_problems(data)
     return [p for p in problems if p]
 
 

@@ -1,0 +1,1 @@
+"""The handoff: stages, routing, SLAs and delivery of MQLs to sales."""
