@@ -249,12 +249,12 @@ def route(
             label = f"{head} → rep '{rule.target}'"
         else:
             reps, label = setup.team(rule.target), f"{head} → {rule.kind} '{rule.target}'"
-        rep, skipped = _pick(reps, state, away)
-        if rep is None:
+        chosen, skipped = _pick(reps, state, away)
+        if chosen is None:
             walk.steps.append(f"{label}: nobody available ({'; '.join(skipped)})")
             return Routed(lead_id, None, rule.name, "; ".join(walk.steps))
-        pick = f"{label} → {rep.name}: next in turn, weight {rep.weight:g}"
-        return _give(lead_id, rule, rep, state, walk, pick, skipped)
+        pick = f"{label} → {chosen.name}: next in turn, weight {chosen.weight:g}"
+        return _give(lead_id, rule, chosen, state, walk, pick, skipped)
     walk.steps.append("no rule matched")  # only when the settings lack their catch-all
     return Routed(lead_id, None, None, "; ".join(walk.steps))
 
