@@ -1,13 +1,14 @@
 """Who gets a lead: ``[routing]`` rules over the lead's fields, then a rep of the target.
 
 Rules are tried in order and the first whose ``when`` holds decides (a rule without
-``when`` is the catch-all, required last). A rule sends to:
+``when`` is the catch-all, required last; ``account_owner`` is never one). A rule sends to:
 
 * ``account_owner``: the rep who owns the lead's account (the accounts' ``owner`` column,
   matched to a rep's name or email). No owner, an owner who is not a rep, or one who is
   away or at a cap: the next rule is tried, and the reason says why;
 * ``team:NAME`` (or ``pool:NAME``): the team's reps by weighted round robin, the available
-  rep with the fewest leads per unit of weight first, ties by name. Deterministic and
+  rep with the fewest leads per unit of weight first (Sainte-Laguë: ``(leads + ½) / weight``),
+  ties by name. Deterministic and
   explainable, never random: over many leads each rep's share is their weight's share;
 * ``rep:NAME``: that one rep.
 
@@ -141,7 +142,8 @@ def routing_problems(data: Mapping[str, Any]) -> list[str]:
     setup = RoutingSetup(tuple(parse_rep(r) for r in data.get("reps", [])) if check else ())
     for i, rule in enumerate(rules):
         problems += _rule_problems(f"routing.rules[{i}]", rule, setup, check)
-    catch_all = [i for i, r in enumerate(rules) if "when" not in r]
+    # account_owner passes a lead on when there is no owner to take it: never a catch-all.
+    catch_all = [i for i, r in enumerate(rules) if "when" not in r and r.get("to") != ACCOUNT_OWNER]
     if not catch_all:
         problems.append(
             f"{NO_CATCH_ALL} routing.rules: no catch-all; end with a rule without 'when', "
@@ -301,7 +303,9 @@ def _pick(
             rep_state.away = False
     if not ready:
         return None, skipped
-    best = min(ready, key=lambda r: (state[r.name].assigned / r.weight, r.name))
+    # Sainte-Laguë's divisor (count + ½): the shares stay within 1.5 leads of the weights'
+    # exact split, where plain count / weight lets a heavy rep fall 2 or more behind.
+    best = min(ready, key=lambda r: ((state[r.name].assigned + 0.5) / r.weight, r.name))
     return best, skipped
 
 
