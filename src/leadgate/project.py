@@ -36,18 +36,28 @@ from .config import (
 )
 from .errors import (
     UNKNOWN_MAPPING,
+    ConfigError,
     DefinitionError,
     ImportFailed,
     ProjectNotFound,
     SegmentNotFound,
 )
-from .results import CoverageReport, ImportList, LeadList, MergeReport, Publication
+from .results import (
+    CoverageReport,
+    ImportList,
+    LeadList,
+    MergeReport,
+    Publication,
+    RepList,
+    RouteTest,
+)
 from .store import Store
 from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
     from .definition import CompiledDefinition, Validation
+    from .handoff.routing import RoutingSetup
     from .ingest import ImportReport
     from .ingest.progress import Progress
     from .scoring import BatchReport, Score
@@ -324,6 +334,45 @@ class Project:
         when = as_of or self.clock.now()
         with self.store() as store:
             return CoverageReport(rule_coverage(store, compiled, when), when, compiled.hash)
+
+    # -- routing ----------------------------------------------------------------------------
+    @property
+    def routing(self) -> RoutingSetup:
+        """The reps and routing rules of ``leadgate.toml`` (see :mod:`leadgate.handoff`)."""
+        from .handoff.routing import load_setup
+
+        return load_setup(self.config.reps, self.config.routing)
+
+    def reps(self, *, at: dt.datetime | None = None) -> RepList:
+        """Every rep: available at ``at`` (default now) or why not, caps, open MQLs."""
+        from .handoff.routing_store import rep_states, rep_statuses
+
+        when = at or self.clock.now()
+        setup = self.routing
+        with self.store(read_only=True) as store:
+            states = rep_states(store, setup)
+        return RepList(rep_statuses(setup, states, when), when)
+
+    def route_test(self, lead: str, *, at: dt.datetime | None = None) -> RouteTest:
+        """Where ``lead`` (id, alias or email) would be routed at ``at`` and why; nothing
+        is written, so the reps' turns are as they stand."""
+        from .handoff.routing import assign
+        from .handoff.routing_store import check_conditions, lead_values, rep_states
+        from .scoring.lookup import find_lead
+
+        when = at or self.clock.now()
+        setup, compiled = self.routing, self.compiled()
+        if not setup.rules:
+            raise ConfigError(
+                f"No [routing] rules in {self.root / CONFIG_FILE}: add [[reps]] and "
+                "[routing] rules (see the README's routing section)."
+            )
+        check_conditions(setup, compiled)
+        with self.store(read_only=True) as store:
+            values = lead_values(store, compiled, find_lead(store, lead), setup.account_owner_field)
+            states = rep_states(store, setup)
+        routed, _ = assign([values], setup, states, when)
+        return RouteTest(routed[0], values, list(setup.rules), when)
 
     def _definition_file(self, given: str | Path | None) -> Path:
         return Path(given) if given is not None else self.definition_path

@@ -10,7 +10,7 @@ importing a command module registers nothing.
 
 from __future__ import annotations
 
-from . import data, definition, demo, identity, project, scores
+from . import data, definition, demo, handoff_routing, identity, project, scores
 from .app import main
 
 COMMANDS = (
@@ -24,6 +24,8 @@ COMMANDS = (
     scores.leads,
     scores.explain,
     scores.coverage,
+    handoff_routing.reps,
+    handoff_routing.routes,
     demo.demo,
 )
 

@@ -1,0 +1,89 @@
+"""``leadgate reps`` and ``leadgate routes``: who takes leads now, and where one would go."""
+
+from __future__ import annotations
+
+import click
+
+from ..results import RepList, RouteTest
+from .app import JSON, as_of_option, open_project
+from .output import Column, console, echo_json, emit, esc
+
+REP_COLUMNS = [
+    Column("name", 1),
+    Column("teams", 3),
+    Column("weight", 3, numeric=True),
+    Column("available", 1),
+    Column("open", 2, numeric=True),
+    Column("max_open", 2, numeric=True),
+    Column("max_per_day", 2, numeric=True),
+    Column("unavailable", 4),
+]
+AT = click.option("--at", help="As of this date/time (default: now); naive in the project's zone.")
+
+
+@click.command()
+@AT
+@JSON
+@click.pass_context
+def reps(ctx: click.Context, at: str | None, as_json: bool) -> None:
+    """The reps of leadgate.toml: available now or why not, caps and open MQLs."""
+    project = open_project(ctx)
+    result = project.reps(at=as_of_option(at, project.timezone))
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    _print_reps(result)
+
+
+def _print_reps(result: RepList) -> None:
+    if not result.reps:
+        console.print(esc("No [[reps]] in leadgate.toml yet: see the README's routing section."))
+        return
+    rows = [
+        s.as_dict()
+        | {
+            "teams": ", ".join(s.rep.teams),
+            "available": "no" if s.unavailable else "yes",
+        }
+        for s in result.reps
+    ]
+    emit(rows, "table", f"reps at {result.at:%Y-%m-%d %H:%M} UTC", REP_COLUMNS)
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def routes(ctx: click.Context) -> None:
+    """The routing rules of leadgate.toml, in order; 'routes test LEAD' tries one lead."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rules = open_project(ctx).routing.rules
+    if not rules:
+        console.print(esc("No [routing] rules in leadgate.toml yet: see the README."))
+    for i, rule in enumerate(rules, 1):
+        when = rule.when or (
+            "the account has an owner" if rule.to == "account_owner" else "every other lead"
+        )
+        console.print(esc(f"{i}. {rule.name}: {when} → {rule.to}"))
+
+
+@routes.command("test")
+@click.argument("lead")
+@AT
+@JSON
+@click.pass_context
+def test(ctx: click.Context, lead: str, at: str | None, as_json: bool) -> None:
+    """Where LEAD (id, alias or email) would be routed now, and why; nothing is written."""
+    project = open_project(ctx)
+    result = project.route_test(lead, at=as_of_option(at, project.timezone))
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    _print_route(result)
+
+
+def _print_route(result: RouteTest) -> None:
+    routed = result.routed
+    head = f"{routed.lead_id} → {routed.rep}" if routed.routed else f"{routed.lead_id}: unrouted"
+    console.print(f"[bold]{esc(head)}[/bold]")
+    for step in routed.reason.split("; "):
+        console.print(esc(f"  {step}"))
