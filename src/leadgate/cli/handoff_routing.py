@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ..results import RepList, RouteTest
-from .app import JSON, as_of_option, open_project
-from .output import Column, console, echo_json, emit, esc
+from .app import JSON, as_of_option, columns_option, format_option, open_project
+from .output import Column, console, echo_json, emit, esc, pick_columns
 
 REP_COLUMNS = [
     Column("name", 1),
@@ -23,22 +23,24 @@ AT = click.option("--at", help="As of this date/time (default: now); naive in th
 
 @click.command()
 @AT
+@format_option("table", "json", "csv")
+@columns_option([c.name for c in REP_COLUMNS])
 @JSON
 @click.pass_context
-def reps(ctx: click.Context, at: str | None, as_json: bool) -> None:
+def reps(ctx: click.Context, at: str | None, fmt: str, columns: str | None, as_json: bool) -> None:
     """The reps of leadgate.toml: available now or why not, caps and open MQLs."""
     project = open_project(ctx)
     result = project.reps(at=as_of_option(at, project.timezone))
-    if as_json:
+    if as_json or fmt == "json":
         echo_json(result.as_dict())
         return
-    _print_reps(result)
-
-
-def _print_reps(result: RepList) -> None:
     if not result.reps:
         console.print(esc("No [[reps]] in leadgate.toml yet: see the README's routing section."))
         return
+    _print_reps(result, fmt, pick_columns(REP_COLUMNS, columns))
+
+
+def _print_reps(result: RepList, fmt: str, shown: list[Column]) -> None:
     rows = [
         s.as_dict()
         | {
@@ -47,7 +49,7 @@ def _print_reps(result: RepList) -> None:
         }
         for s in result.reps
     ]
-    emit(rows, "table", f"reps at {result.at:%Y-%m-%d %H:%M} UTC", REP_COLUMNS)
+    emit(rows, fmt, f"reps at {result.at:%Y-%m-%d %H:%M} UTC", shown)
 
 
 @click.group(invoke_without_command=True)
