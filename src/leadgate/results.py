@@ -200,6 +200,30 @@ class RouteTest:
         }
 
 
+@dataclass(frozen=True)
+class RoutingRun:
+    """The unowned MQLs :meth:`Project.route` routed at ``at``; stored when ``applied``."""
+
+    routed: list[Routed]
+    at: dt.datetime
+    applied: bool
+    definition_hash: str
+
+    @property
+    def unrouted(self) -> list[Routed]:
+        return [r for r in self.routed if not r.routed]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": plain(self.at),
+            "applied": self.applied,
+            "definition_hash": self.definition_hash,
+            "leads": len(self.routed),
+            "unrouted": len(self.unrouted),
+            "assignments": [r.as_dict() for r in self.routed],
+        }
+
+
 __all__ = [
     "CoverageReport",
     "ImportList",
@@ -210,5 +234,6 @@ __all__ = [
     "Publication",
     "RepList",
     "RouteTest",
+    "RoutingRun",
     "plain",
 ]

@@ -121,3 +121,33 @@ def test_an_unknown_lead_and_a_bad_condition_are_clear_errors(project: Path) -> 
         assert bad.returncode == 1 and "LG653 routing.rules[1].when" in bad.stderr
     finally:
         toml.write_text(before, encoding="utf-8")
+
+
+def test_routes_assign_stores_each_mql_once_and_keeps_the_turns(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    assert run("demo", str(root), "--leads", "200", "--accounts", "30").returncode == 0
+    with (root / "leadgate.toml").open("a", encoding="utf-8") as toml:
+        toml.write(REPS.replace('teams = ["sdr"]', 'teams = ["sdr"]\nmax_open = 4'))
+    at = "2026-12-01T15:00:00+00:00"  # all three at work
+    dry = json.loads(run("routes", "assign", "--at", at, "--json", cwd=root).stdout)
+    assert dry["leads"] > 20 and not dry["applied"]
+    again = json.loads(run("routes", "assign", "--at", at, "--json", cwd=root).stdout)
+    assert again == dry  # nothing was stored
+    done = run("routes", "assign", "--apply", "--at", at, "--json", cwd=root)
+    assert done.returncode == 0, done.stderr
+    applied = json.loads(done.stdout)
+    assert applied["assignments"] == dry["assignments"]
+    given = {r["rep"] for r in applied["assignments"]}
+    assert given <= {"Ana", "Bo", "Cy"} and all(r["reason"] for r in applied["assignments"])
+    reps = {r["name"]: r for r in json.loads(run("reps", "--json", cwd=root).stdout)["reps"]}
+    counts = {name: sum(a["rep"] == name for a in applied["assignments"]) for name in reps}
+    assert {name: r["open"] for name, r in reps.items()} == counts
+    assert counts["Cy"] == 4 and counts["Ana"] <= 10  # caps hold
+    later = json.loads(run("routes", "assign", "--apply", "--at", at, "--json", cwd=root).stdout)
+    assert later["leads"] == 0  # each lead is assigned once
+    with duckdb.connect(str(root / "leadgate.duckdb"), read_only=True) as db:
+        stored = db.execute("SELECT count(*), count(DISTINCT lead_id) FROM assignments").fetchone()
+        turns = dict(db.execute("SELECT rep, today FROM rep_turns").fetchall())
+    assigned = len(applied["assignments"]) - applied["unrouted"]
+    assert stored == (assigned, assigned)
+    assert turns == counts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..results import RepList, RouteTest
+from ..results import RepList, RouteTest, RoutingRun
 from .app import JSON, as_of_option, columns_option, format_option, open_project
 from .output import Column, console, echo_json, emit, esc, pick_columns
 
@@ -89,3 +89,36 @@ def _print_route(result: RouteTest) -> None:
     console.print(f"[bold]{esc(head)}[/bold]")
     for step in routed.reason.split("; "):
         console.print(esc(f"  {step}"))
+
+
+ASSIGN_COLUMNS = [Column("lead_id", 1), Column("rep", 1), Column("rule", 2), Column("reason", 3)]
+
+
+@routes.command("assign")
+@click.option(
+    "--apply", is_flag=True,
+    help="Store the assignments (default: only show where each lead would go).",
+)  # fmt: skip
+@AT
+@JSON
+@click.pass_context
+def assign(ctx: click.Context, apply: bool, at: str | None, as_json: bool) -> None:
+    """Route every MQL of the latest scoring run that has no owner yet."""
+    project = open_project(ctx)
+    result = project.route(apply=apply, at=as_of_option(at, project.timezone))
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    _print_run(result)
+
+
+def _print_run(result: RoutingRun) -> None:
+    if not result.routed:
+        console.print("No MQL without an owner: nothing to route.")
+        return
+    rows = [r.as_dict() | {"rep": r.rep or "unrouted"} for r in result.routed]
+    done = "assigned" if result.applied else "would assign"
+    title = f"{done} {len(result.routed) - len(result.unrouted):,} of {len(result.routed):,}"
+    emit(rows, "table", title, ASSIGN_COLUMNS)
+    if not result.applied:
+        console.print(esc("Nothing stored yet: run 'leadgate routes assign --apply' to assign."))

@@ -1,9 +1,11 @@
-"""What routing reads from a project's store: a lead's fields, its account's owner, and
-each rep's open MQLs. The engine (:mod:`.routing`) stays a pure function of these.
+"""What routing reads from and writes to a project's store: a lead's fields, its account's
+owner, each rep's open leads and turn; the assignments made. The engine (:mod:`.routing`)
+stays a pure function of these.
 
-Until assignments are stored, a rep's open MQLs are the leads whose ``owner`` column (an
-imported custom column, when there is one) names them and whose stage is ``mql`` or
-``sal``; leads given today are not known, so ``max_per_day`` counts from zero.
+A lead's owner is the rep of its latest ``assignments`` row, else an ``owner`` column an
+import brought (a CRM's). A rep's open leads are those they own that are not closed (SQL and
+beyond, lost, recycled, disqualified). ``rep_turns`` keeps each rep's turn, leads given
+today and whether they were away, between runs.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError, ExpressionError
 from ..expr import TEXT, Scope, check
 from ..expr.interpret import typed
-from .routing import ACCOUNT_OWNER, BAD_CONDITION, RepState, RoutingSetup
+from .routing import ACCOUNT_OWNER, BAD_CONDITION, RepState, Routed, RoutingSetup
 
 if TYPE_CHECKING:
     from ..definition import CompiledDefinition
     from ..store import Store
     from .reps import Rep
 
-OPEN_STAGES = ("mql", "sal")
+# An owned lead in any other stage (lead, mql, sal) is open work for its rep.
+CLOSED_STAGES = ("sql", "opportunity", "won", "lost", "recycled", "disqualified")
 # A routing condition reads the lead, its tier and route, and its latest score.
 ROUTING_FIELDS = {"tier": TEXT, "route": TEXT}
 
@@ -72,14 +75,20 @@ def lead_values(
 
 
 def rep_states(store: Store, setup: RoutingSetup) -> dict[str, RepState]:
-    """Each rep's open MQLs, from the leads' ``owner`` column when there is one."""
+    """Each rep's open leads and stored turn."""
     states = {rep.name: RepState() for rep in setup.reps}
-    if "owner" not in store.table_columns("leads"):
-        return states
+    for name, assigned, away, day, today in store.execute(
+        "SELECT rep, assigned, away, day, today FROM rep_turns"
+    ).fetchall():
+        if name in states:
+            states[name] = RepState(0, today, assigned, away, day)
+    imported = "CAST(leads.owner AS VARCHAR)" if "owner" in store.table_columns("leads") else "NULL"
     rows = store.execute(
-        "SELECT lower(CAST(owner AS VARCHAR)), count(*) FROM leads "
-        "WHERE list_contains(?, stage) AND owner IS NOT NULL GROUP BY 1",
-        [list(OPEN_STAGES)],
+        "WITH latest AS (SELECT lead_id, arg_max(rep, assignment_id) AS rep FROM assignments "
+        f"GROUP BY lead_id) SELECT lower(coalesce(latest.rep, {imported})) AS owner, count(*) "
+        "FROM leads LEFT JOIN latest USING (lead_id) "
+        "WHERE NOT list_contains(?, coalesce(stage, 'lead')) AND owner IS NOT NULL GROUP BY 1",
+        [list(CLOSED_STAGES)],
     ).fetchall()
     counts = dict(rows)
     for rep in setup.reps:
@@ -87,6 +96,44 @@ def rep_states(store: Store, setup: RoutingSetup) -> dict[str, RepState]:
             counts.get(rep.email.lower(), 0) if rep.email else 0
         )
     return states
+
+
+def unassigned_mqls(store: Store, compiled: CompiledDefinition) -> list[dict[str, Any]]:
+    """The leads in a tier of the definition's latest scoring run that nobody owns yet,
+    in the order they reached it (then by id)."""
+    return store.query(
+        "WITH run AS (SELECT as_of FROM score_runs WHERE definition_hash = ? "
+        "ORDER BY scored_at DESC LIMIT 1) "
+        "SELECT leads.* FROM leads JOIN scores s USING (lead_id) JOIN run USING (as_of) "
+        "WHERE s.definition_hash = ? AND s.tier IS NOT NULL AND NOT s.disqualified "
+        "AND lead_id NOT IN (SELECT lead_id FROM assignments) "
+        "ORDER BY leads.created_at NULLS LAST, lead_id",
+        [compiled.hash, compiled.hash],
+    )
+
+
+def save_assignments(
+    store: Store,
+    routed: list[Routed],
+    states: dict[str, RepState],
+    at: dt.datetime,
+    definition_hash: str,
+) -> None:
+    """Record the assignments made and every rep's new turn, in one transaction."""
+    rows = [r for r in routed if r.rep is not None]
+    when = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    with store.atomic():
+        first = store.scalar("SELECT coalesce(max(assignment_id), 0) + 1 FROM assignments")
+        for i, r in enumerate(rows):
+            store.execute(
+                "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [first + i, r.lead_id, r.rep, r.rule, r.reason, definition_hash, when],
+            )
+        for name, s in states.items():
+            store.execute(
+                "INSERT OR REPLACE INTO rep_turns VALUES (?, ?, ?, ?, ?)",
+                [name, s.assigned, s.away, s.day, s.today],
+            )
 
 
 @dataclass(frozen=True)
