@@ -33,6 +33,8 @@
 * ``[handoff]``: ``reject_reasons``, the reasons sales may give when rejecting a lead
   (``leadgate move LEAD disqualified --reason R``); default
   :data:`leadgate.handoff.stages.DEFAULT_REJECT_REASONS`.
+* ``[[reps]]`` and ``[routing]``: the sales reps and the rules that route MQLs to them
+  (see :mod:`leadgate.handoff.routing`); problems have codes LG640-LG659.
 
 A key leadgate does not know is an error that names the near one, never silently ignored:
 a misspelt ``timezon`` would otherwise read every file in UTC.
@@ -47,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .handoff.routing import routing_problems
 from .vocabulary import suggest
 
 if sys.version_info >= (3, 11):
@@ -127,12 +130,15 @@ class ProjectConfig:
     identity: dict[str, Any] = field(default_factory=dict)
     handoff: dict[str, Any] = field(default_factory=dict)
     webhooks: tuple[dict[str, Any], ...] = ()
+    reps: tuple[dict[str, Any], ...] = ()
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 # Each setting and the type its value must have.
 TEXT_KEYS = ("timezone", "definition", "memory_limit")
 CHOICE_KEYS = {"date_order": ("mdy", "dmy")}
 TABLE_KEYS = ("mappings", "segments", "enrich", "identity", "handoff")
+ROUTING_KEYS = ("reps", "routing")  # checked by leadgate.handoff.routing
 LIST_KEYS = ("null_values",)
 ENRICH_KEYS = ("firmographics", "competitor_domains", "customer_domains")
 IDENTITY_KEYS = ("prefer",)
@@ -161,11 +167,13 @@ def read_config(path: Path) -> ProjectConfig:
         identity=dict(data.get("identity", {})),
         handoff=dict(data.get("handoff", {})),
         webhooks=tuple(dict(w) for w in data.get("webhooks", [])),
+        reps=tuple(dict(r) for r in data.get("reps", ())),
+        routing=dict(data.get("routing", {})),
     )
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
-    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, "webhooks")
+    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS, "webhooks")
     problems = [_unknown(key, known) for key in data]
     problems += _webhooks_problems(data.get("webhooks", []))
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
@@ -197,6 +205,7 @@ def _problems(data: dict[str, Any]) -> list[str]:
     for name, condition in data.get("segments", {}).items():
         if not isinstance(condition, str):
             problems.append(f"segment '{name}' must be a condition in quotes")
+    problems += routing_problems(data)
     return [p for p in problems if p]
 
 

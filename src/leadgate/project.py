@@ -38,12 +38,22 @@ from .config import (
 )
 from .errors import (
     UNKNOWN_MAPPING,
+    ConfigError,
     DefinitionError,
     ImportFailed,
     ProjectNotFound,
     SegmentNotFound,
 )
-from .results import CoverageReport, ImportList, LeadList, MergeReport, Publication
+from .results import (
+    CoverageReport,
+    ImportList,
+    LeadList,
+    MergeReport,
+    Publication,
+    RepList,
+    RouteTest,
+    RoutingRun,
+)
 from .store import Store
 from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
@@ -51,6 +61,7 @@ from .vocabulary import STANDARD_EVENT_TYPES
 if TYPE_CHECKING:
     from .definition import CompiledDefinition, Validation
     from .handoff.outbox import Message, MessageDetail, OutboxList
+    from .handoff.routing import RoutingSetup
     from .handoff.transitions import History, Move
     from .handoff.webhooks import DeliveryReport, Endpoint
     from .ingest import ImportReport
@@ -434,6 +445,75 @@ class Project:
             wait = (total.next_due - now).total_seconds()
             if wait > 0:
                 sleep(wait)
+
+    # -- routing ----------------------------------------------------------------------------
+    @property
+    def routing(self) -> RoutingSetup:
+        """The reps and routing rules of ``leadgate.toml`` (see :mod:`leadgate.handoff`)."""
+        from .handoff.routing import load_setup
+
+        return load_setup(self.config.reps, self.config.routing)
+
+    def reps(self, *, at: dt.datetime | None = None) -> RepList:
+        """Every rep: available at ``at`` (default now) or why not, caps, open MQLs."""
+        from .handoff.routing_store import rep_states, rep_statuses
+
+        when = at or self.clock.now()
+        setup = self.routing
+        with self.store() as store:
+            states = rep_states(store, setup)
+        return RepList(rep_statuses(setup, states, when), when)
+
+    def route_test(self, lead: str, *, at: dt.datetime | None = None) -> RouteTest:
+        """Where ``lead`` (id, alias or email) would be routed at ``at`` and why; nothing
+        is written, so the reps' turns are as they stand."""
+        from .handoff.routing import assign
+        from .handoff.routing_store import lead_values, rep_states
+        from .scoring.lookup import find_lead
+
+        when = at or self.clock.now()
+        setup, compiled = self._routing_checked()
+        with self.store() as store:
+            values = lead_values(store, compiled, find_lead(store, lead), setup.account_owner_field)
+            states = rep_states(store, setup)
+        routed, _ = assign([values], setup, states, when)
+        return RouteTest(routed[0], values, list(setup.rules), when)
+
+    def route(self, *, apply: bool = False, at: dt.datetime | None = None) -> RoutingRun:
+        """Route every lead of the latest scoring run that is in a tier and has no owner
+        yet, in the order they arrived; with ``apply``, store the assignments and the reps'
+        turns (else only report). Each lead is assigned once: a later run skips it."""
+        from .handoff.routing import assign
+        from .handoff.routing_store import (
+            lead_values,
+            rep_states,
+            save_assignments,
+            unassigned_mqls,
+        )
+
+        when = at or self.clock.now()
+        setup, compiled = self._routing_checked()
+        with self.store() as store:
+            owner = setup.account_owner_field
+            waiting = unassigned_mqls(store, compiled)
+            leads = [lead_values(store, compiled, lead, owner) for lead in waiting]
+            routed, states = assign(leads, setup, rep_states(store, setup), when)
+            if apply:
+                save_assignments(store, routed, states, when, compiled.hash)
+        return RoutingRun(routed, when, apply, compiled.hash)
+
+    def _routing_checked(self) -> tuple[RoutingSetup, CompiledDefinition]:
+        """The routing setup with its conditions checked against the definition."""
+        from .handoff.routing_store import check_conditions
+
+        setup, compiled = self.routing, self.compiled()
+        if not setup.rules:
+            raise ConfigError(
+                f"No [routing] rules in {self.root / CONFIG_FILE}: add [[reps]] and "
+                "[routing] rules (see the README's routing section)."
+            )
+        check_conditions(setup, compiled)
+        return setup, compiled
 
     def _definition_file(self, given: str | Path | None) -> Path:
         return Path(given) if given is not None else self.definition_path

@@ -16,6 +16,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .handoff.routing import Routed, Rule
+    from .handoff.routing_store import RepStatus
     from .scoring.coverage import RuleCoverage
 
 
@@ -169,6 +171,59 @@ class MergeReport:
         }
 
 
+@dataclass(frozen=True)
+class RepList:
+    """The reps of ``leadgate.toml`` at ``at``: available or why not, caps, open MQLs."""
+
+    reps: list[RepStatus]
+    at: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"at": plain(self.at), "reps": [r.as_dict() for r in self.reps]}
+
+
+@dataclass(frozen=True)
+class RouteTest:
+    """Where :meth:`Project.route_test` would send a lead at ``at``, and why (nothing
+    is written)."""
+
+    routed: Routed
+    values: dict[str, Any]
+    rules: list[Rule]
+    at: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.routed.as_dict() | {
+            "at": plain(self.at),
+            "values": plain(self.values),
+            "rules": [r.as_dict() for r in self.rules],
+        }
+
+
+@dataclass(frozen=True)
+class RoutingRun:
+    """The unowned MQLs :meth:`Project.route` routed at ``at``; stored when ``applied``."""
+
+    routed: list[Routed]
+    at: dt.datetime
+    applied: bool
+    definition_hash: str
+
+    @property
+    def unrouted(self) -> list[Routed]:
+        return [r for r in self.routed if not r.routed]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": plain(self.at),
+            "applied": self.applied,
+            "definition_hash": self.definition_hash,
+            "leads": len(self.routed),
+            "unrouted": len(self.unrouted),
+            "assignments": [r.as_dict() for r in self.routed],
+        }
+
+
 __all__ = [
     "CoverageReport",
     "ImportList",
@@ -177,5 +232,8 @@ __all__ = [
     "MergeGroup",
     "MergeReport",
     "Publication",
+    "RepList",
+    "RouteTest",
+    "RoutingRun",
     "plain",
 ]

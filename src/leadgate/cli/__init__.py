@@ -10,7 +10,17 @@ importing a command module registers nothing.
 
 from __future__ import annotations
 
-from . import data, definition, demo, handoff_outbox, handoff_stages, identity, project, scores
+from . import (
+    data,
+    definition,
+    demo,
+    handoff_outbox,
+    handoff_routing,
+    handoff_stages,
+    identity,
+    project,
+    scores,
+)
 from .app import main
 
 COMMANDS = (
@@ -27,6 +37,8 @@ COMMANDS = (
     handoff_stages.move,
     handoff_stages.history,
     handoff_outbox.outbox,
+    handoff_routing.reps,
+    handoff_routing.routes,
     demo.demo,
 )
 

@@ -337,3 +337,30 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0011_routing",
+        # Who each lead was given to, and why (leadgate.handoff.routing): a lead's owner is
+        # the rep of its latest assignment. rep_turns keeps the round robin's state between
+        # runs, so turns, daily caps and a return from away carry over.
+        """
+        CREATE TABLE IF NOT EXISTS assignments (
+            assignment_id    BIGINT NOT NULL,     -- increasing: the latest decides
+            lead_id          VARCHAR NOT NULL,
+            rep              VARCHAR NOT NULL,
+            rule             VARCHAR NOT NULL,
+            reason           VARCHAR NOT NULL,    -- the chain: rule → pool → rep: why
+            definition_hash  VARCHAR,
+            assigned_at      TIMESTAMP NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS rep_turns (
+            rep       VARCHAR PRIMARY KEY,
+            assigned  DOUBLE NOT NULL,            -- the fairness count (leads, or the average)
+            away      BOOLEAN NOT NULL,           -- away when last seen: back, starts at average
+            day       DATE,                       -- the rep's local date of `today`
+            today     INTEGER NOT NULL
+        );
+        """,
+    )
+)
