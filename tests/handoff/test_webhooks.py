@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import json
 import socket
+import time
 from pathlib import Path
 
 from standardwebhooks.webhooks import Webhook
@@ -215,3 +216,23 @@ def test_a_receiver_that_never_answers_2xx_dead_letters_after_about_a_day(
     elapsed = clock.at - START
     assert dt.timedelta(hours=20) < elapsed < dt.timedelta(hours=36)
     assert project.deliver().requests == 0  # dead: only a replay sends it again
+
+
+def test_a_redirect_or_a_slow_receiver_is_a_failed_try(tmp_path: Path, receiver: Receiver) -> None:
+    clock = HandClock(START)
+    receiver.behaviour["/moved"] = lambda n: (301, {"Location": receiver.url("/ok")})
+
+    def slow(n: int) -> tuple[int, dict[str, str]]:
+        time.sleep(1.0)  # longer than the endpoint's timeout
+        return 200, {}
+
+    receiver.behaviour["/slow"] = slow
+    slow_hook = hook(receiver.url("/slow")) + "timeout = 0.2\n"
+    project = project_with(tmp_path, clock, hook(receiver.url("/moved")), slow_hook)
+    [message_id] = enqueue_events(project, "lead.mql")
+    assert project.deliver().failed == 1
+    tries = {t["endpoint"]: t for t in project.outbox_message(message_id).deliveries}
+    assert tries[receiver.url("/moved")]["status_code"] == 301  # not followed
+    assert receiver.on("/ok") == []
+    assert tries[receiver.url("/slow")]["status_code"] is None
+    assert "timed out" in (tries[receiver.url("/slow")]["error"] or "")
