@@ -213,11 +213,33 @@ def test_events_of_a_run_in_sql_equal_those_of_its_transitions(project: Project)
     moved = project.move("big", "sal", actor="user:ana")
     with project.store() as store:
         rows = store.execute(_entry_events_sql(0)).fetchall()
-    in_sql = [(kind, json.loads(payload)) for kind, payload in rows]
+    in_sql = [(kind, json.loads(payload)) for kind, _lead, payload in rows]
     history = project.history("big").transitions
     in_python = [(e.event_type, e.payload) for e in _events_of(history)]
     assert in_sql[0] == in_python[0] and in_sql[0][0] == "lead.mql"
     assert in_python[1] == ("stage.changed", moved.transition.as_dict())
+
+
+def test_every_transition_is_announced_in_the_outbox_in_its_own_transaction(
+    project: Project,
+) -> None:
+    report = project.score(T0)
+    entered = {t.lead_id for t in project.history("big").transitions}
+    moved = project.move("big", "sal", actor="user:ana")
+    with pytest.raises(LeadgateError):
+        project.move("big", "won", actor="user:ana", amount=5.0)  # illegal: nothing written
+    messages = project.outbox(limit=None).messages
+    bodies = {m.message_id: json.loads(m.body) for m in messages}
+    mql = [m for m in messages if m.event_type == "lead.mql"]
+    assert len(mql) == report.entered_mql and entered <= {m.lead_id for m in mql}
+    changed = [m for m in messages if m.event_type == "stage.changed"]
+    assert [m.lead_id for m in changed] == ["big"]
+    assert bodies[changed[0].message_id]["data"] == moved.transition.as_dict()
+    for m in mql:  # the envelope a scoring run writes in SQL reads like enqueue's
+        body = bodies[m.message_id]
+        assert set(body) == {"type", "timestamp", "data"} and body["type"] == "lead.mql"
+        assert body["data"]["lead_id"] == m.lead_id and body["data"]["to_stage"] == "mql"
+    assert len({m.message_id for m in messages}) == len(messages)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -94,6 +94,30 @@ def enqueue(
     return message_id
 
 
+def enqueue_query(store: Store, events: str) -> int:
+    """Add every row of ``events`` (SQL yielding ``event_type``, ``lead_id`` and ``payload``,
+    a JSON text) to the outbox in the caller's transaction, as :func:`enqueue` adds one: a
+    scoring run's million MQL entries in one ``INSERT ... SELECT``. Returns how many.
+
+    The ids are made like :func:`new_message_id`'s (the time in hex milliseconds, then 64
+    random bits), so they sort with the others by creation.
+    """
+    now = store.now()
+    millis = int(now.replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+    stamp = now.isoformat() + "Z"
+    with store.atomic():  # joins the caller's transaction
+        inserted = store.execute(
+            f"INSERT INTO outbox ({COLUMNS}) "
+            f"SELECT 'msg_{millis:012x}' || "
+            "substr(replace(CAST(gen_random_uuid() AS VARCHAR), '-', ''), 1, 16), "
+            "e.event_type, e.lead_id, '{\"type\":' || to_json(e.event_type) || "
+            "',\"timestamp\":' || to_json(?) || ',\"data\":' || e.payload || '}', "
+            f"'pending', 0, 1, ?, ?, NULL, NULL FROM ({events}) AS e",
+            [stamp, now, now],
+        ).fetchone()
+    return int(inserted[0]) if inserted else 0
+
+
 def _message(row: tuple[Any, ...]) -> Message:
     return Message(*row)
 

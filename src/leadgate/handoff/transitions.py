@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..store import Store
+from .outbox import enqueue, enqueue_query
 from .stages import (
     DEFAULT_REJECT_REASONS,
     check_actor,
@@ -132,7 +133,8 @@ def move(
         )  # fmt: skip
         _follow(store, f"seq = {int(seq)}")
         transition = _transitions(store, "seq = ?", [seq])[0]
-        _events_of([transition])  # the outbox's hookup: enqueue each, in this transaction
+        for event in _events_of([transition]):  # announced in this transaction
+            enqueue(store, event.event_type, event.payload, lead_id=transition.lead_id)
     return Move(transition)
 
 
@@ -200,7 +202,7 @@ def enter_mql(store: Store, definition_hash: str, as_of: dt.datetime, tiers: lis
             [since, store.now(), definition_hash, as_of, *tiers, as_of],
         )
         entered = _follow(store, f"seq > {since}")
-        _entry_events_sql(since)  # the outbox's hookup: INSERT INTO outbox ... from this query
+        enqueue_query(store, _entry_events_sql(since))  # announced in this transaction
     return entered
 
 
@@ -254,9 +256,7 @@ class StageEvent:
 
 
 def _events_of(transitions: list[Transition]) -> list[StageEvent]:
-    """The outbox events of these transitions. Where the outbox hooks in (it lives on
-    another branch): ``for e in _events_of(ts): enqueue(store, e.event_type, e.payload)``
-    in the mover's transaction, where :func:`move` calls this."""
+    """The outbox events of these transitions, enqueued in the mover's transaction."""
     return [
         StageEvent("lead.mql" if t.to_stage == "mql" else "stage.changed", t.as_dict())
         for t in transitions
@@ -268,7 +268,7 @@ def _entry_events_sql(since: int) -> str:
     after ``since``), as a query of ``(event_type, payload)`` rows: a million entries go
     to the outbox with one ``INSERT ... SELECT``, not a Python loop."""
     return (
-        "SELECT 'lead.mql' AS event_type, to_json(struct_pack(seq, lead_id, from_stage, "
+        "SELECT 'lead.mql' AS event_type, lead_id, to_json(struct_pack(seq, lead_id, from_stage, "
         "to_stage, moved_at := replace(CAST(moved_at AS VARCHAR), ' ', 'T'), actor, reason, "
         "definition_hash, score, tier, amount)) AS payload "
         f"FROM stage_transitions WHERE seq > {int(since)} ORDER BY seq"
