@@ -102,6 +102,21 @@ null_values = ["Select", "N/A", "-", "null", "(blank)", "--"]
 # Reasons sales may give when rejecting a lead (moving it to disqualified or recycled).
 # reject_reasons = ["not ICP", "no budget", "student", "competitor", "bad data", "duplicate"]
 
+# Sales reps and the rules that route MQLs to them (`leadgate reps`, `leadgate routes`).
+# [[reps]]
+# name = "Ana"
+# email = "ana@example.com"
+# teams = ["sales"]
+# weight = 1
+# timezone = "Europe/Madrid"
+# working_hours = "09:00-17:00"
+# max_open = 10
+# [routing]
+# rules = [
+#   { name = "existing account", to = "account_owner" },
+#   { name = "everyone else", to = "team:sales" },
+# ]
+
 [enrich]
 firmographics = ""  # a CSV/Parquet file keyed by company domain, e.g. "data/firmographics.csv"
 competitor_domains = []

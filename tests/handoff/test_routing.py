@@ -134,7 +134,7 @@ def test_the_reason_chain_names_rule_pool_rep_weight_and_load() -> None:
                     "when": "country in ['DE', 'FR'] and company_size >= 1000",
                     "to": "pool:ae-emea",
                 },
-                {"name": "everyone else", "to": "rep:Bo"},
+                {"name": "everyone else", "to": "rep:bo"},
             ]
         },
     )
@@ -151,7 +151,7 @@ def test_the_reason_chain_names_rule_pool_rep_weight_and_load() -> None:
     )
     assert not routed[1].routed and routed[1].rule == "everyone else"
     assert routed[1].reason == (
-        "rule 'everyone else' → rep 'Bo': nobody available (Bo: out of office until 2026-12-04)"
+        "rule 'everyone else' → rep 'bo': nobody available (Bo: out of office until 2026-12-04)"
     )
 
 

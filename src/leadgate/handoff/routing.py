@@ -247,7 +247,8 @@ def route(
                 continue  # no owner who can take it: the next rule decides
             return _give(lead_id, rule, owner, state, walk, f"{head} → account owner {owner.name}")
         if rule.kind == "rep":
-            reps = [r for r in setup.reps if r.name == rule.target]
+            named = setup.rep(rule.target)  # by name or email, any case, as checked
+            reps = [named] if named is not None else []
             label = f"{head} → rep '{rule.target}'"
         else:
             reps, label = setup.team(rule.target), f"{head} → {rule.kind} '{rule.target}'"
