@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from leadgate.enrich import enrich_leads
@@ -96,6 +96,15 @@ def _counts(report):
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=st.lists(ROW, max_size=14), batch=st.sampled_from([1, 3, 500]))
+@example(  # a row rejected as another source's copy of a stored lead's email names no lead
+    rows=[
+        ("5", "ana@acme.com", *[""] * 7),
+        ("5", "BO@Gmail.com", *[""] * 7),
+        *[("1", "ana@acme.com", *[""] * 7)] * 11,
+        ("2", "ana@acme.com", *[""] * 7),
+    ],
+    batch=1,
+)
 def test_enriched_import_equals_import_then_enrich(tmp_path, rows, batch):
     firmo = tmp_path / "firmo.csv"
     firmo.write_text(
@@ -117,9 +126,16 @@ def test_enriched_import_equals_import_then_enrich(tmp_path, rows, batch):
 
     expected = _store(firmo)
     plain = import_file(expected, path, "leads", batch_rows=batch, enrich=False)
-    # The leads the importer enriches: every key with a row that was not rejected, or the
-    # lead its id names (another id with the same email: leadgate.identity).
-    good = sorted({r[0] for r in rows if r[-1] != "twelve"})
+    # The leads the importer enriches: the key of every row that was not rejected (a bad
+    # value, or a later row of a key or of an email: leadgate.identity), or the lead its
+    # id names (another id with the same email).
+    refused = {
+        line
+        for (line,) in expected.execute(
+            "SELECT line FROM rejects WHERE import_id = ?", [plain.import_id]
+        ).fetchall()
+    }
+    good = sorted({r[0] for n, r in enumerate(rows, 1) if n not in refused})
     keys = ", ".join(f"'{k}'" for k in good)
     named = (
         f"lead_id IN ({keys}) OR lead_id IN (SELECT lead_id FROM lead_aliases "
