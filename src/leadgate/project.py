@@ -480,9 +480,9 @@ class Project:
         return RouteTest(routed[0], values, list(setup.rules), when)
 
     def route(self, *, apply: bool = False, at: dt.datetime | None = None) -> RoutingRun:
-        """Route every lead of the latest scoring run that is in a tier and has no owner
-        yet, in the order they arrived; with ``apply``, store the assignments and the reps'
-        turns (else only report). Each lead is assigned once: a later run skips it."""
+        """Route every MQL (stage ``mql``) that has no owner yet, in the order they entered
+        MQL; with ``apply``, store the assignments and the reps' turns (else only report).
+        Each lead is assigned once: a later run skips it."""
         from .handoff.routing import assign
         from .handoff.routing_store import (
             lead_values,
@@ -495,7 +495,7 @@ class Project:
         setup, compiled = self._routing_checked()
         with self.store() as store:
             owner = setup.account_owner_field
-            waiting = unassigned_mqls(store, compiled)
+            waiting = unassigned_mqls(store)
             leads = [lead_values(store, compiled, lead, owner) for lead in waiting]
             routed, states = assign(leads, setup, rep_states(store, setup), when)
             if apply:

@@ -125,7 +125,7 @@ def test_an_unknown_lead_and_a_bad_condition_are_clear_errors(project: Path) -> 
 
 def test_routes_assign_stores_each_mql_once_and_keeps_the_turns(tmp_path: Path) -> None:
     root = tmp_path / "demo"
-    assert run("demo", str(root), "--leads", "200", "--accounts", "30").returncode == 0
+    assert run("demo", str(root), "--leads", "800", "--accounts", "60").returncode == 0
     with (root / "leadgate.toml").open("a", encoding="utf-8") as toml:
         toml.write(REPS.replace('teams = ["sdr"]', 'teams = ["sdr"]\nmax_open = 4'))
     at = "2026-12-01T15:00:00+00:00"  # all three at work
@@ -151,3 +151,9 @@ def test_routes_assign_stores_each_mql_once_and_keeps_the_turns(tmp_path: Path) 
     assigned = len(applied["assignments"]) - applied["unrouted"]
     assert stored == (assigned, assigned)
     assert turns == counts
+    listed = run("outbox", "--state", "pending", "--limit", "100000", "--json", cwd=root)
+    outbox = json.loads(listed.stdout)
+    announced = [m["lead_id"] for m in outbox["messages"] if m["event_type"] == "lead.assigned"]
+    assert sorted(announced) == sorted(
+        r["lead_id"] for r in applied["assignments"] if r["rep"] is not None
+    )

@@ -103,7 +103,7 @@ ASSIGN_COLUMNS = [Column("lead_id", 1), Column("rep", 1), Column("rule", 2), Col
 @JSON
 @click.pass_context
 def assign(ctx: click.Context, apply: bool, at: str | None, as_json: bool) -> None:
-    """Route every MQL of the latest scoring run that has no owner yet."""
+    """Route every MQL (stage mql) that has no owner yet, in the order they entered it."""
     project = open_project(ctx)
     result = project.route(apply=apply, at=as_of_option(at, project.timezone))
     if as_json:

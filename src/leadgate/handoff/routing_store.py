@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError, ExpressionError
 from ..expr import TEXT, Scope, check
 from ..expr.interpret import typed
+from .outbox import enqueue
 from .routing import ACCOUNT_OWNER, BAD_CONDITION, RepState, Routed, RoutingSetup
 
 if TYPE_CHECKING:
@@ -98,17 +99,14 @@ def rep_states(store: Store, setup: RoutingSetup) -> dict[str, RepState]:
     return states
 
 
-def unassigned_mqls(store: Store, compiled: CompiledDefinition) -> list[dict[str, Any]]:
-    """The leads in a tier of the definition's latest scoring run that nobody owns yet,
-    in the order they reached it (then by id)."""
+def unassigned_mqls(store: Store) -> list[dict[str, Any]]:
+    """The leads in stage ``mql`` that nobody owns yet, in the order they entered it (then
+    by id): a lead enters MQL when a scoring run puts it in a sales tier
+    (:func:`leadgate.handoff.transitions.enter_mql`), once, whatever later runs say."""
     return store.query(
-        "WITH run AS (SELECT as_of FROM score_runs WHERE definition_hash = ? "
-        "ORDER BY scored_at DESC LIMIT 1) "
-        "SELECT leads.* FROM leads JOIN scores s USING (lead_id) JOIN run USING (as_of) "
-        "WHERE s.definition_hash = ? AND s.tier IS NOT NULL AND NOT s.disqualified "
-        "AND lead_id NOT IN (SELECT lead_id FROM assignments) "
-        "ORDER BY leads.created_at NULLS LAST, lead_id",
-        [compiled.hash, compiled.hash],
+        "SELECT leads.* FROM leads JOIN lead_handoff h USING (lead_id) "
+        "WHERE leads.stage = 'mql' AND lead_id NOT IN (SELECT lead_id FROM assignments) "
+        "ORDER BY h.mql_at, lead_id"
     )
 
 
@@ -119,7 +117,8 @@ def save_assignments(
     at: dt.datetime,
     definition_hash: str,
 ) -> None:
-    """Record the assignments made and every rep's new turn, in one transaction."""
+    """Record the assignments made and every rep's new turn, in one transaction, with a
+    ``lead.assigned`` event in the outbox for each (see :mod:`.outbox`)."""
     rows = [r for r in routed if r.rep is not None]
     when = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     with store.atomic():
@@ -129,6 +128,8 @@ def save_assignments(
                 "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [first + i, r.lead_id, r.rep, r.rule, r.reason, definition_hash, when],
             )
+            event = {"lead_id": r.lead_id, "rep": r.rep, "rule": r.rule, "reason": r.reason}
+            enqueue(store, "lead.assigned", {**event, "assigned_at": when}, lead_id=r.lead_id)
         for name, s in states.items():
             store.execute(
                 "INSERT OR REPLACE INTO rep_turns VALUES (?, ?, ?, ?, ?)",
