@@ -7,8 +7,8 @@ A fresh store of synthetic leads (company sizes spread so that about half land i
 tier; no events: fit-only scoring keeps the run about the handoff). Printed side by side, in
 the same run: the scoring run itself (``score_store``, the baseline: what a user already
 waits for), the MQL entry of that run (``enter_mql``: a transition row, ``leads.stage``,
-``lead_handoff`` and a ``lead.mql`` outbox message for each entering lead), and the entry after a re-score one day later (no
-lead enters again: the cost of checking).
+``lead_handoff`` and a ``lead.mql`` outbox message for each entering lead), and the entry
+after a re-score one day later (no lead enters again: the cost of checking).
 """
 
 from __future__ import annotations
