@@ -82,15 +82,14 @@ def enqueue(
     if not event_type or not isinstance(event_type, str):
         raise ValueError(f"An outbox event needs a type (e.g. 'lead.mql'); got {event_type!r}.")
     now = store.now()
-    envelope = {"type": event_type, "timestamp": now.isoformat() + "Z", "data": plain(payload)}
-    body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
     message_id = new_message_id(now)
-    with store.atomic():  # joins the caller's transaction
-        store.execute(
-            f"INSERT INTO outbox ({COLUMNS}) "
-            "VALUES (?, ?, ?, ?, 'pending', 0, 1, ?, ?, NULL, NULL)",
-            [message_id, event_type, lead_id, body, now, now],
-        )
+    data = json.dumps(plain(payload), separators=(",", ":"), ensure_ascii=False)
+    _insert(
+        store,
+        now,
+        "SELECT ? AS message_id, ? AS event_type, ? AS lead_id, ? AS payload",
+        [message_id, event_type, lead_id, data],
+    )
     return message_id
 
 
@@ -100,20 +99,28 @@ def enqueue_query(store: Store, events: str) -> int:
     scoring run's million MQL entries in one ``INSERT ... SELECT``. Returns how many.
 
     The ids are made like :func:`new_message_id`'s (the time in hex milliseconds, then 64
-    random bits), so they sort with the others by creation.
+    bits of an md5 of a random UUID), so they sort with the others by creation.
     """
     now = store.now()
     millis = int(now.replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
-    stamp = now.isoformat() + "Z"
+    ids = (
+        f"SELECT 'msg_{millis:012x}' || substr(md5(CAST(gen_random_uuid() AS VARCHAR)), 1, 16) "
+        f"AS message_id, e.event_type, e.lead_id, e.payload FROM ({events}) AS e"
+    )
+    return _insert(store, now, ids, [])
+
+
+def _insert(store: Store, now: dt.datetime, rows: str, params: list[Any]) -> int:
+    """Write ``rows`` (SQL yielding ``message_id``, ``event_type``, ``lead_id`` and
+    ``payload``, a JSON text) as pending messages created ``now``, each body the envelope
+    ``{"type", "timestamp", "data"}``, in the caller's transaction; returns how many."""
     with store.atomic():  # joins the caller's transaction
         inserted = store.execute(
-            f"INSERT INTO outbox ({COLUMNS}) "
-            f"SELECT 'msg_{millis:012x}' || "
-            "substr(replace(CAST(gen_random_uuid() AS VARCHAR), '-', ''), 1, 16), "
-            "e.event_type, e.lead_id, '{\"type\":' || to_json(e.event_type) || "
-            "',\"timestamp\":' || to_json(?) || ',\"data\":' || e.payload || '}', "
-            f"'pending', 0, 1, ?, ?, NULL, NULL FROM ({events}) AS e",
-            [stamp, now, now],
+            f"INSERT INTO outbox ({COLUMNS}) SELECT e.message_id, e.event_type, e.lead_id, "
+            "'{\"type\":' || to_json(e.event_type) || ',\"timestamp\":' || to_json(?) || "
+            "',\"data\":' || e.payload || '}', "
+            f"'pending', 0, 1, ?, ?, NULL, NULL FROM ({rows}) AS e",
+            [now.isoformat() + "Z", now, now, *params],
         ).fetchone()
     return int(inserted[0]) if inserted else 0
 
