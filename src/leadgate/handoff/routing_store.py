@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError, ExpressionError
 from ..expr import TEXT, Scope, check
 from ..expr.interpret import typed
-from .outbox import enqueue
+from .outbox import enqueue_query
 from .routing import ACCOUNT_OWNER, BAD_CONDITION, RepState, Routed, RoutingSetup
 
 if TYPE_CHECKING:
@@ -123,13 +123,21 @@ def save_assignments(
     when = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     with store.atomic():
         first = store.scalar("SELECT coalesce(max(assignment_id), 0) + 1 FROM assignments")
-        for i, r in enumerate(rows):
-            store.execute(
+        if rows:
+            store.executemany(
                 "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [first + i, r.lead_id, r.rep, r.rule, r.reason, definition_hash, when],
+                [
+                    [first + i, r.lead_id, r.rep, r.rule, r.reason, definition_hash, when]
+                    for i, r in enumerate(rows)
+                ],
             )
-            event = {"lead_id": r.lead_id, "rep": r.rep, "rule": r.rule, "reason": r.reason}
-            enqueue(store, "lead.assigned", {**event, "assigned_at": when}, lead_id=r.lead_id)
+        enqueue_query(  # one statement for the run's assignments, not one per lead
+            store,
+            "SELECT 'lead.assigned' AS event_type, lead_id, to_json(struct_pack(lead_id, rep, "
+            "rule, reason, assigned_at := replace(CAST(assigned_at AS VARCHAR), ' ', 'T'))) "
+            f"AS payload FROM assignments WHERE assignment_id >= {int(first)} "
+            "ORDER BY assignment_id",
+        )
         for name, s in states.items():
             store.execute(
                 "INSERT OR REPLACE INTO rep_turns VALUES (?, ?, ?, ?, ?)",
