@@ -20,9 +20,10 @@ for a definition's ``review_by``, the time stored with a run. Settings are docum
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,7 @@ from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
+    from .api.keys import ApiKey, KeyList, NewKey
     from .definition import CompiledDefinition, Validation
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.routing import RoutingSetup
@@ -77,6 +79,8 @@ class Project:
     config: ProjectConfig = field(default_factory=ProjectConfig)
     tracer: Tracer | None = None
     clock: Clock = field(default_factory=SystemClock)
+    #: The store a long-running process holds open (:meth:`serving`), else None.
+    _held: Store | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -138,7 +142,10 @@ class Project:
         return settings
 
     def store(self, *, read_only: bool = False) -> Store:
-        """Open the project's store (close it, or use it as a context manager)."""
+        """Open the project's store (close it, or use it as a context manager). Inside
+        :meth:`serving`, the store held open, which closing leaves open."""
+        if self._held is not None:
+            return self._held
         return Store(
             self.store_path,
             tracer=self.tracer,
@@ -501,6 +508,43 @@ class Project:
             if apply:
                 save_assignments(store, routed, states, when, compiled.hash)
         return RoutingRun(routed, when, apply, compiled.hash)
+
+    # -- serving (leadgate.api) -------------------------------------------------------------
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[Store]:
+        """Hold the store open for a long-running process (``leadgate serve``): every call
+        on this project uses that one connection until the block ends. DuckDB lets one
+        process write a file, so the server is the store's writer, and its calls must come
+        from one thread at a time (:class:`leadgate.api.writer.Writer` sees to that)."""
+        store = self.store()
+        store.keep_open = True
+        self._held = store
+        try:
+            yield store
+        finally:
+            self._held = None
+            store.release()
+
+    def keys(self) -> KeyList:
+        """The HTTP API's keys (never the keys themselves: only their ids)."""
+        from .api.keys import KeyList, list_keys
+
+        with self.store() as store:
+            return KeyList(list_keys(store))
+
+    def create_key(self, name: str, role: str) -> NewKey:
+        """A new API key with ``role``; the key is in the result, and nowhere else, ever."""
+        from .api.keys import create_key
+
+        with self.store() as store:
+            return create_key(store, name, role)
+
+    def revoke_key(self, key_id: str) -> ApiKey:
+        """Revoke a key: requests with it are refused from now on."""
+        from .api.keys import revoke_key
+
+        with self.store() as store:
+            return revoke_key(store, key_id)
 
     def _routing_checked(self) -> tuple[RoutingSetup, CompiledDefinition]:
         """The routing setup with its conditions checked against the definition."""

@@ -11,6 +11,7 @@ importing a command module registers nothing.
 from __future__ import annotations
 
 from . import (
+    api,
     data,
     definition,
     demo,
@@ -39,6 +40,8 @@ COMMANDS = (
     handoff_outbox.outbox,
     handoff_routing.reps,
     handoff_routing.routes,
+    api.serve,
+    api.keys,
     demo.demo,
 )
 

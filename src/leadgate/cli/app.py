@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import click
@@ -96,12 +96,22 @@ def main(ctx: click.Context, project_dir: str | None, trace: bool) -> None:
 
 
 def open_project(ctx: click.Context) -> Project:
-    """The project the global options point at, with the system clock (read only here)."""
-    return Project.open(
+    """The project the global options point at, with the system clock (read only here).
+
+    While ``leadgate serve`` holds the project's store, the project's calls go to that
+    server (:mod:`leadgate.api.local`): the same calls, answered by the one writer.
+    """
+    project = Project.open(
         ctx.obj["project_dir"],
         tracer=_tracer if ctx.obj["trace"] else None,
         clock=SystemClock(),
     )
+    from ..api.local import RemoteProject, running_server
+
+    note = running_server(project.root)
+    if note is None:
+        return project
+    return cast(Project, RemoteProject(project, note))
 
 
 def as_of_option(value: str | None, zone: str) -> dt.datetime | None:

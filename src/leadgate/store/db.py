@@ -52,6 +52,9 @@ class Store:
             raise StoreError(f"Cannot open the store {self.path}: {exc}") from exc
         self.conn.execute("SET TimeZone = 'UTC'")
         self._depth = 0
+        #: Held open by a long-running process (``Project.serving``): ``close`` and the
+        #: context manager's exit leave it open; :meth:`release` closes it.
+        self.keep_open = False
         if not read_only:
             self.migrate()
 
@@ -149,6 +152,12 @@ class Store:
         return added
 
     def close(self) -> None:
+        if not self.keep_open:
+            self.conn.close()
+
+    def release(self) -> None:
+        """Close the connection, even when it is held open."""
+        self.keep_open = False
         self.conn.close()
 
     def __enter__(self) -> Store:

@@ -364,3 +364,22 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0012_api_keys",
+        # The HTTP API's keys (leadgate.api.keys): the key itself is shown once, at creation;
+        # only its SHA-256 is kept (a key is 192 random bits, so a fast hash is enough: there
+        # is no dictionary to guess from). A revoked key keeps its row, for the audit trail.
+        """
+        CREATE TABLE IF NOT EXISTS api_keys (
+            key_id      VARCHAR PRIMARY KEY,   -- the public part, printed in logs and actors
+            name        VARCHAR NOT NULL,
+            role        VARCHAR NOT NULL,      -- admin | marketing | sales | ingest | read
+            key_hash    VARCHAR NOT NULL,      -- hex SHA-256 of the whole key
+            created_at  TIMESTAMP NOT NULL,
+            revoked_at  TIMESTAMP
+        );
+        """,
+    )
+)

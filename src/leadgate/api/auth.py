@@ -1,0 +1,59 @@
+"""Who is asking: the API key of a request, and whether its role allows the route.
+
+A key is sent as ``Authorization: Bearer lg_...`` (or ``X-API-Key: lg_...``). No key, an
+unknown or revoked key: 401. A key whose role lacks the route's permission: 403, naming the
+permission and the roles that have it. Only ``/health`` answers without a key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+
+from .errors import ApiError
+from .keys import ROLES, ApiKey, verify_key
+
+
+def presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def require(permission: str) -> Callable[[Request], Awaitable[ApiKey]]:
+    """A FastAPI dependency: the request's key, if its role grants ``permission``."""
+
+    async def dependency(request: Request) -> ApiKey:
+        key = presented_key(request)
+        if key is None:
+            raise ApiError(
+                401,
+                "LG705",
+                "An API key is required: send `Authorization: Bearer <key>` "
+                "(create one with `leadgate keys create`).",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        writer = request.app.state.writer
+        found: ApiKey | None = await writer.run(lambda: verify_key(writer.project.store(), key))
+        if found is None:
+            raise ApiError(
+                401,
+                "LG706",
+                "The API key is not valid (unknown, malformed or revoked).",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if permission not in ROLES.get(found.role, frozenset()):
+            allowed = ", ".join(r for r, perms in ROLES.items() if permission in perms)
+            raise ApiError(
+                403,
+                "LG707",
+                f"Key {found.key_id} has role {found.role!r}, which may not {permission}; "
+                f"roles that may: {allowed}.",
+            )
+        request.state.key = found
+        return found
+
+    return dependency

@@ -1,0 +1,52 @@
+"""The server's one writer: a single thread that owns the project's store.
+
+DuckDB lets one process write a database file, and one connection must not be used by two
+threads at once. So the server holds the store open (:meth:`Project.serving`) and every
+project call, read or write, runs on this one thread, in the order submitted; the event loop
+awaits it without blocking. Batching many requests into one transaction (group commit) is
+built on top of this: the caller submits one function that does the whole group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
+
+from ..project import Project
+from ..store import Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Writer:
+    """Runs project calls one at a time on the thread that holds the store."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadgate-writer")
+        self._hold: contextlib.AbstractContextManager[Store] | None = None
+
+    def start(self) -> None:
+        """Open and hold the store (on the writer thread)."""
+        self._hold = self.project.serving()
+        self._pool.submit(self._hold.__enter__).result()
+
+    def stop(self) -> None:
+        """Finish the calls submitted, then close the store."""
+        if self._hold is not None:
+            hold, self._hold = self._hold, None
+            self._pool.submit(hold.__exit__, None, None, None).result()
+        self._pool.shutdown(wait=True)
+
+    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn`` on the writer thread and wait for it (from any thread but that one)."""
+        return self._pool.submit(fn, *args, **kwargs).result()
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn`` on the writer thread; the event loop serves others meanwhile."""
+        future: Any = self._pool.submit(fn, *args, **kwargs)
+        return await asyncio.wrap_future(future)
