@@ -1,0 +1,64 @@
+"""The sweep: as of a time, apply the lifecycle rules, then record and act on SLA breaches.
+
+``leadgate sweep --as-of T --apply`` (``Project.sweep``) is what a scheduler runs, every
+few minutes or once a day. Lifecycle moves come first, so a lead recycled before its due
+time does not breach. Every time written is the rule's or the breach's own, read from the
+data, not the clock: sweeping as of each day in turn gives the same record as having swept
+on each of those days, and sweeping as of the same time twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .breaches import Breach, new_breaches, record_breach
+from .lifecycle import Recycle, apply_recycles, due_recycles
+
+if TYPE_CHECKING:
+    from ..definition import CompiledDefinition
+    from ..store import Store
+    from .sla import SlaSetup
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What a sweep did (``applied``) or would do: the recycled MQLs and the breaches."""
+
+    at: dt.datetime
+    applied: bool
+    recycled: list[Recycle] = field(default_factory=list)
+    breaches: list[Breach] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "applied": self.applied,
+            "recycled": [r.as_dict() for r in self.recycled],
+            "breaches": [b.as_dict() for b in self.breaches],
+        }
+
+
+def sweep(
+    store: Store,
+    compiled: CompiledDefinition,
+    setup: SlaSetup,
+    at: dt.datetime,
+    *,
+    apply: bool,
+) -> SweepReport:
+    """Recycle what the lifecycle rules say, then each new breach in its own transaction
+    (with its events and actions), as of ``at`` (aware)."""
+    naive = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    recycled = due_recycles(store, compiled, naive)
+    if apply:
+        with store.atomic():
+            apply_recycles(store, recycled, compiled.hash)
+    breaches = []
+    for clock in new_breaches(store, setup, at):
+        breaches.append(record_breach(store, clock, setup, compiled, at, apply=apply))
+    return SweepReport(at, apply, recycled, breaches)
+
+
+__all__ = ["SweepReport", "sweep"]
