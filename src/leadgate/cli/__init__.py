@@ -16,6 +16,7 @@ from . import (
     demo,
     handoff_outbox,
     handoff_routing,
+    handoff_sla,
     handoff_stages,
     identity,
     project,
@@ -39,6 +40,8 @@ COMMANDS = (
     handoff_outbox.outbox,
     handoff_routing.reps,
     handoff_routing.routes,
+    handoff_sla.sla,
+    handoff_sla.sweep,
     demo.demo,
 )
 

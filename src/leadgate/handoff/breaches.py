@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .outbox import enqueue
-from .routing import Routed, RoutingSetup, Rule, assign
+from .routing import RepState, Routed, RoutingSetup, Rule, route
 from .routing_store import lead_values, rep_states, save_assignments
 from .sla import SlaClock, SlaSetup, clock_of, load_periods
 
@@ -69,44 +69,67 @@ def _naive(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
-def record_breach(
+def record_breaches(
     store: Store,
-    clock: SlaClock,
+    clocks: list[SlaClock],
     setup: SlaSetup,
     compiled: CompiledDefinition,
     at: dt.datetime,
     *,
     apply: bool,
-) -> Breach:
-    """Record one breach, its events and its actions in one transaction (with ``apply``;
-    else only say what would be done)."""
-    policy = setup.settings.policy(clock.tier)
-    breach = Breach(
-        clock.lead_id, clock.tier, clock.mql_at, clock.due_at, clock.hours, clock.owner,
-        clock.running,
-    )  # fmt: skip
-    if clock.running and "escalate" in policy.actions:
-        breach = replace(breach, escalated_to=policy.escalate_to)
-    with store.atomic():
-        if clock.running and "reassign" in policy.actions:
-            routed = reassign(store, clock, setup.routing, compiled, at, apply=apply)
-            if routed.routed:
-                breach = replace(breach, reassigned_to=routed.rep)
-            else:
-                breach = replace(breach, note=f"not reassigned: {routed.reason}")
-        if not apply:
-            return breach
-        store.execute(
-            "INSERT INTO sla_breaches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [breach.lead_id, _naive(breach.mql_at), breach.tier, _naive(breach.due_at),
-             breach.hours, breach.owner, _naive(at), store.now(), breach.escalated_to,
-             breach.reassigned_to, breach.note],
+) -> list[Breach]:
+    """Record the breaches, their events and their actions in the caller's transaction
+    (with ``apply``; else only say what would be done). Reassignments take turns as one
+    routing run does: each sees the ones before it."""
+    history = _assignment_history(store, [c.lead_id for c in clocks])
+    states = rep_states(store, setup.routing)
+    breaches, routed = [], []
+    for clock in clocks:
+        policy = setup.settings.policy(clock.tier)
+        breach = Breach(
+            clock.lead_id, clock.tier, clock.mql_at, clock.due_at, clock.hours, clock.owner,
+            clock.running,
         )  # fmt: skip
-        payload = breach.as_dict() | {"sla_seconds": clock.sla_seconds}
-        enqueue(store, "sla.breached", payload, lead_id=breach.lead_id)
-        if breach.escalated_to:
-            enqueue(store, "sla.escalated", payload, lead_id=breach.lead_id)
-    return breach
+        if clock.running and "escalate" in policy.actions:
+            breach = replace(breach, escalated_to=policy.escalate_to)
+        if clock.running and "reassign" in policy.actions:
+            had, last_rule = history.get(clock.lead_id, (set(), None))
+            choice = reassign(store, clock, setup.routing, compiled, at, had, last_rule, states)
+            if choice.routed:
+                breach = replace(breach, reassigned_to=choice.rep)
+                routed.append(choice)
+            else:
+                breach = replace(breach, note=f"not reassigned: {choice.reason}")
+        breaches.append(breach)
+    if apply:
+        for breach in breaches:
+            _write(store, breach, at)
+        if routed:
+            save_assignments(store, routed, states, at, compiled.hash)
+    return breaches
+
+
+def _write(store: Store, breach: Breach, at: dt.datetime) -> None:
+    store.execute(
+        "INSERT INTO sla_breaches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [breach.lead_id, _naive(breach.mql_at), breach.tier, _naive(breach.due_at),
+         breach.hours, breach.owner, _naive(at), store.now(), breach.escalated_to,
+         breach.reassigned_to, breach.note],
+    )  # fmt: skip
+    payload = breach.as_dict()
+    enqueue(store, "sla.breached", payload, lead_id=breach.lead_id)
+    if breach.escalated_to:
+        enqueue(store, "sla.escalated", payload, lead_id=breach.lead_id)
+
+
+def _assignment_history(store: Store, leads: list[str]) -> dict[str, tuple[set[str], str | None]]:
+    """Per lead: every rep who had it (lower case) and the rule of its latest assignment."""
+    rows = store.execute(
+        "SELECT lead_id, list(DISTINCT lower(rep)), arg_max(rule, assignment_id) "
+        "FROM assignments WHERE list_contains(?, lead_id) GROUP BY lead_id",
+        [leads],
+    ).fetchall()
+    return {lead: (set(reps), rule) for lead, reps, rule in rows}
 
 
 def reassign(
@@ -115,36 +138,28 @@ def reassign(
     routing: RoutingSetup,
     compiled: CompiledDefinition,
     at: dt.datetime,
-    *,
-    apply: bool,
+    had: set[str],
+    last_rule: str | None,
+    states: dict[str, RepState],
 ) -> Routed:
-    """Route the breached lead to a rep who never had it (see the module's docstring);
-    with ``apply`` the assignment is saved (in the caller's transaction)."""
+    """Route the breached lead to a rep who never had it (``had``, lower case; see the
+    module's docstring), taking the turn in ``states``."""
     from ..scoring.lookup import find_lead
 
-    lead = find_lead(store, clock.lead_id)
-    had = {r.lower() for (r,) in store.execute(
-        "SELECT DISTINCT rep FROM assignments WHERE lead_id = ?", [clock.lead_id]
-    ).fetchall()}  # fmt: skip
-    if clock.owner:
-        had.add(clock.owner.lower())
+    had = had | ({clock.owner.lower()} if clock.owner else set())
     others = tuple(r for r in routing.reps if r.name.lower() not in had)
-    last = store.scalar(
-        "SELECT arg_max(rule, assignment_id) FROM assignments WHERE lead_id = ?", [clock.lead_id]
-    )
-    rule = next((r for r in routing.rules if r.name == last), None)
+    rule = next((r for r in routing.rules if r.name == last_rule), None)
     rules = (Rule(rule.name, rule.to),) if rule and rule.kind in ("team", "pool") else routing.rules
     setup = RoutingSetup(others, rules, routing.account_owner_field)
-    values = lead_values(store, compiled, lead, setup.account_owner_field)
-    (routed,), states = assign([values], setup, rep_states(store, setup), at)
+    values = lead_values(
+        store, compiled, find_lead(store, clock.lead_id), setup.account_owner_field
+    )
+    routed = route(values, setup, states, at)
     why = (
         f"SLA breach: tier '{clock.tier}' due {clock.due_at:%Y-%m-%d %H:%M} UTC, not touched; "
         f"reassigned from {clock.owner or 'nobody'} to a rep who has not had the lead"
     )
-    routed = replace(routed, reason=f"{why}; {routed.reason}")
-    if apply and routed.routed:
-        save_assignments(store, [routed], states, at, compiled.hash)
-    return routed
+    return replace(routed, reason=f"{why}; {routed.reason}")
 
 
-__all__ = ["Breach", "new_breaches", "reassign", "record_breach"]
+__all__ = ["Breach", "new_breaches", "reassign", "record_breaches"]

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .breaches import Breach, new_breaches, record_breach
+from .breaches import Breach, new_breaches, record_breaches
 from .lifecycle import Recycle, apply_recycles, due_recycles
 
 if TYPE_CHECKING:
@@ -48,16 +48,17 @@ def sweep(
     *,
     apply: bool,
 ) -> SweepReport:
-    """Recycle what the lifecycle rules say, then each new breach in its own transaction
-    (with its events and actions), as of ``at`` (aware)."""
+    """Recycle what the lifecycle rules say, then record each new breach with its events
+    and actions, as of ``at`` (aware), all in one transaction."""
     naive = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     recycled = due_recycles(store, compiled, naive)
-    if apply:
-        with store.atomic():
+    # One transaction for the sweep: each breach commits with its events and actions, and
+    # a thousand breaches are one commit, not a thousand.
+    with store.atomic():
+        if apply:
             apply_recycles(store, recycled, compiled.hash)
-    breaches = []
-    for clock in new_breaches(store, setup, at):
-        breaches.append(record_breach(store, clock, setup, compiled, at, apply=apply))
+        found = new_breaches(store, setup, at)
+        breaches = record_breaches(store, found, setup, compiled, at, apply=apply)
     return SweepReport(at, apply, recycled, breaches)
 
 
