@@ -35,6 +35,8 @@
   :data:`leadgate.handoff.stages.DEFAULT_REJECT_REASONS`.
 * ``[[reps]]`` and ``[routing]``: the sales reps and the rules that route MQLs to them
   (see :mod:`leadgate.handoff.routing`); problems have codes LG640-LG659.
+* ``[sla]``: when a running SLA clock is due soon, the project's business hours, and what a
+  breach does (escalate, reassign); see :mod:`leadgate.handoff.sla_config` (LG660-LG662).
 
 A key leadgate does not know is an error that names the near one, never silently ignored:
 a misspelt ``timezon`` would otherwise read every file in UTC.
@@ -50,6 +52,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .handoff.routing import routing_problems
+from .handoff.sla_config import sla_problems
 from .vocabulary import suggest
 
 if sys.version_info >= (3, 11):
@@ -147,6 +150,8 @@ class ProjectConfig:
     webhooks: tuple[dict[str, Any], ...] = ()
     reps: tuple[dict[str, Any], ...] = ()
     routing: dict[str, Any] = field(default_factory=dict)
+    # -- sla: [sla], checked by leadgate.handoff.sla_config
+    sla: dict[str, Any] = field(default_factory=dict)
 
 
 # Each setting and the type its value must have.
@@ -184,11 +189,12 @@ def read_config(path: Path) -> ProjectConfig:
         webhooks=tuple(dict(w) for w in data.get("webhooks", [])),
         reps=tuple(dict(r) for r in data.get("reps", ())),
         routing=dict(data.get("routing", {})),
+        sla=dict(data.get("sla", {})),
     )
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
-    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS, "webhooks")
+    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS, "webhooks", "sla")
     problems = [_unknown(key, known) for key in data]
     problems += _webhooks_problems(data.get("webhooks", []))
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
@@ -221,6 +227,7 @@ def _problems(data: dict[str, Any]) -> list[str]:
         if not isinstance(condition, str):
             problems.append(f"segment '{name}' must be a condition in quotes")
     problems += routing_problems(data)
+    problems += sla_problems(data)
     return [p for p in problems if p]
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .clock import FixedClock
+from .demo_handoff import DEMO_TEAM, DEMO_TEAM_MARK, HandoffDemo, hand_off
 from .ingest import ImportReport
-from .project import init_project
+from .project import Project, init_project
 from .scoring import BatchReport, Score
 from .scoring.coverage import RuleCoverage
 from .store import Store
@@ -35,6 +36,7 @@ class DemoResult:
     coverage: list[RuleCoverage]
     seconds: float
     notes: list[str] = field(default_factory=list)
+    handoff: HandoffDemo | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +51,7 @@ class DemoResult:
             "explained": [s.as_dict() for s in self.explained],
             "coverage": [r.as_dict() for r in self.coverage],
             "seconds": round(self.seconds, 2),
+            "handoff": self.handoff.as_dict() if self.handoff else None,
         }
 
 
@@ -82,14 +85,21 @@ def run_demo(
     accounts: int = 600,
     fmt: str = "parquet",
     explain: int = 2,
+    handoff: bool = True,
 ) -> DemoResult:
-    """Build a demo project in ``directory`` and run the whole path on it."""
+    """Build a demo project in ``directory`` and run the whole path on it; with
+    ``handoff`` (the default) its sales team too (:mod:`leadgate.demo_handoff`)."""
     started = time.perf_counter()
     data = generate(seed=seed, accounts=accounts, leads=leads)
     as_of = data.end.replace(tzinfo=dt.timezone.utc)
     # The demo's data ends on a fixed day: its project lives on that day, so every run of
     # the demo shows the same numbers.
     project = init_project(directory, clock=FixedClock(as_of))
+    config = project.root / "leadgate.toml"
+    if handoff and DEMO_TEAM_MARK not in config.read_text(encoding="utf-8"):  # once
+        with config.open("a", encoding="utf-8") as toml:
+            toml.write(DEMO_TEAM)
+    project = Project.open(project.root, clock=FixedClock(as_of))
     paths = data.write(project.root / "data", fmt)
     imports = {kind: project.import_file(paths[kind], kind) for kind in KINDS_IN_ORDER}
     report = project.score(as_of)
@@ -100,6 +110,8 @@ def run_demo(
     cover = project.coverage(as_of=as_of).rules
     with project.store() as store:
         tiers = tier_outcomes(store, compiled.hash, as_of)
+    # Routes, SLA clocks, a breach, webhooks.
+    handed = hand_off(project, as_of) if handoff else None
     return DemoResult(
         directory=project.root,
         imports=imports,
@@ -109,4 +121,5 @@ def run_demo(
         explained=explained,
         coverage=cover,
         seconds=time.perf_counter() - started,
+        handoff=handed,
     )

@@ -64,6 +64,9 @@ if TYPE_CHECKING:
     from .definition import CompiledDefinition, Validation
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.routing import RoutingSetup
+    from .handoff.sla import SlaReport
+    from .handoff.sla_config import SlaSettings
+    from .handoff.sweep import SweepReport
     from .handoff.transitions import History, Move
     from .handoff.webhooks import DeliveryReport, Endpoint
     from .ingest import ImportReport
@@ -297,7 +300,11 @@ class Project:
                 store, compiled, when, source=path.read_text(encoding="utf-8"), details=details
             )
             # Leads of a sales tier enter mql in the same transaction as their scores.
-            report.entered_mql = enter_mql(store, compiled.hash, report.as_of, sales_tiers)
+            lifecycle = compiled.definition.lifecycle  # re-entry: leadgate.handoff.lifecycle
+            report.entered_mql = enter_mql(
+                store, compiled.hash, report.as_of, sales_tiers,
+                reentry_events=lifecycle.reentry_events if lifecycle else None,
+            )  # fmt: skip
         report.warnings = warnings
         return report
 
@@ -561,6 +568,44 @@ class Project:
 
     def _definition_file(self, given: str | Path | None) -> Path:
         return Path(given) if given is not None else self.definition_path
+
+    # -- sla ---------------------------------------------------------------------------------
+    @property
+    def sla_settings(self) -> SlaSettings:
+        """The ``[sla]`` settings of ``leadgate.toml`` (see :mod:`leadgate.handoff.sla_config`)."""
+        from .handoff.sla_config import load_sla
+
+        return load_sla(self.config.sla, self.timezone)
+
+    def sla(
+        self, *, at: dt.datetime | None = None, tier: str | None = None, owner: str | None = None
+    ) -> SlaReport:
+        """The MQLs whose SLA clock runs at ``at`` (default now): breached, due soon, due,
+        with owner and time left; and speed to lead per rep and per tier (system delay,
+        entry → assignment; rep delay, assignment → first touch). See
+        :mod:`leadgate.handoff.sla`."""
+        from .handoff.sla import sla_report, sla_setup
+
+        when = at or self.clock.now()
+        setup = sla_setup(self.compiled(), self.routing, self.sla_settings)
+        with self.store() as store:
+            return sla_report(store, setup, when, tier=tier, owner=owner)
+
+    def sweep(self, *, at: dt.datetime | None = None, apply: bool = False) -> SweepReport:
+        """As of ``at`` (default now): recycle the MQLs the definition's lifecycle rules say,
+        then record each new SLA breach once with its events, escalation and reassignment
+        (``[sla] on_breach``). Without ``apply`` only report. See
+        :mod:`leadgate.handoff.sweep`."""
+        from .handoff.sla import sla_setup
+        from .handoff.sweep import sweep
+
+        when = at or self.clock.now()
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        compiled = self.compiled()
+        setup = sla_setup(compiled, self.routing, self.sla_settings)
+        with self.store() as store:
+            return sweep(store, compiled, setup, when, apply=apply)
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

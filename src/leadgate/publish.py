@@ -115,6 +115,7 @@ def sections(c: CompiledDefinition) -> list[Section]:
             [[f"grade {g}", w] for g, w in grade_rows] + [[f"band {b}", w] for b, w in band_rows],
         )
     )
+    business = {t.name: t.sla_hours == "business" for t in c.definition.tiers}
     out.append(
         Section(
             "Tiers",
@@ -126,7 +127,7 @@ def sections(c: CompiledDefinition) -> list[Section]:
                     str(i + 1),
                     t.name,
                     f"`{' '.join(t.expr.text.split())}`",
-                    _human_dur(t.sla_us) if t.sla_us else "",
+                    _sla(t.sla_us, business.get(t.name, False)),
                     t.route or "",
                     "yes" if t.sales else "no (nurture)",
                 ]
@@ -134,7 +135,37 @@ def sections(c: CompiledDefinition) -> list[Section]:
             ],
         )
     )
+    if c.definition.lifecycle is not None:
+        out.append(_lifecycle(c))
     return out
+
+
+def _sla(micros: int | None, business: bool) -> str:
+    if not micros:
+        return ""
+    return _human_dur(micros) + (" of business hours" if business else "")
+
+
+def _lifecycle(c: CompiledDefinition) -> Section:
+    """What happens to an MQL over time (``lifecycle:``), as ``leadgate sweep`` applies it."""
+    rules = c.definition.lifecycle
+    assert rules is not None
+    rows = []
+    if rules.recycle_untouched_after:
+        after = _human_dur(_micros(rules.recycle_untouched_after))
+        rows.append(["no sales touch within " + after + " of MQL entry", "recycled"])
+    if rules.recycle_below_tiers:
+        rows.append(["a scoring run puts the MQL in no sales tier", "recycled"])
+    events = ", ".join(rules.reentry_events) if rules.reentry_events else "any event"
+    rows.append([f"a recycled lead has new engagement ({events}) and a sales tier", "MQL again"])
+    note = "Judged as of each sweep, at the rule's own time; each move is recorded with why."
+    return Section("Lifecycle", note, ["when", "the lead is"], rows)
+
+
+def _micros(duration: str) -> int:
+    from .expr.parser import parse_duration
+
+    return parse_duration(duration)
 
 
 def _engagement_fields(c: CompiledDefinition) -> Section:

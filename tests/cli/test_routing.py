@@ -43,7 +43,7 @@ TUESDAY = "2026-12-01T10:00:00+00:00"  # Madrid and London at work, New York not
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("routing") / "demo"
-    done = run("demo", str(root), "--leads", "300", "--accounts", "40", "--json")
+    done = run("demo", str(root), "--leads", "300", "--accounts", "40", "--json", "--no-handoff")
     assert done.returncode == 0, done.stderr
     with (root / "leadgate.toml").open("a", encoding="utf-8") as toml:
         toml.write(REPS)
@@ -125,7 +125,9 @@ def test_an_unknown_lead_and_a_bad_condition_are_clear_errors(project: Path) -> 
 
 def test_routes_assign_stores_each_mql_once_and_keeps_the_turns(tmp_path: Path) -> None:
     root = tmp_path / "demo"
-    assert run("demo", str(root), "--leads", "800", "--accounts", "60").returncode == 0
+    assert (
+        run("demo", str(root), "--leads", "800", "--accounts", "60", "--no-handoff").returncode == 0
+    )
     with (root / "leadgate.toml").open("a", encoding="utf-8") as toml:
         toml.write(REPS.replace('teams = ["sdr"]', 'teams = ["sdr"]\nmax_open = 4'))
     at = "2026-12-01T15:00:00+00:00"  # all three at work

@@ -17,6 +17,7 @@ from . import (
     demo,
     handoff_outbox,
     handoff_routing,
+    handoff_sla,
     handoff_stages,
     identity,
     project,
@@ -42,6 +43,8 @@ COMMANDS = (
     handoff_routing.routes,
     api.serve,
     api.keys,
+    handoff_sla.sla,
+    handoff_sla.sweep,
     demo.demo,
 )
 

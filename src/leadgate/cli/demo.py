@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 import click
 
 from .app import JSON
+from .handoff_sla import CLOCK_COLUMNS, clock_rows
 from .output import Column, console, echo_json, emit, esc
 
 if TYPE_CHECKING:
     from ..demo import DemoResult
+    from ..demo_handoff import HandoffDemo
 
 
 @click.command()
@@ -23,14 +25,22 @@ if TYPE_CHECKING:
 @click.option("--leads", "n_leads", default=5_000, show_default=True, help="Leads to generate.")
 @click.option("--accounts", default=600, show_default=True, help="Accounts to generate.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the generator.")
+@click.option(
+    "--no-handoff", "no_handoff", is_flag=True,
+    help="Score only: no demo reps, routing, SLA sweep or webhook delivery.",
+)  # fmt: skip
 @JSON
-def demo(directory: str, n_leads: int, accounts: int, seed: int, as_json: bool) -> None:
+def demo(
+    directory: str, n_leads: int, accounts: int, seed: int, no_handoff: bool, as_json: bool
+) -> None:
     """Generate a realistic B2B dataset, import it, score it, hand off, and show the result."""
     with console.status("generating, importing and scoring a B2B dataset..."):
         # The demo's data generator (NumPy) loads only for this command, not for every one.
         from ..demo import run_demo
 
-        result = run_demo(directory, seed=seed, leads=n_leads, accounts=accounts)
+        result = run_demo(
+            directory, seed=seed, leads=n_leads, accounts=accounts, handoff=not no_handoff
+        )
     if as_json:
         echo_json(result.as_dict())
         return
@@ -75,12 +85,45 @@ def _print_demo(result: DemoResult, command: str) -> None:
                     f"  {c.points:+8.2f}  {c.group:10} {esc(c.label)}: [dim]{esc(c.detail)}[/dim]",
                     highlight=False,
                 )
+    if result.handoff is not None:
+        _print_handoff(result.handoff, command)
     emit(
         [r.as_dict() for r in result.coverage],
         "table",
         "% of leads each rule could not judge, before → after enrichment",
         [Column("rule", 1), Column("kind", 3)]
         + [Column("pct_before", 2, numeric=True), Column("pct_after", 1, numeric=True)],
+    )
+
+
+def _print_handoff(handoff: HandoffDemo, command: str) -> None:
+    """The queue with owners and SLA countdowns, the breaches, and what the receiver got."""
+    routed = handoff.routed
+    console.print(
+        f"\n[bold]handoff[/bold]: routed {len(routed.routed) - len(routed.unrouted):,} MQLs "
+        f"to the demo reps ({len(routed.unrouted):,} unrouted); swept "
+        f"{handoff.sla.at:%Y-%m-%d %H:%M} UTC: {len(handoff.sweep.breaches):,} SLA breach(es)",
+        highlight=False,
+    )
+    rows = clock_rows(handoff.sla)
+    shown = [r for r in rows if r["status"] == "breached"][:3]
+    shown += [r for r in rows if r["status"] != "breached"][: 8 - len(shown)]
+    emit(
+        shown, "table", "the queue: owners and SLA countdowns", CLOCK_COLUMNS,
+        see_all=f"{command} sla --as-of {handoff.sla.at:%Y-%m-%dT%H:%M}",
+    )  # fmt: skip
+    for breach in handoff.sweep.breaches[:2]:
+        done = f"escalated to {breach.escalated_to}" if breach.escalated_to else "recorded"
+        if breach.reassigned_to:
+            done += f", reassigned from {breach.owner} to {breach.reassigned_to}"
+        console.print(
+            esc(f"  breach: {breach.lead_id} ({breach.tier}) due {breach.due_at:%H:%M}: {done}"),
+            highlight=False,
+        )
+    got = ", ".join(f"{n:,} {t}" for t, n in sorted(handoff.received.items()))
+    console.print(
+        esc(f"webhooks: a local receiver verified and took {got}; rejected {handoff.rejected}"),
+        highlight=False,
     )
 
 

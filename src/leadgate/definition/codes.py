@@ -31,6 +31,10 @@ LG127   error     an engagement rule with neither ``when`` nor ``per``; a per-un
 LG128   error     a date field read other than with ``days_since(field)``, or
                   ``days_since()`` of a field that is not a date
 LG130   warning   the definition is past its ``review_by`` date (given the caller's today)
+LG140   error     a tier's ``sla_hours`` without its ``sla``
+LG141   error     ``lifecycle.reentry_events`` names an unknown event type
+LG142   warning   ``lifecycle.recycle_untouched_after`` is not longer than a sales tier's SLA
+LG143   warning   lifecycle rules in a definition without a sales tier (nothing enters MQL)
 ======  ========  ==================================================================
 """
 
@@ -57,4 +61,8 @@ PER_UNIT_NOT_A_NUMBER = "LG126"
 ENGAGEMENT_RULE = "LG127"
 NOT_A_DATE = "LG128"  # raised by the expression checker (leadgate.expr.dates.NOT_A_DATE)
 REVIEW_DUE = "LG130"
+SLA_HOURS_WITHOUT_SLA = "LG140"
+UNKNOWN_REENTRY_EVENT = "LG141"
+RECYCLED_BEFORE_SLA = "LG142"
+LIFECYCLE_WITHOUT_SALES_TIER = "LG143"
 EXPRESSION = "LG200"

@@ -279,6 +279,66 @@ def review_date(ctx: Checking) -> None:
         )
 
 
+def sla_hours(ctx: Checking) -> None:
+    """A tier that says how its SLA is counted names the SLA too (LG140)."""
+    for i, tier in ctx.items("tiers"):
+        if tier.get("sla_hours") is not None and tier.get("sla") is None:
+            ctx.add(
+                f"Tier '{tier.get('name')}' says 'sla_hours' but has no 'sla'",
+                f"tiers[{i}].sla_hours",
+                codes.SLA_HOURS_WITHOUT_SLA,
+                "add 'sla: 4h' (the time sales has to follow up), or remove 'sla_hours'",
+            )
+
+
+def lifecycle(ctx: Checking) -> None:
+    """Lifecycle rules: re-entry event types that exist (LG141), a recycle timer longer than
+    every sales tier's SLA (LG142, a warning) and a sales tier to apply to (LG143)."""
+    rules = _group(ctx.data, "lifecycle")
+    if not rules:
+        return
+    reentry = rules.get("reentry_events")
+    for i, etype in enumerate(reentry if isinstance(reentry, list) else []):
+        if isinstance(etype, str) and etype not in ctx.event_types:
+            near = suggest(etype, ctx.event_types)
+            ctx.add(
+                f"Unknown event type '{etype}' in lifecycle.reentry_events",
+                f"lifecycle.reentry_events[{i}]",
+                codes.UNKNOWN_REENTRY_EVENT,
+                f"did you mean '{near}'?" if near else "declare it under 'event_types:'",
+            )
+    sales = [t for _, t in ctx.items("tiers") if t.get("sales", True) is not False]
+    if not sales:
+        ctx.add(
+            "The lifecycle rules apply to MQLs, and no tier makes one (every tier is sales: false)",
+            "lifecycle",
+            codes.LIFECYCLE_WITHOUT_SALES_TIER,
+            severity="warning",
+        )
+    untouched = _micros_or_none(rules.get("recycle_untouched_after"))
+    for tier in sales:
+        sla = _micros_or_none(tier.get("sla"))
+        if untouched is not None and sla is not None and untouched <= sla:
+            ctx.add(
+                f"An untouched MQL is recycled after {rules['recycle_untouched_after']}, no later "
+                f"than tier '{tier.get('name')}' gives sales to follow up ({tier['sla']})",
+                "lifecycle.recycle_untouched_after",
+                codes.RECYCLED_BEFORE_SLA,
+                "give sales longer than the SLA before an MQL goes back to nurture",
+                severity="warning",
+            )
+
+
+def _micros_or_none(value: Any) -> int | None:
+    """A duration in µs, or None when it is missing or wrong (the structure pass says so)."""
+    from ..expr.parser import parse_duration
+
+    try:
+        return parse_duration(value) if isinstance(value, str) else None
+    except ExpressionError:
+        return None
+
+
 CHECKS: tuple[Callable[[Checking], None], ...] = (
     standard_types_declared_again,
     fit_rules,
@@ -290,6 +350,8 @@ CHECKS: tuple[Callable[[Checking], None], ...] = (
     weighted_score,
     ladders,
     review_date,
+    sla_hours,
+    lifecycle,
 )
 
 

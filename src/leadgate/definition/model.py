@@ -146,9 +146,24 @@ class Tier(Spec):
     name: Name
     when: Expression
     sla: Duration | None = None
+    #: How the SLA is counted: ``calendar`` (every hour, the default) or ``business`` (the
+    #: owner's working hours in their zone; see :mod:`leadgate.handoff.calendar`).
+    sla_hours: Literal["calendar", "business"] | None = None
     route: str | None = None
     sales: bool = True
     description: str | None = None
+
+
+class Lifecycle(Spec):
+    """What happens to an MQL over time, judged as of a given time by ``leadgate sweep``
+    (:mod:`leadgate.handoff.lifecycle`): recycled when nobody touched it within
+    ``recycle_untouched_after``, or (``recycle_below_tiers``) when its score falls below
+    every sales tier. A recycled lead re-enters MQL only with new engagement: an event after
+    it was recycled, of one of ``reentry_events`` when given (else of any type)."""
+
+    recycle_untouched_after: Duration | None = None
+    recycle_below_tiers: bool = False
+    reentry_events: list[Name] | None = None
 
 
 class Definition(Spec):
@@ -170,3 +185,4 @@ class Definition(Spec):
     grades: list[Grade] = Field(default_factory=list)
     bands: list[Band] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list, max_length=50)
+    lifecycle: Lifecycle | None = None

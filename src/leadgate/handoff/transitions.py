@@ -132,6 +132,8 @@ def move(
              now["definition_hash"], now["total"], now["tier"], amount],
         )  # fmt: skip
         _follow(store, f"seq = {int(seq)}")
+        if current == "mql" and actor != "system":  # accepted or rejected: a sales touch
+            _first_touch(store, lead["lead_id"], store.now())
         transition = _transitions(store, "seq = ?", [seq])[0]
         for event in _events_of([transition]):  # announced in this transaction
             enqueue(store, event.event_type, event.payload, lead_id=transition.lead_id)
@@ -147,18 +149,21 @@ def touch(store: Store, key: str) -> History:
 
     with store.atomic():
         lead_id = find_lead(store, key)["lead_id"]
-        now = store.now()
-        store.execute(
-            "UPDATE lead_handoff SET first_touch_at = coalesce(first_touch_at, ?) "
-            "WHERE lead_id = ?",
-            [now, lead_id],
-        )
-        store.execute(
-            "INSERT INTO lead_handoff (lead_id, first_touch_at) SELECT ?, ? WHERE NOT EXISTS "
-            "(SELECT 1 FROM lead_handoff WHERE lead_id = ?)",
-            [lead_id, now, lead_id],
-        )
+        _first_touch(store, lead_id, store.now())
     return history(store, lead_id)
+
+
+def _first_touch(store: Store, lead_id: str, now: dt.datetime) -> None:
+    """Set the lead's first touch to ``now`` unless it has one (the SLA stops there)."""
+    store.execute(
+        "UPDATE lead_handoff SET first_touch_at = coalesce(first_touch_at, ?) WHERE lead_id = ?",
+        [now, lead_id],
+    )
+    store.execute(
+        "INSERT INTO lead_handoff (lead_id, first_touch_at) SELECT ?, ? WHERE NOT EXISTS "
+        "(SELECT 1 FROM lead_handoff WHERE lead_id = ?)",
+        [lead_id, now, lead_id],
+    )
 
 
 def history(store: Store, key: str) -> History:
@@ -175,10 +180,18 @@ def history(store: Store, key: str) -> History:
     return History(lead_id, lead.get("stage") or "lead", mql_at, touched, rows)
 
 
-def enter_mql(store: Store, definition_hash: str, as_of: dt.datetime, tiers: list[str]) -> int:
+def enter_mql(
+    store: Store,
+    definition_hash: str,
+    as_of: dt.datetime,
+    tiers: list[str],
+    *,
+    reentry_events: list[str] | None = None,
+) -> int:
     """Move into ``mql`` every lead of the run (``definition_hash`` at ``as_of``) whose tier
     is one of ``tiers`` (the definition's sales tiers) and whose stage is ``lead``; a
-    ``recycled`` lead too when it has an event after it was recycled (new engagement).
+    ``recycled`` lead too when it has an event after it was recycled (new engagement), of
+    one of ``reentry_events`` when given (the definition's ``lifecycle.reentry_events``).
 
     One ``INSERT ... SELECT`` for the whole run; returns how many leads entered.
     """
@@ -199,17 +212,19 @@ def enter_mql(store: Store, definition_hash: str, as_of: dt.datetime, tiers: lis
             f"WHERE s.definition_hash = ? AND s.as_of = ? AND s.tier IN ({marks}) "
             "AND NOT s.disqualified AND (coalesce(l.stage, 'lead') = 'lead' OR "
             f"(l.stage = 'recycled' AND {_NEW_ENGAGEMENT}))",
-            [since, store.now(), definition_hash, as_of, *tiers, as_of],
+            [since, store.now(), definition_hash, as_of, *tiers, as_of, reentry_events],
         )
         entered = _follow(store, f"seq > {since}")
         enqueue_query(store, _entry_events_sql(since))  # announced in this transaction
     return entered
 
 
-# A recycled lead's event after its last move to recycled, up to the run's as-of time. A
+# A recycled lead's event after its last move to recycled, up to the run's as-of time (of the
+# re-entry types when the definition names them, else of any type; NULL: any). A
 # lead imported as recycled has no such move on record and waits for one (a lifecycle rule).
 _NEW_ENGAGEMENT = (
-    "EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_id = l.lead_id AND e.ts <= ? AND e.ts > "
+    "EXISTS (SELECT 1 FROM lead_events e WHERE e.lead_id = l.lead_id AND e.ts <= ? "
+    "AND coalesce(list_contains(?::VARCHAR[], e.type), true) AND e.ts > "
     "(SELECT max(t.moved_at) FROM stage_transitions t WHERE t.lead_id = l.lead_id "
     "AND t.to_stage = 'recycled'))"
 )

@@ -383,3 +383,29 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0013_sla",
+        # SLA breaches (leadgate.handoff.breaches): one row per lead per MQL entry (the
+        # clock's start), written by the sweep in the transaction of its sla.breached event,
+        # so a breach is recorded, and announced, once. due_at is when it breached (not when
+        # the sweep ran): sweeping as of successive days, or once later, records the same.
+        """
+        CREATE TABLE IF NOT EXISTS sla_breaches (
+            lead_id        VARCHAR NOT NULL,
+            mql_at         TIMESTAMP NOT NULL,   -- the clock's start
+            tier           VARCHAR,
+            due_at         TIMESTAMP NOT NULL,   -- the breach's time
+            hours          VARCHAR NOT NULL,     -- calendar | business
+            rep            VARCHAR,              -- the owner when the sweep found it
+            swept_as_of    TIMESTAMP NOT NULL,   -- the as-of time of the sweep that found it
+            recorded_at    TIMESTAMP NOT NULL,   -- the store's clock
+            escalated_to   VARCHAR,
+            reassigned_to  VARCHAR,
+            note           VARCHAR,              -- why an action was not taken
+            PRIMARY KEY (lead_id, mql_at)
+        );
+        """,
+    )
+)
