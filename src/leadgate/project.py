@@ -278,6 +278,7 @@ class Project:
         With ``details``, each score keeps every rule's points; ``explain`` rebuilds them
         for any one lead either way.
         """
+        from .handoff.routing_store import check_conditions, route_waiting
         from .handoff.transitions import enter_mql
         from .scoring import score_store
 
@@ -285,12 +286,20 @@ class Project:
         compiled, warnings = self._compile(path)
         when = as_of or self.clock.now()
         sales_tiers = [t.name for t in compiled.tiers if t.sales]
+        setup = self.routing
+        if setup.rules:  # checked before anything is written
+            check_conditions(setup, compiled)
         with self.store() as store, store.atomic():
             report = score_store(
                 store, compiled, when, source=path.read_text(encoding="utf-8"), details=details
             )
-            # Leads of a sales tier enter mql in the same transaction as their scores.
+            # Leads of a sales tier enter mql in the same transaction as their scores, and
+            # are routed in it too (handoff lane): the reps' availability is the real now's.
             report.entered_mql = enter_mql(store, compiled.hash, report.as_of, sales_tiers)
+            if setup.rules:
+                routed = route_waiting(store, setup, compiled, self.clock.now(), apply=True)
+                report.routed = sum(r.routed for r in routed)
+                report.unrouted = len(routed) - report.routed
         report.warnings = warnings
         return report
 
@@ -483,23 +492,12 @@ class Project:
         """Route every MQL (stage ``mql``) that has no owner yet, in the order they entered
         MQL; with ``apply``, store the assignments and the reps' turns (else only report).
         Each lead is assigned once: a later run skips it."""
-        from .handoff.routing import assign
-        from .handoff.routing_store import (
-            lead_values,
-            rep_states,
-            save_assignments,
-            unassigned_mqls,
-        )
+        from .handoff.routing_store import route_waiting
 
         when = at or self.clock.now()
         setup, compiled = self._routing_checked()
-        with self.store() as store:
-            owner = setup.account_owner_field
-            waiting = unassigned_mqls(store)
-            leads = [lead_values(store, compiled, lead, owner) for lead in waiting]
-            routed, states = assign(leads, setup, rep_states(store, setup), when)
-            if apply:
-                save_assignments(store, routed, states, when, compiled.hash)
+        with self.store() as store, store.atomic():
+            routed = route_waiting(store, setup, compiled, when, apply=apply)
         return RoutingRun(routed, when, apply, compiled.hash)
 
     def _routing_checked(self) -> tuple[RoutingSetup, CompiledDefinition]:
