@@ -60,6 +60,7 @@ from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
     from .definition import CompiledDefinition, Validation
+    from .handoff.erasure import Erasure
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.routing import RoutingSetup
     from .handoff.transitions import History, Move
@@ -515,6 +516,15 @@ class Project:
 
     def _definition_file(self, given: str | Path | None) -> Path:
         return Path(given) if given is not None else self.definition_path
+
+    # -- handoff (lane handoff: erasure, schemas, export) ---------------------------------------
+    def forget(self, email: str, *, actor: str) -> Erasure:
+        """Remove the person ``email`` names from every table, in one transaction, and record
+        only that an erasure happened, when and by whom (see :mod:`leadgate.handoff.erasure`)."""
+        from .handoff.erasure import forget
+
+        with self.store() as store:
+            return forget(store, email, actor=actor)
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:
