@@ -61,8 +61,10 @@ from .vocabulary import STANDARD_EVENT_TYPES
 if TYPE_CHECKING:
     from .definition import CompiledDefinition, Validation
     from .handoff.erasure import Erasure
+    from .handoff.export import MqlExport
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.routing import RoutingSetup
+    from .handoff.schemas import EventSchemas
     from .handoff.transitions import History, Move
     from .handoff.webhooks import DeliveryReport, Endpoint
     from .ingest import ImportReport
@@ -525,6 +527,27 @@ class Project:
 
         with self.store() as store:
             return forget(store, email, actor=actor)
+
+    def schemas(self, event_type: str | None = None) -> EventSchemas:
+        """The JSON Schema of each webhook event type's body (or of ``event_type`` only)."""
+        from .handoff.schemas import event_schemas
+
+        return event_schemas(event_type)
+
+    def export_mqls(
+        self,
+        out: str | Path,
+        *,
+        fmt: str = "csv",
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> MqlExport:
+        """Write the MQL entries since ``since`` (and before ``until``) to the file ``out``,
+        as CSV or JSON for a CRM import, values exact (see :mod:`leadgate.handoff.export`)."""
+        from .handoff.export import export_mqls
+
+        with self.store() as store:
+            return export_mqls(store, out, fmt=fmt, since=since, until=until)
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

@@ -14,6 +14,7 @@ from . import (
     data,
     definition,
     demo,
+    handoff_data,
     handoff_outbox,
     handoff_routing,
     handoff_stages,
@@ -40,6 +41,10 @@ COMMANDS = (
     handoff_routing.reps,
     handoff_routing.routes,
     demo.demo,
+    # handoff lane: erasure, event schemas, the MQL export
+    handoff_data.forget,
+    handoff_data.schemas,
+    handoff_data.export,
 )
 
 for _command in COMMANDS:
