@@ -15,20 +15,11 @@ from leadgate.handoff.schemas import SCHEMA_DIR, UnknownEventType, event_types, 
 from leadgate.project import Project
 
 from .test_routing_entry import with_reps
+from .test_stages import DEFINITION as BASE
 from .test_stages import T0, Clock, make_project
 
 # Points in hundredths: an export that rounds to fewer digits fails the round trip.
-DEFINITION = """\
-name: t
-version: '1'
-fit:
-  rules:
-    - {name: big, when: company_size >= 100, points: 61.13}
-    - {name: mid, when: company_size >= 10, points: 20.01}
-tiers:
-  - {name: hot, when: score >= 50, sla: 1h}
-  - {name: warm, when: score >= 20, sales: false}
-"""
+DEFINITION = BASE.replace("points: 60", "points: 61.13").replace("points: 20", "points: 20.01")
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +93,9 @@ def stored_mqls(project: Project) -> list[tuple[str, float, str | None]]:
         ).fetchall()
 
 
-def test_the_mql_export_round_trips_exactly_in_csv_and_json(project: Project, tmp_path: Path) -> None:
+def test_the_mql_export_round_trips_exactly_in_csv_and_json(
+    project: Project, tmp_path: Path
+) -> None:
     expected = stored_mqls(project)
     assert len(expected) == 3 and all(score % 1 for _, score, _ in expected)
     report = project.export_mqls(tmp_path / "m.csv", since=T0)
