@@ -14,7 +14,9 @@ source gave them (``lead_aliases``) and every visitor id linked to them. In one 
   delivered one keeps its row (the delivery log stays true) but its body's ``data`` becomes
   ``{"erased": true}`` and its ``lead_id`` NULL: a replay sends nothing personal;
 * **every other table** (those other parts of leadgate add later included) is swept: a row
-  with a text column equal to one of the ids, or containing the email, is deleted.
+  with a text column equal to one of the ids, naming one as a JSON string (``"L1"``), or
+  containing the email, is deleted. The sweep reads every text column of every table once:
+  on a store of 50 million events it takes a while, which an erasure can afford.
 
 ``erasures`` then records the erasure: its id, when, by whom, how many rows of each table
 went, and ``subject_check``, a PBKDF2 hash of the email with a random salt of its own (see
@@ -167,9 +169,19 @@ def _names(column: str, email_param: bool = True) -> str:
     return f"({ids} OR contains(lower(CAST({column} AS VARCHAR)), ?))" if email_param else ids
 
 
+def _mentions(column: str) -> str:
+    """SQL: ``column`` is one of the ids, contains the email, or names an id as a JSON
+    string (a stored request or response body of another part of leadgate)."""
+    text = f"CAST({column} AS VARCHAR)"
+    return (
+        f"({_names(column)} OR EXISTS (SELECT 1 FROM {PERSON} p "
+        f"WHERE contains({text}, CAST(to_json(p.id) AS VARCHAR))))"
+    )
+
+
 def _outbox(store: Store, email: str) -> tuple[int, int]:
     """Delete the person's undelivered messages; blank the data of the delivered ones."""
-    quoted = f"(SELECT to_json(id) FROM {PERSON})"
+    quoted = f"(SELECT CAST(to_json(id) AS VARCHAR) FROM {PERSON})"
     # A body names a lead as a JSON string; check each quoted id against the body.
     about = (
         f"({_names('lead_id')} OR contains(lower(body), ?) OR EXISTS (SELECT 1 FROM {quoted} "
@@ -228,7 +240,7 @@ def _delete(store: Store, email: str) -> dict[str, int]:
     count("lead_merges", f"{_names('lead_id')} OR {_names('merged_id')} OR email = ?",
           [email, email, email])  # fmt: skip
     for table, columns in _text_columns(store).items():
-        where = " OR ".join(_names(f'"{c}"') for c in columns)
+        where = " OR ".join(_mentions(f'"{c}"') for c in columns)
         count(table, where, [email] * len(columns))
     return removed
 
