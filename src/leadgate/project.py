@@ -480,7 +480,7 @@ class Project:
         """Where ``lead`` (id, alias or email) would be routed at ``at`` and why; nothing
         is written, so the reps' turns are as they stand."""
         from .handoff.routing import assign
-        from .handoff.routing_store import lead_values, rep_states
+        from .handoff.routing_store import lead_values, on_record, rep_states
         from .scoring.lookup import find_lead
 
         when = at or self.clock.now()
@@ -488,8 +488,9 @@ class Project:
         with self.store() as store:
             values = lead_values(store, compiled, find_lead(store, lead), setup.account_owner_field)
             states = rep_states(store, setup)
+            recorded = on_record(store, values["lead_id"])  # handoff lane: what was stored
         routed, _ = assign([values], setup, states, when)
-        return RouteTest(routed[0], values, list(setup.rules), when)
+        return RouteTest(routed[0], values, list(setup.rules), when, recorded)
 
     def route(self, *, apply: bool = False, at: dt.datetime | None = None) -> RoutingRun:
         """Route every MQL (stage ``mql``) that has no owner yet, in the order they entered

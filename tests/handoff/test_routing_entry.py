@@ -63,6 +63,8 @@ def test_a_scoring_run_routes_the_leads_it_puts_into_mql(tmp_path: Path) -> None
     assert report.as_dict()["routed"] == 2
     given, missed = owners(project)
     assert given == {"a": "Ana", "b": "Ana"} and missed == {}  # Cy is asleep
+    recorded = project.route_test("a").recorded
+    assert recorded is not None and recorded["rep"] == "Ana" and recorded["routed_at"] == T0
     with project.store() as store:
         events = store.execute(
             "SELECT event_type, count(*) FROM outbox GROUP BY 1 ORDER BY 1"
@@ -106,3 +108,6 @@ def test_every_mql_gets_an_owner_or_a_recorded_reason(
     assert set(given) | set(missed) == mqls and not set(given) & set(missed)
     assert sum(rep == "Ana" for rep in given.values()) <= cap  # the cap holds
     assert all("nobody available" in why for why in missed.values())
+    for lead_id, why in list(missed.items())[:2]:  # routes test shows the reason on record
+        recorded = project.route_test(lead_id, at=clock.now()).recorded
+        assert recorded is not None and recorded["rep"] is None and recorded["reason"] == why

@@ -201,6 +201,19 @@ def save_assignments(
             )
 
 
+def on_record(store: Store, lead_id: str) -> dict[str, Any] | None:
+    """The lead's latest routing on record: its assignment (``rep`` set) or, when nobody
+    could take it, the reason (``rep`` None); None when it was never routed."""
+    rows = store.query(
+        "SELECT rep, rule, reason, routed_at FROM (SELECT rep, rule, reason, assigned_at AS "
+        "routed_at, 1 AS k FROM assignments WHERE lead_id = ? UNION ALL SELECT NULL, rule, "
+        "reason, missed_at, 0 FROM routing_misses WHERE lead_id = ?) "
+        "ORDER BY routed_at DESC, k DESC LIMIT 1",
+        [lead_id, lead_id],
+    )
+    return rows[0] if rows else None
+
+
 def _insert_columns(store: Store, table: str, columns: list[Any], when: dt.datetime) -> None:
     """Insert rows given column by column, each with ``when`` last, in one statement:
     DuckDB's ``executemany`` runs one INSERT a row (2 ms each, 4 s for 2,000 leads)."""
