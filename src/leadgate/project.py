@@ -62,11 +62,14 @@ from .vocabulary import STANDARD_EVENT_TYPES
 if TYPE_CHECKING:
     from .api.keys import ApiKey, KeyList, NewKey
     from .definition import CompiledDefinition, Validation
+    from .handoff.erasure import Erasure
+    from .handoff.export import MqlExport
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.routing import RoutingSetup
     from .handoff.sla import SlaReport
     from .handoff.sla_config import SlaSettings
     from .handoff.sweep import SweepReport
+    from .handoff.schemas import EventSchemas
     from .handoff.transitions import History, Move
     from .handoff.webhooks import DeliveryReport, Endpoint
     from .ingest import ImportReport
@@ -288,6 +291,7 @@ class Project:
         With ``details``, each score keeps every rule's points; ``explain`` rebuilds them
         for any one lead either way.
         """
+        from .handoff.routing_store import check_conditions, route_waiting
         from .handoff.transitions import enter_mql
         from .scoring import score_store
 
@@ -295,16 +299,24 @@ class Project:
         compiled, warnings = self._compile(path)
         when = as_of or self.clock.now()
         sales_tiers = [t.name for t in compiled.tiers if t.sales]
+        setup = self.routing
+        if setup.rules:  # checked before anything is written
+            check_conditions(setup, compiled)
         with self.store() as store, store.atomic():
             report = score_store(
                 store, compiled, when, source=path.read_text(encoding="utf-8"), details=details
             )
-            # Leads of a sales tier enter mql in the same transaction as their scores.
+            # Leads of a sales tier enter mql in the same transaction as their scores, and
+            # are routed in it too: the reps' availability is the real now's.
             lifecycle = compiled.definition.lifecycle  # re-entry: leadgate.handoff.lifecycle
             report.entered_mql = enter_mql(
                 store, compiled.hash, report.as_of, sales_tiers,
                 reentry_events=lifecycle.reentry_events if lifecycle else None,
             )  # fmt: skip
+            if setup.rules:
+                routed = route_waiting(store, setup, compiled, self.clock.now(), apply=True)
+                report.routed = sum(r.routed for r in routed)
+                report.unrouted = len(routed) - report.routed
         report.warnings = warnings
         return report
 
@@ -482,7 +494,7 @@ class Project:
         """Where ``lead`` (id, alias or email) would be routed at ``at`` and why; nothing
         is written, so the reps' turns are as they stand."""
         from .handoff.routing import assign
-        from .handoff.routing_store import lead_values, rep_states
+        from .handoff.routing_store import lead_values, on_record, rep_states
         from .scoring.lookup import find_lead
 
         when = at or self.clock.now()
@@ -490,30 +502,20 @@ class Project:
         with self.store() as store:
             values = lead_values(store, compiled, find_lead(store, lead), setup.account_owner_field)
             states = rep_states(store, setup)
+            recorded = on_record(store, values["lead_id"])  # handoff lane: what was stored
         routed, _ = assign([values], setup, states, when)
-        return RouteTest(routed[0], values, list(setup.rules), when)
+        return RouteTest(routed[0], values, list(setup.rules), when, recorded)
 
     def route(self, *, apply: bool = False, at: dt.datetime | None = None) -> RoutingRun:
         """Route every MQL (stage ``mql``) that has no owner yet, in the order they entered
         MQL; with ``apply``, store the assignments and the reps' turns (else only report).
         Each lead is assigned once: a later run skips it."""
-        from .handoff.routing import assign
-        from .handoff.routing_store import (
-            lead_values,
-            rep_states,
-            save_assignments,
-            unassigned_mqls,
-        )
+        from .handoff.routing_store import route_waiting
 
         when = at or self.clock.now()
         setup, compiled = self._routing_checked()
-        with self.store() as store:
-            owner = setup.account_owner_field
-            waiting = unassigned_mqls(store)
-            leads = [lead_values(store, compiled, lead, owner) for lead in waiting]
-            routed, states = assign(leads, setup, rep_states(store, setup), when)
-            if apply:
-                save_assignments(store, routed, states, when, compiled.hash)
+        with self.store() as store, store.atomic():
+            routed = route_waiting(store, setup, compiled, when, apply=apply)
         return RoutingRun(routed, when, apply, compiled.hash)
 
     # -- serving (leadgate.api) -------------------------------------------------------------
@@ -606,6 +608,36 @@ class Project:
         setup = sla_setup(compiled, self.routing, self.sla_settings)
         with self.store() as store:
             return sweep(store, compiled, setup, when, apply=apply)
+
+    # -- handoff (lane handoff: erasure, schemas, export) ---------------------------------------
+    def forget(self, email: str, *, actor: str) -> Erasure:
+        """Remove the person ``email`` names from every table, in one transaction, and record
+        only that an erasure happened, when and by whom (see :mod:`leadgate.handoff.erasure`)."""
+        from .handoff.erasure import forget
+
+        with self.store() as store:
+            return forget(store, email, actor=actor)
+
+    def schemas(self, event_type: str | None = None) -> EventSchemas:
+        """The JSON Schema of each webhook event type's body (or of ``event_type`` only)."""
+        from .handoff.schemas import event_schemas
+
+        return event_schemas(event_type)
+
+    def export_mqls(
+        self,
+        out: str | Path,
+        *,
+        fmt: str = "csv",
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> MqlExport:
+        """Write the MQL entries since ``since`` (and before ``until``) to the file ``out``,
+        as CSV or JSON for a CRM import, values exact (see :mod:`leadgate.handoff.export`)."""
+        from .handoff.export import export_mqls
+
+        with self.store() as store:
+            return export_mqls(store, out, fmt=fmt, since=since, until=until)
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

@@ -191,12 +191,15 @@ class RouteTest:
     values: dict[str, Any]
     rules: list[Rule]
     at: dt.datetime
+    # The lead's latest routing on record (an assignment, or why nobody could take it).
+    recorded: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return self.routed.as_dict() | {
             "at": plain(self.at),
             "values": plain(self.values),
             "rules": [r.as_dict() for r in self.rules],
+            "recorded": plain(self.recorded),
         }
 
 

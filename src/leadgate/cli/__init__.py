@@ -15,6 +15,7 @@ from . import (
     data,
     definition,
     demo,
+    handoff_data,
     handoff_outbox,
     handoff_routing,
     handoff_sla,
@@ -46,6 +47,10 @@ COMMANDS = (
     handoff_sla.sla,
     handoff_sla.sweep,
     demo.demo,
+    # handoff lane: erasure, event schemas, the MQL export
+    handoff_data.forget,
+    handoff_data.schemas,
+    handoff_data.export,
 )
 
 for _command in COMMANDS:

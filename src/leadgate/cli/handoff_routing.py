@@ -89,6 +89,11 @@ def _print_route(result: RouteTest) -> None:
     console.print(f"[bold]{esc(head)}[/bold]")
     for step in routed.reason.split("; "):
         console.print(esc(f"  {step}"))
+    if result.recorded:  # what a run stored for the lead
+        done = result.recorded
+        who = f"assigned to {done['rep']}" if done["rep"] else "unrouted"
+        when = f"{done['routed_at']:%Y-%m-%d %H:%M} UTC"
+        console.print(esc(f"on record: {who} at {when}: {done['reason']}"))
 
 
 ASSIGN_COLUMNS = [Column("lead_id", 1), Column("rep", 1), Column("rule", 2), Column("reason", 3)]

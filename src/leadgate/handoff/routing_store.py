@@ -18,7 +18,7 @@ from ..errors import ConfigError, ExpressionError
 from ..expr import TEXT, Scope, check
 from ..expr.interpret import typed
 from .outbox import enqueue_query
-from .routing import ACCOUNT_OWNER, BAD_CONDITION, RepState, Routed, RoutingSetup
+from .routing import ACCOUNT_OWNER, BAD_CONDITION, RepState, Routed, RoutingSetup, assign
 
 if TYPE_CHECKING:
     from ..definition import CompiledDefinition
@@ -57,21 +57,55 @@ def lead_values(
     store: Store, compiled: CompiledDefinition, lead: dict[str, Any], owner_field: str
 ) -> dict[str, Any]:
     """The lead's fields as the rules read them, its latest score, and its account owner."""
-    accounts = (
-        store.query("SELECT * FROM accounts WHERE account_id = ?", [lead["account_id"]])
-        if lead.get("account_id")
-        else []
+    one = "SELECT ? AS lead_id, 1 AS _lg_order"
+    return leads_values(store, compiled, one, [lead["lead_id"]], owner_field)[0]
+
+
+# The score columns a rule reads, under names no lead or account column can take.
+_SCORE_COLUMNS = ("fit", "engagement", "score", "grade", "band", "tier", "route")
+
+
+def leads_values(
+    store: Store,
+    compiled: CompiledDefinition,
+    leads: str,
+    params: list[Any],
+    owner_field: str,
+) -> list[dict[str, Any]]:
+    """:func:`lead_values` of every lead ``leads`` names (SQL yielding ``lead_id`` and
+    ``_lg_order``), in that order, read with one query: each lead joined to its account and
+    to its latest score of the definition. A run routing 100,000 MQLs reads them at once,
+    not with two queries per lead."""
+    accounts = list(store.table_columns("accounts"))
+    picks = [f'a."{c}" AS "_lg_a_{c}"' for c in accounts]
+    picks += [f's."{c}" AS "_lg_s_{c}"' for c in _SCORE_COLUMNS]
+    rows = store.query(
+        f"WITH wanted AS ({leads}), latest AS (SELECT s.lead_id, s.fit, s.engagement, "
+        "s.total AS score, s.grade, s.band, s.tier, s.route FROM scores s "
+        "WHERE s.definition_hash = ? AND s.lead_id IN (SELECT lead_id FROM wanted) "
+        "QUALIFY row_number() OVER (PARTITION BY s.lead_id ORDER BY s.as_of DESC) = 1) "
+        f"SELECT l.*, {', '.join(picks)}, a.account_id IS NOT NULL AS _lg_has_account "
+        "FROM wanted w JOIN leads l USING (lead_id) "
+        "LEFT JOIN accounts a ON a.account_id = l.account_id "
+        "LEFT JOIN latest s ON s.lead_id = l.lead_id ORDER BY w._lg_order",
+        [*params, compiled.hash],
     )
-    row = lead | {f"account.{k}": v for k, v in (accounts[0] if accounts else {}).items()}
-    values = {name: typed(kind, row.get(name)) for name, kind in compiled.fields.items()}
-    scores = store.query(
-        "SELECT fit, engagement, total AS score, grade, band, tier, route FROM scores "
-        "WHERE lead_id = ? AND definition_hash = ? ORDER BY as_of DESC LIMIT 1",
-        [lead["lead_id"], compiled.hash],
-    )
-    values.update(scores[0] if scores else dict.fromkeys(("tier", "route")))
-    values["lead_id"] = lead["lead_id"]
-    values[ACCOUNT_OWNER] = accounts[0].get(owner_field) if accounts else None
+    return [_values_of(row, compiled, accounts, owner_field) for row in rows]
+
+
+def _values_of(
+    row: dict[str, Any], compiled: CompiledDefinition, accounts: list[str], owner_field: str
+) -> dict[str, Any]:
+    """One row of :func:`leads_values`' query as the rules read it."""
+    account = {c: row.pop(f"_lg_a_{c}") for c in accounts}
+    score = {c: row.pop(f"_lg_s_{c}") for c in _SCORE_COLUMNS}
+    found = row.pop("_lg_has_account")
+    fields = row | {f"account.{k}": v for k, v in (account if found else {}).items()}
+    values = {name: typed(kind, fields.get(name)) for name, kind in compiled.fields.items()}
+    # No score of this definition: the rules see no tier and no route (as before any run).
+    values.update(score if score["score"] is not None else dict.fromkeys(("tier", "route")))
+    values["lead_id"] = row["lead_id"]
+    values[ACCOUNT_OWNER] = account.get(owner_field) if found else None
     return values
 
 
@@ -99,15 +133,36 @@ def rep_states(store: Store, setup: RoutingSetup) -> dict[str, RepState]:
     return states
 
 
-def unassigned_mqls(store: Store) -> list[dict[str, Any]]:
-    """The leads in stage ``mql`` that nobody owns yet, in the order they entered it (then
-    by id): a lead enters MQL when a scoring run puts it in a sales tier
+def unassigned_mqls(store: Store) -> str:
+    """The leads in stage ``mql`` that nobody owns yet, as SQL yielding ``lead_id`` and
+    ``_lg_order`` (for :func:`leads_values`): in the order they entered MQL (then by id).
+    A lead enters MQL when a scoring run puts it in a sales tier
     (:func:`leadgate.handoff.transitions.enter_mql`), once, whatever later runs say."""
-    return store.query(
-        "SELECT leads.* FROM leads JOIN lead_handoff h USING (lead_id) "
-        "WHERE leads.stage = 'mql' AND lead_id NOT IN (SELECT lead_id FROM assignments) "
-        "ORDER BY h.mql_at, lead_id"
+    return (
+        "SELECT lead_id, row_number() OVER (ORDER BY h.mql_at, lead_id) AS _lg_order "
+        "FROM leads JOIN lead_handoff h USING (lead_id) WHERE leads.stage = 'mql' "
+        "AND lead_id NOT IN (SELECT lead_id FROM assignments)"
     )
+
+
+def route_waiting(
+    store: Store,
+    setup: RoutingSetup,
+    compiled: CompiledDefinition,
+    at: dt.datetime,
+    *,
+    apply: bool,
+) -> list[Routed]:
+    """Route every MQL nobody owns yet (:func:`unassigned_mqls`) at ``at`` (aware); with
+    ``apply``, store the assignments, the misses and the reps' turns in the caller's
+    transaction. A scoring run calls it right after its MQL entries, so a lead entering
+    MQL has its owner, or its recorded reason for having none, when the run commits."""
+    owner = setup.account_owner_field
+    leads = leads_values(store, compiled, unassigned_mqls(store), [], owner)
+    routed, states = assign(leads, setup, rep_states(store, setup), at)
+    if apply:
+        save_assignments(store, routed, states, at, compiled.hash)
+    return routed
 
 
 def save_assignments(
@@ -118,19 +173,20 @@ def save_assignments(
     definition_hash: str,
 ) -> None:
     """Record the assignments made and every rep's new turn, in one transaction, with a
-    ``lead.assigned`` event in the outbox for each (see :mod:`.outbox`)."""
+    ``lead.assigned`` event in the outbox for each (see :mod:`.outbox`); a lead nobody
+    could take gets a ``routing_misses`` row with the reason."""
     rows = [r for r in routed if r.rep is not None]
+    misses = [[r.lead_id, r.rule, r.reason, definition_hash] for r in routed if r.rep is None]
     when = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     with store.atomic():
+        if misses:
+            _insert_columns(store, "routing_misses", [*zip(*misses, strict=True)], when)
         first = store.scalar("SELECT coalesce(max(assignment_id), 0) + 1 FROM assignments")
         if rows:
-            store.executemany(
-                "INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    [first + i, r.lead_id, r.rep, r.rule, r.reason, definition_hash, when]
-                    for i, r in enumerate(rows)
-                ],
-            )
+            ids = [first + i for i in range(len(rows))]
+            columns = [ids, *([getattr(r, c) for r in rows] for c in ("lead_id", "rep", "rule"))]
+            columns += [[r.reason for r in rows], [definition_hash] * len(rows)]
+            _insert_columns(store, "assignments", columns, when)
         enqueue_query(  # one statement for the run's assignments, not one per lead
             store,
             "SELECT 'lead.assigned' AS event_type, lead_id, to_json(struct_pack(lead_id, rep, "
@@ -143,6 +199,26 @@ def save_assignments(
                 "INSERT OR REPLACE INTO rep_turns VALUES (?, ?, ?, ?, ?)",
                 [name, s.assigned, s.away, s.day, s.today],
             )
+
+
+def on_record(store: Store, lead_id: str) -> dict[str, Any] | None:
+    """The lead's latest routing on record: its assignment (``rep`` set) or, when nobody
+    could take it, the reason (``rep`` None); None when it was never routed."""
+    rows = store.query(
+        "SELECT rep, rule, reason, routed_at FROM (SELECT rep, rule, reason, assigned_at AS "
+        "routed_at, 1 AS k FROM assignments WHERE lead_id = ? UNION ALL SELECT NULL, rule, "
+        "reason, missed_at, 0 FROM routing_misses WHERE lead_id = ?) "
+        "ORDER BY routed_at DESC, k DESC LIMIT 1",
+        [lead_id, lead_id],
+    )
+    return rows[0] if rows else None
+
+
+def _insert_columns(store: Store, table: str, columns: list[Any], when: dt.datetime) -> None:
+    """Insert rows given column by column, each with ``when`` last, in one statement:
+    DuckDB's ``executemany`` runs one INSERT a row (2 ms each, 4 s for 2,000 leads)."""
+    lists = ", ".join("unnest(?)" for _ in columns)
+    store.execute(f"INSERT INTO {table} SELECT {lists}, ?", [*map(list, columns), when])
 
 
 @dataclass(frozen=True)

@@ -279,11 +279,13 @@ def _events_of(transitions: list[Transition]) -> list[StageEvent]:
 
 
 def _entry_events_sql(since: int) -> str:
-    """The same events as :func:`_events_of` for a scoring run's MQL entries (``seq``
-    after ``since``), as a query of ``(event_type, payload)`` rows: a million entries go
-    to the outbox with one ``INSERT ... SELECT``, not a Python loop."""
+    """The same events as :func:`_events_of` for the transitions after ``since`` (a
+    scoring run's MQL entries, an import's stage changes), as a query of ``(event_type,
+    payload)`` rows: a million entries go to the outbox with one ``INSERT ... SELECT``,
+    not a Python loop."""
     return (
-        "SELECT 'lead.mql' AS event_type, lead_id, to_json(struct_pack(seq, lead_id, from_stage, "
+        "SELECT CASE WHEN to_stage = 'mql' THEN 'lead.mql' ELSE 'stage.changed' END "
+        "AS event_type, lead_id, to_json(struct_pack(seq, lead_id, from_stage, "
         "to_stage, moved_at := replace(CAST(moved_at AS VARCHAR), ' ', 'T'), actor, reason, "
         "definition_hash, score, tier, amount)) AS payload "
         f"FROM stage_transitions WHERE seq > {int(since)} ORDER BY seq"

@@ -9,7 +9,8 @@ with ``apply``, in one transaction:
   import wins; a blank never erases a value), or with ``prefer`` of the lead the most
   trusted source holds first; ``created_at`` the earliest, ``updated_at`` the latest;
 * every id of the merged leads, their own included, becomes an alias of the lead kept;
-* their events, outcomes and visitor links move to it; their stored scores are dropped
+* their events, outcomes and visitor links move to it, and their stage transitions,
+  assignments and SLA times (:mod:`leadgate.handoff.merged`); their stored scores are dropped
   (the next ``leadgate score`` scores the lead kept with everything);
 * ``lead_merges`` records each merged lead with the events and outcomes it moved.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from ..handoff.merged import move_handoff
 from ..results import MergeGroup, MergeReport
 from ..store import Store
 from .aliases import email_sql, repoint
@@ -81,6 +83,7 @@ def _apply(store: Store, prefer: Sequence[str]) -> None:
         [store.now()],
     )
     repoint(store, f"(SELECT alias, lead_id FROM {MOVES})")
+    move_handoff(store, MOVES)  # transitions, assignments, SLA times go with the lead
     store.execute(f"DELETE FROM scores WHERE lead_id IN (SELECT alias FROM {MOVES})")
     store.execute(f"DELETE FROM leads WHERE lead_id IN (SELECT alias FROM {MOVES})")
     store.execute(

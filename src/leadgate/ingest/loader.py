@@ -44,6 +44,7 @@ from ..errors import (
     UNREADABLE_FILE,
     ImportFailed,
 )
+from ..handoff import imported as imported_stages
 from ..identity.aliases import (
     has_aliases,
     own_ids,
@@ -410,11 +411,17 @@ def _load_batches(
     csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
     rejected = store.scalar(f"SELECT count(*) FROM {STAGE} WHERE _rej IS NOT NULL")
     line, reasons, columns, file = reject_sql(store, source, plan, types, STAGE, rejected, spec.key)
+    cols = list(plan.fields)
+    watch = spec.name == "leads" and imported_stages.watches(cols)
     for lo in range(1, max(last, 1) + 1, batch_rows):
         hi = lo + batch_rows
         rows = f"s._row >= {lo} AND s._row < {hi}"
         with store.atomic():
+            if watch:  # the CRM's stages become transitions (leadgate.handoff.imported)
+                imported_stages.snapshot(store, STAGE, rows)
             loaded, enriched = write_batch(store, spec, plan, rows, enrich, trusted)
+            if watch:
+                report.add_stage_changes(*imported_stages.record(store, report.import_id, cols))
             if spec.name == "leads":
                 report.aliases_added += record_aliases(
                     store, MERGED, report.import_id, alias_source

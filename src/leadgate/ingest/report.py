@@ -67,6 +67,23 @@ class ImportReport:
     # from another source), and emails the file gave to several leads (``leadgate merge``).
     aliases_added: int = 0
     shared_emails: int = 0
+    # Leads: stages the file changed, each a transition by `import` (leadgate.handoff.imported),
+    # and how many of those the stage machine would have refused (recorded all the same).
+    stage_changes: int = 0
+    illegal_stage_changes: int = 0
+
+    def add_stage_changes(self, changed: int, illegal: int, examples: list[str]) -> None:
+        """Count a batch's stage changes; illegal ones are named in a notice (the first few)."""
+        self.stage_changes += changed
+        if not illegal:
+            return
+        if not self.illegal_stage_changes:
+            self.notices.append(
+                "Some stage changes from the file skip leadgate's stage machine (e.g. "
+                f"{'; '.join(examples)}): recorded as the CRM states them, by 'import'; "
+                "see `leadgate history LEAD`."
+            )
+        self.illegal_stage_changes += illegal
 
     @property
     def rows_per_second(self) -> float:

@@ -27,6 +27,8 @@ class BatchReport:
     disqualified: int = 0
     warnings: list[str] = field(default_factory=list)
     entered_mql: int = 0  # leads this run moved into mql (leadgate.handoff.transitions)
+    routed: int = 0  # MQLs given to a rep by this run ([routing] rules configured)
+    unrouted: int = 0  # MQLs nobody could take: the reason is in routing_misses
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,8 @@ class BatchReport:
             "tiers": self.tiers,
             "disqualified": self.disqualified,
             "entered_mql": self.entered_mql,
+            "routed": self.routed,
+            "unrouted": self.unrouted,
             "warnings": self.warnings,
         }
 

@@ -409,3 +409,41 @@ MIGRATIONS.append(
         """,
     )
 )
+
+# -- handoff lane: erasure and routing misses -------------------------------------------------
+MIGRATIONS.append(
+    (
+        "0014_erasure",
+        # `leadgate forget` (leadgate.handoff.erasure) removes a person from every table and
+        # keeps only this: that an erasure happened, when, by whom, and how many rows of each
+        # table went. No email, no lead id: ``subject_check`` is a slow salted hash (PBKDF2,
+        # a random salt per row) that lets the operator confirm a given address was erased
+        # when its owner asks again, but costs too much to test a list of addresses against.
+        """
+        CREATE TABLE IF NOT EXISTS erasures (
+            erasure_id     VARCHAR PRIMARY KEY,
+            erased_at      TIMESTAMP NOT NULL,
+            actor          VARCHAR NOT NULL,      -- user:NAME | key:ID | system
+            subject_check  VARCHAR NOT NULL,      -- pbkdf2_sha256$iterations$salt$hash
+            rows_removed   JSON NOT NULL          -- {"leads": 1, "events": 12, ...}
+        );
+        """,
+    )
+)
+
+MIGRATIONS.append(
+    (
+        "0014b_routing_misses",
+        # An MQL routing could not give to anyone (nobody available, every rep at a cap), and
+        # why; the latest row of a lead is its current reason (leadgate.handoff.routing_store).
+        """
+        CREATE TABLE IF NOT EXISTS routing_misses (
+            lead_id          VARCHAR NOT NULL,
+            rule             VARCHAR,
+            reason           VARCHAR NOT NULL,
+            definition_hash  VARCHAR,
+            missed_at        TIMESTAMP NOT NULL
+        );
+        """,
+    )
+)

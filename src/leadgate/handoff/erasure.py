@@ -1,0 +1,260 @@
+"""``leadgate forget EMAIL``: remove a person from every table, keep only that it happened.
+
+A person is every lead whose email is ``EMAIL`` (trimmed, any case), with every id any
+source gave them (``lead_aliases``) and every visitor id linked to them. In one transaction:
+
+* **deleted**: the leads, their aliases, visitor links, events (by lead or visitor), outcomes,
+  scores, SLA times (``lead_handoff``), routing misses and merge records;
+* **kept without the person**: ``stage_transitions`` and ``assignments`` keep their rows,
+  so the funnel's counts and the reps' history stay true, but the lead id becomes a
+  pseudonym (``erased_`` + random hex, one per lead, linked to nothing) and a free-text
+  reason that names the person becomes ``[erased]``;
+* **the outbox**: a message not yet delivered (pending, failed, dead) is deleted with its
+  tries: sending a person's data after they were forgotten would undo the erasure. A
+  delivered one keeps its row (the delivery log stays true) but its body's ``data`` becomes
+  ``{"erased": true}`` and its ``lead_id`` NULL: a replay sends nothing personal;
+* **every other table** (those other parts of leadgate add later included) is swept: a row
+  with a text column equal to one of the ids, naming one as a JSON string (``"L1"``), or
+  containing the email, is deleted. The sweep reads every text column of every table once:
+  on a store of 50 million events it takes a while, which an erasure can afford.
+
+``erasures`` then records the erasure: its id, when, by whom, how many rows of each table
+went, and ``subject_check``, a PBKDF2 hash of the email with a random salt of its own (see
+:func:`subject_check`): no email, no lead id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import LeadgateError
+from ..store import Store
+from .stages import check_actor
+
+ITERATIONS = 200_000
+PERSON = "_lg_forget_ids"
+# Tables handled one by one (see the module) before the sweep of every other table.
+DELETED = {
+    "leads": "lead_id",
+    "lead_aliases": "lead_id",
+    "visitor_links": "lead_id",
+    "outcomes": "lead_id",
+    "scores": "lead_id",
+    "lead_handoff": "lead_id",
+    "routing_misses": "lead_id",
+}
+PSEUDONYMOUS = ("stage_transitions", "assignments")
+NOT_SWEPT = ("erasures", "_migrations")
+
+
+class NothingToForget(LeadgateError, LookupError):
+    """No lead has that email: nothing was erased, nothing recorded."""
+
+    code = "LG680"
+
+
+class BadEmail(LeadgateError, ValueError):
+    """What was given to forget is not an email address."""
+
+    code = "LG681"
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What :meth:`Project.forget` did; it names no one (the caller knows whom)."""
+
+    erasure_id: str
+    erased_at: dt.datetime
+    actor: str
+    leads: int
+    rows_removed: dict[str, int] = field(default_factory=dict)
+    rows_pseudonymised: dict[str, int] = field(default_factory=dict)
+    messages_deleted: int = 0
+    messages_rewritten: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "erasure_id": self.erasure_id,
+            "erased_at": self.erased_at.isoformat(),
+            "actor": self.actor,
+            "leads": self.leads,
+            "rows_removed": dict(self.rows_removed),
+            "rows_pseudonymised": dict(self.rows_pseudonymised),
+            "messages_deleted": self.messages_deleted,
+            "messages_rewritten": self.messages_rewritten,
+        }
+
+
+def normal_email(email: str) -> str:
+    """The email as identity compares it (trimmed, lower case), or :class:`BadEmail`."""
+    text = email.strip().lower()
+    if "@" not in text or text.startswith("@") or text.endswith("@") or " " in text:
+        raise BadEmail(f"{email!r} is not an email address: forget takes one, e.g. ana@acme.com.")
+    return text
+
+
+def subject_check(email: str, salt: str | None = None) -> str:
+    """``pbkdf2_sha256$ITERATIONS$SALT$HASH`` of the normalised email.
+
+    Why a hash at all: when the person asks again ("did you erase me?"), the operator can
+    check the address they give against the record. Why salted per record and slow: the
+    table alone must not tell whom it is about; without a salt, or with one salt for all,
+    hashing a list of known emails once would name every erased person, where here each
+    guess costs ~0.1 s per record.
+
+    >>> check = subject_check("Ana@Acme.com ", salt="00")
+    >>> check.split("$")[:3], matches(check, "ana@acme.com"), matches(check, "bo@acme.com")
+    (['pbkdf2_sha256', '200000', '00'], True, False)
+    """
+    salt = salt if salt is not None else secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", normal_email(email).encode(), salt.encode(), ITERATIONS)
+    return f"pbkdf2_sha256${ITERATIONS}${salt}${digest.hex()}"
+
+
+def matches(check: str, email: str) -> bool:
+    """Whether ``check`` (a :func:`subject_check`) is of ``email``."""
+    _, _, salt, _ = check.split("$")
+    return secrets.compare_digest(subject_check(email, salt), check)
+
+
+def forget(store: Store, email: str, *, actor: str) -> Erasure:
+    """Erase the person ``email`` names (see the module), in one transaction."""
+    check_actor(actor)
+    wanted = normal_email(email)
+    with store.atomic():
+        ids = _person(store, wanted)
+        if not ids["leads"]:
+            store.execute(f"DROP TABLE {PERSON}")
+            raise NothingToForget(f"No lead has the email {email.strip()!r}: nothing to forget.")
+        deleted, rewritten = _outbox(store, wanted)
+        pseudonymised = _pseudonymise(store, wanted)
+        removed = _delete(store, wanted)
+        store.execute(f"DROP TABLE {PERSON}")
+        erasure = Erasure(
+            uuid.uuid4().hex, store.now(), actor, ids["leads"],
+            {t: n for t, n in removed.items() if n}, pseudonymised, deleted, rewritten,
+        )  # fmt: skip
+        store.execute(
+            "INSERT INTO erasures VALUES (?, ?, ?, ?, ?)",
+            [erasure.erasure_id, erasure.erased_at, actor, subject_check(wanted),
+             json.dumps(erasure.rows_removed | {"outbox": deleted})],
+        )  # fmt: skip
+    return erasure
+
+
+def _person(store: Store, email: str) -> dict[str, int]:
+    """Every id of the person (``PERSON``: ``id``, ``kind``): their leads, the aliases
+    of those, their visitors. Returns how many of each kind."""
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PERSON} AS WITH leads_of AS (SELECT lead_id FROM "
+        "leads WHERE lower(trim(email)) = ?) SELECT lead_id AS id, 'leads' AS kind FROM "
+        "leads_of UNION SELECT alias, 'aliases' FROM lead_aliases WHERE lead_id IN "
+        "(SELECT lead_id FROM leads_of) UNION SELECT visitor_id, 'visitors' FROM "
+        "visitor_links WHERE lead_id IN (SELECT lead_id FROM leads_of)",
+        [email],
+    )
+    rows = store.execute(f"SELECT kind, count(*) FROM {PERSON} GROUP BY kind").fetchall()
+    return {"leads": 0} | {str(k): int(n) for k, n in rows}
+
+
+def _names(column: str, email_param: bool = True) -> str:
+    """SQL: ``column`` is one of the person's ids, or contains their email."""
+    ids = f"{column} IN (SELECT id FROM {PERSON})"
+    return f"({ids} OR contains(lower(CAST({column} AS VARCHAR)), ?))" if email_param else ids
+
+
+def _mentions(column: str) -> str:
+    """SQL: ``column`` is one of the ids, contains the email, or names an id as a JSON
+    string (a stored request or response body of another part of leadgate)."""
+    text = f"CAST({column} AS VARCHAR)"
+    return (
+        f"({_names(column)} OR EXISTS (SELECT 1 FROM {PERSON} p "
+        f"WHERE contains({text}, CAST(to_json(p.id) AS VARCHAR))))"
+    )
+
+
+def _outbox(store: Store, email: str) -> tuple[int, int]:
+    """Delete the person's undelivered messages; blank the data of the delivered ones."""
+    quoted = f"(SELECT CAST(to_json(id) AS VARCHAR) FROM {PERSON})"
+    # A body names a lead as a JSON string; check each quoted id against the body.
+    about = (
+        f"({_names('lead_id')} OR contains(lower(body), ?) OR EXISTS (SELECT 1 FROM {quoted} "
+        "q(x) WHERE contains(body, x)))"
+    )
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE _lg_forget_msgs AS SELECT message_id, state FROM outbox "
+        f"WHERE {about}",
+        [email, email],
+    )
+    gone = "message_id IN (SELECT message_id FROM _lg_forget_msgs WHERE state <> 'delivered')"
+    store.execute(f"DELETE FROM outbox_deliveries WHERE {gone}")
+    deleted = store.execute(f"DELETE FROM outbox WHERE {gone}").fetchone()
+    rewritten = store.execute(
+        "UPDATE outbox SET lead_id = NULL, body = '{\"type\":' || to_json(event_type) || "
+        "',\"timestamp\":' || to_json(json_extract_string(body, '$.timestamp')) || "
+        '\',"data":{"erased":true}}\' WHERE message_id IN (SELECT message_id FROM '
+        "_lg_forget_msgs WHERE state = 'delivered')"
+    ).fetchone()
+    store.execute("DROP TABLE _lg_forget_msgs")
+    return int(deleted[0]) if deleted else 0, int(rewritten[0]) if rewritten else 0
+
+
+def _pseudonymise(store: Store, email: str) -> dict[str, int]:
+    """Transitions and assignments keep their rows under a pseudonym per lead."""
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE _lg_pseudonyms AS SELECT id, 'erased_' || "
+        f"substr(md5(CAST(gen_random_uuid() AS VARCHAR)), 1, 16) AS alias FROM {PERSON} "
+        "WHERE kind = 'leads'"
+    )
+    done = {}
+    for table in PSEUDONYMOUS:
+        changed = store.execute(
+            f"UPDATE {table} SET lead_id = p.alias, reason = CASE WHEN "
+            f"contains(lower(reason), ?) OR EXISTS (SELECT 1 FROM {PERSON} i WHERE "
+            "contains(reason, i.id)) THEN '[erased]' ELSE reason END FROM _lg_pseudonyms p "
+            f"WHERE {table}.lead_id = p.id",
+            [email],
+        ).fetchone()
+        done[table] = int(changed[0]) if changed else 0
+    store.execute("DROP TABLE _lg_pseudonyms")
+    return {t: n for t, n in done.items() if n}
+
+
+def _delete(store: Store, email: str) -> dict[str, int]:
+    """Delete the person's rows: the known tables by lead, then a sweep of every table."""
+    removed: dict[str, int] = {}
+
+    def count(table: str, where: str, params: list[Any]) -> None:
+        done = store.execute(f"DELETE FROM {table} WHERE {where}", params).fetchone()
+        removed[table] = removed.get(table, 0) + (int(done[0]) if done else 0)
+
+    count("events", f"{_names('lead_id', False)} OR {_names('visitor_id', False)}", [])
+    for table, column in DELETED.items():
+        count(table, _names(column, False), [])
+    count("lead_merges", f"{_names('lead_id')} OR {_names('merged_id')} OR email = ?",
+          [email, email, email])  # fmt: skip
+    for table, columns in _text_columns(store).items():
+        where = " OR ".join(_mentions(f'"{c}"') for c in columns)
+        count(table, where, [email] * len(columns))
+    return removed
+
+
+def _text_columns(store: Store) -> dict[str, list[str]]:
+    """Every base table's text and JSON columns (the erasure's own record excepted)."""
+    rows = store.execute(
+        "SELECT c.table_name, list(c.column_name ORDER BY c.ordinal_position) FROM "
+        "information_schema.columns c JOIN information_schema.tables t ON t.table_name = "
+        "c.table_name AND t.table_schema = c.table_schema WHERE t.table_type = 'BASE TABLE' "
+        "AND c.table_schema = 'main' AND (c.data_type = 'VARCHAR' OR c.data_type = 'JSON') "
+        "GROUP BY c.table_name ORDER BY c.table_name"
+    ).fetchall()
+    return {str(t): list(cols) for t, cols in rows if t not in NOT_SWEPT}
+
+
+__all__ = ["BadEmail", "Erasure", "NothingToForget", "forget", "matches", "subject_check"]

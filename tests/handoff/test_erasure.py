@@ -1,0 +1,127 @@
+"""``forget``: after it, no table holds the person's email or any of their ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadgate.handoff.erasure import NothingToForget, matches
+from leadgate.handoff.stages import BadActor
+from leadgate.project import Project, init_project
+from leadgate.store import Store
+
+from .test_routing_entry import with_reps
+from .test_stages import DEFINITION, T0, Clock
+
+
+def person(store: Store, n: int, leads: int, events: int) -> tuple[str, list[str]]:
+    """A person with ``leads`` leads (one email, several ids: not merged), a CRM alias and a
+    visitor each, ``events`` events each (one names the email in its URL); their ids."""
+    email = f"Person{n}.{uuid.uuid4().hex[:6]}@Example.test"
+    ids: list[str] = []
+    for k in range(leads):
+        lead, alias, visitor = (f"{p}{uuid.uuid4().hex[:12]}" for p in ("ld", "crm", "vis"))
+        ids += [lead, alias, visitor]
+        store.execute(
+            "INSERT INTO leads (lead_id, email, first_name, company_size) VALUES (?, ?, ?, ?)",
+            [lead, f" {email} " if k else email, f"First{n}", 500 if n % 2 == 0 else 5],
+        )
+        store.executemany("INSERT INTO lead_aliases (alias, lead_id) VALUES (?, ?)",
+                          [[lead, lead], [alias, lead]])  # fmt: skip
+        store.execute("INSERT INTO visitor_links VALUES (?, ?, ?)", [visitor, lead, T0])
+        for e in range(events):
+            store.execute(
+                "INSERT INTO events VALUES (?, ?, ?, 'page_view', ?, ?, ?)",
+                [f"ev{uuid.uuid4().hex[:10]}", None if e % 2 else lead, visitor if e % 2 else None,
+                 T0 - dt.timedelta(hours=e + 1), f"https://x.test/?e={email}" if e == 0 else None,
+                 json.dumps({"n": e})],
+            )  # fmt: skip
+        store.execute(
+            "INSERT INTO outcomes VALUES (?, ?, 'lost', ?, NULL, ?)",
+            [f"oc{uuid.uuid4().hex[:10]}", lead, f"lost: {email} said no", T0],
+        )
+    return email, ids
+
+
+def build(root: Path, people: list[tuple[int, int]]) -> tuple[Project, list[tuple[str, list[str]]]]:
+    clock = Clock(T0)
+    project = init_project(root, clock=clock)
+    project.definition_path.write_text(DEFINITION)
+    project = with_reps(Project.open(root, clock=clock), 50)
+    with project.store() as store:
+        made = [person(store, n, leads, events) for n, (leads, events) in enumerate(people)]
+    project.score(T0)  # MQL entries, routing, outbox messages
+    with project.store() as store:  # some delivered, some not
+        store.execute("UPDATE outbox SET state = 'delivered' WHERE event_type = 'lead.mql'")
+    return project, made
+
+
+def holders(store: Store, needles: list[str]) -> list[str]:
+    """Every ``table.column`` of text (VARCHAR, JSON) holding one of ``needles``, any case."""
+    found = []
+    columns = store.execute(
+        "SELECT c.table_name, c.column_name FROM information_schema.columns c JOIN "
+        "information_schema.tables t USING (table_schema, table_name) WHERE t.table_type = "
+        "'BASE TABLE' AND c.data_type IN ('VARCHAR', 'JSON')"
+    ).fetchall()
+    for table, column in columns:
+        for needle in needles:
+            hits = store.scalar(
+                f'SELECT count(*) FROM "{table}" WHERE contains(lower(CAST("{column}" AS '
+                "VARCHAR)), lower(?))",
+                [needle],
+            )
+            if hits:
+                found.append(f"{table}.{column}: {needle}")
+    return found
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    people=st.lists(st.tuples(st.integers(1, 2), st.integers(0, 3)), min_size=2, max_size=4),
+    pick=st.integers(0, 3),
+    merge=st.booleans(),
+)
+def test_after_forget_no_table_holds_the_email_or_an_id(
+    people: list[tuple[int, int]], pick: int, merge: bool
+) -> None:
+    project, made = build(Path(tempfile.mkdtemp()) / "p", people)
+    if merge:
+        project.merge(apply=True)
+    email, ids = made[pick % len(made)]
+    with project.store() as store:
+        assert holders(store, [email.lower(), *ids])  # there is something to erase
+        before = store.scalar("SELECT count(*) FROM leads")
+        theirs = store.scalar("SELECT count(*) FROM leads WHERE lower(trim(email)) = ?",
+                              [email.lower()])  # fmt: skip
+    erasure = project.forget(email.upper(), actor="user:dpo")
+    assert erasure.leads == theirs and erasure.rows_removed["leads"] == theirs
+    with project.store() as store:
+        assert holders(store, [email, *ids]) == []
+        (record,) = store.execute("SELECT actor, subject_check FROM erasures").fetchall()
+        left = store.scalar("SELECT count(*) FROM leads")
+        transitions = store.scalar(
+            "SELECT count(*) FROM stage_transitions WHERE lead_id LIKE 'erased_%'"
+        )
+    assert record[0] == "user:dpo" and matches(record[1], email) and not matches(record[1], "x@y.z")
+    assert left == before - theirs  # the others are all still there
+    assert transitions == erasure.rows_pseudonymised.get("stage_transitions", 0)
+
+
+def test_forget_refuses_an_unknown_person_or_actor_and_writes_nothing(tmp_path: Path) -> None:
+    project, made = build(tmp_path / "p", [(1, 1)])
+    with pytest.raises(NothingToForget) as nobody:
+        project.forget("nobody@nowhere.test", actor="user:dpo")
+    assert nobody.value.code == "LG680"
+    with pytest.raises(BadActor):
+        project.forget(made[0][0], actor="dpo")
+    with project.store() as store:
+        assert store.scalar("SELECT count(*) FROM erasures") == 0
+        assert store.scalar("SELECT count(*) FROM leads") == 1
