@@ -147,6 +147,7 @@ class ProjectConfig:
     webhooks: tuple[dict[str, Any], ...] = ()
     reps: tuple[dict[str, Any], ...] = ()
     routing: dict[str, Any] = field(default_factory=dict)
+    api: dict[str, Any] = field(default_factory=dict)  # leadgate.api.settings checks it
 
 
 # Each setting and the type its value must have.
@@ -184,11 +185,12 @@ def read_config(path: Path) -> ProjectConfig:
         webhooks=tuple(dict(w) for w in data.get("webhooks", [])),
         reps=tuple(dict(r) for r in data.get("reps", ())),
         routing=dict(data.get("routing", {})),
+        api=dict(data.get("api", {})) if isinstance(data.get("api"), dict) else {},
     )
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
-    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS, "webhooks")
+    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS, "webhooks", "api")
     problems = [_unknown(key, known) for key in data]
     problems += _webhooks_problems(data.get("webhooks", []))
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
