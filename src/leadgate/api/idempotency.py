@@ -51,9 +51,10 @@ class Answer:
 
     status: int
     body: Any
+    replayed: bool = False  # the answer stored for an earlier request with the same key
 
-    def response(self, replayed: bool = False) -> JSONResponse:
-        headers = {"idempotent-replayed": "true"} if replayed else None
+    def response(self) -> JSONResponse:
+        headers = {"idempotent-replayed": "true"} if self.replayed else None
         return JSONResponse(self.body, status_code=self.status, headers=headers)
 
 
@@ -106,7 +107,7 @@ def replayed(store: Store, claim: Claim) -> Answer | None:
             "(method, path or body differ). Use a new key for a new request; send the very "
             "same request to get the first answer again.",
         )
-    return Answer(int(status), json.loads(body))
+    return Answer(int(status), json.loads(body), replayed=True)
 
 
 def remember(store: Store, claim: Claim, answer: Answer) -> None:
@@ -140,24 +141,24 @@ class Idempotency:
     async def run(self, call: Callable[[Project], Any], status: int = 200) -> JSONResponse:
         """Make ``call(project)`` on the writer, in one transaction with its stored answer."""
         writer = self.request.app.state.writer
-        done: tuple[Answer, bool] = await writer.run(once, writer.project, self.claim, call, status)
-        return done[0].response(done[1])
+        answer: Answer = await writer.run(once, writer.project, self.claim, call, status)
+        return answer.response()
 
 
 def once(
     project: Project, claim: Claim | None, call: Callable[[Project], Any], status: int = 200
-) -> tuple[Answer, bool]:
+) -> Answer:
     """On the writer thread: the stored answer to ``claim``, or ``call``'s, stored with it."""
     store = project.store()
     with store.atomic():
         if claim is not None:
             prior = replayed(store, claim)
             if prior is not None:
-                return prior, True
+                return prior
         answer = plain_answer(call(project), status)
         if claim is not None:
             remember(store, claim, answer)
-    return answer, False
+    return answer
 
 
 async def claim_of(request: Request) -> Claim | None:

@@ -89,7 +89,7 @@ class Problems:
 def parse_json(body: bytes) -> Any:
     """The body as JSON, or 400 naming where it stops being JSON."""
     try:
-        return json.loads(body)
+        return json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise ApiError(400, "LG710", "The body is not UTF-8 text: send JSON.") from None
     except json.JSONDecodeError as exc:

@@ -97,7 +97,7 @@ def ensure_indexes(store: Store) -> None:
     }
     for name, column in INDEXES:
         if name not in have:
-            log.warning("building the index %s on events(%s), once", name, column)
+            log.info("building the index %s on events(%s), once", name, column)
             store.execute(f"CREATE INDEX IF NOT EXISTS {name} ON events({column})")
 
 
