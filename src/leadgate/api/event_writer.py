@@ -9,9 +9,11 @@ lead, the same visitor links.
   stays anonymous (``lead_id`` NULL) and counts for its lead once linked.
 * **Links**: an event naming a visitor and a lead links the visitor, first link wins.
 
-Duplicates are looked for among the stored events of the same leads (and visitors) only:
-the store has no index on ``event_id``, and a scan of 50M keys per commit would cost
-seconds. Both keys include the lead reference, so the same event is always on the same lead.
+Duplicates are looked for among the stored events of the same lead (or visitor) only: the
+store has no index on ``event_id``, and a scan of 50M keys per commit would cost seconds.
+Both keys include the lead reference, so the same event is always on the same lead. The
+keys of a lead whose scoring state is held (:mod:`.live`) are held with it, so most checks
+read nothing.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ..definition.compile import CompiledDefinition
 from ..scoring.evaluate import to_micros
 from ..store import Store
 from .inputs import EventIn
-from .live import in_list
+from .live import LiveScores, in_list
 
 
 @dataclass
@@ -57,12 +60,17 @@ def derived_id(email: str) -> str:
     return "e_" + hashlib.md5(email.strip().lower().encode()).hexdigest()[:20]
 
 
-def write_events(store: Store, requests: list[list[EventIn]]) -> Written:
-    """Store the events of several requests, in the caller's transaction."""
+def write_events(
+    store: Store, requests: list[list[EventIn]], live: LiveScores, compiled: CompiledDefinition
+) -> Written:
+    """Store the events of several requests, in the caller's transaction; the states of
+    their leads are held by ``live`` and follow."""
     rows = [(n, e) for n, events in enumerate(requests) for e in events]
     leads = _leads(store, [e for _, e in rows])
+    live.hold(store, compiled, set(leads.values()))
     keyed = [(n, e, e.event_id or content_key(e), leads.get(id(e))) for n, e in rows]
-    stored = _stored_keys(store, keyed)
+    stored = _stored_keys(store, [k for k in keyed if _unheld(live, k)])
+    stored |= {k for _, _, k, lead in keyed if lead is not None and live.known(lead, k)}
     out = Written([0] * len(requests), by_request=[set() for _ in requests])
     seen: set[str] = set()
     kept = []
@@ -75,9 +83,20 @@ def write_events(store: Store, requests: list[list[EventIn]]) -> Written:
         if lead is not None:
             out.touched.setdefault(lead, []).append((event.type, to_micros(event.ts)))
             out.by_request[n].add(lead)
+            live.add(lead, event.type, to_micros(event.ts), key)
     _insert(store, kept)
     out.relinked = _link_visitors(store, kept)
+    if out.relinked:  # their visitors' earlier events count now: read them again
+        live.forget(out.relinked)
+        live.hold(store, compiled, out.relinked)
     return out
+
+
+def _unheld(live: LiveScores, keyed: tuple[int, EventIn, str, str | None]) -> bool:
+    """An event whose duplicates only the store can tell: anonymous, or of a lead not held
+    (not stored as a lead yet)."""
+    lead = keyed[3]
+    return lead is None or _anonymous(keyed[1]) or lead not in live.held
 
 
 def _leads(store: Store, events: list[EventIn]) -> dict[int, str]:

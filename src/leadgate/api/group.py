@@ -151,9 +151,8 @@ def _events(
     todo: list[int],
     report: GroupReport,
 ) -> dict[int, Answer]:
-    written = write_events(store, [group[n].rows for n in todo])
-    live.forget(written.relinked)
     compiled = live.compiled(project)
+    written = write_events(store, [group[n].rows for n in todo], live, compiled)
     now_us = _micros(store.now())
     scores = live.rescore(store, compiled, written.touched, now_us)
     save_scores(store, compiled.hash, scores)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,9 @@ class Held:
 
     state: LeadState
     intent: Intent = field(default_factory=list)
+    # hash() of the keys of the lead's stored events: the duplicate check of the events
+    # posted for it needs no read of the store (hash(): a tenth of the memory of the keys)
+    keys: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -92,32 +95,44 @@ class LiveScores:
         for lead_id in lead_ids:
             self.held.pop(lead_id, None)
 
-    def rescore(
-        self,
-        store: Store,
-        compiled: CompiledDefinition,
-        new_events: Mapping[str, list[tuple[str, int]]],
-        now_us: int,
-    ) -> list[LiveScore]:
-        """The scores of the leads of ``new_events`` (lead id → the events just stored for
-        it, already in the store), each as of ``now_us`` or its newest event."""
+    def hold(self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str]) -> None:
+        """Hold the states of the stored leads among ``lead_ids``, reading the missing ones
+        back from the store (all of them with one set of queries)."""
         if self.scorer is None or self.scorer.compiled.hash != compiled.hash:
             self.scorer, self.held = Scorer(compiled), collections.OrderedDict()
-        if _reads_other_leads(compiled):
-            return _exact(store, compiled, list(new_events), now_us)
-        for lead_id, events in new_events.items():
-            held = self.held.get(lead_id)
-            if held is not None:
+        missing = []
+        for lead_id in lead_ids:
+            if lead_id in self.held:
                 self.hits += 1
                 self.held.move_to_end(lead_id)
-                for event_type, ts in events:
-                    held.state.add(event_type, ts)
-        missing = [lead_id for lead_id in new_events if lead_id not in self.held]
+            else:
+                missing.append(lead_id)
         self.misses += len(missing)
         self.held.update(load_states(store, self.scorer, missing))
+
+    def known(self, lead_id: str, key: str) -> bool | None:
+        """Whether the held lead has an event with this key (None: the lead is not held)."""
+        held = self.held.get(lead_id)
+        return None if held is None else hash(key) in held.keys
+
+    def add(self, lead_id: str, event_type: str, ts_us: int, key: str) -> None:
+        """Record an event just stored for a held lead."""
+        held = self.held.get(lead_id)
+        if held is not None:
+            held.state.add(event_type, ts_us)
+            held.keys.add(hash(key))
+
+    def rescore(
+        self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str], now_us: int
+    ) -> list[LiveScore]:
+        """The scores of the held leads among ``lead_ids``, each as of ``now_us`` or its
+        newest event when later; then the least recently used states beyond the capacity go."""
+        if _reads_other_leads(compiled):
+            return _exact(store, compiled, list(lead_ids), now_us)
+        scores = [self._score(lead_id, now_us) for lead_id in lead_ids if lead_id in self.held]
         while len(self.held) > self.capacity:
             self.held.popitem(last=False)
-        return [self._score(lead_id, now_us) for lead_id in new_events if lead_id in self.held]
+        return scores
 
     def _score(self, lead_id: str, now_us: int) -> LiveScore:
         held = self.held[lead_id]
@@ -184,14 +199,15 @@ def load_states(store: Store, scorer: Scorer, lead_ids: list[str]) -> dict[str, 
         account = lead.get("account_id")
         state = LeadState(scorer, lead, accounts.get(account) if account else None)
         held[lead["lead_id"]] = Held(state, intent.get(account, []) if account else [])
-    for lead_id, event_type, ts in events_of(store, ids):
+    for lead_id, key, event_type, ts in events_of(store, ids):
         if lead_id in held:
             held[lead_id].state.add(event_type, ts)
+            held[lead_id].keys.add(hash(key))
     return held
 
 
-def events_of(store: Store, ids: str) -> list[tuple[str, str, int]]:
-    """``(lead, type, µs)`` of the leads ``ids`` (an :func:`in_list`): the two parts of
+def events_of(store: Store, ids: str) -> list[tuple[str, str, str, int]]:
+    """``(lead, key, type, µs)`` of the leads ``ids`` (an :func:`in_list`): the two parts of
     ``lead_events``, each filtered before its join."""
     visitors = [
         r[0]
@@ -200,13 +216,13 @@ def events_of(store: Store, ids: str) -> list[tuple[str, str, int]]:
         ).fetchall()
     ]
     rows = store.execute(
-        f"SELECT lead_id, type, epoch_us(ts) FROM events WHERE lead_id IN ({ids})"
+        f"SELECT lead_id, event_id, type, epoch_us(ts) FROM events WHERE lead_id IN ({ids})"
     ).fetchall()
     if visitors:
         rows += store.execute(
-            "SELECT v.lead_id, e.type, epoch_us(e.ts) FROM events e JOIN visitor_links v "
-            f"ON v.visitor_id = e.visitor_id WHERE e.visitor_id IN ({in_list(visitors)}) "
-            "AND e.lead_id IS NULL"
+            "SELECT v.lead_id, e.event_id, e.type, epoch_us(e.ts) FROM events e "
+            "JOIN visitor_links v ON v.visitor_id = e.visitor_id "
+            f"WHERE e.visitor_id IN ({in_list(visitors)}) AND e.lead_id IS NULL"
         ).fetchall()
     return rows
 
