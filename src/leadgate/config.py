@@ -152,6 +152,7 @@ class ProjectConfig:
     routing: dict[str, Any] = field(default_factory=dict)
     # -- sla: [sla], checked by leadgate.handoff.sla_config
     sla: dict[str, Any] = field(default_factory=dict)
+    api: dict[str, Any] = field(default_factory=dict)  # leadgate.api.settings checks it
 
 
 # Each setting and the type its value must have.
@@ -190,11 +191,12 @@ def read_config(path: Path) -> ProjectConfig:
         reps=tuple(dict(r) for r in data.get("reps", ())),
         routing=dict(data.get("routing", {})),
         sla=dict(data.get("sla", {})),
+        api=dict(data.get("api", {})) if isinstance(data.get("api"), dict) else {},
     )
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
-    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS, "webhooks", "sla")
+    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS, "webhooks", "sla", "api")
     problems = [_unknown(key, known) for key in data]
     problems += _webhooks_problems(data.get("webhooks", []))
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]

@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI, Request, Response
 
 from .. import __version__
 from ..project import Project
-from . import errors, local
+from . import errors, local, service
 from .auth import require
 from .keys import READ, ApiKey
 from .writer import Writer
@@ -34,12 +34,14 @@ def create_app(project: Project, *, announce_url: str | None = None) -> FastAPI:
         writer = Writer(project)
         writer.start()
         app.state.writer = writer
+        await service.started(app)
         note = local.write_note(project.root, announce_url) if announce_url else None
         try:
             yield
         finally:
             if note is not None:
                 local.remove_note(project.root, note)
+            await service.stopping(app)
             writer.stop()
 
     app = FastAPI(
@@ -52,6 +54,7 @@ def create_app(project: Project, *, announce_url: str | None = None) -> FastAPI:
     app.state.local_token = None
     errors.install(app)
     _core_routes(app)
+    service.install(app, project)  # ingest, group commits, metrics, delivery (api-core)
     return app
 
 
@@ -79,6 +82,7 @@ def _core_routes(app: FastAPI) -> None:
         payload = await request.body()
         writer: Writer = request.app.state.writer
         body = await writer.run(local.answer, writer.project, payload)
+        request.app.state.service.live.forget()  # the call may have changed leads or events
         return Response(body, media_type="application/x-pickle")
 
 

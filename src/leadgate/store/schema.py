@@ -447,3 +447,39 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0015_idempotency",
+        # The HTTP API's answers to POSTs sent with an Idempotency-Key (leadgate.api.
+        # idempotency), written in the transaction of the change they answer: a retry gets the
+        # first answer back and changes nothing. Keyed by the API key's id, so two clients
+        # cannot collide. live_scores: each lead's score as the API last computed it, one
+        # event at a time (leadgate.api.live), beside the batch runs' scores.
+        """
+        CREATE TABLE IF NOT EXISTS idempotency (
+            key_id       VARCHAR NOT NULL,    -- the API key that sent the request
+            idem_key     VARCHAR NOT NULL,    -- the Idempotency-Key header
+            fingerprint  VARCHAR NOT NULL,    -- SHA-256 of method, path and body
+            status       INTEGER NOT NULL,
+            body         VARCHAR NOT NULL,    -- the JSON answered
+            created_at   TIMESTAMP NOT NULL,
+            PRIMARY KEY (key_id, idem_key)
+        );
+        CREATE TABLE IF NOT EXISTS live_scores (
+            lead_id          VARCHAR PRIMARY KEY,
+            definition_hash  VARCHAR NOT NULL,
+            as_of            TIMESTAMP NOT NULL,
+            fit              DOUBLE NOT NULL,
+            engagement       DOUBLE NOT NULL,
+            total            DOUBLE NOT NULL,
+            grade            VARCHAR,
+            band             INTEGER,
+            tier             VARCHAR,
+            disqualified     BOOLEAN NOT NULL,
+            dq_reason        VARCHAR,
+            scored_at        TIMESTAMP NOT NULL
+        );
+        """,
+    )
+)

@@ -1,0 +1,214 @@
+"""Store checked events (:class:`.inputs.EventIn`) as an import would: the same key, the same
+lead, the same visitor links.
+
+* **Key**: the event's ``event_id``, else the content key an import computes (md5 of the
+  lead reference as given, the type, the time as DuckDB prints it, and the URL), so an event
+  posted twice, or posted and imported, is stored once.
+* **Lead**: ``lead_id`` (an alias stands for its lead), else the lead holding the email
+  (trimmed, lower case), else the id an import derives from the email; a visitor alone
+  stays anonymous (``lead_id`` NULL) and counts for its lead once linked.
+* **Links**: an event naming a visitor and a lead links the visitor, first link wins.
+
+Duplicates are looked for among the stored events of the same lead (or visitor) only: the
+store has no index on ``event_id``, and a scan of 50M keys per commit would cost seconds.
+Both keys include the lead reference, so the same event is always on the same lead. The
+keys of a lead whose scoring state is held (:mod:`.live`) are held with it, so most checks
+read nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ..definition.compile import CompiledDefinition
+from ..scoring.evaluate import to_micros
+from ..store import Store
+from .inputs import EventIn
+from .live import LiveScores, in_list
+
+
+@dataclass
+class Written:
+    """What :func:`write_events` stored: per request, and per lead for scoring."""
+
+    stored: list[int]  # per request: events stored (the rest were duplicates)
+    touched: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    by_request: list[set[str]] = field(default_factory=list)  # leads each request touched
+    relinked: set[str] = field(default_factory=set)  # leads that gained a visitor's events
+
+
+def content_key(event: EventIn) -> str:
+    """The key an import gives an event without an id (see :mod:`leadgate.ingest.normalise`)."""
+    who = event.lead_id or event.email or event.visitor_id or ""
+    return hashlib.md5(
+        "|".join((who, event.type, duckdb_text(event), event.url or "")).encode()
+    ).hexdigest()
+
+
+def duckdb_text(event: EventIn) -> str:
+    """``CAST(ts AS VARCHAR)`` as DuckDB writes it: the fraction without trailing zeros."""
+    text = event.ts.replace(microsecond=0).isoformat(sep=" ")
+    if event.ts.microsecond:
+        text += f".{event.ts.microsecond:06d}".rstrip("0")
+    return text
+
+
+def derived_id(email: str) -> str:
+    """The id of a lead known only by its email (:data:`leadgate.identity.aliases.DERIVED_ID`)."""
+    return "e_" + hashlib.md5(email.strip().lower().encode()).hexdigest()[:20]
+
+
+def write_events(
+    store: Store, requests: list[list[EventIn]], live: LiveScores, compiled: CompiledDefinition
+) -> Written:
+    """Store the events of several requests, in the caller's transaction; the states of
+    their leads are held by ``live`` and follow."""
+    rows = [(n, e) for n, events in enumerate(requests) for e in events]
+    leads = _leads(store, [e for _, e in rows])
+    live.hold(store, compiled, set(leads.values()))
+    keyed = [(n, e, e.event_id or content_key(e), leads.get(id(e))) for n, e in rows]
+    stored = _stored_keys(store, [k for k in keyed if _unheld(live, k)])
+    stored |= {k for _, _, k, lead in keyed if lead is not None and live.known(lead, k)}
+    out = Written([0] * len(requests), by_request=[set() for _ in requests])
+    seen: set[str] = set()
+    kept = []
+    for n, event, key, lead in keyed:
+        if key in stored or key in seen:
+            continue
+        seen.add(key)
+        kept.append((event, key, lead))
+        out.stored[n] += 1
+        if lead is not None:
+            out.touched.setdefault(lead, []).append((event.type, to_micros(event.ts)))
+            out.by_request[n].add(lead)
+            live.add(lead, event.type, to_micros(event.ts), key)
+    _insert(store, kept)
+    out.relinked = _link_visitors(store, kept)
+    if out.relinked:  # their visitors' earlier events count now: read them again
+        live.forget(out.relinked)
+        live.hold(store, compiled, out.relinked)
+    return out
+
+
+def _unheld(live: LiveScores, keyed: tuple[int, EventIn, str, str | None]) -> bool:
+    """An event whose duplicates only the store can tell: anonymous, or of a lead not held
+    (not stored as a lead yet)."""
+    lead = keyed[3]
+    return lead is None or _anonymous(keyed[1]) or lead not in live.held
+
+
+def _leads(store: Store, events: list[EventIn]) -> dict[int, str]:
+    """Each event's lead (by ``id(event)``): its id (an alias resolved), its email's lead,
+    or its visitor's linked lead."""
+    ids = {e.lead_id for e in events if e.lead_id}
+    aliases = dict(
+        store.execute(
+            f"SELECT alias, lead_id FROM lead_aliases WHERE alias IN ({in_list(ids)}) "
+            "AND alias <> lead_id"
+        ).fetchall()
+        if ids
+        else []
+    )
+    emails = {e.email.lower() for e in events if e.email and not e.lead_id}
+    known = dict(
+        store.execute(
+            "SELECT lower(trim(email)), min(lead_id) FROM leads "
+            f"WHERE lower(trim(email)) IN ({in_list(emails)}) GROUP BY 1"
+        ).fetchall()
+        if emails
+        else []
+    )
+    visitors = {e.visitor_id for e in events if e.visitor_id and not (e.lead_id or e.email)}
+    linked = dict(
+        store.execute(
+            "SELECT visitor_id, lead_id FROM visitor_links "
+            f"WHERE visitor_id IN ({in_list(visitors)})"
+        ).fetchall()
+        if visitors
+        else []
+    )
+    out: dict[int, str] = {}
+    for e in events:
+        if e.lead_id:
+            out[id(e)] = aliases.get(e.lead_id, e.lead_id)
+        elif e.email:
+            out[id(e)] = known.get(e.email.lower()) or derived_id(e.email)
+        elif e.visitor_id in linked:
+            out[id(e)] = linked[e.visitor_id]
+    return out
+
+
+def _stored_keys(store: Store, keyed: list[tuple[int, EventIn, str, str | None]]) -> set[str]:
+    """The keys among ``keyed`` already stored, looked for on the same leads and visitors."""
+    keys = in_list({k for _, _, k, _ in keyed})
+    leads = {lead for _, e, _, lead in keyed if lead is not None and not _anonymous(e)}
+    visitors = {e.visitor_id for _, e, _, _ in keyed if _anonymous(e) and e.visitor_id}
+    found: set[str] = set()
+    if leads:
+        found |= {
+            r[0]
+            for r in store.execute(
+                f"SELECT event_id FROM events WHERE lead_id IN ({in_list(leads)}) "
+                f"AND event_id IN ({keys})"
+            ).fetchall()
+        }
+    if visitors:
+        found |= {
+            r[0]
+            for r in store.execute(
+                f"SELECT event_id FROM events WHERE visitor_id IN ({in_list(visitors)}) "
+                f"AND lead_id IS NULL AND event_id IN ({keys})"
+            ).fetchall()
+        }
+    return found
+
+
+def _anonymous(event: EventIn) -> bool:
+    """Stored without a lead id: only a visitor names it."""
+    return not (event.lead_id or event.email)
+
+
+def _insert(store: Store, kept: list[tuple[EventIn, str, str | None]]) -> None:
+    if not kept:
+        return
+    columns: list[list[object]] = [[] for _ in range(7)]
+    for event, key, lead in kept:
+        values = (key, None if _anonymous(event) else lead, event.visitor_id, event.type,
+                  event.ts, event.url, event.properties)  # fmt: skip
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    store.execute(
+        "INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url, properties) "
+        "SELECT unnest(?), unnest(?), unnest(?), unnest(?), unnest(?::TIMESTAMP[]), "
+        "unnest(?), unnest(?::JSON[])",
+        columns,
+    )
+
+
+def _link_visitors(store: Store, kept: list[tuple[EventIn, str, str | None]]) -> set[str]:
+    """Link each visitor named beside a lead to its first lead (unless linked before);
+    return the leads that gained a visitor (their anonymous events now count)."""
+    first: dict[str, tuple[str, object]] = {}
+    for event, _, lead in kept:
+        if event.visitor_id and lead is not None and not _anonymous(event):
+            first.setdefault(event.visitor_id, (lead, event.ts))
+    if not first:
+        return set()
+    known = {
+        r[0]
+        for r in store.execute(
+            f"SELECT visitor_id FROM visitor_links WHERE visitor_id IN ({in_list(first)})"
+        ).fetchall()
+    }
+    new = {v: link for v, link in first.items() if v not in known}
+    if new:
+        store.execute(
+            "INSERT OR IGNORE INTO visitor_links SELECT unnest(?), unnest(?), unnest(?)",
+            [list(new), [lead for lead, _ in new.values()], [ts for _, ts in new.values()]],
+        )
+    by_lead: dict[str, int] = defaultdict(int)
+    for lead, _ in new.values():
+        by_lead[lead] += 1
+    return set(by_lead)

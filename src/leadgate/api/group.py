@@ -1,0 +1,226 @@
+"""One group commit: many requests' events and leads, written in ONE transaction.
+
+Runs on the writer thread (:mod:`.writer`), called by the batcher (:mod:`.batcher`) with
+every request that arrived while the previous group was committing. In one transaction:
+
+1. requests sent before with the same ``Idempotency-Key`` get their stored answer (and a
+   key reused with another body its 422); nothing else of theirs is done;
+2. the leads of the other requests are upserted (as an import of them would), then their
+   events are stored (:mod:`.event_writer`);
+3. every lead an event touched is rescored (:mod:`.live`), and enters ``mql`` when its new
+   score says so, with its outbox events, then is routed (:mod:`.entry`);
+4. each request's answer is stored under its idempotency key.
+
+Only then does the batcher answer the requests, so a 2xx means committed. When the group's
+transaction fails (it should not: every row was checked before it was queued), each request
+is tried again alone, so one bad request cannot fail the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import LeadgateError
+from ..project import Project
+from ..store import Store
+from .entry import enter_live
+from .errors import ApiError, status_of
+from .event_writer import write_events
+from .idempotency import Answer, Claim, remember, replayed
+from .live import LiveScore, LiveScores, save_scores
+
+log = logging.getLogger("leadgate.api")
+#: Leads listed with their score in an events answer, at most (the count is always given).
+SHOWN_LEADS = 100
+
+
+@dataclass
+class Pending:
+    """One request waiting for its group: its checked rows and its idempotency claim."""
+
+    kind: str  # "events" | "leads"
+    rows: list[Any]
+    claim: Claim | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class GroupReport:
+    """What one group commit did (the batcher's metrics read it)."""
+
+    answers: list[Answer]
+    events: int = 0
+    requests: int = 0
+    entered_mql: int = 0
+    retried_alone: bool = False
+    scored: int = 0
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def commit_group(project: Project, live: LiveScores, group: list[Pending]) -> GroupReport:
+    """Apply ``group`` in one transaction (see the module); answers in the group's order."""
+    store = project.store()
+    try:
+        with store.atomic():
+            report = _apply(project, store, live, group)
+        return report
+    except Exception as exc:
+        live.forget()  # held states may hold events the rollback took back
+        if len(group) == 1:
+            return GroupReport([_error_answer(exc)], requests=1)
+        log.warning("group of %d requests failed (%s); committing each alone", len(group), exc)
+        reports = [commit_group(project, live, [pending]) for pending in group]
+        out = GroupReport([r.answers[0] for r in reports], requests=len(group))
+        out.events = sum(r.events for r in reports)
+        out.retried_alone = True
+        return out
+
+
+def _error_answer(exc: Exception) -> Answer:
+    if isinstance(exc, ApiError):
+        return Answer(exc.status, {"error": {"code": exc.code, "message": exc.message,
+                                             "details": exc.details}})  # fmt: skip
+    if isinstance(exc, LeadgateError):
+        return Answer(status_of(exc), {"error": {"code": exc.code, "message": str(exc),
+                                                 "details": None}})  # fmt: skip
+    log.error("unexpected error in a group commit", exc_info=exc)
+    return Answer(500, {"error": {"code": "LG002", "message": "Unexpected server error; see "
+                                  "its log.", "details": None}})  # fmt: skip
+
+
+def _apply(project: Project, store: Store, live: LiveScores, group: list[Pending]) -> GroupReport:
+    answers: dict[int, Answer] = {}
+    todo: list[int] = []
+    claimed: dict[tuple[str, str], int] = {}
+    for n, pending in enumerate(group):
+        claim = pending.claim
+        if claim is not None:
+            earlier = claimed.get((claim.key_id, claim.idem_key))
+            prior = replayed(store, claim) if earlier is None else None
+            if prior is not None or earlier is not None:
+                answers[n] = prior or Answer(-1, earlier)  # resolved below
+                continue
+            claimed[(claim.key_id, claim.idem_key)] = n
+        todo.append(n)
+    report = GroupReport([], requests=len(group))
+    leads = [n for n in todo if group[n].kind == "leads"]
+    events = [n for n in todo if group[n].kind == "events"]
+    for n in leads:
+        answers[n] = Answer(200, _upsert_leads(project, group[n].rows))
+    if leads:
+        live.forget()  # the leads' fields changed: their states are read again
+    if events:
+        answers.update(_events(project, store, live, group, events, report))
+    for n in todo:
+        claim = group[n].claim
+        if claim is not None:
+            remember(store, claim, answers[n])
+    report.answers = [_resolved(answers, n, group) for n in range(len(group))]
+    return report
+
+
+def _resolved(answers: dict[int, Answer], n: int, group: list[Pending]) -> Answer:
+    """A request whose key an earlier request of the same group used: that one's answer."""
+    answer = answers[n]
+    if answer.status != -1:
+        return answer
+    first: int = answer.body
+    claim, prior = group[n].claim, group[first].claim
+    if claim is None or prior is None or claim.fingerprint != prior.fingerprint:
+        return _error_answer(
+            ApiError(422, "LG713", "Idempotency-Key was used with another request in flight.")
+        )
+    return answers[first]
+
+
+def _events(
+    project: Project,
+    store: Store,
+    live: LiveScores,
+    group: list[Pending],
+    todo: list[int],
+    report: GroupReport,
+) -> dict[int, Answer]:
+    compiled = live.compiled(project)
+    written = write_events(store, [group[n].rows for n in todo], live, compiled)
+    now_us = _micros(store.now())
+    scores = live.rescore(store, compiled, written.touched, now_us)
+    save_scores(store, compiled.hash, scores)
+    entered = set(enter_live(store, compiled.hash, scores))
+    if entered and project.config.routing.get("rules"):
+        project.route(apply=True, at=store.now().replace(tzinfo=dt.timezone.utc))
+    report.events += sum(written.stored)
+    report.scored, report.entered_mql = len(scores), len(entered)
+    by_lead = {s.lead_id: s for s in scores}
+    out = {}
+    for i, n in enumerate(todo):
+        touched = sorted(written.by_request[i])
+        received = len(group[n].rows)
+        shown = [_shown(by_lead[lead], lead in entered) for lead in touched if lead in by_lead]
+        out[n] = Answer(200, {
+            "received": received,
+            "stored": written.stored[i],
+            "duplicates": received - written.stored[i],
+            "leads_scored": len(shown),
+            "entered_mql": sorted(entered.intersection(touched)),
+            "leads": shown[:SHOWN_LEADS],
+        })  # fmt: skip
+    return out
+
+
+def _shown(score: LiveScore, entered: bool) -> dict[str, Any]:
+    return {
+        "lead_id": score.lead_id,
+        "total": score.total,
+        "tier": score.tier,
+        "disqualified": score.disqualified,
+        "as_of": score.as_of.isoformat() + "Z",
+        "stage": "mql" if entered else None,
+    }
+
+
+def _micros(naive_utc: dt.datetime) -> int:
+    from ..scoring.evaluate import to_micros
+
+    return to_micros(naive_utc)
+
+
+def _upsert_leads(project: Project, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Upsert leads as an import of the same rows (JSON Lines) would: identity, aliases,
+    enrichment, new custom attributes as columns."""
+    fd, path = tempfile.mkstemp(prefix="leadgate-api-", suffix=".jsonl")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        report = project.import_file(path, "leads", source_name="api")
+    finally:
+        os.unlink(path)
+    if report.rows_rejected:
+        raise ApiError(
+            422,
+            "LG712",
+            f"{report.rows_rejected} of the {report.rows_read} leads were refused; nothing "
+            "was written.",
+            [{"index": (r.line or 1) - 1, "field": r.column, "problem": r.reason}
+             for r in report.rejects[:50]],
+        )  # fmt: skip
+    return {
+        "received": report.rows_read,
+        "changed": report.rows_loaded,
+        "unchanged": report.rows_unchanged,
+        "columns_added": report.columns_added,
+    }
+
+
+__all__ = ["GroupReport", "Pending", "commit_group"]

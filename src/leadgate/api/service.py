@@ -1,0 +1,132 @@
+"""The server's machinery beside its routes: the group-commit batcher, the live scores, the
+metrics, the events index, and the delivery worker.
+
+:func:`install` wires them into the app when it is created; :func:`started` and
+:func:`stopping` run in its lifespan, after the writer holds the store and before it lets go.
+
+**Events index.** Real-time scoring reads a lead's events back when its state is not held
+in memory, and the duplicate check reads the stored events of the posted leads. Without an
+index each of those is a scan of the whole ``events`` table (0.2-1 s at 50M events); with an
+ART index on ``events(lead_id)`` and ``events(visitor_id)`` it is a few milliseconds. The
+server builds both when it starts (about 40 s each at 50M events, once: they are kept in the
+store) unless ``[api] event_index = false``. An import maintains them from then on.
+
+**Delivery worker.** Every ``[api] deliver_every`` the server looks for outbox messages
+due and, when there are, makes one delivery pass (:meth:`Project.deliver`'s) on the writer,
+so webhooks leave while it serves, without cron. The pass posts from the writer thread, so
+a slow receiver delays the writes meanwhile (each post has its endpoint's ``timeout``).
+``[api] deliver = false`` turns it off (then ``leadgate deliver`` is refused while the
+server runs: run it after stopping the server, or keep the worker on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from ..project import Project
+from ..store import Store
+from . import metrics as metrics_module
+from .batcher import Batcher
+from .live import LiveScores
+from .metrics import Metrics
+from .settings import ApiSettings
+from .writer import Writer
+
+log = logging.getLogger("leadgate.api")
+INDEXES = (("events_lead_id", "lead_id"), ("events_visitor_id", "visitor_id"))
+
+
+@dataclass
+class Service:
+    """What :func:`started` started, for :func:`stopping` to stop."""
+
+    settings: ApiSettings
+    metrics: Metrics
+    live: LiveScores
+    batcher: Batcher | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def install(app: FastAPI, project: Project) -> None:
+    """Settings (an ``[api]`` mistake stops the server before it starts), metrics, routes."""
+    from . import routes_ingest
+
+    settings = ApiSettings.from_table(project.config.api)
+    service = Service(settings, Metrics(), LiveScores(settings.live_cache_leads))
+    app.state.service = service
+    metrics_module.install(app, service.metrics)
+    app.include_router(routes_ingest.router)
+
+
+async def started(app: FastAPI) -> None:
+    service: Service = app.state.service
+    writer: Writer = app.state.writer
+    if service.settings.event_index:
+        await writer.run(ensure_indexes, writer.project.store())
+    service.batcher = Batcher(
+        writer, service.live, service.metrics, service.settings.group_max_events
+    )
+    service.batcher.start()
+    if service.settings.deliver:
+        task = asyncio.get_running_loop().create_task(_deliver_forever(app), name="deliver")
+        service.tasks.append(task)
+
+
+async def stopping(app: FastAPI) -> None:
+    service: Service = app.state.service
+    for task in service.tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if service.batcher is not None:
+        await service.batcher.stop()
+
+
+def ensure_indexes(store: Store) -> None:
+    """Build the events indexes the store lacks (see the module)."""
+    have = {
+        r[0]
+        for r in store.execute(
+            "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'events'"
+        ).fetchall()
+    }
+    for name, column in INDEXES:
+        if name not in have:
+            log.info("building the index %s on events(%s), once", name, column)
+            store.execute(f"CREATE INDEX IF NOT EXISTS {name} ON events({column})")
+
+
+async def _deliver_forever(app: FastAPI) -> None:
+    service: Service = app.state.service
+    writer: Writer = app.state.writer
+    every = service.settings.deliver_every.total_seconds()
+    while True:
+        await asyncio.sleep(every)
+        try:
+            report = await writer.run(deliver_due_now, writer.project)
+        except Exception:  # a bad pass must not stop the worker; the outbox keeps its state
+            log.exception("delivery pass failed")
+            continue
+        if report is not None:
+            for name in ("delivered", "failed", "dead"):
+                service.metrics.deliveries[name] += getattr(report, name)
+
+
+def deliver_due_now(project: Project) -> object | None:
+    """One delivery pass when a message is due now (None: nothing to do)."""
+    if not project.webhooks:
+        return None
+    store = project.store()
+    due = store.scalar(
+        "SELECT count(*) FROM outbox WHERE state IN ('pending', 'failed') "
+        "AND coalesce(next_attempt_at, created_at) <= ?",
+        [store.now()],
+    )
+    if not due:
+        return None
+    return project.deliver()

@@ -1,0 +1,83 @@
+"""The server's limits and switches: the ``[api]`` table of ``leadgate.toml``.
+
+==========================  ==========  ====================================================
+key                         default     meaning
+==========================  ==========  ====================================================
+``max_body_bytes``          10485760    a request body above it is refused (413)
+``max_events``              10000       events (or leads) in one request, at most (413)
+``max_future_skew``         ``"5m"``    an event time further ahead of the server's clock
+                                        is refused (422): a wrong zone or clock, not data
+``group_max_events``        50000       a group commit takes requests until it holds this
+                                        many rows (one request is never split)
+``live_cache_leads``        200000      leads whose scoring state stays in memory (LRU)
+``event_index``             ``true``    index ``events`` by lead and visitor at start
+                                        (see :mod:`.service`)
+``deliver``                 ``true``    the server posts due outbox messages itself
+``deliver_every``           ``"2s"``    how often the delivery worker looks for due messages
+==========================  ==========  ====================================================
+
+>>> ApiSettings.from_table({"max_events": 500}).max_events
+500
+>>> ApiSettings.from_table({"max_future_skew": "1h"}).max_future_skew
+datetime.timedelta(seconds=3600)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(key: str, value: Any) -> dt.timedelta:
+    """``"5m"``, ``"30s"``, ``"250ms"``, ``"1h"``, ``"2d"`` as a timedelta."""
+    found = _DURATION.match(value) if isinstance(value, str) else None
+    if found is None:
+        raise ConfigError(
+            f'[api] {key} must be a duration such as "5m", "30s" or "250ms". Got {value!r} instead.'
+        )
+    return dt.timedelta(seconds=int(found.group(1)) * _UNITS[found.group(2)])
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_events: int = 10_000
+    max_future_skew: dt.timedelta = dt.timedelta(minutes=5)
+    group_max_events: int = 50_000
+    live_cache_leads: int = 200_000
+    event_index: bool = True
+    deliver: bool = True
+    deliver_every: dt.timedelta = dt.timedelta(seconds=2)
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> ApiSettings:
+        """The settings of an ``[api]`` table; an unknown key or a bad value is refused."""
+        numbers = ("max_body_bytes", "max_events", "group_max_events", "live_cache_leads")
+        switches = ("deliver", "event_index")
+        known = (*numbers, "max_future_skew", "deliver_every", *switches)
+        unknown = [k for k in table if k not in known]
+        if unknown:
+            raise ConfigError(f"Unknown [api] key {unknown[0]!r}: use one of {', '.join(known)}.")
+        values: dict[str, Any] = {}
+        for key in numbers:
+            if key in table:
+                value = table[key]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ConfigError(f"[api] {key} must be a whole number above 0. Got {value!r}.")
+                values[key] = value
+        for key in ("max_future_skew", "deliver_every"):
+            if key in table:
+                values[key] = duration(key, table[key])
+        for key in switches:
+            if key in table:
+                if not isinstance(table[key], bool):
+                    raise ConfigError(f"[api] {key} must be true or false. Got {table[key]!r}.")
+                values[key] = table[key]
+        return cls(**values)
