@@ -120,7 +120,7 @@ def add_version(store: Store, text: str, today: dt.date) -> str:
 
     result = validate(text=text, today=today)
     if not result.ok or result.definition is None:
-        raise DefinitionError(result.problems, "the uploaded definition")
+        raise DefinitionError(result.problems, "<uploaded>")
     compiled = compile_definition(result.definition)
     with store.atomic():
         record_definition(store, compiled, text)
@@ -143,7 +143,7 @@ def list_versions(store: Store, path: Path, today: dt.date) -> DefinitionList:
         row = {"definition_hash": active, "name": d.name, "version": d.version, "created_at": None}
         versions.insert(0, _version(row, False, active, last))
     problems = [] if current.ok else current.as_dict()["problems"]
-    return DefinitionList(versions, activations(store), active, str(path), problems)
+    return DefinitionList(versions, activations(store), active, path.name, problems)
 
 
 def get_version(store: Store, path: Path, key: str, today: dt.date) -> DefinitionDetail:
