@@ -221,3 +221,22 @@ def test_reps_and_the_route_test(api: tuple[TestClient, dict[str, dict[str, str]
     assert sum(r["open"] for r in reps["reps"]) == 4  # the four MQLs, routed
     route = client.get("/v1/leads/l4/route", headers=keys["read"]).json()
     assert route["routed"] and route["rule"] == "everyone" and route["rules"][0]["to"] == "pool:ae"
+
+
+def test_the_cli_prints_the_queue_and_its_pages(project: Project) -> None:
+    import json
+    import subprocess
+    import sys
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "leadgate", "-C", str(project.root), "queue", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+    first = json.loads(cli("--limit", "3", "--json").stdout)
+    assert ids(first) == ["l1", "l5", "l2"]
+    rest = json.loads(cli("--limit", "3", "--cursor", first["next_cursor"], "--json").stdout)
+    assert ids(rest) == ["l3"] and rest["next_cursor"] is None
+    table = cli("--tier", "hot", "--columns", "lead_id,tier,owner")
+    assert table.returncode == 0 and "l5" in table.stdout and "l2" not in table.stdout
+    bad = cli("--cursor", "zzz", "--json")
+    assert bad.returncode == 1 and json.loads(bad.stderr)["error"]["code"] == "LG722"
