@@ -172,60 +172,206 @@ def queue_page(
     cursor: str | None,
     now: dt.datetime,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """The page's rows (lead, entry and owner columns) and the next page's cursor."""
+    """The page's rows (lead, entry and owner columns) and the next page's cursor.
+
+    One place chooses how: by MQL entry first (:func:`_by_entry`), unless the filters
+    name the lead's own columns (:func:`_joined`)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise BadQueueRequest(f"The limit must be 1 to {MAX_LIMIT}; got {limit}.")
-    tiers = [t.name for t in compiled.tiers] if compiled is not None else []
-    where, params = _conditions(store, filters)
-    if cursor is not None:
-        rank, entered, lead_id = decode_cursor(cursor)
-        where.append("(rank > ? OR (rank = ? AND (entered > ? OR (entered = ? AND lead_id > ?))))")
-        params += [rank, rank, entered, entered, lead_id]
-    imported = "CAST(l.owner AS VARCHAR)" if "owner" in store.table_columns("leads") else "NULL"
-    sql = (
-        "SELECT * FROM (SELECT l.lead_id, l.email, l.company, l.source, l.stage, h.mql_tier, "
-        f"h.mql_at, h.first_touch_at, {imported} AS imported_owner, "
-        "coalesce(list_position(?, h.mql_tier), ?) AS rank, "
-        "coalesce(h.mql_at, ?) AS entered FROM leads l "
-        "LEFT JOIN lead_handoff h USING (lead_id) WHERE list_contains(?, l.stage)) queue "
-        f"WHERE {' AND '.join(where) or 'true'} ORDER BY rank, entered, lead_id LIMIT ?"
-    )
-    stages = [filters.stage] if filters.stage else list(QUEUE_STAGES)
-    rows = store.query(sql, [tiers, len(tiers) + 1, NEVER, stages, *params, limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if not more:
-        return rows, None
-    last = rows[-1]
-    return rows, encode_cursor(last["rank"], last["entered"], last["lead_id"])
-
-
-def _conditions(store: Store, f: QueueFilter) -> tuple[list[str], list[Any]]:
-    """The filters as conditions on the page query's columns, with their parameters."""
-    if f.stage is not None and f.stage not in QUEUE_STAGES:
+    if filters.stage is not None and filters.stage not in QUEUE_STAGES:
         raise BadQueueRequest(
-            f"The queue holds stages {', '.join(QUEUE_STAGES)}; got stage {f.stage!r}."
+            f"The queue holds stages {', '.join(QUEUE_STAGES)}; got stage {filters.stage!r}."
         )
-    where: list[str] = []
-    params: list[Any] = []
-    pairs: list[tuple[str, Any]] = [
-        ("mql_tier = ?", f.tier),
-        ("source = ?", f.source),
-        ("mql_at >= ?", _naive(f.since)),
-        ("mql_at < ?", _naive(f.until)),
-    ]
-    for condition, value in pairs:
+    tiers = [t.name for t in compiled.tiers] if compiled is not None else []
+    after = decode_cursor(cursor) if cursor is not None else None
+    if filters.source or (filters.q or "").strip() or (filters.owner or "").strip():
+        rows = _joined(store, tiers, filters, after, limit + 1)
+    else:
+        rows = _by_entry(store, tiers, filters, after, limit + 1)
+    if len(rows) <= limit:
+        return rows, None
+    end = rows[limit - 1]
+    return rows[:limit], encode_cursor(end["rank"], end["entered"], end["lead_id"])
+
+
+def _by_entry(
+    store: Store,
+    tiers: list[str],
+    filters: QueueFilter,
+    after: tuple[int, dt.datetime, str] | None,
+    wanted: int,
+) -> list[dict[str, Any]]:
+    """The page without filters on the lead's columns: taken for the plain queue (and a
+    tier or entry-time filter). The next candidates in queue order from ``lead_handoff``
+    alone (:func:`_entered`), then their lead rows by id (:func:`_leads_of`), more while
+    the page is not full: a page never joins the whole queue to ``leads``, so it costs
+    about the same on any page of any queue. Leads in a queue stage with no MQL entry on
+    record (imported in stage mql) come last (:func:`_unentered`)."""
+    rows: list[dict[str, Any]] = []
+    batch = wanted  # most candidates are in the queue: a second round is rare
+    while len(rows) < wanted:
+        candidates = _entered(store, tiers, filters, after, batch)
+        rows += _leads_of(store, candidates, filters)
+        if len(candidates) < batch:
+            break
+        after = (candidates[-1]["rank"], candidates[-1]["entered"], candidates[-1]["lead_id"])
+        batch = min(batch * 4, 20_000)
+    if len(rows) < wanted and not (filters.tier or filters.since or filters.until):
+        last = after if after is not None and after[1] == NEVER else None
+        rows += _unentered(store, len(tiers) + 1, filters, last, wanted - len(rows))
+    return rows[:wanted]
+
+
+def _joined(
+    store: Store,
+    tiers: list[str],
+    f: QueueFilter,
+    after: tuple[int, dt.datetime, str] | None,
+    wanted: int,
+) -> list[dict[str, Any]]:
+    """The page with a filter on the lead's columns (source, search, owner): few of the
+    entries in queue order would pass it, so one query joins the queue stages' leads to
+    their entries, filters and sorts them. Its cost grows with the queue, not with the
+    page's depth."""
+    where, params = _lead_conditions(store, f)
+    for condition, value in (
+        ("h.mql_tier = ?", f.tier),
+        ("h.mql_at >= ?", _naive(f.since)),
+        ("h.mql_at < ?", _naive(f.until)),
+    ):
         if value is not None:
             where.append(condition)
             params.append(value)
+    keyset, more = "true", []
+    if after is not None:
+        keyset = "(rank > ? OR (rank = ? AND (entered > ? OR (entered = ? AND lead_id > ?))))"
+        rank, entered, lead_id = after
+        more = [rank, rank, entered, entered, lead_id]
+    return store.query(
+        f"SELECT * FROM (SELECT {_LEAD_COLUMNS.format(imported=_imported(store))}, "
+        "h.mql_tier, h.mql_at, h.first_touch_at, coalesce(list_position(?, h.mql_tier), ?) "
+        "AS rank, coalesce(h.mql_at, ?) AS entered FROM leads l LEFT JOIN lead_handoff h "
+        f"USING (lead_id) WHERE {' AND '.join(where)}) queue WHERE {keyset} "
+        "ORDER BY rank, entered, lead_id LIMIT ?",
+        [tiers, len(tiers) + 1, NEVER, *params, *more, wanted],
+    )
+
+
+def _entered(
+    store: Store,
+    tiers: list[str],
+    f: QueueFilter,
+    after: tuple[int, dt.datetime, str] | None,
+    batch: int,
+) -> list[dict[str, Any]]:
+    """The next ``batch`` MQL entries in queue order after ``after``, from ``lead_handoff``
+    alone, narrowed by the filters it can judge (tier, entry time)."""
+    where = ["mql_at IS NOT NULL"]
+    params: list[Any] = [tiers, len(tiers) + 1]
+    for condition, value in (
+        ("mql_tier = ?", f.tier),
+        ("mql_at >= ?", _naive(f.since)),
+        ("mql_at < ?", _naive(f.until)),
+    ):
+        if value is not None:
+            where.append(condition)
+            params.append(value)
+    if after is not None:
+        where.append("(rank > ? OR (rank = ? AND (entered > ? OR (entered = ? AND lead_id > ?))))")
+        rank, entered, lead_id = after
+        params += [rank, rank, entered, entered, lead_id]
+    return store.query(
+        "SELECT * FROM (SELECT lead_id, mql_tier, mql_at, first_touch_at, "
+        "coalesce(list_position(?, mql_tier), ?) AS rank, mql_at AS entered "
+        f"FROM lead_handoff) queue WHERE {' AND '.join(where)} "
+        "ORDER BY rank, entered, lead_id LIMIT ?",
+        [*params, batch],
+    )
+
+
+def _leads_of(
+    store: Store, candidates: list[dict[str, Any]], f: QueueFilter
+) -> list[dict[str, Any]]:
+    """The candidates whose lead is in a queue stage and passes the lead filters, in the
+    candidates' order, each with its lead's columns."""
+    if not candidates:
+        return []
+    where, params = _lead_conditions(store, f)
+    ids = in_list([c["lead_id"] for c in candidates])
+    # The ids alone first: DuckDB finds a short list of keys by the primary key's index,
+    # but any further condition in the same WHERE makes it scan the whole table (10x).
+    # The LIMIT keeps the optimizer from merging the two.
+    found = {
+        row["lead_id"]: row
+        for row in store.query(
+            f"SELECT * FROM (SELECT {_LEAD_COLUMNS.format(imported=_imported(store))} "
+            f"FROM leads l WHERE l.lead_id IN ({ids}) LIMIT {len(candidates)}) l "
+            f"WHERE {' AND '.join(where)}",
+            params,
+        )
+    }
+    return [found[c["lead_id"]] | c for c in candidates if c["lead_id"] in found]
+
+
+def in_list(values: list[str]) -> str:
+    """``values`` as SQL string literals for an ``IN (...)``: a literal list is what
+    DuckDB looks up by index (a parameter list is scanned).
+
+    >>> in_list(["a", "o'neil"])
+    "'a', 'o''neil'"
+    """
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _unentered(
+    store: Store,
+    rank: int,
+    f: QueueFilter,
+    after: tuple[int, dt.datetime, str] | None,
+    wanted: int,
+) -> list[dict[str, Any]]:
+    """Leads in a queue stage with no MQL entry on record: after every entered lead, by id."""
+    where, params = _lead_conditions(store, f)
+    where.append(
+        "NOT EXISTS (SELECT 1 FROM lead_handoff h WHERE h.lead_id = l.lead_id "
+        "AND h.mql_at IS NOT NULL)"
+    )
+    if after is not None:
+        where.append("l.lead_id > ?")
+        params.append(after[2])
+    return store.query(
+        f"SELECT {_LEAD_COLUMNS.format(imported=_imported(store))}, "
+        "NULL AS mql_tier, NULL AS mql_at, (SELECT max(first_touch_at) FROM lead_handoff h "
+        "WHERE h.lead_id = l.lead_id) AS first_touch_at, ? AS rank, ? AS entered "
+        f"FROM leads l WHERE {' AND '.join(where)} ORDER BY l.lead_id LIMIT ?",
+        [rank, NEVER, *params, wanted],
+    )
+
+
+_LEAD_COLUMNS = "l.lead_id, l.email, l.company, l.source, l.stage, {imported} AS imported_owner"
+
+
+def _imported(store: Store) -> str:
+    """An ``owner`` column a CRM import brought, else nothing."""
+    return "CAST(l.owner AS VARCHAR)" if "owner" in store.table_columns("leads") else "NULL"
+
+
+def _lead_conditions(store: Store, f: QueueFilter) -> tuple[list[str], list[Any]]:
+    """The stage and the filters on the lead's own columns, with their parameters."""
+    stages = [f.stage] if f.stage else list(QUEUE_STAGES)
+    where = [f"l.stage IN ({', '.join('?' for _ in stages)})"]
+    params: list[Any] = list(stages)
+    if f.source is not None:
+        where.append("l.source = ?")
+        params.append(f.source)
     if f.q and f.q.strip():
         needle = f.q.strip().lower()
-        where.append("(contains(lower(email), ?) OR contains(lower(company), ?))")
+        where.append("(contains(lower(l.email), ?) OR contains(lower(l.company), ?))")
         params += [needle, needle]
     if f.owner and f.owner.strip():
         where.append(
             "lower(coalesce((SELECT arg_max(a.rep, a.assignment_id) FROM assignments a "
-            "WHERE a.lead_id = queue.lead_id), queue.imported_owner)) = ?"
+            f"WHERE a.lead_id = l.lead_id), {_imported(store)})) = ?"
         )
         params.append(f.owner.strip().lower())
     return where, params
@@ -240,10 +386,11 @@ def _naive(value: dt.datetime | None) -> dt.datetime | None:
 
 def owners(store: Store, ids: list[str]) -> dict[str, str]:
     """The rep of each lead's latest assignment (leads never assigned are absent)."""
+    if not ids:
+        return {}
     rows = store.execute(
         "SELECT lead_id, arg_max(rep, assignment_id) FROM assignments "
-        "WHERE list_contains(?, lead_id) GROUP BY lead_id",
-        [ids],
+        f"WHERE lead_id IN ({in_list(ids)}) GROUP BY lead_id"
     ).fetchall()
     return dict(rows)
 
@@ -255,9 +402,10 @@ def stored_reasons(
     if as_of is None or not ids:
         return {}, {}
     rows = store.execute(
-        "SELECT lead_id, total, contributions FROM scores WHERE definition_hash = ? "
-        "AND as_of = ? AND list_contains(?, lead_id)",
-        [compiled.hash, as_of.replace(tzinfo=None), ids],
+        "SELECT s.lead_id, s.total, s.contributions FROM scores s SEMI JOIN "
+        "(SELECT unnest(?) AS lead_id) page USING (lead_id) "
+        "WHERE s.definition_hash = ? AND s.as_of = ?",
+        [ids, compiled.hash, as_of.replace(tzinfo=None)],
     ).fetchall()
     labels = rule_labels(compiled)
     keys = compiled.rule_keys
