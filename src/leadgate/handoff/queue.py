@@ -234,26 +234,15 @@ def _joined(
     their entries, filters and sorts them. Its cost grows with the queue, not with the
     page's depth."""
     where, params = _lead_conditions(store, f)
-    for condition, value in (
-        ("h.mql_tier = ?", f.tier),
-        ("h.mql_at >= ?", _naive(f.since)),
-        ("h.mql_at < ?", _naive(f.until)),
-    ):
-        if value is not None:
-            where.append(condition)
-            params.append(value)
-    keyset, more = "true", []
-    if after is not None:
-        keyset = "(rank > ? OR (rank = ? AND (entered > ? OR (entered = ? AND lead_id > ?))))"
-        rank, entered, lead_id = after
-        more = [rank, rank, entered, entered, lead_id]
+    entry, entry_params = _entry_conditions(f, "h.")
+    keyset, more = _after(after)
     return store.query(
         f"SELECT * FROM (SELECT {_LEAD_COLUMNS.format(imported=_imported(store))}, "
         "h.mql_tier, h.mql_at, h.first_touch_at, coalesce(list_position(?, h.mql_tier), ?) "
         "AS rank, coalesce(h.mql_at, ?) AS entered FROM leads l LEFT JOIN lead_handoff h "
-        f"USING (lead_id) WHERE {' AND '.join(where)}) queue WHERE {keyset} "
+        f"USING (lead_id) WHERE {' AND '.join(where + entry)}) queue WHERE {keyset} "
         "ORDER BY rank, entered, lead_id LIMIT ?",
-        [tiers, len(tiers) + 1, NEVER, *params, *more, wanted],
+        [tiers, len(tiers) + 1, NEVER, *params, *entry_params, *more, wanted],
     )
 
 
@@ -266,26 +255,39 @@ def _entered(
 ) -> list[dict[str, Any]]:
     """The next ``batch`` MQL entries in queue order after ``after``, from ``lead_handoff``
     alone, narrowed by the filters it can judge (tier, entry time)."""
-    where = ["mql_at IS NOT NULL"]
-    params: list[Any] = [tiers, len(tiers) + 1]
+    where, params = _entry_conditions(f, "")
+    keyset, more = _after(after)
+    return store.query(
+        "SELECT * FROM (SELECT lead_id, mql_tier, mql_at, first_touch_at, "
+        "coalesce(list_position(?, mql_tier), ?) AS rank, mql_at AS entered FROM lead_handoff "
+        f"WHERE mql_at IS NOT NULL AND {' AND '.join(where)}) queue WHERE {keyset} "
+        "ORDER BY rank, entered, lead_id LIMIT ?",
+        [tiers, len(tiers) + 1, *params, *more, batch],
+    )
+
+
+def _entry_conditions(f: QueueFilter, table: str) -> tuple[list[str], list[Any]]:
+    """The filters on the MQL entry (tier, time) as conditions on ``table``'s columns."""
+    where, params = ["true"], []
     for condition, value in (
         ("mql_tier = ?", f.tier),
         ("mql_at >= ?", _naive(f.since)),
         ("mql_at < ?", _naive(f.until)),
     ):
         if value is not None:
-            where.append(condition)
+            where.append(table + condition)
             params.append(value)
-    if after is not None:
-        where.append("(rank > ? OR (rank = ? AND (entered > ? OR (entered = ? AND lead_id > ?))))")
-        rank, entered, lead_id = after
-        params += [rank, rank, entered, entered, lead_id]
-    return store.query(
-        "SELECT * FROM (SELECT lead_id, mql_tier, mql_at, first_touch_at, "
-        "coalesce(list_position(?, mql_tier), ?) AS rank, mql_at AS entered "
-        f"FROM lead_handoff) queue WHERE {' AND '.join(where)} "
-        "ORDER BY rank, entered, lead_id LIMIT ?",
-        [*params, batch],
+    return where, params
+
+
+def _after(after: tuple[int, dt.datetime, str] | None) -> tuple[str, list[Any]]:
+    """The keyset condition: rows after the sort key ``after`` (rank, entry, id)."""
+    if after is None:
+        return "true", []
+    rank, entered, lead_id = after
+    return (
+        "(rank > ? OR (rank = ? AND (entered > ? OR (entered = ? AND lead_id > ?))))",
+        [rank, rank, entered, entered, lead_id],
     )
 
 
