@@ -635,7 +635,8 @@ class Project:
         """The MQL queue (stages mql and sal), hot first then by MQL entry, a page of
         ``limit`` rows after ``cursor`` (the previous page's ``next_cursor``); see
         :mod:`leadgate.handoff.queue`."""
-        from .handoff.queue import Queue, QueueFilter, owners, queue_page, stored_reasons
+        from .handoff.queue import Queue, QueueFilter, owners, stored_reasons
+        from .handoff.queue_page import queue_page
         from .scoring.lookup import latest_as_of
 
         compiled = self._compiled_quietly([])
