@@ -43,6 +43,7 @@ from .errors import (
     DefinitionError,
     ImportFailed,
     ProjectNotFound,
+    ScoringError,
     SegmentNotFound,
 )
 from .results import (
@@ -64,7 +65,10 @@ if TYPE_CHECKING:
     from .definition import CompiledDefinition, Validation
     from .handoff.erasure import Erasure
     from .handoff.export import MqlExport
+    from .definition.versions import Activation, DefinitionDetail, DefinitionList
+    from .handoff.lead import ActionResult, LeadDetail
     from .handoff.outbox import Message, MessageDetail, OutboxList
+    from .handoff.queue import Queue, QueueRow, Reason
     from .handoff.routing import RoutingSetup
     from .handoff.sla import SlaReport
     from .handoff.sla_config import SlaSettings
@@ -638,6 +642,171 @@ class Project:
 
         with self.store() as store:
             return export_mqls(store, out, fmt=fmt, since=since, until=until)
+    # -- api-routes: a lead, the queue, sales actions, definition versions ------------------
+    def lead(self, lead: str) -> LeadDetail:
+        """Everything about ``lead`` (id, alias or email): attributes, the score and its
+        explanation, stage and history, owner and routing reason, SLA."""
+        from .handoff.lead import LeadDetail, Sla, account_of, owner_of
+        from .handoff.queue import sla_due, sla_state
+        from .handoff.transitions import history
+        from .scoring.lookup import explain_lead, find_lead
+
+        warnings: list[str] = []
+        compiled = self._compiled_quietly(warnings)
+        with self.store() as store:
+            row = find_lead(store, lead)
+            found = history(store, row["lead_id"])
+            score = None
+            if compiled is not None:
+                try:
+                    score = explain_lead(store, compiled, row["lead_id"])
+                except ScoringError as exc:
+                    warnings.append(str(exc))
+            tier = store.scalar(
+                "SELECT mql_tier FROM lead_handoff WHERE lead_id = ?", [row["lead_id"]]
+            )
+            owner, account, now = owner_of(store, row), account_of(store, row), store.now()
+        due = sla_due(compiled, tier, found.mql_at)
+        touched = found.first_touch_at
+        sla = Sla(found.mql_at, tier, due, touched, sla_state(due, touched, now))
+        return LeadDetail(row["lead_id"], row, account, score, found, owner, sla, warnings)
+
+    def act(
+        self,
+        lead: str,
+        action: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        amount: float | None = None,
+        stage: str | None = None,
+    ) -> ActionResult:
+        """A sales action on ``lead``: accept, reject (with a reason from
+        :attr:`reject_reasons`; ``stage`` recycled or disqualified), contacted, sql,
+        opportunity, won (an ``amount``), lost (a reason). All checked before anything is
+        written; see :data:`leadgate.handoff.lead.ACTIONS`."""
+        from .handoff.lead import ActionResult, action_stage
+        from .handoff.stages import check_actor
+
+        to = action_stage(action, stage)
+        check_actor(actor)
+        if to is None:
+            return ActionResult(action, actor, None, self.contacted(lead))
+        done = self.move(lead, to, actor=actor, reason=reason, amount=amount)
+        return ActionResult(action, actor, done, self.history(done.transition.lead_id))
+
+    def queue(
+        self,
+        *,
+        tier: str | None = None,
+        owner: str | None = None,
+        stage: str | None = None,
+        source: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Queue:
+        """The MQL queue (stages mql and sal), hot first then by MQL entry, a page of
+        ``limit`` rows after ``cursor`` (the previous page's ``next_cursor``); see
+        :mod:`leadgate.handoff.queue`."""
+        from .handoff.queue import Queue, QueueFilter, owners, stored_reasons
+        from .handoff.queue_page import queue_page
+        from .scoring.lookup import latest_as_of
+
+        compiled = self._compiled_quietly([])
+        rep = self.routing.rep(owner) if owner else None
+        filters = QueueFilter(tier, rep.name if rep else owner, stage, source, since, until, q)
+        with self.store() as store:
+            now = store.now()
+            rows, following = queue_page(
+                store, compiled, filters, limit=limit, cursor=cursor, now=now
+            )
+            ids = [r["lead_id"] for r in rows]
+            owned = owners(store, ids)
+            totals: dict[str, float] = {}
+            reasons: dict[str, list[Reason]] = {}
+            if compiled is not None:
+                when = latest_as_of(store, compiled)
+                totals, reasons = stored_reasons(store, compiled, when, ids)
+                reasons |= self._rebuilt_reasons(store, compiled, set(totals) - set(reasons))
+        out = [self._queue_row(r, compiled, owned, totals, reasons, now) for r in rows]
+        return Queue(out, following, filters, limit, now)
+
+    def definitions(self) -> DefinitionList:
+        """Every definition version known, which is active, who activated what and when."""
+        from .definition.versions import list_versions
+
+        with self.store() as store:
+            return list_versions(store, self.definition_path, self.clock.today())
+
+    def definition_version(self, key: str) -> DefinitionDetail:
+        """One version (its hash, or a prefix of 6 or more), with its text and validation."""
+        from .definition.versions import get_version
+
+        with self.store() as store:
+            return get_version(store, self.definition_path, key, self.clock.today())
+
+    def add_definition(self, text: str) -> DefinitionDetail:
+        """Keep ``text`` as a new version (not active until :meth:`activate`); a text with
+        problems raises :class:`~leadgate.errors.DefinitionError` listing every one."""
+        from .definition.versions import add_version, get_version
+
+        today = self.clock.today()
+        with self.store() as store:
+            found = add_version(store, text, today)
+            return get_version(store, self.definition_path, found, today)
+
+    def activate(self, key: str, *, actor: str) -> Activation:
+        """Make the version ``key`` the project's definition (its text goes to the
+        definition file; the file's text before is kept), recorded with ``actor``."""
+        from .definition.versions import activate
+
+        with self.store() as store:
+            return activate(store, self.definition_path, key, actor, self.clock.today())
+
+    def _compiled_quietly(self, warnings: list[str]) -> CompiledDefinition | None:
+        """The definition, or None with its problems added to ``warnings``: reading a lead
+        or the queue must not fail because the definition file is being edited."""
+        try:
+            return self.compiled()
+        except DefinitionError as exc:
+            warnings.append(str(exc))
+            return None
+
+    def _rebuilt_reasons(
+        self, store: Store, compiled: CompiledDefinition, ids: set[str]
+    ) -> dict[str, list[Reason]]:
+        """The top reasons of leads whose stored score kept no contributions, rebuilt."""
+        from .handoff.queue import top_reasons
+        from .scoring.lookup import explain_lead
+
+        out = {}
+        for lead_id in sorted(ids):
+            score = explain_lead(store, compiled, lead_id)
+            out[lead_id] = top_reasons([(c.label, c.cents, c.detail) for c in score.contributions])
+        return out
+
+    @staticmethod
+    def _queue_row(
+        row: dict[str, Any],
+        compiled: CompiledDefinition | None,
+        owned: dict[str, str],
+        totals: dict[str, float],
+        reasons: dict[str, list[Reason]],
+        now: dt.datetime,
+    ) -> QueueRow:
+        from .handoff.queue import QueueRow, sla_due, sla_state
+
+        lead_id = row["lead_id"]
+        due = sla_due(compiled, row["mql_tier"], row["mql_at"])
+        return QueueRow(
+            lead_id, row["email"], row["company"], row["source"], row["stage"],
+            row["mql_tier"], totals.get(lead_id), row["mql_at"], due,
+            sla_state(due, row["first_touch_at"], now), row["first_touch_at"],
+            owned.get(lead_id) or row["imported_owner"], reasons.get(lead_id, []),
+        )  # fmt: skip
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

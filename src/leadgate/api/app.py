@@ -55,6 +55,7 @@ def create_app(project: Project, *, announce_url: str | None = None) -> FastAPI:
     errors.install(app)
     _core_routes(app)
     service.install(app, project)  # ingest, group commits, metrics, delivery (api-core)
+    _work_routes(app)
     return app
 
 
@@ -97,3 +98,12 @@ def _same(a: str, b: str) -> bool:
     import hmac
 
     return bool(a) and hmac.compare_digest(a.encode(), b.encode())
+
+
+def _work_routes(app: FastAPI) -> None:
+    """The read and work routes: a lead, the queue, sales actions, definition versions,
+    reps and routing, the outbox."""
+    from . import routes_definitions, routes_leads, routes_outbox, routes_queue
+
+    for module in (routes_leads, routes_queue, routes_definitions, routes_outbox):
+        app.include_router(module.router)

@@ -483,3 +483,21 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0016_definition_versions",
+        # Who made which definition the project's, and when (leadgate.definition.versions):
+        # one row per activation, append-only. The versions' texts are in ``definitions``
+        # (by hash); the project's definition file holds the active one's text.
+        """
+        CREATE TABLE IF NOT EXISTS definition_activations (
+            seq              BIGINT NOT NULL,      -- 1, 2, ...: the latest decides
+            definition_hash  VARCHAR NOT NULL,
+            previous_hash    VARCHAR,              -- the file's definition before (NULL: invalid)
+            actor            VARCHAR NOT NULL,     -- system | import | user:NAME | key:ID
+            activated_at     TIMESTAMP NOT NULL
+        );
+        """,
+    )
+)

@@ -1,0 +1,163 @@
+"""One lead as sales and the API see it, and the sales actions on it.
+
+:class:`LeadDetail` gathers what :meth:`Project.lead` answers: the lead's attributes, its
+score with the explanation that adds up to it, its stage and history, its owner with the
+routing reason, and its SLA (MQL entry, the due time from the entry tier's ``sla``, the
+first touch). :data:`ACTIONS` maps each sales action to the stage it moves a lead to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LeadgateError
+from ..results import plain
+
+if TYPE_CHECKING:
+    from ..scoring import Score
+    from ..store import Store
+    from .transitions import History, Move
+
+#: A sales action → the stage it moves the lead to (``contacted`` moves none: it records
+#: the first touch; ``reject`` recycles, or disqualifies with ``stage="disqualified"``).
+ACTIONS: dict[str, str | None] = {
+    "accept": "sal",
+    "reject": "recycled",
+    "contacted": None,
+    "sql": "sql",
+    "opportunity": "opportunity",
+    "won": "won",
+    "lost": "lost",
+}
+#: Where a rejection may send a lead.
+REJECT_TO = ("recycled", "disqualified")
+
+
+class UnknownAction(LeadgateError, ValueError):
+    """Not a sales action (the message lists them)."""
+
+    code = "LG723"
+
+
+def action_stage(action: str, stage: str | None) -> str | None:
+    """The stage ``action`` moves a lead to; ``stage`` only chooses a rejection's."""
+    if action not in ACTIONS:
+        raise UnknownAction(f"Unknown action {action!r}: use one of {', '.join(ACTIONS)}.")
+    if stage is not None and (action != "reject" or stage not in REJECT_TO):
+        raise UnknownAction(
+            f"'stage' chooses where a rejection sends the lead ({' or '.join(REJECT_TO)}); "
+            f"got {stage!r} with action {action!r}."
+        )
+    return stage or ACTIONS[action]
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What a sales action did: the move made (None for ``contacted``) and the lead's
+    stage, SLA times and transitions after it."""
+
+    action: str
+    actor: str
+    move: Move | None
+    history: History
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "actor": self.actor,
+            "transition": self.move.transition.as_dict() if self.move else None,
+            "history": self.history.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns the lead and why: the latest assignment, else an imported owner column."""
+
+    rep: str | None
+    rule: str | None = None
+    reason: str | None = None
+    assigned_at: dt.datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: plain(v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class Sla:
+    """The SLA clock: it starts at MQL entry; the first touch stops it."""
+
+    mql_at: dt.datetime | None
+    tier: str | None
+    due: dt.datetime | None
+    first_touch_at: dt.datetime | None
+    state: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: plain(v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class LeadDetail:
+    """Everything about one lead (``score`` None: not scored, ``warnings`` say why)."""
+
+    lead_id: str
+    attributes: dict[str, Any]
+    account: dict[str, Any] | None
+    score: Score | None
+    history: History
+    owner: Owner
+    sla: Sla
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        score = None
+        if self.score is not None:
+            score = self.score.as_dict() | {"adds_up": self.score.check_sum()}
+        return {
+            "lead_id": self.lead_id,
+            "attributes": plain(self.attributes),
+            "account": plain(self.account),
+            "stage": self.history.stage,
+            "score": score,
+            "owner": self.owner.as_dict(),
+            "sla": self.sla.as_dict(),
+            "history": self.history.as_dict(),
+            "warnings": list(self.warnings),
+        }
+
+
+def owner_of(store: Store, lead: dict[str, Any]) -> Owner:
+    """The rep of the lead's latest assignment with its reason, else an imported owner."""
+    rows = store.query(
+        "SELECT rep, rule, reason, assigned_at FROM assignments WHERE lead_id = ? "
+        "ORDER BY assignment_id DESC LIMIT 1",
+        [lead["lead_id"]],
+    )
+    if rows:
+        return Owner(**rows[0])
+    imported = lead.get("owner")
+    return Owner(str(imported) if imported is not None else None)
+
+
+def account_of(store: Store, lead: dict[str, Any]) -> dict[str, Any] | None:
+    if not lead.get("account_id"):
+        return None
+    rows = store.query("SELECT * FROM accounts WHERE account_id = ?", [lead["account_id"]])
+    return rows[0] if rows else None
+
+
+__all__ = [
+    "ACTIONS",
+    "REJECT_TO",
+    "ActionResult",
+    "LeadDetail",
+    "Owner",
+    "Sla",
+    "UnknownAction",
+    "account_of",
+    "action_stage",
+    "owner_of",
+]

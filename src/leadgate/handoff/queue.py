@@ -1,0 +1,244 @@
+"""The MQL queue: the leads sales works now (stage ``mql`` or ``sal``), hot first.
+
+Order: the tier the lead entered MQL in (``lead_handoff.mql_tier``), in the definition's
+tier order (its first tier is the hottest), then by MQL entry, oldest first, then by id.
+The entry tier, not the latest score's: it is the tier the lead was handed over in and
+the one its SLA belongs to, and a queue that reshuffles on every re-score cannot be worked.
+
+Pages are cut by a **cursor** (keyset pagination): the sort key of a page's last row,
+and the next page is the rows after it. A page costs the same at row 1,000,000 as at row 1
+(an ``OFFSET`` reads and drops every row before it), and a lead that enters or leaves the
+queue meanwhile does not shift the next page.
+
+Each row carries the three strongest reasons the lead scored (its largest positive
+contributions): from the stored score when it was scored ``--details`` (cheap), else rebuilt
+for the page's leads by the explainer (one lead at a time: on a large store, score with
+``--details`` and the queue stays fast).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LeadgateError
+from ..results import plain
+
+if TYPE_CHECKING:
+    from ..definition import CompiledDefinition
+    from ..store import Store
+
+#: The stages of the queue: handed over (mql) and accepted by sales (sal).
+QUEUE_STAGES = ("mql", "sal")
+#: How many reasons a row shows.
+TOP_REASONS = 3
+MAX_LIMIT = 500
+# Sorts after every real time: a lead imported in stage mql has no entry on record.
+NEVER = dt.datetime(9999, 12, 31)
+
+
+class BadQueueRequest(LeadgateError, ValueError):
+    """A queue filter or cursor that cannot be used (the message says which and why)."""
+
+    code = "LG722"
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue shows: each filter narrows it; all None is the whole queue.
+
+    ``since``/``until`` bound the MQL entry time; ``q`` is a piece of the email or the
+    company name (any case); ``owner`` is the rep's name or email.
+    """
+
+    tier: str | None = None
+    owner: str | None = None
+    stage: str | None = None
+    source: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    q: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: plain(v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One of the strongest contributions to a lead's score."""
+
+    label: str
+    points: float
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "points": self.points, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    lead_id: str
+    email: str | None
+    company: str | None
+    source: str | None
+    stage: str
+    tier: str | None
+    score: float | None
+    mql_at: dt.datetime | None
+    sla_due: dt.datetime | None
+    sla_state: str
+    first_touch_at: dt.datetime | None
+    owner: str | None
+    reasons: list[Reason] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: plain(v) for k, v in self.__dict__.items() if k != "reasons"}
+        return out | {"reasons": [r.as_dict() for r in self.reasons]}
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A page of the queue; ``next_cursor`` fetches the next (None: this is the last)."""
+
+    rows: list[QueueRow]
+    next_cursor: str | None
+    filters: QueueFilter
+    limit: int
+    at: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": plain(self.at),
+            "filters": self.filters.as_dict(),
+            "limit": self.limit,
+            "count": len(self.rows),
+            "next_cursor": self.next_cursor,
+            "leads": [r.as_dict() for r in self.rows],
+        }
+
+
+# -- SLA ---------------------------------------------------------------------------------------
+def sla_due(
+    compiled: CompiledDefinition | None, tier: str | None, mql_at: dt.datetime | None
+) -> dt.datetime | None:
+    """When the first touch is due: MQL entry + the SLA of the tier it entered in."""
+    if compiled is None or mql_at is None:
+        return None
+    sla = next((t.sla_us for t in compiled.tiers if t.name == tier), None)
+    return None if sla is None else mql_at + dt.timedelta(microseconds=sla)
+
+
+def sla_state(due: dt.datetime | None, touched: dt.datetime | None, now: dt.datetime) -> str:
+    """``none`` (no SLA), ``open``, ``breached`` (due and untouched), ``met`` or ``missed``
+    (touched after it was due)."""
+    if due is None:
+        return "none"
+    if touched is not None:
+        return "met" if touched <= due else "missed"
+    return "breached" if now > due else "open"
+
+
+# -- the cursor --------------------------------------------------------------------------------
+def encode_cursor(rank: int, entered: dt.datetime, lead_id: str) -> str:
+    raw = json.dumps([rank, entered.isoformat(), lead_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, dt.datetime, str]:
+    """The sort key a cursor holds, or :class:`BadQueueRequest`."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        rank, entered, lead_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(rank, int) or not isinstance(lead_id, str):
+            raise TypeError("not a queue cursor")
+        return rank, dt.datetime.fromisoformat(entered), lead_id
+    except (ValueError, TypeError) as exc:
+        raise BadQueueRequest(
+            f"The cursor {cursor[:40]!r} is not one this queue gave ({exc}); start from the "
+            "first page (no cursor) and follow next_cursor."
+        ) from None
+
+
+def in_list(values: list[str]) -> str:
+    """``values`` as SQL string literals for an ``IN (...)``: a literal list is what
+    DuckDB looks up by index (a parameter list is scanned).
+
+    >>> in_list(["a", "o'neil"])
+    "'a', 'o''neil'"
+    """
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def owners(store: Store, ids: list[str]) -> dict[str, str]:
+    """The rep of each lead's latest assignment (leads never assigned are absent)."""
+    if not ids:
+        return {}
+    rows = store.execute(
+        "SELECT lead_id, arg_max(rep, assignment_id) FROM assignments "
+        f"WHERE lead_id IN ({in_list(ids)}) GROUP BY lead_id"
+    ).fetchall()
+    return dict(rows)
+
+
+def stored_reasons(
+    store: Store, compiled: CompiledDefinition, as_of: dt.datetime | None, ids: list[str]
+) -> tuple[dict[str, float], dict[str, list[Reason]]]:
+    """Each lead's total and, when its score kept its contributions, its top reasons."""
+    if as_of is None or not ids:
+        return {}, {}
+    rows = store.execute(
+        "SELECT s.lead_id, s.total, s.contributions FROM scores s SEMI JOIN "
+        "(SELECT unnest(?) AS lead_id) page USING (lead_id) "
+        "WHERE s.definition_hash = ? AND s.as_of = ?",
+        [ids, compiled.hash, as_of.replace(tzinfo=None)],
+    ).fetchall()
+    labels = rule_labels(compiled)
+    keys = compiled.rule_keys
+    totals = {lead_id: float(total) for lead_id, total, _ in rows}
+    reasons = {
+        lead_id: top_reasons(
+            [(labels[k], cents, "") for k, cents in zip(keys, parts, strict=False) if cents]
+        )
+        for lead_id, _, parts in rows
+        if parts is not None
+    }
+    return totals, reasons
+
+
+def rule_labels(compiled: CompiledDefinition) -> dict[str, str]:
+    """A rule's key → the label an explanation gives it."""
+    labels = {r.key: r.name for r in compiled.fit_rules}
+    labels |= {r.key: r.type for r in compiled.event_rules}
+    return labels | {r.key: r.name for r in compiled.engagement_rules}
+
+
+def top_reasons(parts: list[tuple[str, int, str]]) -> list[Reason]:
+    """The :data:`TOP_REASONS` largest positive contributions (label, hundredths, detail).
+
+    >>> [r.label for r in top_reasons([("a", 500, ""), ("b", -900, ""), ("c", 700, "")])]
+    ['c', 'a']
+    """
+    best = sorted((p for p in parts if p[1] > 0), key=lambda p: -p[1])[:TOP_REASONS]
+    return [Reason(label, cents / 100, detail) for label, cents, detail in best]
+
+
+__all__ = [
+    "MAX_LIMIT",
+    "QUEUE_STAGES",
+    "BadQueueRequest",
+    "Queue",
+    "QueueFilter",
+    "QueueRow",
+    "Reason",
+    "decode_cursor",
+    "encode_cursor",
+    "in_list",
+    "owners",
+    "sla_due",
+    "sla_state",
+    "stored_reasons",
+    "top_reasons",
+]
