@@ -59,6 +59,7 @@ from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
+    from .analytics.funnel import Funnel
     from .definition import CompiledDefinition, Validation
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.routing import RoutingSetup
@@ -517,6 +518,42 @@ class Project:
 
     def _definition_file(self, given: str | Path | None) -> Path:
         return Path(given) if given is not None else self.definition_path
+
+    # -- funnel ---------------------------------------------------------------------------
+    def funnel(
+        self,
+        *,
+        by: str | None = None,
+        window: str | None = "90d",
+        as_of: dt.datetime | None = None,
+    ) -> Funnel:
+        """Lead → MQL → SAL → SQL → opportunity → won, grouped ``by`` tier, source, cohort,
+        owner or definition, counted within ``window`` after MQL (``None``: whenever); MQLs
+        whose window is still open at ``as_of`` (default now) are censored, not failures.
+        See :mod:`leadgate.analytics.funnel`."""
+        from .analytics.funnel import compute_funnel
+
+        when = _naive_utc(as_of or self.clock.now())
+        with self.store() as store:
+            return compute_funnel(
+                store, when, by=by, window=window, timezone=self.timezone,
+                tier_order=self._tier_names(),
+            )  # fmt: skip
+
+    def _tier_names(self) -> list[str]:
+        """The definition's tiers, best first; none when it is missing or invalid (a funnel
+        of imported outcomes needs no definition)."""
+        try:
+            return [t.name for t in self.compiled().tiers]
+        except (DefinitionError, OSError):
+            return []
+
+
+def _naive_utc(when: dt.datetime) -> dt.datetime:
+    """``when`` as the store keeps times: UTC without a zone (naive means UTC already)."""
+    if when.tzinfo is None:
+        return when
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

@@ -11,6 +11,7 @@ importing a command module registers nothing.
 from __future__ import annotations
 
 from . import (
+    analytics_funnel,
     data,
     definition,
     demo,
@@ -40,6 +41,8 @@ COMMANDS = (
     handoff_routing.reps,
     handoff_routing.routes,
     demo.demo,
+    # -- funnel
+    analytics_funnel.funnel,
 )
 
 for _command in COMMANDS:

@@ -1,0 +1,87 @@
+"""``leadgate funnel``, ``leadgate diagnose`` and ``leadgate lift``: what converts, in numbers
+and in plain words. Thin adapters over :meth:`Project.funnel`, :meth:`Project.diagnose` and
+:meth:`Project.lift`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..analytics.funnel import DEFAULT_WINDOW, GROUPINGS, Funnel, FunnelRow
+from ..analytics.intervals import pct
+from .app import JSON, as_of_option, open_project
+from .output import Column, console, echo_json, emit, esc
+
+FUNNEL_COLUMNS = [
+    Column("group", 1),
+    Column("leads", 3, numeric=True),
+    Column("mqls", 1, numeric=True),
+    Column("censored", 2, numeric=True),
+    Column("eligible", 4, numeric=True),
+    Column("sal", 3, numeric=True),
+    Column("sql", 2, numeric=True),
+    Column("opportunity", 3, numeric=True),
+    Column("won", 1, numeric=True),
+    Column("mql→sql", 3, numeric=True),
+    Column("mql→won", 1, numeric=True),
+    Column("won any time", 2, numeric=True),
+    Column("days mql→won", 2, numeric=True),
+]
+
+WINDOW = click.option(
+    "--window",
+    default=DEFAULT_WINDOW,
+    show_default=True,
+    help="Count conversions within this time after MQL (90d, 12w); 'none': whenever.",
+)
+AS_OF = click.option("--as-of", help="Count what happened up to this date (default: now).")
+
+
+def funnel_table_row(row: FunnelRow) -> dict[str, Any]:
+    """One group as the table shows it (rates as percentages)."""
+    rates = row.conversion()
+    return {
+        "group": row.group, "leads": row.leads, "mqls": row.mqls, "censored": row.censored,
+        "eligible": row.eligible, "sal": row.sal, "sql": row.sql,
+        "opportunity": row.opportunity, "won": row.won,
+        "mql→sql": pct(rates["mql→sql"]), "mql→won": pct(rates["mql→won"]),
+        "won any time": pct(rates["mql→won (any time)"]),
+        "days mql→won": row.median_days.get("mql→won"),
+    }  # fmt: skip
+
+
+def print_funnel(found: Funnel) -> None:
+    window = f"within {found.window} of MQL" if found.window else "with no window"
+    title = f"Funnel as of {found.as_of:%Y-%m-%d %H:%M} UTC, conversion {window}"
+    rows = [funnel_table_row(r) for r in found.rows] + [funnel_table_row(found.total)]
+    emit(rows, "table", title, FUNNEL_COLUMNS, see_all="leadgate funnel --json")
+    implied = [s for s, n in found.recorded.items() if n == 0 and s != "mql"]
+    notes = [f"Basis: {found.basis}. Days: median from MQL to won."]
+    if found.total.censored:
+        notes.append(f"{found.total.censored:,} MQL(s) censored: their window is still open.")
+    if implied:
+        notes.append(f"No {', '.join(implied)} on record: counted from the later stages reached.")
+    console.print(esc(" ".join(notes)), highlight=False)
+
+
+@click.command()
+@click.option("--by", type=click.Choice(list(GROUPINGS)), help="Group the funnel.")
+@WINDOW
+@AS_OF
+@JSON
+@click.pass_context
+def funnel(
+    ctx: click.Context, by: str | None, window: str, as_of: str | None, as_json: bool
+) -> None:
+    """Counts and conversion lead → MQL → SAL → SQL → opportunity → won.
+
+    Conversion after MQL counts what happened within --window of the MQL entry, among MQLs
+    whose window has closed; the others are censored (shown, not failures).
+    """
+    project = open_project(ctx)
+    found = project.funnel(by=by, window=window, as_of=as_of_option(as_of, project.timezone))
+    if as_json:
+        echo_json(found.as_dict())
+        return
+    print_funnel(found)
