@@ -60,6 +60,7 @@ from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
     from .analytics.funnel import Funnel
+    from .analytics.lift import LiftReport
     from .definition import CompiledDefinition, Validation
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.routing import RoutingSetup
@@ -539,6 +540,18 @@ class Project:
                 store, when, by=by, window=window, timezone=self.timezone,
                 tier_order=self._tier_names(),
             )  # fmt: skip
+
+    def lift(self, *, outcome: str = "won", as_of: dt.datetime | None = None) -> LiftReport:
+        """For every criterion of the definition (fit and engagement rules, event types,
+        disqualifiers, tiers): the conversion to ``outcome`` of the leads that met it, did
+        not, and could not be judged, with 95 % intervals and a verdict. See
+        :mod:`leadgate.analytics.lift`."""
+        from .analytics.lift import compute_lift
+
+        compiled = self.compiled()
+        when = _naive_utc(as_of or self.clock.now())
+        with self.store() as store:
+            return compute_lift(store, compiled, when, outcome=outcome, timezone=self.timezone)
 
     def _tier_names(self) -> list[str]:
         """The definition's tiers, best first; none when it is missing or invalid (a funnel

@@ -10,6 +10,8 @@ import click
 
 from ..analytics.funnel import DEFAULT_WINDOW, GROUPINGS, Funnel, FunnelRow
 from ..analytics.intervals import pct
+from ..analytics.journeys import STAGES_AFTER_MQL
+from ..analytics.lift import CriterionLift, LiftReport
 from .app import JSON, as_of_option, open_project
 from .output import Column, console, echo_json, emit, esc
 
@@ -85,3 +87,64 @@ def funnel(
         echo_json(found.as_dict())
         return
     print_funnel(found)
+
+
+LIFT_COLUMNS = [
+    Column("criterion", 1),
+    Column("kind", 4),
+    Column("met", 2, numeric=True),
+    Column("rate met", 1, numeric=True),
+    Column("not met", 2, numeric=True),
+    Column("rate not", 1, numeric=True),
+    Column("not judged", 3, numeric=True),
+    Column("difference (95 % CI)", 3),
+    Column("verdict", 1),
+]
+
+
+def _points(value: float) -> str:
+    return f"{100 * value:+.1f}"
+
+
+def lift_table_row(k: CriterionLift) -> dict[str, Any]:
+    interval = k.difference
+    ci = "" if interval is None else f"{_points(interval[0])} to {_points(interval[1])} pts"
+    return {
+        "criterion": k.name, "kind": k.kind, "met": k.met.n, "rate met": pct(k.met.rate),
+        "not met": k.not_met.n, "rate not": pct(k.not_met.rate),
+        "not judged": k.not_judged.n, "difference (95 % CI)": ci, "verdict": k.verdict,
+    }  # fmt: skip
+
+
+def print_lift(found: LiftReport) -> None:
+    title = (
+        f"Lift per criterion: {found.outcome} as of {found.as_of:%Y-%m-%d %H:%M} UTC, "
+        f"{found.converted:,} of {found.leads:,} leads"
+    )
+    rows = [lift_table_row(k) for k in found.criteria]
+    emit(rows, "table", title, LIFT_COLUMNS, see_all="leadgate lift --json")
+
+
+@click.command()
+@click.option(
+    "--outcome",
+    type=click.Choice(list(STAGES_AFTER_MQL)),
+    default="won",
+    show_default=True,
+    help="The stage that counts as converted.",
+)
+@AS_OF
+@JSON
+@click.pass_context
+def lift(ctx: click.Context, outcome: str, as_of: str | None, as_json: bool) -> None:
+    """Conversion of the leads that met each criterion vs those that did not.
+
+    Every fit and engagement rule, event type, disqualifier and tier, with 95 % intervals;
+    leads a rule could not judge (missing data) are counted apart, not as "did not meet".
+    """
+    project = open_project(ctx)
+    found = project.lift(outcome=outcome, as_of=as_of_option(as_of, project.timezone))
+    if as_json:
+        echo_json(found.as_dict())
+        return
+    print_lift(found)
