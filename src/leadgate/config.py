@@ -35,6 +35,8 @@
   :data:`leadgate.handoff.stages.DEFAULT_REJECT_REASONS`.
 * ``[[reps]]`` and ``[routing]``: the sales reps and the rules that route MQLs to them
   (see :mod:`leadgate.handoff.routing`); problems have codes LG640-LG659.
+* ``[sales]``: ``capacity_per_month``, the MQLs sales can work a month (diagnostics
+  compare the MQL volume with it; without it, the reps' ``max_per_day`` caps, if all set).
 
 A key leadgate does not know is an error that names the near one, never silently ignored:
 a misspelt ``timezon`` would otherwise read every file in UTC.
@@ -147,6 +149,7 @@ class ProjectConfig:
     webhooks: tuple[dict[str, Any], ...] = ()
     reps: tuple[dict[str, Any], ...] = ()
     routing: dict[str, Any] = field(default_factory=dict)
+    sales: dict[str, Any] = field(default_factory=dict)  # funnel: [sales] capacity_per_month
 
 
 # Each setting and the type its value must have.
@@ -184,12 +187,15 @@ def read_config(path: Path) -> ProjectConfig:
         webhooks=tuple(dict(w) for w in data.get("webhooks", [])),
         reps=tuple(dict(r) for r in data.get("reps", ())),
         routing=dict(data.get("routing", {})),
+        sales=dict(data.get("sales", {})),
     )
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
     known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS, "webhooks")
+    known += ("sales",)  # funnel
     problems = [_unknown(key, known) for key in data]
+    problems += _sales_problems(data.get("sales", {}))
     problems += _webhooks_problems(data.get("webhooks", []))
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
     identity = data.get("identity", {}) if isinstance(data.get("identity"), dict) else {}
@@ -237,6 +243,24 @@ def _mapping_problems(name: str, table: dict[str, Any]) -> list[str]:
         problems.append(
             f"'mappings.{name}.date_formats' must be a table of field = \"format\", e.g. "
             '{ created_at = "%m/%d/%Y" }'
+        )
+    return problems
+
+
+# -- funnel: [sales] -------------------------------------------------------------------------
+SALES_KEYS = ("capacity_per_month",)
+
+
+def _sales_problems(sales: Any) -> list[str]:
+    """What is wrong with ``[sales]``: its capacity must be a number of MQLs above 0."""
+    if not isinstance(sales, dict):
+        return [f"'sales' must be a table ([sales]). Got {sales!r} instead"]
+    problems = [_unknown(f"sales.{key}", SALES_KEYS) for key in sales]
+    capacity = sales.get("capacity_per_month", 1)
+    if isinstance(capacity, bool) or not isinstance(capacity, (int, float)) or capacity <= 0:
+        problems.append(
+            f"'sales.capacity_per_month' must be a number of MQLs above 0, e.g. 400. "
+            f"Got {capacity!r} instead"
         )
     return problems
 

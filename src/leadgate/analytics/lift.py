@@ -50,6 +50,7 @@ class Criterion:
     condition: str
     met: str
     not_met: str
+    cents: int = 0  # the points it gives, in hundredths (0: none, e.g. a tier)
 
 
 @dataclass(frozen=True)
@@ -135,10 +136,11 @@ def criteria(c: CompiledDefinition) -> list[Criterion]:
     for i, e in enumerate(c.engagement_rules):
         text = " per ".join(x.text for x in (e.when, e.per) if x is not None) or "always"
         col = f"k.{names.engagement_rule(i)}"
-        out.append(Criterion("engagement", e.name, text, f"{col} <> 0", f"{col} = 0"))
+        out.append(Criterion("engagement", e.name, text, f"{col} <> 0", f"{col} = 0", e.cents))
     for i, ev in enumerate(c.event_rules):
         col = f"coalesce(k.{names.event_count(i)}, 0)"  # no events: a count of none
-        out.append(Criterion("event", ev.type, f"any {ev.type} event", f"{col} > 0", f"{col} = 0"))
+        met, never = f"{col} > 0", f"{col} = 0"
+        out.append(Criterion("event", ev.type, f"any {ev.type} event", met, never, ev.cents))
     for i, d in enumerate(c.disqualifiers):
         col = f"k.{names.disqualifier(i)}"
         out.append(Criterion("disqualifier", d.name, d.expr.text, col, f"NOT {col}"))

@@ -43,6 +43,7 @@ COMMANDS = (
     demo.demo,
     # -- funnel
     analytics_funnel.funnel,
+    analytics_funnel.diagnose,
     analytics_funnel.lift,
 )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..analytics.diagnostics import Diagnosis
 from ..analytics.funnel import DEFAULT_WINDOW, GROUPINGS, Funnel, FunnelRow
 from ..analytics.intervals import pct
 from ..analytics.journeys import STAGES_AFTER_MQL
@@ -71,10 +72,16 @@ def print_funnel(found: Funnel) -> None:
 @click.option("--by", type=click.Choice(list(GROUPINGS)), help="Group the funnel.")
 @WINDOW
 @AS_OF
+@click.option("--diagnose", "with_diagnosis", is_flag=True, help="Add the diagnostics.")
 @JSON
 @click.pass_context
 def funnel(
-    ctx: click.Context, by: str | None, window: str, as_of: str | None, as_json: bool
+    ctx: click.Context,
+    by: str | None,
+    window: str,
+    as_of: str | None,
+    with_diagnosis: bool,
+    as_json: bool,
 ) -> None:
     """Counts and conversion lead → MQL → SAL → SQL → opportunity → won.
 
@@ -82,11 +89,47 @@ def funnel(
     whose window has closed; the others are censored (shown, not failures).
     """
     project = open_project(ctx)
-    found = project.funnel(by=by, window=window, as_of=as_of_option(as_of, project.timezone))
+    when = as_of_option(as_of, project.timezone)
+    found = project.funnel(by=by, window=window, as_of=when)
+    diagnosis = project.diagnose(window=window, as_of=when) if with_diagnosis else None
+    if as_json:
+        document = found.as_dict()
+        if diagnosis is not None:
+            document["diagnostics"] = diagnosis.as_dict()["diagnostics"]
+        echo_json(document)
+        return
+    print_funnel(found)
+    if diagnosis is not None:
+        print_diagnosis(diagnosis)
+
+
+def print_diagnosis(found: Diagnosis) -> None:
+    if not found.diagnostics:
+        console.print("Diagnostics: nothing found.")
+        return
+    for d in found.diagnostics:
+        console.print(f"[bold]{d.severity}[/bold] {d.code}: {esc(d.message)}", highlight=False)
+        console.print(f"  → {esc(d.action)}", highlight=False)
+
+
+@click.command()
+@WINDOW
+@AS_OF
+@JSON
+@click.pass_context
+def diagnose(ctx: click.Context, window: str, as_of: str | None, as_json: bool) -> None:
+    """What the funnel's numbers say about the definition, in plain words.
+
+    Criteria too loose or too strict, lead quality, a dominant rejection reason and the
+    rules behind it, a tier no better than the one below, SLA breaches and slow speed to
+    lead, a definition past its review_by. Each with a code, the numbers and an action.
+    """
+    project = open_project(ctx)
+    found = project.diagnose(window=window, as_of=as_of_option(as_of, project.timezone))
     if as_json:
         echo_json(found.as_dict())
         return
-    print_funnel(found)
+    print_diagnosis(found)
 
 
 LIFT_COLUMNS = [
