@@ -127,12 +127,10 @@ class LiftReport:
 
 def criteria(c: CompiledDefinition) -> list[Criterion]:
     """Every criterion of ``c`` in the definition's order, with the plan's columns."""
-    out = [
-        Criterion(
-            "fit", r.name, r.expr.text, f"k.{names.fit_rule(i)}", f"NOT k.{names.fit_rule(i)}"
-        )
-        for i, r in enumerate(c.fit_rules)
-    ]
+    out = []
+    for i, r in enumerate(c.fit_rules):
+        col = f"k.{names.fit_rule(i)}"
+        out.append(Criterion("fit", r.name, r.expr.text, col, f"NOT {col}", r.cents))
     for i, e in enumerate(c.engagement_rules):
         text = " per ".join(x.text for x in (e.when, e.per) if x is not None) or "always"
         col = f"k.{names.engagement_rule(i)}"
