@@ -84,3 +84,29 @@ def test_the_funnel_command_prints_the_window_and_the_censored(olist: Project) -
     assert document["total"]["conversion"]["mql→won"] == pytest.approx(0.10525)
     bad = run("-C", root, "funnel", "--window", "soon", "--json")
     assert bad.returncode == 1 and json.loads(bad.stderr)["error"]["code"] == "LG801"
+
+
+OLIST_DEFINITION = """\
+name: olist
+version: "1"
+attributes: {landing_page_id: text}
+fit:
+  rules:
+    - {name: social, when: "source = 'social'", points: 10}
+    - {name: search, when: "source in ['organic_search', 'paid_search']", points: 10}
+    - {name: email, when: "source = 'email'", points: 10}
+"""
+
+
+def test_lift_of_the_channels(olist: Project) -> None:
+    """Social, a channel marketing counts on, wins less than the others; the 60 MQLs with
+    no origin are not judged, not "not social"."""
+    (olist.root / "definition.yaml").write_text(OLIST_DEFINITION)
+    report = olist.lift(as_of=AFTER_ALL)
+    assert (report.leads, report.converted) == (8_000, 842)
+    social, search, email = report.criteria
+    assert (social.met.n, social.not_met.n, social.not_judged.n) == (1_350, 6_590, 60)
+    assert (social.met.converted, social.not_judged.converted) == (75, 14)
+    assert social.verdict == "negative lift" and email.verdict == "negative lift"
+    assert search.met.n == 2_296 + 1_586 and search.verdict == "lift"
+    assert social.summary == "social: 5.6 % vs 11.4 %, negative lift"

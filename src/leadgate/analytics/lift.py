@@ -148,15 +148,58 @@ def criteria(c: CompiledDefinition) -> list[Criterion]:
     return out
 
 
-def build_criteria_table(store: Store, c: CompiledDefinition, as_of: dt.datetime) -> None:
-    """Create the temporary table ``criteria``: the scoring plan's per-lead columns."""
+def unruled_event_types(store: Store, c: CompiledDefinition, as_of: dt.datetime) -> list[str]:
+    """Event types the leads have by ``as_of`` that no event rule gives points for: their
+    lift says whether a rule for them would be worth writing."""
+    ruled = {r.type for r in c.event_rules}
+    seen = store.execute(
+        "SELECT DISTINCT type FROM lead_events WHERE ts <= ? ORDER BY type", [as_of]
+    ).fetchall()
+    return [str(t) for (t,) in seen if t not in ruled]
+
+
+def _literal(text: str) -> str:
+    """``text`` as a single-quoted SQL literal (an event type is the data's own text)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def unruled_criteria(types: list[str]) -> list[Criterion]:
+    """A criterion per event type no rule covers (the columns :func:`build_criteria_table`
+    adds for ``types``)."""
+    out = []
+    for i, t in enumerate(types):
+        col = f"k.unruled_{i}"
+        out.append(Criterion("event", t, f"any {t} event (no rule)", f"{col} > 0", f"{col} = 0"))
+    return out
+
+
+def build_criteria_table(
+    store: Store, c: CompiledDefinition, as_of: dt.datetime, unruled: list[str] | None = None
+) -> None:
+    """Create the temporary table ``criteria``: the scoring plan's per-lead columns, and
+    per event type in ``unruled`` its count of events by ``as_of`` (``unruled_i``)."""
     plan = plan_sql(
         c,
         as_of,
         lead_columns=store.table_columns("leads"),
         account_columns=store.table_columns("accounts"),
     )
-    store.execute(f"CREATE OR REPLACE TEMP TABLE criteria AS SELECT * FROM ({plan}) p")
+    types = unruled or []
+    counts = "".join(
+        f", count(*) FILTER (WHERE type = {_literal(t)}) AS unruled_{i}"
+        for i, t in enumerate(types)
+    )
+    columns = "".join(f", coalesce(x.unruled_{i}, 0) AS unruled_{i}" for i in range(len(types)))
+    extra = (
+        f"LEFT JOIN (SELECT lead_id{counts} FROM lead_events WHERE ts <= $1 GROUP BY lead_id) x "
+        "USING (lead_id)"
+        if types
+        else ""
+    )
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE criteria AS SELECT p.*{columns} FROM ({plan}) p {extra}",
+        [as_of] if types else None,
+    )
 
 
 def _counts(store: Store, found: list[Criterion], converted: str) -> list[list[int]]:
@@ -195,9 +238,10 @@ def compute_lift(
             f"Cannot measure lift on {outcome!r}; use one of {', '.join(STAGES_AFTER_MQL)}."
         )
     build_journeys(store, as_of, None, timezone)
-    build_criteria_table(store, c, as_of)
+    unruled = unruled_event_types(store, c, as_of)
+    build_criteria_table(store, c, as_of, unruled)
     converted = f"j.reach_{outcome} IS NOT NULL"
-    found = criteria(c)
+    found = criteria(c) + unruled_criteria(unruled)
     lifts = [
         CriterionLift(
             k.kind, k.name, k.condition, Rate(n[1], n[0]), Rate(n[3], n[2]), Rate(n[5], n[4])
