@@ -35,9 +35,10 @@ BASIS_TRANSITIONS = "stage transitions"
 BASIS_OUTCOMES = "outcomes (every lead an MQL from its created_at)"
 
 
-def _filters(column: str, values: dict[str, str]) -> str:
+def _first_times(time: str, kind: str, values: dict[str, str]) -> str:
+    """``min(time) FILTER (WHERE kind = 'value') AS name_at`` for each name → value."""
     return ", ".join(
-        f"min({column}) FILTER (WHERE {{kind}} = '{value}') AS {name}_at"
+        f"min({time}) FILTER (WHERE {kind} = '{value}') AS {name}_at"
         for name, value in values.items()
     )
 
@@ -64,8 +65,8 @@ def build_journeys(
     """
     every_lead = not records_mql(store, as_of)
     stages = {s: s for s in STAGES_AFTER_MQL}
-    moved = _filters("moved_at", {"mql": "mql", **stages}).replace("{kind}", "to_stage")
-    verdicts = _filters("ts", OUTCOME_OF_STAGE).replace("{kind}", "outcome")
+    moved = _first_times("moved_at", "to_stage", {"mql": "mql", **stages})
+    verdicts = _first_times("ts", "outcome", OUTCOME_OF_STAGE)
     mql_known = "tr.mql_at IS NOT NULL OR lh.mql_at IS NOT NULL OR oc.verdicts > 0 OR tr.past > 0"
     mql = "TRUE" if every_lead else f"({mql_known})"
     window = "NULL" if window_us is None else f"INTERVAL ({int(window_us)}) MICROSECONDS"
