@@ -37,6 +37,8 @@
   (see :mod:`leadgate.handoff.routing`); problems have codes LG640-LG659.
 * ``[sla]``: when a running SLA clock is due soon, the project's business hours, and what a
   breach does (escalate, reassign); see :mod:`leadgate.handoff.sla_config` (LG660-LG662).
+* ``[sales]``: ``capacity_per_month``, the MQLs sales can work a month (diagnostics
+  compare the MQL volume with it; without it, the reps' ``max_per_day`` caps, if all set).
 
 A key leadgate does not know is an error that names the near one, never silently ignored:
 a misspelt ``timezon`` would otherwise read every file in UTC.
@@ -153,6 +155,7 @@ class ProjectConfig:
     # -- sla: [sla], checked by leadgate.handoff.sla_config
     sla: dict[str, Any] = field(default_factory=dict)
     api: dict[str, Any] = field(default_factory=dict)  # leadgate.api.settings checks it
+    sales: dict[str, Any] = field(default_factory=dict)  # funnel: [sales] capacity_per_month
 
 
 # Each setting and the type its value must have.
@@ -192,12 +195,15 @@ def read_config(path: Path) -> ProjectConfig:
         routing=dict(data.get("routing", {})),
         sla=dict(data.get("sla", {})),
         api=dict(data.get("api", {})) if isinstance(data.get("api"), dict) else {},
+        sales=dict(data.get("sales", {})),
     )
 
 
 def _problems(data: dict[str, Any]) -> list[str]:
-    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS, "webhooks", "sla", "api")
+    known = (*TEXT_KEYS, *TABLE_KEYS, *LIST_KEYS, *CHOICE_KEYS, *ROUTING_KEYS, "webhooks")
+    known += ("sla", "api", "sales")
     problems = [_unknown(key, known) for key in data]
+    problems += _sales_problems(data.get("sales", {}))
     problems += _webhooks_problems(data.get("webhooks", []))
     problems += [_unknown(f"enrich.{key}", ENRICH_KEYS) for key in data.get("enrich", {})]
     identity = data.get("identity", {}) if isinstance(data.get("identity"), dict) else {}
@@ -246,6 +252,24 @@ def _mapping_problems(name: str, table: dict[str, Any]) -> list[str]:
         problems.append(
             f"'mappings.{name}.date_formats' must be a table of field = \"format\", e.g. "
             '{ created_at = "%m/%d/%Y" }'
+        )
+    return problems
+
+
+# -- funnel: [sales] -------------------------------------------------------------------------
+SALES_KEYS = ("capacity_per_month",)
+
+
+def _sales_problems(sales: Any) -> list[str]:
+    """What is wrong with ``[sales]``: its capacity must be a number of MQLs above 0."""
+    if not isinstance(sales, dict):
+        return [f"'sales' must be a table ([sales]). Got {sales!r} instead"]
+    problems = [_unknown(f"sales.{key}", SALES_KEYS) for key in sales]
+    capacity = sales.get("capacity_per_month", 1)
+    if isinstance(capacity, bool) or not isinstance(capacity, (int, float)) or capacity <= 0:
+        problems.append(
+            f"'sales.capacity_per_month' must be a number of MQLs above 0, e.g. 400. "
+            f"Got {capacity!r} instead"
         )
     return problems
 

@@ -62,6 +62,9 @@ from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
     from .api.keys import ApiKey, KeyList, NewKey
+    from .analytics.diagnostics import Diagnosis
+    from .analytics.funnel import Funnel
+    from .analytics.lift import LiftReport
     from .definition import CompiledDefinition, Validation
     from .handoff.erasure import Erasure
     from .handoff.export import MqlExport
@@ -807,6 +810,92 @@ class Project:
             sla_state(due, row["first_touch_at"], now), row["first_touch_at"],
             owned.get(lead_id) or row["imported_owner"], reasons.get(lead_id, []),
         )  # fmt: skip
+    # -- funnel ---------------------------------------------------------------------------
+    def funnel(
+        self,
+        *,
+        by: str | None = None,
+        window: str | None = "90d",
+        as_of: dt.datetime | None = None,
+    ) -> Funnel:
+        """Lead → MQL → SAL → SQL → opportunity → won, grouped ``by`` tier, source, cohort,
+        owner or definition, counted within ``window`` after MQL (``None``: whenever); MQLs
+        whose window is still open at ``as_of`` (default now) are censored, not failures.
+        See :mod:`leadgate.analytics.funnel`."""
+        from .analytics.funnel import compute_funnel
+
+        when = _naive_utc(as_of or self.clock.now())
+        with self.store() as store:
+            return compute_funnel(
+                store, when, by=by, window=window, timezone=self.timezone,
+                tier_order=self._tier_names(),
+            )  # fmt: skip
+
+    def lift(self, *, outcome: str = "won", as_of: dt.datetime | None = None) -> LiftReport:
+        """For every criterion of the definition (fit and engagement rules, event types,
+        disqualifiers, tiers): the conversion to ``outcome`` of the leads that met it, did
+        not, and could not be judged, with 95 % intervals and a verdict. See
+        :mod:`leadgate.analytics.lift`."""
+        from .analytics.lift import compute_lift
+
+        compiled = self.compiled()
+        when = _naive_utc(as_of or self.clock.now())
+        with self.store() as store:
+            return compute_lift(store, compiled, when, outcome=outcome, timezone=self.timezone)
+
+    @property
+    def sales_capacity(self) -> float | None:
+        """MQLs sales can work a month: ``[sales] capacity_per_month``, else the reps'
+        ``max_per_day`` caps over their working days (when every rep has one), else None."""
+        stated = self.config.sales.get("capacity_per_month")
+        if stated is not None:
+            return float(stated)
+        reps = self.routing.reps
+        if not reps or any(r.max_per_day is None for r in reps):
+            return None
+        weeks_per_month = 52 / 12
+        return sum(float(r.max_per_day or 0) * len(r.days) * weeks_per_month for r in reps)
+
+    def diagnose(
+        self, *, window: str | None = "90d", as_of: dt.datetime | None = None
+    ) -> Diagnosis:
+        """What the funnel's numbers say, in plain words: criteria too loose or too strict,
+        lead quality, a dominant rejection reason and the rules behind it, a tier no better
+        than the one below, SLA breaches, a definition past its ``review_by``. See
+        :mod:`leadgate.analytics.diagnostics`."""
+        from .analytics.diagnostics import diagnose
+        from .analytics.funnel import compute_funnel
+
+        compiled = self._compiled_or_none()
+        tiers = [t.name for t in compiled.tiers] if compiled is not None else []
+        when = _naive_utc(as_of or self.clock.now())
+        with self.store() as store:
+            found = compute_funnel(
+                store, when, by="tier", window=window, timezone=self.timezone, tier_order=tiers
+            )
+            return diagnose(
+                store, found, compiled, capacity=self.sales_capacity, today=self.clock.today()
+            )
+
+    def _compiled_or_none(self) -> CompiledDefinition | None:
+        """The definition, or None when it is missing or invalid: a funnel of imported
+        outcomes needs none (``leadgate validate`` says what is wrong)."""
+        try:
+            return self.compiled()
+        except (DefinitionError, OSError):
+            return None
+
+    def _tier_names(self) -> list[str]:
+        """The definition's tiers, best first (none without a valid definition)."""
+        compiled = self._compiled_or_none()
+        return [t.name for t in compiled.tiers] if compiled is not None else []
+
+
+def _naive_utc(when: dt.datetime) -> dt.datetime:
+    """``when`` as the store keeps times: UTC without a zone (naive means UTC already)."""
+    if when.tzinfo is None:
+        return when
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from . import (
     api,
+    analytics_funnel,
     data,
     definition,
     demo,
@@ -54,6 +55,10 @@ COMMANDS = (
     handoff_data.forget,
     handoff_data.schemas,
     handoff_data.export,
+    # -- funnel
+    analytics_funnel.funnel,
+    analytics_funnel.diagnose,
+    analytics_funnel.lift,
 )
 
 for _command in COMMANDS:
