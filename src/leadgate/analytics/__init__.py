@@ -1,0 +1,1 @@
+"""Measurement: how a definition's tiers convert, replayed over history and compared."""
