@@ -154,14 +154,18 @@ def replay_states(store: Store, c: CompiledDefinition, grid: Grid) -> list[tuple
 
 
 @contextmanager
-def replayed(store: Store, c: CompiledDefinition, grid: Grid) -> Iterator[None]:
+def replayed(
+    store: Store, c: CompiledDefinition, grid: Grid, *, details: bool = False
+) -> Iterator[None]:
     """Run the replay into the temporary table ``bt_states (ix, k, tier)``, with
-    ``bt_lead_ix (lead_id, ix, aix, created_us, kc)`` beside it; both dropped after."""
+    ``bt_lead_ix (lead_id, ix, aix, created_us, kc)`` and ``bt_ev (ix, aix, type, ts_us)``
+    beside it; all dropped after. With ``details``, ``bt_states`` also holds each rule's
+    points (``contributions``, in the order of ``c.rule_keys``)."""
     try:
         _index(store, grid)
         _pairs(store, grid, Reach.of(c))
         _views(store, c, grid)
-        _evaluate(store, c, grid)
+        _evaluate(store, c, grid, details)
         yield
     finally:
         for view in VIEWS:
@@ -330,9 +334,10 @@ def _views(store: Store, c: CompiledDefinition, grid: Grid) -> None:
     store.execute(f"CREATE OR REPLACE TEMP VIEW bt_events AS {body}")
 
 
-def _evaluate(store: Store, c: CompiledDefinition, grid: Grid) -> None:
+def _evaluate(store: Store, c: CompiledDefinition, grid: Grid, details: bool) -> None:
     """Run the plan over the pairs, a chunk of whole accounts at a time, into bt_states."""
-    from ..scoring.steps import PlanBuilder  # SQLGlot loads only here
+    from ..scoring.sql import store_select  # SQLGlot loads only here
+    from ..scoring.steps import PlanBuilder
 
     plan = PlanBuilder(
         c,
@@ -342,7 +347,16 @@ def _evaluate(store: Store, c: CompiledDefinition, grid: Grid) -> None:
         TABLES,
         "duckdb",
     ).query()
-    store.execute("CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT)")
+    extra = ", contributions BIGINT[]" if details else ""
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT{extra})"
+    )
+    select = f"SELECT lead_id, {n.TIER}, NULL AS contributions FROM ({plan}) plan"
+    if details:  # the scores' own columns, each rule's points among them
+        tiers = " ".join(f"WHEN {lit(t.name, 'duckdb')} THEN {i}" for i, t in enumerate(c.tiers))
+        tier = f"CASE tier {tiers} ELSE -1 END" if tiers else "-1"
+        scores = store_select(c, plan, grid.last_us, details=True)
+        select = f"SELECT lead_id, {tier} AS {n.TIER}, contributions FROM ({scores}) s"
     total = int(store.scalar("SELECT count(*) FROM bt_pairs_all") or 0)
     chunks = max(1, -(-total // CHUNK_PAIRS))
     K = grid.count
@@ -352,8 +366,8 @@ def _evaluate(store: Store, c: CompiledDefinition, grid: Grid) -> None:
             f"INSERT INTO bt_pairs SELECT * FROM bt_pairs_all WHERE grp % {chunks} = {chunk}"
         )
         store.execute(
-            f"INSERT INTO bt_states SELECT lead_id // {K}, lead_id % {K}, {n.TIER}"
-            f" FROM ({plan}) plan"
+            f"INSERT INTO bt_states SELECT r.lead_id // {K}, r.lead_id % {K}, r.{n.TIER}"
+            f"{', r.contributions' if details else ''} FROM ({select}) r"
         )
 
 
