@@ -112,7 +112,7 @@ def backtest(
     """
     started = time.perf_counter()
     grid = Grid.between(start, end, step)
-    _check(outcomes, window_days)
+    check_options(outcomes, window_days)
     with replayed(store, compiled, grid):
         summarize(store, compiled, grid, "bt_result")
         pairs = int(store.scalar("SELECT count(*) FROM bt_states") or 0)
@@ -129,7 +129,7 @@ def backtest(
     return result
 
 
-def _check(outcomes: tuple[str, ...], window_days: int) -> None:
+def check_options(outcomes: tuple[str, ...], window_days: int) -> None:
     if not outcomes:
         raise BacktestError("Name at least one outcome that counts as converted (e.g. won).")
     if window_days <= 0:

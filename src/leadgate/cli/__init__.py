@@ -11,6 +11,7 @@ importing a command module registers nothing.
 from __future__ import annotations
 
 from . import (
+    analytics_backtest,
     data,
     definition,
     demo,
@@ -40,6 +41,9 @@ COMMANDS = (
     handoff_routing.reps,
     handoff_routing.routes,
     demo.demo,
+    # -- backtest ---
+    analytics_backtest.backtest,
+    analytics_backtest.compare,
 )
 
 for _command in COMMANDS:
