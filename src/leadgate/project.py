@@ -65,6 +65,9 @@ if TYPE_CHECKING:
     from .analytics.diagnostics import Diagnosis
     from .analytics.funnel import Funnel
     from .analytics.lift import LiftReport
+    # -- backtest ---
+    from .analytics.backtest import BacktestResult
+    from .analytics.compare import CompareResult
     from .definition import CompiledDefinition, Validation
     from .handoff.erasure import Erasure
     from .handoff.export import MqlExport
@@ -896,6 +899,66 @@ def _naive_utc(when: dt.datetime) -> dt.datetime:
     if when.tzinfo is None:
         return when
     return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    # -- backtest -----------------------------------------------------------------------------
+    def backtest(
+        self,
+        definition: str | Path | None = None,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        step: str = "day",
+        outcomes: tuple[str, ...] = ("won",),
+        window_days: int = 90,
+    ) -> BacktestResult:
+        """Replay a definition (default: the project's) as of each day, without the
+        future, and measure its MQLs against the outcomes (:mod:`leadgate.analytics.backtest`).
+
+        Default span: the year up to the last day with data (events or outcomes).
+        """
+        from .analytics.backtest import backtest
+
+        compiled = self.compiled(definition)
+        with self.store() as store:
+            first, last = self._backtest_span(store, start, end)
+            return backtest(
+                store, compiled, first, last,
+                step=step, outcomes=outcomes, window_days=window_days,
+            )  # fmt: skip
+
+    def compare(
+        self,
+        a: str | Path | None,
+        b: str | Path,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        step: str = "day",
+        outcomes: tuple[str, ...] = ("won",),
+        window_days: int = 90,
+    ) -> CompareResult:
+        """Backtest two definitions side by side: the leads that change tier and the
+        rules that moved them (:mod:`leadgate.analytics.compare`)."""
+        from .analytics.compare import compare
+
+        current, proposed = self.compiled(a), self.compiled(b)
+        with self.store() as store:
+            first, last = self._backtest_span(store, start, end)
+            return compare(
+                store, current, proposed, first, last,
+                step=step, outcomes=outcomes, window_days=window_days,
+            )  # fmt: skip
+
+    def _backtest_span(
+        self, store: Store, start: dt.date | None, end: dt.date | None
+    ) -> tuple[dt.date, dt.date]:
+        if end is None:
+            latest = store.scalar(
+                "SELECT greatest((SELECT max(ts) FROM events), (SELECT max(ts) FROM outcomes))"
+            )
+            end = min(latest.date(), self.clock.today()) if latest else self.clock.today()
+        if start is None:
+            start = end - dt.timedelta(days=364)
+        return start, end
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

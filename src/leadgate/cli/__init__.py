@@ -13,6 +13,7 @@ from __future__ import annotations
 from . import (
     api,
     analytics_funnel,
+    analytics_backtest,
     data,
     definition,
     demo,
@@ -59,6 +60,9 @@ COMMANDS = (
     analytics_funnel.funnel,
     analytics_funnel.diagnose,
     analytics_funnel.lift,
+    # -- backtest ---
+    analytics_backtest.backtest,
+    analytics_backtest.compare,
 )
 
 for _command in COMMANDS:

@@ -1,0 +1,376 @@
+"""Replay a definition as of each day of a grid, in a few DuckDB queries, without the future.
+
+Why not one scoring per day: a year of days is 365 full passes over every lead and the
+events in each one's look-back. Most (lead, day) pairs need no work: a lead's score can
+only change on a day when something it reads changes. So the replay
+
+1. finds, per lead, the grid days on which its inputs may change (:class:`Reach`): the day
+   it is created, the days an event of its own is inside some rule's look-back (every day
+   from the event to the end of the longest window, when the definition decays or has
+   windows; the event's day alone when it has neither), and, when the definition reads
+   the account (intent, engaged contacts, ``account.engagement``), the days any lead of
+   its account changes or an intent signal is inside its window; a definition that reads
+   a date field is replayed every day;
+2. evaluates the definition's own scoring plan once for all those (lead, day) pairs: each
+   pair is a lead of its own (a numeric id ``lead * days + day``), and every time it
+   reads (its events, intent signals, date fields) is shifted by ``last day - day``, so
+   the plan, written for one as-of time (the last day), sees each pair as of its own
+   day. Ages, windows, decay and days since a date are differences of times, equal after
+   the shift to the last microsecond;
+3. on a day with no pair, a lead holds the tier of its last evaluated day.
+
+What "as of day D" means: the instant just before midnight at the end of D (UTC); the
+events with ``ts`` up to it and the leads created up to it (a lead with no ``created_at``
+exists from the start). Outcomes are never read. Lead and account attributes are the
+store's current values: the store keeps no history of them.
+
+The property test ``tests/analytics/test_replay.py`` checks the result against
+:func:`leadgate.scoring.score_store` run as of every day on random small histories.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ..definition.compile import CompiledDefinition
+from ..errors import LeadgateError
+from ..expr.dates import DATE_TEXT
+from ..scoring import names as n
+from ..scoring.contract import horizon_us
+from ..scoring.evaluate import to_micros
+from ..scoring.event_steps import lit
+from ..scoring.plans import AsOf, Tables
+from ..store import Store
+
+DAY_US = 86_400_000_000
+STEPS = {"day": 1, "week": 7}
+#: Pairs scored in one query: bounds the memory of a replay over a million leads.
+CHUNK_PAIRS = 4_000_000
+TABLES = Tables(leads="bt_leads", accounts="bt_accounts", events="bt_events", intent="bt_intent")
+TEMP = ("bt_lead_ix", "bt_account_ix", "bt_ev", "bt_pairs_all", "bt_pairs", "bt_states")
+VIEWS = ("bt_leads", "bt_accounts", "bt_events", "bt_intent")
+
+
+class BacktestError(LeadgateError, ValueError):
+    """A backtest cannot run as asked (dates, step, definition)."""
+
+    code = "LG820"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The replay days: ``count`` days from ``start``, ``step_days`` apart."""
+
+    start: dt.date
+    step_days: int
+    count: int
+
+    @classmethod
+    def between(cls, start: dt.date, end: dt.date, step: str = "day") -> Grid:
+        if step not in STEPS:
+            raise BacktestError(f"step must be one of {sorted(STEPS)}. Got {step!r} instead.")
+        if end < start:
+            raise BacktestError(f"--to ({end}) is before --from ({start}): swap them.")
+        days = STEPS[step]
+        return cls(start, days, (end - start).days // days + 1)
+
+    @property
+    def step_us(self) -> int:
+        return self.step_days * DAY_US
+
+    @property
+    def first_us(self) -> int:
+        """The as-of instant of the first day: its last microsecond."""
+        midnight = dt.datetime.combine(self.start, dt.time(), tzinfo=dt.timezone.utc)
+        return to_micros(midnight) + DAY_US - 1
+
+    def instant(self, k: int) -> int:
+        return self.first_us + k * self.step_us
+
+    @property
+    def last_us(self) -> int:
+        return self.instant(self.count - 1)
+
+    def day(self, k: int) -> dt.date:
+        return self.start + dt.timedelta(days=k * self.step_days)
+
+    def first_at(self, micros: str) -> str:
+        """SQL: the first grid index whose instant is at or after ``micros`` (0 if before)."""
+        t0, s = self.first_us, self.step_us
+        return f"greatest(0, (greatest({micros}, {t0 - s}) - {t0 - s + 1}) // {s})"
+
+    def shift(self, k: str) -> str:
+        """SQL: how far a time of pair day ``k`` moves so the last day's plan reads it."""
+        return f"({self.last_us} - ({self.first_us} + {k} * {self.step_us}))"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How long after a change a lead's inputs keep changing (µs; None: to the end)."""
+
+    events: int | None  # after one of its events (0: only that day)
+    account: int | None  # after an event of a lead of its account (account-level only)
+    intent: int  # after an intent signal of its account
+    account_level: bool  # the definition reads the account's leads or intent
+    every_day: bool  # reads a date field: every day can differ
+
+    @classmethod
+    def of(cls, c: CompiledDefinition) -> Reach:
+        aggs = list(c.aggregates.values())
+        varies = (
+            any(r.half_life_us or r.window_us is not None for r in c.event_rules)
+            or any(a.kind == "last" for a in aggs)
+            or any(a.kind == "count" and a.window_us is not None for a in aggs)
+        )
+        events = (horizon_us(c) if varies else 0) if (c.event_rules or aggs) else 0
+        contacts = [a.window_us or 0 for a in aggs if a.kind == "contacts"]
+        account = events if events is None else max([events, *contacts])
+        intents = [a.window_us or 0 for a in aggs if a.kind == "intent"]
+        return cls(
+            events=events,
+            account=account,
+            intent=max(intents, default=0),
+            account_level=bool(intents or contacts or c.uses_rollup),
+            every_day=any(c.fields[f] == "date" for f in c.fields_used),
+        )
+
+
+def replay_states(store: Store, c: CompiledDefinition, grid: Grid) -> list[tuple[str, int, int]]:
+    """Each evaluated (lead_id, grid index, tier index) of a replay; -1: no tier.
+
+    A lead holds its tier on the days after an evaluated day until its next one.
+    """
+    with replayed(store, c, grid):
+        return [
+            (str(r[0]), int(r[1]), int(r[2]))
+            for r in store.execute(
+                "SELECT i.lead_id, s.k, s.tier FROM bt_states s JOIN bt_lead_ix i USING (ix)"
+                " ORDER BY 1, 2"
+            ).fetchall()
+        ]
+
+
+@contextmanager
+def replayed(
+    store: Store, c: CompiledDefinition, grid: Grid, *, details: bool = False
+) -> Iterator[None]:
+    """Run the replay into the temporary table ``bt_states (ix, k, tier)``, with
+    ``bt_lead_ix (lead_id, ix, aix, created_us, kc)`` and ``bt_ev (ix, aix, type, ts_us)``
+    beside it; all dropped after. With ``details``, ``bt_states`` also holds each rule's
+    points (``contributions``, in the order of ``c.rule_keys``)."""
+    try:
+        _index(store, grid)
+        _pairs(store, grid, Reach.of(c))
+        _views(store, c, grid)
+        _evaluate(store, c, grid, details)
+        yield
+    finally:
+        for view in VIEWS:
+            store.execute(f"DROP VIEW IF EXISTS temp.{view}")
+        for table in TEMP:
+            store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def _index(store: Store, grid: Grid) -> None:
+    """Number the leads that exist by the last day, their accounts, and their events."""
+    last = f"make_timestamp({grid.last_us})"
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE bt_account_ix AS SELECT account_id,"
+        " (row_number() OVER (ORDER BY account_id) - 1)::BIGINT AS aix"
+        f" FROM (SELECT DISTINCT account_id FROM leads WHERE account_id IS NOT NULL"
+        f" AND (created_at IS NULL OR created_at <= {last}))"
+    )
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE bt_lead_ix AS SELECT l.lead_id,"
+        " (row_number() OVER (ORDER BY l.lead_id) - 1)::BIGINT AS ix, a.aix,"
+        " epoch_us(l.created_at) AS created_us,"
+        f" CASE WHEN l.created_at IS NULL THEN 0 ELSE {grid.first_at('epoch_us(l.created_at)')}"
+        " END AS kc"
+        f" FROM leads l LEFT JOIN bt_account_ix a ON a.account_id = l.account_id"
+        f" WHERE l.created_at IS NULL OR l.created_at <= {last}"
+    )
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE bt_ev AS SELECT i.ix, i.aix, e.type,"
+        " epoch_us(e.ts) AS ts_us FROM lead_events e JOIN bt_lead_ix i ON i.lead_id = e.lead_id"
+        f" WHERE e.ts <= {last}"
+    )
+
+
+def _k_range(grid: Grid, start: str, reach: int | None) -> tuple[str, str]:
+    """SQL: the grid indices on which a change at ``start`` may show (reach after it)."""
+    lo = grid.first_at(start)
+    if reach is None:
+        return lo, str(grid.count - 1)
+    # One microsecond past the window: the day the change leaves it.
+    end = start if reach == 0 else f"{start} + {reach + 1}"
+    return lo, f"least({grid.count - 1}, {grid.first_at(end)})"
+
+
+def _ranges(grid: Grid, reach: Reach) -> str:
+    """SQL: rows (key, lo, hi) of grid-index ranges; key is a lead (``ix``) or, for leads
+    of an account when the definition reads the account, ``-1 - aix``."""
+    if reach.every_day:
+        return f"SELECT ix AS key, 0 AS lo, {grid.count - 1} AS hi FROM bt_lead_ix"
+    own = "ix" if not reach.account_level else "CASE WHEN aix IS NULL THEN ix ELSE -1 - aix END"
+    lo, hi = _k_range(grid, "ts_us", reach.account if reach.account_level else reach.events)
+    parts = [f"SELECT {own} AS key, {lo} AS lo, {hi} AS hi FROM bt_ev"]
+    created = grid.first_at("coalesce(created_us, 0)")
+    parts.append(f"SELECT {own} AS key, {created} AS lo, {created} AS hi FROM bt_lead_ix")
+    if reach.account_level:
+        lo, hi = _k_range(grid, "epoch_us(s.ts)", reach.intent)
+        parts.append(
+            f"SELECT -1 - a.aix AS key, {lo} AS lo, {hi} AS hi FROM intent_signals s"
+            f" JOIN bt_account_ix a ON a.account_id = s.account_id"
+            f" WHERE s.ts <= make_timestamp({grid.last_us})"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def _pairs(store: Store, grid: Grid, reach: Reach) -> None:
+    """``bt_pairs_all (ix, k, chunk)``: the (lead, day) pairs to evaluate.
+
+    Ranges are merged per key first (gaps and islands), so a lead with a hundred events in
+    a month expands that month once, not a hundred times.
+    """
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE bt_pairs_all AS
+        WITH r AS (SELECT key, lo, hi FROM ({_ranges(grid, reach)}) WHERE lo <= hi
+                     AND lo < {grid.count}),
+        marked AS (SELECT key, lo, hi, CASE WHEN lo <= max(hi) OVER (PARTITION BY key
+                     ORDER BY lo, hi ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + 1
+                     THEN 0 ELSE 1 END AS new FROM r),
+        islands AS (SELECT key, lo, hi, sum(new) OVER (PARTITION BY key ORDER BY lo, hi
+                     ROWS UNBOUNDED PRECEDING) AS island FROM marked),
+        merged AS (SELECT key, min(lo) AS lo, max(hi) AS hi FROM islands GROUP BY key, island),
+        keyed AS (SELECT key, unnest(range(lo, hi + 1)) AS k FROM merged)
+        SELECT i.ix, k.k, i.ix AS grp FROM keyed k JOIN bt_lead_ix i ON i.ix = k.key
+        WHERE k.key >= 0 AND k.k >= i.kc
+        UNION ALL
+        SELECT i.ix, k.k, i.aix AS grp FROM keyed k JOIN bt_lead_ix i ON -1 - i.aix = k.key
+        WHERE k.key < 0 AND k.k >= i.kc
+        """
+    )
+
+
+def _shifted(column: str, dtype: str, k: str, grid: Grid) -> str | None:
+    """SQL: a stored date or time moved by the pair's shift, as a TIMESTAMP (None: the
+    plan reads this type as missing anyway)."""
+    upper = dtype.upper()
+    if upper.startswith("TIMESTAMP") or upper == "DATE":
+        micros = f"epoch_us(CAST({column} AS TIMESTAMP))"
+    elif upper.startswith("VARCHAR"):
+        text = f"TRIM({column})"
+        micros = (
+            f"CASE WHEN regexp_matches({text}, {lit(DATE_TEXT, 'duckdb')}) THEN "
+            f"epoch_us(TRY_CAST({text} AS TIMESTAMP)) END"
+        )
+    else:
+        return None
+    return f"make_timestamp({micros} + {grid.shift(k)})"
+
+
+def _dates(store: Store, c: CompiledDefinition, table: str, prefix: str, k: str, grid: Grid) -> str:
+    """SQL: the REPLACE items of a table's date fields, shifted."""
+    columns = store.table_columns(table)
+    items = []
+    for name in sorted(c.fields_used):
+        column = name[len(prefix) :] if name.startswith(prefix) else None
+        if c.fields[name] != "date" or column is None or "." in column:
+            continue
+        if column not in columns:
+            continue
+        moved = _shifted(f't."{column}"', columns[column], k, grid)
+        if moved is not None:
+            items.append(f'{moved} AS "{column}"')
+    return "".join(f", {item}" for item in items)
+
+
+def _views(store: Store, c: CompiledDefinition, grid: Grid) -> None:
+    """The relations the plan reads, one row set per pair, with times shifted."""
+    K = grid.count
+    store.execute("CREATE OR REPLACE TEMP TABLE bt_pairs AS FROM bt_pairs_all LIMIT 0")
+    lead_dates = _dates(store, c, "leads", "", "p.k", grid)
+    store.execute(
+        "CREATE OR REPLACE TEMP VIEW bt_leads AS SELECT t.* REPLACE (p.ix * "
+        f"{K} + p.k AS lead_id, i.aix * {K} + p.k AS account_id{lead_dates})"
+        " FROM bt_pairs p JOIN bt_lead_ix i ON i.ix = p.ix JOIN leads t ON t.lead_id = i.lead_id"
+    )
+    account_k = (
+        "(SELECT DISTINCT i.aix, p.k FROM bt_pairs p JOIN bt_lead_ix i ON i.ix = p.ix"
+        " WHERE i.aix IS NOT NULL) x JOIN bt_account_ix ai ON ai.aix = x.aix"
+    )
+    account_dates = _dates(store, c, "accounts", "account.", "x.k", grid)
+    store.execute(
+        f"CREATE OR REPLACE TEMP VIEW bt_accounts AS SELECT t.* REPLACE (x.aix * {K} + x.k"
+        f" AS account_id{account_dates}) FROM {account_k}"
+        " JOIN accounts t ON t.account_id = ai.account_id"
+    )
+    store.execute(
+        f"CREATE OR REPLACE TEMP VIEW bt_intent AS SELECT x.aix * {K} + x.k AS account_id,"
+        f" s.topic, s.strength, make_timestamp(epoch_us(s.ts) + {grid.shift('x.k')}) AS ts"
+        f" FROM {account_k} JOIN intent_signals s ON s.account_id = ai.account_id"
+        f" WHERE epoch_us(s.ts) <= {grid.first_us} + x.k * {grid.step_us}"
+    )
+    shift, horizon = grid.shift("p.k"), horizon_us(c)
+    if horizon is None:
+        # Every later day reads the event: join each lead's events with its pairs.
+        as_of = f"{grid.first_us} + p.k * {grid.step_us}"
+        body = (
+            f"SELECT p.ix * {K} + p.k AS lead_id, e.type, make_timestamp(e.ts_us + {shift})"
+            f" AS ts FROM bt_ev e JOIN bt_pairs p ON p.ix = e.ix AND e.ts_us <= {as_of}"
+        )
+    else:
+        # The days within the look-back only: each event lists them, the pairs keep theirs.
+        lo, hi = _k_range(grid, "e.ts_us", horizon)
+        body = (
+            f"SELECT p.ix * {K} + p.k AS lead_id, p.type, make_timestamp(p.ts_us + {shift})"
+            f" AS ts FROM (SELECT e.ix, e.type, e.ts_us, unnest(range({lo}, {hi} + 1)) AS k"
+            " FROM bt_ev e) p SEMI JOIN bt_pairs q ON q.ix = p.ix AND q.k = p.k"
+        )
+    store.execute(f"CREATE OR REPLACE TEMP VIEW bt_events AS {body}")
+
+
+def _evaluate(store: Store, c: CompiledDefinition, grid: Grid, details: bool) -> None:
+    """Run the plan over the pairs, a chunk of whole accounts at a time, into bt_states."""
+    from ..scoring.sql import store_select  # SQLGlot loads only here
+    from ..scoring.steps import PlanBuilder
+
+    plan = PlanBuilder(
+        c,
+        AsOf(grid.last_us),
+        _columns(store, "bt_leads"),
+        _columns(store, "bt_accounts"),
+        TABLES,
+        "duckdb",
+    ).query()
+    extra = ", contributions BIGINT[]" if details else ""
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT{extra})"
+    )
+    select = f"SELECT lead_id, {n.TIER}, NULL AS contributions FROM ({plan}) plan"
+    if details:  # the scores' own columns, each rule's points among them
+        tiers = " ".join(f"WHEN {lit(t.name, 'duckdb')} THEN {i}" for i, t in enumerate(c.tiers))
+        tier = f"CASE tier {tiers} ELSE -1 END" if tiers else "-1"
+        scores = store_select(c, plan, grid.last_us, details=True)
+        select = f"SELECT lead_id, {tier} AS {n.TIER}, contributions FROM ({scores}) s"
+    total = int(store.scalar("SELECT count(*) FROM bt_pairs_all") or 0)
+    chunks = max(1, -(-total // CHUNK_PAIRS))
+    K = grid.count
+    for chunk in range(chunks):
+        store.execute("DELETE FROM bt_pairs")
+        store.execute(
+            f"INSERT INTO bt_pairs SELECT * FROM bt_pairs_all WHERE grp % {chunks} = {chunk}"
+        )
+        store.execute(
+            f"INSERT INTO bt_states SELECT r.lead_id // {K}, r.lead_id % {K}, r.{n.TIER}"
+            f"{', r.contributions' if details else ''} FROM ({select}) r"
+        )
+
+
+def _columns(store: Store, view: str) -> dict[str, str]:
+    rows = store.execute(f"DESCRIBE {view}").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}

@@ -1,0 +1,210 @@
+"""Backtest and compare on real DuckDB files: worked numbers, no leak, the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from leadgate.analytics.backtest import backtest
+from leadgate.analytics.compare import TIERS_ONLY, compare
+from leadgate.analytics.replay import BacktestError, Grid, replay_states
+from leadgate.clock import FixedClock
+from leadgate.definition import load_compiled
+from leadgate.project import init_project
+from leadgate.store import Store
+from leadgate.testing import generate
+
+from ..cli import leadgate
+
+DEFINITION = """
+name: demo-asks
+version: '1'
+fit:
+  rules:
+    - {name: big, when: company_size >= 100, points: 30}
+engagement:
+  events:
+    - {type: demo_request, points: 30}
+    - {type: pricing_page, points: 10}
+tiers:
+  - {name: hot, when: fit >= 30 and engagement >= 30}
+  - {name: nurture, when: engagement >= 10, sales: false}
+"""
+START, END = dt.date(2025, 1, 1), dt.date(2025, 3, 31)
+
+
+def at(day: int, hour: int = 12) -> dt.datetime:
+    """Day ``day`` of the replay (0: START) at ``hour``."""
+    return dt.datetime.combine(START, dt.time(hour)) + dt.timedelta(days=day)
+
+
+def worked_store(path: Path) -> Store:
+    """Five leads whose MQL days, conversions and misses are known by hand.
+
+    a: big, demo on day 10, won on day 40           -> MQL day 10, converted, caught
+    b: big, demo on day 20, never won               -> MQL day 20, not converted
+    c: small, demo on day 5, won on day 30          -> never MQL (fit), missed
+    d: big, demo on day 50 (created day 45), won day 50 at 09:00 -> MQL day 50, too late
+    e: big, demo on day 80                          -> MQL day 80, window open: censored
+    """
+    store = Store(path)
+    leads = [("a", 500, 0), ("b", 200, 0), ("c", 10, 0), ("d", 300, 45), ("e", 150, 2)]
+    for lead_id, size, created in leads:
+        store.execute(
+            "INSERT INTO leads (lead_id, company_size, created_at) VALUES (?, ?, ?)",
+            [lead_id, size, at(created, 0)],
+        )
+    events = [("a", 10), ("b", 20), ("c", 5), ("d", 50), ("e", 80)]
+    for i, (lead_id, day) in enumerate(events):
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, ?, 'demo_request', ?)",
+            [f"e{i}", lead_id, at(day)],
+        )
+    won = [("a", at(40)), ("c", at(30)), ("d", at(50, 9)), ("b", at(200))]
+    for i, (lead_id, ts) in enumerate(won):
+        store.execute(
+            "INSERT INTO outcomes (outcome_id, lead_id, outcome, ts) VALUES (?, ?, 'won', ?)",
+            [f"o{i}", lead_id, ts],
+        )
+    return store
+
+
+def test_worked_backtest(tmp_path: Path) -> None:
+    store = worked_store(tmp_path / "store.duckdb")
+    c = load_compiled(text=DEFINITION)
+    r = backtest(store, c, START, END, window_days=30, observed_until=at(100))
+    assert r.days == 90 and r.leads == 5
+    assert r.mqls == 4  # a, b, d, e
+    assert [(m.month, m.mqls) for m in r.months] == [("2025-01", 2), ("2025-02", 1), ("2025-03", 1)]
+    # a: won 30 days after its MQL day (inside the window); b: won after 180 days;
+    # d: won before its MQL instant (end of day 50); e: MQL day 80 + 30 > day 100: censored.
+    assert (r.complete, r.converted, r.censored) == (3, 1, 1)
+    assert r.precision == pytest.approx(1 / 3, abs=1e-4)
+    assert sum(m.converted_before_mql for m in r.months) == 1
+    # Converters in the span: a (caught), c (never MQL), d (MQL only after converting).
+    assert (r.converters, r.caught) == (3, 1)
+    assert (r.missed.count, r.missed.never_mql, r.missed.mql_after_converting) == (3 - 1, 1, 1)
+    assert r.missed.sample == ["c", "d"]
+    # Days from first touch (created at START's midnight, or the event) to the MQL day's end.
+    # a: 11, b: 21, d: created day 45, MQL day 50: 6, e: created day 2, MQL day 80: 79.
+    assert r.median_days_to_mql == pytest.approx((11 + 21) / 2, abs=0.01)
+    assert r.end_tiers == {"hot": 4, "nurture": 1}
+    assert json.loads(json.dumps(r.as_dict()))["missed"]["sample"] == ["c", "d"]
+
+
+def test_weekly_replay_finds_mqls_on_the_first_replay_day_after(tmp_path: Path) -> None:
+    store = worked_store(tmp_path / "store.duckdb")
+    c = load_compiled(text=DEFINITION)
+    r = backtest(store, c, START, END, step="week", window_days=30, observed_until=at(100))
+    states = {
+        (lead, k): t for lead, k, t in replay_states(store, c, Grid.between(START, END, "week"))
+    }
+    # a's demo (day 10) shows on week 2 (day 14); nothing of a changes on week 1: no pair.
+    assert states[("a", 0)] == -1 and ("a", 1) not in states and states[("a", 2)] == 0
+    assert r.mqls == 4 and r.step == "week" and r.days == 13
+
+
+def test_future_events_outcomes_and_leads_change_nothing_up_to_the_day(tmp_path: Path) -> None:
+    """The no-leak test: everything planted after day D leaves days up to D as they were."""
+    data = generate(seed=3, accounts=40, leads=300)
+    project = init_project(tmp_path / "p", clock=FixedClock(dt.datetime(2026, 1, 1)))
+    paths = data.write(project.root / "data", "parquet")
+    for kind in ("accounts", "leads", "events", "intent", "outcomes"):
+        project.import_file(paths[kind], kind)
+    c = project.compiled()
+    start, day = dt.date(2025, 6, 1), dt.date(2025, 7, 15)
+    grid = Grid.between(start, day)
+    with project.store() as store:
+        before = replay_states(store, c, grid)
+        result = backtest(store, c, start, day, observed_until=dt.datetime(2026, 1, 1))
+        assert result.mqls > 0
+        after = dt.datetime.combine(day, dt.time()) + dt.timedelta(days=1, seconds=1)
+        lead = before[0][0]
+        store.execute(
+            "INSERT INTO leads (lead_id, account_id, company_size, created_at)"
+            " SELECT 'future', account_id, 1000, ? FROM leads WHERE lead_id = ?",
+            [after, lead],
+        )
+        for i, kind in enumerate(["demo_request", "contact_sales", "pricing_page", "chat"]):
+            for who in (lead, "future"):
+                store.execute(
+                    "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, ?, ?, ?)",
+                    [f"planted-{who}-{i}", who, kind, after],
+                )
+        store.execute(
+            "INSERT INTO intent_signals SELECT 'planted', account_id, 'accounts payable"
+            " automation', 100, ? FROM leads WHERE lead_id = ? AND account_id IS NOT NULL",
+            [after, lead],
+        )
+        store.execute(
+            "INSERT INTO outcomes (outcome_id, lead_id, outcome, ts) VALUES ('p', ?, 'won', ?)",
+            [lead, after],
+        )
+        assert replay_states(store, c, grid) == before
+        again = backtest(store, c, start, day, observed_until=dt.datetime(2026, 1, 1))
+        assert (again.mqls, again.months, again.end_tiers) == (
+            result.mqls,
+            result.months,
+            result.end_tiers,
+        )
+        # The planted lead exists from the next day on: the replay reads it then.
+        later = Grid.between(start, day + dt.timedelta(days=1))
+        assert "future" in {lead_id for lead_id, _, _ in replay_states(store, c, later)}
+        assert "future" not in {lead_id for lead_id, _, _ in before}
+
+
+def test_compare_names_the_tier_changes_and_the_rule_that_moved_them(tmp_path: Path) -> None:
+    store = worked_store(tmp_path / "store.duckdb")
+    a = load_compiled(text=DEFINITION)
+    b = load_compiled(text=DEFINITION.replace("company_size >= 100", "company_size >= 5"))
+    same = compare(store, a, a, START, END, observed_until=at(100))
+    assert (same.changed, same.changes, same.rules) == (0, [], [])
+    r = compare(store, a, b, START, END, window_days=30, observed_until=at(100))
+    assert (r.a.mqls, r.b.mqls) == (4, 5)
+    assert (r.mql_only_a, r.mql_only_b) == (0, 1)
+    assert [(ch.from_tier, ch.to_tier, ch.leads, ch.sample) for ch in r.changes] == [
+        ("nurture", "hot", 1, ["c"])
+    ]
+    assert [(m.rule, m.leads) for m in r.rules] == [("fit:big", 1)]
+    # A threshold alone moves leads with no rule scored differently.
+    t = load_compiled(text=DEFINITION.replace("engagement >= 30}", "engagement >= 40}"))
+    moved = compare(store, a, t, START, END, observed_until=at(100))
+    assert [(m.rule, m.leads) for m in moved.rules] == [(TIERS_ONLY, 4)]
+
+
+def test_bad_spans_are_clear_errors(tmp_path: Path) -> None:
+    store = worked_store(tmp_path / "store.duckdb")
+    c = load_compiled(text=DEFINITION)
+    with pytest.raises(BacktestError, match="before --from"):
+        backtest(store, c, END, START)
+    with pytest.raises(BacktestError, match="step must be one of"):
+        backtest(store, c, START, END, step="month")
+    with pytest.raises(BacktestError, match="window_days"):
+        backtest(store, c, START, END, window_days=0)
+
+
+def test_cli_backtest_and_compare(tmp_path: Path) -> None:
+    project = init_project(tmp_path / "p")
+    store_path = project.store_path
+    worked_store(store_path).close()
+    (project.root / "definition.yaml").write_text(DEFINITION)
+    wider = DEFINITION.replace("company_size >= 100", "company_size >= 5")
+    (project.root / "wider.yaml").write_text(wider)
+    span = ["--from", "2025-01-01", "--to", "2025-03-31"]
+    out = leadgate("backtest", *span, "--window", "30", "--json", cwd=project.root)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["mqls"] == 4
+    table = leadgate("backtest", *span, "--step", "week", cwd=project.root)
+    assert table.returncode == 0, table.stderr
+    assert "MQLs by month" in table.stdout and "Missed:" in table.stdout
+    cmp = leadgate("compare", "definition.yaml", "wider.yaml", *span, "--json", cwd=project.root)
+    assert cmp.returncode == 0, cmp.stderr
+    body = json.loads(cmp.stdout)
+    assert body["changes"][0]["sample"] == ["c"] and body["rules"][0]["rule"] == "fit:big"
+    text = leadgate("compare", "definition.yaml", "wider.yaml", *span, cwd=project.root)
+    assert "fit:big" in text.stdout and "side by side" in text.stdout
+    bad = leadgate("backtest", "--from", "2025-13-01", cwd=project.root)
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr

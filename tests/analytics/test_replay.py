@@ -1,0 +1,86 @@
+"""The replay equals scoring as of each day (Hypothesis), and reads nothing of the future."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadgate.analytics.replay import Grid, replay_states
+from leadgate.scoring import score_store
+from leadgate.store import Store
+
+from ..scoring.strategies import AS_OF, definitions, populations
+from ..scoring.test_properties import load
+
+SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+START = AS_OF.date() - dt.timedelta(days=20)
+
+
+def created(store: Store, offsets: list[int | None]) -> None:
+    """Give lead i a creation time ``offsets[i]`` hours after START (None: unknown)."""
+    base = dt.datetime.combine(START, dt.time())
+    for i, hours in enumerate(offsets):
+        when = None if hours is None else base + dt.timedelta(hours=hours)
+        store.execute("UPDATE leads SET created_at = ? WHERE lead_id = ?", [when, f"L{i}"])
+
+
+def reference(population, offsets, c, grid: Grid) -> dict[tuple[str, int], str | None]:  # type: ignore[no-untyped-def]
+    """Tier of each (lead, day) from score_store run as of the day, on a store holding
+    only the leads created by then (the days from the last back, deleting as it goes)."""
+    leads, accounts, events, intent = population
+    store = Store(":memory:")
+    load(store, leads, accounts, events, intent)
+    created(store, offsets)
+    out: dict[tuple[str, int], str | None] = {}
+    for k in reversed(range(grid.count)):
+        as_of = grid.instant(k)
+        store.execute("DELETE FROM leads WHERE created_at > make_timestamp(?)", [as_of])
+        score_store(store, c, as_of)
+        for lead_id, tier in store.execute(
+            "SELECT lead_id, tier FROM scores WHERE as_of = make_timestamp(?)", [as_of]
+        ).fetchall():
+            out[(lead_id, k)] = tier
+    store.close()
+    return out
+
+
+def carried(states: list[tuple[str, int, int]], c, grid: Grid) -> dict[tuple[str, int], str | None]:  # type: ignore[no-untyped-def]
+    """Each lead's tier on every day from its first evaluated one (held between)."""
+    by_lead: dict[str, dict[int, int]] = {}
+    for lead_id, k, tier in states:
+        by_lead.setdefault(lead_id, {})[k] = tier
+    out: dict[tuple[str, int], str | None] = {}
+    for lead_id, days in by_lead.items():
+        tier = None
+        for k in range(min(days), grid.count):
+            if k in days:
+                tier = c.tiers[days[k]].name if days[k] >= 0 else None
+            out[(lead_id, k)] = tier
+    return out
+
+
+hours = st.one_of(st.none(), st.integers(-100, 24 * 30))
+
+
+@SETTINGS
+@given(definitions(), populations(), st.lists(hours, min_size=8, max_size=8), st.booleans())
+def test_replay_equals_scoring_as_of_every_day(c, population, offsets, weekly) -> None:  # type: ignore[no-untyped-def]
+    days, step = (24, "week") if weekly else (11, "day")
+    grid = Grid.between(START, START + dt.timedelta(days=days), step)
+    leads, accounts, events, intent = population
+    offsets = offsets[: len(leads)]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "store.duckdb")
+        load(store, leads, accounts, events, intent)
+        created(store, offsets)
+        got = carried(replay_states(store, c, grid), c, grid)
+        store.close()
+    assert got == reference(population, offsets, c, grid)
