@@ -48,8 +48,9 @@ def next_version(version: str) -> str:
     return version[: match.start(1)] + bumped + version[match.end(1) :]
 
 
-def proposal_tiers(current: Definition, cutoffs: list[float]) -> list[Tier]:
-    """The tiers, best first: the top sales tier, the MQL tier, a nurture tier if any."""
+def proposal_tiers(current: Definition, cutoffs: list[float | None]) -> list[Tier]:
+    """The tiers, best first: the top sales tier, the MQL tier, a nurture tier if any (a
+    cutoff of None leaves its tier out)."""
     sales = [t for t in current.tiers if t.sales]
     nurture = [t for t in current.tiers if not t.sales]
     top = sales[0] if len(sales) >= 2 else None
@@ -59,6 +60,8 @@ def proposal_tiers(current: Definition, cutoffs: list[float]) -> list[Tier]:
         templates.append((nurture[0] if nurture else None, "nurture", False))
     out = []
     for (template, name, is_sales), cutoff in zip(templates, cutoffs, strict=False):
+        if cutoff is None:
+            continue
         when = f"score >= {number_text(cutoff)}"
         if template is None:
             out.append(Tier(name=name, when=when, sla="24h" if is_sales else None, sales=is_sales))
@@ -71,7 +74,7 @@ def build(
     current: Definition,
     features: list[Feature],
     points: list[int],
-    cutoffs: list[float],
+    cutoffs: list[float | None],
     attributes: dict[str, FieldType],
     event_types: list[str],
     *,

@@ -93,9 +93,9 @@ def calibrate(
     share, goal = _goal(learned, current, tiers_now, o)
     nurture = any(not t.sales for t in current.definition.tiers)
     shares = tier_shares(share, nurture)
-    cutoffs = [threshold_at_share(scored.final_points, s) for s in shares]
+    cutoffs = _distinct([threshold_at_share(scored.final_points, s) for s in shares])
     proposal, text = _proposal(learned, current, cutoffs, as_of, o)
-    goal.update(_goal_figures(learned, cutoffs[1], share))
+    goal.update(_goal_figures(learned, float(cutoffs[1] or 0), share))
     return Calibration(
         outcome=o.outcome,
         split=_split_words(learned),
@@ -118,7 +118,7 @@ def calibrate(
         probability=scored.probability_table,
         goal=goal,
         tiers=_tier_outcomes(learned, proposal.tiers, cutoffs, shares),
-        comparison=_comparison(learned, totals, tiers_now, current, share, cutoffs[1]),
+        comparison=_comparison(learned, totals, tiers_now, current, share, cutoffs[1] or 0.0),
         shifts=_shifts(learned),
         conversion_by_period=drift.periods(table),
         drift=_drift_words(learned),
@@ -230,23 +230,39 @@ def _goal_figures(learned: _Learned, threshold: float, share: float) -> dict[str
     return {"validation": out}
 
 
-def _eval_cutoffs(learned: _Learned, cutoffs: list[float], shares: list[float]) -> list[float]:
+def _distinct(cutoffs: list[float]) -> list[float | None]:
+    """The tiers' cutoffs with a tier that would equal the MQL tier left out (None): ties
+    in the points can make two shares land on one score."""
+    out: list[float | None] = list(cutoffs)
+    mql = cutoffs[1]
+    for i in (0, 2):
+        if i < len(cutoffs) and cutoffs[i] == mql:
+            out[i] = None
+    return out
+
+
+def _eval_cutoffs(
+    learned: _Learned, cutoffs: list[float | None], shares: list[float]
+) -> list[float]:
+    """The cutoffs of the kept tiers on the evaluation scores (by share across folds)."""
+    kept = [(c, s) for c, s in zip(cutoffs, shares, strict=True) if c is not None]
     if learned.split.mode == "time":
-        return cutoffs
-    return [threshold_at_share(learned.scored.points, s) for s in shares]
+        return [c for c, _ in kept]
+    return [threshold_at_share(learned.scored.points, s) for _, s in kept]
 
 
 def _tier_outcomes(
-    learned: _Learned, tiers: list[Any], cutoffs: list[float], shares: list[float]
+    learned: _Learned, tiers: list[Any], cutoffs: list[float | None], shares: list[float]
 ) -> list[TierOutcome]:
     scored, y = learned.scored, learned.table.y[learned.scored.rows]
     which = assign_tiers(scored.points, _eval_cutoffs(learned, cutoffs, shares))
     out = []
     names = [t.name for t in tiers] + ["(no tier)"]
+    kept = [c for c in cutoffs if c is not None]
     for i, name in enumerate(names):
         mask = which == i
         n, k = int(mask.sum()), int(y[mask].sum())
-        threshold = cutoffs[i] if i < len(cutoffs) else None
+        threshold = kept[i] if i < len(kept) else None
         out.append(TierOutcome(name, threshold, n, k, round(k / n, 4) if n else None))
     return out
 
@@ -335,7 +351,7 @@ def _split_words(learned: _Learned) -> str:
 def _proposal(
     learned: _Learned,
     current: CompiledDefinition,
-    cutoffs: list[float],
+    cutoffs: list[float | None],
     as_of: dt.datetime,
     o: Options,
 ) -> tuple[Any, str]:

@@ -11,6 +11,7 @@ importing a command module registers nothing.
 from __future__ import annotations
 
 from . import (
+    calibrate,
     data,
     definition,
     demo,
@@ -40,6 +41,7 @@ COMMANDS = (
     handoff_routing.reps,
     handoff_routing.routes,
     demo.demo,
+    calibrate.calibrate,
 )
 
 for _command in COMMANDS:
