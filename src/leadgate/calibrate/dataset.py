@@ -45,7 +45,7 @@ class LeadTable:
     months: np.ndarray[Any, Any] | None  # 'YYYY-MM' per lead when the key is a date
     split_by: str | None
     values: dict[str, np.ndarray[Any, Any]] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)  # column -> number | text | bool
+    kinds: dict[str, str] = field(default_factory=dict)  # number | text | bool | date
     unlabelled: int = 0  # leads left out: no outcome value or no split key
 
 
@@ -149,6 +149,8 @@ def _value_sql(name: str, kind: str) -> str:
     col = f"l.{_quote(name)}"
     if kind == "text":
         return f"CAST({col} AS VARCHAR)"
+    if kind == "date":  # epoch seconds: read by the leakage scan, never binned
+        return f"CAST(epoch(CAST({col} AS TIMESTAMP)) AS DOUBLE)"
     return f"CAST({col} AS DOUBLE)"
 
 
@@ -175,7 +177,7 @@ def load_table(
     kinds = {
         name: kind
         for name, sql_type in columns.items()
-        if name not in skip and (kind := column_kind(sql_type)) in ("number", "text", "bool")
+        if name not in skip and (kind := column_kind(sql_type)) is not None
     }
     label, params = _label_sql(outcome, columns, as_of)
     order, month = _key_sql(key, columns)

@@ -126,8 +126,8 @@ def attribute_features(
     """Bins and levels of every attribute, cut on ``rows`` (the training part)."""
     out: list[Feature] = []
     for name in sorted(table.kinds):
-        if not NAME.match(name):
-            continue  # a rule cannot name it
+        if not NAME.match(name) or table.kinds[name] == "date":
+            continue  # a rule cannot name it; a date's age depends on the as-of time
         kind, values = table.kinds[name], table.values[name][rows]
         if kind == "number":
             found = number_bins(name, values, bins)

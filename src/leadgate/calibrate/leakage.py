@@ -3,13 +3,14 @@ model and a useless definition.
 
 Three signs, each cheap and each read on the training part only:
 
-- **exists only for converted leads**: a value is present for most converted leads and
-  almost no others (Olist's closed-deals columns, filled in when a deal is won);
+- **exists only for converted leads**: where a value is present, the lead converted (95 %
+  or more of at least 10 leads), and almost no other lead has one (Olist's closed-deals
+  columns, filled in when a deal is won);
 - **near-perfect single-column AUC** (≥ 0.9): one column that separates the outcomes alone;
-- **too good to be true** (:func:`drop_column_lift`): a column that lifts the whole model's
-  AUC by 0.05 or more on its own, more than every other column together adds beside it
-  (UCI's ``duration``, the last call's length, only known after the call: 0.82 alone, and
-  0.94 with the rest against 0.80 without).
+- **too good to be true** (:func:`lift_leak`): a column that lifts the whole model's
+  validation AUC by 0.1 or more on its own, when every other column is already in it
+  (UCI's ``duration``, the last call's length, only known after the call: 0.82 alone over
+  all rows, and 0.94 with the rest against 0.80 without).
 
 A flagged column is left out of the proposal; the report says which and why, and
 ``--exclude`` leaves out one known to leak without asking.
@@ -27,8 +28,9 @@ from .dataset import LeadTable
 
 NEAR_PERFECT = 0.9
 SUSPECT_AUC = 0.7
-LIFT = 0.05
-ONLY_CONVERTED = (0.5, 0.02)  # present for ≥ 50 % of converted leads, ≤ 2 % of the others
+LIFT = 0.1
+#: A value present on at least 10 leads, 95 % of them converted, and on ≤ 2 % of the others.
+ONLY_CONVERTED = (10, 0.95, 0.02)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,10 @@ def scan(table: LeadTable, rows: np.ndarray[Any, Any]) -> tuple[list[Leak], dict
         score = single_auc(values, kind, y)
         aucs[name] = score or 0.5
         figures = (score, round(on_yes, 4), round(on_no, 4))
-        if on_yes >= ONLY_CONVERTED[0] and on_no <= ONLY_CONVERTED[1]:
+        n_present = int(there.sum())
+        converted = float(y[there].mean()) if n_present else 0.0
+        least, share, others = ONLY_CONVERTED
+        if n_present >= least and converted >= share and on_no <= others:
             leaks.append(Leak(name, "has a value only for converted leads", *figures))
         elif score is not None and score >= NEAR_PERFECT:
             leaks.append(Leak(name, f"separates the outcomes almost alone (AUC {score})", *figures))

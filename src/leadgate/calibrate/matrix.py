@@ -29,7 +29,7 @@ from .features import Feature
 def declared_attributes(table: LeadTable, current: CompiledDefinition) -> dict[str, FieldType]:
     """The attributes a definition must declare to name the table's custom columns."""
     kinds: dict[str, FieldType] = {"number": "number", "text": "text", "bool": "bool"}
-    declared = {name: kinds[kind] for name, kind in table.kinds.items() if name not in LEAD_FIELDS}
+    declared = {n: kinds[k] for n, k in table.kinds.items() if n not in LEAD_FIELDS and k in kinds}
     return {**declared, **current.definition.attributes}
 
 

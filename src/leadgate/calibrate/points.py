@@ -41,7 +41,7 @@ def to_points(
     if largest == 0.0:
         return [0] * coefs.size
     # round-half-away-from-zero keeps the rounding symmetric in sign
-    scaled = coefs * (top / largest)
+    scaled = coefs / largest * top  # divided first: a tiny largest must not overflow
     return [int(np.sign(v) * np.floor(abs(v) + 0.5)) for v in scaled]
 
 

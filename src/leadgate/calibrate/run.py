@@ -20,7 +20,7 @@ from ..definition.model import FieldType
 from ..store import Store
 from . import drift, leakage
 from .dataset import LeadTable, load_table
-from .errors import NO_FEATURES, CalibrationError
+from .errors import BAD_GOAL, NO_FEATURES, CalibrationError
 from .evaluate import Split, auc, brier, make_split, reliability
 from .features import Feature, attribute_features, event_features, rule_features, unique_names
 from .matrix import (
@@ -86,6 +86,7 @@ def calibrate(
     store: Store, current: CompiledDefinition, current_text: str, as_of: dt.datetime, o: Options
 ) -> Calibration:
     """Learn from the outcomes in ``store`` and propose the next version of ``current``."""
+    _check_goal(o)  # before any work: a typo must not cost a whole fit
     learned = _learn(store, current, as_of, o)
     table, scored, y = learned.table, learned.scored, learned.table.y
     totals, tiers_now = current_scores(store, current, as_of, table.lead_ids)
@@ -218,6 +219,16 @@ def _goal(
     now = float(np.isin(tiers_now[ref], list(sales)).mean()) if sales else 0.0
     share = now if now > 0 else 0.1
     return share, {"kind": "current_volume", "share": round(share, 4)}
+
+
+def _check_goal(o: Options) -> None:
+    if o.capacity is not None:
+        parse_capacity(o.capacity)
+    if o.target_rate is not None and not 0 < o.target_rate < 1:
+        raise CalibrationError(
+            f"--target-rate {o.target_rate!r}: give a rate between 0 and 1, e.g. 0.3.",
+            code=BAD_GOAL,
+        )
 
 
 def _goal_figures(learned: _Learned, threshold: float, share: float) -> dict[str, Any]:
