@@ -146,8 +146,9 @@ def _learn(store: Store, current: CompiledDefinition, as_of: dt.datetime, o: Opt
     candidates = rule_features(current) + attribute_features(
         _without(table, flagged), fit_rows, bins=o.bins, min_count=o.min_count
     )
-    window = current.definition.engagement.window
-    candidates += event_features(counts, window, o.min_count)
+    # Counted over all history to the as-of time, not the definition's window: one as-of
+    # time for every lead would leave the older leads' windows empty.
+    candidates += event_features(counts, None, o.min_count)
     features = usable(unique_names(candidates), attributes, event_types)
     raw = verdicts(store, feature_definition(features, attributes, event_types), as_of,
                    table.lead_ids)  # fmt: skip
