@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     # -- backtest ---
     from .analytics.backtest import BacktestResult
     from .analytics.compare import CompareResult
+    from .calibrate import Calibration
     from .definition import CompiledDefinition, Validation
     from .handoff.erasure import Erasure
     from .handoff.export import MqlExport
@@ -959,6 +960,40 @@ def _naive_utc(when: dt.datetime) -> dt.datetime:
         if start is None:
             start = end - dt.timedelta(days=364)
         return start, end
+    # -- calibrate ---------------------------------------------------------------------------
+    def calibrate(
+        self,
+        *,
+        outcome: str = "won",
+        split_by: str | None = None,
+        exclude: tuple[str, ...] | list[str] = (),
+        folds: int | None = None,
+        capacity: str | None = None,
+        target_rate: float | None = None,
+        penalty: str = "l2",
+        as_of: dt.datetime | None = None,
+        definition: str | Path | None = None,
+        out: str | Path | None = None,
+    ) -> Calibration:
+        """Learn from the outcomes which criteria predict ``outcome`` (an outcome kind, or a
+        lead column holding 0/1, yes/no, won/lost) and propose the next version of the
+        definition: integer points, thresholds for ``capacity`` (``"400/month"``) or
+        ``target_rate``, leakage and drift warnings. With ``out``, the proposal's YAML is
+        written there (it passes ``validate``). See :mod:`leadgate.calibrate`."""
+        from .calibrate import Options, calibrate
+
+        path = self._definition_file(definition)
+        compiled, _ = self._compile(path)
+        options = Options(
+            outcome=outcome, split_by=split_by, exclude=tuple(exclude), folds=folds,
+            capacity=capacity, target_rate=target_rate, penalty=penalty,
+        )  # fmt: skip
+        when = as_of or self.clock.now()
+        with self.store() as store:
+            result = calibrate(store, compiled, path.read_text(encoding="utf-8"), when, options)
+        if out is not None:
+            Path(out).write_text(result.proposed_yaml, encoding="utf-8")
+        return result
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

@@ -14,6 +14,7 @@ from . import (
     api,
     analytics_funnel,
     analytics_backtest,
+    calibrate,
     data,
     definition,
     demo,
@@ -63,6 +64,7 @@ COMMANDS = (
     # -- backtest ---
     analytics_backtest.backtest,
     analytics_backtest.compare,
+    calibrate.calibrate,
 )
 
 for _command in COMMANDS:

@@ -1,0 +1,123 @@
+"""The feature matrix, computed by the scoring plan itself.
+
+Why the plan and not a second evaluator: the features are put into a throw-away definition
+as fit rules worth one point each, and the plan (with ``details``) returns each rule's
+verdict per lead, met (100 hundredths), not met (0) or unknown (NULL). So a feature means
+exactly what the same condition will mean in the proposed definition, events, dates and
+missing values included, and calibration on a million leads costs one scoring run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from ..definition import CompiledDefinition, compile_definition
+from ..definition.fields import LEAD_FIELDS
+from ..definition.model import Definition, FieldType, FitGroup, FitRule
+from ..errors import ExpressionError
+from ..expr.check import Scope, check
+from ..scoring.batch import scoring_query
+from ..store import Store
+from ..vocabulary import STANDARD_EVENT_TYPES
+from .dataset import LeadTable
+from .features import Feature
+
+
+def declared_attributes(table: LeadTable, current: CompiledDefinition) -> dict[str, FieldType]:
+    """The attributes a definition must declare to name the table's custom columns."""
+    kinds: dict[str, FieldType] = {"number": "number", "text": "text", "bool": "bool"}
+    declared = {n: kinds[k] for n, k in table.kinds.items() if n not in LEAD_FIELDS and k in kinds}
+    return {**declared, **current.definition.attributes}
+
+
+def custom_event_types(found: set[str], current: CompiledDefinition) -> list[str]:
+    return sorted(set(current.definition.event_types) | (found - set(STANDARD_EVENT_TYPES)))
+
+
+def usable(
+    features: list[Feature], attributes: dict[str, FieldType], event_types: list[str]
+) -> list[Feature]:
+    """The features whose condition checks in the definition's language (a column named
+    like a keyword cannot be named by a rule: it is left out rather than failing the run)."""
+    base = compile_definition(
+        Definition(name="features", version="1", attributes=attributes, event_types=event_types)
+    )
+    scope = Scope(base.fields, base.event_types)
+    out = []
+    for feature in features:
+        try:
+            check(feature.when, scope)
+        except ExpressionError:
+            continue
+        out.append(feature)
+    return out
+
+
+def feature_definition(
+    features: list[Feature], attributes: dict[str, FieldType], event_types: list[str]
+) -> CompiledDefinition:
+    rules = [FitRule(name=f"f{i:05d}", when=f.when, points=1) for i, f in enumerate(features)]
+    return compile_definition(
+        Definition(
+            name="calibration-features",
+            version="1",
+            attributes=attributes,
+            event_types=event_types,
+            fit=FitGroup(rules=rules),
+        )
+    )
+
+
+def event_counts(store: Store, as_of: dt.datetime) -> dict[str, list[int]]:
+    """Per event type, the event count of each lead that has one, as of ``as_of``."""
+    rows = store.execute(
+        "SELECT type, count(*) FROM lead_events WHERE ts <= ? GROUP BY type, lead_id "
+        "ORDER BY type, lead_id",
+        [as_of],
+    ).fetchall()
+    out: dict[str, list[int]] = {}
+    for kind, n in rows:
+        out.setdefault(str(kind), []).append(int(n))
+    return out
+
+
+def _aligned(lead_ids: list[str], ids: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    where = {str(v): i for i, v in enumerate(ids)}
+    return np.fromiter((where[i] for i in lead_ids), dtype=np.int64, count=len(lead_ids))
+
+
+def verdicts(
+    store: Store, c: CompiledDefinition, as_of: dt.datetime, lead_ids: list[str]
+) -> np.ndarray[Any, Any]:
+    """Each feature's verdict per lead: 1 met, 0 not met, -1 unknown (rows as ``lead_ids``)."""
+    n = len(c.fit_rules)
+    if n == 0:
+        return np.zeros((len(lead_ids), 0), dtype=np.int8)
+    plan = scoring_query(store, c, as_of, details=True)
+    cols = ", ".join(
+        f"CAST(coalesce(sign(contributions[{i + 1}]), -1) AS TINYINT) AS f{i}" for i in range(n)
+    )
+    data = store.execute(f"SELECT lead_id, {cols} FROM ({plan}) p").fetchnumpy()
+    rows = _aligned(lead_ids, np.asarray(data["lead_id"], dtype=object))
+    out = np.empty((len(lead_ids), n), dtype=np.int8)
+    for i in range(n):
+        out[:, i] = np.asarray(data[f"f{i}"], dtype=np.int8)[rows]
+    return out
+
+
+def current_scores(
+    store: Store, c: CompiledDefinition, as_of: dt.datetime, lead_ids: list[str]
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The current definition's total per lead and its tier ('' for none or disqualified)."""
+    plan = scoring_query(store, c, as_of)
+    data = store.execute(
+        "SELECT lead_id, total, CASE WHEN disqualified THEN '' ELSE coalesce(tier, '') END AS t "
+        f"FROM ({plan}) p"
+    ).fetchnumpy()
+    rows = _aligned(lead_ids, np.asarray(data["lead_id"], dtype=object))
+    totals = np.asarray(np.ma.filled(np.ma.asarray(data["total"]).astype(float), 0.0))[rows]
+    tiers = np.asarray(np.ma.filled(data["t"], ""), dtype=object)[rows]
+    return totals, tiers

@@ -1,0 +1,58 @@
+"""The points rounding: integers, the sign kept, ~0 dropped, the strongest at the top."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leadgate.calibrate import PointsModel, to_points
+
+coefs = st.lists(
+    st.floats(min_value=-50, max_value=50, allow_nan=False, allow_infinity=False),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(coefs, st.integers(min_value=1, max_value=100))
+def test_points_are_integers_with_the_sign_kept_and_the_top_at_top(values, top):
+    points = to_points(values, top)
+    assert len(points) == len(values)
+    assert all(isinstance(p, int) for p in points)
+    largest = max(abs(v) for v in values)
+    if largest == 0:
+        assert points == [0] * len(values)
+        return
+    assert max(abs(p) for p in points) == top
+    for v, p in zip(values, points, strict=True):
+        # a kept criterion keeps its sign; a dropped one was within half a point of zero
+        assert p == 0 or np.sign(p) == np.sign(v)
+        assert abs(p - v / largest * top) <= 0.5 + 1e-9
+        if abs(v / largest * top) < 0.5:
+            assert p == 0
+
+
+@given(coefs)
+def test_rounding_is_symmetric_in_sign(values):
+    assert to_points([-v for v in values]) == [-p for p in to_points(values)]
+
+
+def test_bad_input_is_an_error_not_a_guess():
+    with pytest.raises(ValueError, match="finite"):
+        to_points([1.0, float("nan")])
+    with pytest.raises(ValueError, match="top"):
+        to_points([1.0], top=0)
+
+
+def test_the_points_model_follows_the_estimator_contract():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, size=(400, 3)).astype(float)
+    y = (rng.random(400) < 0.1 + 0.6 * X[:, 0] - 0.05 * X[:, 2]).astype(int)
+    model = PointsModel(penalty="l1", C=1.0)
+    assert model.fit(X, y) is model
+    assert model.points_[0] == 30  # the strongest, positive criterion
+    assert list(model.score_points(X[:2])) == list(X[:2] @ model.points_)
+    with pytest.raises(ValueError, match="one value"):
+        PointsModel().fit(X, np.zeros(400))
