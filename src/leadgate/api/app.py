@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 
-from .. import __version__
+from .. import __version__, web
 from ..project import Project
 from . import errors, local
 from .auth import require
@@ -52,6 +52,7 @@ def create_app(project: Project, *, announce_url: str | None = None) -> FastAPI:
     app.state.local_token = None
     errors.install(app)
     _core_routes(app)
+    web.install(app)  # the dashboard (leadgate.web), on the same app
     return app
 
 

@@ -21,6 +21,7 @@ from . import (
     identity,
     project,
     scores,
+    web,
 )
 from .app import main
 
@@ -42,6 +43,7 @@ COMMANDS = (
     handoff_routing.routes,
     api.serve,
     api.keys,
+    web.users,
     demo.demo,
 )
 
