@@ -241,6 +241,21 @@ def test_screenshots_of_every_page(browser: Browser, served: Served, size: str) 
     assert all((SCREENSHOTS / f"{n}-{size}.png").stat().st_size > 5000 for n in shots)
 
 
+def test_no_serious_accessibility_violation_on_any_page(browser: Browser, served: Served) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = signed_in(browser, served, "root")
+    lead = twin(page, served, "/queue")["leads"][6]["lead_id"]
+    found = {}
+    for path in [*PAGES.values(), "/people", f"/leads/{lead}", "/signin"]:
+        page.goto(served.url + path)
+        violations = Axe().run(page).response["violations"]
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        found[path] = [(v["id"], v["help"], len(v["nodes"])) for v in serious]
+    assert found == {path: [] for path in found}
+    page.context.close()
+
+
 class evil_site:  # noqa: N801 - a context manager read as a phrase
     """Another origin on loopback (another port) serving ``body`` at ``/``."""
 
