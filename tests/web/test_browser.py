@@ -10,6 +10,7 @@ A missing browser FAILS these tests (``scripts/test`` installs it): never skippe
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import re
 import shutil
@@ -47,7 +48,6 @@ PAGES = {"overview": "/", "queue": "/queue", "definition": "/definition", "reps"
 class Served:
     url: str
     root: Path
-    leads: list[str]  # the queue at the start, hot first
     hostile_lead: str
 
 
@@ -80,11 +80,9 @@ def plant_hostile_text(root: Path) -> str:
     return lead_id
 
 
-@pytest.fixture(scope="module")
-def served(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("browser") / "p"
-    shutil.copytree(demo_template, root)
-    hostile = plant_hostile_text(root)
+@contextlib.contextmanager
+def serving(root: Path) -> Iterator[str]:
+    """A real ``leadgate serve`` of ``root`` on a free loopback port; its URL."""
     server = subprocess.Popen(
         [sys.executable, "-m", "leadgate", "-C", str(root), "serve", "--port", "0",
          "--log-level", "warning"],
@@ -99,10 +97,29 @@ def served(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             time.sleep(0.05)
         output = server.stdout.read() if server.stdout and note is None else ""
         assert note is not None, f"serve did not start: {output}"
-        yield Served(note.url, root, [], hostile)
+        yield note.url
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def served(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The demo, with hostile text planted, served."""
+    root = tmp_path_factory.mktemp("browser") / "p"
+    shutil.copytree(demo_template, root)
+    hostile = plant_hostile_text(root)
+    with serving(root) as url:
+        yield Served(url, root, hostile)
+
+
+@pytest.fixture(scope="module")
+def clean(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The demo as it comes, served (for the screenshots)."""
+    root = tmp_path_factory.mktemp("clean") / "p"
+    shutil.copytree(demo_template, root)
+    with serving(root) as url:
+        yield Served(url, root, "")
 
 
 @pytest.fixture(scope="module")
@@ -221,10 +238,11 @@ def test_a_forged_cross_site_post_is_refused(browser: Browser, served: Served) -
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_screenshots_of_every_page(browser: Browser, served: Served, size: str) -> None:
+def test_screenshots_of_every_page(browser: Browser, clean: Served, size: str) -> None:
+    served = clean
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = signed_in(browser, served, "root", size)
-    lead = twin(page, served, "/queue")["leads"][5]["lead_id"]
+    lead = twin(page, served, "/queue")["leads"][0]["lead_id"]
     shots = {**PAGES, "lead": f"/leads/{lead}", "people": "/people"}
     for name, path in shots.items():
         page.goto(served.url + path)

@@ -117,6 +117,15 @@ def test_the_queue_pages_by_keyset_through_every_lead_once(client: TestClient) -
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "LG910"
 
 
+def test_an_unknown_lead_is_a_404_page_and_a_404_twin(client: TestClient) -> None:
+    sign_in(client, "ana")
+    page = client.get("/leads/nobody@example.com")
+    assert page.status_code == 404 and "No lead with id or email" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    twin = client.get("/v1/dashboard/leads/nobody@example.com")
+    assert twin.status_code == 404 and twin.json()["error"]["code"] == "LG402"
+
+
 def test_static_files_are_served_by_leadgate(client: TestClient) -> None:
     assert "htmx" in client.get("/static/htmx.min.js").text[:200]
     page = client.get("/signin")

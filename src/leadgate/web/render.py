@@ -36,8 +36,17 @@ def _when(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _number(value: Any, sign: bool = False) -> str:
+    """A score or points as people write them: ``95``, ``27.87``, ``-10`` (``+`` with
+    ``sign``), never in exponent notation."""
+    if value is None:
+        return ""
+    text = f"{float(value):{'+' if sign else ''}.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("+0", "-0") else text
+
+
 def _points(value: Any) -> str:
-    return "" if value is None else f"{float(value):+g}"
+    return _number(value, sign=True)
 
 
 def bars(rows: list[dict[str, Any]], label: str, value: str, title: str) -> Markup:
@@ -69,6 +78,7 @@ ENV = Environment(
 )
 ENV.filters["when"] = _when
 ENV.filters["points"] = _points
+ENV.filters["number"] = _number
 ENV.globals["bars"] = bars
 ENV.globals["version"] = __version__
 

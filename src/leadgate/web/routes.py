@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from ..api.errors import status_of
 from ..api.keys import ADMIN, READ, WORK
+from ..errors import LeadgateError
 from . import pages
-from .guard import page, twin
+from .guard import Refused, page, twin
 from .people import SignInRefused, TooManyTries, check_sign_in
 from .render import html
 from .sessions import COOKIE, Session, SessionPolicy, end_session, start_session
@@ -34,9 +36,19 @@ TWIN_ADMIN = Depends(twin(ADMIN))
 
 
 async def gather(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """A page's data function, run on the writer thread with the project."""
+    """A page's data function, run on the writer thread with the project. A JSON twin lets
+    a library error through (the API's error shape); a page shows it (:func:`shown`)."""
     writer = request.app.state.writer
     return await writer.run(lambda: fn(writer.project, *args, **kwargs))  # type: ignore[no-any-return]
+
+
+async def shown(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """:func:`gather` for an HTML page: a library error (an unknown lead, a bad cursor)
+    becomes an error page with the API's status for it."""
+    try:
+        return await gather(request, fn, *args, **kwargs)
+    except LeadgateError as exc:
+        raise Refused(status_of(exc), str(exc)) from exc
 
 
 # -- signing in -----------------------------------------------------------------------------
@@ -97,7 +109,7 @@ def _local(path: str) -> str:
 # -- pages and their twins ------------------------------------------------------------------
 @router.get("/")
 async def overview(request: Request, session: Session = READER) -> Response:
-    data = await gather(request, pages.overview_page)
+    data = await shown(request, pages.overview_page)
     return html(request, "overview.html", data=data)
 
 
@@ -110,7 +122,7 @@ async def overview_json(request: Request, _: Any = TWIN_READ) -> dict[str, Any]:
 async def queue(
     request: Request, after: str | None = None, owner: str | None = None, session: Session = READER
 ) -> Response:
-    data = await gather(request, pages.queue_page, after=after, owner=owner or None)
+    data = await shown(request, pages.queue_page, after=after, owner=owner or None)
     return html(request, "queue.html", data=data)
 
 
@@ -123,7 +135,7 @@ async def queue_json(
 
 @router.get("/leads/{lead_id}")
 async def lead(request: Request, lead_id: str, session: Session = READER) -> Response:
-    data = await gather(request, pages.lead_page, lead_id)
+    data = await shown(request, pages.lead_page, lead_id)
     return html(request, "lead.html", data=data)
 
 
@@ -134,7 +146,7 @@ async def lead_json(request: Request, lead_id: str, _: Any = TWIN_READ) -> dict[
 
 @router.get("/definition")
 async def definition(request: Request, session: Session = READER) -> Response:
-    data = await gather(request, pages.definition_page)
+    data = await shown(request, pages.definition_page)
     return html(request, "definition.html", data=data)
 
 
@@ -145,7 +157,7 @@ async def definition_json(request: Request, _: Any = TWIN_READ) -> dict[str, Any
 
 @router.get("/reps")
 async def reps(request: Request, session: Session = READER) -> Response:
-    data = await gather(request, pages.reps_page)
+    data = await shown(request, pages.reps_page)
     return html(request, "reps.html", data=data)
 
 
@@ -156,7 +168,7 @@ async def reps_json(request: Request, _: Any = TWIN_READ) -> dict[str, Any]:
 
 @router.get("/people")
 async def people(request: Request, session: Session = ADMINISTRATOR) -> Response:
-    data = await gather(request, pages.people_page)
+    data = await shown(request, pages.people_page)
     return html(request, "people.html", data=data)
 
 
