@@ -90,6 +90,16 @@ def test_failed_sign_ins_are_limited_per_address(client: TestClient) -> None:
     assert limited.status_code == 429
 
 
+def test_a_sign_in_posted_by_another_site_is_refused(client: TestClient) -> None:
+    answer = client.post(
+        "/signin",
+        data={"name": "ana", "password": PASSWORD},
+        headers={"origin": "http://evil.example"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403 and "set-cookie" not in answer.headers
+
+
 def test_sign_in_goes_back_only_to_a_path_of_this_site(client: TestClient) -> None:
     for target, expected in [("/queue", "/queue"), ("//evil.example", "/"),
                              ("https://evil.example/", "/")]:  # fmt: skip

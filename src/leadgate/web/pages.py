@@ -16,6 +16,7 @@ from typing import Any
 from ..project import Project
 from ..publish import Section, header, sections
 from ..results import plain
+from ..scoring import Score
 from . import queries
 from .sla import sla_state
 
@@ -58,7 +59,7 @@ def queue_page(
     rows = rows[:QUEUE_PAGE]
     for row in rows:
         row["sla"] = sla_state(row, slas.get(row["mql_tier"] or row["tier"] or ""), now)
-        row["reasons"] = top_reasons(project, row["lead_id"])
+        row["reasons"] = top_reasons(project.explain(row["lead_id"]))
     cursor = queries.encode_cursor(rows[-1]) if more else None
     return QueuePage(rows, cursor, owner, project.reject_reasons, now)
 
@@ -85,13 +86,12 @@ def queue_row(project: Project, lead_id: str) -> dict[str, Any]:
     }
     now = project.clock.now().replace(tzinfo=None)
     row["sla"] = sla_state(row, slas.get(score.tier or ""), now)
-    row["reasons"] = top_reasons(project, lead_id)
+    row["reasons"] = top_reasons(score)
     return row
 
 
-def top_reasons(project: Project, lead_id: str, n: int = 3) -> list[dict[str, Any]]:
-    """The ``n`` contributions that added the most points."""
-    score = project.explain(lead_id)
+def top_reasons(score: Score, n: int = 3) -> list[dict[str, Any]]:
+    """The ``n`` contributions of ``score`` that added the most points."""
     best = sorted((c for c in score.contributions if c.cents > 0), key=lambda c: -c.cents)
     return [{"label": c.label, "points": float(c.points)} for c in best[:n]]
 

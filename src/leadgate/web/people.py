@@ -11,7 +11,9 @@ A person has one of the API's roles (:data:`leadgate.api.keys.ROLES`) except ``i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,7 +184,10 @@ def check_sign_in(store: Store, name: str, password: str, address: str) -> User:
         "SELECT password_hash, disabled_at FROM users WHERE name = ?", [name]
     ).fetchall()
     row = rows[0] if rows else None
-    if row is None or row[0] is None or row[1] is not None or not _verify(row[0], password):
+    # An unknown name costs the same hash as a known one: the time tells a guesser nothing.
+    hashed = row[0] if row is not None and row[0] is not None else _dummy_hash()
+    verified = _verify(hashed, password)
+    if row is None or row[0] is None or row[1] is not None or not verified:
         with store.atomic():
             store.execute(
                 "INSERT INTO signin_failures VALUES (?, ?, ?)", [name, address, store.now()]
@@ -200,6 +205,11 @@ def _hash(password: str) -> str:
             f"A password needs at least {MIN_PASSWORD} characters; got {len(password)}."
         )
     return _HASHER.hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 def _verify(hashed: str, password: str) -> bool:

@@ -18,7 +18,7 @@ from ..api.errors import status_of
 from ..api.keys import ADMIN, READ, WORK
 from ..errors import LeadgateError
 from . import pages
-from .guard import Refused, page, twin
+from .guard import Refused, page, same_origin, twin
 from .people import SignInRefused, TooManyTries, check_sign_in
 from .render import html
 from .sessions import COOKIE, Session, SessionPolicy, end_session, start_session
@@ -66,6 +66,9 @@ async def sign_in(
 ) -> Response:
     writer = request.app.state.writer
     address = request.client.host if request.client else ""
+    if not same_origin(request):
+        # A sign-in posted by another site would sign this browser in as someone else.
+        return html(request, "error.html", 403, message="Refused: posted from another site.")
 
     def attempt() -> tuple[str, Session]:
         store = writer.project.store()
