@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     from .ingest import ImportReport
     from .ingest.progress import Progress
     from .scoring import BatchReport, Score
+    from .web.people import User, UserList
 
 
 @dataclass
@@ -994,6 +995,35 @@ def _naive_utc(when: dt.datetime) -> dt.datetime:
         if out is not None:
             Path(out).write_text(result.proposed_yaml, encoding="utf-8")
         return result
+    # -- web (leadgate.web: the dashboard's people) -----------------------------------------
+    def users(self) -> UserList:
+        """The dashboard's people, with their roles (never their passwords)."""
+        from .web.people import UserList, list_users
+
+        with self.store() as store:
+            return UserList(list_users(store))
+
+    def add_user(self, name: str, role: str, password: str | None = None) -> User:
+        """A new dashboard user with ``role`` (admin, marketing, sales, read); without a
+        ``password`` they cannot sign in until one is set (:meth:`set_password`)."""
+        from .web.people import add_user
+
+        with self.store() as store:
+            return add_user(store, name, role, password)
+
+    def disable_user(self, name: str) -> User:
+        """Disable a user: they cannot sign in, and their open sessions end now."""
+        from .web.people import disable_user
+
+        with self.store() as store:
+            return disable_user(store, name)
+
+    def set_password(self, name: str, password: str) -> User:
+        """Set a user's password (argon2id); their open sessions end."""
+        from .web.people import set_password
+
+        with self.store() as store:
+            return set_password(store, name, password)
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 
-from .. import __version__
+from .. import __version__, web
 from ..project import Project
 from . import errors, local, service
 from .auth import require
@@ -56,6 +56,7 @@ def create_app(project: Project, *, announce_url: str | None = None) -> FastAPI:
     _core_routes(app)
     service.install(app, project)  # ingest, group commits, metrics, delivery (api-core)
     _work_routes(app)
+    web.install(app)  # the dashboard (leadgate.web), on the same app
     return app
 
 

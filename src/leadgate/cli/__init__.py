@@ -27,6 +27,7 @@ from . import (
     identity,
     project,
     scores,
+    web,
 )
 from .app import main
 
@@ -52,6 +53,7 @@ COMMANDS = (
     api.keys,
     handoff_sla.sla,
     handoff_sla.sweep,
+    web.users,
     demo.demo,
     # handoff lane: erasure, event schemas, the MQL export
     handoff_data.forget,

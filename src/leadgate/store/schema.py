@@ -501,3 +501,35 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0017_users",
+        # The dashboard's people and their sign-ins (leadgate.web). A password is kept only
+        # as its argon2 hash; a session only as the SHA-256 of its cookie (256 random bits),
+        # so a copy of the store signs nobody in. Failed sign-ins are kept for a while to
+        # rate-limit guessing, per name and per address.
+        """
+        CREATE TABLE IF NOT EXISTS users (
+            name           VARCHAR PRIMARY KEY,
+            role           VARCHAR NOT NULL,    -- admin | marketing | sales | read
+            password_hash  VARCHAR,             -- argon2id; NULL: no password set yet
+            created_at     TIMESTAMP NOT NULL,
+            disabled_at    TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS sessions (
+            session_hash  VARCHAR PRIMARY KEY,  -- hex SHA-256 of the cookie's value
+            name          VARCHAR NOT NULL,
+            csrf_token    VARCHAR NOT NULL,     -- sent back with every unsafe request
+            created_at    TIMESTAMP NOT NULL,
+            seen_at       TIMESTAMP NOT NULL,
+            ended_at      TIMESTAMP
+        );
+        CREATE TABLE IF NOT EXISTS signin_failures (
+            name       VARCHAR NOT NULL,
+            address    VARCHAR NOT NULL,
+            failed_at  TIMESTAMP NOT NULL
+        );
+        """,
+    )
+)

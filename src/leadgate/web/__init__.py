@@ -1,0 +1,43 @@
+"""The web dashboard, served by ``leadgate serve`` on the same app as the HTTP API.
+
+``install(app)`` adds it: sign-in and sessions (:mod:`.sessions`, :mod:`.people`), the
+permission and CSRF checks (:mod:`.guard`), the pages and their JSON twins (:mod:`.routes`,
+data from :mod:`.pages`), the queue's actions (:mod:`.actions`), and the static files
+(``static/``: the stylesheet and htmx, served by leadgate itself; no CDN, no build step).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from .guard import Refused, SignInNeeded, sign_in_path
+from .render import html
+from .sessions import SessionPolicy
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI, policy: SessionPolicy | None = None) -> None:
+    """Add the dashboard's routes, static files and error pages to ``app``."""
+    from . import actions, routes
+
+    app.state.web_policy = policy or SessionPolicy.from_env()
+    app.include_router(routes.router)
+    app.include_router(routes.api)
+    app.include_router(actions.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(SignInNeeded)
+    async def to_sign_in(request: Request, exc: SignInNeeded) -> Response:
+        return RedirectResponse(sign_in_path(exc.next_path), status_code=303)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        return html(request, "error.html", exc.status, message=exc.message)
+
+
+__all__ = ["install"]

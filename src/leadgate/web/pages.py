@@ -1,0 +1,228 @@
+"""What each dashboard page shows: one function per page, returning plain data.
+
+The HTML page and its JSON twin (``/v1/dashboard/...``) both render the result of the same
+function, so they cannot disagree. Each runs on the server's writer thread (it gets the
+:class:`~leadgate.project.Project`), makes its Project calls, and returns a result with
+``as_dict()``. To move a page onto a new Project method (``Project.queue``,
+``Project.lead``, the funnel), change its function here, and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..project import Project
+from ..publish import Section, header, sections
+from ..results import plain
+from ..scoring import Score
+from . import queries
+from .sla import sla_state
+
+QUEUE_PAGE = 25
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the working queue, hot first, and the cursor of the next page."""
+
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    owner: str | None
+    reject_reasons: tuple[str, ...]
+    now: dt.datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "now": plain(self.now),
+            "owner": self.owner,
+            "next": self.next_cursor,
+            "reject_reasons": list(self.reject_reasons),
+            "count": len(self.rows),
+            "leads": plain(self.rows),
+        }
+
+
+def queue_page(
+    project: Project, *, after: str | None = None, owner: str | None = None
+) -> QueuePage:
+    """The MQLs and accepted leads (of ``owner``, or everyone's), hot first, each with its
+    SLA state and the three strongest reasons it qualified."""
+    compiled = project.compiled()
+    now = project.clock.now().replace(tzinfo=None)
+    slas = {t.name: t.sla_us for t in compiled.tiers}
+    with project.store() as store:
+        tiers = [t.name for t in compiled.tiers]
+        rows = queries.queue_rows(store, tiers, after=after, owner=owner, limit=QUEUE_PAGE)
+    more = len(rows) > QUEUE_PAGE
+    rows = rows[:QUEUE_PAGE]
+    for row in rows:
+        row["sla"] = sla_state(row, slas.get(row["mql_tier"] or row["tier"] or ""), now)
+        row["reasons"] = top_reasons(project.explain(row["lead_id"]))
+    cursor = queries.encode_cursor(rows[-1]) if more else None
+    return QueuePage(rows, cursor, owner, project.reject_reasons, now)
+
+
+def queue_row(project: Project, lead_id: str) -> dict[str, Any]:
+    """One lead as a queue row (after an action changed it), whatever its stage now."""
+    history = project.history(lead_id)
+    score = project.explain(lead_id)
+    compiled = project.compiled()
+    slas = {t.name: t.sla_us for t in compiled.tiers}
+    lead = lead_attributes(project, lead_id)
+    row: dict[str, Any] = {
+        "lead_id": history.lead_id,
+        "company": lead.get("company"),
+        "title": lead.get("title"),
+        "email": lead.get("email"),
+        "stage": history.stage,
+        "tier": score.tier,
+        "total": float(score.total),
+        "mql_at": history.mql_at,
+        "first_touch_at": history.first_touch_at,
+        "owner": (lead_owner(project, lead_id) or {}).get("owner"),
+        "last_reason": history.transitions[-1].reason if history.transitions else None,
+    }
+    now = project.clock.now().replace(tzinfo=None)
+    row["sla"] = sla_state(row, slas.get(score.tier or ""), now)
+    row["reasons"] = top_reasons(score)
+    return row
+
+
+def top_reasons(score: Score, n: int = 3) -> list[dict[str, Any]]:
+    """The ``n`` contributions of ``score`` that added the most points."""
+    best = sorted((c for c in score.contributions if c.cents > 0), key=lambda c: -c.cents)
+    return [{"label": c.label, "points": float(c.points)} for c in best[:n]]
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    """Everything about one lead: attributes, score with its explanation, history, owner."""
+
+    attributes: dict[str, Any]
+    score: dict[str, Any]
+    history: dict[str, Any]
+    owner: dict[str, Any] | None
+    groups: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "attributes": plain(self.attributes),
+            "score": self.score,
+            "explanation": self.groups,
+            "history": self.history,
+            "owner": plain(self.owner),
+        }
+
+
+def lead_page(project: Project, lead_id: str) -> LeadPage:
+    """One lead (by id, alias or email): attributes, the explanation grouped so that the
+    groups add up to the total, the stage history and the owner."""
+    score = project.explain(lead_id)
+    history = project.history(lead_id)
+    groups: dict[str, dict[str, Any]] = {}
+    for c in score.contributions:
+        group = groups.setdefault(c.group, {"group": c.group, "cents": 0, "lines": []})
+        group["cents"] += c.cents
+        group["lines"].append(c.as_dict())
+    explained = [g | {"points": g.pop("cents") / 100} for g in groups.values()]
+    return LeadPage(
+        lead_attributes(project, history.lead_id),
+        score.as_dict(),
+        history.as_dict(),
+        lead_owner(project, history.lead_id),
+        explained,
+    )
+
+
+def lead_attributes(project: Project, lead_id: str) -> dict[str, Any]:
+    from ..scoring.lookup import find_lead
+
+    with project.store() as store:
+        return find_lead(store, lead_id)
+
+
+def lead_owner(project: Project, lead_id: str) -> dict[str, Any] | None:
+    with project.store() as store:
+        return queries.lead_owner(store, lead_id)
+
+
+@dataclass(frozen=True)
+class DefinitionPage:
+    """The active definition as the matrix ``leadgate publish`` makes."""
+
+    name: str
+    definition_hash: str
+    header: list[str]
+    sections: list[Section]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "definition_hash": self.definition_hash,
+            "header": self.header,
+            "sections": [
+                {"title": s.title, "note": s.note, "headers": s.headers, "rows": s.rows}
+                for s in self.sections
+            ],
+        }
+
+
+def definition_page(project: Project) -> DefinitionPage:
+    compiled = project.compiled()
+    return DefinitionPage(
+        compiled.definition.name,
+        compiled.hash,
+        header(compiled, project.clock.today()),
+        sections(compiled),
+    )
+
+
+@dataclass(frozen=True)
+class RepsPage:
+    """The reps now (available or why not, caps, open MQLs) and the routing rules."""
+
+    reps: dict[str, Any]
+    rules: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reps": self.reps["reps"], "at": self.reps["at"], "rules": self.rules}
+
+
+def reps_page(project: Project) -> RepsPage:
+    return RepsPage(project.reps().as_dict(), [r.as_dict() for r in project.routing.rules])
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    """What exists now: MQLs by the tier they entered with, and leads per stage."""
+
+    mqls: list[dict[str, Any]]
+    stages: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mqls_by_tier": self.mqls, "stages": self.stages}
+
+
+def overview_page(project: Project) -> OverviewPage:
+    from ..vocabulary import STAGES
+
+    with project.store() as store:
+        counts = {r["stage"]: r["leads"] for r in queries.stage_counts(store)}
+        mqls = queries.mql_counts(store)
+    stages = [{"stage": s, "leads": counts.get(s, 0)} for s in STAGES]
+    stages += [{"stage": s, "leads": n} for s, n in counts.items() if s not in STAGES]
+    return OverviewPage(mqls, stages)
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    users: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"users": self.users}
+
+
+def people_page(project: Project) -> PeoplePage:
+    return PeoplePage([u.as_dict() for u in project.users().users])

@@ -1,0 +1,109 @@
+"""HTML from the templates: one Jinja environment, autoescaping every value.
+
+Everything a user or a file provided (company names, titles, reasons, rule names, the
+definition's text) reaches a template as data and is escaped there; no template marks a
+value ``|safe``. Charts are inline SVG drawn here from numbers (:func:`bars`), so a page
+needs no chart library and no network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from .. import __version__
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+NAV = [
+    ("/", "Overview"),
+    ("/queue", "Sales queue"),
+    ("/definition", "Definition"),
+    ("/reps", "Routing and reps"),
+    ("/people", "People"),
+]
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
+def _number(value: Any, sign: bool = False) -> str:
+    """A score or points as people write them: ``95``, ``27.87``, ``-10`` (``+`` with
+    ``sign``), never in exponent notation."""
+    if value is None:
+        return ""
+    text = f"{float(value):{'+' if sign else ''}.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("+0", "-0") else text
+
+
+def _points(value: Any) -> str:
+    return _number(value, sign=True)
+
+
+def bars(rows: list[dict[str, Any]], label: str, value: str, title: str) -> Markup:
+    """A horizontal bar chart as inline SVG (labels escaped), with a text equivalent."""
+    top = max((float(r[value]) for r in rows), default=0.0) or 1.0
+    height = 26 * len(rows) + 4
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 420 {height}" width="100%" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
+    for i, row in enumerate(rows):
+        y = 4 + 26 * i
+        width = 250 * float(row[value]) / top
+        parts.append(
+            f'<text x="0" y="{y + 16}" class="label">{escape(str(row[label]))}</text>'
+            f'<rect x="120" y="{y + 3}" width="{width:.1f}" height="18" class="bar"></rect>'
+            f'<text x="{126 + width:.1f}" y="{y + 16}" class="value">{escape(str(row[value]))}'
+            "</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENV.filters["when"] = _when
+ENV.filters["points"] = _points
+ENV.filters["number"] = _number
+ENV.globals["bars"] = bars
+ENV.globals["version"] = __version__
+
+
+def html(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """``template`` rendered with ``context``, the signed-in person and the navigation."""
+    session = getattr(request.state, "session", None)
+    body = ENV.get_template(template).render(
+        request_path=request.url.path,
+        session=session,
+        user=session.user if session is not None else None,
+        csrf_token=session.csrf_token if session is not None else "",
+        nav=NAV,
+        **context,
+    )
+    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+
+
+#: Sent with every page: no framing by other sites, no inline or foreign script.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}

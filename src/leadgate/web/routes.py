@@ -1,0 +1,180 @@
+"""The dashboard's routes: sign-in, the pages, their JSON twins, and the queue's actions.
+
+Each page is one data function of :mod:`.pages`, run on the writer thread, rendered as HTML
+at its path and as JSON at ``/v1/dashboard/<page>``. Actions record the person as the actor
+(``user:NAME``); an htmx request gets the changed queue row back, a plain form post is
+redirected to the queue (the page works without script too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from ..api.errors import status_of
+from ..api.keys import ADMIN, READ, WORK
+from ..errors import LeadgateError
+from . import pages
+from .guard import Refused, page, same_origin, twin
+from .people import SignInRefused, TooManyTries, check_sign_in
+from .render import html
+from .sessions import COOKIE, Session, SessionPolicy, end_session, start_session
+
+T = TypeVar("T")
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
+
+READER = Depends(page(READ))
+WORKER = Depends(page(WORK))
+ADMINISTRATOR = Depends(page(ADMIN))
+TWIN_READ = Depends(twin(READ))
+TWIN_ADMIN = Depends(twin(ADMIN))
+
+
+async def gather(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A page's data function, run on the writer thread with the project. A JSON twin lets
+    a library error through (the API's error shape); a page shows it (:func:`shown`)."""
+    writer = request.app.state.writer
+    return await writer.run(lambda: fn(writer.project, *args, **kwargs))  # type: ignore[no-any-return]
+
+
+async def shown(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """:func:`gather` for an HTML page: a library error (an unknown lead, a bad cursor)
+    becomes an error page with the API's status for it."""
+    try:
+        return await gather(request, fn, *args, **kwargs)
+    except LeadgateError as exc:
+        raise Refused(status_of(exc), str(exc)) from exc
+
+
+# -- signing in -----------------------------------------------------------------------------
+@router.get("/signin")
+async def sign_in_form(request: Request, next: str = "/") -> Response:
+    return html(request, "signin.html", next=_local(next), error=None)
+
+
+@router.post("/signin")
+async def sign_in(
+    request: Request,
+    name: str = Form(""),  # noqa: B008
+    password: str = Form(""),  # noqa: B008
+    next: str = Form("/"),  # noqa: B008
+) -> Response:
+    writer = request.app.state.writer
+    address = request.client.host if request.client else ""
+    if not same_origin(request):
+        # A sign-in posted by another site would sign this browser in as someone else.
+        return html(request, "error.html", 403, message="Refused: posted from another site.")
+
+    def attempt() -> tuple[str, Session]:
+        store = writer.project.store()
+        return start_session(store, check_sign_in(store, name, password, address))
+
+    try:
+        token, _ = await writer.run(attempt)
+    except (SignInRefused, TooManyTries) as exc:
+        status = 429 if isinstance(exc, TooManyTries) else 401
+        return html(request, "signin.html", status, next=_local(next), error=str(exc), name=name)
+    response = RedirectResponse(_local(next), status_code=303)
+    policy: SessionPolicy = request.app.state.web_policy
+    host = (request.headers.get("host") or "").rsplit(":", 1)[0]
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(policy.absolute.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=policy.secure(request.url.scheme, address, host),
+        path="/",
+    )
+    return response
+
+
+@router.post("/signout")
+async def sign_out(request: Request, session: Session = READER) -> Response:
+    writer = request.app.state.writer
+    token = request.cookies.get(COOKIE, "")
+    await writer.run(lambda: end_session(writer.project.store(), token))
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _local(path: str) -> str:
+    """Only a path on this site is a place to go after signing in (no open redirect)."""
+    return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
+# -- pages and their twins ------------------------------------------------------------------
+@router.get("/")
+async def overview(request: Request, session: Session = READER) -> Response:
+    data = await shown(request, pages.overview_page)
+    return html(request, "overview.html", data=data)
+
+
+@api.get("/overview")
+async def overview_json(request: Request, _: Any = TWIN_READ) -> dict[str, Any]:
+    return (await gather(request, pages.overview_page)).as_dict()
+
+
+@router.get("/queue")
+async def queue(
+    request: Request, after: str | None = None, owner: str | None = None, session: Session = READER
+) -> Response:
+    data = await shown(request, pages.queue_page, after=after, owner=owner or None)
+    return html(request, "queue.html", data=data)
+
+
+@api.get("/queue")
+async def queue_json(
+    request: Request, after: str | None = None, owner: str | None = None, _: Any = TWIN_READ
+) -> dict[str, Any]:
+    return (await gather(request, pages.queue_page, after=after, owner=owner or None)).as_dict()
+
+
+@router.get("/leads/{lead_id}")
+async def lead(request: Request, lead_id: str, session: Session = READER) -> Response:
+    data = await shown(request, pages.lead_page, lead_id)
+    return html(request, "lead.html", data=data)
+
+
+@api.get("/leads/{lead_id}")
+async def lead_json(request: Request, lead_id: str, _: Any = TWIN_READ) -> dict[str, Any]:
+    return (await gather(request, pages.lead_page, lead_id)).as_dict()
+
+
+@router.get("/definition")
+async def definition(request: Request, session: Session = READER) -> Response:
+    data = await shown(request, pages.definition_page)
+    return html(request, "definition.html", data=data)
+
+
+@api.get("/definition")
+async def definition_json(request: Request, _: Any = TWIN_READ) -> dict[str, Any]:
+    return (await gather(request, pages.definition_page)).as_dict()
+
+
+@router.get("/reps")
+async def reps(request: Request, session: Session = READER) -> Response:
+    data = await shown(request, pages.reps_page)
+    return html(request, "reps.html", data=data)
+
+
+@api.get("/reps")
+async def reps_json(request: Request, _: Any = TWIN_READ) -> dict[str, Any]:
+    return (await gather(request, pages.reps_page)).as_dict()
+
+
+@router.get("/people")
+async def people(request: Request, session: Session = ADMINISTRATOR) -> Response:
+    data = await shown(request, pages.people_page)
+    return html(request, "people.html", data=data)
+
+
+@api.get("/people")
+async def people_json(request: Request, _: Any = TWIN_ADMIN) -> dict[str, Any]:
+    return (await gather(request, pages.people_page)).as_dict()

@@ -1,0 +1,120 @@
+"""Signed-in sessions: a random cookie, kept in the store only as its hash, that expires.
+
+A session ends when it was idle for :attr:`SessionPolicy.idle` or lived for
+:attr:`SessionPolicy.absolute`, whichever comes first, at sign-out, or when the person is
+disabled or given a new password. Each session has its own CSRF token: every unsafe request
+(a form post, an htmx action) must send it back (see :mod:`.guard`).
+
+The cookie is ``HttpOnly`` (no script reads it), ``SameSite=Lax`` (a cross-site form post
+does not carry it) and ``Secure`` (sent over HTTPS only). ``Secure`` is dropped only for a
+plain-http request between loopback addresses (``leadgate serve`` on your own machine),
+unless ``LEADGATE_SECURE_COOKIES`` says ``always`` (behind a TLS proxy on the same host) or
+``never``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+
+from ..store import Store
+from .people import User, get_user
+
+COOKIE = "leadgate_session"
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """How long a session lives, and when its cookie is ``Secure``."""
+
+    idle: dt.timedelta = dt.timedelta(minutes=30)
+    absolute: dt.timedelta = dt.timedelta(hours=12)
+    secure_cookies: str = "auto"  # auto | always | never
+
+    @classmethod
+    def from_env(cls) -> SessionPolicy:
+        """The policy with ``LEADGATE_SECURE_COOKIES`` (auto, always, never) applied."""
+        mode = os.environ.get("LEADGATE_SECURE_COOKIES", "auto").strip().lower()
+        if mode not in {"auto", "always", "never"}:
+            raise ValueError(
+                f"LEADGATE_SECURE_COOKIES must be auto, always or never. Got {mode!r} instead."
+            )
+        return cls(secure_cookies=mode)
+
+    def secure(self, scheme: str, client: str, host: str) -> bool:
+        """Whether the cookie of a request over ``scheme`` from ``client`` to ``host`` (the
+        Host header, without the port) is marked ``Secure``."""
+        if self.secure_cookies != "auto":
+            return self.secure_cookies == "always"
+        return scheme == "https" or not (_loopback(client) and _loopback(host))
+
+
+@dataclass(frozen=True)
+class Session:
+    """A live session: who, and the CSRF token its forms carry."""
+
+    user: User
+    csrf_token: str
+    created_at: dt.datetime
+
+
+def start_session(store: Store, user: User) -> tuple[str, Session]:
+    """A new session for ``user``: the cookie's value (shown once) and the session."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    now = store.now()
+    store.execute(
+        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, NULL)",
+        [_digest(token), user.name, csrf, now, now],
+    )
+    return token, Session(user, csrf, now)
+
+
+def find_session(store: Store, token: str, policy: SessionPolicy) -> Session | None:
+    """The live session of the cookie ``token``, its idle clock restarted; None when there
+    is none, or it ended, expired, or its person is disabled."""
+    if not token:
+        return None
+    rows = store.execute(
+        "SELECT s.name, s.csrf_token, s.created_at, s.seen_at, u.disabled_at FROM sessions s "
+        "JOIN users u USING (name) WHERE s.session_hash = ? AND s.ended_at IS NULL",
+        [_digest(token)],
+    ).fetchall()
+    if not rows:
+        return None
+    name, csrf, created, seen, disabled = rows[0]
+    now = store.now()
+    if disabled is not None or now - seen > policy.idle or now - created > policy.absolute:
+        end_session(store, token)
+        return None
+    store.execute("UPDATE sessions SET seen_at = ? WHERE session_hash = ?", [now, _digest(token)])
+    return Session(get_user(store, name), csrf, created)
+
+
+def end_session(store: Store, token: str) -> None:
+    store.execute(
+        "UPDATE sessions SET ended_at = ? WHERE session_hash = ? AND ended_at IS NULL",
+        [store.now(), _digest(token)],
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    host = host.strip("[]")
+    if host in {"localhost", "testclient", "testserver"}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+__all__ = ["COOKIE", "Session", "SessionPolicy", "end_session", "find_session", "start_session"]
