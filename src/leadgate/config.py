@@ -156,18 +156,21 @@ class ProjectConfig:
     sla: dict[str, Any] = field(default_factory=dict)
     api: dict[str, Any] = field(default_factory=dict)  # leadgate.api.settings checks it
     sales: dict[str, Any] = field(default_factory=dict)  # funnel: [sales] capacity_per_month
+    engine: dict[str, Any] = field(default_factory=dict)
 
 
 # Each setting and the type its value must have.
 TEXT_KEYS = ("timezone", "definition", "memory_limit")
 CHOICE_KEYS = {"date_order": ("mdy", "dmy")}
-TABLE_KEYS = ("mappings", "segments", "enrich", "identity", "handoff")
+TABLE_KEYS = ("mappings", "segments", "enrich", "identity", "handoff", "engine")
 ROUTING_KEYS = ("reps", "routing")  # checked by leadgate.handoff.routing
 LIST_KEYS = ("null_values",)
 ENRICH_KEYS = ("firmographics", "competitor_domains", "customer_domains")
 IDENTITY_KEYS = ("prefer",)
 HANDOFF_KEYS = ("reject_reasons",)
 WEBHOOK_KEYS = ("url", "secret", "events", "enabled", "timeout")
+ENGINE_KEYS = ("name", "master", "output", "tables", "conf")
+ENGINES = ("duckdb", "spark")
 
 
 def read_config(path: Path) -> ProjectConfig:
@@ -196,6 +199,7 @@ def read_config(path: Path) -> ProjectConfig:
         sla=dict(data.get("sla", {})),
         api=dict(data.get("api", {})) if isinstance(data.get("api"), dict) else {},
         sales=dict(data.get("sales", {})),
+        engine=dict(data.get("engine", {})),
     )
 
 
@@ -236,7 +240,23 @@ def _problems(data: dict[str, Any]) -> list[str]:
             problems.append(f"segment '{name}' must be a condition in quotes")
     problems += routing_problems(data)
     problems += sla_problems(data)
+    problems += _engine_problems(data.get("engine", {}))
     return [p for p in problems if p]
+
+
+def _engine_problems(engine: Any) -> list[str]:
+    """What is wrong with ``[engine]`` (its inputs are checked when a run reads them)."""
+    if not isinstance(engine, dict):
+        return []
+    problems = [_unknown(f"engine.{key}", ENGINE_KEYS) for key in engine]
+    if "name" in engine and engine["name"] not in ENGINES:
+        problems.append(
+            f"'engine.name' must be one of {', '.join(ENGINES)}. Got {engine['name']!r}"
+        )
+    for key in ("tables", "conf"):
+        if key in engine and not isinstance(engine[key], dict):
+            problems.append(f"'engine.{key}' must be a table ([engine.{key}])")
+    return problems
 
 
 def _mapping_problems(name: str, table: dict[str, Any]) -> list[str]:

@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,7 @@ from .results import (
     ImportList,
     LeadList,
     MergeReport,
+    PlanText,
     Publication,
     RepList,
     RouteTest,
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
     from .handoff.export import MqlExport
     from .definition.versions import Activation, DefinitionDetail, DefinitionList
     from .handoff.lead import ActionResult, LeadDetail
+    from .engines.spark import SparkRun
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.queue import Queue, QueueRow, Reason
     from .handoff.routing import RoutingSetup
@@ -566,6 +568,89 @@ class Project:
 
         with self.store() as store:
             return revoke_key(store, key_id)
+
+    # -- other engines (leadgate.engines) ----------------------------------------------------
+    def score_spark(
+        self,
+        as_of: dt.datetime | None = None,
+        *,
+        definition: str | Path | None = None,
+        spark: Any = None,
+    ) -> SparkRun:
+        """Score the inputs of ``[engine.tables]`` on Spark as of ``as_of`` and write the
+        scores to ``[engine] output`` (Parquet); ``import_scores`` loads them into the store.
+        ``spark``: a session to use (default: one for ``[engine] master``)."""
+        from .engines.spark import SparkSettings, score_on_spark, session
+        from .scoring.dialects import check_engine
+
+        path = self._definition_file(definition)
+        compiled, _ = self._compile(path)
+        check_engine(compiled, "spark")
+        settings = SparkSettings.from_config(self.config.engine, self.root)
+        spark = spark if spark is not None else session(settings)
+        when = as_of or self.clock.now()
+        return score_on_spark(
+            spark, compiled, when, settings, source=path.read_text(encoding="utf-8")
+        )
+
+    def plan(
+        self,
+        dialect: str = "duckdb",
+        as_of: dt.datetime | None = None,
+        *,
+        definition: str | Path | None = None,
+        tables: dict[str, str] | None = None,
+        details: bool = True,
+    ) -> PlanText:
+        """The scoring query in ``dialect`` for the columns of this project's store, reading
+        ``tables`` (leads, accounts, events, intent: the relations' names, by default the
+        store's), whose rows are the ``scores`` table's."""
+        from .scoring.dialects import warehouse_sql
+        from .scoring.plans import DEFAULT_TABLES, Tables
+
+        compiled, _ = self._compile(self._definition_file(definition))
+        names = {**asdict(DEFAULT_TABLES), **(tables or {})}
+        unknown = sorted(set(names) - set(asdict(DEFAULT_TABLES)))
+        if unknown:
+            raise ConfigError(f"Unknown table {', '.join(unknown)}: name leads, accounts, "
+                              "events or intent.")  # fmt: skip
+        when = as_of or self.clock.now()
+        with self.store() as store:
+            leads, accounts = store.table_columns("leads"), store.table_columns("accounts")
+        sql = warehouse_sql(
+            compiled, when, dialect, lead_columns=leads, account_columns=accounts,
+            tables=Tables(**names), details=details,
+        )  # fmt: skip
+        return PlanText(dialect, compiled.hash, when, sql)
+
+    def import_scores(self, folder: str | Path) -> BatchReport:
+        """Load the scores another engine wrote to ``folder`` (and its manifest) into the
+        store, replacing that definition's scores as of that time; leads of a sales tier
+        enter MQL as after ``score``."""
+        from .engines.imported import load_scores
+        from .handoff.transitions import enter_mql
+        from .scoring import BatchReport
+
+        started = time.perf_counter()
+        with self.store() as store, store.atomic():
+            manifest, loaded = load_scores(store, Path(folder))
+            as_of = dt.datetime.fromisoformat(manifest["as_of"])
+            sales = self._sales_tiers(manifest["source"])
+            entered = enter_mql(store, manifest["definition_hash"], as_of, sales)
+        return BatchReport(
+            manifest["definition_hash"],
+            as_of,
+            loaded,
+            time.perf_counter() - started,
+            dict(manifest.get("tiers", {})),
+            int(manifest.get("disqualified", 0)),
+            entered_mql=entered,
+        )
+
+    def _sales_tiers(self, source: str) -> list[str]:
+        from .definition import load_compiled
+
+        return [t.name for t in load_compiled(text=source).tiers if t.sales]
 
     def _routing_checked(self) -> tuple[RoutingSetup, CompiledDefinition]:
         """The routing setup with its conditions checked against the definition."""

@@ -240,3 +240,21 @@ __all__ = [
     "RoutingRun",
     "plain",
 ]
+
+
+@dataclass(frozen=True)
+class PlanText:
+    """The scoring query of a definition in one SQL dialect (``leadgate plan``)."""
+
+    dialect: str
+    definition_hash: str
+    as_of: dt.datetime
+    sql: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dialect": self.dialect,
+            "definition_hash": self.definition_hash,
+            "as_of": self.as_of.isoformat(),
+            "sql": self.sql,
+        }

@@ -13,6 +13,7 @@ from rich.table import Table
 from ..ingest import BATCH_ROWS, FORMATS, KINDS, PRESETS, ImportReport, parse_pairs
 from ..ingest.dates import parse_date_formats
 from ..ingest.values import parse_value_pairs
+from ..project import Project
 from .app import JSON, columns_option, format_option, open_project
 from .output import Column, console, echo_json, emit, err_console, esc, pick_columns
 
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice(list(KINDS)))
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("kind", type=click.Choice([*KINDS, "scores"]))
+@click.argument("file", type=click.Path())
 @click.option("--preset", type=click.Choice(list(PRESETS)), help="A CRM export layout.")
 @click.option(
     "--map", "pairs", multiple=True, metavar="FIELD=COLUMN",
@@ -78,8 +79,15 @@ def import_(
     batch_rows: int,
     as_json: bool,
 ) -> None:
-    """Import FILE (CSV, JSON Lines, Parquet) as KIND; exit 1 if any row was rejected."""
+    """Import FILE (CSV, JSON Lines, Parquet) as KIND; exit 1 if any row was rejected.
+
+    'import scores DIR' loads the scores a `leadgate score --engine spark` run wrote."""
     project = open_project(ctx)
+    if kind == "scores":
+        _import_scores(project, file, as_json)
+        return
+    if Path(file).is_dir():
+        raise click.BadParameter(f"{file} is a folder; give a file.", param_hint="FILE")
     date_format, by_field = parse_date_formats(date_formats)
     dates: dict[str, Any] = {"date_order": date_order} if date_order else {}
     if date_format is not None:
@@ -214,6 +222,18 @@ IMPORT_COLUMNS = [
     Column("path", 7),
     Column("error", 8),
 ]
+
+
+def _import_scores(project: Project, folder: str, as_json: bool) -> None:
+    report = project.import_scores(folder)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    console.print(
+        f"Loaded [bold]{report.leads:,}[/bold] scores of definition {report.definition_hash[:12]}"
+        f" as of {report.as_of:%Y-%m-%d %H:%M} UTC; {report.entered_mql:,} leads entered MQL",
+        highlight=False,
+    )
 
 
 @click.command()

@@ -21,14 +21,36 @@ from .output import Column, console, echo_json, emit, err_console, esc, pick_col
     "--details", is_flag=True,
     help="Keep every rule's points with each score (explain rebuilds them anyway).",
 )  # fmt: skip
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]),
+    help="Where to run the plan (default: [engine] name, else duckdb). Spark reads the inputs "
+    "of [engine.tables] and writes Parquet to [engine] output.",
+)  # fmt: skip
 @JSON
 @click.pass_context
 def score(
-    ctx: click.Context, as_of: str | None, definition_file: str | None, details: bool, as_json: bool
+    ctx: click.Context,
+    as_of: str | None,
+    definition_file: str | None,
+    details: bool,
+    engine: str | None,
+    as_json: bool,
 ) -> None:
     """Score every lead with the definition's plan and store the scores with its hash."""
     project = open_project(ctx)
     when = as_of_option(as_of, project.timezone)
+    if (engine or project.config.engine.get("name", "duckdb")) == "spark":
+        run = project.score_spark(when, definition=definition_file)
+        if as_json:
+            echo_json(run.as_dict())
+            return
+        console.print(
+            f"Scored [bold]{run.leads:,}[/bold] leads on Spark as of {run.as_of:%Y-%m-%d %H:%M} "
+            f"UTC in {run.seconds:.2f}s; wrote {esc(run.output)} (load it into the store with "
+            f"`leadgate import scores {esc(run.output)}`)",
+            highlight=False,
+        )
+        return
     report = project.score(when, details=details, definition=definition_file)
     for warning in report.warnings:
         err_console.print(f"[yellow]{esc(warning)}[/yellow]", highlight=False)

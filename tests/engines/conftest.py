@@ -1,0 +1,39 @@
+"""One Spark session (local[2], UTC) for every Spark test: starting a JVM takes seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadgate.engines.spark import SparkSettings, session
+from leadgate.store import Store
+
+TABLES = {
+    "leads": "leads",
+    "accounts": "accounts",
+    "events": "lead_events",
+    "intent": "intent_signals",
+}
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    spark = session(SparkSettings(inputs={}, master="local[2]", conf={"spark.driver.memory": "3g"}))
+    spark.sparkContext.setLogLevel("ERROR")
+    yield spark
+    spark.stop()
+
+
+def export(store: Store, folder: Path) -> dict[str, str]:
+    """The store's inputs as Parquet files in ``folder``: [engine.tables] for them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, relation in TABLES.items():
+        path = folder / f"{name}.parquet"
+        columns = "lead_id, type, ts" if name == "events" else "*"
+        store.execute(f"COPY (SELECT {columns} FROM {relation}) TO '{path}' (FORMAT parquet)")
+        paths[name] = str(path)
+    return paths
