@@ -62,27 +62,27 @@ from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
-    from .api.keys import ApiKey, KeyList, NewKey
+
+    from .analytics.backtest import BacktestResult
+    from .analytics.compare import CompareResult
     from .analytics.diagnostics import Diagnosis
     from .analytics.funnel import Funnel
     from .analytics.lift import LiftReport
-    # -- backtest ---
-    from .analytics.backtest import BacktestResult
-    from .analytics.compare import CompareResult
+    from .api.keys import ApiKey, KeyList, NewKey
     from .calibrate import Calibration
     from .definition import CompiledDefinition, Validation
+    from .definition.versions import Activation, DefinitionDetail, DefinitionList
+    from .engines.spark import SparkRun
     from .handoff.erasure import Erasure
     from .handoff.export import MqlExport
-    from .definition.versions import Activation, DefinitionDetail, DefinitionList
     from .handoff.lead import ActionResult, LeadDetail
-    from .engines.spark import SparkRun
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.queue import Queue, QueueRow, Reason
     from .handoff.routing import RoutingSetup
+    from .handoff.schemas import EventSchemas
     from .handoff.sla import SlaReport
     from .handoff.sla_config import SlaSettings
     from .handoff.sweep import SweepReport
-    from .handoff.schemas import EventSchemas
     from .handoff.transitions import History, Move
     from .handoff.webhooks import DeliveryReport, Endpoint
     from .ingest import ImportReport
@@ -735,6 +735,7 @@ class Project:
 
         with self.store() as store:
             return export_mqls(store, out, fmt=fmt, since=since, until=until)
+
     # -- api-routes: a lead, the queue, sales actions, definition versions ------------------
     def lead(self, lead: str) -> LeadDetail:
         """Everything about ``lead`` (id, alias or email): attributes, the score and its
@@ -900,6 +901,7 @@ class Project:
             sla_state(due, row["first_touch_at"], now), row["first_touch_at"],
             owned.get(lead_id) or row["imported_owner"], reasons.get(lead_id, []),
         )  # fmt: skip
+
     # -- funnel ---------------------------------------------------------------------------
     def funnel(
         self,
@@ -980,12 +982,6 @@ class Project:
         compiled = self._compiled_or_none()
         return [t.name for t in compiled.tiers] if compiled is not None else []
 
-
-def _naive_utc(when: dt.datetime) -> dt.datetime:
-    """``when`` as the store keeps times: UTC without a zone (naive means UTC already)."""
-    if when.tzinfo is None:
-        return when
-    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
     # -- backtest -----------------------------------------------------------------------------
     def backtest(
         self,
@@ -1046,6 +1042,7 @@ def _naive_utc(when: dt.datetime) -> dt.datetime:
         if start is None:
             start = end - dt.timedelta(days=364)
         return start, end
+
     # -- calibrate ---------------------------------------------------------------------------
     def calibrate(
         self,
@@ -1080,6 +1077,7 @@ def _naive_utc(when: dt.datetime) -> dt.datetime:
         if out is not None:
             Path(out).write_text(result.proposed_yaml, encoding="utf-8")
         return result
+
     # -- web (leadgate.web: the dashboard's people) -----------------------------------------
     def users(self) -> UserList:
         """The dashboard's people, with their roles (never their passwords)."""
@@ -1109,6 +1107,13 @@ def _naive_utc(when: dt.datetime) -> dt.datetime:
 
         with self.store() as store:
             return set_password(store, name, password)
+
+
+def _naive_utc(when: dt.datetime) -> dt.datetime:
+    """``when`` as the store keeps times: UTC without a zone (naive means UTC already)."""
+    if when.tzinfo is None:
+        return when
+    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

@@ -11,15 +11,15 @@ importing a command module registers nothing.
 from __future__ import annotations
 
 from . import (
-    api,
-    analytics_funnel,
     analytics_backtest,
+    analytics_funnel,
+    api,
     calibrate,
     data,
     definition,
     demo,
-    handoff_data,
     engines,
+    handoff_data,
     handoff_outbox,
     handoff_queue,
     handoff_routing,
