@@ -5,8 +5,8 @@
 
 A fresh project of synthetic leads (fit-only scoring, ``--details``, so the rows' reasons
 come from the stored scores), about 10 % of them MQLs (hot 4 %, warm 6 %) in two sales
-tiers, MQL entries spread over 90 days, each MQL assigned to one of 20 reps. Printed side by side, in the
-same run (median of several calls, milliseconds):
+tiers, MQL entries spread over 90 days, each MQL assigned to one of 20 reps. Printed side
+by side, in the same run (median of several calls, milliseconds):
 
 * ``Project.queue`` first page, a page 90 % deep by cursor, and filtered pages (owner,
   search), each with its reasons, owners and SLA times;

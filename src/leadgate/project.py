@@ -62,7 +62,6 @@ from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
-
     from .analytics.backtest import BacktestResult
     from .analytics.compare import CompareResult
     from .analytics.diagnostics import Diagnosis
