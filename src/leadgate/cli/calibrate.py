@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..calibrate import Calibration
 from .app import JSON, as_of_option, open_project
 from .output import Column, console, echo_json, emit, err_console, esc
+
+if TYPE_CHECKING:
+    from ..calibrate import Calibration
 
 RULE_COLUMNS = [
     Column("name", 1),
