@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from .analytics.backtest import BacktestResult
     from .analytics.compare import CompareResult
     from .analytics.diagnostics import Diagnosis
+    from .analytics.forecast import Forecast
     from .analytics.funnel import Funnel
     from .analytics.lift import LiftReport
     from .api.keys import ApiKey, KeyList, NewKey
@@ -967,6 +968,34 @@ class Project:
             return diagnose(
                 store, found, compiled, capacity=self.sales_capacity, today=self.clock.today()
             )
+
+    def forecast(
+        self,
+        *,
+        plan: str | dict[str, int] | None = None,
+        months: int = 3,
+        window: str | None = "90d",
+        revenue_target: float | None = None,
+        deal_size: float | None = None,
+        as_of: dt.datetime | None = None,
+    ) -> Forecast:
+        """The MQLs, SQLs and deals to expect per month from lead volume and the funnel's
+        measured rates, whether sales capacity covers them, and (with ``revenue_target``, a
+        month's) the leads needed. ``plan``: ``"2027-01=5000,..."``, a CSV path or a dict;
+        without it, the next ``months`` at the recent months' mean volume. See
+        :mod:`leadgate.analytics.forecast`."""
+        from .analytics.forecast import compute_forecast
+        from .analytics.plan import read_plan
+
+        volume = read_plan(plan) if isinstance(plan, str) else plan
+        when = _naive_utc(as_of or self.clock.now())
+        with self.store() as store:
+            return compute_forecast(
+                store, when, plan=volume, months=months, window=window,
+                timezone=self.timezone, tiers=self._tier_names(),
+                capacity=self.sales_capacity, revenue_target=revenue_target,
+                deal_size=deal_size,
+            )  # fmt: skip
 
     def _compiled_or_none(self) -> CompiledDefinition | None:
         """The definition, or None when it is missing or invalid: a funnel of imported

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from . import (
     analytics_backtest,
+    analytics_forecast,
     analytics_funnel,
     api,
     calibrate,
@@ -69,6 +70,7 @@ COMMANDS = (
     analytics_backtest.backtest,
     analytics_backtest.compare,
     calibrate.calibrate,
+    analytics_forecast.forecast,
 )
 
 for _command in COMMANDS:
