@@ -87,6 +87,7 @@ if TYPE_CHECKING:
     from .handoff.webhooks import DeliveryReport, Endpoint
     from .ingest import ImportReport
     from .ingest.progress import Progress
+    from .report import Report
     from .scoring import BatchReport, Score
     from .web.people import User, UserList
 
@@ -996,6 +997,29 @@ class Project:
                 capacity=self.sales_capacity, revenue_target=revenue_target,
                 deal_size=deal_size,
             )  # fmt: skip
+
+    def report(
+        self,
+        out: str | Path,
+        *,
+        window: str | None = "90d",
+        calibrate: str | None = None,
+        compare: tuple[str | Path, str | Path] | None = None,
+        as_of: dt.datetime | None = None,
+    ) -> Report:
+        """Write one self-contained HTML file to ``out``: funnel, conversion by source,
+        cohort conversion, lift per criterion, conversion by score decile; the reliability
+        curve with ``calibrate`` (an outcome); the backtest comparison with ``compare``
+        (two definitions). See :mod:`leadgate.report`."""
+        from .report import Report, render
+        from .report.build import build
+
+        when = _naive_utc(as_of or self.clock.now())
+        data = build(self, when, window=window, calibrate=calibrate, compare=compare)
+        text = render(data)
+        path = Path(out)
+        path.write_text(text, encoding="utf-8")
+        return Report(path.resolve(), len(text.encode("utf-8")), data)
 
     def _compiled_or_none(self) -> CompiledDefinition | None:
         """The definition, or None when it is missing or invalid: a funnel of imported

@@ -28,6 +28,7 @@ from . import (
     handoff_stages,
     identity,
     project,
+    report,
     scores,
     web,
 )
@@ -71,6 +72,7 @@ COMMANDS = (
     analytics_backtest.compare,
     calibrate.calibrate,
     analytics_forecast.forecast,
+    report.report,
 )
 
 for _command in COMMANDS:
