@@ -1106,6 +1106,7 @@ class Project:
         capacity: str | None = None,
         target_rate: float | None = None,
         penalty: str = "l2",
+        min_age_days: int | None = None,
         as_of: dt.datetime | None = None,
         definition: str | Path | None = None,
         out: str | Path | None = None,
@@ -1113,8 +1114,9 @@ class Project:
         """Learn from the outcomes which criteria predict ``outcome`` (an outcome kind, or a
         lead column holding 0/1, yes/no, won/lost) and propose the next version of the
         definition: integer points, thresholds for ``capacity`` (``"400/month"``) or
-        ``target_rate``, leakage and drift warnings. With ``out``, the proposal's YAML is
-        written there (it passes ``validate``). See :mod:`leadgate.calibrate`."""
+        ``target_rate``, leakage and drift warnings. ``min_age_days``: leave out the leads
+        younger than that at the as-of time (no time to convert yet). With ``out``, the
+        proposal's YAML is written there (it passes ``validate``). See :mod:`leadgate.calibrate`."""
         from .calibrate import Options, calibrate
 
         path = self._definition_file(definition)
@@ -1122,6 +1124,7 @@ class Project:
         options = Options(
             outcome=outcome, split_by=split_by, exclude=tuple(exclude), folds=folds,
             capacity=capacity, target_rate=target_rate, penalty=penalty,
+            min_age_days=min_age_days,
         )  # fmt: skip
         when = as_of or self.clock.now()
         with self.store() as store:

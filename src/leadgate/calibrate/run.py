@@ -65,6 +65,7 @@ class Options:
     target_rate: float | None = None
     penalty: str = "l2"
     C: float = 0.1
+    min_age_days: int | None = None
     bins: int = 5
     min_count: int = 30
 
@@ -135,7 +136,10 @@ def calibrate(
 
 # -- learning ---------------------------------------------------------------------------------
 def _learn(store: Store, current: CompiledDefinition, as_of: dt.datetime, o: Options) -> _Learned:
-    table = load_table(store, o.outcome, as_of, split_by=o.split_by, exclude=o.exclude)
+    table = load_table(
+        store, o.outcome, as_of, split_by=o.split_by, exclude=o.exclude,
+        min_age_days=o.min_age_days,
+    )  # fmt: skip
     split = make_split(table, o.folds)
     fit_rows = split.train if split.mode == "time" else np.arange(len(table.y))
     leaks, aucs = leakage.scan(table, fit_rows)
