@@ -248,8 +248,8 @@ tiers:
 
 def test_the_true_definition_beats_a_random_one(tmp_path: Path) -> None:
     """On generated data whose buyers are known, the definition built from the true drivers
-    (seniority, size, demo and pricing activity) converts better and catches more of the
-    converters than one scoring background activity."""
+    (seniority, size, demo and pricing activity) converts far better than one scoring
+    background activity (recall is not compared: the two make different volumes)."""
     data = generate(seed=11, accounts=150, leads=1_200)
     project = init_project(tmp_path / "p", clock=FixedClock(data.end))
     for kind, path in data.write(tmp_path / "data", "parquet").items():
@@ -258,12 +258,11 @@ def test_the_true_definition_beats_a_random_one(tmp_path: Path) -> None:
     (project.root / "folklore.yaml").write_text(RANDOM_DEFINITION)
     end = data.end.date()
     found = project.compare(
-        project.root / "folklore.yaml", project.root / "truth.yaml", start=end - dt.timedelta(days=364), end=end,
-        step="week", outcomes=("sql", "opportunity", "won"), window_days=60,
+        project.root / "folklore.yaml", project.root / "truth.yaml",
+        start=end - dt.timedelta(days=364), end=end, step="week",
+        outcomes=("sql", "opportunity", "won"), window_days=60,
     )  # fmt: skip
     folk, truth = found.a, found.b
     assert folk.complete >= 30 and truth.complete >= 30  # enough MQLs to judge either
     assert truth.precision is not None and folk.precision is not None
     assert truth.precision > 1.5 * folk.precision
-    assert truth.recall is not None and folk.recall is not None
-    assert truth.recall > folk.recall
