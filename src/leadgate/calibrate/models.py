@@ -22,11 +22,11 @@ from .evaluate import Split, isotonic
 from .features import Feature
 from .points import PointsModel
 
-#: Below this many training rows the boosting reference runs on one OpenMP thread. Its
-#: threads spin while they wait for each other, and on a shared or busy machine a small fit
-#: took minutes instead of seconds (186 s for 1,737 rows at a load of 9 on 2 cores, measured);
-#: one thread finishes a small fit in about a second whatever the load.
-ONE_THREAD_BELOW = 200_000
+#: The boosting reference runs on one OpenMP thread. Its threads spin while they wait for
+#: each other, and on a shared or busy machine that turned a small fit into minutes (186 s
+#: for 1,737 rows at a load of 9 on 2 cores, one thread: under a second) and made 1,000,000
+#: leads take 569 s; a reference model is not worth starving the machine for.
+BOOSTING_THREADS = 1
 
 
 @dataclass
@@ -92,12 +92,12 @@ class _Boosting:
             max_iter=200, learning_rate=0.1, categorical_features=self.mask[self.cols_],
             random_state=0,
         )  # fmt: skip
-        with threadpool_limits(1 if len(rows) < ONE_THREAD_BELOW else None, user_api="openmp"):
+        with threadpool_limits(BOOSTING_THREADS, user_api="openmp"):
             self.model_.fit(part[:, self.cols_], y)
         return self
 
     def proba(self, rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        with threadpool_limits(1 if len(rows) < ONE_THREAD_BELOW else None, user_api="openmp"):
+        with threadpool_limits(BOOSTING_THREADS, user_api="openmp"):
             return np.asarray(self.model_.predict_proba(self.X[rows][:, self.cols_])[:, 1])
 
 
