@@ -15,6 +15,7 @@ from typing import Any
 
 from .clock import FixedClock
 from .demo_handoff import DEMO_TEAM, DEMO_TEAM_MARK, HandoffDemo, hand_off
+from .demo_loop import LoopDemo, learn
 from .ingest import ImportReport
 from .project import Project, init_project
 from .scoring import BatchReport, Score
@@ -37,6 +38,7 @@ class DemoResult:
     seconds: float
     notes: list[str] = field(default_factory=list)
     handoff: HandoffDemo | None = None
+    loop: LoopDemo | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +54,7 @@ class DemoResult:
             "coverage": [r.as_dict() for r in self.coverage],
             "seconds": round(self.seconds, 2),
             "handoff": self.handoff.as_dict() if self.handoff else None,
+            "loop": self.loop.as_dict() if self.loop else None,
         }
 
 
@@ -86,9 +89,12 @@ def run_demo(
     fmt: str = "parquet",
     explain: int = 2,
     handoff: bool = True,
+    loop: bool = True,
 ) -> DemoResult:
     """Build a demo project in ``directory`` and run the whole path on it; with
-    ``handoff`` (the default) its sales team too (:mod:`leadgate.demo_handoff`)."""
+    ``handoff`` (the default) its sales team too (:mod:`leadgate.demo_handoff`); with
+    ``loop`` (the default) calibration on the outcomes and the proposal's tiers
+    (:mod:`leadgate.demo_loop`)."""
     started = time.perf_counter()
     data = generate(seed=seed, accounts=accounts, leads=leads)
     as_of = data.end.replace(tzinfo=dt.timezone.utc)
@@ -112,6 +118,7 @@ def run_demo(
         tiers = tier_outcomes(store, compiled.hash, as_of)
     # Routes, SLA clocks, a breach, webhooks.
     handed = hand_off(project, as_of) if handoff else None
+    learned = learn(project, as_of) if loop else None
     return DemoResult(
         directory=project.root,
         imports=imports,
@@ -122,4 +129,5 @@ def run_demo(
         coverage=cover,
         seconds=time.perf_counter() - started,
         handoff=handed,
+        loop=learned,
     )

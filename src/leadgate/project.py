@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from .analytics.backtest import BacktestResult
     from .analytics.compare import CompareResult
     from .analytics.diagnostics import Diagnosis
+    from .analytics.forecast import Forecast
     from .analytics.funnel import Funnel
     from .analytics.lift import LiftReport
     from .api.keys import ApiKey, KeyList, NewKey
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
     from .handoff.webhooks import DeliveryReport, Endpoint
     from .ingest import ImportReport
     from .ingest.progress import Progress
+    from .report import Report
     from .scoring import BatchReport, Score
     from .web.people import User, UserList
 
@@ -968,6 +970,57 @@ class Project:
                 store, found, compiled, capacity=self.sales_capacity, today=self.clock.today()
             )
 
+    def forecast(
+        self,
+        *,
+        plan: str | dict[str, int] | None = None,
+        months: int = 3,
+        window: str | None = "90d",
+        revenue_target: float | None = None,
+        deal_size: float | None = None,
+        as_of: dt.datetime | None = None,
+    ) -> Forecast:
+        """The MQLs, SQLs and deals to expect per month from lead volume and the funnel's
+        measured rates, whether sales capacity covers them, and (with ``revenue_target``, a
+        month's) the leads needed. ``plan``: ``"2027-01=5000,..."``, a CSV path or a dict;
+        without it, the next ``months`` at the recent months' mean volume. See
+        :mod:`leadgate.analytics.forecast`."""
+        from .analytics.forecast import compute_forecast
+        from .analytics.plan import read_plan
+
+        volume = read_plan(plan) if isinstance(plan, str) else plan
+        when = _naive_utc(as_of or self.clock.now())
+        with self.store() as store:
+            return compute_forecast(
+                store, when, plan=volume, months=months, window=window,
+                timezone=self.timezone, tiers=self._tier_names(),
+                capacity=self.sales_capacity, revenue_target=revenue_target,
+                deal_size=deal_size,
+            )  # fmt: skip
+
+    def report(
+        self,
+        out: str | Path,
+        *,
+        window: str | None = "90d",
+        calibrate: str | None = None,
+        compare: tuple[str | Path, str | Path] | None = None,
+        as_of: dt.datetime | None = None,
+    ) -> Report:
+        """Write one self-contained HTML file to ``out``: funnel, conversion by source,
+        cohort conversion, lift per criterion, conversion by score decile; the reliability
+        curve with ``calibrate`` (an outcome); the backtest comparison with ``compare``
+        (two definitions). See :mod:`leadgate.report`."""
+        from .report import Report, render
+        from .report.build import build
+
+        when = _naive_utc(as_of or self.clock.now())
+        data = build(self, when, window=window, calibrate=calibrate, compare=compare)
+        text = render(data)
+        path = Path(out)
+        path.write_text(text, encoding="utf-8")
+        return Report(path.resolve(), len(text.encode("utf-8")), data)
+
     def _compiled_or_none(self) -> CompiledDefinition | None:
         """The definition, or None when it is missing or invalid: a funnel of imported
         outcomes needs none (``leadgate validate`` says what is wrong)."""
@@ -1053,6 +1106,7 @@ class Project:
         capacity: str | None = None,
         target_rate: float | None = None,
         penalty: str = "l2",
+        min_age_days: int | None = None,
         as_of: dt.datetime | None = None,
         definition: str | Path | None = None,
         out: str | Path | None = None,
@@ -1060,8 +1114,9 @@ class Project:
         """Learn from the outcomes which criteria predict ``outcome`` (an outcome kind, or a
         lead column holding 0/1, yes/no, won/lost) and propose the next version of the
         definition: integer points, thresholds for ``capacity`` (``"400/month"``) or
-        ``target_rate``, leakage and drift warnings. With ``out``, the proposal's YAML is
-        written there (it passes ``validate``). See :mod:`leadgate.calibrate`."""
+        ``target_rate``, leakage and drift warnings. ``min_age_days``: leave out the leads
+        younger than that at the as-of time (no time to convert yet). With ``out``, the
+        proposal's YAML is written there (it passes ``validate``). See :mod:`leadgate.calibrate`."""
         from .calibrate import Options, calibrate
 
         path = self._definition_file(definition)
@@ -1069,6 +1124,7 @@ class Project:
         options = Options(
             outcome=outcome, split_by=split_by, exclude=tuple(exclude), folds=folds,
             capacity=capacity, target_rate=target_rate, penalty=penalty,
+            min_age_days=min_age_days,
         )  # fmt: skip
         when = as_of or self.clock.now()
         with self.store() as store:

@@ -56,3 +56,24 @@ def test_the_points_model_follows_the_estimator_contract():
     assert list(model.score_points(X[:2])) == list(X[:2] @ model.points_)
     with pytest.raises(ValueError, match="one value"):
         PointsModel().fit(X, np.zeros(400))
+
+
+def test_init_only_stores_its_arguments_and_fit_adds_only_underscored_state():
+    """scikit-learn's conventions, asserted one by one (PointsModel is no BaseEstimator, so
+    ``check_estimator`` does not apply): ``__init__`` keeps its arguments as given and
+    nothing else, ``fit`` returns self and every attribute it learns ends in ``_``, refitting
+    replaces that state, and an unfitted model has none."""
+    model = PointsModel(penalty="l2", C=0.5, top=20)
+    assert vars(model) == {"penalty": "l2", "C": 0.5, "top": 20}
+    assert not any(name.endswith("_") for name in vars(model))
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 2, size=(300, 4)).astype(float)
+    y = (rng.random(300) < 0.2 + 0.5 * X[:, 1]).astype(int)
+    assert model.fit(X, y) is model
+    learned = set(vars(model)) - {"penalty", "C", "top"}
+    assert learned and all(name.endswith("_") and not name.startswith("_") for name in learned)
+    assert (model.penalty, model.C, model.top) == ("l2", 0.5, 20)  # fit changed no argument
+    assert np.abs(model.points_).max() == 20
+    first = model.points_.copy()
+    model.fit(X, 1 - y)  # refit: the learned state is replaced, signs flip
+    assert (np.sign(model.points_) == -np.sign(first)).all()

@@ -106,3 +106,30 @@ def test_events_and_outcomes_after_the_as_of_time_change_nothing(synthetic, tmp_
     # ... and they do count once the as-of time passes them (the plant is real)
     moved = project.calibrate(outcome="won", capacity="40/month", as_of=later)
     assert moved.conversions == before.conversions + 300
+
+
+def test_the_calibrated_auc_is_close_to_the_truths(synthetic):
+    """On the latest fifth of the leads (the holdout), the points rank the buyers almost as
+    well as the true log-odds that drew them: the truth's AUC is the ceiling."""
+    from sklearn.metrics import roc_auc_score
+
+    project, result = synthetic
+    folder = project.root.parent
+    with (folder / "leads.csv").open() as f:
+        leads = list(csv.DictReader(f))
+    with (folder / "events.csv").open() as f:
+        views: dict[str, int] = {}
+        for row in csv.DictReader(f):
+            views[row["lead_id"]] = views.get(row["lead_id"], 0) + 1
+    with (folder / "outcomes.csv").open() as f:
+        won = {row["lead_id"] for row in csv.DictReader(f)}
+    leads.sort(key=lambda r: (r["created_at"], r["lead_id"]))
+    holdout = leads[int(len(leads) * 0.8) :]
+    plan = np.array([r["plan"] for r in holdout])
+    logit = (1.6 * (plan == "enterprise") + 0.8 * (plan == "pro")
+             + 0.7 * np.log10([float(r["size"]) for r in holdout])
+             + 1.0 * (np.array([views.get(r["lead_id"], 0) for r in holdout]) >= 3))  # fmt: skip
+    truth = roc_auc_score([r["lead_id"] in won for r in holdout], logit)
+    assert 0.7 < truth < 0.9
+    assert result.auc["points"] >= truth - 0.03
+    assert result.auc["points"] <= truth + 0.02  # nothing beats the truth by more than noise

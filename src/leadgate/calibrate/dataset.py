@@ -161,8 +161,15 @@ def load_table(
     *,
     split_by: str | None = None,
     exclude: tuple[str, ...] = (),
+    min_age_days: int | None = None,
 ) -> LeadTable:
-    """Every lead with a known outcome (and, with a split key, a known time), its raw values."""
+    """Every lead with a known outcome (and, with a split key, a known time), its raw values.
+
+    ``min_age_days``: a lead created fewer days than this before ``as_of`` has had no time
+    to convert, so its outcome is unknown, not "no": it is left out (``unlabelled``), as the
+    funnel censors the MQLs whose window is still open. Only for an outcome kind of the
+    outcomes table (a lead column's outcome is final as the file states it).
+    """
     columns = store.table_columns("leads")
     unknown = [c for c in exclude if c not in columns]
     if unknown:
@@ -180,6 +187,12 @@ def load_table(
         if name not in skip and (kind := column_kind(sql_type)) is not None
     }
     label, params = _label_sql(outcome, columns, as_of)
+    if min_age_days is not None and outcome in OUTCOMES:
+        label = (
+            f"CASE WHEN l.created_at > ? - INTERVAL ({int(min_age_days)}) DAY THEN NULL "
+            f"ELSE {label} END"
+        )
+        params = [as_of, *params]
     order, month = _key_sql(key, columns)
     values = ", ".join(f"{_value_sql(n, k)} AS {_quote('v:' + n)}" for n, k in kinds.items())
     sql = (

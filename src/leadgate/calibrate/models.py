@@ -15,11 +15,18 @@ from typing import Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 
 from .dataset import LeadTable
 from .evaluate import Split, isotonic
 from .features import Feature
 from .points import PointsModel
+
+#: The boosting reference runs on one OpenMP thread. Its threads spin while they wait for
+#: each other, and on a shared or busy machine that turned a small fit into minutes (186 s
+#: for 1,737 rows at a load of 9 on 2 cores, one thread: under a second) and made 1,000,000
+#: leads take 569 s; a reference model is not worth starving the machine for.
+BOOSTING_THREADS = 1
 
 
 @dataclass
@@ -85,11 +92,13 @@ class _Boosting:
             max_iter=200, learning_rate=0.1, categorical_features=self.mask[self.cols_],
             random_state=0,
         )  # fmt: skip
-        self.model_.fit(part[:, self.cols_], y)
+        with threadpool_limits(BOOSTING_THREADS, user_api="openmp"):
+            self.model_.fit(part[:, self.cols_], y)
         return self
 
     def proba(self, rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        return np.asarray(self.model_.predict_proba(self.X[rows][:, self.cols_])[:, 1])
+        with threadpool_limits(BOOSTING_THREADS, user_api="openmp"):
+            return np.asarray(self.model_.predict_proba(self.X[rows][:, self.cols_])[:, 1])
 
 
 def _table(model: Any, scores: np.ndarray[Any, Any]) -> list[dict[str, float]]:

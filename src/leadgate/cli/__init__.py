@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from . import (
     analytics_backtest,
+    analytics_forecast,
     analytics_funnel,
     api,
     calibrate,
@@ -27,6 +28,7 @@ from . import (
     handoff_stages,
     identity,
     project,
+    report,
     scores,
     web,
 )
@@ -69,6 +71,8 @@ COMMANDS = (
     analytics_backtest.backtest,
     analytics_backtest.compare,
     calibrate.calibrate,
+    analytics_forecast.forecast,
+    report.report,
 )
 
 for _command in COMMANDS:

@@ -44,6 +44,10 @@ COMPARISON_COLUMNS = [
 @click.option("--capacity", help="MQLs sales can work, e.g. 400/month.")
 @click.option("--target-rate", type=float, help="The MQL conversion to reach, e.g. 0.3.")
 @click.option("--penalty", type=click.Choice(["l1", "l2"]), default="l2", show_default=True)
+@click.option(
+    "--min-age", "min_age_days", type=click.IntRange(min=1), metavar="DAYS",
+    help="Leave out leads younger than this many days: they had no time to convert.",
+)  # fmt: skip
 @click.option("--as-of", help="Only outcomes and events up to this time (default: now).")
 @click.option(
     "--definition", "definition_file", type=click.Path(dir_okay=False),
@@ -62,6 +66,7 @@ def calibrate(
     capacity: str | None,
     target_rate: float | None,
     penalty: str,
+    min_age_days: int | None,
     as_of: str | None,
     definition_file: str | None,
     out: str | None,
@@ -72,7 +77,8 @@ def calibrate(
     project = open_project(ctx)
     result = project.calibrate(
         outcome=outcome, split_by=split_by, exclude=exclude, folds=folds, capacity=capacity,
-        target_rate=target_rate, penalty=penalty, as_of=as_of_option(as_of, project.timezone),
+        target_rate=target_rate, penalty=penalty, min_age_days=min_age_days,
+        as_of=as_of_option(as_of, project.timezone),
         definition=definition_file, out=out,
     )  # fmt: skip
     if as_json:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..demo_loop import PROPOSED_FILE
 from .app import JSON
 from .handoff_sla import CLOCK_COLUMNS, clock_rows
 from .output import Column, console, echo_json, emit, esc
@@ -18,6 +19,7 @@ from .output import Column, console, echo_json, emit, esc
 if TYPE_CHECKING:
     from ..demo import DemoResult
     from ..demo_handoff import HandoffDemo
+    from ..demo_loop import LoopDemo
 
 
 @click.command()
@@ -87,6 +89,8 @@ def _print_demo(result: DemoResult, command: str) -> None:
                 )
     if result.handoff is not None:
         _print_handoff(result.handoff, command)
+    if result.loop is not None:
+        _print_loop(result.loop, command)
     emit(
         [r.as_dict() for r in result.coverage],
         "table",
@@ -125,6 +129,51 @@ def _print_handoff(handoff: HandoffDemo, command: str) -> None:
         esc(f"webhooks: a local receiver verified and took {got}; rejected {handoff.rejected}"),
         highlight=False,
     )
+
+
+def _print_loop(loop: LoopDemo, command: str) -> None:
+    """Calibration on the outcomes: each definition's tiers, in order or not, and who wins."""
+    if loop.note is not None or loop.proposed_path is None:
+        console.print(f"\n[bold]calibration[/bold]: {esc(loop.note)}", highlight=False)
+        return
+    console.print(
+        f"\n[bold]calibration[/bold] on '{loop.outcome}' (an SQL or later): proposed "
+        f"v{esc(loop.proposed_version)} in {esc(_shown_path(loop.proposed_path))}",
+        highlight=False,
+    )
+    rows = []
+    for version, tiers in loop.tiers.items():
+        which = "proposed" if version == loop.proposed_version else "current"
+        rows += [{"definition": f"{which} v{version}", **t,
+                  "rate": "" if t["rate"] is None else f"{100 * t['rate']:.1f} %"}
+                 for t in tiers]  # fmt: skip
+    emit(
+        rows, "table", "SQL rate by tier, leads old enough to have an outcome",
+        [Column("definition", 1), Column("tier", 1), Column("leads", 2, numeric=True),
+         Column("converted", 2, numeric=True), Column("rate", 1, numeric=True)],
+    )  # fmt: skip
+    order = "convert in order" if loop.in_order else "do NOT convert in order"
+    mine, theirs = loop.holdout["proposed"], loop.holdout["current_same_volume"]
+    verdict = "beats" if loop.beats else "does NOT beat"
+    console.print(
+        esc(
+            f"The proposed tiers {order} (each better than the next). On the latest 20 % of "
+            f"the leads (not learned from), the proposal {verdict} the current definition: "
+            f"ROC AUC {loop.auc['proposed']} vs {loop.auc['current']}; at the same MQL volume "
+            f"({mine.get('mqls')}), precision {_pct(mine.get('precision'))} vs "
+            f"{_pct(theirs.get('precision'))}, recall {_pct(mine.get('recall'))} vs "
+            f"{_pct(theirs.get('recall'))}."
+        ),
+        highlight=False,
+    )
+    console.print(
+        f"  replay both day by day: {command} compare definition.yaml {PROPOSED_FILE}",
+        highlight=False, markup=False, soft_wrap=True,
+    )  # fmt: skip
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f} %"
 
 
 def command_prefix() -> str:
