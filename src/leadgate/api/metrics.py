@@ -24,7 +24,6 @@ metric                                 type       what
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -78,7 +77,6 @@ class Metrics:
         self.cache_leads = 0
         self.cache_misses = 0
         self.deliveries: dict[str, int] = defaultdict(int)
-        self.started = time.time()
 
     def group_committed(self, report: GroupReport, live: LiveScores) -> None:
         self.commits += 1
