@@ -161,16 +161,19 @@ def assert_nothing_ran(page: Page) -> None:
 def test_sales_works_the_queue_without_a_reload(browser: Browser, served: Served) -> None:
     page = signed_in(browser, served, "ana")
     queue = twin(page, served, "/queue")["leads"]
-    first, second = queue[0]["lead_id"], queue[1]["lead_id"]
+    first, second, third = (row["lead_id"] for row in queue[:3])
     page.evaluate("window.__same_page = 1")
     page.click(f"#row-{first} button:has-text('Accept')")
     page.wait_for_selector(f"#row-{first}.stage-sal")
+    # Accepting is the first sales touch: the SLA clock stops (met, or met late).
+    assert page.locator(f"#row-{first} .sla-met, #row-{first} .sla-late").count() == 1
     page.select_option(f"#reason-{second}", label=HOSTILE)
     page.click(f"#row-{second} button:has-text('Reject')")
     page.wait_for_selector(f"#row-{second}.stage-recycled")
     assert HOSTILE in page.inner_text(f"#row-{second}")  # the reason, shown as text
-    page.click(f"#row-{first} button:has-text('Mark contacted')")
-    page.wait_for_selector(f"#row-{first} .sla-met, #row-{first} .sla-late")
+    page.click(f"#row-{third} button:has-text('Mark contacted')")
+    page.wait_for_selector(f"#row-{third} .sla-met, #row-{third} .sla-late")
+    assert page.locator(f"#row-{third}.stage-mql").count() == 1  # a touch is not a move
     assert page.evaluate("window.__same_page") == 1  # no full reload happened
     assert_nothing_ran(page)
     moves = {
