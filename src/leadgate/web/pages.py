@@ -4,7 +4,9 @@ The HTML page and its JSON twin (``/v1/dashboard/...``) both render the result o
 function, so they cannot disagree. Each runs on the server's writer thread (it gets the
 :class:`~leadgate.project.Project`), makes its Project calls, and returns a result with
 ``as_dict()``. To move a page onto a new Project method (``Project.queue``,
-``Project.lead``, the funnel), change its function here, and nothing else.
+``Project.lead``), change its function here, and nothing else. The overview, the
+definition pages and the calibration page have their own modules (:mod:`.overview`,
+:mod:`.versions`, :mod:`.calibration`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..project import Project
-from ..publish import Section, header, sections
 from ..results import plain
 from ..scoring import Score
 from . import queries
@@ -149,37 +150,6 @@ def lead_owner(project: Project, lead_id: str) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
-class DefinitionPage:
-    """The active definition as the matrix ``leadgate publish`` makes."""
-
-    name: str
-    definition_hash: str
-    header: list[str]
-    sections: list[Section]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "definition_hash": self.definition_hash,
-            "header": self.header,
-            "sections": [
-                {"title": s.title, "note": s.note, "headers": s.headers, "rows": s.rows}
-                for s in self.sections
-            ],
-        }
-
-
-def definition_page(project: Project) -> DefinitionPage:
-    compiled = project.compiled()
-    return DefinitionPage(
-        compiled.definition.name,
-        compiled.hash,
-        header(compiled, project.clock.today()),
-        sections(compiled),
-    )
-
-
-@dataclass(frozen=True)
 class RepsPage:
     """The reps now (available or why not, caps, open MQLs) and the routing rules."""
 
@@ -192,28 +162,6 @@ class RepsPage:
 
 def reps_page(project: Project) -> RepsPage:
     return RepsPage(project.reps().as_dict(), [r.as_dict() for r in project.routing.rules])
-
-
-@dataclass(frozen=True)
-class OverviewPage:
-    """What exists now: MQLs by the tier they entered with, and leads per stage."""
-
-    mqls: list[dict[str, Any]]
-    stages: list[dict[str, Any]]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"mqls_by_tier": self.mqls, "stages": self.stages}
-
-
-def overview_page(project: Project) -> OverviewPage:
-    from ..vocabulary import STAGES
-
-    with project.store() as store:
-        counts = {r["stage"]: r["leads"] for r in queries.stage_counts(store)}
-        mqls = queries.mql_counts(store)
-    stages = [{"stage": s, "leads": counts.get(s, 0)} for s in STAGES]
-    stages += [{"stage": s, "leads": n} for s, n in counts.items() if s not in STAGES]
-    return OverviewPage(mqls, stages)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The store reads the dashboard needs that no :class:`~leadgate.project.Project` method
-offers yet: the working queue with keyset pagination, a lead's owner, counts per stage.
+offers yet: the working queue with keyset pagination, a lead's owner, MQL
+entries per period, conversion by score decile.
 
 Each is one small read, named for what it returns, called by one page function in
 :mod:`.pages`. When ``Project.queue`` / ``Project.lead`` (lane api-routes) and the SLA
@@ -9,6 +10,7 @@ clocks (lane sla) land, the page function switches to them and the query here go
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from typing import Any
 
@@ -89,16 +91,45 @@ def lead_owner(store: Store, lead_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def stage_counts(store: Store) -> list[dict[str, Any]]:
-    """Leads per stage, in no particular order."""
+def mql_entries_by_week(store: Store, since: dt.datetime) -> list[dict[str, Any]]:
+    """MQL entries (moves into ``mql``) since ``since``, per week (its Monday), tier and
+    source: the overview's volume over time."""
     return store.query(
-        "SELECT coalesce(stage, 'lead') AS stage, count(*) AS leads FROM leads GROUP BY 1"
+        "SELECT CAST(date_trunc('week', t.moved_at) AS DATE) AS week, "
+        "coalesce(t.tier, '(none)') AS tier, coalesce(l.source, '(none)') AS source, "
+        "count(*) AS mqls FROM stage_transitions t LEFT JOIN leads l USING (lead_id) "
+        "WHERE t.to_stage = 'mql' AND t.moved_at >= ? GROUP BY ALL ORDER BY week",
+        [since],
     )
 
 
-def mql_counts(store: Store) -> list[dict[str, Any]]:
-    """Leads in ``mql`` per tier they entered with."""
+def mql_entries_between(
+    store: Store, spans: dict[str, tuple[dt.datetime, dt.datetime]]
+) -> list[dict[str, Any]]:
+    """MQL entries per tier in each named span ``[start, end)``: this week against the
+    last, this month against the last. One scan, a filtered count per span."""
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE moved_at >= ? AND moved_at < ?) AS {name}" for name in spans
+    )
+    params: list[Any] = [when for span in spans.values() for when in span]
     return store.query(
-        "SELECT coalesce(h.mql_tier, '(unknown)') AS tier, count(*) AS mqls FROM leads l "
-        "LEFT JOIN lead_handoff h USING (lead_id) WHERE l.stage = 'mql' GROUP BY 1 ORDER BY 2 DESC"
+        f"SELECT coalesce(tier, '(none)') AS tier, {counts} FROM stage_transitions "
+        "WHERE to_stage = 'mql' AND moved_at >= ? GROUP BY 1 ORDER BY 1",
+        [*params, min(start for start, _ in spans.values())],
+    )
+
+
+def conversion_by_decile(store: Store, outcome: str, stage: str) -> list[dict[str, Any]]:
+    """The scored leads cut into ten equal groups by their current score (1: the lowest),
+    each with its score range and the share that converted: ``outcome`` on record, or a
+    move to ``stage``."""
+    return store.query(
+        "WITH scored AS (SELECT s.lead_id, s.total, ntile(10) OVER (ORDER BY s.total) AS decile "
+        "FROM current_scores s), reached AS (SELECT DISTINCT lead_id FROM outcomes "
+        "WHERE outcome = ? UNION SELECT lead_id FROM stage_transitions WHERE to_stage = ?) "
+        "SELECT decile, min(total) AS low, max(total) AS high, "
+        "count(*) AS leads, count(r.lead_id) AS converted, "
+        "count(r.lead_id) / count(*) AS rate FROM scored LEFT JOIN reached r USING (lead_id) "
+        "GROUP BY decile ORDER BY decile",
+        [outcome, stage],
     )
