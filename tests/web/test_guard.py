@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Route
 
 from leadgate.project import Project
-from leadgate.web import actions, routes
+from leadgate.web import actions, routes, routes_analysis
 
 from .conftest import sign_in
 
@@ -21,12 +21,13 @@ PUBLIC = {"/health", "/signin", "/openapi.json", "/docs", "/docs/oauth2-redirect
 def web_routes() -> list[tuple[str, str]]:
     """Every (method, path) of the dashboard, with a real lead id in its path."""
     found = []
-    for route in [*routes.router.routes, *routes.api.routes, *actions.router.routes]:
+    analysis = [*routes_analysis.router.routes, *routes_analysis.api.routes]
+    for route in [*routes.router.routes, *routes.api.routes, *actions.router.routes, *analysis]:
         assert isinstance(route, Route)
         if route.path in PUBLIC:
             continue
         path = route.path.replace("{lead_id}", "L0000001").replace("{name}", "ana")
-        path = path.replace("{action}", "accept")
+        path = path.replace("{action}", "accept").replace("{key}", "abcdef123456")
         found += [(m, path) for m in sorted(route.methods or ()) if m != "HEAD"]
     return found
 
@@ -36,6 +37,8 @@ def test_every_page_and_twin_refuses_a_request_without_a_session(client: TestCli
     paths = {p for _, p in found}
     assert {"/", "/queue", "/leads/L0000001", "/definition", "/reps", "/people"} <= paths
     assert {"/v1/dashboard/queue", "/v1/dashboard/leads/L0000001"} <= paths
+    assert {"/compare", "/calibration", "/definition/diff", "/compare/run"} <= paths
+    assert {"/v1/dashboard/compare", "/v1/dashboard/calibration"} <= paths
     for method, path in found:
         answer = client.request(method, path, follow_redirects=False)
         assert answer.status_code in (303, 401), (method, path, answer.status_code)

@@ -17,32 +17,32 @@ SERIES = 6
 
 
 def columns(rows: list[dict[str, Any]], title: str) -> Markup:
-    """Stacked columns: one column per ``week``, stacked by ``key``, heights ``mqls``;
-    a legend names each key.
+    """Stacked columns: one column per ``month`` (``YYYY-MM``), stacked by ``key``,
+    heights ``mqls``; a legend names each key.
 
-    >>> "<rect" in columns([{"week": "2026-11-30", "key": "hot", "mqls": 3}], "MQLs")
+    >>> "<rect" in columns([{"month": "2026-11", "key": "hot", "mqls": 3}], "MQLs")
     True
     """
-    weeks = sorted({str(r["week"]) for r in rows})
+    months = sorted({str(r["month"]) for r in rows})
     keys = sorted({str(r["key"]) for r in rows})
-    stacks: dict[str, list[tuple[str, int]]] = {w: [] for w in weeks}
+    stacks: dict[str, list[tuple[str, int]]] = {w: [] for w in months}
     for r in rows:
-        stacks[str(r["week"])].append((str(r["key"]), int(r["mqls"])))
+        stacks[str(r["month"])].append((str(r["key"]), int(r["mqls"])))
     top = max((sum(n for _, n in s) for s in stacks.values()), default=0) or 1
-    width, height, base = 40 * max(len(weeks), 1) + 50, 200, 170
+    width, height, base = 40 * max(len(months), 1) + 50, 200, 170
     parts = [_open(width, height + 22 * ((len(keys) + 2) // 3), title)]
     parts.append(f'<text x="0" y="12" class="value">{top}</text>')
-    for i, week in enumerate(weeks):
+    for i, month in enumerate(months):
         x, y = 40 + 40 * i, float(base)
-        for key, n in sorted(stacks[week], key=lambda kn: keys.index(kn[0])):
+        for key, n in sorted(stacks[month], key=lambda kn: keys.index(kn[0])):
             h = 150 * n / top
             y -= h
             series = min(keys.index(key), SERIES - 1)
             parts.append(
                 f'<rect x="{x}" y="{y:.1f}" width="30" height="{h:.1f}" class="s{series}">'
-                f"<title>{escape(week)} {escape(key)}: {n}</title></rect>"
+                f"<title>{escape(month)} {escape(key)}: {n}</title></rect>"
             )
-        parts.append(f'<text x="{x}" y="{base + 14}" class="tick">{escape(week[5:])}</text>')
+        parts.append(f'<text x="{x}" y="{base + 14}" class="tick">{escape(month[2:])}</text>')
     for j, key in enumerate(keys):
         x, y = 140 * (j % 3), height + 22 * (j // 3)
         series = min(j, SERIES - 1)

@@ -3,8 +3,10 @@
 Everything comes from the same :class:`~leadgate.project.Project` calls the CLI makes: the
 funnel with its diagnostics (:meth:`Project.diagnose`, which reads the funnel by tier), SLA
 compliance and speed to lead (:meth:`Project.sla`), and the definition's review date. Two
-small store reads add what no Project call answers: MQL entries this week and month against
-the period before, and MQL volume per week by tier and by source (:mod:`.queries`).
+small store reads add what no Project call answers, over the funnel's own reading of each
+lead's journey (:func:`~leadgate.analytics.journeys.build_journeys`): MQLs this week and
+month against the period before, and MQL volume per week by tier and by source
+(:mod:`.queries`).
 
 These read every lead, so the route keeps the result for a minute (:mod:`.kept`) and the
 page says when it was computed.
@@ -16,13 +18,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from ..analytics.journeys import build_journeys
 from ..errors import LeadgateError
 from ..project import Project
 from ..results import plain
 from . import queries
 
-#: Weeks of MQL volume the overview draws.
-VOLUME_WEEKS = 12
+#: Months of MQL volume the overview draws, up to the latest MQL entry.
+VOLUME_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,11 @@ def overview_page(project: Project) -> OverviewPage:
     problems: list[str] = []
     funnel, diagnostics = _funnel(project, problems)
     with project.store() as store:
+        build_journeys(store, _naive(now), None, project.timezone)
         periods = queries.mql_entries_between(store, period_spans(_naive(now)))
-        since = _naive(now) - dt.timedelta(weeks=VOLUME_WEEKS)
-        volume = volume_by(queries.mql_entries_by_week(store, since))
+        latest = queries.last_mql_at(store)
+        since = volume_start(latest) if latest is not None else _naive(now)
+        volume = volume_by(queries.mql_entries_by_month(store, since))
     return OverviewPage(
         now, periods, funnel, diagnostics, _sla(project, problems), volume,
         review(project, problems), problems,
@@ -88,16 +93,26 @@ def period_spans(now: dt.datetime) -> dict[str, tuple[dt.datetime, dt.datetime]]
     }
 
 
+def volume_start(latest: dt.datetime) -> dt.datetime:
+    """The first day of the :data:`VOLUME_MONTHS` months that end with ``latest``'s.
+
+    >>> volume_start(dt.datetime(2026, 3, 9, 12))
+    datetime.datetime(2025, 4, 1, 0, 0)
+    """
+    months = latest.year * 12 + latest.month - 1 - (VOLUME_MONTHS - 1)
+    return dt.datetime(months // 12, months % 12 + 1, 1)
+
+
 def volume_by(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Weekly MQL entries summed by tier and by source: ``{"tier": [{"week", "key",
-    "mqls"}...], "source": [...]}``, weeks oldest first."""
+    """Monthly MQL entries summed by tier and by source: ``{"tier": [{"month", "key",
+    "mqls"}...], "source": [...]}``, months oldest first."""
     out: dict[str, list[dict[str, Any]]] = {}
     for by in ("tier", "source"):
         sums: dict[tuple[Any, str], int] = {}
         for row in rows:
-            key = (row["week"], str(row[by]))
+            key = (row["month"], str(row[by]))
             sums[key] = sums.get(key, 0) + int(row["mqls"])
-        out[by] = [{"week": w, "key": k, "mqls": n} for (w, k), n in sorted(sums.items())]
+        out[by] = [{"month": m, "key": k, "mqls": n} for (m, k), n in sorted(sums.items())]
     return out
 
 
@@ -142,4 +157,11 @@ def _naive(when: dt.datetime) -> dt.datetime:
     return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
-__all__ = ["OverviewPage", "overview_page", "period_spans", "volume_by"]
+__all__ = [
+    "VOLUME_MONTHS",
+    "OverviewPage",
+    "overview_page",
+    "period_spans",
+    "volume_by",
+    "volume_start",
+]

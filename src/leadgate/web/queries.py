@@ -91,14 +91,26 @@ def lead_owner(store: Store, lead_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def mql_entries_by_week(store: Store, since: dt.datetime) -> list[dict[str, Any]]:
-    """MQL entries (moves into ``mql``) since ``since``, per week (its Monday), tier and
+#: When a lead became an MQL, as the funnel reads it (a verdict without a recorded entry
+#: dates the MQL at the lead's creation, as the funnel's cohorts do).
+MQL_AT = "coalesce(mql_at, created_at)"
+
+
+def last_mql_at(store: Store) -> dt.datetime | None:
+    """The latest MQL entry of the ``journeys`` table."""
+    found: dt.datetime | None = store.scalar(f"SELECT max({MQL_AT}) FROM journeys WHERE mql")
+    return found
+
+
+def mql_entries_by_month(store: Store, since: dt.datetime) -> list[dict[str, Any]]:
+    """MQLs of the ``journeys`` table (:func:`leadgate.analytics.journeys.build_journeys`,
+    the funnel's reading) that entered since ``since``, per month (``YYYY-MM``), tier and
     source: the overview's volume over time."""
     return store.query(
-        "SELECT CAST(date_trunc('week', t.moved_at) AS DATE) AS week, "
-        "coalesce(t.tier, '(none)') AS tier, coalesce(l.source, '(none)') AS source, "
-        "count(*) AS mqls FROM stage_transitions t LEFT JOIN leads l USING (lead_id) "
-        "WHERE t.to_stage = 'mql' AND t.moved_at >= ? GROUP BY ALL ORDER BY week",
+        f"SELECT strftime({MQL_AT}, '%Y-%m') AS month, "
+        "coalesce(tier, '(none)') AS tier, coalesce(source, '(none)') AS source, "
+        f"count(*) AS mqls FROM journeys WHERE mql AND {MQL_AT} >= ? GROUP BY ALL "
+        "ORDER BY month",
         [since],
     )
 
@@ -106,15 +118,15 @@ def mql_entries_by_week(store: Store, since: dt.datetime) -> list[dict[str, Any]
 def mql_entries_between(
     store: Store, spans: dict[str, tuple[dt.datetime, dt.datetime]]
 ) -> list[dict[str, Any]]:
-    """MQL entries per tier in each named span ``[start, end)``: this week against the
-    last, this month against the last. One scan, a filtered count per span."""
+    """MQLs of the ``journeys`` table per tier in each named span ``[start, end)``: this
+    week against the last, this month against the last. One scan, a count per span."""
     counts = ", ".join(
-        f"count(*) FILTER (WHERE moved_at >= ? AND moved_at < ?) AS {name}" for name in spans
+        f"count(*) FILTER (WHERE {MQL_AT} >= ? AND {MQL_AT} < ?) AS {name}" for name in spans
     )
     params: list[Any] = [when for span in spans.values() for when in span]
     return store.query(
-        f"SELECT coalesce(tier, '(none)') AS tier, {counts} FROM stage_transitions "
-        "WHERE to_stage = 'mql' AND moved_at >= ? GROUP BY 1 ORDER BY 1",
+        f"SELECT coalesce(tier, '(none)') AS tier, {counts} FROM journeys "
+        f"WHERE mql AND {MQL_AT} >= ? GROUP BY 1 ORDER BY 1",
         [*params, min(start for start, _ in spans.values())],
     )
 
