@@ -24,19 +24,28 @@ from .sla import sla_state
 QUEUE_PAGE = 25
 
 
+#: The queue's filters a page takes (``Project.queue``'s, by the same names).
+FILTERS = ("owner", "tier", "stage", "source", "q")
+
+
 @dataclass(frozen=True)
 class QueuePage:
     """One page of the working queue, hot first, and the cursor of the next page."""
 
     rows: list[dict[str, Any]]
     next_cursor: str | None
-    owner: str | None
+    filters: dict[str, str | None]
     reject_reasons: tuple[str, ...]
     now: dt.datetime
+
+    @property
+    def owner(self) -> str | None:
+        return self.filters.get("owner")
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "now": plain(self.now),
+            "filters": self.filters,
             "owner": self.owner,
             "next": self.next_cursor,
             "reject_reasons": list(self.reject_reasons),
@@ -45,24 +54,27 @@ class QueuePage:
         }
 
 
-def queue_page(
-    project: Project, *, after: str | None = None, owner: str | None = None
-) -> QueuePage:
-    """The MQLs and accepted leads (of ``owner``, or everyone's), hot first, each with its
-    SLA state and the three strongest reasons it qualified."""
-    compiled = project.compiled()
-    now = project.clock.now().replace(tzinfo=None)
-    slas = {t.name: t.sla_us for t in compiled.tiers}
+def queue_page(project: Project, *, after: str | None = None, **filters: str | None) -> QueuePage:
+    """A page of :meth:`Project.queue` (the MQLs and accepted leads, hot first, by the
+    tier they entered in, then oldest entry first), narrowed by ``filters`` (see
+    :data:`FILTERS`), each row with its SLA countdown in words, its three strongest
+    reasons and the lead's title."""
+    wanted = {k: (filters.get(k) or None) for k in FILTERS}
+    found = project.queue(
+        owner=wanted["owner"], tier=wanted["tier"], stage=wanted["stage"],
+        source=wanted["source"], q=wanted["q"], cursor=after, limit=QUEUE_PAGE,
+    )  # fmt: skip
+    now = found.at.replace(tzinfo=None)
+    slas = {t.name: t.sla_us for t in project.compiled().tiers}
     with project.store() as store:
-        tiers = [t.name for t in compiled.tiers]
-        rows = queries.queue_rows(store, tiers, after=after, owner=owner, limit=QUEUE_PAGE)
-    more = len(rows) > QUEUE_PAGE
-    rows = rows[:QUEUE_PAGE]
-    for row in rows:
-        row["sla"] = sla_state(row, slas.get(row["mql_tier"] or row["tier"] or ""), now)
-        row["reasons"] = top_reasons(project.explain(row["lead_id"]))
-    cursor = queries.encode_cursor(rows[-1]) if more else None
-    return QueuePage(rows, cursor, owner, project.reject_reasons, now)
+        titles = queries.titles(store, [r.lead_id for r in found.rows])
+    rows = []
+    for r in found.rows:
+        row = r.as_dict() | {"mql_at": r.mql_at, "first_touch_at": r.first_touch_at}
+        row |= {"total": r.score, "title": titles.get(r.lead_id), "last_reason": None}
+        row["sla"] = sla_state(row, slas.get(r.tier or ""), now)
+        rows.append(row)
+    return QueuePage(rows, found.next_cursor, wanted, project.reject_reasons, now)
 
 
 def queue_row(project: Project, lead_id: str) -> dict[str, Any]:

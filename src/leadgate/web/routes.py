@@ -113,17 +113,33 @@ def _local(path: str) -> str:
 # -- pages and their twins ------------------------------------------------------------------
 @router.get("/queue")
 async def queue(
-    request: Request, after: str | None = None, owner: str | None = None, session: Session = READER
+    request: Request,
+    after: str | None = None,
+    owner: str | None = None,
+    tier: str | None = None,
+    stage: str | None = None,
+    source: str | None = None,
+    q: str | None = None,
+    session: Session = READER,
 ) -> Response:
-    data = await shown(request, pages.queue_page, after=after, owner=owner or None)
+    wanted = {"owner": owner, "tier": tier, "stage": stage, "source": source, "q": q}
+    data = await shown(request, pages.queue_page, after=after, **wanted)
     return html(request, "queue.html", data=data)
 
 
 @api.get("/queue")
 async def queue_json(
-    request: Request, after: str | None = None, owner: str | None = None, _: Any = TWIN_READ
+    request: Request,
+    after: str | None = None,
+    owner: str | None = None,
+    tier: str | None = None,
+    stage: str | None = None,
+    source: str | None = None,
+    q: str | None = None,
+    _: Any = TWIN_READ,
 ) -> dict[str, Any]:
-    return (await gather(request, pages.queue_page, after=after, owner=owner or None)).as_dict()
+    wanted = {"owner": owner, "tier": tier, "stage": stage, "source": source, "q": q}
+    return (await gather(request, pages.queue_page, after=after, **wanted)).as_dict()
 
 
 @router.get("/leads/{lead_id}")
