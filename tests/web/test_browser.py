@@ -100,20 +100,23 @@ def serving(root: Path) -> Iterator[str]:
     """A real ``leadgate serve`` of ``root`` on a free loopback port; its URL."""
     # One OpenMP thread: the calibration's models spin on a busy shared machine otherwise.
     env = os.environ | {"OMP_NUM_THREADS": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "leadgate", "-C", str(root), "serve", "--port", "0",
-         "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )  # fmt: skip
+    log = root.parent / "serve.log"  # a file, not a pipe: a full pipe would stall the server
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "leadgate", "-C", str(root), "serve", "--port", "0",
+             "--log-level", "warning"],
+            stdout=out, stderr=subprocess.STDOUT, text=True, env=env,
+        )  # fmt: skip
     try:
         note = None
-        for _ in range(400):
+        for _ in range(2400):  # up to 2 minutes: a loaded machine starts Python slowly
             note = running_server(root)
             if note is not None or server.poll() is not None:
                 break
             time.sleep(0.05)
-        output = server.stdout.read() if server.stdout and note is None else ""
-        assert note is not None, f"serve did not start: {output}"
+        if note is None:
+            server.kill()
+        assert note is not None, f"serve did not start: {log.read_text()}"
         yield note.url
     finally:
         server.send_signal(signal.SIGINT)

@@ -65,16 +65,20 @@ def queue_page(project: Project, *, after: str | None = None, **filters: str | N
         source=wanted["source"], q=wanted["q"], cursor=after, limit=QUEUE_PAGE,
     )  # fmt: skip
     now = found.at.replace(tzinfo=None)
-    slas = {t.name: t.sla_us for t in project.compiled().tiers}
     with project.store() as store:
         titles = queries.titles(store, [r.lead_id for r in found.rows])
     rows = []
     for r in found.rows:
         row = r.as_dict() | {"mql_at": r.mql_at, "first_touch_at": r.first_touch_at}
         row |= {"total": r.score, "title": titles.get(r.lead_id), "last_reason": None}
-        row["sla"] = sla_state(row, slas.get(r.tier or ""), now)
+        sla_us = None if r.sla_due is None or r.mql_at is None else _us(r.sla_due - r.mql_at)
+        row["sla"] = sla_state(row, sla_us, now)
         rows.append(row)
     return QueuePage(rows, found.next_cursor, wanted, project.reject_reasons, now)
+
+
+def _us(delta: dt.timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def queue_row(project: Project, lead_id: str) -> dict[str, Any]:
