@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import os
 import random
 import re
@@ -49,6 +48,8 @@ from leadgate.api.local import running_server  # noqa: E402
 from leadgate.project import Project  # noqa: E402
 
 PASSWORD = "bench password 11"
+#: A request unanswered this long counts as this long (seconds).
+TIMEOUT = 120.0
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -127,10 +128,14 @@ async def load(
     stop = time.perf_counter() + seconds
 
     async def user() -> None:
-        async with httpx.AsyncClient(base_url=url, cookies=cookies, timeout=60) as client:
+        async with httpx.AsyncClient(base_url=url, cookies=cookies, timeout=TIMEOUT) as client:
             while time.perf_counter() < stop:
                 started = time.perf_counter()
-                answer = await client.get(path())
+                try:
+                    answer = await client.get(path())
+                except httpx.TimeoutException:  # counted as the timeout, not dropped
+                    latencies.append(TIMEOUT * 1000)
+                    continue
                 latencies.append((time.perf_counter() - started) * 1000)
                 assert answer.status_code == 200, (answer.status_code, answer.text[:300])
 
@@ -156,9 +161,12 @@ async def measure(url: str, users: int, seconds: float) -> list[tuple[str, int, 
         ("/v1/dashboard/overview", lambda: "/v1/dashboard/overview"),
     ]
     out = [("first overview (computed, then kept)", 1, cold, cold)]
+    print(f"{'':42}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}")
+    print(f"{out[0][0]:42}{1:>9}{cold:>9.1f}{cold:>9.1f}", flush=True)
     for name, path in paths:
         found = await load(url, cookies, path, users, seconds)
         out.append((name, len(found), quantile(found, 0.5), quantile(found, 0.95)))
+        print(f"{name:42}{len(found):>9}{out[-1][2]:>9.1f}{out[-1][3]:>9.1f}", flush=True)
     return out
 
 
@@ -177,20 +185,18 @@ def main() -> None:
         with project.store() as store:
             ids = [r["lead_id"] for r in store.query(f"{ORDER} LIMIT 1000")]
         base = baseline(project, ids)
+        print(f"\n{'baseline, one at a time':42}{'':>9}{'median':>9}{'worst':>9}")
+        for name, median, worst in base:
+            print(f"{name:42}{'':>9}{median:>9.1f}{worst:>9.1f}", flush=True)
+        print(f"\n{leads:,} leads, {args.users} concurrent users, {args.seconds:.0f} s per path")
+        print(re.sub(r"\s+", " ", os.popen("uptime").read()).strip(), flush=True)
         server, url = serve(root)
         try:
-            rows = asyncio.run(measure(url, args.users, args.seconds))
+            rows = asyncio.run(measure(url, args.users, args.seconds))  # printed as measured
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=60)
-    print(f"\n{leads:,} leads, {args.users} concurrent users, {args.seconds:.0f} s per path, "
-          f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")  # fmt: skip
-    print(f"{'':42}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}")
-    for name, n, p50, p95 in rows:
-        print(f"{name:42}{n:>9}{p50:>9.1f}{p95:>9.1f}")
-    print(f"\n{'baseline, one at a time':42}{'':>9}{'median':>9}{'worst':>9}")
-    for name, median, worst in base:
-        print(f"{name:42}{'':>9}{median:>9.1f}{worst:>9.1f}")
+    assert rows
     print(re.sub(r"\s+", " ", os.popen("uptime").read()).strip())
 
 
