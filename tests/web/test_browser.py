@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import os
 import re
 import shutil
 import signal
@@ -42,6 +43,8 @@ ARGS = [
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 SIZES = {"desktop": (1366, 768), "phone": (390, 844)}
 PAGES = {"overview": "/", "queue": "/queue", "definition": "/definition", "reps": "/reps"}
+#: The analysis pages (screenshotted whole: their results run below the fold).
+ANALYSIS = {"diff": "/definition/diff", "compare": "/compare", "calibration": "/calibration"}
 
 
 @dataclass
@@ -70,6 +73,7 @@ def plant_hostile_text(root: Path) -> str:
     )
     project = Project.open(root)
     Project.open(root, clock=FixedClock(as_of)).score(as_of)
+    add_second_version(project)
     with project.store() as store:
         lead_id: str = store.scalar(
             "SELECT lead_id FROM leads WHERE stage = 'mql' ORDER BY lead_id DESC LIMIT 1"
@@ -80,23 +84,39 @@ def plant_hostile_text(root: Path) -> str:
     return lead_id
 
 
+def add_second_version(project: Project) -> str:
+    """Keep a second version of the project's definition (not active): 5 more points on
+    its first rule, the next version number; its hash."""
+    text = project.definition_path.read_text(encoding="utf-8")
+    points = re.search(r"points: (\d+)", text)
+    assert points is not None
+    changed = text.replace(points.group(0), f"points: {int(points.group(1)) + 5}", 1)
+    changed = re.sub(r'version: "?([^"\n]+)"?', r'version: "\1-next"', changed, count=1)
+    return project.add_definition(changed).version.hash
+
+
 @contextlib.contextmanager
 def serving(root: Path) -> Iterator[str]:
     """A real ``leadgate serve`` of ``root`` on a free loopback port; its URL."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "leadgate", "-C", str(root), "serve", "--port", "0",
-         "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    # One OpenMP thread: the calibration's models spin on a busy shared machine otherwise.
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    log = root.parent / "serve.log"  # a file, not a pipe: a full pipe would stall the server
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "leadgate", "-C", str(root), "serve", "--port", "0",
+             "--log-level", "warning"],
+            stdout=out, stderr=subprocess.STDOUT, text=True, env=env,
+        )  # fmt: skip
     try:
         note = None
-        for _ in range(400):
+        for _ in range(2400):  # up to 2 minutes: a loaded machine starts Python slowly
             note = running_server(root)
             if note is not None or server.poll() is not None:
                 break
             time.sleep(0.05)
-        output = server.stdout.read() if server.stdout and note is None else ""
-        assert note is not None, f"serve did not start: {output}"
+        if note is None:
+            server.kill()
+        assert note is not None, f"serve did not start: {log.read_text()}"
         yield note.url
     finally:
         server.send_signal(signal.SIGINT)
@@ -118,6 +138,7 @@ def clean(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """The demo as it comes, served (for the screenshots)."""
     root = tmp_path_factory.mktemp("clean") / "p"
     shutil.copytree(demo_template, root)
+    add_second_version(Project.open(root))
     with serving(root) as url:
         yield Served(url, root, "")
 
@@ -161,16 +182,19 @@ def assert_nothing_ran(page: Page) -> None:
 def test_sales_works_the_queue_without_a_reload(browser: Browser, served: Served) -> None:
     page = signed_in(browser, served, "ana")
     queue = twin(page, served, "/queue")["leads"]
-    first, second = queue[0]["lead_id"], queue[1]["lead_id"]
+    first, second, third = (row["lead_id"] for row in queue[:3])
     page.evaluate("window.__same_page = 1")
     page.click(f"#row-{first} button:has-text('Accept')")
     page.wait_for_selector(f"#row-{first}.stage-sal")
+    # Accepting is the first sales touch: the SLA clock stops (met, or met late).
+    assert page.locator(f"#row-{first} .sla-met, #row-{first} .sla-late").count() == 1
     page.select_option(f"#reason-{second}", label=HOSTILE)
     page.click(f"#row-{second} button:has-text('Reject')")
     page.wait_for_selector(f"#row-{second}.stage-recycled")
     assert HOSTILE in page.inner_text(f"#row-{second}")  # the reason, shown as text
-    page.click(f"#row-{first} button:has-text('Mark contacted')")
-    page.wait_for_selector(f"#row-{first} .sla-met, #row-{first} .sla-late")
+    page.click(f"#row-{third} button:has-text('Mark contacted')")
+    page.wait_for_selector(f"#row-{third} .sla-met, #row-{third} .sla-late")
+    assert page.locator(f"#row-{third}.stage-mql").count() == 1  # a touch is not a move
     assert page.evaluate("window.__same_page") == 1  # no full reload happened
     assert_nothing_ran(page)
     moves = {
@@ -198,10 +222,12 @@ def test_the_explanation_adds_up_to_the_score_on_the_page(browser: Browser, serv
 
 def test_hostile_text_is_shown_as_text_on_every_page(browser: Browser, served: Served) -> None:
     page = signed_in(browser, served, "root")
-    for path in [*PAGES.values(), "/people", f"/leads/{served.hostile_lead}"]:
+    for path in [*PAGES.values(), *ANALYSIS.values(), "/people", f"/leads/{served.hostile_lead}"]:
         page.goto(served.url + path)
         assert_nothing_ran(page)
         assert page.locator("img[src=x]").count() == 0
+    page.goto(f"{served.url}/definition/diff")
+    assert HOSTILE in page.inner_text("#diff")  # the renamed rule, beside the changed points
     page.goto(f"{served.url}/leads/{served.hostile_lead}")
     assert page.inner_text("h1") == HOSTILE
     page.goto(f"{served.url}/definition")
@@ -237,18 +263,113 @@ def test_a_forged_cross_site_post_is_refused(browser: Browser, served: Served) -
     page.context.close()
 
 
+def run_comparison(page: Page, served: Served) -> dict[str, Any]:
+    """Open the definition, its diff, then the comparison of the active version with the
+    other, and run it; the comparison's twin."""
+    page.goto(served.url + "/definition")
+    page.click("text=What changed between versions")
+    page.wait_for_selector("#diff li.add")
+    page.click("text=Compare them on history")
+    page.select_option("#step", "week")
+    page.click("button:has-text('Run the comparison')")
+    page.wait_for_selector("#summary", timeout=120_000)
+    last: dict[str, Any] = twin(page, served, "/compare")["last"]
+    return last
+
+
+def run_calibration(page: Page, served: Served) -> dict[str, Any]:
+    """Run the calibration for conversion to SAL (the demo has enough of those) with
+    2-fold cross-validation (its history is short); its twin."""
+    page.goto(served.url + "/calibration")
+    page.select_option("#outcome", "sal")
+    page.fill("#folds", "2")
+    page.click("button:has-text('Run the calibration')")
+    page.wait_for_selector("#decile-table", timeout=180_000)
+    last: dict[str, Any] = twin(page, served, "/calibration")["last"]
+    return last
+
+
+def csrf_on(page: Page) -> str:
+    return page.get_attribute("input[name=csrf_token]", "value") or ""
+
+
+def test_sales_is_refused_activating_a_version(browser: Browser, served: Served) -> None:
+    page = signed_in(browser, served, "ana")
+    listing = twin(page, served, "/definition")
+    other = next(v["hash"] for v in listing["versions"] if not v["active"])
+    page.goto(served.url + "/compare")
+    assert page.locator("button:has-text('Run the comparison')").count() == 0
+    assert page.locator("#activate").count() == 0
+    token = csrf_on(page)
+    answer = page.request.post(
+        f"{served.url}/definition/{other}/activate", form={"csrf_token": token}
+    )
+    assert answer.status == 403 and "may not define" in answer.text()
+    refused = page.request.post(
+        f"{served.url}/compare/run", form={"csrf_token": token, "a": other, "b": other}
+    )
+    assert refused.status == 403
+    assert twin(page, served, "/definition")["definition_hash"] == listing["definition_hash"]
+    page.context.close()
+
+
+def test_marketing_reads_the_diff_compares_and_activates(browser: Browser, served: Served) -> None:
+    page = signed_in(browser, served, "mia")
+    before = twin(page, served, "/definition")["definition_hash"]
+    last = run_comparison(page, served)
+    assert last["a"]["hash"] == before and last["b"]["hash"] != before
+    result = last["result"]
+    shown = page.inner_text("#summary")
+    assert f"{result['a']['mqls']}" in shown and f"{result['b']['mqls']}" in shown
+    months = page.locator("#months tbody tr").count()
+    assert months == len(result["a"]["months"])
+    assert_nothing_ran(page)
+    # With the keyboard: focus the activate button, press Enter.
+    page.focus("#activate button")
+    page.keyboard.press("Enter")
+    page.wait_for_url(served.url + "/definition")
+    after = twin(page, served, "/definition")
+    assert after["definition_hash"] == last["b"]["hash"]
+    assert after["activations"][0]["actor"] == "user:mia"
+    assert after["activations"][0]["previous_hash"] == before
+    assert "user:mia" in page.inner_text("main")  # the activation, on the definition page
+    page.context.close()
+
+
+def test_the_calibration_page_shows_lift_deciles_and_the_proposal(
+    browser: Browser, served: Served
+) -> None:
+    page = signed_in(browser, served, "mia")
+    last = run_calibration(page, served)
+    deciles = last["conversion_by_decile"]
+    rows = page.locator("#decile-table tbody tr")
+    assert rows.count() == len(deciles) == 10
+    assert page.locator("svg.chart").count() >= 2  # deciles and the reliability curve
+    proposed = last["calibration"]["rules"]
+    assert page.locator("#points-table tbody tr").count() == len(proposed) > 0
+    assert page.locator("#proposal-diff li.add").count() > 0
+    assert HOSTILE in page.inner_text("#lift-table")  # the rule's name, as text
+    assert_nothing_ran(page)
+    assert page.locator("img[src=x]").count() == 0
+    page.context.close()
+
+
 @pytest.mark.parametrize("size", list(SIZES))
 def test_screenshots_of_every_page(browser: Browser, clean: Served, size: str) -> None:
     served = clean
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = signed_in(browser, served, "root", size)
     lead = twin(page, served, "/queue")["leads"][0]["lead_id"]
-    shots = {**PAGES, "lead": f"/leads/{lead}", "people": "/people"}
+    if twin(page, served, "/compare")["last"] is None:  # the first size runs them
+        run_comparison(page, served)
+        run_calibration(page, served)
+    shots = {**PAGES, "lead": f"/leads/{lead}", "people": "/people", **ANALYSIS}
     for name, path in shots.items():
         page.goto(served.url + path)
         # Tab to the first link: the screenshot shows the visible focus ring.
         page.keyboard.press("Tab")
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}.png"), full_page=False)
+        whole = name in ANALYSIS
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}.png"), full_page=whole)
     page.context.close()
     width, height = SIZES[size]
     context = browser.new_context(viewport={"width": width, "height": height})
@@ -265,7 +386,7 @@ def test_no_serious_accessibility_violation_on_any_page(browser: Browser, served
     page = signed_in(browser, served, "root")
     lead = twin(page, served, "/queue")["leads"][6]["lead_id"]
     found = {}
-    for path in [*PAGES.values(), "/people", f"/leads/{lead}", "/signin"]:
+    for path in [*PAGES.values(), *ANALYSIS.values(), "/people", f"/leads/{lead}", "/signin"]:
         page.goto(served.url + path)
         violations = Axe().run(page).response["violations"]
         serious = [v for v in violations if v["impact"] in ("serious", "critical")]

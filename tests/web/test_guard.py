@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Route
 
 from leadgate.project import Project
-from leadgate.web import actions, routes
+from leadgate.web import actions, routes, routes_analysis
 
 from .conftest import sign_in
 
@@ -21,12 +21,13 @@ PUBLIC = {"/health", "/signin", "/openapi.json", "/docs", "/docs/oauth2-redirect
 def web_routes() -> list[tuple[str, str]]:
     """Every (method, path) of the dashboard, with a real lead id in its path."""
     found = []
-    for route in [*routes.router.routes, *routes.api.routes, *actions.router.routes]:
+    analysis = [*routes_analysis.router.routes, *routes_analysis.api.routes]
+    for route in [*routes.router.routes, *routes.api.routes, *actions.router.routes, *analysis]:
         assert isinstance(route, Route)
         if route.path in PUBLIC:
             continue
         path = route.path.replace("{lead_id}", "L0000001").replace("{name}", "ana")
-        path = path.replace("{action}", "accept")
+        path = path.replace("{action}", "accept").replace("{key}", "abcdef123456")
         found += [(m, path) for m in sorted(route.methods or ()) if m != "HEAD"]
     return found
 
@@ -36,6 +37,8 @@ def test_every_page_and_twin_refuses_a_request_without_a_session(client: TestCli
     paths = {p for _, p in found}
     assert {"/", "/queue", "/leads/L0000001", "/definition", "/reps", "/people"} <= paths
     assert {"/v1/dashboard/queue", "/v1/dashboard/leads/L0000001"} <= paths
+    assert {"/compare", "/calibration", "/definition/diff", "/compare/run"} <= paths
+    assert {"/v1/dashboard/compare", "/v1/dashboard/calibration"} <= paths
     for method, path in found:
         answer = client.request(method, path, follow_redirects=False)
         assert answer.status_code in (303, 401), (method, path, answer.status_code)
@@ -101,20 +104,38 @@ def test_a_forged_post_is_refused_and_changes_nothing(client: TestClient) -> Non
     assert client.get("/v1/dashboard/queue").status_code == 200
 
 
-def test_the_queue_pages_by_keyset_through_every_lead_once(client: TestClient) -> None:
+def test_the_queue_pages_by_keyset_through_every_lead_once(
+    client: TestClient, project: Project
+) -> None:
     sign_in(client, "ana")
-    seen: list[tuple[int, float, str]] = []
+    tiers = [t.name for t in project.compiled().tiers]
+    seen: list[tuple[int, str, str]] = []
     after = None
     while True:
         page = client.get("/v1/dashboard/queue", params={"after": after} if after else {}).json()
-        seen += [(r["tier_rank"], -r["total"], r["lead_id"]) for r in page["leads"]]
+        rank = {None: len(tiers), **{t: i for i, t in enumerate(tiers)}}
+        seen += [(rank[r["tier"]], r["mql_at"] or "~", r["lead_id"]) for r in page["leads"]]
         after = page["next"]
         if after is None:
             break
-    assert len(seen) > 25  # more than one page
-    assert seen == sorted(seen) and len(set(seen)) == len(seen)
+    with project.store() as store:
+        queued = store.scalar("SELECT count(*) FROM leads WHERE stage IN ('mql', 'sal')")
+    assert queued > 25  # more than one page
+    assert seen == sorted(seen) and len({lead for *_, lead in seen}) == len(seen) == queued
     bad = client.get("/v1/dashboard/queue", params={"after": "garbage!"})
-    assert bad.status_code == 400 and bad.json()["error"]["code"] == "LG910"
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "LG722"
+
+
+def test_the_queue_filters_by_tier_and_search(client: TestClient, project: Project) -> None:
+    sign_in(client, "ana")
+    first = client.get("/v1/dashboard/queue").json()["leads"][0]
+    tier = client.get("/v1/dashboard/queue", params={"tier": first["tier"]}).json()["leads"]
+    assert tier and {r["tier"] for r in tier} == {first["tier"]}
+    word = (first["company"] or first["email"]).split()[0]
+    found = client.get("/v1/dashboard/queue", params={"q": word}).json()["leads"]
+    assert first["lead_id"] in {r["lead_id"] for r in found}
+    page = client.get("/queue", params={"q": word}).text
+    assert f'value="{word}"' in page and first["lead_id"] in page
 
 
 def test_an_unknown_lead_is_a_404_page_and_a_404_twin(client: TestClient) -> None:

@@ -265,10 +265,12 @@ class Speed:
 
 
 def speed(touches: list[Touch], by: str) -> list[Speed]:
-    """Per rep (``by="rep"``) or tier: how many touched leads, and the quantiles."""
+    """Per rep (``by="rep"``), per tier, or over them all (``by="all"``, one group):
+    how many touched leads, and the quantiles."""
     groups: dict[str, list[Touch]] = defaultdict(list)
     for t in touches:
-        groups[(t.rep or "(no owner)") if by == "rep" else t.tier].append(t)
+        key = {"rep": t.rep or "(no owner)", "all": "all"}.get(by, t.tier)
+        groups[key].append(t)
     out = []
     for key in sorted(groups):
         items = groups[key]
@@ -296,6 +298,15 @@ class SlaReport:
     speed_by_tier: list[Speed] = field(default_factory=list)
     tier: str | None = None
     owner: str | None = None
+    #: Over every touched MQL (None when none was touched): the median speed to lead.
+    speed_overall: Speed | None = None
+
+    @property
+    def compliance(self) -> float | None:
+        """Share of the MQLs whose clock is decided (met, missed, breached) that were
+        touched in time; None when none is decided yet."""
+        decided = sum(self.counts.get(s, 0) for s in ("met", "missed", "breached"))
+        return self.counts.get("met", 0) / decided if decided else None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -306,6 +317,8 @@ class SlaReport:
             "clocks": [c.as_dict() for c in self.clocks],
             "speed_by_rep": [s.as_dict() for s in self.speed_by_rep],
             "speed_by_tier": [s.as_dict() for s in self.speed_by_tier],
+            "speed_overall": self.speed_overall.as_dict() if self.speed_overall else None,
+            "compliance": None if self.compliance is None else round(self.compliance, 6),
         }
 
 
@@ -332,9 +345,11 @@ def sla_report(
         touches = [t for t in touches if (t.rep or "").lower() == rep.lower()]
     running = sorted((c for c in clocks if c.running), key=lambda c: (c.due_at, c.lead_id))
     counts = {s: sum(c.status == s for c in clocks) for s in (*RUNNING, *STOPPED)}
+    overall = speed(touches, "all")
     return SlaReport(
-        at, running, counts, speed(touches, "rep"), speed(touches, "tier"), tier, rep or owner
-    )
+        at, running, counts, speed(touches, "rep"), speed(touches, "tier"), tier, rep or owner,
+        overall[0] if overall else None,
+    )  # fmt: skip
 
 
 def _owner(setup: SlaSetup, owner: str) -> str:

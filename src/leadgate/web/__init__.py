@@ -23,11 +23,15 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI, policy: SessionPolicy | None = None) -> None:
     """Add the dashboard's routes, static files and error pages to ``app``."""
-    from . import actions, routes
+    from . import actions, routes, routes_analysis
+    from .kept import Kept
 
     app.state.web_policy = policy or SessionPolicy.from_env()
+    app.state.web_kept = Kept()
     app.include_router(routes.router)
     app.include_router(routes.api)
+    app.include_router(routes_analysis.router)
+    app.include_router(routes_analysis.api)
     app.include_router(actions.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -4,7 +4,9 @@ The HTML page and its JSON twin (``/v1/dashboard/...``) both render the result o
 function, so they cannot disagree. Each runs on the server's writer thread (it gets the
 :class:`~leadgate.project.Project`), makes its Project calls, and returns a result with
 ``as_dict()``. To move a page onto a new Project method (``Project.queue``,
-``Project.lead``, the funnel), change its function here, and nothing else.
+``Project.lead``), change its function here, and nothing else. The overview, the
+definition pages and the calibration page have their own modules (:mod:`.overview`,
+:mod:`.versions`, :mod:`.calibration`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..project import Project
-from ..publish import Section, header, sections
 from ..results import plain
 from ..scoring import Score
 from . import queries
@@ -23,19 +24,28 @@ from .sla import sla_state
 QUEUE_PAGE = 25
 
 
+#: The queue's filters a page takes (``Project.queue``'s, by the same names).
+FILTERS = ("owner", "tier", "stage", "source", "q")
+
+
 @dataclass(frozen=True)
 class QueuePage:
     """One page of the working queue, hot first, and the cursor of the next page."""
 
     rows: list[dict[str, Any]]
     next_cursor: str | None
-    owner: str | None
+    filters: dict[str, str | None]
     reject_reasons: tuple[str, ...]
     now: dt.datetime
+
+    @property
+    def owner(self) -> str | None:
+        return self.filters.get("owner")
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "now": plain(self.now),
+            "filters": self.filters,
             "owner": self.owner,
             "next": self.next_cursor,
             "reject_reasons": list(self.reject_reasons),
@@ -44,24 +54,31 @@ class QueuePage:
         }
 
 
-def queue_page(
-    project: Project, *, after: str | None = None, owner: str | None = None
-) -> QueuePage:
-    """The MQLs and accepted leads (of ``owner``, or everyone's), hot first, each with its
-    SLA state and the three strongest reasons it qualified."""
-    compiled = project.compiled()
-    now = project.clock.now().replace(tzinfo=None)
-    slas = {t.name: t.sla_us for t in compiled.tiers}
+def queue_page(project: Project, *, after: str | None = None, **filters: str | None) -> QueuePage:
+    """A page of :meth:`Project.queue` (the MQLs and accepted leads, hot first, by the
+    tier they entered in, then oldest entry first), narrowed by ``filters`` (see
+    :data:`FILTERS`), each row with its SLA countdown in words, its three strongest
+    reasons and the lead's title."""
+    wanted = {k: (filters.get(k) or None) for k in FILTERS}
+    found = project.queue(
+        owner=wanted["owner"], tier=wanted["tier"], stage=wanted["stage"],
+        source=wanted["source"], q=wanted["q"], cursor=after, limit=QUEUE_PAGE,
+    )  # fmt: skip
+    now = found.at.replace(tzinfo=None)
     with project.store() as store:
-        tiers = [t.name for t in compiled.tiers]
-        rows = queries.queue_rows(store, tiers, after=after, owner=owner, limit=QUEUE_PAGE)
-    more = len(rows) > QUEUE_PAGE
-    rows = rows[:QUEUE_PAGE]
-    for row in rows:
-        row["sla"] = sla_state(row, slas.get(row["mql_tier"] or row["tier"] or ""), now)
-        row["reasons"] = top_reasons(project.explain(row["lead_id"]))
-    cursor = queries.encode_cursor(rows[-1]) if more else None
-    return QueuePage(rows, cursor, owner, project.reject_reasons, now)
+        titles = queries.titles(store, [r.lead_id for r in found.rows])
+    rows = []
+    for r in found.rows:
+        row = r.as_dict() | {"mql_at": r.mql_at, "first_touch_at": r.first_touch_at}
+        row |= {"total": r.score, "title": titles.get(r.lead_id), "last_reason": None}
+        sla_us = None if r.sla_due is None or r.mql_at is None else _us(r.sla_due - r.mql_at)
+        row["sla"] = sla_state(row, sla_us, now)
+        rows.append(row)
+    return QueuePage(rows, found.next_cursor, wanted, project.reject_reasons, now)
+
+
+def _us(delta: dt.timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def queue_row(project: Project, lead_id: str) -> dict[str, Any]:
@@ -149,37 +166,6 @@ def lead_owner(project: Project, lead_id: str) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
-class DefinitionPage:
-    """The active definition as the matrix ``leadgate publish`` makes."""
-
-    name: str
-    definition_hash: str
-    header: list[str]
-    sections: list[Section]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "definition_hash": self.definition_hash,
-            "header": self.header,
-            "sections": [
-                {"title": s.title, "note": s.note, "headers": s.headers, "rows": s.rows}
-                for s in self.sections
-            ],
-        }
-
-
-def definition_page(project: Project) -> DefinitionPage:
-    compiled = project.compiled()
-    return DefinitionPage(
-        compiled.definition.name,
-        compiled.hash,
-        header(compiled, project.clock.today()),
-        sections(compiled),
-    )
-
-
-@dataclass(frozen=True)
 class RepsPage:
     """The reps now (available or why not, caps, open MQLs) and the routing rules."""
 
@@ -192,28 +178,6 @@ class RepsPage:
 
 def reps_page(project: Project) -> RepsPage:
     return RepsPage(project.reps().as_dict(), [r.as_dict() for r in project.routing.rules])
-
-
-@dataclass(frozen=True)
-class OverviewPage:
-    """What exists now: MQLs by the tier they entered with, and leads per stage."""
-
-    mqls: list[dict[str, Any]]
-    stages: list[dict[str, Any]]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"mqls_by_tier": self.mqls, "stages": self.stages}
-
-
-def overview_page(project: Project) -> OverviewPage:
-    from ..vocabulary import STAGES
-
-    with project.store() as store:
-        counts = {r["stage"]: r["leads"] for r in queries.stage_counts(store)}
-        mqls = queries.mql_counts(store)
-    stages = [{"stage": s, "leads": counts.get(s, 0)} for s in STAGES]
-    stages += [{"stage": s, "leads": n} for s, n in counts.items() if s not in STAGES]
-    return OverviewPage(mqls, stages)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from .. import __version__
+from . import charts
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -25,6 +26,8 @@ NAV = [
     ("/", "Overview"),
     ("/queue", "Sales queue"),
     ("/definition", "Definition"),
+    ("/compare", "Compare"),
+    ("/calibration", "Calibration"),
     ("/reps", "Routing and reps"),
     ("/people", "People"),
 ]
@@ -43,6 +46,20 @@ def _number(value: Any, sign: bool = False) -> str:
         return ""
     text = f"{float(value):{'+' if sign else ''}.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("+0", "-0") else text
+
+
+def _pct(value: Any) -> str:
+    """A share as a percentage with one decimal (``12.5 %``), ``-`` when unknown."""
+    return "-" if value is None else f"{100 * float(value):.1f} %"
+
+
+def _duration(seconds: Any) -> str:
+    """Seconds as people read a wait: ``45m``, ``3h 20m``, ``2d 4h``; ``-`` unknown."""
+    if seconds is None:
+        return "-"
+    from .sla import span
+
+    return span(dt.timedelta(seconds=float(seconds)))
 
 
 def _points(value: Any) -> str:
@@ -79,7 +96,11 @@ ENV = Environment(
 ENV.filters["when"] = _when
 ENV.filters["points"] = _points
 ENV.filters["number"] = _number
+ENV.filters["pct"] = _pct
+ENV.filters["duration"] = _duration
 ENV.globals["bars"] = bars
+ENV.globals["columns"] = charts.columns
+ENV.globals["reliability"] = charts.reliability
 ENV.globals["version"] = __version__
 
 

@@ -1,6 +1,7 @@
 """The dashboard's routes: sign-in, the pages, their JSON twins, and the queue's actions.
 
-Each page is one data function of :mod:`.pages`, run on the writer thread, rendered as HTML
+Each page is one data function of :mod:`.pages` (the overview, definition, comparison
+and calibration pages: :mod:`.routes_analysis`), run on the writer thread, rendered as HTML
 at its path and as JSON at ``/v1/dashboard/<page>``. Actions record the person as the actor
 (``user:NAME``); an htmx request gets the changed queue row back, a plain form post is
 redirected to the queue (the page works without script too).
@@ -110,30 +111,35 @@ def _local(path: str) -> str:
 
 
 # -- pages and their twins ------------------------------------------------------------------
-@router.get("/")
-async def overview(request: Request, session: Session = READER) -> Response:
-    data = await shown(request, pages.overview_page)
-    return html(request, "overview.html", data=data)
-
-
-@api.get("/overview")
-async def overview_json(request: Request, _: Any = TWIN_READ) -> dict[str, Any]:
-    return (await gather(request, pages.overview_page)).as_dict()
-
-
 @router.get("/queue")
 async def queue(
-    request: Request, after: str | None = None, owner: str | None = None, session: Session = READER
+    request: Request,
+    after: str | None = None,
+    owner: str | None = None,
+    tier: str | None = None,
+    stage: str | None = None,
+    source: str | None = None,
+    q: str | None = None,
+    session: Session = READER,
 ) -> Response:
-    data = await shown(request, pages.queue_page, after=after, owner=owner or None)
+    wanted = {"owner": owner, "tier": tier, "stage": stage, "source": source, "q": q}
+    data = await shown(request, pages.queue_page, after=after, **wanted)
     return html(request, "queue.html", data=data)
 
 
 @api.get("/queue")
 async def queue_json(
-    request: Request, after: str | None = None, owner: str | None = None, _: Any = TWIN_READ
+    request: Request,
+    after: str | None = None,
+    owner: str | None = None,
+    tier: str | None = None,
+    stage: str | None = None,
+    source: str | None = None,
+    q: str | None = None,
+    _: Any = TWIN_READ,
 ) -> dict[str, Any]:
-    return (await gather(request, pages.queue_page, after=after, owner=owner or None)).as_dict()
+    wanted = {"owner": owner, "tier": tier, "stage": stage, "source": source, "q": q}
+    return (await gather(request, pages.queue_page, after=after, **wanted)).as_dict()
 
 
 @router.get("/leads/{lead_id}")
@@ -145,17 +151,6 @@ async def lead(request: Request, lead_id: str, session: Session = READER) -> Res
 @api.get("/leads/{lead_id}")
 async def lead_json(request: Request, lead_id: str, _: Any = TWIN_READ) -> dict[str, Any]:
     return (await gather(request, pages.lead_page, lead_id)).as_dict()
-
-
-@router.get("/definition")
-async def definition(request: Request, session: Session = READER) -> Response:
-    data = await shown(request, pages.definition_page)
-    return html(request, "definition.html", data=data)
-
-
-@api.get("/definition")
-async def definition_json(request: Request, _: Any = TWIN_READ) -> dict[str, Any]:
-    return (await gather(request, pages.definition_page)).as_dict()
 
 
 @router.get("/reps")

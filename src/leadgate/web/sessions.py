@@ -73,6 +73,10 @@ def start_session(store: Store, user: User) -> tuple[str, Session]:
     return token, Session(user, csrf, now)
 
 
+#: How often a session's ``seen_at`` is written (its idle clock restarts within this much).
+SEEN_EVERY = dt.timedelta(minutes=1)
+
+
 def find_session(store: Store, token: str, policy: SessionPolicy) -> Session | None:
     """The live session of the cookie ``token``, its idle clock restarted; None when there
     is none, or it ended, expired, or its person is disabled."""
@@ -90,7 +94,12 @@ def find_session(store: Store, token: str, policy: SessionPolicy) -> Session | N
     if disabled is not None or now - seen > policy.idle or now - created > policy.absolute:
         end_session(store, token)
         return None
-    store.execute("UPDATE sessions SET seen_at = ? WHERE session_hash = ?", [now, _digest(token)])
+    if now - seen >= SEEN_EVERY:
+        # Restarting the idle clock is a write; once a minute is enough for a 30-minute
+        # clock, and a page load stays a read.
+        store.execute(
+            "UPDATE sessions SET seen_at = ? WHERE session_hash = ?", [now, _digest(token)]
+        )
     return Session(get_user(store, name), csrf, created)
 
 

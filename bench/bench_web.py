@@ -1,0 +1,204 @@
+"""The dashboard under load: the queue, lead and overview pages and their JSON twins,
+against a real ``leadgate serve``, beside the bare DuckDB queries those pages need.
+
+    .venv/bin/python bench/bench_web.py            # 1,000,000 leads
+    .venv/bin/python bench/bench_web.py --small    # 20,000 leads (a quick check)
+
+The store is ``bench_queue.py``'s: synthetic leads scored with ``--details`` (about 10 %
+MQLs in two sales tiers, entries over 90 days, 20 reps). A person signs in once; then
+``--users`` concurrent clients on loopback (asyncio + httpx, one connection each, closed
+loop: each sends its next request when the last is answered) request one path for
+``--seconds``: the queue's first page, a lead page (a queue lead picked at random per
+request), the overview, and each one's twin under ``/v1/dashboard``. Printed: requests,
+p50 and p95 latency (ms) per path, and the first overview's time (the overview is computed
+once and kept for a minute; later loads read the kept figures).
+
+Baseline, in the same run and on the same store, before the server opens it (DuckDB allows
+one writer process): DuckDB alone running the queries the pages need, one at a time — the
+queue's sort with ``LIMIT 25``, one lead's row and stored score, and the funnel's journeys
+table with its counts (the overview's heaviest part).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_queue import ORDER, build  # type: ignore[import-not-found]  # noqa: E402
+
+from leadgate.analytics.funnel import compute_funnel  # noqa: E402
+from leadgate.api.local import running_server  # noqa: E402
+from leadgate.project import Project  # noqa: E402
+
+PASSWORD = "bench password 11"
+#: A request unanswered this long counts as this long (seconds).
+TIMEOUT = 120.0
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(q * len(ordered) + 0.5) - 1)]
+
+
+def timed_ms(fn: Callable[[], Any], repeat: int = 7) -> tuple[float, float]:
+    """Median and worst of ``repeat`` calls after one warm call, in milliseconds."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), max(times)
+
+
+def baseline(project: Project, lead_ids: list[str]) -> list[tuple[str, float, float]]:
+    """The bare DuckDB queries the pages need, each alone (no HTTP, no rendering)."""
+    out = []
+    with project.store() as store:
+        queue = f"{ORDER} LIMIT 25"
+        lead = (
+            "SELECT l.*, s.total, s.tier, s.contributions FROM leads l JOIN current_scores s "
+            "USING (lead_id) WHERE l.lead_id = ?"
+        )
+        now = project.clock.now().replace(tzinfo=None)
+        out.append(("DuckDB: queue sort LIMIT 25", *timed_ms(lambda: store.query(queue))))
+        out.append(
+            (
+                "DuckDB: one lead + its score",
+                *timed_ms(lambda: store.query(lead, [random.choice(lead_ids)])),
+            )
+        )
+        out.append(
+            (
+                "DuckDB: funnel (journeys + counts)",
+                *timed_ms(lambda: compute_funnel(store, now, by="tier"), repeat=3),
+            )
+        )
+    return out
+
+
+def serve(root: Path) -> tuple[subprocess.Popen[str], str]:
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "leadgate", "-C", str(root), "serve", "--port", "0",
+         "--log-level", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, env=env,
+    )  # fmt: skip
+    for _ in range(6000):
+        note = running_server(root)
+        if note is not None:
+            return server, note.url
+        if server.poll() is not None:
+            raise SystemExit("leadgate serve exited before it answered")
+        time.sleep(0.05)
+    raise SystemExit("leadgate serve did not start in 300 s")
+
+
+async def sign_in(url: str) -> dict[str, str]:
+    async with httpx.AsyncClient(base_url=url) as client:
+        answer = await client.post(
+            "/signin", data={"name": "bench", "password": PASSWORD}, follow_redirects=False
+        )
+        assert answer.status_code == 303, answer.text
+        return dict(answer.cookies)
+
+
+async def load(
+    url: str, cookies: dict[str, str], path: Callable[[], str], users: int, seconds: float
+) -> list[float]:
+    """``users`` closed-loop clients requesting ``path()`` for ``seconds``; latencies (ms)."""
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def user() -> None:
+        async with httpx.AsyncClient(base_url=url, cookies=cookies, timeout=TIMEOUT) as client:
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                try:
+                    answer = await client.get(path())
+                except httpx.TimeoutException:  # counted as the timeout, not dropped
+                    latencies.append(TIMEOUT * 1000)
+                    continue
+                latencies.append((time.perf_counter() - started) * 1000)
+                assert answer.status_code == 200, (answer.status_code, answer.text[:300])
+
+    await asyncio.gather(*(user() for _ in range(users)))
+    return latencies
+
+
+async def measure(url: str, users: int, seconds: float) -> list[tuple[str, int, float, float]]:
+    cookies = await sign_in(url)
+    async with httpx.AsyncClient(base_url=url, cookies=cookies, timeout=600) as client:
+        started = time.perf_counter()
+        first = await client.get("/")
+        cold = (time.perf_counter() - started) * 1000
+        assert first.status_code == 200
+        queue = (await client.get("/v1/dashboard/queue")).json()["leads"]
+    ids = [r["lead_id"] for r in queue]
+    paths: list[tuple[str, Callable[[], str]]] = [
+        ("/queue", lambda: "/queue"),
+        ("/v1/dashboard/queue", lambda: "/v1/dashboard/queue"),
+        ("/leads/{id}", lambda: f"/leads/{random.choice(ids)}"),
+        ("/v1/dashboard/leads/{id}", lambda: f"/v1/dashboard/leads/{random.choice(ids)}"),
+        ("/ (overview)", lambda: "/"),
+        ("/v1/dashboard/overview", lambda: "/v1/dashboard/overview"),
+    ]
+    out = [("first overview (computed, then kept)", 1, cold, cold)]
+    print(f"{'':42}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}")
+    print(f"{out[0][0]:42}{1:>9}{cold:>9.1f}{cold:>9.1f}", flush=True)
+    for name, path in paths:
+        found = await load(url, cookies, path, users, seconds)
+        out.append((name, len(found), quantile(found, 0.5), quantile(found, 0.95)))
+        print(f"{name:42}{len(found):>9}{out[-1][2]:>9.1f}{out[-1][3]:>9.1f}", flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", action="store_true", help="20,000 leads")
+    parser.add_argument("--leads", type=int, default=None)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    leads = args.leads or (20_000 if args.small else 1_000_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "p"
+        project = build(root, leads)
+        project.add_user("bench", "read", PASSWORD)
+        with project.store() as store:
+            ids = [r["lead_id"] for r in store.query(f"{ORDER} LIMIT 1000")]
+        base = baseline(project, ids)
+        print(f"\n{'baseline, one at a time':42}{'':>9}{'median':>9}{'worst':>9}")
+        for name, median, worst in base:
+            print(f"{name:42}{'':>9}{median:>9.1f}{worst:>9.1f}", flush=True)
+        print(f"\n{leads:,} leads, {args.users} concurrent users, {args.seconds:.0f} s per path")
+        print(re.sub(r"\s+", " ", os.popen("uptime").read()).strip(), flush=True)
+        server, url = serve(root)
+        try:
+            rows = asyncio.run(measure(url, args.users, args.seconds))  # printed as measured
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=60)
+    assert rows
+    print(re.sub(r"\s+", " ", os.popen("uptime").read()).strip())
+
+
+if __name__ == "__main__":
+    main()
