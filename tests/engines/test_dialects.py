@@ -24,7 +24,9 @@ from leadgate.definition import load_compiled
 from leadgate.engines.spark import VIEWS, register_inputs
 from leadgate.scoring.dialects import DIALECTS, UnsupportedOnEngine, check_engine, warehouse_sql
 from leadgate.store import Store
-from leadgate.testing.lake import LAKE_AS_OF, LAKE_DEFINITION, load_lake, write_lake
+from leadgate.testing.lake import LAKE_AS_OF, LAKE_DEFINITION, load_lake
+
+from .conftest import SMALL_LEADS
 
 #: The store's columns as the plan builder reads them (name → type).
 LEAD_TYPES = {
@@ -87,11 +89,6 @@ def test_the_plan_parses_in_every_dialect(dialect: str, name: str) -> None:
     assert c.hash in sql
 
 
-@pytest.fixture(scope="module")
-def small_lake(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return write_lake(tmp_path_factory.mktemp("small"), leads=3_000, events=90_000)
-
-
 def test_duckdb_and_spark_run_their_plan_with_the_same_numbers(
     spark: Any, small_lake: dict[str, str]
 ) -> None:
@@ -110,7 +107,7 @@ def test_duckdb_and_spark_run_their_plan_with_the_same_numbers(
                               account_columns=account_columns, tables=VIEWS)  # fmt: skip
     ran = {r["lead_id"]: r.asDict() for r in spark.sql(spark_sql).collect()}
 
-    assert len(duck) == len(ran) == 3_000
+    assert len(duck) == len(ran) == SMALL_LEADS
     differ = [lead for lead in sorted(duck) if duck[lead] != ran.get(lead)]
     assert not differ, [(duck[x], ran.get(x)) for x in differ[:3]]
     assert {r["tier"] for r in duck.values()} == {None, *(t.name for t in c.tiers)}
