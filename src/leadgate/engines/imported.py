@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ..errors import LeadgateError
 from ..store import Store
 
@@ -96,9 +98,11 @@ def _check_rows(store: Store, files: str, manifest: dict[str, Any], as_of: dt.da
             " count(*) FILTER (WHERE as_of IS DISTINCT FROM ?) FROM read_parquet(?)",
             [manifest["definition_hash"], as_of, files],
         ).fetchall()[0]
-    except Exception as exc:  # duckdb.IOException: no file matches, unreadable Parquet
+    except duckdb.Error as exc:  # no file matches the pattern, or one is not Parquet
         raise ScoresRefused(
-            f"Cannot read the scores {files}: {exc}. Run the Spark scoring again.", code="LG513"
+            f"Cannot read the scores {files}: {str(exc).splitlines()[0]}. Run the Spark "
+            "scoring again.",
+            code="LG513",
         ) from exc
     if other_hash or other_time:
         raise ScoresRefused(
