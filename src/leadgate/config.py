@@ -126,6 +126,18 @@ null_values = ["Select", "N/A", "-", "null", "(blank)", "--"]
 firmographics = ""  # a CSV/Parquet file keyed by company domain, e.g. "data/firmographics.csv"
 competitor_domains = []
 customer_domains = []
+
+# Where `leadgate score` runs the plan: DuckDB on the store (default), or Spark over a lake
+# (`leadgate score --engine spark`, then `leadgate import scores out/scores`).
+# [engine]
+# name = "spark"
+# master = "local[*]"            # or spark://host:7077, yarn, k8s://...
+# output = "out/scores"          # the Parquet folder the scores are written to
+# [engine.tables]                # Parquet paths, Delta folders or catalog tables
+# leads = "lake/leads.parquet"
+# events = "lake/events.parquet"
+# [engine.conf]
+# "spark.executor.memory" = "8g"
 """
 
 DEFINITION_PLACEHOLDER = """\

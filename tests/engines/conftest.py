@@ -10,6 +10,9 @@ import pytest
 
 from leadgate.engines.spark import SparkSettings, session
 from leadgate.store import Store
+from leadgate.testing.lake import write_lake
+
+SMALL_LEADS = 3_000
 
 TABLES = {
     "leads": "leads",
@@ -37,3 +40,9 @@ def export(store: Store, folder: Path) -> dict[str, str]:
         store.execute(f"COPY (SELECT {columns} FROM {relation}) TO '{path}' (FORMAT parquet)")
         paths[name] = str(path)
     return paths
+
+
+@pytest.fixture(scope="session")
+def small_lake(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A small lake (3,000 leads, 90,000 events) for the tests that need a few of each."""
+    return write_lake(tmp_path_factory.mktemp("small"), leads=SMALL_LEADS, events=90_000)
