@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from leadgate.api.app import create_app
 from leadgate.project import Project
 
-from .conftest import NOW, api_project
+from .conftest import DEFINITION, NOW, api_project
 
 REPS = """
 [[reps]]
@@ -113,3 +113,32 @@ def test_a_lead_nobody_can_take_is_mql_with_its_unrouted_reason(
     assert missed == [(unowned["lead_id"], unowned["routing"])]
     stages = on_writer(client, "SELECT stage, count(*) FROM leads GROUP BY 1")
     assert stages == [("mql", 3)]
+
+
+REENTRY = DEFINITION + "lifecycle:\n  reentry_events: [demo_request]\n"
+
+
+def test_a_recycled_lead_comes_back_through_the_api_only_with_a_reentry_event(
+    tmp_path: Path,
+) -> None:
+    project = api_project(tmp_path / "p", REENTRY)
+    with TestClient(create_app(project)) as client:
+        keys = ingest_key(client, project, "L1")
+        sales = {"Authorization": f"Bearer {project.create_key('s', 'sales').key}"}
+
+        def post(kind: str, at: str) -> list[str]:
+            event = {"lead_id": "L1", "type": kind, "ts": f"2026-11-02T{at}:00Z"}
+            answer = client.post("/v1/events", headers=keys, json=event)
+            assert answer.status_code == 200, answer.text
+            return answer.json()["entered_mql"]  # type: ignore[no-any-return]
+
+        assert post("demo_request", "12:00") + post("pricing_page", "12:00") == ["L1"]  # 50
+        rejected = {"action": "reject", "reason": "not ICP"}
+        assert client.post("/v1/leads/L1/actions", headers=sales, json=rejected).status_code == 200
+        # Recycled at the clock's 12:00; new engagement after it, not of a re-entry type:
+        assert post("pricing_page", "12:01") == []  # hot again, still recycled
+        stage = on_writer(client, "SELECT stage FROM leads")
+        assert stage == [("recycled",)]
+        assert post("demo_request", "12:02") == ["L1"]
+        moves = on_writer(client, "SELECT from_stage, to_stage FROM stage_transitions ORDER BY seq")
+        assert moves == [("lead", "mql"), ("mql", "recycled"), ("recycled", "mql")]

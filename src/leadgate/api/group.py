@@ -158,7 +158,9 @@ def _events(
     now_us = _micros(store.now())
     scores = live.rescore(store, compiled, written.touched, now_us)
     save_scores(store, compiled.hash, scores)
-    entered = set(enter_live(store, compiled.hash, scores))
+    lifecycle = compiled.definition.lifecycle
+    reentry = lifecycle.reentry_events if lifecycle else None
+    entered = set(enter_live(store, compiled.hash, scores, reentry))
     routed: dict[str, Routed] = {}
     if entered and project.config.routing.get("rules"):
         run = project.route(apply=True, at=store.now().replace(tzinfo=dt.timezone.utc))
