@@ -256,7 +256,11 @@ def main() -> None:
         rss = peak_rss_mib(server.pid)
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=600)
+        try:
+            server.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            server.kill()  # never leave a server holding the store behind
+            raise
     print(f"server up: {metrics['status']}; peak RSS {rss:,.0f} MiB", flush=True)
     baseline = {name: duckdb_alone(run / "leadgate.duckdb", events, size)
                 for name, (events, size) in workloads.items()}  # fmt: skip

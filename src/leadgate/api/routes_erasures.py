@@ -10,12 +10,13 @@ leaves the person as they were.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 
-from ..project import Project
 from .auth import require
+from .idempotency import Idem
 from .keys import ADMIN, ApiKey
 from .models import ErasureIn, ErasureOut, errors
 
@@ -25,13 +26,9 @@ Admin = Annotated[ApiKey, Depends(require(ADMIN))]
 
 
 @router.post("", response_model=ErasureOut, responses=errors(400, 404))
-async def erase(request: Request, body: ErasureIn, key: Admin) -> dict[str, Any]:
+async def erase(request: Request, body: ErasureIn, key: Admin, idem: Idem) -> JSONResponse:
     """Remove the person from every table; keep only that an erasure happened."""
-    project: Project = request.app.state.project
     try:
-        done = await request.app.state.writer.run(
-            lambda: project.forget(body.email, actor=key.actor)
-        )
+        return await idem.run(lambda project: project.forget(body.email, actor=key.actor))
     finally:
         request.app.state.service.live.forget()  # held states may hold the person's events
-    return done.as_dict()  # type: ignore[no-any-return]
