@@ -76,13 +76,27 @@ def base_store(small: bool) -> Path:
     return base
 
 
-def prepare_run(base: Path) -> tuple[Path, str, list[str]]:
+# The store's definition reads each lead's account (engaged contacts, the account's
+# engagement): every touched account is then read back whole (leadgate.api.live_exact).
+# --no-rollups drops those two clauses, so each lead is rescored from its held state alone.
+ROLLUP_CLAUSES = ("\n      or (grade = 'A' and engaged_contacts(30d) >= 3)",
+                  " or account.engagement >= 60")  # fmt: skip
+
+
+def prepare_run(base: Path, rollups: bool = True) -> tuple[Path, str, list[str]]:
     """A fresh copy of ``base``, an ingest key, and the stored lead ids."""
     from leadgate.project import Project
 
     run = DATA / "api_run"
     shutil.rmtree(run, ignore_errors=True)
     shutil.copytree(base, run)
+    if not rollups:
+        definition = run / "definition.yaml"
+        text = definition.read_text(encoding="utf-8")
+        for clause in ROLLUP_CLAUSES:
+            assert clause in text, clause
+            text = text.replace(clause, "")
+        definition.write_text(text, encoding="utf-8")
     with (run / "leadgate.toml").open("a", encoding="utf-8") as out:
         out.write("\n[api]\ndeliver = false\n")
     project = Project.open(run)
@@ -228,6 +242,7 @@ def main() -> None:
     ap.add_argument("--events-100", type=int, default=50_000, help="events sent in 100s")
     ap.add_argument("--rate", type=float, default=500.0, help="single events a second")
     ap.add_argument("--seconds", type=float, default=20.0, help="of single events")
+    ap.add_argument("--no-rollups", action="store_true", help="a definition without account reads")
     args = ap.parse_args()
     if args.small:
         args.events_1000, args.events_100 = (
@@ -236,7 +251,7 @@ def main() -> None:
         )
     rng = random.Random(7)
     base = base_store(args.small)
-    run, key, leads = prepare_run(base)
+    run, key, leads = prepare_run(base, rollups=not args.no_rollups)
     print(f"store: {len(leads):,} leads; server starting ...", flush=True)
     workloads = {
         "batches of 1,000": (make_events(leads, args.events_1000, "k", rng), 1000),
@@ -256,7 +271,11 @@ def main() -> None:
         rss = peak_rss_mib(server.pid)
     finally:
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=600)
+        try:
+            server.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            server.kill()  # never leave a server holding the store behind
+            raise
     print(f"server up: {metrics['status']}; peak RSS {rss:,.0f} MiB", flush=True)
     baseline = {name: duckdb_alone(run / "leadgate.duckdb", events, size)
                 for name, (events, size) in workloads.items()}  # fmt: skip

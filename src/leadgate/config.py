@@ -320,11 +320,33 @@ def _webhooks_problems(webhooks: Any) -> list[str]:
         problems.append(_secret_problem(where, table.get("secret")))
         if "events" in table:
             problems.append(text_list_problem(f"{where}.events", table["events"]))
+            problems += _event_type_problems(f"{where}.events", table["events"])
         if not isinstance(table.get("enabled", True), bool):
             problems.append(f"'{where}.enabled' must be true or false")
         timeout = table.get("timeout", 10)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             problems.append(f"'{where}.timeout' must be a number of seconds above 0")
+    return problems
+
+
+def _event_type_problems(key: str, names: Any) -> list[str]:
+    """An endpoint filter naming a type leadgate never sends would silently receive nothing
+    of it: each such name is a problem, with the nearest type."""
+    from .handoff.schemas import event_types
+    from .vocabulary import suggest
+
+    if not isinstance(names, list):
+        return []
+    known = event_types()
+    problems = []
+    for name in names:
+        if isinstance(name, str) and name not in known:
+            near = suggest(name, known)
+            hint = f"did you mean {near!r}? " if near else ""
+            problems.append(
+                f"'{key}' names {name!r}, not an event type leadgate sends ({hint}"
+                f"known: {', '.join(known)})"
+            )
     return problems
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from .clock import FixedClock
 from .handoff.receiver import Receiver
+from .handoff.routing import Routed
 from .handoff.sla import SlaReport
 from .handoff.sweep import SweepReport
 from .handoff.webhooks import DeliveryReport, Endpoint, deliver_due
@@ -93,8 +94,11 @@ def at_time(project: Project, when: dt.datetime) -> Project:
 
 
 def hand_off(project: Project, entry: dt.datetime) -> HandoffDemo:
-    """Route, touch, sweep and deliver, as described in the module's docstring."""
-    routed = project.route(apply=True, at=entry)
+    """Touch, sweep and deliver, as described in the module's docstring. The scoring run
+    routed the MQLs as they entered (:meth:`Project.score`); :func:`routed_at_entry` reads
+    back what it did."""
+    project.route(apply=True, at=entry)  # none left over when the scoring run routed them
+    routed = routed_at_entry(project, entry)
     toucher = at_time(project, entry + TOUCH_AFTER)
     for lead in [r.lead_id for r in routed.routed if r.routed][:TOUCHED]:
         toucher.contacted(lead)
@@ -109,6 +113,22 @@ def hand_off(project: Project, entry: dt.datetime) -> HandoffDemo:
     finally:
         receiver.stop()
     return HandoffDemo(routed, swept, report, delivery, dict(receiver.types), receiver.rejected)
+
+
+def routed_at_entry(project: Project, entry: dt.datetime) -> RoutingRun:
+    """Each MQL's first assignment, or, for one nobody could take, its latest recorded
+    reason; by lead id."""
+    with project.store() as store:
+        rows = store.execute(
+            "SELECT lead_id, arg_min(rep, assignment_id), arg_min(rule, assignment_id), "
+            "arg_min(reason, assignment_id) FROM assignments GROUP BY lead_id "
+            "UNION ALL "
+            "SELECT lead_id, NULL, arg_max(rule, missed_at), arg_max(reason, missed_at) "
+            "FROM routing_misses WHERE lead_id NOT IN (SELECT lead_id FROM assignments) "
+            "GROUP BY lead_id ORDER BY 1"
+        ).fetchall()
+    routed = [Routed(lead, rep, rule, reason) for lead, rep, rule, reason in rows]
+    return RoutingRun(routed, entry, True, project.compiled().hash)
 
 
 __all__ = ["DEMO_TEAM", "DEMO_TEAM_MARK", "HandoffDemo", "hand_off"]

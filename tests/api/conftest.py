@@ -31,10 +31,12 @@ tiers:
 
 
 def api_project(root: Path, definition: str = DEFINITION, api: str = "") -> Project:
-    """A project at ``root`` with ``definition`` and an ``[api]`` table, on a fixed clock."""
+    """A project at ``root`` with ``definition`` and an ``[api]`` table, on a fixed clock.
+    The server's sweep worker is off unless ``api`` sets it (tests count what they cause)."""
     project = init_project(root)
     (project.root / "definition.yaml").write_text(definition, encoding="utf-8")
-    if api:
-        with (project.root / "leadgate.toml").open("a", encoding="utf-8") as out:
-            out.write("\n[api]\n" + api + "\n")
+    if "sweep" not in api:
+        api = "sweep = false\n" + api
+    with (project.root / "leadgate.toml").open("a", encoding="utf-8") as out:
+        out.write("\n[api]\n" + api + "\n")
     return Project.open(project.root, clock=FixedClock(NOW))

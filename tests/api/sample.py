@@ -49,6 +49,10 @@ timezone = "UTC"
 rules = [
   { name = "everyone", to = "pool:ae" },
 ]
+
+# The tests move the clock and count outbox messages: no sweep of the server's own between.
+[api]
+sweep = false
 """
 
 T0 = dt.datetime(2026, 3, 2, 9, 0)

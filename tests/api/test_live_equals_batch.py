@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from leadgate.api.app import create_app
 
-from .conftest import NOW, api_project
+from .conftest import DEFINITION, NOW, api_project
 
 TYPES = ["demo_request", "pricing_page", "page_view", "unsubscribe"]
 TITLES = ["VP Finance", "Software Engineer", None]
@@ -73,3 +73,50 @@ def test_live_scores_equal_batch_scores(history: tuple[list[Any], list[Any], int
                 [NOW.replace(tzinfo=None)],
             )
     assert live == batch
+
+
+# The conftest's definition with two tiers first that read the lead's whole account.
+ROLLUP = DEFINITION.replace(
+    "tiers:\n",
+    "tiers:\n"
+    '  - {name: team, when: "engaged_contacts(30d) >= 2", sla: 1h}\n'
+    '  - {name: busy account, when: "account.engagement >= 40", sla: 1h}\n',
+)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories())
+def test_live_scores_equal_batch_scores_when_scores_read_the_account(
+    history: tuple[list[Any], list[Any], int],
+) -> None:
+    """Account roll-ups and engaged contacts: each touched lead is scored with its whole
+    account (leadgate.api.live_exact). A later event of another lead of the account changes
+    the account's numbers, so at the end every lead is touched once more, by an event too old
+    to count for anything (outside every window); then each live score equals the batch's."""
+    leads, events, _ = history
+    for n, lead in enumerate(leads):
+        lead["account_id"] = f"a{n % 2}"  # two accounts, leads sharing one
+    old = (NOW - dt.timedelta(days=400)).isoformat()
+    touches = [{"lead_id": lead["lead_id"], "type": "page_view", "ts": old} for lead in leads]
+    with tempfile.TemporaryDirectory() as folder:
+        project = api_project(Path(folder) / "p", ROLLUP)
+        key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+        with TestClient(create_app(project)) as client:
+            assert client.post("/v1/leads", headers=key, json={"leads": leads}).status_code == 200
+            for event in events + touches:  # one at a time
+                answer = client.post("/v1/events", headers=key, json=event)
+                assert answer.status_code == 200, answer.text
+        project.score(as_of=NOW)
+        with project.store() as store:
+            accounts = {r[0] for r in store.execute("SELECT account_id FROM leads").fetchall()}
+            assert accounts <= {"a0", "a1"}  # ids as an import writes them
+            live = store.query(
+                "SELECT lead_id, fit, engagement, total, tier, disqualified, as_of "
+                "FROM live_scores ORDER BY lead_id"
+            )
+            batch = store.query(
+                "SELECT lead_id, fit, engagement, total, tier, disqualified, as_of FROM scores "
+                "WHERE as_of = ? ORDER BY lead_id",
+                [NOW.replace(tzinfo=None)],
+            )
+    assert len(live) == len(leads) and live == batch

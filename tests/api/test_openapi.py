@@ -80,6 +80,8 @@ def test_the_schema_documents_every_error_and_every_body(app_and_key: tuple[Any,
             for status in ("401", "403", "422", "500"):
                 ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
                 assert ref.endswith("/ErrorOut"), (method, path, status)
+            if path.startswith("/v1/dashboard/"):
+                continue  # a page's JSON twin: the page's data as it is (leadgate.web.pages)
             ok = next(s for s in responses if s.startswith("2"))
             body = responses[ok]["content"]["application/json"]["schema"]
             assert "$ref" in body, (method, path)  # a named model, not an untyped object

@@ -19,6 +19,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert done.returncode == 0, done.stderr
     handoff = json.loads(done.stdout)["handoff"]
     assert handoff["rejected"] == 0 and handoff["received"]["sla.breached"] >= 1
+    routed = handoff["routed"]  # by the scoring run, as the MQLs entered
+    assert routed["leads"] - routed["unrouted"] == handoff["received"]["lead.assigned"] - len(
+        [b for b in handoff["sweep"]["breaches"] if b["reassigned_to"]]
+    )
     assert handoff["delivery"]["delivered"] == sum(handoff["received"].values())
     return root
 

@@ -91,7 +91,8 @@ def test_webhook_settings_are_checked(tmp_path: Path) -> None:
     bad = _config(
         tmp_path,
         '[[webhooks]]\nurl = "crm.example"\nsecret = "c2VjcmV0"\nevent = ["lead.mql"]\n'
-        "timeout = 0\n",
+        'timeout = 0\n[[webhooks]]\nurl = "https://x.example"\nsecret = "whsec_c2VjcmV0"\n'
+        'events = ["lead.mql", "lead.sla_breached"]\n',
     )
     with pytest.raises(ConfigError) as caught:
         read_config(bad)
@@ -100,5 +101,9 @@ def test_webhook_settings_are_checked(tmp_path: Path) -> None:
     assert "'webhooks[1].url' must be an http:// or https:// address" in message
     assert "'webhooks[1].secret': a webhook secret starts with 'whsec_'" in message
     assert "'webhooks[1].timeout' must be a number of seconds above 0" in message
+    assert (
+        "'webhooks[2].events' names 'lead.sla_breached', not an event type leadgate sends "
+        "(did you mean 'sla.breached'?"
+    ) in message
     with pytest.raises(ConfigError, match=r"list of tables: write each as \[\[webhooks\]\]"):
         read_config(_config(tmp_path, '[webhooks]\nurl = "https://x"\n'))

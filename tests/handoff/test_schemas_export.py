@@ -5,16 +5,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
+import leadgate
 from leadgate.handoff.erasure import forget
 from leadgate.handoff.schemas import SCHEMA_DIR, UnknownEventType, event_types, schema
 from leadgate.project import Project
 
+from .test_lifecycle import DAY0, Story, build, run_days
 from .test_routing_entry import with_reps
+from .test_sla import ESCALATE, sla_project
+from .test_sla import MONDAY as SLA_MONDAY
 from .test_stages import DEFINITION as BASE
 from .test_stages import T0, Clock, make_project
 
@@ -116,3 +121,41 @@ def test_the_mql_export_round_trips_exactly_in_csv_and_json(
     later = project.export_mqls(tmp_path / "none.csv", since=T0 + dt.timedelta(minutes=1))
     assert later.rows == 0
     assert (tmp_path / "none.csv").read_text(encoding="utf-8").startswith("lead_id,email,")
+
+
+# Every literal event type the library enqueues: enqueue(store, "type", ...).
+_ENQUEUED = re.compile(r"""enqueue\(\s*store,\s*"([a-z_]+\.[a-z_]+)\"""")
+
+
+def test_every_event_type_the_library_enqueues_has_a_schema() -> None:
+    source = Path(leadgate.__file__).parent
+    found = {
+        name
+        for path in source.rglob("*.py")
+        for name in _ENQUEUED.findall(path.read_text(encoding="utf-8"))
+    }
+    assert {"sla.breached", "sla.escalated", "lead.recycled"} <= found  # the pattern works
+    assert found <= set(event_types()), found - set(event_types())
+
+
+def test_breach_escalation_reassignment_and_recycle_bodies_fit_their_schemas(
+    tmp_path: Path,
+) -> None:
+    clock = Clock(SLA_MONDAY)
+    sla = sla_project(tmp_path / "sla", clock, ESCALATE, big=500)
+    sla.score(clock.at)
+    clock.at += dt.timedelta(hours=2)
+    assert len(sla.sweep(at=clock.at.replace(tzinfo=dt.timezone.utc), apply=True).breaches) == 1
+    days = Clock(DAY0)
+    recycled = build(tmp_path / "recycled", days, [Story(demos=(0,), opens=(), touch=None)])
+    run_days(recycled, days, [Story(demos=(0,), opens=(), touch=None)], recycled)
+    found = bodies(sla) + bodies(recycled)
+    wanted = {"sla.breached", "sla.escalated", "lead.recycled", "lead.assigned", "stage.changed"}
+    assert wanted <= {t for t, _ in found}
+    for event_type, body in found:
+        Draft202012Validator(schema(event_type)).validate(json.loads(body))
+    breach = next(json.loads(b) for t, b in found if t == "sla.breached")
+    assert breach["data"]["reassigned_to"] in ("Ana", "Bo")
+    for broken in (breach["data"] | {"hours": "weekdays"}, breach["data"] | {"running": "yes"}):
+        assert list(Draft202012Validator(schema("sla.breached")).iter_errors(
+            breach | {"data": broken}))  # fmt: skip

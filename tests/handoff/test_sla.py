@@ -142,10 +142,12 @@ def test_the_clock_never_moves_on_rescore_and_a_touch_stops_it(tmp_path: Path) -
     assert "big" not in {c.lead_id for c in report.clocks}
     assert report.counts["met"] == 1
     swept = project.sweep(at=at(clock.at), apply=True)
-    # mid has no owner: 8h of the project's hours (09-17 UTC): due Tuesday 14:00.
+    # The scoring run routed mid to Bo when it entered MQL: 8h of his working hours, 09:00
+    # to 17:00 in New York, from 09:00 there: due Monday 22:00 UTC.
+    assert project.route_test("mid").recorded["rep"] == "Bo"  # type: ignore[index]
     assert [b.lead_id for b in swept.breaches] == []
     tuesday = project.sweep(at=at(MONDAY + dt.timedelta(days=1)), apply=True)
-    due = at(MONDAY) + dt.timedelta(days=1)
+    due = at(MONDAY) + dt.timedelta(hours=8)
     assert [(b.lead_id, b.due_at) for b in tuesday.breaches] == [("mid", due)]
 
 
@@ -207,12 +209,13 @@ escalate_to = "managers@example.com"
 def test_a_breach_escalates_and_reassigns_to_a_rep_who_never_had_the_lead(tmp_path: Path) -> None:
     clock = Clock(MONDAY)  # Cy is out of office all March
     project = sla_project(tmp_path / "p", clock, ESCALATE, big=500)
-    project.score(clock.at)
-    (first,) = project.route(apply=True, at=at(clock.at)).routed
+    assert project.score(clock.at).routed == 1  # routed as it enters MQL
+    first = project.route_test("big").recorded
+    assert first is not None
     clock.at += dt.timedelta(hours=2)
     (breach,) = project.sweep(at=at(clock.at), apply=True).breaches
-    other = ({"Ana", "Bo"} - {first.rep}).pop()
-    assert breach.owner == first.rep and breach.reassigned_to == other
+    other = ({"Ana", "Bo"} - {first["rep"]}).pop()
+    assert breach.owner == first["rep"] and breach.reassigned_to == other
     assert breach.escalated_to == "managers@example.com"
     assert events(project, "sla.escalated") == 1 and events(project, "lead.assigned") == 2
     with project.store() as store:

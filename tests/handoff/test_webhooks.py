@@ -78,7 +78,7 @@ def test_a_receiver_down_then_back_gets_every_message_with_the_same_id(tmp_path:
     port = _closed_port()
     receiver = Receiver(behaviour={"/in": lambda n: (500, {}) if n < 4 else (200, {})})
     project = project_with(tmp_path, clock, hook(f"http://127.0.0.1:{port}/in"))
-    ids = enqueue_events(project, "lead.mql", "lead.assigned", "lead.sla_breached")
+    ids = enqueue_events(project, "lead.mql", "lead.assigned", "sla.breached")
 
     first = project.deliver()  # nobody listens on the port: refused
     assert (first.messages, first.failed, first.delivered) == (3, 3, 0)
@@ -105,7 +105,7 @@ def test_a_receiver_down_then_back_gets_every_message_with_the_same_id(tmp_path:
     assert len(got) == 3 + 4  # every message once, plus the four answered 500
     for r in got:
         assert signed_by(SECRET, r)
-        assert json.loads(r.body)["type"] in {"lead.mql", "lead.assigned", "lead.sla_breached"}
+        assert json.loads(r.body)["type"] in {"lead.mql", "lead.assigned", "sla.breached"}
     assert sleeps and all(s > 0 for s in sleeps)
     for message_id in ids:  # each retry waited its turn of the schedule, jitter at most 10 %
         tries = project.outbox_message(message_id).deliveries
@@ -177,9 +177,9 @@ def test_each_endpoint_gets_only_the_events_it_asks_for(tmp_path: Path, receiver
         clock,
         hook(receiver.url("/mql"), events=["lead.mql"]),
         hook(receiver.url("/all")),
-        hook(receiver.url("/none"), events=["lead.won"]),
+        hook(receiver.url("/none"), events=["sla.escalated"]),
     )
-    mql, breach = enqueue_events(project, "lead.mql", "lead.sla_breached")
+    mql, breach = enqueue_events(project, "lead.mql", "sla.breached")
     project.deliver()
     assert [r.headers["webhook-id"] for r in receiver.on("/mql")] == [mql]
     assert sorted(r.headers["webhook-id"] for r in receiver.on("/all")) == sorted([mql, breach])

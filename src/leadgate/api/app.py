@@ -103,8 +103,9 @@ def _same(a: str, b: str) -> bool:
 
 def _work_routes(app: FastAPI) -> None:
     """The read and work routes: a lead, the queue, sales actions, definition versions,
-    reps and routing, the outbox."""
-    from . import routes_definitions, routes_leads, routes_outbox, routes_queue
+    reps and routing, the outbox, erasure."""
+    from . import routes_definitions, routes_erasures, routes_leads, routes_outbox, routes_queue
 
-    for module in (routes_leads, routes_queue, routes_definitions, routes_outbox):
+    modules = (routes_leads, routes_queue, routes_definitions, routes_outbox, routes_erasures)
+    for module in modules:
         app.include_router(module.router)

@@ -3,21 +3,27 @@
 
 A lead enters ``mql`` when its live score is in a sales tier, it is not disqualified, and
 its stage is ``lead`` (or ``recycled`` with an event after its last move to recycled, up to
-the score's as-of time: new engagement). The transitions, ``leads.stage``, the SLA start
-(``lead_handoff.mql_at``) and the ``lead.mql`` outbox events are written by the helpers
-``enter_mql`` uses, in the caller's transaction; then the new MQLs are routed when the
-project has routing rules (:meth:`leadgate.project.Project.route`).
+the score's as-of time, of one of the definition's ``lifecycle.reentry_events`` when it names
+them: new engagement, the same condition a scoring run applies). The transitions,
+``leads.stage``, the SLA start (``lead_handoff.mql_at``) and the ``lead.mql`` outbox events
+are written by the helpers ``enter_mql`` uses, in the caller's transaction; then the new
+MQLs are routed when the project has routing rules (:meth:`leadgate.project.Project.route`).
 """
 
 from __future__ import annotations
 
 from ..handoff.outbox import enqueue_query
-from ..handoff.transitions import _entry_events_sql, _follow, _last_seq
+from ..handoff.transitions import _NEW_ENGAGEMENT, _entry_events_sql, _follow, _last_seq
 from ..store import Store
 from .live import LiveScore, in_list
 
 
-def enter_live(store: Store, definition_hash: str, scores: list[LiveScore]) -> list[str]:
+def enter_live(
+    store: Store,
+    definition_hash: str,
+    scores: list[LiveScore],
+    reentry_events: list[str] | None = None,
+) -> list[str]:
     """Move into ``mql`` the leads of ``scores`` that enter it; return their ids."""
     ready = [s for s in scores if s.sales and not s.disqualified]
     if not ready:
@@ -32,7 +38,7 @@ def enter_live(store: Store, definition_hash: str, scores: list[LiveScore]) -> l
         s
         for s in ready
         if stages.get(s.lead_id) == "lead"
-        or (stages.get(s.lead_id) == "recycled" and _new_engagement(store, s))
+        or (stages.get(s.lead_id) == "recycled" and _new_engagement(store, s, reentry_events))
     ]
     if not entering:
         return []
@@ -60,13 +66,12 @@ def enter_live(store: Store, definition_hash: str, scores: list[LiveScore]) -> l
     return [s.lead_id for s in entering]
 
 
-def _new_engagement(store: Store, score: LiveScore) -> bool:
-    """Whether a recycled lead has an event after it was last recycled, up to the as-of."""
+def _new_engagement(store: Store, score: LiveScore, reentry_events: list[str] | None) -> bool:
+    """Whether a recycled lead has an event after it was last recycled, up to the as-of (of
+    ``reentry_events`` when given); a recycled lead is rare, so one query each is fine."""
     return bool(
         store.scalar(
-            "SELECT count(*) FROM lead_events e WHERE e.lead_id = ? AND e.ts <= ? AND e.ts > "
-            "(SELECT max(t.moved_at) FROM stage_transitions t WHERE t.lead_id = ? "
-            "AND t.to_stage = 'recycled')",
-            [score.lead_id, score.as_of, score.lead_id],
+            f"SELECT count(*) FROM leads l WHERE l.lead_id = ? AND {_NEW_ENGAGEMENT}",
+            [score.lead_id, score.as_of, reentry_events],
         )
     )

@@ -8,7 +8,8 @@ every request that arrived while the previous group was committing. In one trans
 2. the leads of the other requests are upserted (as an import of them would), then their
    events are stored (:mod:`.event_writer`);
 3. every lead an event touched is rescored (:mod:`.live`), and enters ``mql`` when its new
-   score says so, with its outbox events, then is routed (:mod:`.entry`);
+   score says so, with its outbox events (:mod:`.entry`), then is routed when the project
+   has routing rules (its owner and the reason, or why it has none, are in the answer);
 4. each request's answer is stored under its idempotency key.
 
 Only then does the batcher answer the requests, so a 2xx means committed. When the group's
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LeadgateError
+from ..handoff.routing import Routed
 from ..project import Project
 from ..store import Store
 from .entry import enter_live
@@ -156,9 +158,13 @@ def _events(
     now_us = _micros(store.now())
     scores = live.rescore(store, compiled, written.touched, now_us)
     save_scores(store, compiled.hash, scores)
-    entered = set(enter_live(store, compiled.hash, scores))
+    lifecycle = compiled.definition.lifecycle
+    reentry = lifecycle.reentry_events if lifecycle else None
+    entered = set(enter_live(store, compiled.hash, scores, reentry))
+    routed: dict[str, Routed] = {}
     if entered and project.config.routing.get("rules"):
-        project.route(apply=True, at=store.now().replace(tzinfo=dt.timezone.utc))
+        run = project.route(apply=True, at=store.now().replace(tzinfo=dt.timezone.utc))
+        routed = {r.lead_id: r for r in run.routed}
     report.events += sum(written.stored)
     report.scored, report.entered_mql = len(scores), len(entered)
     by_lead = {s.lead_id: s for s in scores}
@@ -166,7 +172,8 @@ def _events(
     for i, n in enumerate(todo):
         touched = sorted(written.by_request[i])
         received = len(group[n].rows)
-        shown = [_shown(by_lead[lead], lead in entered) for lead in touched if lead in by_lead]
+        shown = [_shown(by_lead[lead], lead in entered, routed.get(lead))
+                 for lead in touched if lead in by_lead]  # fmt: skip
         out[n] = Answer(200, {
             "received": received,
             "stored": written.stored[i],
@@ -178,7 +185,9 @@ def _events(
     return out
 
 
-def _shown(score: LiveScore, entered: bool) -> dict[str, Any]:
+def _shown(score: LiveScore, entered: bool, routed: Routed | None) -> dict[str, Any]:
+    """A lead of the answer; one that entered MQL with the owner routing gave it (or why
+    it has none), stored in the same transaction."""
     return {
         "lead_id": score.lead_id,
         "total": score.total,
@@ -186,6 +195,8 @@ def _shown(score: LiveScore, entered: bool) -> dict[str, Any]:
         "disqualified": score.disqualified,
         "as_of": score.as_of.isoformat() + "Z",
         "stage": "mql" if entered else None,
+        "owner": routed.rep if routed is not None else None,
+        "routing": routed.reason if routed is not None else None,
     }
 
 

@@ -31,9 +31,9 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -174,3 +174,7 @@ async def claim_of(request: Request) -> Claim | None:
 async def idempotency(request: Request) -> Idempotency:
     """The FastAPI dependency: declare it after the route's ``require(...)`` key."""
     return Idempotency(request, await claim_of(request))
+
+
+#: A route's parameter for it (after the key): ``idem: Idem``.
+Idem = Annotated[Idempotency, Depends(idempotency)]

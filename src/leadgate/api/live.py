@@ -12,8 +12,8 @@ The numbers are those of batch scoring (``score_store``) for the same events and
 (a property test replays random histories both ways). Each lead is scored as of the server's
 clock, or its newest event when that is later (an event may be up to ``max_future_skew``
 ahead). A definition whose scores read other leads (``contacts`` counts, account roll-ups)
-is scored with the lead's whole account read back from the store instead (exact, slower);
-the account's other leads keep their score until they are touched or a batch run.
+is scored with the lead's whole account read back from the store instead
+(:mod:`.live_exact`).
 
 Held states follow the store only through this server: anything that changes leads,
 accounts or events another way (an import through the CLI beside the server, a merge, an
@@ -128,7 +128,9 @@ class LiveScores:
         """The scores of the held leads among ``lead_ids``, each as of ``now_us`` or its
         newest event when later; then the least recently used states beyond the capacity go."""
         if _reads_other_leads(compiled):
-            return _exact(store, compiled, list(lead_ids), now_us)
+            from .live_exact import exact_scores
+
+            return exact_scores(store, compiled, list(lead_ids), now_us)
         scores = [self._score(lead_id, now_us) for lead_id in lead_ids if lead_id in self.held]
         while len(self.held) > self.capacity:
             self.held.popitem(last=False)
@@ -225,42 +227,6 @@ def events_of(store: Store, ids: str) -> list[tuple[str, str, str, int]]:
             f"WHERE e.visitor_id IN ({in_list(visitors)}) AND e.lead_id IS NULL"
         ).fetchall()
     return rows
-
-
-def _exact(
-    store: Store, compiled: CompiledDefinition, lead_ids: list[str], now_us: int
-) -> list[LiveScore]:
-    """Each lead scored with its account's leads read back from the store (roll-ups)."""
-    from ..errors import LeadNotFound
-    from ..scoring.lookup import explain_lead
-
-    out = []
-    for lead_id in lead_ids:
-        newest = store.scalar(
-            "SELECT max(epoch_us(ts)) FROM lead_events WHERE lead_id = ?", [lead_id]
-        )
-        as_of = max(now_us, int(newest or now_us))
-        try:
-            score = explain_lead(store, compiled, lead_id, from_micros(as_of))
-        except LeadNotFound:
-            continue
-        tier = next((t for t in compiled.tiers if t.name == score.tier), None)
-        out.append(
-            LiveScore(
-                lead_id,
-                score.as_of.replace(tzinfo=None),
-                score.fit_cents / 100,
-                score.engagement_cents / 100,
-                score.total_cents / 100,
-                score.grade,
-                score.band,
-                score.tier,
-                score.disqualified,
-                score.dq_reason,
-                bool(tier and tier.sales),
-            )  # fmt: skip
-        )
-    return out
 
 
 def save_scores(store: Store, definition_hash: str, scores: list[LiveScore]) -> None:

@@ -19,6 +19,8 @@ metric                                 type       what
 ``leadgate_live_cache_misses_total``   counter    leads rebuilt from the store
 ``leadgate_outbox_pending``            gauge      outbox messages not yet delivered
 ``leadgate_deliveries_total``          counter    delivery passes' posts, by ``result``
+``leadgate_sla_breaches_total``        counter    SLA breaches the sweep worker recorded
+``leadgate_recycled_total``            counter    MQLs the sweep worker recycled
 =====================================  =========  ==========================================
 """
 
@@ -77,6 +79,8 @@ class Metrics:
         self.cache_leads = 0
         self.cache_misses = 0
         self.deliveries: dict[str, int] = defaultdict(int)
+        self.breaches = 0
+        self.recycled = 0
 
     def group_committed(self, report: GroupReport, live: LiveScores) -> None:
         self.commits += 1
@@ -112,6 +116,8 @@ class Metrics:
         lines.append("# TYPE leadgate_deliveries_total counter")
         for result, count in sorted(self.deliveries.items()):
             lines.append(f'leadgate_deliveries_total{{result="{result}"}} {count}')
+        lines += _counter("leadgate_sla_breaches_total", self.breaches)
+        lines += _counter("leadgate_recycled_total", self.recycled)
         return "\n".join(lines) + "\n"
 
 

@@ -41,6 +41,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         403: "The key's role may not do this",
         404: "No such thing (lead, version, message)",
         409: "An illegal stage move (details name the legal next stages)",
+        413: "The body is larger than [api] max_body_bytes",
         422: "The request does not fit the schema (every problem in details)",
         500: "Unexpected server error",
     }.items()
@@ -50,6 +51,38 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The documented error responses of a route: always 401, 403, 422 and 500."""
     return {s: ERRORS[s] for s in sorted({401, 403, 422, 500, *statuses})}
+
+
+# -- ingest ------------------------------------------------------------------------------------
+class IngestedLeadOut(Model):
+    lead_id: str
+    total: float
+    tier: str | None
+    disqualified: bool
+    as_of: str = Field(description="UTC, ISO 8601 with a Z")
+    stage: Literal["mql"] | None = Field(description="'mql' when this request made it enter")
+    owner: str | None = Field(description="The rep routing gave a lead that entered MQL")
+    routing: str | None = Field(description="Why that rep, or why nobody (unrouted)")
+
+
+class EventsOut(Model):
+    """What ``POST /v1/events`` stored and what the leads it touched score now."""
+
+    received: int
+    stored: int
+    duplicates: int = Field(description="Events already stored (same event id): kept once")
+    leads_scored: int
+    entered_mql: list[str]
+    leads: list[IngestedLeadOut] = Field(description="At most 100; leads_scored counts all")
+
+
+class LeadsOut(Model):
+    """What ``POST /v1/leads`` upserted."""
+
+    received: int
+    changed: int
+    unchanged: int
+    columns_added: list[str]
 
 
 # -- a lead ------------------------------------------------------------------------------------
@@ -300,6 +333,28 @@ class OutboxOut(Model):
     counts: dict[str, int]
     count: int
     messages: list[MessageOut]
+
+
+# -- erasure ----------------------------------------------------------------------------------
+class ErasureIn(BaseModel):
+    """Whom to forget: the person's email (every lead with it, any case)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=320, description="e.g. ana@acme.com")
+
+
+class ErasureOut(Model):
+    """That an erasure happened, when, by whom and how much: it names no one."""
+
+    erasure_id: str
+    erased_at: Time
+    actor: str
+    leads: int
+    rows_removed: dict[str, int]
+    rows_pseudonymised: dict[str, int]
+    messages_deleted: int
+    messages_rewritten: int
 
 
 # -- reps and routing --------------------------------------------------------------------------

@@ -11,11 +11,13 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
 
 from ..errors import DefinitionError
 from ..project import Project
 from .auth import require
 from .errors import ApiError
+from .idempotency import Idem
 from .keys import DEFINE, READ, ApiKey
 from .models import ActivationOut, DefinitionIn, DefinitionListOut, DefinitionOut, errors
 
@@ -43,23 +45,20 @@ async def version(request: Request, hash: Hash, key: Reader) -> dict[str, Any]:
 
 
 @router.post("", response_model=DefinitionOut, status_code=201, responses=errors(400))
-async def upload(request: Request, body: DefinitionIn, key: Definer) -> dict[str, Any]:
+async def upload(body: DefinitionIn, key: Definer, idem: Idem) -> JSONResponse:
     """Keep a new version (not active until activated); 422 lists every problem of it."""
-    project: Project = request.app.state.project
 
-    def add() -> dict[str, Any]:
+    def add(project: Project) -> dict[str, Any]:
         try:
             return project.add_definition(body.source).as_dict()
         except DefinitionError as exc:
             problems = [asdict(p) for p in exc.problems]
             raise ApiError(422, exc.code, str(exc), problems) from exc
 
-    return await request.app.state.writer.run(add)  # type: ignore[no-any-return]
+    return await idem.run(add, status=201)
 
 
 @router.post("/{hash}/activate", response_model=ActivationOut, responses=errors(400, 404))
-async def activate(request: Request, hash: Hash, key: Definer) -> dict[str, Any]:
+async def activate(hash: Hash, key: Definer, idem: Idem) -> JSONResponse:
     """Make this version the project's definition, recorded with this key."""
-    project: Project = request.app.state.project
-    done = await request.app.state.writer.run(lambda: project.activate(hash, actor=key.actor))
-    return done.as_dict()  # type: ignore[no-any-return]
+    return await idem.run(lambda project: project.activate(hash, actor=key.actor))

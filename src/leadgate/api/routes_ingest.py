@@ -21,6 +21,7 @@ from .idempotency import Answer, claim_of
 from .inputs import EVENT_FIELDS, check_events, check_leads, parse_json
 from .keys import INGEST, READ, ApiKey
 from .metrics import outbox_pending
+from .models import EventsOut, LeadsOut, errors
 
 router = APIRouter()
 
@@ -69,7 +70,13 @@ def _too_large(size: int, limit: int) -> ApiError:
     )
 
 
-@router.post("/v1/events", tags=["ingest"], openapi_extra=_body_doc("events", _EVENT_SCHEMA))
+@router.post(
+    "/v1/events",
+    tags=["ingest"],
+    response_model=EventsOut,
+    responses=errors(400, 413),
+    openapi_extra=_body_doc("events", _EVENT_SCHEMA),
+)
 async def post_events(
     request: Request,
     key: ApiKey = Depends(require(INGEST)),  # noqa: B008
@@ -91,7 +98,13 @@ async def post_events(
     return answer.response()
 
 
-@router.post("/v1/leads", tags=["ingest"], openapi_extra=_body_doc("leads", _LEAD_SCHEMA))
+@router.post(
+    "/v1/leads",
+    tags=["ingest"],
+    response_model=LeadsOut,
+    responses=errors(400, 413),
+    openapi_extra=_body_doc("leads", _LEAD_SCHEMA),
+)
 async def post_leads(
     request: Request,
     key: ApiKey = Depends(require(INGEST)),  # noqa: B008

@@ -13,11 +13,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
 
 from ..handoff.stages import BadReason, IllegalMove, legal_next
 from ..project import Project
 from .auth import require
 from .errors import ApiError
+from .idempotency import Idem
 from .keys import READ, WORK, ApiKey
 from .models import ActionIn, ActionOut, LeadOut, RouteOut, errors
 
@@ -38,10 +40,9 @@ async def read_lead(request: Request, lead: LeadKey, key: Reader) -> dict[str, A
 
 
 @router.post("/{lead}/actions", response_model=ActionOut, responses=errors(400, 404, 409))
-async def act(request: Request, lead: LeadKey, body: ActionIn, key: Worker) -> dict[str, Any]:
+async def act(lead: LeadKey, body: ActionIn, key: Worker, idem: Idem) -> JSONResponse:
     """A sales action, recorded with this key as the actor."""
-    project: Project = request.app.state.project
-    return await request.app.state.writer.run(_act, project, lead, body, key.actor)  # type: ignore[no-any-return]
+    return await idem.run(lambda project: _act(project, lead, body, key.actor))
 
 
 def _act(project: Project, lead: str, body: ActionIn, actor: str) -> dict[str, Any]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from ..project import Project
 from .auth import require
+from .idempotency import Idem
 from .keys import ADMIN, ApiKey
 from .models import MessageDetailOut, MessageOut, OutboxOut, errors
 
@@ -39,8 +41,7 @@ async def message(request: Request, message_id: MessageId, key: Admin) -> dict[s
 
 
 @router.post("/{message_id}/replay", response_model=MessageOut, responses=errors(404))
-async def replay(request: Request, message_id: MessageId, key: Admin) -> dict[str, Any]:
-    """Send the message again, with the same webhook-id, to every endpoint."""
-    project: Project = request.app.state.project
-    found = await request.app.state.writer.run(project.replay, message_id)
-    return found.as_dict()  # type: ignore[no-any-return]
+async def replay(message_id: MessageId, key: Admin, idem: Idem) -> JSONResponse:
+    """Send the message again, with the same webhook-id, to every endpoint (once per
+    ``Idempotency-Key``: a retried request does not queue another round)."""
+    return await idem.run(lambda project: project.replay(message_id))

@@ -17,17 +17,28 @@ so webhooks leave while it serves, without cron. The pass posts from the writer 
 a slow receiver delays the writes meanwhile (each post has its endpoint's ``timeout``).
 ``[api] deliver = false`` turns it off (then ``leadgate deliver`` is refused while the
 server runs: run it after stopping the server, or keep the worker on).
+
+**Sweep worker.** Every ``[api] sweep_every`` (a minute) the server sweeps as of its clock's
+now, as ``leadgate sweep --apply`` does: MQLs the lifecycle rules recycle leave ``mql``, and
+each SLA that ran out is recorded once as a breach with its events, escalation and
+reassignment, in one transaction. So a breach fires within a minute while the server runs,
+with no cron. Recycled leads' held scoring states are dropped (their stage changed).
+``[api] sweep = false`` turns it off; ``leadgate sweep`` still works through the server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI
 
+from ..handoff.sweep import SweepReport
 from ..project import Project
 from ..store import Store
 from . import metrics as metrics_module
@@ -72,8 +83,14 @@ async def started(app: FastAPI) -> None:
         writer, service.live, service.metrics, service.settings.group_max_events
     )
     service.batcher.start()
+    loop = asyncio.get_running_loop()
     if service.settings.deliver:
-        task = asyncio.get_running_loop().create_task(_deliver_forever(app), name="deliver")
+        every = service.settings.deliver_every
+        task = loop.create_task(_forever(app, every, deliver_due_now, _delivered), name="deliver")
+        service.tasks.append(task)
+    if service.settings.sweep:
+        every = service.settings.sweep_every
+        task = loop.create_task(_forever(app, every, sweep_now, _swept), name="sweep")
         service.tasks.append(task)
 
 
@@ -101,20 +118,43 @@ def ensure_indexes(store: Store) -> None:
             store.execute(f"CREATE INDEX IF NOT EXISTS {name} ON events({column})")
 
 
-async def _deliver_forever(app: FastAPI) -> None:
+async def _forever(
+    app: FastAPI,
+    every: dt.timedelta,
+    work: Callable[[Project], Any],
+    done: Callable[[Service, Any], None],
+) -> None:
+    """Run ``work`` on the writer every ``every``; ``done`` counts what a pass did. A failed
+    pass is logged and the next one runs: the store keeps its state (each pass is one
+    transaction), so nothing is lost by going on."""
     service: Service = app.state.service
     writer: Writer = app.state.writer
-    every = service.settings.deliver_every.total_seconds()
     while True:
-        await asyncio.sleep(every)
+        await asyncio.sleep(every.total_seconds())
         try:
-            report = await writer.run(deliver_due_now, writer.project)
-        except Exception:  # a bad pass must not stop the worker; the outbox keeps its state
-            log.exception("delivery pass failed")
+            report = await writer.run(work, writer.project)
+        except Exception:
+            log.exception("%s pass failed", getattr(work, "__name__", "a"))
             continue
         if report is not None:
-            for name in ("delivered", "failed", "dead"):
-                service.metrics.deliveries[name] += getattr(report, name)
+            done(service, report)
+
+
+def _delivered(service: Service, report: Any) -> None:
+    for name in ("delivered", "failed", "dead"):
+        service.metrics.deliveries[name] += getattr(report, name)
+
+
+def _swept(service: Service, report: SweepReport) -> None:
+    service.metrics.breaches += len(report.breaches)
+    service.metrics.recycled += len(report.recycled)
+    if report.recycled:
+        service.live.forget(r.lead_id for r in report.recycled)
+
+
+def sweep_now(project: Project) -> SweepReport:
+    """One sweep as of now, applied (see the module)."""
+    return project.sweep(apply=True)
 
 
 def deliver_due_now(project: Project) -> object | None:

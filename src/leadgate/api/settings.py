@@ -14,6 +14,9 @@ key                         default     meaning
                                         (see :mod:`.service`)
 ``deliver``                 ``true``    the server posts due outbox messages itself
 ``deliver_every``           ``"2s"``    how often the delivery worker looks for due messages
+``sweep``                   ``true``    the server sweeps itself: lifecycle recycles and SLA
+                                        breaches, with their actions (``leadgate sweep``)
+``sweep_every``             ``"1m"``    how often it sweeps, as of its clock's now
 ==========================  ==========  ====================================================
 
 >>> ApiSettings.from_table({"max_events": 500}).max_events
@@ -55,13 +58,16 @@ class ApiSettings:
     event_index: bool = True
     deliver: bool = True
     deliver_every: dt.timedelta = dt.timedelta(seconds=2)
+    sweep: bool = True
+    sweep_every: dt.timedelta = dt.timedelta(minutes=1)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> ApiSettings:
         """The settings of an ``[api]`` table; an unknown key or a bad value is refused."""
         numbers = ("max_body_bytes", "max_events", "group_max_events", "live_cache_leads")
-        switches = ("deliver", "event_index")
-        known = (*numbers, "max_future_skew", "deliver_every", *switches)
+        switches = ("deliver", "event_index", "sweep")
+        durations = ("max_future_skew", "deliver_every", "sweep_every")
+        known = (*numbers, *durations, *switches)
         unknown = [k for k in table if k not in known]
         if unknown:
             raise ConfigError(f"Unknown [api] key {unknown[0]!r}: use one of {', '.join(known)}.")
@@ -72,7 +78,7 @@ class ApiSettings:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise ConfigError(f"[api] {key} must be a whole number above 0. Got {value!r}.")
                 values[key] = value
-        for key in ("max_future_skew", "deliver_every"):
+        for key in durations:
             if key in table:
                 values[key] = duration(key, table[key])
         for key in switches:

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 
 from ..api.errors import status_of
 from ..api.keys import ADMIN, READ, WORK
+from ..api.models import errors
 from ..errors import LeadgateError
 from . import pages
 from .guard import Refused, page, same_origin, twin
@@ -27,7 +28,9 @@ from .sessions import COOKIE, Session, SessionPolicy, end_session, start_session
 T = TypeVar("T")
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
+# The twins' errors are the API's (a bad cursor 400, an unknown lead 404); their bodies are
+# the pages' data as it is (:mod:`.pages`), not a published model.
+api = APIRouter(prefix="/v1/dashboard", tags=["dashboard"], responses=errors(400, 404))
 
 READER = Depends(page(READ))
 WORKER = Depends(page(WORK))
