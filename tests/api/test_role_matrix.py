@@ -47,6 +47,9 @@ RULES: dict[tuple[str, str], str | None] = {
     ("GET", "/v1/dashboard/definition"): READ,
     ("GET", "/v1/dashboard/reps"): READ,
     ("GET", "/v1/dashboard/people"): ADMIN,
+    ("GET", "/v1/dashboard/definition/diff"): READ,
+    ("GET", "/v1/dashboard/compare"): READ,
+    ("GET", "/v1/dashboard/calibration"): READ,
 }
 #: Routes that are not the public API: the CLI's own channel checks its token
 #: (test_one_writer); the dashboard's HTML pages and forms work with a person's session, not
@@ -64,6 +67,12 @@ NOT_API = {
     ("POST", "/signout"),
     ("POST", "/people/{name}/disable"),
     ("POST", "/queue/{lead_id}/{action}"),
+    ("GET", "/definition/diff"),
+    ("POST", "/definition/{key}/activate"),
+    ("GET", "/compare"),
+    ("POST", "/compare/run"),
+    ("GET", "/calibration"),
+    ("POST", "/calibration/run"),
 }
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from ..api.keys import DEFINE, READ
+from ..api.models import errors
 from ..project import Project
 from .calibration import OUTCOMES, CalibrationPage, calibration_page
 from .guard import Refused, page, twin
@@ -36,7 +37,7 @@ from .versions import (
 )
 
 router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/v1/dashboard", tags=["dashboard"])
+api = APIRouter(prefix="/v1/dashboard", tags=["dashboard"], responses=errors(400, 404))
 
 READER = Depends(page(READ))
 DEFINER = Depends(page(DEFINE))
