@@ -2,10 +2,11 @@
 
 The definition compiles to the one scoring plan (:mod:`leadgate.scoring.sql`), in Spark's
 dialect; this module reads the inputs named in ``[engine]`` of ``leadgate.toml`` (Parquet
-files or folders, Delta tables, or tables of the session's catalog), runs the plan with
-``spark.sql`` and writes the scores with their explanations' parts and the definition hash to
-Parquet, beside a manifest (:data:`MANIFEST`) that ``leadgate import scores`` reads to load
-them back into a project store for the handoff.
+files or folders, Delta tables, or tables of the session's catalog, at a path or a URI:
+:mod:`.sources`), runs the plan with ``spark.sql`` and writes the scores with their
+explanations' parts and the definition hash to Parquet, beside a manifest
+(:data:`MANIFEST`) that ``leadgate import scores`` reads to load them back into a project
+store for the handoff.
 
 Spark runs with its session zone set to UTC: the plan reads timestamps as naive UTC, as the
 store keeps them, and a session in another zone would shift every event's age.
@@ -26,6 +27,7 @@ from ..errors import ConfigError
 from ..scoring.dialects import warehouse_sql
 from ..scoring.evaluate import from_micros, to_micros
 from ..scoring.plans import Tables
+from .sources import located, output_location, read_input, write_text
 
 MANIFEST = "_leadgate.json"
 #: The relations the plan reads, as the Spark run names them.
@@ -62,7 +64,7 @@ class SparkSettings:
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any], root: Path) -> SparkSettings:
-        inputs = {k: _located(str(v), root) for k, v in dict(table.get("tables", {})).items()}
+        inputs = {k: located(str(v), root) for k, v in dict(table.get("tables", {})).items()}
         if "leads" not in inputs:
             raise ConfigError(
                 "[engine.tables] must name `leads` (a Parquet path, a Delta folder or a table) "
@@ -71,7 +73,7 @@ class SparkSettings:
         return cls(
             inputs,
             str(table.get("master", "local[*]")),
-            str((root / str(table.get("output", "scores_spark"))).resolve()),
+            output_location(str(table.get("output", "scores_spark")), root),
             {str(k): str(v) for k, v in dict(table.get("conf", {})).items()},
         )
 
@@ -167,7 +169,7 @@ def score_on_spark(
         "rule_keys": c.rule_keys,
         "source": source,
     }
-    (Path(settings.output) / MANIFEST).write_text(json.dumps(manifest, indent=2), "utf-8")
+    write_text(spark, f"{settings.output.rstrip('/')}/{MANIFEST}", json.dumps(manifest, indent=2))
     return run
 
 
@@ -179,7 +181,7 @@ def register_inputs(spark: Any, inputs: Mapping[str, str]) -> tuple[dict[str, st
         raise ConfigError(
             f"[engine.tables] has {', '.join(unknown)}: the inputs are {', '.join(INPUTS)}."
         )
-    frames = {name: _read(spark, name, location) for name, location in inputs.items()}
+    frames = {name: read_input(spark, name, location) for name, location in inputs.items()}
     for name, sql in EMPTY.items():
         frames.setdefault(name, spark.sql(sql))
     for name, frame in frames.items():
@@ -211,24 +213,5 @@ def _lead_events(spark: Any, frames: dict[str, Any]) -> None:
     ).createOrReplaceTempView(VIEWS.events)
 
 
-def _read(spark: Any, name: str, location: str) -> Any:
-    """A Parquet file or folder, a Delta table's folder, or a table of the catalog."""
-    path = Path(location)
-    if (path / "_delta_log").is_dir():
-        return spark.read.format("delta").load(location)
-    if path.exists():
-        return spark.read.parquet(location)
-    if "/" in location or location.endswith(".parquet"):
-        raise ConfigError(f"The {name} input {location} does not exist.")
-    return spark.table(location)
-
-
 def _types(frame: Any) -> dict[str, str]:
     return {f.name: f.dataType.simpleString().upper() for f in frame.schema.fields}
-
-
-def _located(value: str, root: Path) -> str:
-    """A path relative to the project's folder; a table name (no slash, no suffix) as is."""
-    if "/" in value or value.endswith(".parquet") or (root / value).exists():
-        return str((root / value).resolve())
-    return value
