@@ -747,7 +747,7 @@ class Project:
         from .scoring.lookup import explain_lead, find_lead
 
         warnings: list[str] = []
-        compiled = self._compiled_quietly(warnings)
+        compiled = self._compiled_or_none(warnings)
         with self.store() as store:
             row = find_lead(store, lead)
             found = history(store, row["lead_id"])
@@ -810,7 +810,7 @@ class Project:
         from .handoff.queue_page import queue_page
         from .scoring.lookup import latest_as_of
 
-        compiled = self._compiled_quietly([])
+        compiled = self._compiled_or_none()
         rep = self.routing.rep(owner) if owner else None
         filters = QueueFilter(tier, rep.name if rep else owner, stage, source, since, until, q)
         with self.store() as store:
@@ -860,15 +860,6 @@ class Project:
 
         with self.store() as store:
             return activate(store, self.definition_path, key, actor, self.clock.today())
-
-    def _compiled_quietly(self, warnings: list[str]) -> CompiledDefinition | None:
-        """The definition, or None with its problems added to ``warnings``: reading a lead
-        or the queue must not fail because the definition file is being edited."""
-        try:
-            return self.compiled()
-        except DefinitionError as exc:
-            warnings.append(str(exc))
-            return None
 
     def _rebuilt_reasons(
         self, store: Store, compiled: CompiledDefinition, ids: set[str]
@@ -1021,12 +1012,16 @@ class Project:
         path.write_text(text, encoding="utf-8")
         return Report(path.resolve(), len(text.encode("utf-8")), data)
 
-    def _compiled_or_none(self) -> CompiledDefinition | None:
-        """The definition, or None when it is missing or invalid: a funnel of imported
-        outcomes needs none (``leadgate validate`` says what is wrong)."""
+    def _compiled_or_none(self, warnings: list[str] | None = None) -> CompiledDefinition | None:
+        """The definition, or None when it is missing or invalid, its problem added to
+        ``warnings`` when given: reading a lead or the queue must not fail because the
+        definition file is being edited, and a funnel of imported outcomes needs none
+        (``leadgate validate`` says what is wrong)."""
         try:
             return self.compiled()
-        except (DefinitionError, OSError):
+        except (DefinitionError, OSError) as exc:
+            if warnings is not None:
+                warnings.append(str(exc))
             return None
 
     def _tier_names(self) -> list[str]:

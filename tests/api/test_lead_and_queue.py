@@ -273,3 +273,15 @@ def test_both_ways_of_paging_agree_with_leads_imported_in_stage_mql(
     assert walk(source="web") == expected  # every lead's source: the joined way
     assert walk(q="@") == expected
     assert walk(tier="hot") == ["l1", "l5"]  # no entry, no tier
+
+
+def test_a_lead_and_the_queue_still_read_while_the_definition_file_is_away(
+    project: Project,
+) -> None:
+    """Reading must not fail because the definition is being edited (or was moved): the
+    lead comes without its explanation, saying why, and the queue still lists it."""
+    project.definition_path.rename(project.definition_path.with_suffix(".moved"))
+    lead = project.lead("l1")
+    assert lead.score is None
+    assert any(project.definition_path.name in w for w in lead.warnings)
+    assert "l1" in [row.lead_id for row in project.queue().rows]
