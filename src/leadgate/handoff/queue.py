@@ -121,16 +121,6 @@ class Queue:
 
 
 # -- SLA ---------------------------------------------------------------------------------------
-def sla_due(
-    compiled: CompiledDefinition | None, tier: str | None, mql_at: dt.datetime | None
-) -> dt.datetime | None:
-    """When the first touch is due: MQL entry + the SLA of the tier it entered in."""
-    if compiled is None or mql_at is None:
-        return None
-    sla = next((t.sla_us for t in compiled.tiers if t.name == tier), None)
-    return None if sla is None else mql_at + dt.timedelta(microseconds=sla)
-
-
 def sla_state(due: dt.datetime | None, touched: dt.datetime | None, now: dt.datetime) -> str:
     """``none`` (no SLA), ``open``, ``breached`` (due and untouched), ``met`` or ``missed``
     (touched after it was due)."""
@@ -237,7 +227,6 @@ __all__ = [
     "encode_cursor",
     "in_list",
     "owners",
-    "sla_due",
     "sla_state",
     "stored_reasons",
     "top_reasons",
