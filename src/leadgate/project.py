@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from .handoff.queue import Queue, QueueRow, Reason
     from .handoff.routing import RoutingSetup
     from .handoff.schemas import EventSchemas
-    from .handoff.sla import SlaReport
+    from .handoff.sla import SlaReport, SlaSetup
     from .handoff.sla_config import SlaSettings
     from .handoff.sweep import SweepReport
     from .handoff.transitions import History, Move
@@ -907,19 +907,30 @@ class Project:
         the breach sweep count it: from MQL entry, in business hours where the tier says so.
         A lead in no sales tier's MQL period has none; so has every lead while ``[sla]``
         is wrong (the problem goes to ``warnings``: reading must not fail for it)."""
-        from .handoff.sla import clocks_of, sla_setup
+        from .handoff.sla import clocks_of
 
-        if compiled is None:
-            return {}
-        try:
-            setup = sla_setup(compiled, self.routing, self.sla_settings)
-        except LeadgateError as exc:
-            if warnings is not None:
-                warnings.append(str(exc))
+        setup = self._sla_setup_or_none(compiled, warnings)
+        if setup is None:
             return {}
         at = now if now.tzinfo is not None else now.replace(tzinfo=dt.timezone.utc)
         clocks = clocks_of(store, setup, ids, at)
         return {k: _naive_utc(c.due_at) for k, c in clocks.items()}
+
+    def _sla_setup_or_none(
+        self, compiled: CompiledDefinition | None, warnings: list[str] | None = None
+    ) -> SlaSetup | None:
+        """The SLA clocks' setup, or None without a definition or while ``[sla]`` or the
+        reps are wrong (the problem goes to ``warnings``: reading must not fail for it)."""
+        from .handoff.sla import sla_setup
+
+        if compiled is None:
+            return None
+        try:
+            return sla_setup(compiled, self.routing, self.sla_settings)
+        except LeadgateError as exc:
+            if warnings is not None:
+                warnings.append(str(exc))
+            return None
 
     @staticmethod
     def _queue_row(
@@ -1005,8 +1016,9 @@ class Project:
                 store, when, by="tier", window=window, timezone=self.timezone, tier_order=tiers
             )
             return diagnose(
-                store, found, compiled, capacity=self.sales_capacity, today=self.clock.today()
-            )
+                store, found, compiled, capacity=self.sales_capacity, today=self.clock.today(),
+                sla=self._sla_setup_or_none(compiled),
+            )  # fmt: skip
 
     def forecast(
         self,
