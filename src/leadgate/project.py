@@ -358,7 +358,7 @@ class Project:
         compiled = self.compiled()
         with self.store() as store:
             when = as_of or latest_as_of(store, compiled)
-            rows = list_leads(store, compiled, tier=tier, where=condition, limit=limit, as_of=when)
+            rows = list_leads(store, compiled, tier=tier, where=condition, limit=limit, as_of=as_of)
         return LeadList(rows, when, compiled.hash, tier, condition, limit)
 
     def explain(self, lead: str, *, as_of: dt.datetime | None = None) -> Score:

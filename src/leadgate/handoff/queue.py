@@ -176,14 +176,19 @@ def owners(store: Store, ids: list[str]) -> dict[str, str]:
 def stored_reasons(
     store: Store, compiled: CompiledDefinition, as_of: dt.datetime | None, ids: list[str]
 ) -> tuple[dict[str, float], dict[str, list[Reason]]]:
-    """Each lead's total and, when its score kept its contributions, its top reasons."""
+    """Each lead's current total (:func:`~leadgate.scoring.lookup.scores_of`: live where
+    the server rescored it since the latest run) and, when its score kept its
+    contributions, its top reasons; nothing before ``compiled`` was first scored
+    (``as_of`` None)."""
+    from ..scoring.lookup import scores_of
+
     if as_of is None or not ids:
         return {}, {}
+    relation, params = scores_of(store, compiled)
     rows = store.execute(
-        "SELECT s.lead_id, s.total, s.contributions FROM scores s SEMI JOIN "
-        "(SELECT unnest(?) AS lead_id) page USING (lead_id) "
-        "WHERE s.definition_hash = ? AND s.as_of = ?",
-        [ids, compiled.hash, as_of.replace(tzinfo=None)],
+        f"SELECT s.lead_id, s.total, s.contributions FROM {relation} SEMI JOIN "
+        "(SELECT unnest(?) AS lead_id) page USING (lead_id)",
+        [*params, ids],
     ).fetchall()
     labels = rule_labels(compiled)
     keys = compiled.rule_keys

@@ -32,6 +32,24 @@ def latest_as_of(store: Store, c: CompiledDefinition) -> dt.datetime | None:
     return value if value is None else value.replace(tzinfo=dt.timezone.utc)
 
 
+def scores_of(
+    store: Store, c: CompiledDefinition, as_of: dt.datetime | None = None
+) -> tuple[str, list[Any]]:
+    """The scores of ``c`` to read, as a relation ``s`` with its parameters: the run as of
+    ``as_of``; without it, each lead's current score (``current_scores``: the latest run's,
+    or the live one where the server rescored the lead since) when the latest run is
+    ``c``'s, else the latest run of ``c``."""
+    if as_of is None:
+        newest = store.scalar(
+            "SELECT definition_hash FROM score_runs ORDER BY scored_at DESC LIMIT 1"
+        )
+        if newest == c.hash:
+            return "(SELECT * FROM current_scores WHERE definition_hash = ?) s", [c.hash]
+        as_of = latest_as_of(store, c)
+    when = None if as_of is None else as_of.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return "(SELECT * FROM scores WHERE definition_hash = ? AND as_of = ?) s", [c.hash, when]
+
+
 def find_lead(store: Store, key: str) -> dict[str, Any]:
     """The one lead ``key`` names (its id, an alias or its email), never a guess among
     several: :class:`AmbiguousLead` lists them (``leadgate merge`` joins those sharing an
@@ -172,17 +190,18 @@ def list_leads(
     limit: int | None = 50,
     as_of: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Scored leads, best first, filtered by tier and/or an expression (a segment)."""
+    """Scored leads, best first, filtered by tier and/or an expression (a segment): as of
+    the run at ``as_of``, or (without it) each lead's current score, the latest run's or,
+    where the server rescored the lead since, its live one (``current_scores``)."""
     when = as_of or latest_as_of(store, c)
     if when is None:
         raise ScoringError("Nothing is scored yet: run 'leadgate score' first.")
+    relation, params = scores_of(store, c, as_of)
     sql = (
         "SELECT s.lead_id, l.email, l.title, l.company, s.tier, s.total, s.fit, "
         "s.engagement, s.grade, s.disqualified, s.dq_reason, s.route, s.sla_due "
-        "FROM scores s JOIN leads l USING (lead_id) "
-        "WHERE s.definition_hash = ? AND s.as_of = ?"
+        f"FROM {relation} JOIN leads l USING (lead_id) WHERE true"
     )
-    params: list[Any] = [c.hash, when.replace(tzinfo=None)]
     if tier is not None:
         sql += " AND s.tier = ?"
         params.append(tier)

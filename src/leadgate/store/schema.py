@@ -533,3 +533,31 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0018_current_scores_live",
+        # A lead's current score is the newest one: the latest scoring run's, unless the
+        # server rescored the lead after that run (same definition), live. Live rows carry
+        # no per-rule parts, SLA or route (NULL): readers rebuild an explanation when they
+        # need one. A later run is newer than every live row before it, so it wins again.
+        """
+        CREATE OR REPLACE VIEW current_scores AS
+        WITH run AS (
+            SELECT definition_hash, as_of, scored_at FROM score_runs
+            ORDER BY scored_at DESC LIMIT 1
+        ),
+        fresh AS (
+            SELECT l.lead_id, l.definition_hash, l.as_of, l.fit, l.engagement, l.total,
+                   l.grade, l.band, l.tier, l.disqualified, l.dq_reason
+            FROM live_scores l JOIN run r
+              ON l.definition_hash = r.definition_hash AND l.scored_at > r.scored_at
+        )
+        SELECT s.* FROM scores s JOIN run r
+            ON s.definition_hash = r.definition_hash AND s.as_of = r.as_of
+        WHERE s.lead_id NOT IN (SELECT lead_id FROM fresh)
+        UNION ALL BY NAME
+        SELECT * FROM fresh;
+        """,
+    )
+)
