@@ -561,3 +561,31 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0019_lead_outcomes",
+        # What happened to each lead after MQL, from both places it is recorded: outcomes
+        # imported from a CRM (their lead named by id or alias) and the stages sales moved
+        # it to here (a won deal's amount as its value; a person's recycle or
+        # disqualification as a rejection, a lifecycle rule's recycle is not one). The
+        # funnel, lift, backtest, calibration and forecast all count "won" from this one
+        # relation, so they cannot disagree about it.
+        """
+        CREATE OR REPLACE VIEW lead_outcomes AS
+        SELECT coalesce(a.lead_id, o.lead_id) AS lead_id, o.outcome, o.ts, o.value,
+               o.reason, 'import' AS recorded_by
+        FROM outcomes o LEFT JOIN lead_aliases a ON a.alias = o.lead_id
+        UNION ALL
+        SELECT t.lead_id,
+               CASE t.to_stage WHEN 'sal' THEN 'accepted'
+                               WHEN 'recycled' THEN 'rejected'
+                               WHEN 'disqualified' THEN 'rejected'
+                               ELSE t.to_stage END,
+               t.moved_at, t.amount, t.reason, 'stage'
+        FROM stage_transitions t
+        WHERE t.to_stage IN ('sal', 'sql', 'opportunity', 'won', 'lost')
+           OR (t.to_stage IN ('recycled', 'disqualified') AND t.actor <> 'system');
+        """,
+    )
+)
