@@ -42,6 +42,7 @@ from .errors import (
     ConfigError,
     DefinitionError,
     ImportFailed,
+    LeadgateError,
     ProjectNotFound,
     ScoringError,
     SegmentNotFound,
@@ -75,12 +76,12 @@ if TYPE_CHECKING:
     from .engines.spark import SparkRun
     from .handoff.erasure import Erasure
     from .handoff.export import MqlExport
-    from .handoff.lead import ActionResult, LeadDetail
+    from .handoff.lead import ActionResult, LeadActivity, LeadDetail
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.queue import Queue, QueueRow, Reason
     from .handoff.routing import RoutingSetup
     from .handoff.schemas import EventSchemas
-    from .handoff.sla import SlaReport
+    from .handoff.sla import SlaReport, SlaSetup
     from .handoff.sla_config import SlaSettings
     from .handoff.sweep import SweepReport
     from .handoff.transitions import History, Move
@@ -357,7 +358,7 @@ class Project:
         compiled = self.compiled()
         with self.store() as store:
             when = as_of or latest_as_of(store, compiled)
-            rows = list_leads(store, compiled, tier=tier, where=condition, limit=limit, as_of=when)
+            rows = list_leads(store, compiled, tier=tier, where=condition, limit=limit, as_of=as_of)
         return LeadList(rows, when, compiled.hash, tier, condition, limit)
 
     def explain(self, lead: str, *, as_of: dt.datetime | None = None) -> Score:
@@ -742,12 +743,12 @@ class Project:
         """Everything about ``lead`` (id, alias or email): attributes, the score and its
         explanation, stage and history, owner and routing reason, SLA."""
         from .handoff.lead import LeadDetail, Sla, account_of, owner_of
-        from .handoff.queue import sla_due, sla_state
+        from .handoff.queue import sla_state
         from .handoff.transitions import history
         from .scoring.lookup import explain_lead, find_lead
 
         warnings: list[str] = []
-        compiled = self._compiled_quietly(warnings)
+        compiled = self._compiled_or_none(warnings)
         with self.store() as store:
             row = find_lead(store, lead)
             found = history(store, row["lead_id"])
@@ -761,10 +762,29 @@ class Project:
                 "SELECT mql_tier FROM lead_handoff WHERE lead_id = ?", [row["lead_id"]]
             )
             owner, account, now = owner_of(store, row), account_of(store, row), store.now()
-        due = sla_due(compiled, tier, found.mql_at)
+            due = self._sla_dues(store, compiled, [row["lead_id"]], now, warnings).get(
+                row["lead_id"]
+            )
         touched = found.first_touch_at
         sla = Sla(found.mql_at, tier, due, touched, sla_state(due, touched, now))
         return LeadDetail(row["lead_id"], row, account, score, found, owner, sla, warnings)
+
+    def lead_activity(self, lead: str, *, days: int = 90, limit: int = 50) -> LeadActivity:
+        """What a lead's page adds to :meth:`lead`: its ``limit`` newest events and its
+        score and tier over the last ``days`` (14 times, by the active definition, each
+        as of that time: see :func:`leadgate.scoring.lookup.score_trend`)."""
+        from .handoff.lead import LeadActivity, recent_events
+        from .scoring.lookup import find_lead, score_trend
+
+        compiled = self._compiled_or_none()
+        with self.store() as store:
+            lead_id = find_lead(store, lead)["lead_id"]
+            events, total = recent_events(store, lead_id, limit)
+            now = _naive_utc(self.clock.now())
+            trend = (
+                [] if compiled is None else score_trend(store, compiled, lead_id, now, days=days)
+            )
+        return LeadActivity(lead_id, events, total, trend)
 
     def act(
         self,
@@ -810,7 +830,7 @@ class Project:
         from .handoff.queue_page import queue_page
         from .scoring.lookup import latest_as_of
 
-        compiled = self._compiled_quietly([])
+        compiled = self._compiled_or_none()
         rep = self.routing.rep(owner) if owner else None
         filters = QueueFilter(tier, rep.name if rep else owner, stage, source, since, until, q)
         with self.store() as store:
@@ -820,13 +840,14 @@ class Project:
             )
             ids = [r["lead_id"] for r in rows]
             owned = owners(store, ids)
+            dues = self._sla_dues(store, compiled, ids, now)
             totals: dict[str, float] = {}
             reasons: dict[str, list[Reason]] = {}
             if compiled is not None:
                 when = latest_as_of(store, compiled)
                 totals, reasons = stored_reasons(store, compiled, when, ids)
                 reasons |= self._rebuilt_reasons(store, compiled, set(totals) - set(reasons))
-        out = [self._queue_row(r, compiled, owned, totals, reasons, now) for r in rows]
+        out = [self._queue_row(r, dues, owned, totals, reasons, now) for r in rows]
         return Queue(out, following, filters, limit, now)
 
     def definitions(self) -> DefinitionList:
@@ -861,15 +882,6 @@ class Project:
         with self.store() as store:
             return activate(store, self.definition_path, key, actor, self.clock.today())
 
-    def _compiled_quietly(self, warnings: list[str]) -> CompiledDefinition | None:
-        """The definition, or None with its problems added to ``warnings``: reading a lead
-        or the queue must not fail because the definition file is being edited."""
-        try:
-            return self.compiled()
-        except DefinitionError as exc:
-            warnings.append(str(exc))
-            return None
-
     def _rebuilt_reasons(
         self, store: Store, compiled: CompiledDefinition, ids: set[str]
     ) -> dict[str, list[Reason]]:
@@ -883,19 +895,56 @@ class Project:
             out[lead_id] = top_reasons([(c.label, c.cents, c.detail) for c in score.contributions])
         return out
 
+    def _sla_dues(
+        self,
+        store: Store,
+        compiled: CompiledDefinition | None,
+        ids: list[str],
+        now: dt.datetime,
+        warnings: list[str] | None = None,
+    ) -> dict[str, dt.datetime]:
+        """When each lead's first touch is due (naive UTC), counted as ``leadgate sla`` and
+        the breach sweep count it: from MQL entry, in business hours where the tier says so.
+        A lead in no sales tier's MQL period has none; so has every lead while ``[sla]``
+        is wrong (the problem goes to ``warnings``: reading must not fail for it)."""
+        from .handoff.sla import clocks_of
+
+        setup = self._sla_setup_or_none(compiled, warnings)
+        if setup is None:
+            return {}
+        at = now if now.tzinfo is not None else now.replace(tzinfo=dt.timezone.utc)
+        clocks = clocks_of(store, setup, ids, at)
+        return {k: _naive_utc(c.due_at) for k, c in clocks.items()}
+
+    def _sla_setup_or_none(
+        self, compiled: CompiledDefinition | None, warnings: list[str] | None = None
+    ) -> SlaSetup | None:
+        """The SLA clocks' setup, or None without a definition or while ``[sla]`` or the
+        reps are wrong (the problem goes to ``warnings``: reading must not fail for it)."""
+        from .handoff.sla import sla_setup
+
+        if compiled is None:
+            return None
+        try:
+            return sla_setup(compiled, self.routing, self.sla_settings)
+        except LeadgateError as exc:
+            if warnings is not None:
+                warnings.append(str(exc))
+            return None
+
     @staticmethod
     def _queue_row(
         row: dict[str, Any],
-        compiled: CompiledDefinition | None,
+        dues: dict[str, dt.datetime],
         owned: dict[str, str],
         totals: dict[str, float],
         reasons: dict[str, list[Reason]],
         now: dt.datetime,
     ) -> QueueRow:
-        from .handoff.queue import QueueRow, sla_due, sla_state
+        from .handoff.queue import QueueRow, sla_state
 
         lead_id = row["lead_id"]
-        due = sla_due(compiled, row["mql_tier"], row["mql_at"])
+        due = dues.get(lead_id)
         return QueueRow(
             lead_id, row["email"], row["company"], row["source"], row["stage"],
             row["mql_tier"], totals.get(lead_id), row["mql_at"], due,
@@ -967,8 +1016,9 @@ class Project:
                 store, when, by="tier", window=window, timezone=self.timezone, tier_order=tiers
             )
             return diagnose(
-                store, found, compiled, capacity=self.sales_capacity, today=self.clock.today()
-            )
+                store, found, compiled, capacity=self.sales_capacity, today=self.clock.today(),
+                sla=self._sla_setup_or_none(compiled),
+            )  # fmt: skip
 
     def forecast(
         self,
@@ -1021,12 +1071,16 @@ class Project:
         path.write_text(text, encoding="utf-8")
         return Report(path.resolve(), len(text.encode("utf-8")), data)
 
-    def _compiled_or_none(self) -> CompiledDefinition | None:
-        """The definition, or None when it is missing or invalid: a funnel of imported
-        outcomes needs none (``leadgate validate`` says what is wrong)."""
+    def _compiled_or_none(self, warnings: list[str] | None = None) -> CompiledDefinition | None:
+        """The definition, or None when it is missing or invalid, its problem added to
+        ``warnings`` when given: reading a lead or the queue must not fail because the
+        definition file is being edited, and a funnel of imported outcomes needs none
+        (``leadgate validate`` says what is wrong)."""
         try:
             return self.compiled()
-        except (DefinitionError, OSError):
+        except (DefinitionError, OSError) as exc:
+            if warnings is not None:
+                warnings.append(str(exc))
             return None
 
     def _tier_names(self) -> list[str]:

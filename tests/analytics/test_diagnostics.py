@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -159,6 +160,37 @@ def test_sla_breaches_and_slow_speed_to_lead_by_tier(tmp_path: Path) -> None:
             w.lead(f"s{i}", NOW - 3 * DAY)
             w.moves(f"s{i}", [NOW - 2 * DAY], tier="hot", touched=DAY / 96)
     assert not {"sla_breaches", "slow_speed_to_lead"} & set(codes(fast))
+
+
+def test_sla_checks_count_business_hours_as_leadgate_sla_does(tmp_path: Path) -> None:
+    """MQLs entering on a Friday evening and touched on Monday at 09:30 met a 2-hour
+    business-hours SLA: no breach, and the wait counted is the half hour of Monday's
+    working time, not the weekend. ``leadgate sla`` and the diagnosis agree."""
+    business = DEFINITION.replace(
+        "{name: hot, when: score >= 60, sla: 1h}",
+        "{name: hot, when: score >= 60, sla: 2h, sla_hours: business}",
+    )
+    project = make_project(tmp_path / "p", business)
+    friday_evening = dt.datetime(2026, 5, 22, 19, 0)  # NOW is Monday 1 June, 12:00
+    with project.store() as store:
+        w = Writer(store)
+        for i in range(20):
+            w.lead(f"f{i}", friday_evening - DAY)
+            w.moves(f"f{i}", [friday_evening], tier="hot", touched=dt.timedelta(hours=62.5))
+    report = project.sla(at=NOW.replace(tzinfo=dt.timezone.utc))
+    assert report.clocks == [] or all(c.status == "met" for c in report.clocks)
+    found = codes(project)
+    assert not {"sla_breaches", "slow_speed_to_lead"} & set(found)
+    # The same waits on a calendar-hours SLA are 62.5 h: breaches, and slow.
+    plain = make_project(tmp_path / "q")
+    with plain.store() as store:
+        w = Writer(store)
+        for i in range(20):
+            w.lead(f"f{i}", friday_evening - DAY)
+            w.moves(f"f{i}", [friday_evening], tier="hot", touched=dt.timedelta(hours=62.5))
+    found = codes(plain)
+    assert found["sla_breaches"]["numbers"]["breached"] == 20
+    assert found["slow_speed_to_lead"]["numbers"]["median_hours"] == 62.5
 
 
 def test_a_definition_past_its_review_by(tmp_path: Path) -> None:

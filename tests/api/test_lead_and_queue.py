@@ -273,3 +273,43 @@ def test_both_ways_of_paging_agree_with_leads_imported_in_stage_mql(
     assert walk(source="web") == expected  # every lead's source: the joined way
     assert walk(q="@") == expected
     assert walk(tier="hot") == ["l1", "l5"]  # no entry, no tier
+
+
+def test_a_lead_and_the_queue_still_read_while_the_definition_file_is_away(
+    project: Project,
+) -> None:
+    """Reading must not fail because the definition is being edited (or was moved): the
+    lead comes without its explanation, saying why, and the queue still lists it."""
+    project.definition_path.rename(project.definition_path.with_suffix(".moved"))
+    lead = project.lead("l1")
+    assert lead.score is None
+    assert any(project.definition_path.name in w for w in lead.warnings)
+    assert "l1" in [row.lead_id for row in project.queue().rows]
+
+
+def test_a_score_the_server_changed_is_the_score_everything_else_reads(
+    api: tuple[TestClient, dict[str, dict[str, str]]], project: Project, clock: Clock
+) -> None:
+    """l3 is warm at 65 after the batch run; a demo request through the API makes it 95
+    and hot. The queue, ``leads --tier`` and the next stage move read 95 (not the run's
+    65) until a later run scores it again."""
+    client, keys = api
+    clock.at = T0 + dt.timedelta(minutes=30)
+    event = {"lead_id": "l3", "type": "demo_request", "ts": "2026-03-02T09:20:00Z"}
+    answer = client.post("/v1/events", headers=keys["ingest"], json=event).json()
+    (live,) = answer["leads"]
+    assert (live["total"], live["tier"]) == (95.0, "hot")
+
+    row = next(r for r in project.queue().rows if r.lead_id == "l3")
+    assert row.score == 95.0 and row.reasons  # rebuilt: a live score keeps no parts
+    hot = {r["lead_id"]: r["total"] for r in project.leads(tier="hot").rows}
+    assert hot.get("l3") == 95.0
+    moved = client.post("/v1/leads/l3/actions", headers=keys["sales"],
+                        json={"action": "accept"}).json()  # fmt: skip
+    last = moved["history"]["transitions"][-1]
+    assert (last["to_stage"], last["score"], last["tier"]) == ("sal", 95.0, "hot")
+
+    # A later batch run is newer than the live score: its numbers are current again.
+    project.score(T0 + dt.timedelta(hours=1))
+    assert next(r for r in project.queue().rows if r.lead_id == "l3").score == 95.0
+    assert {r["lead_id"] for r in project.leads(tier="hot").rows} >= {"l3"}

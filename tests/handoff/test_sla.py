@@ -97,6 +97,22 @@ def test_business_hours_count_the_owners_calendar_across_the_weekend(
     assert [c.lead_id for c in saturday.clocks] == ["big", "mid"]  # the most urgent first
 
 
+def test_the_queue_and_a_leads_page_show_the_clock_leadgate_sla_counts(
+    friday: tuple[Project, Clock],
+) -> None:
+    """One due time everywhere: the queue, the lead and ``leadgate sla`` count business
+    hours alike; on Saturday the warm lead is still open (due Monday), not breached."""
+    project, clock = friday
+    clock.at = dt.datetime(2026, 3, 7, 12, 0)
+    report = {c.lead_id: c for c in project.sla(at=at(clock.at)).clocks}
+    rows = {r.lead_id: r for r in project.queue().rows}
+    for lead_id in ("big", "mid"):
+        due = report[lead_id].due_at.replace(tzinfo=None)
+        assert rows[lead_id].sla_due == due == project.lead(lead_id).sla.due
+    assert (rows["big"].sla_state, rows["mid"].sla_state) == ("breached", "open")
+    assert project.lead("mid").sla.state == "open"
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.datetimes(dt.datetime(2026, 1, 1), dt.datetime(2026, 12, 31)),

@@ -174,7 +174,7 @@ def measure(
         CREATE OR REPLACE TEMP TABLE bt_labels AS
         WITH conv AS (SELECT lead_id, min(epoch_us(ts)) AS first_us,
                              list(epoch_us(ts) ORDER BY ts) AS all_us
-                      FROM outcomes WHERE outcome IN ({", ".join("?" for _ in outcomes)})
+                      FROM lead_outcomes WHERE outcome IN ({", ".join("?" for _ in outcomes)})
                       GROUP BY lead_id)
         SELECT r.*, c.first_us AS conv_us,
                list_min(list_filter(c.all_us, lambda x: x > r.mql_us)) AS after_us

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..definition.compile import CompiledDefinition
 from ..results import plain
@@ -23,6 +23,9 @@ from ..store import Store
 from .funnel import Funnel, FunnelRow
 from .intervals import Rate, difference, pct
 from .lift import build_criteria_table, criteria
+
+if TYPE_CHECKING:
+    from ..handoff.sla import SlaClock, SlaSetup
 
 LOOSE_MQL_TO_SQL = 0.20
 STRICT_MQL_TO_SQL = 0.60
@@ -266,51 +269,67 @@ def rules_letting_in(
     return sorted(telling, key=lambda p: p[2] - p[1])[:3]
 
 
-def sla_checks(store: Store, c: CompiledDefinition | None, as_of: dt.datetime) -> list[Diagnostic]:
-    """Per tier with an SLA: the share of MQLs not touched within it, and the median speed
-    to lead (from ``lead_handoff``; the sla lane's module is the full account)."""
+def sla_checks(store: Store, setup: SlaSetup | None, as_of: dt.datetime) -> list[Diagnostic]:
+    """Per sales tier with an SLA: the share of MQLs not touched within it, and the median
+    time to a first touch, both counted by the clocks ``leadgate sla`` counts with
+    (:mod:`leadgate.handoff.sla`: business hours where the tier says so), so this page and
+    ``leadgate sla`` never disagree."""
+    from ..handoff.sla import clock_of, load_periods
+
+    if setup is None:
+        return []
+    at = as_of if as_of.tzinfo is not None else as_of.replace(tzinfo=dt.timezone.utc)
+    clocks: dict[str, list[SlaClock]] = {name: [] for name in setup.tiers}
+    for period in load_periods(store, setup.tiers, at):
+        clocks[period.tier].append(clock_of(period, setup, at))
     found: list[Diagnostic] = []
-    for tier in c.tiers if c is not None else []:
-        if tier.sla_us is None:
-            continue
-        n, breached, touched, median_s = store.execute(
-            "SELECT count(*), count(*) FILTER (WHERE coalesce(CASE WHEN first_touch_at <= $1 "
-            "THEN first_touch_at END, $1) > mql_at + INTERVAL ($2) MICROSECONDS), "
-            "count(*) FILTER (WHERE first_touch_at <= $1), median(epoch(first_touch_at) - "
-            "epoch(mql_at)) FILTER (WHERE first_touch_at <= $1) "
-            "FROM lead_handoff WHERE mql_at <= $1 AND mql_tier = $3",
-            [as_of, tier.sla_us, tier.name],
-        ).fetchall()[0]
-        sla_h = tier.sla_us / 3.6e9
+    for name, tier in setup.tiers.items():
+        mine = clocks[name]
+        n = len(mine)
+        breached = sum(c.status in ("breached", "missed") for c in mine)
+        # Counted time to the first touch: the SLA less what was left when it stopped.
+        waits = sorted(
+            c.sla_seconds - c.remaining_seconds for c in mine if c.status in ("met", "missed")
+        )
+        sla_h = tier.seconds / 3600
+        hours = " business" if tier.business else ""
         if n >= MIN_SLA_MQLS and breached / n >= SLA_BREACH_SHARE:
             found.append(
                 Diagnostic(
                     "sla_breaches",
                     "warning",
-                    f"{pct(breached / n)} of {tier.name} MQLs ({breached} of {n}) were not "
-                    f"contacted within their SLA of {sla_h:g} h.",
-                    f"Route {tier.name} MQLs to reps with room, or set an SLA sales can keep.",
-                    {"tier": tier.name, "mqls": n, "breached": breached, "sla_hours": sla_h},
+                    f"{pct(breached / n)} of {name} MQLs ({breached} of {n}) were not "
+                    f"contacted within their SLA of {sla_h:g}{hours} h.",
+                    f"Route {name} MQLs to reps with room, or set an SLA sales can keep.",
+                    {"tier": name, "mqls": n, "breached": breached, "sla_hours": sla_h},
                 )
             )
-        if touched >= MIN_SLA_MQLS and median_s is not None and median_s * 1e6 > tier.sla_us:
-            hours = float(median_s) / 3600
+        median_s = _median(waits)
+        if len(waits) >= MIN_SLA_MQLS and median_s is not None and median_s > tier.seconds:
+            waited = median_s / 3600
             found.append(
                 Diagnostic(
                     "slow_speed_to_lead",
                     "warning",
-                    f"Half of the {tier.name} MQLs waited over {hours:.1f} h for a first contact, "
-                    f"beyond their SLA of {sla_h:g} h.",
+                    f"Half of the {name} MQLs waited over {waited:.1f}{hours} h for a first "
+                    f"contact, beyond their SLA of {sla_h:g}{hours} h.",
                     "Alert the owner on MQL entry (webhooks) and check the routing's caps.",
                     {
-                        "tier": tier.name,
-                        "touched": touched,
-                        "median_hours": round(hours, 2),
+                        "tier": name,
+                        "touched": len(waits),
+                        "median_hours": round(waited, 2),
                         "sla_hours": sla_h,
                     },
                 )
             )
     return found
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 def deepest_stage(recorded: dict[str, int]) -> str:
@@ -328,9 +347,10 @@ def diagnose(
     *,
     capacity: float | None,
     today: dt.date,
+    sla: SlaSetup | None = None,
 ) -> Diagnosis:
     """Every diagnostic on ``funnel`` (grouped by tier; its ``journeys`` table still in
-    ``store``)."""
+    ``store``); the SLA checks need ``sla`` (the project's clocks' setup)."""
     volume = mqls_per_month(store, funnel.as_of)
     total, recorded = funnel.total, funnel.recorded
     tiers = [t.name for t in compiled.tiers] if compiled is not None else []
@@ -338,6 +358,6 @@ def diagnose(
     found += lead_quality(total, recorded, capacity, volume)
     found += dominant_rejection(store, compiled, funnel.as_of)
     found += tier_order(funnel.rows, tiers, deepest_stage(recorded))
-    found += sla_checks(store, compiled, funnel.as_of)
+    found += sla_checks(store, sla, funnel.as_of)
     found += review_overdue(compiled, today)
     return Diagnosis(found, funnel, capacity, volume)

@@ -209,14 +209,19 @@ class Forecast:
         }  # fmt: skip
 
 
-def won_deal_size(store: Store, as_of: dt.datetime) -> tuple[float | None, int]:
-    """The average value of the deals won up to ``as_of`` that have one, and how many."""
+def won_deal_size(store: Store, as_of: dt.datetime) -> tuple[float | None, int, int]:
+    """The average value of the deals won up to ``as_of`` that have a positive one (an
+    amount sales recorded on ``won``, or an imported won outcome's value: one per lead,
+    the largest), how many, and how many won deals had a value of zero or less (left out:
+    a refund or a typo is not a deal size)."""
     row = store.execute(
-        "SELECT avg(value), count(value) FROM outcomes "
-        "WHERE outcome = 'won' AND value IS NOT NULL AND ts <= ?",
+        "SELECT avg(v) FILTER (WHERE v > 0), count(*) FILTER (WHERE v > 0), "
+        "count(*) FILTER (WHERE v <= 0) FROM (SELECT lead_id, max(value) AS v "
+        "FROM lead_outcomes WHERE outcome = 'won' AND value IS NOT NULL AND ts <= ? "
+        "GROUP BY lead_id)",
         [as_of],
     ).fetchall()[0]
-    return (None if row[0] is None else float(row[0])), int(row[1])
+    return (None if row[0] is None else float(row[0])), int(row[1]), int(row[2])
 
 
 def month_forecast(
@@ -312,7 +317,7 @@ def compute_forecast(
             f"history: the mean of {span[0]}..{span[-1]} "
             f"({HISTORY_MONTHS} complete months before {current})"
         )
-    measured, wins = won_deal_size(store, as_of)
+    measured, wins, nonpositive = won_deal_size(store, as_of)
     if deal_size is not None:
         size, size_basis = deal_size, "given (--deal-size)"
     elif measured is not None:
@@ -330,6 +335,11 @@ def compute_forecast(
         target = reverse(revenue_target, size, size_basis, chain, capacity)
     lags = {k: found.total.median_days.get(k) for k in ("lead→mql", "mql→won")}
     warnings = thin_warnings(chain, found.window) + capacity_warnings(rows, capacity)
+    if nonpositive and deal_size is None:
+        warnings.append(
+            f"{nonpositive:,} won deal(s) have a value of zero or less and are left out of "
+            "the deal size: check those values in the CRM export."
+        )
     if target is not None and target.capacity_left is not None and target.capacity_left < 0:
         warnings.append(
             f"The target needs {target.mqls:,.0f} MQLs a month, more than sales' capacity "

@@ -73,7 +73,7 @@ def _label_sql(outcome: str, columns: dict[str, str], as_of: dt.datetime) -> tup
         kinds = list(LADDER[LADDER.index(outcome) :]) if outcome in LADDER else [outcome]
         marks = ", ".join("?" for _ in kinds)
         sql = (
-            "CASE WHEN EXISTS (SELECT 1 FROM outcomes o WHERE o.lead_id = l.lead_id AND "
+            "CASE WHEN EXISTS (SELECT 1 FROM lead_outcomes o WHERE o.lead_id = l.lead_id AND "
             f"o.outcome IN ({marks}) AND o.ts <= ?) THEN 1 ELSE 0 END"
         )
         return sql, [*kinds, as_of]

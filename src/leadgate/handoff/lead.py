@@ -2,8 +2,10 @@
 
 :class:`LeadDetail` gathers what :meth:`Project.lead` answers: the lead's attributes, its
 score with the explanation that adds up to it, its stage and history, its owner with the
-routing reason, and its SLA (MQL entry, the due time from the entry tier's ``sla``, the
-first touch). :data:`ACTIONS` maps each sales action to the stage it moves a lead to.
+routing reason, and its SLA (MQL entry, the due time from the entry tier's ``sla`` counted
+as ``leadgate sla`` counts it, the first touch). :class:`LeadActivity` is what a lead's page
+adds: its latest events and its score over time. :data:`ACTIONS` maps each sales action to
+the stage it moves a lead to.
 """
 
 from __future__ import annotations
@@ -129,6 +131,46 @@ class LeadDetail:
         }
 
 
+@dataclass(frozen=True)
+class LeadActivity:
+    """A lead's latest events (newest first; ``events_total`` counts them all) and its
+    score and tier at evenly spaced times (``trend``: the definition now, on the data
+    now, as of each time)."""
+
+    lead_id: str
+    events: list[dict[str, Any]]
+    events_total: int
+    trend: list[tuple[dt.datetime, float, str | None]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lead_id": self.lead_id,
+            "events": plain(self.events),
+            "events_total": self.events_total,
+            "trend": [
+                {"at": plain(at), "total": total, "tier": tier} for at, total, tier in self.trend
+            ],
+        }
+
+
+def recent_events(store: Store, lead_id: str, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The lead's ``limit`` newest events (its own and those of visitors linked to it),
+    and how many it has in all."""
+    mine = (
+        "SELECT type, ts, url, NULL AS visitor_id FROM events WHERE lead_id = ? UNION ALL "
+        "SELECT e.type, e.ts, e.url, e.visitor_id FROM events e JOIN visitor_links v "
+        "ON v.visitor_id = e.visitor_id WHERE v.lead_id = ? AND e.lead_id IS NULL"
+    )
+    rows = store.query(
+        f"SELECT *, count(*) OVER () AS n FROM ({mine}) ORDER BY ts DESC, type LIMIT ?",
+        [lead_id, lead_id, limit],
+    )
+    total = int(rows[0].pop("n")) if rows else 0
+    for row in rows[1:]:
+        row.pop("n")
+    return rows, total
+
+
 def owner_of(store: Store, lead: dict[str, Any]) -> Owner:
     """The rep of the lead's latest assignment with its reason, else an imported owner."""
     rows = store.query(
@@ -153,6 +195,7 @@ __all__ = [
     "ACTIONS",
     "REJECT_TO",
     "ActionResult",
+    "LeadActivity",
     "LeadDetail",
     "Owner",
     "Sla",

@@ -121,16 +121,6 @@ class Queue:
 
 
 # -- SLA ---------------------------------------------------------------------------------------
-def sla_due(
-    compiled: CompiledDefinition | None, tier: str | None, mql_at: dt.datetime | None
-) -> dt.datetime | None:
-    """When the first touch is due: MQL entry + the SLA of the tier it entered in."""
-    if compiled is None or mql_at is None:
-        return None
-    sla = next((t.sla_us for t in compiled.tiers if t.name == tier), None)
-    return None if sla is None else mql_at + dt.timedelta(microseconds=sla)
-
-
 def sla_state(due: dt.datetime | None, touched: dt.datetime | None, now: dt.datetime) -> str:
     """``none`` (no SLA), ``open``, ``breached`` (due and untouched), ``met`` or ``missed``
     (touched after it was due)."""
@@ -186,14 +176,19 @@ def owners(store: Store, ids: list[str]) -> dict[str, str]:
 def stored_reasons(
     store: Store, compiled: CompiledDefinition, as_of: dt.datetime | None, ids: list[str]
 ) -> tuple[dict[str, float], dict[str, list[Reason]]]:
-    """Each lead's total and, when its score kept its contributions, its top reasons."""
+    """Each lead's current total (:func:`~leadgate.scoring.lookup.scores_of`: live where
+    the server rescored it since the latest run) and, when its score kept its
+    contributions, its top reasons; nothing before ``compiled`` was first scored
+    (``as_of`` None)."""
+    from ..scoring.lookup import scores_of
+
     if as_of is None or not ids:
         return {}, {}
+    relation, params = scores_of(store, compiled)
     rows = store.execute(
-        "SELECT s.lead_id, s.total, s.contributions FROM scores s SEMI JOIN "
-        "(SELECT unnest(?) AS lead_id) page USING (lead_id) "
-        "WHERE s.definition_hash = ? AND s.as_of = ?",
-        [ids, compiled.hash, as_of.replace(tzinfo=None)],
+        f"SELECT s.lead_id, s.total, s.contributions FROM {relation} SEMI JOIN "
+        "(SELECT unnest(?) AS lead_id) page USING (lead_id)",
+        [*params, ids],
     ).fetchall()
     labels = rule_labels(compiled)
     keys = compiled.rule_keys
@@ -237,7 +232,6 @@ __all__ = [
     "encode_cursor",
     "in_list",
     "owners",
-    "sla_due",
     "sla_state",
     "stored_reasons",
     "top_reasons",

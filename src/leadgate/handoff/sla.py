@@ -139,18 +139,21 @@ def _naive(value: dt.datetime) -> dt.datetime:
     return _aware(value).replace(tzinfo=None)
 
 
-def load_periods(store: Store, tiers: Iterable[str], at: dt.datetime) -> list[_Lead]:
-    """Every MQL period of a tier in ``tiers`` that began by ``at``, with what happened
-    in it up to ``at``."""
+def load_periods(
+    store: Store, tiers: Iterable[str], at: dt.datetime, lead_ids: list[str] | None = None
+) -> list[_Lead]:
+    """Every MQL period of a tier in ``tiers`` that began by ``at`` (of ``lead_ids`` only,
+    when given), with what happened in it up to ``at``."""
     names = list(tiers)
-    if not names:
+    if not names or lead_ids == []:
         return []
     when = _naive(at)
+    only = "" if lead_ids is None else "AND list_contains(?, h.lead_id) "
     imported = "CAST(l.owner AS VARCHAR)" if "owner" in store.table_columns("leads") else "NULL"
     rows = store.execute(
         "WITH periods AS (SELECT h.lead_id, h.mql_tier, h.mql_at, h.first_touch_at, "
         f"{imported} AS imported FROM lead_handoff h JOIN leads l USING (lead_id) "
-        "WHERE h.mql_at <= ? AND list_contains(?, h.mql_tier)), "
+        f"WHERE h.mql_at <= ? AND list_contains(?, h.mql_tier) {only}), "
         "moves AS (SELECT t.lead_id, "
         "min(t.moved_at) FILTER (WHERE t.actor <> 'system') AS by_person, "
         "min(t.moved_at) FILTER (WHERE t.actor = 'system') AS by_system "
@@ -162,7 +165,7 @@ def load_periods(store: Store, tiers: Iterable[str], at: dt.datetime) -> list[_L
         "SELECT p.lead_id, p.mql_tier, p.mql_at, p.first_touch_at, m.by_person, m.by_system, "
         "o.reps, o.times, p.imported FROM periods p LEFT JOIN moves m USING (lead_id) "
         "LEFT JOIN owners o USING (lead_id) ORDER BY p.mql_at, p.lead_id",
-        [when, names, when, when],
+        [when, names, *([] if lead_ids is None else [lead_ids]), when, when],
     ).fetchall()
     leads = []
     for lead_id, tier, mql_at, touch, by_person, by_system, reps, times, owner in rows:
@@ -200,6 +203,16 @@ def clock_of(lead: _Lead, setup: SlaSetup, at: dt.datetime) -> SlaClock:
         lead.lead_id, lead.tier, lead.owner_at(at), lead.mql_at, due, tier.seconds,
         "business" if tier.business else "calendar", status, remaining, stopped, handed,
     )  # fmt: skip
+
+
+def clocks_of(
+    store: Store, setup: SlaSetup, lead_ids: list[str], at: dt.datetime
+) -> dict[str, SlaClock]:
+    """The clocks of ``lead_ids`` as of ``at`` (leads in no sales tier's MQL period have
+    none): what the queue and a lead's page show, counted as ``leadgate sla`` and the
+    breach sweep count them, business hours included."""
+    periods = load_periods(store, setup.tiers, at, lead_ids)
+    return {p.lead_id: clock_of(p, setup, at) for p in periods}
 
 
 # -- speed to lead -----------------------------------------------------------------------

@@ -8,6 +8,8 @@ by the pure evaluator on the lead's stored data, and checked against the stored 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..definition.compile import CompiledDefinition, compile_definition
@@ -30,6 +32,24 @@ def latest_as_of(store: Store, c: CompiledDefinition) -> dt.datetime | None:
     return value if value is None else value.replace(tzinfo=dt.timezone.utc)
 
 
+def scores_of(
+    store: Store, c: CompiledDefinition, as_of: dt.datetime | None = None
+) -> tuple[str, list[Any]]:
+    """The scores of ``c`` to read, as a relation ``s`` with its parameters: the run as of
+    ``as_of``; without it, each lead's current score (``current_scores``: the latest run's,
+    or the live one where the server rescored the lead since) when the latest run is
+    ``c``'s, else the latest run of ``c``."""
+    if as_of is None:
+        newest = store.scalar(
+            "SELECT definition_hash FROM score_runs ORDER BY scored_at DESC LIMIT 1"
+        )
+        if newest == c.hash:
+            return "(SELECT * FROM current_scores WHERE definition_hash = ?) s", [c.hash]
+        as_of = latest_as_of(store, c)
+    when = None if as_of is None else as_of.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return "(SELECT * FROM scores WHERE definition_hash = ? AND as_of = ?) s", [c.hash, when]
+
+
 def find_lead(store: Store, key: str) -> dict[str, Any]:
     """The one lead ``key`` names (its id, an alias or its email), never a guess among
     several: :class:`AmbiguousLead` lists them (``leadgate merge`` joins those sharing an
@@ -46,19 +66,32 @@ def find_lead(store: Store, key: str) -> dict[str, Any]:
     return store.query("SELECT * FROM leads WHERE lead_id = ?", found)[0]
 
 
-def explain_lead(
-    store: Store, c: CompiledDefinition, key: str, as_of: dt.datetime | None = None
-) -> Score:
-    """Score one stored lead with its full explanation.
+@dataclass(frozen=True)
+class LeadData:
+    """One stored lead with what its score reads: the leads of its account (roll-ups), the
+    account, every event of those leads and the account's intent signals."""
 
-    ``as_of`` defaults to the newest scoring run of ``c``; when that run stored a score for
-    the lead, the rebuilt total must equal it, or a warning says so.
-    """
+    lead: dict[str, Any]
+    population: Sequence[Mapping[str, Any]]
+    accounts: Mapping[str, Mapping[str, Any]]
+    events: Mapping[str, list[tuple[str, int]]]
+    intent: Mapping[str, list[tuple[str, float, int]]]
+
+    @property
+    def account(self) -> Mapping[str, Any] | None:
+        return self.accounts.get(self.lead.get("account_id") or "")
+
+    def score(self, scorer: Scorer, as_of_us: int) -> Score:
+        """The lead's score as of ``as_of_us``, explained (events after it unseen)."""
+        raws = score_population(
+            scorer, list(self.population), self.accounts, self.events, self.intent, as_of_us
+        )
+        return scorer.to_score(raws[self.lead["lead_id"]], self.lead, self.account, as_of_us)
+
+
+def load_lead(store: Store, key: str) -> LeadData:
+    """The lead ``key`` names (id, alias or email) with what its score reads."""
     lead = find_lead(store, key)
-    when = as_of or latest_as_of(store, c)
-    if when is None:
-        raise ScoringError("Nothing is scored yet: run 'leadgate score' or give --as-of.")
-    as_of_us = to_micros(when)
     account_id = lead.get("account_id")
     if account_id is not None:
         population = store.query("SELECT * FROM leads WHERE account_id = ?", [account_id])
@@ -87,12 +120,25 @@ def explain_lead(
         if account_id is not None
         else {}
     )
-    scorer = Scorer(c)
-    raws = score_population(scorer, population, accounts, events, intent, as_of_us)  # type: ignore[arg-type]
-    score = scorer.to_score(raws[lead["lead_id"]], lead, accounts.get(account_id or ""), as_of_us)
+    return LeadData(lead, population, accounts, events, intent)
+
+
+def explain_lead(
+    store: Store, c: CompiledDefinition, key: str, as_of: dt.datetime | None = None
+) -> Score:
+    """Score one stored lead with its full explanation.
+
+    ``as_of`` defaults to the newest scoring run of ``c``; when that run stored a score for
+    the lead, the rebuilt total must equal it, or a warning says so.
+    """
+    data = load_lead(store, key)
+    when = as_of or latest_as_of(store, c)
+    if when is None:
+        raise ScoringError("Nothing is scored yet: run 'leadgate score' or give --as-of.")
+    score = data.score(Scorer(c), to_micros(when))
     stored = store.scalar(
         "SELECT total FROM scores WHERE lead_id = ? AND definition_hash = ? AND as_of = ?",
-        [lead["lead_id"], c.hash, score.as_of.replace(tzinfo=None)],
+        [data.lead["lead_id"], c.hash, score.as_of.replace(tzinfo=None)],
     )
     if stored is not None and round(stored * 100) != score.total_cents:
         score.warnings.append(
@@ -100,6 +146,31 @@ def explain_lead(
             "the lead's data changed since it was scored; rescore."
         )
     return score
+
+
+def score_trend(
+    store: Store,
+    c: CompiledDefinition,
+    key: str,
+    until: dt.datetime,
+    *,
+    days: int = 90,
+    points: int = 14,
+) -> list[tuple[dt.datetime, float, str | None]]:
+    """The lead's score and tier at ``points`` evenly spaced times over the ``days`` up to
+    ``until``, by the definition ``c`` (the data as stored now: a replay, not a record of
+    what earlier definitions said). One read of the lead's data, then the pure evaluator
+    as of each time, so events after a time do not count at that time."""
+    data = load_lead(store, key)
+    scorer = Scorer(c)
+    end = to_micros(until)
+    span = days * 86_400_000_000
+    out = []
+    for i in range(points):
+        as_of_us = end - span * (points - 1 - i) // max(points - 1, 1)
+        score = data.score(scorer, as_of_us)
+        out.append((score.as_of.replace(tzinfo=None), float(score.total), score.tier))
+    return out
 
 
 def segment(c: CompiledDefinition, where: str) -> CompiledDefinition:
@@ -119,17 +190,18 @@ def list_leads(
     limit: int | None = 50,
     as_of: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Scored leads, best first, filtered by tier and/or an expression (a segment)."""
+    """Scored leads, best first, filtered by tier and/or an expression (a segment): as of
+    the run at ``as_of``, or (without it) each lead's current score, the latest run's or,
+    where the server rescored the lead since, its live one (``current_scores``)."""
     when = as_of or latest_as_of(store, c)
     if when is None:
         raise ScoringError("Nothing is scored yet: run 'leadgate score' first.")
+    relation, params = scores_of(store, c, as_of)
     sql = (
         "SELECT s.lead_id, l.email, l.title, l.company, s.tier, s.total, s.fit, "
         "s.engagement, s.grade, s.disqualified, s.dq_reason, s.route, s.sla_due "
-        "FROM scores s JOIN leads l USING (lead_id) "
-        "WHERE s.definition_hash = ? AND s.as_of = ?"
+        f"FROM {relation} JOIN leads l USING (lead_id) WHERE true"
     )
-    params: list[Any] = [c.hash, when.replace(tzinfo=None)]
     if tier is not None:
         sql += " AND s.tier = ?"
         params.append(tier)

@@ -533,3 +533,59 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0018_current_scores_live",
+        # A lead's current score is the newest one: the latest scoring run's, unless the
+        # server rescored the lead after that run (same definition), live. Live rows carry
+        # no per-rule parts, SLA or route (NULL): readers rebuild an explanation when they
+        # need one. A later run is newer than every live row before it, so it wins again.
+        """
+        CREATE OR REPLACE VIEW current_scores AS
+        WITH run AS (
+            SELECT definition_hash, as_of, scored_at FROM score_runs
+            ORDER BY scored_at DESC LIMIT 1
+        ),
+        fresh AS (
+            SELECT l.lead_id, l.definition_hash, l.as_of, l.fit, l.engagement, l.total,
+                   l.grade, l.band, l.tier, l.disqualified, l.dq_reason
+            FROM live_scores l JOIN run r
+              ON l.definition_hash = r.definition_hash AND l.scored_at > r.scored_at
+        )
+        SELECT s.* FROM scores s JOIN run r
+            ON s.definition_hash = r.definition_hash AND s.as_of = r.as_of
+        WHERE s.lead_id NOT IN (SELECT lead_id FROM fresh)
+        UNION ALL BY NAME
+        SELECT * FROM fresh;
+        """,
+    )
+)
+
+MIGRATIONS.append(
+    (
+        "0019_lead_outcomes",
+        # What happened to each lead after MQL, from both places it is recorded: outcomes
+        # imported from a CRM (their lead named by id or alias) and the stages sales moved
+        # it to here (a won deal's amount as its value; a person's recycle or
+        # disqualification as a rejection, a lifecycle rule's recycle is not one). The
+        # funnel, lift, backtest, calibration and forecast all count "won" from this one
+        # relation, so they cannot disagree about it.
+        """
+        CREATE OR REPLACE VIEW lead_outcomes AS
+        SELECT coalesce(a.lead_id, o.lead_id) AS lead_id, o.outcome, o.ts, o.value,
+               o.reason, 'import' AS recorded_by
+        FROM outcomes o LEFT JOIN lead_aliases a ON a.alias = o.lead_id
+        UNION ALL
+        SELECT t.lead_id,
+               CASE t.to_stage WHEN 'sal' THEN 'accepted'
+                               WHEN 'recycled' THEN 'rejected'
+                               WHEN 'disqualified' THEN 'rejected'
+                               ELSE t.to_stage END,
+               t.moved_at, t.amount, t.reason, 'stage'
+        FROM stage_transitions t
+        WHERE t.to_stage IN ('sal', 'sql', 'opportunity', 'won', 'lost')
+           OR (t.to_stage IN ('recycled', 'disqualified') AND t.actor <> 'system');
+        """,
+    )
+)

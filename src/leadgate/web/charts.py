@@ -87,6 +87,47 @@ def reliability(points: list[dict[str, Any]], title: str) -> Markup:
     return Markup("".join(parts))
 
 
+def trend(points: list[dict[str, Any]], title: str) -> Markup:
+    """A score over time: one point per ``{"at", "total", "tier"}``, joined by a line,
+    each point's tier in its tooltip; the axis from the lowest score (or 0) to the highest.
+
+    >>> "polyline" in trend([{"at": "2026-01-01T00:00:00", "total": 12.0, "tier": None}], "S")
+    True
+    """
+    width, height, pad = 420, 160, 24
+    totals = [float(p["total"]) for p in points]
+    low, high = min([0.0, *totals]), max([1.0, *totals])
+    step = (width - 2 * pad) / max(len(points) - 1, 1)
+
+    def y(total: float) -> float:
+        return height - pad - (total - low) / (high - low) * (height - 2 * pad)
+
+    parts = [_open(width, height, title)]
+    parts.append(
+        f'<text x="0" y="12" class="value">{high:g}</text>'
+        f'<text x="0" y="{height - pad + 4}" class="value">{low:g}</text>'
+    )
+    xy = [(pad + step * i, y(t), p) for i, (t, p) in enumerate(zip(totals, points, strict=True))]
+    parts.append(
+        '<polyline points="' + " ".join(f"{x:.1f},{v:.1f}" for x, v, _ in xy) + '" class="curve">'
+        "</polyline>"
+    )
+    for x, v, p in xy:
+        tier = f", tier {escape(p['tier'])}" if p.get("tier") else ""
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{v:.1f}" r="3" class="s0"><title>'
+            f"{escape(str(p['at'])[:10])}: {float(p['total']):g}{tier}</title></circle>"
+        )
+    if points:
+        first, last = str(points[0]["at"])[:10], str(points[-1]["at"])[:10]
+        parts.append(f'<text x="{pad}" y="{height - 4}" class="tick">{escape(first)}</text>')
+        parts.append(
+            f'<text x="{width - pad - 70}" y="{height - 4}" class="tick">{escape(last)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 def _open(width: float, height: float, title: str) -> str:
     return (
         f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
@@ -94,4 +135,4 @@ def _open(width: float, height: float, title: str) -> str:
     )
 
 
-__all__ = ["columns", "reliability"]
+__all__ = ["columns", "reliability", "trend"]

@@ -71,39 +71,31 @@ def queue_page(project: Project, *, after: str | None = None, **filters: str | N
     for r in found.rows:
         row = r.as_dict() | {"mql_at": r.mql_at, "first_touch_at": r.first_touch_at}
         row |= {"total": r.score, "title": titles.get(r.lead_id), "last_reason": None}
-        sla_us = None if r.sla_due is None or r.mql_at is None else _us(r.sla_due - r.mql_at)
-        row["sla"] = sla_state(row, sla_us, now)
+        row["sla"] = sla_state(row, r.sla_due, now)
         rows.append(row)
     return QueuePage(rows, found.next_cursor, wanted, project.reject_reasons, now)
 
 
-def _us(delta: dt.timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 def queue_row(project: Project, lead_id: str) -> dict[str, Any]:
     """One lead as a queue row (after an action changed it), whatever its stage now."""
-    history = project.history(lead_id)
-    score = project.explain(lead_id)
-    compiled = project.compiled()
-    slas = {t.name: t.sla_us for t in compiled.tiers}
-    lead = lead_attributes(project, lead_id)
+    found = project.lead(lead_id)
+    history, sla, a = found.history, found.sla, found.attributes
     row: dict[str, Any] = {
-        "lead_id": history.lead_id,
-        "company": lead.get("company"),
-        "title": lead.get("title"),
-        "email": lead.get("email"),
+        "lead_id": found.lead_id,
+        "company": a.get("company"),
+        "title": a.get("title"),
+        "email": a.get("email"),
         "stage": history.stage,
-        "tier": score.tier,
-        "total": float(score.total),
+        "tier": found.score.tier if found.score else None,
+        "total": float(found.score.total) if found.score else None,
         "mql_at": history.mql_at,
         "first_touch_at": history.first_touch_at,
-        "owner": (lead_owner(project, lead_id) or {}).get("owner"),
+        "owner": found.owner.rep,
         "last_reason": history.transitions[-1].reason if history.transitions else None,
     }
     now = project.clock.now().replace(tzinfo=None)
-    row["sla"] = sla_state(row, slas.get(score.tier or ""), now)
-    row["reasons"] = top_reasons(score)
+    row["sla"] = sla_state(row, sla.due, now)
+    row["reasons"] = top_reasons(found.score) if found.score else []
     return row
 
 
@@ -115,54 +107,66 @@ def top_reasons(score: Score, n: int = 3) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class LeadPage:
-    """Everything about one lead: attributes, score with its explanation, history, owner."""
+    """Everything about one lead: attributes (enriched ones named), the score with its
+    explanation grouped so the groups add up, the score over time, the latest events, the
+    stage history, the owner with the routing reason, and the SLA."""
 
     attributes: dict[str, Any]
+    enriched: list[str]
     score: dict[str, Any]
     history: dict[str, Any]
     owner: dict[str, Any] | None
+    sla: dict[str, Any]
+    activity: dict[str, Any]
     groups: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "attributes": plain(self.attributes),
+            "enriched": self.enriched,
             "score": self.score,
             "explanation": self.groups,
+            "trend": self.activity["trend"],
+            "events": self.activity["events"],
+            "events_total": self.activity["events_total"],
             "history": self.history,
             "owner": plain(self.owner),
+            "sla": plain(self.sla),
+            "warnings": self.warnings,
         }
 
 
 def lead_page(project: Project, lead_id: str) -> LeadPage:
-    """One lead (by id, alias or email): attributes, the explanation grouped so that the
-    groups add up to the total, the stage history and the owner."""
-    score = project.explain(lead_id)
-    history = project.history(lead_id)
+    """One lead (by id, alias or email), from :meth:`Project.lead` and
+    :meth:`Project.lead_activity`."""
+    found = project.lead(lead_id)
+    activity = project.lead_activity(found.lead_id)
     groups: dict[str, dict[str, Any]] = {}
-    for c in score.contributions:
-        group = groups.setdefault(c.group, {"group": c.group, "cents": 0, "lines": []})
-        group["cents"] += c.cents
-        group["lines"].append(c.as_dict())
+    score: dict[str, Any] = {"total": None, "tier": None, "warnings": []}
+    if found.score is not None:
+        score = found.score.as_dict()
+        for c in found.score.contributions:
+            group = groups.setdefault(c.group, {"group": c.group, "cents": 0, "lines": []})
+            group["cents"] += c.cents
+            group["lines"].append(c.as_dict())
     explained = [g | {"points": g.pop("cents") / 100} for g in groups.values()]
+    owner = found.owner
+    shown_owner = None if owner.rep is None else {
+        "owner": owner.rep, "rule": owner.rule, "reason": owner.reason,
+        "assigned_at": owner.assigned_at,
+    }  # fmt: skip
+    sla = found.sla
+    now = project.clock.now().replace(tzinfo=None)
+    row = {"mql_at": sla.mql_at, "first_touch_at": sla.first_touch_at}
+    countdown = sla_state(row, sla.due, now)
+    attributes = dict(found.attributes)
+    enriched = [str(n) for n in attributes.pop("enriched", None) or []]
     return LeadPage(
-        lead_attributes(project, history.lead_id),
-        score.as_dict(),
-        history.as_dict(),
-        lead_owner(project, history.lead_id),
-        explained,
-    )
-
-
-def lead_attributes(project: Project, lead_id: str) -> dict[str, Any]:
-    from ..scoring.lookup import find_lead
-
-    with project.store() as store:
-        return find_lead(store, lead_id)
-
-
-def lead_owner(project: Project, lead_id: str) -> dict[str, Any] | None:
-    with project.store() as store:
-        return queries.lead_owner(store, lead_id)
+        attributes, enriched, score, found.history.as_dict(), shown_owner,
+        dict(vars(sla)) | {"countdown": countdown}, activity.as_dict(), explained,
+        list(found.warnings),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -24,16 +24,6 @@ def titles(store: Store, ids: list[str]) -> dict[str, str | None]:
     return dict(rows)
 
 
-def lead_owner(store: Store, lead_id: str) -> dict[str, Any] | None:
-    """The lead's latest assignment (owner, rule, why, when), or None."""
-    rows = store.query(
-        "SELECT rep AS owner, rule, reason, assigned_at FROM assignments WHERE lead_id = ? "
-        "ORDER BY assignment_id DESC LIMIT 1",
-        [lead_id],
-    )
-    return rows[0] if rows else None
-
-
 #: When a lead became an MQL, as the funnel reads it (a verdict without a recorded entry
 #: dates the MQL at the lead's creation, as the funnel's cohorts do).
 MQL_AT = "coalesce(mql_at, created_at)"

@@ -101,6 +101,7 @@ ENV.filters["duration"] = _duration
 ENV.globals["bars"] = bars
 ENV.globals["columns"] = charts.columns
 ENV.globals["reliability"] = charts.reliability
+ENV.globals["trend"] = charts.trend
 ENV.globals["version"] = __version__
 
 

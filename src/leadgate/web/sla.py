@@ -1,13 +1,14 @@
 """An MQL's SLA countdown as the queue shows it: a state (colour) and words (text).
 
-The clock starts at MQL entry (``lead_handoff.mql_at``) and runs for the tier's ``sla``;
-the first sales touch stops it. Until the SLA lane's clocks (business hours, breaches on
-record) land, the due time is entry + SLA in plain hours.
+The clock starts at MQL entry (``lead_handoff.mql_at``) and its due time is the one
+:meth:`Project.queue` and :meth:`Project.lead` give, counted as ``leadgate sla`` counts it
+(business hours where the tier says so); the first sales touch stops it. Due soon: less
+than a quarter of the time from entry to due is left, or less than an hour.
 
 >>> row = {"mql_at": dt.datetime(2026, 1, 1, 9), "first_touch_at": None}
->>> sla_state(row, 4 * 3_600_000_000, dt.datetime(2026, 1, 1, 12, 30))["text"]
+>>> sla_state(row, dt.datetime(2026, 1, 1, 13), dt.datetime(2026, 1, 1, 12, 30))["text"]
 'due soon: 30m left'
->>> sla_state(row, 4 * 3_600_000_000, dt.datetime(2026, 1, 2, 15))["text"]
+>>> sla_state(row, dt.datetime(2026, 1, 1, 13), dt.datetime(2026, 1, 2, 15))["text"]
 'breached 1d 2h ago'
 """
 
@@ -20,14 +21,13 @@ from typing import Any
 SOON_SHARE = 0.25
 
 
-def sla_state(row: dict[str, Any], sla_us: int | None, now: dt.datetime) -> dict[str, Any]:
-    """``{"state", "text", "due"}``: state is ``none``, ``met``, ``due``, ``soon`` or
-    ``breached``; ``text`` says the same in words with the time left or overdue."""
+def sla_state(row: dict[str, Any], due: dt.datetime | None, now: dt.datetime) -> dict[str, Any]:
+    """``{"state", "text", "due"}``: state is ``none``, ``met``, ``late``, ``due``, ``soon``
+    or ``breached``; ``text`` says the same in words with the time left or overdue."""
     mql_at = row.get("mql_at")
-    if mql_at is None or sla_us is None:
+    if mql_at is None or due is None:
         return {"state": "none", "text": "no SLA", "due": None}
-    sla = dt.timedelta(microseconds=sla_us)
-    due = mql_at + sla
+    sla = due - mql_at
     touched = row.get("first_touch_at")
     if touched is not None:
         met = touched <= due
