@@ -26,6 +26,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -41,9 +42,10 @@ import httpx
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_queue import ORDER, build  # type: ignore[import-not-found]  # noqa: E402
+from bench_queue import ORDER, T0, build  # type: ignore[import-not-found]  # noqa: E402
 
 from leadgate.analytics.funnel import compute_funnel  # noqa: E402
+from leadgate.clock import FixedClock  # noqa: E402
 from leadgate.api.local import running_server  # noqa: E402
 from leadgate.project import Project  # noqa: E402
 
@@ -170,18 +172,42 @@ async def measure(url: str, users: int, seconds: float) -> list[tuple[str, int, 
     return out
 
 
+def cached(root: Path, leads: int, cache: Path | None) -> Project:
+    """The bench store at ``root``: built, or copied from ``cache`` (``cache/<leads>``,
+    built there first when missing). The clock is the one ``build`` sets."""
+    if cache is None:
+        project = build(root, leads)
+        project.add_user("bench", "read", PASSWORD)
+        return project
+    kept = cache / str(leads)
+    if not (kept / "leadgate.toml").is_file():
+        staging = cache / f".{leads}.building"
+        shutil.rmtree(staging, ignore_errors=True)
+        build(staging, leads).add_user("bench", "read", PASSWORD)
+        staging.rename(kept)
+    started = time.perf_counter()
+    shutil.copytree(kept, root)
+    print(f"store copied from {kept} in {time.perf_counter() - started:.1f} s")
+    return Project.open(root, clock=FixedClock(T0))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", action="store_true", help="20,000 leads")
     parser.add_argument("--leads", type=int, default=None)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="keep the built store here and reuse it (copied, never served in place)",
+    )
     args = parser.parse_args()
     leads = args.leads or (20_000 if args.small else 1_000_000)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "p"
-        project = build(root, leads)
-        project.add_user("bench", "read", PASSWORD)
+        project = cached(root, leads, args.cache)
         with project.store() as store:
             ids = [r["lead_id"] for r in store.query(f"{ORDER} LIMIT 1000")]
         base = baseline(project, ids)

@@ -102,6 +102,9 @@ class Project:
     clock: Clock = field(default_factory=SystemClock)
     #: The store a long-running process holds open (:meth:`serving`), else None.
     _held: Store | None = field(default=None, init=False, repr=False, compare=False)
+    #: The last compiled definition, by the text and date it was compiled from (shared
+    #: with the project's read views, :meth:`reading`): see :meth:`_compile`.
+    _compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -208,7 +211,26 @@ class Project:
         return self._compile(definition)[0]
 
     def _compile(self, definition: str | Path | None) -> tuple[CompiledDefinition, list[str]]:
-        """The compiled definition and its warnings (e.g. past its ``review_by``)."""
+        """The compiled definition and its warnings (e.g. past its ``review_by``).
+
+        The project's own definition is kept compiled, by its file's bytes and today's
+        date: parsing and checking the YAML costs 10-30 ms, and a server's every page
+        needs it. A changed file (or a new day, for the review warning) compiles again."""
+        if definition is None:
+            path = self.definition_path
+            try:
+                key = (path.read_bytes(), self.clock.today())
+            except OSError:
+                return self._compile_now(path)  # the error names the file
+            kept = self._compiled.get(str(path))
+            if kept is None or kept[0] != key:
+                kept = (key, self._compile_now(path))
+                self._compiled[str(path)] = kept
+            compiled, warnings = kept[1]
+            return compiled, list(warnings)  # a caller may add to its list
+        return self._compile_now(definition)
+
+    def _compile_now(self, definition: str | Path) -> tuple[CompiledDefinition, list[str]]:
         from .definition import compile_definition
 
         result = self.validate(definition)
@@ -548,6 +570,16 @@ class Project:
         finally:
             self._held = None
             store.release()
+
+    def reading(self, store: Store) -> Project:
+        """This project bound to ``store`` (a reader's :class:`~leadgate.store.snapshot.
+        Snapshot`): every call on the view reads through it, on the reader's thread, while
+        this project's held store stays the writer's. The view shares the settings, the
+        clock and the kept compiled definition."""
+        view = Project(self.root, self.config, self.tracer, self.clock)
+        view._held = store
+        view._compiled = self._compiled
+        return view
 
     def keys(self) -> KeyList:
         """The HTTP API's keys (never the keys themselves: only their ids)."""

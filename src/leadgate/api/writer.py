@@ -2,9 +2,13 @@
 
 DuckDB lets one process write a database file, and one connection must not be used by two
 threads at once. So the server holds the store open (:meth:`Project.serving`) and every
-project call, read or write, runs on this one thread, in the order submitted; the event loop
+project call that writes runs on this one thread, in the order submitted; the event loop
 awaits it without blocking. Batching many requests into one transaction (group commit) is
 built on top of this: the caller submits one function that does the whole group.
+
+Reads that need no write do not queue here: they run on the server's readers
+(:mod:`.readers`), each through its own cursor of this thread's connection, in a read
+transaction that can never write. So the rule stays: one writer, this thread.
 """
 
 from __future__ import annotations

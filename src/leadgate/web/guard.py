@@ -19,8 +19,9 @@ from fastapi import Request
 
 from ..api.auth import presented_key, require
 from ..api.errors import ApiError
+from ..api.readers import read
 from .people import ROLES, User
-from .sessions import COOKIE, Session, SessionPolicy, find_session
+from .sessions import COOKIE, Session, SessionPolicy, look_up_session
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -43,14 +44,19 @@ class Refused(Exception):
 
 
 async def current_session(request: Request) -> Session | None:
+    """The request's live session. Looked up on a reader (a page load does not queue behind
+    the writer); the rare write it needs (ending it, restarting its idle clock once a
+    minute) is made on the writer before the request goes on."""
     token = request.cookies.get(COOKIE, "")
     if not token:
         return None
-    writer = request.app.state.writer
     policy: SessionPolicy = request.app.state.web_policy
-    found: Session | None = await writer.run(
-        lambda: find_session(writer.project.store(), token, policy)
+    found, write = await read(
+        request, lambda project: look_up_session(project.store(), token, policy)
     )
+    if write is not None:
+        writer = request.app.state.writer
+        await writer.run(lambda: write(writer.project.store(), token))
     return found
 
 
