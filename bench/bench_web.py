@@ -45,8 +45,8 @@ sys.path.insert(0, str(HERE))
 from bench_queue import ORDER, T0, build  # type: ignore[import-not-found]  # noqa: E402
 
 from leadgate.analytics.funnel import compute_funnel  # noqa: E402
-from leadgate.clock import FixedClock  # noqa: E402
 from leadgate.api.local import running_server  # noqa: E402
+from leadgate.clock import FixedClock  # noqa: E402
 from leadgate.project import Project  # noqa: E402
 
 PASSWORD = "bench password 11"

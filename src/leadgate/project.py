@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from .handoff.lead import ActionResult, LeadDetail
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.queue import Queue, QueueRow, Reason
+    from .handoff.queue_order import KeptOrder
     from .handoff.routing import RoutingSetup
     from .handoff.schemas import EventSchemas
     from .handoff.sla import SlaReport
@@ -105,6 +106,8 @@ class Project:
     #: The last compiled definition, by the text and date it was compiled from (shared
     #: with the project's read views, :meth:`reading`): see :meth:`_compile`.
     _compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: The queue order a server keeps in memory, for its readers' views (:meth:`reading`).
+    _queue_order: KeptOrder | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -571,14 +574,16 @@ class Project:
             self._held = None
             store.release()
 
-    def reading(self, store: Store) -> Project:
+    def reading(self, store: Store, queue_order: KeptOrder | None = None) -> Project:
         """This project bound to ``store`` (a reader's :class:`~leadgate.store.snapshot.
         Snapshot`): every call on the view reads through it, on the reader's thread, while
         this project's held store stays the writer's. The view shares the settings, the
-        clock and the kept compiled definition."""
+        clock and the kept compiled definition; :meth:`queue` reads its order from
+        ``queue_order`` (:mod:`leadgate.handoff.queue_order`) when given."""
         view = Project(self.root, self.config, self.tracer, self.clock)
         view._held = store
         view._compiled = self._compiled
+        view._queue_order = queue_order
         return view
 
     def keys(self) -> KeyList:
@@ -848,8 +853,9 @@ class Project:
         with self.store() as store:
             now = store.now()
             rows, following = queue_page(
-                store, compiled, filters, limit=limit, cursor=cursor, now=now
-            )
+                store, compiled, filters, limit=limit, cursor=cursor, now=now,
+                order=self._kept_order(store),
+            )  # fmt: skip
             ids = [r["lead_id"] for r in rows]
             owned = owners(store, ids)
             totals: dict[str, float] = {}
@@ -892,6 +898,14 @@ class Project:
 
         with self.store() as store:
             return activate(store, self.definition_path, key, actor, self.clock.today())
+
+    def _kept_order(self, store: Store) -> tuple[KeptOrder, int] | None:
+        """The server's kept queue order with the writer generation of ``store``'s
+        snapshot (:mod:`leadgate.handoff.queue_order`), when this is a reader's view."""
+        generation = getattr(store, "generation", None)
+        if self._queue_order is None or generation is None:
+            return None
+        return self._queue_order, generation
 
     def _compiled_quietly(self, warnings: list[str]) -> CompiledDefinition | None:
         """The definition, or None with its problems added to ``warnings``: reading a lead

@@ -13,6 +13,11 @@ bound to it (:meth:`Project.reading`). A unit of work (``fn(project)``) runs in 
 transaction: it sees what was committed when it began, whatever the writer commits
 meanwhile (DuckDB's MVCC), and it cannot write (the snapshot refuses, then rolls back).
 
+Each reader's snapshot also records the writer's call count when it began
+(``Writer.generation``): results the server keeps in memory for every reader (the queue's
+order, :mod:`leadgate.handoff.queue_order`) are read again when the writer has made a
+call since, so they are never older than the snapshot that uses them.
+
 What that means for a person using the dashboard: a write they made is committed before
 its answer is sent, so the next page they open (a new transaction) shows it
 (read-your-writes); a page never shows half of a group commit.
@@ -34,6 +39,7 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 
+from ..handoff.queue_order import KeptOrder
 from ..project import Project
 from ..store.snapshot import Snapshot
 from .writer import Writer
@@ -54,6 +60,8 @@ class Readers:
         self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._open = 0  # cursors open now (the tests check they all close)
+        #: The queue's order, kept for every reader (:mod:`leadgate.handoff.queue_order`).
+        self.queue_order = KeptOrder()
         self._lock = threading.Lock()
 
     @property
@@ -106,7 +114,7 @@ class Readers:
     def _serve(self, cursor: Any, ready: threading.Event) -> None:
         project = self.writer.project
         snapshot = Snapshot(cursor, tracer=project.tracer, clock=project.clock)
-        view = project.reading(snapshot)
+        view = project.reading(snapshot, self.queue_order)
         with self._lock:
             self._open += 1
         ready.set()
@@ -115,6 +123,7 @@ class Readers:
                 fn, future = work
                 if not future.set_running_or_notify_cancel():
                     continue
+                snapshot.generation = self.writer.generation  # before the snapshot begins
                 try:
                     with snapshot.reading():
                         result = fn(view)

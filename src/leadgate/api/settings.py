@@ -10,7 +10,8 @@ key                         default     meaning
 ``group_max_events``        50000       a group commit takes requests until it holds this
                                         many rows (one request is never split)
 ``live_cache_leads``        200000      leads whose scoring state stays in memory (LRU)
-``event_index``             ``true``    index ``events`` by lead and visitor at start
+``event_index``             ``true``    index ``events`` by lead and visitor, and the
+                                        lead and queue pages' lookups, at start
                                         (see :mod:`.service`)
 ``deliver``                 ``true``    the server posts due outbox messages itself
 ``deliver_every``           ``"2s"``    how often the delivery worker looks for due messages

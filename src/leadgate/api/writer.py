@@ -33,6 +33,9 @@ class Writer:
         self.project = project
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadgate-writer")
         self._hold: contextlib.AbstractContextManager[Store] | None = None
+        #: Calls made so far (any of them may have written): see :mod:`.readers` and
+        #: :mod:`leadgate.handoff.queue_order`, which check kept results by it.
+        self.generation = 0
 
     def start(self) -> None:
         """Open and hold the store (on the writer thread)."""
@@ -48,9 +51,18 @@ class Writer:
 
     def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn`` on the writer thread and wait for it (from any thread but that one)."""
-        return self._pool.submit(fn, *args, **kwargs).result()
+        return self._pool.submit(self._counted, lambda: fn(*args, **kwargs)).result()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn`` on the writer thread; the event loop serves others meanwhile."""
-        future: Any = self._pool.submit(fn, *args, **kwargs)
+        future: Any = self._pool.submit(self._counted, lambda: fn(*args, **kwargs))
         return await asyncio.wrap_future(future)
+
+    def _counted(self, work: Callable[[], T]) -> T:
+        """``work()``, then :attr:`generation` counts it (it has committed or rolled back by
+        then: a reader that reads the count before its snapshot sees every change that
+        the count covers)."""
+        try:
+            return work()
+        finally:
+            self.generation += 1

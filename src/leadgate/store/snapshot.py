@@ -77,6 +77,9 @@ class Snapshot(Store):
         self._depth = 0
         self.keep_open = True
         self._open = False
+        #: The writer's call count when the current read transaction began (set by the
+        #: reader before :meth:`reading`): what the server's kept results are checked by.
+        self.generation: int | None = None
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Snapshot]:
