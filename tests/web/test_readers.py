@@ -5,6 +5,7 @@ the background, and the readers close when the server stops."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -165,3 +166,25 @@ def test_the_readers_close_when_the_server_stops(project: Project) -> None:
         readers.call(lambda v: None)
     with Store(project.store_path) as store:  # the file is free: a new writer opens it
         store.execute("CREATE TABLE after_stop AS SELECT 1 AS x")
+
+
+def test_pages_answer_while_the_writer_is_busy(client: TestClient, clock: Any) -> None:
+    sign_in(client, "rex")
+    lead = client.get("/v1/dashboard/queue").json()["leads"][0]["lead_id"]
+    clock.at += dt.timedelta(minutes=2)  # the session is due a write (its idle clock)
+    writer: Writer = client.app.state.writer  # type: ignore[attr-defined]
+    release = threading.Event()
+    busy = threading.Thread(target=lambda: writer.call(lambda: release.wait(60)))
+    busy.start()  # a long write (a sweep recording thousands of breaches)
+    try:
+        for path in (
+            "/queue",
+            "/v1/dashboard/queue",
+            f"/leads/{lead}",
+            f"/v1/dashboard/leads/{lead}",
+        ):
+            assert client.get(path).status_code == 200, path
+        assert busy.is_alive()  # every page answered while the writer was still busy
+    finally:
+        release.set()
+        busy.join()

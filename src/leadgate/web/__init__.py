@@ -31,6 +31,7 @@ def install(app: FastAPI, policy: SessionPolicy | None = None) -> None:
     app.state.web_policy = policy or SessionPolicy.from_env()
     app.state.web_kept = Kept()
     app.state.web_overview = routes_analysis.kept_overview(app)
+    app.state.web_session_writes = set()  # sessions with a write pending (:mod:`.guard`)
     app.include_router(routes.router)
     app.include_router(routes.api)
     app.include_router(routes_analysis.router)

@@ -150,6 +150,7 @@ __all__ = [
     "COOKIE",
     "Session",
     "SessionPolicy",
+    "SessionWrite",
     "end_session",
     "find_session",
     "look_up_session",
