@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
@@ -155,11 +156,17 @@ def test_the_overview_is_kept_fresh_in_the_background(client: TestClient) -> Non
 
 
 def test_the_readers_close_when_the_server_stops(project: Project) -> None:
+    endless = "SELECT sum(i) FROM range(1000000000000) t(i)"  # a background read, at stop
     with TestClient(create_app(project)) as client:
         readers: Readers = client.app.state.readers  # type: ignore[attr-defined]
         threads = list(readers._threads)
         assert readers.open_cursors == readers.size == len(threads) > 1
         assert all(t.is_alive() for t in threads)
+        started = threading.Event()
+        running = readers._submit(lambda v: started.set() or v.store().scalar(endless))
+        assert started.wait(60)
+    with pytest.raises(duckdb.InterruptException):  # interrupted, not waited for
+        running.result()
     assert readers.open_cursors == 0
     assert not any(t.is_alive() for t in threads)
     with pytest.raises(RuntimeError, match="not running"):

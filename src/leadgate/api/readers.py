@@ -24,19 +24,23 @@ its answer is sent, so the next page they open (a new transaction) shows it
 
 The pool is small (``[api] readers``, 4 by default): DuckDB runs each query on its own threads
 too, and the Python around the queries shares one interpreter lock, so more readers than
-cores only queue inside. ``stop()`` finishes the reads under way, then each thread closes
-its own cursor, before the writer lets go of the store.
+cores only queue inside. ``stop()`` runs once the server has answered its requests: it
+interrupts the background reads still under way (the overview's computation: nobody will
+read its result), then each thread closes its own cursor, before the writer lets go of
+the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+import duckdb
 from fastapi import FastAPI, Request
 
 from ..handoff.queue_order import KeptOrder
@@ -59,6 +63,7 @@ class Readers:
         self.size = size
         self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._cursors: list[Any] = []
         self._open = 0  # cursors open now (the tests check they all close)
         #: The queue's order, kept for every reader (:mod:`leadgate.handoff.queue_order`).
         self.queue_order = KeptOrder()
@@ -75,6 +80,7 @@ class Readers:
         cursors = self.writer.call(
             lambda: [project.store().conn.cursor() for _ in range(self.size)]
         )
+        self._cursors = list(cursors)
         ready = [threading.Event() for _ in cursors]
         for number, (cursor, event) in enumerate(zip(cursors, ready, strict=True)):
             thread = threading.Thread(
@@ -89,12 +95,20 @@ class Readers:
             event.wait()
 
     def stop(self) -> None:
-        """Finish the reads submitted, then close every cursor (each on its own thread)."""
+        """Interrupt the reads under way, then close every cursor (each on its own thread).
+
+        By the time the server stops, its requests have been answered: what still reads is
+        background work (the overview's computation, tens of seconds on a large store),
+        whose result nobody will read, so it is interrupted rather than waited for."""
         for _ in self._threads:
             self._work.put(None)
-        for thread in self._threads:
-            thread.join()
+        for thread, cursor in zip(self._threads, self._cursors, strict=True):
+            while thread.is_alive():  # again, in case a read began after the last call
+                with contextlib.suppress(duckdb.Error):  # closed by its thread meanwhile
+                    cursor.interrupt()
+                thread.join(0.1)
         self._threads.clear()
+        self._cursors.clear()
 
     def call(self, fn: Callable[[Project], T]) -> T:
         """Run ``fn(project)`` on a reader and wait (from any thread but a reader)."""
@@ -132,7 +146,8 @@ class Readers:
                 else:
                     future.set_result(result)
         finally:
-            snapshot.release()
+            with contextlib.suppress(duckdb.Error):  # closing after an interrupt
+                snapshot.release()
             with self._lock:
                 self._open -= 1
 

@@ -7,8 +7,9 @@ when it starts and again in the background, on a reader (:mod:`leadgate.api.read
 while requests read the last figures: after the first computation no request waits for
 one. The page says how old its figures are.
 
-The pause between two computations is ``every``, or twice the last computation's time if
-longer: a slow store then spends at most a third of one reader's time on the overview.
+The pause between two computations is ``every``, or four times the last computation's time
+if longer: a slow store then spends at most a fifth of one reader's time (and of the
+machine's) on the overview.
 :meth:`Refreshed.soon` starts the next computation at once (after an activation); the
 figures shown meanwhile are the previous ones, with their age.
 """
@@ -83,7 +84,7 @@ class Refreshed(Generic[T]):
             self._ready.set()
             took = time.monotonic() - started
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(self.every, 2 * took))
+                await asyncio.wait_for(self._wake.wait(), max(self.every, 4 * took))
 
 
 __all__ = ["Refreshed"]
