@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LeadgateError
 from ..results import plain
+from ..store.db import keyed
 
 if TYPE_CHECKING:
     from ..scoring import Score
@@ -132,7 +133,7 @@ class LeadDetail:
 def owner_of(store: Store, lead: dict[str, Any]) -> Owner:
     """The rep of the lead's latest assignment with its reason, else an imported owner."""
     rows = store.query(
-        "SELECT rep, rule, reason, assigned_at FROM assignments WHERE lead_id = ? "
+        f"SELECT rep, rule, reason, assigned_at FROM {keyed('assignments', 'lead_id')} a "
         "ORDER BY assignment_id DESC LIMIT 1",
         [lead["lead_id"]],
     )

@@ -15,6 +15,7 @@ from ..definition.model import Tier
 from ..errors import AmbiguousLead, LeadNotFound, ScoringError
 from ..identity import candidates
 from ..store import Store
+from ..store.db import keyed
 from .evaluate import Scorer, to_micros
 from .result import Score
 from .rollups import score_population
@@ -91,7 +92,7 @@ def explain_lead(
     raws = score_population(scorer, population, accounts, events, intent, as_of_us)  # type: ignore[arg-type]
     score = scorer.to_score(raws[lead["lead_id"]], lead, accounts.get(account_id or ""), as_of_us)
     stored = store.scalar(
-        "SELECT total FROM scores WHERE lead_id = ? AND definition_hash = ? AND as_of = ?",
+        f"SELECT total FROM {keyed('scores', 'lead_id')} s WHERE definition_hash = ? AND as_of = ?",
         [lead["lead_id"], c.hash, score.as_of.replace(tzinfo=None)],
     )
     if stored is not None and round(stored * 100) != score.total_cents:

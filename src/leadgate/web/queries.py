@@ -12,6 +12,7 @@ from typing import Any
 
 from ..handoff.queue import in_list
 from ..store import Store
+from ..store.db import keyed
 
 
 def titles(store: Store, ids: list[str]) -> dict[str, str | None]:
@@ -27,7 +28,7 @@ def titles(store: Store, ids: list[str]) -> dict[str, str | None]:
 def lead_owner(store: Store, lead_id: str) -> dict[str, Any] | None:
     """The lead's latest assignment (owner, rule, why, when), or None."""
     rows = store.query(
-        "SELECT rep AS owner, rule, reason, assigned_at FROM assignments WHERE lead_id = ? "
+        f"SELECT rep AS owner, rule, reason, assigned_at FROM {keyed('assignments', 'lead_id')} a "
         "ORDER BY assignment_id DESC LIMIT 1",
         [lead_id],
     )
