@@ -44,6 +44,10 @@ class Refreshed(Generic[T]):
     def start(self) -> None:
         """Start computing, now and then every ``every`` seconds (in the running loop)."""
         if self._task is None:
+            # Events of this loop (an app started again runs in a new one).
+            self._ready, self._wake = asyncio.Event(), asyncio.Event()
+            if self._value is not None:
+                self._ready.set()
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="refresh")
 
     async def stop(self) -> None:
