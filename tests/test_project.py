@@ -211,3 +211,18 @@ def test_the_times_a_project_records_come_from_its_clock(tmp_path):
             "(SELECT max(created_at) FROM plans), (SELECT max(applied_at) FROM _migrations)"
         ).fetchone()
     assert recorded == (at, at, at, at)
+
+
+def test_the_compiled_definition_is_kept_until_its_file_changes(tmp_path):
+    project = init_project(tmp_path / "p")
+    first = project.compiled()
+    assert project.compiled() is first  # kept: not parsed again
+    view = project.reading(project.store())
+    assert view.compiled() is first  # a reader's view shares it
+    text = project.definition_path.read_text(encoding="utf-8")
+    project.definition_path.write_text(text.replace("version:", "# edited\nversion:", 1))
+    edited = project.compiled()
+    assert edited is not first and view.compiled() is edited
+    _, warnings = project._compile(None)
+    warnings.append("a caller's own note")
+    assert "a caller's own note" not in project._compile(None)[1]

@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from .handoff.lead import ActionResult, LeadActivity, LeadDetail
     from .handoff.outbox import Message, MessageDetail, OutboxList
     from .handoff.queue import Queue, QueueRow, Reason
+    from .handoff.queue_order import KeptOrder
     from .handoff.routing import RoutingSetup
     from .handoff.schemas import EventSchemas
     from .handoff.sla import SlaReport, SlaSetup
@@ -103,6 +104,11 @@ class Project:
     clock: Clock = field(default_factory=SystemClock)
     #: The store a long-running process holds open (:meth:`serving`), else None.
     _held: Store | None = field(default=None, init=False, repr=False, compare=False)
+    #: The last compiled definition, by the text and date it was compiled from (shared
+    #: with the project's read views, :meth:`reading`): see :meth:`_compile`.
+    _compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: The queue order a server keeps in memory, for its readers' views (:meth:`reading`).
+    _queue_order: KeptOrder | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -209,7 +215,26 @@ class Project:
         return self._compile(definition)[0]
 
     def _compile(self, definition: str | Path | None) -> tuple[CompiledDefinition, list[str]]:
-        """The compiled definition and its warnings (e.g. past its ``review_by``)."""
+        """The compiled definition and its warnings (e.g. past its ``review_by``).
+
+        The project's own definition is kept compiled, by its file's bytes and today's
+        date: parsing and checking the YAML costs 10-30 ms, and a server's every page
+        needs it. A changed file (or a new day, for the review warning) compiles again."""
+        if definition is None:
+            path = self.definition_path
+            try:
+                key = (path.read_bytes(), self.clock.today())
+            except OSError:
+                return self._compile_now(path)  # the error names the file
+            kept = self._compiled.get(str(path))
+            if kept is None or kept[0] != key:
+                kept = (key, self._compile_now(path))
+                self._compiled[str(path)] = kept
+            compiled, warnings = kept[1]
+            return compiled, list(warnings)  # a caller may add to its list
+        return self._compile_now(definition)
+
+    def _compile_now(self, definition: str | Path) -> tuple[CompiledDefinition, list[str]]:
         from .definition import compile_definition
 
         result = self.validate(definition)
@@ -550,6 +575,18 @@ class Project:
             self._held = None
             store.release()
 
+    def reading(self, store: Store, queue_order: KeptOrder | None = None) -> Project:
+        """This project bound to ``store`` (a reader's :class:`~leadgate.store.snapshot.
+        Snapshot`): every call on the view reads through it, on the reader's thread, while
+        this project's held store stays the writer's. The view shares the settings, the
+        clock and the kept compiled definition; :meth:`queue` reads its order from
+        ``queue_order`` (:mod:`leadgate.handoff.queue_order`) when given."""
+        view = Project(self.root, self.config, self.tracer, self.clock)
+        view._held = store
+        view._compiled = self._compiled
+        view._queue_order = queue_order
+        return view
+
     def keys(self) -> KeyList:
         """The HTTP API's keys (never the keys themselves: only their ids)."""
         from .api.keys import KeyList, list_keys
@@ -836,8 +873,9 @@ class Project:
         with self.store() as store:
             now = store.now()
             rows, following = queue_page(
-                store, compiled, filters, limit=limit, cursor=cursor, now=now
-            )
+                store, compiled, filters, limit=limit, cursor=cursor, now=now,
+                order=self._kept_order(store),
+            )  # fmt: skip
             ids = [r["lead_id"] for r in rows]
             owned = owners(store, ids)
             dues = self._sla_dues(store, compiled, ids, now)
@@ -881,6 +919,14 @@ class Project:
 
         with self.store() as store:
             return activate(store, self.definition_path, key, actor, self.clock.today())
+
+    def _kept_order(self, store: Store) -> tuple[KeptOrder, int] | None:
+        """The server's kept queue order with the writer generation of ``store``'s
+        snapshot (:mod:`leadgate.handoff.queue_order`), when this is a reader's view."""
+        generation = getattr(store, "generation", None)
+        if self._queue_order is None or generation is None:
+            return None
+        return self._queue_order, generation
 
     def _rebuilt_reasons(
         self, store: Store, compiled: CompiledDefinition, ids: set[str]

@@ -129,3 +129,12 @@ def test_a_file_just_at_the_limit_is_read(tmp_path: Path) -> None:
     path.write_text(head + "x" * (1_000_000 - len(head) - 1) + "\n")
     assert path.stat().st_size == 1_000_000
     assert validate(path).errors == []
+
+
+@pytest.mark.parametrize("text", ["=", "name: =\n", "fit: [=]\n"])
+def test_yaml_tags_without_a_constructor_are_a_syntax_problem(text: str) -> None:
+    # PyYAML reads a bare "=" as its "value" tag, which it cannot build: a problem with
+    # its line, never an exception (the API's definition upload answered 500).
+    result = validate(text=text)
+    assert not result.ok and codes(text) == ["LG104"]
+    assert result.errors[0].line == 1

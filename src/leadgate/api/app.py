@@ -2,10 +2,13 @@
 
 ``create_app(project)`` builds it; ``leadgate serve`` (:mod:`.server`) runs it with uvicorn.
 While the app runs, its :class:`~.writer.Writer` holds the project's store: every route
-makes its :class:`Project` calls through ``app.state.writer``, so the API, the CLI beside
-it (:mod:`.local`) and the library never disagree. Routes live in ``routes_*`` modules, each
-an ``APIRouter`` included here; errors have one shape (:mod:`.errors`); keys and roles are
-in :mod:`.auth`.
+that writes makes its :class:`Project` calls through ``app.state.writer``, and the reads
+that need no write (a lead, the queue, the dashboard's pages, the key and session checks)
+through ``app.state.readers`` (:mod:`.readers`: a few threads, each reading a snapshot
+through its own cursor of the held store), so the API, the CLI beside it (:mod:`.local`)
+and the library never disagree, and a read never queues behind a write. Routes live in
+``routes_*`` modules, each an ``APIRouter`` included here; errors have one shape
+(:mod:`.errors`); keys and roles are in :mod:`.auth`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ..project import Project
 from . import errors, local, service
 from .auth import require
 from .keys import READ, ApiKey
+from .readers import Readers
 from .writer import Writer
 
 
@@ -34,14 +38,22 @@ def create_app(project: Project, *, announce_url: str | None = None) -> FastAPI:
         writer = Writer(project)
         writer.start()
         app.state.writer = writer
-        await service.started(app)
-        note = local.write_note(project.root, announce_url) if announce_url else None
+        readers = Readers(writer, app.state.service.settings.readers)
+        readers.start()
+        app.state.readers = readers
         try:
-            yield
+            await service.started(app)
+            web.started(app)
+            note = local.write_note(project.root, announce_url) if announce_url else None
+            try:
+                yield
+            finally:
+                if note is not None:
+                    local.remove_note(project.root, note)
+                await web.stopping(app)
+                await service.stopping(app)
         finally:
-            if note is not None:
-                local.remove_note(project.root, note)
-            await service.stopping(app)
+            readers.stop()  # before the writer closes the connection their cursors share
             writer.stop()
 
     app = FastAPI(
@@ -63,9 +75,10 @@ def create_app(project: Project, *, announce_url: str | None = None) -> FastAPI:
 def _core_routes(app: FastAPI) -> None:
     @app.get("/health", tags=["service"])
     async def health(request: Request) -> dict[str, Any]:
-        """Up and holding the store (no key needed)."""
+        """Up and holding the store (no key needed): the writer and a reader answer."""
         writer: Writer = request.app.state.writer
         await writer.run(lambda: writer.project.store().scalar("SELECT 1"))
+        await request.app.state.readers.run(lambda project: project.store().scalar("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
     @app.get("/v1/whoami", tags=["service"])

@@ -13,6 +13,7 @@ from fastapi import Request
 
 from .errors import ApiError
 from .keys import ROLES, ApiKey, verify_key
+from .readers import read
 
 
 def presented_key(request: Request) -> str | None:
@@ -36,8 +37,9 @@ def require(permission: str) -> Callable[[Request], Awaitable[ApiKey]]:
                 "(create one with `leadgate keys create`).",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        writer = request.app.state.writer
-        found: ApiKey | None = await writer.run(lambda: verify_key(writer.project.store(), key))
+        # A read (on a reader, not behind the writer): a key revoked on the writer is
+        # committed before its answer, so the next request sees it revoked.
+        found: ApiKey | None = await read(request, lambda project: verify_key(project.store(), key))
         if found is None:
             raise ApiError(
                 401,

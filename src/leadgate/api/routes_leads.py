@@ -1,5 +1,7 @@
 """Read one lead, work it (sales actions), and see where it would be routed.
 
+The reads run on the server's readers (:mod:`.readers`), the actions on its writer.
+
 ``GET /v1/leads/{lead}`` (read): attributes, score and explanation, stage, owner, SLA,
 history. ``POST /v1/leads/{lead}/actions`` (work): accept, reject, contacted, sql,
 opportunity, won, lost, recorded with the key as actor (``key:<id>``); an illegal move is a
@@ -22,6 +24,7 @@ from .errors import ApiError
 from .idempotency import Idem
 from .keys import READ, WORK, ApiKey
 from .models import ActionIn, ActionOut, LeadOut, RouteOut, errors
+from .readers import read
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
 
@@ -34,9 +37,8 @@ LeadKey = Annotated[str, Path(description="The lead's id, an alias, or its email
 async def read_lead(request: Request, lead: LeadKey, key: Reader) -> dict[str, Any]:
     """One lead: attributes, score with its explanation (adding up to the total), stage,
     owner and routing reason, SLA, history."""
-    project: Project = request.app.state.project
-    detail = await request.app.state.writer.run(project.lead, lead)
-    return detail.as_dict()  # type: ignore[no-any-return]
+    detail = await read(request, lambda project: project.lead(lead))
+    return detail.as_dict()
 
 
 @router.post("/{lead}/actions", response_model=ActionOut, responses=errors(400, 404, 409))
@@ -65,6 +67,5 @@ def _act(project: Project, lead: str, body: ActionIn, actor: str) -> dict[str, A
 @router.get("/{lead}/route", response_model=RouteOut, responses=errors(400, 404))
 async def route_test(request: Request, lead: LeadKey, key: Reader) -> dict[str, Any]:
     """Where the lead would be routed now, and why (nothing is written)."""
-    project: Project = request.app.state.project
-    found = await request.app.state.writer.run(project.route_test, lead)
-    return found.as_dict()  # type: ignore[no-any-return]
+    found = await read(request, lambda project: project.route_test(lead))
+    return found.as_dict()

@@ -4,6 +4,7 @@
 filters; a page ends with ``next_cursor``, passed back as ``?cursor=`` for the next one
 (keyset pagination: as fast on the last page of a million leads as on the first).
 ``GET /v1/reps`` (read): every rep, available now or why not, caps and open MQLs.
+Both are reads on the server's readers (:mod:`.readers`), not behind its writer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..project import Project
 from .auth import require
 from .keys import READ, ApiKey
 from .models import QueueOut, RepsOut, errors
+from .readers import read
 
 router = APIRouter(prefix="/v1", tags=["queue"])
 
@@ -40,20 +42,18 @@ async def queue(
     cursor: Annotated[str | None, Query(max_length=1000, description="next_cursor")] = None,
 ) -> dict[str, Any]:
     """The MQL queue, hot first then by MQL entry: a page, and the cursor of the next."""
-    project: Project = request.app.state.project
 
-    def page() -> dict[str, Any]:
+    def page(project: Project) -> dict[str, Any]:
         return project.queue(
             tier=tier, owner=owner, stage=stage, source=source, since=since, until=until,
             q=q, limit=limit, cursor=cursor,
         ).as_dict()  # fmt: skip
 
-    return await request.app.state.writer.run(page)  # type: ignore[no-any-return]
+    return await read(request, page)
 
 
 @router.get("/reps", response_model=RepsOut, responses=errors())
 async def reps(request: Request, key: Reader) -> dict[str, Any]:
     """Every rep: available now or why not, caps, open MQLs."""
-    project: Project = request.app.state.project
-    found = await request.app.state.writer.run(project.reps)
-    return found.as_dict()  # type: ignore[no-any-return]
+    found = await read(request, Project.reps)
+    return found.as_dict()

@@ -11,6 +11,16 @@ ART index on ``events(lead_id)`` and ``events(visitor_id)`` it is a few millisec
 server builds both when it starts (about 40 s each at 50M events, once: they are kept in the
 store) unless ``[api] event_index = false``. An import maintains them from then on.
 
+**Lookup indexes.** A lead page reads one lead's score, transitions, handoff row,
+owner and aliases; a queue page the same for its 25 leads. Without an index each is a
+scan (10-30 ms at a million leads, several per page: what made a page cost more than the
+dashboard's budget of a few milliseconds of CPU under twenty users); with ART indexes on
+``scores``, ``stage_transitions``, ``lead_handoff``, ``assignments`` (by lead) and
+``lead_aliases`` (by alias) each is about a millisecond. Built with the events indexes
+(``[api] event_index``), once, and kept: a few seconds at a million leads. The price is
+paid by the writes that maintain them (scoring's MQL entry, imports), which is why the
+store does not create them itself.
+
 **Delivery worker.** Every ``[api] deliver_every`` the server looks for outbox messages
 due and, when there are, makes one delivery pass (:meth:`Project.deliver`'s) on the writer,
 so webhooks leave while it serves, without cron. The pass posts from the writer thread, so
@@ -49,7 +59,17 @@ from .settings import ApiSettings
 from .writer import Writer
 
 log = logging.getLogger("leadgate.api")
-INDEXES = (("events_lead_id", "lead_id"), ("events_visitor_id", "visitor_id"))
+#: The indexes the server builds when it starts (table, column, index name).
+INDEXES = (
+    ("events", "lead_id", "events_lead_id"),
+    ("events", "visitor_id", "events_visitor_id"),
+    # A lead page's and a queue page's point reads (see the module's "Lookup indexes").
+    ("scores", "lead_id", "scores_lead_id"),
+    ("stage_transitions", "lead_id", "stage_transitions_lead_id"),
+    ("lead_handoff", "lead_id", "lead_handoff_lead_id"),
+    ("assignments", "lead_id", "assignments_lead_id"),
+    ("lead_aliases", "alias", "lead_aliases_alias"),
+)
 
 
 @dataclass
@@ -86,7 +106,9 @@ async def started(app: FastAPI) -> None:
     loop = asyncio.get_running_loop()
     if service.settings.deliver:
         every = service.settings.deliver_every
-        task = loop.create_task(_forever(app, every, deliver_due_now, _delivered), name="deliver")
+        task = loop.create_task(
+            _forever(app, every, deliver_due_now, _delivered, ready=due_now), name="deliver"
+        )
         service.tasks.append(task)
     if service.settings.sweep:
         every = service.settings.sweep_every
@@ -105,17 +127,12 @@ async def stopping(app: FastAPI) -> None:
 
 
 def ensure_indexes(store: Store) -> None:
-    """Build the events indexes the store lacks (see the module)."""
-    have = {
-        r[0]
-        for r in store.execute(
-            "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'events'"
-        ).fetchall()
-    }
-    for name, column in INDEXES:
+    """Build the indexes the store lacks (see the module)."""
+    have = {r[0] for r in store.execute("SELECT index_name FROM duckdb_indexes()").fetchall()}
+    for table, column, name in INDEXES:
         if name not in have:
-            log.info("building the index %s on events(%s), once", name, column)
-            store.execute(f"CREATE INDEX IF NOT EXISTS {name} ON events({column})")
+            log.info("building the index %s on %s(%s), once", name, table, column)
+            store.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table}({column})")
 
 
 async def _forever(
@@ -123,15 +140,20 @@ async def _forever(
     every: dt.timedelta,
     work: Callable[[Project], Any],
     done: Callable[[Service, Any], None],
+    ready: Callable[[Project], bool] | None = None,
 ) -> None:
     """Run ``work`` on the writer every ``every``; ``done`` counts what a pass did. A failed
     pass is logged and the next one runs: the store keeps its state (each pass is one
-    transaction), so nothing is lost by going on."""
+    transaction), so nothing is lost by going on. With ``ready``, a read on a reader says
+    first whether there is work: a pass with nothing to do then costs the writer nothing
+    (and leaves the results kept by its call count, :mod:`.readers`, valid)."""
     service: Service = app.state.service
     writer: Writer = app.state.writer
     while True:
         await asyncio.sleep(every.total_seconds())
         try:
+            if ready is not None and not await app.state.readers.run(ready):
+                continue
             report = await writer.run(work, writer.project)
         except Exception:
             log.exception("%s pass failed", getattr(work, "__name__", "a"))
@@ -157,16 +179,19 @@ def sweep_now(project: Project) -> SweepReport:
     return project.sweep(apply=True)
 
 
-def deliver_due_now(project: Project) -> object | None:
-    """One delivery pass when a message is due now (None: nothing to do)."""
+def due_now(project: Project) -> bool:
+    """Whether a webhook is configured and an outbox message is due now (a read)."""
     if not project.webhooks:
-        return None
+        return False
     store = project.store()
     due = store.scalar(
         "SELECT count(*) FROM outbox WHERE state IN ('pending', 'failed') "
         "AND coalesce(next_attempt_at, created_at) <= ?",
         [store.now()],
     )
-    if not due:
-        return None
-    return project.deliver()
+    return bool(due)
+
+
+def deliver_due_now(project: Project) -> object | None:
+    """One delivery pass when a message is due now (None: nothing to do)."""
+    return project.deliver() if due_now(project) else None

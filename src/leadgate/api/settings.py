@@ -10,13 +10,16 @@ key                         default     meaning
 ``group_max_events``        50000       a group commit takes requests until it holds this
                                         many rows (one request is never split)
 ``live_cache_leads``        200000      leads whose scoring state stays in memory (LRU)
-``event_index``             ``true``    index ``events`` by lead and visitor at start
+``event_index``             ``true``    index ``events`` by lead and visitor, and the
+                                        lead and queue pages' lookups, at start
                                         (see :mod:`.service`)
 ``deliver``                 ``true``    the server posts due outbox messages itself
 ``deliver_every``           ``"2s"``    how often the delivery worker looks for due messages
 ``sweep``                   ``true``    the server sweeps itself: lifecycle recycles and SLA
                                         breaches, with their actions (``leadgate sweep``)
 ``sweep_every``             ``"1m"``    how often it sweeps, as of its clock's now
+``readers``                 4           reader threads: reads beside the one writer, each
+                                        through its own cursor (see :mod:`.readers`)
 ==========================  ==========  ====================================================
 
 >>> ApiSettings.from_table({"max_events": 500}).max_events
@@ -60,11 +63,14 @@ class ApiSettings:
     deliver_every: dt.timedelta = dt.timedelta(seconds=2)
     sweep: bool = True
     sweep_every: dt.timedelta = dt.timedelta(minutes=1)
+    readers: int = 4
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> ApiSettings:
         """The settings of an ``[api]`` table; an unknown key or a bad value is refused."""
-        numbers = ("max_body_bytes", "max_events", "group_max_events", "live_cache_leads")
+        numbers = (
+            "max_body_bytes", "max_events", "group_max_events", "live_cache_leads", "readers",
+        )  # fmt: skip
         switches = ("deliver", "event_index", "sweep")
         durations = ("max_future_skew", "deliver_every", "sweep_every")
         known = (*numbers, *durations, *switches)

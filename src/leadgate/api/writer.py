@@ -2,9 +2,13 @@
 
 DuckDB lets one process write a database file, and one connection must not be used by two
 threads at once. So the server holds the store open (:meth:`Project.serving`) and every
-project call, read or write, runs on this one thread, in the order submitted; the event loop
+project call that writes runs on this one thread, in the order submitted; the event loop
 awaits it without blocking. Batching many requests into one transaction (group commit) is
 built on top of this: the caller submits one function that does the whole group.
+
+Reads that need no write do not queue here: they run on the server's readers
+(:mod:`.readers`), each through its own cursor of this thread's connection, in a read
+transaction that can never write. So the rule stays: one writer, this thread.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ class Writer:
         self.project = project
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadgate-writer")
         self._hold: contextlib.AbstractContextManager[Store] | None = None
+        #: Calls made so far (any of them may have written): see :mod:`.readers` and
+        #: :mod:`leadgate.handoff.queue_order`, which check kept results by it.
+        self.generation = 0
 
     def start(self) -> None:
         """Open and hold the store (on the writer thread)."""
@@ -44,9 +51,18 @@ class Writer:
 
     def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn`` on the writer thread and wait for it (from any thread but that one)."""
-        return self._pool.submit(fn, *args, **kwargs).result()
+        return self._pool.submit(self._counted, lambda: fn(*args, **kwargs)).result()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn`` on the writer thread; the event loop serves others meanwhile."""
-        future: Any = self._pool.submit(fn, *args, **kwargs)
+        future: Any = self._pool.submit(self._counted, lambda: fn(*args, **kwargs))
         return await asyncio.wrap_future(future)
+
+    def _counted(self, work: Callable[[], T]) -> T:
+        """``work()``, then :attr:`generation` counts it (it has committed or rolled back by
+        then: a reader that reads the count before its snapshot sees every change that
+        the count covers)."""
+        try:
+            return work()
+        finally:
+            self.generation += 1

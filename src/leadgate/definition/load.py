@@ -127,7 +127,19 @@ def parse_yaml(text: str, name: str = "") -> Source:
     if isinstance(tree, Problem):
         src.problems.append(tree)
     else:
-        src.data = _build(tree, "", src, yaml.SafeLoader(""))
+        try:
+            src.data = _build(tree, "", src, yaml.SafeLoader(""))
+        except yaml.constructor.ConstructorError as exc:  # e.g. a bare "=" (YAML's value tag)
+            mark = exc.problem_mark or exc.context_mark
+            src.problems.append(
+                Problem(
+                    f"YAML syntax: {exc.problem or exc.context}",
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                    code=codes.YAML_SYNTAX,
+                    hint="quote the value on that line",
+                )
+            )
     return src
 
 

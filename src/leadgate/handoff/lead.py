@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LeadgateError
 from ..results import plain
+from ..store.db import keyed
 
 if TYPE_CHECKING:
     from ..scoring import Score
@@ -174,7 +175,7 @@ def recent_events(store: Store, lead_id: str, limit: int) -> tuple[list[dict[str
 def owner_of(store: Store, lead: dict[str, Any]) -> Owner:
     """The rep of the lead's latest assignment with its reason, else an imported owner."""
     rows = store.query(
-        "SELECT rep, rule, reason, assigned_at FROM assignments WHERE lead_id = ? "
+        f"SELECT rep, rule, reason, assigned_at FROM {keyed('assignments', 'lead_id')} a "
         "ORDER BY assignment_id DESC LIMIT 1",
         [lead["lead_id"]],
     )

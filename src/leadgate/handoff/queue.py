@@ -180,16 +180,22 @@ def stored_reasons(
     the server rescored it since the latest run) and, when its score kept its
     contributions, its top reasons; nothing before ``compiled`` was first scored
     (``as_of`` None)."""
-    from ..scoring.lookup import scores_of
+    from ..scoring.lookup import live_totals
 
     if as_of is None or not ids:
         return {}, {}
-    relation, params = scores_of(store, compiled)
+    # The page's leads by id first (a literal list: found by an index on scores(lead_id)
+    # when the server built one), then the run; the LIMIT keeps the two filters apart (one
+    # WHERE with both makes DuckDB scan every score).
     rows = store.execute(
-        f"SELECT s.lead_id, s.total, s.contributions FROM {relation} SEMI JOIN "
-        "(SELECT unnest(?) AS lead_id) page USING (lead_id)",
-        [*params, ids],
+        "SELECT lead_id, total, contributions FROM (SELECT * FROM scores "
+        f"WHERE lead_id IN ({in_list(ids)}) LIMIT 1000000000) s "
+        "WHERE s.definition_hash = ? AND s.as_of = ?",
+        [compiled.hash, as_of.replace(tzinfo=None)],
     ).fetchall()
+    live = live_totals(store, compiled, ids)
+    rows = [(i, live[i], None) if i in live else (i, t, p) for i, t, p in rows]
+    rows += [(i, total, None) for i, total in live.items() if i not in {r[0] for r in rows}]
     labels = rule_labels(compiled)
     keys = compiled.rule_keys
     totals = {lead_id: float(total) for lead_id, total, _ in rows}

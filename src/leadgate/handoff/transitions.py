@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..store import Store
+from ..store.db import keyed
 from .outbox import enqueue, enqueue_query
 from .stages import (
     DEFAULT_REJECT_REASONS,
@@ -176,7 +177,9 @@ def history(store: Store, key: str) -> History:
         "SELECT mql_at, first_touch_at FROM lead_handoff WHERE lead_id = ?", [lead_id]
     )
     mql_at, touched = (times[0]["mql_at"], times[0]["first_touch_at"]) if times else (None, None)
-    rows = _transitions(store, "lead_id = ? ORDER BY seq", [lead_id])
+    rows = _transitions(
+        store, "true ORDER BY seq", [lead_id], keyed("stage_transitions", "lead_id")
+    )
     return History(lead_id, lead.get("stage") or "lead", mql_at, touched, rows)
 
 
@@ -256,8 +259,10 @@ def _last_seq(store: Store) -> int:
     return int(store.scalar("SELECT coalesce(max(seq), 0) FROM stage_transitions"))
 
 
-def _transitions(store: Store, where: str, params: list[Any]) -> list[Transition]:
-    rows = store.query(f"SELECT {COLUMNS} FROM stage_transitions WHERE {where}", params)
+def _transitions(
+    store: Store, where: str, params: list[Any], rows_of: str = "stage_transitions"
+) -> list[Transition]:
+    rows = store.query(f"SELECT {COLUMNS} FROM {rows_of} t WHERE {where}", params)
     return [Transition(**row) for row in rows]
 
 

@@ -17,6 +17,7 @@ from ..definition.model import Tier
 from ..errors import AmbiguousLead, LeadNotFound, ScoringError
 from ..identity import candidates
 from ..store import Store
+from ..store.db import keyed
 from .evaluate import Scorer, to_micros
 from .result import Score
 from .rollups import score_population
@@ -48,6 +49,23 @@ def scores_of(
         as_of = latest_as_of(store, c)
     when = None if as_of is None else as_of.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return "(SELECT * FROM scores WHERE definition_hash = ? AND as_of = ?) s", [c.hash, when]
+
+
+def live_totals(store: Store, c: CompiledDefinition, ids: list[str]) -> dict[str, float]:
+    """The live totals of ``ids`` that are current (``current_scores``: rescored by the
+    server after the latest run, which is ``c``'s), read by id (indexed) for a page."""
+    newest = store.execute(
+        "SELECT definition_hash, scored_at FROM score_runs ORDER BY scored_at DESC LIMIT 1"
+    ).fetchall()
+    if not newest or newest[0][0] != c.hash or not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    rows = store.execute(
+        f"SELECT lead_id, total FROM (SELECT * FROM live_scores WHERE lead_id IN ({marks}) "
+        "LIMIT 1000000000) l WHERE l.definition_hash = ? AND l.scored_at > ?",
+        [*ids, c.hash, newest[0][1]],
+    ).fetchall()
+    return {lead_id: float(total) for lead_id, total in rows}
 
 
 def find_lead(store: Store, key: str) -> dict[str, Any]:
@@ -137,7 +155,7 @@ def explain_lead(
         raise ScoringError("Nothing is scored yet: run 'leadgate score' or give --as-of.")
     score = data.score(Scorer(c), to_micros(when))
     stored = store.scalar(
-        "SELECT total FROM scores WHERE lead_id = ? AND definition_hash = ? AND as_of = ?",
+        f"SELECT total FROM {keyed('scores', 'lead_id')} s WHERE definition_hash = ? AND as_of = ?",
         [data.lead["lead_id"], c.hash, score.as_of.replace(tzinfo=None)],
     )
     if stored is not None and round(stored * 100) != score.total_cents:

@@ -167,6 +167,19 @@ class Store:
         self.close()
 
 
+def keyed(table: str, column: str) -> str:
+    """``table``'s rows whose ``column`` equals the next parameter, as a subquery that
+    DuckDB answers from an index on ``column`` when there is one (the server builds them:
+    :mod:`leadgate.api.service`). The ``LIMIT`` keeps the optimizer from merging the outer
+    query's other conditions, ``ORDER BY`` or ``LIMIT`` into it: any of those makes DuckDB
+    scan the table instead (26 ms against 1.5 ms for one lead's score among a million).
+
+    >>> keyed("scores", "lead_id")
+    '(SELECT * FROM scores WHERE lead_id = ? LIMIT 1000000000)'
+    """
+    return f"(SELECT * FROM {table} WHERE {column} = ? LIMIT 1000000000)"
+
+
 def _ident(name: str) -> str:
     """A column name safe to put between double quotes."""
     if not name or len(name) > 120 or '"' in name or "\x00" in name:

@@ -2,8 +2,10 @@
 
 ``install(app)`` adds it: sign-in and sessions (:mod:`.sessions`, :mod:`.people`), the
 permission and CSRF checks (:mod:`.guard`), the pages and their JSON twins (:mod:`.routes`,
-data from :mod:`.pages`), the queue's actions (:mod:`.actions`), and the static files
-(``static/``: the stylesheet and htmx, served by leadgate itself; no CDN, no build step).
+data from :mod:`.pages`, read on the server's readers beside its writer; the overview kept
+fresh in the background, :mod:`.refresh`), the queue's actions (:mod:`.actions`), and the
+static files (``static/``: the stylesheet and htmx, served by leadgate itself; no CDN, no
+build step).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ def install(app: FastAPI, policy: SessionPolicy | None = None) -> None:
 
     app.state.web_policy = policy or SessionPolicy.from_env()
     app.state.web_kept = Kept()
+    app.state.web_overview = routes_analysis.kept_overview(app)
+    app.state.web_session_writes = set()  # sessions with a write pending (:mod:`.guard`)
     app.include_router(routes.router)
     app.include_router(routes.api)
     app.include_router(routes_analysis.router)
@@ -44,4 +48,15 @@ def install(app: FastAPI, policy: SessionPolicy | None = None) -> None:
         return html(request, "error.html", exc.status, message=exc.message)
 
 
-__all__ = ["install"]
+def started(app: FastAPI) -> None:
+    """In the app's lifespan, once the readers run: compute the overview now (and in the
+    background from then on), so that its first request finds it done or under way."""
+    app.state.web_overview.start()
+
+
+async def stopping(app: FastAPI) -> None:
+    """Stop the overview's background computation (before the readers stop)."""
+    await app.state.web_overview.stop()
+
+
+__all__ = ["install", "started", "stopping"]

@@ -11,7 +11,9 @@ must not come from another origin: a forged cross-site post is refused before it
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
@@ -19,8 +21,11 @@ from fastapi import Request
 
 from ..api.auth import presented_key, require
 from ..api.errors import ApiError
+from ..api.readers import read
 from .people import ROLES, User
-from .sessions import COOKIE, Session, SessionPolicy, find_session
+from .sessions import COOKIE, Session, SessionPolicy, SessionWrite, look_up_session
+
+log = logging.getLogger("leadgate.web")
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -43,15 +48,37 @@ class Refused(Exception):
 
 
 async def current_session(request: Request) -> Session | None:
+    """The request's live session, looked up on a reader: a page load never waits for the
+    writer. The rare write a check asks for (recording that the session ended, restarting
+    its idle clock once a minute) is handed to the writer and not awaited: the answer is
+    already known, and the writer may be busy for minutes (a sweep recording thousands of
+    breaches). One such write per session is pending at a time."""
     token = request.cookies.get(COOKIE, "")
     if not token:
         return None
-    writer = request.app.state.writer
     policy: SessionPolicy = request.app.state.web_policy
-    found: Session | None = await writer.run(
-        lambda: find_session(writer.project.store(), token, policy)
+    found, write = await read(
+        request, lambda project: look_up_session(project.store(), token, policy)
     )
+    if write is not None:
+        _write_later(request, token, write)
     return found
+
+
+def _write_later(request: Request, token: str, write: SessionWrite) -> None:
+    pending: set[str] = request.app.state.web_session_writes
+    if token in pending:
+        return
+    pending.add(token)
+    writer = request.app.state.writer
+
+    def done(future: asyncio.Future[None]) -> None:
+        pending.discard(token)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("a session write failed", exc_info=future.exception())
+
+    task = asyncio.ensure_future(writer.run(lambda: write(writer.project.store(), token)))
+    task.add_done_callback(done)
 
 
 def page(permission: str) -> Callable[[Request], Awaitable[Session]]:

@@ -1,12 +1,13 @@
 """What each dashboard page shows: one function per page, returning plain data.
 
 The HTML page and its JSON twin (``/v1/dashboard/...``) both render the result of the same
-function, so they cannot disagree. Each runs on the server's writer thread (it gets the
-:class:`~leadgate.project.Project`), makes its Project calls, and returns a result with
-``as_dict()``. To move a page onto a new Project method (``Project.queue``,
-``Project.lead``), change its function here, and nothing else. The overview, the
-definition pages and the calibration page have their own modules (:mod:`.overview`,
-:mod:`.versions`, :mod:`.calibration`).
+function, so they cannot disagree. Each runs on one of the server's readers (it gets a read
+view of the :class:`~leadgate.project.Project`, :mod:`leadgate.api.readers`), makes its
+Project calls, and returns a result with ``as_dict()``; :func:`queue_row`, after an action,
+runs on the writer that made it. To move a page onto a new Project method
+(``Project.queue``, ``Project.lead``), change its function here, and nothing else. The
+overview, the definition pages and the calibration page have their own modules
+(:mod:`.overview`, :mod:`.versions`, :mod:`.calibration`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """The dashboard's routes: sign-in, the pages, their JSON twins, and the queue's actions.
 
-Each page is one data function of :mod:`.pages` (the overview, definition, comparison
-and calibration pages: :mod:`.routes_analysis`), run on the writer thread, rendered as HTML
-at its path and as JSON at ``/v1/dashboard/<page>``. Actions record the person as the actor
-(``user:NAME``); an htmx request gets the changed queue row back, a plain form post is
+Each page is one data function of :mod:`.pages` (the overview, definition, comparison and
+calibration pages: :mod:`.routes_analysis`), run on one of the server's readers (a read-only
+snapshot of the store beside its one writer: :mod:`leadgate.api.readers`), rendered as HTML
+at its path and as JSON at ``/v1/dashboard/<page>``. Whatever writes (signing in and out,
+the queue's actions, an activation) runs on the writer. Actions record the person as the
+actor (``user:NAME``); an htmx request gets the changed queue row back, a plain form post is
 redirected to the queue (the page works without script too).
 """
 
@@ -18,6 +20,7 @@ from fastapi.responses import RedirectResponse
 from ..api.errors import status_of
 from ..api.keys import ADMIN, READ, WORK
 from ..api.models import errors
+from ..api.readers import read
 from ..errors import LeadgateError
 from . import pages
 from .guard import Refused, page, same_origin, twin
@@ -40,10 +43,10 @@ TWIN_ADMIN = Depends(twin(ADMIN))
 
 
 async def gather(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """A page's data function, run on the writer thread with the project. A JSON twin lets
-    a library error through (the API's error shape); a page shows it (:func:`shown`)."""
-    writer = request.app.state.writer
-    return await writer.run(lambda: fn(writer.project, *args, **kwargs))  # type: ignore[no-any-return]
+    """A page's data function, run on a reader (:mod:`leadgate.api.readers`: a snapshot
+    of the store, beside the writer) with a read view of the project. A JSON twin lets a
+    library error through (the API's error shape); a page shows it (:func:`shown`)."""
+    return await read(request, lambda project: fn(project, *args, **kwargs))
 
 
 async def shown(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -51,6 +54,16 @@ async def shown(request: Request, fn: Callable[..., T], *args: Any, **kwargs: An
     becomes an error page with the API's status for it."""
     try:
         return await gather(request, fn, *args, **kwargs)
+    except LeadgateError as exc:
+        raise Refused(status_of(exc), str(exc)) from exc
+
+
+async def done(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """:func:`shown` for work that writes (an activation) or builds large temporary results
+    (a comparison, a calibration): run on the writer thread with the project."""
+    writer = request.app.state.writer
+    try:
+        return await writer.run(lambda: fn(writer.project, *args, **kwargs))  # type: ignore[no-any-return]
     except LeadgateError as exc:
         raise Refused(status_of(exc), str(exc)) from exc
 

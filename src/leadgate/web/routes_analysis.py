@@ -1,8 +1,10 @@
 """The analysis pages' routes: overview, definition (versions, diff, activation), compare,
 calibration, each with its JSON twin under ``/v1/dashboard``.
 
-These read every lead, so none is computed on every load: the overview and the definition
-page are kept for :data:`KEEP_SECONDS`; a comparison or a calibration runs only when
+These read every lead, so none is computed on every load: the overview is computed when
+the server starts and again in the background every :data:`REFRESH_SECONDS`, on a reader,
+and a request reads the latest figures (:mod:`.refresh`; the page says how old they are);
+the definition page is kept for :data:`KEEP_SECONDS`; a comparison or a calibration runs only when
 someone presses *Run* (a POST with the CSRF token, by a role that may define), and its last
 result is kept (:mod:`.kept`). Activating a version needs its comparison with the active
 one kept (:class:`.versions.CompareFirst`): marketing activates after seeing it.
@@ -12,18 +14,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from ..api.errors import status_of
 from ..api.keys import DEFINE, READ
 from ..api.models import errors
+from ..api.readers import read_app
+from ..errors import LeadgateError
 from ..project import Project
 from .calibration import OUTCOMES, CalibrationPage, calibration_page
 from .guard import Refused, page, twin
 from .kept import Kept
 from .overview import OverviewPage, overview_page
+from .refresh import Refreshed
 from .render import html
-from .routes import gather, shown
+from .routes import done, gather, shown
 from .sessions import Session
 from .versions import (
     ComparePage,
@@ -43,8 +49,10 @@ READER = Depends(page(READ))
 DEFINER = Depends(page(DEFINE))
 TWIN_READ = Depends(twin(READ))
 
-#: How long the overview's and the definition page's figures are kept (seconds).
+#: How long the definition page's figures are kept (seconds).
 KEEP_SECONDS = 60.0
+#: How often the overview is computed again in the background (seconds; :mod:`.refresh`).
+REFRESH_SECONDS = 60.0
 #: Where the last comparison and calibration are kept.
 LAST_COMPARE, LAST_CALIBRATION = "compare", "calibration"
 STEPS = ("week", "day")
@@ -54,11 +62,21 @@ def kept(request: Request) -> Kept:
     return request.app.state.web_kept  # type: ignore[no-any-return]
 
 
-async def overview_data(request: Request, html_page: bool) -> OverviewPage:
-    fetch = shown if html_page else gather
-    return await kept(request).fresh(
-        "overview", KEEP_SECONDS, lambda: fetch(request, overview_page)
-    )
+def kept_overview(app: FastAPI) -> Refreshed[OverviewPage]:
+    """The overview, computed on a reader when the server starts and every
+    :data:`REFRESH_SECONDS` after (:mod:`.refresh`): no request waits for it but the first."""
+    return Refreshed(lambda: read_app(app, overview_page), REFRESH_SECONDS)
+
+
+async def overview_data(request: Request, html_page: bool) -> tuple[OverviewPage, float]:
+    """The latest overview and its age in seconds."""
+    refreshed: Refreshed[OverviewPage] = request.app.state.web_overview
+    try:
+        return await refreshed.get()
+    except LeadgateError as exc:
+        if html_page:
+            raise Refused(status_of(exc), str(exc)) from exc
+        raise
 
 
 async def definition_data(request: Request, html_page: bool) -> DefinitionPage:
@@ -71,12 +89,14 @@ async def definition_data(request: Request, html_page: bool) -> DefinitionPage:
 # -- overview ---------------------------------------------------------------------------------
 @router.get("/")
 async def overview(request: Request, session: Session = READER) -> Response:
-    return html(request, "overview.html", data=await overview_data(request, True))
+    data, age = await overview_data(request, True)
+    return html(request, "overview.html", data=data, age=age, every=REFRESH_SECONDS)
 
 
 @api.get("/overview")
 async def overview_json(request: Request, _: Any = TWIN_READ) -> dict[str, Any]:
-    return (await overview_data(request, False)).as_dict()
+    data, age = await overview_data(request, False)
+    return data.as_dict() | {"age_seconds": round(age, 1), "refreshed_every": REFRESH_SECONDS}
 
 
 # -- definition -------------------------------------------------------------------------------
@@ -115,8 +135,8 @@ async def activate(request: Request, key: str, session: Session = DEFINER) -> Re
     def run(project: Project) -> None:
         project.activate(check_compared(project, last, key), actor=session.user.actor)
 
-    await shown(request, run)
-    kept(request).drop("overview")
+    await done(request, run)
+    request.app.state.web_overview.soon()  # the figures shown meanwhile say their age
     kept(request).drop("definition")
     return RedirectResponse("/definition", status_code=303)
 
@@ -158,7 +178,7 @@ async def compare_run(
 ) -> Response:
     if step not in STEPS:
         raise Refused(400, f"Step {step!r}: choose one of {', '.join(STEPS)}.")
-    found = await shown(request, compare_versions, a, b, step=step)
+    found = await done(request, compare_versions, a, b, step=step)
     kept(request).put(LAST_COMPARE, found)
     return RedirectResponse("/compare", status_code=303)
 
@@ -186,7 +206,7 @@ async def calibration_run(
     if folds.strip() and not (folds.strip().isdigit() and 2 <= int(folds) <= 20):
         raise Refused(400, f"Folds {folds!r}: leave it empty, or give a whole number 2 to 20.")
     count = int(folds) if folds.strip() else None
-    found = await shown(request, calibration_page, outcome, count)
+    found = await done(request, calibration_page, outcome, count)
     kept(request).put(LAST_CALIBRATION, found)
     return RedirectResponse("/calibration", status_code=303)
 

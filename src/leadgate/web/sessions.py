@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..store import Store
@@ -80,27 +81,46 @@ SEEN_EVERY = dt.timedelta(minutes=1)
 def find_session(store: Store, token: str, policy: SessionPolicy) -> Session | None:
     """The live session of the cookie ``token``, its idle clock restarted; None when there
     is none, or it ended, expired, or its person is disabled."""
+    found, write = look_up_session(store, token, policy)
+    if write is not None:
+        write(store, token)
+    return found
+
+
+#: A write a session check needs: ``end_session`` or ``touch_session``, (store, token).
+SessionWrite = Callable[[Store, str], None]
+
+
+def look_up_session(
+    store: Store, token: str, policy: SessionPolicy
+) -> tuple[Session | None, SessionWrite | None]:
+    """:func:`find_session` as a read and the write it needs, if any (the session ended, or
+    its idle clock is due a restart): the server checks sessions on a reader and makes the
+    rare write on its writer (:mod:`.guard`)."""
     if not token:
-        return None
+        return None, None
     rows = store.execute(
         "SELECT s.name, s.csrf_token, s.created_at, s.seen_at, u.disabled_at FROM sessions s "
         "JOIN users u USING (name) WHERE s.session_hash = ? AND s.ended_at IS NULL",
         [_digest(token)],
     ).fetchall()
     if not rows:
-        return None
+        return None, None
     name, csrf, created, seen, disabled = rows[0]
     now = store.now()
     if disabled is not None or now - seen > policy.idle or now - created > policy.absolute:
-        end_session(store, token)
-        return None
-    if now - seen >= SEEN_EVERY:
-        # Restarting the idle clock is a write; once a minute is enough for a 30-minute
-        # clock, and a page load stays a read.
-        store.execute(
-            "UPDATE sessions SET seen_at = ? WHERE session_hash = ?", [now, _digest(token)]
-        )
-    return Session(get_user(store, name), csrf, created)
+        return None, end_session
+    # Restarting the idle clock is a write; once a minute is enough for a 30-minute clock,
+    # and a page load stays a read.
+    write = touch_session if now - seen >= SEEN_EVERY else None
+    return Session(get_user(store, name), csrf, created), write
+
+
+def touch_session(store: Store, token: str) -> None:
+    """Restart the session's idle clock."""
+    store.execute(
+        "UPDATE sessions SET seen_at = ? WHERE session_hash = ?", [store.now(), _digest(token)]
+    )
 
 
 def end_session(store: Store, token: str) -> None:
@@ -126,4 +146,14 @@ def _loopback(host: str) -> bool:
         return False
 
 
-__all__ = ["COOKIE", "Session", "SessionPolicy", "end_session", "find_session", "start_session"]
+__all__ = [
+    "COOKIE",
+    "Session",
+    "SessionPolicy",
+    "SessionWrite",
+    "end_session",
+    "find_session",
+    "look_up_session",
+    "start_session",
+    "touch_session",
+]
