@@ -108,6 +108,24 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class AnchoredGrid(Grid):
+    """Days of 24 hours that end at ``anchor`` (µs) instead of at midnight: the last instant
+    is the anchor itself, each earlier one a step before (calibration's as-of time)."""
+
+    anchor: int = 0
+
+    @classmethod
+    def ending(cls, anchor_us: int, count: int) -> AnchoredGrid:
+        first = anchor_us - (count - 1) * DAY_US
+        start = (dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=first)).date()
+        return cls(start, 1, count, anchor_us)
+
+    @property
+    def first_us(self) -> int:
+        return self.anchor - (self.count - 1) * self.step_us
+
+
+@dataclass(frozen=True)
 class Reach:
     """How long after a change a lead's inputs keep changing (µs; None: to the end)."""
 
@@ -160,7 +178,7 @@ def replayed(
     """Run the replay into the temporary table ``bt_states (ix, k, tier)``, with
     ``bt_lead_ix (lead_id, ix, aix, created_us, kc)`` and ``bt_ev (ix, aix, type, ts_us)``
     beside it; all dropped after. With ``details``, ``bt_states`` also holds each rule's
-    points (``contributions``, in the order of ``c.rule_keys``)."""
+    points (``contributions``, in the order of ``c.rule_keys``) and the total (points)."""
     try:
         _index(store, grid)
         _pairs(store, grid, Reach.of(c))
@@ -174,14 +192,58 @@ def replayed(
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
-def _index(store: Store, grid: Grid) -> None:
-    """Number the leads that exist by the last day, their accounts, and their events."""
+@contextmanager
+def replayed_at(
+    store: Store, c: CompiledDefinition, grid: Grid, wanted: str, *, details: bool = False
+) -> Iterator[None]:
+    """Like :func:`replayed`, for chosen pairs only: ``wanted`` is a table of ``(lead_id, k)``,
+    each lead as of the grid day ``k`` (every lead of the store may be named, even one
+    created later: its row is read as of that day all the same). When the definition reads
+    the account, every lead of the account that exists on day ``k`` is evaluated beside
+    it (its engaged contacts are counted from them); ``bt_states`` holds those too, so
+    join it with ``wanted``."""
+    try:
+        _index(store, grid, every_lead=True)
+        _chosen(store, wanted, Reach.of(c).account_level)
+        _views(store, c, grid)
+        _evaluate(store, c, grid, details)
+        yield
+    finally:
+        for view in VIEWS:
+            store.execute(f"DROP VIEW IF EXISTS temp.{view}")
+        for table in TEMP:
+            store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def _chosen(store: Store, wanted: str, account_level: bool) -> None:
+    """``bt_pairs_all`` of the ``wanted`` pairs (and, for a definition that reads the
+    account, the pairs of the other leads of each account on the same day)."""
+    companions = (
+        " UNION SELECT i.ix, w.k, i.aix AS grp FROM (SELECT DISTINCT aix, k FROM w"
+        " WHERE aix IS NOT NULL) w JOIN bt_lead_ix i ON i.aix = w.aix AND w.k >= i.kc"
+        if account_level
+        else ""
+    )
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE bt_pairs_all AS
+        WITH w AS (SELECT DISTINCT i.ix, w.k, i.aix FROM {wanted} w JOIN bt_lead_ix i
+                   USING (lead_id))
+        SELECT ix, k, coalesce(aix, ix) AS grp FROM w{companions}
+        """
+    )
+
+
+def _index(store: Store, grid: Grid, *, every_lead: bool = False) -> None:
+    """Number the leads that exist by the last day (``every_lead``: all of them), their
+    accounts, and their events."""
     last = f"make_timestamp({grid.last_us})"
+    exists = "TRUE" if every_lead else f"(created_at IS NULL OR created_at <= {last})"
     store.execute(
         "CREATE OR REPLACE TEMP TABLE bt_account_ix AS SELECT account_id,"
         " (row_number() OVER (ORDER BY account_id) - 1)::BIGINT AS aix"
         f" FROM (SELECT DISTINCT account_id FROM leads WHERE account_id IS NOT NULL"
-        f" AND (created_at IS NULL OR created_at <= {last}))"
+        f" AND {exists})"
     )
     store.execute(
         "CREATE OR REPLACE TEMP TABLE bt_lead_ix AS SELECT l.lead_id,"
@@ -190,7 +252,7 @@ def _index(store: Store, grid: Grid) -> None:
         f" CASE WHEN l.created_at IS NULL THEN 0 ELSE {grid.first_at('epoch_us(l.created_at)')}"
         " END AS kc"
         f" FROM leads l LEFT JOIN bt_account_ix a ON a.account_id = l.account_id"
-        f" WHERE l.created_at IS NULL OR l.created_at <= {last}"
+        f" WHERE {exists.replace('created_at', 'l.created_at')}"
     )
     store.execute(
         "CREATE OR REPLACE TEMP TABLE bt_ev AS SELECT i.ix, i.aix, e.type,"
@@ -347,7 +409,7 @@ def _evaluate(store: Store, c: CompiledDefinition, grid: Grid, details: bool) ->
         TABLES,
         "duckdb",
     ).query()
-    extra = ", contributions BIGINT[]" if details else ""
+    extra = ", contributions BIGINT[], total DOUBLE" if details else ""
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT{extra})"
     )
@@ -356,7 +418,7 @@ def _evaluate(store: Store, c: CompiledDefinition, grid: Grid, details: bool) ->
         tiers = " ".join(f"WHEN {lit(t.name, 'duckdb')} THEN {i}" for i, t in enumerate(c.tiers))
         tier = f"CASE tier {tiers} ELSE -1 END" if tiers else "-1"
         scores = store_select(c, plan, grid.last_us, details=True)
-        select = f"SELECT lead_id, {tier} AS {n.TIER}, contributions FROM ({scores}) s"
+        select = f"SELECT lead_id, {tier} AS {n.TIER}, contributions, total FROM ({scores}) s"
     total = int(store.scalar("SELECT count(*) FROM bt_pairs_all") or 0)
     chunks = max(1, -(-total // CHUNK_PAIRS))
     K = grid.count
@@ -367,7 +429,7 @@ def _evaluate(store: Store, c: CompiledDefinition, grid: Grid, details: bool) ->
         )
         store.execute(
             f"INSERT INTO bt_states SELECT r.lead_id // {K}, r.lead_id % {K}, r.{n.TIER}"
-            f"{', r.contributions' if details else ''} FROM ({select}) r"
+            f"{', r.contributions, r.total' if details else ''} FROM ({select}) r"
         )
 
 
