@@ -6,8 +6,9 @@
         --store /work/bigdata/backtest-1m-50m --naive-days 2       # 1M leads, 50M events
 
 For each definition (the demo's ``b2b_saas`` template: 30-day decay, 90-day window,
-intent, engaged contacts and ``account.engagement``; and ``FLAT`` below: points per event
-with no decay and no window), it prints, measured in the same run on the same store:
+intent, engaged contacts and ``account.engagement``; ``FLAT`` below: points per event
+with no decay and no window; ``WINDOWED``: FLAT with a 90-day window and a 30-day count,
+no decay), it prints, measured in the same run on the same store:
 
 * **one scoring**: ``score_store`` as of the last day (the unit the issue's target uses:
   a 12-month daily backtest in under 10x one scoring);
@@ -60,6 +61,17 @@ tiers:
   - {name: mql, when: fit >= 15 and engagement >= 40}
   - {name: nurture, when: engagement >= 10, sales: false}
 """
+
+#: FLAT with look-backs and no half-life: each event's part is a step (it enters on its day,
+#: leaves when the window ends), so the replay evaluates a lead on those days only.
+WINDOWED = (
+    FLAT.replace("name: flat", "name: windowed")
+    .replace("engagement:\n", "engagement:\n  window: 90d\n")
+    .replace(
+        "- {name: mql, when: fit >= 15 and engagement >= 40}",
+        "- {name: mql, when: 'fit >= 15 and engagement >= 40 and count(*, 30d) >= 3'}",
+    )
+)
 
 
 def build(leads: int) -> Project:
@@ -150,6 +162,7 @@ def run(project: Project, compiled, naive_days: int) -> None:  # type: ignore[no
         f"({ran} run{'s' if ran > 1 else ''}{', scaled to 365' if mark else ''})"
     )
     print(f"  backtest / naive       {replay / per_year:8.3f}")
+    print(f"  backtest phases (s)    {result.phases}")
     print(f"  MQLs {result.mqls:,}, precision {result.precision}, recall {result.recall}")
 
 
@@ -160,7 +173,12 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--files", type=Path, help="gen_data.py's folder (instead of --leads)")
     parser.add_argument("--store", type=Path, help="where to build the --files project")
-    parser.add_argument("--only", choices=["b2b-saas", "flat"], help="one definition")
+    parser.add_argument(
+        "--only",
+        choices=["b2b-saas", "flat", "windowed"],
+        action="append",
+        help="only this definition (repeatable)",
+    )
     args = parser.parse_args()
     if args.files is not None:
         project = build_from_files(args.files, args.store or DATA / f"backtest_{args.files.name}")
@@ -168,8 +186,8 @@ def main() -> None:
         project = build(args.leads)
     if args.build_only:
         return
-    for compiled in (project.compiled(), load_compiled(text=FLAT)):
-        if args.only in (None, compiled.definition.name):
+    for compiled in (project.compiled(), load_compiled(text=FLAT), load_compiled(text=WINDOWED)):
+        if args.only is None or compiled.definition.name in args.only:
             run(project, compiled, args.naive_days)
 
 
