@@ -1,5 +1,6 @@
-"""The demo's learning loop: calibrated on the generated outcomes, the proposal's tiers
-convert in order and beat the starting definition, whose hot tier does not."""
+"""The demo's learning loop: calibrated on the generated outcomes (each lead read as of its
+decision time), the proposal's tiers convert in order, its hot tier far better than the
+starting definition's, and it beats the starting definition on the holdout."""
 
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ def test_the_proposed_tiers_convert_in_order_and_beat_the_start(demo) -> None:
     rates = [t["rate"] for t in proposed]
     assert rates[0] > rates[1] > rates[2] > rates[3] and loop.in_order
     assert min(t["leads"] for t in proposed) >= 30  # each rate rests on enough leads
-    # The starting definition's hot tier is no better than mql: why the loop is needed.
+    # Read as of each lead's decision time, the starting definition's hot tier converts
+    # better than its mql tier too (it looked no better only when read after the deals),
+    # but the proposal's hot tier converts far better than the starting one's.
     current = {t["tier"]: t["rate"] for t in loop.tiers[loop.current_version]}
-    assert current["hot"] <= current["mql"]
-    assert proposed[0]["rate"] > 2 * current["hot"]
+    assert proposed[0]["rate"] > 1.5 * current["hot"]
     # On the holdout it was not learned from: better ranking, better precision.
     assert loop.beats
     assert loop.auc["proposed"] > loop.auc["current"]

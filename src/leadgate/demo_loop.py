@@ -3,8 +3,11 @@ and show that its tiers convert in order and beat the starting definition.
 
 The generated world (:mod:`leadgate.testing.truth`) hands leads to sales by a naive old
 score and decides who buys from seniority, company size, industry fit, demo and pricing
-activity, intent and the form answer. So the starting definition's ``hot`` tier converts
-no better than ``mql``; a definition learned from the outcomes should rank them again.
+activity, intent and the form answer. A definition learned from the outcomes should rank
+the buyers better than the starting one. Both are read as of each lead's decision time
+(:mod:`leadgate.calibrate.decision`: its first outcome, else the as-of time), never with
+the events after it: read after the deals, the starting ``hot`` tier looked no better than
+``mql``; read when the leads were decided, it is, and the proposal's is far better still.
 
 What counts as converting is ``sql`` (or any later stage): at a few thousand leads the
 deals won are too few to order three tiers by. Conversion per tier is measured on the
@@ -59,8 +62,9 @@ def tier_conversion(
     store: Store, c: CompiledDefinition, as_of: dt.datetime
 ) -> list[dict[str, Any]]:
     """Leads per tier of ``c`` (its order, then no tier) old enough to have an outcome, and
-    the share of them that became SQLs. Scored by the plan without writing a score: the
-    proposal is not active, and scoring it for real would move leads into MQL."""
+    the share of them that became SQLs, each lead scored as of its decision time. Scored by
+    the plan without writing a score: the proposal is not active, and scoring it for real
+    would move leads into MQL."""
     from .calibrate.matrix import current_scores
 
     marks = ", ".join("?" for _ in CONVERTED)

@@ -14,6 +14,8 @@ from leadgate.analytics.replay import BacktestError, Grid, replay_states
 from leadgate.clock import FixedClock
 from leadgate.definition import load_compiled
 from leadgate.project import init_project
+from leadgate.scoring import score_store
+from leadgate.scoring.evaluate import from_micros
 from leadgate.store import Store
 from leadgate.testing import generate
 
@@ -266,3 +268,47 @@ def test_the_true_definition_beats_a_random_one(tmp_path: Path) -> None:
     assert folk.complete >= 30 and truth.complete >= 30  # enough MQLs to judge either
     assert truth.precision is not None and folk.precision is not None
     assert truth.precision > 1.5 * folk.precision
+
+
+WINDOWED = """
+name: windowed
+version: '1'
+engagement:
+  events:
+    - {type: demo_request, points: 30, window: 10d}
+tiers:
+  - {name: hot, when: 'engagement >= 30 and count(pricing_page, 5d) >= 1'}
+  - {name: warm, when: engagement >= 30, sales: false}
+"""
+
+
+def test_a_window_without_decay_is_evaluated_on_the_days_it_changes(tmp_path: Path) -> None:
+    """No half-life: a lead's inputs change only on an event's day and on the day after each
+    window (10 and 5 days here) that holds it ends. Those are the only days evaluated, and
+    on each, and on the days between, the tier is the one a scoring run as of that day
+    gives."""
+    store = worked_store(tmp_path / "store.duckdb")
+    store.execute("INSERT INTO events (event_id, lead_id, type, ts) VALUES "
+                  "('p1', 'a', 'pricing_page', ?)", [at(12)])  # fmt: skip
+    c = load_compiled(text=WINDOWED)
+    grid = Grid.between(START, END)
+    states = replay_states(store, c, grid)
+    days = {lead: [k for i, k, _ in states if i == lead] for lead in "abcde"}
+    # a: created on day 0; the demo (day 10) leaves the 5- and 10-day windows on days 15
+    # and 20, the pricing page (day 12) on days 17 and 22.
+    assert days["a"] == [0, 10, 12, 15, 17, 20, 22]
+    assert days["e"] == [2, 80, 85]  # its 10-day exit (day 90) is past the last day (89)
+    held = dict.fromkeys(range(grid.count), -1)
+    for lead, k, tier in states:
+        if lead == "a":
+            for later in range(k, grid.count):
+                held[later] = tier
+    for k in range(9, 24):
+        as_of = from_micros(grid.instant(k)).replace(tzinfo=None)
+        score_store(store, c, as_of)
+        got = store.execute(
+            "SELECT tier FROM scores WHERE lead_id = 'a' AND as_of = ?", [as_of]
+        ).fetchone()
+        assert got is not None
+        assert got[0] == (c.tiers[held[k]].name if held[k] >= 0 else None), k
+    assert {held[12], held[17]} == {0, 1}  # hot on day 12, warm once the page left

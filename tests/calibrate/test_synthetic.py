@@ -133,3 +133,40 @@ def test_the_calibrated_auc_is_close_to_the_truths(synthetic):
     assert 0.7 < truth < 0.9
     assert result.auc["points"] >= truth - 0.03
     assert result.auc["points"] <= truth + 0.02  # nothing beats the truth by more than noise
+
+
+def test_events_after_a_leads_decision_time_change_nothing(tmp_path):
+    """Each converted lead gets five pricing-page views a day after its outcome (before the
+    as-of time): had the features been read as of the as-of time, ``count(pricing_page)``
+    would now all but name the buyers. Read as of each lead's decision time (its first
+    outcome), the calibration is the same to the last figure."""
+    files = _generate(tmp_path, n=1500, seed=3)
+    project = init_project(tmp_path / "p", clock=FixedClock(AS_OF))
+    for kind, path in files.items():
+        project.import_file(path, kind, timezone="UTC")
+    before = project.calibrate(outcome="won", capacity="40/month")
+    with project.store() as store:
+        decided = store.execute(
+            "SELECT lead_id, min(ts) FROM outcomes GROUP BY lead_id ORDER BY lead_id"
+        ).fetchall()
+    events = [[f"after-{i}-{k}", i, "pricing_page", (ts + dt.timedelta(days=1)).isoformat()]
+              for i, ts in decided if ts + dt.timedelta(days=1) < AS_OF
+              for k in range(5)]  # fmt: skip
+    assert len(events) > 500
+    report = project.import_file(
+        _write(tmp_path / "after.csv", ["event_id", "lead_id", "type", "ts"], events),
+        "events", timezone="UTC",
+    )  # fmt: skip
+    assert report.rows_loaded == len(events)
+    after = project.calibrate(outcome="won", capacity="40/month")
+    assert after.as_dict() == before.as_dict()
+    # The plant is real: as of the as-of time it is there, and the buyers hold nearly all of
+    # the leads with 5+ views.
+    with project.store() as store:
+        share = store.scalar(
+            "SELECT avg((lead_id IN (SELECT lead_id FROM outcomes))::INT) FROM (SELECT lead_id "
+            "FROM lead_events WHERE type = 'pricing_page' AND ts <= ? GROUP BY lead_id "
+            "HAVING count(*) >= 5)",
+            [AS_OF],
+        )
+    assert share > 0.9

@@ -88,6 +88,7 @@ class BacktestResult:
     months: list[BacktestMonth]
     end_tiers: dict[str, int]  # tier on the last day (leads existing by then)
     seconds: float
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per replay step
 
     def as_dict(self) -> dict[str, Any]:
         return plain(asdict(self))  # type: ignore[no-any-return]
@@ -113,9 +114,13 @@ def backtest(
     started = time.perf_counter()
     grid = Grid.between(start, end, step)
     check_options(outcomes, window_days)
-    with replayed(store, compiled, grid):
+    phases: dict[str, float] = {}
+    with replayed(store, compiled, grid, phases=phases):
+        lap = time.perf_counter()
         summarize(store, compiled, grid, "bt_result")
         pairs = int(store.scalar("SELECT count(*) FROM bt_states") or 0)
+        phases["summarize"] = round(time.perf_counter() - lap, 3)
+    lap = time.perf_counter()
     try:
         result = measure(
             store, compiled, grid, "bt_result",
@@ -124,7 +129,8 @@ def backtest(
         )  # fmt: skip
     finally:
         store.execute("DROP TABLE IF EXISTS temp.bt_result")
-    result.pairs = pairs
+    phases["measure"] = round(time.perf_counter() - lap, 3)
+    result.pairs, result.phases = pairs, phases
     result.seconds = time.perf_counter() - started
     return result
 

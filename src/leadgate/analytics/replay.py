@@ -31,6 +31,7 @@ The property test ``tests/analytics/test_replay.py`` checks the result against
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,6 +109,24 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class AnchoredGrid(Grid):
+    """Days of 24 hours that end at ``anchor`` (µs) instead of at midnight: the last instant
+    is the anchor itself, each earlier one a step before (calibration's as-of time)."""
+
+    anchor: int = 0
+
+    @classmethod
+    def ending(cls, anchor_us: int, count: int) -> AnchoredGrid:
+        first = anchor_us - (count - 1) * DAY_US
+        start = (dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=first)).date()
+        return cls(start, 1, count, anchor_us)
+
+    @property
+    def first_us(self) -> int:
+        return self.anchor - (self.count - 1) * self.step_us
+
+
+@dataclass(frozen=True)
 class Reach:
     """How long after a change a lead's inputs keep changing (µs; None: to the end)."""
 
@@ -116,15 +135,22 @@ class Reach:
     intent: int  # after an intent signal of its account
     account_level: bool  # the definition reads the account's leads or intent
     every_day: bool  # reads a date field: every day can differ
+    #: Whether a score moves on every day of a look-back (a half-life decays it, ``last``
+    #: counts days). Without, an event's part is a step: it enters on its day and leaves
+    #: the day after each window ends, so only those days change (``windows``).
+    daily: bool = True
+    windows: tuple[int, ...] = ()  # the look-backs of event rules, counts and contacts
+    intent_windows: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, c: CompiledDefinition) -> Reach:
         aggs = list(c.aggregates.values())
-        varies = (
-            any(r.half_life_us or r.window_us is not None for r in c.event_rules)
-            or any(a.kind == "last" for a in aggs)
-            or any(a.kind == "count" and a.window_us is not None for a in aggs)
-        )
+        daily = any(r.half_life_us for r in c.event_rules) or any(a.kind == "last" for a in aggs)
+        windows = {r.window_us for r in c.event_rules if r.window_us is not None}
+        windows |= {
+            a.window_us for a in aggs if a.kind in ("count", "contacts") and a.window_us is not None
+        }
+        varies = daily or bool(windows)
         events = (horizon_us(c) if varies else 0) if (c.event_rules or aggs) else 0
         contacts = [a.window_us or 0 for a in aggs if a.kind == "contacts"]
         account = events if events is None else max([events, *contacts])
@@ -135,6 +161,9 @@ class Reach:
             intent=max(intents, default=0),
             account_level=bool(intents or contacts or c.uses_rollup),
             every_day=any(c.fields[f] == "date" for f in c.fields_used),
+            daily=daily,
+            windows=tuple(sorted(windows)),
+            intent_windows=tuple(sorted({w for w in intents if w})),
         )
 
 
@@ -155,15 +184,48 @@ def replay_states(store: Store, c: CompiledDefinition, grid: Grid) -> list[tuple
 
 @contextmanager
 def replayed(
-    store: Store, c: CompiledDefinition, grid: Grid, *, details: bool = False
+    store: Store,
+    c: CompiledDefinition,
+    grid: Grid,
+    *,
+    details: bool = False,
+    phases: dict[str, float] | None = None,
 ) -> Iterator[None]:
     """Run the replay into the temporary table ``bt_states (ix, k, tier)``, with
     ``bt_lead_ix (lead_id, ix, aix, created_us, kc)`` and ``bt_ev (ix, aix, type, ts_us)``
     beside it; all dropped after. With ``details``, ``bt_states`` also holds each rule's
-    points (``contributions``, in the order of ``c.rule_keys``)."""
+    points (``contributions``, in the order of ``c.rule_keys``) and the total (points).
+    ``phases``, when given, receives the seconds of each step (index, pairs, evaluate)."""
+    clock = _Phases(phases)
     try:
         _index(store, grid)
+        clock.lap("index")
         _pairs(store, grid, Reach.of(c))
+        clock.lap("pairs")
+        _views(store, c, grid)
+        _evaluate(store, c, grid, details)
+        clock.lap("evaluate")
+        yield
+    finally:
+        for view in VIEWS:
+            store.execute(f"DROP VIEW IF EXISTS temp.{view}")
+        for table in TEMP:
+            store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+@contextmanager
+def replayed_at(
+    store: Store, c: CompiledDefinition, grid: Grid, wanted: str, *, details: bool = False
+) -> Iterator[None]:
+    """Like :func:`replayed`, for chosen pairs only: ``wanted`` is a table of ``(lead_id, k)``,
+    each lead as of the grid day ``k`` (every lead of the store may be named, even one
+    created later: its row is read as of that day all the same). When the definition reads
+    the account, every lead of the account that exists on day ``k`` is evaluated beside
+    it (its engaged contacts are counted from them); ``bt_states`` holds those too, so
+    join it with ``wanted``."""
+    try:
+        _index(store, grid, every_lead=True)
+        _chosen(store, wanted, Reach.of(c).account_level)
         _views(store, c, grid)
         _evaluate(store, c, grid, details)
         yield
@@ -174,14 +236,48 @@ def replayed(
             store.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
-def _index(store: Store, grid: Grid) -> None:
-    """Number the leads that exist by the last day, their accounts, and their events."""
+def _chosen(store: Store, wanted: str, account_level: bool) -> None:
+    """``bt_pairs_all`` of the ``wanted`` pairs (and, for a definition that reads the
+    account, the pairs of the other leads of each account on the same day)."""
+    companions = (
+        " UNION SELECT i.ix, w.k, i.aix AS grp FROM (SELECT DISTINCT aix, k FROM w"
+        " WHERE aix IS NOT NULL) w JOIN bt_lead_ix i ON i.aix = w.aix AND w.k >= i.kc"
+        if account_level
+        else ""
+    )
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE bt_pairs_all AS
+        WITH w AS (SELECT DISTINCT i.ix, w.k, i.aix FROM {wanted} w JOIN bt_lead_ix i
+                   USING (lead_id))
+        SELECT ix, k, coalesce(aix, ix) AS grp FROM w{companions}
+        """
+    )
+
+
+class _Phases:
+    """Seconds per step of a replay, when the caller asks (the benchmark prints them)."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into, self.last = into, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.into is not None:
+            self.into[name] = round(self.into.get(name, 0.0) + now - self.last, 3)
+        self.last = now
+
+
+def _index(store: Store, grid: Grid, *, every_lead: bool = False) -> None:
+    """Number the leads that exist by the last day (``every_lead``: all of them), their
+    accounts, and their events."""
     last = f"make_timestamp({grid.last_us})"
+    exists = "TRUE" if every_lead else f"(created_at IS NULL OR created_at <= {last})"
     store.execute(
         "CREATE OR REPLACE TEMP TABLE bt_account_ix AS SELECT account_id,"
         " (row_number() OVER (ORDER BY account_id) - 1)::BIGINT AS aix"
         f" FROM (SELECT DISTINCT account_id FROM leads WHERE account_id IS NOT NULL"
-        f" AND (created_at IS NULL OR created_at <= {last}))"
+        f" AND {exists})"
     )
     store.execute(
         "CREATE OR REPLACE TEMP TABLE bt_lead_ix AS SELECT l.lead_id,"
@@ -190,7 +286,7 @@ def _index(store: Store, grid: Grid) -> None:
         f" CASE WHEN l.created_at IS NULL THEN 0 ELSE {grid.first_at('epoch_us(l.created_at)')}"
         " END AS kc"
         f" FROM leads l LEFT JOIN bt_account_ix a ON a.account_id = l.account_id"
-        f" WHERE l.created_at IS NULL OR l.created_at <= {last}"
+        f" WHERE {exists.replace('created_at', 'l.created_at')}"
     )
     store.execute(
         "CREATE OR REPLACE TEMP TABLE bt_ev AS SELECT i.ix, i.aix, e.type,"
@@ -209,23 +305,35 @@ def _k_range(grid: Grid, start: str, reach: int | None) -> tuple[str, str]:
     return lo, f"least({grid.count - 1}, {grid.first_at(end)})"
 
 
+def _steps(grid: Grid, key: str, start: str, windows: tuple[int, ...], source: str) -> str:
+    """SQL: one-day ranges (key, lo, hi) on the day of a change at ``start`` and on the day
+    after each of ``windows`` ends: the only days a stepwise look-back changes."""
+    days = [grid.first_at(start), *(grid.first_at(f"{start} + {w + 1}") for w in windows)]
+    return (
+        f"SELECT key, k AS lo, k AS hi FROM (SELECT {key} AS key, unnest([{', '.join(days)}])"
+        f" AS k FROM {source})"
+    )
+
+
 def _ranges(grid: Grid, reach: Reach) -> str:
     """SQL: rows (key, lo, hi) of grid-index ranges; key is a lead (``ix``) or, for leads
     of an account when the definition reads the account, ``-1 - aix``."""
     if reach.every_day:
         return f"SELECT ix AS key, 0 AS lo, {grid.count - 1} AS hi FROM bt_lead_ix"
     own = "ix" if not reach.account_level else "CASE WHEN aix IS NULL THEN ix ELSE -1 - aix END"
-    lo, hi = _k_range(grid, "ts_us", reach.account if reach.account_level else reach.events)
-    parts = [f"SELECT {own} AS key, {lo} AS lo, {hi} AS hi FROM bt_ev"]
+    if reach.daily:
+        lo, hi = _k_range(grid, "ts_us", reach.account if reach.account_level else reach.events)
+        parts = [f"SELECT {own} AS key, {lo} AS lo, {hi} AS hi FROM bt_ev"]
+    else:
+        parts = [_steps(grid, own, "ts_us", reach.windows, "bt_ev")]
     created = grid.first_at("coalesce(created_us, 0)")
     parts.append(f"SELECT {own} AS key, {created} AS lo, {created} AS hi FROM bt_lead_ix")
     if reach.account_level:
-        lo, hi = _k_range(grid, "epoch_us(s.ts)", reach.intent)
-        parts.append(
-            f"SELECT -1 - a.aix AS key, {lo} AS lo, {hi} AS hi FROM intent_signals s"
-            f" JOIN bt_account_ix a ON a.account_id = s.account_id"
+        signals = (
+            "intent_signals s JOIN bt_account_ix a ON a.account_id = s.account_id"
             f" WHERE s.ts <= make_timestamp({grid.last_us})"
         )
+        parts.append(_steps(grid, "-1 - a.aix", "epoch_us(s.ts)", reach.intent_windows, signals))
     return " UNION ALL ".join(parts)
 
 
@@ -316,21 +424,16 @@ def _views(store: Store, c: CompiledDefinition, grid: Grid) -> None:
         f" WHERE epoch_us(s.ts) <= {grid.first_us} + x.k * {grid.step_us}"
     )
     shift, horizon = grid.shift("p.k"), horizon_us(c)
-    if horizon is None:
-        # Every later day reads the event: join each lead's events with its pairs.
-        as_of = f"{grid.first_us} + p.k * {grid.step_us}"
-        body = (
-            f"SELECT p.ix * {K} + p.k AS lead_id, e.type, make_timestamp(e.ts_us + {shift})"
-            f" AS ts FROM bt_ev e JOIN bt_pairs p ON p.ix = e.ix AND e.ts_us <= {as_of}"
-        )
-    else:
-        # The days within the look-back only: each event lists them, the pairs keep theirs.
-        lo, hi = _k_range(grid, "e.ts_us", horizon)
-        body = (
-            f"SELECT p.ix * {K} + p.k AS lead_id, p.type, make_timestamp(p.ts_us + {shift})"
-            f" AS ts FROM (SELECT e.ix, e.type, e.ts_us, unnest(range({lo}, {hi} + 1)) AS k"
-            " FROM bt_ev e) p SEMI JOIN bt_pairs q ON q.ix = p.ix AND q.k = p.k"
-        )
+    # Each pair joins its lead's events up to its day; with a bounded look-back, only those
+    # inside it (and up to a day more: every rule and count filters by its own window
+    # anyway). A range join on the lead: spreading each event over every day of its
+    # look-back and keeping the pairs' days read (events x days) rows, nine times slower.
+    as_of = f"{grid.first_us} + p.k * {grid.step_us}"
+    since = "" if horizon is None else f" AND e.ts_us >= {as_of} - {horizon + grid.step_us}"
+    body = (
+        f"SELECT p.ix * {K} + p.k AS lead_id, e.type, make_timestamp(e.ts_us + {shift})"
+        f" AS ts FROM bt_ev e JOIN bt_pairs p ON p.ix = e.ix AND e.ts_us <= {as_of}{since}"
+    )
     store.execute(f"CREATE OR REPLACE TEMP VIEW bt_events AS {body}")
 
 
@@ -347,7 +450,7 @@ def _evaluate(store: Store, c: CompiledDefinition, grid: Grid, details: bool) ->
         TABLES,
         "duckdb",
     ).query()
-    extra = ", contributions BIGINT[]" if details else ""
+    extra = ", contributions BIGINT[], total DOUBLE" if details else ""
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT{extra})"
     )
@@ -356,7 +459,7 @@ def _evaluate(store: Store, c: CompiledDefinition, grid: Grid, details: bool) ->
         tiers = " ".join(f"WHEN {lit(t.name, 'duckdb')} THEN {i}" for i, t in enumerate(c.tiers))
         tier = f"CASE tier {tiers} ELSE -1 END" if tiers else "-1"
         scores = store_select(c, plan, grid.last_us, details=True)
-        select = f"SELECT lead_id, {tier} AS {n.TIER}, contributions FROM ({scores}) s"
+        select = f"SELECT lead_id, {tier} AS {n.TIER}, contributions, total FROM ({scores}) s"
     total = int(store.scalar("SELECT count(*) FROM bt_pairs_all") or 0)
     chunks = max(1, -(-total // CHUNK_PAIRS))
     K = grid.count
@@ -367,7 +470,7 @@ def _evaluate(store: Store, c: CompiledDefinition, grid: Grid, details: bool) ->
         )
         store.execute(
             f"INSERT INTO bt_states SELECT r.lead_id // {K}, r.lead_id % {K}, r.{n.TIER}"
-            f"{', r.contributions' if details else ''} FROM ({select}) r"
+            f"{', r.contributions, r.total' if details else ''} FROM ({select}) r"
         )
 
 

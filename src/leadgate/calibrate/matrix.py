@@ -19,10 +19,11 @@ from ..definition.fields import LEAD_FIELDS
 from ..definition.model import Definition, FieldType, FitGroup, FitRule
 from ..errors import ExpressionError
 from ..expr.check import Scope, check
-from ..scoring.batch import scoring_query
+from ..scoring.evaluate import to_micros
 from ..store import Store
 from ..vocabulary import STANDARD_EVENT_TYPES
 from .dataset import LeadTable
+from .decision import decided_scores, decisions
 from .features import Feature
 
 
@@ -72,12 +73,16 @@ def feature_definition(
 
 
 def event_counts(store: Store, as_of: dt.datetime) -> dict[str, list[int]]:
-    """Per event type, the event count of each lead that has one, as of ``as_of``."""
-    rows = store.execute(
-        "SELECT type, count(*) FROM lead_events WHERE ts <= ? GROUP BY type, lead_id "
-        "ORDER BY type, lead_id",
-        [as_of],
-    ).fetchall()
+    """Per event type, the event count of each lead that has one, before the lead's decision
+    time (:mod:`.decision`): the thresholds are cut on what was known when it was decided."""
+    with decisions(store, to_micros(as_of)) as table:
+        rows = store.execute(
+            "SELECT e.type, count(*) FROM lead_events e LEFT JOIN "
+            f"{table} d USING (lead_id) WHERE e.ts <= ? AND "
+            "(d.at_us IS NULL OR epoch_us(e.ts) < d.at_us) GROUP BY e.type, e.lead_id "
+            "ORDER BY e.type, e.lead_id",
+            [as_of],
+        ).fetchall()
     out: dict[str, list[int]] = {}
     for kind, n in rows:
         out.setdefault(str(kind), []).append(int(n))
@@ -92,15 +97,15 @@ def _aligned(lead_ids: list[str], ids: np.ndarray[Any, Any]) -> np.ndarray[Any, 
 def verdicts(
     store: Store, c: CompiledDefinition, as_of: dt.datetime, lead_ids: list[str]
 ) -> np.ndarray[Any, Any]:
-    """Each feature's verdict per lead: 1 met, 0 not met, -1 unknown (rows as ``lead_ids``)."""
+    """Each feature's verdict per lead: 1 met, 0 not met, -1 unknown (rows as ``lead_ids``),
+    as of the lead's decision time (:mod:`.decision`)."""
     n = len(c.fit_rules)
     if n == 0:
         return np.zeros((len(lead_ids), 0), dtype=np.int8)
-    plan = scoring_query(store, c, as_of, details=True)
     cols = ", ".join(
         f"CAST(coalesce(sign(contributions[{i + 1}]), -1) AS TINYINT) AS f{i}" for i in range(n)
     )
-    data = store.execute(f"SELECT lead_id, {cols} FROM ({plan}) p").fetchnumpy()
+    data = decided_scores(store, c, as_of, f"lead_id, {cols}", details=True)
     rows = _aligned(lead_ids, np.asarray(data["lead_id"], dtype=object))
     out = np.empty((len(lead_ids), n), dtype=np.int8)
     for i in range(n):
@@ -111,12 +116,14 @@ def verdicts(
 def current_scores(
     store: Store, c: CompiledDefinition, as_of: dt.datetime, lead_ids: list[str]
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """The current definition's total per lead and its tier ('' for none or disqualified)."""
-    plan = scoring_query(store, c, as_of)
-    data = store.execute(
-        "SELECT lead_id, total, CASE WHEN disqualified THEN '' ELSE coalesce(tier, '') END AS t "
-        f"FROM ({plan}) p"
-    ).fetchnumpy()
+    """The current definition's total per lead and its tier ('' for none or disqualified),
+    as of the lead's decision time (:mod:`.decision`): the proposal is compared with what
+    the current definition said then, not with what it says after the deal."""
+    data = decided_scores(
+        store, c, as_of,
+        "lead_id, total, CASE WHEN disqualified THEN '' ELSE coalesce(tier, '') END AS t",
+        details=False,
+    )  # fmt: skip
     rows = _aligned(lead_ids, np.asarray(data["lead_id"], dtype=object))
     totals = np.asarray(np.ma.filled(np.ma.asarray(data["total"]).astype(float), 0.0))[rows]
     tiers = np.asarray(np.ma.filled(data["t"], ""), dtype=object)[rows]

@@ -1,0 +1,52 @@
+"""Each lead is read as of its decision time: its MQL entry (events up to it count), else
+its first outcome (events before it count), else the as-of time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from leadgate.calibrate.decision import decided_scores
+from leadgate.definition import load_compiled
+from leadgate.store import Store
+
+AS_OF = dt.datetime(2026, 1, 1, 12)
+T = dt.datetime(2025, 10, 1, 15, 30)
+COUNTS = """
+name: counts
+version: '1'
+fit:
+  rules:
+    - {name: one, when: count(pricing_page) >= 1, points: 1}
+    - {name: two, when: count(pricing_page) >= 2, points: 1}
+    - {name: three, when: count(pricing_page) >= 3, points: 1}
+"""
+
+
+def test_events_count_up_to_the_decision_and_never_after(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.duckdb")
+    hour = dt.timedelta(hours=1)
+    # m: MQL entry at T; o: first outcome (rejected) at T, won later; n: neither.
+    for lead in "mon":
+        created = T - dt.timedelta(days=40)
+        store.execute("INSERT INTO leads (lead_id, created_at) VALUES (?, ?)", [lead, created])
+        for i, ts in enumerate([T - 30 * hour, T - 2 * hour, T + hour, AS_OF - hour]):
+            store.execute(
+                "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, ?, 'pricing_page', ?)",
+                [f"{lead}{i}", lead, ts],
+            )
+    store.execute("INSERT INTO events (event_id, lead_id, type, ts) VALUES "
+                  "('after', 'n', 'pricing_page', ?)", [AS_OF + hour])  # fmt: skip
+    store.execute("INSERT INTO lead_handoff (lead_id, mql_at) VALUES ('m', ?)", [T])
+    for i, (kind, ts) in enumerate([("rejected", T), ("won", T + 50 * hour)]):
+        store.execute(
+            "INSERT INTO outcomes (outcome_id, lead_id, outcome, ts) VALUES (?, 'o', ?, ?)",
+            [f"x{i}", kind, ts],
+        )
+    c = load_compiled(text=COUNTS)
+    data = decided_scores(store, c, AS_OF, "lead_id, total", details=True)
+    total = dict(zip(data["lead_id"].tolist(), data["total"].tolist(), strict=True))
+    # Days of 24 hours end at AS_OF (12:00): the last one before T (15:30) ends at 12:00 on
+    # T's day, so the event 2 hours before T (13:30) is not seen yet, the one 30 hours
+    # before is; the one after T never is. A lead never decided is read as of AS_OF.
+    assert total == {"m": 1.0, "o": 1.0, "n": 3.0}
