@@ -72,7 +72,7 @@ def tier_conversion(
     rows = store.execute(
         f"""
         SELECT l.lead_id, o.lead_id IS NOT NULL FROM leads l
-        LEFT JOIN (SELECT DISTINCT lead_id FROM outcomes
+        LEFT JOIN (SELECT DISTINCT lead_id FROM lead_outcomes
                    WHERE outcome IN ({marks}) AND ts <= ?) o USING (lead_id)
         WHERE l.created_at <= ? - INTERVAL ({MIN_AGE_DAYS}) DAY ORDER BY l.lead_id
         """,

@@ -54,7 +54,7 @@ def _decisions(store: Store, as_of_us: int) -> int:
         CREATE OR REPLACE TEMP TABLE {WANTED}_at AS
         WITH d AS (SELECT lead_id, epoch_us(mql_at) + 1 AS at_us FROM lead_handoff
                    WHERE mql_at IS NOT NULL
-                   UNION ALL SELECT lead_id, epoch_us(min(ts)) FROM outcomes GROUP BY lead_id)
+                   UNION ALL SELECT lead_id, epoch_us(min(ts)) FROM lead_outcomes GROUP BY lead_id)
         SELECT lead_id, min(at_us) AS at_us FROM d GROUP BY lead_id
         HAVING min(at_us) <= {as_of_us}
         """
