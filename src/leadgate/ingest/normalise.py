@@ -17,6 +17,7 @@ naive UTC, as the schema requires.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -248,6 +249,7 @@ def stage_sql(
     value_maps: Mapping[str, ValueMap] | None = None,
     dates: Mapping[str, DateRead] | None = None,
     aliases: bool = False,
+    latest: dt.datetime | None = None,
 ) -> StagePlan:
     """The staging ``SELECT`` for one file (see the module docstring).
 
@@ -256,7 +258,8 @@ def stage_sql(
     a value the map lacks is a reject (see :mod:`.values`).
     ``dates`` reads a date field's text beyond ISO 8601 (see :mod:`.dates`).
     With ``aliases`` (some lead has an alias besides its own id), an event's or outcome's
-    lead id that is an alias is stored as its lead's.
+    lead id that is an alias is stored as its lead's. An event dated after ``latest``
+    (naive UTC: the import's clock and the tolerance) is a reject (see :func:`_future`).
     """
     dates = dates or {}
     nulls = null_values
@@ -323,6 +326,8 @@ def stage_sql(
         if has(target):
             values[target] = domain_expr(values[target])
     key = _KIND_RULES[kind.name](values, has, checks, list(event_types))
+    if kind.name == "events" and has("ts") and latest is not None:
+        checks.append(_future(values["ts"], latest))
     if aliases and "lead_id" in values and kind.name in ("events", "outcomes"):
         # After the content key, which stays on the id as the file gives it.
         alias_join, values["lead_id"] = resolve_sql(values["lead_id"])
@@ -349,6 +354,18 @@ def stage_sql(
     plan = StagePlan(sql, fields, checks, key_column, key.of_same)
     plan.alias_dups = kind.name == "leads" and has("lead_id") and has("email")
     return plan
+
+
+def _future(ts: str, latest: dt.datetime) -> Check:
+    """The check that an event is not dated after ``latest``: one stored ahead of the
+    clock would count as soon as it is stored, and a later as-of would be taken from it."""
+    stamp = latest.isoformat(sep=" ")
+    reason = (
+        f"dated after {stamp} UTC (the import's clock and the [api] max_future_skew "
+        "tolerance): check the time's zone and the source's clock, or import the event "
+        "once it has happened"
+    )
+    return Check("ts", f"{ts} > TIMESTAMP {quote_literal(stamp)}", reason, '"r_ts"')
 
 
 def _missed(target: str) -> str:
