@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..enrich.domains import normalise_domain_sql
-from ..identity.aliases import email_sql, lead_sql, resolve_sql
+from ..identity.aliases import email_sql, lead_sql, resolve_sql, shared_email_check
 from ..store import Store
 from .dates import DateRead, iso_expr
 from .kinds import OUTCOMES, Kind
@@ -319,9 +319,11 @@ def stage_sql(
         values["email"] = email_sql('"t_email"')
     if has("email") and kind.name in ("events", "outcomes") or kind.name == "leads":
         # Name the lead: by alias, email or id (see leadgate.identity.aliases).
-        join, values["lead_id"], alias = lead_sql(
-            kind.name, has, values.get("lead_id", '"t_lead_id"'), email_sql('"t_email"')
-        )
+        own = values.get("lead_id", '"t_lead_id"')
+        join, values["lead_id"], alias = lead_sql(kind.name, has, own, email_sql('"t_email"'))
+        if kind.name != "leads":
+            shared, reason = shared_email_check(own if has("lead_id") else "NULL")
+            checks.append(Check("email", shared, reason, '"r_email"', reason_sql=True))
     for target in ("company_domain", "domain"):
         if has(target):
             values[target] = domain_expr(values[target])
