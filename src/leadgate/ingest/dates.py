@@ -73,6 +73,10 @@ class DateRead:
     formats: tuple[str, ...] = ()
     expected: str = ""  # "" when only ISO 8601 is read (see reason)
     order: str | None = None
+    # Why a column of day/month dates is read in ``order`` ("by default", ...), and one of
+    # its values: what a caller tells whoever sent the dates (see ImportReport.date_orders).
+    why: str = ""
+    example: str | None = None
 
     def sql(self, text: str, timezone: str) -> str | None:
         """SQL: ``text`` read by the formats, as naive UTC (a value without an offset is

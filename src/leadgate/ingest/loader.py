@@ -296,6 +296,11 @@ def _plan(
     # The custom columns of dates are read as inference decided, not profiled again.
     sources = {t: c for t, c in resolved.sources.items() if t not in read}
     dates = _dates(store, source, sources, types, dated or DateOptions(), nulls, report) | read
+    report.date_orders = [
+        {"field": f, "order": r.order, "why": r.why, "example": r.example}
+        for f, r in dates.items()
+        if r.why
+    ]
     return stage_sql(
         spec,
         resolved,
