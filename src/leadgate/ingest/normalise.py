@@ -290,7 +290,7 @@ def stage_sql(
             typed = typed_expr(ref, src_type, ttype, timezone, False, nulls, dates=read)
         inner.append(f"{typed} AS {quote_ident('t_' + target)}")
         if ttype in TYPE_WORDS and not (src_type == ttype) and vmap is None:
-            reason, is_sql = read.reason() if read else (TYPE_WORDS[ttype], False)
+            reason, is_sql = _reason(ttype, read, timezone)
             checks.append(Check(target, _missed(target), reason, f'"r_{target}"', is_sql))
     for target, value in resolved.constants.items():
         lit = quote_literal(str(value))
@@ -368,6 +368,23 @@ def _future(ts: str, latest: dt.datetime) -> Check:
         "once it has happened"
     )
     return Check("ts", f"{ts} > TIMESTAMP {quote_literal(stamp)}", reason, '"r_ts"')
+
+
+def _reason(ttype: str, read: DateRead | None, timezone: str) -> tuple[str, bool]:
+    """A failed cast's reason, and whether it is SQL (over ``s._raw``): a date says what
+    the cast would have changed; a whole number beyond 64 bits says so, not that it is
+    none."""
+    if ttype == "TIMESTAMP":
+        return (read or DateRead()).reason(timezone)
+    if ttype == "BIGINT":
+        return (
+            f"CASE WHEN regexp_full_match(trim(s._raw), '{INTEGER_RE}') THEN "
+            "'a whole number too large for a 64-bit integer (-9223372036854775808 to "
+            "9223372036854775807); check the value in the source' "
+            f"ELSE {quote_literal(TYPE_WORDS[ttype])} END",
+            True,
+        )
+    return TYPE_WORDS[ttype], False
 
 
 def _missed(target: str) -> str:
