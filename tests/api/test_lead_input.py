@@ -1,15 +1,17 @@
 """``POST /v1/leads`` speaks API: a date read by a day/month order its values did not show
-is noted in the answer and a request mixing both orders is
-refused naming its items."""
+is noted in the answer, a request mixing both orders is refused naming its items, and a
+request too wide is refused naming its field count, never a temporary file."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from leadgate.api.app import create_app
+from leadgate.ingest.readers import MAX_COLUMNS
 
 from .conftest import api_project
 
@@ -74,3 +76,14 @@ def test_a_date_it_cannot_read_asks_for_iso(tmp_path: Path) -> None:
     assert (problem["index"], problem["field"]) == (1, "created_at")
     assert "send ISO 8601" in problem["problem"] and "--date-format" not in problem["problem"]
 
+
+@pytest.mark.parametrize("wide", [MAX_COLUMNS + 1, MAX_COLUMNS + 500])
+def test_a_request_too_wide_names_its_fields_and_the_limit(tmp_path: Path, wide: int) -> None:
+    lead = {"lead_id": "L1"} | {f"f{n}": n for n in range(wide - 1)}
+    status, body, stored = post(tmp_path, lead)
+    assert status == 422 and stored == []
+    error = body["error"]
+    assert error["code"] == "LG311"
+    assert f"{wide:,} fields" in error["message"] and f"at most {MAX_COLUMNS:,}" in error["message"]
+    for leak in ("/tmp", ".jsonl", "leadgate-api-", "export", "columns"):
+        assert leak not in error["message"]
