@@ -155,12 +155,14 @@ def iso_expr(text: str, timezone: str) -> str:
     cast = f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
     if timezone != "UTC":
         # A naive value is a wall-clock time there: one the clocks skip or repeat is none.
-        # The usual shapes hold no zone: the regular expression is for the others.
+        # The usual shapes hold no zone: the regular expression is for the others. The
+        # TIMESTAMP cast ignores what follows a time ('12:00 AM' is noon): a value of
+        # another shape is read naive only when the TIMESTAMPTZ cast reads it too.
         naive = local_sql(f"TRY_CAST({text} AS TIMESTAMP)", timezone)
         cast = (
             f"CASE WHEN {text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__' "
-            f"OR NOT regexp_matches({text}, {quote_literal(_ZONED)}) THEN {naive} "
-            f"ELSE {cast} END"
+            f"THEN {naive} WHEN regexp_matches({text}, {quote_literal(_ZONED)}) THEN {cast} "
+            f"WHEN TRY_CAST({text} AS TIMESTAMPTZ) IS NOT NULL THEN {naive} END"
         )
     general = (
         f"CASE WHEN ({text} LIKE '____-%' OR {text} LIKE '____/%') AND {four} "
@@ -248,7 +250,8 @@ def time_reason(base: str, timezone: str, formats: Sequence[str] = ()) -> str:
          "value's offset in the source"),
     ]  # fmt: skip
     if timezone != "UTC":
-        wall = f"TRY_CAST({raw} AS TIMESTAMP)"
+        read = f"TRY_CAST({raw} AS TIMESTAMPTZ) IS NOT NULL"  # see iso_expr: not '12:00 AM'
+        wall = f"CASE WHEN {read} THEN TRY_CAST({raw} AS TIMESTAMP) END"
         if formats:
             wall = f"coalesce({wall}, try_strptime({raw}, {_list(formats)}))"
         zone, naive = quote_literal(timezone), f"NOT regexp_matches({raw}, {quote_literal(_ZONED)})"
