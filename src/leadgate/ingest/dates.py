@@ -147,9 +147,11 @@ def iso_expr(text: str, timezone: str) -> str:
     repeats (see :func:`local_sql`); those are NULL, each a reject saying why.
     """
     four = f"TRY_CAST(left({text}, 4) AS USMALLINT) IS NOT NULL"  # no regex: a hot path
-    # The usual '...:00Z' of 27 characters or fewer holds neither: no regex runs for it.
+    # The usual shapes hold neither ('...:00Z' of 27 characters or fewer, and the two of
+    # the fast path below): no regular expression runs for them.
+    plain = f"{text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__'"
     keepable = (
-        f"CASE WHEN suffix({text}, 'Z') AND length({text}) <= 27 THEN true "
+        f"CASE WHEN {plain} OR suffix({text}, 'Z') AND length({text}) <= 27 THEN true "
         f"ELSE NOT regexp_matches({text}, {quote_literal(_FINER + '|' + _NO_OFFSET)}) END"
     )
     cast = f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
@@ -160,7 +162,7 @@ def iso_expr(text: str, timezone: str) -> str:
         # another shape is read naive only when the TIMESTAMPTZ cast reads it too.
         naive = local_sql(f"TRY_CAST({text} AS TIMESTAMP)", timezone)
         cast = (
-            f"CASE WHEN {text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__' "
+            f"CASE WHEN {plain} "
             f"THEN {naive} WHEN regexp_matches({text}, {quote_literal(_ZONED)}) THEN {cast} "
             f"WHEN TRY_CAST({text} AS TIMESTAMPTZ) IS NOT NULL THEN {naive} END"
         )
