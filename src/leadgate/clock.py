@@ -16,6 +16,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+#: How far ahead of the clock an event may be dated, at most, by default: a sender's clock a
+#: little fast, not data. The API (``[api] max_future_skew``) and ``leadgate import events``
+#: refuse later events: one stored ahead of the clock would count as soon as it is stored.
+MAX_FUTURE_SKEW = dt.timedelta(minutes=5)
+
 
 class Clock(Protocol):
     """Anything with ``now()`` returning an aware UTC datetime."""

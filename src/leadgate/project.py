@@ -261,6 +261,13 @@ class Project:
             # An invalid definition must not block imports; its own types wait until fixed.
             return list(STANDARD_EVENT_TYPES)
 
+    def _max_future_skew(self) -> dt.timedelta:
+        """How far ahead of the clock an event may be dated: the API's ``[api]
+        max_future_skew``, so an import refuses what the API refuses."""
+        from .api.settings import ApiSettings  # the [api] table's reader, no web parts
+
+        return ApiSettings.from_table(self.config.api).max_future_skew
+
     # -- data -------------------------------------------------------------------------------
     def import_file(
         self,
@@ -297,6 +304,7 @@ class Project:
             options.setdefault("prefer", self.config.identity.get("prefer", ()))
         if kind == "events":
             options.setdefault("allowed_event_types", self.event_types())
+            options.setdefault("max_future", self._max_future_skew())
         from .ingest.loader import import_file  # the import machinery, on first use
 
         with self.store() as store:

@@ -19,6 +19,7 @@ from leadgate.api.app import create_app
 from leadgate.api.keys import ADMIN, DEFINE, INGEST, READ, ROLES, WORK
 from leadgate.project import Project
 
+from .conftest import api_project
 from .sample import T0, Clock, make_sample, role_keys
 
 #: (method, path) → the permission the route asks for; None: no key needed.
@@ -188,3 +189,35 @@ def test_the_readme_routes_table_names_every_route_with_its_permission(
     rows = dict(re.findall(r"^\| `(\w+ /\S*)` \| (\w+) \|", readme, flags=re.M))
     for (method, path), needed in RULES.items():
         assert rows.get(f"{method} {path}") == (needed or "none"), (method, path)
+
+
+@pytest.mark.parametrize("field", ["stage", "last_contacted"])
+def test_an_upsert_moves_the_handoff_only_with_a_role_that_may_work(
+    tmp_path: Path, field: str
+) -> None:
+    """``ingest`` posts leads, nothing else: a handoff field in its upsert is refused whole
+    (403, the one error shape, naming the item, the field and the roles that may); admin,
+    which may work leads too, moves it."""
+    project = api_project(tmp_path / "p")
+    keys = role_keys(project)
+    value = {"stage": "won", "last_contacted": "2026-11-02T10:00:00Z"}[field]
+    rows = [{"lead_id": "L7", "title": "VP"}, {"lead_id": "L8", field: value}]
+    with TestClient(create_app(project)) as client:
+        ingest = {"X-API-Key": keys["ingest"]}
+        answer = client.post("/v1/leads", headers=ingest, json={"leads": rows})
+        assert answer.status_code == 403, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "LG707"
+        assert error["message"].startswith(f"leads[1].{field}: key ")
+        assert "roles that may: admin." in error["message"]
+        assert [(d["index"], d["field"]) for d in error["details"]] == [(1, field)]
+        with project.store() as store:
+            assert store.scalar("SELECT count(*) FROM leads") == 0  # nothing written
+        plain = client.post("/v1/leads", headers=ingest, json={"leads": rows[:1]})
+        assert plain.status_code == 200, plain.text
+        admin = {"X-API-Key": keys["admin"]}
+        moved = client.post("/v1/leads", headers=admin, json={"leads": rows})
+        assert moved.status_code == 200, moved.text
+    if field == "stage":
+        with project.store() as store:
+            assert store.scalar("SELECT stage FROM leads WHERE lead_id = 'L8'") == "won"

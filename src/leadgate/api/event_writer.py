@@ -6,7 +6,9 @@ lead, the same visitor links.
   posted twice, or posted and imported, is stored once.
 * **Lead**: ``lead_id`` (an alias stands for its lead), else the lead holding the email
   (trimmed, lower case), else the id an import derives from the email; a visitor alone
-  stays anonymous (``lead_id`` NULL) and counts for its lead once linked.
+  stays anonymous (``lead_id`` NULL) and counts for its lead once linked. An email two
+  leads hold names neither: its request is refused (LG405, never a guess), and the group
+  commit's retry alone leaves the other requests of the group unaffected.
 * **Links**: an event naming a visitor and a lead links the visitor, first link wins.
 
 Duplicates are looked for among the stored events of the same lead (or visitor) only: the
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from ..definition.compile import CompiledDefinition
 from ..scoring.evaluate import to_micros
 from ..store import Store
+from .errors import ApiError
 from .inputs import EventIn
 from .live import LiveScores, in_list
 
@@ -112,14 +115,7 @@ def _leads(store: Store, events: list[EventIn]) -> dict[int, str]:
         else []
     )
     emails = {e.email.lower() for e in events if e.email and not e.lead_id}
-    known = dict(
-        store.execute(
-            "SELECT lower(trim(email)), min(lead_id) FROM leads "
-            f"WHERE lower(trim(email)) IN ({in_list(emails)}) GROUP BY 1"
-        ).fetchall()
-        if emails
-        else []
-    )
+    known = _email_leads(store, events, emails)
     visitors = {e.visitor_id for e in events if e.visitor_id and not (e.lead_id or e.email)}
     linked = dict(
         store.execute(
@@ -138,6 +134,39 @@ def _leads(store: Store, events: list[EventIn]) -> dict[int, str]:
         elif e.visitor_id in linked:
             out[id(e)] = linked[e.visitor_id]
     return out
+
+
+def _email_leads(store: Store, events: list[EventIn], emails: set[str]) -> dict[str, str]:
+    """The lead holding each of ``emails``; an email several leads hold is refused (LG405,
+    as ``explain`` refuses it), naming the events (their index in the request) and leads."""
+    held = store.execute(
+        "SELECT lower(trim(email)), list(DISTINCT lead_id ORDER BY lead_id) FROM leads "
+        f"WHERE lower(trim(email)) IN ({in_list(emails)}) GROUP BY 1"
+    ).fetchall() if emails else []  # fmt: skip
+    shared = {email: leads for email, leads in held if len(leads) > 1}
+    if shared:
+        raise _shared_email(events, shared)
+    return {email: leads[0] for email, leads in held}
+
+
+def _shared_email(events: list[EventIn], shared: dict[str, list[str]]) -> ApiError:
+    """LG405 for the events whose email several leads hold (``events``: one request's
+    when the group is retried alone, so each index is the event's in its request)."""
+    details = [
+        {"index": index, "field": "email",
+         "problem": f"{e.email!r} names {len(shared[e.email.lower()])} leads: "
+                    f"{', '.join(shared[e.email.lower()])}; send the event with the lead_id"}
+        for index, e in enumerate(events)
+        if e.email and not e.lead_id and e.email.lower() in shared
+    ]  # fmt: skip
+    first = details[0]
+    return ApiError(
+        422,
+        "LG405",
+        f"events[{first['index']}].email: {first['problem']}, or merge the leads that share "
+        "the email ('leadgate merge --apply'). Nothing of the request was written.",
+        details,
+    )
 
 
 def _stored_keys(store: Store, keyed: list[tuple[int, EventIn, str, str | None]]) -> set[str]:

@@ -20,10 +20,7 @@ is tried again alone, so one bad request cannot fail the others.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +32,7 @@ from .entry import enter_live
 from .errors import ApiError, status_of
 from .event_writer import write_events
 from .idempotency import Answer, Claim, remember, replayed
+from .lead_upsert import upsert_leads as _upsert_leads
 from .live import LiveScore, LiveScores, save_scores
 
 log = logging.getLogger("leadgate.api")
@@ -204,34 +202,6 @@ def _micros(naive_utc: dt.datetime) -> int:
     from ..scoring.evaluate import to_micros
 
     return to_micros(naive_utc)
-
-
-def _upsert_leads(project: Project, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Upsert leads as an import of the same rows (JSON Lines) would: identity, aliases,
-    enrichment, new custom attributes as columns."""
-    fd, path = tempfile.mkstemp(prefix="leadgate-api-", suffix=".jsonl")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        report = project.import_file(path, "leads", source_name="api")
-    finally:
-        os.unlink(path)
-    if report.rows_rejected:
-        raise ApiError(
-            422,
-            "LG712",
-            f"{report.rows_rejected} of the {report.rows_read} leads were refused; nothing "
-            "was written.",
-            [{"index": (r.line or 1) - 1, "field": r.column, "problem": r.reason}
-             for r in report.rejects[:50]],
-        )  # fmt: skip
-    return {
-        "received": report.rows_read,
-        "changed": report.rows_loaded,
-        "unchanged": report.rows_unchanged,
-        "columns_added": report.columns_added,
-    }
 
 
 __all__ = ["GroupReport", "Pending", "commit_group"]

@@ -20,7 +20,9 @@ by ``lead_id`` (or an alias of it), else ``email``, else ``visitor_id`` (an anon
 joined to its lead once identified), as an import names it.
 
 A lead: ``lead_id`` and/or ``email``, and any other fields (the store's lead columns, or new
-custom attributes: names in snake_case); values are text, numbers, true/false or null.
+custom attributes: names in snake_case); values are text, numbers, true/false or null. The
+leads of one request name at most :data:`~leadgate.ingest.readers.MAX_COLUMNS` fields in
+all (an import's limit: the upsert is one).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..ingest.readers import MAX_COLUMNS
 from .errors import ApiError
 
 #: At most this many problems are listed in one answer.
@@ -252,7 +255,26 @@ def check_leads(data: Any, max_rows: int) -> list[dict[str, Any]]:
         if not any(isinstance(v, str) and v.strip() for v in ids):
             problems.add(index, "lead_id", "missing key: a lead needs a lead_id or an email")
     problems.raise_any(len(rows))
+    _not_too_wide(rows)
     return [dict(row) for row in rows]
+
+
+def _not_too_wide(rows: list[Any]) -> None:
+    """422 when the leads name more fields in all than a lead import takes (their union is
+    the columns of the import the upsert is)."""
+    names: set[str] = set()
+    for row in rows:
+        names.update(row)
+    if len(names) > MAX_COLUMNS:
+        raise ApiError(
+            422,
+            "LG311",
+            f"The leads of this request name {len(names):,} fields in all; one request takes "
+            f"at most {MAX_COLUMNS:,}. Send fewer fields, or the fields in several requests, "
+            "each lead with its lead_id or email.",
+            [{"index": None, "field": None,
+              "problem": f"{len(names):,} fields; at most {MAX_COLUMNS:,}"}],
+        )  # fmt: skip
 
 
 def _kind(value: Any) -> str:

@@ -10,8 +10,9 @@ one group commit with one set of queries.
 
 The numbers are those of batch scoring (``score_store``) for the same events and as-of time
 (a property test replays random histories both ways). Each lead is scored as of the server's
-clock, or its newest event when that is later (an event may be up to ``max_future_skew``
-ahead). A definition whose scores read other leads (``contacts`` counts, account roll-ups)
+clock, never a time taken from the data: an event dated ahead of it (the API lets one be up
+to ``max_future_skew`` ahead) is held but counts only once the clock reaches it, as in
+batch scoring. A definition whose scores read other leads (``contacts`` counts, account roll-ups)
 is scored with the lead's whole account read back from the store instead
 (:mod:`.live_exact`).
 
@@ -125,8 +126,8 @@ class LiveScores:
     def rescore(
         self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str], now_us: int
     ) -> list[LiveScore]:
-        """The scores of the held leads among ``lead_ids``, each as of ``now_us`` or its
-        newest event when later; then the least recently used states beyond the capacity go."""
+        """The scores of the held leads among ``lead_ids``, as of ``now_us``; then the least
+        recently used states beyond the capacity go."""
         if _reads_other_leads(compiled):
             from .live_exact import exact_scores
 
@@ -139,7 +140,7 @@ class LiveScores:
     def _score(self, lead_id: str, now_us: int) -> LiveScore:
         held = self.held[lead_id]
         state, c = held.state, held.state.scorer.compiled
-        as_of = max(now_us, state.newest or now_us)
+        as_of = now_us  # never from the data: an event dated ahead must not move it
         context = None
         if c.aggregates:
             account = str(state.lead.get("account_id"))

@@ -76,13 +76,25 @@ class EventsOut(Model):
     leads: list[IngestedLeadOut] = Field(description="At most 100; leads_scored counts all")
 
 
+class DateNoteOut(Model):
+    """A date field whose day/month dates were read in an order their values did not show."""
+
+    field: str
+    order: str  # mdy | dmy
+    read_as: str  # "month first" | "day first"
+    why: str
+    example: str | None
+    note: str
+
+
 class LeadsOut(Model):
-    """What ``POST /v1/leads`` upserted."""
+    """What ``POST /v1/leads`` upserted; ``notes``: the dates read by a day/month order."""
 
     received: int
     changed: int
     unchanged: int
     columns_added: list[str]
+    notes: list[DateNoteOut]
 
 
 # -- a lead ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Ingest routes: ``POST /v1/events`` and ``POST /v1/leads`` (permission ``ingest``), and
-``GET /metrics`` (permission ``read``).
+"""Ingest routes: ``POST /v1/events`` and ``POST /v1/leads`` (permission ``ingest``; a lead's
+handoff fields, ``stage`` and a CRM's touch dates, also ``work``), and ``GET /metrics``
+(permission ``read``).
 
 Each body is read up to ``[api] max_body_bytes`` (413 beyond), parsed (400 when it is not
 JSON), checked whole (:mod:`.inputs`: 422 naming every bad row), and only then queued for a
@@ -14,12 +15,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from ..handoff.imported import HANDOFF_FIELDS
 from .auth import require
 from .errors import ApiError
 from .group import Pending
 from .idempotency import Answer, claim_of
-from .inputs import EVENT_FIELDS, check_events, check_leads, parse_json
-from .keys import INGEST, READ, ApiKey
+from .inputs import EVENT_FIELDS, MAX_PROBLEMS, check_events, check_leads, parse_json
+from .keys import INGEST, READ, ROLES, WORK, ApiKey
 from .metrics import outbox_pending
 from .models import EventsOut, LeadsOut, errors
 
@@ -113,8 +115,37 @@ async def post_leads(
     service = request.app.state.service
     body = await read_body(request, service.settings.max_body_bytes)
     leads = check_leads(parse_json(body), service.settings.max_events)
+    _may_move(key, leads)
     answer: Answer = await service.batcher.submit(Pending("leads", leads, await claim_of(request)))
     return answer.response()
+
+
+def _may_move(key: ApiKey, leads: list[dict[str, Any]]) -> None:
+    """403 when a lead of the body sets a handoff field (a stage, a CRM's touch date) and
+    the key's role may not work leads: ``ingest`` posts facts about leads, it does not
+    hand them off (a stage moved by an upsert skips the stage machine, as a CRM import)."""
+    if WORK in ROLES.get(key.role, frozenset()):
+        return
+    found = [
+        {"index": index, "field": name,
+         "problem": "a handoff field: only a role that may work leads may set it"}
+        for index, row in enumerate(leads)
+        for name in HANDOFF_FIELDS
+        if name in row
+    ]  # fmt: skip
+    if not found:
+        return
+    first = found[0]
+    allowed = ", ".join(r for r, perms in ROLES.items() if {INGEST, WORK} <= perms)
+    raise ApiError(
+        403,
+        "LG707",
+        f"leads[{first['index']}].{first['field']}: key {key.key_id} has role {key.role!r}, "
+        f"which may post leads but not move their handoff ({', '.join(HANDOFF_FIELDS)}); "
+        f"roles that may: {allowed}. Send the leads without it, or move a lead with "
+        "POST /v1/leads/{lead}/actions and a key whose role may work. Nothing was written.",
+        found[:MAX_PROBLEMS],
+    )
 
 
 @router.get("/metrics", tags=["service"], response_class=Response)

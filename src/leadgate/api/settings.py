@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..clock import MAX_FUTURE_SKEW
 from ..errors import ConfigError
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)\s*$")
@@ -55,7 +56,7 @@ def duration(key: str, value: Any) -> dt.timedelta:
 class ApiSettings:
     max_body_bytes: int = 10 * 1024 * 1024
     max_events: int = 10_000
-    max_future_skew: dt.timedelta = dt.timedelta(minutes=5)
+    max_future_skew: dt.timedelta = MAX_FUTURE_SKEW
     group_max_events: int = 50_000
     live_cache_leads: int = 200_000
     event_index: bool = True

@@ -28,6 +28,9 @@ from .transitions import _entry_events_sql, _follow, _last_seq
 BEFORE = "_lg_stage_before"
 #: Date columns a CRM export brings whose date is a sales touch (the presets' names).
 TOUCH_COLUMNS = ("last_contacted", "last_activity_date")
+#: The lead fields whose import moves the handoff (a stage, a first touch): the API takes
+#: them only from a key whose role may also work leads (see leadgate.api.routes_ingest).
+HANDOFF_FIELDS = ("stage", *TOUCH_COLUMNS)
 EXAMPLES = 3
 
 _SCORE = "LEFT JOIN current_scores c ON c.lead_id = b.lead_id"
@@ -36,7 +39,7 @@ _LEGAL = ", ".join(f"('{a}', '{b}')" for a, nexts in MOVES.items() for b in next
 
 def watches(fields: list[str]) -> bool:
     """Whether a leads import with these fields can change a stage or a first touch."""
-    return "stage" in fields or any(c in fields for c in TOUCH_COLUMNS)
+    return any(c in fields for c in HANDOFF_FIELDS)
 
 
 def snapshot(store: Store, stage_table: str, rows: str) -> None:

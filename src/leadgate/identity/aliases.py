@@ -38,11 +38,27 @@ def email_sql(value: str) -> str:
 
 
 def known_emails_join(email: str) -> str:
-    """A join naming ``known.lid``: the lead already holding ``email`` (the first by id)."""
+    """A join naming ``known.lid``, the lead already holding ``email`` (the first by id),
+    and ``known.leads``, how many hold it (see :func:`shared_email_check`)."""
     return (
-        f" LEFT JOIN (SELECT {email_sql('email')} AS em, min(lead_id) AS lid FROM leads "
+        f" LEFT JOIN (SELECT {email_sql('email')} AS em, min(lead_id) AS lid, "
+        "count(DISTINCT lead_id) AS leads FROM leads "
         f"WHERE email IS NOT NULL GROUP BY 1) AS known ON known.em = {email}"
     )
+
+
+def shared_email_check(own: str) -> tuple[str, str]:
+    """For an events or outcomes stage: SQL true when a row names its lead by an email
+    several leads hold (``own``: the row's lead id, NULL when it gives none), and the
+    reject's reason as SQL over ``s._raw`` (the email), naming the leads. Never a guess:
+    ``explain`` and the API refuse such an email too (LG405)."""
+    reason = (
+        "(SELECT 'the email names ' || count(*) || ' leads: ' "
+        "|| string_agg(lead_id, ', ' ORDER BY lead_id) || '; give the lead_id of the one "
+        "meant, or merge the leads that share the email (leadgate merge --apply)' "
+        f"FROM leads WHERE {email_sql('email')} = {email_sql('s._raw')})"
+    )
+    return f"{own} IS NULL AND known.leads > 1", reason
 
 
 def lead_sql(kind: str, has: Has, lead_id: str, email: str) -> tuple[str, str, str]:

@@ -129,7 +129,7 @@ def _decide(
     dates = sum(r[2] for r in profile)
     day_first, month_first = sum(r[3] for r in profile), sum(r[5] for r in profile)
     if day_first and month_first:
-        raise ImportFailed(_conflict(store, source, column), code=DATE_ORDER_CONFLICT)
+        raise _conflict(store, source, column)
     used, why = order, "by the project's date_order"
     if day_first or month_first:
         used = "dmy" if day_first else "mdy"
@@ -149,9 +149,9 @@ def _decide(
     layouts = ", ".join(["ISO 8601", *map(repr, formats)])
     if dates and used:
         expected = f"(the column is read {DATE_ORDERS[used]} {why}; its layouts: {layouts})"
-    else:
-        expected = f"(the column's layouts: {layouts})"
-    return DateRead(formats, expected, used)
+        example = _first(profile, 4 if day_first else 6 if month_first else 7)
+        return DateRead(formats, expected, used, why, example)
+    return DateRead(formats, f"(the column's layouts: {layouts})", used)
 
 
 def _default_notice(column: _Column, used: str, example: Any) -> str:
@@ -164,8 +164,17 @@ def _default_notice(column: _Column, used: str, example: Any) -> str:
     )
 
 
-def _conflict(store: Store, source: Source, column: _Column) -> str:
-    """The message naming a row of each order (read again, numbered, for the rows)."""
+class DateOrderConflict(ImportFailed):
+    """A column holds dates of both day/month orders (LG312): ``field``, and ``rows``, the
+    first data row (1-based) and value of each order, day first, then month first."""
+
+    def __init__(self, message: str, field: str, rows: list[tuple[int, str]]) -> None:
+        super().__init__(message, code=DATE_ORDER_CONFLICT)
+        self.field, self.rows = field, rows
+
+
+def _conflict(store: Store, source: Source, column: _Column) -> DateOrderConflict:
+    """The error naming a row of each order (read again, numbered, for the rows)."""
     pattern = quote_literal(DAY_MONTH_RE)
     text = column.text
     first = f"TRY_CAST(regexp_extract({text}, {pattern}, 1) AS INTEGER)"
@@ -177,9 +186,12 @@ def _conflict(store: Store, source: Source, column: _Column) -> str:
     ).fetchone()
     assert row is not None
     day_value, day_row, month_value, month_row = row
-    return (
+    message = (
         f"The column {column.name} holds dates with the day first (data row {day_row}: "
         f"{day_value!r}) and dates with the month first (data row {month_row}: "
         f"{month_value!r}); a column is read in one order. Correct the file, or give its "
         f"format with --date-format '{column.field}=...' to reject the rows that differ."
+    )
+    return DateOrderConflict(
+        message, column.field, [(day_row, day_value), (month_row, month_value)]
     )

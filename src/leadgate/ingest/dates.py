@@ -22,7 +22,10 @@ a four-digit year and a ``%Y`` format only text holding four digits in a row.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import functools
 import re
+import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +76,10 @@ class DateRead:
     formats: tuple[str, ...] = ()
     expected: str = ""  # "" when only ISO 8601 is read (see reason)
     order: str | None = None
+    # Why a column of day/month dates is read in ``order`` ("by default", ...), and one of
+    # its values: what a caller tells whoever sent the dates (see ImportReport.date_orders).
+    why: str = ""
+    example: str | None = None
 
     def sql(self, text: str, timezone: str) -> str | None:
         """SQL: ``text`` read by the formats, as naive UTC (a value without an offset is
@@ -90,7 +97,7 @@ class DateRead:
             if aware:
                 parsed = f"timezone('UTC', {parsed})"
             elif timezone != "UTC":
-                parsed = f"timezone('UTC', CAST({parsed} AS TIMESTAMPTZ))"
+                parsed = local_sql(parsed, timezone)
             if four:
                 parsed = f"CASE WHEN regexp_matches({text}, '[0-9]{{4}}') THEN {parsed} END"
             parts.append(parsed)
@@ -98,10 +105,12 @@ class DateRead:
             return None
         return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
-    def reason(self) -> tuple[str, bool]:
-        """A reject's reason, and whether it is SQL (over ``s._raw``, the value)."""
+    def reason(self, timezone: str = "UTC") -> tuple[str, bool]:
+        """A reject's reason, and whether it is SQL (over ``s._raw``, the value); a value
+        the cast would have changed says how (see :func:`time_reason`)."""
         if self.expected:
-            return f"not a date or time {self.expected}", False
+            base = quote_literal(f"not a date or time {self.expected}")
+            return time_reason(base, timezone, self.formats), True
         # A column of ISO dates: a value that looks like another layout of a date is told
         # how to give it; any other is simply not a date.
         other = (
@@ -113,7 +122,19 @@ class DateRead:
             f"CASE WHEN regexp_matches(s._raw, {quote_literal(looks)}) "
             f"THEN {quote_literal(other)} ELSE 'not a date or time' END"
         )
-        return sql, True
+        return time_reason(sql, timezone), True
+
+
+# What DuckDB's cast would change silently: a fraction finer than the store's microseconds
+# (cut), and a UTC offset no place has, beyond +-18:00 or with minutes above 59 (taken as
+# given). Such a value is a reject that says which (see time_reason).
+_FINER = r"\.[0-9]{7}"
+_NO_OFFSET = (
+    r"[0-9]:[0-9]{2}(\.[0-9]*)? ?[+-]((19|[2-9][0-9])(:?[0-9]{2})?|18:?(0[1-9]|[1-5][0-9])"
+    r"|[0-9]{2}:?[6-9][0-9])$"
+)
+# A time that names its zone: an offset, Z, or a zone's name (3 letters or more: not AM/PM).
+_ZONED = r":[0-9]{2}(\.[0-9]*)? ?(Z|[+-][0-9]{1,2}(:?[0-9]{2})?|[A-Za-z]{3}[A-Za-z_/+-]*)$"
 
 
 def iso_expr(text: str, timezone: str) -> str:
@@ -121,11 +142,33 @@ def iso_expr(text: str, timezone: str) -> str:
 
     DuckDB's cast also reads '1/1/24' as the year 1 and '24-01-05' as the year 24, so only
     text that starts with a four-digit year is cast: other dates are for :class:`DateRead`.
+    Nor does the cast refuse what it would change: a fraction below the microsecond, an
+    offset beyond +-18:00, or (outside UTC) a local time a daylight-saving change skips or
+    repeats (see :func:`local_sql`); those are NULL, each a reject saying why.
     """
     four = f"TRY_CAST(left({text}, 4) AS USMALLINT) IS NOT NULL"  # no regex: a hot path
+    # The usual shapes hold neither ('...:00Z' of 27 characters or fewer, and the two of
+    # the fast path below): no regular expression runs for them.
+    plain = f"{text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__'"
+    keepable = (
+        f"CASE WHEN {plain} OR suffix({text}, 'Z') AND length({text}) <= 27 THEN true "
+        f"ELSE NOT regexp_matches({text}, {quote_literal(_FINER + '|' + _NO_OFFSET)}) END"
+    )
+    cast = f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
+    if timezone != "UTC":
+        # A naive value is a wall-clock time there: one the clocks skip or repeat is none.
+        # The usual shapes hold no zone: the regular expression is for the others. The
+        # TIMESTAMP cast ignores what follows a time ('12:00 AM' is noon): a value of
+        # another shape is read naive only when the TIMESTAMPTZ cast reads it too.
+        naive = local_sql(f"TRY_CAST({text} AS TIMESTAMP)", timezone)
+        cast = (
+            f"CASE WHEN {plain} "
+            f"THEN {naive} WHEN regexp_matches({text}, {quote_literal(_ZONED)}) THEN {cast} "
+            f"WHEN TRY_CAST({text} AS TIMESTAMPTZ) IS NOT NULL THEN {naive} END"
+        )
     general = (
         f"CASE WHEN ({text} LIKE '____-%' OR {text} LIKE '____/%') AND {four} "
-        f"THEN timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ)) END"
+        f"AND {keepable} THEN {cast} END"
     )
     if timezone != "UTC":
         return general
@@ -139,6 +182,93 @@ def iso_expr(text: str, timezone: str) -> str:
         f"CASE WHEN {text} LIKE '____-__-__ __:__:__' OR {text} LIKE '____-__-__' "
         f"THEN TRY_CAST({text} AS TIMESTAMP) ELSE {general} END"
     )
+
+
+def local_sql(wall: str, timezone: str) -> str:
+    """SQL: ``wall`` (a naive wall-clock time in ``timezone``) as naive UTC; NULL when the
+    clocks there skip it (a daylight-saving gap: 02:30 on the last Sunday of March in
+    Europe/Madrid) or show it twice (the fold, an hour later in the year), where DuckDB
+    would pick an instant silently. Folds of a whole hour are told, as nearly every zone's.
+    """
+    zone = quote_literal(timezone)
+    at = f"timezone({zone}, {wall})"
+    months, hours = changing_walls(timezone)
+    if not months:  # a zone that never changed its offset: every wall time is once
+        return f"timezone('UTC', {at})"
+    # The checks cost three conversions more: only the wall times in the months and hours
+    # of the zone's changes since 1970 take them (a few percent, for most zones).
+    return (
+        f"CASE WHEN hour({wall}) NOT IN ({', '.join(map(str, hours))}) "
+        f"OR month({wall}) NOT IN ({', '.join(map(str, months))}) "
+        f"OR (timezone({zone}, {at}) = {wall} "
+        f"AND timezone({zone}, {at} - INTERVAL 1 HOUR) <> {wall} "
+        f"AND timezone({zone}, {at} + INTERVAL 1 HOUR) <> {wall}) "
+        f"THEN timezone('UTC', {at}) END"
+    )
+
+
+@functools.lru_cache
+def changing_walls(timezone: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The months and the hours of the wall times ``timezone`` skipped or showed twice from
+    1970 to 2039, as zoneinfo says (both empty for a zone that never changed its offset).
+    Weeks are compared first, the hours of a week that changed then: a few thousand
+    look-ups, once per zone.
+
+    >>> changing_walls("Europe/Madrid")[1], changing_walls("UTC")
+    ((0, 1, 2, 3, 22, 23), ((), ()))
+    """
+    tz, utc = zoneinfo.ZoneInfo(timezone), dt.timezone.utc
+    months: set[int] = set()
+    hours: set[int] = set()
+    hour, week = dt.timedelta(hours=1), dt.timedelta(days=7)
+    at, end = dt.datetime(1970, 1, 1, tzinfo=utc), dt.datetime(2040, 1, 1, tzinfo=utc)
+    while at < end:
+        if at.astimezone(tz).utcoffset() != (at + week).astimezone(tz).utcoffset():
+            for n in range(7 * 24):
+                a, b = at + n * hour, at + (n + 1) * hour
+                before, after = a.astimezone(tz).utcoffset(), b.astimezone(tz).utcoffset()
+                if before is None or after is None or before == after:
+                    continue
+                wall = (a + min(before, after)).replace(tzinfo=None, minute=0, second=0)
+                while wall <= (b + max(before, after)).replace(tzinfo=None):
+                    months.add(wall.month)
+                    hours.add(wall.hour)
+                    wall += hour
+        at += week
+    return tuple(sorted(months)), tuple(sorted(hours))
+
+
+def time_reason(base: str, timezone: str, formats: Sequence[str] = ()) -> str:
+    """SQL over ``s._raw``: why a value of a date column is a reject; ``base`` (SQL) when
+    it is simply no date. A fraction finer than microseconds, an offset beyond +-18:00 and
+    a local time a daylight-saving change skips or repeats are named, with what to do."""
+    raw = "s._raw"
+    cases = [
+        (f"regexp_matches({raw}, {quote_literal(_FINER)})",
+         "more than 6 digits after the second: the store keeps microseconds; round the "
+         "value to 6 digits in the source (nothing is cut here)"),
+        (f"regexp_matches({raw}, {quote_literal(_NO_OFFSET)})",
+         "not a UTC offset: offsets run from -18:00 to +18:00, minutes 00-59; check the "
+         "value's offset in the source"),
+    ]  # fmt: skip
+    if timezone != "UTC":
+        read = f"TRY_CAST({raw} AS TIMESTAMPTZ) IS NOT NULL"  # see iso_expr: not '12:00 AM'
+        wall = f"CASE WHEN {read} THEN TRY_CAST({raw} AS TIMESTAMP) END"
+        if formats:
+            wall = f"coalesce({wall}, try_strptime({raw}, {_list(formats)}))"
+        zone, naive = quote_literal(timezone), f"NOT regexp_matches({raw}, {quote_literal(_ZONED)})"
+        at = f"timezone({zone}, {wall})"
+        cases += [
+            (f"{naive} AND timezone({zone}, {at}) <> {wall}",
+             f"no such time in {timezone}: the clocks skip it (a daylight-saving change); "
+             "check the value, or give its UTC offset"),
+            (f"{naive} AND (timezone({zone}, {at} - INTERVAL 1 HOUR) = {wall} "
+             f"OR timezone({zone}, {at} + INTERVAL 1 HOUR) = {wall})",
+             f"ambiguous in {timezone}: the clocks show this time twice (a daylight-saving "
+             "change); give its UTC offset to say which"),
+        ]  # fmt: skip
+    whens = "".join(f" WHEN {cond} THEN {quote_literal(why)}" for cond, why in cases)
+    return f"CASE{whens} ELSE {base} END"
 
 
 def shape_sql(text: str) -> str:

@@ -28,6 +28,7 @@ events, outcomes and intent by their id column, else an md5 of their content.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import time
 import uuid
 import zoneinfo
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..clock import MAX_FUTURE_SKEW
 from ..enrich import EnrichReport
 from ..enrich.fill import CHANGES, ensure_columns
 from ..errors import (
@@ -116,6 +118,7 @@ def import_file(
     id_from_row: str | bool | None = None,
     source_name: str | None = None,
     prefer: Sequence[str] = (),
+    max_future: dt.timedelta = MAX_FUTURE_SKEW,
 ) -> ImportReport:
     """Import one CSV, JSON Lines or Parquet file of ``kind`` into ``store``.
 
@@ -148,6 +151,9 @@ def import_file(
     ``date_formats``; ``date_order`` (``"mdy"`` or ``"dmy"``) reads a column of day/month
     dates that does not show its own order.
 
+    An event dated more than ``max_future`` after the store's clock is rejected, as the
+    API refuses it (``[api] max_future_skew``): stored, it would count once scored.
+
     ``id_from_row`` (leads and outcomes of a file without an id or email: ``True``, or the
     prefix) keys each record by its place in the file, ``PREFIX-N`` (see
     :mod:`leadgate.ingest.row_ids`).
@@ -176,7 +182,18 @@ def import_file(
     maps = value_maps_of(spec.name, PRESET_VALUES.get(preset or ""), _values(mapping), values)
     dated = DateOptions(date_formats_of(date_format, date_formats, mapping), date_order)
     plan = _plan(
-        store, spec, source, report, preset, mapping, timezone, event_types, nulls, dated, maps
+        store,
+        spec,
+        source,
+        report,
+        preset,
+        mapping,
+        timezone,
+        event_types,
+        nulls,
+        dated,
+        maps,
+        store.now() + max_future,
     )
     report.notices += [source.footer.notice()] if source.footer else []
     report.notices += [row_ids_notice(row_prefix)] if row_prefix is not None else []
@@ -245,6 +262,7 @@ def _plan(
     nulls: tuple[str, ...] = (),
     dated: DateOptions | None = None,
     maps: dict[str, ValueMap] | None = None,
+    latest: dt.datetime | None = None,
 ) -> StagePlan:
     """Resolve the mapping, add the custom columns, and write the staging SQL."""
     mapping = {k: v for k, v in (mapping or {}).items() if k not in NOT_COLUMNS}
@@ -278,6 +296,11 @@ def _plan(
     # The custom columns of dates are read as inference decided, not profiled again.
     sources = {t: c for t, c in resolved.sources.items() if t not in read}
     dates = _dates(store, source, sources, types, dated or DateOptions(), nulls, report) | read
+    report.date_orders = [
+        {"field": f, "order": r.order, "why": r.why, "example": r.example}
+        for f, r in dates.items()
+        if r.why
+    ]
     return stage_sql(
         spec,
         resolved,
@@ -290,6 +313,7 @@ def _plan(
         dates=dates,
         value_maps=maps,
         aliases=spec.name in ("events", "outcomes") and has_aliases(store),
+        latest=latest,
     )
 
 

@@ -17,12 +17,13 @@ naive UTC, as the schema requires.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..enrich.domains import normalise_domain_sql
-from ..identity.aliases import email_sql, lead_sql, resolve_sql
+from ..identity.aliases import email_sql, lead_sql, resolve_sql, shared_email_check
 from ..store import Store
 from .dates import DateRead, iso_expr
 from .kinds import OUTCOMES, Kind
@@ -248,6 +249,7 @@ def stage_sql(
     value_maps: Mapping[str, ValueMap] | None = None,
     dates: Mapping[str, DateRead] | None = None,
     aliases: bool = False,
+    latest: dt.datetime | None = None,
 ) -> StagePlan:
     """The staging ``SELECT`` for one file (see the module docstring).
 
@@ -256,7 +258,8 @@ def stage_sql(
     a value the map lacks is a reject (see :mod:`.values`).
     ``dates`` reads a date field's text beyond ISO 8601 (see :mod:`.dates`).
     With ``aliases`` (some lead has an alias besides its own id), an event's or outcome's
-    lead id that is an alias is stored as its lead's.
+    lead id that is an alias is stored as its lead's. An event dated after ``latest``
+    (naive UTC: the import's clock and the tolerance) is a reject (see :func:`_future`).
     """
     dates = dates or {}
     nulls = null_values
@@ -287,7 +290,7 @@ def stage_sql(
             typed = typed_expr(ref, src_type, ttype, timezone, False, nulls, dates=read)
         inner.append(f"{typed} AS {quote_ident('t_' + target)}")
         if ttype in TYPE_WORDS and not (src_type == ttype) and vmap is None:
-            reason, is_sql = read.reason() if read else (TYPE_WORDS[ttype], False)
+            reason, is_sql = _reason(ttype, read, timezone)
             checks.append(Check(target, _missed(target), reason, f'"r_{target}"', is_sql))
     for target, value in resolved.constants.items():
         lit = quote_literal(str(value))
@@ -316,13 +319,17 @@ def stage_sql(
         values["email"] = email_sql('"t_email"')
     if has("email") and kind.name in ("events", "outcomes") or kind.name == "leads":
         # Name the lead: by alias, email or id (see leadgate.identity.aliases).
-        join, values["lead_id"], alias = lead_sql(
-            kind.name, has, values.get("lead_id", '"t_lead_id"'), email_sql('"t_email"')
-        )
+        own = values.get("lead_id", '"t_lead_id"')
+        join, values["lead_id"], alias = lead_sql(kind.name, has, own, email_sql('"t_email"'))
+        if kind.name != "leads":
+            shared, reason = shared_email_check(own if has("lead_id") else "NULL")
+            checks.append(Check("email", shared, reason, '"r_email"', reason_sql=True))
     for target in ("company_domain", "domain"):
         if has(target):
             values[target] = domain_expr(values[target])
     key = _KIND_RULES[kind.name](values, has, checks, list(event_types))
+    if kind.name == "events" and has("ts") and latest is not None:
+        checks.append(_future(values["ts"], latest))
     if aliases and "lead_id" in values and kind.name in ("events", "outcomes"):
         # After the content key, which stays on the id as the file gives it.
         alias_join, values["lead_id"] = resolve_sql(values["lead_id"])
@@ -349,6 +356,35 @@ def stage_sql(
     plan = StagePlan(sql, fields, checks, key_column, key.of_same)
     plan.alias_dups = kind.name == "leads" and has("lead_id") and has("email")
     return plan
+
+
+def _future(ts: str, latest: dt.datetime) -> Check:
+    """The check that an event is not dated after ``latest``: one stored ahead of the
+    clock would count as soon as it is stored, and a later as-of would be taken from it."""
+    stamp = latest.isoformat(sep=" ")
+    reason = (
+        f"dated after {stamp} UTC (the import's clock and the [api] max_future_skew "
+        "tolerance): check the time's zone and the source's clock, or import the event "
+        "once it has happened"
+    )
+    return Check("ts", f"{ts} > TIMESTAMP {quote_literal(stamp)}", reason, '"r_ts"')
+
+
+def _reason(ttype: str, read: DateRead | None, timezone: str) -> tuple[str, bool]:
+    """A failed cast's reason, and whether it is SQL (over ``s._raw``): a date says what
+    the cast would have changed; a whole number beyond 64 bits says so, not that it is
+    none."""
+    if ttype == "TIMESTAMP":
+        return (read or DateRead()).reason(timezone)
+    if ttype == "BIGINT":
+        return (
+            f"CASE WHEN regexp_full_match(trim(s._raw), '{INTEGER_RE}') THEN "
+            "'a whole number too large for a 64-bit integer (-9223372036854775808 to "
+            "9223372036854775807); check the value in the source' "
+            f"ELSE {quote_literal(TYPE_WORDS[ttype])} END",
+            True,
+        )
+    return TYPE_WORDS[ttype], False
 
 
 def _missed(target: str) -> str:

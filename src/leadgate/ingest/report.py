@@ -56,6 +56,9 @@ class ImportReport:
     rejects: list[Reject] = field(default_factory=list)
     columns_added: list[str] = field(default_factory=list)
     columns_ignored: list[str] = field(default_factory=list)
+    # Each date field of day/month dates: the order it was read in and why (the notices
+    # say it in words when the values did not decide; the API answers with these).
+    date_orders: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     enrichment: Any = None
     # What the import decided that the user should know (how a column's dates were read,

@@ -1,10 +1,13 @@
 """One event at a time: keep a lead's state and rescore it as each event arrives.
 
 The state is the lead's fields and the events that can still matter. An event matters
-while it is inside the longest window any rule or condition uses; a rule with no window
-keeps its events for good (their decayed value is recomputed at each as-of, exactly as
-batch does, so batch and incremental agree to the hundredth). Scoring as of a time before
-the newest event seen is refused: pruned events could have counted then.
+while it is inside the longest window any rule or condition uses, counted back from the
+latest time the state was scored as of (not from its newest event: an event may be dated
+ahead of the clock, and it must not push the others out); a rule with no window keeps its
+events for good (their decayed value is recomputed at each as-of, exactly as batch does, so
+batch and incremental agree to the hundredth). Events after the as-of time are held but do
+not count, as in batch. Scoring as of a time before the latest one is refused: pruned
+events could have counted then.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ class LeadState:
     Decimal('20.00')
     """
 
-    __slots__ = ("scorer", "lead", "account", "times", "types", "newest", "_horizon", "_raw")
+    __slots__ = (
+        "scorer", "lead", "account", "times", "types", "newest", "_horizon", "_raw", "_scored",
+    )  # fmt: skip
 
     def __init__(
         self, scorer: Scorer, lead: Mapping[str, Any], account: Mapping[str, Any] | None = None
@@ -51,6 +56,7 @@ class LeadState:
         self.newest: int | None = None
         self._horizon = horizon(scorer)
         self._raw: RawScore | None = None
+        self._scored: int | None = None  # the latest as-of scored, which pruning follows
 
     @property
     def events(self) -> list[tuple[str, int]]:
@@ -64,22 +70,28 @@ class LeadState:
         self.types.insert(i, event_type)
         if self.newest is None or at > self.newest:
             self.newest = at
-            if self._horizon is not None:
-                cut = bisect.bisect_left(self.times, at - self._horizon)
-                if cut:
-                    del self.times[:cut]
-                    del self.types[:cut]
 
     def rescore_raw(self, as_of_us: int, context: Mapping[str, Any] | None = None) -> RawScore:
-        if self.newest is not None and as_of_us < self.newest and self._horizon is not None:
+        if self._scored is not None and as_of_us < self._scored and self._horizon is not None:
             raise ScoringError(
-                "An incremental state can only be scored as of its newest event "
-                "or later; use batch scoring for earlier times."
+                "An incremental state can only be scored as of the latest time it was "
+                "scored as of, or later; use batch scoring for earlier times."
             )
         self._raw = self.scorer.raw(
             self.lead, zip(self.types, self.times, strict=True), as_of_us, self.account, context
         )
+        self._prune(as_of_us)
         return self._raw
+
+    def _prune(self, as_of_us: int) -> None:
+        """Drop the events no window reaches from ``as_of_us`` on (it is never earlier)."""
+        self._scored = as_of_us
+        if self._horizon is None:
+            return
+        cut = bisect.bisect_left(self.times, as_of_us - self._horizon)
+        if cut:
+            del self.times[:cut]
+            del self.types[:cut]
 
     def apply(
         self, event_type: str, ts: dt.datetime | int, context: Mapping[str, Any] | None = None
