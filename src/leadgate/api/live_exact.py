@@ -38,7 +38,7 @@ def exact_scores(
     population = _population(store, wanted, accounts_of)
     accounts, intent = _accounts(store, compiled, accounts_of)
     events: dict[str, list[tuple[str, int]]] = {lead["lead_id"]: [] for lead in population}
-    for lead_id, _key, event_type, ts in events_of(store, in_list(events)):
+    for lead_id, event_type, ts in events_of(store, in_list(events)):
         if lead_id in events:
             events[lead_id].append((event_type, ts))
     by_as_of: dict[int, list[str]] = collections.defaultdict(list)
