@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--warm", type=int, default=3)
     ap.add_argument("--no-rollups", action="store_true")
     ap.add_argument("--top", type=int, default=35)
+    ap.add_argument("--sql", action="store_true", help="time each statement (no cProfile)")
     args = ap.parse_args()
     sys.path.insert(0, str(HERE))
     import bench_api  # type: ignore[import-not-found]
@@ -56,10 +57,25 @@ def main() -> None:
         groups.append([Pending("events", checked)])
     profile = cProfile.Profile()
     times = []
+    spent: dict[str, list[float]] = {}
+    if args.sql:
+        from leadgate.store import Store
+
+        plain = Store.execute
+
+        def timed(self, sql, params=None):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            out = plain(self, sql, params)
+            spent.setdefault(" ".join(sql.split())[:90], []).append(time.perf_counter() - started)
+            return out
+
+        Store.execute = timed  # type: ignore[method-assign]
     with project.serving():
         for g, group in enumerate(groups):
             started = time.perf_counter()
-            if g >= args.warm:
+            if g == args.warm:
+                spent.clear()
+            if g >= args.warm and not args.sql:
                 profile.enable()
             report = commit_group(project, live, group)
             profile.disable()
@@ -70,7 +86,11 @@ def main() -> None:
     mean = sum(measured) / len(measured)
     print(f"measured: mean {mean * 1000:.1f} ms a commit of {args.size} events "
           f"({args.size / mean:,.0f} events/s)")  # fmt: skip
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+    if args.sql:
+        for sql, took in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[: args.top]:
+            print(f"{sum(took) / len(measured) * 1000:8.1f} ms a commit, {len(took):4} runs: {sql}")
+    else:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
     shutil.rmtree(run, ignore_errors=True)
 
 

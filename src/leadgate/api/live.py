@@ -232,23 +232,25 @@ def load_states(store: Store, scorer: Scorer, lead_ids: list[str], now_us: int) 
 
 def events_of(store: Store, ids: str, since_us: int | None = None) -> list[tuple[str, str, int]]:
     """``(lead, type, µs)`` of the leads ``ids`` (an :func:`in_list`), from ``since_us`` on
-    when given: the two parts of ``lead_events``, each filtered before its join."""
-    visitors = [
-        r[0]
-        for r in store.execute(
-            f"SELECT visitor_id FROM visitor_links WHERE lead_id IN ({ids})"
+    when given: the two parts of ``lead_events``, each read through its ``events`` index
+    (a join of ``visitor_links`` to ``events`` would scan every event)."""
+    links = dict(
+        store.execute(
+            f"SELECT visitor_id, lead_id FROM visitor_links WHERE lead_id IN ({ids})"
         ).fetchall()
-    ]
-    recent = "" if since_us is None else f" AND epoch_us(e.ts) >= {int(since_us)}"
-    rows = store.execute(
-        f"SELECT lead_id, type, epoch_us(ts) FROM events e WHERE lead_id IN ({ids}){recent}"
+    )
+    recent = "" if since_us is None else f" AND epoch_us(ts) >= {int(since_us)}"
+    rows: list[tuple[str, str, int]] = store.execute(
+        f"SELECT lead_id, type, epoch_us(ts) FROM events WHERE lead_id IN ({ids}){recent}"
     ).fetchall()
-    if visitors:
-        rows += store.execute(
-            "SELECT v.lead_id, e.type, epoch_us(e.ts) FROM events e "
-            "JOIN visitor_links v ON v.visitor_id = e.visitor_id "
-            f"WHERE e.visitor_id IN ({in_list(visitors)}) AND e.lead_id IS NULL{recent}"
-        ).fetchall()
+    if links:
+        rows += [
+            (links[visitor], event_type, ts)
+            for visitor, event_type, ts in store.execute(
+                "SELECT visitor_id, type, epoch_us(ts) FROM events "
+                f"WHERE visitor_id IN ({in_list(links)}) AND lead_id IS NULL{recent}"
+            ).fetchall()
+        ]
     return rows
 
 
