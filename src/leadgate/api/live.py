@@ -202,10 +202,19 @@ def load_states(store: Store, scorer: Scorer, lead_ids: list[str], now_us: int) 
     every event of 1,000 leads took 9.2 s, the recent ones alone 67 ms (``bench_api.py``)."""
     if not lead_ids:
         return {}
+    leads = store.query(f"SELECT * FROM leads WHERE lead_id IN ({in_list(lead_ids)})")
+    return states_of(store, scorer, leads, now_us)
+
+
+def states_of(
+    store: Store, scorer: Scorer, leads: list[dict[str, Any]], now_us: int
+) -> dict[str, Held]:
+    """The states of these lead rows (see :func:`load_states`)."""
+    if not leads:
+        return {}
     horizon = scorer.horizon
     since = None if horizon is None else now_us - horizon
-    ids = in_list(lead_ids)
-    leads = store.query(f"SELECT * FROM leads WHERE lead_id IN ({ids})")
+    ids = in_list(lead["lead_id"] for lead in leads)
     accounts_of = {lead["account_id"] for lead in leads if lead.get("account_id") is not None}
     accounts: dict[str, dict[str, Any]] = {}
     intent: dict[str, Intent] = collections.defaultdict(list)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..definition.compile import CompiledDefinition
 from ..store import Store
-from .live import Held, LiveScore, in_list, live_score
+from .live import Held, LiveScore, in_list, live_score, states_of
 
 if TYPE_CHECKING:
     from .live import LiveScores
@@ -62,13 +62,17 @@ def hold_accounts(live: LiveScores, store: Store, accounts: set[str], now_us: in
     """Hold every lead of ``accounts`` (their list and their states), reading what is
     missing with one set of queries."""
     missing = [a for a in accounts if a not in live.accounts]
-    if missing:
+    if missing:  # their leads' rows, read once for the list and the states
         members: dict[str, list[str]] = {a: [] for a in missing}
-        for lead_id, account in store.execute(
-            f"SELECT lead_id, account_id FROM leads WHERE account_id IN ({in_list(missing)})"
-        ).fetchall():
-            members[account].append(lead_id)
+        rows = store.query(f"SELECT * FROM leads WHERE account_id IN ({in_list(missing)})")
+        for row in rows:
+            members[row["account_id"]].append(row["lead_id"])
         live.accounts.update(members)
+        fresh = [
+            r for r in rows if r["lead_id"] not in live.held or live.stale(r["lead_id"], now_us)
+        ]
+        assert live.scorer is not None, "hold() first: it sets the scorer"
+        live.held.update(states_of(store, live.scorer, fresh, now_us))
     unheld = [
         m for a in accounts for m in live.accounts[a] if m not in live.held or live.stale(m, now_us)
     ]
