@@ -142,7 +142,13 @@ def make_events(leads: list[str], n: int, tag: str, rng: random.Random) -> list[
 
 
 def post_all(
-    url: str, key: str, bodies: list[bytes], rate: float | None, workers: int, processes: int
+    url: str,
+    key: str,
+    bodies: list[bytes],
+    rate: float | None,
+    workers: int,
+    processes: int,
+    seconds: float | None = None,
 ) -> dict[str, Any]:
     """POST ``bodies`` to ``/v1/events`` from ``processes`` processes of ``workers`` threads,
     each thread with one keep-alive connection, so at most ``processes * workers`` requests
@@ -150,27 +156,32 @@ def post_all(
     server's (from the request's first byte sent to its answer read whole). With ``rate``,
     thread ``k`` of ``n`` sends its share on a fixed schedule of ``rate / n`` a second (a
     thread that falls behind sends at once and the achieved rate shows it); without, each
-    thread sends its next request as soon as it has the answer (closed loop)."""
+    thread sends its next request as soon as it has the answer (closed loop). With
+    ``seconds``, no request leaves after that long (a slow server is measured for the
+    time asked, and the requests not sent show in ``not_sent``)."""
     n = processes * workers
     start_at = time.time() + 1.0  # every process starts on the same second
+    stop_at = None if seconds is None else start_at + seconds
     jobs = [
-        (url, key, bodies[k::n], rate / n if rate else None, start_at + (k / rate if rate else 0))
+        (url, key, bodies[k::n], rate / n if rate else None,
+         start_at + (k / rate if rate else 0), stop_at)
         for k in range(n)
-    ]
+    ]  # fmt: skip
     with concurrent.futures.ProcessPoolExecutor(processes) as pool:
         parts = list(pool.map(_process, [jobs[p::processes] for p in range(processes)]))
     latencies = [x for part in parts for x in part[0]]
+    sent = len(latencies)
     errors = sum(part[1] for part in parts)
     ended = max(part[2] for part in parts)
     stored = sum(part[3] for part in parts)
     seconds = ended - start_at
-    return {"requests": len(bodies), "events": stored, "seconds": seconds,
-            "rate": stored / seconds, "requests_per_s": len(bodies) / seconds,
+    return {"requests": sent, "not_sent": len(bodies) - sent, "events": stored,
+            "seconds": seconds, "rate": stored / seconds, "requests_per_s": sent / seconds,
             "errors": errors, **percentiles(latencies)}  # fmt: skip
 
 
 def _process(
-    jobs: list[tuple[str, str, list[bytes], float | None, float]],
+    jobs: list[tuple[str, str, list[bytes], float | None, float, float | None]],
 ) -> tuple[list[float], int, float, int]:
     """One load-generator process: a thread per job (see :func:`post_all`)."""
     out: list[tuple[list[float], int, float, int]] = []
@@ -184,7 +195,12 @@ def _process(
 
 
 def _send(
-    url: str, key: str, bodies: list[bytes], rate: float | None, start_at: float
+    url: str,
+    key: str,
+    bodies: list[bytes],
+    rate: float | None,
+    start_at: float,
+    stop_at: float | None,
 ) -> tuple[list[float], int, float, int]:
     """Send ``bodies`` one after another on one connection; latencies, errors, end, stored."""
     parsed = urllib.parse.urlsplit(url)
@@ -195,6 +211,8 @@ def _send(
     for i, body in enumerate(bodies):
         if rate:
             time.sleep(max(0.0, start_at + i / rate - time.time()))
+        if stop_at is not None and time.time() > stop_at:
+            break
         sent = time.perf_counter()
         try:
             conn.request("POST", "/v1/events", body, headers)
@@ -287,6 +305,7 @@ def main() -> None:
                     help="where the full-size store is built once and kept")  # fmt: skip
     ap.add_argument("--no-rollups", action="store_true", help="a definition without account reads")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout`: stop the server too
     if args.small:
         args.events_1000, args.events_100 = (
             min(args.events_1000, 50_000),
@@ -312,7 +331,7 @@ def main() -> None:
                 results[name] = post_all(url, key, bodies[name], None, args.connections, 1)
             else:
                 results[name] = post_all(
-                    url, key, bodies[name], args.rate, args.workers, args.processes
+                    url, key, bodies[name], args.rate, args.workers, args.processes, args.seconds
                 )
             print(f"  {name}: {json.dumps(rounded(results[name]))}", flush=True)
         health = http.client.HTTPConnection(*urllib.parse.urlsplit(url).netloc.split(":"))
