@@ -336,11 +336,17 @@ def ensure_store(leads: int, events: int) -> Path:
     marker = project / "built.json"
     if marker.exists():
         return project
+    return build_store(project, parquet_dir(leads, events))
+
+
+def build_store(project: Path, files: Path) -> Path:
+    """A new project in ``project`` holding the accounts, leads and events of ``files``
+    (``gen_data.py``'s Parquet), marked built with the seconds each part took."""
     from leadgate.ingest import import_file
     from leadgate.project import init_project
     from leadgate.store import Store
 
-    files = parquet_dir(leads, events)
+    marker = project / "built.json"
     shutil.rmtree(project, ignore_errors=True)  # a half-built store is not worth keeping
     init_project(project)
     took: dict[str, float] = {}
@@ -366,7 +372,8 @@ def ensure_store(leads: int, events: int) -> Path:
         took["events"] = time.perf_counter() - started
         n = store.scalar("SELECT count(*) FROM events")
         print(f"  insert events: {n:,} rows in {took['events']:.1f}s", flush=True)
-    marker.write_text(json.dumps({"leads": leads, "events": events, "seconds": took}))
+        leads = store.scalar("SELECT count(*) FROM leads")
+    marker.write_text(json.dumps({"leads": leads, "events": n, "seconds": took}))
     return project
 
 

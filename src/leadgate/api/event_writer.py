@@ -11,11 +11,11 @@ lead, the same visitor links.
   commit's retry alone leaves the other requests of the group unaffected.
 * **Links**: an event naming a visitor and a lead links the visitor, first link wins.
 
-Duplicates are looked for among the stored events of the same lead (or visitor) only: the
-store has no index on ``event_id``, and a scan of 50M keys per commit would cost seconds.
-Both keys include the lead reference, so the same event is always on the same lead. The
-keys of a lead whose scoring state is held (:mod:`.live`) are held with it, so most checks
-read nothing.
+Duplicates are looked for among the stored events of the same lead (or visitor) only, with
+one query per group commit: the store has no index on ``event_id``, and a scan of 50M keys
+per commit would cost seconds, where the ``events(lead_id)`` index finds a group's leads'
+events (59 ms for 1,000 leads at 50M events, 1 ms for one). Both keys include the lead
+reference, so the same event is always on the same lead.
 """
 
 from __future__ import annotations
@@ -72,8 +72,7 @@ def write_events(
     leads = _leads(store, [e for _, e in rows])
     live.hold(store, compiled, set(leads.values()))
     keyed = [(n, e, e.event_id or content_key(e), leads.get(id(e))) for n, e in rows]
-    stored = _stored_keys(store, [k for k in keyed if _unheld(live, k)])
-    stored |= {k for _, _, k, lead in keyed if lead is not None and live.known(lead, k)}
+    stored = _stored_keys(store, keyed)
     out = Written([0] * len(requests), by_request=[set() for _ in requests])
     seen: set[str] = set()
     kept = []
@@ -86,20 +85,13 @@ def write_events(
         if lead is not None:
             out.touched.setdefault(lead, []).append((event.type, to_micros(event.ts)))
             out.by_request[n].add(lead)
-            live.add(lead, event.type, to_micros(event.ts), key)
+            live.add(lead, event.type, to_micros(event.ts))
     _insert(store, kept)
     out.relinked = _link_visitors(store, kept)
     if out.relinked:  # their visitors' earlier events count now: read them again
         live.forget(out.relinked)
         live.hold(store, compiled, out.relinked)
     return out
-
-
-def _unheld(live: LiveScores, keyed: tuple[int, EventIn, str, str | None]) -> bool:
-    """An event whose duplicates only the store can tell: anonymous, or of a lead not held
-    (not stored as a lead yet)."""
-    lead = keyed[3]
-    return lead is None or _anonymous(keyed[1]) or lead not in live.held
 
 
 def _leads(store: Store, events: list[EventIn]) -> dict[int, str]:

@@ -19,7 +19,7 @@ from typing import Any
 from ..definition.compile import CompiledDefinition
 from ..errors import ScoringError
 from .codegen import build
-from .contract import RawScore
+from .contract import RawScore, horizon_us
 from .result import Score, explain, judge_conditions
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -48,6 +48,11 @@ class Scorer:
     def __init__(self, compiled: CompiledDefinition) -> None:
         self.compiled = compiled
         self.fn = build(compiled)
+        #: The longest look-back (µs) of the definition, None when some rule looks back
+        #: forever (0: events count for nothing); computed once, read per lead state.
+        self.horizon: int | None = (
+            horizon_us(compiled) if compiled.event_rules or compiled.aggregates else 0
+        )
 
     def raw(
         self,

@@ -18,16 +18,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ScoringError
-from .contract import RawScore, horizon_us
+from .contract import RawScore
 from .evaluate import Scorer, to_micros
 from .result import Score
 
 
 def horizon(scorer: Scorer) -> int | None:
     """The longest look-back (µs) of the definition, or None when some rule looks back forever."""
-    if not scorer.compiled.event_rules and not scorer.compiled.aggregates:
-        return 0
-    return horizon_us(scorer.compiled)
+    return scorer.horizon
 
 
 class LeadState:

@@ -1,0 +1,104 @@
+"""Profile group commits of the ingest path in-process (no HTTP): where a commit's time goes.
+
+    .venv/bin/python bench/profile_ingest.py --small              # 10,000 leads
+    .venv/bin/python bench/profile_ingest.py --store DIR --size 100
+
+Copies ``bench_api.py``'s store, then commits ``--groups`` groups of ``--size`` random events
+(each a request of its own, as the batcher hands them over) with :func:`commit_group`, the
+first ``--warm`` unprofiled, the rest under cProfile; prints the mean commit time and the top
+of the profile by cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import random
+import shutil
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--small", action="store_true")
+    ap.add_argument("--store", type=Path, help="a built store (default: bench_api's)")
+    ap.add_argument("--size", type=int, default=1000)
+    ap.add_argument("--groups", type=int, default=10)
+    ap.add_argument("--warm", type=int, default=3)
+    ap.add_argument("--no-rollups", action="store_true")
+    ap.add_argument("--top", type=int, default=35)
+    ap.add_argument("--sql", action="store_true", help="time each statement (no cProfile)")
+    args = ap.parse_args()
+    sys.path.insert(0, str(HERE))
+    import bench_api  # type: ignore[import-not-found]
+
+    from leadgate.api.group import Pending, commit_group
+    from leadgate.api.inputs import check_events
+    from leadgate.api.live import LiveScores
+    from leadgate.project import Project
+
+    base = args.store or bench_api.base_store(args.small, Path("/work/bigdata"))
+    run, _key, leads = bench_api.prepare_run(base, rollups=not args.no_rollups)
+    project = Project.open(run)
+    live = LiveScores()
+    rng = random.Random(11)
+    compiled = live.compiled(project)
+    now = project.clock.now().replace(tzinfo=None)
+    groups = []
+    for g in range(args.warm + args.groups):
+        events = bench_api.make_events(leads, args.size, f"p{g}", rng)
+        checked = check_events({"events": events}, compiled.event_types, now,
+                               dt_skew(), args.size)  # fmt: skip
+        groups.append([Pending("events", checked)])
+    profile = cProfile.Profile()
+    times = []
+    spent: dict[str, list[float]] = {}
+    if args.sql:
+        from leadgate.store import Store
+
+        plain = Store.execute
+
+        def timed(self, sql, params=None):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            out = plain(self, sql, params)
+            spent.setdefault(" ".join(sql.split())[:90], []).append(time.perf_counter() - started)
+            return out
+
+        Store.execute = timed  # type: ignore[method-assign]
+    with project.serving():
+        for g, group in enumerate(groups):
+            started = time.perf_counter()
+            if g == args.warm:
+                spent.clear()
+            if g >= args.warm and not args.sql:
+                profile.enable()
+            report = commit_group(project, live, group)
+            profile.disable()
+            times.append(time.perf_counter() - started)
+            assert report.answers[0].status == 200, report.answers[0].body
+    measured = times[args.warm :]
+    print(f"warm-up commits: {', '.join(f'{t * 1000:.0f}' for t in times[: args.warm])} ms")
+    mean = sum(measured) / len(measured)
+    print(f"measured: mean {mean * 1000:.1f} ms a commit of {args.size} events "
+          f"({args.size / mean:,.0f} events/s)")  # fmt: skip
+    if args.sql:
+        for sql, took in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[: args.top]:
+            print(f"{sum(took) / len(measured) * 1000:8.1f} ms a commit, {len(took):4} runs: {sql}")
+    else:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+    shutil.rmtree(run, ignore_errors=True)
+
+
+def dt_skew():  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    return dt.timedelta(minutes=5)
+
+
+if __name__ == "__main__":
+    main()
