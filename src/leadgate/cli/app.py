@@ -114,8 +114,9 @@ def open_project(ctx: click.Context) -> Project:
     return cast(Project, RemoteProject(project, note))
 
 
-def as_of_option(value: str | None, zone: str) -> dt.datetime | None:
-    """``--as-of``: an ISO date or time; naive ones are in the project's zone."""
+def as_of_option(value: str | None, zone: str, option: str = "--as-of") -> dt.datetime | None:
+    """``--as-of`` (or the ``option`` named): an ISO date or time; naive ones are in the
+    project's zone. An error names the option the user typed, not always ``--as-of``."""
     if value is None:
         return None
     try:
@@ -123,7 +124,7 @@ def as_of_option(value: str | None, zone: str) -> dt.datetime | None:
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not a date or time; write 2026-11-01 or 2026-11-01T09:00",
-            param_hint="--as-of",
+            param_hint=option,
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(zone))

@@ -75,8 +75,8 @@ def queue(
     project = open_project(ctx)
     zone = project.timezone
     page = project.queue(
-        tier=tier, owner=owner, stage=stage, source=source, since=as_of_option(since, zone),
-        until=as_of_option(until, zone), q=q, limit=limit, cursor=cursor,
+        tier=tier, owner=owner, stage=stage, source=source, q=q, limit=limit, cursor=cursor,
+        since=as_of_option(since, zone, "--since"), until=as_of_option(until, zone, "--until"),
     )  # fmt: skip
     rows = [r.as_dict() for r in page.rows]
     for row, found in zip(rows, page.rows, strict=True):

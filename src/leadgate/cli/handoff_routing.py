@@ -30,7 +30,7 @@ AT = click.option("--at", help="As of this date/time (default: now); naive in th
 def reps(ctx: click.Context, at: str | None, fmt: str, columns: str | None, as_json: bool) -> None:
     """The reps of leadgate.toml: available now or why not, caps and open MQLs."""
     project = open_project(ctx)
-    result = project.reps(at=as_of_option(at, project.timezone))
+    result = project.reps(at=as_of_option(at, project.timezone, "--at"))
     if as_json or fmt == "json":
         echo_json(result.as_dict())
         return
@@ -76,7 +76,7 @@ def routes(ctx: click.Context) -> None:
 def test(ctx: click.Context, lead: str, at: str | None, as_json: bool) -> None:
     """Where LEAD (id, alias or email) would be routed now, and why; nothing is written."""
     project = open_project(ctx)
-    result = project.route_test(lead, at=as_of_option(at, project.timezone))
+    result = project.route_test(lead, at=as_of_option(at, project.timezone, "--at"))
     if as_json:
         echo_json(result.as_dict())
         return
@@ -110,7 +110,7 @@ ASSIGN_COLUMNS = [Column("lead_id", 1), Column("rep", 1), Column("rule", 2), Col
 def assign(ctx: click.Context, apply: bool, at: str | None, as_json: bool) -> None:
     """Route every MQL (stage mql) that has no owner yet, in the order they entered it."""
     project = open_project(ctx)
-    result = project.route(apply=apply, at=as_of_option(at, project.timezone))
+    result = project.route(apply=apply, at=as_of_option(at, project.timezone, "--at"))
     if as_json:
         echo_json(result.as_dict())
         return
