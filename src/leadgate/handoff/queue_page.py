@@ -18,6 +18,7 @@ from .queue import (
     QUEUE_STAGES,
     BadQueueRequest,
     QueueFilter,
+    check_filter,
     decode_cursor,
     encode_cursor,
     in_list,
@@ -43,11 +44,8 @@ def queue_page(
     name the lead's own columns (:func:`_joined`)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise BadQueueRequest(f"The limit must be 1 to {MAX_LIMIT}; got {limit}.")
-    if filters.stage is not None and filters.stage not in QUEUE_STAGES:
-        raise BadQueueRequest(
-            f"The queue holds stages {', '.join(QUEUE_STAGES)}; got stage {filters.stage!r}."
-        )
     tiers = [t.name for t in compiled.tiers] if compiled is not None else []
+    check_filter(store, tiers, filters)
     after = decode_cursor(cursor) if cursor is not None else None
     if filters.source or (filters.q or "").strip() or (filters.owner or "").strip():
         rows = _joined(store, tiers, filters, after, limit + 1)
