@@ -994,8 +994,8 @@ class Project:
             return compute_forecast(
                 store, when, plan=volume, months=months, window=window,
                 timezone=self.timezone, tiers=self._tier_names(),
-                capacity=self.sales_capacity, revenue_target=revenue_target,
-                deal_size=deal_size,
+                sales_tiers=self._tier_names(sales_only=True), capacity=self.sales_capacity,
+                revenue_target=revenue_target, deal_size=deal_size,
             )  # fmt: skip
 
     def report(
@@ -1029,10 +1029,12 @@ class Project:
         except (DefinitionError, OSError):
             return None
 
-    def _tier_names(self) -> list[str]:
-        """The definition's tiers, best first (none without a valid definition)."""
+    def _tier_names(self, *, sales_only: bool = False) -> list[str]:
+        """The definition's tiers (or its sales tiers), best first (none without a valid
+        definition)."""
         compiled = self._compiled_or_none()
-        return [t.name for t in compiled.tiers] if compiled is not None else []
+        tiers = compiled.tiers if compiled is not None else []
+        return [t.name for t in tiers if t.sales or not sales_only]
 
     # -- backtest -----------------------------------------------------------------------------
     def backtest(
