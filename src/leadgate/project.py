@@ -253,7 +253,7 @@ class Project:
         date column, e.g. ``"%m/%d/%Y %I:%M %p"``) and ``date_formats`` (``{field: format}``)
         over the mapping's; ``date_order`` over the project's. See
         :func:`leadgate.ingest.import_file` for the other options, among them ``values``
-        (value maps, laid over the mapping's ``values``), ``outcome_time`` and
+        (value maps, laid over the mapping's ``values``), ``outcome_time``, ``outcome`` and
         ``id_from_row`` (a lead table without an id or email, keyed by row positions).
         """
         merged = self.mapping(mapping_name) if mapping_name else {}

@@ -151,3 +151,26 @@ def test_a_value_the_outcome_map_lacks_is_a_reject_that_lists_the_map(store, tmp
     assert (reject.line, reject.column, reject.raw) == (3, "outcome", "maybe")
     assert "not a value the map of outcome knows ('accepted', 'rejected'" in reject.reason
     assert "'1', '0', 'true', 'false', 'yes', 'no', 'closed won', 'closed lost')" in reject.reason
+
+
+@pytest.mark.parametrize(
+    ("kind", "mapping", "outcome", "code", "message"),
+    [
+        ("leads", {}, "won", "LG308", "--outcome is for outcomes, not leads"),
+        ("outcomes", {"ts": "Signed Up"}, "closed", "LG308", "'closed' is not an outcome"),
+        ("outcomes", {"outcome": "Converted", "ts": "Signed Up"}, "won", "LG310", "not both"),
+    ],
+)
+def test_a_bad_stated_outcome_fails_before_touching_the_store(
+    tmp_path, kind, mapping, outcome, code, message
+):
+    with Store(tmp_path / "s.duckdb") as store:
+        with pytest.raises(ImportFailed, match=message) as caught:
+            import_file(store, LEAD_TABLE, kind, mapping=mapping, outcome=outcome, enrich=False)
+        assert caught.value.code == code
+        assert store.scalar("SELECT count(*) FROM imports") == 0
+
+
+def test_a_stated_outcome_is_every_rows(store):
+    report = import_file(store, LEAD_TABLE, "outcomes", mapping={"ts": "Signed Up"}, outcome="Won")
+    assert report.outcomes == {"won": 8} and report.rows_rejected == 0

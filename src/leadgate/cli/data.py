@@ -45,6 +45,12 @@ if TYPE_CHECKING:
     help="Outcomes: the time of every outcome in a file that has none, e.g. 2025-06-30.",
 )
 @click.option(
+    "--outcome",
+    metavar="WORD",
+    help="Outcomes: the outcome of every row of a file that has no outcome column, e.g. won "
+    "(a file of closed deals).",
+)
+@click.option(
     "--id-from-row", is_flag=False, flag_value="", default=None, metavar="[PREFIX]",
     help="Leads/outcomes of a file with no id or email: lead_id is PREFIX-N, N the record's "
     "number (PREFIX: the file's name). Re-import the file in the same order.",
@@ -71,6 +77,7 @@ def import_(
     mapping_name: str | None,
     value_pairs: tuple[str, ...],
     outcome_time: str | None,
+    outcome: str | None,
     id_from_row: str | None,
     timezone: str | None,
     fmt: str | None,
@@ -112,6 +119,7 @@ def import_(
             progress=tick,
             values=parse_value_pairs(value_pairs),
             outcome_time=outcome_time,
+            outcome=outcome,
             id_from_row=id_from_row if id_from_row is None else id_from_row or True,
             **dates,
         )
