@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     from .handoff.queue import Queue, QueueRow, Reason
     from .handoff.routing import RoutingSetup
     from .handoff.schemas import EventSchemas
-    from .handoff.sla import SlaReport
+    from .handoff.sla import SlaClock, SlaReport
     from .handoff.sla_config import SlaSettings
     from .handoff.sweep import SweepReport
     from .handoff.transitions import History, Move
@@ -690,6 +690,19 @@ class Project:
         setup = sla_setup(self.compiled(), self.routing, self.sla_settings)
         with self.store() as store:
             return sla_report(store, setup, when, tier=tier, owner=owner)
+
+    def sla_clocks(
+        self, lead_ids: list[str], *, at: dt.datetime | None = None
+    ) -> dict[str, SlaClock]:
+        """The SLA clock at ``at`` (default now) of each of ``lead_ids`` in an MQL period,
+        as :meth:`sla` counts it (business hours included); leads in none are absent.
+        What ``leadgate leads`` and ``explain`` show, not a score's ``sla_due``."""
+        from .handoff.sla import clocks_of, sla_setup
+
+        when = at or self.clock.now()
+        setup = sla_setup(self.compiled(), self.routing, self.sla_settings)
+        with self.store() as store:
+            return clocks_of(store, setup, lead_ids, when)
 
     def sweep(self, *, at: dt.datetime | None = None, apply: bool = False) -> SweepReport:
         """As of ``at`` (default now): recycle the MQLs the definition's lifecycle rules say,

@@ -40,7 +40,7 @@ def test_columns_chooses_them_and_csv_keeps_every_column(project: Path) -> None:
     header = next(line for line in done.stdout.splitlines() if "lead_id" in line)
     assert header.split() == ["company", "lead_id"] and done.stderr == ""
     csv = run("-C", str(project), "leads", "--limit", "3", "--format", "csv").stdout
-    assert csv.splitlines()[0].split(",")[-3:] == ["route", "sla_due", "dq_reason"]
+    assert csv.splitlines()[0].split(",")[-4:] == ["route", "sla_due", "sla_status", "dq_reason"]
     bad = run("-C", str(project), "leads", "--columns", "lead_id,nope")
     assert bad.returncode == 2 and "No column 'nope'" in bad.stderr and "company" in bad.stderr
 

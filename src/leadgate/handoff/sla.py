@@ -139,18 +139,22 @@ def _naive(value: dt.datetime) -> dt.datetime:
     return _aware(value).replace(tzinfo=None)
 
 
-def load_periods(store: Store, tiers: Iterable[str], at: dt.datetime) -> list[_Lead]:
-    """Every MQL period of a tier in ``tiers`` that began by ``at``, with what happened
-    in it up to ``at``."""
+def load_periods(
+    store: Store, tiers: Iterable[str], at: dt.datetime, lead_ids: Iterable[str] | None = None
+) -> list[_Lead]:
+    """Every MQL period of a tier in ``tiers`` that began by ``at`` (of ``lead_ids`` only,
+    when given), with what happened in it up to ``at``."""
     names = list(tiers)
     if not names:
         return []
     when = _naive(at)
+    only = "" if lead_ids is None else " AND list_contains(?, h.lead_id)"
+    ids = [] if lead_ids is None else [list(lead_ids)]
     imported = "CAST(l.owner AS VARCHAR)" if "owner" in store.table_columns("leads") else "NULL"
     rows = store.execute(
         "WITH periods AS (SELECT h.lead_id, h.mql_tier, h.mql_at, h.first_touch_at, "
         f"{imported} AS imported FROM lead_handoff h JOIN leads l USING (lead_id) "
-        "WHERE h.mql_at <= ? AND list_contains(?, h.mql_tier)), "
+        f"WHERE h.mql_at <= ? AND list_contains(?, h.mql_tier){only}), "
         "moves AS (SELECT t.lead_id, "
         "min(t.moved_at) FILTER (WHERE t.actor <> 'system') AS by_person, "
         "min(t.moved_at) FILTER (WHERE t.actor = 'system') AS by_system "
@@ -162,7 +166,7 @@ def load_periods(store: Store, tiers: Iterable[str], at: dt.datetime) -> list[_L
         "SELECT p.lead_id, p.mql_tier, p.mql_at, p.first_touch_at, m.by_person, m.by_system, "
         "o.reps, o.times, p.imported FROM periods p LEFT JOIN moves m USING (lead_id) "
         "LEFT JOIN owners o USING (lead_id) ORDER BY p.mql_at, p.lead_id",
-        [when, names, when, when],
+        [when, names, *ids, when, when],
     ).fetchall()
     leads = []
     for lead_id, tier, mql_at, touch, by_person, by_system, reps, times, owner in rows:
@@ -177,6 +181,20 @@ def load_periods(store: Store, tiers: Iterable[str], at: dt.datetime) -> list[_L
             )
         )  # fmt: skip
     return leads
+
+
+def clocks_of(
+    store: Store, setup: SlaSetup, lead_ids: Iterable[str], at: dt.datetime
+) -> dict[str, SlaClock]:
+    """The SLA clock as of ``at`` of each of ``lead_ids`` in an MQL period of a tier with
+    an SLA, counted as ``leadgate sla`` counts it (from the MQL entry, in the rep's or the
+    project's business hours where the tier says so); leads in none are absent.
+
+    A score's own ``sla_due`` is its scoring time plus the tier's SLA: it moves with every
+    scoring run, so it is not the time sales must act by; this is.
+    """
+    periods = load_periods(store, setup.tiers, _aware(at), lead_ids)
+    return {lead.lead_id: clock_of(lead, setup, _aware(at)) for lead in periods}
 
 
 def clock_of(lead: _Lead, setup: SlaSetup, at: dt.datetime) -> SlaClock:
@@ -375,6 +393,7 @@ __all__ = [
     "Speed",
     "Touch",
     "clock_of",
+    "clocks_of",
     "load_periods",
     "quantile",
     "sla_report",
