@@ -21,7 +21,7 @@ from .. import __version__
 from ..clock import SystemClock
 from ..errors import UNEXPECTED_ERROR, USAGE_ERROR, LeadgateError
 from ..project import Project
-from .output import err_console, esc, print_error, wants_json
+from .output import Column, err_console, esc, print_error, wants_json
 
 
 class LeadgateGroup(click.Group):
@@ -132,7 +132,7 @@ def as_of_option(value: str | None, zone: str, option: str = "--as-of") -> dt.da
 
 
 # Options several commands share.
-JSON = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
 def format_option(*choices: str) -> Callable[[FC], FC]:
@@ -152,3 +152,20 @@ def columns_option(names: Sequence[str]) -> Callable[[FC], FC]:
         metavar="A,B,...",
         help=f"Only these table columns, in this order ({', '.join(names)}).",
     )
+
+
+def listing_options(columns: Sequence[Column]) -> Callable[[FC], FC]:
+    """What every command that prints one listing takes: ``--format table|json|csv``,
+    ``--columns`` (of ``columns``) and ``--json`` (the same as ``--format json``)."""
+    options = (
+        format_option("table", "json", "csv"),
+        columns_option([c.name for c in columns]),
+        click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
+    )
+
+    def apply(f: FC) -> FC:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return apply

@@ -14,7 +14,7 @@ from ..ingest import BATCH_ROWS, FORMATS, KINDS, PRESETS, ImportReport, parse_pa
 from ..ingest.dates import parse_date_formats
 from ..ingest.values import parse_value_pairs
 from ..project import Project
-from .app import JSON, columns_option, format_option, open_project
+from .app import JSON, listing_options, open_project
 from .output import Column, console, echo_json, emit, err_console, esc, pick_columns
 
 if TYPE_CHECKING:
@@ -246,9 +246,7 @@ def _import_scores(project: Project, folder: str, as_json: bool) -> None:
 
 @click.command()
 @click.option("--limit", default=20, show_default=True, help="The latest this many (0: all).")
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in IMPORT_COLUMNS])
-@JSON
+@listing_options(IMPORT_COLUMNS)
 @click.pass_context
 def imports(ctx: click.Context, limit: int, fmt: str, columns: str | None, as_json: bool) -> None:
     """List the imports on record, the latest first: finished, failed or interrupted."""

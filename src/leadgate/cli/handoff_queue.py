@@ -14,7 +14,7 @@ import click
 
 from ..definition.versions import DefinitionList
 from ..handoff.queue import MAX_LIMIT, QUEUE_STAGES
-from .app import JSON, as_of_option, columns_option, format_option, open_project
+from .app import JSON, as_of_option, listing_options, open_project
 from .output import Column, console, echo_json, emit, esc, pick_columns
 
 QUEUE_COLUMNS = [
@@ -51,9 +51,7 @@ VERSION_COLUMNS = [
 @click.option("-q", "--search", "q", help="A piece of the email or company name.")
 @click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=50, show_default=True)
 @click.option("--cursor", help="The next_cursor of the previous page.")
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in QUEUE_COLUMNS])
-@JSON
+@listing_options(QUEUE_COLUMNS)
 @click.pass_context
 def queue(
     ctx: click.Context,

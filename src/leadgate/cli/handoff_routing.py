@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..results import RepList, RouteTest, RoutingRun
-from .app import JSON, as_of_option, columns_option, format_option, open_project
+from .app import JSON, as_of_option, listing_options, open_project
 from .output import Column, console, echo_json, emit, esc, pick_columns
 
 REP_COLUMNS = [
@@ -23,9 +23,7 @@ AT = click.option("--at", help="As of this date/time (default: now); naive in th
 
 @click.command()
 @AT
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in REP_COLUMNS])
-@JSON
+@listing_options(REP_COLUMNS)
 @click.pass_context
 def reps(ctx: click.Context, at: str | None, fmt: str, columns: str | None, as_json: bool) -> None:
     """The reps of leadgate.toml: available now or why not, caps and open MQLs."""

@@ -9,7 +9,7 @@ from rich import box
 from rich.table import Table
 
 from ..scoring import BatchReport, Score
-from .app import JSON, as_of_option, columns_option, format_option, open_project
+from .app import JSON, as_of_option, listing_options, open_project
 from .handoff_sla import duration
 from .output import Column, console, echo_json, emit, err_console, esc, pick_columns
 
@@ -100,9 +100,7 @@ LEAD_COLUMNS = [
 @click.option("--where", "where", help="A condition in the definition's language.")
 @click.option("--segment", help="A segment named in leadgate.toml [segments].")
 @click.option("--limit", default=50, show_default=True, help="At most this many (0: all).")
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in LEAD_COLUMNS])
-@JSON
+@listing_options(LEAD_COLUMNS)
 @click.pass_context
 def leads(
     ctx: click.Context,
@@ -214,9 +212,7 @@ COVERAGE_COLUMNS = [
 
 @click.command()
 @click.option("--as-of", help="Judge as of this time (default: now).")
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in COVERAGE_COLUMNS])
-@JSON
+@listing_options(COVERAGE_COLUMNS)
 @click.pass_context
 def coverage(
     ctx: click.Context, as_of: str | None, fmt: str, columns: str | None, as_json: bool
