@@ -146,7 +146,7 @@ def test_every_listing_takes_format_and_columns_and_json_says_what_it_is() -> No
         elif json_help is not None:
             assert "--format" not in json_help, name
     expected = {"leads", "coverage", "imports", "queue", "reps", "outbox", "sla", "funnel"}
-    assert expected | {"lift", "history"} <= listings
+    assert expected | {"lift", "history", "definitions", "keys", "users"} <= listings
 
 
 def test_sla_funnel_and_lift_print_csv_of_the_columns_asked(project: Path) -> None:

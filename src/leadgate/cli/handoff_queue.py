@@ -88,25 +88,26 @@ def queue(
 
 
 @click.group(invoke_without_command=True)
-@JSON
+@listing_options(VERSION_COLUMNS)
 @click.pass_context
-def definitions(ctx: click.Context, as_json: bool) -> None:
+def definitions(ctx: click.Context, fmt: str, columns: str | None, as_json: bool) -> None:
     """Definition versions: which is active, who activated what and when (see its
     commands: show, add, activate)."""
     if ctx.invoked_subcommand is not None:
         return
+    shown = pick_columns(VERSION_COLUMNS, columns)
     listing = open_project(ctx).definitions()
-    if as_json:
+    if as_json or fmt == "json":
         echo_json(listing.as_dict())
         return
-    _print_versions(listing)
+    _print_versions(listing, fmt, shown)
 
 
-def _print_versions(listing: DefinitionList) -> None:
-    if listing.active_hash is None:
+def _print_versions(listing: DefinitionList, fmt: str, shown: list[Column]) -> None:
+    if listing.active_hash is None and fmt == "table":
         console.print(esc(f"{listing.file} is not valid: no version is active."))
     rows = [v.as_dict() | {"hash": v.hash[:12], "active": v.active} for v in listing.versions]
-    emit(rows, "table", f"definition versions ({listing.file})", VERSION_COLUMNS)
+    emit(rows, fmt, f"definition versions ({listing.file})", shown)
 
 
 @definitions.command()
