@@ -45,6 +45,7 @@ class LoopDemo:
     current_version: str
     proposed_version: str | None = None
     proposed_path: Path | None = None
+    current_path: Path | None = None  # the project's definition.yaml, compared with the proposal
     tiers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # version → rows
     in_order: bool = False
     beats: bool = False
@@ -54,7 +55,8 @@ class LoopDemo:
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
-        out["proposed_path"] = None if self.proposed_path is None else str(self.proposed_path)
+        for key in ("proposed_path", "current_path"):
+            out[key] = None if out[key] is None else str(out[key])
         return out
 
 
@@ -121,6 +123,7 @@ def learn(project: Project, as_of: dt.datetime) -> LoopDemo:
         for c in (current, proposed):
             loop.tiers[c.definition.version] = tier_conversion(store, c, as_of)
     loop.proposed_version, loop.proposed_path = proposed.definition.version, out
+    loop.current_path = project.definition_path
     loop.in_order = in_order(loop.tiers[proposed.definition.version])
     loop.holdout = found.comparison
     loop.auc = {"current": found.auc.get("current"), "proposed": found.auc.get("points")}

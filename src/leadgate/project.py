@@ -82,7 +82,7 @@ if TYPE_CHECKING:
     from .handoff.queue_order import KeptOrder
     from .handoff.routing import RoutingSetup
     from .handoff.schemas import EventSchemas
-    from .handoff.sla import SlaReport, SlaSetup
+    from .handoff.sla import SlaClock, SlaReport, SlaSetup
     from .handoff.sla_config import SlaSettings
     from .handoff.sweep import SweepReport
     from .handoff.transitions import History, Move
@@ -286,7 +286,7 @@ class Project:
         date column, e.g. ``"%m/%d/%Y %I:%M %p"``) and ``date_formats`` (``{field: format}``)
         over the mapping's; ``date_order`` over the project's. See
         :func:`leadgate.ingest.import_file` for the other options, among them ``values``
-        (value maps, laid over the mapping's ``values``), ``outcome_time`` and
+        (value maps, laid over the mapping's ``values``), ``outcome_time``, ``outcome`` and
         ``id_from_row`` (a lead table without an id or email, keyed by row positions).
         """
         merged = self.mapping(mapping_name) if mapping_name else {}
@@ -737,6 +737,19 @@ class Project:
         with self.store() as store:
             return sla_report(store, setup, when, tier=tier, owner=owner)
 
+    def sla_clocks(
+        self, lead_ids: list[str], *, at: dt.datetime | None = None
+    ) -> dict[str, SlaClock]:
+        """The SLA clock at ``at`` (default now) of each of ``lead_ids`` in an MQL period,
+        as :meth:`sla` counts it (business hours included); leads in none are absent.
+        What ``leadgate leads`` and ``explain`` show, not a score's ``sla_due``."""
+        from .handoff.sla import clocks_of, sla_setup
+
+        when = at or self.clock.now()
+        setup = sla_setup(self.compiled(), self.routing, self.sla_settings)
+        with self.store() as store:
+            return clocks_of(store, setup, lead_ids, when)
+
     def sweep(self, *, at: dt.datetime | None = None, apply: bool = False) -> SweepReport:
         """As of ``at`` (default now): recycle the MQLs the definition's lifecycle rules say,
         then record each new SLA breach once with its events, escalation and reassignment
@@ -882,7 +895,7 @@ class Project:
             now = store.now()
             rows, following = queue_page(
                 store, compiled, filters, limit=limit, cursor=cursor, now=now,
-                order=self._kept_order(store),
+                order=self._kept_order(store), reps=[r.name for r in self.routing.reps],
             )  # fmt: skip
             ids = [r["lead_id"] for r in rows]
             owned = owners(store, ids)
@@ -1098,8 +1111,8 @@ class Project:
             return compute_forecast(
                 store, when, plan=volume, months=months, window=window,
                 timezone=self.timezone, tiers=self._tier_names(),
-                capacity=self.sales_capacity, revenue_target=revenue_target,
-                deal_size=deal_size,
+                sales_tiers=self._tier_names(sales_only=True), capacity=self.sales_capacity,
+                revenue_target=revenue_target, deal_size=deal_size,
             )  # fmt: skip
 
     def report(
@@ -1137,10 +1150,12 @@ class Project:
                 warnings.append(str(exc))
             return None
 
-    def _tier_names(self) -> list[str]:
-        """The definition's tiers, best first (none without a valid definition)."""
+    def _tier_names(self, *, sales_only: bool = False) -> list[str]:
+        """The definition's tiers (or its sales tiers), best first (none without a valid
+        definition)."""
         compiled = self._compiled_or_none()
-        return [t.name for t in compiled.tiers] if compiled is not None else []
+        tiers = compiled.tiers if compiled is not None else []
+        return [t.name for t in tiers if t.sales or not sales_only]
 
     # -- backtest -----------------------------------------------------------------------------
     def backtest(

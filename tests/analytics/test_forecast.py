@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadgate.analytics.forecast import (
+    OTHER_MQLS,
     CannotReverse,
     NoDealSize,
     Rates,
@@ -23,7 +24,7 @@ from leadgate.analytics.plan import BadPlan, NoVolume, parse_plan, volume_from_h
 from leadgate.project import Project
 
 from ..cli import leadgate
-from .builders import DAY, Writer, make_project
+from .builders import DAY, DEFINITION, Writer, make_project
 
 CAPACITY = "[sales]\ncapacity_per_month = 50\n"
 
@@ -64,7 +65,7 @@ def test_months_from_history_capacity_and_the_reverse(tmp_path: Path) -> None:
     found = project.forecast(window="30d", revenue_target=30_000)
     rates = {n: r for n, r, _ in found.rates.named()}
     assert (rates["lead→mql"].converted, rates["lead→mql"].n) == (60, 300)
-    assert (rates["lead→tier hot"].converted, rates["lead→tier mql"].converted) == (15, 45)
+    assert (rates["lead→mql hot"].converted, rates["lead→mql mql"].converted) == (15, 45)
     assert (rates["mql→sql"].converted, rates["mql→sql"].n) == (15, 60)
     assert (rates["sql→won"].converted, rates["sql→won"].n) == (6, 15)
     assert [m.month for m in found.months] == ["2026-06", "2026-07", "2026-08"]
@@ -185,3 +186,24 @@ def test_the_cli_prints_the_forecast_and_json(tmp_path: Path) -> None:
     assert "2026-06" in table.stdout and "too few" in table.stdout
     bad = leadgate(*args, "--plan", "2027-1=5", "--json")
     assert bad.returncode == 1 and json.loads(bad.stderr)["error"]["code"] == "LG860"
+
+
+def test_a_months_mqls_split_by_sales_tier_add_up_to_its_mqls(tmp_path: Path) -> None:
+    """100 leads: 10 entered MQL in hot, 20 in mql, 10 moved to mql by a CRM import while in
+    the nurture tier, 5 with no tier; 55 never entered MQL."""
+    nurture = DEFINITION + "  - {name: nurture, when: score >= 5, sales: false}\n"
+    project = make_project(tmp_path / "p", definition=nurture)
+    start = dt.datetime(2026, 3, 2)
+    with project.store() as store:
+        w = Writer(store)
+        for i in range(100):
+            w.lead(f"l{i}", start)
+        for i, tier in enumerate(["hot"] * 10 + ["mql"] * 20 + ["nurture"] * 10 + [None] * 5):
+            w.moves(f"l{i}", [start + DAY], tier=tier)
+    found = project.forecast(plan={"2026-07": 1000})
+    (july,) = found.months
+    assert july.mqls == pytest.approx(450)
+    assert july.tiers == pytest.approx({"hot": 100, "mql": 200, OTHER_MQLS: 150})
+    assert sum(july.tiers.values()) == pytest.approx(july.mqls)
+    named = {n: r.converted for n, r, _ in found.rates.named()}
+    assert named["lead→mql (no sales tier)"] == 15 and "lead→mql nurture" not in named

@@ -313,3 +313,36 @@ def test_a_score_the_server_changed_is_the_score_everything_else_reads(
     project.score(T0 + dt.timedelta(hours=1))
     assert next(r for r in project.queue().rows if r.lead_id == "l3").score == 95.0
     assert {r["lead_id"] for r in project.leads(tier="hot").rows} >= {"l3"}
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({"tier": "nope"}, "No tier 'nope' in the queue: it must be a tier of the definition"),
+        ({"tier": "hto"}, "did you mean 'hot'?"),
+        ({"stage": "sall"}, "got stage 'sall' (did you mean 'sal'?)"),
+        ({"owner": "Anna"}, "No owner 'Anna' in the queue: it must be a rep or an imported "
+                            "owner (did you mean 'Ana'?)"),
+    ],
+)  # fmt: skip
+def test_an_unknown_filter_is_refused_with_the_near_name(
+    api: tuple[TestClient, dict[str, dict[str, str]]],
+    project: Project,
+    given: dict[str, str],
+    said: str,
+) -> None:
+    with pytest.raises(BadQueueRequest) as refused:
+        project.queue(**given)
+    assert said in str(refused.value)
+    client, keys = api
+    answer = client.get("/v1/queue", params=given, headers=keys["read"])
+    if "stage" in given:  # the route's own model refuses a stage first
+        assert answer.status_code == 422
+    else:
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "LG722"
+        assert said in answer.json()["error"]["message"]
+
+
+def test_known_filters_in_any_case_still_narrow_the_queue(project: Project) -> None:
+    assert [r.lead_id for r in project.queue(tier="hot").rows] == ["l1", "l5"]
+    assert {r.owner for r in project.queue(owner="ana").rows} <= {"Ana"}

@@ -1,7 +1,8 @@
-"""After the demo, the commands it prints last work as printed, in a new shell."""
+"""After the demo, every command it prints works as printed, in a new shell."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,10 @@ def explore_lines(stdout: str) -> list[str]:
     return [line.strip() for line in lines[start + 1 :] if line.strip()]
 
 
+# Commands printed along the way: "See them with CMD." (stderr), "replay ...: CMD".
+PRINTED = re.compile(r"(?:See them with|day by day:) (\S*leadgate -C .*?)\.?$", re.MULTILINE)
+
+
 @pytest.mark.parametrize("where", ["outside the checkout", "in the checkout"])
 def test_the_printed_commands_run_in_a_new_shell(tmp_path: Path, where: str) -> None:
     assert PROGRAM.is_file(), "scripts/test installs the leadgate command into .venv"
@@ -31,14 +36,16 @@ def test_the_printed_commands_run_in_a_new_shell(tmp_path: Path, where: str) -> 
         capture_output=True,
         text=True,
         timeout=300,
-        env=SHELL_ENV,
+        env={**SHELL_ENV, "COLUMNS": "70"},  # narrow: tables print how to see all columns
     )
     assert done.returncode == 0, done.stderr
     commands = explore_lines(done.stdout)
     assert len(commands) == 3
     if cwd == ROOT:
         assert commands[0].startswith(".venv/bin/leadgate ") or commands[0].startswith("/")
-    for command in commands:
+    along = PRINTED.findall(done.stdout + "\n" + done.stderr)
+    assert any(" compare " in c for c in along) and any("--format csv" in c for c in along)
+    for command in commands + along:
         again = subprocess.run(
             ["bash", "-c", command], cwd=cwd, capture_output=True, text=True, env=SHELL_ENV
         )

@@ -59,3 +59,16 @@ def test_schemas_lists_the_types_and_prints_one(tmp_path: Path) -> None:
     assert {"lead.mql", "stage.changed", "lead.assigned"} <= set(every)
     unknown = run("schemas", "lead.won", cwd=root)
     assert unknown.returncode == 1 and "LG682" in unknown.stderr
+
+
+def test_a_bad_date_names_the_option_given(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    assert run("init", str(root)).returncode == 0
+    for option in ("--since", "--until"):
+        done = run("export", "mqls", option, "2026-13-01", "--out", "m.csv", cwd=root)
+        assert done.returncode == 2 and f"Invalid value for {option}" in done.stderr
+        assert "--as-of" not in done.stderr
+        listed = run("queue", option, "2026-13-01", cwd=root)
+        assert listed.returncode == 2 and f"Invalid value for {option}" in listed.stderr
+    routed = run("reps", "--at", "noon", cwd=root)
+    assert routed.returncode == 2 and "Invalid value for --at" in routed.stderr

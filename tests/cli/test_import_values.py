@@ -76,3 +76,18 @@ def test_the_readme_s_crm_commands_import_the_sample_exports_in_one_command_each
     assert loaded == [(14, 0), (12, 0), (8, 0), (14, 0), (14, 0)]
     assert reports[2]["outcomes"] == {"won": 3, "lost": 5}
     assert reports[4]["outcomes"] == {"won": 4, "lost": 10}
+
+
+def test_a_file_of_closed_deals_imports_with_one_outcome_for_every_row(project):
+    """The quick start's line: a lead id and a date, no outcome column."""
+    deals = project / "closed-deals.csv"
+    deals.write_text("MQL Id,Won Date\nL1,2026-10-02\nL2,2026-10-05\n", encoding="utf-8")
+    args = ["import", "outcomes", "closed-deals.csv", "--map", "lead_id=MQL Id"]
+    args += ["--map", "ts=Won Date"]
+    without = leadgate(*args, cwd=project)
+    assert without.returncode == 1 and "LG304" in without.stderr and "--outcome" in without.stderr
+    done = leadgate(*args, "--outcome", "Won", "--json", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["outcomes"] == {"won": 2}
+    wrong = leadgate(*args, "--outcome", "wonn", cwd=project)
+    assert wrong.returncode == 1 and "did you mean 'won'?" in wrong.stderr

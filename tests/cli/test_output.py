@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -40,7 +41,7 @@ def test_columns_chooses_them_and_csv_keeps_every_column(project: Path) -> None:
     header = next(line for line in done.stdout.splitlines() if "lead_id" in line)
     assert header.split() == ["company", "lead_id"] and done.stderr == ""
     csv = run("-C", str(project), "leads", "--limit", "3", "--format", "csv").stdout
-    assert csv.splitlines()[0].split(",")[-3:] == ["route", "sla_due", "dq_reason"]
+    assert csv.splitlines()[0].split(",")[-4:] == ["route", "sla_due", "sla_status", "dq_reason"]
     bad = run("-C", str(project), "leads", "--columns", "lead_id,nope")
     assert bad.returncode == 2 and "No column 'nope'" in bad.stderr and "company" in bad.stderr
 
@@ -121,3 +122,43 @@ def test_a_missing_definition_is_a_handled_error_naming_the_file(tmp_path: Path)
     assert error["code"] == "LG108" and "No definition file at" in error["message"]
     plain = run("-C", str(tmp_path / "p"), "score")
     assert plain.returncode == 1 and "LG108" in plain.stderr and "Traceback" not in plain.stderr
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found += _commands(command, f"{prefix}{name} ")
+    return found
+
+
+def test_every_listing_takes_format_and_columns_and_json_says_what_it_is() -> None:
+    """README: listings take --format csv and --columns; --json's help names --format
+    only where there is one."""
+    listings = set()
+    for name, command in _commands(cli.main):
+        options = {o for p in command.params for o in getattr(p, "opts", [])}
+        json_help = next((p.help for p in command.params if "--json" in p.opts), None)
+        if "--format" in options and "--columns" in options:
+            listings.add(name)
+            assert json_help == "Same as --format json.", name
+        elif json_help is not None:
+            assert "--format" not in json_help, name
+    expected = {"leads", "coverage", "imports", "queue", "reps", "outbox", "sla", "funnel"}
+    assert expected | {"lift", "history", "definitions", "keys", "users"} <= listings
+
+
+def test_sla_funnel_and_lift_print_csv_of_the_columns_asked(project: Path) -> None:
+    for args, header in (
+        (["sla", "--as-of", "2026-01-01T01:30", "--columns", "lead_id,status"], "lead_id,status"),
+        (["sla", "--speed", "--columns", "by,key,leads"], "by,key,leads"),
+        (["funnel", "--by", "tier", "--columns", "group,leads,mqls"], "group,leads,mqls"),
+        (["lift", "--columns", "criterion,verdict"], "criterion,verdict"),
+    ):
+        done = run("-C", str(project), *args, "--format", "csv")
+        assert done.returncode == 0, (args, done.stderr)
+        lines = done.stdout.splitlines()
+        assert lines[0] == header and len(lines) > 1, args
+    both = run("-C", str(project), "funnel", "--diagnose", "--format", "csv")
+    assert both.returncode == 2 and "--diagnose" in both.stderr

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,39 @@ def test_sweeping_again_finds_nothing_new_and_bad_filters_are_clear(project: Pat
     assert bad.returncode == 1
     assert json.loads(bad.stderr)["error"]["code"] == "LG663"
     assert "did you mean 'hot'" in json.loads(bad.stderr)["error"]["message"]
+
+
+def test_leads_and_explain_show_the_sla_clock_not_the_scoring_time(
+    project: Path, tmp_path: Path
+) -> None:
+    """A score's stored sla_due is its scoring time plus the SLA; the clock sales works to
+    runs from the MQL entry. Scoring again at another time must not move what is shown."""
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy)
+    clocks = {c["lead_id"]: c for c in json.loads(run("sla", "--json", cwd=copy).stdout)["clocks"]}
+
+    def shown() -> dict[str, tuple[str | None, str | None]]:
+        done = run("leads", "--tier", "hot", "--limit", "0", "--json", cwd=copy)
+        assert done.returncode == 0, done.stderr
+        return {
+            r["lead_id"]: (r["sla_due"], r["sla_status"]) for r in json.loads(done.stdout)["leads"]
+        }
+
+    before = shown()
+    running = [lead for lead in before if lead in clocks]
+    assert running
+    for lead in running:
+        due = clocks[lead]["due_at"].replace("+00:00", "")
+        assert before[lead] == (due, clocks[lead]["status"])
+    assert run("score", "--as-of", "2026-03-01", cwd=copy).returncode == 0
+    assert shown() == before  # the stored sla_due moved to 2026-03-01 01:00; the clock did not
+
+    lead = running[0]
+    explained = run("explain", lead, cwd=copy).stdout
+    due = dt.datetime.fromisoformat(clocks[lead]["due_at"])
+    assert f"SLA {clocks[lead]['status']}: due {due:%Y-%m-%d %H:%M} UTC" in explained
+    assert "follow up by" not in explained
+    assert (
+        json.loads(run("explain", lead, "--json", cwd=copy).stdout)["sla_clock"]["due_at"]
+        == (clocks[lead]["due_at"])
+    )

@@ -150,6 +150,21 @@ def test_a_rejection_needs_a_configured_reason(project: Project) -> None:
     assert done.transition.reason == "too small" and stages(project)["mid"] == "disqualified"
 
 
+@pytest.mark.parametrize("typed", ["Not ICP", "  NOT icp ", "not ICP"])
+def test_a_reason_matches_whatever_its_case_and_is_stored_as_configured(
+    project: Project, typed: str
+) -> None:
+    done = project.move("mid", "disqualified", actor="user:ana", reason=typed)
+    assert done.transition.reason == "not ICP"
+    assert [t.reason for t in project.history("mid").transitions][-1] == "not ICP"
+
+
+def test_an_unknown_reason_suggests_the_near_one(project: Project) -> None:
+    with pytest.raises(BadReason, match="did you mean 'no budget'"):
+        project.move("mid", "recycled", actor="user:ana", reason="no budgett")
+    assert stages(project)["mid"] != "recycled"
+
+
 def test_a_recycled_lead_reenters_mql_only_with_new_engagement(
     project: Project, clock: Clock
 ) -> None:

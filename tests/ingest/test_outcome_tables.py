@@ -125,19 +125,27 @@ def test_the_outcome_time_may_come_from_another_column(store):
 
 
 @pytest.mark.parametrize(
-    ("kind", "mapping", "when", "code", "message"),
+    ("kind", "mapping", "stated", "code", "message"),
     [
-        ("leads", {}, "2025-06-30", "LG308", "--outcome-time is for outcomes, not leads"),
-        ("outcomes", {"outcome": "Converted"}, "30/06/2025", "LG308", "is not a date or time"),
-        ("outcomes", {"outcome": "Converted", "ts": "Signed Up"}, "2025-06-30", "LG310", "both"),
+        ("leads", {}, {"outcome_time": "2025-06-30"}, "LG308",
+         "--outcome-time is for outcomes, not leads"),
+        ("outcomes", {"outcome": "Converted"}, {"outcome_time": "30/06/2025"}, "LG308",
+         "is not a date or time"),
+        ("outcomes", {"outcome": "Converted", "ts": "Signed Up"},
+         {"outcome_time": "2025-06-30"}, "LG310", "both"),
+        ("leads", {}, {"outcome": "won"}, "LG308", "--outcome is for outcomes, not leads"),
+        ("outcomes", {"ts": "Signed Up"}, {"outcome": "closed"}, "LG308",
+         "'closed' is not an outcome"),
+        ("outcomes", {"outcome": "Converted", "ts": "Signed Up"}, {"outcome": "won"}, "LG310",
+         "not both"),
     ],
-)
-def test_a_bad_outcome_time_fails_before_touching_the_store(
-    tmp_path, kind, mapping, when, code, message
+)  # fmt: skip
+def test_a_bad_stated_time_or_outcome_fails_before_touching_the_store(
+    tmp_path, kind, mapping, stated, code, message
 ):
     with Store(tmp_path / "s.duckdb") as store:
         with pytest.raises(ImportFailed, match=message) as caught:
-            import_file(store, LEAD_TABLE, kind, mapping=mapping, outcome_time=when, enrich=False)
+            import_file(store, LEAD_TABLE, kind, mapping=mapping, enrich=False, **stated)
         assert caught.value.code == code
         assert store.scalar("SELECT count(*) FROM imports") == 0
 
@@ -151,3 +159,8 @@ def test_a_value_the_outcome_map_lacks_is_a_reject_that_lists_the_map(store, tmp
     assert (reject.line, reject.column, reject.raw) == (3, "outcome", "maybe")
     assert "not a value the map of outcome knows ('accepted', 'rejected'" in reject.reason
     assert "'1', '0', 'true', 'false', 'yes', 'no', 'closed won', 'closed lost')" in reject.reason
+
+
+def test_a_stated_outcome_is_every_rows(store):
+    report = import_file(store, LEAD_TABLE, "outcomes", mapping={"ts": "Signed Up"}, outcome="Won")
+    assert report.outcomes == {"won": 8} and report.rows_rejected == 0

@@ -60,10 +60,20 @@ class BadTarget(ForecastError):
     code = "LG864"
 
 
+#: The key of the MQLs that entered in no sales tier (a CRM's stage, a nurture tier).
+OTHER_MQLS = "(no sales tier)"
+
+
 @dataclass(frozen=True)
 class Rates:
-    """The chain a forecast multiplies along: lead → MQL, each tier's share of leads,
-    MQL → SQL and SQL → won (each a :class:`Rate` with its counts)."""
+    """The chain a forecast multiplies along: lead → MQL, the MQLs of each sales tier (as a
+    share of leads), MQL → SQL and SQL → won (each a :class:`Rate` with its counts).
+
+    ``tiers`` splits lead → MQL, so they add up to it: each sales tier's MQLs (the tier they
+    entered MQL in), and under :data:`OTHER_MQLS` the MQLs that entered in none (moved to
+    mql by a CRM import while in a nurture tier or no tier), when there are any. A nurture
+    tier's leads that never entered MQL are not MQLs and are not counted.
+    """
 
     mql: Rate
     tiers: dict[str, Rate]
@@ -73,16 +83,19 @@ class Rates:
     def named(self) -> list[tuple[str, Rate, str]]:
         """(name, rate, what it rests on) for every rate, in the chain's order."""
         out = [("lead→mql", self.mql, "leads")]
-        out += [(f"lead→tier {t}", r, "leads") for t, r in self.tiers.items()]
+        out += [(f"lead→mql {t}", r, "leads") for t, r in self.tiers.items()]
         return out + [("mql→sql", self.sql, "MQLs"), ("sql→won", self.won, "SQLs")]
 
 
-def rates_from(found: Funnel, tiers: list[str]) -> Rates:
-    """The chain's rates from a funnel grouped by tier (``tiers``: the definition's, in its
-    order; a tier no lead reached has rate 0 of all leads)."""
+def rates_from(found: Funnel, sales_tiers: list[str]) -> Rates:
+    """The chain's rates from a funnel grouped by tier (``sales_tiers``: the definition's,
+    in its order; a tier no MQL entered in has rate 0 of all leads)."""
     total = found.total
     by_tier = {r.group: r for r in found.rows}
-    shares = {t: Rate(by_tier[t].leads if t in by_tier else 0, total.leads) for t in tiers}
+    shares = {t: Rate(by_tier[t].mqls if t in by_tier else 0, total.leads) for t in sales_tiers}
+    other = total.mqls - sum(r.converted for r in shares.values())
+    if other:
+        shares[OTHER_MQLS] = Rate(other, total.leads)
     return Rates(
         Rate(total.mqls, total.leads), shares, Rate(total.sql, total.eligible),
         Rate(total.won, total.sql),
@@ -289,12 +302,15 @@ def compute_forecast(
     window: str | None = "90d",
     timezone: str = "UTC",
     tiers: list[str] | None = None,
+    sales_tiers: list[str] | None = None,
     capacity: float | None = None,
     revenue_target: float | None = None,
     deal_size: float | None = None,
 ) -> Forecast:
     """The forecast as of ``as_of`` (naive UTC) for ``plan`` (month → leads), else for the
-    next ``months`` months at the mean volume of the last complete months of history."""
+    next ``months`` months at the mean volume of the last complete months of history.
+    ``tiers``: the definition's, in order; ``sales_tiers``: those whose MQLs a month splits
+    into (default: all of ``tiers``)."""
     from .funnel import compute_funnel
     from .plan import HISTORY_MONTHS, history, volume_from_history
 
@@ -305,7 +321,7 @@ def compute_forecast(
     found = compute_funnel(
         store, as_of, by="tier", window=window, timezone=timezone, tier_order=tiers
     )
-    chain = rates_from(found, tiers or [])
+    chain = rates_from(found, tiers or [] if sales_tiers is None else sales_tiers)
     if plan is not None:
         volume: dict[str, float] = {m: float(n) for m, n in plan.items()}
         said = f"the plan given ({len(plan)} month(s))"

@@ -13,8 +13,8 @@ from ..analytics.funnel import DEFAULT_WINDOW, GROUPINGS, Funnel, FunnelRow
 from ..analytics.intervals import pct
 from ..analytics.journeys import STAGES_AFTER_MQL
 from ..analytics.lift import CriterionLift, LiftReport
-from .app import JSON, as_of_option, open_project
-from .output import Column, console, echo_json, emit, esc
+from .app import JSON, as_of_option, listing_options, open_project
+from .output import Column, console, echo_json, emit, esc, pick_columns
 
 FUNNEL_COLUMNS = [
     Column("group", 1),
@@ -54,11 +54,13 @@ def funnel_table_row(row: FunnelRow) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def print_funnel(found: Funnel) -> None:
+def print_funnel(found: Funnel, fmt: str = "table", columns: str | None = None) -> None:
     window = f"within {found.window} of MQL" if found.window else "with no window"
     title = f"Funnel as of {found.as_of:%Y-%m-%d %H:%M} UTC, conversion {window}"
     rows = [funnel_table_row(r) for r in found.rows] + [funnel_table_row(found.total)]
-    emit(rows, "table", title, FUNNEL_COLUMNS, see_all="leadgate funnel --json")
+    emit(rows, fmt, title, pick_columns(FUNNEL_COLUMNS, columns))
+    if fmt != "table":
+        return
     implied = [s for s, n in found.recorded.items() if n == 0 and s != "mql"]
     notes = [f"Basis: {found.basis}. Days: median from MQL to won."]
     if found.total.censored:
@@ -73,7 +75,7 @@ def print_funnel(found: Funnel) -> None:
 @WINDOW
 @AS_OF
 @click.option("--diagnose", "with_diagnosis", is_flag=True, help="Add the diagnostics.")
-@JSON
+@listing_options(FUNNEL_COLUMNS)
 @click.pass_context
 def funnel(
     ctx: click.Context,
@@ -81,6 +83,8 @@ def funnel(
     window: str,
     as_of: str | None,
     with_diagnosis: bool,
+    fmt: str,
+    columns: str | None,
     as_json: bool,
 ) -> None:
     """Counts and conversion lead → MQL → SAL → SQL → opportunity → won.
@@ -88,17 +92,22 @@ def funnel(
     Conversion after MQL counts what happened within --window of the MQL entry, among MQLs
     whose window has closed; the others are censored (shown, not failures).
     """
+    if with_diagnosis and fmt == "csv":
+        raise click.BadParameter(
+            "the diagnostics are sentences, not rows: use --json, or no --format csv.",
+            param_hint="--diagnose",
+        )
     project = open_project(ctx)
     when = as_of_option(as_of, project.timezone)
     found = project.funnel(by=by, window=window, as_of=when)
     diagnosis = project.diagnose(window=window, as_of=when) if with_diagnosis else None
-    if as_json:
+    if as_json or fmt == "json":
         document = found.as_dict()
         if diagnosis is not None:
             document["diagnostics"] = diagnosis.as_dict()["diagnostics"]
         echo_json(document)
         return
-    print_funnel(found)
+    print_funnel(found, fmt, columns)
     if diagnosis is not None:
         print_diagnosis(diagnosis)
 
@@ -159,13 +168,13 @@ def lift_table_row(k: CriterionLift) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def print_lift(found: LiftReport) -> None:
+def print_lift(found: LiftReport, fmt: str = "table", columns: str | None = None) -> None:
     title = (
         f"Lift per criterion: {found.outcome} as of {found.as_of:%Y-%m-%d %H:%M} UTC, "
         f"{found.converted:,} of {found.leads:,} leads"
     )
     rows = [lift_table_row(k) for k in found.criteria]
-    emit(rows, "table", title, LIFT_COLUMNS, see_all="leadgate lift --json")
+    emit(rows, fmt, title, pick_columns(LIFT_COLUMNS, columns))
 
 
 @click.command()
@@ -177,9 +186,12 @@ def print_lift(found: LiftReport) -> None:
     help="The stage that counts as converted.",
 )
 @AS_OF
-@JSON
+@listing_options(LIFT_COLUMNS)
 @click.pass_context
-def lift(ctx: click.Context, outcome: str, as_of: str | None, as_json: bool) -> None:
+def lift(
+    ctx: click.Context, outcome: str, as_of: str | None, fmt: str, columns: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
     """Conversion of the leads that met each criterion vs those that did not.
 
     Every fit and engagement rule, event type, disqualifier and tier, with 95 % intervals;
@@ -187,7 +199,7 @@ def lift(ctx: click.Context, outcome: str, as_of: str | None, as_json: bool) -> 
     """
     project = open_project(ctx)
     found = project.lift(outcome=outcome, as_of=as_of_option(as_of, project.timezone))
-    if as_json:
+    if as_json or fmt == "json":
         echo_json(found.as_dict())
         return
-    print_lift(found)
+    print_lift(found, fmt, columns)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ..project import Project
-from .app import JSON, open_project
-from .output import Column, console, echo_json, emit, esc
+from .app import JSON, listing_options, open_project
+from .output import Column, console, echo_json, emit, esc, pick_columns
 
 KEY_COLUMNS = [
     Column("key_id", 1),
@@ -32,20 +32,21 @@ def serve(ctx: click.Context, host: str, port: int, log_level: str) -> None:
 
 
 @click.group(invoke_without_command=True)
-@JSON
+@listing_options(KEY_COLUMNS)
 @click.pass_context
-def keys(ctx: click.Context, as_json: bool) -> None:
+def keys(ctx: click.Context, fmt: str, columns: str | None, as_json: bool) -> None:
     """The HTTP API's keys: 'keys create NAME --role R', 'keys revoke ID'."""
     if ctx.invoked_subcommand is not None:
         return
+    shown = pick_columns(KEY_COLUMNS, columns)
     result = open_project(ctx).keys()
-    if as_json:
+    if as_json or fmt == "json":
         echo_json(result.as_dict())
         return
-    if not result.keys:
+    if not result.keys and fmt == "table":
         console.print(esc("No API keys yet: `leadgate keys create NAME --role ROLE`."))
         return
-    emit([k.as_dict() for k in result.keys], "table", "API keys", KEY_COLUMNS)
+    emit([k.as_dict() for k in result.keys], fmt, "API keys", shown)
 
 
 @keys.command("create")

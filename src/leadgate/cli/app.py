@@ -21,7 +21,7 @@ from .. import __version__
 from ..clock import SystemClock
 from ..errors import UNEXPECTED_ERROR, USAGE_ERROR, LeadgateError
 from ..project import Project
-from .output import err_console, esc, print_error, wants_json
+from .output import Column, err_console, esc, print_error, wants_json
 
 
 class LeadgateGroup(click.Group):
@@ -114,8 +114,9 @@ def open_project(ctx: click.Context) -> Project:
     return cast(Project, RemoteProject(project, note))
 
 
-def as_of_option(value: str | None, zone: str) -> dt.datetime | None:
-    """``--as-of``: an ISO date or time; naive ones are in the project's zone."""
+def as_of_option(value: str | None, zone: str, option: str = "--as-of") -> dt.datetime | None:
+    """``--as-of`` (or the ``option`` named): an ISO date or time; naive ones are in the
+    project's zone. An error names the option the user typed, not always ``--as-of``."""
     if value is None:
         return None
     try:
@@ -123,7 +124,7 @@ def as_of_option(value: str | None, zone: str) -> dt.datetime | None:
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not a date or time; write 2026-11-01 or 2026-11-01T09:00",
-            param_hint="--as-of",
+            param_hint=option,
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(zone))
@@ -131,7 +132,7 @@ def as_of_option(value: str | None, zone: str) -> dt.datetime | None:
 
 
 # Options several commands share.
-JSON = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
 def format_option(*choices: str) -> Callable[[FC], FC]:
@@ -151,3 +152,20 @@ def columns_option(names: Sequence[str]) -> Callable[[FC], FC]:
         metavar="A,B,...",
         help=f"Only these table columns, in this order ({', '.join(names)}).",
     )
+
+
+def listing_options(columns: Sequence[Column]) -> Callable[[FC], FC]:
+    """What every command that prints one listing takes: ``--format table|json|csv``,
+    ``--columns`` (of ``columns``) and ``--json`` (the same as ``--format json``)."""
+    options = (
+        format_option("table", "json", "csv"),
+        columns_option([c.name for c in columns]),
+        click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
+    )
+
+    def apply(f: FC) -> FC:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return apply

@@ -14,7 +14,7 @@ from ..ingest import BATCH_ROWS, FORMATS, KINDS, PRESETS, ImportReport, parse_pa
 from ..ingest.dates import parse_date_formats
 from ..ingest.values import parse_value_pairs
 from ..project import Project
-from .app import JSON, columns_option, format_option, open_project
+from .app import JSON, listing_options, open_project
 from .output import Column, console, echo_json, emit, err_console, esc, pick_columns
 
 if TYPE_CHECKING:
@@ -45,6 +45,12 @@ if TYPE_CHECKING:
     help="Outcomes: the time of every outcome in a file that has none, e.g. 2025-06-30.",
 )
 @click.option(
+    "--outcome",
+    metavar="WORD",
+    help="Outcomes: the outcome of every row of a file that has no outcome column, e.g. won "
+    "(a file of closed deals).",
+)
+@click.option(
     "--id-from-row", is_flag=False, flag_value="", default=None, metavar="[PREFIX]",
     help="Leads/outcomes of a file with no id or email: lead_id is PREFIX-N, N the record's "
     "number (PREFIX: the file's name). Re-import the file in the same order.",
@@ -71,6 +77,7 @@ def import_(
     mapping_name: str | None,
     value_pairs: tuple[str, ...],
     outcome_time: str | None,
+    outcome: str | None,
     id_from_row: str | None,
     timezone: str | None,
     fmt: str | None,
@@ -112,6 +119,7 @@ def import_(
             progress=tick,
             values=parse_value_pairs(value_pairs),
             outcome_time=outcome_time,
+            outcome=outcome,
             id_from_row=id_from_row if id_from_row is None else id_from_row or True,
             **dates,
         )
@@ -238,9 +246,7 @@ def _import_scores(project: Project, folder: str, as_json: bool) -> None:
 
 @click.command()
 @click.option("--limit", default=20, show_default=True, help="The latest this many (0: all).")
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in IMPORT_COLUMNS])
-@JSON
+@listing_options(IMPORT_COLUMNS)
 @click.pass_context
 def imports(ctx: click.Context, limit: int, fmt: str, columns: str | None, as_json: bool) -> None:
     """List the imports on record, the latest first: finished, failed or interrupted."""

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..demo_loop import PROPOSED_FILE
 from .app import JSON
 from .handoff_sla import CLOCK_COLUMNS, clock_rows
 from .output import Column, console, echo_json, emit, esc
@@ -133,7 +132,7 @@ def _print_handoff(handoff: HandoffDemo, command: str) -> None:
 
 def _print_loop(loop: LoopDemo, command: str) -> None:
     """Calibration on the outcomes: each definition's tiers, in order or not, and who wins."""
-    if loop.note is not None or loop.proposed_path is None:
+    if loop.note is not None or loop.proposed_path is None or loop.current_path is None:
         console.print(f"\n[bold]calibration[/bold]: {esc(loop.note)}", highlight=False)
         return
     console.print(
@@ -166,8 +165,12 @@ def _print_loop(loop: LoopDemo, command: str) -> None:
         ),
         highlight=False,
     )
+    # File arguments are read from the folder the command runs in (not -C's): the paths are
+    # shown as from here, like the project's, so the line works as pasted.
+    files = (loop.current_path, loop.proposed_path)
     console.print(
-        f"  replay both day by day: {command} compare definition.yaml {PROPOSED_FILE}",
+        f"  replay both day by day: {command} compare "
+        + " ".join(shlex.quote(_shown_path(f)) for f in files),
         highlight=False, markup=False, soft_wrap=True,
     )  # fmt: skip
 

@@ -87,7 +87,10 @@ def mqls(
     project = open_project(ctx)
     zone = project.timezone
     done = project.export_mqls(
-        out, fmt=fmt, since=as_of_option(since, zone), until=as_of_option(until, zone)
+        out,
+        fmt=fmt,
+        since=as_of_option(since, zone, "--since"),
+        until=as_of_option(until, zone, "--until"),
     )
     if as_json:
         echo_json(done.as_dict())

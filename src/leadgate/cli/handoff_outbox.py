@@ -6,7 +6,7 @@ import click
 
 from ..handoff.outbox import STATES, MessageDetail
 from ..handoff.webhooks import DeliveryReport
-from .app import JSON, columns_option, format_option, open_project
+from .app import JSON, listing_options, open_project
 from .output import Column, console, echo_json, emit, esc, pick_columns
 
 OUTBOX_COLUMNS = [
@@ -31,9 +31,7 @@ DELIVERY_COLUMNS = [
 @click.group(invoke_without_command=True)
 @click.option("--state", type=click.Choice(STATES), help="Only the messages in this state.")
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many.")
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in OUTBOX_COLUMNS])
-@JSON
+@listing_options(OUTBOX_COLUMNS)
 @click.pass_context
 def outbox(
     ctx: click.Context,

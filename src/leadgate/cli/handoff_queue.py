@@ -14,7 +14,7 @@ import click
 
 from ..definition.versions import DefinitionList
 from ..handoff.queue import MAX_LIMIT, QUEUE_STAGES
-from .app import JSON, as_of_option, columns_option, format_option, open_project
+from .app import JSON, as_of_option, listing_options, open_project
 from .output import Column, console, echo_json, emit, esc, pick_columns
 
 QUEUE_COLUMNS = [
@@ -51,9 +51,7 @@ VERSION_COLUMNS = [
 @click.option("-q", "--search", "q", help="A piece of the email or company name.")
 @click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=50, show_default=True)
 @click.option("--cursor", help="The next_cursor of the previous page.")
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in QUEUE_COLUMNS])
-@JSON
+@listing_options(QUEUE_COLUMNS)
 @click.pass_context
 def queue(
     ctx: click.Context,
@@ -75,8 +73,8 @@ def queue(
     project = open_project(ctx)
     zone = project.timezone
     page = project.queue(
-        tier=tier, owner=owner, stage=stage, source=source, since=as_of_option(since, zone),
-        until=as_of_option(until, zone), q=q, limit=limit, cursor=cursor,
+        tier=tier, owner=owner, stage=stage, source=source, q=q, limit=limit, cursor=cursor,
+        since=as_of_option(since, zone, "--since"), until=as_of_option(until, zone, "--until"),
     )  # fmt: skip
     rows = [r.as_dict() for r in page.rows]
     for row, found in zip(rows, page.rows, strict=True):
@@ -90,25 +88,26 @@ def queue(
 
 
 @click.group(invoke_without_command=True)
-@JSON
+@listing_options(VERSION_COLUMNS)
 @click.pass_context
-def definitions(ctx: click.Context, as_json: bool) -> None:
+def definitions(ctx: click.Context, fmt: str, columns: str | None, as_json: bool) -> None:
     """Definition versions: which is active, who activated what and when (see its
     commands: show, add, activate)."""
     if ctx.invoked_subcommand is not None:
         return
+    shown = pick_columns(VERSION_COLUMNS, columns)
     listing = open_project(ctx).definitions()
-    if as_json:
+    if as_json or fmt == "json":
         echo_json(listing.as_dict())
         return
-    _print_versions(listing)
+    _print_versions(listing, fmt, shown)
 
 
-def _print_versions(listing: DefinitionList) -> None:
-    if listing.active_hash is None:
+def _print_versions(listing: DefinitionList, fmt: str, shown: list[Column]) -> None:
+    if listing.active_hash is None and fmt == "table":
         console.print(esc(f"{listing.file} is not valid: no version is active."))
     rows = [v.as_dict() | {"hash": v.hash[:12], "active": v.active} for v in listing.versions]
-    emit(rows, "table", f"definition versions ({listing.file})", VERSION_COLUMNS)
+    emit(rows, fmt, f"definition versions ({listing.file})", shown)
 
 
 @definitions.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..results import RepList, RouteTest, RoutingRun
-from .app import JSON, as_of_option, columns_option, format_option, open_project
+from .app import JSON, as_of_option, listing_options, open_project
 from .output import Column, console, echo_json, emit, esc, pick_columns
 
 REP_COLUMNS = [
@@ -23,14 +23,12 @@ AT = click.option("--at", help="As of this date/time (default: now); naive in th
 
 @click.command()
 @AT
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in REP_COLUMNS])
-@JSON
+@listing_options(REP_COLUMNS)
 @click.pass_context
 def reps(ctx: click.Context, at: str | None, fmt: str, columns: str | None, as_json: bool) -> None:
     """The reps of leadgate.toml: available now or why not, caps and open MQLs."""
     project = open_project(ctx)
-    result = project.reps(at=as_of_option(at, project.timezone))
+    result = project.reps(at=as_of_option(at, project.timezone, "--at"))
     if as_json or fmt == "json":
         echo_json(result.as_dict())
         return
@@ -76,7 +74,7 @@ def routes(ctx: click.Context) -> None:
 def test(ctx: click.Context, lead: str, at: str | None, as_json: bool) -> None:
     """Where LEAD (id, alias or email) would be routed now, and why; nothing is written."""
     project = open_project(ctx)
-    result = project.route_test(lead, at=as_of_option(at, project.timezone))
+    result = project.route_test(lead, at=as_of_option(at, project.timezone, "--at"))
     if as_json:
         echo_json(result.as_dict())
         return
@@ -110,7 +108,7 @@ ASSIGN_COLUMNS = [Column("lead_id", 1), Column("rep", 1), Column("rule", 2), Col
 def assign(ctx: click.Context, apply: bool, at: str | None, as_json: bool) -> None:
     """Route every MQL (stage mql) that has no owner yet, in the order they entered it."""
     project = open_project(ctx)
-    result = project.route(apply=apply, at=as_of_option(at, project.timezone))
+    result = project.route(apply=apply, at=as_of_option(at, project.timezone, "--at"))
     if as_json:
         echo_json(result.as_dict())
         return

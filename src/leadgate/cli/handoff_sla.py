@@ -10,8 +10,8 @@ import click
 
 from ..handoff.sla import SlaReport, Speed
 from ..handoff.sweep import SweepReport
-from .app import JSON, as_of_option, open_project
-from .output import Column, console, echo_json, emit, esc
+from .app import JSON, as_of_option, listing_options, open_project
+from .output import Column, console, echo_json, emit, esc, pick_columns
 
 AS_OF = click.option(
     "--as-of", "as_of", help="As of this date/time (default: now); naive in the project's zone."
@@ -75,7 +75,7 @@ def _speed_rows(rows: list[Speed]) -> list[dict[str, Any]]:
 @click.option("--tier", help="Only this tier's clocks.")
 @click.option("--owner", help="Only this rep's clocks (name or email).")
 @click.option("--speed", is_flag=True, help="Show only speed to lead, per rep and per tier.")
-@JSON
+@listing_options(CLOCK_COLUMNS)
 @click.pass_context
 def sla(
     ctx: click.Context,
@@ -83,25 +83,47 @@ def sla(
     tier: str | None,
     owner: str | None,
     speed: bool,
+    fmt: str,
+    columns: str | None,
     as_json: bool,
 ) -> None:
-    """MQLs whose SLA clock runs: breached, due soon, due; and speed to lead."""
+    """MQLs whose SLA clock runs: breached, due soon, due; and speed to lead.
+
+    --format csv and --columns list the clocks; with --speed, speed to lead (per rep, then
+    per tier, a 'by' column telling which; columns: by, key, leads, system_p50, ...)."""
     project = open_project(ctx)
     report = project.sla(at=as_of_option(as_of, project.timezone), tier=tier, owner=owner)
-    if as_json:
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
         echo_json(report.as_dict())
         return
-    if not speed:
-        counts = ", ".join(f"{n:,} {s.replace('_', ' ')}" for s, n in report.counts.items())
-        title = f"SLA clocks at {report.at:%Y-%m-%d %H:%M} UTC ({counts})"
-        if report.clocks:
-            emit(clock_rows(report), "table", title, CLOCK_COLUMNS)
-        else:
-            console.print(esc(f"{title}: no clock running."))
-    for by, rows in (("rep", report.speed_by_rep), ("tier", report.speed_by_tier)):
-        if rows:
+    if speed:
+        _print_speed(report, fmt, columns)
+        return
+    counts = ", ".join(f"{n:,} {s.replace('_', ' ')}" for s, n in report.counts.items())
+    title = f"SLA clocks at {report.at:%Y-%m-%d %H:%M} UTC ({counts})"
+    shown = pick_columns(CLOCK_COLUMNS, columns)
+    if report.clocks or fmt == "csv":
+        emit(clock_rows(report), fmt, title, shown)
+    else:
+        console.print(esc(f"{title}: no clock running."))
+    if fmt == "table":
+        _print_speed(report, fmt, None)
+
+
+def _print_speed(report: SlaReport, fmt: str, columns: str | None) -> None:
+    """Speed to lead per rep and per tier: two tables, or one CSV with a ``by`` column."""
+    every = [Column("by", 1), *SPEED_COLUMNS]
+    groups = (("rep", report.speed_by_rep), ("tier", report.speed_by_tier))
+    if fmt == "csv":
+        rows = [{"by": by, **row} for by, found in groups for row in _speed_rows(found)]
+        emit(rows, fmt, "speed to lead", pick_columns(every, columns))
+        return
+    shown = pick_columns(every, columns) if columns else SPEED_COLUMNS
+    for by, found in groups:
+        if found:
             title = f"speed to lead per {by}: system (entry → assignment) + rep (→ first touch)"
-            emit(_speed_rows(rows), "table", title, SPEED_COLUMNS)
+            emit([{"by": by, **row} for row in _speed_rows(found)], fmt, title, shown)
 
 
 @click.command()

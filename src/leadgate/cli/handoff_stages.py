@@ -11,8 +11,8 @@ import os
 import click
 
 from ..handoff.transitions import History
-from .app import JSON, open_project
-from .output import Column, console, echo_json, emit, esc
+from .app import JSON, listing_options, open_project
+from .output import Column, console, echo_json, emit, esc, pick_columns
 
 HISTORY_COLUMNS = [
     Column("moved_at", 1),
@@ -74,18 +74,22 @@ def move(
 
 @click.command()
 @click.argument("lead")
-@JSON
+@listing_options(HISTORY_COLUMNS)
 @click.pass_context
-def history(ctx: click.Context, lead: str, as_json: bool) -> None:
+def history(ctx: click.Context, lead: str, fmt: str, columns: str | None, as_json: bool) -> None:
     """Show LEAD's stage, MQL entry, first touch and every stage transition."""
+    shown = pick_columns(HISTORY_COLUMNS, columns)
     found = open_project(ctx).history(lead)
-    if as_json:
+    if as_json or fmt == "json":
         echo_json(found.as_dict())
         return
-    _print_history(found)
+    if fmt == "csv":
+        emit([t.as_dict() for t in found.transitions], fmt, "transitions", shown)
+        return
+    _print_history(found, shown)
 
 
-def _print_history(found: History) -> None:
+def _print_history(found: History, shown: list[Column]) -> None:
     head = f"{found.lead_id}: {found.stage}"
     if found.mql_at:
         head += f", MQL since {found.mql_at:%Y-%m-%d %H:%M} UTC"
@@ -96,5 +100,4 @@ def _print_history(found: History) -> None:
         console.print("No stage transitions yet.")
         return
     rows = [t.as_dict() | {"moved_at": t.moved_at} for t in found.transitions]
-    see_all = f"leadgate history {found.lead_id} --json"
-    emit(rows, "table", f"{len(rows)} transition(s)", HISTORY_COLUMNS, see_all=see_all)
+    emit(rows, "table", f"{len(rows)} transition(s)", shown)

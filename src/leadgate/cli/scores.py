@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 from rich import box
 from rich.table import Table
 
 from ..scoring import BatchReport, Score
-from .app import JSON, as_of_option, columns_option, format_option, open_project
+from .app import JSON, as_of_option, listing_options, open_project
+from .handoff_sla import duration
 from .output import Column, console, echo_json, emit, err_console, esc, pick_columns
+
+if TYPE_CHECKING:
+    from ..handoff.sla import SlaClock
+    from ..project import Project
 
 
 @click.command()
@@ -83,6 +90,7 @@ LEAD_COLUMNS = [
     Column("grade", 5),
     Column("route", 5),
     Column("sla_due", 5),
+    Column("sla_status", 5),
     Column("dq_reason", 6),
 ]
 
@@ -92,9 +100,7 @@ LEAD_COLUMNS = [
 @click.option("--where", "where", help="A condition in the definition's language.")
 @click.option("--segment", help="A segment named in leadgate.toml [segments].")
 @click.option("--limit", default=50, show_default=True, help="At most this many (0: all).")
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in LEAD_COLUMNS])
-@JSON
+@listing_options(LEAD_COLUMNS)
 @click.pass_context
 def leads(
     ctx: click.Context,
@@ -108,9 +114,22 @@ def leads(
 ) -> None:
     """List scored leads, best first, by tier or by a condition (a segment)."""
     shown = pick_columns(LEAD_COLUMNS, columns)
-    found = open_project(ctx).leads(tier=tier, where=where, segment=segment, limit=limit or None)
+    project = open_project(ctx)
+    found = project.leads(tier=tier, where=where, segment=segment, limit=limit or None)
+    with_clocks(project, found.rows)
     title = f"{len(found.rows)} leads" + (f" in tier {tier}" if tier else "")
     emit(found.rows, "json" if as_json else fmt, title, shown, document=found.as_dict())
+
+
+def with_clocks(project: Project, rows: list[dict[str, Any]]) -> None:
+    """Each row's ``sla_due`` and ``sla_status`` from its lead's SLA clock now, as
+    ``leadgate sla`` counts it; none for a lead in no MQL period. A score's stored
+    ``sla_due`` (its scoring time plus the SLA) moves on every run: sales cannot act by it."""
+    clocks = project.sla_clocks([r["lead_id"] for r in rows])
+    for row in rows:
+        clock = clocks.get(row["lead_id"])
+        row["sla_due"] = None if clock is None else clock.due_at.replace(tzinfo=None)
+        row["sla_status"] = None if clock is None else clock.status
 
 
 @click.command()
@@ -121,14 +140,17 @@ def leads(
 def explain(ctx: click.Context, lead: str, as_of: str | None, as_json: bool) -> None:
     """Show every contribution to LEAD's score (by id or email); they add up to the total."""
     project = open_project(ctx)
-    result = project.explain(lead, as_of=as_of_option(as_of, project.timezone))
+    when = as_of_option(as_of, project.timezone)
+    result = project.explain(lead, as_of=when)
+    lead_id = result.lead_id or lead
+    clock = project.sla_clocks([lead_id], at=when).get(lead_id)
     if as_json:
-        echo_json(result.as_dict())
+        echo_json(result.as_dict() | {"sla_clock": None if clock is None else clock.as_dict()})
         return
-    _print_explanation(result)
+    _print_explanation(result, clock)
 
 
-def _print_explanation(result: Score) -> None:
+def _print_explanation(result: Score, clock: SlaClock | None) -> None:
     head = (
         f"[bold]{esc(result.lead_id)}[/bold]  total [bold]{result.total}[/bold] = fit "
         f"{result.fit} + engagement {result.engagement}"
@@ -139,10 +161,10 @@ def _print_explanation(result: Score) -> None:
     if result.disqualified:
         console.print(f"[red]disqualified[/red]: {esc(result.dq_reason)}")
     elif result.tier:
-        due = f", follow up by {result.sla_due:%Y-%m-%d %H:%M} UTC" if result.sla_due else ""
-        console.print(f"tier [bold]{esc(result.tier)}[/bold] → route {esc(result.route)}{due}")
+        console.print(f"tier [bold]{esc(result.tier)}[/bold] → route {esc(result.route)}")
     else:
         console.print("no tier")
+    _print_clock(result, clock)
     for judged in result.conditions:
         if judged.status in ("matched", "not judged"):
             console.print(
@@ -161,6 +183,23 @@ def _print_explanation(result: Score) -> None:
         err_console.print(f"[yellow]warning[/yellow]: {esc(warning)}")
 
 
+def _print_clock(result: Score, clock: SlaClock | None) -> None:
+    """The lead's SLA clock as ``leadgate sla`` counts it, or that none runs (a score's own
+    ``sla_due``, scoring time plus the SLA, is not shown: it moves on every run)."""
+    if clock is not None:
+        left = ""
+        if clock.running:
+            left = duration(abs(clock.remaining_seconds))
+            left = f", overdue by {left}" if clock.remaining_seconds < 0 else f", {left} left"
+        console.print(
+            f"SLA {clock.status}: due {clock.due_at:%Y-%m-%d %H:%M} UTC ({clock.hours} hours "
+            f"from MQL entry {clock.mql_at:%Y-%m-%d %H:%M}){left}",
+            highlight=False,
+        )
+    elif result.sla_due is not None:
+        console.print("no SLA clock runs: the lead is in no MQL period", highlight=False)
+
+
 COVERAGE_COLUMNS = [
     Column("rule", 1),
     Column("kind", 3),
@@ -173,9 +212,7 @@ COVERAGE_COLUMNS = [
 
 @click.command()
 @click.option("--as-of", help="Judge as of this time (default: now).")
-@format_option("table", "json", "csv")
-@columns_option([c.name for c in COVERAGE_COLUMNS])
-@JSON
+@listing_options(COVERAGE_COLUMNS)
 @click.pass_context
 def coverage(
     ctx: click.Context, as_of: str | None, fmt: str, columns: str | None, as_json: bool

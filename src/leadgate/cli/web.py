@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from .app import JSON, open_project
-from .output import Column, console, echo_json, emit, esc
+from .app import JSON, listing_options, open_project
+from .output import Column, console, echo_json, emit, esc, pick_columns
 
 USER_COLUMNS = [
     Column("name", 1),
@@ -24,21 +24,22 @@ PASSWORD_STDIN = click.option(
 
 
 @click.group(invoke_without_command=True)
-@JSON
+@listing_options(USER_COLUMNS)
 @click.pass_context
-def users(ctx: click.Context, as_json: bool) -> None:
+def users(ctx: click.Context, fmt: str, columns: str | None, as_json: bool) -> None:
     """The dashboard's people: 'users add NAME --role R', 'users disable NAME',
     'users password NAME'."""
     if ctx.invoked_subcommand is not None:
         return
+    shown = pick_columns(USER_COLUMNS, columns)
     result = open_project(ctx).users()
-    if as_json:
+    if as_json or fmt == "json":
         echo_json(result.as_dict())
         return
-    if not result.users:
+    if not result.users and fmt == "table":
         console.print(esc("No users yet: `leadgate users add NAME --role admin`."))
         return
-    emit([u.as_dict() for u in result.users], "table", "Dashboard users", USER_COLUMNS)
+    emit([u.as_dict() for u in result.users], fmt, "Dashboard users", shown)
 
 
 @users.command("add")

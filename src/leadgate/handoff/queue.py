@@ -21,11 +21,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LeadgateError
 from ..results import plain
+from ..vocabulary import suggest
 
 if TYPE_CHECKING:
     from ..definition import CompiledDefinition
@@ -152,6 +154,56 @@ def decode_cursor(cursor: str) -> tuple[int, dt.datetime, str]:
         ) from None
 
 
+def check_filter(
+    store: Store, tiers: list[str], filters: QueueFilter, reps: Sequence[str] = ()
+) -> None:
+    """Refuse a tier, stage or owner the queue can never hold, naming the near one.
+
+    An unknown name would give an empty queue that reads as "nothing to do". A tier is one
+    of the definition's or one a lead entered MQL in (an older version's); an owner is a rep
+    the store knows (routed, or counted by a routing run) or an owner a CRM import brought,
+    in any case (the project resolves a configured rep's email to its name first), or a
+    rep of ``reps`` (configured, perhaps never routed to yet).
+    """
+    if filters.stage is not None and filters.stage not in QUEUE_STAGES:
+        near = suggest(filters.stage.lower(), QUEUE_STAGES)
+        raise BadQueueRequest(
+            f"The queue holds stages {', '.join(QUEUE_STAGES)}; got stage {filters.stage!r}"
+            + (f" (did you mean {near!r}?)." if near else ".")
+        )
+    if filters.tier is not None:
+        entered = [r[0] for r in store.execute(
+            "SELECT DISTINCT mql_tier FROM lead_handoff WHERE mql_tier IS NOT NULL"
+        ).fetchall()]  # fmt: skip
+        known = tiers + sorted(set(entered) - set(tiers))
+        _check("tier", filters.tier, known, "a tier of the definition")
+    if filters.owner is not None and filters.owner.strip():
+        owner = filters.owner.strip()
+        if owner.lower() in {r.lower() for r in reps}:
+            return
+        _check("owner", owner, [*reps, *known_owners(store)], "a rep or an imported owner")
+
+
+def known_owners(store: Store) -> list[str]:
+    """Every owner the store knows: reps of routing runs and assignments, imported owners."""
+    sources = ["SELECT rep FROM rep_turns", "SELECT rep FROM assignments"]
+    if "owner" in store.table_columns("leads"):
+        sources.append("SELECT CAST(owner AS VARCHAR) FROM leads")
+    rows = store.execute(
+        f"SELECT DISTINCT o FROM ({' UNION ALL '.join(sources)}) t(o) WHERE o IS NOT NULL "
+        "ORDER BY o"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _check(what: str, name: str, known: list[str], kind: str, note: str = "") -> None:
+    if name.lower() in {k.lower() for k in known}:
+        return
+    near = suggest(name, known)
+    hint = f"did you mean {near!r}?" if near else f"known: {', '.join(known) or 'none yet'}"
+    raise BadQueueRequest(f"No {what} {name!r} in the queue: it must be {kind} ({hint}){note}.")
+
+
 def in_list(values: list[str]) -> str:
     """``values`` as SQL string literals for an ``IN (...)``: a literal list is what
     DuckDB looks up by index (a parameter list is scanned).
@@ -234,9 +286,11 @@ __all__ = [
     "QueueFilter",
     "QueueRow",
     "Reason",
+    "check_filter",
     "decode_cursor",
     "encode_cursor",
     "in_list",
+    "known_owners",
     "owners",
     "sla_state",
     "stored_reasons",

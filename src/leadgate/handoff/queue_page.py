@@ -10,6 +10,7 @@ page of any queue), or in one joined query when the filters name the lead's own 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .queue import (
@@ -18,6 +19,7 @@ from .queue import (
     QUEUE_STAGES,
     BadQueueRequest,
     QueueFilter,
+    check_filter,
     decode_cursor,
     encode_cursor,
     in_list,
@@ -41,6 +43,7 @@ def queue_page(
     cursor: str | None,
     now: dt.datetime,
     order: Order | None = None,
+    reps: Sequence[str] = (),
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The page's rows (lead, entry and owner columns) and the next page's cursor.
 
@@ -50,11 +53,8 @@ def queue_page(
     of the snapshot ``store`` reads), else from the store (:func:`_entered`)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise BadQueueRequest(f"The limit must be 1 to {MAX_LIMIT}; got {limit}.")
-    if filters.stage is not None and filters.stage not in QUEUE_STAGES:
-        raise BadQueueRequest(
-            f"The queue holds stages {', '.join(QUEUE_STAGES)}; got stage {filters.stage!r}."
-        )
     tiers = [t.name for t in compiled.tiers] if compiled is not None else []
+    check_filter(store, tiers, filters, reps)
     after = decode_cursor(cursor) if cursor is not None else None
     if filters.source or (filters.q or "").strip() or (filters.owner or "").strip():
         rows = _joined(store, tiers, filters, after, limit + 1)

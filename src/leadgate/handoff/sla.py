@@ -140,7 +140,7 @@ def _naive(value: dt.datetime) -> dt.datetime:
 
 
 def load_periods(
-    store: Store, tiers: Iterable[str], at: dt.datetime, lead_ids: list[str] | None = None
+    store: Store, tiers: Iterable[str], at: dt.datetime, lead_ids: Iterable[str] | None = None
 ) -> list[_Lead]:
     """Every MQL period of a tier in ``tiers`` that began by ``at`` (of ``lead_ids`` only,
     when given), with what happened in it up to ``at``."""
@@ -148,12 +148,13 @@ def load_periods(
     if not names or lead_ids == []:
         return []
     when = _naive(at)
-    only = "" if lead_ids is None else "AND list_contains(?, h.lead_id) "
+    only = "" if lead_ids is None else " AND list_contains(?, h.lead_id)"
+    ids = [] if lead_ids is None else [list(lead_ids)]
     imported = "CAST(l.owner AS VARCHAR)" if "owner" in store.table_columns("leads") else "NULL"
     rows = store.execute(
         "WITH periods AS (SELECT h.lead_id, h.mql_tier, h.mql_at, h.first_touch_at, "
         f"{imported} AS imported FROM lead_handoff h JOIN leads l USING (lead_id) "
-        f"WHERE h.mql_at <= ? AND list_contains(?, h.mql_tier) {only}), "
+        f"WHERE h.mql_at <= ? AND list_contains(?, h.mql_tier){only}), "
         "moves AS (SELECT t.lead_id, "
         "min(t.moved_at) FILTER (WHERE t.actor <> 'system') AS by_person, "
         "min(t.moved_at) FILTER (WHERE t.actor = 'system') AS by_system "
@@ -165,7 +166,7 @@ def load_periods(
         "SELECT p.lead_id, p.mql_tier, p.mql_at, p.first_touch_at, m.by_person, m.by_system, "
         "o.reps, o.times, p.imported FROM periods p LEFT JOIN moves m USING (lead_id) "
         "LEFT JOIN owners o USING (lead_id) ORDER BY p.mql_at, p.lead_id",
-        [when, names, *([] if lead_ids is None else [lead_ids]), when, when],
+        [when, names, *ids, when, when],
     ).fetchall()
     leads = []
     for lead_id, tier, mql_at, touch, by_person, by_system, reps, times, owner in rows:
@@ -180,6 +181,21 @@ def load_periods(
             )
         )  # fmt: skip
     return leads
+
+
+def clocks_of(
+    store: Store, setup: SlaSetup, lead_ids: Iterable[str], at: dt.datetime
+) -> dict[str, SlaClock]:
+    """The SLA clock as of ``at`` of each of ``lead_ids`` in an MQL period of a tier with
+    an SLA, counted as ``leadgate sla`` counts it (from the MQL entry, in the rep's or the
+    project's business hours where the tier says so); leads in none are absent.
+
+    What the queue, a lead's page, ``leadgate leads`` and ``explain`` show. A score's own
+    ``sla_due`` is its scoring time plus the tier's SLA: it moves with every scoring run, so
+    it is not the time sales must act by; this is.
+    """
+    periods = load_periods(store, setup.tiers, _aware(at), lead_ids)
+    return {lead.lead_id: clock_of(lead, setup, _aware(at)) for lead in periods}
 
 
 def clock_of(lead: _Lead, setup: SlaSetup, at: dt.datetime) -> SlaClock:
@@ -203,16 +219,6 @@ def clock_of(lead: _Lead, setup: SlaSetup, at: dt.datetime) -> SlaClock:
         lead.lead_id, lead.tier, lead.owner_at(at), lead.mql_at, due, tier.seconds,
         "business" if tier.business else "calendar", status, remaining, stopped, handed,
     )  # fmt: skip
-
-
-def clocks_of(
-    store: Store, setup: SlaSetup, lead_ids: list[str], at: dt.datetime
-) -> dict[str, SlaClock]:
-    """The clocks of ``lead_ids`` as of ``at`` (leads in no sales tier's MQL period have
-    none): what the queue and a lead's page show, counted as ``leadgate sla`` and the
-    breach sweep count them, business hours included."""
-    periods = load_periods(store, setup.tiers, at, lead_ids)
-    return {p.lead_id: clock_of(p, setup, at) for p in periods}
 
 
 # -- speed to lead -----------------------------------------------------------------------
@@ -388,6 +394,7 @@ __all__ = [
     "Speed",
     "Touch",
     "clock_of",
+    "clocks_of",
     "load_periods",
     "quantile",
     "sla_report",

@@ -122,20 +122,39 @@ def check_actor(actor: str) -> str:
     )
 
 
-def check_reason(to: str, reason: str | None, actor: str, reject_reasons: tuple[str, ...]) -> None:
-    """A person's rejection gives one of ``reject_reasons``; a ``lost`` deal gives a reason.
+def check_reason(
+    to: str, reason: str | None, actor: str, reject_reasons: tuple[str, ...]
+) -> str | None:
+    """The reason to store: a person's rejection gives one of ``reject_reasons``; a ``lost``
+    deal gives a reason.
 
-    The system's own moves (lifecycle rules) give their own reasons.
+    A rejection's reason matches a configured one whatever its case and surrounding spaces
+    (``" Not ICP"`` is ``"not ICP"``) and is stored as configured, so counts by reason never
+    split over spellings. The system's own moves (lifecycle rules) give their own reasons.
+
+    >>> check_reason("recycled", " Not ICP ", "user:ana", ("not ICP", "no budget"))
+    'not ICP'
     """
     if to in REJECTIONS and actor != "system":
-        if reason not in reject_reasons:
+        by_key = {_reason_key(r): r for r in reject_reasons}
+        configured = by_key.get(_reason_key(reason)) if reason else None
+        if configured is None:
             got = f"got {reason!r}" if reason else "none given"
+            near = suggest(reason, reject_reasons) if reason else None
+            hint = f" (did you mean {near!r}?)" if near else ""
             raise BadReason(
                 f"Moving a lead to {to!r} needs a reason from [handoff] reject_reasons "
-                f"({', '.join(reject_reasons)}); {got}."
+                f"({', '.join(reject_reasons)}); {got}{hint}."
             )
+        return configured
     if to == "lost" and not (reason and reason.strip()):
         raise BadReason("Moving a lead to 'lost' needs a reason (why the deal was lost).")
+    return reason
+
+
+def _reason_key(reason: str) -> str:
+    """How reasons compare: case and spaces around them do not matter."""
+    return reason.strip().casefold()
 
 
 def check_amount(to: str, amount: float | None) -> None:

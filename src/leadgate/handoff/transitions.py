@@ -117,7 +117,7 @@ def move(
         lead = find_lead(store, key)
         current = lead.get("stage") or "lead"
         check_move(current, to)
-        check_reason(to, reason, actor, reject_reasons)
+        reason = check_reason(to, reason, actor, reject_reasons)
         check_amount(to, amount)
         score = store.query(
             "SELECT definition_hash, total, tier FROM current_scores WHERE lead_id = ?",

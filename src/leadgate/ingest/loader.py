@@ -65,7 +65,7 @@ from .history import interrupted_before, interrupted_notice, record_failure, sou
 from .kinds import BATCH_ROWS, Kind, kind_named
 from .mapping import MappingSpec, null_values_of, resolve
 from .normalise import StagePlan, restore_statements, stage_sql, text_expr, wide_statements
-from .outcomes import next_new_row, outcomes_loaded, with_outcome_time
+from .outcomes import next_new_row, outcomes_loaded, with_outcome, with_outcome_time
 from .presets import PRESET_VALUES, attribute_names
 from .progress import Meter, Progress
 from .rejects import (
@@ -112,6 +112,7 @@ def import_file(
     null_values: Iterable[str] | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
     outcome_time: str | None = None,
+    outcome: str | None = None,
     date_format: str | None = None,
     date_formats: Mapping[str, str] | None = None,
     date_order: str | None = None,
@@ -138,7 +139,9 @@ def import_file(
     :data:`leadgate.config.DEFAULT_NULL_VALUES`) is missing. ``values`` are value maps
     (``{"stage": {"Marketing Qualified Lead": "mql"}}``), laid over the preset's and the
     mapping's ``values`` (see :mod:`leadgate.ingest.values`). ``outcome_time`` (outcomes
-    only) is the time of every outcome of a file that has none, read in ``timezone``.
+    only) is the time of every outcome of a file that has none, read in ``timezone``;
+    ``outcome`` (outcomes only, e.g. ``"won"``) the outcome of every row of a file that
+    has no outcome column (a file of closed deals).
 
     A leads row's id is recorded as an alias of its lead under ``source_name`` (default:
     the preset, else the file's name); with ``prefer`` (source names, most trusted first),
@@ -176,6 +179,7 @@ def import_file(
     report = ImportReport(uuid.uuid4().hex, spec.name, str(path))
     nulls = null_values_of(null_values, mapping)
     mapping = with_outcome_time(store, spec.name, mapping, outcome_time)
+    mapping = with_outcome(spec.name, mapping, outcome)
     mapping, row_prefix = with_row_ids(spec.name, mapping, path, id_from_row)
     if row_prefix is not None:
         source.unordered = source.relation  # every read numbers the records, in file order
@@ -363,13 +367,21 @@ def _check_zone(name: str) -> None:
         ) from None
 
 
+#: A required field a whole file may state instead of a column: how, said after the --map.
+STATED_INSTEAD = {
+    ("outcomes", "outcome"): ", or state one for every row with --outcome won (or lost, ...)",
+    ("outcomes", "ts"): ", or state one time for every row with --outcome-time 2025-06-30",
+}
+
+
 def _check_required(spec: Kind, has: Callable[[str], bool], source: readers.Source) -> None:
     for group in REQUIRED[spec.name]:
         if not any(has(f) for f in group):
             cols = ", ".join(source.columns) or "none"
+            stated = STATED_INSTEAD.get((spec.name, group[0]), "")
             raise ImportFailed(
                 f"{spec.name.capitalize()} need a column for {' or '.join(group)}; the file "
-                f"{source.path} has {cols}. Map one with --map {group[0]}=<column>.",
+                f"{source.path} has {cols}. Map one with --map {group[0]}=<column>{stated}.",
                 code=MISSING_COLUMN,
             )
 

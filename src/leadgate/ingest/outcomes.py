@@ -5,7 +5,9 @@ A CRM's lead table often says how each lead ended in a column of its own (``Conv
 outcomes in one command: its outcome column is read through a value map (by default
 :data:`.values.DEFAULT_OUTCOME_VALUES`), and the time is another column (``--map ts=...``)
 or one time stated for the whole file (``--outcome-time 2025-06-30``, here
-:func:`with_outcome_time`), read in the import's zone like a cell of the file. Keyed by its
+:func:`with_outcome_time`), read in the import's zone like a cell of the file. A file of
+closed deals only (a lead id and a date, no outcome column) states its one outcome for
+every row (``--outcome won``, :func:`with_outcome`). Keyed by its
 content (lead, outcome, time), an outcome imported twice is stored once.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 
 from ..errors import BAD_OPTION, MAPPING_MISFIT, ImportFailed
 from ..store import Store
+from ..vocabulary import suggest
 from .kinds import OUTCOMES, Kind
 from .mapping import MappingSpec
 from .readers import quote_literal
@@ -27,17 +30,7 @@ def with_outcome_time(
     time that is no time fails the import instead of rejecting every row."""
     if when is None:
         return mapping
-    if kind != "outcomes":
-        raise ImportFailed(
-            f"--outcome-time is for outcomes, not {kind}; a {kind} file's times are its own.",
-            code=BAD_OPTION,
-        )
-    if "ts" in (mapping or {}):
-        raise ImportFailed(
-            "Give the outcomes' time either as a column (ts in the mapping) or as "
-            "--outcome-time, not both.",
-            code=MAPPING_MISFIT,
-        )
+    _check_stated(kind, mapping, "ts", "--outcome-time", f"a {kind} file's times are its own")
     if store.scalar(f"SELECT TRY_CAST({quote_literal(when)} AS TIMESTAMP)") is None:
         raise ImportFailed(
             f"--outcome-time {when!r} is not a date or time; write it as 2025-06-30 or "
@@ -47,6 +40,45 @@ def with_outcome_time(
     out: dict[str, Any] = dict(mapping or {})
     out["ts"] = {"const": when}
     return out
+
+
+def with_outcome(kind: str, mapping: MappingSpec | None, outcome: str | None) -> MappingSpec | None:
+    """``mapping`` with ``outcome`` the constant ``outcome`` for every row (outcomes only),
+    written as :data:`.kinds.OUTCOMES` spells it whatever its case; checked at once, so a
+    word that is no outcome fails the import instead of rejecting every row.
+
+    >>> with_outcome("outcomes", {"ts": "Won Date"}, " Won ")
+    {'ts': 'Won Date', 'outcome': {'const': 'won'}}
+    """
+    if outcome is None:
+        return mapping
+    _check_stated(kind, mapping, "outcome", "--outcome", "it states one outcome for every row")
+    word = outcome.strip().lower()
+    if word not in OUTCOMES:
+        near = suggest(word, OUTCOMES)
+        hint = f" (did you mean {near!r}?)" if near else ""
+        raise ImportFailed(
+            f"--outcome {outcome!r} is not an outcome{hint}; use one of {', '.join(OUTCOMES)}.",
+            code=BAD_OPTION,
+        )
+    out: dict[str, Any] = dict(mapping or {})
+    out["outcome"] = {"const": word}
+    return out
+
+
+def _check_stated(
+    kind: str, mapping: MappingSpec | None, field: str, option: str, why: str
+) -> None:
+    """A value stated for the whole file (``option``) goes with outcomes only, and in
+    place of a column: not both."""
+    if kind != "outcomes":
+        raise ImportFailed(f"{option} is for outcomes, not {kind}; {why}.", code=BAD_OPTION)
+    if field in (mapping or {}):
+        raise ImportFailed(
+            f"Give the outcomes' {field} either as a column ({field} in the mapping) or as "
+            f"{option}, not both.",
+            code=MAPPING_MISFIT,
+        )
 
 
 def next_new_row(store: Store, spec: Kind) -> int:
