@@ -49,29 +49,35 @@ def test_the_tolerance_is_the_apis_setting(tmp_path: Path) -> None:
     assert project.import_file(events, "events").rows_loaded == 1
 
 
-def test_live_scores_are_as_of_the_clock_whatever_the_events_dates(tmp_path: Path) -> None:
-    """An event stored far ahead (here let in by a wide tolerance, as imports did before
-    they checked) and one a minute ahead of the clock count for nothing yet: the lead's live
-    score is as of the server's clock and equals the batch score as of it."""
-    project = api_project(tmp_path / "p", api='max_future_skew = "3000d"')
-    events = tmp_path / "events.csv"
-    events.write_text("lead_id,type,ts\nL2,demo_request,2031-12-01T08:00:00Z\n", "utf-8")
+def test_a_row_far_ahead_never_moves_the_live_time_a_minute_ahead_counts(
+    tmp_path: Path,
+) -> None:
+    """A row dated years ahead (stored before imports checked) counts for nothing and does
+    not move the time the lead is scored at; an event a minute ahead of the clock (within
+    ``max_future_skew``: a sender's clock a little fast) counts as soon as it is stored.
+    Either way the live score equals the batch score as of the same time."""
+    project = api_project(tmp_path / "p")
     key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+    ahead = NOW + dt.timedelta(minutes=1)
     with TestClient(create_app(project)) as client:
         assert client.post("/v1/leads", headers=key, json={"lead_id": "L2"}).status_code == 200
-        assert project.import_file(events, "events").rows_loaded == 1
-        ahead = _iso(NOW + dt.timedelta(minutes=1))
-        for ts in (_iso(NOW - dt.timedelta(days=1)), ahead):
+        with project.store() as store:  # as an import before the check left it
+            store.execute(
+                "INSERT INTO events (event_id, lead_id, type, ts) VALUES "
+                "('old-bad', 'L2', 'demo_request', '2031-12-01 08:00:00')"
+            )
+        for ts in (_iso(NOW - dt.timedelta(days=1)), _iso(ahead)):
             event = {"lead_id": "L2", "type": "pricing_page", "ts": ts}
             answer = client.post("/v1/events", headers=key, json=event)
             assert answer.status_code == 200, answer.text
-    project.score(as_of=NOW)
+    project.score(as_of=ahead)
     with project.store() as store:
         live = store.query("SELECT as_of, total, tier FROM live_scores WHERE lead_id = 'L2'")
         batch = store.query(
             "SELECT as_of, total, tier FROM scores WHERE lead_id = 'L2' AND as_of = ?",
-            [NOW.replace(tzinfo=None)],
+            [ahead.replace(tzinfo=None)],
         )
     assert live == batch
-    assert live[0]["as_of"] == NOW.replace(tzinfo=None)
-    assert live[0]["total"] == pytest.approx(20 * 0.5 ** (1 / 30), abs=0.01)  # the pricing page
+    assert live[0]["as_of"] == ahead.replace(tzinfo=None)
+    # both pricing pages (a day old, decayed, and the one just stored); no demo request
+    assert live[0]["total"] == pytest.approx(20 * 0.5 ** (1 / 30) + 20, abs=0.01)

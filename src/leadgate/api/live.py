@@ -10,10 +10,11 @@ one group commit with one set of queries.
 
 The numbers are those of batch scoring (``score_store``) for the same events and as-of time
 (a property test replays random histories both ways). Each lead is scored as of the server's
-clock, never a time taken from the data: an event dated ahead of it (the API lets one be up
-to ``max_future_skew`` ahead) is held but counts only once the clock reaches it, as in
-batch scoring. A definition whose scores read other leads (``contacts`` counts, account
-roll-ups) is scored from the held states of every lead of its account (:mod:`.live_accounts`).
+clock, or its newest event when that is later by no more than ``max_future_skew`` (the
+API takes such an event: a sender's clock a little fast, counted as soon as it is stored);
+a row dated further ahead never moves the time (:func:`as_of_for`). A definition whose
+scores read other leads (``contacts`` counts, account roll-ups) is scored from the held
+states of every lead of its account (:mod:`.live_accounts`).
 
 Held states follow the store only through this server: anything that changes leads,
 accounts or events another way (an import through the CLI beside the server, a merge, an
@@ -22,12 +23,14 @@ erasure) calls :meth:`LiveScores.forget`.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..clock import MAX_FUTURE_SKEW
 from ..definition.compile import CompiledDefinition
 from ..ingest.readers import quote_literal
 from ..project import Project
@@ -75,8 +78,9 @@ class LiveScore:
 class LiveScores:
     """Scoring state of recently touched leads, in memory, bounded (least recent out)."""
 
-    def __init__(self, capacity: int = 200_000) -> None:
+    def __init__(self, capacity: int = 200_000, skew: dt.timedelta = MAX_FUTURE_SKEW) -> None:
         self.capacity = capacity
+        self.skew_us = int(skew.total_seconds() * 1_000_000)
         self.scorer: Scorer | None = None
         self.held: collections.OrderedDict[str, Held] = collections.OrderedDict()
         # account → its leads, every one held, for definitions that read other leads
@@ -159,13 +163,27 @@ class LiveScores:
     def _score(self, lead_id: str, now_us: int) -> LiveScore:
         held = self.held[lead_id]
         state, c = held.state, held.state.scorer.compiled
-        as_of = now_us  # never from the data: an event dated ahead must not move it
+        as_of = as_of_for(state.times, now_us, self.skew_us)
         context = None
         if c.aggregates:
             account = str(state.lead.get("account_id"))
             events = {lead_id: state.events}
             context = contexts(c, [state.lead], events, {account: held.intent}, as_of)[lead_id]
         return live_score(c, lead_id, state.rescore_raw(as_of, context), as_of)
+
+
+def as_of_for(times: Sequence[int], now_us: int, skew_us: int) -> int:
+    """When a lead whose event times are ``times`` (sorted) is scored: the server's clock, or
+    its newest event when that is later but within ``skew_us`` of the clock (a sender's clock
+    a little fast: the API takes such an event, and it counts as soon as it is stored). A row
+    dated further ahead (stored before imports refused them) never moves the time: it counts
+    once the clock reaches it.
+
+    >>> as_of_for([], 100, 10), as_of_for([90, 105], 100, 10), as_of_for([105, 10**9], 100, 10)
+    (100, 105, 105)
+    """
+    i = bisect.bisect_right(times, now_us + skew_us)
+    return max(now_us, times[i - 1]) if i else now_us
 
 
 def live_score(c: CompiledDefinition, lead_id: str, raw: RawScore, as_of_us: int) -> LiveScore:

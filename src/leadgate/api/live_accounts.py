@@ -21,7 +21,8 @@ and the account's intent signals (held with each lead). These are the values bat
 (:func:`leadgate.scoring.rollups.score_population`) computes for the same leads at the same
 as-of, so the scores are equal (the property tests replay random histories both ways).
 
-Every lead is scored as of the server's clock. When some lead of a touched account holds an
+Every lead is scored as of :func:`.live.as_of_for` (the clock, or a newest event within
+``max_future_skew`` ahead of it). When some lead of a touched account holds an
 event ahead of it (the API allows one up to ``max_future_skew`` in the future), the group
 is scored by :mod:`.live_exact` instead, which reads the account back and leaves that event
 out until the clock reaches it, as batch scoring does.
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..definition.compile import CompiledDefinition
 from ..store import Store
-from .live import Held, LiveScore, in_list, live_score, states_of
+from .live import Held, LiveScore, as_of_for, in_list, live_score, states_of
 
 if TYPE_CHECKING:
     from .live import LiveScores
@@ -47,14 +48,14 @@ def account_scores(
     wanted = [lead_id for lead_id in lead_ids if lead_id in live.held]
     accounts = {_account(live.held[lead_id]) for lead_id in wanted} - {None}
     hold_accounts(live, store, {a for a in accounts if a is not None}, now_us)
-    as_of = {lead_id: _as_of(live.held[lead_id], now_us) for lead_id in wanted}
+    as_of = {lead_id: _as_of(live.held[lead_id], now_us, live.skew_us) for lead_id in wanted}
     for lead_id in wanted:
         account = _account(live.held[lead_id])
         members = live.accounts.get(account, ()) if account is not None else ()
         if any((live.held[m].state.newest or 0) > as_of[lead_id] for m in members):
             from .live_exact import exact_scores  # an event ahead of the as-of: see the module
 
-            return exact_scores(store, compiled, lead_ids, now_us)
+            return exact_scores(store, compiled, lead_ids, now_us, live.skew_us)
     totals: dict[tuple[str, int], int] = {}  # (account, as-of) → its engagement, this group
     return [_score(live, compiled, lead_id, as_of[lead_id], totals) for lead_id in wanted]
 
@@ -86,9 +87,8 @@ def _account(held: Held) -> str | None:
     return None if account is None else str(account)
 
 
-def _as_of(held: Held, now_us: int) -> int:
-    """The server's clock: never a time taken from the data (see :mod:`.live`)."""
-    return now_us
+def _as_of(held: Held, now_us: int, skew_us: int) -> int:
+    return as_of_for(held.state.times, now_us, skew_us)
 
 
 def _score(

@@ -8,10 +8,9 @@ read with ONE set of queries, with literal id lists so DuckDB uses the primary k
 ``events`` index (:func:`.live.in_list`): a query per lead with a list parameter scans every
 stored event (seconds per lead on a store of 50M events, measured with ``bench_api.py``).
 
-Each lead is scored as of the server's clock (an event ahead of it, which the API allows up to
-``max_future_skew``, counts once the clock reaches it; this was "or its newest event when
-later" before, which let one future-dated row move the time). (An event may
-be ahead by up to ``[api] max_future_skew``), as the held states are; leads that share an
+Each lead is scored as of :func:`.live.as_of_for` (the clock, or its newest event when that
+is later by no more than ``[api] max_future_skew``; a row further ahead never moves it), as
+the held states are; leads that share an
 as-of time are scored in one pass of the evaluator. The account's other leads keep their
 stored score until they are touched or a batch run rescores them.
 """
@@ -26,11 +25,15 @@ from ..definition.compile import CompiledDefinition
 from ..scoring.evaluate import Scorer
 from ..scoring.rollups import score_population
 from ..store import Store
-from .live import LiveScore, events_of, in_list, live_score
+from .live import LiveScore, as_of_for, events_of, in_list, live_score
 
 
 def exact_scores(
-    store: Store, compiled: CompiledDefinition, lead_ids: list[str], now_us: int
+    store: Store,
+    compiled: CompiledDefinition,
+    lead_ids: list[str],
+    now_us: int,
+    skew_us: int = 5 * 60 * 1_000_000,
 ) -> list[LiveScore]:
     """The scores of the stored leads among ``lead_ids`` (see the module), in their order."""
     if not lead_ids:
@@ -43,12 +46,15 @@ def exact_scores(
     for lead_id, event_type, ts in events_of(store, in_list(events)):
         if lead_id in events:
             events[lead_id].append((event_type, ts))
-    # As of the server's clock, never a time from the data: an event ahead of it is not
-    # counted yet, as batch scoring does not count events after its as-of time.
-    scorer = Scorer(compiled)
-    raws = score_population(scorer, population, accounts, events, intent, now_us)
-    ids = {lead["lead_id"] for lead in wanted}
-    return [live_score(compiled, i, raws[i], now_us) for i in lead_ids if i in ids]
+    by_as_of: dict[int, list[str]] = collections.defaultdict(list)
+    for lead in wanted:
+        times = sorted(ts for _, ts in events[lead["lead_id"]])
+        by_as_of[as_of_for(times, now_us, skew_us)].append(lead["lead_id"])
+    scorer, scores = Scorer(compiled), dict[str, LiveScore]()
+    for as_of_us, ids in by_as_of.items():  # events after an as-of time are not counted
+        raws = score_population(scorer, population, accounts, events, intent, as_of_us)
+        scores |= {i: live_score(compiled, i, raws[i], as_of_us) for i in ids}
+    return [scores[i] for i in lead_ids if i in scores]
 
 
 def _population(

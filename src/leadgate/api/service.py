@@ -88,7 +88,9 @@ def install(app: FastAPI, project: Project) -> None:
     from . import routes_ingest
 
     settings = ApiSettings.from_table(project.config.api)
-    service = Service(settings, Metrics(), LiveScores(settings.live_cache_leads))
+    service = Service(
+        settings, Metrics(), LiveScores(settings.live_cache_leads, settings.max_future_skew)
+    )
     app.state.service = service
     metrics_module.install(app, service.metrics)
     app.include_router(routes_ingest.router)
