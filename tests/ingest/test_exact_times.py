@@ -138,4 +138,20 @@ def test_a_local_time_is_read_only_when_the_zone_shows_it_once(
     got = con.execute(f"SELECT {read} FROM (SELECT ? AS v)", [wall.isoformat(sep=" ")]).fetchone()
     assert got is not None
     want = first.astimezone(dt.timezone.utc).replace(tzinfo=None) if once else None
+    if back != wall and wall == wall.replace(hour=0, minute=0):  # a day whose midnight is
+        start = (wall + dt.timedelta(hours=1)).replace(tzinfo=tz)  # skipped began at 01:00
+        want = start.astimezone(dt.timezone.utc).replace(tzinfo=None)
     assert got[0] == want, (zone, wall)
+
+
+def test_a_date_whose_midnight_the_clocks_skip_is_the_days_first_instant() -> None:
+    """Olist's first-contact dates include 2017-10-15, the day Sao Paulo's clocks went
+    from 00:00 to 01:00: the date is read as that day's start, 01:00 local (03:00 UTC),
+    not refused; a time inside a gap later in a day still is."""
+    zone = "America/Sao_Paulo"
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{zone}'")
+    read = typed_expr("v", "VARCHAR", "TIMESTAMP", zone, is_text=False)
+    got = [con.execute(f"SELECT {read} FROM (SELECT ? AS v)", [v]).fetchone()[0]  # type: ignore[index]
+           for v in ("2017-10-15", "2017-10-15 00:30:00", "2017-10-14")]  # fmt: skip
+    assert got == [dt.datetime(2017, 10, 15, 3), None, dt.datetime(2017, 10, 14, 3)]

@@ -189,6 +189,8 @@ def local_sql(wall: str, timezone: str) -> str:
     clocks there skip it (a daylight-saving gap: 02:30 on the last Sunday of March in
     Europe/Madrid) or show it twice (the fold, an hour later in the year), where DuckDB
     would pick an instant silently. Folds of a whole hour are told, as nearly every zone's.
+    A midnight the clocks skip is the exception: it is the start of its day, read as the
+    day's first instant (a date alone names the day).
     """
     zone = quote_literal(timezone)
     at = f"timezone({zone}, {wall})"
@@ -197,13 +199,18 @@ def local_sql(wall: str, timezone: str) -> str:
         return f"timezone('UTC', {at})"
     # The checks cost three conversions more: only the wall times in the months and hours
     # of the zone's changes since 1970 take them (a few percent, for most zones).
+    # A day's start that the clocks skip (Brazil's and Chile's changes were at midnight: a
+    # date without a time, 2017-10-15 in America/Sao_Paulo) is that day's first instant,
+    # 01:00: a date names the day, and the day began then.
     return (
         f"CASE WHEN hour({wall}) NOT IN ({', '.join(map(str, hours))}) "
         f"OR month({wall}) NOT IN ({', '.join(map(str, months))}) "
         f"OR (timezone({zone}, {at}) = {wall} "
         f"AND timezone({zone}, {at} - INTERVAL 1 HOUR) <> {wall} "
         f"AND timezone({zone}, {at} + INTERVAL 1 HOUR) <> {wall}) "
-        f"THEN timezone('UTC', {at}) END"
+        f"THEN timezone('UTC', {at}) "
+        f"WHEN {wall} = date_trunc('day', {wall}) AND timezone({zone}, {at}) <> {wall} "
+        f"THEN timezone('UTC', timezone({zone}, {wall} + INTERVAL 1 HOUR)) END"
     )
 
 
@@ -259,7 +266,8 @@ def time_reason(base: str, timezone: str, formats: Sequence[str] = ()) -> str:
         zone, naive = quote_literal(timezone), f"NOT regexp_matches({raw}, {quote_literal(_ZONED)})"
         at = f"timezone({zone}, {wall})"
         cases += [
-            (f"{naive} AND timezone({zone}, {at}) <> {wall}",
+            (f"{naive} AND timezone({zone}, {at}) <> {wall} "
+             f"AND {wall} <> date_trunc('day', {wall})",
              f"no such time in {timezone}: the clocks skip it (a daylight-saving change); "
              "check the value, or give its UTC offset"),
             (f"{naive} AND (timezone({zone}, {at} - INTERVAL 1 HOUR) = {wall} "
