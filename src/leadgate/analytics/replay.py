@@ -207,10 +207,7 @@ def replayed(
         clock.lap("evaluate")
         yield
     finally:
-        for view in VIEWS:
-            store.execute(f"DROP VIEW IF EXISTS temp.{view}")
-        for table in TEMP:
-            store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        _drop_temporaries(store)
 
 
 @contextmanager
@@ -230,10 +227,15 @@ def replayed_at(
         _evaluate(store, c, grid, details)
         yield
     finally:
-        for view in VIEWS:
-            store.execute(f"DROP VIEW IF EXISTS temp.{view}")
-        for table in TEMP:
-            store.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        _drop_temporaries(store)
+
+
+def _drop_temporaries(store: Store) -> None:
+    """Drop the replay's views and temporary tables (after a replay, whichever kind)."""
+    for view in VIEWS:
+        store.execute(f"DROP VIEW IF EXISTS temp.{view}")
+    for table in TEMP:
+        store.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 def _chosen(store: Store, wanted: str, account_level: bool) -> None:
