@@ -206,13 +206,45 @@ def test_a_crash_between_the_breach_and_its_event_leaves_neither(
     def crash(*args: object, **kwargs: object) -> str:
         raise RuntimeError("the process died here")
 
-    monkeypatch.setattr(breaches_module, "enqueue", crash)  # after the breach's INSERT
+    monkeypatch.setattr(breaches_module, "enqueue_many", crash)  # after the breaches' INSERT
     with pytest.raises(RuntimeError, match="died"):
         project.sweep(at=at(clock.at), apply=True)
     assert breach_rows(project) == [] and events(project, "sla.breached") == 0
     monkeypatch.undo()
     assert len(project.sweep(at=at(clock.at), apply=True).breaches) == 1
     assert len(breach_rows(project)) == 1 and events(project, "sla.breached") == 1
+
+
+def test_a_sweep_records_many_breaches_in_a_few_statements(tmp_path: Path) -> None:
+    """A first sweep over a backlog finds every clock at once: each breach and its events
+    are recorded, in a number of statements that does not grow with the breaches."""
+    clock = Clock(MONDAY)
+    sla_project(tmp_path / "p", clock, ESCALATE_ONLY, **{f"l{i:02}": 500 for i in range(40)})
+    statements: list[str] = []
+    project = Project.open(
+        tmp_path / "p", clock=clock, tracer=lambda sql, _: statements.append(sql)
+    )
+    project.score(clock.at)
+    clock.at += dt.timedelta(hours=2)
+    statements.clear()
+    report = project.sweep(at=at(clock.at), apply=True)
+    assert len(report.breaches) == 40 and all(b.escalated_to for b in report.breaches)
+    assert len(breach_rows(project)) == 40
+    assert events(project, "sla.breached") == 40 and events(project, "sla.escalated") == 40
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) <= 3, inserts  # the breaches, their two kinds of event
+    with project.store() as store:
+        leads = store.execute(
+            "SELECT DISTINCT lead_id FROM outbox WHERE event_type = 'sla.escalated'"
+        ).fetchall()
+    assert sorted(lead for (lead,) in leads) == [f"l{i:02}" for i in range(40)]
+
+
+ESCALATE_ONLY = """
+[sla]
+on_breach = ["escalate"]
+escalate_to = "managers@example.com"
+"""
 
 
 ESCALATE = """

@@ -51,3 +51,22 @@ def test_an_outcome_by_a_shared_email_is_rejected(store: Store, tmp_path: Path) 
     report = import_file(store, write(tmp_path / "o.csv", outcomes), "outcomes")
     assert report.rows_rejected == 1 and "names 2 leads: L1, L2" in report.rejects[0].reason
     assert store.scalar("SELECT count(*) FROM outcomes") == 0
+
+
+def test_a_lead_row_by_a_shared_email_is_rejected_unless_its_id_names_one(
+    store: Store, tmp_path: Path
+) -> None:
+    """A leads row is a stored lead by its id (or an alias); else by its email, which two
+    leads hold here: that row is refused, not given to the first lead by id."""
+    leads = "lead_id,email,title\nL1,ana@acme.com,a\nL2,ana@acme.com,b\nL3,bo@acme.com,c\n"
+    import_file(store, write(tmp_path / "l.csv", leads), "leads")
+    by_email = "email,title\nAna@acme.com,CEO\nbo@acme.com,CTO\n"
+    report = import_file(store, write(tmp_path / "e.csv", by_email), "leads")
+    assert (report.rows_loaded, report.rows_rejected) == (1, 1)
+    assert report.rejects[0].line == 2 and "names 2 leads: L1, L2" in report.rejects[0].reason
+    new_id = "lead_id,email,title\nHS-9,ana@acme.com,VP\nL2,ana@acme.com,Head\n"
+    report = import_file(store, write(tmp_path / "n.csv", new_id), "leads")
+    assert (report.rows_loaded, report.rows_rejected) == (1, 1)  # L2 names itself: kept
+    assert report.rejects[0].line == 2 and report.rejects[0].column == "email"
+    titles = store.execute("SELECT lead_id, title FROM leads ORDER BY lead_id").fetchall()
+    assert titles == [("L1", "a"), ("L2", "Head"), ("L3", "CTO")]

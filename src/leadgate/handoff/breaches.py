@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .outbox import enqueue
+from .outbox import enqueue_many
 from .routing import RepState, Routed, RoutingSetup, Rule, route
 from .routing_store import lead_values, rep_states, save_assignments
 from .sla import SlaClock, SlaSetup, clock_of, load_periods
@@ -102,24 +102,30 @@ def record_breaches(
                 breach = replace(breach, note=f"not reassigned: {choice.reason}")
         breaches.append(breach)
     if apply:
-        for breach in breaches:
-            _write(store, breach, at)
+        _write(store, breaches, at)
         if routed:
             save_assignments(store, routed, states, at, compiled.hash)
     return breaches
 
 
-def _write(store: Store, breach: Breach, at: dt.datetime) -> None:
-    store.execute(
-        "INSERT INTO sla_breaches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [breach.lead_id, _naive(breach.mql_at), breach.tier, _naive(breach.due_at),
-         breach.hours, breach.owner, _naive(at), store.now(), breach.escalated_to,
-         breach.reassigned_to, breach.note],
+def _write(store: Store, breaches: list[Breach], at: dt.datetime) -> None:
+    """Record the breaches and their events: three statements however many there are (a
+    first sweep over a backlog finds a hundred thousand)."""
+    if not breaches:
+        return
+    n, swept, recorded = len(breaches), _naive(at), store.now()
+    store.insert_columns(
+        "sla_breaches",
+        [[b.lead_id for b in breaches], [_naive(b.mql_at) for b in breaches],
+         [b.tier for b in breaches], [_naive(b.due_at) for b in breaches],
+         [b.hours for b in breaches], [b.owner for b in breaches], [swept] * n,
+         [recorded] * n, [b.escalated_to for b in breaches],
+         [b.reassigned_to for b in breaches], [b.note for b in breaches]],
     )  # fmt: skip
-    payload = breach.as_dict()
-    enqueue(store, "sla.breached", payload, lead_id=breach.lead_id)
-    if breach.escalated_to:
-        enqueue(store, "sla.escalated", payload, lead_id=breach.lead_id)
+    payloads = [(b.lead_id, b.as_dict()) for b in breaches]
+    enqueue_many(store, "sla.breached", payloads)
+    escalated = [(b.lead_id, b.as_dict()) for b in breaches if b.escalated_to]
+    enqueue_many(store, "sla.escalated", escalated)
 
 
 def _assignment_history(store: Store, leads: list[str]) -> dict[str, tuple[set[str], str | None]]:

@@ -47,18 +47,27 @@ def known_emails_join(email: str) -> str:
     )
 
 
-def shared_email_check(own: str) -> tuple[str, str]:
-    """For an events or outcomes stage: SQL true when a row names its lead by an email
-    several leads hold (``own``: the row's lead id, NULL when it gives none), and the
-    reject's reason as SQL over ``s._raw`` (the email), naming the leads. Never a guess:
-    ``explain`` and the API refuse such an email too (LG405)."""
-    reason = (
+def shared_email_check(own: str, *, named: str | None = None) -> tuple[str, str]:
+    """For a stage: SQL true when a row names its lead by an email several leads hold
+    (``own``: the row's lead id, NULL when it gives none), and the reject's reason as SQL
+    over ``s._raw`` (the email), naming the leads. Never a guess: ``explain`` and the API
+    refuse such an email too (LG405).
+
+    ``named`` (leads): SQL true when the row's id names a stored lead, by its own id or an
+    alias; such a row is that lead whatever its email. A new id beside a shared email is
+    as ambiguous as no id (which of the leads is it the new id of?)."""
+    if named is not None:
+        return f"known.leads > 1 AND NOT coalesce({named}, false)", _shared_reason()
+    return f"{own} IS NULL AND known.leads > 1", _shared_reason()
+
+
+def _shared_reason() -> str:
+    return (
         "(SELECT 'the email names ' || count(*) || ' leads: ' "
         "|| string_agg(lead_id, ', ' ORDER BY lead_id) || '; give the lead_id of the one "
         "meant, or merge the leads that share the email (leadgate merge --apply)' "
         f"FROM leads WHERE {email_sql('email')} = {email_sql('s._raw')})"
     )
-    return f"{own} IS NULL AND known.leads > 1", reason
 
 
 def lead_sql(kind: str, has: Has, lead_id: str, email: str) -> tuple[str, str, str]:

@@ -321,8 +321,12 @@ def stage_sql(
         # Name the lead: by alias, email or id (see leadgate.identity.aliases).
         own = values.get("lead_id", '"t_lead_id"')
         join, values["lead_id"], alias = lead_sql(kind.name, has, own, email_sql('"t_email"'))
-        if kind.name != "leads":
-            shared, reason = shared_email_check(own if has("lead_id") else "NULL")
+        if has("email"):
+            named = None  # leads: a row whose id names a stored lead is that lead
+            if kind.name == "leads":
+                stored = f"lead_alias.lead_id IS NOT NULL OR {own} IN (SELECT lead_id FROM leads)"
+                named = stored if has("lead_id") else "false"
+            shared, reason = shared_email_check(own if has("lead_id") else "NULL", named=named)
             checks.append(Check("email", shared, reason, '"r_email"', reason_sql=True))
     for target in ("company_domain", "domain"):
         if has(target):

@@ -77,6 +77,12 @@ class Store:
             self.tracer(sql, rows)
         return self.conn.executemany(sql, rows)
 
+    def insert_columns(self, table: str, columns: Sequence[Sequence[Any]]) -> None:
+        """Insert rows given column by column (in the table's column order) in one
+        statement: DuckDB's ``executemany`` runs one INSERT a row (about 2 ms each)."""
+        lists = ", ".join("unnest(?)" for _ in columns)
+        self.execute(f"INSERT INTO {table} SELECT {lists}", [list(c) for c in columns])
+
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts (small results only)."""
         cur = self.execute(sql, params)
