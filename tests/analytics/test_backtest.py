@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from leadgate.analytics import carry, replay
 from leadgate.analytics.backtest import backtest
 from leadgate.analytics.compare import TIERS_ONLY, compare
 from leadgate.analytics.replay import BacktestError, Grid, replay_path, replay_states
@@ -282,7 +283,9 @@ tiers:
 """
 
 
-def test_a_window_without_decay_is_evaluated_on_the_days_it_changes(tmp_path: Path) -> None:
+def test_a_window_without_decay_is_evaluated_on_the_days_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No half-life: a lead's inputs change only on an event's day and on the day after a
     window that holds it ends. The carried replay evaluates a lead on its creation day and
     on the days one of its counts changes: an event entering, or leaving the window of the
@@ -305,6 +308,10 @@ def test_a_window_without_decay_is_evaluated_on_the_days_it_changes(tmp_path: Pa
     days = {lead: [k for i, k, _ in states if i == lead] for lead in "abcde"}
     assert days["a"] == [0, 10, 12, 17, 20]  # the page leaves count(pricing_page, 5d) on 17
     assert days["e"] == [2, 80]
+    # Carried a lead at a time and evaluated a pair at a time: the same states.
+    monkeypatch.setattr(carry, "CARRY_ROWS", 1)
+    monkeypatch.setattr(replay, "CARRIED_CHUNK_PAIRS", 1)
+    assert replay_states(store, c, grid) == states
     held = dict.fromkeys(range(grid.count), -1)
     for lead, k, tier in states:
         if lead == "a":

@@ -40,6 +40,8 @@ from ..store import Store
 if TYPE_CHECKING:
     from .replay import Grid
 
+#: Event rows (entries and exits) carried in one query: bounds its sort's memory.
+CARRY_ROWS = 25_000_000
 #: Column names of the carried counts in ``bt_pairs_all`` (rule i, aggregate j).
 RULE = "carried_rule_{}"
 AGGREGATE = "carried_agg_{}"
@@ -83,9 +85,14 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid) -> None:
     counters = _counters(c)
     windows = sorted({w for _, _, w in counters if w is not None})
     tag = {w: t + 1 for t, w in enumerate(windows)}  # 0: an entry; t: an exit of window t
-    most = int(store.scalar("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM bt_ev"
-                            " GROUP BY ix)") or 0)  # fmt: skip
-    pack = _Packing(len(counters), most)
+    most, events = store.execute(
+        "SELECT coalesce(max(n), 0), coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM bt_ev"
+        " GROUP BY ix)"
+    ).fetchone() or (0, 0)
+    pack = _Packing(len(counters), int(most))
+    # Whole leads a part at a time: one sort of every event row spilled at 1,000,000 leads
+    # and 50M events with two windows (166 s; bench/README.md).
+    parts = max(1, -(-int(events) * (1 + len(windows)) // CARRY_ROWS))
 
     def of_types(types: list[tuple[str, ...] | None]) -> str:
         if not types or any(t is None for t in types):
@@ -100,7 +107,7 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid) -> None:
 
     def row(k: str, t: int, where: str) -> str:
         words = "".join(f", ({x})::BIGINT AS w{j}" for j, x in enumerate(code(t)))
-        return f"SELECT ix, {k} AS k{words} FROM bt_ev WHERE {where}"
+        return f"SELECT ix, {k} AS k{words} FROM bt_ev WHERE {where} AND {{part}}"
 
     # Entries on the event's day; exits on the first day past each window (none past the
     # grid). Only the types some count reads.
@@ -111,7 +118,7 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid) -> None:
         rows.append(row(k, tag[w], f"{k} < {grid.count}{of_types(types)}"))
     # The lead's first day is a change day, whatever its events.
     zeros = "".join(f", 0::BIGINT AS w{j}" for j in range(pack.words))
-    rows.append(f"SELECT ix, kc AS k{zeros} FROM bt_lead_ix")
+    rows.append(f"SELECT ix, kc AS k{zeros} FROM bt_lead_ix WHERE {{part}}")
     sums = "".join(f", SUM(w{j})::BIGINT AS w{j}" for j in range(pack.words))
     running = "".join(
         f", SUM(w{j}) OVER (PARTITION BY ix ORDER BY k ROWS UNBOUNDED PRECEDING)::BIGINT AS w{j}"
@@ -119,16 +126,21 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid) -> None:
     )  # one row per (lead, day): ROWS is RANGE; integers: the running sums are exact
     unpacked = "".join(f", {pack.unpack(i)} AS {col}" for i, (col, _, _) in enumerate(counters))
     # Changes before a lead exists show on its first day (kc).
-    store.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE bt_pairs_all AS
+    query = f"""
         WITH d AS ({" UNION ALL ".join(rows)}),
         days AS (SELECT d.ix, greatest(d.k, i.kc) AS k{sums}
                  FROM d JOIN bt_lead_ix i USING (ix) GROUP BY ALL),
         run AS (SELECT ix, k{running} FROM days)
         SELECT ix, k, ix AS grp{unpacked} FROM run
         """
-    )
+    for part in range(parts):
+        chosen = query.replace("{part}", f"ix % {parts} = {part}")
+        into = (
+            "CREATE OR REPLACE TEMP TABLE bt_pairs_all AS"
+            if part == 0
+            else ("INSERT INTO bt_pairs_all")
+        )
+        store.execute(f"{into} {chosen}")
 
 
 class _Packing:
