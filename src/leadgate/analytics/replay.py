@@ -2,7 +2,12 @@
 
 Why not one scoring per day: a year of days is 365 full passes over every lead and the
 events in each one's look-back. Most (lead, day) pairs need no work: a lead's score can
-only change on a day when something it reads changes. So the replay
+only change on a day when something it reads changes.
+
+A definition with no decay, no date and nothing of the account takes from events only
+counts inside windows: those are carried from day to day (:mod:`leadgate.analytics.carry`)
+and the plan runs once per (lead, change day) on them. Every other definition goes the
+general path (:func:`replay_path` says which):
 
 1. finds, per lead, the grid days on which its inputs may change (:class:`Reach`): the day
    it is created, the days an event of its own is inside some rule's look-back (every day
