@@ -163,6 +163,7 @@ def run(project: Project, compiled, naive_days: int) -> None:  # type: ignore[no
     )
     print(f"  backtest / naive       {replay / per_year:8.3f}")
     print(f"  backtest phases (s)    {result.phases}")
+    print(f"  replay                 {result.replay}")
     print(f"  MQLs {result.mqls:,}, precision {result.precision}, recall {result.recall}")
 
 

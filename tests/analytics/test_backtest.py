@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from leadgate.analytics import carry, replay
 from leadgate.analytics.backtest import backtest
 from leadgate.analytics.compare import TIERS_ONLY, compare
-from leadgate.analytics.replay import BacktestError, Grid, replay_states
+from leadgate.analytics.replay import BacktestError, Grid, replay_path, replay_states
 from leadgate.clock import FixedClock
 from leadgate.definition import load_compiled
 from leadgate.project import init_project
@@ -282,22 +283,35 @@ tiers:
 """
 
 
-def test_a_window_without_decay_is_evaluated_on_the_days_it_changes(tmp_path: Path) -> None:
-    """No half-life: a lead's inputs change only on an event's day and on the day after each
-    window (10 and 5 days here) that holds it ends. Those are the only days evaluated, and
-    on each, and on the days between, the tier is the one a scoring run as of that day
-    gives."""
+def test_a_window_without_decay_is_evaluated_on_the_days_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No half-life: a lead's inputs change only on an event's day and on the day after a
+    window that holds it ends. The carried replay evaluates a lead on its creation day and
+    on the days one of its counts changes: an event entering, or leaving the window of the
+    rule or count that reads its type (the demo the rule's 10 days, the pricing page the
+    count's 5). The general path takes every window's exit for every event. On each of
+    those days, and on the days between, the tier is the one a scoring as of that day gives."""
     store = worked_store(tmp_path / "store.duckdb")
     store.execute("INSERT INTO events (event_id, lead_id, type, ts) VALUES "
                   "('p1', 'a', 'pricing_page', ?)", [at(12)])  # fmt: skip
     c = load_compiled(text=WINDOWED)
     grid = Grid.between(START, END)
-    states = replay_states(store, c, grid)
-    days = {lead: [k for i, k, _ in states if i == lead] for lead in "abcde"}
+    assert replay_path(c) == "carried"
+    general = replay_states(store, c, grid, general=True)
+    days = {lead: [k for i, k, _ in general if i == lead] for lead in "abcde"}
     # a: created on day 0; the demo (day 10) leaves the 5- and 10-day windows on days 15
     # and 20, the pricing page (day 12) on days 17 and 22.
     assert days["a"] == [0, 10, 12, 15, 17, 20, 22]
     assert days["e"] == [2, 80, 85]  # its 10-day exit (day 90) is past the last day (89)
+    states = replay_states(store, c, grid)
+    days = {lead: [k for i, k, _ in states if i == lead] for lead in "abcde"}
+    assert days["a"] == [0, 10, 12, 17, 20]  # the page leaves count(pricing_page, 5d) on 17
+    assert days["e"] == [2, 80]
+    # Carried a lead at a time and evaluated a pair at a time: the same states.
+    monkeypatch.setattr(carry, "CARRY_ROWS", 1)
+    monkeypatch.setattr(replay, "CARRIED_CHUNK_PAIRS", 1)
+    assert replay_states(store, c, grid) == states
     held = dict.fromkeys(range(grid.count), -1)
     for lead, k, tier in states:
         if lead == "a":

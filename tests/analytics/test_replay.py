@@ -9,7 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadgate.analytics.replay import Grid, replay_states
+from leadgate.analytics.carry import why_not
+from leadgate.analytics.replay import Grid, replay_path, replay_states
 from leadgate.scoring import score_store
 from leadgate.store import Store
 
@@ -73,6 +74,21 @@ hours = st.one_of(st.none(), st.integers(-100, 24 * 30))
 @SETTINGS
 @given(definitions(), populations(), st.lists(hours, min_size=8, max_size=8), st.booleans())
 def test_replay_equals_scoring_as_of_every_day(c, population, offsets, weekly) -> None:  # type: ignore[no-untyped-def]
+    check_every_day(c, population, offsets, weekly)
+
+
+@SETTINGS
+@given(
+    definitions(carried=True), populations(), st.lists(hours, min_size=8, max_size=8), st.booleans()
+)
+def test_carried_replay_equals_scoring_as_of_every_day(c, population, offsets, weekly) -> None:  # type: ignore[no-untyped-def]
+    """The definitions the replay carries counts for (windows, caps, negative points, counts
+    in conditions; no decay, no dates, no account), against scoring as of every day."""
+    assert why_not(c) is None and replay_path(c) == "carried"
+    check_every_day(c, population, offsets, weekly)
+
+
+def check_every_day(c, population, offsets, weekly) -> None:  # type: ignore[no-untyped-def]
     days, step = (24, "week") if weekly else (11, "day")
     grid = Grid.between(START, START + dt.timedelta(days=days), step)
     leads, accounts, events, intent = population
@@ -84,3 +100,20 @@ def test_replay_equals_scoring_as_of_every_day(c, population, offsets, weekly) -
         got = carried(replay_states(store, c, grid), c, grid)
         store.close()
     assert got == reference(population, offsets, c, grid)
+
+
+@settings(SETTINGS, max_examples=100)
+@given(definitions(carried=True), populations(), st.lists(hours, min_size=8, max_size=8))
+def test_carried_counts_equal_the_general_replay(c, population, offsets) -> None:  # type: ignore[no-untyped-def]
+    """Cheaper than scoring every day, so more examples: carrying counts gives each lead the
+    tier the general path (every pair re-reading its events) gives, on every day."""
+    grid = Grid.between(START, START + dt.timedelta(days=11))
+    leads, accounts, events, intent = population
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "store.duckdb")
+        load(store, leads, accounts, events, intent)
+        created(store, offsets[: len(leads)])
+        fast = carried(replay_states(store, c, grid), c, grid)
+        general = carried(replay_states(store, c, grid, general=True), c, grid)
+        store.close()
+    assert fast == general

@@ -80,14 +80,25 @@ cents = st.integers(-5000, 5000).map(lambda c: c / 100)
 durations = st.sampled_from(["7d", "14d", "30d", "90d", "36h", "2w"])
 
 
+#: What a definition the replay carries (:mod:`leadgate.analytics.carry`) cannot read:
+#: dates and days since (they move every day), the account's intent, contacts, engagement.
+MOVING = ("days_since", "last_activity_date", "intent(", "engaged_contacts", "account.engagement")
+
+
+def steady(conditions: list[str]) -> list[str]:
+    return [cond for cond in conditions if not any(word in cond for word in MOVING)]
+
+
 @st.composite
-def definitions(draw, positive_event=False):  # type: ignore[no-untyped-def]
-    """A random compiled definition; with ``positive_event``, one with a positive event rule."""
+def definitions(draw, positive_event=False, carried=False):  # type: ignore[no-untyped-def]
+    """A random compiled definition; with ``positive_event``, one with a positive event rule;
+    with ``carried``, one the replay carries: no half-life and nothing of :data:`MOVING`."""
     n = st.integers(0, 200)
+    pick = steady if carried else list
     fit_rules = [
         {
             "name": f"rule {i}",
-            "when": draw(st.sampled_from(FIT_CONDITIONS)).format(n=draw(n)),
+            "when": draw(st.sampled_from(pick(FIT_CONDITIONS))).format(n=draw(n)),
             "points": draw(cents),
         }
         for i in range(draw(st.integers(0, 6)))
@@ -101,7 +112,7 @@ def definitions(draw, positive_event=False):  # type: ignore[no-untyped-def]
             rule["cap"] = draw(st.integers(1, 100))
         if draw(st.booleans()):
             rule["window"] = draw(durations)
-        if draw(st.booleans()):
+        if not carried and draw(st.booleans()):
             rule["half_life"] = draw(durations)
         events.append(rule)
     if positive_event and not any(rule["points"] > 0 for rule in events):
@@ -111,7 +122,7 @@ def definitions(draw, positive_event=False):  # type: ignore[no-untyped-def]
     weighted = draw(st.booleans())
     fit: dict = {"rules": fit_rules}
     engagement: dict = {"events": events}
-    rules = [draw(engagement_rules(i)) for i in range(draw(st.integers(0, 4)))]
+    rules = [draw(engagement_rules(i, carried)) for i in range(draw(st.integers(0, 4)))]
     if rules:
         engagement["rules"] = rules
     if weighted or draw(st.booleans()):
@@ -149,7 +160,7 @@ def definitions(draw, positive_event=False):  # type: ignore[no-untyped-def]
             {"name": f"tier {i}", "when": cond.format(n=draw(st.integers(0, 80))), "sla": "24h"}
             for i, cond in enumerate(
                 sorted(
-                    draw(st.lists(st.sampled_from(TIER_CONDITIONS), unique=True, max_size=4)),
+                    draw(st.lists(st.sampled_from(pick(TIER_CONDITIONS)), unique=True, max_size=4)),
                     key=lambda cond: cond == "true",
                 )
             )  # a catch-all tier can only come last
@@ -164,16 +175,18 @@ def definitions(draw, positive_event=False):  # type: ignore[no-untyped-def]
 
 
 @st.composite
-def engagement_rules(draw, i):  # type: ignore[no-untyped-def]
-    """An engagement rule on the lead's fields: a condition, points per unit, or both."""
+def engagement_rules(draw, i, carried=False):  # type: ignore[no-untyped-def]
+    """An engagement rule on the lead's fields: a condition, points per unit, or both
+    (``carried``: none that reads a date)."""
+    pick = steady if carried else list
     rule: dict = {"name": f"engaged {i}", "points": draw(cents)}
     shape = draw(st.sampled_from(["when", "per", "both"]))
     if shape != "per":
-        rule["when"] = draw(st.sampled_from(ENGAGEMENT_CONDITIONS)).format(
+        rule["when"] = draw(st.sampled_from(pick(ENGAGEMENT_CONDITIONS))).format(
             n=draw(st.integers(0, 60))
         )
     if shape != "when":
-        rule["per"] = draw(st.sampled_from(PER_UNIT))
+        rule["per"] = draw(st.sampled_from(pick(PER_UNIT)))
         rule["cap"] = draw(st.integers(1, 100))
     return rule
 

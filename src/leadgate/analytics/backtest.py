@@ -28,7 +28,7 @@ from ..definition.compile import CompiledDefinition
 from ..results import plain
 from ..scoring.evaluate import from_micros, to_micros
 from ..store import Store
-from .replay import DAY_US, BacktestError, Grid, replayed
+from .replay import DAY_US, BacktestError, Grid, replay_path, replayed
 
 DEFAULT_OUTCOMES = ("won",)
 DEFAULT_WINDOW_DAYS = 90
@@ -89,6 +89,8 @@ class BacktestResult:
     end_tiers: dict[str, int]  # tier on the last day (leads existing by then)
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)  # seconds per replay step
+    #: ``carried`` (counts carried from day to day) or ``pairs (why not)``: replay_path
+    replay: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return plain(asdict(self))  # type: ignore[no-any-return]
@@ -130,7 +132,7 @@ def backtest(
     finally:
         store.execute("DROP TABLE IF EXISTS temp.bt_result")
     phases["measure"] = round(time.perf_counter() - lap, 3)
-    result.pairs, result.phases = pairs, phases
+    result.pairs, result.phases, result.replay = pairs, phases, replay_path(compiled)
     result.seconds = time.perf_counter() - started
     return result
 

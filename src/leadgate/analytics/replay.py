@@ -2,7 +2,12 @@
 
 Why not one scoring per day: a year of days is 365 full passes over every lead and the
 events in each one's look-back. Most (lead, day) pairs need no work: a lead's score can
-only change on a day when something it reads changes. So the replay
+only change on a day when something it reads changes.
+
+A definition with no decay, no date and nothing of the account takes from events only
+counts inside windows: those are carried from day to day (:mod:`leadgate.analytics.carry`)
+and the plan runs once per (lead, change day) on them. Every other definition goes the
+general path (:func:`replay_path` says which):
 
 1. finds, per lead, the grid days on which its inputs may change (:class:`Reach`): the day
    it is created, the days an event of its own is inside some rule's look-back (every day
@@ -45,11 +50,15 @@ from ..scoring.evaluate import to_micros
 from ..scoring.event_steps import lit
 from ..scoring.plans import AsOf, Tables
 from ..store import Store
+from .carry import CarriedEvents, carry, why_not
 
 DAY_US = 86_400_000_000
 STEPS = {"day": 1, "week": 7}
 #: Pairs scored in one query: bounds the memory of a replay over a million leads.
 CHUNK_PAIRS = 4_000_000
+#: The same when the pairs carry their counts: each is one row, not its lead's events
+#: (at 4M, 14 chunks of ``windowed``'s 55M pairs each joined the million leads again).
+CARRIED_CHUNK_PAIRS = 16_000_000
 TABLES = Tables(leads="bt_leads", accounts="bt_accounts", events="bt_events", intent="bt_intent")
 TEMP = ("bt_lead_ix", "bt_account_ix", "bt_ev", "bt_pairs_all", "bt_pairs", "bt_states")
 VIEWS = ("bt_leads", "bt_accounts", "bt_events", "bt_intent")
@@ -167,12 +176,15 @@ class Reach:
         )
 
 
-def replay_states(store: Store, c: CompiledDefinition, grid: Grid) -> list[tuple[str, int, int]]:
+def replay_states(
+    store: Store, c: CompiledDefinition, grid: Grid, *, general: bool = False
+) -> list[tuple[str, int, int]]:
     """Each evaluated (lead_id, grid index, tier index) of a replay; -1: no tier.
 
     A lead holds its tier on the days after an evaluated day until its next one.
+    ``general``: the general path even where counts carry (the tests compare the two).
     """
-    with replayed(store, c, grid):
+    with replayed(store, c, grid, general=general):
         return [
             (str(r[0]), int(r[1]), int(r[2]))
             for r in store.execute(
@@ -190,20 +202,29 @@ def replayed(
     *,
     details: bool = False,
     phases: dict[str, float] | None = None,
+    general: bool = False,
 ) -> Iterator[None]:
     """Run the replay into the temporary table ``bt_states (ix, k, tier)``, with
     ``bt_lead_ix (lead_id, ix, aix, created_us, kc)`` and ``bt_ev (ix, aix, type, ts_us)``
     beside it; all dropped after. With ``details``, ``bt_states`` also holds each rule's
     points (``contributions``, in the order of ``c.rule_keys``) and the total (points).
-    ``phases``, when given, receives the seconds of each step (index, pairs, evaluate)."""
+    ``phases``, when given, receives the seconds of each step (index, then carry or pairs,
+    evaluate): ``carry`` when the counts are carried from day to day
+    (:mod:`leadgate.analytics.carry`), ``pairs`` when the general path runs (always with
+    ``general``)."""
     clock = _Phases(phases)
+    carried = not general and why_not(c) is None
     try:
         _index(store, grid)
         clock.lap("index")
-        _pairs(store, grid, Reach.of(c))
-        clock.lap("pairs")
+        if carried:
+            carry(store, c, grid)
+            clock.lap("carry")
+        else:
+            _pairs(store, grid, Reach.of(c))
+            clock.lap("pairs")
         _views(store, c, grid)
-        _evaluate(store, c, grid, details)
+        _evaluate(store, c, grid, details, carried=carried)
         clock.lap("evaluate")
         yield
     finally:
@@ -439,19 +460,32 @@ def _views(store: Store, c: CompiledDefinition, grid: Grid) -> None:
     store.execute(f"CREATE OR REPLACE TEMP VIEW bt_events AS {body}")
 
 
-def _evaluate(store: Store, c: CompiledDefinition, grid: Grid, details: bool) -> None:
-    """Run the plan over the pairs, a chunk of whole accounts at a time, into bt_states."""
+def replay_path(c: CompiledDefinition) -> str:
+    """How :func:`replayed` replays ``c``: ``carried`` (counts carried from day to day), or
+    ``pairs`` and why it cannot carry (each pair re-reads its lead's events)."""
+    reason = why_not(c)
+    return "carried" if reason is None else f"pairs ({reason})"
+
+
+def _evaluate(
+    store: Store, c: CompiledDefinition, grid: Grid, details: bool, *, carried: bool = False
+) -> None:
+    """Run the plan over the pairs, a chunk of whole accounts at a time, into bt_states;
+    ``carried``: the pairs hold their event counts (:func:`carry`), the plan reads those."""
     from ..scoring.sql import store_select  # SQLGlot loads only here
     from ..scoring.steps import PlanBuilder
 
-    plan = PlanBuilder(
+    builder = PlanBuilder(
         c,
         AsOf(grid.last_us),
         _columns(store, "bt_leads"),
         _columns(store, "bt_accounts"),
         TABLES,
         "duckdb",
-    ).query()
+    )
+    if carried:
+        builder.events = CarriedEvents(builder.events, grid.count)
+    plan = builder.query()
     extra = ", contributions BIGINT[], total DOUBLE" if details else ""
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT{extra})"
@@ -463,7 +497,7 @@ def _evaluate(store: Store, c: CompiledDefinition, grid: Grid, details: bool) ->
         scores = store_select(c, plan, grid.last_us, details=True)
         select = f"SELECT lead_id, {tier} AS {n.TIER}, contributions, total FROM ({scores}) s"
     total = int(store.scalar("SELECT count(*) FROM bt_pairs_all") or 0)
-    chunks = max(1, -(-total // CHUNK_PAIRS))
+    chunks = max(1, -(-total // (CARRIED_CHUNK_PAIRS if carried else CHUNK_PAIRS)))
     K = grid.count
     for chunk in range(chunks):
         store.execute("DELETE FROM bt_pairs")

@@ -99,7 +99,8 @@ def _print_backtest(r: BacktestResult) -> None:
     console.print(
         f"Backtest of [bold]{esc(r.definition_name)}[/bold] {esc(r.definition_version)} "
         f"({r.definition_hash[:12]}): {r.days} {r.step}s from {r.start} to {r.end}, "
-        f"{r.leads:,} leads, {r.pairs:,} (lead, day) pairs evaluated in {r.seconds:.2f}s",
+        f"{r.leads:,} leads, {r.pairs:,} (lead, day) pairs evaluated in {r.seconds:.2f}s"
+        f" (replay: {esc(r.replay)})",
         highlight=False,
     )
     rows = [
