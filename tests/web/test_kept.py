@@ -1,0 +1,120 @@
+"""Reads the server keeps until the store next changes (leadgate.api.kept): a page asked for
+again reads nothing, any write (an action, a scoring run, a statement on the held store
+made around the writer) shows on the next page, and a kept read judged later equals the
+page read afresh then."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from fastapi.encoders import jsonable_encoder
+from fastapi.testclient import TestClient
+
+from leadgate.api.kept import KeptReads
+from leadgate.api.readers import Readers
+from leadgate.api.writer import Writer
+from leadgate.clock import naive_utc
+from leadgate.project import Project
+from leadgate.web import pages
+
+from .conftest import MovingClock, sign_in
+
+
+def state(client: TestClient) -> tuple[KeptReads, Writer, Readers]:
+    app: Any = client.app
+    return app.state.kept_reads, app.state.writer, app.state.readers
+
+
+def fresh_queue(writer: Writer) -> Any:
+    """The queue page read now on the writer, nothing kept (no kept order either)."""
+    return jsonable_encoder(writer.call(lambda: pages.queue_page(writer.project).as_dict()))
+
+
+def fresh_lead(writer: Writer, lead: str) -> Any:
+    return jsonable_encoder(writer.call(lambda: pages.lead_page(writer.project, lead).as_dict()))
+
+
+def test_a_page_asked_again_reads_nothing_until_the_store_changes(client: TestClient) -> None:
+    sign_in(client, "rex")
+    kept, writer, _ = state(client)
+    queue = client.get("/v1/dashboard/queue").json()
+    lead = queue["leads"][0]["lead_id"]
+    first = client.get(f"/v1/dashboard/leads/{lead}").json()
+    reads = kept.reads
+    assert client.get("/v1/dashboard/queue").json() == queue
+    assert client.get(f"/v1/dashboard/leads/{lead}").json() == first
+    assert client.get("/queue").status_code == client.get(f"/leads/{lead}").status_code == 200
+    assert kept.reads == reads  # the pages, their twins and the session: all from memory
+    assert queue == fresh_queue(writer) and first == fresh_lead(writer, lead)
+
+
+def _accept(client: TestClient, project: Project, lead: str, csrf: str) -> None:
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    assert client.post(f"/queue/{lead}/accept", headers=headers).status_code == 200
+
+
+def _contacted(client: TestClient, project: Project, lead: str, csrf: str) -> None:
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    assert client.post(f"/queue/{lead}/contacted", headers=headers).status_code == 200
+
+
+def _reject(client: TestClient, project: Project, lead: str, csrf: str) -> None:
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    answer = client.post(f"/queue/{lead}/reject", data={"reason": "no budget"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+def _rescored(client: TestClient, project: Project, lead: str, csrf: str) -> None:
+    """A new scoring run by a changed definition (every rule that adds points adds more)."""
+    path = project.definition_path
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"points: (\d)", r"points: 1\1", text), encoding="utf-8")
+    writer: Writer = client.app.state.writer  # type: ignore[attr-defined]
+    writer.call(lambda: writer.project.score(details=True))
+
+
+def _around_the_writer(client: TestClient, project: Project, lead: str, csrf: str) -> None:
+    """A statement on the held store made by this process, not through the writer."""
+    project.store().execute("UPDATE leads SET company = 'Renamed Ltd' WHERE lead_id = ?", [lead])
+
+
+@pytest.mark.parametrize(
+    "write", [_accept, _contacted, _reject, _rescored, _around_the_writer], ids=lambda f: f.__name__
+)
+def test_a_write_shows_on_the_next_page(client: TestClient, project: Project, write: Any) -> None:
+    csrf = sign_in(client, "ana")
+    kept, writer, _ = state(client)
+    rows = client.get("/v1/dashboard/queue").json()["leads"]
+    lead = next(r["lead_id"] for r in rows if r["first_touch_at"] is None)
+    before = client.get(f"/v1/dashboard/leads/{lead}").json()
+    client.get("/queue"), client.get(f"/leads/{lead}")  # every kept read there is
+    write(client, project, lead, csrf)
+    queue = client.get("/v1/dashboard/queue").json()
+    after = client.get(f"/v1/dashboard/leads/{lead}").json()
+    assert queue == fresh_queue(writer)
+    assert after == fresh_lead(writer, lead) != before  # the write changed the lead's page
+    assert client.get(f"/leads/{lead}").status_code == 200
+
+
+def test_a_kept_read_judged_later_equals_a_fresh_read_then(
+    client: TestClient, clock: MovingClock
+) -> None:
+    """SLA countdowns, due times and the score over time move with the clock alone: a read
+    kept from before is judged as of each request, as a fresh read would be."""
+    _, writer, readers = state(client)
+    queue = readers.call(lambda view: pages.queue_read(view))
+    ids = [r["lead_id"] for r in queue.found.rows]
+    leads = {i: readers.call(lambda view, i=i: pages.lead_read(view, i)) for i in ids}
+    seen = []
+    for step in (dt.timedelta(minutes=50), dt.timedelta(hours=20), dt.timedelta(days=9)):
+        clock.at += step
+        now = naive_utc(clock)
+        judged = jsonable_encoder(queue.at(now).as_dict())
+        assert judged == fresh_queue(writer)
+        for lead, read in leads.items():
+            assert jsonable_encoder(read.at(now).as_dict()) == fresh_lead(writer, lead)
+        seen.append([r["sla"]["text"] for r in judged["leads"]])
+    assert seen[0] != seen[-1]  # the countdowns moved: the time was judged, not kept
