@@ -25,10 +25,11 @@ reader's snapshot, a kept read may predate a write still under way on the writer
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from fastapi import FastAPI
 
@@ -47,6 +48,8 @@ class KeptReads:
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
         self._values: OrderedDict[Hashable, tuple[tuple[int, Any], Any]] = OrderedDict()
+        #: Reads under way, by key, with the version they were asked for at.
+        self.pending: dict[Hashable, tuple[tuple[int, Any], asyncio.Future[Any]]] = {}
         #: Reads made (misses) and answers from memory (the tests count them).
         self.reads = 0
         self.hits = 0
@@ -87,7 +90,8 @@ async def kept_read(app: FastAPI, key: Hashable, fn: Callable[[Project], T]) -> 
     kept: KeptReads = app.state.kept_reads
     project: Project = app.state.writer.project
     definition = _definition(project)
-    hit, value = kept.get(key, (app.state.writer.generation, definition))
+    version = (app.state.writer.generation, definition)
+    hit, value = kept.get(key, version)
     if hit:
         return value  # type: ignore[no-any-return]
 
@@ -96,10 +100,22 @@ async def kept_read(app: FastAPI, key: Hashable, fn: Callable[[Project], T]) -> 
         assert generation is not None, "a reader's snapshot records the writer's count"
         return generation, fn(view)
 
-    generation, fresh = await read_app(app, reading)
-    kept.reads += 1
+    # Twenty people opening the same page just after a write share one read of it.
+    under_way = kept.pending.get(key)
+    if under_way is None or under_way[0] != version:
+        future = asyncio.ensure_future(read_app(app, reading))
+        kept.pending[key] = under_way = (version, future)
+        future.add_done_callback(lambda _: _forget(kept, key, future))
+    generation, fresh = await asyncio.shield(under_way[1])
     kept.put(key, (generation, definition), fresh)
-    return fresh
+    return cast(T, fresh)
+
+
+def _forget(kept: KeptReads, key: Hashable, future: asyncio.Future[Any]) -> None:
+    """The read is done (kept by its requests): a later miss reads again."""
+    kept.reads += 1
+    if kept.pending.get(key, (None, None))[1] is future:
+        del kept.pending[key]
 
 
 __all__ = ["KeptReads", "kept_read"]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from ..api.errors import status_of
 from ..api.kept import kept_read
@@ -61,6 +61,17 @@ async def shown(request: Request, fn: Callable[..., T], *args: Any, **kwargs: An
         return await gather(request, fn, *args, **kwargs)
     except LeadgateError as exc:
         raise Refused(status_of(exc), str(exc)) from exc
+
+
+class Plain(Protocol):
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+def plain_json(data: Plain) -> Response:
+    """A twin's body: the page's data is plain already (strings, numbers, lists: see
+    :func:`leadgate.results.plain`), so it goes straight to JSON, without FastAPI's
+    encoder walking it again (4 ms of a queue page's 25 rows)."""
+    return JSONResponse(data.as_dict())
 
 
 class Read(Protocol[P_co]):
@@ -180,9 +191,9 @@ async def queue_json(
     source: str | None = None,
     q: str | None = None,
     _: Any = TWIN_READ,
-) -> dict[str, Any]:
+) -> Response:
     wanted = {"owner": owner, "tier": tier, "stage": stage, "source": source, "q": q}
-    return (await judged(request, False, pages.queue_read, after=after, **wanted)).as_dict()
+    return plain_json(await judged(request, False, pages.queue_read, after=after, **wanted))
 
 
 @router.get("/leads/{lead_id}")
@@ -192,8 +203,8 @@ async def lead(request: Request, lead_id: str, session: Session = READER) -> Res
 
 
 @api.get("/leads/{lead_id}")
-async def lead_json(request: Request, lead_id: str, _: Any = TWIN_READ) -> dict[str, Any]:
-    return (await judged(request, False, pages.lead_read, lead_id)).as_dict()
+async def lead_json(request: Request, lead_id: str, _: Any = TWIN_READ) -> Response:
+    return plain_json(await judged(request, False, pages.lead_read, lead_id))
 
 
 @router.get("/reps")
