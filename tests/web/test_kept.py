@@ -21,6 +21,7 @@ from leadgate.project import Project
 from leadgate.web import pages
 
 from .conftest import MovingClock, sign_in
+from .test_readers import wait_for
 
 
 def state(client: TestClient) -> tuple[KeptReads, Writer, Readers]:
@@ -118,3 +119,19 @@ def test_a_kept_read_judged_later_equals_a_fresh_read_then(
             assert jsonable_encoder(read.at(now).as_dict()) == fresh_lead(writer, lead)
         seen.append([r["sla"]["text"] for r in judged["leads"]])
     assert seen[0] != seen[-1]  # the countdowns moved: the time was judged, not kept
+
+
+def test_the_overview_twin_is_written_once_per_computation(client: TestClient) -> None:
+    sign_in(client, "rex")
+    app: Any = client.app
+    refreshed = app.state.web_overview
+    ages = ("age_seconds", "refreshed_every")
+    for _ in range(2):  # the first figures, then the next computation's
+        body = client.get("/v1/dashboard/overview").json()
+        data, _ = client.portal.call(refreshed.get)  # type: ignore[union-attr]
+        assert {k: v for k, v in body.items() if k not in ages} == jsonable_encoder(data.as_dict())
+        assert body["age_seconds"] >= 0 and body["refreshed_every"] > 0
+        assert app.state.web_overview_json[0] is data  # the JSON made of these figures
+        done = refreshed.computed
+        client.portal.call(refreshed.soon)  # type: ignore[union-attr]
+        wait_for(lambda done=done: refreshed.computed > done)

@@ -207,28 +207,53 @@ class Periods:
 
     setup: SlaSetup
     rows: tuple[tuple[Any, ...], ...]
+    #: Each period as of any time after everything in it happened (it no longer changes
+    #: with the time it is judged at): made once, on the first such judging.
+    _settled: dict[str, _Lead] = field(default_factory=dict, compare=False, repr=False)
 
     def clocks(self, at: dt.datetime) -> dict[str, SlaClock]:
         """:func:`clocks_of` as of ``at``, from the read (no store)."""
-        when = _naive(at)
+        when, aware = _naive(at), _aware(at)
         out = {}
-        for lead_id, tier, mql_at, touch, moves, reps, times, owner in self.rows:
-            if mql_at > when:
-                continue
-            seen = [(t, actor) for t, actor in moves or [] if t <= when]
-            by_person = min((t for t, a in seen if a is not None and a != "system"), default=None)
-            by_system = min((t for t, a in seen if a == "system"), default=None)
-            touches = [t for t in (touch, by_person) if t is not None and mql_at <= t <= when]
-            handed = [(r, t) for r, t in zip(reps or [], times or [], strict=True) if t <= when]
-            lead = _Lead(
-                lead_id, tier, _aware(mql_at),
-                _aware(min(touches)) if touches else None,
-                _aware(by_system) if by_system is not None else None,
-                tuple((r, _aware(t)) for r, t in handed),
-                owner,
-            )  # fmt: skip
-            out[lead_id] = clock_of(lead, self.setup, _aware(at))
+        for row in self.rows:
+            lead_id = row[0]
+            lead = self._settled.get(lead_id)
+            if lead is None or when < _latest(row):
+                lead = _period(row, when)
+                if lead is None:
+                    continue
+                if when >= _latest(row):
+                    self._settled[lead_id] = lead
+            out[lead_id] = clock_of(lead, self.setup, aware)
         return out
+
+
+def _latest(row: tuple[Any, ...]) -> dt.datetime:
+    """The last time anything in a period's row happened."""
+    _, _, mql_at, touch, moves, _, times, _ = row
+    found = [mql_at, *(t for t, _ in moves or []), *(times or [])]
+    latest: dt.datetime = max(found if touch is None else [*found, touch])
+    return latest
+
+
+def _period(row: tuple[Any, ...], when: dt.datetime) -> _Lead | None:
+    """A row of :func:`read_periods` as :func:`load_periods` reads it as of ``when``
+    (naive UTC); None: the period had not begun."""
+    lead_id, tier, mql_at, touch, moves, reps, times, owner = row
+    if mql_at > when:
+        return None
+    seen = [(t, actor) for t, actor in moves or [] if t <= when]
+    by_person = min((t for t, a in seen if a is not None and a != "system"), default=None)
+    by_system = min((t for t, a in seen if a == "system"), default=None)
+    touches = [t for t in (touch, by_person) if t is not None and mql_at <= t <= when]
+    handed = [(r, t) for r, t in zip(reps or [], times or [], strict=True) if t <= when]
+    return _Lead(
+        lead_id, tier, _aware(mql_at),
+        _aware(min(touches)) if touches else None,
+        _aware(by_system) if by_system is not None else None,
+        tuple((r, _aware(t)) for r, t in handed),
+        owner,
+    )  # fmt: skip
 
 
 def read_periods(store: Store, setup: SlaSetup, lead_ids: Iterable[str]) -> Periods:
