@@ -12,11 +12,14 @@ from typing import Any
 import pytest
 from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leadgate.api.kept import KeptReads
 from leadgate.api.readers import Readers
 from leadgate.api.writer import Writer
 from leadgate.clock import naive_utc
+from leadgate.handoff.sla import clocks_of, read_periods
 from leadgate.project import Project
 from leadgate.web import pages
 
@@ -135,3 +138,51 @@ def test_the_overview_twin_is_written_once_per_computation(client: TestClient) -
         done = refreshed.computed
         client.portal.call(refreshed.soon)  # type: ignore[union-attr]
         wait_for(lambda done=done: refreshed.computed > done)
+
+
+def _varied_history(store: Any) -> None:
+    """Moves out of ``mql`` (by people and by the system), touches and reassignments at
+    different times after the demo's MQL entries, so the periods' cut by time matters."""
+    store.execute(
+        "INSERT INTO stage_transitions (seq, lead_id, from_stage, to_stage, moved_at, actor) "
+        "SELECT 100000 + row_number() OVER (), lead_id, 'mql', 'sal', "
+        "mql_at + to_minutes((hash(lead_id) % 600)::BIGINT), "
+        "CASE WHEN hash(lead_id) % 3 = 0 THEN 'system' ELSE 'user:ana' END "
+        "FROM lead_handoff WHERE mql_at IS NOT NULL AND hash(lead_id) % 2 = 0"
+    )
+    store.execute("DELETE FROM assignments WHERE hash(lead_id) % 5 = 0")  # handed later
+    store.execute(
+        "INSERT INTO assignments SELECT 100000 + row_number() OVER (), lead_id, 'Ben', "
+        "'everyone', 'test', NULL, mql_at + to_minutes((hash(lead_id) % 900)::BIGINT) "
+        "FROM lead_handoff WHERE mql_at IS NOT NULL AND hash(lead_id) % 5 < 3"
+    )
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    picks=st.lists(st.tuples(st.floats(0, 1), st.sampled_from([-1, 0, 1])), min_size=1, max_size=6)
+)
+def test_periods_read_once_judge_like_the_store_at_any_time(
+    project: Project, picks: list[tuple[float, int]]
+) -> None:
+    """The SLA periods a kept page holds, judged at times in any order (on, just before and
+    just after each time something happened in them), give the clocks the store gives at
+    each of those times."""
+    setup = project._sla_setup_or_none(project.compiled())
+    assert setup is not None
+    with project.store() as store:
+        if not store.scalar("SELECT count(*) FROM assignments WHERE reason = 'test'"):
+            _varied_history(store)
+        ids = [r[0] for r in store.execute("SELECT lead_id FROM lead_handoff").fetchall()]
+        periods = read_periods(store, setup, ids)
+        times = sorted(
+            {t for row in periods.rows for t in (row[2], row[3], *row[6]) if t is not None}
+            | {m[0] for row in periods.rows for m in row[4]}
+        )
+        assert len(times) > 30
+        for share, step in picks:
+            at = times[int(share * (len(times) - 1))] + dt.timedelta(seconds=step)
+            at = at.replace(tzinfo=dt.timezone.utc)
+            assert periods.clocks(at) == clocks_of(store, setup, ids, at)
