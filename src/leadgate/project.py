@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .clock import Clock, SystemClock
+from .clock import Clock, SystemClock, naive_utc
 from .config import (
     CONFIG_FILE,
     DEFAULT_MEMORY_LIMIT,
@@ -59,7 +59,7 @@ from .results import (
     RoutingRun,
 )
 from .store import Store
-from .store.db import Tracer
+from .store.db import Tracer, keyed
 from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
@@ -78,11 +78,12 @@ if TYPE_CHECKING:
     from .handoff.export import MqlExport
     from .handoff.lead import ActionResult, LeadActivity, LeadDetail
     from .handoff.outbox import Message, MessageDetail, OutboxList
-    from .handoff.queue import Queue, QueueRow, Reason
+    from .handoff.queue import Queue, Reason
     from .handoff.queue_order import KeptOrder
+    from .handoff.reads import ActivityRead, LeadRead, QueueRead
     from .handoff.routing import RoutingSetup
     from .handoff.schemas import EventSchemas
-    from .handoff.sla import SlaClock, SlaReport, SlaSetup
+    from .handoff.sla import Periods, SlaClock, SlaReport, SlaSetup
     from .handoff.sla_config import SlaSettings
     from .handoff.sweep import SweepReport
     from .handoff.transitions import History, Move
@@ -91,6 +92,8 @@ if TYPE_CHECKING:
     from .ingest.progress import Progress
     from .report import Report
     from .scoring import BatchReport, Score
+    from .scoring.evaluate import Scorer
+    from .scoring.lookup import LeadData
     from .web.people import User, UserList
 
 
@@ -109,6 +112,8 @@ class Project:
     _compiled: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     #: The queue order a server keeps in memory, for its readers' views (:meth:`reading`).
     _queue_order: KeptOrder | None = field(default=None, init=False, repr=False, compare=False)
+    #: Each definition's pure evaluator, by its hash (shared with the read views).
+    _scorers: dict[str, Scorer] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -593,6 +598,7 @@ class Project:
         view._held = store
         view._compiled = self._compiled
         view._queue_order = queue_order
+        view._scorers = self._scorers
         return view
 
     def keys(self) -> KeyList:
@@ -800,49 +806,70 @@ class Project:
     def lead(self, lead: str) -> LeadDetail:
         """Everything about ``lead`` (id, alias or email): attributes, the score and its
         explanation, stage and history, owner and routing reason, SLA."""
-        from .handoff.lead import LeadDetail, Sla, account_of, owner_of
-        from .handoff.queue import sla_state
+        return self.lead_read(lead).at(naive_utc(self.clock))
+
+    def lead_read(self, lead: str) -> LeadRead:
+        """What :meth:`lead` reads from the store, to be judged as of a time (``.at(now)``:
+        its SLA); a server keeps it until its next write (:mod:`leadgate.handoff.reads`)."""
+        from .handoff.lead import account_of, owner_of
+        from .handoff.reads import LeadRead
         from .handoff.transitions import history
-        from .scoring.lookup import explain_lead, find_lead
+        from .scoring.lookup import explain_loaded, find_lead, load_lead
 
         warnings: list[str] = []
         compiled = self._compiled_or_none(warnings)
         with self.store() as store:
             row = find_lead(store, lead)
-            found = history(store, row["lead_id"])
-            score = None
+            lead_id = row["lead_id"]
+            found = history(store, lead_id)
+            score, data = None, None
             if compiled is not None:
+                data = load_lead(store, lead_id, row)
                 try:
-                    score = explain_lead(store, compiled, row["lead_id"])
+                    score = explain_loaded(store, compiled, data, scorer=self._scorer(compiled))
                 except ScoringError as exc:
                     warnings.append(str(exc))
             tier = store.scalar(
-                "SELECT mql_tier FROM lead_handoff WHERE lead_id = ?", [row["lead_id"]]
+                f"SELECT mql_tier FROM {keyed('lead_handoff', 'lead_id')} h", [lead_id]
             )
-            owner, account, now = owner_of(store, row), account_of(store, row), store.now()
-            due = self._sla_dues(store, compiled, [row["lead_id"]], now, warnings).get(
-                row["lead_id"]
-            )
-        touched = found.first_touch_at
-        sla = Sla(found.mql_at, tier, due, touched, sla_state(due, touched, now))
-        return LeadDetail(row["lead_id"], row, account, score, found, owner, sla, warnings)
+            owner, account = owner_of(store, row), account_of(store, row)
+            periods = self._sla_periods(store, compiled, [lead_id], warnings)
+        return LeadRead(lead_id, row, account, score, found, owner, tier, periods, data, warnings)
 
     def lead_activity(self, lead: str, *, days: int = 90, limit: int = 50) -> LeadActivity:
         """What a lead's page adds to :meth:`lead`: its ``limit`` newest events and its
         score and tier over the last ``days`` (14 times, by the active definition, each
         as of that time: see :func:`leadgate.scoring.lookup.score_trend`)."""
-        from .handoff.lead import LeadActivity, recent_events
-        from .scoring.lookup import find_lead, score_trend
+        return self.lead_activity_read(lead, limit=limit).at(_naive_utc(self.clock.now()), days)
+
+    def lead_activity_read(
+        self, lead: str, *, limit: int = 50, data: LeadData | None = None
+    ) -> ActivityRead:
+        """What :meth:`lead_activity` reads, to be judged as of a time (its score over the
+        days up to then); ``data``: the lead's scoring data when read already
+        (:meth:`lead_read`)."""
+        from .handoff.lead import recent_events
+        from .handoff.reads import ActivityRead
+        from .scoring.lookup import find_lead, load_lead
 
         compiled = self._compiled_or_none()
         with self.store() as store:
-            lead_id = find_lead(store, lead)["lead_id"]
+            row = find_lead(store, lead) if data is None else data.lead
+            lead_id = row["lead_id"]
             events, total = recent_events(store, lead_id, limit)
-            now = _naive_utc(self.clock.now())
-            trend = (
-                [] if compiled is None else score_trend(store, compiled, lead_id, now, days=days)
-            )
-        return LeadActivity(lead_id, events, total, trend)
+            if compiled is not None and data is None:
+                data = load_lead(store, lead_id, row)
+        scorer = None if compiled is None else self._scorer(compiled)
+        return ActivityRead(lead_id, events, total, data, scorer)
+
+    def _scorer(self, compiled: CompiledDefinition) -> Scorer:
+        """The pure evaluator of ``compiled``, built once per definition (1-2 ms each)."""
+        from .scoring.evaluate import Scorer
+
+        kept = self._scorers.get(compiled.hash)
+        if kept is None:
+            kept = self._scorers[compiled.hash] = Scorer(compiled)
+        return kept
 
     def act(
         self,
@@ -884,30 +911,50 @@ class Project:
         """The MQL queue (stages mql and sal), hot first then by MQL entry, a page of
         ``limit`` rows after ``cursor`` (the previous page's ``next_cursor``); see
         :mod:`leadgate.handoff.queue`."""
-        from .handoff.queue import Queue, QueueFilter, owners, stored_reasons
+        return self.queue_read(
+            tier=tier, owner=owner, stage=stage, source=source, since=since, until=until,
+            q=q, limit=limit, cursor=cursor,
+        ).at(naive_utc(self.clock))  # fmt: skip
+
+    def queue_read(
+        self,
+        *,
+        tier: str | None = None,
+        owner: str | None = None,
+        stage: str | None = None,
+        source: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> QueueRead:
+        """What :meth:`queue` reads from the store, to be judged as of a time (``.at(now)``:
+        each row's SLA); a server keeps it until its next write
+        (:mod:`leadgate.handoff.reads`)."""
+        from .handoff.queue import QueueFilter, owners, stored_reasons
         from .handoff.queue_page import queue_page
+        from .handoff.reads import QueueRead
         from .scoring.lookup import latest_as_of
 
         compiled = self._compiled_or_none()
         rep = self.routing.rep(owner) if owner else None
         filters = QueueFilter(tier, rep.name if rep else owner, stage, source, since, until, q)
         with self.store() as store:
-            now = store.now()
             rows, following = queue_page(
-                store, compiled, filters, limit=limit, cursor=cursor, now=now,
+                store, compiled, filters, limit=limit, cursor=cursor, now=store.now(),
                 order=self._kept_order(store), reps=[r.name for r in self.routing.reps],
             )  # fmt: skip
             ids = [r["lead_id"] for r in rows]
             owned = owners(store, ids)
-            dues = self._sla_dues(store, compiled, ids, now)
+            periods = self._sla_periods(store, compiled, ids)
             totals: dict[str, float] = {}
             reasons: dict[str, list[Reason]] = {}
             if compiled is not None:
                 when = latest_as_of(store, compiled)
                 totals, reasons = stored_reasons(store, compiled, when, ids)
                 reasons |= self._rebuilt_reasons(store, compiled, set(totals) - set(reasons))
-        out = [self._queue_row(r, dues, owned, totals, reasons, now) for r in rows]
-        return Queue(out, following, filters, limit, now)
+        return QueueRead(rows, following, filters, limit, owned, totals, reasons, periods)
 
     def definitions(self) -> DefinitionList:
         """Every definition version known, which is active, who activated what and when."""
@@ -962,26 +1009,22 @@ class Project:
             out[lead_id] = top_reasons([(c.label, c.cents, c.detail) for c in score.contributions])
         return out
 
-    def _sla_dues(
+    def _sla_periods(
         self,
         store: Store,
         compiled: CompiledDefinition | None,
         ids: list[str],
-        now: dt.datetime,
         warnings: list[str] | None = None,
-    ) -> dict[str, dt.datetime]:
-        """When each lead's first touch is due (naive UTC), counted as ``leadgate sla`` and
-        the breach sweep count it: from MQL entry, in business hours where the tier says so.
-        A lead in no sales tier's MQL period has none; so has every lead while ``[sla]``
-        is wrong (the problem goes to ``warnings``: reading must not fail for it)."""
-        from .handoff.sla import clocks_of
+    ) -> Periods | None:
+        """The MQL periods of ``ids``, to count when each lead's first touch is due, as
+        ``leadgate sla`` and the breach sweep count it: from MQL entry, in business hours
+        where the tier says so (:class:`~leadgate.handoff.sla.Periods`). None without a
+        definition, and while ``[sla]`` is wrong (the problem goes to ``warnings``:
+        reading must not fail for it): then no lead has a due time."""
+        from .handoff.sla import read_periods
 
         setup = self._sla_setup_or_none(compiled, warnings)
-        if setup is None:
-            return {}
-        at = now if now.tzinfo is not None else now.replace(tzinfo=dt.timezone.utc)
-        clocks = clocks_of(store, setup, ids, at)
-        return {k: _naive_utc(c.due_at) for k, c in clocks.items()}
+        return None if setup is None else read_periods(store, setup, ids)
 
     def _sla_setup_or_none(
         self, compiled: CompiledDefinition | None, warnings: list[str] | None = None
@@ -998,26 +1041,6 @@ class Project:
             if warnings is not None:
                 warnings.append(str(exc))
             return None
-
-    @staticmethod
-    def _queue_row(
-        row: dict[str, Any],
-        dues: dict[str, dt.datetime],
-        owned: dict[str, str],
-        totals: dict[str, float],
-        reasons: dict[str, list[Reason]],
-        now: dt.datetime,
-    ) -> QueueRow:
-        from .handoff.queue import QueueRow, sla_state
-
-        lead_id = row["lead_id"]
-        due = dues.get(lead_id)
-        return QueueRow(
-            lead_id, row["email"], row["company"], row["source"], row["stage"],
-            row["mql_tier"], totals.get(lead_id), row["mql_at"], due,
-            sla_state(due, row["first_touch_at"], now), row["first_touch_at"],
-            owned.get(lead_id) or row["imported_owner"], reasons.get(lead_id, []),
-        )  # fmt: skip
 
     # -- funnel ---------------------------------------------------------------------------
     def funnel(

@@ -24,6 +24,7 @@ from .. import __version__, web
 from ..project import Project
 from . import errors, local, service
 from .auth import require
+from .kept import KeptReads
 from .keys import READ, ApiKey
 from .readers import Readers
 from .writer import Writer
@@ -41,6 +42,7 @@ def create_app(project: Project, *, announce_url: str | None = None) -> FastAPI:
         readers = Readers(writer, app.state.service.settings.readers)
         readers.start()
         app.state.readers = readers
+        app.state.kept_reads = KeptReads()
         try:
             await service.started(app)
             web.started(app)

@@ -13,10 +13,11 @@ bound to it (:meth:`Project.reading`). A unit of work (``fn(project)``) runs in 
 transaction: it sees what was committed when it began, whatever the writer commits
 meanwhile (DuckDB's MVCC), and it cannot write (the snapshot refuses, then rolls back).
 
-Each reader's snapshot also records the writer's call count when it began
-(``Writer.generation``): results the server keeps in memory for every reader (the queue's
-order, :mod:`leadgate.handoff.queue_order`) are read again when the writer has made a
-call since, so they are never older than the snapshot that uses them.
+Each reader's snapshot also records the writer's count when it began (``Writer.generation``:
+its calls and the statements run on the held store): results the server keeps in memory
+(the queue's order, :mod:`leadgate.handoff.queue_order`; the pages' reads,
+:mod:`.kept`) are read again when the count has grown since, so they are never older
+than the snapshot that uses them.
 
 What that means for a person using the dashboard: a write they made is committed before
 its answer is sent, so the next page they open (a new transaction) shows it

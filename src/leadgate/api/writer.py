@@ -33,9 +33,8 @@ class Writer:
         self.project = project
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadgate-writer")
         self._hold: contextlib.AbstractContextManager[Store] | None = None
-        #: Calls made so far (any of them may have written): see :mod:`.readers` and
-        #: :mod:`leadgate.handoff.queue_order`, which check kept results by it.
-        self.generation = 0
+        #: Calls made so far (any of them may have written): see :attr:`generation`.
+        self.calls = 0
 
     def start(self) -> None:
         """Open and hold the store (on the writer thread)."""
@@ -59,10 +58,21 @@ class Writer:
         return await asyncio.wrap_future(future)
 
     def _counted(self, work: Callable[[], T]) -> T:
-        """``work()``, then :attr:`generation` counts it (it has committed or rolled back by
+        """``work()``, then :attr:`calls` counts it (it has committed or rolled back by
         then: a reader that reads the count before its snapshot sees every change that
         the count covers)."""
         try:
             return work()
         finally:
-            self.generation += 1
+            self.calls += 1
+
+    @property
+    def generation(self) -> int:
+        """A count that grows with every call made on the writer and every statement run
+        on the held store (by the writer, or by this process around it: a test, a script
+        embedding the server): see :mod:`.readers`, :mod:`.kept` and
+        :mod:`leadgate.handoff.queue_order`, which check kept results by it. Both parts
+        count a change once it is committed (or rolled back), so a reader that reads the
+        count before its snapshot begins sees every change the count covers."""
+        held = self.project._held
+        return self.calls + (held.statements if held is not None else 0)

@@ -12,13 +12,14 @@ right is the question. The server has one writer (:mod:`leadgate.api.writer`), a
 change to the store passes through it: scoring that enters MQLs, sales actions, sweeps,
 imports and merges made through the server, erasures. Rather than teach each of those to
 edit the order (a new write path forgetting to would make the queue silently wrong), the
-writer counts its calls (``Writer.generation``), and the kept order remembers the count
-it was read at. A reader's snapshot records the count before its transaction began
-(:class:`~leadgate.store.snapshot.Snapshot`); when the writer has made any call since the
-order was read, the order is read again, once, from that snapshot (the other readers wait
-for it or use it), so a page never shows an order older than its own snapshot. A queue
-nobody writes to is read once; under a steady stream of writes the order is read again
-at most once per write, shared by every reader, instead of once per page.
+writer counts its calls and the statements run on the held store (``Writer.generation``),
+and the kept order remembers the count it was read at. A reader's snapshot records the
+count before its transaction began (:class:`~leadgate.store.snapshot.Snapshot`); when
+the count has grown since the order was read, the order is read again, once, from that
+snapshot (the other readers wait for it or use it), so a page never shows an order older
+than its own snapshot. A queue nobody writes to is read once; under a steady stream of
+writes the order is read again at most once per write, shared by every reader, instead
+of once per page.
 
 Each key also holds the lead's first sales touch (it stops the SLA clock): a touch is a
 write, so it too makes the order be read again. The lead rows of a page are read from the

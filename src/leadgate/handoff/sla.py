@@ -198,6 +198,95 @@ def clocks_of(
     return {lead.lead_id: clock_of(lead, setup, _aware(at)) for lead in periods}
 
 
+@dataclass(frozen=True)
+class Periods:
+    """What the store says of some leads' MQL periods, whenever it happened: read once
+    (:func:`read_periods`), then judged as of any time (:meth:`clocks`) with the same
+    result as :func:`clocks_of` at that time. The server keeps a page's read until its
+    writer's next call and judges it as of each request (a page shows a countdown)."""
+
+    setup: SlaSetup
+    rows: tuple[tuple[Any, ...], ...]
+    #: Each period as of any time after everything in it happened (it no longer changes
+    #: with the time it is judged at): made once, on the first such judging.
+    _settled: dict[str, _Lead] = field(default_factory=dict, compare=False, repr=False)
+
+    def clocks(self, at: dt.datetime) -> dict[str, SlaClock]:
+        """:func:`clocks_of` as of ``at``, from the read (no store)."""
+        when, aware = _naive(at), _aware(at)
+        out = {}
+        for row in self.rows:
+            lead_id = row[0]
+            lead = self._settled.get(lead_id)
+            if lead is None or when < _latest(row):
+                lead = _period(row, when)
+                if lead is None:
+                    continue
+                if when >= _latest(row):
+                    self._settled[lead_id] = lead
+            out[lead_id] = clock_of(lead, self.setup, aware)
+        return out
+
+
+def _latest(row: tuple[Any, ...]) -> dt.datetime:
+    """The last time anything in a period's row happened."""
+    _, _, mql_at, touch, moves, _, times, _ = row
+    found = [mql_at, *(t for t, _ in moves or []), *(times or [])]
+    latest: dt.datetime = max(found if touch is None else [*found, touch])
+    return latest
+
+
+def _period(row: tuple[Any, ...], when: dt.datetime) -> _Lead | None:
+    """A row of :func:`read_periods` as :func:`load_periods` reads it as of ``when``
+    (naive UTC); None: the period had not begun."""
+    lead_id, tier, mql_at, touch, moves, reps, times, owner = row
+    if mql_at > when:
+        return None
+    seen = [(t, actor) for t, actor in moves or [] if t <= when]
+    by_person = min((t for t, a in seen if a is not None and a != "system"), default=None)
+    by_system = min((t for t, a in seen if a == "system"), default=None)
+    touches = [t for t in (touch, by_person) if t is not None and mql_at <= t <= when]
+    handed = [(r, t) for r, t in zip(reps or [], times or [], strict=True) if t <= when]
+    return _Lead(
+        lead_id, tier, _aware(mql_at),
+        _aware(min(touches)) if touches else None,
+        _aware(by_system) if by_system is not None else None,
+        tuple((r, _aware(t)) for r, t in handed),
+        owner,
+    )  # fmt: skip
+
+
+def read_periods(store: Store, setup: SlaSetup, lead_ids: Iterable[str]) -> Periods:
+    """The MQL periods of ``lead_ids`` in a tier with an SLA, with every move out of
+    ``mql`` and every assignment since, for :meth:`Periods.clocks` (see there)."""
+    names, ids = list(setup.tiers), list(lead_ids)
+    if not names or not ids:
+        return Periods(setup, ())
+    imported = "CAST(l.owner AS VARCHAR)" if "owner" in store.table_columns("leads") else "NULL"
+    rows = store.execute(
+        "WITH periods AS (SELECT h.lead_id, h.mql_tier, h.mql_at, h.first_touch_at, "
+        f"{imported} AS imported FROM lead_handoff h JOIN leads l USING (lead_id) "
+        "WHERE h.mql_at IS NOT NULL AND list_contains(?, h.mql_tier) "
+        "AND list_contains(?, h.lead_id)), "
+        "moves AS (SELECT t.lead_id, list((t.moved_at, t.actor)) AS moves "
+        "FROM stage_transitions t JOIN periods p USING (lead_id) WHERE t.from_stage = 'mql' "
+        "AND t.moved_at >= p.mql_at GROUP BY t.lead_id), "
+        "owners AS (SELECT a.lead_id, list(a.rep ORDER BY a.assignment_id) AS reps, "
+        "list(a.assigned_at ORDER BY a.assignment_id) AS times FROM assignments a "
+        "JOIN periods p USING (lead_id) GROUP BY a.lead_id) "
+        "SELECT p.lead_id, p.mql_tier, p.mql_at, p.first_touch_at, m.moves, o.reps, o.times, "
+        "p.imported FROM periods p LEFT JOIN moves m USING (lead_id) "
+        "LEFT JOIN owners o USING (lead_id) ORDER BY p.mql_at, p.lead_id",
+        [names, ids],
+    ).fetchall()
+    return Periods(setup, tuple((*r[:4], _moves(r[4]), *r[5:]) for r in rows))
+
+
+def _moves(found: Any) -> tuple[tuple[dt.datetime, str | None], ...]:
+    """The moves as DuckDB returns a list of structs (dicts or tuples)."""
+    return tuple(tuple(m.values()) if isinstance(m, dict) else tuple(m) for m in found or [])
+
+
 def clock_of(lead: _Lead, setup: SlaSetup, at: dt.datetime) -> SlaClock:
     """The lead's clock as of ``at``: due when, and running (breached, due soon, due) or
     stopped (met, missed, closed by a lifecycle rule before its due time)."""
@@ -394,8 +483,10 @@ __all__ = [
     "Speed",
     "Touch",
     "clock_of",
+    "Periods",
     "clocks_of",
     "load_periods",
+    "read_periods",
     "quantile",
     "sla_report",
     "sla_setup",

@@ -107,9 +107,10 @@ class LeadData:
         return scorer.to_score(raws[self.lead["lead_id"]], self.lead, self.account, as_of_us)
 
 
-def load_lead(store: Store, key: str) -> LeadData:
-    """The lead ``key`` names (id, alias or email) with what its score reads."""
-    lead = find_lead(store, key)
+def load_lead(store: Store, key: str, found: dict[str, Any] | None = None) -> LeadData:
+    """The lead ``key`` names (id, alias or email) with what its score reads; ``found``:
+    its row, when the caller has it already (:func:`find_lead`)."""
+    lead = found if found is not None else find_lead(store, key)
     account_id = lead.get("account_id")
     if account_id is not None:
         population = store.query("SELECT * FROM leads WHERE account_id = ?", [account_id])
@@ -149,11 +150,21 @@ def explain_lead(
     ``as_of`` defaults to the newest scoring run of ``c``; when that run stored a score for
     the lead, the rebuilt total must equal it, or a warning says so.
     """
-    data = load_lead(store, key)
+    return explain_loaded(store, c, load_lead(store, key), as_of)
+
+
+def explain_loaded(
+    store: Store,
+    c: CompiledDefinition,
+    data: LeadData,
+    as_of: dt.datetime | None = None,
+    scorer: Scorer | None = None,
+) -> Score:
+    """:func:`explain_lead` of a lead already read (:func:`load_lead`)."""
     when = as_of or latest_as_of(store, c)
     if when is None:
         raise ScoringError("Nothing is scored yet: run 'leadgate score' or give --as-of.")
-    score = data.score(Scorer(c), to_micros(when))
+    score = data.score(scorer or Scorer(c), to_micros(when))
     stored = store.scalar(
         f"SELECT total FROM {keyed('scores', 'lead_id')} s WHERE definition_hash = ? AND as_of = ?",
         [data.lead["lead_id"], c.hash, score.as_of.replace(tzinfo=None)],
@@ -179,8 +190,14 @@ def score_trend(
     ``until``, by the definition ``c`` (the data as stored now: a replay, not a record of
     what earlier definitions said). One read of the lead's data, then the pure evaluator
     as of each time, so events after a time do not count at that time."""
-    data = load_lead(store, key)
-    scorer = Scorer(c)
+    return trend_of(load_lead(store, key), Scorer(c), until, days=days, points=points)
+
+
+def trend_of(
+    data: LeadData, scorer: Scorer, until: dt.datetime, *, days: int = 90, points: int = 14
+) -> list[tuple[dt.datetime, float, str | None]]:
+    """:func:`score_trend` of a lead already read (no store: the server judges a kept
+    read as of each request)."""
     end = to_micros(until)
     span = days * 86_400_000_000
     out = []

@@ -52,6 +52,11 @@ class Store:
             raise StoreError(f"Cannot open the store {self.path}: {exc}") from exc
         self.conn.execute("SET TimeZone = 'UTC'")
         self._depth = 0
+        #: Statements run so far, each counted once it has returned (a COMMIT once the
+        #: transaction is committed): a server's kept reads are checked by it, so that a
+        #: write made through this object, by its writer or not, makes them stale
+        #: (:mod:`leadgate.api.kept`).
+        self.statements = 0
         #: Held open by a long-running process (``Project.serving``): ``close`` and the
         #: context manager's exit leave it open; :meth:`release` closes it.
         self.keep_open = False
@@ -67,15 +72,21 @@ class Store:
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
         if self.tracer is not None:
             self.tracer(sql, params)
-        if params is None:
-            return self.conn.execute(sql)
-        return self.conn.execute(sql, params)
+        try:
+            if params is None:
+                return self.conn.execute(sql)
+            return self.conn.execute(sql, params)
+        finally:
+            self.statements += 1
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> duckdb.DuckDBPyConnection:
         """Run ``sql`` once for each row of parameters; traced once, with all the rows."""
         if self.tracer is not None:
             self.tracer(sql, rows)
-        return self.conn.executemany(sql, rows)
+        try:
+            return self.conn.executemany(sql, rows)
+        finally:
+            self.statements += 1
 
     def insert_columns(self, table: str, columns: Sequence[Sequence[Any]]) -> None:
         """Insert rows given column by column (in the table's column order) in one

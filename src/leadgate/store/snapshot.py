@@ -75,6 +75,7 @@ class Snapshot(Store):
         self.conn = conn
         self.conn.execute("SET TimeZone = 'UTC'")  # a session setting: each cursor its own
         self._depth = 0
+        self.statements = 0
         self.keep_open = True
         self._open = False
         #: The writer's call count when the current read transaction began (set by the

@@ -21,9 +21,20 @@ from fastapi import Request
 
 from ..api.auth import presented_key, require
 from ..api.errors import ApiError
+from ..api.kept import kept_read
 from ..api.readers import read
+from ..clock import naive_utc
+from ..project import Project
 from .people import ROLES, User
-from .sessions import COOKIE, Session, SessionPolicy, SessionWrite, look_up_session
+from .sessions import (
+    COOKIE,
+    Session,
+    SessionPolicy,
+    SessionWrite,
+    StoredSession,
+    judge_session,
+    read_session,
+)
 
 log = logging.getLogger("leadgate.web")
 
@@ -48,18 +59,27 @@ class Refused(Exception):
 
 
 async def current_session(request: Request) -> Session | None:
-    """The request's live session, looked up on a reader: a page load never waits for the
-    writer. The rare write a check asks for (recording that the session ended, restarting
-    its idle clock once a minute) is handed to the writer and not awaited: the answer is
+    """The request's live session, looked up on a reader (and kept until the writer's next
+    call, :mod:`leadgate.api.kept`): a page load never waits for the writer. The rare
+    write a check asks for (recording that the session ended, restarting its idle clock
+    once a minute) is handed to the writer and not awaited: the answer is
     already known, and the writer may be busy for minutes (a sweep recording thousands of
     breaches). One such write per session is pending at a time."""
     token = request.cookies.get(COOKIE, "")
     if not token:
         return None
     policy: SessionPolicy = request.app.state.web_policy
-    found, write = await read(
-        request, lambda project: look_up_session(project.store(), token, policy)
-    )
+
+    def stored_session(project: Project) -> StoredSession | None:
+        return read_session(project.store(), token)
+
+    if token in request.app.state.web_session_writes:
+        # Its write is under way: read the store as it is now (the write may have ended)
+        # rather than what was read before the write began.
+        stored = await read(request, stored_session)
+    else:
+        stored = await kept_read(request.app, ("session", token), stored_session)
+    found, write = judge_session(stored, naive_utc(request.app.state.writer.project.clock), policy)
     if write is not None:
         _write_later(request, token, write)
     return found

@@ -16,6 +16,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..clock import naive_utc
+from ..handoff import reads as handoff
 from ..project import Project
 from ..results import plain
 from ..scoring import Score
@@ -55,26 +57,47 @@ class QueuePage:
         }
 
 
+@dataclass(frozen=True)
+class QueueRead:
+    """A queue page as read from the store (:meth:`Project.queue_read` and the titles),
+    judged by :meth:`at`: the server keeps it until its writer's next call
+    (:mod:`leadgate.api.kept`) and judges it as of each request."""
+
+    found: handoff.QueueRead
+    titles: dict[str, str | None]
+    filters: dict[str, str | None]
+    reject_reasons: tuple[str, ...]
+
+    def at(self, now: dt.datetime) -> QueuePage:
+        """The page as of ``now`` (naive UTC): each row's SLA countdown."""
+        found = self.found.at(now)
+        rows = []
+        for r in found.rows:
+            row = r.as_dict() | {"mql_at": r.mql_at, "first_touch_at": r.first_touch_at}
+            row |= {"total": r.score, "title": self.titles.get(r.lead_id), "last_reason": None}
+            row["sla"] = sla_state(row, r.sla_due, now)
+            rows.append(row)
+        return QueuePage(rows, found.next_cursor, self.filters, self.reject_reasons, now)
+
+
 def queue_page(project: Project, *, after: str | None = None, **filters: str | None) -> QueuePage:
     """A page of :meth:`Project.queue` (the MQLs and accepted leads, hot first, by the
     tier they entered in, then oldest entry first), narrowed by ``filters`` (see
     :data:`FILTERS`), each row with its SLA countdown in words, its three strongest
     reasons and the lead's title."""
+    return queue_read(project, after=after, **filters).at(naive_utc(project.clock))
+
+
+def queue_read(project: Project, *, after: str | None = None, **filters: str | None) -> QueueRead:
+    """What :func:`queue_page` reads from the store (judged by ``.at(now)``)."""
     wanted = {k: (filters.get(k) or None) for k in FILTERS}
-    found = project.queue(
+    found = project.queue_read(
         owner=wanted["owner"], tier=wanted["tier"], stage=wanted["stage"],
         source=wanted["source"], q=wanted["q"], cursor=after, limit=QUEUE_PAGE,
     )  # fmt: skip
-    now = found.at.replace(tzinfo=None)
     with project.store() as store:
-        titles = queries.titles(store, [r.lead_id for r in found.rows])
-    rows = []
-    for r in found.rows:
-        row = r.as_dict() | {"mql_at": r.mql_at, "first_touch_at": r.first_touch_at}
-        row |= {"total": r.score, "title": titles.get(r.lead_id), "last_reason": None}
-        row["sla"] = sla_state(row, r.sla_due, now)
-        rows.append(row)
-    return QueuePage(rows, found.next_cursor, wanted, project.reject_reasons, now)
+        titles = queries.titles(store, [r["lead_id"] for r in found.rows])
+    return QueueRead(found, titles, wanted, project.reject_reasons)
 
 
 def queue_row(project: Project, lead_id: str) -> dict[str, Any]:
@@ -141,33 +164,50 @@ class LeadPage:
 def lead_page(project: Project, lead_id: str) -> LeadPage:
     """One lead (by id, alias or email), from :meth:`Project.lead` and
     :meth:`Project.lead_activity`."""
-    found = project.lead(lead_id)
-    activity = project.lead_activity(found.lead_id)
-    groups: dict[str, dict[str, Any]] = {}
-    score: dict[str, Any] = {"total": None, "tier": None, "warnings": []}
-    if found.score is not None:
-        score = found.score.as_dict()
-        for c in found.score.contributions:
-            group = groups.setdefault(c.group, {"group": c.group, "cents": 0, "lines": []})
-            group["cents"] += c.cents
-            group["lines"].append(c.as_dict())
-    explained = [g | {"points": g.pop("cents") / 100} for g in groups.values()]
-    owner = found.owner
-    shown_owner = None if owner.rep is None else {
-        "owner": owner.rep, "rule": owner.rule, "reason": owner.reason,
-        "assigned_at": owner.assigned_at,
-    }  # fmt: skip
-    sla = found.sla
-    now = project.clock.now().replace(tzinfo=None)
-    row = {"mql_at": sla.mql_at, "first_touch_at": sla.first_touch_at}
-    countdown = sla_state(row, sla.due, now)
-    attributes = dict(found.attributes)
-    enriched = [str(n) for n in attributes.pop("enriched", None) or []]
-    return LeadPage(
-        attributes, enriched, score, found.history.as_dict(), shown_owner,
-        dict(vars(sla)) | {"countdown": countdown}, activity.as_dict(), explained,
-        list(found.warnings),
-    )  # fmt: skip
+    return lead_read(project, lead_id).at(naive_utc(project.clock))
+
+
+@dataclass(frozen=True)
+class LeadRead:
+    """A lead page as read from the store (:meth:`Project.lead_read` and
+    :meth:`Project.lead_activity_read`), judged by :meth:`at` (see :class:`QueueRead`)."""
+
+    lead: handoff.LeadRead
+    activity: handoff.ActivityRead
+
+    def at(self, now: dt.datetime) -> LeadPage:
+        """The page as of ``now`` (naive UTC): the SLA countdown, the score over time."""
+        found, activity = self.lead.at(now), self.activity.at(now)
+        groups: dict[str, dict[str, Any]] = {}
+        score: dict[str, Any] = {"total": None, "tier": None, "warnings": []}
+        if found.score is not None:
+            score = found.score.as_dict()
+            for c in found.score.contributions:
+                group = groups.setdefault(c.group, {"group": c.group, "cents": 0, "lines": []})
+                group["cents"] += c.cents
+                group["lines"].append(c.as_dict())
+        explained = [g | {"points": g.pop("cents") / 100} for g in groups.values()]
+        owner = found.owner
+        shown_owner = None if owner.rep is None else {
+            "owner": owner.rep, "rule": owner.rule, "reason": owner.reason,
+            "assigned_at": owner.assigned_at,
+        }  # fmt: skip
+        sla = found.sla
+        row = {"mql_at": sla.mql_at, "first_touch_at": sla.first_touch_at}
+        countdown = sla_state(row, sla.due, now)
+        attributes = dict(found.attributes)
+        enriched = [str(n) for n in attributes.pop("enriched", None) or []]
+        return LeadPage(
+            attributes, enriched, score, found.history.as_dict(), shown_owner,
+            dict(vars(sla)) | {"countdown": countdown}, activity.as_dict(), explained,
+            list(found.warnings),
+        )  # fmt: skip
+
+
+def lead_read(project: Project, lead_id: str) -> LeadRead:
+    """What :func:`lead_page` reads from the store (judged by ``.at(now)``)."""
+    found = project.lead_read(lead_id)
+    return LeadRead(found, project.lead_activity_read(found.lead_id, data=found.data))
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ one kept (:class:`.versions.CompareFirst`): marketing activates after seeing it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import RedirectResponse
 
 from ..api.errors import status_of
@@ -94,9 +96,32 @@ async def overview(request: Request, session: Session = READER) -> Response:
 
 
 @api.get("/overview")
-async def overview_json(request: Request, _: Any = TWIN_READ) -> dict[str, Any]:
+async def overview_json(request: Request, _: Any = TWIN_READ) -> Response:
     data, age = await overview_data(request, False)
-    return data.as_dict() | {"age_seconds": round(age, 1), "refreshed_every": REFRESH_SECONDS}
+    tail = {"age_seconds": round(age, 1), "refreshed_every": REFRESH_SECONDS}
+    body = overview_bytes(request.app, data)
+    more = _json(tail)[1:]  # '"age_seconds":...}'
+    return Response(body[:-1] + (b"," if body != b"{}" else b"") + more, media_type=JSON)
+
+
+JSON = "application/json"
+
+
+def overview_bytes(app: FastAPI, data: OverviewPage) -> bytes:
+    """The overview's JSON, made once per computation (:mod:`.refresh`) rather than per
+    request: its funnel, volumes and diagnostics are the same until the next one."""
+    made: tuple[OverviewPage, bytes] | None = getattr(app.state, "web_overview_json", None)
+    if made is None or made[0] is not data:
+        made = (data, _json(jsonable_encoder(data.as_dict())))
+        app.state.web_overview_json = made
+    return made[1]
+
+
+def _json(content: Any) -> bytes:
+    """As FastAPI's JSON response writes it."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
 
 
 # -- definition -------------------------------------------------------------------------------

@@ -97,23 +97,49 @@ def look_up_session(
     """:func:`find_session` as a read and the write it needs, if any (the session ended, or
     its idle clock is due a restart): the server checks sessions on a reader and makes the
     rare write on its writer (:mod:`.guard`)."""
+    return judge_session(read_session(store, token), store.now(), policy)
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """A session as stored, with its person: judged as of a time by :func:`judge_session`
+    (the server keeps it until its writer's next call: :mod:`leadgate.api.kept`)."""
+
+    user: User
+    csrf_token: str
+    created_at: dt.datetime
+    seen_at: dt.datetime
+    disabled_at: dt.datetime | None
+
+
+def read_session(store: Store, token: str) -> StoredSession | None:
+    """The open session of the cookie ``token`` (None: there is none, or it ended)."""
     if not token:
-        return None, None
+        return None
     rows = store.execute(
         "SELECT s.name, s.csrf_token, s.created_at, s.seen_at, u.disabled_at FROM sessions s "
         "JOIN users u USING (name) WHERE s.session_hash = ? AND s.ended_at IS NULL",
         [_digest(token)],
     ).fetchall()
     if not rows:
-        return None, None
+        return None
     name, csrf, created, seen, disabled = rows[0]
-    now = store.now()
-    if disabled is not None or now - seen > policy.idle or now - created > policy.absolute:
+    return StoredSession(get_user(store, name), csrf, created, seen, disabled)
+
+
+def judge_session(
+    found: StoredSession | None, now: dt.datetime, policy: SessionPolicy
+) -> tuple[Session | None, SessionWrite | None]:
+    """The live session ``found`` is as of ``now`` (naive UTC), and the write it needs."""
+    if found is None:
+        return None, None
+    seen, created = found.seen_at, found.created_at
+    if found.disabled_at is not None or now - seen > policy.idle or now - created > policy.absolute:
         return None, end_session
     # Restarting the idle clock is a write; once a minute is enough for a 30-minute clock,
     # and a page load stays a read.
     write = touch_session if now - seen >= SEEN_EVERY else None
-    return Session(get_user(store, name), csrf, created), write
+    return Session(found.user, found.csrf_token, created), write
 
 
 def touch_session(store: Store, token: str) -> None:

@@ -1,0 +1,188 @@
+"""Reads the server keeps until the store next changes (leadgate.api.kept): a page asked for
+again reads nothing, any write (an action, a scoring run, a statement on the held store
+made around the writer) shows on the next page, and a kept read judged later equals the
+page read afresh then."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from fastapi.encoders import jsonable_encoder
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadgate.api.kept import KeptReads
+from leadgate.api.readers import Readers
+from leadgate.api.writer import Writer
+from leadgate.clock import naive_utc
+from leadgate.handoff.sla import clocks_of, read_periods
+from leadgate.project import Project
+from leadgate.web import pages
+
+from .conftest import MovingClock, sign_in
+from .test_readers import wait_for
+
+
+def state(client: TestClient) -> tuple[KeptReads, Writer, Readers]:
+    app: Any = client.app
+    return app.state.kept_reads, app.state.writer, app.state.readers
+
+
+def fresh_queue(writer: Writer) -> Any:
+    """The queue page read now on the writer, nothing kept (no kept order either)."""
+    return jsonable_encoder(writer.call(lambda: pages.queue_page(writer.project).as_dict()))
+
+
+def fresh_lead(writer: Writer, lead: str) -> Any:
+    return jsonable_encoder(writer.call(lambda: pages.lead_page(writer.project, lead).as_dict()))
+
+
+def test_a_page_asked_again_reads_nothing_until_the_store_changes(client: TestClient) -> None:
+    sign_in(client, "rex")
+    kept, writer, _ = state(client)
+    queue = client.get("/v1/dashboard/queue").json()
+    lead = queue["leads"][0]["lead_id"]
+    first = client.get(f"/v1/dashboard/leads/{lead}").json()
+    reads = kept.reads
+    assert client.get("/v1/dashboard/queue").json() == queue
+    assert client.get(f"/v1/dashboard/leads/{lead}").json() == first
+    assert client.get("/queue").status_code == client.get(f"/leads/{lead}").status_code == 200
+    assert kept.reads == reads  # the pages, their twins and the session: all from memory
+    assert queue == fresh_queue(writer) and first == fresh_lead(writer, lead)
+
+
+def _accept(client: TestClient, project: Project, lead: str, csrf: str) -> None:
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    assert client.post(f"/queue/{lead}/accept", headers=headers).status_code == 200
+
+
+def _contacted(client: TestClient, project: Project, lead: str, csrf: str) -> None:
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    assert client.post(f"/queue/{lead}/contacted", headers=headers).status_code == 200
+
+
+def _reject(client: TestClient, project: Project, lead: str, csrf: str) -> None:
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    answer = client.post(f"/queue/{lead}/reject", data={"reason": "no budget"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+def _rescored(client: TestClient, project: Project, lead: str, csrf: str) -> None:
+    """A new scoring run by a changed definition (every rule that adds points adds more)."""
+    path = project.definition_path
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"points: (\d)", r"points: 1\1", text), encoding="utf-8")
+    writer: Writer = client.app.state.writer  # type: ignore[attr-defined]
+    writer.call(lambda: writer.project.score(details=True))
+
+
+def _around_the_writer(client: TestClient, project: Project, lead: str, csrf: str) -> None:
+    """A statement on the held store made by this process, not through the writer."""
+    project.store().execute("UPDATE leads SET company = 'Renamed Ltd' WHERE lead_id = ?", [lead])
+
+
+@pytest.mark.parametrize(
+    "write", [_accept, _contacted, _reject, _rescored, _around_the_writer], ids=lambda f: f.__name__
+)
+def test_a_write_shows_on_the_next_page(client: TestClient, project: Project, write: Any) -> None:
+    csrf = sign_in(client, "ana")
+    kept, writer, _ = state(client)
+    rows = client.get("/v1/dashboard/queue").json()["leads"]
+    lead = next(r["lead_id"] for r in rows if r["first_touch_at"] is None)
+    before = client.get(f"/v1/dashboard/leads/{lead}").json()
+    client.get("/queue"), client.get(f"/leads/{lead}")  # every kept read there is
+    write(client, project, lead, csrf)
+    queue = client.get("/v1/dashboard/queue").json()
+    after = client.get(f"/v1/dashboard/leads/{lead}").json()
+    assert queue == fresh_queue(writer)
+    assert after == fresh_lead(writer, lead) != before  # the write changed the lead's page
+    assert client.get(f"/leads/{lead}").status_code == 200
+
+
+def test_a_kept_read_judged_later_equals_a_fresh_read_then(
+    client: TestClient, clock: MovingClock
+) -> None:
+    """SLA countdowns, due times and the score over time move with the clock alone: a read
+    kept from before is judged as of each request, as a fresh read would be."""
+    _, writer, readers = state(client)
+    queue = readers.call(lambda view: pages.queue_read(view))
+    ids = [r["lead_id"] for r in queue.found.rows]
+    leads = {i: readers.call(lambda view, i=i: pages.lead_read(view, i)) for i in ids}
+    seen = []
+    for step in (dt.timedelta(minutes=50), dt.timedelta(hours=20), dt.timedelta(days=9)):
+        clock.at += step
+        now = naive_utc(clock)
+        judged = jsonable_encoder(queue.at(now).as_dict())
+        assert judged == fresh_queue(writer)
+        for lead, read in leads.items():
+            assert jsonable_encoder(read.at(now).as_dict()) == fresh_lead(writer, lead)
+        seen.append([r["sla"]["text"] for r in judged["leads"]])
+    assert seen[0] != seen[-1]  # the countdowns moved: the time was judged, not kept
+
+
+def test_the_overview_twin_is_written_once_per_computation(client: TestClient) -> None:
+    sign_in(client, "rex")
+    app: Any = client.app
+    refreshed = app.state.web_overview
+    ages = ("age_seconds", "refreshed_every")
+    for _ in range(2):  # the first figures, then the next computation's
+        body = client.get("/v1/dashboard/overview").json()
+        data, _ = client.portal.call(refreshed.get)  # type: ignore[union-attr]
+        assert {k: v for k, v in body.items() if k not in ages} == jsonable_encoder(data.as_dict())
+        assert body["age_seconds"] >= 0 and body["refreshed_every"] > 0
+        assert app.state.web_overview_json[0] is data  # the JSON made of these figures
+        done = refreshed.computed
+        client.portal.call(refreshed.soon)  # type: ignore[union-attr]
+        wait_for(lambda done=done: refreshed.computed > done)
+
+
+def _varied_history(store: Any) -> None:
+    """Moves out of ``mql`` (by people and by the system), touches and reassignments at
+    different times after the demo's MQL entries, so the periods' cut by time matters."""
+    store.execute(
+        "INSERT INTO stage_transitions (seq, lead_id, from_stage, to_stage, moved_at, actor) "
+        "SELECT 100000 + row_number() OVER (), lead_id, 'mql', 'sal', "
+        "mql_at + to_minutes((hash(lead_id) % 600)::BIGINT), "
+        "CASE WHEN hash(lead_id) % 3 = 0 THEN 'system' ELSE 'user:ana' END "
+        "FROM lead_handoff WHERE mql_at IS NOT NULL AND hash(lead_id) % 2 = 0"
+    )
+    store.execute("DELETE FROM assignments WHERE hash(lead_id) % 5 = 0")  # handed later
+    store.execute(
+        "INSERT INTO assignments SELECT 100000 + row_number() OVER (), lead_id, 'Ben', "
+        "'everyone', 'test', NULL, mql_at + to_minutes((hash(lead_id) % 900)::BIGINT) "
+        "FROM lead_handoff WHERE mql_at IS NOT NULL AND hash(lead_id) % 5 < 3"
+    )
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    picks=st.lists(st.tuples(st.floats(0, 1), st.sampled_from([-1, 0, 1])), min_size=1, max_size=6)
+)
+def test_periods_read_once_judge_like_the_store_at_any_time(
+    project: Project, picks: list[tuple[float, int]]
+) -> None:
+    """The SLA periods a kept page holds, judged at times in any order (on, just before and
+    just after each time something happened in them), give the clocks the store gives at
+    each of those times."""
+    setup = project._sla_setup_or_none(project.compiled())
+    assert setup is not None
+    with project.store() as store:
+        if not store.scalar("SELECT count(*) FROM assignments WHERE reason = 'test'"):
+            _varied_history(store)
+        ids = [r[0] for r in store.execute("SELECT lead_id FROM lead_handoff").fetchall()]
+        periods = read_periods(store, setup, ids)
+        times = sorted(
+            {t for row in periods.rows for t in (row[2], row[3], *row[6]) if t is not None}
+            | {m[0] for row in periods.rows for m in row[4]}
+        )
+        assert len(times) > 30
+        for share, step in picks:
+            at = times[int(share * (len(times) - 1))] + dt.timedelta(seconds=step)
+            at = at.replace(tzinfo=dt.timezone.utc)
+            assert periods.clocks(at) == clocks_of(store, setup, ids, at)
