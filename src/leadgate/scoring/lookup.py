@@ -33,6 +33,15 @@ def latest_as_of(store: Store, c: CompiledDefinition) -> dt.datetime | None:
     return value if value is None else value.replace(tzinfo=dt.timezone.utc)
 
 
+def newest_run(store: Store) -> tuple[str, dt.datetime] | None:
+    """The definition hash and time of the newest scoring run, of any definition: live
+    scores count (``current_scores``) only while it is the reader's definition's."""
+    rows = store.execute(
+        "SELECT definition_hash, scored_at FROM score_runs ORDER BY scored_at DESC LIMIT 1"
+    ).fetchall()
+    return (str(rows[0][0]), rows[0][1]) if rows else None
+
+
 def scores_of(
     store: Store, c: CompiledDefinition, as_of: dt.datetime | None = None
 ) -> tuple[str, list[Any]]:
@@ -41,10 +50,8 @@ def scores_of(
     or the live one where the server rescored the lead since) when the latest run is
     ``c``'s, else the latest run of ``c``."""
     if as_of is None:
-        newest = store.scalar(
-            "SELECT definition_hash FROM score_runs ORDER BY scored_at DESC LIMIT 1"
-        )
-        if newest == c.hash:
+        newest = newest_run(store)
+        if newest is not None and newest[0] == c.hash:
             return "(SELECT * FROM current_scores WHERE definition_hash = ?) s", [c.hash]
         as_of = latest_as_of(store, c)
     when = None if as_of is None else as_of.astimezone(dt.timezone.utc).replace(tzinfo=None)
@@ -54,16 +61,14 @@ def scores_of(
 def live_totals(store: Store, c: CompiledDefinition, ids: list[str]) -> dict[str, float]:
     """The live totals of ``ids`` that are current (``current_scores``: rescored by the
     server after the latest run, which is ``c``'s), read by id (indexed) for a page."""
-    newest = store.execute(
-        "SELECT definition_hash, scored_at FROM score_runs ORDER BY scored_at DESC LIMIT 1"
-    ).fetchall()
-    if not newest or newest[0][0] != c.hash or not ids:
+    newest = newest_run(store)
+    if newest is None or newest[0] != c.hash or not ids:
         return {}
     marks = ", ".join("?" for _ in ids)
     rows = store.execute(
         f"SELECT lead_id, total FROM (SELECT * FROM live_scores WHERE lead_id IN ({marks}) "
         "LIMIT 1000000000) l WHERE l.definition_hash = ? AND l.scored_at > ?",
-        [*ids, c.hash, newest[0][1]],
+        [*ids, c.hash, newest[1]],
     ).fetchall()
     return {lead_id: float(total) for lead_id, total in rows}
 
