@@ -383,7 +383,13 @@ class Project:
         limit: int | None = 50,
         as_of: dt.datetime | None = None,
     ) -> LeadList:
-        """Scored leads, best first, by tier and/or a condition (``where``, a ``segment``)."""
+        """Scored leads, best first, by tier and/or a condition (``where``, a ``segment``).
+
+        Each row's ``sla_due`` and ``sla_status`` are its lead's SLA clock as ``leadgate
+        sla`` counts it, at ``as_of`` (default now); none for a lead in no MQL period. (A
+        score's stored ``sla_due``, its scoring time plus the SLA, moves with every run:
+        sales cannot act by it.)"""
+        from .handoff.sla import clocks_of, sla_setup
         from .scoring.lookup import latest_as_of, list_leads
 
         conditions = [self.segment(segment)] if segment else []
@@ -397,6 +403,13 @@ class Project:
         with self.store() as store:
             when = as_of or latest_as_of(store, compiled)
             rows = list_leads(store, compiled, tier=tier, where=condition, limit=limit, as_of=as_of)
+            setup = sla_setup(compiled, self.routing, self.sla_settings)
+            at = as_of or self.clock.now()
+            clocks = clocks_of(store, setup, [r["lead_id"] for r in rows], at)
+        for row in rows:
+            clock = clocks.get(row["lead_id"])
+            row["sla_due"] = None if clock is None else _naive_utc(clock.due_at)
+            row["sla_status"] = None if clock is None else clock.status
         return LeadList(rows, when, compiled.hash, tier, condition, limit)
 
     def explain(self, lead: str, *, as_of: dt.datetime | None = None) -> Score:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 from rich import box
@@ -15,7 +15,6 @@ from .output import Column, console, echo_json, emit, err_console, esc, pick_col
 
 if TYPE_CHECKING:
     from ..handoff.sla import SlaClock
-    from ..project import Project
 
 
 @click.command()
@@ -116,20 +115,8 @@ def leads(
     shown = pick_columns(LEAD_COLUMNS, columns)
     project = open_project(ctx)
     found = project.leads(tier=tier, where=where, segment=segment, limit=limit or None)
-    with_clocks(project, found.rows)
     title = f"{len(found.rows)} leads" + (f" in tier {tier}" if tier else "")
     emit(found.rows, "json" if as_json else fmt, title, shown, document=found.as_dict())
-
-
-def with_clocks(project: Project, rows: list[dict[str, Any]]) -> None:
-    """Each row's ``sla_due`` and ``sla_status`` from its lead's SLA clock now, as
-    ``leadgate sla`` counts it; none for a lead in no MQL period. A score's stored
-    ``sla_due`` (its scoring time plus the SLA) moves on every run: sales cannot act by it."""
-    clocks = project.sla_clocks([r["lead_id"] for r in rows])
-    for row in rows:
-        clock = clocks.get(row["lead_id"])
-        row["sla_due"] = None if clock is None else clock.due_at.replace(tzinfo=None)
-        row["sla_status"] = None if clock is None else clock.status
 
 
 @click.command()
