@@ -15,7 +15,9 @@ as ``--details``):
 * **duckdb**: in a fresh child process, the lake copied into a store file
   (``load_lake``, the import, timed apart as "import") and ``score_store`` (timed as
   "score"), with DuckDB's ``memory_limit`` (``--memory``) and a ``temp_directory`` beside
-  the store, so a lake larger than memory is imported and scored out of core;
+  the store, so a lake larger than memory is imported and scored out of core
+  (``--duckdb-steps import`` then ``score``: the store built outside the benchmark
+  lock, the scoring measured under it);
 * **spark**: in a fresh child process, a session on ``--master`` (``spark.driver.memory``
   from ``--driver-memory``), and ``score_on_spark`` (read Parquet, run the plan, write
   Parquet and the manifest; timed as "score"; the JVM's start is timed apart).
@@ -74,15 +76,15 @@ def _lake_child(lake: Path, leads: int, events: int, memory: str) -> dict[str, A
     return {"write_s": time.perf_counter() - started, "bytes": size}
 
 
-def _duckdb_child(lake: Path, store_path: Path, memory: str) -> dict[str, Any]:
+def _duckdb_child(lake: Path, store_path: Path, memory: str, steps: str) -> dict[str, Any]:
     from leadgate.definition import load_compiled
     from leadgate.scoring.batch import score_store
     from leadgate.store import Store
     from leadgate.testing.lake import LAKE_AS_OF, LAKE_DEFINITION, load_lake
 
-    paths = _paths(lake)
-    for stale in (store_path, store_path.with_suffix(".duckdb.wal")):
-        stale.unlink(missing_ok=True)
+    if steps != "score":
+        for stale in (store_path, store_path.with_suffix(".duckdb.wal")):
+            stale.unlink(missing_ok=True)
     temp = store_path.parent / "duckdb_tmp"
     shutil.rmtree(temp, ignore_errors=True)
     store = Store(store_path, memory_limit=memory)
@@ -90,19 +92,18 @@ def _duckdb_child(lake: Path, store_path: Path, memory: str) -> dict[str, Any]:
     # store too; named here so the run's spill is cleaned and can be watched).
     store.execute(f"SET temp_directory = '{temp}'")
     store.execute("SET preserve_insertion_order = false")
-    started = time.perf_counter()
-    load_lake(store, paths)
-    loaded = time.perf_counter() - started
-    c = load_compiled(text=LAKE_DEFINITION)
-    report = score_store(store, c, LAKE_AS_OF, source=LAKE_DEFINITION, details=True)
+    figures: dict[str, Any] = {}
+    if steps != "score":
+        started = time.perf_counter()
+        load_lake(store, _paths(lake))
+        figures["load_s"] = time.perf_counter() - started
+    if steps != "import":
+        c = load_compiled(text=LAKE_DEFINITION)
+        report = score_store(store, c, LAKE_AS_OF, source=LAKE_DEFINITION, details=True)
+        figures.update(score_s=report.seconds, leads=report.leads)
     store.close()
     shutil.rmtree(temp, ignore_errors=True)
-    return {
-        "load_s": loaded,
-        "score_s": report.seconds,
-        "leads": report.leads,
-        "store_bytes": store_path.stat().st_size,
-    }
+    return {**figures, "store_bytes": store_path.stat().st_size}
 
 
 def _spark_child(lake: Path, out: Path, master: str, driver_memory: str) -> dict[str, Any]:
@@ -180,12 +181,15 @@ def run_size(size: Size, args: argparse.Namespace) -> dict[str, float]:
     rates: dict[str, float] = {}
     common = ["--lake", str(lake), "--memory", args.memory]
     if "duckdb" in size.engines:
-        duck, rss = _run_child(["--child", "duckdb", *common])
-        rates["duckdb"] = rate = size.events / duck["score_s"]
-        print(f"duckdb: import {duck['load_s']:.1f}s ({size.events / duck['load_s']:,.0f} "
-              f"events/s; store {duck['store_bytes'] / GIB:.2f} GiB); score "
-              f"{duck['score_s']:.1f}s = {rate:,.0f} events/s; peak RSS {rss / GIB:.2f} GiB "
-              f"(memory_limit {args.memory}); load {os.getloadavg()}", flush=True)  # fmt: skip
+        duck, rss = _run_child(["--child", "duckdb", *common, "--duckdb-steps", args.duckdb_steps])
+        if "load_s" in duck:
+            print(f"duckdb: import {duck['load_s']:.1f}s ({size.events / duck['load_s']:,.0f} "
+                  f"events/s; store {duck['store_bytes'] / GIB:.2f} GiB)", flush=True)  # fmt: skip
+        if "score_s" in duck:
+            rates["duckdb"] = rate = size.events / duck["score_s"]
+            print(f"duckdb: score {duck['score_s']:.1f}s = {rate:,.0f} events/s", flush=True)
+        print(f"duckdb ({args.duckdb_steps}): peak RSS {rss / GIB:.2f} GiB (memory_limit "
+              f"{args.memory}); load {os.getloadavg()}", flush=True)  # fmt: skip
     if "spark" in size.engines:
         spark, rss = _run_child(["--child", "spark", *common, "--master", args.master,
                                  "--driver-memory", args.driver_memory])  # fmt: skip
@@ -212,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--driver-memory", default="6g")
     ap.add_argument("--memory", default="5GB", help="DuckDB's memory_limit")
+    ap.add_argument(
+        "--duckdb-steps",
+        choices=["both", "import", "score"],
+        default="both",
+        help="import the lake into the store, score the store already imported, or both",
+    )
     ap.add_argument("--child", choices=["lake", "duckdb", "spark"], help=argparse.SUPPRESS)
     ap.add_argument("--lake", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -221,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.child == "lake":
             result = _lake_child(lake, args.leads, args.events, args.memory)
         elif args.child == "duckdb":
-            result = _duckdb_child(lake, lake / "store.duckdb", args.memory)
+            result = _duckdb_child(lake, lake / "store.duckdb", args.memory, args.duckdb_steps)
         else:
             result = _spark_child(lake, lake / "scores_spark", args.master, args.driver_memory)
         print(json.dumps(result))
@@ -236,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         grown.append((size, run_size(size, args)))
     print("growth (scoring events/s by size):")
     for size, rates in grown:
-        cells = [f"{e} {rates[e]:,.0f}" for e in ("duckdb", "spark") if e in rates]
+        cells = [f"{e} {rates[e]:,.0f}" for e in ("duckdb", "spark") if e in rates] or ["-"]
         print(f"  {size.leads:>12,} leads {size.events:>14,} events: {'; '.join(cells)}")
     return 1 if any(rates.get("mismatches") for _, rates in grown) else 0
 
