@@ -76,7 +76,9 @@ def _lake_child(lake: Path, leads: int, events: int, memory: str) -> dict[str, A
     return {"write_s": time.perf_counter() - started, "bytes": size}
 
 
-def _duckdb_child(lake: Path, store_path: Path, memory: str, steps: str) -> dict[str, Any]:
+def _duckdb_child(
+    lake: Path, store_path: Path, memory: str, steps: str, max_temp: str
+) -> dict[str, Any]:
     from leadgate.definition import load_compiled
     from leadgate.scoring.batch import score_store
     from leadgate.store import Store
@@ -91,6 +93,8 @@ def _duckdb_child(lake: Path, store_path: Path, memory: str, steps: str) -> dict
     # Where DuckDB spills what does not fit in memory_limit (the default is beside the
     # store too; named here so the run's spill is cleaned and can be watched).
     store.execute(f"SET temp_directory = '{temp}'")
+    # A cap, so a run that spills more fails instead of filling a shared disk.
+    store.execute(f"SET max_temp_directory_size = '{max_temp}'")
     store.execute("SET preserve_insertion_order = false")
     figures: dict[str, Any] = {}
     if steps != "score":
@@ -179,7 +183,7 @@ def run_size(size: Size, args: argparse.Namespace) -> dict[str, float]:
         print(f"wrote the lake in {wrote['write_s']:.1f}s ({wrote['bytes'] / GIB:.2f} GiB); "
               f"peak RSS {rss / GIB:.2f} GiB", flush=True)  # fmt: skip
     rates: dict[str, float] = {}
-    common = ["--lake", str(lake), "--memory", args.memory]
+    common = ["--lake", str(lake), "--memory", args.memory, "--max-temp", args.max_temp]
     if "duckdb" in size.engines:
         duck, rss = _run_child(["--child", "duckdb", *common, "--duckdb-steps", args.duckdb_steps])
         if "load_s" in duck:
@@ -216,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--driver-memory", default="6g")
     ap.add_argument("--memory", default="5GB", help="DuckDB's memory_limit")
+    ap.add_argument("--max-temp", default="20GB", help="DuckDB's max_temp_directory_size")
     ap.add_argument(
         "--duckdb-steps",
         choices=["both", "import", "score"],
@@ -231,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.child == "lake":
             result = _lake_child(lake, args.leads, args.events, args.memory)
         elif args.child == "duckdb":
-            result = _duckdb_child(lake, lake / "store.duckdb", args.memory, args.duckdb_steps)
+            store = lake / "store.duckdb"
+            result = _duckdb_child(lake, store, args.memory, args.duckdb_steps, args.max_temp)
         else:
             result = _spark_child(lake, lake / "scores_spark", args.master, args.driver_memory)
         print(json.dumps(result))
