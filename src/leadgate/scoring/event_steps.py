@@ -68,7 +68,11 @@ class EventSteps:
     def __init__(self, c: CompiledDefinition, when: AsOf, tables: Tables, dialect: str) -> None:
         self.c, self.when, self.tables, self.dialect = c, when, tables, dialect
         aggs = list(c.aggregates.values())
-        self.aggregates = [(j, a) for j, a in enumerate(aggs) if a.kind in ("count", "last")]
+        # Engaged contacts are counted per account from each lead's count of events in the
+        # window (``engaged_contacts`` in :mod:`.steps`): the same pass over the events as
+        # the lead's own aggregates, not a second scan of them joined with the leads.
+        kinds = ("count", "last", "contacts")
+        self.aggregates = [(j, a) for j, a in enumerate(aggs) if a.kind in kinds]
         self.contacts = any(a.kind == "contacts" for a in aggs)
         self.look_back = horizon_us(c)
         self.age = f"({when.micros()} - ts_us)"
@@ -220,7 +224,7 @@ class EventSteps:
             )
             cols.append(f"SUM(CASE WHEN p.rule = {i} THEN p.events END) AS {n.event_count(i)}")
         for j, agg in self.aggregates:
-            total = "SUM" if agg.kind == "count" else "MAX"
+            total = "MAX" if agg.kind == "last" else "SUM"
             cols.append(f"{total}(p.{n.aggregate(j)}) AS {n.aggregate(j)}")
         # LEFT: the group of events of no rule's type (rule NULL) holds aggregates only.
         join = " LEFT JOIN event_rules r ON r.rule = p.rule" if rules else ""
@@ -306,7 +310,7 @@ class EventSteps:
 
     def aggregate(self, agg: Aggregate) -> str:
         conds = [] if agg.types is None else [f"type IN {in_list(agg.types, self.dialect)}"]
-        if agg.kind == "count":
+        if agg.kind in ("count", "contacts"):  # contacts: the lead's events in the window
             window = self.window(agg.window_us)
             if window is not None:
                 conds.append(f"{self.age} <= {window}")
@@ -326,6 +330,8 @@ class EventSteps:
                 cols.append(f"COALESCE(event_totals.{col}, 0) AS {col}")
         for j, agg in self.aggregates:
             col = f"event_totals.{n.aggregate(j)}"
+            if agg.kind == "contacts":  # the account's value, from ``engaged_contacts``
+                continue
             if agg.kind == "count":
                 cols.append(f"COALESCE({col}, 0) AS {n.aggregate(j)}")
             else:  # days since the newest event; NULL: none

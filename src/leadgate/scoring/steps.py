@@ -117,16 +117,22 @@ class PlanBuilder:
         )
 
     def engaged_contacts(self) -> str | None:
-        """Per account: how many of its leads have an event in each aggregate's window."""
+        """Per account: how many of its leads have an event in each aggregate's window.
+
+        Read from ``event_totals``, where each lead's events in the window are counted in
+        the one pass over the events (a lead counts when it has one); not from the events
+        again: a second scan and join of every event was half of Spark's work.
+        """
         if not self.contacts:
             return None
-        cols = []
-        for j, agg in self.contacts:
-            cond = "TRUE" if agg.window_us is None else f"{self.age} <= {agg.window_us}"
-            cols.append(f"COUNT(DISTINCT CASE WHEN {cond} THEN e.lead_id END) AS {n.aggregate(j)}")
+        cols = [
+            f"COUNT(DISTINCT CASE WHEN t.{n.aggregate(j)} > 0 THEN l.lead_id END)"
+            f" AS {n.aggregate(j)}"
+            for j, _ in self.contacts
+        ]
         return (
-            f"SELECT l.account_id, {', '.join(cols)} FROM scoped_events e "
-            f"JOIN {self.tables.leads} l ON l.lead_id = e.lead_id "
+            f"SELECT l.account_id, {', '.join(cols)} FROM event_totals t "
+            f"JOIN {self.tables.leads} l ON l.lead_id = t.lead_id "
             "WHERE l.account_id IS NOT NULL GROUP BY l.account_id"
         )
 

@@ -171,9 +171,14 @@ def write_lake(
     intent: int | None = None,
     as_of: dt.datetime = LAKE_AS_OF,
     threads: int | None = None,
+    memory_limit: str | None = None,
 ) -> dict[str, str]:
     """Write leads, accounts, events, visitor_links and intent as Parquet files in
-    ``folder``; return each input's path (``[engine.tables]`` for them)."""
+    ``folder``; return each input's path (``[engine.tables]`` for them).
+
+    Each file is one ``COPY (SELECT ... FROM range(n)) TO`` that DuckDB streams row group by
+    row group, so memory stays flat whatever ``events`` is;
+    ``memory_limit`` caps it further (DuckDB's setting, e.g. ``"2GB"``)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     as_of_us = int(as_of.replace(tzinfo=dt.timezone.utc).timestamp() * 1_000_000)
@@ -191,6 +196,8 @@ def write_lake(
         con.execute("SET enable_progress_bar = false")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            con.execute("SET memory_limit = ?", [memory_limit])
         for name, query in queries.items():
             path = out / f"{name}.parquet"
             con.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet)")
