@@ -124,7 +124,7 @@ def test_the_mql_export_round_trips_exactly_in_csv_and_json(
 
 
 # Every literal event type the library enqueues: enqueue(store, "type", ...).
-_ENQUEUED = re.compile(r"""enqueue\(\s*store,\s*"([a-z_]+\.[a-z_]+)\"""")
+_ENQUEUED = re.compile(r"""enqueue(?:_many)?\(\s*store,\s*"([a-z_]+\.[a-z_]+)\"""")
 
 
 def test_every_event_type_the_library_enqueues_has_a_schema() -> None:
