@@ -389,7 +389,6 @@ class Project:
         sla`` counts it, at ``as_of`` (default now); none for a lead in no MQL period. (A
         score's stored ``sla_due``, its scoring time plus the SLA, moves with every run:
         sales cannot act by it.)"""
-        from .handoff.sla import clocks_of, sla_setup
         from .scoring.lookup import latest_as_of, list_leads
 
         conditions = [self.segment(segment)] if segment else []
@@ -403,9 +402,7 @@ class Project:
         with self.store() as store:
             when = as_of or latest_as_of(store, compiled)
             rows = list_leads(store, compiled, tier=tier, where=condition, limit=limit, as_of=as_of)
-            setup = sla_setup(compiled, self.routing, self.sla_settings)
-            at = as_of or self.clock.now()
-            clocks = clocks_of(store, setup, [r["lead_id"] for r in rows], at)
+        clocks = self.sla_clocks([r["lead_id"] for r in rows], at=as_of)
         for row in rows:
             clock = clocks.get(row["lead_id"])
             row["sla_due"] = None if clock is None else _naive_utc(clock.due_at)

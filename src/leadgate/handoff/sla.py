@@ -216,13 +216,13 @@ class Periods:
         when, aware = _naive(at), _aware(at)
         out = {}
         for row in self.rows:
-            lead_id = row[0]
-            lead = self._settled.get(lead_id)
-            if lead is None or when < _latest(row):
+            lead_id, latest = row[0], _latest(row)
+            lead = self._settled.get(lead_id) if when >= latest else None
+            if lead is None:
                 lead = _period(row, when)
                 if lead is None:
                     continue
-                if when >= _latest(row):
+                if when >= latest:
                     self._settled[lead_id] = lead
             out[lead_id] = clock_of(lead, self.setup, aware)
         return out
