@@ -99,7 +99,8 @@ def _core_routes(app: FastAPI) -> None:
         payload = await request.body()
         writer: Writer = request.app.state.writer
         body = await writer.run(local.answer, writer.project, payload)
-        request.app.state.service.live.forget()  # the call may have changed leads or events
+        if not local.keeps_live(payload):  # the call may have changed leads or events
+            request.app.state.service.live.forget()
         return Response(body, media_type="application/x-pickle")
 
 

@@ -30,6 +30,7 @@ from ..store import Store
 from .errors import ApiError
 from .inputs import EventIn
 from .live import LiveScores, in_list
+from .resident import Resident
 
 
 @dataclass
@@ -69,7 +70,8 @@ def write_events(
     """Store the events of several requests, in the caller's transaction; the states of
     their leads are held by ``live`` and follow."""
     rows = [(n, e) for n, events in enumerate(requests) for e in events]
-    leads = _leads(store, [e for _, e in rows])
+    live.hold(store, compiled, ())  # reads what the server holds of the store, if not yet
+    leads = _leads(store, [e for _, e in rows], live.resident)
     live.hold(store, compiled, set(leads.values()))
     keyed = [(n, e, e.event_id or content_key(e), leads.get(id(e))) for n, e in rows]
     stored = _stored_keys(store, keyed)
@@ -87,36 +89,42 @@ def write_events(
             out.by_request[n].add(lead)
             live.add(lead, event.type, to_micros(event.ts))
     _insert(store, kept)
-    out.relinked = _link_visitors(store, kept)
+    out.relinked = _link_visitors(store, kept, live.resident)
     if out.relinked:  # their visitors' earlier events count now: read them again
         live.forget(out.relinked)
         live.hold(store, compiled, out.relinked)
     return out
 
 
-def _leads(store: Store, events: list[EventIn]) -> dict[int, str]:
+def _leads(store: Store, events: list[EventIn], resident: Resident | None) -> dict[int, str]:
     """Each event's lead (by ``id(event)``): its id (an alias resolved), its email's lead,
-    or its visitor's linked lead."""
+    or its visitor's linked lead; from ``resident`` when the server holds it."""
     ids = {e.lead_id for e in events if e.lead_id}
-    aliases = dict(
-        store.execute(
-            f"SELECT alias, lead_id FROM lead_aliases WHERE alias IN ({in_list(ids)}) "
-            "AND alias <> lead_id"
-        ).fetchall()
-        if ids
-        else []
-    )
     emails = {e.email.lower() for e in events if e.email and not e.lead_id}
-    known = _email_leads(store, events, emails)
     visitors = {e.visitor_id for e in events if e.visitor_id and not (e.lead_id or e.email)}
-    linked = dict(
-        store.execute(
-            "SELECT visitor_id, lead_id FROM visitor_links "
-            f"WHERE visitor_id IN ({in_list(visitors)})"
-        ).fetchall()
-        if visitors
-        else []
-    )
+    if resident is not None:
+        aliases = resident.aliases
+        held = [(email, resident.emails[email]) for email in emails if resident.emails.get(email)]
+        known = _one_lead(events, held)
+        linked = resident.visitors
+    else:
+        aliases = dict(
+            store.execute(
+                f"SELECT alias, lead_id FROM lead_aliases WHERE alias IN ({in_list(ids)}) "
+                "AND alias <> lead_id"
+            ).fetchall()
+            if ids
+            else []
+        )
+        known = _email_leads(store, events, emails)
+        linked = dict(
+            store.execute(
+                "SELECT visitor_id, lead_id FROM visitor_links "
+                f"WHERE visitor_id IN ({in_list(visitors)})"
+            ).fetchall()
+            if visitors
+            else []
+        )
     out: dict[int, str] = {}
     for e in events:
         if e.lead_id:
@@ -135,6 +143,11 @@ def _email_leads(store: Store, events: list[EventIn], emails: set[str]) -> dict[
         "SELECT lower(trim(email)), list(DISTINCT lead_id ORDER BY lead_id) FROM leads "
         f"WHERE lower(trim(email)) IN ({in_list(emails)}) GROUP BY 1"
     ).fetchall() if emails else []  # fmt: skip
+    return _one_lead(events, held)
+
+
+def _one_lead(events: list[EventIn], held: list[tuple[str, list[str]]]) -> dict[str, str]:
+    """Each email's one lead; LG405 when several leads hold one."""
     shared = {email: leads for email, leads in held if len(leads) > 1}
     if shared:
         raise _shared_email(events, shared)
@@ -208,7 +221,9 @@ def _insert(store: Store, kept: list[tuple[EventIn, str, str | None]]) -> None:
     )
 
 
-def _link_visitors(store: Store, kept: list[tuple[EventIn, str, str | None]]) -> set[str]:
+def _link_visitors(
+    store: Store, kept: list[tuple[EventIn, str, str | None]], resident: Resident | None
+) -> set[str]:
     """Link each visitor named beside a lead to its first lead (unless linked before);
     return the leads that gained a visitor (their anonymous events now count)."""
     first: dict[str, tuple[str, object]] = {}
@@ -217,13 +232,19 @@ def _link_visitors(store: Store, kept: list[tuple[EventIn, str, str | None]]) ->
             first.setdefault(event.visitor_id, (lead, event.ts))
     if not first:
         return set()
-    known = {
-        r[0]
-        for r in store.execute(
-            f"SELECT visitor_id FROM visitor_links WHERE visitor_id IN ({in_list(first)})"
-        ).fetchall()
-    }
+    if resident is not None:
+        known = {v for v in first if v in resident.visitors}
+    else:
+        known = {
+            r[0]
+            for r in store.execute(
+                f"SELECT visitor_id FROM visitor_links WHERE visitor_id IN ({in_list(first)})"
+            ).fetchall()
+        }
     new = {v: link for v, link in first.items() if v not in known}
+    if resident is not None:
+        for visitor, (lead, _) in new.items():
+            resident.note_link(visitor, lead)
     if new:
         store.execute(
             "INSERT OR IGNORE INTO visitor_links SELECT unnest(?), unnest(?), unnest(?)",

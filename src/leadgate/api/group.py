@@ -117,8 +117,10 @@ def _apply(project: Project, store: Store, live: LiveScores, group: list[Pending
     events = [n for n in todo if group[n].kind == "events"]
     for n in leads:
         answers[n] = Answer(200, _upsert_leads(project, group[n].rows))
-    if leads:
-        live.forget()  # the leads' fields changed: their states are read again
+        if answers[n].body["columns_added"]:
+            live.forget()  # the leads table has new columns: read it all again
+        else:  # the leads' fields changed: what is held of them is read again
+            live.leads_changed(store, upserted(store, group[n].rows))
     if events:
         answers.update(_events(project, store, live, group, events, report))
     for n in todo:
@@ -127,6 +129,20 @@ def _apply(project: Project, store: Store, live: LiveScores, group: list[Pending
             remember(store, claim, answers[n])
     report.answers = [_resolved(answers, n, group) for n in range(len(group))]
     return report
+
+
+def upserted(store: Store, rows: list[dict[str, Any]]) -> set[str]:
+    """The stored leads an upsert of ``rows`` may have changed: those named by id, by an
+    alias, or by email (a row without an id updates the lead holding its email)."""
+    ids = sorted({str(r["lead_id"]).strip() for r in rows if r.get("lead_id") is not None})
+    emails = sorted({str(r["email"]) for r in rows if r.get("email") is not None})
+    found = store.execute(
+        "SELECT lead_id FROM leads WHERE lead_id IN (SELECT unnest(?)) "
+        "OR lower(trim(email)) IN (SELECT lower(trim(unnest(?)))) "
+        "UNION SELECT lead_id FROM lead_aliases WHERE alias IN (SELECT unnest(?))",
+        [ids, emails, ids],
+    ).fetchall()
+    return {r[0] for r in found}
 
 
 def _resolved(answers: dict[int, Answer], n: int, group: list[Pending]) -> Answer:

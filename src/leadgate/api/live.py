@@ -39,8 +39,7 @@ from ..scoring.evaluate import Scorer, from_micros, to_micros
 from ..scoring.incremental import LeadState
 from ..scoring.rollups import contexts
 from ..store import Store
-
-Intent = list[tuple[str, float, int]]
+from .resident import Intent, Resident
 
 
 @dataclass
@@ -78,8 +77,14 @@ class LiveScore:
 class LiveScores:
     """Scoring state of recently touched leads, in memory, bounded (least recent out)."""
 
-    def __init__(self, capacity: int = 200_000, skew: dt.timedelta = MAX_FUTURE_SKEW) -> None:
+    def __init__(
+        self, capacity: int = 200_000, skew: dt.timedelta = MAX_FUTURE_SKEW, resident: bool = True
+    ) -> None:
         self.capacity = capacity
+        #: the store's leads, accounts, identities and recent events in memory (None: not
+        #: read yet, or dropped by :meth:`forget`; never when ``use_resident`` is off)
+        self.use_resident = resident
+        self.resident: Resident | None = None
         self.skew_us = int(skew.total_seconds() * 1_000_000)
         self.scorer: Scorer | None = None
         self.held: collections.OrderedDict[str, Held] = collections.OrderedDict()
@@ -98,11 +103,16 @@ class LiveScores:
             self._compiled = (stamp, project.compiled())
         return self._compiled[1]
 
+    def warm(self, project: Project) -> None:
+        """Read what is held of the store now (the server's start), not at the first commit."""
+        self.hold(project.store(), self.compiled(project), ())
+
     def forget(self, lead_ids: Iterable[str] | None = None) -> None:
         """Drop held states (all of them, or these leads'): they are rebuilt when needed."""
         if lead_ids is None:
             self.held.clear()
             self.accounts.clear()
+            self.resident = None
             return
         for lead_id in lead_ids:
             self.held.pop(lead_id, None)
@@ -113,7 +123,13 @@ class LiveScores:
         if self.scorer is None or self.scorer.compiled.hash != compiled.hash:
             self.scorer, self.held = Scorer(compiled), collections.OrderedDict()
             self.accounts.clear()
+            self.resident = None  # its look-back and intent follow the definition
         now_us = to_micros(store.now())
+        if self.use_resident and (self.resident is None or self.resident.full):
+            self.held.clear()  # its states hold noted events the new read holds too
+            self.accounts.clear()
+            reads_intent = any(a.kind == "intent" for a in compiled.aggregates.values())
+            self.resident = Resident.read(store, self.scorer.horizon, now_us, reads_intent)
         missing = []
         for lead_id in lead_ids:
             if lead_id in self.held and not self.stale(lead_id, now_us):
@@ -127,7 +143,7 @@ class LiveScores:
     def hold_states(self, store: Store, lead_ids: list[str], now_us: int) -> None:
         """Read the states of these leads back from the store, as of ``now_us``."""
         assert self.scorer is not None, "hold() first: it sets the scorer"
-        self.held.update(load_states(store, self.scorer, lead_ids, now_us))
+        self.held.update(load_states(store, self.scorer, lead_ids, now_us, self.resident))
 
     def stale(self, lead_id: str, now_us: int) -> bool:
         """Whether the held state lacks events a score as of ``now_us`` reads (the clock
@@ -141,6 +157,17 @@ class LiveScores:
         held = self.held.get(lead_id)
         if held is not None:
             held.state.add(event_type, ts_us)
+        if self.resident is not None:
+            self.resident.note_event(lead_id, event_type, ts_us)
+
+    def leads_changed(self, store: Store, lead_ids: Iterable[str]) -> None:
+        """These leads were upserted: their states go, and what is held of them is read
+        again (:meth:`.resident.Resident.reread`)."""
+        lead_ids = set(lead_ids)
+        self.forget(lead_ids)
+        self.accounts.clear()  # a lead may have joined or left an account
+        if self.resident is not None:
+            self.resident.reread(store, lead_ids)
 
     def rescore(
         self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str], now_us: int
@@ -214,30 +241,46 @@ def in_list(values: Iterable[str]) -> str:
     return ", ".join(quote_literal(v) for v in values) or "NULL"
 
 
-def load_states(store: Store, scorer: Scorer, lead_ids: list[str], now_us: int) -> dict[str, Held]:
+def load_states(
+    store: Store,
+    scorer: Scorer,
+    lead_ids: list[str],
+    now_us: int,
+    resident: Resident | None = None,
+) -> dict[str, Held]:
     """The states of stored leads, read back from the store (leads not stored get none:
     batch scoring scores only stored leads), with the events that can count as of
     ``now_us`` or later: inside the definition's longest look-back. At 50M events, reading
     every event of 1,000 leads took 9.2 s, the recent ones alone 67 ms (``bench_api.py``)."""
     if not lead_ids:
         return {}
-    leads = store.query(f"SELECT * FROM leads WHERE lead_id IN ({in_list(lead_ids)})")
-    return states_of(store, scorer, leads, now_us)
+    if resident is not None:
+        leads = resident.lead_rows(lead_ids)
+    else:
+        leads = store.query(f"SELECT * FROM leads WHERE lead_id IN ({in_list(lead_ids)})")
+    return states_of(store, scorer, leads, now_us, resident)
 
 
 def states_of(
-    store: Store, scorer: Scorer, leads: list[dict[str, Any]], now_us: int
+    store: Store,
+    scorer: Scorer,
+    leads: list[dict[str, Any]],
+    now_us: int,
+    resident: Resident | None = None,
 ) -> dict[str, Held]:
-    """The states of these lead rows (see :func:`load_states`)."""
+    """The states of these lead rows (see :func:`load_states`), read from ``resident``
+    where it holds them."""
     if not leads:
         return {}
     horizon = scorer.horizon
     since = None if horizon is None else now_us - horizon
-    ids = in_list(lead["lead_id"] for lead in leads)
     accounts_of = {lead["account_id"] for lead in leads if lead.get("account_id") is not None}
     accounts: dict[str, dict[str, Any]] = {}
     intent: dict[str, Intent] = collections.defaultdict(list)
-    if accounts_of:
+    if resident is not None:
+        accounts = resident.accounts.get(accounts_of)
+        intent.update({a: resident.intent_of(a) for a in accounts_of})
+    elif accounts_of:
         names = in_list(accounts_of)
         for row in store.query(f"SELECT * FROM accounts WHERE account_id IN ({names})"):
             accounts[row["account_id"]] = row
@@ -252,9 +295,17 @@ def states_of(
         account = lead.get("account_id")
         state = LeadState(scorer, lead, accounts.get(account) if account else None)
         held[lead["lead_id"]] = Held(state, intent.get(account, []) if account else [], since)
-    for lead_id, event_type, ts in events_of(store, ids, since):
-        if lead_id in held:
-            held[lead_id].state.add(event_type, ts)
+    ask = list(held)
+    if resident is not None:
+        found, ask = resident.events_of(held, since)
+        for lead_id, events in found.items():
+            state = held[lead_id].state
+            for event_type, ts in events:
+                state.add(event_type, ts)
+    if ask:
+        for lead_id, event_type, ts in events_of(store, in_list(ask), since):
+            if lead_id in held:
+                held[lead_id].state.add(event_type, ts)
     return held
 
 

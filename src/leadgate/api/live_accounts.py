@@ -66,7 +66,10 @@ def hold_accounts(live: LiveScores, store: Store, accounts: set[str], now_us: in
     missing = [a for a in accounts if a not in live.accounts]
     if missing:  # their leads' rows, read once for the list and the states
         members: dict[str, list[str]] = {a: [] for a in missing}
-        rows = store.query(f"SELECT * FROM leads WHERE account_id IN ({in_list(missing)})")
+        if live.resident is not None:
+            rows = [r for found in live.resident.members(missing).values() for r in found]
+        else:
+            rows = store.query(f"SELECT * FROM leads WHERE account_id IN ({in_list(missing)})")
         for row in rows:
             members[row["account_id"]].append(row["lead_id"])
         live.accounts.update(members)
@@ -74,7 +77,7 @@ def hold_accounts(live: LiveScores, store: Store, accounts: set[str], now_us: in
             r for r in rows if r["lead_id"] not in live.held or live.stale(r["lead_id"], now_us)
         ]
         assert live.scorer is not None, "hold() first: it sets the scorer"
-        live.held.update(states_of(store, live.scorer, fresh, now_us))
+        live.held.update(states_of(store, live.scorer, fresh, now_us, live.resident))
     unheld = [
         m for a in accounts for m in live.accounts[a] if m not in live.held or live.stale(m, now_us)
     ]

@@ -46,6 +46,30 @@ REFUSED_CALLS = {
 }
 
 
+#: Project calls that change nothing live scoring reads (leads, accounts, identities,
+#: events, intent): after any other call the server reads its held store again.
+KEEP_LIVE_CALLS = frozenset({
+    "leads", "explain", "coverage", "reject_reasons", "move", "contacted", "history",
+    "webhooks", "outbox", "outbox_message", "replay", "enable_webhook", "routing", "reps",
+    "route_test", "route", "keys", "create_key", "revoke_key", "score", "plan", "imports",
+    "sla_settings", "sla", "sla_clocks", "sweep", "schemas", "export_mqls", "lead",
+    "lead_read", "lead_activity", "lead_activity_read", "act", "queue", "queue_read",
+    "definitions", "definition_version", "funnel", "lift", "sales_capacity", "diagnose",
+    "forecast", "report", "backtest", "compare", "calibrate", "users", "add_user",
+    "disable_user", "set_password",
+})  # fmt: skip
+
+
+def keeps_live(payload: bytes) -> bool:
+    """Whether the call in ``payload`` (a token-checked local call) leaves live scoring's
+    inputs as they were."""
+    try:
+        name = pickle.loads(payload)[0]
+    except Exception:
+        return False
+    return isinstance(name, str) and name in KEEP_LIVE_CALLS
+
+
 @dataclass(frozen=True)
 class ServerNote:
     url: str

@@ -89,7 +89,9 @@ def install(app: FastAPI, project: Project) -> None:
 
     settings = ApiSettings.from_table(project.config.api)
     service = Service(
-        settings, Metrics(), LiveScores(settings.live_cache_leads, settings.max_future_skew)
+        settings,
+        Metrics(),
+        LiveScores(settings.live_cache_leads, settings.max_future_skew, settings.resident),
     )
     app.state.service = service
     metrics_module.install(app, service.metrics)
@@ -101,6 +103,8 @@ async def started(app: FastAPI) -> None:
     writer: Writer = app.state.writer
     if service.settings.event_index:
         await writer.run(ensure_indexes, writer.project.store())
+    if service.settings.resident:  # before the first request, not in its commit
+        await writer.run(service.live.warm, writer.project)
     service.batcher = Batcher(
         writer, service.live, service.metrics, service.settings.group_max_events
     )

@@ -10,6 +10,10 @@ key                         default     meaning
 ``group_max_events``        50000       a group commit takes requests until it holds this
                                         many rows (one request is never split)
 ``live_cache_leads``        200000      leads whose scoring state stays in memory (LRU)
+``resident``                ``true``    hold every lead, account, identity and the events
+                                        inside the definition's look-back in memory, read
+                                        at the first commit (see :mod:`.resident`); off,
+                                        each lead not held is read from the store
 ``event_index``             ``true``    index ``events`` by lead and visitor, and the
                                         lead and queue pages' lookups, at start
                                         (see :mod:`.service`)
@@ -59,6 +63,7 @@ class ApiSettings:
     max_future_skew: dt.timedelta = MAX_FUTURE_SKEW
     group_max_events: int = 50_000
     live_cache_leads: int = 200_000
+    resident: bool = True
     event_index: bool = True
     deliver: bool = True
     deliver_every: dt.timedelta = dt.timedelta(seconds=2)
@@ -72,7 +77,7 @@ class ApiSettings:
         numbers = (
             "max_body_bytes", "max_events", "group_max_events", "live_cache_leads", "readers",
         )  # fmt: skip
-        switches = ("deliver", "event_index", "sweep")
+        switches = ("deliver", "event_index", "sweep", "resident")
         durations = ("max_future_skew", "deliver_every", "sweep_every")
         known = (*numbers, *durations, *switches)
         unknown = [k for k in table if k not in known]

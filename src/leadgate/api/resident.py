@@ -1,0 +1,293 @@
+"""What the server's scoring reads of the store, held in memory: every lead's row, every
+account's row, the identities (aliases, emails, visitor links), the accounts' intent
+signals, and the events that can still count (inside the definition's longest look-back).
+
+Why: an event names any of the store's leads, and one not held by :class:`.live.LiveScores`
+was read back with a statement per table. At 1,000,000 leads and 50,000,000 events a group
+of 1,000 random events spent most of its commit in those reads (``bench/README.md``,
+``profile_ingest.py``: rows by a literal ``IN`` list 45 ms, aliases 35 ms, accounts 18 ms,
+intent 16 ms, visitor links 12 ms, events ...), because a column store finds 1,000
+scattered rows by reading 1,000 scattered row groups. Reading each table once, whole, costs
+about what ten such commits did, and from then on a lead's state is built from memory.
+
+How it is held: the lead and account tables as Arrow tables (columnar, about the size of
+the data) with a dict from id to row number; a row a commit changed is read again into an
+overlay that wins. Events as three NumPy arrays sorted by the lead's row number (type code,
+µs) with each lead's first index, plus the events stored since (per lead). A visitor's
+anonymous events count for the lead it is linked to, as ``lead_events`` counts them.
+
+It follows the store only through the server: a commit notes the events and visitor links
+it stores (:meth:`Resident.note_event`, :meth:`note_link`); a lead upsert reads its leads
+again (:meth:`reread_leads`); anything else that changes leads, accounts or events
+(an import through the CLI beside the server, a merge, an erasure, a rolled-back group)
+drops the whole of it (:meth:`.live.LiveScores.forget`), and the next commit reads it again.
+
+Not held, read from the store as before: the events of a definition with no look-back
+(some rule counts events forever: every event would have to be held), the events of a
+lead that gained a visitor since the read (that visitor's older anonymous events), and
+events older than the read's look-back (the clock went back).
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..store import Store
+
+Intent = list[tuple[str, float, int]]
+
+#: Events stored through the server since the read, at most; beyond it the read is redone
+#: (it then holds them in its arrays, where the per-lead lists cost ten times the memory).
+MAX_NOTED = 2_000_000
+
+
+class Rows:
+    """A table's rows by id: an Arrow snapshot and an overlay of rows read since."""
+
+    def __init__(self, table: pa.Table, key: str) -> None:
+        self.table = table.combine_chunks()  # take() over many chunks costs 100x more
+        self.key = key
+        ids = table.column(key).to_pylist()
+        self.pos: dict[str, int] = dict(zip(ids, range(len(ids)), strict=True))
+        self.overlay: dict[str, dict[str, Any] | None] = {}  # None: no longer stored
+
+    def get(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored rows among ``ids``, by id, as ``Store.query`` gives them."""
+        out: dict[str, dict[str, Any]] = {}
+        wanted: list[tuple[str, int]] = []
+        for i in ids:
+            if i in self.overlay:
+                row = self.overlay[i]
+                if row is not None:
+                    out[i] = row
+            elif i in self.pos:
+                wanted.append((i, self.pos[i]))
+        if wanted:
+            taken = self.table.take(pa.array([p for _, p in wanted], pa.int64())).to_pylist()
+            out.update(zip((i for i, _ in wanted), taken, strict=True))
+        return out
+
+    def ids(self) -> Iterable[str]:
+        """Every stored id."""
+        yield from (i for i in self.pos if i not in self.overlay)
+        yield from (i for i, row in self.overlay.items() if row is not None)
+
+    def put(self, rows: dict[str, dict[str, Any] | None]) -> None:
+        self.overlay.update(rows)
+
+
+@dataclass
+class Events:
+    """The events since ``since`` (µs) of the snapshot's leads, by lead row number."""
+
+    since: int
+    starts: np.ndarray  # starts[p]..starts[p + 1]: the events of the lead at row p
+    types: np.ndarray  # codes into ``names``
+    times: np.ndarray  # µs
+    names: list[str]
+
+    def of(self, p: int, since: int) -> list[tuple[str, int]]:
+        lo, hi = int(self.starts[p]), int(self.starts[p + 1])
+        if lo == hi:
+            return []
+        times = self.times[lo:hi]
+        keep = times >= since
+        names = self.names
+        types = self.types[lo:hi][keep].tolist()
+        return [(names[t], ts) for t, ts in zip(types, times[keep].tolist(), strict=True)]
+
+
+@dataclass
+class Resident:
+    """The store's leads, accounts, identities and recent events (see the module)."""
+
+    leads: Rows
+    accounts: Rows
+    aliases: dict[str, str]  # alias → lead, only where they differ
+    emails: dict[str, list[str]]  # lower(trim(email)) → the leads holding it
+    visitors: dict[str, str]  # visitor → its lead
+    intent: dict[str, Intent] | None  # account → signals (None: the definition reads none)
+    events: Events | None  # None: not held (see the module)
+    noted: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # stored since
+    from_store: set[str] = field(default_factory=set)  # leads whose events are read there
+    _members: dict[str, list[str]] | None = None
+    n_noted: int = 0
+
+    @classmethod
+    def read(cls, store: Store, horizon: int | None, now_us: int, intent: bool) -> Resident:
+        """Read it all, in the caller's transaction (so what it wrote so far is seen)."""
+        # ordered by id: the events' read numbers the leads the same way (see _events)
+        leads = Rows(_arrow(store, "SELECT * FROM leads ORDER BY lead_id"), "lead_id")
+        accounts = Rows(_arrow(store, "SELECT * FROM accounts"), "account_id")
+        aliases = dict(
+            store.execute(
+                "SELECT alias, lead_id FROM lead_aliases WHERE alias <> lead_id"
+            ).fetchall()
+        )
+        emails: dict[str, list[str]] = {}
+        keys = _arrow(
+            store,
+            "SELECT lower(trim(email)) AS k, lead_id FROM leads WHERE email IS NOT NULL ORDER BY 2",
+        )
+        for email, lead in zip(_list(keys, "k"), _list(keys, "lead_id"), strict=True):
+            held = emails.get(email)
+            if held is None:
+                emails[email] = [lead]
+            else:
+                held.append(lead)
+        links = _arrow(store, "SELECT visitor_id, lead_id FROM visitor_links")
+        visitors = dict(zip(_list(links, "visitor_id"), _list(links, "lead_id"), strict=True))
+        signals: dict[str, Intent] | None = None
+        if intent:
+            signals = collections.defaultdict(list)
+            for account, topic, strength, ts in store.execute(
+                "SELECT account_id, topic, strength, epoch_us(ts) FROM intent_signals"
+            ).fetchall():
+                signals[account].append((topic, strength, ts))
+        events = None if horizon is None else _events(store, leads, now_us - horizon)
+        return cls(leads, accounts, aliases, emails, visitors, signals, events)
+
+    # -- reads ------------------------------------------------------------------------------
+    def lead_rows(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        return list(self.leads.get(ids).values())
+
+    def members(self, accounts: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """The rows of each account's leads."""
+        if self._members is None:
+            members: dict[str, list[str]] = collections.defaultdict(list)
+            ids = self.leads.table.column("lead_id").to_pylist()
+            owners = self.leads.table.column("account_id").to_pylist()
+            for lead, account in zip(ids, owners, strict=True):
+                if account is not None and lead not in self.leads.overlay:
+                    members[account].append(lead)
+            for lead, row in self.leads.overlay.items():
+                if row is not None and row.get("account_id") is not None:
+                    members[row["account_id"]].append(lead)
+            self._members = members
+        return {a: self.lead_rows(self._members.get(a, ())) for a in accounts}
+
+    def events_of(
+        self, lead_ids: Iterable[str], since: int | None
+    ) -> tuple[dict[str, list[tuple[str, int]]], list[str]]:
+        """The events since ``since`` of the leads it holds them for, and the leads whose
+        events the store must be asked for (see the module)."""
+        held = self.events
+        lead_ids = list(lead_ids)
+        if held is None or since is None or since < held.since:
+            return {}, lead_ids
+        out: dict[str, list[tuple[str, int]]] = {}
+        ask: list[str] = []
+        pos = self.leads.pos
+        for lead in lead_ids:
+            if lead in self.from_store:
+                ask.append(lead)
+                continue
+            p = pos.get(lead)
+            events = held.of(p, since) if p is not None else []
+            noted = self.noted.get(lead)
+            if noted:
+                events += [e for e in noted if e[1] >= since]
+            out[lead] = events
+        return out, ask
+
+    def intent_of(self, account: str | None) -> Intent:
+        if self.intent is None or account is None:
+            return []
+        return self.intent.get(account, [])
+
+    # -- what the server writes -------------------------------------------------------------
+    def note_event(self, lead: str, event_type: str, ts_us: int) -> None:
+        self.noted.setdefault(lead, []).append((event_type, ts_us))
+        self.n_noted += 1
+
+    def note_link(self, visitor: str, lead: str) -> None:
+        """A visitor newly linked: its anonymous events count for ``lead``, read there."""
+        self.visitors[visitor] = lead
+        self.from_store.add(lead)
+
+    def reread(self, store: Store, lead_ids: Iterable[str]) -> None:
+        """Read these leads again after an upsert: their rows, emails, aliases, accounts;
+        their events are then read from the store (events may have named a lead before it
+        was stored)."""
+        ids = sorted(set(lead_ids))
+        if not ids:
+            return
+        before = self.leads.get(ids)
+        old = [str(r["email"]) for r in before.values() if r.get("email") is not None]
+        for key in _email_keys(store, old):
+            self.emails[key] = [x for x in self.emails.get(key, []) if x not in before]
+        rows = {r["lead_id"]: r for r in store.query(
+            "SELECT * FROM leads WHERE lead_id IN (SELECT unnest(?))", [ids])}  # fmt: skip
+        self.leads.put({lead: rows.get(lead) for lead in ids})
+        with_email = [r for r in rows.values() if r.get("email") is not None]
+        for row, key in zip(with_email, _email_keys(store, [str(r["email"]) for r in with_email]),
+                            strict=True):  # fmt: skip
+            self.emails[key] = sorted({*self.emails.get(key, []), row["lead_id"]})
+        for alias, lead in store.execute(
+            "SELECT alias, lead_id FROM lead_aliases WHERE lead_id IN (SELECT unnest(?)) "
+            "AND alias <> lead_id",
+            [ids],
+        ).fetchall():
+            self.aliases[alias] = lead
+        accounts = sorted({str(r["account_id"]) for r in rows.values() if r.get("account_id")})
+        if accounts:
+            found = {
+                r["account_id"]: r
+                for r in store.query(
+                    "SELECT * FROM accounts WHERE account_id IN (SELECT unnest(?))", [accounts]
+                )
+            }
+            self.accounts.put({a: found.get(a) for a in accounts})
+        self.from_store.update(ids)
+        self._members = None
+
+    @property
+    def full(self) -> bool:
+        """Holding more noted events than it should: read it all again."""
+        return self.n_noted > MAX_NOTED
+
+
+def _email_keys(store: Store, emails: list[str]) -> list[str]:
+    """``lower(trim(email))`` as the store computes it, in order."""
+    if not emails:
+        return []
+    keys: list[str] = store.scalar("SELECT list_transform(?, lambda e: lower(trim(e)))", [emails])
+    return keys
+
+
+def _list(table: pa.Table, column: str) -> list[Any]:
+    return table.column(column).to_pylist()  # type: ignore[no-any-return]
+
+
+def _arrow(store: Store, sql: str) -> pa.Table:
+    return store.conn.sql(sql).to_arrow_table()
+
+
+def _events(store: Store, leads: Rows, since: int) -> Events:
+    """The events since ``since`` of every stored lead (a linked visitor's anonymous ones
+    for its lead), sorted by the lead's row number in ``leads`` (read ordered by id, so
+    the row number is the id's rank), in one read."""
+    since = int(since)
+    table = _arrow(
+        store,
+        "WITH ranked AS (SELECT lead_id, (row_number() OVER (ORDER BY lead_id) - 1)::INTEGER "
+        "AS p FROM leads), recent AS (SELECT lead_id, type, epoch_us(ts) AS us FROM events "
+        f"WHERE lead_id IS NOT NULL AND epoch_us(ts) >= {since} UNION ALL "
+        "SELECT l.lead_id, e.type, epoch_us(e.ts) FROM events e JOIN visitor_links l "
+        f"ON e.visitor_id = l.visitor_id WHERE e.lead_id IS NULL AND epoch_us(e.ts) >= {since}) "
+        "SELECT ranked.p, recent.type, recent.us FROM recent JOIN ranked USING (lead_id) "
+        "ORDER BY ranked.p",
+    )
+    rows = table.column("p").to_numpy()
+    coded = pc.dictionary_encode(table.column("type").combine_chunks())
+    types = coded.indices.to_numpy(zero_copy_only=False)
+    times = table.column("us").to_numpy()
+    starts = np.searchsorted(rows, np.arange(len(leads.pos) + 1), side="left")
+    return Events(since, starts, types, times, coded.dictionary.to_pylist())

@@ -1,0 +1,121 @@
+"""The server holds what live scoring reads of the store in memory (leadgate.api.resident):
+read at its start, equal to the store's own answers, and read again after a call from
+another shell that changed scoring's inputs (not after one that only read)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadgate.api import local
+from leadgate.api.app import create_app
+from leadgate.api.live import events_of, in_list
+from leadgate.api.resident import Resident
+
+from .conftest import NOW, api_project
+
+WINDOWED = """\
+leadgate: 1
+name: resident-test
+version: "1"
+engagement:
+  window: 30d
+  events:
+    - {type: pricing_page, points: 20}
+    - {type: page_view, points: 1}
+tiers:
+  - {name: hot, when: "score >= 40", sla: 1h}
+"""
+
+
+def _import(project: Any, tmp: Path, name: str, rows: list[dict[str, Any]], kind: str) -> None:
+    path = tmp / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    report = project.import_file(str(path), kind)
+    assert report.rows_rejected == 0, report.rejects
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    days=st.lists(st.integers(0, 60) | st.sampled_from([29, 30]), min_size=1, max_size=12),
+    who=st.lists(st.sampled_from(["L0", "L1", "L2", "v0", "v1", "L9"]), min_size=12, max_size=12),
+)
+def test_held_events_equal_the_stores(tmp_path: Path, days: list[int], who: list[str]) -> None:
+    """Every lead's events since the look-back, as held, equal what the store gives for
+    them (``events_of``): by lead id, by a linked visitor's anonymous events, none for an
+    event naming a lead not stored (L9), none older than the look-back."""
+    root = tmp_path / f"p{len(list(tmp_path.iterdir()))}"
+    project = api_project(root, WINDOWED)
+    leads = [{"lead_id": f"L{n}", "email": f"p{n}@acme.com"} for n in range(3)]
+    _import(project, root, "leads.jsonl", leads, "leads")
+    events = []
+    for n, ago in enumerate(days):
+        ts = (NOW - dt.timedelta(days=ago, hours=n)).isoformat()
+        named = who[n]
+        event = {"type": "pricing_page", "ts": ts, "event_id": f"e{n}"}
+        event["visitor_id" if named.startswith("v") else "lead_id"] = named
+        events.append(event)
+    events.append({"type": "page_view", "ts": NOW.isoformat(), "lead_id": "L0",
+                   "visitor_id": "v0", "event_id": "link"})  # fmt: skip
+    _import(project, root, "events.jsonl", events, "events")
+    now_us = int(NOW.timestamp() * 1_000_000)
+    horizon = 30 * 86_400_000_000
+    with project.store() as store:
+        resident = Resident.read(store, horizon, now_us, intent=False)
+        ids = [f"L{n}" for n in range(3)]
+        held, ask = resident.events_of(ids, now_us - horizon)
+        stored = events_of(store, in_list(ids), now_us - horizon)
+    assert ask == []
+    expected: dict[str, list[tuple[str, int]]] = {lead: [] for lead in ids}
+    for lead, event_type, ts in stored:
+        expected[lead].append((event_type, ts))
+    assert {k: sorted(v) for k, v in held.items()} == {k: sorted(v) for k, v in expected.items()}
+
+
+def _local_call(client: TestClient, root: Path, name: str, *args: Any) -> Any:
+    note = local.read_note(root)
+    assert note is not None
+    answer = client.post(
+        local.ROUTE,
+        content=pickle.dumps((name, args, {})),
+        headers={local.TOKEN_HEADER: note.token},
+    )
+    assert answer.status_code == 200, answer.text
+    status, result = pickle.loads(answer.content)
+    assert status == "ok", result
+    return result
+
+
+def test_a_call_from_another_shell_that_changes_events_is_seen(tmp_path: Path) -> None:
+    """A local read keeps what the server holds; a local import of events is seen by the
+    next live score (the server reads the store again), never scored from stale memory."""
+    project = api_project(tmp_path / "p", WINDOWED)
+    _import(project, tmp_path, "leads.jsonl", [{"lead_id": "L0", "email": "a@b.com"}], "leads")
+    key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+    recent = (NOW - dt.timedelta(days=1)).isoformat()
+    with TestClient(create_app(project, announce_url="http://testserver")) as client:
+        live = client.app.state.service.live  # type: ignore[attr-defined]
+        held = live.resident
+        assert held is not None  # read at the start
+        _local_call(client, project.root, "definitions")
+        assert live.resident is held  # a read changes nothing: kept
+        path = tmp_path / "more.jsonl"
+        path.write_text(
+            json.dumps({"lead_id": "L0", "type": "pricing_page", "ts": recent}) + "\n",
+            encoding="utf-8",
+        )
+        _local_call(client, project.root, "import_file", str(path), "events")
+        assert live.resident is None  # an import may change anything: read again
+        body = {"lead_id": "L0", "type": "pricing_page", "ts": NOW.isoformat()}
+        answer = client.post("/v1/events", headers=key, json=body)
+        assert answer.status_code == 200, answer.text
+        (scored,) = answer.json()["leads"]
+    assert scored["total"] == 40  # the imported event counts beside the posted one
