@@ -59,7 +59,7 @@ from .results import (
     RoutingRun,
 )
 from .store import Store
-from .store.db import Tracer, keyed
+from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
@@ -820,10 +820,11 @@ class Project:
 
     def lead_read(self, lead: str) -> LeadRead:
         """What :meth:`lead` reads from the store, to be judged as of a time (``.at(now)``:
-        its SLA); a server keeps it until its next write (:mod:`leadgate.handoff.reads`)."""
-        from .handoff.lead import account_of, owner_of
+        its SLA); a server keeps it until its next write (:mod:`leadgate.handoff.reads`).
+        Each table is read once, by the lead's id (:mod:`leadgate.handoff.one_lead`)."""
+        from .handoff.lead import account_of
+        from .handoff.one_lead import read_lead_rows
         from .handoff.reads import LeadRead
-        from .handoff.transitions import history
         from .scoring.lookup import explain_loaded, find_lead, load_lead
 
         warnings: list[str] = []
@@ -831,7 +832,7 @@ class Project:
         with self.store() as store:
             row = find_lead(store, lead)
             lead_id = row["lead_id"]
-            found = history(store, lead_id)
+            rows = read_lead_rows(store, row)
             score, data = None, None
             if compiled is not None:
                 data = load_lead(store, lead_id, row)
@@ -839,12 +840,13 @@ class Project:
                     score = explain_loaded(store, compiled, data, scorer=self._scorer(compiled))
                 except ScoringError as exc:
                     warnings.append(str(exc))
-            tier = store.scalar(
-                f"SELECT mql_tier FROM {keyed('lead_handoff', 'lead_id')} h", [lead_id]
-            )
-            owner, account = owner_of(store, row), account_of(store, row)
-            periods = self._sla_periods(store, compiled, [lead_id], warnings)
-        return LeadRead(lead_id, row, account, score, found, owner, tier, periods, data, warnings)
+            account = account_of(store, row) if data is None else _plain_account(data)
+            setup = self._sla_setup_or_none(compiled, warnings)
+        periods = None if setup is None else rows.periods(setup)
+        return LeadRead(
+            lead_id, row, account, score, rows.history, rows.owner, rows.tier, periods, data,
+            warnings,
+        )  # fmt: skip
 
     def lead_activity(self, lead: str, *, days: int = 90, limit: int = 50) -> LeadActivity:
         """What a lead's page adds to :meth:`lead`: its ``limit`` newest events and its
@@ -1318,6 +1320,13 @@ class Project:
 
         with self.store() as store:
             return set_password(store, name, password)
+
+
+def _plain_account(data: LeadData) -> dict[str, Any] | None:
+    """The lead's account as :func:`leadgate.handoff.lead.account_of` reads it, from what
+    its score read already."""
+    account = data.account if data.lead.get("account_id") else None
+    return None if account is None else dict(account)
 
 
 def _naive_utc(when: dt.datetime) -> dt.datetime:

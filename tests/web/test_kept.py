@@ -21,8 +21,12 @@ from leadgate.api.kept import KeptReads
 from leadgate.api.readers import Readers
 from leadgate.api.writer import Writer
 from leadgate.clock import naive_utc
+from leadgate.handoff.lead import owner_of
+from leadgate.handoff.one_lead import read_lead_rows
 from leadgate.handoff.sla import clocks_of, read_periods
+from leadgate.handoff.transitions import history
 from leadgate.project import Project
+from leadgate.scoring.lookup import find_lead
 from leadgate.web import pages
 
 from .conftest import MovingClock, sign_in
@@ -280,3 +284,35 @@ def test_no_session_gets_a_kept_answer(client: TestClient) -> None:
             answer = client.get(path, follow_redirects=False)
             assert answer.status_code in (303, 401), (path, answer.status_code)
             assert lead not in answer.text.replace(path, "")
+
+
+def test_one_leads_rows_read_by_id_are_what_the_separate_reads_give(project: Project) -> None:
+    """A lead page reads each handoff table once (``read_lead_rows``); its history, owner,
+    tier and SLA periods equal what ``history``, ``owner_of``, the handoff row and
+    ``read_periods`` give for the lead, for every lead of a store with moves out of mql,
+    touches, reassignments and an imported owner column."""
+    setup = project._sla_setup_or_none(project.compiled())
+    assert setup is not None
+    with project.store() as store:
+        _varied_history(store)
+        store.execute("ALTER TABLE leads ADD COLUMN owner VARCHAR")
+        store.execute("UPDATE leads SET owner = 'imported ' || lead_id WHERE hash(lead_id) % 2 = 0")
+        ids = [r[0] for r in store.execute("SELECT lead_id FROM leads").fetchall()]
+        kinds = set()
+        for lead_id in ids:
+            row = find_lead(store, lead_id)
+            rows = read_lead_rows(store, row)
+            assert rows.history == history(store, lead_id)
+            assert rows.owner == owner_of(store, row)
+            assert rows.tier == store.scalar(
+                "SELECT mql_tier FROM lead_handoff WHERE lead_id = ?", [lead_id]
+            )
+            one, apart = rows.periods(setup).rows, read_periods(store, setup, [lead_id]).rows
+            assert _sorted_moves(one) == _sorted_moves(apart), lead_id
+            kinds.add((bool(one), bool(one and one[0][4]), rows.owner.rule is None))
+        assert kinds >= {(False, False, True), (True, True, False), (True, False, False)}
+
+
+def _sorted_moves(rows: tuple[tuple[Any, ...], ...]) -> list[tuple[Any, ...]]:
+    """Periods' rows with their moves in one order (SQL's ``list()`` keeps none)."""
+    return [(*r[:4], tuple(sorted(r[4], key=str)), *r[5:]) for r in rows]
