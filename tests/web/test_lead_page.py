@@ -50,6 +50,10 @@ def test_the_lead_page_shows_its_sla_events_trend_owner_and_enrichment(
     now_score = project.explain(lead, as_of=ats[-1].replace(tzinfo=dt.timezone.utc))
     assert trend[-1]["total"] == float(now_score.total)
     assert trend[-1]["tier"] == now_score.tier
+    for point in trend:  # each point is the explained score as of its time
+        then = project.explain(lead, as_of=dt.datetime.fromisoformat(point["at"]).replace(
+            tzinfo=dt.timezone.utc))  # fmt: skip
+        assert (point["total"], point["tier"]) == (float(then.total), then.tier)
 
     page = client.get(f"/leads/{lead}").text
     assert twin["sla"]["countdown"]["text"] in page
