@@ -822,7 +822,7 @@ class Project:
         """What :meth:`lead` reads from the store, to be judged as of a time (``.at(now)``:
         its SLA); a server keeps it until its next write (:mod:`leadgate.handoff.reads`).
         Each table is read once, by the lead's id (:mod:`leadgate.handoff.one_lead`)."""
-        from .handoff.lead import account_of
+        from .handoff.lead import account_of, every_event
         from .handoff.one_lead import read_lead_rows
         from .handoff.reads import LeadRead
         from .scoring.lookup import explain_loaded, find_lead, load_lead
@@ -833,9 +833,11 @@ class Project:
             row = find_lead(store, lead)
             lead_id = row["lead_id"]
             rows = read_lead_rows(store, row)
-            score, data = None, None
+            score, data, timeline = None, None, None
             if compiled is not None:
-                data = load_lead(store, lead_id, row)
+                # A lead without an account: its events read once, for its score and page.
+                timeline = every_event(store, lead_id) if row.get("account_id") is None else None
+                data = load_lead(store, lead_id, row, timeline)
                 try:
                     score = explain_loaded(store, compiled, data, scorer=self._scorer(compiled))
                 except ScoringError as exc:
@@ -845,7 +847,7 @@ class Project:
         periods = None if setup is None else rows.periods(setup)
         return LeadRead(
             lead_id, row, account, score, rows.history, rows.owner, rows.tier, periods, data,
-            warnings,
+            warnings, timeline,
         )  # fmt: skip
 
     def lead_activity(self, lead: str, *, days: int = 90, limit: int = 50) -> LeadActivity:
@@ -855,12 +857,17 @@ class Project:
         return self.lead_activity_read(lead, limit=limit).at(_naive_utc(self.clock.now()), days)
 
     def lead_activity_read(
-        self, lead: str, *, limit: int = 50, data: LeadData | None = None
+        self,
+        lead: str,
+        *,
+        limit: int = 50,
+        data: LeadData | None = None,
+        timeline: list[dict[str, Any]] | None = None,
     ) -> ActivityRead:
         """What :meth:`lead_activity` reads, to be judged as of a time (its score over the
-        days up to then); ``data``: the lead's scoring data when read already
-        (:meth:`lead_read`)."""
-        from .handoff.lead import recent_events
+        days up to then); ``data`` and ``timeline``: the lead's scoring data and all its
+        events, when read already (:meth:`lead_read`)."""
+        from .handoff.lead import newest_events, recent_events
         from .handoff.reads import ActivityRead
         from .scoring.lookup import find_lead, load_lead
 
@@ -868,7 +875,10 @@ class Project:
         with self.store() as store:
             row = find_lead(store, lead) if data is None else data.lead
             lead_id = row["lead_id"]
-            events, total = recent_events(store, lead_id, limit)
+            if timeline is None:
+                events, total = recent_events(store, lead_id, limit)
+            else:
+                events, total = newest_events(timeline, limit)
             if compiled is not None and data is None:
                 data = load_lead(store, lead_id, row)
         scorer = None if compiled is None else self._scorer(compiled)

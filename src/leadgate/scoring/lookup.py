@@ -17,7 +17,6 @@ from ..definition.model import Tier
 from ..errors import AmbiguousLead, LeadNotFound, ScoringError
 from ..identity import candidates
 from ..store import Store
-from ..store.db import keyed
 from .contract import RawScore
 from .evaluate import Scorer, from_micros, to_micros
 from .result import Score
@@ -131,9 +130,16 @@ class LeadData:
         return raws[self.lead["lead_id"]]
 
 
-def load_lead(store: Store, key: str, found: dict[str, Any] | None = None) -> LeadData:
+def load_lead(
+    store: Store,
+    key: str,
+    found: dict[str, Any] | None = None,
+    events: Sequence[Mapping[str, Any]] | None = None,
+) -> LeadData:
     """The lead ``key`` names (id, alias or email) with what its score reads; ``found``:
-    its row, when the caller has it already (:func:`find_lead`)."""
+    its row, when the caller has it already (:func:`find_lead`); ``events``: a lead
+    without an account, its events (``type`` and ``ts``), when the caller read them
+    (:func:`leadgate.handoff.lead.every_event`)."""
     lead = found if found is not None else find_lead(store, key)
     account_id = lead.get("account_id")
     if account_id is not None:
@@ -145,13 +151,16 @@ def load_lead(store: Store, key: str, found: dict[str, Any] | None = None) -> Le
     else:
         population, accounts = [lead], {}
     ids = [p["lead_id"] for p in population]
-    events: dict[str, list[tuple[str, int]]] = {i: [] for i in ids}
-    # One lead (no account): by its id, which the events index answers; a list scans.
-    which = ("lead_id = ?", ids[0]) if len(ids) == 1 else ("list_contains(?, lead_id)", ids)
-    for lead_id, etype, ts in store.execute(
-        f"SELECT lead_id, type, epoch_us(ts) FROM lead_events WHERE {which[0]}", [which[1]]
-    ).fetchall():
-        events[lead_id].append((etype, ts))
+    read: dict[str, list[tuple[str, int]]] = {i: [] for i in ids}
+    if events is not None and account_id is None:
+        read[ids[0]] = [(e["type"], to_micros(e["ts"])) for e in events]
+    else:
+        # One lead (no account): by its id, which the events index answers; a list scans.
+        which = ("lead_id = ?", ids[0]) if len(ids) == 1 else ("list_contains(?, lead_id)", ids)
+        for lead_id, etype, ts in store.execute(
+            f"SELECT lead_id, type, epoch_us(ts) FROM lead_events WHERE {which[0]}", [which[1]]
+        ).fetchall():
+            read[lead_id].append((etype, ts))
     intent = (
         {
             account_id: [
@@ -165,7 +174,7 @@ def load_lead(store: Store, key: str, found: dict[str, Any] | None = None) -> Le
         if account_id is not None
         else {}
     )
-    return LeadData(lead, population, accounts, events, intent)
+    return LeadData(lead, population, accounts, read, intent)
 
 
 def explain_lead(
@@ -191,10 +200,13 @@ def explain_loaded(
     if when is None:
         raise ScoringError("Nothing is scored yet: run 'leadgate score' or give --as-of.")
     score = data.score(scorer or Scorer(c), to_micros(when))
-    stored = store.scalar(
-        f"SELECT total FROM {keyed('scores', 'lead_id')} s WHERE definition_hash = ? AND as_of = ?",
-        [data.lead["lead_id"], c.hash, score.as_of.replace(tzinfo=None)],
-    )
+    # The lead's stored scores by its id alone (the index answers that; a condition on the
+    # run beside it makes DuckDB scan), the run's picked here.
+    at = score.as_of.replace(tzinfo=None)
+    runs = store.execute(
+        "SELECT definition_hash, as_of, total FROM scores WHERE lead_id = ?", [data.lead["lead_id"]]
+    ).fetchall()
+    stored = next((t for h, a, t in runs if h == c.hash and a == at), None)
     if stored is not None and round(stored * 100) != score.total_cents:
         score.warnings.append(
             f"The stored score ({stored:g}) differs from the rebuilt one: "
