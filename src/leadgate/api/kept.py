@@ -29,7 +29,9 @@ the same for everyone asking in the same second. So each kept read also keeps it
 it (the page judged as of that second, its start), the others in that second send the
 same bytes. They go with the read: a write makes the read stale, and its answers with it.
 What an answer may depend on besides the read and the second (a role: the navigation) is
-part of its key; the caller says what (:mod:`leadgate.web.routes`).
+part of its key; the caller says what (:mod:`leadgate.web.routes`). A read keeps only the
+answers of the last second it was asked for in (a page's JSON and its HTML per role, tens
+of kilobytes), until it is asked for in a later one or dropped.
 """
 
 from __future__ import annotations
