@@ -59,7 +59,7 @@ from .results import (
     RoutingRun,
 )
 from .store import Store
-from .store.db import Tracer, keyed
+from .store.db import Tracer
 from .vocabulary import STANDARD_EVENT_TYPES
 
 if TYPE_CHECKING:
@@ -820,10 +820,11 @@ class Project:
 
     def lead_read(self, lead: str) -> LeadRead:
         """What :meth:`lead` reads from the store, to be judged as of a time (``.at(now)``:
-        its SLA); a server keeps it until its next write (:mod:`leadgate.handoff.reads`)."""
-        from .handoff.lead import account_of, owner_of
+        its SLA); a server keeps it until its next write (:mod:`leadgate.handoff.reads`).
+        Each table is read once, by the lead's id (:mod:`leadgate.handoff.one_lead`)."""
+        from .handoff.lead import account_of, every_event
+        from .handoff.one_lead import read_lead_rows
         from .handoff.reads import LeadRead
-        from .handoff.transitions import history
         from .scoring.lookup import explain_loaded, find_lead, load_lead
 
         warnings: list[str] = []
@@ -831,20 +832,23 @@ class Project:
         with self.store() as store:
             row = find_lead(store, lead)
             lead_id = row["lead_id"]
-            found = history(store, lead_id)
-            score, data = None, None
+            rows = read_lead_rows(store, row)
+            score, data, timeline = None, None, None
             if compiled is not None:
-                data = load_lead(store, lead_id, row)
+                # A lead without an account: its events read once, for its score and page.
+                timeline = every_event(store, lead_id) if row.get("account_id") is None else None
+                data = load_lead(store, lead_id, row, timeline)
                 try:
                     score = explain_loaded(store, compiled, data, scorer=self._scorer(compiled))
                 except ScoringError as exc:
                     warnings.append(str(exc))
-            tier = store.scalar(
-                f"SELECT mql_tier FROM {keyed('lead_handoff', 'lead_id')} h", [lead_id]
-            )
-            owner, account = owner_of(store, row), account_of(store, row)
-            periods = self._sla_periods(store, compiled, [lead_id], warnings)
-        return LeadRead(lead_id, row, account, score, found, owner, tier, periods, data, warnings)
+            account = account_of(store, row) if data is None else _plain_account(data)
+            setup = self._sla_setup_or_none(compiled, warnings)
+        periods = None if setup is None else rows.periods(setup)
+        return LeadRead(
+            lead_id, row, account, score, rows.history, rows.owner, rows.tier, periods, data,
+            warnings, timeline,
+        )  # fmt: skip
 
     def lead_activity(self, lead: str, *, days: int = 90, limit: int = 50) -> LeadActivity:
         """What a lead's page adds to :meth:`lead`: its ``limit`` newest events and its
@@ -853,12 +857,17 @@ class Project:
         return self.lead_activity_read(lead, limit=limit).at(_naive_utc(self.clock.now()), days)
 
     def lead_activity_read(
-        self, lead: str, *, limit: int = 50, data: LeadData | None = None
+        self,
+        lead: str,
+        *,
+        limit: int = 50,
+        data: LeadData | None = None,
+        timeline: list[dict[str, Any]] | None = None,
     ) -> ActivityRead:
         """What :meth:`lead_activity` reads, to be judged as of a time (its score over the
-        days up to then); ``data``: the lead's scoring data when read already
-        (:meth:`lead_read`)."""
-        from .handoff.lead import recent_events
+        days up to then); ``data`` and ``timeline``: the lead's scoring data and all its
+        events, when read already (:meth:`lead_read`)."""
+        from .handoff.lead import newest_events, recent_events
         from .handoff.reads import ActivityRead
         from .scoring.lookup import find_lead, load_lead
 
@@ -866,7 +875,10 @@ class Project:
         with self.store() as store:
             row = find_lead(store, lead) if data is None else data.lead
             lead_id = row["lead_id"]
-            events, total = recent_events(store, lead_id, limit)
+            if timeline is None:
+                events, total = recent_events(store, lead_id, limit)
+            else:
+                events, total = newest_events(timeline, limit)
             if compiled is not None and data is None:
                 data = load_lead(store, lead_id, row)
         scorer = None if compiled is None else self._scorer(compiled)
@@ -1318,6 +1330,13 @@ class Project:
 
         with self.store() as store:
             return set_password(store, name, password)
+
+
+def _plain_account(data: LeadData) -> dict[str, Any] | None:
+    """The lead's account as :func:`leadgate.handoff.lead.account_of` reads it, from what
+    its score read already."""
+    account = data.account if data.lead.get("account_id") else None
+    return None if account is None else dict(account)
 
 
 def _naive_utc(when: dt.datetime) -> dt.datetime:

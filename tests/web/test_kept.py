@@ -1,7 +1,9 @@
 """Reads the server keeps until the store next changes (leadgate.api.kept): a page asked for
 again reads nothing, any write (an action, a scoring run, a statement on the held store
 made around the writer) shows on the next page, and a kept read judged later equals the
-page read afresh then."""
+page read afresh then. The answers made of a kept read are kept for a second: the same
+bytes again in that second, made anew in the next, never one person's page for another,
+never anything without a session."""
 
 from __future__ import annotations
 
@@ -19,8 +21,12 @@ from leadgate.api.kept import KeptReads
 from leadgate.api.readers import Readers
 from leadgate.api.writer import Writer
 from leadgate.clock import naive_utc
+from leadgate.handoff.lead import owner_of
+from leadgate.handoff.one_lead import read_lead_rows
 from leadgate.handoff.sla import clocks_of, read_periods
+from leadgate.handoff.transitions import history
 from leadgate.project import Project
+from leadgate.scoring.lookup import find_lead
 from leadgate.web import pages
 
 from .conftest import MovingClock, sign_in
@@ -94,13 +100,14 @@ def test_a_write_shows_on_the_next_page(client: TestClient, project: Project, wr
     rows = client.get("/v1/dashboard/queue").json()["leads"]
     lead = next(r["lead_id"] for r in rows if r["first_touch_at"] is None)
     before = client.get(f"/v1/dashboard/leads/{lead}").json()
-    client.get("/queue"), client.get(f"/leads/{lead}")  # every kept read there is
-    write(client, project, lead, csrf)
+    page = client.get(f"/leads/{lead}").text
+    client.get("/queue")  # every kept read and answer there is (the clock stands still:
+    write(client, project, lead, csrf)  # the write is in the same second as the answers)
     queue = client.get("/v1/dashboard/queue").json()
     after = client.get(f"/v1/dashboard/leads/{lead}").json()
     assert queue == fresh_queue(writer)
     assert after == fresh_lead(writer, lead) != before  # the write changed the lead's page
-    assert client.get(f"/leads/{lead}").status_code == 200
+    assert client.get(f"/leads/{lead}").text != page  # and the HTML page shows it
 
 
 def test_a_kept_read_judged_later_equals_a_fresh_read_then(
@@ -186,3 +193,126 @@ def test_periods_read_once_judge_like_the_store_at_any_time(
             at = times[int(share * (len(times) - 1))] + dt.timedelta(seconds=step)
             at = at.replace(tzinfo=dt.timezone.utc)
             assert periods.clocks(at) == clocks_of(store, setup, ids, at)
+
+
+def test_an_answer_is_sent_again_in_its_second_and_made_anew_in_the_next(
+    client: TestClient, clock: MovingClock
+) -> None:
+    sign_in(client, "rex")
+    kept, writer, _ = state(client)
+    lead = client.get("/v1/dashboard/queue").json()["leads"][0]["lead_id"]
+    paths = ["/v1/dashboard/queue", "/queue", f"/v1/dashboard/leads/{lead}", f"/leads/{lead}"]
+    first = {p: client.get(p).content for p in paths}
+    made, repeated = kept.answers
+    assert {p: client.get(p).content for p in paths} == first
+    assert kept.answers == (made, repeated + len(paths))  # the same bytes, nothing made
+    reads = kept.reads
+    clock.at += dt.timedelta(seconds=1)
+    again = {p: client.get(p).content for p in paths}
+    assert kept.reads == reads  # the reads are still kept: only the answers are new
+    assert kept.answers[0] > made
+    assert again["/v1/dashboard/queue"] != first["/v1/dashboard/queue"]  # its "now" moved
+    assert client.get("/v1/dashboard/queue").json() == fresh_queue(writer)
+    assert client.get(f"/v1/dashboard/leads/{lead}").json() == fresh_lead(writer, lead)
+
+
+def test_an_answer_is_judged_as_of_the_start_of_its_second(
+    client: TestClient, clock: MovingClock
+) -> None:
+    sign_in(client, "rex")
+    _, writer, _ = state(client)
+    clock.at += dt.timedelta(seconds=7, microseconds=654321)
+    body = client.get("/v1/dashboard/queue").json()
+    second = naive_utc(clock).replace(microsecond=0)
+    assert body["now"] == second.isoformat()
+    read = writer.call(lambda: pages.queue_read(writer.project))
+    assert body == jsonable_encoder(read.at(second).as_dict())
+
+
+def _session(client: TestClient, name: str) -> tuple[str, str]:
+    """A new session of ``name``: its cookie and CSRF token (the client forgets it)."""
+    csrf = sign_in(client, name)
+    cookie = client.cookies["leadgate_session"]
+    client.cookies.clear()
+    return cookie, csrf
+
+
+def test_nobody_gets_another_persons_page(client: TestClient) -> None:
+    """Two sessions of one person, another person of the same role, and people of other
+    roles ask for the same pages in the same second: each page carries its own person's
+    name and CSRF token (and nobody else's), and the navigation of its role; pages of one
+    role are made once and sent to each of its people."""
+    kept, _, _ = state(client)
+    sessions = {
+        "ana": _session(client, "ana"),
+        "ana again": _session(client, "ana"),
+        "rex": _session(client, "rex"),
+        "root": _session(client, "root"),
+    }
+    client.cookies.set("leadgate_session", sessions["rex"][0])
+    lead = client.get("/v1/dashboard/queue").json()["leads"][0]["lead_id"]
+    for path in ("/queue", f"/leads/{lead}"):
+        made, repeated = kept.answers
+        pages_of = {}
+        for who, (cookie, _) in sessions.items():
+            client.cookies.set("leadgate_session", cookie)
+            pages_of[who] = client.get(path).text
+        for who, page in pages_of.items():
+            name = who.split()[0]
+            tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+            assert tokens == {sessions[who][1]}, (path, who)
+            assert f">{name} (" in page
+            assert all(f">{other} (" not in page for other in {"ana", "rex", "root"} - {name})
+            assert ('href="/people"' in page) == (who == "root")
+        assert pages_of["ana"] != pages_of["ana again"]  # their own tokens
+        assert kept.answers[1] > repeated  # ana's second session was sent ana's role's page
+
+
+def test_no_session_gets_a_kept_answer(client: TestClient) -> None:
+    """With every answer kept for this second, a request without a session, or with a
+    stale one, still gets none of it."""
+    sign_in(client, "rex")
+    lead = client.get("/v1/dashboard/queue").json()["leads"][0]["lead_id"]
+    paths = ["/v1/dashboard/queue", "/queue", f"/v1/dashboard/leads/{lead}", f"/leads/{lead}"]
+    for path in paths:
+        assert client.get(path).status_code == 200
+    for cookie in (None, "forged-or-stale"):
+        client.cookies.clear()
+        if cookie is not None:
+            client.cookies.set("leadgate_session", cookie)
+        for path in paths:
+            answer = client.get(path, follow_redirects=False)
+            assert answer.status_code in (303, 401), (path, answer.status_code)
+            assert lead not in answer.text.replace(path, "")
+
+
+def test_one_leads_rows_read_by_id_are_what_the_separate_reads_give(project: Project) -> None:
+    """A lead page reads each handoff table once (``read_lead_rows``); its history, owner,
+    tier and SLA periods equal what ``history``, ``owner_of``, the handoff row and
+    ``read_periods`` give for the lead, for every lead of a store with moves out of mql,
+    touches, reassignments and an imported owner column."""
+    setup = project._sla_setup_or_none(project.compiled())
+    assert setup is not None
+    with project.store() as store:
+        _varied_history(store)
+        store.execute("ALTER TABLE leads ADD COLUMN owner VARCHAR")
+        store.execute("UPDATE leads SET owner = 'imported ' || lead_id WHERE hash(lead_id) % 2 = 0")
+        ids = [r[0] for r in store.execute("SELECT lead_id FROM leads").fetchall()]
+        kinds = set()
+        for lead_id in ids:
+            row = find_lead(store, lead_id)
+            rows = read_lead_rows(store, row)
+            assert rows.history == history(store, lead_id)
+            assert rows.owner == owner_of(store, row)
+            assert rows.tier == store.scalar(
+                "SELECT mql_tier FROM lead_handoff WHERE lead_id = ?", [lead_id]
+            )
+            one, apart = rows.periods(setup).rows, read_periods(store, setup, [lead_id]).rows
+            assert _sorted_moves(one) == _sorted_moves(apart), lead_id
+            kinds.add((bool(one), bool(one and one[0][4]), rows.owner.rule is None))
+        assert kinds >= {(False, False, True), (True, True, False), (True, False, False)}
+
+
+def _sorted_moves(rows: tuple[tuple[Any, ...], ...]) -> list[tuple[Any, ...]]:
+    """Periods' rows with their moves in one order (SQL's ``list()`` keeps none)."""
+    return [(*r[:4], tuple(sorted(r[4], key=str)), *r[5:]) for r in rows]

@@ -5,10 +5,14 @@ the score over time with the explanation now, enriched values with the import.""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from fastapi.testclient import TestClient
 
+from leadgate.handoff.lead import recent_events
 from leadgate.project import Project
+from leadgate.scoring.lookup import load_lead
+from leadgate.web import pages
 
 from .conftest import sign_in
 
@@ -50,6 +54,10 @@ def test_the_lead_page_shows_its_sla_events_trend_owner_and_enrichment(
     now_score = project.explain(lead, as_of=ats[-1].replace(tzinfo=dt.timezone.utc))
     assert trend[-1]["total"] == float(now_score.total)
     assert trend[-1]["tier"] == now_score.tier
+    for point in trend:  # each point is the explained score as of its time
+        then = project.explain(lead, as_of=dt.datetime.fromisoformat(point["at"]).replace(
+            tzinfo=dt.timezone.utc))  # fmt: skip
+        assert (point["total"], point["tier"]) == (float(then.total), then.tier)
 
     page = client.get(f"/leads/{lead}").text
     assert twin["sla"]["countdown"]["text"] in page
@@ -87,3 +95,32 @@ def test_a_business_hours_sla_shows_the_due_time_leadgate_sla_counts(
             continue
         due = clock.due_at.replace(tzinfo=None).isoformat()
         assert row["sla"]["due"] == due, row["lead_id"]
+
+
+def test_a_lone_leads_events_read_once_are_those_read_twice_before(project: Project) -> None:
+    """A lead without an account has its events read once for its score and its page:
+    the page's newest events and count are ``recent_events``', and its score reads the
+    events ``lead_events`` gives it, for every such lead of the demo (visitor events
+    included)."""
+    lone = 0
+    with project.store() as store:
+        ids = [r[0] for r in store.execute("SELECT lead_id FROM leads").fetchall()]
+        for lead_id in ids:
+            read = pages.lead_read(project, lead_id)
+            if read.lead.timeline is None:
+                continue
+            lone += 1
+            newest, total = recent_events(store, lead_id, 50)
+            assert read.activity.events_total == total
+            assert _by_time(read.activity.events) == _by_time(newest)
+            assert read.activity.data is not None
+            apart = load_lead(store, lead_id)
+            assert sorted(read.activity.data.events[lead_id]) == sorted(apart.events[lead_id])
+            times = [(e["ts"], e["type"]) for e in read.lead.timeline]
+            assert times == sorted(times, key=lambda t: (-t[0].timestamp(), t[1]))
+    assert lone > 20
+
+
+def _by_time(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Events in one order (two of the same time and type have none in SQL)."""
+    return sorted((e["ts"], e["type"], e["url"] or "", e["visitor_id"] or "") for e in events)

@@ -21,6 +21,17 @@ without the writer.
 Read-your-writes holds as with the readers alone: a person's write is counted before its
 answer is sent, so their next page misses and is read from a new snapshot. Like a
 reader's snapshot, a kept read may predate a write still under way on the writer.
+
+**Answers kept for a second.** Judging a kept read and writing the page (the SLA clocks,
+the rows' dicts, JSON or Jinja) still cost 4-10 ms of the event loop's time per request,
+the same for everyone asking in the same second. So each kept read also keeps its answers
+(:meth:`Held.answer`) for one second of the clock: the first request in a second makes
+it (the page judged as of that second, its start), the others in that second send the
+same bytes. They go with the read: a write makes the read stale, and its answers with it.
+What an answer may depend on besides the read and the second (a role: the navigation) is
+part of its key; the caller says what (:mod:`leadgate.web.routes`). A read keeps only the
+answers of the last second it was asked for in (a page's JSON and its HTML per role, tens
+of kilobytes), until it is asked for in a later one or dropped.
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ import asyncio
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI
 
@@ -42,36 +53,77 @@ T = TypeVar("T")
 SIZE = 512
 
 
+class Held(Generic[T]):
+    """A kept read (``value``) with the answers made of it in the current second."""
+
+    def __init__(self, version: tuple[int, Any], value: T) -> None:
+        self.version = version
+        self.value = value
+        self.second: Any = None
+        self.answers: dict[Hashable, Any] = {}
+        #: Answers made and answers sent again (the tests count them).
+        self.made = 0
+        self.repeated = 0
+
+    def answer(self, second: Any, variant: Hashable, make: Callable[[], Any]) -> Any:
+        """``make()``'s result, made once per ``second`` and ``variant``: what the answer
+        depends on besides this read and the second (say, a role). Answers of an earlier
+        second are dropped when a new one begins."""
+        if second != self.second:
+            self.second, self.answers = second, {}
+        found = self.answers.get(variant, _NONE)
+        if found is _NONE:
+            found = self.answers[variant] = make()
+            self.made += 1
+        else:
+            self.repeated += 1
+        return found
+
+
+_NONE = object()
+
+
 class KeptReads:
     """Reads by key, each with the writer count and definition file it was read at."""
 
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
-        self._values: OrderedDict[Hashable, tuple[tuple[int, Any], Any]] = OrderedDict()
+        self._values: OrderedDict[Hashable, Held[Any]] = OrderedDict()
         #: Reads under way, by key, with the version they were asked for at.
         self.pending: dict[Hashable, tuple[tuple[int, Any], asyncio.Future[Any]]] = {}
         #: Reads made (misses) and answers from memory (the tests count them).
         self.reads = 0
         self.hits = 0
 
-    def get(self, key: Hashable, version: tuple[int, Any]) -> tuple[bool, Any]:
-        """``(True, value)`` when ``key`` was read at ``version``, else ``(False, None)``."""
+    @property
+    def answers(self) -> tuple[int, int]:
+        """Answers made and sent again, over the reads kept now (the tests count them)."""
+        held = list(self._values.values())
+        return sum(h.made for h in held), sum(h.repeated for h in held)
+
+    def get(self, key: Hashable, version: tuple[int, Any]) -> Held[Any] | None:
+        """What ``key`` read at ``version``, if kept."""
         found = self._values.get(key)
-        if found is None or found[0] != version:
-            return False, None
+        if found is None or found.version != version:
+            return None
         self._values.move_to_end(key)
         self.hits += 1
-        return True, found[1]
+        return found
 
-    def put(self, key: Hashable, version: tuple[int, Any], value: Any) -> None:
-        """Keep ``value``, unless a read of a newer snapshot is kept under ``key``."""
+    def put(self, key: Hashable, version: tuple[int, Any], value: T) -> Held[T]:
+        """Keep ``value`` (once: the requests that shared its read get the same
+        :class:`Held`), unless a read of a newer snapshot is kept under ``key``."""
         found = self._values.get(key)
-        if found is not None and found[0][0] > version[0]:
-            return
-        self._values[key] = (version, value)
+        if found is not None and found.version == version and found.value is value:
+            return found
+        held = Held(version, value)
+        if found is not None and found.version[0] > version[0]:
+            return held  # answered from, not kept
+        self._values[key] = held
         self._values.move_to_end(key)
         while len(self._values) > self.size:
             self._values.popitem(last=False)
+        return held
 
 
 def _definition(project: Project) -> Any:
@@ -87,13 +139,18 @@ async def kept_read(app: FastAPI, key: Hashable, fn: Callable[[Project], T]) -> 
     """``fn(project)``'s result for ``key``: from memory when read since the writer's last
     call, else read on a reader (and kept). ``key`` must name everything ``fn`` reads
     by (the page and its arguments)."""
+    return (await kept_held(app, key, fn)).value
+
+
+async def kept_held(app: FastAPI, key: Hashable, fn: Callable[[Project], T]) -> Held[T]:
+    """:func:`kept_read`, with the answers kept of it (:meth:`Held.answer`)."""
     kept: KeptReads = app.state.kept_reads
     project: Project = app.state.writer.project
     definition = _definition(project)
     version = (app.state.writer.generation, definition)
-    hit, value = kept.get(key, version)
-    if hit:
-        return value  # type: ignore[no-any-return]
+    hit = kept.get(key, version)
+    if hit is not None:
+        return hit
 
     def reading(view: Project) -> tuple[int, T]:
         generation = getattr(view.store(), "generation", None)
@@ -107,8 +164,7 @@ async def kept_read(app: FastAPI, key: Hashable, fn: Callable[[Project], T]) -> 
         kept.pending[key] = under_way = (version, future)
         future.add_done_callback(lambda _: _forget(kept, key, future))
     generation, fresh = await asyncio.shield(under_way[1])
-    kept.put(key, (generation, definition), fresh)
-    return cast(T, fresh)
+    return kept.put(key, (generation, definition), fresh)
 
 
 def _forget(kept: KeptReads, key: Hashable, future: asyncio.Future[Any]) -> None:
@@ -118,4 +174,4 @@ def _forget(kept: KeptReads, key: Hashable, future: asyncio.Future[Any]) -> None
         del kept.pending[key]
 
 
-__all__ = ["KeptReads", "kept_read"]
+__all__ = ["Held", "KeptReads", "kept_held", "kept_read"]

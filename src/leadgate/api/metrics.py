@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .group import GroupReport
@@ -135,20 +136,36 @@ def _escape(text: str) -> str:
 
 def install(app: FastAPI, metrics: Metrics) -> None:
     """Count every request by its route's template (not its path: ids would explode it)."""
+    app.add_middleware(_Counted, metrics=metrics)
 
-    @app.middleware("http")
-    async def count(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+
+class _Counted:
+    """The counting, as a plain ASGI middleware: Starlette's ``@app.middleware("http")``
+    (``BaseHTTPMiddleware``) runs each request in a task group with a stream between the
+    app and the client, about 0.5 ms of the event loop per request, for a counter."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, sending)
         finally:
-            route = request.scope.get("route")
+            route = scope.get("route")  # set by the router on this scope
             template = getattr(route, "path", None) or "(no route)"
-            metrics.requests[(request.method, template, status)] += 1
+            self.metrics.requests[(scope["method"], template, status)] += 1
 
 
 def outbox_pending(store: object) -> int:

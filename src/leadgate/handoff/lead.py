@@ -154,22 +154,41 @@ class LeadActivity:
         }
 
 
+#: A lead's events: its own and those of visitors linked to it (``lead_events``' rows of
+#: one lead, with each one's visitor only where the link made it the lead's).
+_EVENTS_OF = (
+    "SELECT type, ts, url, NULL AS visitor_id FROM events WHERE lead_id = ? UNION ALL "
+    "SELECT e.type, e.ts, e.url, e.visitor_id FROM events e JOIN visitor_links v "
+    "ON v.visitor_id = e.visitor_id WHERE v.lead_id = ? AND e.lead_id IS NULL"
+)
+
+
 def recent_events(store: Store, lead_id: str, limit: int) -> tuple[list[dict[str, Any]], int]:
     """The lead's ``limit`` newest events (its own and those of visitors linked to it),
     and how many it has in all."""
-    mine = (
-        "SELECT type, ts, url, NULL AS visitor_id FROM events WHERE lead_id = ? UNION ALL "
-        "SELECT e.type, e.ts, e.url, e.visitor_id FROM events e JOIN visitor_links v "
-        "ON v.visitor_id = e.visitor_id WHERE v.lead_id = ? AND e.lead_id IS NULL"
-    )
     rows = store.query(
-        f"SELECT *, count(*) OVER () AS n FROM ({mine}) ORDER BY ts DESC, type LIMIT ?",
+        f"SELECT *, count(*) OVER () AS n FROM ({_EVENTS_OF}) ORDER BY ts DESC, type LIMIT ?",
         [lead_id, lead_id, limit],
     )
     total = int(rows[0].pop("n")) if rows else 0
     for row in rows[1:]:
         row.pop("n")
     return rows, total
+
+
+def every_event(store: Store, lead_id: str) -> list[dict[str, Any]]:
+    """All the lead's events as :func:`recent_events` reads them, newest first (then by
+    type): one read serves a lone lead's score (:func:`leadgate.scoring.lookup.load_lead`)
+    and its page's newest (:func:`newest_events`), which read them twice before."""
+    rows = store.query(_EVENTS_OF, [lead_id, lead_id])
+    rows.sort(key=lambda r: r["type"])
+    rows.sort(key=lambda r: r["ts"], reverse=True)  # stable: same times stay by type
+    return rows
+
+
+def newest_events(events: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], int]:
+    """:func:`recent_events` of what :func:`every_event` read."""
+    return [dict(e) for e in events[:limit]], len(events)
 
 
 def owner_of(store: Store, lead: dict[str, Any]) -> Owner:
@@ -203,5 +222,8 @@ __all__ = [
     "UnknownAction",
     "account_of",
     "action_stage",
+    "every_event",
+    "newest_events",
     "owner_of",
+    "recent_events",
 ]

@@ -91,6 +91,8 @@ class LeadRead:
     periods: Periods | None
     data: LeadData | None  # None: no definition to score it by
     warnings: list[str] = field(default_factory=list)
+    #: All its events, newest first, when read along (:func:`.lead.every_event`).
+    timeline: list[dict[str, Any]] | None = None
 
     def at(self, now: dt.datetime) -> LeadDetail:
         """The lead as of ``now`` (naive UTC): its SLA due time and state."""

@@ -207,7 +207,8 @@ class LeadRead:
 def lead_read(project: Project, lead_id: str) -> LeadRead:
     """What :func:`lead_page` reads from the store (judged by ``.at(now)``)."""
     found = project.lead_read(lead_id)
-    return LeadRead(found, project.lead_activity_read(found.lead_id, data=found.data))
+    activity = project.lead_activity_read(found.lead_id, data=found.data, timeline=found.timeline)
+    return LeadRead(found, activity)
 
 
 @dataclass(frozen=True)

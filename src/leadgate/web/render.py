@@ -4,11 +4,21 @@ Everything a user or a file provided (company names, titles, reasons, rule names
 definition's text) reaches a template as data and is escaped there; no template marks a
 value ``|safe``. Charts are inline SVG drawn here from numbers (:func:`bars`), so a page
 needs no chart library and no network.
+
+A page that the server sends again to everyone asking for it in the same second
+(:mod:`leadgate.api.kept`) is rendered once per role (:func:`role_html`: the navigation
+and the buttons follow the role), with the two things that differ between two people of
+one role, their name and their session's CSRF token, left as marks; :func:`personal`
+puts the person's own in, escaped, for each request. The marks carry a secret made when
+the process starts, so no stored text can spell one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +127,36 @@ def html(request: Request, template: str, status: int = 200, **context: Any) -> 
         **context,
     )
     return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+
+
+#: The marks :func:`role_html` leaves for the person's name and CSRF token.
+_SECRET = secrets.token_hex(16)
+NAME_MARK = f"lg-name-{_SECRET}"
+CSRF_MARK = f"lg-csrf-{_SECRET}"
+_MARKS = re.compile(f"{NAME_MARK}|{CSRF_MARK}")
+
+
+def role_html(request: Request, template: str, **context: Any) -> str:
+    """``template`` as anyone with the signed-in person's role sees it, their name and
+    CSRF token left as marks for :func:`personal` (the page must need a session)."""
+    session = request.state.session
+    return ENV.get_template(template).render(
+        request_path=request.url.path,
+        session=None,
+        user=dataclasses.replace(session.user, name=NAME_MARK),
+        csrf_token=CSRF_MARK,
+        nav=NAV,
+        **context,
+    )
+
+
+def personal(request: Request, body: str) -> HTMLResponse:
+    """A page of :func:`role_html` with the signed-in person's name and CSRF token."""
+    session = request.state.session
+    own = {NAME_MARK: str(escape(session.user.name)), CSRF_MARK: str(escape(session.csrf_token))}
+    return HTMLResponse(
+        _MARKS.sub(lambda m: own[m.group(0)], body), status_code=200, headers=SECURITY_HEADERS
+    )
 
 
 #: Sent with every page: no framing by other sites, no inline or foreign script.

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from ..api.errors import status_of
-from ..api.kept import kept_read
+from ..api.kept import kept_held
 from ..api.keys import ADMIN, READ, WORK
 from ..api.models import errors
 from ..api.readers import read
@@ -28,11 +28,10 @@ from ..errors import LeadgateError
 from . import pages
 from .guard import Refused, page, same_origin, twin
 from .people import SignInRefused, TooManyTries, check_sign_in
-from .render import html
+from .render import html, personal, role_html
 from .sessions import COOKIE, Session, SessionPolicy, end_session, start_session
 
 T = TypeVar("T")
-P = TypeVar("P")
 P_co = TypeVar("P_co", covariant=True)
 
 router = APIRouter(include_in_schema=False)
@@ -63,37 +62,54 @@ async def shown(request: Request, fn: Callable[..., T], *args: Any, **kwargs: An
         raise Refused(status_of(exc), str(exc)) from exc
 
 
-class Plain(Protocol):
-    def as_dict(self) -> dict[str, Any]: ...
-
-
-def plain_json(data: Plain) -> Response:
-    """A twin's body: the page's data is plain already (strings, numbers, lists: see
-    :func:`leadgate.results.plain`), so it goes straight to JSON, without FastAPI's
-    encoder walking it again (4 ms of a queue page's 25 rows)."""
-    return JSONResponse(data.as_dict())
-
-
 class Read(Protocol[P_co]):
     """A page's read, judged as of a time (:mod:`leadgate.handoff.reads`)."""
 
     def at(self, now: dt.datetime) -> P_co: ...
 
 
-async def judged(
-    request: Request, html_page: bool, fn: Callable[..., Read[P]], *args: Any, **kwargs: Any
-) -> P:
-    """A page's data: its read (``fn``) kept until the writer's next call
-    (:mod:`leadgate.api.kept`: a queue page or a lead asked for again reads nothing),
-    judged as of now. Errors as :func:`gather` (a twin) or :func:`shown` (a page)."""
+class Page(Protocol):
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+async def answered(
+    request: Request, template: str | None, fn: Callable[..., Read[Page]], *args: Any, **kwargs: Any
+) -> Response:
+    """A page (``template``) or its JSON twin (None) of a read (``fn``) kept until the
+    writer's next call (:mod:`leadgate.api.kept`: a queue page or a lead asked for again
+    reads nothing), judged as of the request's second.
+
+    The answer is kept with the read for that second (:meth:`~leadgate.api.kept.Held.
+    answer`): the JSON as bytes (the page's data is plain already, see
+    :func:`leadgate.results.plain`, so it goes straight to JSON without FastAPI's encoder),
+    the HTML per role with the person's name and CSRF token put in per request
+    (:func:`.render.personal`). Judged as of the second's start, nothing a person sees
+    changes: the pages show SLA countdowns in minutes (``due in 3h 20m``, ``under 1m``,
+    :func:`.sla.span`), times to the minute and the score over time by day; a twin's
+    ``now`` is that second. The session and role were checked for this request already
+    (the route's dependency), as for any page.
+
+    Errors as :func:`gather` (a twin) or :func:`shown` (a page)."""
     key = (fn.__name__, args, tuple(sorted(kwargs.items())))
     try:
-        found = await kept_read(request.app, key, lambda project: fn(project, *args, **kwargs))
+        held = await kept_held(request.app, key, lambda project: fn(project, *args, **kwargs))
     except LeadgateError as exc:
-        if html_page:
+        if template is not None:
             raise Refused(status_of(exc), str(exc)) from exc
         raise
-    return found.at(naive_utc(request.app.state.writer.project.clock))
+    second = naive_utc(request.app.state.writer.project.clock).replace(microsecond=0)
+
+    def data() -> Page:
+        # judged once a second, for the page and its twin alike
+        return held.answer(second, "data", lambda: held.value.at(second))  # type: ignore[no-any-return]
+
+    if template is None:
+        body = held.answer(second, "json", lambda: JSONResponse(data().as_dict()).body)
+        return Response(body, media_type="application/json")
+    user = request.state.session.user
+    variant = ("html", template, request.url.path, user.role, user.disabled_at is None)
+    page = held.answer(second, variant, lambda: role_html(request, template, data=data()))
+    return personal(request, page)
 
 
 async def done(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -177,8 +193,7 @@ async def queue(
     session: Session = READER,
 ) -> Response:
     wanted = {"owner": owner, "tier": tier, "stage": stage, "source": source, "q": q}
-    data = await judged(request, True, pages.queue_read, after=after, **wanted)
-    return html(request, "queue.html", data=data)
+    return await answered(request, "queue.html", pages.queue_read, after=after, **wanted)
 
 
 @api.get("/queue")
@@ -193,18 +208,17 @@ async def queue_json(
     _: Any = TWIN_READ,
 ) -> Response:
     wanted = {"owner": owner, "tier": tier, "stage": stage, "source": source, "q": q}
-    return plain_json(await judged(request, False, pages.queue_read, after=after, **wanted))
+    return await answered(request, None, pages.queue_read, after=after, **wanted)
 
 
 @router.get("/leads/{lead_id}")
 async def lead(request: Request, lead_id: str, session: Session = READER) -> Response:
-    data = await judged(request, True, pages.lead_read, lead_id)
-    return html(request, "lead.html", data=data)
+    return await answered(request, "lead.html", pages.lead_read, lead_id)
 
 
 @api.get("/leads/{lead_id}")
 async def lead_json(request: Request, lead_id: str, _: Any = TWIN_READ) -> Response:
-    return plain_json(await judged(request, False, pages.lead_read, lead_id))
+    return await answered(request, None, pages.lead_read, lead_id)
 
 
 @router.get("/reps")
