@@ -24,6 +24,8 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from ..definition.compile import CompiledDefinition
 from ..scoring.evaluate import to_micros
 from ..store import Store
@@ -204,7 +206,16 @@ def _anonymous(event: EventIn) -> bool:
     return not (event.lead_id or event.email)
 
 
+#: The columns :func:`_insert` hands over (``properties`` as JSON text).
+_EVENT_COLUMNS = pa.schema([
+    ("event_id", pa.string()), ("lead_id", pa.string()), ("visitor_id", pa.string()),
+    ("type", pa.string()), ("ts", pa.timestamp("us")), ("url", pa.string()),
+    ("properties", pa.string()),
+])  # fmt: skip
+
+
 def _insert(store: Store, kept: list[tuple[EventIn, str, str | None]]) -> None:
+    """Append the events, handed to DuckDB as one Arrow table."""
     if not kept:
         return
     columns: list[list[object]] = [[] for _ in range(7)]
@@ -213,12 +224,16 @@ def _insert(store: Store, kept: list[tuple[EventIn, str, str | None]]) -> None:
                   event.ts, event.url, event.properties)  # fmt: skip
         for column, value in zip(columns, values, strict=True):
             column.append(value)
-    store.execute(
-        "INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url, properties) "
-        "SELECT unnest(?), unnest(?), unnest(?), unnest(?), unnest(?::TIMESTAMP[]), "
-        "unnest(?), unnest(?::JSON[])",
-        columns,
+    rows = pa.table(
+        [pa.array(c, type=f.type) for c, f in zip(columns, _EVENT_COLUMNS, strict=True)],
+        schema=_EVENT_COLUMNS,
     )
+    with store.registered("event_rows", rows):
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url, properties) "
+            "SELECT event_id, lead_id, visitor_id, type, ts, url, properties::JSON "
+            "FROM event_rows"
+        )
 
 
 def _link_visitors(

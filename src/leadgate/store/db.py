@@ -88,6 +88,17 @@ class Store:
         finally:
             self.statements += 1
 
+    @contextlib.contextmanager
+    def registered(self, name: str, table: Any) -> Iterator[str]:
+        """``table`` (Arrow) readable as ``name`` by this connection's statements while in
+        the block: rows handed to DuckDB column by column, not value by value (the
+        ``unnest(?)`` of Python lists converts each value on its own)."""
+        self.conn.register(name, table)
+        try:
+            yield name
+        finally:
+            self.conn.unregister(name)
+
     def insert_columns(self, table: str, columns: Sequence[Sequence[Any]]) -> None:
         """Insert rows given column by column (in the table's column order) in one
         statement: DuckDB's ``executemany`` runs one INSERT a row (about 2 ms each)."""
