@@ -119,3 +119,48 @@ def test_a_call_from_another_shell_that_changes_events_is_seen(tmp_path: Path) -
         assert answer.status_code == 200, answer.text
         (scored,) = answer.json()["leads"]
     assert scored["total"] == 40  # the imported event counts beside the posted one
+
+
+# A fit rule that reads the lead's stage: a sales action moves it outside the held rows.
+READS_STAGE = """\
+leadgate: 1
+name: stage-test
+version: "1"
+fit:
+  rules:
+    - {name: accepted, when: "stage = 'sal'", points: 10}
+engagement:
+  events:
+    - {type: demo_request, points: 50}
+    - {type: page_view, points: 1}
+tiers:
+  - {name: hot, when: "score >= 50", sla: 1h}
+"""
+
+
+def test_a_definition_that_reads_the_stage_scores_the_stage_sales_moved_to(
+    tmp_path: Path,
+) -> None:
+    """The held row keeps the stage it was read with; live scoring of a definition that
+    reads ``stage`` takes the store's, so the next event scores as batch scoring does."""
+    project = api_project(tmp_path / "p", READS_STAGE)
+    _import(project, tmp_path, "leads.jsonl", [{"lead_id": "L0", "email": "a@b.com"}], "leads")
+    ingest = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+    sales = {"Authorization": f"Bearer {project.create_key('s', 'sales').key}"}
+    with TestClient(create_app(project)) as client:
+
+        def post(kind: str) -> dict[str, Any]:
+            body = {"lead_id": "L0", "type": kind, "ts": NOW.isoformat()}
+            answer = client.post("/v1/events", headers=ingest, json=body)
+            assert answer.status_code == 200, answer.text
+            return answer.json()["leads"][0]  # type: ignore[no-any-return]
+
+        assert post("demo_request")["total"] == 50  # enters mql
+        accept = {"action": "accept"}
+        answer = client.post("/v1/leads/L0/actions", headers=sales, json=accept)
+        assert answer.status_code == 200, answer.text
+        live = post("page_view")["total"]
+    project.score(as_of=NOW)
+    with project.store() as store:
+        batch = store.scalar("SELECT total FROM scores WHERE lead_id = 'L0'")
+    assert live == batch == 61

@@ -181,13 +181,34 @@ class LiveScores:
 
             scores = account_scores(self, store, compiled, list(lead_ids), now_us)
         else:
-            scores = [self._score(lead_id, now_us) for lead_id in lead_ids if lead_id in self.held]
+            lead_ids = [lead_id for lead_id in lead_ids if lead_id in self.held]
+            self.follow_stages(store, compiled, lead_ids)
+            scores = [self._score(lead_id, now_us) for lead_id in lead_ids]
         while len(self.held) > self.capacity:
             _, held = self.held.popitem(last=False)
             account = held.state.lead.get("account_id")
             if account is not None:
                 self.accounts.pop(str(account), None)
         return scores
+
+    def follow_stages(
+        self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str]
+    ) -> None:
+        """When the definition reads ``stage``: give these held leads the stage the store
+        has now (a stage moves by sales actions and MQL entries, which do not go through
+        the held rows); one query. Other definitions: nothing."""
+        if "stage" not in compiled.fields_used:
+            return
+        ids = [lead_id for lead_id in lead_ids if lead_id in self.held]
+        if not ids:
+            return
+        for lead_id, stage in store.execute(
+            "SELECT lead_id, stage FROM leads WHERE lead_id IN (SELECT unnest(?))", [ids]
+        ).fetchall():
+            row = dict(self.held[lead_id].state.lead)
+            row["stage"] = stage
+            self.held[lead_id].state.lead = row
+            self.held[lead_id].idle_engagement = None
 
     def _score(self, lead_id: str, now_us: int) -> LiveScore:
         held = self.held[lead_id]

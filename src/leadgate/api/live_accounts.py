@@ -48,6 +48,8 @@ def account_scores(
     wanted = [lead_id for lead_id in lead_ids if lead_id in live.held]
     accounts = {_account(live.held[lead_id]) for lead_id in wanted} - {None}
     hold_accounts(live, store, {a for a in accounts if a is not None}, now_us)
+    touched = {m for a in accounts if a is not None for m in live.accounts.get(a, [])}
+    live.follow_stages(store, compiled, {*wanted, *touched})
     as_of = {lead_id: _as_of(live.held[lead_id], now_us, live.skew_us) for lead_id in wanted}
     for lead_id in wanted:
         account = _account(live.held[lead_id])
