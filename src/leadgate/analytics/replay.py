@@ -218,7 +218,7 @@ def replayed(
         _index(store, grid)
         clock.lap("index")
         if carried:
-            carry(store, c, grid)
+            carry(store, c, grid, exact=details)
             clock.lap("carry")
         else:
             _pairs(store, grid, Reach.of(c))
