@@ -38,6 +38,7 @@ What does not carry (:func:`why_not`), and is replayed by the general path inste
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -149,6 +150,7 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = Fals
 
     Reads ``bt_lead_ix`` and ``bt_ev`` (:func:`leadgate.analytics.replay._index`)."""
     counted = counters(c)
+    names = [col for col, _, _ in counted]
     items = _Items.of(counted)
     held = [None] * len(counted) if exact else saturations(c)
     ceiling = np.array([np.iinfo(np.int64).max if s is None else s for s in held], np.int64)
@@ -162,25 +164,35 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = Fals
     per_lead = store.execute(f"SELECT ix, count(*) FROM bt_ev WHERE {items.where()} GROUP BY ix")
     got = per_lead.fetchnumpy()
     events[np.asarray(got["ix"], dtype=np.int64)] = got["count_star()"]
-    for lo, hi in _parts(events * (1 + len(items.windows)) + 1):
-        ev = store.execute(
-            f"SELECT ix, ts_us, {items.type_number()} AS t FROM bt_ev"
+    parts = _parts(events * (1 + len(items.windows)) + 1)
+
+    def fetch(lo: int, hi: int) -> dict[str, np.ndarray]:
+        return store.execute(  # type: ignore[no-any-return]
+            f"SELECT (ix - {lo})::INTEGER AS ix, ts_us, {items.type_number()} AS t FROM bt_ev"
             f" WHERE ix >= {lo} AND ix < {hi} AND {items.where()}"
         ).fetchnumpy()
-        ix, k, values = _carry_part(
-            np.asarray(ev["ix"], dtype=np.int64) - lo,
-            np.asarray(ev["ts_us"], dtype=np.int64),
-            np.asarray(ev["t"], dtype=np.int64),
-            kc[lo:hi], grid, items, ceiling,
-        )  # fmt: skip
-        part = {"ix": ix + lo, "k": k, "grp": ix + lo}
-        part.update({col: values[:, i] for i, (col, _, _) in enumerate(counted)})
-        table = pa.table(part)  # noqa: F841 - read by name below
-        store.conn.register("bt_carried_part", table)
-        try:
-            store.execute("INSERT INTO bt_pairs_all SELECT * FROM bt_carried_part")
-        finally:
-            store.conn.unregister("bt_carried_part")
+
+    # The next part's events are read while this one's are summed (NumPy and DuckDB each
+    # let go of the GIL); the connection is used by one thread at a time.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        coming = reader.submit(fetch, *parts[0]) if parts else None
+        for p, (lo, hi) in enumerate(parts):
+            assert coming is not None
+            ev = coming.result()
+            coming = reader.submit(fetch, *parts[p + 1]) if p + 1 < len(parts) else None
+            ix, k, values = _carry_part(
+                ev["ix"].astype(np.int64), ev["ts_us"], ev["t"].astype(np.int64),
+                kc[lo:hi], grid, items, ceiling,
+            )  # fmt: skip
+            if coming is not None:
+                coming.result()  # wait: the insert below needs the connection
+            ix += lo
+            table = pa.table({"ix": ix, "k": k, "grp": ix, **dict(zip(names, values, strict=True))})
+            store.conn.register("bt_carried_part", table)
+            try:
+                store.execute("INSERT INTO bt_pairs_all SELECT * FROM bt_carried_part")
+            finally:
+                store.conn.unregister("bt_carried_part")
 
 
 def _parts(sizes: np.ndarray) -> list[tuple[int, int]]:
@@ -202,8 +214,8 @@ def _carry_part(
     items: _Items,
     ceiling: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One part's kept (lead, day) rows and their held counts, for the events ``ix, ts,
-    kind`` of leads ``0 .. len(kc) - 1`` (numbered from the part's first).
+    """One part's kept (lead, day) rows and their held counts (a row per count), for the
+    events ``ix, ts, kind`` of leads ``0 .. len(kc) - 1`` (numbered from the part's first).
 
     Every item is ``((lead × days + day) << bits) | payload``; after one sort the items of
     a (lead, day) are together and in lead, then day, order. A count's value at the end
@@ -246,7 +258,7 @@ def _carry_part(
     keep[1:] = lead[1:] != lead[:-1]
     for row in values:
         keep[1:] |= row[1:] != row[:-1]
-    return lead[keep], day[keep], values[:, keep].T
+    return lead[keep], day[keep], values[:, keep]
 
 
 def _words(counts: int, bits: int) -> list[list[int]]:
