@@ -167,7 +167,7 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = Fals
     parts = _parts(events * (1 + len(items.windows)) + 1)
 
     def fetch(lo: int, hi: int) -> dict[str, np.ndarray]:
-        return store.execute(  # type: ignore[no-any-return]
+        return store.execute(
             f"SELECT (ix - {lo})::INTEGER AS ix, ts_us, {items.type_number()} AS t FROM bt_ev"
             f" WHERE ix >= {lo} AND ix < {hi} AND {items.where()}"
         ).fetchnumpy()
