@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 #: Items (events' entries and exits, one per lead) sorted in one part: bounds the memory
 #: of the arrays (about 40 bytes an item at the peak).
-CARRY_ROWS = 12_000_000
+CARRY_ROWS = 8_000_000
 #: Column names of the carried counts in ``bt_pairs_all`` (rule i, aggregate j).
 RULE = "carried_rule_{}"
 AGGREGATE = "carried_agg_{}"
@@ -160,11 +160,8 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = Fals
     )
     kc = store.execute("SELECT kc FROM bt_lead_ix ORDER BY ix").fetchnumpy()["kc"]
     kc = np.asarray(kc, dtype=np.int64)
-    events = np.zeros(len(kc), dtype=np.int64)
-    per_lead = store.execute(f"SELECT ix, count(*) FROM bt_ev WHERE {items.where()} GROUP BY ix")
-    got = per_lead.fetchnumpy()
-    events[np.asarray(got["ix"], dtype=np.int64)] = got["count_star()"]
-    parts = _parts(events * (1 + len(items.windows)) + 1)
+    events = int(store.scalar(f"SELECT count(*) FROM bt_ev WHERE {items.where()}") or 0)
+    parts = _parts(len(kc), events * (1 + len(items.windows)) + len(kc))
 
     def fetch(lo: int, hi: int) -> dict[str, np.ndarray]:
         return store.execute(
@@ -195,13 +192,13 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = Fals
                 store.conn.unregister("bt_carried_part")
 
 
-def _parts(sizes: np.ndarray) -> list[tuple[int, int]]:
-    """Consecutive lead ranges ``[lo, hi)`` of about :data:`CARRY_ROWS` items each."""
-    ends = np.cumsum(sizes)
-    total = int(ends[-1]) if len(ends) else 0
-    count = max(1, -(-total // CARRY_ROWS))
-    cuts = np.searchsorted(ends, np.arange(1, count) * (total / count), side="right")
-    bounds = sorted({0, *(int(x) for x in cuts), len(sizes)})
+def _parts(leads: int, total: int) -> list[tuple[int, int]]:
+    """Lead ranges ``[lo, hi)`` of equal size, about :data:`CARRY_ROWS` items each (from
+    ``total``, the items of all): the leads' numbers carry no order of their events."""
+    if leads == 0:
+        return []
+    count = min(leads, max(1, -(-total // CARRY_ROWS)))
+    bounds = [leads * p // count for p in range(count + 1)]
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
@@ -234,13 +231,16 @@ def _carry_part(
     leads = np.arange(len(kc), dtype=np.int64)
     parts.append(((leads * days + kc) << items.bits) | items.lead)
     every = np.concatenate(parts)
+    del parts  # a part's arrays are its memory: each is let go once read
     every.sort()
     key, payload = every >> items.bits, every & ((1 << items.bits) - 1)
+    del every
     last = np.flatnonzero(np.append(key[1:] != key[:-1], True))  # each (lead, day)'s end
     starts = np.searchsorted(key, leads * days)  # each lead's first item: its marker or before
     groups = np.diff(np.append(np.searchsorted(last, starts), len(last)))
     lead = np.repeat(leads, groups)
     day = key[last] - lead * days
+    del key
     counts = items.deltas.shape[1]
     bits = max(1, int(np.bincount(ix, minlength=len(kc)).max(initial=0)).bit_length())
     values = np.empty((counts, len(last)), dtype=np.int64)
