@@ -145,8 +145,10 @@ class _Items:
 def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = False) -> None:
     """``bt_pairs_all (ix, k, grp, counts...)``: each lead's change days (its creation day
     and the days an event enters or leaves a window) with every count as of that day.
-    Unless ``exact`` (each rule's points are wanted), each count is held to its saturation
-    and a day is kept only when a held count differs from the lead's day before.
+    Unless ``exact``, each count is held to its saturation and a day is kept only when a
+    held count differs from the lead's day before. ``exact`` (a replay with details) holds
+    nothing: the plan's per-rule counts and uncapped points are then scoring's own (what
+    ``bt_states`` keeps, the capped points and the total, would be the same either way).
 
     Reads ``bt_lead_ix`` and ``bt_ev`` (:func:`leadgate.analytics.replay._index`)."""
     counted = counters(c)
