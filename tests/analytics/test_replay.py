@@ -108,15 +108,24 @@ def test_carried_counts_equal_the_general_replay(c, population, offsets) -> None
     """Cheaper than scoring every day, so more examples: carrying counts gives each lead the
     tier the general path (every pair re-reading its events) gives, on every day."""
     grid = Grid.between(START, START + dt.timedelta(days=11))
+
+    def states(store: Store, general: bool) -> dict[tuple[str, int], str | None]:
+        return carried(replay_states(store, c, grid, general=general), c, grid)
+
+    assert both_paths(population, offsets, states)
+
+
+def both_paths(population, offsets, states) -> bool:  # type: ignore[no-untyped-def]
+    """Whether ``states(store, general)`` is the same by the carried and the general path,
+    on a store of ``population`` with the leads created at ``offsets``."""
     leads, accounts, events, intent = population
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "store.duckdb")
         load(store, leads, accounts, events, intent)
         created(store, offsets[: len(leads)])
-        fast = carried(replay_states(store, c, grid), c, grid)
-        general = carried(replay_states(store, c, grid, general=True), c, grid)
+        fast, general = states(store, False), states(store, True)
         store.close()
-    assert fast == general
+    return bool(fast == general)
 
 
 def detailed(store: Store, c, grid: Grid, *, general: bool) -> dict[tuple[str, int], tuple]:  # type: ignore[no-untyped-def]
@@ -145,12 +154,6 @@ def test_carried_details_equal_the_general_replay(c, population, offsets) -> Non
     """Asked for each rule's points (``compare``), the carried replay gives every rule's
     points and the total the general path gives, on every day (days held alike)."""
     grid = Grid.between(START, START + dt.timedelta(days=11))
-    leads, accounts, events, intent = population
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "store.duckdb")
-        load(store, leads, accounts, events, intent)
-        created(store, offsets[: len(leads)])
-        fast = detailed(store, c, grid, general=False)
-        general = detailed(store, c, grid, general=True)
-        store.close()
-    assert fast == general
+    assert both_paths(
+        population, offsets, lambda store, general: detailed(store, c, grid, general=general)
+    )
