@@ -217,6 +217,9 @@ offsets = st.one_of(
     st.integers(-200, 5).map(lambda d: d * DAY_US),
     st.integers(-200 * 24, 5 * 24).map(lambda h: h * DAY_US // 24),
     st.sampled_from([7, 14, 30, 90, 1.5]).map(lambda d: -int(d * DAY_US)),  # window edges
+    # The last microsecond of a day (AS_OF is noon): a replay day's as-of instant, so an
+    # event a whole window before one is exactly on that window's edge.
+    st.integers(-200, 5).map(lambda d: d * DAY_US + DAY_US // 2 - 1),
 )
 event_lists = st.lists(
     st.tuples(st.sampled_from(TYPES), offsets),
