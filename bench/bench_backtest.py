@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import resource
 import shutil
 import time
 from pathlib import Path
@@ -165,6 +166,9 @@ def run(project: Project, compiled, naive_days: int) -> None:  # type: ignore[no
     print(f"  backtest phases (s)    {result.phases}")
     print(f"  replay                 {result.replay}")
     print(f"  MQLs {result.mqls:,}, precision {result.precision}, recall {result.recall}")
+    # Linux: KiB. The process's peak so far (the scorings, the backtest, DuckDB's buffers).
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"  peak memory (process, so far) {peak:.2f} GiB")
 
 
 def main() -> None:

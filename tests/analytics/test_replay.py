@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadgate.analytics.carry import why_not
-from leadgate.analytics.replay import Grid, replay_path, replay_states
+from leadgate.analytics.replay import Grid, replay_path, replay_states, replayed
 from leadgate.scoring import score_store
 from leadgate.store import Store
 
@@ -108,12 +108,52 @@ def test_carried_counts_equal_the_general_replay(c, population, offsets) -> None
     """Cheaper than scoring every day, so more examples: carrying counts gives each lead the
     tier the general path (every pair re-reading its events) gives, on every day."""
     grid = Grid.between(START, START + dt.timedelta(days=11))
+
+    def states(store: Store, general: bool) -> dict[tuple[str, int], str | None]:
+        return carried(replay_states(store, c, grid, general=general), c, grid)
+
+    assert both_paths(population, offsets, states)
+
+
+def both_paths(population, offsets, states) -> bool:  # type: ignore[no-untyped-def]
+    """Whether ``states(store, general)`` is the same by the carried and the general path,
+    on a store of ``population`` with the leads created at ``offsets``."""
     leads, accounts, events, intent = population
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "store.duckdb")
         load(store, leads, accounts, events, intent)
         created(store, offsets[: len(leads)])
-        fast = carried(replay_states(store, c, grid), c, grid)
-        general = carried(replay_states(store, c, grid, general=True), c, grid)
+        fast, general = states(store, False), states(store, True)
         store.close()
-    assert fast == general
+    return bool(fast == general)
+
+
+def detailed(store: Store, c, grid: Grid, *, general: bool) -> dict[tuple[str, int], tuple]:  # type: ignore[no-untyped-def]
+    """Each lead's tier, points per rule and total on every day from its first evaluated one
+    (held between), from a replay with ``details``."""
+    with replayed(store, c, grid, details=True, general=general):
+        rows = store.execute(
+            "SELECT i.lead_id, s.k, s.tier, s.contributions, s.total FROM bt_states s"
+            " JOIN bt_lead_ix i USING (ix) ORDER BY 1, 2"
+        ).fetchall()
+    out: dict[tuple[str, int], tuple] = {}  # type: ignore[type-arg]
+    by_lead: dict[str, dict[int, tuple]] = {}  # type: ignore[type-arg]
+    for lead_id, k, *state in rows:
+        by_lead.setdefault(lead_id, {})[k] = tuple(map(repr, state))
+    for lead_id, days in by_lead.items():
+        held = None
+        for k in range(min(days), grid.count):
+            held = days.get(k, held)
+            out[(lead_id, k)] = held  # type: ignore[assignment]
+    return out
+
+
+@settings(SETTINGS, max_examples=40)
+@given(definitions(carried=True), populations(), st.lists(hours, min_size=8, max_size=8))
+def test_carried_details_equal_the_general_replay(c, population, offsets) -> None:  # type: ignore[no-untyped-def]
+    """Asked for each rule's points (``compare``), the carried replay gives every rule's
+    points and the total the general path gives, on every day (days held alike)."""
+    grid = Grid.between(START, START + dt.timedelta(days=11))
+    assert both_paths(
+        population, offsets, lambda store, general: detailed(store, c, grid, general=general)
+    )

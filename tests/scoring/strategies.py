@@ -70,6 +70,19 @@ ENGAGEMENT_CONDITIONS = [
     "num_sessions < 2.5 or days_since(last_activity_date) < 1.5",
 ]
 PER_UNIT = ["num_sessions", "num_pageviews", "days_since(last_activity_date)", "num_pageviews / 3"]
+#: Counts compared with small numbers, for the carried replay's saturations
+#: (:mod:`leadgate.analytics.saturation`): literals on either side, every comparison, a
+#: fraction, ``has``, and a count read through arithmetic (which does not saturate).
+COUNT_CONDITIONS = [
+    "count(*, 7d) >= {c}",
+    "{c} < count([pricing_page, demo_request], 14d)",
+    "count(pricing_page, 36h) = {c} or fit >= {n}",
+    "count(email_open, 30d) != {c} and engagement >= 0",
+    "count(*, 2w) <= {c}.5",
+    "count(blog_view) * 2 >= {c} + 3",
+    "not has(chat, 7d) and engagement >= {n}",
+    "count(webinar_attended, 90d) > {c} and count(webinar_attended, 90d) < {c} + 3",
+]
 DQ_CONDITIONS = [
     "email_domain_type = 'competitor'",
     "email_domain_type = 'student' or seniority = 'ic' and fit < 5",
@@ -108,7 +121,9 @@ def definitions(draw, positive_event=False, carried=False):  # type: ignore[no-u
         rule = {"type": t, "points": draw(cents)}
         if rule["points"] == 0:
             rule["points"] = 1
-        if draw(st.booleans()):
+        if carried and draw(st.booleans()):  # a cap a few events reach exactly
+            rule["cap"] = abs(rule["points"]) * draw(st.integers(1, 3))
+        elif draw(st.booleans()):
             rule["cap"] = draw(st.integers(1, 100))
         if draw(st.booleans()):
             rule["window"] = draw(durations)
@@ -120,6 +135,7 @@ def definitions(draw, positive_event=False, carried=False):  # type: ignore[no-u
             events.append({"type": draw(st.sampled_from(TYPES))})
         events[0]["points"] = draw(st.integers(1, 5000)) / 100
     weighted = draw(st.booleans())
+    tiers = steady(TIER_CONDITIONS) + COUNT_CONDITIONS if carried else TIER_CONDITIONS
     fit: dict = {"rules": fit_rules}
     engagement: dict = {"events": events}
     rules = [draw(engagement_rules(i, carried)) for i in range(draw(st.integers(0, 4)))]
@@ -157,10 +173,14 @@ def definitions(draw, positive_event=False, carried=False):  # type: ignore[no-u
             {"band": 3},
         ],
         "tiers": [
-            {"name": f"tier {i}", "when": cond.format(n=draw(st.integers(0, 80))), "sla": "24h"}
+            {
+                "name": f"tier {i}",
+                "when": cond.format(n=draw(st.integers(0, 80)), c=draw(st.integers(0, 4))),
+                "sla": "24h",
+            }
             for i, cond in enumerate(
                 sorted(
-                    draw(st.lists(st.sampled_from(pick(TIER_CONDITIONS)), unique=True, max_size=4)),
+                    draw(st.lists(st.sampled_from(tiers), unique=True, max_size=4)),
                     key=lambda cond: cond == "true",
                 )
             )  # a catch-all tier can only come last
@@ -197,6 +217,9 @@ offsets = st.one_of(
     st.integers(-200, 5).map(lambda d: d * DAY_US),
     st.integers(-200 * 24, 5 * 24).map(lambda h: h * DAY_US // 24),
     st.sampled_from([7, 14, 30, 90, 1.5]).map(lambda d: -int(d * DAY_US)),  # window edges
+    # The last microsecond of a day (AS_OF is noon): a replay day's as-of instant, so an
+    # event a whole window before one is exactly on that window's edge.
+    st.integers(-200, 5).map(lambda d: d * DAY_US + DAY_US // 2 - 1),
 )
 event_lists = st.lists(
     st.tuples(st.sampled_from(TYPES), offsets),

@@ -11,37 +11,52 @@ from events is a count of events of some types inside a window (a rule's points 
 count times its amount, capped; ``count(...)`` and ``has(...)`` are counts). A count
 changes only on the day an event enters (its own day) and on the day it leaves (the first
 day more than the window after it). So each count's value on each change day is a running
-sum of +1/-1 over the lead's entries and exits ordered by day: one window function over
-the events and their exits, O(events), instead of O(events × days).
+sum of +1/-1 over the lead's entries and exits ordered by day: O(events), not
+O(events × days).
 
 The plan then runs on one row per (lead, change day) with those counts in place of its
 own event steps (:class:`CarriedEvents`): caps, signs, fit, floors, weights and tiers are
 the plan's own SQL, so they agree with scoring by construction. The counts are integers:
-no floating error accumulates over a year.
+no floating error accumulates over a year. A change day whose counts, each held to its
+saturation (:mod:`leadgate.analytics.saturation`), equal the lead's day before is not
+evaluated: the plan would read the same.
+
+The running sums are computed in NumPy (:func:`_carry_part`), whole leads a part at a
+time: each entry and exit is one int64 *item*, ``(lead, day, what it changes)``, so one
+sort of the items groups them by (lead, day), and each count is one cumulative sum. In
+DuckDB the same took a GROUP BY (lead, day) and a window sum per lead, 62 s of a 115 s
+backtest at 1,000,000 leads (bench/README.md, session 9).
 
 What does not carry (:func:`why_not`), and is replayed by the general path instead:
 
 * a half-life: each event's decayed amount is rounded to a hundredth on its own
-  (``FLOOR(cents * 0.5^(age / h) + 0.5)``), so no carried sum reproduces the sum of the
-  rounded parts exactly, and the score moves every day;
+  (``FLOOR(cents * 0.5^(age / h) + 0.5)``, ``age`` in µs), so no carried sum reproduces the
+  sum of the rounded parts exactly, and the score moves every day;
 * ``days_since`` of an event (``last``) or of a date field: it moves every day;
 * intent, engaged contacts and ``account.engagement``: they read other leads and signals.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
 
 from ..definition.compile import CompiledDefinition
 from ..scoring import names as n
 from ..scoring.event_steps import EventSteps, in_list, lit
 from ..store import Store
+from .saturation import saturations
 
 if TYPE_CHECKING:
     from .replay import Grid
 
-#: Event rows (entries and exits) carried in one query: bounds its sort's memory.
-CARRY_ROWS = 25_000_000
+#: Items (events' entries and exits, one per lead) sorted in one part: bounds the memory
+#: of the arrays (about 40 bytes an item at the peak).
+CARRY_ROWS = 8_000_000
 #: Column names of the carried counts in ``bt_pairs_all`` (rule i, aggregate j).
 RULE = "carried_rule_{}"
 AGGREGATE = "carried_agg_{}"
@@ -61,7 +76,7 @@ def why_not(c: CompiledDefinition) -> str | None:
     return None
 
 
-def _counters(c: CompiledDefinition) -> list[tuple[str, tuple[str, ...] | None, int | None]]:
+def counters(c: CompiledDefinition) -> list[tuple[str, tuple[str, ...] | None, int | None]]:
     """Each count the plan reads: (column, types or None for all, window µs or None)."""
     out: list[tuple[str, tuple[str, ...] | None, int | None]] = [
         (RULE.format(i), (r.type,), r.window_us) for i, r in enumerate(c.event_rules)
@@ -72,112 +87,198 @@ def _counters(c: CompiledDefinition) -> list[tuple[str, tuple[str, ...] | None, 
     return out
 
 
-def carry(store: Store, c: CompiledDefinition, grid: Grid) -> None:
+@dataclass(frozen=True)
+class _Items:
+    """What one item changes. An event's type is numbered (``names``; ``len(names)``: any
+    other type, read only by a count of every type); an item's *payload* is ``tag ×
+    (types + 1) + type``, tag 0 its entry and tag t the exit of ``windows[t - 1]``; the
+    payload ``lead`` marks a lead's first day and changes nothing. ``deltas[payload]`` is
+    what the item adds to each count."""
+
+    names: list[str]
+    every: bool  # some count reads every type
+    windows: list[int]
+    deltas: np.ndarray  # (payloads, counts) int8
+    exits: np.ndarray  # (windows, types + 1) bool: whose exit of that window matters
+
+    @classmethod
+    def of(cls, counted: list[tuple[str, tuple[str, ...] | None, int | None]]) -> _Items:
+        names = sorted({t for _, types, _ in counted if types for t in types})
+        every = any(types is None for _, types, _ in counted)
+        windows = sorted({w for _, _, w in counted if w is not None})
+        kinds = len(names) + 1
+        reads = np.array(
+            [[types is None or (t < len(names) and names[t] in types) for t in range(kinds)]
+             for _, types, _ in counted], dtype=bool,
+        ).reshape(len(counted), kinds)  # fmt: skip
+        deltas = np.zeros(((1 + len(windows)) * kinds + 1, len(counted)), dtype=np.int8)
+        deltas[:kinds] = reads.T
+        exits = np.zeros((len(windows), kinds), dtype=bool)
+        for t, w in enumerate(windows):
+            mine = np.array([cw == w for _, _, cw in counted], dtype=bool)
+            leaving = reads & mine[:, None]
+            deltas[(t + 1) * kinds : (t + 2) * kinds] = -leaving.T.astype(np.int8)
+            exits[t] = leaving.any(axis=0)
+        return cls(names, every, windows, deltas, exits)
+
+    @property
+    def lead(self) -> int:
+        return len(self.deltas) - 1
+
+    @property
+    def bits(self) -> int:
+        return self.lead.bit_length()
+
+    def type_number(self) -> str:
+        """SQL: an event's type number."""
+        whens = "".join(f" WHEN {lit(x, 'duckdb')} THEN {t}" for t, x in enumerate(self.names))
+        other = len(self.names)
+        return f"(CASE type{whens} ELSE {other} END)::SMALLINT" if whens else f"{other}::SMALLINT"
+
+    def where(self) -> str:
+        """SQL: the events some count reads."""
+        if self.every:
+            return "TRUE"
+        return f"type IN {in_list(self.names, 'duckdb')}" if self.names else "FALSE"
+
+
+def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = False) -> None:
     """``bt_pairs_all (ix, k, grp, counts...)``: each lead's change days (its creation day
     and the days an event enters or leaves a window) with every count as of that day.
+    Unless ``exact``, each count is held to its saturation and a day is kept only when a
+    held count differs from the lead's day before. ``exact`` (a replay with details) holds
+    nothing: the plan's per-rule counts and uncapped points are then scoring's own (what
+    ``bt_states`` keeps, the capped points and the total, would be the same either way).
 
-    Reads ``bt_lead_ix`` and ``bt_ev`` (:func:`leadgate.analytics.replay._index`).
+    Reads ``bt_lead_ix`` and ``bt_ev`` (:func:`leadgate.analytics.replay._index`)."""
+    counted = counters(c)
+    names = [col for col, _, _ in counted]
+    items = _Items.of(counted)
+    held = [None] * len(counted) if exact else saturations(c)
+    ceiling = np.array([np.iinfo(np.int64).max if s is None else s for s in held], np.int64)
+    columns = "".join(f", {col} BIGINT" for col, _, _ in counted)
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE bt_pairs_all (ix BIGINT, k BIGINT, grp BIGINT{columns})"
+    )
+    kc = store.execute("SELECT kc FROM bt_lead_ix ORDER BY ix").fetchnumpy()["kc"]
+    kc = np.asarray(kc, dtype=np.int64)
+    events = int(store.scalar(f"SELECT count(*) FROM bt_ev WHERE {items.where()}") or 0)
+    parts = _parts(len(kc), events * (1 + len(items.windows)) + len(kc))
 
-    The counts travel packed, several to a BIGINT (:class:`_Packing`): each event row adds
-    one number (its entry or exit for every count it belongs to), each (lead, day) one sum,
-    and each lead one running sum per word. A window aggregate per count cost 0.3 s per
-    million rows each (DuckDB 2.0: 1.8 s for the six of ``windowed`` at 20,000 leads)."""
-    counters = _counters(c)
-    windows = sorted({w for _, _, w in counters if w is not None})
-    tag = {w: t + 1 for t, w in enumerate(windows)}  # 0: an entry; t: an exit of window t
-    most, events = store.execute(
-        "SELECT coalesce(max(n), 0), coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM bt_ev"
-        " GROUP BY ix)"
-    ).fetchone() or (0, 0)
-    pack = _Packing(len(counters), int(most))
-    # Whole leads a part at a time: one sort of every event row spilled at 1,000,000 leads
-    # and 50M events with two windows (166 s; bench/README.md).
-    parts = max(1, -(-int(events) * (1 + len(windows)) // CARRY_ROWS))
+    def fetch(lo: int, hi: int) -> dict[str, np.ndarray]:
+        return store.execute(
+            f"SELECT (ix - {lo})::INTEGER AS ix, ts_us, {items.type_number()} AS t FROM bt_ev"
+            f" WHERE ix >= {lo} AND ix < {hi} AND {items.where()}"
+        ).fetchnumpy()
 
-    def of_types(types: list[tuple[str, ...] | None]) -> str:
-        if not types or any(t is None for t in types):
-            return ""
-        return f" AND type IN {in_list(sorted({x for t in types if t for x in t}), 'duckdb')}"
-
-    def code(t: int) -> list[str]:
-        """Per word, SQL: what one event row of tag ``t`` adds (by its type)."""
-        chosen = [(i, types) for i, (_, types, w) in enumerate(counters)
-                  if t == 0 or (w is not None and tag[w] == t)]  # fmt: skip
-        return [pack.code(word, chosen, 1 if t == 0 else -1) for word in range(pack.words)]
-
-    def row(k: str, t: int, where: str) -> str:
-        words = "".join(f", ({x})::BIGINT AS w{j}" for j, x in enumerate(code(t)))
-        return f"SELECT ix, {k} AS k{words} FROM bt_ev WHERE {where} AND {{part}}"
-
-    # Entries on the event's day; exits on the first day past each window (none past the
-    # grid). Only the types some count reads.
-    rows = [row(grid.first_at("ts_us"), 0, f"TRUE{of_types([t for _, t, _ in counters])}")]
-    for w in windows:
-        k = grid.first_at(f"ts_us + {w + 1}")
-        types = [t for _, t, cw in counters if cw == w]
-        rows.append(row(k, tag[w], f"{k} < {grid.count}{of_types(types)}"))
-    # The lead's first day is a change day, whatever its events.
-    zeros = "".join(f", 0::BIGINT AS w{j}" for j in range(pack.words))
-    rows.append(f"SELECT ix, kc AS k{zeros} FROM bt_lead_ix WHERE {{part}}")
-    sums = "".join(f", SUM(w{j})::BIGINT AS w{j}" for j in range(pack.words))
-    running = "".join(
-        f", SUM(w{j}) OVER (PARTITION BY ix ORDER BY k ROWS UNBOUNDED PRECEDING)::BIGINT AS w{j}"
-        for j in range(pack.words)
-    )  # one row per (lead, day): ROWS is RANGE; integers: the running sums are exact
-    unpacked = "".join(f", {pack.unpack(i)} AS {col}" for i, (col, _, _) in enumerate(counters))
-    # Changes before a lead exists show on its first day (kc).
-    query = f"""
-        WITH d AS ({" UNION ALL ".join(rows)}),
-        days AS (SELECT d.ix, greatest(d.k, i.kc) AS k{sums}
-                 FROM d JOIN bt_lead_ix i USING (ix) GROUP BY ALL),
-        run AS (SELECT ix, k{running} FROM days)
-        SELECT ix, k, ix AS grp{unpacked} FROM run
-        """
-    for part in range(parts):
-        chosen = query.replace("{part}", f"ix % {parts} = {part}")
-        into = (
-            "CREATE OR REPLACE TEMP TABLE bt_pairs_all AS"
-            if part == 0
-            else ("INSERT INTO bt_pairs_all")
-        )
-        store.execute(f"{into} {chosen}")
+    # The next part's events are read while this one's are summed (NumPy and DuckDB each
+    # let go of the GIL); the connection is used by one thread at a time.
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        coming = reader.submit(fetch, *parts[0]) if parts else None
+        for p, (lo, hi) in enumerate(parts):
+            assert coming is not None
+            ev = coming.result()
+            coming = reader.submit(fetch, *parts[p + 1]) if p + 1 < len(parts) else None
+            ix, k, values = _carry_part(
+                ev["ix"].astype(np.int64), ev["ts_us"], ev["t"].astype(np.int64),
+                kc[lo:hi], grid, items, ceiling,
+            )  # fmt: skip
+            if coming is not None:
+                coming.result()  # wait: the insert below needs the connection
+            ix += lo
+            table = pa.table({"ix": ix, "k": k, "grp": ix, **dict(zip(names, values, strict=True))})
+            store.conn.register("bt_carried_part", table)
+            try:
+                store.execute("INSERT INTO bt_pairs_all SELECT * FROM bt_carried_part")
+            finally:
+                store.conn.unregister("bt_carried_part")
 
 
-class _Packing:
-    """Counts packed into BIGINTs: ``bits`` each, as many to a word as fit in 62 bits (the
-    sign bit unused). A count never exceeds its lead's events (``most``), so ``bits`` holds
-    it, and a running sum of packed entries and exits is the packed running counts: each
-    count stays within its own bits, none borrows from its neighbour."""
+def _parts(leads: int, total: int) -> list[tuple[int, int]]:
+    """Lead ranges ``[lo, hi)`` of equal size, about :data:`CARRY_ROWS` items each (from
+    ``total``, the items of all): the leads' numbers carry no order of their events."""
+    if leads == 0:
+        return []
+    count = min(leads, max(1, -(-total // CARRY_ROWS)))
+    bounds = [leads * p // count for p in range(count + 1)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
-    def __init__(self, counters: int, most: int) -> None:
-        self.bits = max(1, most.bit_length())
-        if self.bits > 62:
-            raise ValueError(f"a lead with {most} events cannot be counted in a BIGINT")
-        self.per_word = 62 // self.bits
-        self.words = -(-counters // self.per_word)
 
-    def word(self, i: int) -> int:
-        return i // self.per_word
+def _carry_part(
+    ix: np.ndarray,
+    ts: np.ndarray,
+    kind: np.ndarray,
+    kc: np.ndarray,
+    grid: Grid,
+    items: _Items,
+    ceiling: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One part's kept (lead, day) rows and their held counts (a row per count), for the
+    events ``ix, ts, kind`` of leads ``0 .. len(kc) - 1`` (numbered from the part's first).
 
-    def unit(self, i: int) -> int:
-        return 1 << (self.bits * (i % self.per_word))
+    Every item is ``((lead × days + day) << bits) | payload``; after one sort the items of
+    a (lead, day) are together and in lead, then day, order. A count's value at the end
+    of a (lead, day) is the cumulative sum of its deltas there, less the sum before the
+    lead's first item (the lead's own marker, which every lead has)."""
+    days, kinds = grid.count, len(items.names) + 1
+    first = np.maximum(_first_day(ts, grid), kc[ix])  # before the lead exists: its first day
+    parts = [((ix * days + first) << items.bits) | kind]
+    for t, window in enumerate(items.windows):
+        leaves = items.exits[t][kind]
+        gone = _first_day(ts[leaves] + window + 1, grid)
+        inside = gone < days  # an exit past the last day changes nothing replayed
+        lead = ix[leaves][inside]
+        day = np.maximum(gone[inside], kc[lead])
+        parts.append(((lead * days + day) << items.bits) | ((t + 1) * kinds + kind[leaves][inside]))
+    leads = np.arange(len(kc), dtype=np.int64)
+    parts.append(((leads * days + kc) << items.bits) | items.lead)
+    every = np.concatenate(parts)
+    del parts  # a part's arrays are its memory: each is let go once read
+    every.sort()
+    key, payload = every >> items.bits, every & ((1 << items.bits) - 1)
+    del every
+    last = np.flatnonzero(np.append(key[1:] != key[:-1], True))  # each (lead, day)'s end
+    starts = np.searchsorted(key, leads * days)  # each lead's first item: its marker or before
+    groups = np.diff(np.append(np.searchsorted(last, starts), len(last)))
+    lead = np.repeat(leads, groups)
+    day = key[last] - lead * days
+    del key
+    counts = items.deltas.shape[1]
+    bits = max(1, int(np.bincount(ix, minlength=len(kc)).max(initial=0)).bit_length())
+    values = np.empty((counts, len(last)), dtype=np.int64)
+    for members in _words(counts, bits):
+        # Several counts to an int64, ``bits`` each: one gather and one sum for them all.
+        # Each lead's difference is exact even where the sum over earlier leads wraps.
+        units = np.array([1 << (bits * j) for j in range(len(members))], dtype=np.int64)
+        running = np.cumsum((items.deltas[:, members].astype(np.int64) @ units)[payload])
+        before = running[np.maximum(starts - 1, 0)]
+        before[starts == 0] = 0
+        mine = running[last] - np.repeat(before, groups)
+        for j, i in enumerate(members):
+            np.minimum((mine >> (bits * j)) & ((1 << bits) - 1), ceiling[i], out=values[i])
+    keep = np.ones(len(last), dtype=bool)
+    keep[1:] = lead[1:] != lead[:-1]
+    for row in values:
+        keep[1:] |= row[1:] != row[:-1]
+    return lead[keep], day[keep], values[:, keep]
 
-    def code(self, word: int, chosen: list[tuple[int, tuple[str, ...] | None]], sign: int) -> str:
-        """SQL: what an event adds to ``word``, by its type: ``sign`` times the unit of each
-        ``chosen`` count (index, its types; None: every type) in that word that reads it."""
-        mine = [(i, types) for i, types in chosen if self.word(i) == word]
 
-        def value(kind: str | None) -> int:
-            return sign * sum(self.unit(i) for i, types in mine if types is None or kind in types)
+def _words(counts: int, bits: int) -> list[list[int]]:
+    """Counts packed into int64 words of ``bits`` each, 62 bits a word (the sign unused): a
+    count never exceeds its lead's events, so ``bits`` (their most) holds it, and none
+    borrows from its neighbour."""
+    if bits > 62:
+        raise ValueError(f"a lead with 2^{bits} events cannot be counted in a BIGINT")
+    per = 62 // bits
+    return [list(range(w * per, min(counts, (w + 1) * per))) for w in range(-(-counts // per))]
 
-        named = sorted({x for _, types in mine if types for x in types})
-        whens = "".join(f" WHEN {lit(x, 'duckdb')} THEN {value(x)}"
-                        for x in named if value(x) != value(None))  # fmt: skip
-        return f"CASE type{whens} ELSE {value(None)} END" if whens else str(value(None))
 
-    def unpack(self, i: int) -> str:
-        shift, mask = self.bits * (i % self.per_word), (1 << self.bits) - 1
-        return f"((w{self.word(i)} >> {shift}) & {mask})::BIGINT"
+def _first_day(micros: np.ndarray, grid: Grid) -> np.ndarray:
+    """The first grid index whose instant is at or after ``micros`` (0 if before):
+    :meth:`Grid.first_at` in NumPy."""
+    t0, s = grid.first_us, grid.step_us
+    days: np.ndarray = np.maximum(0, (np.maximum(micros, t0 - s) - (t0 - s + 1)) // s)
+    return days
 
 
 class CarriedEvents(EventSteps):

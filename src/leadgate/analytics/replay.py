@@ -60,7 +60,9 @@ CHUNK_PAIRS = 4_000_000
 #: (at 4M, 14 chunks of ``windowed``'s 55M pairs each joined the million leads again).
 CARRIED_CHUNK_PAIRS = 16_000_000
 TABLES = Tables(leads="bt_leads", accounts="bt_accounts", events="bt_events", intent="bt_intent")
-TEMP = ("bt_lead_ix", "bt_account_ix", "bt_ev", "bt_pairs_all", "bt_pairs", "bt_states")
+TEMP = (
+    "bt_lead_ix", "bt_account_ix", "bt_ev", "bt_lead_rows", "bt_pairs_all", "bt_pairs", "bt_states"
+)  # fmt: skip
 VIEWS = ("bt_leads", "bt_accounts", "bt_events", "bt_intent")
 
 
@@ -218,7 +220,7 @@ def replayed(
         _index(store, grid)
         clock.lap("index")
         if carried:
-            carry(store, c, grid)
+            carry(store, c, grid, exact=details)
             clock.lap("carry")
         else:
             _pairs(store, grid, Reach.of(c))
@@ -420,15 +422,30 @@ def _dates(store: Store, c: CompiledDefinition, table: str, prefix: str, k: str,
     return "".join(f", {item}" for item in items)
 
 
+def _lead_rows(store: Store, c: CompiledDefinition) -> None:
+    """``bt_lead_rows``: each lead's number and the columns of ``leads`` the plan reads,
+    read once: each pair then joins its lead on an integer, not on ``lead_id`` in the
+    whole ``leads`` table (a pair per change day: millions at a million leads)."""
+    columns = store.table_columns("leads")
+    used = sorted(f for f in c.fields_used if f in columns and f not in ("lead_id", "account_id"))
+    picked = "".join(f', t."{f}"' for f in used)
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE bt_lead_rows AS SELECT i.ix AS bt_ix, i.aix AS bt_aix,"
+        " t.lead_id,"
+        f" t.account_id{picked} FROM bt_lead_ix i JOIN leads t ON t.lead_id = i.lead_id"
+    )
+
+
 def _views(store: Store, c: CompiledDefinition, grid: Grid) -> None:
     """The relations the plan reads, one row set per pair, with times shifted."""
     K = grid.count
     store.execute("CREATE OR REPLACE TEMP TABLE bt_pairs AS FROM bt_pairs_all LIMIT 0")
-    lead_dates = _dates(store, c, "leads", "", "p.k", grid)
+    _lead_rows(store, c)
+    lead_dates = _dates(store, c, "bt_lead_rows", "", "p.k", grid)
     store.execute(
-        "CREATE OR REPLACE TEMP VIEW bt_leads AS SELECT t.* REPLACE (p.ix * "
-        f"{K} + p.k AS lead_id, i.aix * {K} + p.k AS account_id{lead_dates})"
-        " FROM bt_pairs p JOIN bt_lead_ix i ON i.ix = p.ix JOIN leads t ON t.lead_id = i.lead_id"
+        "CREATE OR REPLACE TEMP VIEW bt_leads AS SELECT t.* EXCLUDE (bt_ix, bt_aix) REPLACE"
+        f" (p.ix * {K} + p.k AS lead_id, t.bt_aix * {K} + p.k AS account_id{lead_dates})"
+        " FROM bt_pairs p JOIN bt_lead_rows t ON t.bt_ix = p.ix"
     )
     account_k = (
         "(SELECT DISTINCT i.aix, p.k FROM bt_pairs p JOIN bt_lead_ix i ON i.ix = p.ix"
