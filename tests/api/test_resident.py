@@ -164,3 +164,23 @@ def test_a_definition_that_reads_the_stage_scores_the_stage_sales_moved_to(
     with project.store() as store:
         batch = store.scalar("SELECT total FROM scores WHERE lead_id = 'L0'")
     assert live == batch == 61
+
+
+def test_a_lead_stored_after_its_events_counts_them(tmp_path: Path) -> None:
+    """Events stored before their lead was (the store's events at the server's start name
+    a lead it does not hold): once the lead is upserted through the API, its next live
+    score counts them, as batch scoring does."""
+    project = api_project(tmp_path / "p", WINDOWED)
+    _import(project, tmp_path, "leads.jsonl", [{"lead_id": "L0", "email": "a@b.com"}], "leads")
+    earlier = (NOW - dt.timedelta(days=2)).isoformat()
+    event = {"lead_id": "L5", "type": "pricing_page", "ts": earlier}
+    _import(project, tmp_path, "events.jsonl", [event], "events")
+    ingest = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+    with TestClient(create_app(project)) as client:
+        lead = {"lead_id": "L5", "email": "five@b.com"}
+        assert client.post("/v1/leads", headers=ingest, json=lead).status_code == 200
+        body = {"lead_id": "L5", "type": "page_view", "ts": NOW.isoformat()}
+        answer = client.post("/v1/events", headers=ingest, json=body)
+        assert answer.status_code == 200, answer.text
+        (scored,) = answer.json()["leads"]
+    assert scored["total"] == 21  # the imported page (20) and the posted view (1)
