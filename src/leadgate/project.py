@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -883,6 +883,52 @@ class Project:
                 data = load_lead(store, lead_id, row)
         scorer = None if compiled is None else self._scorer(compiled)
         return ActivityRead(lead_id, events, total, data, scorer)
+
+    def lead_reads(
+        self, keys: Sequence[str], *, limit: int = 50
+    ) -> dict[str, tuple[LeadRead, ActivityRead] | LeadgateError]:
+        """:meth:`lead_read` and then :meth:`lead_activity_read` (with what the first read)
+        of each of ``keys``, by key, read together: each equal to what those two read for
+        it alone (a test compares them lead by lead), an unknown or ambiguous key's error
+        in its place. A server reads the leads asked for in the same moment this way
+        (:mod:`leadgate.api.batched`).
+
+        A key that is a lead's id and nobody's alias, of a lead without an account, with a
+        definition to score by (a lead page's link, nearly always): one statement per table
+        for all of them (:func:`leadgate.handoff.many_leads.read_together`), about the
+        time of one lead's. Any other key is read alone, in the same transaction."""
+        from .handoff.many_leads import find_ids, read_together
+
+        warnings: list[str] = []
+        compiled = self._compiled_or_none(warnings)
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, tuple[LeadRead, ActivityRead] | LeadgateError] = {}
+        with self.store() as store:
+            found = find_ids(store, keys) if compiled is not None else {}
+            rows = [r for r in found.values() if r.get("account_id") is None]
+            if compiled is not None and rows:
+                setup_warnings: list[str] = []
+                setup = self._sla_setup_or_none(compiled, setup_warnings)
+                out.update(
+                    read_together(
+                        store, compiled, self._scorer(compiled), rows, warnings, setup,
+                        setup_warnings, limit,
+                    )
+                )  # fmt: skip
+            for key in keys:
+                if key in out:
+                    continue
+                try:
+                    lead = self.lead_read(key)
+                    out[key] = (
+                        lead,
+                        self.lead_activity_read(
+                            lead.lead_id, limit=limit, data=lead.data, timeline=lead.timeline
+                        ),
+                    )
+                except LeadgateError as exc:
+                    out[key] = exc
+        return {key: out[key] for key in keys}
 
     def _scorer(self, compiled: CompiledDefinition) -> Scorer:
         """The pure evaluator of ``compiled``, built once per definition (1-2 ms each)."""

@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI
@@ -142,8 +142,15 @@ async def kept_read(app: FastAPI, key: Hashable, fn: Callable[[Project], T]) -> 
     return (await kept_held(app, key, fn)).value
 
 
-async def kept_held(app: FastAPI, key: Hashable, fn: Callable[[Project], T]) -> Held[T]:
-    """:func:`kept_read`, with the answers kept of it (:meth:`Held.answer`)."""
+async def kept_held(
+    app: FastAPI,
+    key: Hashable,
+    fn: Callable[[Project], T],
+    together: Callable[[], Awaitable[tuple[int, T]]] | None = None,
+) -> Held[T]:
+    """:func:`kept_read`, with the answers kept of it (:meth:`Held.answer`). ``together``:
+    a miss is read with others' (:meth:`.batched.Batches.read`: the writer's count its
+    snapshot began at and what ``fn`` reads) instead of alone."""
     kept: KeptReads = app.state.kept_reads
     project: Project = app.state.writer.project
     definition = _definition(project)
@@ -160,7 +167,8 @@ async def kept_held(app: FastAPI, key: Hashable, fn: Callable[[Project], T]) -> 
     # Twenty people opening the same page just after a write share one read of it.
     under_way = kept.pending.get(key)
     if under_way is None or under_way[0] != version:
-        future = asyncio.ensure_future(read_app(app, reading))
+        started = read_app(app, reading) if together is None else together()
+        future = asyncio.ensure_future(started)
         kept.pending[key] = under_way = (version, future)
         future.add_done_callback(lambda _: _forget(kept, key, future))
     generation, fresh = await asyncio.shield(under_way[1])

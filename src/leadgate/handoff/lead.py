@@ -163,6 +163,14 @@ _EVENTS_OF = (
 )
 
 
+_EVENTS_OF_ANY = (
+    "SELECT lead_id AS of_lead, type, ts, url, NULL AS visitor_id FROM events "
+    "WHERE lead_id = ANY(?) UNION ALL "
+    "SELECT v.lead_id, e.type, e.ts, e.url, e.visitor_id FROM events e JOIN visitor_links v "
+    "ON v.visitor_id = e.visitor_id WHERE v.lead_id = ANY(?) AND e.lead_id IS NULL"
+)
+
+
 def recent_events(store: Store, lead_id: str, limit: int) -> tuple[list[dict[str, Any]], int]:
     """The lead's ``limit`` newest events (its own and those of visitors linked to it),
     and how many it has in all."""
@@ -180,7 +188,21 @@ def every_event(store: Store, lead_id: str) -> list[dict[str, Any]]:
     """All the lead's events as :func:`recent_events` reads them, newest first (then by
     type): one read serves a lone lead's score (:func:`leadgate.scoring.lookup.load_lead`)
     and its page's newest (:func:`newest_events`), which read them twice before."""
-    rows = store.query(_EVENTS_OF, [lead_id, lead_id])
+    return _newest_first(store.query(_EVENTS_OF, [lead_id, lead_id]))
+
+
+def every_events(store: Store, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """:func:`every_event` of several leads, by lead, in one statement (``= ANY(?)``)."""
+    found: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    for row in store.query(_EVENTS_OF_ANY, [ids, ids]):
+        found[row.pop("of_lead")].append(row)
+    return {i: _newest_first(rows) for i, rows in found.items()}
+
+
+def _newest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Newest first, then by type, then by url and visitor: a whole order, so a lead's
+    events come in the same order however they were read (alone or with others')."""
+    rows.sort(key=lambda r: (r["url"] is None, r["url"] or "", str(r["visitor_id"] or "")))
     rows.sort(key=lambda r: r["type"])
     rows.sort(key=lambda r: r["ts"], reverse=True)  # stable: same times stay by type
     return rows
@@ -223,6 +245,7 @@ __all__ = [
     "account_of",
     "action_stage",
     "every_event",
+    "every_events",
     "newest_events",
     "owner_of",
     "recent_events",

@@ -98,12 +98,46 @@ def read_lead_rows(store: Store, row: dict[str, Any]) -> LeadRows:
         "SELECT assignment_id, rep, rule, reason, assigned_at FROM assignments WHERE lead_id = ?",
         [lead_id],
     ).fetchall()
+    return _lead_rows(row, tuple(handoff[0]) if handoff else None, moves, assigned)
+
+
+def read_leads_rows(store: Store, rows: list[dict[str, Any]]) -> dict[str, LeadRows]:
+    """:func:`read_lead_rows` of several leads (their rows of ``leads``, by id), the
+    same three statements for all: ``lead_id = ANY(?)`` with a short list of ids is
+    answered from the same indexes (``EXPLAIN ANALYZE`` at a million leads: an index scan
+    for 20 ids), in about the time of one lead's."""
+    ids = [r["lead_id"] for r in rows]
+    handoff = {
+        h[0]: tuple(h[1:])
+        for h in store.execute(
+            "SELECT lead_id, mql_at, first_touch_at, mql_tier FROM lead_handoff "
+            "WHERE lead_id = ANY(?)",
+            [ids],
+        ).fetchall()
+    }
+    moves: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    for m in store.query(f"SELECT {COLUMNS} FROM stage_transitions WHERE lead_id = ANY(?)", [ids]):
+        moves[m["lead_id"]].append(m)
+    assigned: dict[str, list[Any]] = {i: [] for i in ids}
+    for a in store.execute(
+        "SELECT lead_id, assignment_id, rep, rule, reason, assigned_at FROM assignments "
+        "WHERE lead_id = ANY(?)",
+        [ids],
+    ).fetchall():
+        assigned[a[0]].append(a[1:])
+    return {(i := r["lead_id"]): _lead_rows(r, handoff.get(i), moves[i], assigned[i]) for r in rows}
+
+
+def _lead_rows(
+    row: dict[str, Any], handoff: Any, moves: list[dict[str, Any]], assigned: list[Any]
+) -> LeadRows:
+    """The lead's rows, its transitions by ``seq`` and its assignments by id."""
     return LeadRows(
         row,
-        tuple(handoff[0]) if handoff else None,
+        handoff,
         sorted((Transition(**m) for m in moves), key=lambda t: t.seq),
         sorted((tuple(a) for a in assigned), key=lambda a: a[0]),
     )
 
 
-__all__ = ["LeadRows", "read_lead_rows"]
+__all__ = ["LeadRows", "read_lead_rows", "read_leads_rows"]

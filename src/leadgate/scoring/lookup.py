@@ -198,14 +198,29 @@ def explain_loaded(
     """:func:`explain_lead` of a lead already read (:func:`load_lead`)."""
     when = as_of or latest_as_of(store, c)
     if when is None:
-        raise ScoringError("Nothing is scored yet: run 'leadgate score' or give --as-of.")
-    score = data.score(scorer or Scorer(c), to_micros(when))
+        return explain_read(c, data, when, [], scorer)
     # The lead's stored scores by its id alone (the index answers that; a condition on the
-    # run beside it makes DuckDB scan), the run's picked here.
-    at = score.as_of.replace(tzinfo=None)
+    # run beside it makes DuckDB scan), the run's picked in :func:`explain_read`.
     runs = store.execute(
         "SELECT definition_hash, as_of, total FROM scores WHERE lead_id = ?", [data.lead["lead_id"]]
     ).fetchall()
+    return explain_read(c, data, when, runs, scorer)
+
+
+def explain_read(
+    c: CompiledDefinition,
+    data: LeadData,
+    when: dt.datetime | None,
+    runs: Sequence[tuple[Any, ...]],
+    scorer: Scorer | None = None,
+) -> Score:
+    """:func:`explain_loaded` of what it reads: the run's as-of time ``when`` (None: no
+    run) and the lead's stored scores ``runs`` (``(definition_hash, as_of, total)``, every
+    run's: :func:`stored_runs` reads them for several leads at once)."""
+    if when is None:
+        raise ScoringError("Nothing is scored yet: run 'leadgate score' or give --as-of.")
+    score = data.score(scorer or Scorer(c), to_micros(when))
+    at = score.as_of.replace(tzinfo=None)
     stored = next((t for h, a, t in runs if h == c.hash and a == at), None)
     if stored is not None and round(stored * 100) != score.total_cents:
         score.warnings.append(
@@ -213,6 +228,18 @@ def explain_loaded(
             "the lead's data changed since it was scored; rescore."
         )
     return score
+
+
+def stored_runs(store: Store, ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """The stored scores of ``ids`` as :func:`explain_loaded` reads one lead's, by lead:
+    one statement (``= ANY(?)``: the index on ``lead_id`` answers a short list too)."""
+    out: dict[str, list[tuple[Any, ...]]] = {i: [] for i in ids}
+    for lead_id, *run in store.execute(
+        "SELECT lead_id, definition_hash, as_of, total FROM scores WHERE lead_id = ANY(?)",
+        [list(ids)],
+    ).fetchall():
+        out[lead_id].append(tuple(run))
+    return out
 
 
 def score_trend(

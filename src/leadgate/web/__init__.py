@@ -25,12 +25,16 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI, policy: SessionPolicy | None = None) -> None:
     """Add the dashboard's routes, static files and error pages to ``app``."""
-    from . import actions, routes, routes_analysis
+    from ..api.batched import Batches
+    from ..handoff.many_leads import MOST
+    from . import actions, pages, routes, routes_analysis
     from .kept import Kept
 
     app.state.web_policy = policy or SessionPolicy.from_env()
     app.state.web_kept = Kept()
     app.state.web_overview = routes_analysis.kept_overview(app)
+    # Lead pages not kept, read together (:mod:`leadgate.api.batched`).
+    app.state.web_leads = Batches(pages.lead_reads, most=MOST)
     app.state.web_session_writes = set()  # sessions with a write pending (:mod:`.guard`)
     app.include_router(routes.router)
     app.include_router(routes.api)

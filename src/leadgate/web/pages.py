@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..clock import naive_utc
+from ..errors import LeadgateError
 from ..handoff import reads as handoff
 from ..project import Project
 from ..results import plain
@@ -209,6 +210,15 @@ def lead_read(project: Project, lead_id: str) -> LeadRead:
     found = project.lead_read(lead_id)
     activity = project.lead_activity_read(found.lead_id, data=found.data, timeline=found.timeline)
     return LeadRead(found, activity)
+
+
+def lead_reads(project: Project, keys: list[str]) -> dict[str, LeadRead | LeadgateError]:
+    """:func:`lead_read` of each of ``keys``, read together (:meth:`Project.lead_reads`):
+    an unknown or ambiguous key's error in its place."""
+    return {
+        key: found if isinstance(found, LeadgateError) else LeadRead(*found)
+        for key, found in project.lead_reads(keys).items()
+    }
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ redirected to the queue (the page works without script too).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from ..api.batched import Batches
 from ..api.errors import status_of
 from ..api.kept import kept_held
 from ..api.keys import ADMIN, READ, WORK
@@ -73,7 +74,12 @@ class Page(Protocol):
 
 
 async def answered(
-    request: Request, template: str | None, fn: Callable[..., Read[Page]], *args: Any, **kwargs: Any
+    request: Request,
+    template: str | None,
+    fn: Callable[..., Read[Page]],
+    *args: Any,
+    together: Callable[[], Awaitable[tuple[int, Any]]] | None = None,
+    **kwargs: Any,
 ) -> Response:
     """A page (``template``) or its JSON twin (None) of a read (``fn``) kept until the
     writer's next call (:mod:`leadgate.api.kept`: a queue page or a lead asked for again
@@ -89,10 +95,14 @@ async def answered(
     ``now`` is that second. The session and role were checked for this request already
     (the route's dependency), as for any page.
 
-    Errors as :func:`gather` (a twin) or :func:`shown` (a page)."""
+    ``together``: a miss is read with the others' of the same moment (a lead page:
+    :mod:`leadgate.api.batched`). Errors as :func:`gather` (a twin) or :func:`shown` (a
+    page)."""
     key = (fn.__name__, args, tuple(sorted(kwargs.items())))
     try:
-        held = await kept_held(request.app, key, lambda project: fn(project, *args, **kwargs))
+        held = await kept_held(
+            request.app, key, lambda project: fn(project, *args, **kwargs), together
+        )
     except LeadgateError as exc:
         if template is not None:
             raise Refused(status_of(exc), str(exc)) from exc
@@ -192,7 +202,8 @@ async def queue(
     q: str | None = None,
     session: Session = READER,
 ) -> Response:
-    wanted = {"owner": owner, "tier": tier, "stage": stage, "source": source, "q": q}
+    wanted: dict[str, Any] = {"owner": owner, "tier": tier, "stage": stage}
+    wanted |= {"source": source, "q": q}
     return await answered(request, "queue.html", pages.queue_read, after=after, **wanted)
 
 
@@ -207,18 +218,28 @@ async def queue_json(
     q: str | None = None,
     _: Any = TWIN_READ,
 ) -> Response:
-    wanted = {"owner": owner, "tier": tier, "stage": stage, "source": source, "q": q}
+    wanted: dict[str, Any] = {"owner": owner, "tier": tier, "stage": stage}
+    wanted |= {"source": source, "q": q}
     return await answered(request, None, pages.queue_read, after=after, **wanted)
 
 
 @router.get("/leads/{lead_id}")
 async def lead(request: Request, lead_id: str, session: Session = READER) -> Response:
-    return await answered(request, "lead.html", pages.lead_read, lead_id)
+    together = _with_others(request, lead_id)
+    return await answered(request, "lead.html", pages.lead_read, lead_id, together=together)
 
 
 @api.get("/leads/{lead_id}")
 async def lead_json(request: Request, lead_id: str, _: Any = TWIN_READ) -> Response:
-    return await answered(request, None, pages.lead_read, lead_id)
+    together = _with_others(request, lead_id)
+    return await answered(request, None, pages.lead_read, lead_id, together=together)
+
+
+def _with_others(request: Request, lead_id: str) -> Callable[[], Awaitable[tuple[int, Any]]]:
+    """A lead not kept is read with the other leads asked for in the same moment
+    (:func:`.pages.lead_reads`, equal to :func:`.pages.lead_read` for each)."""
+    batches: Batches[str, pages.LeadRead] = request.app.state.web_leads
+    return lambda: batches.read(request.app, lead_id)
 
 
 @router.get("/reps")
