@@ -72,7 +72,7 @@ def write_events(
     """Store the events of several requests, in the caller's transaction; the states of
     their leads are held by ``live`` and follow."""
     rows = [(n, e) for n, events in enumerate(requests) for e in events]
-    live.hold(store, compiled, ())  # reads what the server holds of the store, if not yet
+    live.ready(store, compiled)  # the held store, read first if it is not held
     leads = _leads(store, [e for _, e in rows], live.resident)
     live.hold(store, compiled, set(leads.values()))
     keyed = [(n, e, e.event_id or content_key(e), leads.get(id(e))) for n, e in rows]

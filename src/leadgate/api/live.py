@@ -107,7 +107,7 @@ class LiveScores:
 
     def warm(self, project: Project) -> None:
         """Read what is held of the store now (the server's start), not at the first commit."""
-        self.hold(project.store(), self.compiled(project), ())
+        self.ready(project.store(), self.compiled(project))
 
     def forget(self, lead_ids: Iterable[str] | None = None) -> None:
         """Drop held states (all of them, or these leads'): they are rebuilt when needed."""
@@ -119,19 +119,25 @@ class LiveScores:
         for lead_id in lead_ids:
             self.held.pop(lead_id, None)
 
-    def hold(self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str]) -> None:
-        """Hold the states of the stored leads among ``lead_ids``, reading the missing ones
-        back from the store (all of them with one set of queries)."""
+    def ready(self, store: Store, compiled: CompiledDefinition) -> None:
+        """Set the scorer for ``compiled`` (a new definition drops every held state) and,
+        when the server holds the store, read it if it is not held (or holds too much)."""
         if self.scorer is None or self.scorer.compiled.hash != compiled.hash:
             self.scorer, self.held = Scorer(compiled), collections.OrderedDict()
             self.accounts.clear()
             self.resident = None  # its look-back and intent follow the definition
-        now_us = to_micros(store.now())
         if self.use_resident and (self.resident is None or self.resident.full):
             self.held.clear()  # its states hold noted events the new read holds too
             self.accounts.clear()
             reads_intent = any(a.kind == "intent" for a in compiled.aggregates.values())
+            now_us = to_micros(store.now())
             self.resident = Resident.read(store, self.scorer.horizon, now_us, reads_intent)
+
+    def hold(self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str]) -> None:
+        """Hold the states of the stored leads among ``lead_ids``, reading the missing ones
+        back from the store (all of them with one set of queries)."""
+        self.ready(store, compiled)
+        now_us = to_micros(store.now())
         missing = []
         for lead_id in lead_ids:
             if lead_id in self.held and not self.stale(lead_id, now_us):

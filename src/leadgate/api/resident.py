@@ -74,11 +74,6 @@ class Rows:
             out.update(zip((i for i, _ in wanted), taken, strict=True))
         return out
 
-    def ids(self) -> Iterable[str]:
-        """Every stored id."""
-        yield from (i for i in self.pos if i not in self.overlay)
-        yield from (i for i, row in self.overlay.items() if row is not None)
-
     def put(self, rows: dict[str, dict[str, Any] | None]) -> None:
         self.overlay.update(rows)
 
