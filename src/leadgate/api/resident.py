@@ -118,20 +118,23 @@ class Resident:
     @classmethod
     def read(cls, store: Store, horizon: int | None, now_us: int, intent: bool) -> Resident:
         """Read it all, in the caller's transaction (so what it wrote so far is seen)."""
-        # ordered by id: the events' read numbers the leads the same way (see _events)
-        leads = Rows(_arrow(store, "SELECT * FROM leads ORDER BY lead_id"), "lead_id")
+        # ordered by id: the events' read numbers the leads the same way (see _events);
+        # each email's key as the store computes it, read in the same scan, then dropped
+        table = _arrow(
+            store, "SELECT *, lower(trim(email)) AS email_key__ FROM leads ORDER BY lead_id"
+        )
+        keys = table.select(["email_key__", "lead_id"])
+        leads = Rows(table.drop_columns(["email_key__"]), "lead_id")
         accounts = Rows(_arrow(store, "SELECT * FROM accounts"), "account_id")
         aliases = dict(
             store.execute(
                 "SELECT alias, lead_id FROM lead_aliases WHERE alias <> lead_id"
             ).fetchall()
         )
-        emails: dict[str, list[str]] = {}
-        keys = _arrow(
-            store,
-            "SELECT lower(trim(email)) AS k, lead_id FROM leads WHERE email IS NOT NULL ORDER BY 2",
-        )
-        for email, lead in zip(_list(keys, "k"), _list(keys, "lead_id"), strict=True):
+        emails: dict[str, list[str]] = {}  # each list in id order, as the rows are
+        for email, lead in zip(_list(keys, "email_key__"), _list(keys, "lead_id"), strict=True):
+            if email is None:
+                continue
             held = emails.get(email)
             if held is None:
                 emails[email] = [lead]
