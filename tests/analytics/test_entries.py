@@ -12,24 +12,31 @@ from hypothesis import strategies as st
 
 from leadgate.analytics.backtest import summarize
 from leadgate.analytics.entries import raising_types, why_not
-from leadgate.analytics.replay import Grid, replay_path, replayed
+from leadgate.analytics.replay import Grid, replay_path, replay_states, replayed
 from leadgate.definition import load_compiled
 from leadgate.store import Store
 
 from ..scoring.strategies import AS_OF_US, definitions, populations
 from ..scoring.test_properties import load
-from .test_replay import SETTINGS, START, created, hours
+from .test_replay import SETTINGS, START, carried, created, hours
 
 
-def first_sales(store: Store, c, grid: Grid, *, entries: bool) -> tuple[list[tuple], int]:  # type: ignore[no-untyped-def]
+def first_sales(store: Store, c, grid: Grid, *, entries: bool) -> tuple[list[tuple], dict]:  # type: ignore[no-untyped-def]
     """What a backtest reads of a replay (:func:`summarize`: each lead's first sales-tier
-    day and its tier on the last day), and how many pairs were evaluated."""
+    day and its tier on the last day), and each evaluated (lead, day)'s tier."""
     with replayed(store, c, grid, general=not entries, first_sales=entries):
         summarize(store, c, grid, "t_summary")
-        pairs = int(store.scalar("SELECT count(*) FROM bt_states") or 0)
+        states = replayed_states(store, c)
     rows = store.execute("SELECT lead_id, mql_k, end_tier FROM t_summary ORDER BY 1").fetchall()
     store.execute("DROP TABLE t_summary")
-    return rows, pairs
+    return rows, states
+
+
+def replayed_states(store: Store, c) -> dict[tuple[str, int], str | None]:  # type: ignore[no-untyped-def]
+    rows = store.execute(
+        "SELECT i.lead_id, s.k, s.tier FROM bt_states s JOIN bt_lead_ix i USING (ix)"
+    ).fetchall()
+    return {(lead, k): c.tiers[t].name if t >= 0 else None for lead, k, t in rows}
 
 
 def squeezed(population):  # type: ignore[no-untyped-def]
@@ -59,10 +66,14 @@ def test_event_days_give_the_first_sales_day_of_every_day(c, population, offsets
         store = Store(Path(tmp) / "store.duckdb")
         load(store, leads, accounts, events, intent)
         created(store, offsets[: len(leads)])
-        fast, _ = first_sales(store, c, grid, entries=True)
+        fast, evaluated = first_sales(store, c, grid, entries=True)
         every_day, _ = first_sales(store, c, grid, entries=False)
+        each_day = carried(replay_states(store, c, grid, general=True), c, grid)
         store.close()
     assert fast == every_day
+    # Each day it evaluates, a lead's tier is that day's: its account's other leads beside
+    # it, its look-back whole.
+    assert {key: each_day[key] for key in evaluated} == evaluated
 
 
 DECAYING = """
