@@ -14,6 +14,7 @@ from leadgate.analytics.backtest import summarize
 from leadgate.analytics.entries import raising_types, why_not
 from leadgate.analytics.replay import Grid, replay_path, replay_states, replayed
 from leadgate.definition import load_compiled
+from leadgate.scoring.evaluate import to_micros
 from leadgate.store import Store
 
 from ..scoring.strategies import AS_OF_US, definitions, populations
@@ -74,6 +75,64 @@ def test_event_days_give_the_first_sales_day_of_every_day(c, population, offsets
     # Each day it evaluates, a lead's tier is that day's: its account's other leads beside
     # it, its look-back whole.
     assert {key: each_day[key] for key in evaluated} == evaluated
+
+
+@st.composite
+def raising_histories(draw):  # type: ignore[no-untyped-def]
+    """A definition whose negative points age (a careers page visit, leaving a window and
+    perhaps decaying) beside positive ones, a threshold near the leads' scores, and a few
+    leads' events around the replayed days: a lead may cross into the tier as a careers
+    page visit ages, on a day without events."""
+    half_life = draw(st.sampled_from(["", ", half_life: 3d", ", half_life: 7d"]))
+    window = draw(st.sampled_from(["3d", "7d", "10d"]))
+    fit = draw(st.integers(0, 40))
+    text = f"""
+name: r
+version: '1'
+fit:
+  rules:
+    - {{name: base, when: 'true', points: {fit}}}
+engagement:
+  events:
+    - {{type: careers_page, points: -{draw(st.integers(1, 40))}, window: {window}{half_life}}}
+    - {{type: pricing_page, points: {draw(st.integers(1, 40))}, window: 30d}}
+tiers:
+  - {{name: mql, when: 'score >= {draw(st.integers(fit - 20, fit + 5))}'}}
+"""
+    hour = st.integers(-10 * 24, 14 * 24).map(lambda h: h * 3_600_000_000)
+    start = to_micros(dt.datetime.combine(START, dt.time()))
+    kinds = st.sampled_from(["careers_page", "pricing_page"])
+    events = {  # each lead created at its first event, a careers page visit
+        f"L{i}": [("careers_page", start + draw(hour))]
+        + [(kind, start + us) for kind, us in draw(st.lists(st.tuples(kinds, hour), max_size=3))]
+        for i in range(draw(st.integers(1, 4)))
+    }
+    return load_compiled(text=text), events
+
+
+@settings(SETTINGS, max_examples=60)
+@given(raising_histories())
+def test_aging_negative_points_give_the_first_sales_day_of_every_day(drawn) -> None:  # type: ignore[no-untyped-def]
+    c, events = drawn
+    assert why_not(c) is None and raising_types(c) == ("careers_page",)
+    grid = Grid.between(START, START + dt.timedelta(days=14))
+    store = Store(":memory:")
+    n = 0
+    for lead, history in events.items():
+        store.execute(
+            "INSERT INTO leads (lead_id, created_at) VALUES (?, make_timestamp(?))",
+            [lead, history[0][1]],
+        )
+        for kind, ts in history:
+            n += 1
+            store.execute(
+                "INSERT INTO events (event_id, lead_id, type, ts)"
+                " VALUES (?, ?, ?, make_timestamp(?))",
+                [str(n), lead, kind, ts],
+            )
+    fast, _ = first_sales(store, c, grid, entries=True)
+    every_day, _ = first_sales(store, c, grid, entries=False)
+    assert fast == every_day
 
 
 DECAYING = """
