@@ -312,6 +312,11 @@ def test_a_window_without_decay_is_evaluated_on_the_days_it_changes(
     monkeypatch.setattr(carry, "CARRY_ROWS", 1)
     monkeypatch.setattr(replay, "CARRIED_CHUNK_PAIRS", 1)
     assert replay_states(store, c, grid) == states
+    # One part, summed in slices of one lead, then of two (the last slice of one): the same.
+    monkeypatch.setattr(carry, "CARRY_ROWS", 10**9)
+    for rows in (1, 10):
+        monkeypatch.setattr(carry, "SLICE_ROWS", rows)
+        assert replay_states(store, c, grid) == states
     held = dict.fromkeys(range(grid.count), -1)
     for lead, k, tier in states:
         if lead == "a":

@@ -54,9 +54,16 @@ from .saturation import saturations
 if TYPE_CHECKING:
     from .replay import Grid
 
-#: Items (events' entries and exits, one per lead) sorted in one part: bounds the memory
-#: of the arrays (about 40 bytes an item at the peak).
+#: Items (events' entries and exits, one per lead) read from the store in one part: bounds
+#: the memory of a part's events (about 40 bytes an event while they are sliced) and the
+#: reads of ``bt_ev`` (one a part, each a scan of its rows unless they are in lead order).
 CARRY_ROWS = 8_000_000
+#: Items sorted and summed at once, a slice of a part's leads. Each of the thirty-odd passes
+#: over a part's items writes a new array; at 8M items (40 MB) each was a fresh mapping whose
+#: pages the kernel faulted in and zeroed, most of the NumPy time. Arrays of a few MB are
+#: reused from the allocator's heap and stay in cache: a third of the CPU an item
+#: (bench/README.md, session 10).
+SLICE_ROWS = 500_000
 #: Column names of the carried counts in ``bt_pairs_all`` (rule i, aggregate j).
 RULE = "carried_rule_{}"
 AGGREGATE = "carried_agg_{}"
@@ -184,10 +191,9 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = Fals
             assert coming is not None
             ev = coming.result()
             coming = reader.submit(fetch, *parts[p + 1]) if p + 1 < len(parts) else None
-            ix, k, values = _carry_part(
-                ev["ix"].astype(np.int64), ev["ts_us"], kinds[ev["t"]],
-                kc[lo:hi], grid, items, ceiling,
-            )  # fmt: skip
+            ix, k, values = _carry_sliced(
+                ev["ix"], ev["ts_us"], ev["t"], kinds, kc[lo:hi], grid, items, ceiling
+            )
             if coming is not None:
                 coming.result()  # wait: the insert below needs the connection
             ix += lo
@@ -207,6 +213,41 @@ def _parts(leads: int, total: int) -> list[tuple[int, int]]:
     count = min(leads, max(1, -(-total // CARRY_ROWS)))
     bounds = [leads * p // count for p in range(count + 1)]
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def _carry_sliced(
+    ix: np.ndarray,
+    ts: np.ndarray,
+    t: np.ndarray,
+    kinds: np.ndarray,
+    kc: np.ndarray,
+    grid: Grid,
+    items: _Items,
+    ceiling: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_carry_part` over slices of a part's leads, about :data:`SLICE_ROWS` items
+    each, its rows in the same order (``t``: each event's type number, ``kinds`` their
+    kinds). The events come in no lead order: a stable sort of
+    each one's slice number (16 bits: a radix sort, linear) lists each slice's together,
+    and each slice gathers its own (small arrays: the part's are read, never rewritten)."""
+    leads = len(kc)
+    spread = 1 + len(items.windows)  # items an event makes at most
+    width = -(-leads // min(65_535, max(1, -(-(len(ix) * spread + leads) // SLICE_ROWS))))
+    slice_of = (ix // width).astype(np.uint16)
+    order = np.argsort(slice_of, kind="stable")
+    ends = np.cumsum(np.bincount(slice_of, minlength=-(-leads // width)))
+    del slice_of
+    leads_out, days_out, values_out = [], [], []
+    for s, (start, end) in enumerate(zip(np.append(0, ends[:-1]), ends, strict=True)):
+        mine, lo = order[start:end], s * width  # slice s: leads lo .. lo + width - 1
+        lead, day, values = _carry_part(
+            ix[mine].astype(np.int64) - lo, ts[mine], kinds[t[mine]],
+            kc[lo : lo + width], grid, items, ceiling,
+        )  # fmt: skip
+        leads_out.append(lead + lo)
+        days_out.append(day)
+        values_out.append(values)
+    return np.concatenate(leads_out), np.concatenate(days_out), np.concatenate(values_out, axis=1)
 
 
 def _carry_part(
