@@ -25,7 +25,9 @@ The running sums are computed in NumPy (:func:`_carry_part`), whole leads a part
 time: each entry and exit is one int64 *item*, ``(lead, day, what it changes)``, so one
 sort of the items groups them by (lead, day), and each count is one cumulative sum. In
 DuckDB the same took a GROUP BY (lead, day) and a window sum per lead, 62 s of a 115 s
-backtest at 1,000,000 leads (bench/README.md, session 9).
+backtest at 1,000,000 leads (bench/README.md, session 9). A part read from the store is
+summed in slices of its leads (:func:`_carry_sliced`): each pass writes a new array, and
+arrays of a few MB are reused where ones of 40 MB were faulted in anew (session 10).
 
 What does not carry (:func:`why_not`), and is replayed by the general path instead:
 
