@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from .replay import Grid
 
 #: Items (events' entries and exits, one per lead) read from the store in one part: bounds
-#: the memory of a part's events (about 40 bytes an event while they are sliced) and the
+#: the memory of a part's events (about 30 bytes an event while they are sliced) and the
 #: reads of ``bt_ev`` (one a part, each a scan of its rows unless they are in lead order).
 CARRY_ROWS = 8_000_000
 #: Items sorted and summed at once, a slice of a part's leads. Each of the thirty-odd passes
@@ -229,9 +229,9 @@ def _carry_sliced(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_carry_part` over slices of a part's leads, about :data:`SLICE_ROWS` items
     each, its rows in the same order (``t``: each event's type number, ``kinds`` their
-    kinds). The events come in no lead order: a stable sort of
-    each one's slice number (16 bits: a radix sort, linear) lists each slice's together,
-    and each slice gathers its own (small arrays: the part's are read, never rewritten)."""
+    kinds). The events come in no lead order: a stable sort of each one's slice number
+    (16 bits: a radix sort, linear) lists each slice's together, and each slice gathers
+    its own (small arrays: the part's are read, never rewritten)."""
     leads = len(kc)
     spread = 1 + len(items.windows)  # items an event makes at most
     width = -(-leads // min(65_535, max(1, -(-(len(ix) * spread + leads) // SLICE_ROWS))))
@@ -261,9 +261,9 @@ def _carry_part(
     items: _Items,
     ceiling: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One part's kept (lead, day) rows and their held counts (a row per count, int32), for
-    the events ``ix, ts, kind`` of leads ``0 .. len(kc) - 1`` (numbered from the part's
-    first).
+    """One slice's kept (lead, day) rows and their held counts (a row per count, int32),
+    for the events ``ix, ts, kind`` of leads ``0 .. len(kc) - 1`` (numbered from the
+    slice's first).
 
     Every item is ``((lead × days + day) << bits) | payload``; after one sort the items of
     a (lead, day) are together and in lead, then day, order. A count's value at the end
