@@ -8,7 +8,8 @@
 For each definition (the demo's ``b2b_saas`` template: 30-day decay, 90-day window,
 intent, engaged contacts and ``account.engagement``; ``FLAT`` below: points per event
 with no decay and no window; ``WINDOWED``: FLAT with a 90-day window and a 30-day count,
-no decay), it prints, measured in the same run on the same store:
+no decay; ``DECAYED``: WINDOWED with a 30-day half-life), it prints, measured in the same
+run on the same store:
 
 * **one scoring**: ``score_store`` as of the last day (the unit the issue's target uses:
   a 12-month daily backtest in under 10x one scoring);
@@ -72,6 +73,11 @@ WINDOWED = (
         "- {name: mql, when: fit >= 15 and engagement >= 40}",
         "- {name: mql, when: 'fit >= 15 and engagement >= 40 and count(*, 30d) >= 3'}",
     )
+)
+#: WINDOWED with a 30-day half-life: nothing of the account, so each lead is evaluated only
+#: on its own event days (``leadgate.analytics.entries``), not every day of its look-back.
+DECAYED = WINDOWED.replace("name: windowed", "name: decayed").replace(
+    "  window: 90d\n", "  window: 90d\n  half_life: 30d\n"
 )
 
 
@@ -180,7 +186,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="where to build the --files project")
     parser.add_argument(
         "--only",
-        choices=["b2b-saas", "flat", "windowed"],
+        choices=["b2b-saas", "flat", "windowed", "decayed"],
         action="append",
         help="only this definition (repeatable)",
     )
@@ -191,7 +197,8 @@ def main() -> None:
         project = build(args.leads)
     if args.build_only:
         return
-    for compiled in (project.compiled(), load_compiled(text=FLAT), load_compiled(text=WINDOWED)):
+    others = [load_compiled(text=text) for text in (FLAT, WINDOWED, DECAYED)]
+    for compiled in (project.compiled(), *others):
         if args.only is None or compiled.definition.name in args.only:
             run(project, compiled, args.naive_days)
 

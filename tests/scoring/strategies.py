@@ -102,12 +102,43 @@ def steady(conditions: list[str]) -> list[str]:
     return [cond for cond in conditions if not any(word in cond for word in MOVING)]
 
 
+#: Tier conditions that ask for more of what falls as events age, and some that do not
+#: (a backtest evaluates only event days when every sales tier's condition rises:
+#: :mod:`leadgate.analytics.entries`).
+FALLING_TIERS = [
+    "score >= {n}",
+    "fit >= {n} and has(demo_request, 14d)",
+    "engagement >= {n} or grade = 'A'",
+    "count(*, 7d) >= {c} and fit >= {n}",
+    "{c} < count([pricing_page, demo_request], 14d) + engagement",
+    "engagement > {n} and count(blog_view) >= {c}",
+    "true",
+    "score < {n}",
+    "not has(chat, 7d) and engagement >= {n}",
+    "count(email_open, 30d) = {c}",
+    "score <= {c} * 5",
+    "not (engagement >= {n})",
+    "fit >= 0 and engagement < {c} * 10",
+    "engaged_contacts(30d) >= {c}",
+    "account.engagement >= {n} and fit > 0",
+    "grade = 'A' and intent('crm', 30d) >= {n}",
+    "grade = 'B' or score >= {n}",
+]
+
+
+def falling_fit(conditions: list[str]) -> list[str]:
+    """Fit conditions that read no date (days since one grows every day)."""
+    return [cond for cond in conditions if "days_since" not in cond and "_date" not in cond]
+
+
 @st.composite
-def definitions(draw, positive_event=False, carried=False):  # type: ignore[no-untyped-def]
+def definitions(draw, positive_event=False, carried=False, falling=False):  # type: ignore[no-untyped-def]
     """A random compiled definition; with ``positive_event``, one with a positive event rule;
-    with ``carried``, one the replay carries: no half-life and nothing of :data:`MOVING`."""
+    with ``carried``, one the replay carries: no half-life and nothing of :data:`MOVING`;
+    with ``falling``, one that reads no date, with nurture tiers and tiers from
+    :data:`FALLING_TIERS` (a backtest may evaluate it on event days only)."""
     n = st.integers(0, 200)
-    pick = steady if carried else list
+    pick = falling_fit if falling else steady if carried else list
     fit_rules = [
         {
             "name": f"rule {i}",
@@ -136,9 +167,11 @@ def definitions(draw, positive_event=False, carried=False):  # type: ignore[no-u
         events[0]["points"] = draw(st.integers(1, 5000)) / 100
     weighted = draw(st.booleans())
     tiers = steady(TIER_CONDITIONS) + COUNT_CONDITIONS if carried else TIER_CONDITIONS
+    if falling:
+        tiers = FALLING_TIERS
     fit: dict = {"rules": fit_rules}
     engagement: dict = {"events": events}
-    rules = [draw(engagement_rules(i, carried)) for i in range(draw(st.integers(0, 4)))]
+    rules = [draw(engagement_rules(i, carried or falling)) for i in range(draw(st.integers(0, 4)))]
     if rules:
         engagement["rules"] = rules
     if weighted or draw(st.booleans()):
@@ -163,7 +196,13 @@ def definitions(draw, positive_event=False, carried=False):  # type: ignore[no-u
         "disqualifiers": [
             {"name": f"dq {i}", "when": cond}
             for i, cond in enumerate(
-                draw(st.lists(st.sampled_from(DQ_CONDITIONS), unique=True, max_size=2))
+                draw(
+                    st.lists(
+                        st.sampled_from(DQ_CONDITIONS),
+                        unique=True,
+                        max_size=2,
+                    )
+                )
             )
         ],
         "grades": [{"grade": "A", "min_fit": 30}, {"grade": "B", "min_fit": 10}, {"grade": "C"}],
@@ -177,6 +216,7 @@ def definitions(draw, positive_event=False, carried=False):  # type: ignore[no-u
                 "name": f"tier {i}",
                 "when": cond.format(n=draw(st.integers(0, 80)), c=draw(st.integers(0, 4))),
                 "sla": "24h",
+                **({"sales": draw(st.booleans())} if falling else {}),
             }
             for i, cond in enumerate(
                 sorted(

@@ -117,7 +117,7 @@ def backtest(
     grid = Grid.between(start, end, step)
     check_options(outcomes, window_days)
     phases: dict[str, float] = {}
-    with replayed(store, compiled, grid, phases=phases):
+    with replayed(store, compiled, grid, phases=phases, first_sales=True):
         lap = time.perf_counter()
         summarize(store, compiled, grid, "bt_result")
         pairs = int(store.scalar("SELECT count(*) FROM bt_states") or 0)
@@ -132,7 +132,11 @@ def backtest(
     finally:
         store.execute("DROP TABLE IF EXISTS temp.bt_result")
     phases["measure"] = round(time.perf_counter() - lap, 3)
-    result.pairs, result.phases, result.replay = pairs, phases, replay_path(compiled)
+    result.pairs, result.phases, result.replay = (
+        pairs,
+        phases,
+        replay_path(compiled, first_sales=True),
+    )
     result.seconds = time.perf_counter() - started
     return result
 

@@ -88,7 +88,7 @@ def compare(
     results = []
     try:
         for c, name in ((a, "bt_res_a"), (b, "bt_res_b")):
-            with replayed(store, c, grid):
+            with replayed(store, c, grid, first_sales=True):
                 summarize(store, c, grid, name)
                 pairs = int(store.scalar("SELECT count(*) FROM bt_states") or 0)
             result = measure(

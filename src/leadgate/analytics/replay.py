@@ -39,7 +39,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..definition.compile import CompiledDefinition
 from ..errors import LeadgateError
@@ -47,10 +47,12 @@ from ..expr.dates import DATE_TEXT
 from ..scoring import names as n
 from ..scoring.contract import horizon_us
 from ..scoring.evaluate import to_micros
-from ..scoring.event_steps import lit
+from ..scoring.event_steps import in_list, lit
 from ..scoring.plans import AsOf, Tables
 from ..store import Store
 from .carry import CarriedEvents, carry, counters, why_not
+from .entries import raising_types
+from .entries import why_not as entries_why_not
 
 DAY_US = 86_400_000_000
 STEPS = {"day": 1, "week": 7}
@@ -152,6 +154,11 @@ class Reach:
     daily: bool = True
     windows: tuple[int, ...] = ()  # the look-backs of event rules, counts and contacts
     intent_windows: tuple[int, ...] = ()
+    #: Only the days that bring a lead something new, every day in the reach of an event
+    #: of ``raising`` types, and the last day: enough for a backtest when
+    #: :func:`leadgate.analytics.entries.why_not` allows it.
+    entries: bool = False
+    raising: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, c: CompiledDefinition) -> Reach:
@@ -205,6 +212,7 @@ def replayed(
     details: bool = False,
     phases: dict[str, float] | None = None,
     general: bool = False,
+    first_sales: bool = False,
 ) -> Iterator[None]:
     """Run the replay into the temporary table ``bt_states (ix, k, tier)``, with
     ``bt_lead_ix (lead_id, ix, aix, created_us, kc)``, ``bt_types (type, t)`` and
@@ -214,9 +222,15 @@ def replayed(
     ``phases``, when given, receives the seconds of each step (index, then carry or pairs,
     evaluate): ``carry`` when the counts are carried from day to day
     (:mod:`leadgate.analytics.carry`), ``pairs`` when the general path runs (always with
-    ``general``)."""
+    ``general``).
+
+    ``first_sales``: the caller reads only each lead's first sales-tier day and its tier on
+    the last day (a backtest); where :func:`leadgate.analytics.entries.why_not` allows, a
+    definition that does not carry is then evaluated only on the days that bring a lead
+    something new and on the last day, not on every day of its look-back."""
     clock = _Phases(phases)
     carried = not general and why_not(c) is None
+    entries = first_sales and not carried and entries_why_not(c) is None
     try:
         _index(store, grid)
         clock.lap("index")
@@ -224,7 +238,10 @@ def replayed(
             carry(store, c, grid, exact=details)
             clock.lap("carry")
         else:
-            _pairs(store, grid, Reach.of(c))
+            reach = Reach.of(c)
+            if entries:
+                reach = replace(reach, entries=True, raising=raising_types(c))
+            _pairs(store, grid, reach)
             clock.lap("pairs")
         _views(store, c, grid, carried=carried)
         _evaluate(store, c, grid, details, carried=carried)
@@ -355,7 +372,22 @@ def _ranges(grid: Grid, reach: Reach) -> str:
         return f"SELECT ix AS key, 0 AS lo, {grid.count - 1} AS hi FROM bt_lead_ix"
     own = "ix" if not reach.account_level else "CASE WHEN aix IS NULL THEN ix ELSE -1 - aix END"
     events = "bt_ev JOIN bt_lead_ix USING (ix)" if reach.account_level else "bt_ev"
-    if reach.daily:
+    if reach.entries:
+        # Every lead of an account is evaluated on the same days (its engaged contacts are
+        # counted from the leads evaluated beside it): the key is the account's.
+        day, last = grid.first_at("ts_us"), grid.count - 1
+        lo, hi = _k_range(grid, "ts_us", reach.account if reach.account_level else reach.events)
+        raising = (
+            f"t IN (SELECT t FROM bt_types WHERE type IN {in_list(reach.raising, 'duckdb')})"
+            if reach.raising
+            else "FALSE"
+        )
+        parts = [
+            f"SELECT {own} AS key, {day} AS lo, {day} AS hi FROM {events}",
+            f"SELECT {own} AS key, {lo} AS lo, {hi} AS hi FROM {events} WHERE {raising}",
+            f"SELECT {own} AS key, {last} AS lo, {last} AS hi FROM bt_lead_ix",
+        ]
+    elif reach.daily:
         lo, hi = _k_range(grid, "ts_us", reach.account if reach.account_level else reach.events)
         parts = [f"SELECT {own} AS key, {lo} AS lo, {hi} AS hi FROM {events}"]
     else:
@@ -367,7 +399,8 @@ def _ranges(grid: Grid, reach: Reach) -> str:
             "intent_signals s JOIN bt_account_ix a ON a.account_id = s.account_id"
             f" WHERE s.ts <= make_timestamp({grid.last_us})"
         )
-        parts.append(_steps(grid, "-1 - a.aix", "epoch_us(s.ts)", reach.intent_windows, signals))
+        windows = () if reach.entries else reach.intent_windows
+        parts.append(_steps(grid, "-1 - a.aix", "epoch_us(s.ts)", windows, signals))
     return " UNION ALL ".join(parts)
 
 
@@ -490,11 +523,16 @@ def _views(store: Store, c: CompiledDefinition, grid: Grid, *, carried: bool = F
     store.execute(f"CREATE OR REPLACE TEMP VIEW bt_events AS {body}")
 
 
-def replay_path(c: CompiledDefinition) -> str:
+def replay_path(c: CompiledDefinition, *, first_sales: bool = False) -> str:
     """How :func:`replayed` replays ``c``: ``carried`` (counts carried from day to day), or
-    ``pairs`` and why it cannot carry (each pair re-reads its lead's events)."""
+    ``pairs`` and why it cannot carry (each pair re-reads its lead's events); with
+    ``first_sales``, ``entries`` where only a lead's event days are evaluated."""
     reason = why_not(c)
-    return "carried" if reason is None else f"pairs ({reason})"
+    if reason is None:
+        return "carried"
+    if first_sales and entries_why_not(c) is None:
+        return f"entries ({reason}; a lead's standing only falls between its events)"
+    return f"pairs ({reason})"
 
 
 def _evaluate(
