@@ -312,6 +312,11 @@ def test_a_window_without_decay_is_evaluated_on_the_days_it_changes(
     monkeypatch.setattr(carry, "CARRY_ROWS", 1)
     monkeypatch.setattr(replay, "CARRIED_CHUNK_PAIRS", 1)
     assert replay_states(store, c, grid) == states
+    # One part, summed in slices of one lead, then of two (the last slice of one): the same.
+    monkeypatch.setattr(carry, "CARRY_ROWS", 10**9)
+    for rows in (1, 10):
+        monkeypatch.setattr(carry, "SLICE_ROWS", rows)
+        assert replay_states(store, c, grid) == states
     held = dict.fromkeys(range(grid.count), -1)
     for lead, k, tier in states:
         if lead == "a":
@@ -326,3 +331,44 @@ def test_a_window_without_decay_is_evaluated_on_the_days_it_changes(
         assert got is not None
         assert got[0] == (c.tiers[held[k]].name if held[k] >= 0 else None), k
     assert {held[12], held[17]} == {0, 1}  # hot on day 12, warm once the page left
+
+
+def test_an_event_on_a_days_last_microsecond_leaves_its_window_a_day_later(
+    tmp_path: Path,
+) -> None:
+    """A day is replayed as of its last microsecond, and a window of 5 days holds an event
+    up to exactly 5 days before that instant. So a page at 23:59:59.999999 on day 12 is
+    still inside ``count(pricing_page, 5d)`` as of day 17 and leaves on day 18, while one a
+    microsecond earlier leaves on day 17. Both paths of the replay, held between their
+    evaluated days, give the tier a scoring as of each day gives."""
+    store = Store(tmp_path / "store.duckdb")
+    last = at(13, 0) - dt.timedelta(microseconds=1)  # day 12's as-of instant
+    for lead_id, page in (("a", last), ("b", last - dt.timedelta(microseconds=1))):
+        store.execute("INSERT INTO leads (lead_id, created_at) VALUES (?, ?)", [lead_id, at(0, 0)])
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, ?, 'demo_request', ?),"
+            " (?, ?, 'pricing_page', ?)",
+            [f"d{lead_id}", lead_id, at(10), f"p{lead_id}", lead_id, page],
+        )
+    c = load_compiled(text=WINDOWED)
+    grid = Grid.between(START, END)
+    assert replay_path(c) == "carried"
+    expected = {"a": ["hot"] * 6 + ["warm"], "b": ["hot"] * 5 + ["warm"] * 2}  # days 12-18
+    for general in (False, True):
+        held: dict[str, list[str | None]] = {"a": [], "b": []}
+        states = replay_states(store, c, grid, general=general)
+        for lead_id in held:
+            days = {k: tier for i, k, tier in states if i == lead_id}
+            for k in range(12, 19):
+                tier = days[max(d for d in days if d <= k)]
+                held[lead_id].append(c.tiers[tier].name if tier >= 0 else None)
+        assert held == expected, general
+    for k in range(12, 19):
+        as_of = from_micros(grid.instant(k)).replace(tzinfo=None)
+        score_store(store, c, as_of)
+        got = dict(
+            store.execute(
+                "SELECT lead_id, tier FROM scores WHERE as_of = ? ORDER BY 1", [as_of]
+            ).fetchall()
+        )
+        assert got == {lead_id: tiers[k - 12] for lead_id, tiers in expected.items()}, k

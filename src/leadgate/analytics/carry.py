@@ -25,7 +25,9 @@ The running sums are computed in NumPy (:func:`_carry_part`), whole leads a part
 time: each entry and exit is one int64 *item*, ``(lead, day, what it changes)``, so one
 sort of the items groups them by (lead, day), and each count is one cumulative sum. In
 DuckDB the same took a GROUP BY (lead, day) and a window sum per lead, 62 s of a 115 s
-backtest at 1,000,000 leads (bench/README.md, session 9).
+backtest at 1,000,000 leads (bench/README.md, session 9). A part read from the store is
+summed in slices of its leads (:func:`_carry_sliced`): each pass writes a new array, and
+arrays of a few MB are reused where ones of 40 MB were faulted in anew (session 10).
 
 What does not carry (:func:`why_not`), and is replayed by the general path instead:
 
@@ -47,16 +49,23 @@ import pyarrow as pa
 
 from ..definition.compile import CompiledDefinition
 from ..scoring import names as n
-from ..scoring.event_steps import EventSteps, in_list, lit
+from ..scoring.event_steps import EventSteps
 from ..store import Store
 from .saturation import saturations
 
 if TYPE_CHECKING:
     from .replay import Grid
 
-#: Items (events' entries and exits, one per lead) sorted in one part: bounds the memory
-#: of the arrays (about 40 bytes an item at the peak).
+#: Items (events' entries and exits, one per lead) read from the store in one part: bounds
+#: the memory of a part's events (about 30 bytes an event while they are sliced) and the
+#: reads of ``bt_ev`` (one a part, each a scan of its rows unless they are in lead order).
 CARRY_ROWS = 8_000_000
+#: Items sorted and summed at once, a slice of a part's leads. Each of the thirty-odd passes
+#: over a part's items writes a new array; at 8M items (40 MB) each was a fresh mapping whose
+#: pages the kernel faulted in and zeroed, most of the NumPy time. Arrays of a few MB are
+#: reused from the allocator's heap and stay in cache: a third of the CPU an item
+#: (bench/README.md, session 10).
+SLICE_ROWS = 500_000
 #: Column names of the carried counts in ``bt_pairs_all`` (rule i, aggregate j).
 RULE = "carried_rule_{}"
 AGGREGATE = "carried_agg_{}"
@@ -129,46 +138,51 @@ class _Items:
     def bits(self) -> int:
         return self.lead.bit_length()
 
-    def type_number(self) -> str:
-        """SQL: an event's type number."""
-        whens = "".join(f" WHEN {lit(x, 'duckdb')} THEN {t}" for t, x in enumerate(self.names))
-        other = len(self.names)
-        return f"(CASE type{whens} ELSE {other} END)::SMALLINT" if whens else f"{other}::SMALLINT"
+    def kinds(self, numbers: dict[str, int]) -> np.ndarray:
+        """Each stored type number's kind (``numbers``: type -> number, ``bt_types``)."""
+        kinds = np.full(max(numbers.values(), default=-1) + 1, len(self.names), np.int64)
+        for kind, name in enumerate(self.names):
+            if name in numbers:
+                kinds[numbers[name]] = kind
+        return kinds
 
-    def where(self) -> str:
-        """SQL: the events some count reads."""
+    def where(self, numbers: dict[str, int]) -> str:
+        """SQL: the events some count reads, by their type number."""
         if self.every:
             return "TRUE"
-        return f"type IN {in_list(self.names, 'duckdb')}" if self.names else "FALSE"
+        read = sorted(numbers[x] for x in self.names if x in numbers)
+        return f"t IN ({', '.join(map(str, read))})" if read else "FALSE"
 
 
 def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = False) -> None:
-    """``bt_pairs_all (ix, k, grp, counts...)``: each lead's change days (its creation day
+    """``bt_pairs_all (ix, k, counts...)``: each lead's change days (its creation day
     and the days an event enters or leaves a window) with every count as of that day.
     Unless ``exact``, each count is held to its saturation and a day is kept only when a
     held count differs from the lead's day before. ``exact`` (a replay with details) holds
     nothing: the plan's per-rule counts and uncapped points are then scoring's own (what
     ``bt_states`` keeps, the capped points and the total, would be the same either way).
 
-    Reads ``bt_lead_ix`` and ``bt_ev`` (:func:`leadgate.analytics.replay._index`)."""
+    Reads ``bt_lead_ix``, ``bt_types`` and ``bt_ev``
+    (:func:`leadgate.analytics.replay._index`)."""
     counted = counters(c)
     names = [col for col, _, _ in counted]
     items = _Items.of(counted)
     held = [None] * len(counted) if exact else saturations(c)
     ceiling = np.array([np.iinfo(np.int64).max if s is None else s for s in held], np.int64)
-    columns = "".join(f", {col} BIGINT" for col, _, _ in counted)
-    store.execute(
-        f"CREATE OR REPLACE TEMP TABLE bt_pairs_all (ix BIGINT, k BIGINT, grp BIGINT{columns})"
-    )
+    # Counts and days as INTEGER: a million leads' windowed pairs take 0.45 GB, not 0.9.
+    columns = "".join(f", {col} INTEGER" for col, _, _ in counted)
+    store.execute(f"CREATE OR REPLACE TEMP TABLE bt_pairs_all (ix BIGINT, k INTEGER{columns})")
     kc = store.execute("SELECT kc FROM bt_lead_ix ORDER BY ix").fetchnumpy()["kc"]
     kc = np.asarray(kc, dtype=np.int64)
-    events = int(store.scalar(f"SELECT count(*) FROM bt_ev WHERE {items.where()}") or 0)
+    numbers = {str(x): int(t) for x, t in store.execute("SELECT type, t FROM bt_types").fetchall()}
+    kinds, where = items.kinds(numbers), items.where(numbers)
+    events = int(store.scalar(f"SELECT count(*) FROM bt_ev WHERE {where}") or 0)
     parts = _parts(len(kc), events * (1 + len(items.windows)) + len(kc))
 
     def fetch(lo: int, hi: int) -> dict[str, np.ndarray]:
         return store.execute(
-            f"SELECT (ix - {lo})::INTEGER AS ix, ts_us, {items.type_number()} AS t FROM bt_ev"
-            f" WHERE ix >= {lo} AND ix < {hi} AND {items.where()}"
+            f"SELECT (ix - {lo})::INTEGER AS ix, ts_us, t FROM bt_ev"
+            f" WHERE ix >= {lo} AND ix < {hi} AND {where}"
         ).fetchnumpy()
 
     # The next part's events are read while this one's are summed (NumPy and DuckDB each
@@ -179,14 +193,13 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = Fals
             assert coming is not None
             ev = coming.result()
             coming = reader.submit(fetch, *parts[p + 1]) if p + 1 < len(parts) else None
-            ix, k, values = _carry_part(
-                ev["ix"].astype(np.int64), ev["ts_us"], ev["t"].astype(np.int64),
-                kc[lo:hi], grid, items, ceiling,
-            )  # fmt: skip
+            ix, k, values = _carry_sliced(
+                ev["ix"], ev["ts_us"], ev["t"], kinds, kc[lo:hi], grid, items, ceiling
+            )
             if coming is not None:
                 coming.result()  # wait: the insert below needs the connection
             ix += lo
-            table = pa.table({"ix": ix, "k": k, "grp": ix, **dict(zip(names, values, strict=True))})
+            table = pa.table({"ix": ix, "k": k, **dict(zip(names, values, strict=True))})
             store.conn.register("bt_carried_part", table)
             try:
                 store.execute("INSERT INTO bt_pairs_all SELECT * FROM bt_carried_part")
@@ -204,6 +217,41 @@ def _parts(leads: int, total: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
+def _carry_sliced(
+    ix: np.ndarray,
+    ts: np.ndarray,
+    t: np.ndarray,
+    kinds: np.ndarray,
+    kc: np.ndarray,
+    grid: Grid,
+    items: _Items,
+    ceiling: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_carry_part` over slices of a part's leads, about :data:`SLICE_ROWS` items
+    each, its rows in the same order (``t``: each event's type number, ``kinds`` their
+    kinds). The events come in no lead order: a stable sort of each one's slice number
+    (16 bits: a radix sort, linear) lists each slice's together, and each slice gathers
+    its own (small arrays: the part's are read, never rewritten)."""
+    leads = len(kc)
+    spread = 1 + len(items.windows)  # items an event makes at most
+    width = -(-leads // min(65_535, max(1, -(-(len(ix) * spread + leads) // SLICE_ROWS))))
+    slice_of = (ix // width).astype(np.uint16)
+    order = np.argsort(slice_of, kind="stable")
+    ends = np.cumsum(np.bincount(slice_of, minlength=-(-leads // width)))
+    del slice_of
+    leads_out, days_out, values_out = [], [], []
+    for s, (start, end) in enumerate(zip(np.append(0, ends[:-1]), ends, strict=True)):
+        mine, lo = order[start:end], s * width  # slice s: leads lo .. lo + width - 1
+        lead, day, values = _carry_part(
+            ix[mine].astype(np.int64) - lo, ts[mine], kinds[t[mine]],
+            kc[lo : lo + width], grid, items, ceiling,
+        )  # fmt: skip
+        leads_out.append(lead + lo)
+        days_out.append(day)
+        values_out.append(values)
+    return np.concatenate(leads_out), np.concatenate(days_out), np.concatenate(values_out, axis=1)
+
+
 def _carry_part(
     ix: np.ndarray,
     ts: np.ndarray,
@@ -213,23 +261,28 @@ def _carry_part(
     items: _Items,
     ceiling: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One part's kept (lead, day) rows and their held counts (a row per count), for the
-    events ``ix, ts, kind`` of leads ``0 .. len(kc) - 1`` (numbered from the part's first).
+    """One slice's kept (lead, day) rows and their held counts (a row per count, int32),
+    for the events ``ix, ts, kind`` of leads ``0 .. len(kc) - 1`` (numbered from the
+    slice's first).
 
     Every item is ``((lead × days + day) << bits) | payload``; after one sort the items of
     a (lead, day) are together and in lead, then day, order. A count's value at the end
     of a (lead, day) is the cumulative sum of its deltas there, less the sum before the
     lead's first item (the lead's own marker, which every lead has)."""
     days, kinds = grid.count, len(items.names) + 1
-    first = np.maximum(_first_day(ts, grid), kc[ix])  # before the lead exists: its first day
+    when = _Days(ts, grid)
+    first = np.maximum(when.after(0), kc[ix])  # before the lead exists: its first day
     parts = [((ix * days + first) << items.bits) | kind]
+    del first
     for t, window in enumerate(items.windows):
-        leaves = items.exits[t][kind]
-        gone = _first_day(ts[leaves] + window + 1, grid)
-        inside = gone < days  # an exit past the last day changes nothing replayed
-        lead = ix[leaves][inside]
-        day = np.maximum(gone[inside], kc[lead])
-        parts.append(((lead * days + day) << items.bits) | ((t + 1) * kinds + kind[leaves][inside]))
+        leaves = np.flatnonzero(items.exits[t][kind])
+        gone = when.after(window + 1, leaves)  # the first day past the window
+        leaves = leaves[gone < days]  # an exit past the last day changes nothing replayed
+        gone = gone[gone < days]
+        lead = ix[leaves]
+        day = np.maximum(gone, kc[lead])
+        parts.append(((lead * days + day) << items.bits) | ((t + 1) * kinds + kind[leaves]))
+    del when
     leads = np.arange(len(kc), dtype=np.int64)
     parts.append(((leads * days + kc) << items.bits) | items.lead)
     every = np.concatenate(parts)
@@ -243,65 +296,107 @@ def _carry_part(
     lead = np.repeat(leads, groups)
     day = key[last] - lead * days
     del key
-    counts = items.deltas.shape[1]
-    bits = max(1, int(np.bincount(ix, minlength=len(kc)).max(initial=0)).bit_length())
-    values = np.empty((counts, len(last)), dtype=np.int64)
-    for members in _words(counts, bits):
-        # Several counts to an int64, ``bits`` each: one gather and one sum for them all.
-        # Each lead's difference is exact even where the sum over earlier leads wraps.
-        units = np.array([1 << (bits * j) for j in range(len(members))], dtype=np.int64)
-        running = np.cumsum((items.deltas[:, members].astype(np.int64) @ units)[payload])
-        before = running[np.maximum(starts - 1, 0)]
-        before[starts == 0] = 0
-        mine = running[last] - np.repeat(before, groups)
-        for j, i in enumerate(members):
-            np.minimum((mine >> (bits * j)) & ((1 << bits) - 1), ceiling[i], out=values[i])
+    values = _held(payload, last, starts, groups, items, ceiling, _bits(ix, len(kc)))
     keep = np.ones(len(last), dtype=bool)
     keep[1:] = lead[1:] != lead[:-1]
     for row in values:
         keep[1:] |= row[1:] != row[:-1]
-    return lead[keep], day[keep], values[:, keep]
+    return lead[keep], day[keep].astype(np.int32), values[:, keep]
+
+
+def _bits(ix: np.ndarray, leads: int) -> int:
+    """The bits a count of one lead needs: those of its most events. Held as INTEGER."""
+    bits = max(1, int(np.bincount(ix, minlength=leads).max(initial=0)).bit_length())
+    if bits > 31:
+        raise ValueError(f"a lead with 2^{bits - 1} events or more cannot be carried")
+    return bits
+
+
+def _held(
+    payload: np.ndarray,
+    last: np.ndarray,
+    starts: np.ndarray,
+    groups: np.ndarray,
+    items: _Items,
+    ceiling: np.ndarray,
+    bits: int,
+) -> np.ndarray:
+    """Each count at the end of each (lead, day) (``last``: its last item), held to its
+    ``ceiling``: a row per count. Several counts to an int64, ``bits`` each: one gather
+    and one sum for them all. Each lead's difference is exact even where the sum over
+    earlier leads wraps."""
+    counts = items.deltas.shape[1]
+    values = np.empty((counts, len(last)), dtype=np.int32)
+    for members in _words(counts, bits):
+        units = np.array([1 << (bits * j) for j in range(len(members))], dtype=np.int64)
+        running = np.cumsum((items.deltas[:, members].astype(np.int64) @ units)[payload])
+        before = running[np.maximum(starts - 1, 0)]
+        before[starts == 0] = 0
+        mine = running[last]
+        del running
+        mine -= np.repeat(before, groups)
+        for j, i in enumerate(members):
+            count = mine >> (bits * j)
+            count &= (1 << bits) - 1
+            np.minimum(count, ceiling[i], out=values[i], casting="unsafe")
+    return values
 
 
 def _words(counts: int, bits: int) -> list[list[int]]:
     """Counts packed into int64 words of ``bits`` each, 62 bits a word (the sign unused): a
     count never exceeds its lead's events, so ``bits`` (their most) holds it, and none
     borrows from its neighbour."""
-    if bits > 62:
-        raise ValueError(f"a lead with 2^{bits} events cannot be counted in a BIGINT")
     per = 62 // bits
     return [list(range(w * per, min(counts, (w + 1) * per))) for w in range(-(-counts // per))]
 
 
-def _first_day(micros: np.ndarray, grid: Grid) -> np.ndarray:
-    """The first grid index whose instant is at or after ``micros`` (0 if before):
-    :meth:`Grid.first_at` in NumPy."""
-    t0, s = grid.first_us, grid.step_us
-    days: np.ndarray = np.maximum(0, (np.maximum(micros, t0 - s) - (t0 - s + 1)) // s)
-    return days
+class _Days:
+    """Grid days of event times from one division each: the first grid index whose instant
+    is at or after ``ts + micros`` (0 if before; :meth:`Grid.first_at` in NumPy) for any
+    ``micros``, an entry's (0) and each window's exit, without dividing again.
+
+    With ``ts - (first instant - step + 1) = q × step + r`` (``0 <= r < step``) and
+    ``micros = a × step + b``, that index is ``max(0, q + a + (r + b >= step))``: exact in
+    integers, to the microsecond (an event on a day's last microsecond leaves a window of
+    whole days a day later than one a microsecond earlier)."""
+
+    def __init__(self, ts: np.ndarray, grid: Grid) -> None:
+        self.step = grid.step_us
+        self.q, self.r = np.divmod(ts - (grid.first_us - self.step + 1), self.step)
+
+    def after(self, micros: int, which: np.ndarray | None = None) -> np.ndarray:
+        """The day of ``ts + micros`` for the events ``which`` (all: None)."""
+        a, b = divmod(micros, self.step)
+        q, r = (self.q, self.r) if which is None else (self.q[which], self.r[which])
+        day: np.ndarray = q + (r >= self.step - b)
+        day += a
+        np.maximum(day, 0, out=day)
+        return day
 
 
 class CarriedEvents(EventSteps):
-    """The plan's event steps read from the carried counts of the pairs being evaluated
-    (``bt_pairs``) instead of from the events: ``event_totals`` with the same columns and
-    values as the pivot's (:meth:`EventSteps.pivot_totals`) and the join's."""
+    """The plan's event steps read from the carried counts, columns of the pairs being
+    evaluated, instead of from the events: ``lead_values`` takes the same columns, with
+    the same values, as from the pivot's ``event_totals`` (:meth:`EventSteps.pivot_totals`)
+    and the join's. The counts are columns of the leads relation itself (``bt_leads``,
+    one row a pair), so no ``event_totals`` is joined back to it: at a million leads that
+    join built a hash table of every pair (12.7M rows for ``windowed``)."""
 
-    def __init__(self, base: EventSteps, days: int) -> None:
+    def __init__(self, base: EventSteps) -> None:
         super().__init__(base.c, base.when, base.tables, base.dialect)
-        self.days = days  # the grid's: a pair's lead_id is ix * days + k
 
     def ctes(self) -> dict[str, str | None]:
-        c, K = self.c, self.days
-        if not c.event_rules and not self.aggregates:
-            return {}
+        return {}
+
+    def lead_columns(self, raw: str = n.ENGAGEMENT_RAW) -> tuple[list[str], list[str]]:
         cols, capped = [], []
-        for i, rule in enumerate(c.event_rules):
-            count = RULE.format(i)
-            cols.append(f"{count} AS {n.event_count(i)}")
-            cols.append(f"{rule.cents} * {count} AS {n.event_points(i)}")
-            capped.append(self.capped(f"{rule.cents} * {count}", rule.cents, rule.cap_cents))
+        for i, rule in enumerate(self.c.event_rules):
+            count = f"l.{RULE.format(i)}::BIGINT"
+            points = f"{rule.cents} * {count}"
+            cols += [f"{points} AS {n.event_points(i)}", f"{count} AS {n.event_count(i)}"]
+            capped.append(self.capped(points, rule.cents, rule.cap_cents))
         if capped:
-            cols.append(f"{' + '.join(capped)} AS {n.ENGAGEMENT_RAW}")
+            cols.insert(0, f"{' + '.join(capped)} AS {raw}")
         for j, _ in self.aggregates:
-            cols.append(f"{AGGREGATE.format(j)} AS {n.aggregate(j)}")
-        return {"event_totals": f"SELECT ix * {K} + k AS lead_id, {', '.join(cols)} FROM bt_pairs"}
+            cols.append(f"l.{AGGREGATE.format(j)}::BIGINT AS {n.aggregate(j)}")
+        return cols, []
