@@ -17,7 +17,9 @@ as ``--details``):
   "score"), with DuckDB's ``memory_limit`` (``--memory``) and a ``temp_directory`` beside
   the store, so a lake larger than memory is imported and scored out of core
   (``--duckdb-steps import`` then ``score``: the store built outside the benchmark
-  lock, the scoring measured under it);
+  lock, the scoring measured under it); the scoring runs in as many buckets of whole
+  accounts as ``score_store`` chooses for the store and the limit, or ``--buckets``, and
+  the peak size of the spill folder is printed beside it;
 * **spark**: in a fresh child process, a session on ``--master`` (``spark.driver.memory``
   from ``--driver-memory``), and ``score_on_spark`` (read Parquet, run the plan, write
   Parquet and the manifest; timed as "score"; the JVM's start is timed apart).

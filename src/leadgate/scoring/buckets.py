@@ -47,7 +47,6 @@ LEAD_KEY = "coalesce(account_id, lead_id)"
 #: 50,000,000 events (12 event rules, every rule's points kept) one pass peaked at about
 #: 4 GiB in a 5 GB limit, bench/README.md.
 BYTES_PER_LEAD = 2_000
-UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
 
 
 def bucket_count(store: Store) -> int:
@@ -66,18 +65,17 @@ def bucket_count(store: Store) -> int:
 
 
 def memory_limit_bytes(setting: str) -> float:
-    """DuckDB's ``memory_limit`` as it prints it, in bytes.
+    """DuckDB's ``memory_limit`` as it prints it, in bytes (no limit prints as PiB).
 
-    >>> memory_limit_bytes("2.0 GiB"), memory_limit_bytes("5.0 GB"), memory_limit_bytes("512 KiB")
-    (2147483648.0, 5000000000.0, 524288.0)
+    >>> memory_limit_bytes("2.0 GiB"), memory_limit_bytes("5.0 GB"), memory_limit_bytes("512 bytes")
+    (2147483648.0, 5000000000.0, 512.0)
     """
-    m = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)(i?)B?\s*", setting, re.IGNORECASE)
+    m = re.fullmatch(r"\s*([\d.]+)\s*(?:bytes|([KMGTP])(i?)B)\s*", setting, re.IGNORECASE)
     if m is None:
         raise ValueError(f"Cannot read DuckDB's memory_limit {setting!r}.")
-    number, prefix, binary = float(m.group(1)), m.group(2).upper(), m.group(3)
-    if binary and prefix:
-        return number * float(1024 ** (1 + "KMGT".index(prefix)))
-    return number * UNITS[prefix]
+    number, prefix, binary = float(m.group(1)), (m.group(2) or "").upper(), m.group(3)
+    power = "_KMGTP".index(prefix) if prefix else 0
+    return number * float((1024 if binary else 1000) ** power)
 
 
 class Passes:
