@@ -119,7 +119,7 @@ def _duckdb_child(
             stale.unlink(missing_ok=True)
     temp = store_path.parent / "duckdb_tmp"
     shutil.rmtree(temp, ignore_errors=True)
-    store = Store(store_path, memory_limit=memory)
+    store = Store(store_path, memory_limit=memory, tracer=_passes_to_stderr(time.perf_counter()))
     # Where DuckDB spills what does not fit in memory_limit (the default is beside the
     # store too; named here so the run's spill is cleaned and can be watched).
     store.execute(f"SET temp_directory = '{temp}'")
@@ -144,6 +144,17 @@ def _duckdb_child(
     store.close()
     shutil.rmtree(temp, ignore_errors=True)
     return {**figures, "store_bytes": store_path.stat().st_size}
+
+
+def _passes_to_stderr(started: float) -> Any:
+    """A store tracer that prints when each pass of the scoring starts (to follow a long run)."""
+
+    def trace(sql: str, params: Any) -> None:
+        if sql.startswith("INSERT INTO scores"):
+            print(f"  a scoring pass starts at {time.perf_counter() - started:.1f}s",
+                  file=sys.stderr, flush=True)  # fmt: skip
+
+    return trace
 
 
 def _spark_child(lake: Path, out: Path, master: str, driver_memory: str) -> dict[str, Any]:
