@@ -77,7 +77,7 @@ def test_a_split_account_would_be_seen(lake_store: Store, monkeypatch: pytest.Mo
 
 def test_each_lead_event_and_account_falls_in_one_bucket(lake_store: Store) -> None:
     """The buckets partition the leads, their events (visitors' resolved ones too), the
-    accounts and intent; an account's leads all share its bucket."""
+    accounts and intent; an account's leads all share its bucket, an event its lead's."""
     t = BUCKET_TABLES
     seen: dict[str, list[tuple]] = {"leads": [], "events": [], "accounts": [], "intent": []}
     with Passes(lake_store, 4) as passes:
@@ -85,7 +85,9 @@ def test_each_lead_event_and_account_falls_in_one_bucket(lake_store: Store) -> N
             seen["leads"] += lake_store.execute(
                 f"SELECT lead_id, account_id, {bucket} FROM {t.leads}"
             ).fetchall()
-            seen["events"] += lake_store.execute(f"SELECT event_id FROM {t.events}").fetchall()
+            seen["events"] += lake_store.execute(
+                f"SELECT event_id, lead_id, {bucket} FROM {t.events}"
+            ).fetchall()
             seen["accounts"] += lake_store.execute(
                 f"SELECT account_id, {bucket} FROM {t.accounts}"
             ).fetchall()
@@ -96,7 +98,9 @@ def test_each_lead_event_and_account_falls_in_one_bucket(lake_store: Store) -> N
     in_store = lake_store.execute(
         "SELECT e.event_id FROM lead_events e JOIN leads USING (lead_id)"
     ).fetchall()
-    assert sorted(seen["events"]) == sorted(in_store)
+    assert sorted(event for event, _, _ in seen["events"]) == sorted(row[0] for row in in_store)
+    lead_bucket = {lead: bucket for lead, _, bucket in seen["leads"]}
+    assert all(lead_bucket[lead] == bucket for _, lead, bucket in seen["events"])
     assert len(seen["accounts"]) == lake_store.scalar("SELECT count(*) FROM accounts")
     assert len(seen["intent"]) == lake_store.scalar("SELECT count(*) FROM intent_signals")
     account_bucket = dict(seen["accounts"])
