@@ -17,7 +17,9 @@ as ``--details``):
   "score"), with DuckDB's ``memory_limit`` (``--memory``) and a ``temp_directory`` beside
   the store, so a lake larger than memory is imported and scored out of core
   (``--duckdb-steps import`` then ``score``: the store built outside the benchmark
-  lock, the scoring measured under it);
+  lock, the scoring measured under it); the scoring runs in as many buckets of whole
+  accounts as ``score_store`` chooses for the store and the limit, or ``--buckets``, and
+  the peak size of the spill folder is printed beside it;
 * **spark**: in a fresh child process, a session on ``--master`` (``spark.driver.memory``
   from ``--driver-memory``), and ``score_on_spark`` (read Parquet, run the plan, write
   Parquet and the manifest; timed as "score"; the JVM's start is timed apart).
@@ -38,6 +40,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,8 +79,35 @@ def _lake_child(lake: Path, leads: int, events: int, memory: str) -> dict[str, A
     return {"write_s": time.perf_counter() - started, "bytes": size}
 
 
+class SpillWatch:
+    """The largest size a folder reached (DuckDB's spill), sampled every half second."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.peak = folder, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+
+    def __enter__(self) -> SpillWatch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def watch(self) -> None:
+        while not self.done.wait(0.5):
+            size = 0
+            for path in self.folder.rglob("*") if self.folder.exists() else ():
+                try:
+                    size += path.stat().st_size
+                except OSError:  # deleted between the listing and the stat
+                    pass
+            self.peak = max(self.peak, size)
+
+
 def _duckdb_child(
-    lake: Path, store_path: Path, memory: str, steps: str, max_temp: str
+    lake: Path, store_path: Path, memory: str, steps: str, max_temp: str, buckets: int | None
 ) -> dict[str, Any]:
     from leadgate.definition import load_compiled
     from leadgate.scoring.batch import score_store
@@ -89,7 +119,7 @@ def _duckdb_child(
             stale.unlink(missing_ok=True)
     temp = store_path.parent / "duckdb_tmp"
     shutil.rmtree(temp, ignore_errors=True)
-    store = Store(store_path, memory_limit=memory)
+    store = Store(store_path, memory_limit=memory, tracer=_passes_to_stderr(time.perf_counter()))
     # Where DuckDB spills what does not fit in memory_limit (the default is beside the
     # store too; named here so the run's spill is cleaned and can be watched).
     store.execute(f"SET temp_directory = '{temp}'")
@@ -103,11 +133,28 @@ def _duckdb_child(
         figures["load_s"] = time.perf_counter() - started
     if steps != "import":
         c = load_compiled(text=LAKE_DEFINITION)
-        report = score_store(store, c, LAKE_AS_OF, source=LAKE_DEFINITION, details=True)
-        figures.update(score_s=report.seconds, leads=report.leads)
+        # Buckets named only when asked, so the script also times code from before them.
+        chosen = {"buckets": buckets} if buckets else {}
+        with SpillWatch(temp) as spill:
+            report = score_store(
+                store, c, LAKE_AS_OF, source=LAKE_DEFINITION, details=True, **chosen
+            )
+        figures.update(score_s=report.seconds, leads=report.leads, spill=spill.peak)
+        figures["buckets"] = getattr(report, "buckets", 1)
     store.close()
     shutil.rmtree(temp, ignore_errors=True)
     return {**figures, "store_bytes": store_path.stat().st_size}
+
+
+def _passes_to_stderr(started: float) -> Any:
+    """A store tracer that prints when each pass of the scoring starts (to follow a long run)."""
+
+    def trace(sql: str, params: Any) -> None:
+        if sql.startswith("INSERT INTO scores"):
+            print(f"  a scoring pass starts at {time.perf_counter() - started:.1f}s",
+                  file=sys.stderr, flush=True)  # fmt: skip
+
+    return trace
 
 
 def _spark_child(lake: Path, out: Path, master: str, driver_memory: str) -> dict[str, Any]:
@@ -185,13 +232,18 @@ def run_size(size: Size, args: argparse.Namespace) -> dict[str, float]:
     rates: dict[str, float] = {}
     common = ["--lake", str(lake), "--memory", args.memory, "--max-temp", args.max_temp]
     if "duckdb" in size.engines:
-        duck, rss = _run_child(["--child", "duckdb", *common, "--duckdb-steps", args.duckdb_steps])
+        chosen = ["--buckets", str(args.buckets)] if args.buckets else []
+        duck, rss = _run_child(
+            ["--child", "duckdb", *common, "--duckdb-steps", args.duckdb_steps, *chosen]
+        )
         if "load_s" in duck:
             print(f"duckdb: import {duck['load_s']:.1f}s ({size.events / duck['load_s']:,.0f} "
                   f"events/s; store {duck['store_bytes'] / GIB:.2f} GiB)", flush=True)  # fmt: skip
         if "score_s" in duck:
             rates["duckdb"] = rate = size.events / duck["score_s"]
-            print(f"duckdb: score {duck['score_s']:.1f}s = {rate:,.0f} events/s", flush=True)
+            print(f"duckdb: score {duck['score_s']:.1f}s = {rate:,.0f} events/s in "
+                  f"{duck['buckets']} bucket(s); peak spill {duck['spill'] / GIB:.2f} GiB",
+                  flush=True)  # fmt: skip
         print(f"duckdb ({args.duckdb_steps}): peak RSS {rss / GIB:.2f} GiB (memory_limit "
               f"{args.memory}); load {os.getloadavg()}", flush=True)  # fmt: skip
     if "spark" in size.engines:
@@ -227,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
         default="both",
         help="import the lake into the store, score the store already imported, or both",
     )
+    ap.add_argument(
+        "--buckets", type=int, help="DuckDB's scoring passes (default: chosen by score_store)"
+    )
     ap.add_argument("--child", choices=["lake", "duckdb", "spark"], help=argparse.SUPPRESS)
     ap.add_argument("--lake", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -237,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
             result = _lake_child(lake, args.leads, args.events, args.memory)
         elif args.child == "duckdb":
             store = lake / "store.duckdb"
-            result = _duckdb_child(lake, store, args.memory, args.duckdb_steps, args.max_temp)
+            result = _duckdb_child(
+                lake, store, args.memory, args.duckdb_steps, args.max_temp, args.buckets
+            )
         else:
             result = _spark_child(lake, lake / "scores_spark", args.master, args.driver_memory)
         print(json.dumps(result))

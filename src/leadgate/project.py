@@ -339,11 +339,13 @@ class Project:
         *,
         details: bool = False,
         definition: str | Path | None = None,
+        buckets: int | None = None,
     ) -> BatchReport:
         """Score every lead as of ``as_of`` (default: now) and keep the scores with the hash.
 
         With ``details``, each score keeps every rule's points; ``explain`` rebuilds them
-        for any one lead either way.
+        for any one lead either way. ``buckets``: the plan's passes over whole accounts
+        (default: as the store's size needs in ``memory_limit``, :mod:`leadgate.scoring.buckets`).
         """
         from .handoff.routing_store import check_conditions, route_waiting
         from .handoff.transitions import enter_mql
@@ -357,8 +359,9 @@ class Project:
         if setup.rules:  # checked before anything is written
             check_conditions(setup, compiled)
         with self.store() as store, store.atomic():
+            source = path.read_text(encoding="utf-8")
             report = score_store(
-                store, compiled, when, source=path.read_text(encoding="utf-8"), details=details
+                store, compiled, when, source=source, details=details, buckets=buckets
             )
             # Leads of a sales tier enter mql in the same transaction as their scores, and
             # are routed in it too: the reps' availability is the real now's.

@@ -106,6 +106,25 @@ def test_score_details_keeps_every_rules_points(project: Path) -> None:
         assert stored == [round(by_key[k], 2) for k in keys], row["lead_id"]
 
 
+def test_score_in_buckets_stores_the_same_scores(project: Path) -> None:
+    from leadgate.store import Store
+
+    stored = []
+    for buckets in ([], ["--buckets", "3"]):
+        done = run("-C", str(project), "score", "--as-of", "2026-02-01", "--details", "--json",
+                   *buckets)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["buckets"] == (3 if buckets else 1)
+        with Store(project / "leadgate.duckdb", read_only=True) as store:
+            stored.append(
+                store.execute(
+                    "SELECT lead_id, fit, engagement, total, tier, route, contributions"
+                    " FROM scores WHERE as_of = '2026-02-01' ORDER BY lead_id"
+                ).fetchall()
+            )
+    assert len(stored[0]) == 600 and stored[1] == stored[0]
+
+
 def test_explain_unknown_lead_is_a_handled_error(project: Path) -> None:
     done = run("-C", str(project), "explain", "nobody@nowhere.test")
     assert done.returncode == 1 and "No lead with id or email" in done.stderr

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     help="Keep every rule's points with each score (explain rebuilds them anyway).",
 )  # fmt: skip
 @click.option(
+    "--buckets", type=click.IntRange(min=1),
+    help="Score in this many passes, each over whole accounts (default: as many as the "
+    "store's size needs in its memory_limit; the scores are the same).",
+)  # fmt: skip
+@click.option(
     "--engine", type=click.Choice(["duckdb", "spark"]),
     help="Where to run the plan (default: [engine] name, else duckdb). Spark reads the inputs "
     "of [engine.tables] and writes Parquet to [engine] output.",
@@ -39,6 +44,7 @@ def score(
     as_of: str | None,
     definition_file: str | None,
     details: bool,
+    buckets: int | None,
     engine: str | None,
     as_json: bool,
 ) -> None:
@@ -57,7 +63,7 @@ def score(
             highlight=False,
         )
         return
-    report = project.score(when, details=details, definition=definition_file)
+    report = project.score(when, details=details, definition=definition_file, buckets=buckets)
     for warning in report.warnings:
         err_console.print(f"[yellow]{esc(warning)}[/yellow]", highlight=False)
     if as_json:

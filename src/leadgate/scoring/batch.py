@@ -13,6 +13,7 @@ from typing import Any
 
 from ..definition.compile import CompiledDefinition, dump_yaml
 from ..store import Store
+from .buckets import Passes, bucket_count
 from .evaluate import from_micros, to_micros
 from .plans import Tables, scoring_template
 
@@ -29,6 +30,7 @@ class BatchReport:
     entered_mql: int = 0  # leads this run moved into mql (leadgate.handoff.transitions)
     routed: int = 0  # MQLs given to a rep by this run ([routing] rules configured)
     unrouted: int = 0  # MQLs nobody could take: the reason is in routing_misses
+    buckets: int = 1  # passes of the plan, each over whole accounts (leadgate.scoring.buckets)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,7 @@ class BatchReport:
             "entered_mql": self.entered_mql,
             "routed": self.routed,
             "unrouted": self.unrouted,
+            "buckets": self.buckets,
             "warnings": self.warnings,
         }
 
@@ -87,12 +90,15 @@ def score_store(
     *,
     source: str | None = None,
     details: bool = False,
+    buckets: int | None = None,
 ) -> BatchReport:
     """Score every lead in the store as of ``as_of`` and store the scores.
 
     With ``details``, each score keeps every rule's points (``contributions``, in the order
     of the definition's ``rule_keys``); without, ``leadgate explain`` rebuilds them for
-    any one lead.
+    any one lead. ``buckets``: how many passes of the plan, each over whole accounts
+    (default: as many as the store's size needs in its memory limit,
+    :mod:`leadgate.scoring.buckets`); the scores are the same for any number.
 
     >>> from leadgate.definition import load_compiled
     >>> s = Store(":memory:")
@@ -105,31 +111,28 @@ def score_store(
     as_of_us = to_micros(as_of)
     as_of_ts = from_micros(as_of_us).replace(tzinfo=None)
     started = time.perf_counter()
-    query = scoring_query(store, c, as_of_us, details=details)
-    with store.atomic():
-        record_definition(store, c, source)
-        store.execute(
-            "DELETE FROM scores WHERE definition_hash = ? AND as_of = ?", [c.hash, as_of_ts]
-        )
-        store.execute(
-            "INSERT INTO scores (lead_id, definition_hash, as_of, fit, engagement, total, grade,"
-            " band, tier, disqualified, dq_reason, sla_due, route, contributions) " + query
-        )
-        leads = store.scalar(
-            "SELECT count(*) FROM scores WHERE definition_hash = ? AND as_of = ?",
-            [c.hash, as_of_ts],
-        )
-        seconds = time.perf_counter() - started
-        store.execute(
-            "INSERT INTO score_runs VALUES (?, ?, ?, ?, ?)",
-            [
-                c.hash,
-                as_of_ts,
-                store.now(),
-                leads,
-                seconds,
-            ],
-        )
+    with Passes(store, buckets or bucket_count(store)) as passes:
+        query = scoring_query(store, c, as_of_us, passes.tables, details=details)
+        with store.atomic():
+            record_definition(store, c, source)
+            store.execute(
+                "DELETE FROM scores WHERE definition_hash = ? AND as_of = ?", [c.hash, as_of_ts]
+            )
+            for _ in passes:  # each bucket's scores in before the next bucket is read
+                store.execute(
+                    "INSERT INTO scores (lead_id, definition_hash, as_of, fit, engagement, total,"
+                    " grade, band, tier, disqualified, dq_reason, sla_due, route, contributions) "
+                    + query
+                )
+            leads = store.scalar(
+                "SELECT count(*) FROM scores WHERE definition_hash = ? AND as_of = ?",
+                [c.hash, as_of_ts],
+            )
+            seconds = time.perf_counter() - started
+            store.execute(
+                "INSERT INTO score_runs VALUES (?, ?, ?, ?, ?)",
+                [c.hash, as_of_ts, store.now(), leads, seconds],
+            )
     tiers = dict(
         store.execute(
             "SELECT coalesce(tier, '(none)'), count(*) FROM scores WHERE definition_hash = ? AND "
@@ -141,4 +144,7 @@ def score_store(
         "SELECT count(*) FROM scores WHERE definition_hash = ? AND as_of = ? AND disqualified",
         [c.hash, as_of_ts],
     )
-    return BatchReport(c.hash, from_micros(as_of_us), int(leads or 0), seconds, tiers, int(dq or 0))
+    return BatchReport(
+        c.hash, from_micros(as_of_us), int(leads or 0), seconds, tiers, int(dq or 0),
+        buckets=passes.buckets,
+    )  # fmt: skip
