@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from ..definition.compile import CompiledDefinition, CompiledEventRule
 from ..expr.ast import Binary, BoolOp, Call, Field, Lit, Node, walk
-from ..expr.check import Checked, _Checker, retype_scope
+from ..expr.check import aggregate_reader
 
 #: Functions of events and signals inside a window: each falls as they leave it (intent
 #: strengths are 0 to 100, and no signal reads 0).
@@ -92,7 +92,7 @@ class _Moving:
     (:func:`raising_types`)."""
 
     def __init__(self, c: CompiledDefinition) -> None:
-        self.checker = _Checker(retype_scope(dict(c.fields)), Checked("", Lit(None), "bool"))
+        self.aggregate = aggregate_reader(c.fields)
         self.names: set[str] = set()
         if any(r.cents > 0 and _ages(r) for r in c.event_rules):
             self.names |= {"engagement", "score", "account.engagement", "band"}
@@ -112,7 +112,7 @@ class _Moving:
         if isinstance(node, Field):
             return node.name in self.names
         if isinstance(node, Call) and node.name in WINDOWED:
-            return self.checker.aggregate(node).window_us is not None
+            return self.aggregate(node).window_us is not None
         return False
 
     def rising(self, node: Node) -> bool:

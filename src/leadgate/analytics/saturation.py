@@ -42,7 +42,7 @@ import math
 
 from ..definition.compile import CompiledDefinition
 from ..expr.ast import Binary, Call, Lit, Node, walk
-from ..expr.check import Checked, _Checker, retype_scope
+from ..expr.check import Checked, aggregate_reader
 
 COMPARISONS = {"=", "!=", "<", "<=", ">", ">="}
 
@@ -72,7 +72,7 @@ def _expressions(c: CompiledDefinition) -> list[Checked]:
 def _aggregate_bounds(c: CompiledDefinition) -> dict[str, int]:
     """Each count aggregate's key → its saturation, for those every condition reads only
     by comparing it with a number literal."""
-    checker = _Checker(retype_scope(dict(c.fields)), Checked("", Lit(None), "bool"))
+    aggregate = aggregate_reader(c.fields)
     bounds: dict[str, float] = {}
     free: set[str] = set()
     for checked in _expressions(c):
@@ -82,14 +82,14 @@ def _aggregate_bounds(c: CompiledDefinition) -> dict[str, int]:
             if literal is not None:
                 call, value = literal
                 compared.add(id(call))
-                key = checker.aggregate(call).key
+                key = aggregate(call).key
                 bounds[key] = max(bounds.get(key, -math.inf), value)
             elif isinstance(node, Call) and node.name == "has":
                 compared.add(id(node))
-                key = checker.aggregate(node).key
+                key = aggregate(node).key
                 bounds[key] = max(bounds.get(key, -math.inf), 0)
             elif isinstance(node, Call) and node.name == "count" and id(node) not in compared:
-                free.add(checker.aggregate(node).key)
+                free.add(aggregate(node).key)
     return {key: max(0, math.floor(b)) + 1 for key, b in bounds.items() if key not in free}
 
 

@@ -8,7 +8,7 @@ evaluator and the SQL plan compute each one once).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import re2
@@ -396,6 +396,13 @@ class _EveryType(frozenset[str]):
 def retype_scope(types: Mapping[str, str]) -> Scope:
     """A scope for re-walking trees that were already checked (every name is known valid)."""
     return Scope({**types, **SCORE_FIELDS}, _EveryType(), allow_scores=True)
+
+
+def aggregate_reader(types: Mapping[str, str]) -> Callable[[Call], Aggregate]:
+    """For trees already checked over fields of ``types``: the aggregate each event,
+    intent or contacts call in them reads (what an analysis of a compiled definition asks
+    of a ``count(...)`` it finds)."""
+    return _Checker(retype_scope(types), Checked("", Lit(None), BOOL)).aggregate
 
 
 AGGREGATE_FUNCTIONS = {
