@@ -229,8 +229,8 @@ def replayed(
     definition that does not carry is then evaluated only on the days that bring a lead
     something new and on the last day, not on every day of its look-back."""
     clock = _Phases(phases)
-    carried = not general and why_not(c) is None
-    entries = first_sales and not carried and entries_why_not(c) is None
+    path = _path(c, general=general, first_sales=first_sales)
+    carried = path == "carried"
     try:
         _index(store, grid)
         clock.lap("index")
@@ -239,7 +239,7 @@ def replayed(
             clock.lap("carry")
         else:
             reach = Reach.of(c)
-            if entries:
+            if path == "entries":
                 reach = replace(reach, entries=True, raising=raising_types(c))
             _pairs(store, grid, reach)
             clock.lap("pairs")
@@ -372,11 +372,12 @@ def _ranges(grid: Grid, reach: Reach) -> str:
         return f"SELECT ix AS key, 0 AS lo, {grid.count - 1} AS hi FROM bt_lead_ix"
     own = "ix" if not reach.account_level else "CASE WHEN aix IS NULL THEN ix ELSE -1 - aix END"
     events = "bt_ev JOIN bt_lead_ix USING (ix)" if reach.account_level else "bt_ev"
+    # The days an event's look-back reaches (its account's, when the definition reads it).
+    lo, hi = _k_range(grid, "ts_us", reach.account if reach.account_level else reach.events)
     if reach.entries:
         # Every lead of an account is evaluated on the same days (its engaged contacts are
         # counted from the leads evaluated beside it): the key is the account's.
         day, last = grid.first_at("ts_us"), grid.count - 1
-        lo, hi = _k_range(grid, "ts_us", reach.account if reach.account_level else reach.events)
         raising = (
             f"t IN (SELECT t FROM bt_types WHERE type IN {in_list(reach.raising, 'duckdb')})"
             if reach.raising
@@ -388,7 +389,6 @@ def _ranges(grid: Grid, reach: Reach) -> str:
             f"SELECT {own} AS key, {last} AS lo, {last} AS hi FROM bt_lead_ix",
         ]
     elif reach.daily:
-        lo, hi = _k_range(grid, "ts_us", reach.account if reach.account_level else reach.events)
         parts = [f"SELECT {own} AS key, {lo} AS lo, {hi} AS hi FROM {events}"]
     else:
         parts = [_steps(grid, own, "ts_us", reach.windows, events)]
@@ -527,12 +527,21 @@ def replay_path(c: CompiledDefinition, *, first_sales: bool = False) -> str:
     """How :func:`replayed` replays ``c``: ``carried`` (counts carried from day to day), or
     ``pairs`` and why it cannot carry (each pair re-reads its lead's events); with
     ``first_sales``, ``entries`` where only a lead's event days are evaluated."""
-    reason = why_not(c)
-    if reason is None:
+    path = _path(c, first_sales=first_sales)
+    if path == "carried":
+        return path
+    if path == "entries":
+        return f"entries ({why_not(c)}; a lead's standing only falls between its events)"
+    return f"pairs ({why_not(c)})"
+
+
+def _path(c: CompiledDefinition, *, general: bool = False, first_sales: bool = False) -> str:
+    """``carried``, ``entries`` or ``pairs``: which way :func:`replayed` replays ``c``."""
+    if not general and why_not(c) is None:
         return "carried"
     if first_sales and entries_why_not(c) is None:
-        return f"entries ({reason}; a lead's standing only falls between its events)"
-    return f"pairs ({reason})"
+        return "entries"
+    return "pairs"
 
 
 def _evaluate(
