@@ -101,10 +101,10 @@ class Passes:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.buckets > 1:
-            for view in (BUCKET_TABLES.events, BUCKET_TABLES.intent, BUCKET_TABLES.accounts):
+        if self.buckets > 1:  # the events' view reads the leads': dropped first
+            t = BUCKET_TABLES
+            for view in (t.events, t.intent, t.accounts, t.leads):
                 self.store.execute(f"DROP VIEW IF EXISTS {view}")
-            self.store.execute(f"DROP VIEW IF EXISTS {BUCKET_TABLES.leads}")
 
     def __iter__(self) -> Iterator[int]:
         for bucket in range(self.buckets):
