@@ -145,8 +145,13 @@ def test_live_scores_equal_batch_scores(
     assert len(live) == len(leads) and live == batch
 
 
-# The conftest's definition with two tiers first that read the lead's whole account.
+# The conftest's definition with two tiers first that read the lead's whole account, and a
+# fit rule on the account's row (the server holds only the columns scoring reads).
 ROLLUP = DEFINITION.replace(
+    "points: 20}\n",
+    "points: 20}\n    - {name: software, when: \"account.industry = 'software'\", points: 15}\n",
+    1,
+).replace(
     "tiers:\n",
     "tiers:\n"
     '  - {name: team, when: "engaged_contacts(30d) >= 2", sla: 1h}\n'
@@ -180,6 +185,10 @@ def test_live_scores_equal_batch_scores_when_scores_read_the_account(
     with tempfile.TemporaryDirectory() as folder:
         project = api_project(Path(folder) / "p", definition, api)
         key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+        rows = Path(folder) / "accounts.jsonl"
+        rows.write_text('{"account_id": "a0", "name": "A0", "industry": "software"}\n'
+                        '{"account_id": "a1", "name": "A1", "industry": "retail"}\n')  # fmt: skip
+        assert project.import_file(str(rows), "accounts").rows_rejected == 0
         first = {"leads": first_leads(leads, events)}
         send(project, key, [("/v1/leads", first), *requests(events + touches)])
         project.score(as_of=NOW)

@@ -131,7 +131,9 @@ class LiveScores:
             self.accounts.clear()
             reads_intent = any(a.kind == "intent" for a in compiled.aggregates.values())
             now_us = to_micros(store.now())
-            self.resident = Resident.read(store, self.scorer.horizon, now_us, reads_intent)
+            self.resident = Resident.read(
+                store, self.scorer.horizon, now_us, reads_intent, compiled.fields_used
+            )
 
     def hold(self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str]) -> None:
         """Hold the states of the stored leads among ``lead_ids``, reading the missing ones

@@ -11,7 +11,10 @@ scattered rows by reading 1,000 scattered row groups. Reading each table once, w
 about what ten such commits did, and from then on a lead's state is built from memory.
 
 How it is held: the lead and account tables as Arrow tables (columnar, about the size of
-the data) with a dict from id to row number; a row a commit changed is read again into an
+the data) with a dict from id to row number, holding only the columns scoring reads (the
+definition's fields, the ids, the email): a row becomes a Python dict per event, and
+turning 1,000 rows of the benchmark's 23 columns into dicts cost 9-13 ms, of its 9 used
+ones 2-3 ms (``bench/README.md``, issue #9); a row a commit changed is read again into an
 overlay that wins. Events as three NumPy arrays sorted by the lead's row number (type code,
 µs) with each lead's first index, plus the events stored since (per lead). A visitor's
 anonymous events count for the lead it is linked to, as ``lead_events`` counts them.
@@ -31,7 +34,7 @@ events older than the read's look-back (the clock went back).
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +42,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..ingest.readers import quote_ident
 from ..store import Store
 
 Intent = list[tuple[str, float, int]]
@@ -116,16 +120,31 @@ class Resident:
     n_noted: int = 0
 
     @classmethod
-    def read(cls, store: Store, horizon: int | None, now_us: int, intent: bool) -> Resident:
-        """Read it all, in the caller's transaction (so what it wrote so far is seen)."""
+    def read(
+        cls,
+        store: Store,
+        horizon: int | None,
+        now_us: int,
+        intent: bool,
+        fields: Collection[str] | None = None,
+    ) -> Resident:
+        """Read it all, in the caller's transaction (so what it wrote so far is seen);
+        of the rows, the columns ``fields`` names (a definition's ``fields_used``: a lead
+        field by its name, an account field as ``account.name``) beside the ids and the
+        email, or every column when ``fields`` is None."""
+        lead_columns = _columns(store, "leads", _LEAD_KEYS, fields, lambda f: "." not in f)
+        account_columns = _columns(
+            store, "accounts", ("account_id",), fields, lambda f: f.startswith("account.")
+        )
         # ordered by id: the events' read numbers the leads the same way (see _events);
         # each email's key as the store computes it, read in the same scan, then dropped
         table = _arrow(
-            store, "SELECT *, lower(trim(email)) AS email_key__ FROM leads ORDER BY lead_id"
+            store,
+            f"SELECT {lead_columns}, lower(trim(email)) AS email_key__ FROM leads ORDER BY lead_id",
         )
         keys = table.select(["email_key__", "lead_id"])
         leads = Rows(table.drop_columns(["email_key__"]), "lead_id")
-        accounts = Rows(_arrow(store, "SELECT * FROM accounts"), "account_id")
+        accounts = Rows(_arrow(store, f"SELECT {account_columns} FROM accounts"), "account_id")
         aliases = dict(
             store.execute(
                 "SELECT alias, lead_id FROM lead_aliases WHERE alias <> lead_id"
@@ -250,6 +269,27 @@ class Resident:
     def full(self) -> bool:
         """Holding more noted events than it should: read it all again."""
         return self.n_noted > MAX_NOTED
+
+
+#: The lead columns held whatever the definition reads: ids, the email (a re-read's emails
+#: index) and the stage (which the handoff reads).
+_LEAD_KEYS = ("lead_id", "account_id", "email", "stage")
+
+
+def _columns(
+    store: Store,
+    table: str,
+    keys: tuple[str, ...],
+    fields: Collection[str] | None,
+    of_table: Callable[[str], bool],
+) -> str:
+    """The select list of ``table``'s columns to hold: ``keys`` and the ``fields`` of the
+    table (an account field without its ``account.``) that it has; ``*`` for every one."""
+    if fields is None:
+        return "*"
+    wanted = set(keys) | {f.removeprefix("account.") for f in fields if of_table(f)}
+    stored = [r[0] for r in store.execute(f"DESCRIBE {table}").fetchall()]
+    return ", ".join(quote_ident(c) for c in stored if c in wanted)
 
 
 def _email_keys(store: Store, emails: list[str]) -> list[str]:
