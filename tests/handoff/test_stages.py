@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from leadgate.clock import FixedClock
 from leadgate.errors import AmbiguousLead, LeadgateError
+from leadgate.handoff import transitions
 from leadgate.handoff.stages import (
     MOVES,
     BadActor,
@@ -96,7 +97,12 @@ def test_an_illegal_move_names_the_legal_ones_and_writes_nothing(project: Projec
     assert stages(project)["big"] == "lead"
 
 
-def test_score_enters_sales_tiers_into_mql_once(project: Project, clock: Clock) -> None:
+@pytest.mark.parametrize("by_ids", [5_000, 0], ids=["by-ids", "join"])
+def test_score_enters_sales_tiers_into_mql_once(
+    project: Project, clock: Clock, by_ids: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also with a move too large to update ``leads.stage`` by ids (``_BY_IDS``: joined)."""
+    monkeypatch.setattr(transitions, "_BY_IDS", by_ids)
     report = project.score(T0)
     assert report.entered_mql == 1 and report.as_dict()["entered_mql"] == 1
     assert stages(project) == {"big": "mql", "mid": "lead", "small": "lead"}  # warm: no sales

@@ -14,9 +14,11 @@ beyond, never moves it.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..ingest.readers import quote_literal
 from ..store import Store
 from ..store.db import keyed
 from .outbox import enqueue, enqueue_query
@@ -233,13 +235,32 @@ _NEW_ENGAGEMENT = (
 )
 
 
+#: Leads moved at once up to which ``leads.stage`` is updated by their ids (a literal list
+#: finds them through the primary key: ~11 ms for 100 leads of 1,000,000, where the join
+#: with the transitions scans every lead: ~50 ms); a larger move (a scoring run's entries)
+#: joins.
+_BY_IDS = 5_000
+
+
 def _follow(store: Store, new: str) -> int:
     """Bring ``leads.stage`` and ``lead_handoff`` in line with the new transitions (``new``,
     a condition on ``seq`` of the rows just written); returns how many there were."""
     rows = f"(SELECT * FROM stage_transitions WHERE {new})"
-    store.execute(
-        f"UPDATE leads SET stage = t.to_stage FROM {rows} t WHERE leads.lead_id = t.lead_id"
-    )
+    moved = store.execute(
+        f"SELECT lead_id, arg_max(to_stage, seq), count(*) FROM {rows} GROUP BY lead_id"
+    ).fetchall()
+    if len(moved) > _BY_IDS:
+        store.execute(
+            "UPDATE leads SET stage = t.to_stage FROM (SELECT lead_id, arg_max(to_stage, seq) "
+            f"AS to_stage FROM {rows} GROUP BY lead_id) t WHERE leads.lead_id = t.lead_id"
+        )
+    else:
+        by_stage: dict[str, list[str]] = defaultdict(list)
+        for lead_id, stage, _ in moved:
+            by_stage[stage].append(lead_id)
+        for stage, ids in sorted(by_stage.items()):
+            listed = ", ".join(quote_literal(i) for i in ids)
+            store.execute(f"UPDATE leads SET stage = ? WHERE lead_id IN ({listed})", [stage])
     # Entry into mql starts the SLA clock afresh (a re-entry's first touch is yet to come);
     # no other move touches it. Leads seen before are updated, the others get their row.
     entries = f"(SELECT lead_id, moved_at, tier FROM {rows} WHERE to_stage = 'mql')"
@@ -251,7 +272,7 @@ def _follow(store: Store, new: str) -> int:
         f"INSERT INTO lead_handoff (lead_id, mql_at, mql_tier) SELECT * FROM {entries} e "
         "WHERE NOT EXISTS (SELECT 1 FROM lead_handoff h WHERE h.lead_id = e.lead_id)"
     )
-    return int(store.scalar(f"SELECT count(*) FROM {rows}"))
+    return sum(n for _, _, n in moved)
 
 
 def _last_seq(store: Store) -> int:
