@@ -184,3 +184,30 @@ def test_a_lead_stored_after_its_events_counts_them(tmp_path: Path) -> None:
         assert answer.status_code == 200, answer.text
         (scored,) = answer.json()["leads"]
     assert scored["total"] == 21  # the imported page (20) and the posted view (1)
+
+
+def test_an_event_stored_before_the_server_started_is_a_duplicate(tmp_path: Path) -> None:
+    """The duplicate check asks the store only about keys whose hash a stored key has
+    (:class:`leadgate.api.resident.Keys`, read at the start): an event imported before the
+    server started, with an id or by its content, and posted again is not stored twice,
+    and neither is one posted twice to the same server; a new event is stored."""
+    project = api_project(tmp_path / "p", WINDOWED)
+    _import(project, tmp_path, "leads.jsonl", [{"lead_id": "L0", "email": "a@b.com"}], "leads")
+    ts = (NOW - dt.timedelta(days=1)).isoformat()
+    with_id = {"lead_id": "L0", "type": "pricing_page", "ts": ts, "event_id": "imported-1"}
+    by_content = {"lead_id": "L0", "type": "page_view", "ts": ts}
+    _import(project, tmp_path, "events.jsonl", [with_id, by_content], "events")
+    key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+    fresh = {"lead_id": "L0", "type": "page_view", "ts": NOW.isoformat(), "event_id": "new-1"}
+    with TestClient(create_app(project)) as client:
+        answers = [
+            client.post("/v1/events", headers=key, json={"events": [with_id, by_content]}),
+            client.post("/v1/events", headers=key, json=fresh),
+            client.post("/v1/events", headers=key, json=fresh),
+        ]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [(a.json()["stored"], a.json()["duplicates"]) for a in answers] == [
+        (0, 2), (1, 0), (0, 1)
+    ]  # fmt: skip
+    with project.store() as store:
+        assert store.scalar("SELECT count(*) FROM events") == 3

@@ -15,7 +15,9 @@ Duplicates are looked for among the stored events of the same lead (or visitor) 
 one query per group commit: the store has no index on ``event_id``, and a scan of 50M keys
 per commit would cost seconds, where the ``events(lead_id)`` index finds a group's leads'
 events (59 ms for 1,000 leads at 50M events, 1 ms for one). Both keys include the lead
-reference, so the same event is always on the same lead.
+reference, so the same event is always on the same lead. When the server holds the store
+(:class:`.resident.Keys`), only the keys whose hash a stored key may have are looked for:
+usually none, and the query is not run.
 """
 
 from __future__ import annotations
@@ -76,7 +78,14 @@ def write_events(
     leads = _leads(store, [e for _, e in rows], live.resident)
     live.hold(store, compiled, set(leads.values()))
     keyed = [(n, e, e.event_id or content_key(e), leads.get(id(e))) for n, e in rows]
-    stored = _stored_keys(store, keyed)
+    held = live.resident.keys if live.resident is not None else None
+    hashes: dict[str, int] = {}
+    asked = keyed  # the events the store is asked whether it has them
+    if held is not None:
+        hashes = _hashes(store, [key for _, _, key, _ in keyed])
+        maybe = held.maybe([hashes[key] for _, _, key, _ in keyed])
+        asked = [k for k, stored_maybe in zip(keyed, maybe, strict=True) if stored_maybe]
+    stored = _stored_keys(store, asked)
     out = Written([0] * len(requests), by_request=[set() for _ in requests])
     seen: set[str] = set()
     kept = []
@@ -91,6 +100,8 @@ def write_events(
             out.by_request[n].add(lead)
             live.add(lead, event.type, to_micros(event.ts))
     _insert(store, kept)
+    if held is not None:
+        held.note(hashes[key] for _, key, _ in kept)
     out.relinked = _link_visitors(store, kept, live.resident)
     if out.relinked:  # their visitors' earlier events count now: read them again
         live.forget(out.relinked)
@@ -176,8 +187,16 @@ def _shared_email(events: list[EventIn], shared: dict[str, list[str]]) -> ApiErr
     )
 
 
+def _hashes(store: Store, keys: list[str]) -> dict[str, int]:
+    """Each key's hash as the store computes it (what :class:`.resident.Keys` holds)."""
+    hashed: list[int] = store.scalar("SELECT list_transform(?, lambda k: hash(k))", [keys])
+    return dict(zip(keys, hashed, strict=True))
+
+
 def _stored_keys(store: Store, keyed: list[tuple[int, EventIn, str, str | None]]) -> set[str]:
     """The keys among ``keyed`` already stored, looked for on the same leads and visitors."""
+    if not keyed:
+        return set()
     keys = in_list({k for _, _, k, _ in keyed})
     leads = {lead for _, e, _, lead in keyed if lead is not None and not _anonymous(e)}
     visitors = {e.visitor_id for _, e, _, _ in keyed if _anonymous(e) and e.visitor_id}

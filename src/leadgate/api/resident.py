@@ -25,6 +25,11 @@ again (:meth:`reread_leads`); anything else that changes leads, accounts or even
 (an import through the CLI beside the server, a merge, an erasure, a rolled-back group)
 drops the whole of it (:meth:`.live.LiveScores.forget`), and the next commit reads it again.
 
+Every stored event's key, as the store's 64-bit ``hash()``, sorted (:class:`Keys`), for the
+duplicate check: a key whose hash is not there is new, and only the rest are looked for in
+the store (at 1,000,000 leads / 50,000,000 events the store's own check of 1,000 keys on
+their leads cost ~30 ms a commit at load 8, the hashes ~6 ms; 400 MB for 50M keys).
+
 Not held, read from the store as before: the events of a definition with no look-back
 (some rule counts events forever: every event would have to be held), the events of a
 lead that gained a visitor since the read (that visitor's older anonymous events), and
@@ -103,6 +108,29 @@ class Events:
         return [(names[t], ts) for t, ts in zip(types, times[keep].tolist(), strict=True)]
 
 
+class Keys:
+    """Stored events' keys as the store's ``hash()``: sorted at the read, then a set of
+    those stored since. A key whose hash is in neither was never stored; a hash found
+    may be another key's (64 bits: rarely), so it is only a question for the store."""
+
+    def __init__(self, stored: np.ndarray) -> None:
+        self.stored = np.sort(stored.astype(np.uint64, copy=False))
+        self.since: set[int] = set()
+
+    def maybe(self, hashes: list[int]) -> list[bool]:
+        """For each hash, whether a stored key may have it."""
+        if not hashes:
+            return []
+        wanted = np.array(hashes, dtype=np.uint64)
+        at = np.minimum(np.searchsorted(self.stored, wanted), max(len(self.stored) - 1, 0))
+        found = self.stored[at] == wanted if len(self.stored) else np.zeros(len(wanted), bool)
+        since = self.since
+        return [bool(f) or h in since for f, h in zip(found.tolist(), hashes, strict=True)]
+
+    def note(self, hashes: Iterable[int]) -> None:
+        self.since.update(hashes)
+
+
 @dataclass
 class Resident:
     """The store's leads, accounts, identities and recent events (see the module)."""
@@ -114,6 +142,7 @@ class Resident:
     visitors: dict[str, str]  # visitor → its lead
     intent: dict[str, Intent] | None  # account → signals (None: the definition reads none)
     events: Events | None  # None: not held (see the module)
+    keys: Keys | None = None  # every stored event's key (None: not read)
     noted: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # stored since
     from_store: set[str] = field(default_factory=set)  # leads whose events are read there
     _members: dict[str, list[str]] | None = None
@@ -169,7 +198,8 @@ class Resident:
             ).fetchall():
                 signals[account].append((topic, strength, ts))
         events = None if horizon is None else _events(store, leads, now_us - horizon)
-        return cls(leads, accounts, aliases, emails, visitors, signals, events)
+        keys = Keys(store.conn.sql("SELECT hash(event_id) AS h FROM events").fetchnumpy()["h"])
+        return cls(leads, accounts, aliases, emails, visitors, signals, events, keys)
 
     # -- reads ------------------------------------------------------------------------------
     def lead_rows(self, ids: Iterable[str]) -> list[dict[str, Any]]:
