@@ -63,6 +63,13 @@ def _decisions(store: Store, as_of_us: int) -> int:
     return int(back or 0)
 
 
+def decision_day(grid: AnchoredGrid, at_us: str) -> str:
+    """SQL: the grid day a lead is read as of, the latest before its decision ``at_us``
+    (NULL: undecided, the last day): k = last - ceil((as_of - at + 1) / day)."""
+    last = grid.count - 1
+    return f"coalesce({last} - (({grid.anchor} - {at_us} + 1) + {DAY_US - 1}) // {DAY_US}, {last})"
+
+
 def decided_scores(
     store: Store, c: CompiledDefinition, as_of: dt.datetime, columns: str, *, details: bool
 ) -> dict[str, Any]:
@@ -76,13 +83,10 @@ def decided_scores(
             plan = scoring_query(store, c, as_of, details=details)
             return dict(store.execute(f"SELECT {columns} FROM ({plan}) p").fetchnumpy())
         grid = AnchoredGrid.ending(as_of_us, back + 1)
-        last = grid.count - 1
-        # The latest grid instant before the decision: k = last - ceil((as_of - at + 1) / day).
         store.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {WANTED} AS
-            SELECT l.lead_id, coalesce({last} - (({as_of_us} - d.at_us + 1) + {DAY_US - 1})
-                   // {DAY_US}, {last}) AS k
+            SELECT l.lead_id, {decision_day(grid, "d.at_us")} AS k
             FROM leads l LEFT JOIN {WANTED}_at d USING (lead_id)
             """
         )
