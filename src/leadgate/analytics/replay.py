@@ -123,16 +123,23 @@ class Grid:
 
 @dataclass(frozen=True)
 class AnchoredGrid(Grid):
-    """Days of 24 hours that end at ``anchor`` (µs) instead of at midnight: the last instant
-    is the anchor itself, each earlier one a step before (calibration's as-of time)."""
+    """Instants ``step`` µs apart (days of 24 hours unless asked) that end at ``anchor``
+    (µs) instead of at midnight: the last instant is the anchor itself, each earlier one a
+    step before (calibration's as-of time; a step of a second reads each lead as of its
+    own decision time, :mod:`leadgate.calibrate.decision`)."""
 
     anchor: int = 0
+    step: int = DAY_US
 
     @classmethod
-    def ending(cls, anchor_us: int, count: int) -> AnchoredGrid:
-        first = anchor_us - (count - 1) * DAY_US
+    def ending(cls, anchor_us: int, count: int, step_us: int = DAY_US) -> AnchoredGrid:
+        first = anchor_us - (count - 1) * step_us
         start = (dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=first)).date()
-        return cls(start, 1, count, anchor_us)
+        return cls(start, 1, count, anchor_us, step_us)
+
+    @property
+    def step_us(self) -> int:
+        return self.step
 
     @property
     def first_us(self) -> int:
