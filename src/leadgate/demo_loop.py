@@ -48,8 +48,10 @@ class LoopDemo:
     current_path: Path | None = None  # the project's definition.yaml, compared with the proposal
     tiers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # version → rows
     in_order: bool = False
-    beats: bool = False
+    beats: bool = False  # on the holdout: better ranking and precision at the same volume
+    beats_backtest: bool = False  # replayed day by day: better precision and better recall
     holdout: dict[str, dict[str, Any]] = field(default_factory=dict)
+    backtest: dict[str, dict[str, Any]] = field(default_factory=dict)  # current, proposed
     auc: dict[str, float | None] = field(default_factory=dict)
     note: str | None = None  # why the loop could not run (too few outcomes)
 
@@ -131,4 +133,19 @@ def learn(project: Project, as_of: dt.datetime) -> LoopDemo:
     loop.beats = (mine.get("precision") or 0) > (theirs.get("precision") or 0) and (
         loop.auc["proposed"] or 0
     ) > (loop.auc["current"] or 0)
+    loop.backtest = replay_both(project, out)
+    now, then = loop.backtest["proposed"], loop.backtest["current"]
+    loop.beats_backtest = all((now[k] or 0) > (then[k] or 0) for k in ("precision", "recall"))
     return loop
+
+
+def replay_both(project: Project, proposed: Path) -> dict[str, dict[str, Any]]:
+    """``leadgate compare`` of the current definition and the proposal over the year, an
+    SQL or later counting as converted: the MQLs each would have made day by day, their
+    conversion and the converters caught. Better on both precision and recall means better
+    whatever the volumes (a larger volume buys recall, a smaller one precision)."""
+    both = project.compare(None, proposed, outcomes=CONVERTED)
+    return {
+        name: {"mqls": r.mqls, "precision": r.precision, "recall": r.recall}
+        for name, r in (("current", both.a), ("proposed", both.b))
+    }
