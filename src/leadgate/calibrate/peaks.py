@@ -75,7 +75,9 @@ def ever_in_sales(
     proposal's is sized to match."""
     sales = [i for i, t in enumerate(c.tiers) if t.sales] or [-2]
     flag = f"CASE WHEN s.tier IN ({', '.join(map(str, sales))}) THEN 1.0 ELSE 0.0 END"
-    return _highest(store, c, as_of, lead_ids, flag, totals=False)
+    # Only the first sales-tier day matters, as in a backtest: a replay may skip the days
+    # that bring a lead nothing new.
+    return _highest(store, c, as_of, lead_ids, flag, totals=False, first_sales=True)
 
 
 def _highest(
@@ -86,6 +88,7 @@ def _highest(
     value: str,
     *,
     totals: bool,
+    first_sales: bool = False,
 ) -> np.ndarray[Any, Any]:
     """The highest ``value`` (SQL over ``bt_states s``) of each lead over the days of a
     replay of ``c`` up to its decision day."""
@@ -93,7 +96,10 @@ def _highest(
     first = store.scalar("SELECT epoch_us(min(created_at)) FROM leads")
     days = 1 if first is None else max(1, (as_of_us - int(first)) // DAY_US + 2)
     grid = AnchoredGrid.ending(as_of_us, days)
-    with decisions(store, as_of_us) as decided, replayed(store, c, grid, totals=totals):
+    with (
+        decisions(store, as_of_us) as decided,
+        replayed(store, c, grid, totals=totals, first_sales=first_sales),
+    ):
         rows = store.execute(
             f"""
             SELECT i.lead_id, max({value}) FROM bt_states s JOIN bt_lead_ix i USING (ix)
