@@ -1,6 +1,8 @@
 """The demo's learning loop: calibrated on the generated outcomes (each lead read as of its
 decision time), the proposal's tiers convert in order, its hot tier far better than the
-starting definition's, and it beats the starting definition on the holdout."""
+starting definition's; replayed day by day it beats the starting definition at about its
+volume; on the holdout both are compared at the same volume and the verdict printed is
+the figures'."""
 
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ from leadgate.demo_loop import in_order
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):
-    return run_demo(tmp_path_factory.mktemp("loop") / "d", leads=2_000, accounts=250,
-                    handoff=False)  # fmt: skip
+    # The demo's own size: at 2,000 leads the holdout held 10 MQLs and 6 SQLs, too few to
+    # tell two definitions apart.
+    return run_demo(tmp_path_factory.mktemp("loop") / "d", handoff=False)
 
 
-def test_the_proposed_tiers_convert_in_order_and_beat_the_start(demo) -> None:
+def test_the_proposed_tiers_convert_in_order(demo) -> None:
     loop = demo.loop
     assert loop is not None and loop.note is None, loop and loop.note
     proposed = loop.tiers[loop.proposed_version]
@@ -28,15 +31,29 @@ def test_the_proposed_tiers_convert_in_order_and_beat_the_start(demo) -> None:
     assert rates[0] > rates[1] > rates[2] > rates[3] and loop.in_order
     assert min(t["leads"] for t in proposed) >= 30  # each rate rests on enough leads
     # Read as of each lead's decision time, the starting definition's hot tier converts
-    # better than its mql tier too (it looked no better only when read after the deals),
-    # but the proposal's hot tier converts far better than the starting one's.
+    # better than its mql tier too, but the proposal's hot tier far better still.
     current = {t["tier"]: t["rate"] for t in loop.tiers[loop.current_version]}
     assert proposed[0]["rate"] > 1.5 * current["hot"]
-    # On the holdout it was not learned from: better ranking, better precision.
-    assert loop.beats
-    assert loop.auc["proposed"] > loop.auc["current"]
+
+
+def test_replayed_day_by_day_the_proposal_beats_the_start_at_its_volume(demo) -> None:
+    # Its thresholds are sized on each lead's peak, so live it makes about the MQLs the
+    # current definition makes (cut on one reading per lead it made nearly twice as many),
+    # and it converts better and catches more of the converters.
+    now, then = demo.loop.backtest["proposed"], demo.loop.backtest["current"]
+    assert 0.8 * then["mqls"] <= now["mqls"] <= 1.2 * then["mqls"], (now, then)
+    assert now["precision"] > then["precision"] and now["recall"] > then["recall"]
+    assert demo.loop.beats_backtest
+
+
+def test_the_holdout_comparison_is_at_the_same_volume_and_its_verdict_is_the_figures(
+    demo,
+) -> None:
+    loop = demo.loop
     mine, theirs = loop.holdout["proposed"], loop.holdout["current_same_volume"]
-    assert mine["precision"] > theirs["precision"]
+    assert mine["mqls"] == theirs["mqls"] > 0
+    better = mine["precision"] > theirs["precision"] and loop.auc["proposed"] > loop.auc["current"]
+    assert loop.beats is better
 
 
 def test_the_proposal_is_written_valid_and_not_activated(demo) -> None:

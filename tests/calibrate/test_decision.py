@@ -46,7 +46,22 @@ def test_events_count_up_to_the_decision_and_never_after(tmp_path: Path) -> None
     c = load_compiled(text=COUNTS)
     data = decided_scores(store, c, AS_OF, "lead_id, total", details=True)
     total = dict(zip(data["lead_id"].tolist(), data["total"].tolist(), strict=True))
-    # Days of 24 hours end at AS_OF (12:00): the last one before T (15:30) ends at 12:00 on
-    # T's day, so the event 2 hours before T (13:30) is not seen yet, the one 30 hours
-    # before is; the one after T never is. A lead never decided is read as of AS_OF.
-    assert total == {"m": 1.0, "o": 1.0, "n": 3.0}
+    # Read to the second: the events 30 hours and 2 hours before T count (the one 2 hours
+    # before, on T's own day, made the lead an MQL: a day's grid lost it), the one after T
+    # never does. A lead never decided is read as of AS_OF.
+    assert total == {"m": 2.0, "o": 2.0, "n": 3.0}
+
+
+def test_the_event_a_second_before_the_decision_counts_the_one_at_it_does_not(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "s.duckdb")
+    second = dt.timedelta(seconds=1)
+    store.execute("INSERT INTO leads (lead_id, created_at) VALUES ('o', ?)", [T - 40 * second])
+    for i, ts in enumerate([T - second, T]):
+        store.execute("INSERT INTO events (event_id, lead_id, type, ts) VALUES "
+                      "(?, 'o', 'pricing_page', ?)", [f"e{i}", ts])  # fmt: skip
+    store.execute("INSERT INTO outcomes (outcome_id, lead_id, outcome, ts) VALUES "
+                  "('x', 'o', 'rejected', ?)", [T])  # fmt: skip
+    data = decided_scores(store, load_compiled(text=COUNTS), AS_OF, "total", details=True)
+    assert data["total"].tolist() == [1.0]

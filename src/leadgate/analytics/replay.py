@@ -123,16 +123,23 @@ class Grid:
 
 @dataclass(frozen=True)
 class AnchoredGrid(Grid):
-    """Days of 24 hours that end at ``anchor`` (µs) instead of at midnight: the last instant
-    is the anchor itself, each earlier one a step before (calibration's as-of time)."""
+    """Instants ``step`` µs apart (days of 24 hours unless asked) that end at ``anchor``
+    (µs) instead of at midnight: the last instant is the anchor itself, each earlier one a
+    step before (calibration's as-of time; a step of a second reads each lead as of its
+    own decision time, :mod:`leadgate.calibrate.decision`)."""
 
     anchor: int = 0
+    step: int = DAY_US
 
     @classmethod
-    def ending(cls, anchor_us: int, count: int) -> AnchoredGrid:
-        first = anchor_us - (count - 1) * DAY_US
+    def ending(cls, anchor_us: int, count: int, step_us: int = DAY_US) -> AnchoredGrid:
+        first = anchor_us - (count - 1) * step_us
         start = (dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=first)).date()
-        return cls(start, 1, count, anchor_us)
+        return cls(start, 1, count, anchor_us, step_us)
+
+    @property
+    def step_us(self) -> int:
+        return self.step
 
     @property
     def first_us(self) -> int:
@@ -213,12 +220,13 @@ def replayed(
     phases: dict[str, float] | None = None,
     general: bool = False,
     first_sales: bool = False,
+    totals: bool = False,
 ) -> Iterator[None]:
     """Run the replay into the temporary table ``bt_states (ix, k, tier)``, with
     ``bt_lead_ix (lead_id, ix, aix, created_us, kc)``, ``bt_types (type, t)`` and
     ``bt_ev (ix, t, ts_us)`` beside it; all dropped after. With ``details``, ``bt_states``
     also holds each rule's points (``contributions``, in the order of ``c.rule_keys``) and
-    the total (points).
+    the total (points); with ``totals``, the total alone.
     ``phases``, when given, receives the seconds of each step (index, then carry or pairs,
     evaluate): ``carry`` when the counts are carried from day to day
     (:mod:`leadgate.analytics.carry`), ``pairs`` when the general path runs (always with
@@ -244,7 +252,7 @@ def replayed(
             _pairs(store, grid, reach)
             clock.lap("pairs")
         _views(store, c, grid, carried=carried)
-        _evaluate(store, c, grid, details, carried=carried)
+        _evaluate(store, c, grid, details, carried=carried, totals=totals)
         clock.lap("evaluate")
         yield
     finally:
@@ -545,10 +553,17 @@ def _path(c: CompiledDefinition, *, general: bool = False, first_sales: bool = F
 
 
 def _evaluate(
-    store: Store, c: CompiledDefinition, grid: Grid, details: bool, *, carried: bool = False
+    store: Store,
+    c: CompiledDefinition,
+    grid: Grid,
+    details: bool,
+    *,
+    carried: bool = False,
+    totals: bool = False,
 ) -> None:
     """Run the plan over the pairs, a chunk of whole accounts at a time, into bt_states;
-    ``carried``: the pairs hold their event counts (:func:`carry`), the plan reads those."""
+    ``carried``: the pairs hold their event counts (:func:`carry`), the plan reads those;
+    ``totals``: bt_states holds each state's total (points) too."""
     from ..scoring.sql import store_select  # SQLGlot loads only here
     from ..scoring.steps import PlanBuilder
 
@@ -564,10 +579,15 @@ def _evaluate(
         builder.events = CarriedEvents(builder.events)
     plan = builder.query()
     extra = ", contributions BIGINT[], total DOUBLE" if details else ""
+    extra = ", total DOUBLE" if totals and not details else extra
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT{extra})"
     )
     select = f"SELECT lead_id, {n.TIER}, NULL AS contributions FROM ({plan}) plan"
+    if totals and not details:  # the points alone: no list of them per (lead, day)
+        select = (
+            f"SELECT lead_id, {n.TIER}, CAST({n.TOTAL} AS DOUBLE) / 100 AS total FROM ({plan}) p"
+        )
     if details:  # the scores' own columns, each rule's points among them
         tiers = " ".join(f"WHEN {lit(t.name, 'duckdb')} THEN {i}" for i, t in enumerate(c.tiers))
         tier = f"CASE tier {tiers} ELSE -1 END" if tiers else "-1"
@@ -585,7 +605,8 @@ def _evaluate(
         )
         store.execute(
             f"INSERT INTO bt_states SELECT r.lead_id // {K}, r.lead_id % {K}, r.{n.TIER}"
-            f"{', r.contributions, r.total' if details else ''} FROM ({select}) r"
+            f"{', r.contributions, r.total' if details else ', r.total' if totals else ''}"
+            f" FROM ({select}) r"
         )
 
 

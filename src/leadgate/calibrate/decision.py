@@ -12,9 +12,11 @@ its **decision time**, the moment the outcome is judged from:
   first time sales judged it: only events strictly before it count;
 * a lead with neither by the as-of time is censored there: as of the as-of time.
 
-Leads are replayed (:func:`leadgate.analytics.replay.replayed_at`) on days of 24 hours
-that end at the as-of time, each as of the latest of them *before* its decision time: a
-lead's features may miss up to a day of events before the decision, never one after it.
+Leads are replayed (:func:`leadgate.analytics.replay.replayed_at`) on instants a second
+apart that end at the as-of time, each as of the latest of them *before* its decision
+time: a lead's features may miss the events of the second before the decision, never one
+after it. (Days, as first written, lost the events of the decision's day: the demo request
+that made a lead an MQL an hour before sales called it.)
 When no lead was decided before the as-of time (a CRM export with an outcome column and
 no dates), this is one plain scoring as of the as-of time.
 """
@@ -34,6 +36,10 @@ from ..scoring.event_steps import lit
 from ..store import Store
 
 WANTED = "cal_decision"
+#: Leads are read on instants a second apart, the precision of CRM times: on days, a lead
+#: decided hours after the event that made it an MQL was read without that event (in the
+#: demo 176 of 780 SQLs lost it, and no definition could learn the demo request they made).
+READ_STEP_US = 1_000_000
 
 
 @contextmanager
@@ -63,6 +69,13 @@ def _decisions(store: Store, as_of_us: int) -> int:
     return int(back or 0)
 
 
+def decision_day(grid: AnchoredGrid, at_us: str) -> str:
+    """SQL: the grid instant a lead is read as of, the latest before its decision ``at_us``
+    (NULL: undecided, the last one): k = last - ceil((as_of - at + 1) / step)."""
+    last, step = grid.count - 1, grid.step_us
+    return f"coalesce({last} - (({grid.anchor} - {at_us} + 1) + {step - 1}) // {step}, {last})"
+
+
 def decided_scores(
     store: Store, c: CompiledDefinition, as_of: dt.datetime, columns: str, *, details: bool
 ) -> dict[str, Any]:
@@ -75,14 +88,11 @@ def decided_scores(
         if back == 0:
             plan = scoring_query(store, c, as_of, details=details)
             return dict(store.execute(f"SELECT {columns} FROM ({plan}) p").fetchnumpy())
-        grid = AnchoredGrid.ending(as_of_us, back + 1)
-        last = grid.count - 1
-        # The latest grid instant before the decision: k = last - ceil((as_of - at + 1) / day).
+        grid = AnchoredGrid.ending(as_of_us, back * DAY_US // READ_STEP_US + 1, READ_STEP_US)
         store.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {WANTED} AS
-            SELECT l.lead_id, coalesce({last} - (({as_of_us} - d.at_us + 1) + {DAY_US - 1})
-                   // {DAY_US}, {last}) AS k
+            SELECT l.lead_id, {decision_day(grid, "d.at_us")} AS k
             FROM leads l LEFT JOIN {WANTED}_at d USING (lead_id)
             """
         )

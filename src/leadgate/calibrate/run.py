@@ -33,12 +33,14 @@ from .matrix import (
     verdicts,
 )
 from .models import Scored, boosting_matrix, fit_folds, fit_time
+from .peaks import ever_in_sales, peak_points, scores_move
 from .points import PointsModel
 from .proposal import build, diff, to_yaml
 from .result import Calibration, PointsRule, TierOutcome
 from .thresholds import (
     assign_tiers,
     at_threshold,
+    at_volume,
     parse_capacity,
     share_for_capacity,
     share_for_rate,
@@ -92,10 +94,11 @@ def calibrate(
     table, scored, y = learned.table, learned.scored, learned.table.y
     totals, tiers_now = current_scores(store, current, as_of, table.lead_ids)
     y_eval = y[scored.rows]
-    share, goal = _goal(learned, current, tiers_now, o)
+    share, goal = _goal(store, learned, current, tiers_now, as_of, o)
     nurture = any(not t.sales for t in current.definition.tiers)
     shares = tier_shares(share, nurture)
-    cutoffs = _distinct([threshold_at_share(scored.final_points, s) for s in shares])
+    live = _live_points(store, learned, as_of)
+    cutoffs = _distinct([threshold_at_share(live, s) for s in shares])
     proposal, text = _proposal(learned, current, cutoffs, as_of, o)
     goal.update(_goal_figures(learned, float(cutoffs[1] or 0), share))
     return Calibration(
@@ -206,7 +209,12 @@ def _lift(
 
 # -- goal, tiers and comparison -----------------------------------------------------------------
 def _goal(
-    learned: _Learned, current: CompiledDefinition, tiers_now: np.ndarray[Any, Any], o: Options
+    store: Store,
+    learned: _Learned,
+    current: CompiledDefinition,
+    tiers_now: np.ndarray[Any, Any],
+    as_of: dt.datetime,
+    o: Options,
 ) -> tuple[float, dict[str, Any]]:
     """The MQL share the goal asks for, and how it was set."""
     scored, y = learned.scored, learned.table.y
@@ -222,8 +230,26 @@ def _goal(
         return share, {"kind": "target_rate", "rate": o.target_rate, "share": round(share, 4)}
     sales = {t.name for t in current.tiers if t.sales}
     now = float(np.isin(tiers_now[ref], list(sales)).mean()) if sales else 0.0
+    if sales and scores_move(store):  # live, as the proposal's are cut (:mod:`.peaks`)
+        ids = [learned.table.lead_ids[i] for i in ref]
+        ever = ever_in_sales(store, current, as_of, ids)
+        now = float(np.where(np.isnan(ever), np.isin(tiers_now[ref], list(sales)), ever).mean())
     share = now if now > 0 else 0.1
     return share, {"kind": "current_volume", "share": round(share, 4)}
+
+
+def _live_points(store: Store, learned: _Learned, as_of: dt.datetime) -> np.ndarray[Any, Any]:
+    """The final points of the rows thresholds are cut on, each lead at its peak before its
+    decision (:mod:`.peaks`): a share of these is the share of leads that would have become
+    MQLs live, not only the share above the threshold when each was decided."""
+    scored = learned.scored
+    ids = [learned.table.lead_ids[i] for i in scored.reference]
+    peak = peak_points(store, learned.features, scored.model.points_, learned.attributes,
+                       learned.event_types, as_of, ids)  # fmt: skip
+    decided = scored.final_points.astype(float)
+    if peak is None:
+        return decided
+    return np.where(np.isnan(peak), decided, np.fmax(peak, decided))
 
 
 def _check_goal(o: Options) -> None:
@@ -301,10 +327,7 @@ def _comparison(
     in_tiers = np.isin(tiers_now[scored.rows], sales).astype(float)
     return {
         "proposed": {"auc": auc(y, mine), **at_threshold(mine, y, cut)},
-        "current_same_volume": {
-            "auc": auc(y, now),
-            **at_threshold(now, y, threshold_at_share(now, float((mine >= cut).mean()))),
-        },
+        "current_same_volume": {"auc": auc(y, now), **at_volume(now, y, int((mine >= cut).sum()))},
         "current_tiers": {"auc": auc(y, now), **at_threshold(in_tiers, y, 1.0)},
     }
 

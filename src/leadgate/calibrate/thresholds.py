@@ -95,6 +95,32 @@ def at_threshold(
     }
 
 
+def at_volume(score: np.ndarray[Any, Any], y: np.ndarray[Any, Any], volume: int) -> dict[str, Any]:
+    """:func:`at_threshold` at exactly ``volume`` leads, best first: of the leads tied at
+    the last score taken, the share needed is counted with their share of conversions, so
+    two scores are compared at the same volume even when one has many ties (a threshold
+    can only take a tie whole or leave it).
+
+    >>> at_volume(np.array([3, 2, 2, 1]), np.array([1, 1, 0, 0]), 2)["precision"]
+    0.75
+    """
+    order = np.sort(score)[::-1]
+    total = int(y.sum())
+    if volume <= 0 or len(order) == 0:
+        return {"threshold": None, "mqls": 0, "precision": None, "recall": None}
+    cut = order[min(volume, len(order)) - 1]
+    above, tied = score > cut, score == cut
+    take = min(volume, len(order)) - int(above.sum())
+    caught = float(y[above].sum()) + take * float(y[tied].sum()) / int(tied.sum())
+    n = int(above.sum()) + take
+    return {
+        "threshold": float(cut),
+        "mqls": n,
+        "precision": round(caught / n, 4),
+        "recall": round(caught / total, 4) if total else None,
+    }
+
+
 def tier_shares(mql_share: float, nurture: bool) -> list[float]:
     """Shares of the tiers, best first: the top quarter of the MQL volume, the rest of it,
     and (when the definition has a nurture tier) as many again below it."""
