@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import collections
 import datetime as dt
+import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,6 +135,10 @@ class LiveScores:
             self.resident = Resident.read(
                 store, self.scorer.horizon, now_us, reads_intent, compiled.fields_used
             )
+            # Millions of long-lived objects (the held ids, emails, links): the collector's
+            # full passes would walk them all, again and again, while nothing of them is
+            # garbage; frozen, they are left out (they are still freed when dropped).
+            gc.freeze()
 
     def hold(self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str]) -> None:
         """Hold the states of the stored leads among ``lead_ids``, reading the missing ones
