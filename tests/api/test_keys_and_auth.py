@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from leadgate.api.app import create_app
+from leadgate.api.auth import VerifiedKeys
 from leadgate.api.keys import ROLES, KeyError_, parse_key
 from leadgate.project import Project, init_project
 
@@ -86,3 +87,19 @@ def test_every_error_has_the_one_shape(client: TestClient) -> None:
     for answer in (client.get("/nowhere"), client.post("/health"), client.get("/v1/whoami")):
         assert set(answer.json()) == {"error"}
         assert set(answer.json()["error"]) == {"code", "message", "details"}
+
+
+def test_a_key_verified_before_its_revocation_began_is_not_taken_from_memory(
+    project: Project,
+) -> None:
+    """The server's memory of verified keys (VerifiedKeys): a key whose revocation began in
+    this process is read from the store again, even if a read that began before the
+    revocation committed (and saw it valid) hands it over afterwards."""
+    new = project.create_key("crm", "read")
+    verified = VerifiedKeys()
+    verified.remember(new.key, new.info)
+    assert verified.get(new.key) == new.info
+    project.revoke_key(new.info.key_id)
+    assert verified.get(new.key) is None
+    verified.remember(new.key, new.info)  # a read from before the revocation, late
+    assert verified.get(new.key) is None

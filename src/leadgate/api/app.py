@@ -23,7 +23,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from .. import __version__, web
 from ..project import Project
 from . import errors, local, service
-from .auth import require
+from .auth import VerifiedKeys, require
 from .kept import KeptReads
 from .keys import READ, ApiKey
 from .readers import Readers
@@ -65,6 +65,7 @@ def create_app(project: Project, *, announce_url: str | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.project = project
+    app.state.verified_keys = VerifiedKeys()
     app.state.local_token = None
     errors.install(app)
     _core_routes(app)

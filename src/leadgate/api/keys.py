@@ -120,7 +120,16 @@ def list_keys(store: Store) -> list[ApiKey]:
     return [ApiKey(*row) for row in rows]
 
 
+#: The ids of keys this process revoked (or began to: a rollback leaves them here). A server
+#: keeps the keys it verified in memory (:class:`.auth.VerifiedKeys`) and checks these in
+#: the store at every request, from the moment their revocation begins: an answer read
+#: before it committed cannot keep a revoked key accepted. Only this process writes the
+#: store while it serves, so no other process revokes a key it holds.
+REVOKED_HERE: set[str] = set()
+
+
 def revoke_key(store: Store, key_id: str) -> ApiKey:
+    REVOKED_HERE.add(key_id)
     with store.atomic():
         store.execute(
             "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
