@@ -21,7 +21,7 @@ from leadgate.store import Store
 
 from ..scoring.strategies import definitions, populations
 from ..scoring.test_properties import load
-from .test_entries import first_sales, squeezed
+from .test_entries import first_sales, raising_histories, squeezed
 from .test_replay import SETTINGS, START, carried, created, hours
 
 #: Definitions whose backtest the bound prunes (a fifth of the falling ones).
@@ -79,6 +79,37 @@ def test_the_bound_is_in_a_sales_tier_wherever_the_definition_is(c, population, 
         assert tier not in sales or bounds[key] in sales, key
         if bound.none_follows(c) and bounds[key] is None:
             assert tier is None, key
+
+
+@settings(SETTINGS, max_examples=60)
+@given(raising_histories().filter(lambda drawn: bound.why_not(drawn[0]) is None))
+def test_aging_negative_points_near_a_threshold(drawn) -> None:  # type: ignore[no-untyped-def]
+    """A careers page visit that decays (negative points, left out of the bound) beside
+    pricing pages, a threshold near the leads' scores: the bound holds the tier wherever
+    the definition does, and the pruned replay finds each lead's first sales day as its
+    score rises day after day."""
+    c, events = drawn
+    upper = bound.upper_bound(c)
+    grid = Grid.between(START, START + dt.timedelta(days=14))
+    store = Store(":memory:")
+    for n, (lead, history) in enumerate(events.items()):
+        store.execute(
+            "INSERT INTO leads (lead_id, created_at) VALUES (?, make_timestamp(?))",
+            [lead, history[0][1]],
+        )
+        for i, (kind, ts) in enumerate(history):
+            store.execute(
+                "INSERT INTO events (event_id, lead_id, type, ts)"
+                " VALUES (?, ?, ?, make_timestamp(?))",
+                [f"{n}.{i}", lead, kind, ts],
+            )
+    tiers = carried(replay_states(store, c, grid, general=True), c, grid)
+    bounds = carried(replay_states(store, upper, grid, general=True), upper, grid)
+    assert all(bounds[key] == "mql" for key, tier in tiers.items() if tier == "mql")
+    assert (
+        first_sales(store, c, grid, entries=True)[0]
+        == first_sales(store, c, grid, entries=False)[0]
+    )
 
 
 DECAYING = """
