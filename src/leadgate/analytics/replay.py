@@ -6,8 +6,10 @@ only change on a day when something it reads changes.
 
 A definition with no decay, no date and nothing of the account takes from events only
 counts inside windows: those are carried from day to day (:mod:`leadgate.analytics.carry`)
-and the plan runs once per (lead, change day) on them. Every other definition goes the
-general path (:func:`replay_path` says which):
+and the plan runs once per (lead, change day) on them. A backtest of a decaying one whose
+undecayed bound carries runs the plan only where the bound is in a sales tier
+(:mod:`leadgate.analytics.pruned`). Every other definition goes the general path
+(:func:`replay_path` says which):
 
 1. finds, per lead, the grid days on which its inputs may change (:class:`Reach`): the day
    it is created, the days an event of its own is inside some rule's look-back (every day
@@ -234,7 +236,7 @@ def replayed(
     :func:`leadgate.analytics.bound.why_not` allows, only on those of them where its
     undecayed bound is in a sales tier (:mod:`leadgate.analytics.pruned`)."""
     clock = _Phases(phases)
-    path = _path(c, general=general, first_sales=first_sales)
+    path = _path(c, general=general, first_sales=first_sales, details=details)
     try:
         _index(store, grid)
         clock.lap("index")
@@ -563,12 +565,18 @@ def replay_path(c: CompiledDefinition, *, first_sales: bool = False) -> str:
     return f"pairs ({why_not(c)})"
 
 
-def _path(c: CompiledDefinition, *, general: bool = False, first_sales: bool = False) -> str:
+def _path(
+    c: CompiledDefinition,
+    *,
+    general: bool = False,
+    first_sales: bool = False,
+    details: bool = False,
+) -> str:
     """``carried``, ``pruned``, ``entries`` or ``pairs``: which way :func:`replayed` replays
-    ``c``."""
+    ``c`` (``pruned`` keeps no rule's points: not with ``details``)."""
     if not general and why_not(c) is None:
         return "carried"
-    if first_sales and not general and bound_why_not(c) is None:
+    if first_sales and not (general or details) and bound_why_not(c) is None:
         return "pruned"
     if first_sales and entries_why_not(c) is None:
         return "entries"
