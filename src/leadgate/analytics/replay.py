@@ -427,12 +427,16 @@ def _pairs(store: Store, grid: Grid, reach: Reach) -> None:
     """``bt_pairs_all (ix, k, chunk)``: the (lead, day) pairs to evaluate.
 
     Ranges are merged per key first (gaps and islands), so a lead with a hundred events in
-    a month expands that month once, not a hundred times.
+    a month expands that month once, not a hundred times. They are made distinct first:
+    the two windows order equal ranges each its own way, and an equal range marked new in
+    one and counted second in the other joined the island before it, whose pairs then
+    came twice (a pair evaluated twice reads its events twice: two leads at 1M in a sales
+    tier a day early, or at all; bench/README.md, session 11).
     """
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE bt_pairs_all AS
-        WITH r AS (SELECT key, lo, hi FROM ({_ranges(grid, reach)}) WHERE lo <= hi
+        WITH r AS (SELECT DISTINCT key, lo, hi FROM ({_ranges(grid, reach)}) WHERE lo <= hi
                      AND lo < {grid.count}),
         marked AS (SELECT key, lo, hi, CASE WHEN lo <= max(hi) OVER (PARTITION BY key
                      ORDER BY lo, hi ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + 1
