@@ -75,7 +75,8 @@ WINDOWED = (
     )
 )
 #: WINDOWED with a 30-day half-life: nothing of the account, so each lead is evaluated only
-#: on its own event days (``leadgate.analytics.entries``), not every day of its look-back.
+#: on its own event days (``leadgate.analytics.entries``), and of those only where WINDOWED,
+#: its undecayed bound, is in a sales tier (``leadgate.analytics.pruned``).
 DECAYED = WINDOWED.replace("name: windowed", "name: decayed").replace(
     "  window: 90d\n", "  window: 90d\n  half_life: 30d\n"
 )

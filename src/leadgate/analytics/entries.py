@@ -38,10 +38,14 @@ from ..expr.check import aggregate_reader
 WINDOWED = ("count", "has", "intent", "engaged_contacts")
 
 
-def why_not(c: CompiledDefinition) -> str | None:
+def why_not(c: CompiledDefinition, *, scores_move: bool = False) -> str | None:
     """Why a lead of ``c`` may enter a sales tier on a day that brings it nothing new (None:
     it cannot, so a backtest needs only the days of :func:`raising_types`' events in their
-    reach, every other event's day, each lead's first day and the last day)."""
+    reach, every other event's day, each lead's first day and the last day).
+
+    ``scores_move``: read engagement, the score and the band as moving even where no
+    positive event rule ages (:mod:`leadgate.analytics.bound` changes them); stricter,
+    so None then implies None without."""
     kinds = {a.kind for a in c.aggregates.values()}
     if "last" in kinds:
         return "days_since of an event grows every day"
@@ -49,7 +53,7 @@ def why_not(c: CompiledDefinition) -> str | None:
         return "a date field moves every day"
     if c.weights is not None and min(c.weights) < 0:
         return "a negative weight turns a falling part into a rising score"
-    moving = _Moving(c)
+    moving = _Moving(c, scores_move=scores_move)
     for rule in c.fit_rules:
         if moving.moves(rule.expr.tree) and not (rule.cents > 0 and moving.rising(rule.expr.tree)):
             return f"fit rule {rule.name!r} can give more points as events or signals age"
@@ -91,10 +95,10 @@ class _Moving:
     inside a window. A negative event rule that ages is left out: its days are evaluated
     (:func:`raising_types`)."""
 
-    def __init__(self, c: CompiledDefinition) -> None:
+    def __init__(self, c: CompiledDefinition, *, scores_move: bool = False) -> None:
         self.aggregate = aggregate_reader(c.fields)
         self.names: set[str] = set()
-        if any(r.cents > 0 and _ages(r) for r in c.event_rules):
+        if scores_move or any(r.cents > 0 and _ages(r) for r in c.event_rules):
             self.names |= {"engagement", "score", "account.engagement", "band"}
         if any(self.moves(r.expr.tree) for r in c.fit_rules):
             self.names |= {"fit", "score", "grade"}
@@ -154,3 +158,10 @@ class _Moving:
         if isinstance(node, Binary) and node.op == "+":
             return self._grows(node.left) and self._grows(node.right)
         return False
+
+
+def every_tier_rising(c: CompiledDefinition, *, scores_move: bool = False) -> bool:
+    """Whether every tier, nurture ones too, asks only for more of what falls: then a lead
+    in no tier with more of it is in none with less (:mod:`leadgate.analytics.bound`)."""
+    moving = _Moving(c, scores_move=scores_move)
+    return all(moving.rising(t.expr.tree) for t in c.tiers)

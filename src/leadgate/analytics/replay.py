@@ -6,8 +6,10 @@ only change on a day when something it reads changes.
 
 A definition with no decay, no date and nothing of the account takes from events only
 counts inside windows: those are carried from day to day (:mod:`leadgate.analytics.carry`)
-and the plan runs once per (lead, change day) on them. Every other definition goes the
-general path (:func:`replay_path` says which):
+and the plan runs once per (lead, change day) on them. A backtest of a decaying one whose
+undecayed bound carries runs the plan only where the bound is in a sales tier
+(:mod:`leadgate.analytics.pruned`). Every other definition goes the general path
+(:func:`replay_path` says which):
 
 1. finds, per lead, the grid days on which its inputs may change (:class:`Reach`): the day
    it is created, the days an event of its own is inside some rule's look-back (every day
@@ -50,6 +52,7 @@ from ..scoring.evaluate import to_micros
 from ..scoring.event_steps import in_list, lit
 from ..scoring.plans import AsOf, Tables
 from ..store import Store
+from .bound import why_not as bound_why_not
 from .carry import CarriedEvents, carry, counters, why_not
 from .entries import raising_types
 from .entries import why_not as entries_why_not
@@ -63,7 +66,8 @@ CHUNK_PAIRS = 4_000_000
 CARRIED_CHUNK_PAIRS = 16_000_000
 TABLES = Tables(leads="bt_leads", accounts="bt_accounts", events="bt_events", intent="bt_intent")
 TEMP = (
-    "bt_lead_ix", "bt_account_ix", "bt_types", "bt_ev", "bt_lead_rows", "bt_pairs_all", "bt_states"
+    "bt_lead_ix", "bt_account_ix", "bt_types", "bt_ev", "bt_lead_rows", "bt_pairs_all", "bt_states",
+    "bt_bound", "bt_bound_end", "bt_cand", "bt_ev_left",  # the pruned path's
 )  # fmt: skip
 VIEWS = ("bt_leads", "bt_accounts", "bt_events", "bt_intent", "bt_pairs")
 
@@ -230,33 +234,56 @@ def replayed(
     ``phases``, when given, receives the seconds of each step (index, then carry or pairs,
     evaluate): ``carry`` when the counts are carried from day to day
     (:mod:`leadgate.analytics.carry`), ``pairs`` when the general path runs (always with
-    ``general``).
+    ``general``: no counts carried, for this definition or its bound); ``bound`` and
+    ``candidates`` on the pruned path.
 
     ``first_sales``: the caller reads only each lead's first sales-tier day and its tier on
     the last day (a backtest); where :func:`leadgate.analytics.entries.why_not` allows, a
     definition that does not carry is then evaluated only on the days that bring a lead
-    something new and on the last day, not on every day of its look-back."""
+    something new and on the last day, not on every day of its look-back, and where
+    :func:`leadgate.analytics.bound.why_not` allows, only on those of them where its
+    undecayed bound is in a sales tier (:mod:`leadgate.analytics.pruned`)."""
     clock = _Phases(phases)
-    path = _path(c, general=general, first_sales=first_sales)
-    carried = path == "carried"
+    # the pruned path keeps no points: not when they are asked for
+    path = _path(c, general=general, first_sales=first_sales, details=details or totals)
     try:
         _index(store, grid)
         clock.lap("index")
-        if carried:
-            carry(store, c, grid, exact=details)
-            clock.lap("carry")
+        if path == "pruned":
+            from .pruned import replay_pruned  # it builds on this module's steps
+
+            replay_pruned(store, c, grid, clock.lap)
         else:
-            reach = Reach.of(c)
-            if path == "entries":
-                reach = replace(reach, entries=True, raising=raising_types(c))
-            _pairs(store, grid, reach)
-            clock.lap("pairs")
-        _views(store, c, grid, carried=carried)
-        _evaluate(store, c, grid, details, carried=carried, totals=totals)
-        clock.lap("evaluate")
+            _replay(store, c, grid, path, details, clock, totals=totals)
         yield
     finally:
         _drop_temporaries(store)
+
+
+def _replay(
+    store: Store,
+    c: CompiledDefinition,
+    grid: Grid,
+    path: str,
+    details: bool,
+    clock: _Phases,
+    *,
+    totals: bool = False,
+) -> None:
+    """``bt_states`` by the ``carried``, ``entries`` or ``pairs`` path."""
+    carried = path == "carried"
+    if carried:
+        carry(store, c, grid, exact=details)
+        clock.lap("carry")
+    else:
+        reach = Reach.of(c)
+        if path == "entries":
+            reach = replace(reach, entries=True, raising=raising_types(c))
+        _pairs(store, grid, reach)
+        clock.lap("pairs")
+    _views(store, c, grid, carried=carried)
+    _evaluate(store, c, grid, details, carried=carried, totals=totals)
+    clock.lap("evaluate")
 
 
 @contextmanager
@@ -416,12 +443,16 @@ def _pairs(store: Store, grid: Grid, reach: Reach) -> None:
     """``bt_pairs_all (ix, k, chunk)``: the (lead, day) pairs to evaluate.
 
     Ranges are merged per key first (gaps and islands), so a lead with a hundred events in
-    a month expands that month once, not a hundred times.
+    a month expands that month once, not a hundred times. They are made distinct first:
+    the two windows order equal ranges each its own way, and an equal range marked new in
+    one and counted second in the other joined the island before it, whose pairs then
+    came twice (a pair evaluated twice reads its events twice: two leads at 1M in a sales
+    tier a day early, or at all; bench/README.md, session 11).
     """
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE bt_pairs_all AS
-        WITH r AS (SELECT key, lo, hi FROM ({_ranges(grid, reach)}) WHERE lo <= hi
+        WITH r AS (SELECT DISTINCT key, lo, hi FROM ({_ranges(grid, reach)}) WHERE lo <= hi
                      AND lo < {grid.count}),
         marked AS (SELECT key, lo, hi, CASE WHEN lo <= max(hi) OVER (PARTITION BY key
                      ORDER BY lo, hi ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + 1
@@ -516,6 +547,12 @@ def _views(store: Store, c: CompiledDefinition, grid: Grid, *, carried: bool = F
         f" FROM {account_k} JOIN intent_signals s ON s.account_id = ai.account_id"
         f" WHERE epoch_us(s.ts) <= {grid.first_us} + x.k * {grid.step_us}"
     )
+    _events_view(store, c, grid, "bt_ev")
+
+
+def _events_view(store: Store, c: CompiledDefinition, grid: Grid, events: str) -> None:
+    """``bt_events``: each pair's events (read from ``events``, rows of ``bt_ev``), shifted."""
+    K = grid.count
     shift, horizon = grid.shift("p.k"), horizon_us(c)
     # Each pair joins its lead's events up to its day; with a bounded look-back, only those
     # inside it (and up to a day more: every rule and count filters by its own window
@@ -525,7 +562,7 @@ def _views(store: Store, c: CompiledDefinition, grid: Grid, *, carried: bool = F
     since = "" if horizon is None else f" AND e.ts_us >= {as_of} - {horizon + grid.step_us}"
     body = (
         f"SELECT p.ix * {K} + p.k AS lead_id, y.type, make_timestamp(e.ts_us + {shift})"
-        f" AS ts FROM bt_ev e JOIN bt_pairs p ON p.ix = e.ix AND e.ts_us <= {as_of}{since}"
+        f" AS ts FROM {events} e JOIN bt_pairs p ON p.ix = e.ix AND e.ts_us <= {as_of}{since}"
         " JOIN bt_types y ON y.t = e.t"
     )
     store.execute(f"CREATE OR REPLACE TEMP VIEW bt_events AS {body}")
@@ -540,13 +577,27 @@ def replay_path(c: CompiledDefinition, *, first_sales: bool = False) -> str:
         return path
     if path == "entries":
         return f"entries ({why_not(c)}; a lead's standing only falls between its events)"
+    if path == "pruned":
+        return (
+            f"pruned ({why_not(c)}; evaluated only on the event days where the undecayed"
+            " bound is in a sales tier)"
+        )
     return f"pairs ({why_not(c)})"
 
 
-def _path(c: CompiledDefinition, *, general: bool = False, first_sales: bool = False) -> str:
-    """``carried``, ``entries`` or ``pairs``: which way :func:`replayed` replays ``c``."""
+def _path(
+    c: CompiledDefinition,
+    *,
+    general: bool = False,
+    first_sales: bool = False,
+    details: bool = False,
+) -> str:
+    """``carried``, ``pruned``, ``entries`` or ``pairs``: which way :func:`replayed` replays
+    ``c`` (``pruned`` keeps no rule's points: not with ``details``)."""
     if not general and why_not(c) is None:
         return "carried"
+    if first_sales and not (general or details) and bound_why_not(c) is None:
+        return "pruned"
     if first_sales and entries_why_not(c) is None:
         return "entries"
     return "pairs"
@@ -564,6 +615,26 @@ def _evaluate(
     """Run the plan over the pairs, a chunk of whole accounts at a time, into bt_states;
     ``carried``: the pairs hold their event counts (:func:`carry`), the plan reads those;
     ``totals``: bt_states holds each state's total (points) too."""
+    select = _select(store, c, grid, details, carried=carried, totals=totals)
+    extra = ", contributions BIGINT[], total DOUBLE" if details else ""
+    extra = ", total DOUBLE" if totals and not details else extra
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT{extra})"
+    )
+    _insert_states(store, select, grid, details, carried=carried, totals=totals)
+
+
+def _select(
+    store: Store,
+    c: CompiledDefinition,
+    grid: Grid,
+    details: bool,
+    *,
+    carried: bool = False,
+    totals: bool = False,
+) -> str:
+    """SQL: the plan over the views, each pair's ``lead_id`` and tier (and ``details``, or
+    the ``totals``)."""
     from ..scoring.sql import store_select  # SQLGlot loads only here
     from ..scoring.steps import PlanBuilder
 
@@ -578,11 +649,6 @@ def _evaluate(
     if carried:
         builder.events = CarriedEvents(builder.events)
     plan = builder.query()
-    extra = ", contributions BIGINT[], total DOUBLE" if details else ""
-    extra = ", total DOUBLE" if totals and not details else extra
-    store.execute(
-        f"CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT{extra})"
-    )
     select = f"SELECT lead_id, {n.TIER}, NULL AS contributions FROM ({plan}) plan"
     if totals and not details:  # the points alone: no list of them per (lead, day)
         select = (
@@ -593,6 +659,19 @@ def _evaluate(
         tier = f"CASE tier {tiers} ELSE -1 END" if tiers else "-1"
         scores = store_select(c, plan, grid.last_us, details=True)
         select = f"SELECT lead_id, {tier} AS {n.TIER}, contributions, total FROM ({scores}) s"
+    return select
+
+
+def _insert_states(
+    store: Store,
+    select: str,
+    grid: Grid,
+    details: bool,
+    *,
+    carried: bool = False,
+    totals: bool = False,
+) -> None:
+    """Append the states of ``bt_pairs_all`` to ``bt_states``, a chunk at a time."""
     total = int(store.scalar("SELECT count(*) FROM bt_pairs_all") or 0)
     chunks = max(1, -(-total // (CARRIED_CHUNK_PAIRS if carried else CHUNK_PAIRS)))
     group = "ix" if carried else "grp"  # carried pairs are whole leads; others whole accounts

@@ -1,0 +1,92 @@
+"""An undecayed definition whose sales tiers hold wherever the decayed one's do.
+
+Why: a backtest of a definition with a half-life evaluates its plan on every event day of
+each lead (:mod:`leadgate.analytics.entries`): about 34 days a lead at 1,000,000 leads,
+96 times one scoring (bench/README.md, ``bench_backtest.py``). Most of those days the lead
+is in no sales tier, and a cheaper definition can say so.
+
+:func:`upper_bound` is ``c`` with every positive event rule's half-life removed and every
+negative event rule that decays left out. Where :func:`why_not` returns None, on every day
+and for every lead, **if ``c`` puts the lead in a sales tier, so does the bound**:
+
+1. *Each event rule's points are at least ``c``'s.* A positive rule counts the same events
+   (the same type and window); each one's decayed amount, ``floor(cents × 0.5^(age / h) +
+   0.5)`` with ``age >= 0``, is at most ``floor(cents + 0.5) = cents``, the undecayed
+   amount; so the sum is at least ``c``'s, and so is the sum held to the cap (``min`` is
+   monotone). A negative rule that decays is worth at most 0 in ``c`` and 0 in the bound.
+   Every other rule is the same in both.
+2. *So engagement, the score and the band's input are at least ``c``'s*, and fit, the
+   grade, counts, intent and every field are the same: engagement adds the rules' points
+   and the engagement rules (which read no score, and the same fields); the engagement
+   floor and cap, the weights (none negative: :func:`leadgate.analytics.entries.why_not`
+   refuses them) and rounding half up are all monotone.
+3. *So the bound puts the lead in a sales tier.* :func:`why_not` asks
+   :func:`leadgate.analytics.entries.why_not` with the scores counted as moving: no
+   disqualifier reads a score (the lead is disqualified under both or neither), no nurture
+   tier before a sales tier reads one (each is false under both, since it is under ``c``),
+   and each sales tier asks only for more of them (``score >= 60``, ``engagement > 20``,
+   ``and``/``or`` of such): the sales tier that holds under ``c`` holds under the bound,
+   so the first tier that holds under the bound is that one or an earlier sales tier.
+
+Leaving a negative decaying rule in at full strength would break 1 (its undecayed
+``-cents`` is *below* its decayed points), and keeping its decay would not carry; left
+out, it is at its weakest. The bound has no half-life, so where it reads nothing of the
+account (:func:`leadgate.analytics.carry.why_not`) its replay carries counts: the
+``windowed`` figures, not the ``decayed`` ones.
+
+When every tier, nurture ones too, asks only for more of the scores
+(:func:`none_follows`), a lead in no tier under the bound is in none under ``c`` either
+(a tier that held under ``c`` would hold under the bound): its last day needs no plan.
+
+>>> from leadgate.definition import load_compiled
+>>> c = load_compiled(text='''
+... name: d
+... version: '1'
+... engagement:
+...   events:
+...     - {type: pricing_page, points: 10, half_life: 30d, window: 90d}
+...     - {type: careers_page, points: -20, half_life: 7d, window: 30d}
+...     - {type: unsubscribe, points: -50, window: 30d}
+... tiers:
+...   - {name: mql, when: 'score >= 30'}
+... ''')
+>>> why_not(c) is None
+True
+>>> [(r.type, r.cents, r.half_life_us) for r in upper_bound(c).event_rules]
+[('pricing_page', 1000, None), ('unsubscribe', -5000, None)]
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+from ..definition.compile import CompiledDefinition
+from .carry import why_not as carry_why_not
+from .entries import every_tier_rising
+from .entries import why_not as entries_why_not
+
+
+def why_not(c: CompiledDefinition) -> str | None:
+    """Why a backtest of ``c`` may not look for sales days only where :func:`upper_bound`
+    is in a sales tier (None: it may)."""
+    if not any(r.half_life_us for r in c.event_rules):
+        return "nothing decays: the definition is its own bound"
+    premise = entries_why_not(c, scores_move=True)
+    if premise is not None:
+        return premise
+    return carry_why_not(upper_bound(c))
+
+
+def upper_bound(c: CompiledDefinition) -> CompiledDefinition:
+    """``c`` without decay: positive rules at their undecayed points, negative rules that
+    decay left out (the module's docstring says why it bounds ``c`` from above)."""
+    kept = [r for r in c.event_rules if r.cents > 0 or not r.half_life_us]
+    rules = [replace(r, half_life_us=None) for r in kept]
+    digest = hashlib.sha256(f"upper bound of {c.hash}".encode()).hexdigest()
+    return replace(c, event_rules=rules, hash=digest)
+
+
+def none_follows(c: CompiledDefinition) -> bool:
+    """Whether a lead in no tier under :func:`upper_bound` is in no tier under ``c``."""
+    return every_tier_rising(c, scores_move=True)

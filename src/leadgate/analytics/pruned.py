@@ -1,0 +1,195 @@
+"""A backtest's replay of a decaying definition, its plan run only where it may matter.
+
+Why: the entries path (:mod:`leadgate.analytics.entries`) evaluates a decaying definition
+on every day that brings a lead something new, each pair re-reading its look-back: 33.8M
+pairs and 96 times one scoring at 1,000,000 leads (bench/README.md). A backtest reads two
+things of each lead: its first sales-tier day and its tier on the last day.
+
+The first sales day is one of the lead's entry days (:mod:`leadgate.analytics.entries`),
+and on it the undecayed bound (:mod:`leadgate.analytics.bound`) is in a sales tier too.
+So it is the first of the *candidates*, the entry days the bound's replay (carried, cheap)
+puts in a sales tier, on which the definition's own plan finds a sales tier. The
+candidates are evaluated in rounds, each lead's first one, then its next two, next four,
+..., only for leads not yet found in a sales tier: a lead found at its j-th candidate costs
+at most 2j + 1 evaluations, and one never found costs all of its candidates (each must be
+shown not to be a sales day). The last day is evaluated for every lead, except those the
+bound puts in no tier when that says the definition does too (:func:`bound.none_follows`):
+they hold no tier on it, written without running the plan.
+
+``bt_states`` then holds the definition's own tier on each pair evaluated (the rounds'
+and the last day's) and the inferred last days: each lead's first sales day and last tier
+are those of the every-day replay (``tests/analytics/test_bound.py``), not every day's
+tier in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from ..definition.compile import CompiledDefinition
+from ..scoring.event_steps import in_list
+from ..store import Store
+from .bound import none_follows, upper_bound
+from .carry import carry
+from .entries import raising_types
+from .replay import Grid, Reach, _evaluate, _events_view, _insert_states, _k_range, _select, _views
+
+#: Each round takes this many times the candidates of the one before (1, 2, 4, ...): the
+#: evaluations of a lead found at its j-th candidate stay under twice j.
+GROWTH = 2
+
+
+def replay_pruned(
+    store: Store, c: CompiledDefinition, grid: Grid, lap: Callable[[str], None]
+) -> None:
+    """``bt_states`` for a backtest of ``c`` (:mod:`leadgate.analytics.bound` allows it),
+    from ``_index``'s tables; ``lap(phase)`` after the bound and after the candidates."""
+    bound = upper_bound(c)
+    carry(store, bound, grid)
+    _views(store, bound, grid, carried=True)
+    _evaluate(store, bound, grid, False, carried=True)
+    lap("bound")
+    sales = _sales(c)
+    _bound_days(store, grid, sales)
+    _candidates(store, c, grid)
+    lap("candidates")
+    _views(store, c, grid)
+    select = _select(store, c, grid, False)
+    store.execute("CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT)")
+    _last_day(store, c, grid)
+    _rounds(store, c, select, grid, sales)
+    lap("evaluate")
+
+
+def _sales(c: CompiledDefinition) -> str:
+    """SQL: the sales tiers' numbers, a list for ``IN``."""
+    return ", ".join(str(i) for i, t in enumerate(c.tiers) if t.sales) or "-2"
+
+
+def _bound_days(store: Store, grid: Grid, sales: str) -> None:
+    """From the bound's states: ``bt_bound (ix, lo, hi)``, the runs of days each lead holds
+    a sales tier (consecutive sales states merged: a lead's few runs, not its many states,
+    are what each of its entry days is checked against), and ``bt_bound_end (ix, tier)``,
+    its tier on the last day."""
+    K = grid.count
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE bt_bound AS
+        WITH mine AS (SELECT ix, k, tier IN ({sales}) AS sale FROM bt_states
+                      WHERE ix IN (SELECT ix FROM bt_states WHERE tier IN ({sales}))),
+        held AS (SELECT ix, k, sale, lead(k, 1, {K}) OVER w AS next,
+                        (sale AND NOT lag(sale, 1, FALSE) OVER w)::INTEGER AS opens
+                 FROM mine WINDOW w AS (PARTITION BY ix ORDER BY k)),
+        runs AS (SELECT ix, k, next, sale, sum(opens) OVER (PARTITION BY ix ORDER BY k) AS run
+                 FROM held)
+        SELECT ix, min(k) AS lo, max(next) - 1 AS hi FROM runs WHERE sale GROUP BY ix, run
+        """
+    )
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE bt_bound_end AS"
+        " SELECT ix, arg_max(tier, k) AS tier FROM bt_states GROUP BY ix"
+    )
+
+
+def _entry_days(c: CompiledDefinition, grid: Grid) -> str:
+    """SQL: rows (ix, k) of the entry days of leads in ``bt_bound``, some before a lead's
+    first day: its events' days, every day of the reach of :func:`raising_types`' events,
+    its first day (``_ranges`` of an ``entries`` reach, lead by lead)."""
+    mine = "ix IN (SELECT DISTINCT ix FROM bt_bound)"
+    parts = [
+        f"SELECT ix, {grid.first_at('ts_us')} AS k FROM bt_ev WHERE {mine}",
+        f"SELECT ix, kc AS k FROM bt_lead_ix WHERE {mine}",
+    ]
+    raising = raising_types(c)
+    if raising:
+        lo, hi = _k_range(grid, "ts_us", Reach.of(c).events)
+        types = f"SELECT t FROM bt_types WHERE type IN {in_list(raising, 'duckdb')}"
+        parts.append(
+            f"SELECT ix, unnest(range({lo}, {hi} + 1)) AS k FROM bt_ev"
+            f" WHERE {mine} AND t IN ({types})"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def _candidates(store: Store, c: CompiledDefinition, grid: Grid) -> None:
+    """``bt_cand (ix, k, rank)``: each lead's entry days before the last on which the bound
+    holds a sales tier, ranked by day from 0. (A lead's bound states start on its first
+    day, so a day inside one of its runs is a day of the lead's.)
+
+    Sorted once by DuckDB, deduplicated and ranked in NumPy: a ``DISTINCT`` and a
+    ``row_number()`` over each lead took a hash of every entry day and a sort per lead
+    (1 s of 1.1 s at 100,000 leads)."""
+    rows = store.execute(
+        f"""
+        SELECT d.ix, d.k FROM ({_entry_days(c, grid)}) d JOIN bt_bound b
+          ON b.ix = d.ix AND d.k BETWEEN b.lo AND b.hi
+        WHERE d.k < {grid.count - 1} ORDER BY d.ix, d.k
+        """
+    ).fetchnumpy()
+    ix, k = np.asarray(rows["ix"], np.int64), np.asarray(rows["k"], np.int64)
+    new = np.ones(len(ix), dtype=bool)  # not the same (lead, day) as the row before
+    new[1:] = (ix[1:] != ix[:-1]) | (k[1:] != k[:-1])
+    ix, k = ix[new], k[new]
+    lead_starts = np.flatnonzero(np.append(True, ix[1:] != ix[:-1]))
+    sizes = np.diff(np.append(lead_starts, len(ix)))
+    rank = np.arange(len(ix)) - np.repeat(lead_starts, sizes)
+    store.conn.register("bt_cand_rows", pa.table({"ix": ix, "k": k, "rank": rank}))
+    try:
+        store.execute("CREATE OR REPLACE TEMP TABLE bt_cand AS FROM bt_cand_rows")
+    finally:
+        store.conn.unregister("bt_cand_rows")
+
+
+def _last_day(store: Store, c: CompiledDefinition, grid: Grid) -> None:
+    """The last day's tier of the leads whose tier there the bound does not settle, into
+    ``bt_states`` by the plan; the others' (in no tier under the bound) as no tier."""
+    last = grid.count - 1
+    settled = "b.tier < 0" if none_follows(c) else "FALSE"
+    store.execute(
+        f"INSERT INTO bt_states SELECT b.ix, {last}, -1 FROM bt_bound_end b WHERE {settled}"
+    )
+    store.execute(
+        f"CREATE OR REPLACE TEMP TABLE bt_pairs_all AS SELECT b.ix, {last} AS k, b.ix AS grp"
+        f" FROM bt_bound_end b WHERE NOT ({settled})"
+    )
+
+
+def _rounds(store: Store, c: CompiledDefinition, select: str, grid: Grid, sales: str) -> None:
+    """Evaluate the candidates round by round (the first beside the last day's pairs),
+    each time for the leads not yet found in a sales tier before the last day; from the
+    second round on, the pairs read only the events of the leads still looked for."""
+    last, first, size, events = grid.count - 1, 0, 1, "bt_ev"
+    while True:
+        wanted = (
+            f"SELECT ix, k, ix AS grp FROM bt_cand WHERE rank >= {first} AND rank < {first + size}"
+            f" AND ix NOT IN (SELECT ix FROM bt_states WHERE k < {last} AND tier IN ({sales}))"
+        )
+        if first == 0:  # with the last day's pairs
+            store.execute(f"INSERT INTO bt_pairs_all {wanted}")
+        else:
+            store.execute(f"CREATE OR REPLACE TEMP TABLE bt_pairs_all AS {wanted}")
+        if not store.scalar("SELECT count(*) FROM bt_pairs_all"):
+            return
+        _insert_states(store, select, grid, False)
+        first, size = first + size, size * GROWTH
+        _looked_for(store, events, grid, sales, first)
+        if events == "bt_ev":
+            events = "bt_ev_left"
+            _events_view(store, c, grid, events)
+
+
+def _looked_for(store: Store, events: str, grid: Grid, sales: str, first: int) -> None:
+    """``bt_ev_left``: of ``events``, those of the leads with candidates from ``first`` on
+    and no sales tier found yet: each round reads only its own leads' events, not all the
+    events of the store (a hash probe a row, each round)."""
+    store.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE bt_ev_left AS SELECT * FROM {events}
+        WHERE ix IN (SELECT ix FROM bt_cand WHERE rank >= {first}
+                     EXCEPT SELECT ix FROM bt_states WHERE k < {grid.count - 1}
+                     AND tier IN ({sales}))
+        """
+    )

@@ -1,0 +1,195 @@
+"""The undecayed bound holds a sales tier wherever the decayed definition does, and the
+replay pruned by it gives a backtest what the every-day replay gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadgate.analytics import bound
+from leadgate.analytics.entries import why_not as entries_why_not
+from leadgate.analytics.replay import Grid, replay_path, replay_states
+from leadgate.definition import load_compiled
+from leadgate.store import Store
+
+from ..scoring.strategies import definitions, populations
+from ..scoring.test_properties import load
+from .test_entries import first_sales, raising_histories, squeezed
+from .test_replay import SETTINGS, START, carried, created, hours
+
+#: Definitions whose backtest the bound prunes (a fifth of the falling ones).
+pruned_definitions = definitions(falling=True).filter(lambda c: bound.why_not(c) is None)
+
+
+@contextmanager
+def stored(population, offsets) -> Iterator[Store]:  # type: ignore[no-untyped-def]
+    """A store of ``population``, lead i created ``offsets[i]`` hours after START."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "store.duckdb")
+        load(store, *population)
+        created(store, offsets[: len(population[0])])
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+@settings(SETTINGS, max_examples=120)
+@given(
+    pruned_definitions,
+    st.one_of(populations(), populations().map(squeezed)),
+    st.lists(hours, min_size=8, max_size=8),
+)
+def test_pruned_replay_gives_the_first_sales_day_of_every_day(c, population, offsets) -> None:  # type: ignore[no-untyped-def]
+    """Each lead's first sales-tier day and last tier, and the tier of every (lead, day) the
+    pruned replay evaluates, are the every-day replay's."""
+    assert replay_path(c, first_sales=True).startswith("pruned")
+    grid = Grid.between(START, START + dt.timedelta(days=14))
+    with stored(population, offsets) as store:
+        pruned, evaluated = first_sales(store, c, grid, entries=True)
+        every_day, _ = first_sales(store, c, grid, entries=False)
+        each_day = carried(replay_states(store, c, grid, general=True), c, grid)
+    assert pruned == every_day
+    assert {key: each_day[key] for key in evaluated} == evaluated
+
+
+@settings(SETTINGS, max_examples=120)
+@given(
+    pruned_definitions,
+    st.one_of(populations(), populations().map(squeezed)),
+    st.lists(hours, min_size=8, max_size=8),
+)
+def test_the_bound_is_in_a_sales_tier_wherever_the_definition_is(c, population, offsets) -> None:  # type: ignore[no-untyped-def]
+    """On every day, a lead in a sales tier is in one under the bound; where
+    :func:`bound.none_follows`, a lead in no tier under the bound is in none."""
+    grid = Grid.between(START, START + dt.timedelta(days=14))
+    upper = bound.upper_bound(c)
+    with stored(population, offsets) as store:
+        tiers = carried(replay_states(store, c, grid, general=True), c, grid)
+        bounds = carried(replay_states(store, upper, grid, general=True), upper, grid)
+    sales = {t.name for t in c.tiers if t.sales}
+    for key, tier in tiers.items():
+        assert tier not in sales or bounds[key] in sales, key
+        if bound.none_follows(c) and bounds[key] is None:
+            assert tier is None, key
+
+
+@settings(SETTINGS, max_examples=60)
+@given(raising_histories().filter(lambda drawn: bound.why_not(drawn[0]) is None))
+def test_aging_negative_points_near_a_threshold(drawn) -> None:  # type: ignore[no-untyped-def]
+    """A careers page visit that decays (negative points, left out of the bound) beside
+    pricing pages, a threshold near the leads' scores: the bound holds the tier wherever
+    the definition does, and the pruned replay finds each lead's first sales day as its
+    score rises day after day."""
+    c, events = drawn
+    upper = bound.upper_bound(c)
+    grid = Grid.between(START, START + dt.timedelta(days=14))
+    store = Store(":memory:")
+    for n, (lead, history) in enumerate(events.items()):
+        store.execute(
+            "INSERT INTO leads (lead_id, created_at) VALUES (?, make_timestamp(?))",
+            [lead, history[0][1]],
+        )
+        for i, (kind, ts) in enumerate(history):
+            store.execute(
+                "INSERT INTO events (event_id, lead_id, type, ts)"
+                " VALUES (?, ?, ?, make_timestamp(?))",
+                [f"{n}.{i}", lead, kind, ts],
+            )
+    tiers = carried(replay_states(store, c, grid, general=True), c, grid)
+    bounds = carried(replay_states(store, upper, grid, general=True), upper, grid)
+    assert all(bounds[key] == "mql" for key, tier in tiers.items() if tier == "mql")
+    assert (
+        first_sales(store, c, grid, entries=True)[0]
+        == first_sales(store, c, grid, entries=False)[0]
+    )
+
+
+DECAYING = """
+name: d
+version: '1'
+engagement:
+  events:
+    - {type: pricing_page, points: 30, half_life: 7d, window: 60d}
+tiers:
+"""
+
+
+def decaying(tiers: list[dict[str, object]], text: str = DECAYING) -> object:
+    return load_compiled(text=text + yaml.safe_dump(tiers))
+
+
+def test_a_lead_found_past_its_first_candidate() -> None:
+    """Three pricing page visits (30 points each, halving weekly), on the 2nd, 10th and
+    12th: undecayed the lead reaches 50 on the 10th, decayed only on the 12th (13 + 28
+    points on the 10th; 10 + 23 + 28 on the 12th). The first round evaluates the 10th,
+    the second the 12th; the lead's first day and the 2nd are never evaluated."""
+    c = decaying([{"name": "mql", "when": "score >= 50"}])
+    assert replay_path(c, first_sales=True).startswith("pruned")
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    for day in (2, 10, 12):
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, 'a', 'pricing_page', ?)",
+            [f"e{day}", dt.datetime(2026, 3, day, 9)],
+        )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    (row,), evaluated = first_sales(store, c, grid, entries=True)
+    assert grid.day(row[1]) == dt.date(2026, 3, 12)
+    assert sorted(grid.day(k) for _, k in evaluated) == [
+        dt.date(2026, 3, 10), dt.date(2026, 3, 12), dt.date(2026, 3, 31)
+    ]  # fmt: skip
+    assert first_sales(store, c, grid, entries=False)[0] == [row]
+
+
+def test_a_negative_rule_that_decays_is_left_out_of_the_bound() -> None:
+    """Kept undecayed, a careers page visit (-40) would hold the bound below the decayed
+    score: 30 - 40 < 20 while the definition reaches 30 - 10 >= 20 on the 16th."""
+    text = DECAYING.replace(
+        "engagement:", "fit:\n  rules:\n    - {name: all, when: 'true', points: 30}\nengagement:"
+    ).replace("type: pricing_page, points: 30", "type: careers_page, points: -40")
+    c = decaying([{"name": "mql", "when": "score >= 20"}], text)
+    assert bound.why_not(c) is None and bound.upper_bound(c).event_rules == []
+    store = Store(":memory:")
+    when = dt.datetime(2026, 3, 2, 9)
+    store.execute("INSERT INTO leads (lead_id, created_at) VALUES ('a', ?)", [when])
+    store.execute(
+        "INSERT INTO events (event_id, lead_id, type, ts) VALUES ('e', 'a', 'careers_page', ?)",
+        [when],
+    )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    ((_, mql_k, _),), _ = first_sales(store, c, grid, entries=True)
+    assert grid.day(mql_k) == dt.date(2026, 3, 16)
+
+
+def test_what_the_bound_refuses() -> None:
+    assert "nothing decays" in str(bound.why_not(load_compiled(text=DECAYING.replace(
+        ", half_life: 7d", "") + "  - {name: mql, when: 'score >= 1'}")))  # fmt: skip
+    assert "reads the account" in str(
+        bound.why_not(
+            decaying([{"name": "mql", "when": "score >= 1 and engaged_contacts(30d) >= 2"}])
+        )
+    )
+    # Only a negative rule decays: the entries path takes ``score < 20`` as standing still
+    # between events (the score only rises as the visit ages), the bound raises the score.
+    negative = DECAYING.replace("points: 30", "points: -30")
+    below = decaying([{"name": "mql", "when": "score < 20"}], negative)
+    assert entries_why_not(below) is None
+    assert "does not ask only for more" in str(bound.why_not(below))
+    gone = "disqualifiers:\n  - {name: low, when: 'engagement < -10'}\nengagement:"
+    disqualified = decaying(
+        [{"name": "mql", "when": "true"}], negative.replace("engagement:", gone)
+    )
+    assert entries_why_not(disqualified) is None
+    assert "disqualifier 'low'" in str(bound.why_not(disqualified))
+    # A last tier that falls as the score rises: no tier under the bound says nothing.
+    cold = decaying([{"name": "mql", "when": "score >= 50"}, {"name": "cold", "when": "score < 5",
+                     "sales": False}])  # fmt: skip
+    assert bound.why_not(cold) is None and not bound.none_follows(cold)
