@@ -8,12 +8,8 @@ from typing import Any
 
 import pytest
 
-from leadgate.clock import FixedClock
 from leadgate.engines.backtest import spark_backtest
-from leadgate.project import Project, init_project
-from leadgate.testing import generate
-
-from .conftest import export
+from leadgate.project import Project
 
 OUTCOMES = ("accepted", "sql", "won")
 
@@ -65,19 +61,6 @@ engagement:
 tiers:
   - {name: mql, when: 'score >= 30 and engaged_contacts(30d) >= 2', sla: 1d}
 """
-
-
-@pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, dict[str, str]]:
-    """A project holding generated history with outcomes, and the same inputs as Parquet."""
-    root = tmp_path_factory.mktemp("backtest")
-    data = generate(seed=5, accounts=120, leads=600, months=6)
-    project = init_project(root / "p", clock=FixedClock(data.end))
-    for kind, path in data.write(root / "data", "parquet").items():
-        project.import_file(path, kind)
-    with project.store() as store:
-        lake = export(store, root / "lake")
-    return project, lake
 
 
 def figures(result: Any) -> dict[str, Any]:

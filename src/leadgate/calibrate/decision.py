@@ -63,6 +63,23 @@ def _decisions(store: Store, as_of_us: int) -> int:
     return int(back or 0)
 
 
+def decision_times(store: Store, as_of_us: int) -> tuple[Any, int]:
+    """The leads decided before the as-of time as an Arrow table ``(lead_id, at_us)`` and
+    how many days back the earliest reaches: for an engine other than the store's own."""
+    try:
+        back = _decisions(store, as_of_us)
+        return store.conn.sql(f"SELECT lead_id, at_us FROM {WANTED}_at").to_arrow_table(), back
+    finally:
+        store.execute(f"DROP TABLE IF EXISTS temp.{WANTED}_at")
+
+
+def decision_day(grid: AnchoredGrid, as_of_us: int, at_us: str, div: str = "//") -> str:
+    """SQL: the latest grid day before a decision at ``at_us`` (the last day: none):
+    k = last - ceil((as_of - at + 1) / day)."""
+    last = grid.count - 1
+    return f"coalesce({last} - (({as_of_us} - {at_us} + 1) + {DAY_US - 1}) {div} {DAY_US}, {last})"
+
+
 def decided_scores(
     store: Store, c: CompiledDefinition, as_of: dt.datetime, columns: str, *, details: bool
 ) -> dict[str, Any]:
@@ -76,15 +93,10 @@ def decided_scores(
             plan = scoring_query(store, c, as_of, details=details)
             return dict(store.execute(f"SELECT {columns} FROM ({plan}) p").fetchnumpy())
         grid = AnchoredGrid.ending(as_of_us, back + 1)
-        last = grid.count - 1
-        # The latest grid instant before the decision: k = last - ceil((as_of - at + 1) / day).
         store.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {WANTED} AS
-            SELECT l.lead_id, coalesce({last} - (({as_of_us} - d.at_us + 1) + {DAY_US - 1})
-                   // {DAY_US}, {last}) AS k
-            FROM leads l LEFT JOIN {WANTED}_at d USING (lead_id)
-            """
+            f"CREATE OR REPLACE TEMP TABLE {WANTED} AS SELECT l.lead_id,"
+            f" {decision_day(grid, as_of_us, 'd.at_us')} AS k"
+            f" FROM leads l LEFT JOIN {WANTED}_at d USING (lead_id)"
         )
         names = " ".join(f"WHEN {i} THEN {lit(t.name, 'duckdb')}" for i, t in enumerate(c.tiers))
         tier = f"CASE s.tier {names} END" if names else "CAST(NULL AS VARCHAR)"

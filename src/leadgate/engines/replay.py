@@ -52,7 +52,7 @@ def indexed(spark: Any, inputs: Mapping[str, str], grid: Grid, *, every_lead: bo
         f" CASE WHEN {created} IS NULL THEN 0"
         f" ELSE {grid.first_at(f'unix_micros({created})', DIV)} END AS kc"
         f" FROM {VIEWS.leads} WHERE {exists}"
-    ).createOrReplaceTempView("lg_r_ix")
+    ).localCheckpoint().createOrReplaceTempView("lg_r_ix")
     spark.sql(
         "SELECT e.lead_id, e.type, unix_micros(e.ts) AS ts_us FROM"
         f" {VIEWS.events} e LEFT SEMI JOIN lg_r_ix i ON i.lead_id = e.lead_id"
@@ -109,7 +109,7 @@ def backtest_pairs(spark: Any, c: CompiledDefinition, grid: Grid) -> None:
         SELECT concat(i.lead_id, '@', k.k) AS pid, i.lead_id, k.k
         FROM keyed k JOIN lg_r_ix i ON {_key(reach, "i")} = k.key WHERE k.k >= i.kc
         """
-    ).createOrReplaceTempView("lg_r_pairs")
+    ).localCheckpoint().createOrReplaceTempView("lg_r_pairs")
 
 
 def chosen_pairs(spark: Any, c: CompiledDefinition, wanted: str) -> None:
@@ -126,7 +126,7 @@ def chosen_pairs(spark: Any, c: CompiledDefinition, wanted: str) -> None:
         )
     spark.sql(
         f"SELECT concat(lead_id, '@', k) AS pid, lead_id, k FROM ({base})"
-    ).createOrReplaceTempView("lg_r_pairs")
+    ).localCheckpoint().createOrReplaceTempView("lg_r_pairs")
 
 
 def _dates(c: CompiledDefinition, frame: Any, prefix: str, k: str, grid: Grid) -> dict[str, str]:
