@@ -10,6 +10,7 @@ import pytest
 
 from leadgate.engines.backtest import spark_backtest
 from leadgate.project import Project
+from leadgate.scoring.dialects import UnsupportedOnEngine
 
 OUTCOMES = ("accepted", "sql", "won")
 
@@ -88,3 +89,18 @@ def test_spark_backtest_equals_duckdb(
     assert expected.mqls >= 20 and expected.converters >= 5  # enough to differ
     assert figures(found) == figures(expected)
     assert found.pairs >= expected.leads
+
+
+def test_a_rule_spark_cannot_run_alike_is_refused_before_the_replay(
+    spark: Any, history: tuple[Project, dict[str, str]], tmp_path: Path
+) -> None:
+    project, lake = history
+    path = tmp_path / "re2.yaml"
+    path.write_text(WINDOWED.replace(
+        "tiers:", "  rules:\n    - {name: named group, when: \"title matches '(?P<t>vp)'\", "
+        "points: 5}\ntiers:"))  # fmt: skip
+    end = project.clock.now().date()
+    with project.store() as store, pytest.raises(UnsupportedOnEngine) as refused:
+        spark_backtest(spark, store, project.compiled(path), lake, end, end)
+    assert "Cannot score on spark" in str(refused.value)
+    assert "'named group'" in str(refused.value)

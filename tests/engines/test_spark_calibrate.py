@@ -92,7 +92,7 @@ def test_decision_time_features_are_the_same_on_spark(matrices: dict[str, Any]) 
     assert set(np.unique(expected)) == {-1, 0, 1}
     differ = np.argwhere(found != expected)
     c, lead_ids = matrices["c"], matrices["lead_ids"]
-    assert differ.size == 0, [(lead_ids[r], c.fit_rules[k].expr) for r, k in differ[:5]]
+    assert differ.size == 0, [(lead_ids[r], c.fit_rules[k].expr.text) for r, k in differ[:5]]
 
 
 def test_calibrate_on_spark_proposes_the_same_points(

@@ -18,6 +18,7 @@ from typing import Any
 from ..analytics.backtest import SAMPLE, BacktestResult, check_options, measure
 from ..analytics.replay import Grid
 from ..definition.compile import CompiledDefinition
+from ..scoring.dialects import check_engine
 from ..store import Store
 from .replay import backtest_pairs, evaluate, indexed, sales_tiers
 
@@ -44,6 +45,7 @@ def spark_backtest(
     started = time.perf_counter()
     grid = Grid.between(start, end, step)
     check_options(outcomes, window_days)
+    check_engine(c, "spark")  # before Spark reads anything
     summary = summarized(spark, c, inputs, grid)
     replayed_s = time.perf_counter() - started
     try:
