@@ -101,6 +101,8 @@ def test_a_rule_spark_cannot_run_alike_is_refused_before_the_replay(
         "points: 5}\ntiers:"))  # fmt: skip
     end = project.clock.now().date()
     with project.store() as store, pytest.raises(UnsupportedOnEngine) as refused:
-        spark_backtest(spark, store, project.compiled(path), lake, end, end)
+        # A leads path that does not exist: reading anything would fail on it instead.
+        missing = {**lake, "leads": str(tmp_path / "missing.parquet")}
+        spark_backtest(spark, store, project.compiled(path), missing, end, end)
     assert "Cannot score on spark" in str(refused.value)
     assert "'named group'" in str(refused.value)
