@@ -54,7 +54,7 @@ def small_lake(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, dict[str, str]]:
     """A project holding generated history with outcomes (600 leads, a year), and the
-    same inputs as Parquet files: [engine.tables] for the backtest and calibration."""
+    same inputs as Parquet files, named in its [engine.tables]."""
     root = tmp_path_factory.mktemp("history")
     data = generate(seed=5, accounts=120, leads=600, months=12)
     project = init_project(root / "p", clock=FixedClock(data.end))
@@ -62,4 +62,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, dict[str
         project.import_file(path, kind)
     with project.store() as store:
         lake = export(store, root / "lake")
-    return project, lake
+    with (project.root / "leadgate.toml").open("a") as config:
+        config.write('\n[engine]\nmaster = "local[2]"\n[engine.tables]\n')
+        config.write("".join(f'{name} = "{path}"\n' for name, path in lake.items()))
+    return Project.open(project.root, clock=FixedClock(data.end)), lake

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from leadgate import cli
 from leadgate.engines.backtest import spark_backtest
 from leadgate.project import Project
 from leadgate.scoring.dialects import UnsupportedOnEngine
@@ -106,3 +109,24 @@ def test_a_rule_spark_cannot_run_alike_is_refused_before_the_replay(
         spark_backtest(spark, store, project.compiled(path), missing, end, end)
     assert "Cannot score on spark" in str(refused.value)
     assert "'named group'" in str(refused.value)
+
+
+def test_backtest_engine_spark_on_the_command_line(
+    spark: Any, history: tuple[Project, dict[str, str]]
+) -> None:
+    """``leadgate backtest --engine spark`` reads ``[engine.tables]``; its JSON is DuckDB's."""
+    project, _ = history
+    end = project.clock.now().date()
+    args = ["-C", str(project.root), "backtest", "--from", str(end - dt.timedelta(days=30)),
+            "--to", str(end), "--json"]  # fmt: skip
+    runs = {
+        engine: CliRunner().invoke(cli.main, [*args, "--engine", engine])
+        for engine in ("duckdb", "spark")
+    }
+    assert all(r.exit_code == 0 for r in runs.values()), [r.output for r in runs.values()]
+    duck, on_spark = (json.loads(runs[e].stdout) for e in ("duckdb", "spark"))
+    assert on_spark["replay"].startswith("pairs on spark") and duck["leads"] > 0
+    for found in (duck, on_spark):
+        for key in ("seconds", "phases", "pairs", "replay"):
+            found.pop(key)
+    assert on_spark == duck

@@ -98,13 +98,9 @@ def test_decision_time_features_are_the_same_on_spark(matrices: dict[str, Any]) 
 def test_calibrate_on_spark_proposes_the_same_points(
     spark: Any, history: tuple[Project, dict[str, str]]
 ) -> None:
-    project, lake = history
-    with (project.root / "leadgate.toml").open("a") as config:
-        config.write("\n[engine]\n[engine.tables]\n")
-        config.write("".join(f'{name} = "{path}"\n' for name, path in lake.items()))
-    configured = Project.open(project.root, clock=project.clock)
+    project, _ = history
     expected = project.calibrate(outcome=OUTCOME, folds=3).as_dict()
-    found = configured.calibrate(outcome=OUTCOME, folds=3, engine="spark", spark=spark)
+    found = project.calibrate(outcome=OUTCOME, folds=3, engine="spark", spark=spark)
     assert [r["points"] for r in expected["rules"]].count(0) < len(expected["rules"])
     assert expected["auc"]["current"] is not None  # the current scores were compared too
     assert found.as_dict() == expected
