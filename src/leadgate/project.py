@@ -1261,21 +1261,49 @@ class Project:
         step: str = "day",
         outcomes: tuple[str, ...] = ("won",),
         window_days: int = 90,
+        engine: str | None = None,
+        spark: Any = None,
     ) -> BacktestResult:
         """Replay a definition (default: the project's) as of each day, without the
         future, and measure its MQLs against the outcomes (:mod:`leadgate.analytics.backtest`).
 
         Default span: the year up to the last day with data (events or outcomes).
+        ``engine``: ``spark`` replays the inputs of ``[engine.tables]`` on Spark
+        (:mod:`leadgate.engines.backtest`; default: ``[engine] name``, else duckdb);
+        ``spark``: a session to use.
         """
         from .analytics.backtest import backtest
 
         compiled = self.compiled(definition)
         with self.store() as store:
             first, last = self._backtest_span(store, start, end)
+            if self._engine(engine) == "spark":
+                from .engines.backtest import spark_backtest
+
+                session, inputs = self._spark(spark)
+                return spark_backtest(
+                    session, store, compiled, inputs, first, last,
+                    step=step, outcomes=outcomes, window_days=window_days,
+                )  # fmt: skip
             return backtest(
                 store, compiled, first, last,
                 step=step, outcomes=outcomes, window_days=window_days,
             )  # fmt: skip
+
+    def _engine(self, engine: str | None) -> str:
+        """The engine asked for, else ``[engine] name``, else duckdb."""
+        chosen = engine or str(self.config.engine.get("name", "duckdb"))
+        if chosen not in ("duckdb", "spark"):
+            raise ConfigError(f"The engine must be duckdb or spark. Got {chosen!r} instead.")
+        return chosen
+
+    def _spark(self, spark: Any = None) -> tuple[Any, dict[str, str]]:
+        """A Spark session (``spark``, else one for ``[engine] master``) and the inputs of
+        ``[engine.tables]``."""
+        from .engines.spark import SparkSettings, session
+
+        settings = SparkSettings.from_config(self.config.engine, self.root)
+        return (spark if spark is not None else session(settings)), settings.inputs
 
     def compare(
         self,
@@ -1327,13 +1355,18 @@ class Project:
         as_of: dt.datetime | None = None,
         definition: str | Path | None = None,
         out: str | Path | None = None,
+        engine: str | None = None,
+        spark: Any = None,
     ) -> Calibration:
         """Learn from the outcomes which criteria predict ``outcome`` (an outcome kind, or a
         lead column holding 0/1, yes/no, won/lost) and propose the next version of the
         definition: integer points, thresholds for ``capacity`` (``"400/month"``) or
         ``target_rate``, leakage and drift warnings. ``min_age_days``: leave out the leads
         younger than that at the as-of time (no time to convert yet). With ``out``, the
-        proposal's YAML is written there (it passes ``validate``). See :mod:`leadgate.calibrate`."""
+        proposal's YAML is written there (it passes ``validate``). ``engine``: ``spark``
+        extracts the features from the inputs of ``[engine.tables]`` on Spark
+        (:mod:`leadgate.engines.features`; the fitting stays here); ``spark``: a session
+        to use. See :mod:`leadgate.calibrate`."""
         from .calibrate import Options, calibrate
 
         path = self._definition_file(definition)
@@ -1345,7 +1378,13 @@ class Project:
         )  # fmt: skip
         when = as_of or self.clock.now()
         with self.store() as store:
-            result = calibrate(store, compiled, path.read_text(encoding="utf-8"), when, options)
+            extraction = None
+            if self._engine(engine) == "spark":
+                from .engines.features import SparkExtraction
+
+                extraction = SparkExtraction(*self._spark(spark), store)
+            text = path.read_text(encoding="utf-8")
+            result = calibrate(store, compiled, text, when, options, extraction)
         if out is not None:
             Path(out).write_text(result.proposed_yaml, encoding="utf-8")
         return result

@@ -1,4 +1,5 @@
-"""The calibration's feature matrix on Spark equals the one DuckDB computes, lead by lead."""
+"""The calibration's feature matrix on Spark equals the one DuckDB computes, lead by lead, on
+the lake (no lead decided: one scoring as of the as-of time)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,13 @@ from leadgate.calibrate.features import (
     unique_names,
 )
 from leadgate.calibrate.matrix import (
+    StoreExtraction,
     custom_event_types,
-    event_counts,
     feature_definition,
     usable,
-    verdicts,
 )
 from leadgate.definition import load_compiled
-from leadgate.engines.features import spark_event_counts, spark_verdicts
+from leadgate.engines.features import SparkExtraction
 from leadgate.store import Store
 from leadgate.testing.lake import LAKE_AS_OF, LAKE_DEFINITION, load_lake
 
@@ -30,8 +30,9 @@ def test_the_feature_matrix_is_the_same_on_spark(spark: Any, small_lake: dict[st
     store = Store(":memory:")
     load_lake(store, small_lake)
     current = load_compiled(text=LAKE_DEFINITION)
-    counts = event_counts(store, LAKE_AS_OF)
-    assert spark_event_counts(spark, small_lake, LAKE_AS_OF) == counts
+    duck, on_spark = StoreExtraction(store), SparkExtraction(spark, small_lake, store)
+    counts = duck.event_counts(LAKE_AS_OF)
+    assert on_spark.event_counts(LAKE_AS_OF) == counts
 
     leads = store.execute(
         "SELECT lead_id, company_size, seniority FROM leads ORDER BY lead_id"
@@ -46,8 +47,8 @@ def test_the_feature_matrix_is_the_same_on_spark(spark: Any, small_lake: dict[st
     c = feature_definition(features, attributes, event_types)
     lead_ids = [str(v) for v in leads["lead_id"]]
 
-    expected = verdicts(store, c, LAKE_AS_OF, lead_ids)
-    found = spark_verdicts(spark, c, small_lake, LAKE_AS_OF, lead_ids)
+    expected = duck.verdicts(c, LAKE_AS_OF, lead_ids)
+    found = on_spark.verdicts(c, LAKE_AS_OF, lead_ids)
     assert found.shape == expected.shape == (len(lead_ids), len(features))
     assert len(features) > 30
     assert set(np.unique(expected)) == {-1, 0, 1}

@@ -35,7 +35,7 @@ from ..store import Store
 from .bound import none_follows, upper_bound
 from .carry import carry
 from .entries import raising_types
-from .replay import Grid, Reach, _evaluate, _events_view, _insert_states, _k_range, _select, _views
+from .replay import Grid, Reach, _evaluate, _events_view, _insert_states, _select, _views, k_range
 
 #: Each round takes this many times the candidates of the one before (1, 2, 4, ...): the
 #: evaluations of a lead found at its j-th candidate stay under twice j.
@@ -105,7 +105,7 @@ def _entry_days(c: CompiledDefinition, grid: Grid) -> str:
     ]
     raising = raising_types(c)
     if raising:
-        lo, hi = _k_range(grid, "ts_us", Reach.of(c).events)
+        lo, hi = k_range(grid, "ts_us", Reach.of(c).events)
         types = f"SELECT t FROM bt_types WHERE type IN {in_list(raising, 'duckdb')}"
         parts.append(
             f"SELECT ix, unnest(range({lo}, {hi} + 1)) AS k FROM bt_ev"

@@ -45,7 +45,6 @@ from dataclasses import dataclass, replace
 
 from ..definition.compile import CompiledDefinition
 from ..errors import LeadgateError
-from ..expr.dates import DATE_TEXT
 from ..scoring import names as n
 from ..scoring.contract import horizon_us
 from ..scoring.evaluate import to_micros
@@ -115,10 +114,11 @@ class Grid:
     def day(self, k: int) -> dt.date:
         return self.start + dt.timedelta(days=k * self.step_days)
 
-    def first_at(self, micros: str) -> str:
-        """SQL: the first grid index whose instant is at or after ``micros`` (0 if before)."""
+    def first_at(self, micros: str, div: str = "//") -> str:
+        """SQL: the first grid index whose instant is at or after ``micros`` (0 if before);
+        ``div``: the dialect's integer division (Spark's is ``div``)."""
         t0, s = self.first_us, self.step_us
-        return f"greatest(0, (greatest({micros}, {t0 - s}) - {t0 - s + 1}) // {s})"
+        return f"greatest(0, (greatest({micros}, {t0 - s}) - {t0 - s + 1}) {div} {s})"
 
     def shift(self, k: str) -> str:
         """SQL: how far a time of pair day ``k`` moves so the last day's plan reads it."""
@@ -380,24 +380,27 @@ def _index(store: Store, grid: Grid, *, every_lead: bool = False) -> None:
     )
 
 
-def _k_range(grid: Grid, start: str, reach: int | None) -> tuple[str, str]:
-    """SQL: the grid indices on which a change at ``start`` may show (reach after it)."""
-    lo = grid.first_at(start)
+def k_range(grid: Grid, start: str, reach: int | None, div: str = "//") -> tuple[str, str]:
+    """SQL: the grid indices on which a change at ``start`` may show (reach after it);
+    ``div``: the dialect's integer division."""
+    lo = grid.first_at(start, div)
     if reach is None:
         return lo, str(grid.count - 1)
     # One microsecond past the window: the day the change leaves it.
     end = start if reach == 0 else f"{start} + {reach + 1}"
-    return lo, f"least({grid.count - 1}, {grid.first_at(end)})"
+    return lo, f"least({grid.count - 1}, {grid.first_at(end, div)})"
 
 
-def _steps(grid: Grid, key: str, start: str, windows: tuple[int, ...], source: str) -> str:
+def stepwise_days(
+    grid: Grid, key: str, start: str, windows: tuple[int, ...], source: str, dialect: str = "duckdb"
+) -> str:
     """SQL: one-day ranges (key, lo, hi) on the day of a change at ``start`` and on the day
     after each of ``windows`` ends: the only days a stepwise look-back changes."""
-    days = [grid.first_at(start), *(grid.first_at(f"{start} + {w + 1}") for w in windows)]
-    return (
-        f"SELECT key, k AS lo, k AS hi FROM (SELECT {key} AS key, unnest([{', '.join(days)}])"
-        f" AS k FROM {source})"
-    )
+    div = "div" if dialect == "spark" else "//"
+    days = ", ".join([grid.first_at(start, div),
+                      *(grid.first_at(f"{start} + {w + 1}", div) for w in windows)])  # fmt: skip
+    each = f"explode(array({days}))" if dialect == "spark" else f"unnest([{days}])"
+    return f"SELECT key, k AS lo, k AS hi FROM (SELECT {key} AS key, {each} AS k FROM {source})"
 
 
 def _ranges(grid: Grid, reach: Reach) -> str:
@@ -408,7 +411,7 @@ def _ranges(grid: Grid, reach: Reach) -> str:
     own = "ix" if not reach.account_level else "CASE WHEN aix IS NULL THEN ix ELSE -1 - aix END"
     events = "bt_ev JOIN bt_lead_ix USING (ix)" if reach.account_level else "bt_ev"
     # The days an event's look-back reaches (its account's, when the definition reads it).
-    lo, hi = _k_range(grid, "ts_us", reach.account if reach.account_level else reach.events)
+    lo, hi = k_range(grid, "ts_us", reach.account if reach.account_level else reach.events)
     if reach.entries:
         # Every lead of an account is evaluated on the same days (its engaged contacts are
         # counted from the leads evaluated beside it): the key is the account's.
@@ -426,7 +429,7 @@ def _ranges(grid: Grid, reach: Reach) -> str:
     elif reach.daily:
         parts = [f"SELECT {own} AS key, {lo} AS lo, {hi} AS hi FROM {events}"]
     else:
-        parts = [_steps(grid, own, "ts_us", reach.windows, events)]
+        parts = [stepwise_days(grid, own, "ts_us", reach.windows, events)]
     created = grid.first_at("coalesce(created_us, 0)")
     parts.append(f"SELECT {own} AS key, {created} AS lo, {created} AS hi FROM bt_lead_ix")
     if reach.account_level:
@@ -435,7 +438,7 @@ def _ranges(grid: Grid, reach: Reach) -> str:
             f" WHERE s.ts <= make_timestamp({grid.last_us})"
         )
         windows = () if reach.entries else reach.intent_windows
-        parts.append(_steps(grid, "-1 - a.aix", "epoch_us(s.ts)", windows, signals))
+        parts.append(stepwise_days(grid, "-1 - a.aix", "epoch_us(s.ts)", windows, signals))
     return " UNION ALL ".join(parts)
 
 
@@ -452,15 +455,7 @@ def _pairs(store: Store, grid: Grid, reach: Reach) -> None:
     store.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE bt_pairs_all AS
-        WITH r AS (SELECT DISTINCT key, lo, hi FROM ({_ranges(grid, reach)}) WHERE lo <= hi
-                     AND lo < {grid.count}),
-        marked AS (SELECT key, lo, hi, CASE WHEN lo <= max(hi) OVER (PARTITION BY key
-                     ORDER BY lo, hi ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + 1
-                     THEN 0 ELSE 1 END AS new FROM r),
-        islands AS (SELECT key, lo, hi, sum(new) OVER (PARTITION BY key ORDER BY lo, hi
-                     ROWS UNBOUNDED PRECEDING) AS island FROM marked),
-        merged AS (SELECT key, min(lo) AS lo, max(hi) AS hi FROM islands GROUP BY key, island),
-        keyed AS (SELECT key, unnest(range(lo, hi + 1)) AS k FROM merged)
+        {keyed_days(_ranges(grid, reach), grid.count, "duckdb")}
         SELECT i.ix, k.k, i.ix AS grp FROM keyed k JOIN bt_lead_ix i ON i.ix = k.key
         WHERE k.key >= 0 AND k.k >= i.kc
         UNION ALL
@@ -470,21 +465,33 @@ def _pairs(store: Store, grid: Grid, reach: Reach) -> None:
     )
 
 
-def _shifted(column: str, dtype: str, k: str, grid: Grid) -> str | None:
+def keyed_days(ranges: str, count: int, dialect: str) -> str:
+    """SQL: ``WITH ... keyed (key, k)``, every grid day of the ``ranges`` (rows of key, lo,
+    hi) once per key: overlapping and touching ranges merged first (gaps and islands),
+    made distinct before (see :func:`_pairs`: equal ranges ordered each its own way by the
+    two windows gave a pair twice)."""
+    expand = "explode(sequence(lo, hi))" if dialect == "spark" else "unnest(range(lo, hi + 1))"
+    return f"""WITH r AS (SELECT DISTINCT key, lo, hi FROM ({ranges}) WHERE lo <= hi
+                     AND lo < {count}),
+        marked AS (SELECT key, lo, hi, CASE WHEN lo <= max(hi) OVER (PARTITION BY key
+                     ORDER BY lo, hi ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) + 1
+                     THEN 0 ELSE 1 END AS new FROM r),
+        islands AS (SELECT key, lo, hi, sum(new) OVER (PARTITION BY key ORDER BY lo, hi
+                     ROWS UNBOUNDED PRECEDING) AS island FROM marked),
+        merged AS (SELECT key, min(lo) AS lo, max(hi) AS hi FROM islands GROUP BY key, island),
+        keyed AS (SELECT key, {expand} AS k FROM merged)"""
+
+
+def shifted(column: str, dtype: str, k: str, grid: Grid, dialect: str = "duckdb") -> str | None:
     """SQL: a stored date or time moved by the pair's shift, as a TIMESTAMP (None: the
     plan reads this type as missing anyway)."""
+    from ..scoring.steps import date_micros  # SQLGlot loads only when a date is shifted
+
     upper = dtype.upper()
-    if upper.startswith("TIMESTAMP") or upper == "DATE":
-        micros = f"epoch_us(CAST({column} AS TIMESTAMP))"
-    elif upper.startswith("VARCHAR"):
-        text = f"TRIM({column})"
-        micros = (
-            f"CASE WHEN regexp_matches({text}, {lit(DATE_TEXT, 'duckdb')}) THEN "
-            f"epoch_us(TRY_CAST({text} AS TIMESTAMP)) END"
-        )
-    else:
+    if not (upper.startswith(("TIMESTAMP", "VARCHAR", "STRING")) or upper == "DATE"):
         return None
-    return f"make_timestamp({micros} + {grid.shift(k)})"
+    moved = f"{date_micros(column, upper, dialect)} + {grid.shift(k)}"
+    return f"timestamp_micros({moved})" if dialect == "spark" else f"make_timestamp({moved})"
 
 
 def _dates(store: Store, c: CompiledDefinition, table: str, prefix: str, k: str, grid: Grid) -> str:
@@ -497,7 +504,7 @@ def _dates(store: Store, c: CompiledDefinition, table: str, prefix: str, k: str,
             continue
         if column not in columns:
             continue
-        moved = _shifted(f't."{column}"', columns[column], k, grid)
+        moved = shifted(f't."{column}"', columns[column], k, grid)
         if moved is not None:
             items.append(f'{moved} AS "{column}"')
     return "".join(f", {item}" for item in items)

@@ -69,11 +69,27 @@ def _decisions(store: Store, as_of_us: int) -> int:
     return int(back or 0)
 
 
-def decision_day(grid: AnchoredGrid, at_us: str) -> str:
+def decision_times(store: Store, as_of_us: int) -> tuple[Any, int]:
+    """The leads decided before the as-of time as an Arrow table ``(lead_id, at_us)`` and
+    how many days back the earliest reaches: for an engine other than the store's own."""
+    try:
+        back = _decisions(store, as_of_us)
+        return store.conn.sql(f"SELECT lead_id, at_us FROM {WANTED}_at").to_arrow_table(), back
+    finally:
+        store.execute(f"DROP TABLE IF EXISTS temp.{WANTED}_at")
+
+
+def decision_grid(as_of_us: int, back_days: int) -> AnchoredGrid:
+    """The instants leads are read as of, a second apart, back to the earliest decision."""
+    return AnchoredGrid.ending(as_of_us, back_days * DAY_US // READ_STEP_US + 1, READ_STEP_US)
+
+
+def decision_day(grid: AnchoredGrid, at_us: str, div: str = "//") -> str:
     """SQL: the grid instant a lead is read as of, the latest before its decision ``at_us``
-    (NULL: undecided, the last one): k = last - ceil((as_of - at + 1) / step)."""
+    (NULL: undecided, the last one): k = last - ceil((as_of - at + 1) / step); ``div``, the
+    dialect's integer division (Spark's ``div``)."""
     last, step = grid.count - 1, grid.step_us
-    return f"coalesce({last} - (({grid.anchor} - {at_us} + 1) + {step - 1}) // {step}, {last})"
+    return f"coalesce({last} - (({grid.anchor} - {at_us} + 1) + {step - 1}) {div} {step}, {last})"
 
 
 def decided_scores(
@@ -88,7 +104,7 @@ def decided_scores(
         if back == 0:
             plan = scoring_query(store, c, as_of, details=details)
             return dict(store.execute(f"SELECT {columns} FROM ({plan}) p").fetchnumpy())
-        grid = AnchoredGrid.ending(as_of_us, back * DAY_US // READ_STEP_US + 1, READ_STEP_US)
+        grid = decision_grid(as_of_us, back)
         store.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {WANTED} AS

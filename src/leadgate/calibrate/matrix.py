@@ -10,7 +10,8 @@ missing values included, and calibration on a million leads costs one scoring ru
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -102,10 +103,20 @@ def verdicts(
     n = len(c.fit_rules)
     if n == 0:
         return np.zeros((len(lead_ids), 0), dtype=np.int8)
-    cols = ", ".join(
-        f"CAST(coalesce(sign(contributions[{i + 1}]), -1) AS TINYINT) AS f{i}" for i in range(n)
+    data = decided_scores(store, c, as_of, f"lead_id, {verdict_columns(n)}", details=True)
+    return verdict_matrix(data, lead_ids, n)
+
+
+def verdict_columns(n: int, dialect: str = "duckdb") -> str:
+    """SQL: each rule's verdict ``f0``... from a score's ``contributions`` (1-based both)."""
+    item = "element_at(contributions, {})" if dialect == "spark" else "contributions[{}]"
+    return ", ".join(
+        f"CAST(coalesce(sign({item.format(i + 1)}), -1) AS TINYINT) AS f{i}" for i in range(n)
     )
-    data = decided_scores(store, c, as_of, f"lead_id, {cols}", details=True)
+
+
+def verdict_matrix(data: Any, lead_ids: list[str], n: int) -> np.ndarray[Any, Any]:
+    """The ``n`` verdict columns of ``data`` (arrays by name) as a matrix, rows as ``lead_ids``."""
     rows = _aligned(lead_ids, np.asarray(data["lead_id"], dtype=object))
     out = np.empty((len(lead_ids), n), dtype=np.int8)
     for i in range(n):
@@ -119,12 +130,55 @@ def current_scores(
     """The current definition's total per lead and its tier ('' for none or disqualified),
     as of the lead's decision time (:mod:`.decision`): the proposal is compared with what
     the current definition said then, not with what it says after the deal."""
-    data = decided_scores(
-        store, c, as_of,
-        "lead_id, total, CASE WHEN disqualified THEN '' ELSE coalesce(tier, '') END AS t",
-        details=False,
-    )  # fmt: skip
+    data = decided_scores(store, c, as_of, CURRENT_COLUMNS, details=False)
+    return current_matrix(data, lead_ids)
+
+
+#: The current definition's total and tier ('' for none or disqualified), in either dialect.
+CURRENT_COLUMNS = "lead_id, total, CASE WHEN disqualified THEN '' ELSE coalesce(tier, '') END AS t"
+
+
+def current_matrix(
+    data: Any, lead_ids: list[str]
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """:data:`CURRENT_COLUMNS` (arrays by name) as totals and tiers, rows as ``lead_ids``."""
     rows = _aligned(lead_ids, np.asarray(data["lead_id"], dtype=object))
     totals = np.asarray(np.ma.filled(np.ma.asarray(data["total"]).astype(float), 0.0))[rows]
     tiers = np.asarray(np.ma.filled(data["t"], ""), dtype=object)[rows]
     return totals, tiers
+
+
+class Extraction(Protocol):
+    """Where the features are extracted: the store (:class:`StoreExtraction`) or Spark
+    (:class:`leadgate.engines.features.SparkExtraction`); each method answers as the
+    function of this module of the same name."""
+
+    def event_counts(self, as_of: dt.datetime) -> dict[str, list[int]]: ...
+
+    def verdicts(
+        self, c: CompiledDefinition, as_of: dt.datetime, lead_ids: list[str]
+    ) -> np.ndarray[Any, Any]: ...
+
+    def current_scores(
+        self, c: CompiledDefinition, as_of: dt.datetime, lead_ids: list[str]
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]: ...
+
+
+@dataclass(frozen=True)
+class StoreExtraction:
+    """The features computed in the project's store by DuckDB (the default)."""
+
+    store: Store
+
+    def event_counts(self, as_of: dt.datetime) -> dict[str, list[int]]:
+        return event_counts(self.store, as_of)
+
+    def verdicts(
+        self, c: CompiledDefinition, as_of: dt.datetime, lead_ids: list[str]
+    ) -> np.ndarray[Any, Any]:
+        return verdicts(self.store, c, as_of, lead_ids)
+
+    def current_scores(
+        self, c: CompiledDefinition, as_of: dt.datetime, lead_ids: list[str]
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        return current_scores(self.store, c, as_of, lead_ids)

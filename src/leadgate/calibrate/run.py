@@ -24,13 +24,12 @@ from .errors import BAD_GOAL, NO_FEATURES, CalibrationError
 from .evaluate import Split, auc, brier, make_split, reliability
 from .features import Feature, attribute_features, event_features, rule_features, unique_names
 from .matrix import (
-    current_scores,
+    Extraction,
+    StoreExtraction,
     custom_event_types,
     declared_attributes,
-    event_counts,
     feature_definition,
     usable,
-    verdicts,
 )
 from .models import Scored, boosting_matrix, fit_folds, fit_time
 from .peaks import ever_in_sales, peak_points, scores_move
@@ -86,13 +85,23 @@ class _Learned:
 
 
 def calibrate(
-    store: Store, current: CompiledDefinition, current_text: str, as_of: dt.datetime, o: Options
+    store: Store,
+    current: CompiledDefinition,
+    current_text: str,
+    as_of: dt.datetime,
+    o: Options,
+    extraction: Extraction | None = None,
 ) -> Calibration:
-    """Learn from the outcomes in ``store`` and propose the next version of ``current``."""
+    """Learn from the outcomes in ``store`` and propose the next version of ``current``.
+
+    ``extraction``: where the features are computed (default: in ``store`` by DuckDB;
+    :class:`leadgate.engines.features.SparkExtraction` on Spark); the lead table, the
+    outcomes and the fitting always come from ``store`` and run here."""
     _check_goal(o)  # before any work: a typo must not cost a whole fit
-    learned = _learn(store, current, as_of, o)
+    extract = extraction if extraction is not None else StoreExtraction(store)
+    learned = _learn(store, extract, current, as_of, o)
     table, scored, y = learned.table, learned.scored, learned.table.y
-    totals, tiers_now = current_scores(store, current, as_of, table.lead_ids)
+    totals, tiers_now = extract.current_scores(current, as_of, table.lead_ids)
     y_eval = y[scored.rows]
     share, goal = _goal(store, learned, current, tiers_now, as_of, o)
     nurture = any(not t.sales for t in current.definition.tiers)
@@ -138,7 +147,9 @@ def calibrate(
 
 
 # -- learning ---------------------------------------------------------------------------------
-def _learn(store: Store, current: CompiledDefinition, as_of: dt.datetime, o: Options) -> _Learned:
+def _learn(
+    store: Store, extract: Extraction, current: CompiledDefinition, as_of: dt.datetime, o: Options
+) -> _Learned:
     table = load_table(
         store, o.outcome, as_of, split_by=o.split_by, exclude=o.exclude,
         min_age_days=o.min_age_days,
@@ -147,7 +158,7 @@ def _learn(store: Store, current: CompiledDefinition, as_of: dt.datetime, o: Opt
     fit_rows = split.train if split.mode == "time" else np.arange(len(table.y))
     leaks, aucs = leakage.scan(table, fit_rows)
     flagged = {leak.column for leak in leaks}
-    counts = event_counts(store, as_of)
+    counts = extract.event_counts(as_of)
     attributes = declared_attributes(table, current)
     event_types = custom_event_types(set(counts), current)
     candidates = rule_features(current) + attribute_features(
@@ -157,8 +168,8 @@ def _learn(store: Store, current: CompiledDefinition, as_of: dt.datetime, o: Opt
     # time for every lead would leave the older leads' windows empty.
     candidates += event_features(counts, None, o.min_count)
     features = usable(unique_names(candidates), attributes, event_types)
-    raw = verdicts(store, feature_definition(features, attributes, event_types), as_of,
-                   table.lead_ids)  # fmt: skip
+    raw = extract.verdicts(feature_definition(features, attributes, event_types), as_of,
+                           table.lead_ids)  # fmt: skip
     met = (raw == 1).astype(np.float64)
     make = PointsModel(o.penalty, o.C)
     for column in leakage.suspects(aucs, flagged):

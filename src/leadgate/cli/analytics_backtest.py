@@ -57,6 +57,11 @@ def _pct(value: float | None) -> str:
 @click.command()
 @click.argument("definition", required=False, type=click.Path(dir_okay=False))
 @span_options
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]),
+    help="Where to replay (default: [engine] name, else duckdb). Spark reads the inputs of "
+    "[engine.tables]; the outcomes are the store's.",
+)  # fmt: skip
 @JSON
 @click.pass_context
 def backtest(
@@ -67,6 +72,7 @@ def backtest(
     step: str,
     outcomes: tuple[str, ...],
     window_days: int,
+    engine: str | None,
     as_json: bool,
 ) -> None:
     """Replay a definition as of each day, without the future: MQLs, precision, recall."""
@@ -77,6 +83,7 @@ def backtest(
         step=step,
         outcomes=outcomes,
         window_days=window_days,
+        engine=engine,
     )
     if as_json:
         echo_json(result.as_dict())

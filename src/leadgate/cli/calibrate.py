@@ -55,6 +55,11 @@ COMPARISON_COLUMNS = [
 )  # fmt: skip
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the proposal's YAML here.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the diff against the current one.")
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]),
+    help="Where to extract the features (default: [engine] name, else duckdb). Spark reads "
+    "the inputs of [engine.tables]; outcomes and the fitting stay with the store.",
+)  # fmt: skip
 @JSON
 @click.pass_context
 def calibrate(
@@ -71,6 +76,7 @@ def calibrate(
     definition_file: str | None,
     out: str | None,
     show_diff: bool,
+    engine: str | None,
     as_json: bool,
 ) -> None:
     """Learn which criteria predict the outcome and propose the definition's next version."""
@@ -79,7 +85,7 @@ def calibrate(
         outcome=outcome, split_by=split_by, exclude=exclude, folds=folds, capacity=capacity,
         target_rate=target_rate, penalty=penalty, min_age_days=min_age_days,
         as_of=as_of_option(as_of, project.timezone),
-        definition=definition_file, out=out,
+        definition=definition_file, out=out, engine=engine,
     )  # fmt: skip
     if as_json:
         echo_json(result.as_dict())

@@ -195,7 +195,7 @@ def register_inputs(spark: Any, inputs: Mapping[str, str]) -> tuple[dict[str, st
     frames["accounts"].createOrReplaceTempView(VIEWS.accounts)
     frames["intent"].createOrReplaceTempView(VIEWS.intent)
     _lead_events(spark, frames)
-    return _types(frames["leads"]), _types(frames["accounts"])
+    return column_types(frames["leads"]), column_types(frames["accounts"])
 
 
 def _lead_events(spark: Any, frames: dict[str, Any]) -> None:
@@ -221,5 +221,5 @@ def _lead_events(spark: Any, frames: dict[str, Any]) -> None:
     ).createOrReplaceTempView(VIEWS.events)
 
 
-def _types(frame: Any) -> dict[str, str]:
+def column_types(frame: Any) -> dict[str, str]:
     return {f.name: f.dataType.simpleString().upper() for f in frame.schema.fields}

@@ -197,23 +197,7 @@ class PlanBuilder:
         return f"TRY_CAST({col} AS {want})"
 
     def date_micros(self, col: str, upper: str) -> str:
-        """A stored date or time as µs since the epoch (UTC), as the evaluator converts it:
-        ISO text too, other types are missing."""
-        micros = "unix_micros({})" if self.dialect == "spark" else "epoch_us({})"
-        if upper.startswith("TIMESTAMP"):
-            return micros.format(col)
-        if upper == "DATE":
-            return micros.format(f"CAST({col} AS TIMESTAMP)")
-        if upper.startswith(("VARCHAR", "STRING")):
-            pattern = lit(DATE_TEXT, self.dialect)
-            test = (
-                f"TRIM({col}) RLIKE {pattern}"
-                if self.dialect == "spark"
-                else f"regexp_matches(TRIM({col}), {pattern})"
-            )
-            cast = f"TRY_CAST(TRIM({col}) AS TIMESTAMP)"
-            return micros.format(f"CASE WHEN {test} THEN {cast} END")
-        return "CAST(NULL AS BIGINT)"
+        return date_micros(col, upper, self.dialect)
 
     def engagement_rule(self, rule: CompiledEngagementRule) -> str:
         """An engagement rule's points (NULL: not judged), by the contract's formula."""
@@ -329,3 +313,23 @@ class PlanBuilder:
         cols += [n.engagement_rule(i) for i in range(len(c.engagement_rules))]
         cols += [n.disqualifier(i) for i in range(len(c.disqualifiers))]
         return f"SELECT {', '.join(cols)} FROM verdicts"
+
+
+def date_micros(col: str, upper: str, dialect: str) -> str:
+    """SQL: a stored date or time as µs since the epoch (UTC), as the evaluator converts it:
+    ISO text too, other types are missing (the replays shift dates with it too)."""
+    micros = "unix_micros({})" if dialect == "spark" else "epoch_us({})"
+    if upper.startswith("TIMESTAMP"):
+        return micros.format(col)
+    if upper == "DATE":
+        return micros.format(f"CAST({col} AS TIMESTAMP)")
+    if upper.startswith(("VARCHAR", "STRING")):
+        pattern = lit(DATE_TEXT, dialect)
+        test = (
+            f"TRIM({col}) RLIKE {pattern}"
+            if dialect == "spark"
+            else f"regexp_matches(TRIM({col}), {pattern})"
+        )
+        cast = f"TRY_CAST(TRIM({col}) AS TIMESTAMP)"
+        return micros.format(f"CASE WHEN {test} THEN {cast} END")
+    return "CAST(NULL AS BIGINT)"
