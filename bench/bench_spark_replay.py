@@ -50,23 +50,15 @@ from leadgate.engines.backtest import spark_backtest
 from leadgate.engines.features import SparkExtraction
 from leadgate.engines.spark import SparkSettings, session
 from leadgate.project import Project
+from leadgate.testing.lake import export_store
 
 END = dt.date(2025, 12, 31)
 AS_OF = dt.datetime(2025, 12, 31, 23, 59)
-TABLES = {"leads": "leads", "accounts": "accounts", "events": "lead_events",
-          "intent": "intent_signals"}  # fmt: skip
 
 
-def export(project: Project, folder: Path) -> dict[str, str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
+def _export(project: Project, folder: Path) -> dict[str, str]:
     with project.store() as store:
-        for name, relation in TABLES.items():
-            path = folder / f"{name}.parquet"
-            columns = "lead_id, type, ts" if name == "events" else "*"
-            store.execute(f"COPY (SELECT {columns} FROM {relation}) TO '{path}' (FORMAT parquet)")
-            paths[name] = str(path)
-    return paths
+        return export_store(store, folder)
 
 
 def timed(work: Any) -> tuple[Any, float]:
@@ -136,7 +128,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["backtest", "features"])
     args = parser.parse_args()
     project = Project.open(args.store)
-    lake, export_s = timed(lambda: export(project, args.store.parent / "lake"))
+    lake, export_s = timed(lambda: _export(project, args.store.parent / "lake"))
     print(f"exported the store's inputs to Parquet in {export_s:.1f} s", flush=True)
     settings = SparkSettings({}, args.master, conf={"spark.driver.memory": args.driver_memory})
     spark, start_s = timed(lambda: session(settings))

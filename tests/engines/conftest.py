@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,18 +10,10 @@ import pytest
 from leadgate.clock import FixedClock
 from leadgate.engines.spark import SparkSettings, session
 from leadgate.project import Project, init_project
-from leadgate.store import Store
 from leadgate.testing import generate
-from leadgate.testing.lake import write_lake
+from leadgate.testing.lake import export_store, write_lake
 
 SMALL_LEADS = 3_000
-
-TABLES = {
-    "leads": "leads",
-    "accounts": "accounts",
-    "events": "lead_events",
-    "intent": "intent_signals",
-}
 
 
 @pytest.fixture(scope="session")
@@ -31,18 +22,6 @@ def spark() -> Iterator[Any]:
     spark.sparkContext.setLogLevel("ERROR")
     yield spark
     spark.stop()
-
-
-def export(store: Store, folder: Path) -> dict[str, str]:
-    """The store's inputs as Parquet files in ``folder``: [engine.tables] for them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, relation in TABLES.items():
-        path = folder / f"{name}.parquet"
-        columns = "lead_id, type, ts" if name == "events" else "*"
-        store.execute(f"COPY (SELECT {columns} FROM {relation}) TO '{path}' (FORMAT parquet)")
-        paths[name] = str(path)
-    return paths
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +40,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, dict[str
     for kind, path in data.write(root / "data", "parquet").items():
         project.import_file(path, kind)
     with project.store() as store:
-        lake = export(store, root / "lake")
+        lake = export_store(store, root / "lake")
     with (project.root / "leadgate.toml").open("a") as config:
         config.write('\n[engine]\nmaster = "local[2]"\n[engine.tables]\n')
         config.write("".join(f'{name} = "{path}"\n' for name, path in lake.items()))

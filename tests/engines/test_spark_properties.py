@@ -7,7 +7,6 @@ sample than DuckDB's run: each case is a Spark job.
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -17,10 +16,10 @@ from leadgate.scoring import Scorer
 from leadgate.scoring.dialects import warehouse_sql
 from leadgate.scoring.rollups import score_population
 from leadgate.store import Store
+from leadgate.testing.lake import export_store
 
 from ..scoring.strategies import AS_OF, AS_OF_US, definitions, populations
 from ..scoring.test_properties import load
-from .conftest import export
 
 
 @settings(
@@ -36,7 +35,7 @@ def test_python_evaluator_and_spark_agree(spark: Any, c, population) -> None:  #
     store = Store(":memory:")
     load(store, leads, accounts, events, intent)
     with tempfile.TemporaryDirectory() as folder:
-        inputs = export(store, Path(folder))
+        inputs = export_store(store, folder)
         lead_columns, account_columns = register_inputs(spark, inputs)
         query = warehouse_sql(
             c, AS_OF, "spark", lead_columns=lead_columns, account_columns=account_columns,

@@ -173,7 +173,7 @@ def _rounds(store: Store, c: CompiledDefinition, select: str, grid: Grid, sales:
             store.execute(f"CREATE OR REPLACE TEMP TABLE bt_pairs_all AS {wanted}")
         if not store.scalar("SELECT count(*) FROM bt_pairs_all"):
             return
-        _insert_states(store, select, grid, False)
+        _insert_states(store, select, grid)
         first, size = first + size, size * GROWTH
         _looked_for(store, events, grid, sales, first)
         if events == "bt_ev":

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -623,12 +623,22 @@ def _evaluate(
     ``carried``: the pairs hold their event counts (:func:`carry`), the plan reads those;
     ``totals``: bt_states holds each state's total (points) too."""
     select = _select(store, c, grid, details, carried=carried, totals=totals)
-    extra = ", contributions BIGINT[], total DOUBLE" if details else ""
-    extra = ", total DOUBLE" if totals and not details else extra
+    kept = _kept(details, totals)
+    extra = "".join(f", {name} {_KEPT_TYPES[name]}" for name in kept)
     store.execute(
         f"CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT{extra})"
     )
-    _insert_states(store, select, grid, details, carried=carried, totals=totals)
+    _insert_states(store, select, grid, carried=carried, kept=kept)
+
+
+#: The types of what ``bt_states`` keeps beside each state's tier (:func:`_kept`).
+_KEPT_TYPES = {"contributions": "BIGINT[]", "total": "DOUBLE"}
+
+
+def _kept(details: bool, totals: bool) -> list[str]:
+    """What ``bt_states`` keeps beside each state's tier: each rule's points and the total
+    with ``details``, the total alone with ``totals``, else nothing."""
+    return ["contributions", "total"] if details else ["total"] if totals else []
 
 
 def _select(
@@ -670,15 +680,10 @@ def _select(
 
 
 def _insert_states(
-    store: Store,
-    select: str,
-    grid: Grid,
-    details: bool,
-    *,
-    carried: bool = False,
-    totals: bool = False,
+    store: Store, select: str, grid: Grid, *, carried: bool = False, kept: Sequence[str] = ()
 ) -> None:
-    """Append the states of ``bt_pairs_all`` to ``bt_states``, a chunk at a time."""
+    """Append the states of ``bt_pairs_all`` to ``bt_states``, a chunk at a time, with the
+    columns ``kept`` (:func:`_kept`) of ``select``."""
     total = int(store.scalar("SELECT count(*) FROM bt_pairs_all") or 0)
     chunks = max(1, -(-total // (CARRIED_CHUNK_PAIRS if carried else CHUNK_PAIRS)))
     group = "ix" if carried else "grp"  # carried pairs are whole leads; others whole accounts
@@ -691,8 +696,7 @@ def _insert_states(
         )
         store.execute(
             f"INSERT INTO bt_states SELECT r.lead_id // {K}, r.lead_id % {K}, r.{n.TIER}"
-            f"{', r.contributions, r.total' if details else ', r.total' if totals else ''}"
-            f" FROM ({select}) r"
+            f"{''.join(f', r.{name}' for name in kept)} FROM ({select}) r"
         )
 
 

@@ -205,6 +205,29 @@ def write_lake(
     return paths
 
 
+#: The store's relations an engine reads, by the name ``[engine.tables]`` gives each.
+STORE_INPUTS = {
+    "leads": "leads",
+    "accounts": "accounts",
+    "events": "lead_events",
+    "intent": "intent_signals",
+}
+
+
+def export_store(store: Store, folder: str | Path) -> dict[str, str]:
+    """A project store's inputs as Parquet files in ``folder`` (the ``[engine.tables]``
+    for them): what the tests and benchmarks give Spark to compare it with the store."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, relation in STORE_INPUTS.items():
+        path = out / f"{name}.parquet"
+        columns = "lead_id, type, ts" if name == "events" else "*"
+        store.execute(f"COPY (SELECT {columns} FROM {relation}) TO '{path}' (FORMAT parquet)")
+        paths[name] = str(path)
+    return paths
+
+
 #: The definition the engines are compared on: every kind of rule the plan has.
 LAKE_DEFINITION = """\
 name: lake-scale
