@@ -200,11 +200,8 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = Fals
                 coming.result()  # wait: the insert below needs the connection
             ix += lo
             table = pa.table({"ix": ix, "k": k, **dict(zip(names, values, strict=True))})
-            store.conn.register("bt_carried_part", table)
-            try:
+            with store.registered("bt_carried_part", table):
                 store.execute("INSERT INTO bt_pairs_all SELECT * FROM bt_carried_part")
-            finally:
-                store.conn.unregister("bt_carried_part")
 
 
 def _parts(leads: int, total: int) -> list[tuple[int, int]]:

@@ -136,11 +136,8 @@ def _candidates(store: Store, c: CompiledDefinition, grid: Grid) -> None:
     lead_starts = np.flatnonzero(np.append(True, ix[1:] != ix[:-1]))
     sizes = np.diff(np.append(lead_starts, len(ix)))
     rank = np.arange(len(ix)) - np.repeat(lead_starts, sizes)
-    store.conn.register("bt_cand_rows", pa.table({"ix": ix, "k": k, "rank": rank}))
-    try:
+    with store.registered("bt_cand_rows", pa.table({"ix": ix, "k": k, "rank": rank})):
         store.execute("CREATE OR REPLACE TEMP TABLE bt_cand AS FROM bt_cand_rows")
-    finally:
-        store.conn.unregister("bt_cand_rows")
 
 
 def _last_day(store: Store, c: CompiledDefinition, grid: Grid) -> None:
