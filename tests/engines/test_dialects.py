@@ -113,6 +113,20 @@ def test_duckdb_and_spark_run_their_plan_with_the_same_numbers(
     assert {r["tier"] for r in duck.values()} == {None, *(t.name for t in c.tiers)}
 
 
+def test_spark_reads_the_events_once(spark: Any, small_lake: dict[str, str]) -> None:
+    """Spark inlines a CTE into each place that reads it: a second reader of the events'
+    totals (engaged contacts) would make its physical plan scan the events' Parquet twice."""
+    c = load_compiled(text=LAKE_DEFINITION)
+    assert any(a.kind == "contacts" for a in c.aggregates.values())
+    lead_columns, account_columns = register_inputs(spark, small_lake)
+    spark_sql = warehouse_sql(c, LAKE_AS_OF, "spark", lead_columns=lead_columns,
+                              account_columns=account_columns, tables=VIEWS)  # fmt: skip
+    plan = spark.sql(spark_sql)._jdf.queryExecution().executedPlan().toString()
+    scans = [line for line in plan.splitlines() if "FileScan parquet" in line]
+    events = Path(small_lake["events"]).name
+    assert sum(events in line for line in scans) == 1, scans
+
+
 RE2_ONLY = "    - {name: named group, when: \"title matches '(?P<word>head)'\", points: 4}\n"
 
 

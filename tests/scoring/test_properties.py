@@ -98,9 +98,10 @@ def load(store: Store, leads, accounts, events, intent) -> None:  # type: ignore
             )
 
 
-def plan_in_shape(c, store: Store, pivoted: bool) -> str:  # type: ignore[no-untyped-def]
-    """The plan with its event steps in the shape asked (the pivot needs event rules), so
-    both shapes meet the evaluator whatever the definition's size would choose."""
+def plan_in_shape(c, store: Store, pivoted: bool, by_window: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """The plan with its event steps in the shape asked (the pivot needs event rules) and
+    engaged contacts counted where asked (a window over the lead rows, or their own CTE),
+    so every shape meets the evaluator whatever the definition or the dialect would choose."""
     builder = PlanBuilder(
         c,
         AsOf(AS_OF_US),
@@ -110,18 +111,19 @@ def plan_in_shape(c, store: Store, pivoted: bool) -> str:  # type: ignore[no-unt
         "duckdb",
     )
     builder.events.pivoted = pivoted and bool(c.event_rules)
+    builder.events.contacts_by_window = by_window and builder.events.contacts
     return builder.query()
 
 
 @SETTINGS
-@given(definitions(), populations(), st.booleans())
-def test_python_evaluator_and_sql_plan_agree(c, population, pivoted) -> None:  # type: ignore[no-untyped-def]
+@given(definitions(), populations(), st.booleans(), st.booleans())
+def test_python_evaluator_and_sql_plan_agree(c, population, pivoted, by_window) -> None:  # type: ignore[no-untyped-def]
     leads, accounts, events, intent = population
     scorer = Scorer(c)
     expected = score_population(scorer, leads, accounts, events, intent, AS_OF_US)
     store = Store(":memory:")
     load(store, leads, accounts, events, intent)
-    plan = plan_in_shape(c, store, pivoted)
+    plan = plan_in_shape(c, store, pivoted, by_window)
     rows = {r["lead_id"]: r for r in store.query(plan)}
     for lead_id, raw in expected.items():
         row = rows[lead_id]

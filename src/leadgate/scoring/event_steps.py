@@ -78,6 +78,8 @@ class EventSteps:
         self.age = f"({when.micros()} - ts_us)"
         # The shape of the event steps; the property tests set it to try both on one definition.
         self.pivoted = self.choose_pivot()
+        # Where engaged contacts are counted; the property tests try both too.
+        self.contacts_by_window = self.choose_contacts_by_window()
 
     def ctes(self) -> dict[str, str | None]:
         """The event CTEs in order; None where the definition needs no such step."""
@@ -98,9 +100,29 @@ class EventSteps:
         rule, so its cost per event grows with the rules; the join pays one probe and a
         group-by on (lead, rule), many times larger than one on the lead, whatever the
         rules. With few rules the pivot is cheaper (bench/README.md: 5 rules, flat or
-        decaying over 90 days); with many, the join (12 rules decaying over a year).
+        decaying over 90 days); with many, the join (12 rules decaying over a year), on
+        DuckDB. On Spark the pivot whatever the rules: its hash aggregation on a text key
+        costs per group far more than a few comparisons per event, and the join's groups
+        by (lead, rule) are ten times the leads (bench/README.md, branch spark12b: 12
+        rules, a third less CPU at 100,000 leads).
         """
-        return 0 < len(self.c.event_rules) <= PIVOT_MAX_RULES
+        rules = len(self.c.event_rules)
+        return 0 < rules and (rules <= PIVOT_MAX_RULES or self.dialect == "spark")
+
+    def choose_contacts_by_window(self) -> bool:
+        """Whether engaged contacts are counted by a window over the lead rows
+        (:meth:`lead_columns`) rather than in a CTE of their own (``engaged_contacts`` in
+        :mod:`.steps`: ``event_totals`` joined with the leads, grouped by account).
+
+        The one place that chooses. Both count, per account, the leads whose count of events
+        in the window is above 0, from the same ``event_totals``. DuckDB materializes a CTE
+        read twice, so its events are aggregated once either way, and the CTE is its plan of
+        before. Spark inlines every deterministic CTE into each place that reads it: a
+        second reader of ``event_totals`` aggregates every event a second time (a second
+        scan of the events' Parquet, a third of the scoring's CPU); the window reads the
+        rows ``lead_values`` already joined.
+        """
+        return self.contacts and self.dialect == "spark"
 
     def needs_events(self) -> bool:
         """Whether any rule, aggregate or roll-up reads events."""
@@ -330,6 +352,9 @@ class EventSteps:
                 cols.append(f"COALESCE(event_totals.{col}, 0) AS {col}")
         for j, agg in self.aggregates:
             col = f"event_totals.{n.aggregate(j)}"
+            if agg.kind == "contacts" and self.contacts_by_window:
+                cols.append(f"{self.contacts_window(col)} AS {n.aggregate(j)}")
+                continue
             if agg.kind == "contacts":  # the account's value, from ``engaged_contacts``
                 continue
             if agg.kind == "count":
@@ -341,3 +366,11 @@ class EventSteps:
         if not cols:
             return [], []
         return cols, ["LEFT JOIN event_totals ON event_totals.lead_id = l.lead_id"]
+
+    @staticmethod
+    def contacts_window(col: str) -> str:
+        """The account's engaged contacts: its lead rows whose count ``col`` is above 0 (a
+        lead with no account has none: NULL). One row per lead, so a count of rows is the
+        count of distinct leads ``engaged_contacts`` takes."""
+        count = f"COUNT(CASE WHEN {col} > 0 THEN 1 END) OVER (PARTITION BY l.account_id)"
+        return f"CASE WHEN l.account_id IS NULL THEN NULL ELSE {count} END"

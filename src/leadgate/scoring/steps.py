@@ -123,7 +123,7 @@ class PlanBuilder:
         the one pass over the events (a lead counts when it has one); not from the events
         again: a second scan and join of every event was half of Spark's work.
         """
-        if not self.contacts:
+        if not self.contacts or self.events.contacts_by_window:
             return None
         cols = [
             f"COUNT(DISTINCT CASE WHEN t.{n.aggregate(j)} > 0 THEN l.lead_id END)"
@@ -151,7 +151,8 @@ class PlanBuilder:
         for j, _ in self.intents:
             value = double(f"COALESCE(intent.{n.aggregate(j)}, 0)")
             cols.append(f"{self.if_account(value)} AS {n.aggregate(j)}")
-        for j, _ in self.contacts:
+        by_cte = not self.events.contacts_by_window
+        for j, _ in self.contacts if by_cte else ():
             value = f"COALESCE(engaged_contacts.{n.aggregate(j)}, 0)"
             cols.append(f"{self.if_account(value)} AS {n.aggregate(j)}")
         joins = [f"FROM {self.tables.leads} l", *event_joins]
@@ -159,7 +160,7 @@ class PlanBuilder:
             joins.append(f"LEFT JOIN {self.tables.accounts} a ON a.account_id = l.account_id")
         if self.intents:
             joins.append("LEFT JOIN intent ON intent.account_id = l.account_id")
-        if self.contacts:
+        if self.contacts and by_cte:
             joins.append("LEFT JOIN engaged_contacts ON engaged_contacts.account_id = l.account_id")
         return f"SELECT {', '.join(cols)} {' '.join(joins)}"
 
