@@ -26,7 +26,9 @@ as ``--details``):
 
 Each child prints its figures as JSON; peak memory is the child's peak RSS (``os.wait4``)
 and, for Spark, the JVM's own high-water mark (``VmHWM`` of the gateway process, read just
-before the session stops). Where both engines ran, the two outputs are compared lead by
+before the session stops); beside each scoring time, the CPU time it took (the DuckDB
+child's; for Spark, the JVM's), which other work on a shared machine slows less than the
+time. Where both engines ran, the two outputs are compared lead by
 lead (every stored column) and the mismatch count printed: it must be 0. Events per second
 is the lake's event count over the scoring time; the last lines print it for every size
 run, per engine: how the cost grows with size.
@@ -135,11 +137,13 @@ def _duckdb_child(
         c = load_compiled(text=LAKE_DEFINITION)
         # Buckets named only when asked, so the script also times code from before them.
         chosen = {"buckets": buckets} if buckets else {}
+        cpu = _cpu_seconds(os.getpid())
         with SpillWatch(temp) as spill:
             report = score_store(
                 store, c, LAKE_AS_OF, source=LAKE_DEFINITION, details=True, **chosen
             )
-        figures.update(score_s=report.seconds, leads=report.leads, spill=spill.peak)
+        cpu = _cpu_seconds(os.getpid()) - cpu
+        figures.update(score_s=report.seconds, leads=report.leads, spill=spill.peak, cpu_s=cpu)
         figures["buckets"] = getattr(report, "buckets", 1)
     store.close()
     shutil.rmtree(temp, ignore_errors=True)
@@ -169,10 +173,26 @@ def _spark_child(lake: Path, out: Path, master: str, driver_memory: str) -> dict
     start_s = time.perf_counter() - started
     c = load_compiled(text=LAKE_DEFINITION)
     settings = SparkSettings(inputs=_paths(lake), master=master, output=str(out))
+    jvm = spark.sparkContext._gateway.proc.pid
+    cpu = _cpu_seconds(jvm)
     run = score_on_spark(spark, c, LAKE_AS_OF, settings, source=LAKE_DEFINITION)
-    jvm_hwm = _vm_hwm(spark.sparkContext._gateway.proc.pid)
+    cpu = _cpu_seconds(jvm) - cpu
+    jvm_hwm = _vm_hwm(jvm)
     spark.stop()
-    return {"start_s": start_s, "score_s": run.seconds, "leads": run.leads, "jvm_hwm": jvm_hwm}
+    return {
+        "start_s": start_s,
+        "score_s": run.seconds,
+        "cpu_s": cpu,
+        "leads": run.leads,
+        "jvm_hwm": jvm_hwm,
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system, all its threads; Linux ``/proc``): on
+    a machine shared with other work, the cost of a run apart from the time it waited."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _vm_hwm(pid: int) -> int:
@@ -242,8 +262,8 @@ def run_size(size: Size, args: argparse.Namespace) -> dict[str, float]:
         if "score_s" in duck:
             rates["duckdb"] = rate = size.events / duck["score_s"]
             print(f"duckdb: score {duck['score_s']:.1f}s = {rate:,.0f} events/s in "
-                  f"{duck['buckets']} bucket(s); peak spill {duck['spill'] / GIB:.2f} GiB",
-                  flush=True)  # fmt: skip
+                  f"{duck['buckets']} bucket(s), CPU {duck['cpu_s']:.1f}s; peak spill "
+                  f"{duck['spill'] / GIB:.2f} GiB", flush=True)  # fmt: skip
         print(f"duckdb ({args.duckdb_steps}): peak RSS {rss / GIB:.2f} GiB (memory_limit "
               f"{args.memory}); load {os.getloadavg()}", flush=True)  # fmt: skip
     if "spark" in size.engines:
@@ -251,7 +271,8 @@ def run_size(size: Size, args: argparse.Namespace) -> dict[str, float]:
                                  "--driver-memory", args.driver_memory])  # fmt: skip
         rates["spark"] = rate = size.events / spark["score_s"]
         print(f"spark {args.master}: JVM start {spark['start_s']:.1f}s; score "
-              f"{spark['score_s']:.1f}s = {rate:,.0f} events/s; peak RSS python "
+              f"{spark['score_s']:.1f}s = {rate:,.0f} events/s, JVM CPU {spark['cpu_s']:.1f}s; "
+              f"peak RSS python "
               f"{rss / GIB:.2f} GiB, JVM {spark['jvm_hwm'] / GIB:.2f} GiB; "
               f"load {os.getloadavg()}", flush=True)  # fmt: skip
     if len(rates) == 2:
