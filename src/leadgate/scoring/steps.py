@@ -9,7 +9,8 @@ CTE                 one row per ... holding ...
 (event steps)       see :mod:`leadgate.scoring.event_steps`: ``scoped_events`` to
                     ``event_totals`` and ``event_aggregates``, one row per lead with events
 intent              account: each intent aggregate (the strongest signal)
-engaged_contacts    account: each engaged-contacts aggregate
+engaged_contacts    account: each engaged-contacts aggregate (on Spark a window in
+                    ``lead_values`` counts them: ``EventSteps.choose_contacts_by_window``)
 lead_values         lead: every field a condition reads and every event/aggregate value
 judged              lead: each fit rule's verdict, each event rule's capped points, each
                     engagement rule's points (NULL: not judged)
