@@ -148,6 +148,25 @@ def test_a_negative_rule_counts_nothing_on_the_best_day() -> None:
     assert first_sales(store, c, grid, entries=False)[0][0][1] == mql_k
 
 
+def test_a_windowed_count_is_at_its_most_on_the_best_day() -> None:
+    """Two pricing page visits on the 2nd: 60 points and two events in 30 days, an MQL that
+    day. Counted at 0 on the best day, ``count(*, 30d) >= 2`` would leave the lead out of
+    the bound's replay: never found."""
+    c = decaying([{"name": "mql", "when": "score >= 20 and count(*, 30d) >= 2"}])
+    assert replay_path(c, first_sales=True).startswith("pruned")
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    for hour in (9, 10):
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, 'a', 'pricing_page', ?)",
+            [f"e{hour}", dt.datetime(2026, 3, 2, hour)],
+        )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert best_tiers(store, c, grid) == {"a": "mql"}
+    ((_, mql_k, _),), _ = first_sales(store, c, grid, entries=True)
+    assert grid.day(mql_k) == dt.date(2026, 3, 2)
+
+
 @settings(SETTINGS, max_examples=60)
 @given(raising_histories().filter(lambda drawn: bound.why_not(drawn[0]) is None))
 def test_aging_negative_points_near_a_threshold(drawn) -> None:  # type: ignore[no-untyped-def]

@@ -120,20 +120,19 @@ def _bound_days(store: Store, grid: Grid, sales: str) -> None:
 
 def _entry_days(c: CompiledDefinition, grid: Grid) -> str:
     """SQL: rows (ix, k) of the entry days of leads in ``bt_bound``, some before a lead's
-    first day: its events' days, every day of the reach of :func:`raising_types`' events,
-    its first day (``_ranges`` of an ``entries`` reach, lead by lead)."""
-    mine = "ix IN (SELECT DISTINCT ix FROM bt_bound)"
+    first day: its events' days (of ``bt_ev_left``, their events), every day of the reach
+    of :func:`raising_types`' events, its first day (``_ranges`` of an ``entries`` reach,
+    lead by lead)."""
     parts = [
-        f"SELECT ix, {grid.first_at('ts_us')} AS k FROM bt_ev WHERE {mine}",
-        f"SELECT ix, kc AS k FROM bt_lead_ix WHERE {mine}",
+        f"SELECT ix, {grid.first_at('ts_us')} AS k FROM bt_ev_left",
+        "SELECT ix, kc AS k FROM bt_lead_ix WHERE ix IN (SELECT ix FROM bt_bound)",
     ]
     raising = raising_types(c)
     if raising:
         lo, hi = k_range(grid, "ts_us", Reach.of(c).events)
         types = f"SELECT t FROM bt_types WHERE type IN {in_list(raising, 'duckdb')}"
         parts.append(
-            f"SELECT ix, unnest(range({lo}, {hi} + 1)) AS k FROM bt_ev"
-            f" WHERE {mine} AND t IN ({types})"
+            f"SELECT ix, unnest(range({lo}, {hi} + 1)) AS k FROM bt_ev_left WHERE t IN ({types})"
         )
     return " UNION ALL ".join(parts)
 
@@ -145,7 +144,14 @@ def _candidates(store: Store, c: CompiledDefinition, grid: Grid) -> None:
 
     Sorted once by DuckDB, deduplicated and ranked in NumPy: a ``DISTINCT`` and a
     ``row_number()`` over each lead took a hash of every entry day and a sort per lead
-    (1 s of 1.1 s at 100,000 leads)."""
+    (1 s of 1.1 s at 100,000 leads).
+
+    ``bt_ev_left`` is made here: the events of the leads in ``bt_bound``, which the
+    candidates and the rounds from the second on read (one scan of ``bt_ev`` for both)."""
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE bt_ev_left AS"
+        " SELECT * FROM bt_ev WHERE ix IN (SELECT ix FROM bt_bound)"
+    )
     rows = store.execute(
         f"""
         SELECT d.ix, d.k FROM ({_entry_days(c, grid)}) d JOIN bt_bound b
@@ -182,7 +188,7 @@ def _rounds(store: Store, c: CompiledDefinition, select: str, grid: Grid, sales:
     """Evaluate the candidates round by round (the first beside the last day's pairs),
     each time for the leads not yet found in a sales tier before the last day; from the
     second round on, the pairs read only the events of the leads still looked for."""
-    last, first, size, events = grid.count - 1, 0, 1, "bt_ev"
+    last, first, size = grid.count - 1, 0, 1
     while True:
         wanted = (
             f"SELECT ix, k, ix AS grp FROM bt_cand WHERE rank >= {first} AND rank < {first + size}"
@@ -196,19 +202,18 @@ def _rounds(store: Store, c: CompiledDefinition, select: str, grid: Grid, sales:
             return
         _insert_states(store, select, grid)
         first, size = first + size, size * GROWTH
-        _looked_for(store, events, grid, sales, first)
-        if events == "bt_ev":
-            events = "bt_ev_left"
-            _events_view(store, c, grid, events)
+        _looked_for(store, grid, sales, first)
+        if first == 1:  # the first round read every lead's events for the last day
+            _events_view(store, c, grid, "bt_ev_left")
 
 
-def _looked_for(store: Store, events: str, grid: Grid, sales: str, first: int) -> None:
-    """``bt_ev_left``: of ``events``, those of the leads with candidates from ``first`` on
-    and no sales tier found yet: each round reads only its own leads' events, not all the
-    events of the store (a hash probe a row, each round)."""
+def _looked_for(store: Store, grid: Grid, sales: str, first: int) -> None:
+    """``bt_ev_left`` (the events of the leads with candidates, :func:`_candidates`) kept
+    for the leads with candidates from ``first`` on and no sales tier found yet: each
+    round reads only its own leads' events, not all the events of the store."""
     store.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE bt_ev_left AS SELECT * FROM {events}
+        CREATE OR REPLACE TEMP TABLE bt_ev_left AS SELECT * FROM bt_ev_left
         WHERE ix IN (SELECT ix FROM bt_cand WHERE rank >= {first}
                      EXCEPT SELECT ix FROM bt_states WHERE k < {grid.count - 1}
                      AND tier IN ({sales}))
