@@ -167,6 +167,34 @@ def test_a_windowed_count_is_at_its_most_on_the_best_day() -> None:
     assert grid.day(mql_k) == dt.date(2026, 3, 2)
 
 
+def test_a_lead_not_carried_has_its_last_day_counted() -> None:
+    """No company size (no fit): never in ``mql``, so the bound's replay does not carry
+    the lead; a pricing page visit five days before the last day (30 x 0.5^(5.6/7) = 17
+    points) puts it in ``nurture`` there. Its counts on the last day, not zeros, say the
+    bound is in a tier: the plan evaluates it, and it ends in ``nurture``."""
+    text = DECAYING.replace(
+        "engagement:", "fit:\n  rules:\n    - {name: mid, when: company_size >= 50, points: 10}"
+        "\nengagement:"
+    )  # fmt: skip
+    tiers = [
+        {"name": "mql", "when": "fit >= 10 and score >= 30"},
+        {"name": "nurture", "when": "score >= 5", "sales": False},
+    ]
+    c = decaying(tiers, text)
+    assert replay_path(c, first_sales=True).startswith("pruned") and bound.none_follows(c)
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    store.execute(
+        "INSERT INTO events (event_id, lead_id, type, ts) VALUES ('e', 'a', 'pricing_page', ?)",
+        [dt.datetime(2026, 3, 26, 9)],
+    )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert best_tiers(store, c, grid) == {"a": "nurture"}
+    ((_, mql_k, end),), _ = first_sales(store, c, grid, entries=True)
+    assert (mql_k, c.tiers[end].name) == (None, "nurture")
+    assert first_sales(store, c, grid, entries=False)[0] == [("a", None, end)]
+
+
 @settings(SETTINGS, max_examples=60)
 @given(raising_histories().filter(lambda drawn: bound.why_not(drawn[0]) is None))
 def test_aging_negative_points_near_a_threshold(drawn) -> None:  # type: ignore[no-untyped-def]

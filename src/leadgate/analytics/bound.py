@@ -53,8 +53,7 @@ counts: ``count(*, 30d) >= 3``, a fit rule's ``has(demo_request, 14d)``), and no
 disqualifier and no nurture tier before it reads either: it holds on the best day. So
 a lead the bound puts in no sales tier on its best day (most of them: whatever fit a
 sales tier asks for) is in none on any day, under the bound or ``c``, and the bound's
-replay need not carry it. Its tier on the best day stands for its last day's in
-:func:`none_follows`'s argument (no tier on the best day: none on any).
+replay need not carry it (its last day alone is evaluated, for :func:`none_follows`).
 
 >>> from leadgate.definition import load_compiled
 >>> c = load_compiled(text='''

@@ -50,6 +50,8 @@ def replay_pruned(
     bound, sales = upper_bound(c), _sales(c)
     hopeful = _best_days(store, bound, grid, sales)
     carry(store, bound, grid, leads=hopeful)
+    if hopeful is not None:
+        _last_counts(store, bound, grid, hopeful)
     # The bound changes event rules only: it reads the definition's lead fields, read once.
     _views(store, bound, grid, carried=True, lead_rows=hopeful is None)
     _evaluate(store, bound, grid, False, carried=True)
@@ -91,12 +93,42 @@ def _best_days(store: Store, bound: CompiledDefinition, grid: Grid, sales: str) 
     return f"SELECT ix FROM bt_best WHERE tier IN ({sales})"
 
 
+def _last_counts(store: Store, bound: CompiledDefinition, grid: Grid, hopeful: str) -> None:
+    """Append to ``bt_pairs_all`` the last day of each lead not carried, with its counts
+    that day (its events inside each count's window: on the day the carry's items say,
+    an event counts from its instant to ``window`` after it), so the bound's tier there
+    is evaluated and settles its last day as for a carried lead (in no sales tier on its
+    best day, most leads are in ``nurture`` there, and that settles nothing)."""
+    numbers = {str(x): int(t) for x, t in store.execute("SELECT type, t FROM bt_types").fetchall()}
+    last, counted = grid.last_us, counters(bound)
+
+    def holds(types: tuple[str, ...] | None, window: int | None) -> str:
+        conds = [] if window is None else [f"ts_us >= {last - window}"]
+        if types is not None:
+            read = [str(numbers[x]) for x in types if x in numbers]
+            conds.append(f"t IN ({', '.join(read)})" if read else "FALSE")
+        return " AND ".join(conds) or "TRUE"
+
+    sums = "".join(f", count(*) FILTER (WHERE {holds(t, w)}) AS {col}" for col, t, w in counted)
+    values = "".join(f", coalesce(e.{col}, 0)::INTEGER" for col, _, _ in counted)
+    windows = [w for _, _, w in counted if w is not None]
+    reach = max(windows, default=0) if len(windows) == len(counted) else None
+    recent = "TRUE" if reach is None else f"ts_us >= {last - reach}"
+    store.execute(
+        f"""
+        INSERT INTO bt_pairs_all SELECT i.ix, {grid.count - 1}{values} FROM bt_lead_ix i
+        LEFT JOIN (SELECT ix{sums} FROM bt_ev WHERE {recent} AND ix NOT IN ({hopeful})
+                   GROUP BY ix) e USING (ix)
+        WHERE i.ix NOT IN ({hopeful})
+        """
+    )
+
+
 def _bound_days(store: Store, grid: Grid, sales: str) -> None:
     """From the bound's states: ``bt_bound (ix, lo, hi)``, the runs of days each lead holds
     a sales tier (consecutive sales states merged: a lead's few runs, not its many states,
     are what each of its entry days is checked against), and ``bt_bound_end (ix, tier)``,
-    its tier on the last day (a lead not carried: on its best day, which stands for it in
-    :func:`bound.none_follows`' argument)."""
+    its tier on the last day."""
     K = grid.count
     store.execute(
         f"""
@@ -113,8 +145,7 @@ def _bound_days(store: Store, grid: Grid, sales: str) -> None:
     )
     store.execute(
         "CREATE OR REPLACE TEMP TABLE bt_bound_end AS"
-        " SELECT ix, arg_max(tier, k) AS tier FROM bt_states GROUP BY ix UNION ALL"
-        f" SELECT ix, tier FROM bt_best WHERE tier NOT IN ({sales})"
+        " SELECT ix, arg_max(tier, k) AS tier FROM bt_states GROUP BY ix"
     )
 
 
