@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from leadgate.analytics import bound
 from leadgate.analytics.entries import why_not as entries_why_not
-from leadgate.analytics.replay import Grid, replay_path, replay_states
+from leadgate.analytics.pruned import _best_days, _sales
+from leadgate.analytics.replay import Grid, _drop_temporaries, _index, replay_path, replay_states
 from leadgate.definition import load_compiled
 from leadgate.store import Store
 
@@ -79,6 +80,119 @@ def test_the_bound_is_in_a_sales_tier_wherever_the_definition_is(c, population, 
         assert tier not in sales or bounds[key] in sales, key
         if bound.none_follows(c) and bounds[key] is None:
             assert tier is None, key
+
+
+def best_tiers(store: Store, c, grid: Grid) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
+    """Each lead's tier under the bound on its best day (:func:`bound.best_counts`)."""
+    try:
+        _index(store, grid)
+        _best_days(store, bound.upper_bound(c), grid, _sales(c))
+        rows = store.execute(
+            "SELECT i.lead_id, b.tier FROM bt_best b JOIN bt_lead_ix i USING (ix)"
+        ).fetchall()
+    finally:
+        _drop_temporaries(store)
+    return {lead: c.tiers[t].name if t >= 0 else None for lead, t in rows}
+
+
+@settings(SETTINGS, max_examples=120)
+@given(
+    pruned_definitions,
+    st.one_of(populations(), populations().map(squeezed)),
+    st.lists(hours, min_size=8, max_size=8),
+)
+def test_a_lead_in_a_sales_tier_on_any_day_is_in_one_on_its_best(c, population, offsets) -> None:  # type: ignore[no-untyped-def]
+    """Under the bound at :func:`bound.best_counts`, a lead is in a sales tier if it is on
+    some day under the definition; where :func:`bound.none_follows`, in no tier there, it is
+    in none on any day."""
+    grid = Grid.between(START, START + dt.timedelta(days=14))
+    with stored(population, offsets) as store:
+        tiers = carried(replay_states(store, c, grid, general=True), c, grid)
+        best = best_tiers(store, c, grid)
+    if bound.best_counts(bound.upper_bound(c)) is None:
+        assert best == {}
+        return
+    sales = {t.name for t in c.tiers if t.sales}
+    for (lead, k), tier in tiers.items():
+        assert tier not in sales or best[lead] in sales, (lead, k)
+        if bound.none_follows(c) and best[lead] is None:
+            assert tier is None, (lead, k)
+
+
+def test_a_negative_rule_counts_nothing_on_the_best_day() -> None:
+    """A demo request (50 points, halving monthly) and an unsubscribe (-50 for 30 days) on
+    the 2nd at 9:00: 0 points until the unsubscribe leaves its window, then 24.64 (50 x
+    0.5^(30.625/30)) at the end of 1 April, over 20. Counted on the best day, the
+    unsubscribe would hold the lead at 50 - 50 x MOST, out of the bound's replay: never
+    found."""
+    c = load_compiled(
+        text=DECAYING.replace(
+            "- {type: pricing_page, points: 30, half_life: 7d, window: 60d}",
+            "- {type: demo_request, points: 50, half_life: 30d}\n"
+            "    - {type: unsubscribe, points: -50, window: 30d}",
+        )
+        + "  - {name: mql, when: 'score >= 20'}\n"
+    )
+    assert replay_path(c, first_sales=True).startswith("pruned")
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    for kind in ("demo_request", "unsubscribe"):
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, 'a', ?, ?)",
+            [kind, kind, dt.datetime(2026, 3, 2, 9)],
+        )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 4, 30))
+    assert best_tiers(store, c, grid) == {"a": "mql"}
+    ((_, mql_k, _),), _ = first_sales(store, c, grid, entries=True)
+    assert grid.day(mql_k) == dt.date(2026, 4, 1)
+    assert first_sales(store, c, grid, entries=False)[0][0][1] == mql_k
+
+
+def test_a_windowed_count_is_at_its_most_on_the_best_day() -> None:
+    """Two pricing page visits on the 2nd: 60 points and two events in 30 days, an MQL that
+    day. Counted at 0 on the best day, ``count(*, 30d) >= 2`` would leave the lead out of
+    the bound's replay: never found."""
+    c = decaying([{"name": "mql", "when": "score >= 20 and count(*, 30d) >= 2"}])
+    assert replay_path(c, first_sales=True).startswith("pruned")
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    for hour in (9, 10):
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, 'a', 'pricing_page', ?)",
+            [f"e{hour}", dt.datetime(2026, 3, 2, hour)],
+        )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert best_tiers(store, c, grid) == {"a": "mql"}
+    ((_, mql_k, _),), _ = first_sales(store, c, grid, entries=True)
+    assert grid.day(mql_k) == dt.date(2026, 3, 2)
+
+
+def test_a_lead_not_carried_has_its_last_day_counted() -> None:
+    """No company size (no fit): never in ``mql``, so the bound's replay does not carry
+    the lead; a pricing page visit five days before the last day (30 x 0.5^(5.6/7) = 17
+    points) puts it in ``nurture`` there. Its counts on the last day, not zeros, say the
+    bound is in a tier: the plan evaluates it, and it ends in ``nurture``."""
+    text = DECAYING.replace(
+        "engagement:", "fit:\n  rules:\n    - {name: mid, when: company_size >= 50, points: 10}"
+        "\nengagement:"
+    )  # fmt: skip
+    tiers = [
+        {"name": "mql", "when": "fit >= 10 and score >= 30"},
+        {"name": "nurture", "when": "score >= 5", "sales": False},
+    ]
+    c = decaying(tiers, text)
+    assert replay_path(c, first_sales=True).startswith("pruned") and bound.none_follows(c)
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    store.execute(
+        "INSERT INTO events (event_id, lead_id, type, ts) VALUES ('e', 'a', 'pricing_page', ?)",
+        [dt.datetime(2026, 3, 26, 9)],
+    )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert best_tiers(store, c, grid) == {"a": "nurture"}
+    ((_, mql_k, end),), _ = first_sales(store, c, grid, entries=True)
+    assert (mql_k, c.tiers[end].name) == (None, "nurture")
+    assert first_sales(store, c, grid, entries=False)[0] == [("a", None, end)]
 
 
 @settings(SETTINGS, max_examples=60)

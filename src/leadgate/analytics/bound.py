@@ -38,6 +38,23 @@ When every tier, nurture ones too, asks only for more of the scores
 (:func:`none_follows`), a lead in no tier under the bound is in none under ``c`` either
 (a tier that held under ``c`` would hold under the bound): its last day needs no plan.
 
+**A lead's best day.** The bound's carried plan reads its events only through counts
+(:func:`leadgate.analytics.carry.counters`). Given the counts of :func:`best_counts`
+instead of a day's (each positive rule's and each windowed ``count``'s at
+:data:`MOST`, more than any lead has; each negative rule's at 0), the bound puts a lead
+in a sales tier if it does on *any* day: on that day each positive rule counts at most
+``MOST`` events and each negative one at least 0, so each rule's points, capped, are at
+most the best day's (as in 1); engagement, the score and the band are too (as in 2);
+every windowed count is at most ``MOST``; fit, fields and every count with no window
+are not read (:func:`best_counts` is None when a tier or a rule reads such a count:
+it grows with the days, and a condition may read it either way). The sales tier that
+held on that day asks only for more of the scores and of what falls (3, with the
+counts: ``count(*, 30d) >= 3``, a fit rule's ``has(demo_request, 14d)``), and no
+disqualifier and no nurture tier before it reads either: it holds on the best day. So
+a lead the bound puts in no sales tier on its best day (most of them: whatever fit a
+sales tier asks for) is in none on any day, under the bound or ``c``, and the bound's
+replay need not carry it (its last day alone is evaluated, for :func:`none_follows`).
+
 >>> from leadgate.definition import load_compiled
 >>> c = load_compiled(text='''
 ... name: d
@@ -62,9 +79,14 @@ import hashlib
 from dataclasses import replace
 
 from ..definition.compile import CompiledDefinition
+from .carry import counters
 from .carry import why_not as carry_why_not
 from .entries import every_tier_rising
 from .entries import why_not as entries_why_not
+
+#: A count no lead reaches: the carried counts are INTEGER, and a lead with 2^31 events
+#: or more is not carried (:func:`leadgate.analytics.carry._bits`).
+MOST = 2**31 - 1
 
 
 def why_not(c: CompiledDefinition) -> str | None:
@@ -90,3 +112,13 @@ def upper_bound(c: CompiledDefinition) -> CompiledDefinition:
 def none_follows(c: CompiledDefinition) -> bool:
     """Whether a lead in no tier under :func:`upper_bound` is in no tier under ``c``."""
     return every_tier_rising(c, scores_move=True)
+
+
+def best_counts(bound: CompiledDefinition) -> list[int] | None:
+    """Each count :func:`leadgate.analytics.carry.counters` lists for ``bound``, at a
+    lead's best day (the module's docstring: no sales tier there, none on any day); None
+    when a ``count`` with no window is read (it has no best value)."""
+    if any(a.kind == "count" and a.window_us is None for a in bound.aggregates.values()):
+        return None
+    rules = [MOST if r.cents > 0 else 0 for r in bound.event_rules]
+    return rules + [MOST] * (len(counters(bound)) - len(rules))

@@ -154,13 +154,22 @@ class _Items:
         return f"t IN ({', '.join(map(str, read))})" if read else "FALSE"
 
 
-def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = False) -> None:
+def carry(
+    store: Store,
+    c: CompiledDefinition,
+    grid: Grid,
+    *,
+    exact: bool = False,
+    leads: str | None = None,
+) -> None:
     """``bt_pairs_all (ix, k, counts...)``: each lead's change days (its creation day
     and the days an event enters or leaves a window) with every count as of that day.
     Unless ``exact``, each count is held to its saturation and a day is kept only when a
     held count differs from the lead's day before. ``exact`` (a replay with details) holds
     nothing: the plan's per-rule counts and uncapped points are then scoring's own (what
     ``bt_states`` keeps, the capped points and the total, would be the same either way).
+    ``leads``: SQL, the ``ix`` of the only leads carried (None: every lead); the others'
+    events are not read.
 
     Reads ``bt_lead_ix``, ``bt_types`` and ``bt_ev``
     (:func:`leadgate.analytics.replay._index`)."""
@@ -176,12 +185,22 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = Fals
     kc = np.asarray(kc, dtype=np.int64)
     numbers = {str(x): int(t) for x, t in store.execute("SELECT type, t FROM bt_types").fetchall()}
     kinds, where = items.kinds(numbers), items.where(numbers)
-    events = int(store.scalar(f"SELECT count(*) FROM bt_ev WHERE {where}") or 0)
+    wanted, source = np.ones(len(kc), dtype=bool), "bt_ev"
+    if leads is not None:  # their events copied once: each part then scans those alone
+        source = "bt_ev_carried"
+        store.execute(
+            f"CREATE OR REPLACE TEMP TABLE {source} AS SELECT ix, ts_us, t FROM bt_ev"
+            f" WHERE {where} AND ix IN ({leads})"
+        )
+        where = "TRUE"
+        wanted[:] = False
+        wanted[np.asarray(store.execute(leads).fetchnumpy()["ix"], np.int64)] = True
+    events = int(store.scalar(f"SELECT count(*) FROM {source} WHERE {where}") or 0)
     parts = _parts(len(kc), events * (1 + len(items.windows)) + len(kc))
 
     def fetch(lo: int, hi: int) -> dict[str, np.ndarray]:
         return store.execute(
-            f"SELECT (ix - {lo})::INTEGER AS ix, ts_us, t FROM bt_ev"
+            f"SELECT (ix - {lo})::INTEGER AS ix, ts_us, t FROM {source}"
             f" WHERE ix >= {lo} AND ix < {hi} AND {where}"
         ).fetchnumpy()
 
@@ -199,9 +218,13 @@ def carry(store: Store, c: CompiledDefinition, grid: Grid, *, exact: bool = Fals
             if coming is not None:
                 coming.result()  # wait: the insert below needs the connection
             ix += lo
+            if leads is not None:  # a lead not carried still has its first day's row
+                mine = wanted[ix]
+                ix, k, values = ix[mine], k[mine], values[:, mine]
             table = pa.table({"ix": ix, "k": k, **dict(zip(names, values, strict=True))})
             with store.registered("bt_carried_part", table):
                 store.execute("INSERT INTO bt_pairs_all SELECT * FROM bt_carried_part")
+    store.execute("DROP TABLE IF EXISTS temp.bt_ev_carried")
 
 
 def _parts(leads: int, total: int) -> list[tuple[int, int]]:

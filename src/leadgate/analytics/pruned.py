@@ -8,7 +8,11 @@ things of each lead: its first sales-tier day and its tier on the last day.
 The first sales day is one of the lead's entry days (:mod:`leadgate.analytics.entries`),
 and on it the undecayed bound (:mod:`leadgate.analytics.bound`) is in a sales tier too.
 So it is the first of the *candidates*, the entry days the bound's replay (carried, cheap)
-puts in a sales tier, on which the definition's own plan finds a sales tier. The
+puts in a sales tier, on which the definition's own plan finds a sales tier. The bound's
+replay carries only the leads it puts in a sales tier on their best day
+(:func:`leadgate.analytics.bound.best_counts`: 45 % of them at 1,000,000 leads, those a
+sales tier's fit admits); the others are in none on any day, and only their last day is
+counted. The
 candidates are evaluated in rounds, each lead's first one, then its next two, next four,
 ..., only for leads not yet found in a sales tier: a lead found at its j-th candidate costs
 at most 2j + 1 evaluations, and one never found costs all of its candidates (each must be
@@ -32,8 +36,8 @@ import pyarrow as pa
 from ..definition.compile import CompiledDefinition
 from ..scoring.event_steps import in_list
 from ..store import Store
-from .bound import none_follows, upper_bound
-from .carry import carry
+from .bound import best_counts, none_follows, upper_bound
+from .carry import carry, counters
 from .entries import raising_types
 from .replay import Grid, Reach, _evaluate, _events_view, _insert_states, _select, _views, k_range
 
@@ -47,16 +51,19 @@ def replay_pruned(
 ) -> None:
     """``bt_states`` for a backtest of ``c`` (:mod:`leadgate.analytics.bound` allows it),
     from ``_index``'s tables; ``lap(phase)`` after the bound and after the candidates."""
-    bound = upper_bound(c)
-    carry(store, bound, grid)
-    _views(store, bound, grid, carried=True)
+    bound, sales = upper_bound(c), _sales(c)
+    hopeful = _best_days(store, bound, grid, sales)
+    carry(store, bound, grid, leads=hopeful)
+    if hopeful is not None:
+        _last_counts(store, bound, grid, hopeful)
+    # The bound changes event rules only: it reads the definition's lead fields, read once.
+    _views(store, bound, grid, carried=True, lead_rows=hopeful is None)
     _evaluate(store, bound, grid, False, carried=True)
     lap("bound")
-    sales = _sales(c)
     _bound_days(store, grid, sales)
     _candidates(store, c, grid)
     lap("candidates")
-    _views(store, c, grid)
+    _views(store, c, grid, lead_rows=False)
     select = _select(store, c, grid, False)
     store.execute("CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT)")
     _last_day(store, c, grid)
@@ -67,6 +74,58 @@ def replay_pruned(
 def _sales(c: CompiledDefinition) -> str:
     """SQL: the sales tiers' numbers, a list for ``IN``."""
     return ", ".join(str(i) for i, t in enumerate(c.tiers) if t.sales) or "-2"
+
+
+def _best_days(store: Store, bound: CompiledDefinition, grid: Grid, sales: str) -> str | None:
+    """``bt_best (ix, tier)``: each lead's tier under the bound on its best day
+    (:func:`bound.best_counts`), and SQL, the ``ix`` of the leads in a sales tier there:
+    the only ones whose days the bound's replay carries (None: every lead, when a count
+    has no best value). At 1,000,000 leads, those a sales tier's fit admits: 45 %."""
+    best = best_counts(bound)
+    if best is None:
+        store.execute("CREATE OR REPLACE TEMP TABLE bt_best (ix BIGINT, tier BIGINT)")
+        return None
+    columns = [col for col, _, _ in counters(bound)]
+    counts = "".join(f", {v}::INTEGER AS {col}" for v, col in zip(best, columns, strict=True))
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE bt_pairs_all AS"
+        f" SELECT ix, {grid.count - 1}::INTEGER AS k{counts} FROM bt_lead_ix"
+    )
+    _views(store, bound, grid, carried=True)
+    _evaluate(store, bound, grid, False, carried=True)
+    store.execute("CREATE OR REPLACE TEMP TABLE bt_best AS SELECT ix, tier FROM bt_states")
+    return f"SELECT ix FROM bt_best WHERE tier IN ({sales})"
+
+
+def _last_counts(store: Store, bound: CompiledDefinition, grid: Grid, hopeful: str) -> None:
+    """Append to ``bt_pairs_all`` the last day of each lead not carried, with its counts
+    that day (its events inside each count's window: on the day the carry's items say,
+    an event counts from its instant to ``window`` after it), so the bound's tier there
+    is evaluated and settles its last day as for a carried lead (in no sales tier on its
+    best day, most leads are in ``nurture`` there, and that settles nothing)."""
+    numbers = {str(x): int(t) for x, t in store.execute("SELECT type, t FROM bt_types").fetchall()}
+    last, counted = grid.last_us, counters(bound)
+
+    def holds(types: tuple[str, ...] | None, window: int | None) -> str:
+        conds = [] if window is None else [f"ts_us >= {last - window}"]
+        if types is not None:
+            read = [str(numbers[x]) for x in types if x in numbers]
+            conds.append(f"t IN ({', '.join(read)})" if read else "FALSE")
+        return " AND ".join(conds) or "TRUE"
+
+    sums = "".join(f", count(*) FILTER (WHERE {holds(t, w)}) AS {col}" for col, t, w in counted)
+    values = "".join(f", coalesce(e.{col}, 0)::INTEGER" for col, _, _ in counted)
+    windows = [w for _, _, w in counted if w is not None]
+    reach = max(windows, default=0) if len(windows) == len(counted) else None
+    recent = "TRUE" if reach is None else f"ts_us >= {last - reach}"
+    store.execute(
+        f"""
+        INSERT INTO bt_pairs_all SELECT i.ix, {grid.count - 1}{values} FROM bt_lead_ix i
+        LEFT JOIN (SELECT ix{sums} FROM bt_ev WHERE {recent} AND ix NOT IN ({hopeful})
+                   GROUP BY ix) e USING (ix)
+        WHERE i.ix NOT IN ({hopeful})
+        """
+    )
 
 
 def _bound_days(store: Store, grid: Grid, sales: str) -> None:
@@ -96,20 +155,19 @@ def _bound_days(store: Store, grid: Grid, sales: str) -> None:
 
 def _entry_days(c: CompiledDefinition, grid: Grid) -> str:
     """SQL: rows (ix, k) of the entry days of leads in ``bt_bound``, some before a lead's
-    first day: its events' days, every day of the reach of :func:`raising_types`' events,
-    its first day (``_ranges`` of an ``entries`` reach, lead by lead)."""
-    mine = "ix IN (SELECT DISTINCT ix FROM bt_bound)"
+    first day: its events' days (of ``bt_ev_left``, their events), every day of the reach
+    of :func:`raising_types`' events, its first day (``_ranges`` of an ``entries`` reach,
+    lead by lead)."""
     parts = [
-        f"SELECT ix, {grid.first_at('ts_us')} AS k FROM bt_ev WHERE {mine}",
-        f"SELECT ix, kc AS k FROM bt_lead_ix WHERE {mine}",
+        f"SELECT ix, {grid.first_at('ts_us')} AS k FROM bt_ev_left",
+        "SELECT ix, kc AS k FROM bt_lead_ix WHERE ix IN (SELECT ix FROM bt_bound)",
     ]
     raising = raising_types(c)
     if raising:
         lo, hi = k_range(grid, "ts_us", Reach.of(c).events)
         types = f"SELECT t FROM bt_types WHERE type IN {in_list(raising, 'duckdb')}"
         parts.append(
-            f"SELECT ix, unnest(range({lo}, {hi} + 1)) AS k FROM bt_ev"
-            f" WHERE {mine} AND t IN ({types})"
+            f"SELECT ix, unnest(range({lo}, {hi} + 1)) AS k FROM bt_ev_left WHERE t IN ({types})"
         )
     return " UNION ALL ".join(parts)
 
@@ -121,7 +179,14 @@ def _candidates(store: Store, c: CompiledDefinition, grid: Grid) -> None:
 
     Sorted once by DuckDB, deduplicated and ranked in NumPy: a ``DISTINCT`` and a
     ``row_number()`` over each lead took a hash of every entry day and a sort per lead
-    (1 s of 1.1 s at 100,000 leads)."""
+    (1 s of 1.1 s at 100,000 leads).
+
+    ``bt_ev_left`` is made here: the events of the leads in ``bt_bound``, which the
+    candidates and the rounds from the second on read (one scan of ``bt_ev`` for both)."""
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE bt_ev_left AS"
+        " SELECT * FROM bt_ev WHERE ix IN (SELECT ix FROM bt_bound)"
+    )
     rows = store.execute(
         f"""
         SELECT d.ix, d.k FROM ({_entry_days(c, grid)}) d JOIN bt_bound b
@@ -158,7 +223,7 @@ def _rounds(store: Store, c: CompiledDefinition, select: str, grid: Grid, sales:
     """Evaluate the candidates round by round (the first beside the last day's pairs),
     each time for the leads not yet found in a sales tier before the last day; from the
     second round on, the pairs read only the events of the leads still looked for."""
-    last, first, size, events = grid.count - 1, 0, 1, "bt_ev"
+    last, first, size = grid.count - 1, 0, 1
     while True:
         wanted = (
             f"SELECT ix, k, ix AS grp FROM bt_cand WHERE rank >= {first} AND rank < {first + size}"
@@ -172,19 +237,18 @@ def _rounds(store: Store, c: CompiledDefinition, select: str, grid: Grid, sales:
             return
         _insert_states(store, select, grid)
         first, size = first + size, size * GROWTH
-        _looked_for(store, events, grid, sales, first)
-        if events == "bt_ev":
-            events = "bt_ev_left"
-            _events_view(store, c, grid, events)
+        _looked_for(store, grid, sales, first)
+        if first == 1:  # the first round read every lead's events for the last day
+            _events_view(store, c, grid, "bt_ev_left")
 
 
-def _looked_for(store: Store, events: str, grid: Grid, sales: str, first: int) -> None:
-    """``bt_ev_left``: of ``events``, those of the leads with candidates from ``first`` on
-    and no sales tier found yet: each round reads only its own leads' events, not all the
-    events of the store (a hash probe a row, each round)."""
+def _looked_for(store: Store, grid: Grid, sales: str, first: int) -> None:
+    """``bt_ev_left`` (the events of the leads with candidates, :func:`_candidates`) kept
+    for the leads with candidates from ``first`` on and no sales tier found yet: each
+    round reads only its own leads' events, not all the events of the store."""
     store.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE bt_ev_left AS SELECT * FROM {events}
+        CREATE OR REPLACE TEMP TABLE bt_ev_left AS SELECT * FROM bt_ev_left
         WHERE ix IN (SELECT ix FROM bt_cand WHERE rank >= {first}
                      EXCEPT SELECT ix FROM bt_states WHERE k < {grid.count - 1}
                      AND tier IN ({sales}))

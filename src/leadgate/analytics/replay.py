@@ -66,7 +66,7 @@ CARRIED_CHUNK_PAIRS = 16_000_000
 TABLES = Tables(leads="bt_leads", accounts="bt_accounts", events="bt_events", intent="bt_intent")
 TEMP = (
     "bt_lead_ix", "bt_account_ix", "bt_types", "bt_ev", "bt_lead_rows", "bt_pairs_all", "bt_states",
-    "bt_bound", "bt_bound_end", "bt_cand", "bt_ev_left",  # the pruned path's
+    "bt_bound", "bt_bound_end", "bt_best", "bt_cand", "bt_ev_left", "bt_ev_carried",  # pruned
 )  # fmt: skip
 VIEWS = ("bt_leads", "bt_accounts", "bt_events", "bt_intent", "bt_pairs")
 
@@ -524,13 +524,23 @@ def _lead_rows(store: Store, c: CompiledDefinition) -> None:
     )
 
 
-def _views(store: Store, c: CompiledDefinition, grid: Grid, *, carried: bool = False) -> None:
+def _views(
+    store: Store,
+    c: CompiledDefinition,
+    grid: Grid,
+    *,
+    carried: bool = False,
+    lead_rows: bool = True,
+) -> None:
     """The relations the plan reads, one row set per pair, with times shifted;
     ``carried``: each pair's lead row also holds its carried counts
-    (:class:`leadgate.analytics.carry.CarriedEvents` reads them there)."""
+    (:class:`leadgate.analytics.carry.CarriedEvents` reads them there). ``lead_rows``:
+    read ``bt_lead_rows`` anew (False: kept from a definition that reads the same fields,
+    a join of every lead less)."""
     K = grid.count
     store.execute("CREATE OR REPLACE TEMP VIEW bt_pairs AS FROM bt_pairs_all")
-    _lead_rows(store, c)
+    if lead_rows:
+        _lead_rows(store, c)
     lead_dates = _dates(store, c, "bt_lead_rows", "", "p.k", grid)
     counts = "".join(f", p.{col}" for col, _, _ in counters(c)) if carried else ""
     store.execute(
