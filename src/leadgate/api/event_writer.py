@@ -95,9 +95,10 @@ def write_events(
         kept.append((event, key, lead))
         out.stored[n] += 1
         if lead is not None:
-            out.touched.setdefault(lead, []).append((event.type, to_micros(event.ts)))
+            at = to_micros(event.ts)
+            out.touched.setdefault(lead, []).append((event.type, at))
             out.by_request[n].add(lead)
-            live.add(lead, event.type, to_micros(event.ts))
+            live.add(lead, event.type, at)
     _insert(store, kept)
     if held is not None:
         held.note(hashes[key] for _, key, _ in kept)

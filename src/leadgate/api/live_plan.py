@@ -92,8 +92,10 @@ def plan_scores(
             stack.enter_context(store.registered(name, table))
         template = _template(store, compiled, leads.schema, inputs[PLAN_TABLES.accounts].schema)
         rows = store.execute(template.render(now_us)).fetchall()
+    from .live import LiveScore  # it imports this module
+
     sales = {t.name for t in compiled.tiers if t.sales}
-    return [_live(row, sales) for row in rows], rest
+    return [_score(LiveScore, row, sales) for row in rows], rest
 
 
 #: Templates by definition and held columns: finding a kept one reads the columns of the
@@ -120,10 +122,8 @@ def _ahead(events: pa.Table, now_us: int, skew_us: int) -> set[str]:
     return set(pc.filter(events.column("lead_id"), within).to_pylist())
 
 
-def _live(row: tuple[Any, ...], sales: set[str]) -> LiveScore:
+def _score(live_score: type[LiveScore], row: tuple[Any, ...], sales: set[str]) -> LiveScore:
     """A row of the plan (``scores``' columns) as the API's score."""
-    from .live import LiveScore
-
     lead_id, _hash, as_of, fit, engagement, total, grade, band, tier, dq, dq_reason = row[:11]
-    return LiveScore(lead_id, as_of, float(fit), float(engagement), float(total), grade, band,
-                     tier, bool(dq), dq_reason, tier in sales)  # fmt: skip
+    return live_score(lead_id, as_of, float(fit), float(engagement), float(total), grade, band,
+                      tier, bool(dq), dq_reason, tier in sales)  # fmt: skip

@@ -89,13 +89,16 @@ class Rows:
         number of the others it holds."""
         read: dict[str, dict[str, Any]] = {}
         wanted: list[tuple[str, int]] = []
+        overlay, pos = self.overlay, self.pos
         for i in ids:
-            if i in self.overlay:
-                row = self.overlay[i]
+            if i in overlay:
+                row = overlay[i]
                 if row is not None:
                     read[i] = row
-            elif i in self.pos:
-                wanted.append((i, self.pos[i]))
+            else:
+                p = pos.get(i)
+                if p is not None:
+                    wanted.append((i, p))
         return read, wanted
 
     def put(self, rows: dict[str, dict[str, Any] | None]) -> None:
