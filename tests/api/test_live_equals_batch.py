@@ -32,8 +32,9 @@ assert WINDOWED != DEFINITION
 def histories(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
     """Leads, then events naming a lead, an email, a visitor, or a visitor beside a lead
     (which links it), some sent twice, in any time order; and the server's ``[api]``
-    settings: the held-states capacity, and whether it holds the store in memory
-    (:mod:`leadgate.api.resident`). An event with ``"then": True`` is sent in one request
+    settings: the held-states capacity, whether it holds the store in memory
+    (:mod:`leadgate.api.resident`), and whether groups are scored by the plan over it
+    (:mod:`leadgate.api.live_plan`). An event with ``"then": True`` is sent in one request
     with the event before it; one with ``"upsert"`` is preceded by that lead's upsert (a
     lead first stored after events named it, or a stored lead whose title changes); one
     with ``"restart"`` is sent to a new server (which reads the store's events again)."""
@@ -68,7 +69,10 @@ def histories(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any
             events[-1] = events[-1] | {"restart": True}
     capacity = draw(st.sampled_from([1, 2, 1000]))
     resident = draw(st.booleans())
-    return leads, events, f"live_cache_leads = {capacity}\nresident = {str(resident).lower()}"
+    plan = draw(st.sampled_from([1, 1000]))  # 1: every group's leads by the plan, if it takes them
+    return leads, events, (
+        f"live_cache_leads = {capacity}\nresident = {str(resident).lower()}\nplan_leads = {plan}"
+    )
 
 
 def requests(events: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

@@ -76,7 +76,6 @@ def write_events(
     rows = [(n, e) for n, events in enumerate(requests) for e in events]
     live.ready(store, compiled)  # the held store, read first if it is not held
     leads = _leads(store, [e for _, e in rows], live.resident)
-    live.hold(store, compiled, set(leads.values()))
     keyed = [(n, e, e.event_id or content_key(e), leads.get(id(e))) for n, e in rows]
     held = live.resident.keys if live.resident is not None else None
     hashes: dict[str, int] = {}
@@ -96,16 +95,16 @@ def write_events(
         kept.append((event, key, lead))
         out.stored[n] += 1
         if lead is not None:
-            out.touched.setdefault(lead, []).append((event.type, to_micros(event.ts)))
+            at = to_micros(event.ts)
+            out.touched.setdefault(lead, []).append((event.type, at))
             out.by_request[n].add(lead)
-            live.add(lead, event.type, to_micros(event.ts))
+            live.add(lead, event.type, at)
     _insert(store, kept)
     if held is not None:
         held.note(hashes[key] for _, key, _ in kept)
     out.relinked = _link_visitors(store, kept, live.resident)
-    if out.relinked:  # their visitors' earlier events count now: read them again
+    if out.relinked:  # their visitors' earlier events count now: read again when scored
         live.forget(out.relinked)
-        live.hold(store, compiled, out.relinked)
     return out
 
 

@@ -186,15 +186,16 @@ def _events(
     for i, n in enumerate(todo):
         touched = sorted(written.by_request[i])
         received = len(group[n].rows)
+        scored = [lead for lead in touched if lead in by_lead]
         shown = [_shown(by_lead[lead], lead in entered, routed.get(lead))
-                 for lead in touched if lead in by_lead]  # fmt: skip
+                 for lead in scored[:SHOWN_LEADS]]  # fmt: skip
         out[n] = Answer(200, {
             "received": received,
             "stored": written.stored[i],
             "duplicates": received - written.stored[i],
-            "leads_scored": len(shown),
+            "leads_scored": len(scored),
             "entered_mql": sorted(entered.intersection(touched)),
-            "leads": shown[:SHOWN_LEADS],
+            "leads": shown,
         })  # fmt: skip
     return out
 

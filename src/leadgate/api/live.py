@@ -42,6 +42,7 @@ from ..scoring.evaluate import Scorer, from_micros, to_micros
 from ..scoring.incremental import LeadState
 from ..scoring.rollups import contexts
 from ..store import Store
+from .live_plan import plan_scores, takes
 from .resident import Intent, Resident
 
 
@@ -81,9 +82,15 @@ class LiveScores:
     """Scoring state of recently touched leads, in memory, bounded (least recent out)."""
 
     def __init__(
-        self, capacity: int = 200_000, skew: dt.timedelta = MAX_FUTURE_SKEW, resident: bool = True
+        self,
+        capacity: int = 200_000,
+        skew: dt.timedelta = MAX_FUTURE_SKEW,
+        resident: bool = True,
+        plan_leads: int = 300,
     ) -> None:
         self.capacity = capacity
+        #: a group touching this many leads is scored by the plan (:mod:`.live_plan`)
+        self.plan_leads = plan_leads
         #: the store's leads, accounts, identities and recent events in memory (None: not
         #: read yet, or dropped by :meth:`forget`; never when ``use_resident`` is off)
         self.use_resident = resident
@@ -96,6 +103,7 @@ class LiveScores:
         self.accounts: dict[str, list[str]] = {}
         self.hits = 0
         self.misses = 0
+        self.planned = 0  # leads scored by the plan
         self._compiled: tuple[tuple[int, int], CompiledDefinition] | None = None
 
     def compiled(self, project: Project) -> CompiledDefinition:
@@ -187,16 +195,29 @@ class LiveScores:
     def rescore(
         self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str], now_us: int
     ) -> list[LiveScore]:
-        """The scores of the held leads among ``lead_ids``, as of ``now_us``; then the least
-        recently used states beyond the capacity go."""
+        """The scores of the stored leads among ``lead_ids``, as of ``now_us``: by the plan
+        when the group is large (:mod:`.live_plan`), else (and for the leads the plan
+        leaves) from their held states, read first when not held; then the least recently
+        used states beyond the capacity go."""
+        lead_ids = list(lead_ids)
         if _reads_other_leads(compiled):
             from .live_accounts import account_scores
 
-            scores = account_scores(self, store, compiled, list(lead_ids), now_us)
+            self.hold(store, compiled, lead_ids)
+            scores = account_scores(self, store, compiled, lead_ids, now_us)
         else:
+            scores = []
+            if len(lead_ids) >= self.plan_leads and takes(compiled, self.resident):
+                assert self.resident is not None and self.scorer is not None
+                scores, lead_ids = plan_scores(
+                    store, compiled, self.resident, lead_ids, now_us,
+                    self.scorer.horizon or 0, self.skew_us,
+                )  # fmt: skip
+                self.planned += len(scores)
+            self.hold(store, compiled, lead_ids)
             lead_ids = [lead_id for lead_id in lead_ids if lead_id in self.held]
             self.follow_stages(store, compiled, lead_ids)
-            scores = [self._score(lead_id, now_us) for lead_id in lead_ids]
+            scores += [self._score(lead_id, now_us) for lead_id in lead_ids]
         while len(self.held) > self.capacity:
             _, held = self.held.popitem(last=False)
             account = held.state.lead.get("account_id")

@@ -14,6 +14,7 @@ metric                                 type       what
 ``leadgate_group_commit_rows``         histogram  events per group commit
 ``leadgate_group_commit_seconds``      histogram  a group commit's time on the writer
 ``leadgate_leads_scored_total``        counter    live rescorings
+``leadgate_leads_scored_by_plan_total``  counter  of them, by the plan (:mod:`.live_plan`)
 ``leadgate_mql_entries_total``         counter    leads the API moved into mql
 ``leadgate_live_cache_leads``          gauge      leads whose scoring state is held
 ``leadgate_live_cache_misses_total``   counter    leads rebuilt from the store
@@ -76,6 +77,7 @@ class Metrics:
         self.commit_rows = Histogram(SIZE_BUCKETS)
         self.commit_seconds = Histogram(SECONDS_BUCKETS)
         self.scored = 0
+        self.scored_by_plan = 0
         self.entered = 0
         self.cache_leads = 0
         self.cache_misses = 0
@@ -92,6 +94,7 @@ class Metrics:
         self.scored += report.scored
         self.entered += report.entered_mql
         self.cache_leads, self.cache_misses = len(live.held), live.misses
+        self.scored_by_plan = live.planned
 
     def render(self, outbox_pending: int) -> str:
         lines = ["# TYPE leadgate_requests_total counter"]
@@ -104,6 +107,7 @@ class Metrics:
         lines += self.commit_rows.lines("leadgate_group_commit_rows")
         lines += self.commit_seconds.lines("leadgate_group_commit_seconds")
         lines += _counter("leadgate_leads_scored_total", self.scored)
+        lines += _counter("leadgate_leads_scored_by_plan_total", self.scored_by_plan)
         lines += _counter("leadgate_mql_entries_total", self.entered)
         lines += [
             "# TYPE leadgate_live_cache_leads gauge",

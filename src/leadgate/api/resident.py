@@ -69,19 +69,37 @@ class Rows:
 
     def get(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The stored rows among ``ids``, by id, as ``Store.query`` gives them."""
-        out: dict[str, dict[str, Any]] = {}
-        wanted: list[tuple[str, int]] = []
-        for i in ids:
-            if i in self.overlay:
-                row = self.overlay[i]
-                if row is not None:
-                    out[i] = row
-            elif i in self.pos:
-                wanted.append((i, self.pos[i]))
+        out, wanted = self._split(ids)
         if wanted:
             taken = self.table.take(pa.array([p for _, p in wanted], pa.int64())).to_pylist()
             out.update(zip((i for i, _ in wanted), taken, strict=True))
         return out
+
+    def arrow(self, ids: Iterable[str]) -> pa.Table:
+        """The stored rows among ``ids`` as an Arrow table of the snapshot's columns."""
+        read, wanted = self._split(ids)
+        table = self.table.take(pa.array([p for _, p in wanted], pa.int64()))
+        if read:
+            again = pa.Table.from_pylist(list(read.values()), schema=self.table.schema)
+            table = pa.concat_tables([table, again])
+        return table
+
+    def _split(self, ids: Iterable[str]) -> tuple[dict[str, dict[str, Any]], list[tuple[str, int]]]:
+        """The rows among ``ids`` read since the snapshot (by id), and the snapshot's row
+        number of the others it holds."""
+        read: dict[str, dict[str, Any]] = {}
+        wanted: list[tuple[str, int]] = []
+        overlay, pos = self.overlay, self.pos
+        for i in ids:
+            if i in overlay:
+                row = overlay[i]
+                if row is not None:
+                    read[i] = row
+            else:
+                p = pos.get(i)
+                if p is not None:
+                    wanted.append((i, p))
+        return read, wanted
 
     def put(self, rows: dict[str, dict[str, Any] | None]) -> None:
         self.overlay.update(rows)
@@ -106,6 +124,25 @@ class Events:
         names = self.names
         types = self.types[lo:hi][keep].tolist()
         return [(names[t], ts) for t, ts in zip(types, times[keep].tolist(), strict=True)]
+
+    def gather(self, rows: np.ndarray, since: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The events since ``since`` of the leads at row numbers ``rows``, all at once:
+        for each event, the index of its lead in ``rows``, its type code and its µs.
+
+        >>> e = Events(0, np.array([0, 2, 2, 3]), np.array([0, 1, 1]), np.array([5, 9, 7]),
+        ...            ["a", "b"])
+        >>> [x.tolist() for x in e.gather(np.array([2, 0]), 6)]
+        [[0, 1], [1, 1], [7, 9]]
+        """
+        lo, hi = self.starts[rows], self.starts[rows + 1]
+        lengths = hi - lo
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
+        at = np.arange(total) + np.repeat(lo - (ends - lengths), lengths)
+        which = np.repeat(np.arange(len(rows)), lengths)
+        times = self.times[at]
+        keep = times >= since
+        return which[keep], self.types[at][keep], times[keep]
 
 
 class Keys:
@@ -243,6 +280,44 @@ class Resident:
                 events += [e for e in noted if e[1] >= since]
             out[lead] = events
         return out, ask
+
+    def event_table(self, lead_ids: list[str], since: int) -> pa.Table:
+        """The events since ``since`` of ``lead_ids`` as ``lead_events`` rows (``lead_id``,
+        ``type``, ``ts``): those of the read and those stored since. For leads it holds
+        the events of: not one whose events are read from the store (:attr:`from_store`),
+        nor one stored after the read."""
+        held = self.events
+        assert held is not None and since >= held.since, "the read holds these events"
+        pos = self.leads.pos
+        which, types, times = held.gather(np.array([pos[i] for i in lead_ids], np.int64), since)
+        ids = np.array(lead_ids, dtype=object)
+        lead_column, type_column = ids[which].tolist(), np.array(held.names, object)[types]
+        type_list, time_list = type_column.tolist(), times.tolist()
+        for lead in lead_ids:
+            for event_type, ts in self.noted.get(lead, ()):
+                if ts >= since:
+                    lead_column.append(lead)
+                    type_list.append(event_type)
+                    time_list.append(ts)
+        return pa.table({
+            "lead_id": pa.array(lead_column, pa.string()),
+            "type": pa.array(type_list, pa.string()),
+            "ts": pa.array(time_list, pa.int64()).cast(pa.timestamp("us")),
+        })  # fmt: skip
+
+    def intent_table(self, accounts: Iterable[str]) -> pa.Table:
+        """The intent signals of ``accounts`` as ``intent_signals`` rows."""
+        rows = [(a, topic, strength, ts) for a in accounts for topic, strength, ts
+                in self.intent_of(a)]  # fmt: skip
+        account, topic, strength, ts = (list(c) for c in zip(*rows, strict=True)) if rows else (
+            [], [], [], [])  # fmt: skip
+        return pa.table({
+            "signal_id": pa.nulls(len(rows), pa.string()),
+            "account_id": pa.array(account, pa.string()),
+            "topic": pa.array(topic, pa.string()),
+            "strength": pa.array(strength, pa.float64()),
+            "ts": pa.array(ts, pa.int64()).cast(pa.timestamp("us")),
+        })  # fmt: skip
 
     def intent_of(self, account: str | None) -> Intent:
         if self.intent is None or account is None:

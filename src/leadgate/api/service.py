@@ -91,7 +91,12 @@ def install(app: FastAPI, project: Project) -> None:
     service = Service(
         settings,
         Metrics(),
-        LiveScores(settings.live_cache_leads, settings.max_future_skew, settings.resident),
+        LiveScores(
+            settings.live_cache_leads,
+            settings.max_future_skew,
+            settings.resident,
+            settings.plan_leads,
+        ),
     )
     app.state.service = service
     metrics_module.install(app, service.metrics)

@@ -14,6 +14,10 @@ key                         default     meaning
                                         inside the definition's look-back in memory, read
                                         at the first commit (see :mod:`.resident`); off,
                                         each lead not held is read from the store
+``plan_leads``              300         a group commit touching at least this many leads
+                                        rescores them with the compiled plan over what the
+                                        server holds (see :mod:`.live_plan`), a smaller
+                                        one lead by lead
 ``event_index``             ``true``    index ``events`` by lead and visitor, and the
                                         lead and queue pages' lookups, at start
                                         (see :mod:`.service`)
@@ -64,6 +68,7 @@ class ApiSettings:
     group_max_events: int = 50_000
     live_cache_leads: int = 200_000
     resident: bool = True
+    plan_leads: int = 300
     event_index: bool = True
     deliver: bool = True
     deliver_every: dt.timedelta = dt.timedelta(seconds=2)
@@ -76,6 +81,7 @@ class ApiSettings:
         """The settings of an ``[api]`` table; an unknown key or a bad value is refused."""
         numbers = (
             "max_body_bytes", "max_events", "group_max_events", "live_cache_leads", "readers",
+            "plan_leads",
         )  # fmt: skip
         switches = ("deliver", "event_index", "sweep", "resident")
         durations = ("max_future_skew", "deliver_every", "sweep_every")

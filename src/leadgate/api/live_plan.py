@@ -1,0 +1,129 @@
+"""A large group's leads rescored at once: the compiled plan, in DuckDB, over what the
+server holds of them.
+
+Why: the incremental scorer (:class:`~leadgate.scoring.incremental.LeadState`) is one
+Python call a lead. A group commit of 1,000 random events at 1,000,000 leads spent about
+47 ms on it (16 rebuilding the leads' states, 31 scoring them: ``profile_ingest.py``,
+bench/README.md), half of the commit. The plan over Arrow tables of the group's leads,
+their accounts and intent, and their held events costs a fixed ~15 ms (its operators'
+pipelines, however few rows) and a few µs a lead beyond it. So a group touching at least
+``[api] plan_leads`` leads is scored by the plan, a smaller one lead by lead.
+
+Why the scores are the same: it is the batch plan (:func:`leadgate.scoring.batch.scoring_query`,
+one plan for every engine) over the rows batch scoring reads, as of the same time, less
+the events no rule reaches from it (older than the definition's longest look-back, which
+the server does not hold). Scored lead by lead instead: a lead whose newest event is ahead
+of the clock (within ``max_future_skew``: its as-of time is that event's, not the group's),
+and a lead whose events are read from the store (:attr:`.resident.Resident.from_store`).
+Not taken at all: a definition with no look-back (the server holds none of its events), one
+that reads ``stage`` (sales moves it outside the held rows), and one whose scores read other
+leads (:mod:`.live_accounts`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..definition.compile import CompiledDefinition
+from ..scoring.plans import Tables, Template, scoring_template
+from ..store import Store
+from .resident import Resident
+
+if TYPE_CHECKING:
+    from .live import LiveScore
+
+#: The relations the plan reads here: the group's rows, handed over as Arrow tables.
+PLAN_TABLES = Tables(
+    leads="live_plan_leads",
+    accounts="live_plan_accounts",
+    events="live_plan_events",
+    intent="live_plan_intent",
+)
+
+
+def takes(compiled: CompiledDefinition, resident: Resident | None) -> bool:
+    """Whether the plan can score this definition's leads from ``resident`` (see the module)."""
+    return (
+        resident is not None
+        and resident.events is not None
+        and "stage" not in (compiled.fields_used)
+    )
+
+
+def plan_scores(
+    store: Store,
+    compiled: CompiledDefinition,
+    resident: Resident,
+    lead_ids: list[str],
+    now_us: int,
+    horizon_us: int,
+    skew_us: int,
+) -> tuple[list[LiveScore], list[str]]:
+    """The scores as of ``now_us`` of the stored leads among ``lead_ids`` the plan takes, and
+    the leads it leaves to be scored one by one (see the module)."""
+    assert resident.events is not None, "takes() first"
+    if now_us - horizon_us < resident.events.since:  # the clock went back past the read
+        return [], lead_ids
+    rest = [lead for lead in lead_ids if lead in resident.from_store]
+    asked = [lead for lead in lead_ids if lead not in resident.from_store]
+    leads = resident.leads.arrow(asked)
+    ids = leads.column("lead_id").to_pylist()
+    events = resident.event_table(ids, now_us - horizon_us)
+    ahead = _ahead(events, now_us, skew_us)
+    if ahead:
+        rest += sorted(ahead)
+        ids = [lead for lead in ids if lead not in ahead]
+        leads = leads.filter(pc.invert(pc.is_in(leads.column("lead_id"), pa.array(sorted(ahead)))))
+    if not ids:
+        return [], rest
+    accounts = sorted({a for a in leads.column("account_id").to_pylist() if a is not None})
+    inputs = {
+        PLAN_TABLES.leads: leads,
+        PLAN_TABLES.events: events,
+        PLAN_TABLES.accounts: resident.accounts.arrow(accounts),
+        PLAN_TABLES.intent: resident.intent_table(accounts),
+    }
+    with contextlib.ExitStack() as stack:
+        for name, table in inputs.items():
+            stack.enter_context(store.registered(name, table))
+        template = _template(store, compiled, leads.schema, inputs[PLAN_TABLES.accounts].schema)
+        rows = store.execute(template.render(now_us)).fetchall()
+    from .live import LiveScore  # it imports this module
+
+    sales = {t.name for t in compiled.tiers if t.sales}
+    return [_score(LiveScore, row, sales) for row in rows], rest
+
+
+#: Templates by definition and held columns: finding a kept one reads the columns of the
+#: registered tables and the ``plans`` table, ~3 ms a commit (quiet) that this saves.
+_TEMPLATES: dict[tuple[str, pa.Schema, pa.Schema], Template] = {}
+
+
+def _template(
+    store: Store, compiled: CompiledDefinition, leads: pa.Schema, accounts: pa.Schema
+) -> Template:
+    key = (compiled.hash, leads, accounts)
+    if key not in _TEMPLATES:
+        if len(_TEMPLATES) > 16:
+            _TEMPLATES.clear()
+        _TEMPLATES[key] = scoring_template(store, compiled, PLAN_TABLES)
+    return _TEMPLATES[key]
+
+
+def _ahead(events: pa.Table, now_us: int, skew_us: int) -> set[str]:
+    """The leads with an event after ``now_us`` but within ``skew_us`` of it: each is scored
+    as of its newest such event (:func:`.live.as_of_for`), not as of the group's time."""
+    us = pc.cast(events.column("ts"), pa.int64())
+    within = pc.and_(pc.greater(us, now_us), pc.less_equal(us, now_us + skew_us))
+    return set(pc.filter(events.column("lead_id"), within).to_pylist())
+
+
+def _score(live_score: type[LiveScore], row: tuple[Any, ...], sales: set[str]) -> LiveScore:
+    """A row of the plan (``scores``' columns) as the API's score."""
+    lead_id, _hash, as_of, fit, engagement, total, grade, band, tier, dq, dq_reason = row[:11]
+    return live_score(lead_id, as_of, float(fit), float(engagement), float(total), grade, band,
+                      tier, bool(dq), dq_reason, tier in sales)  # fmt: skip
