@@ -70,8 +70,10 @@ def histories(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any
     capacity = draw(st.sampled_from([1, 2, 1000]))
     resident = draw(st.booleans())
     plan = draw(st.sampled_from([1, 1000]))  # 1: every group's leads by the plan, if it takes them
-    return leads, events, (
-        f"live_cache_leads = {capacity}\nresident = {str(resident).lower()}\nplan_leads = {plan}"
+    return (
+        leads,
+        events,
+        (f"live_cache_leads = {capacity}\nresident = {str(resident).lower()}\nplan_leads = {plan}"),
     )
 
 
