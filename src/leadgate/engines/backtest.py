@@ -3,9 +3,16 @@
 The heavy part of a backtest, every lead's tier on every day it may change, runs on Spark
 (:mod:`.replay`) over the inputs of ``[engine.tables]``, and is reduced there to one row
 per lead: its first sales-tier day, its tier on the last day and its first touch (what
-:func:`leadgate.analytics.backtest.summarize` keeps). Those rows come back to the project
-store, where :func:`leadgate.analytics.backtest.measure` reads them against the outcomes,
-so precision, recall and the months are computed by the very code a DuckDB backtest uses.
+:func:`leadgate.analytics.backtest.summarize` keeps). Only the rows a metric reads come
+back to the driver: the leads with a sales-tier day (the MQLs) and the leads with a
+conversion outcome (the converters, whose ids the store's outcomes give Spark). Every other
+lead counts only among the leads and their end tiers, so Spark counts those per end tier.
+What comes back is bounded by the MQLs and converters, not by the leads: a replay over a
+hundred million leads sends the driver its MQLs, not a hundred million rows.
+
+The rows go to the project store, where :func:`leadgate.analytics.backtest.measure` reads
+them against the outcomes with the other leads' counts added, so precision, recall and the
+months are computed by the very code a DuckDB backtest uses.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..analytics.backtest import SAMPLE, BacktestResult, check_options, measure
@@ -24,6 +32,18 @@ from .replay import backtest_pairs, evaluate, indexed, sales_tiers
 
 SUMMARY = "bt_result"
 REPLAY = "pairs on spark (every day a lead's inputs may change)"
+#: The Spark views of the converters' ids and of every replayed lead's summary.
+CONVERTERS = "lg_bt_converters"
+LEADS = "lg_bt_leads"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A replay on Spark as the driver receives it (see the module)."""
+
+    rows: Any  # Arrow, per MQL or converter: lead_id, mql_k, mql_us, end_tier, touch_us
+    others: dict[int, int]  # end tier -> how many of the other leads ended in it
+    pairs: int  # (lead, day) pairs evaluated, over every lead
 
 
 def spark_backtest(
@@ -46,42 +66,97 @@ def spark_backtest(
     grid = Grid.between(start, end, step)
     check_options(outcomes, window_days)
     check_engine(c, "spark")  # before Spark reads anything
-    summary = summarized(spark, c, inputs, grid)
+    summary = summarized(spark, c, inputs, grid, converters(store, outcomes))
     replayed_s = time.perf_counter() - started
-    try:
-        with store.registered("bt_spark_summary", summary) as name:
-            store.execute(f"CREATE OR REPLACE TEMP TABLE {SUMMARY} AS FROM {name}")
-        pairs = int(store.scalar(f"SELECT coalesce(sum(pairs), 0) FROM {SUMMARY}") or 0)
-        lap = time.perf_counter()
-        result = measure(
-            store, c, grid, SUMMARY,
-            outcomes=outcomes, window_days=window_days,
-            observed_until=observed_until, sample=sample,
-        )  # fmt: skip
-    finally:
-        store.execute(f"DROP TABLE IF EXISTS temp.{SUMMARY}")
-    result.pairs, result.replay = pairs, REPLAY
+    lap = time.perf_counter()
+    result = measured(store, c, grid, summary, outcomes, window_days, observed_until, sample)
+    result.pairs, result.replay = summary.pairs, REPLAY
     result.phases = {"spark": round(replayed_s, 3), "measure": round(time.perf_counter() - lap, 3)}
     result.seconds = time.perf_counter() - started
     return result
 
 
-def summarized(spark: Any, c: CompiledDefinition, inputs: Mapping[str, str], grid: Grid) -> Any:
-    """Per lead of the replay (an Arrow table): ``lead_id, mql_k, mql_us, end_tier,
-    touch_us`` as :func:`~leadgate.analytics.backtest.summarize` writes them, and the
-    number of pairs evaluated."""
+def converters(store: Store, outcomes: tuple[str, ...]) -> Any:
+    """The ids of the leads with an outcome in ``outcomes``, as an Arrow table: the leads
+    recall reads whether or not they were ever MQLs."""
+    marks = ", ".join("?" for _ in outcomes)
+    return store.conn.sql(
+        f"SELECT DISTINCT lead_id FROM lead_outcomes WHERE outcome IN ({marks})",
+        params=list(outcomes),
+    ).to_arrow_table()
+
+
+def measured(
+    store: Store,
+    c: CompiledDefinition,
+    grid: Grid,
+    summary: Summary,
+    outcomes: tuple[str, ...],
+    window_days: int,
+    observed_until: dt.datetime | None,
+    sample: int,
+) -> BacktestResult:
+    """:func:`~leadgate.analytics.backtest.measure` over the rows brought back, the other
+    leads' end tiers added."""
+    try:
+        with store.registered("bt_spark_summary", summary.rows) as name:
+            store.execute(f"CREATE OR REPLACE TEMP TABLE {SUMMARY} AS FROM {name}")
+        return measure(
+            store, c, grid, SUMMARY,
+            outcomes=outcomes, window_days=window_days,
+            observed_until=observed_until, sample=sample, others=summary.others,
+        )  # fmt: skip
+    finally:
+        store.execute(f"DROP TABLE IF EXISTS temp.{SUMMARY}")
+
+
+def summarized(
+    spark: Any, c: CompiledDefinition, inputs: Mapping[str, str], grid: Grid, ids: Any
+) -> Summary:
+    """The replay of ``c`` reduced on Spark: the rows of its MQLs and of the converters
+    among ``ids`` (an Arrow table of ``lead_id``), the others counted per end tier."""
     indexed(spark, inputs, grid, every_lead=False)
     backtest_pairs(spark, c, grid)
     evaluate(spark, c, grid, details=False).createOrReplaceTempView("lg_r_states")
-    return spark.sql(
+    _converters_view(spark, ids)
+    spark.sql(
         f"""
         WITH s AS (SELECT lead_id, min(CASE WHEN tier IN ({sales_tiers(c)}) THEN k END)
                           AS mql_k, max_by(tier, k) AS end_tier, count(*) AS pairs
-                   FROM lg_r_states GROUP BY lead_id),
-        touched AS (SELECT lead_id, min(ts_us) AS first_us FROM lg_r_ev GROUP BY lead_id)
+                   FROM lg_r_states GROUP BY lead_id)
+        SELECT s.*, s.mql_k IS NOT NULL OR v.lead_id IS NOT NULL AS kept
+        FROM s LEFT JOIN {CONVERTERS} v ON v.lead_id = s.lead_id
+        """
+    ).localCheckpoint().createOrReplaceTempView(LEADS)
+    counts = spark.sql(
+        f"SELECT end_tier, kept, count(*) AS leads, sum(pairs) AS pairs FROM {LEADS}"
+        " GROUP BY end_tier, kept"
+    ).collect()
+    return Summary(
+        _kept_rows(spark, grid),
+        {int(r["end_tier"]): int(r["leads"]) for r in counts if not r["kept"]},
+        sum(int(r["pairs"]) for r in counts),
+    )
+
+
+def _converters_view(spark: Any, ids: Any) -> None:
+    frame = spark.createDataFrame(ids) if ids.num_rows else spark.sql(
+        "SELECT CAST(NULL AS STRING) AS lead_id WHERE false"
+    )  # fmt: skip
+    frame.createOrReplaceTempView(CONVERTERS)
+
+
+def _kept_rows(spark: Any, grid: Grid) -> Any:
+    """The kept leads' rows, with their first touch, as ``summarize`` writes them."""
+    return spark.sql(
+        f"""
+        WITH kept AS (SELECT * FROM {LEADS} WHERE kept),
+        touched AS (SELECT e.lead_id, min(e.ts_us) AS first_us
+                    FROM lg_r_ev e LEFT SEMI JOIN kept k ON k.lead_id = e.lead_id
+                    GROUP BY e.lead_id)
         SELECT s.lead_id, s.mql_k, {grid.first_us} + s.mql_k * {grid.step_us} AS mql_us,
-               s.end_tier, least(i.created_us, t.first_us) AS touch_us, s.pairs
-        FROM s JOIN lg_r_ix i ON i.lead_id = s.lead_id
+               s.end_tier, least(i.created_us, t.first_us) AS touch_us
+        FROM kept s JOIN lg_r_ix i ON i.lead_id = s.lead_id
         LEFT JOIN touched t ON t.lead_id = s.lead_id
         """
     ).toArrow()
