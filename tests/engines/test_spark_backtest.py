@@ -13,8 +13,14 @@ from click.testing import CliRunner
 from leadgate import cli
 from leadgate.analytics.backtest import SAMPLE, summarize
 from leadgate.analytics.replay import Grid, replayed
-from leadgate.engines.backtest import converters, measured, spark_backtest, summarized
-from leadgate.project import Project
+from leadgate.engines.backtest import (
+    converters,
+    converters_view,
+    measured,
+    spark_backtest,
+    summarized,
+)
+from leadgate.project import Project, init_project
 from leadgate.scoring.dialects import UnsupportedOnEngine
 
 OUTCOMES = ("accepted", "sql", "won")
@@ -127,13 +133,37 @@ def test_only_the_mqls_and_converters_rows_reach_the_driver(
             ).fetchall()
         )
         everyone = int(store.scalar("SELECT count(*) FROM everyone"))
-        summary = summarized(spark, compiled, lake, grid, converters(store, OUTCOMES))
+        converters_view(spark, converters(store, OUTCOMES))
+        summary = summarized(spark, compiled, lake, grid)
         found = measured(store, compiled, grid, summary, OUTCOMES, 90, None, SAMPLE)
     assert sorted(summary.rows.column("lead_id").to_pylist()) == wanted
     assert summary.others == others
     assert len(wanted) + sum(others.values()) == everyone
     assert 0 < len(wanted) < everyone / 2 and len(others) >= 2  # most leads stay on Spark
     expected = project.backtest(path, start=start, end=end, outcomes=OUTCOMES)
+    assert figures(found) == figures(expected)
+
+
+def test_the_lakes_outcomes_measure_a_backtest_without_the_stores(
+    spark: Any, history: tuple[Project, dict[str, str]], tmp_path: Path
+) -> None:
+    """With ``outcomes`` in ``[engine.tables]``, a project whose store holds nothing
+    measures the backtest that the store holding the same outcomes measures on DuckDB:
+    converters, conversions and how far the outcomes reach all come from the lake."""
+    project, lake = history
+    path, start, end = written(project, ACCOUNT, tmp_path)
+    outcomes = tmp_path / "outcomes.parquet"
+    with project.store() as store:
+        store.execute(f"COPY (FROM lead_outcomes) TO '{outcomes}' (FORMAT parquet)")
+    empty = init_project(tmp_path / "empty", clock=project.clock)
+    with empty.store() as store:
+        assert store.scalar("SELECT count(*) FROM lead_outcomes") == 0
+        found = spark_backtest(
+            spark, store, project.compiled(path), {**lake, "outcomes": str(outcomes)},
+            start, end, outcomes=OUTCOMES,
+        )  # fmt: skip
+    expected = project.backtest(path, start=start, end=end, outcomes=OUTCOMES)
+    assert expected.converters >= 5 and expected.complete >= 5
     assert figures(found) == figures(expected)
 
 

@@ -179,6 +179,7 @@ def measure(
     observed_until: dt.datetime | None,
     sample: int,
     others: Mapping[int, int] | None = None,
+    labels: str = "lead_outcomes",
 ) -> BacktestResult:
     """The metrics of a summarized replay (:func:`summarize`) against the outcomes.
 
@@ -186,6 +187,8 @@ def measure(
     lead with a sales-tier day or a conversion outcome can count in the months, recall,
     days to MQL or the missed sample; any other counts only among the leads and their end
     tiers, so an engine that replays where the leads are (Spark) need not bring it back.
+    ``labels``: the relation of the outcomes (``lead_id, outcome, ts``), when not the
+    store's (Spark's backtest brings back a lake's outcomes of the leads in ``table``).
     """
     others = others or {}
     until_us = _observed_until(store, observed_until)
@@ -195,7 +198,7 @@ def measure(
         CREATE OR REPLACE TEMP TABLE bt_labels AS
         WITH conv AS (SELECT lead_id, min(epoch_us(ts)) AS first_us,
                              list(epoch_us(ts) ORDER BY ts) AS all_us
-                      FROM lead_outcomes WHERE outcome IN ({", ".join("?" for _ in outcomes)})
+                      FROM {labels} WHERE outcome IN ({", ".join("?" for _ in outcomes)})
                       GROUP BY lead_id)
         SELECT r.*, c.first_us AS conv_us,
                list_min(list_filter(c.all_us, lambda x: x > r.mql_us)) AS after_us
