@@ -11,8 +11,16 @@ import pytest
 from click.testing import CliRunner
 
 from leadgate import cli
-from leadgate.engines.backtest import spark_backtest
-from leadgate.project import Project
+from leadgate.analytics.backtest import SAMPLE, summarize
+from leadgate.analytics.replay import Grid, replayed
+from leadgate.engines.backtest import (
+    converters,
+    converters_view,
+    measured,
+    spark_backtest,
+    summarized,
+)
+from leadgate.project import Project, init_project
 from leadgate.scoring.dialects import UnsupportedOnEngine
 
 OUTCOMES = ("accepted", "sql", "won")
@@ -75,23 +83,88 @@ def figures(result: Any) -> dict[str, Any]:
     return out
 
 
+def written(project: Project, definition: str, folder: Path) -> tuple[Path, dt.date, dt.date]:
+    """The definition's file, and the 120 days up to the history's end to replay it on."""
+    path = folder / "d.yaml"
+    path.write_text(definition)
+    end = project.clock.now().date()
+    return path, end - dt.timedelta(days=120), end
+
+
 @pytest.mark.parametrize("definition", [DECAYED, WINDOWED, ACCOUNT], ids=["decayed", "windowed",
                                                                          "account"])  # fmt: skip
 def test_spark_backtest_equals_duckdb(
     spark: Any, history: tuple[Project, dict[str, str]], definition: str, tmp_path: Path
 ) -> None:
     project, lake = history
-    path = tmp_path / "d.yaml"
-    path.write_text(definition)
+    path, start, end = written(project, definition, tmp_path)
     compiled = project.compiled(path)
-    end = project.clock.now().date()
-    start = end - dt.timedelta(days=120)
     expected = project.backtest(path, start=start, end=end, outcomes=OUTCOMES)
     with project.store() as store:
         found = spark_backtest(spark, store, compiled, lake, start, end, outcomes=OUTCOMES)
     assert expected.mqls >= 20 and expected.converters >= 5  # enough to differ
     assert figures(found) == figures(expected)
     assert found.pairs >= expected.leads
+
+
+def test_only_the_mqls_and_converters_rows_reach_the_driver(
+    spark: Any, history: tuple[Project, dict[str, str]], tmp_path: Path
+) -> None:
+    """Spark brings back the rows of the leads with a sales-tier day or a conversion, the
+    others as counts per end tier (DuckDB's replay of every lead says which are which),
+    and the backtest measured from them is DuckDB's."""
+    project, lake = history
+    path, start, end = written(project, DECAYED, tmp_path)
+    compiled = project.compiled(path)
+    grid = Grid.between(start, end, "day")
+    marks = ", ".join("?" for _ in OUTCOMES)
+    with project.store() as store:
+        with replayed(store, compiled, grid, first_sales=True):
+            summarize(store, compiled, grid, "everyone")
+        store.execute(
+            "CREATE TEMP TABLE kept AS SELECT *, mql_k IS NOT NULL OR lead_id IN (SELECT"
+            f" lead_id FROM lead_outcomes WHERE outcome IN ({marks})) AS kept FROM everyone",
+            list(OUTCOMES),
+        )
+        wanted = [r[0] for r in store.execute("FROM kept WHERE kept ORDER BY 1").fetchall()]
+        others = dict(
+            store.execute(
+                "SELECT end_tier, count(*) FROM kept WHERE NOT kept GROUP BY 1"
+            ).fetchall()
+        )
+        everyone = int(store.scalar("SELECT count(*) FROM everyone"))
+        converters_view(spark, converters(store, OUTCOMES))
+        summary = summarized(spark, compiled, lake, grid)
+        found = measured(store, compiled, grid, summary, OUTCOMES, 90, None, SAMPLE)
+    assert sorted(summary.rows.column("lead_id").to_pylist()) == wanted
+    assert summary.others == others
+    assert len(wanted) + sum(others.values()) == everyone
+    assert 0 < len(wanted) < everyone / 2 and len(others) >= 2  # most leads stay on Spark
+    expected = project.backtest(path, start=start, end=end, outcomes=OUTCOMES)
+    assert figures(found) == figures(expected)
+
+
+def test_the_lakes_outcomes_measure_a_backtest_without_the_stores(
+    spark: Any, history: tuple[Project, dict[str, str]], tmp_path: Path
+) -> None:
+    """With ``outcomes`` in ``[engine.tables]``, a project whose store holds nothing
+    measures the backtest that the store holding the same outcomes measures on DuckDB:
+    converters, conversions and how far the outcomes reach all come from the lake."""
+    project, lake = history
+    path, start, end = written(project, ACCOUNT, tmp_path)
+    outcomes = tmp_path / "outcomes.parquet"
+    with project.store() as store:
+        store.execute(f"COPY (FROM lead_outcomes) TO '{outcomes}' (FORMAT parquet)")
+    empty = init_project(tmp_path / "empty", clock=project.clock)
+    with empty.store() as store:
+        assert store.scalar("SELECT count(*) FROM lead_outcomes") == 0
+        found = spark_backtest(
+            spark, store, project.compiled(path), {**lake, "outcomes": str(outcomes)},
+            start, end, outcomes=OUTCOMES,
+        )  # fmt: skip
+    expected = project.backtest(path, start=start, end=end, outcomes=OUTCOMES)
+    assert expected.converters >= 5 and expected.complete >= 5
+    assert figures(found) == figures(expected)
 
 
 def test_a_rule_spark_cannot_run_alike_is_refused_before_the_replay(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -177,8 +178,19 @@ def measure(
     window_days: int,
     observed_until: dt.datetime | None,
     sample: int,
+    others: Mapping[int, int] | None = None,
+    labels: str = "lead_outcomes",
 ) -> BacktestResult:
-    """The metrics of a summarized replay (:func:`summarize`) against the outcomes."""
+    """The metrics of a summarized replay (:func:`summarize`) against the outcomes.
+
+    ``others``: per end tier, how many leads of the replay ``table`` leaves out. Only a
+    lead with a sales-tier day or a conversion outcome can count in the months, recall,
+    days to MQL or the missed sample; any other counts only among the leads and their end
+    tiers, so an engine that replays where the leads are (Spark) need not bring it back.
+    ``labels``: the relation of the outcomes (``lead_id, outcome, ts``), when not the
+    store's (Spark's backtest brings back a lake's outcomes of the leads in ``table``).
+    """
+    others = others or {}
     until_us = _observed_until(store, observed_until)
     window_us = window_days * DAY_US
     store.execute(
@@ -186,7 +198,7 @@ def measure(
         CREATE OR REPLACE TEMP TABLE bt_labels AS
         WITH conv AS (SELECT lead_id, min(epoch_us(ts)) AS first_us,
                              list(epoch_us(ts) ORDER BY ts) AS all_us
-                      FROM lead_outcomes WHERE outcome IN ({", ".join("?" for _ in outcomes)})
+                      FROM {labels} WHERE outcome IN ({", ".join("?" for _ in outcomes)})
                       GROUP BY lead_id)
         SELECT r.*, c.first_us AS conv_us,
                list_min(list_filter(c.all_us, lambda x: x > r.mql_us)) AS after_us
@@ -197,12 +209,12 @@ def measure(
     try:
         months = _months(store, until_us, window_us)
         recall = _recall(store, grid, sample)
-        end_tiers = _end_tiers(store, c)
+        end_tiers = _end_tiers(store, c, others)
         median = store.scalar(
             f"SELECT median((mql_us - touch_us) / {DAY_US}.0) FROM bt_labels"
             " WHERE mql_us IS NOT NULL AND touch_us IS NOT NULL"
         )
-        leads = int(store.scalar("SELECT count(*) FROM bt_labels") or 0)
+        leads = int(store.scalar("SELECT count(*) FROM bt_labels") or 0) + sum(others.values())
     finally:
         store.execute("DROP TABLE IF EXISTS temp.bt_labels")
     totals = {k: sum(getattr(m, k) for m in months) for k in ("mqls", "complete", "converted")}
@@ -290,8 +302,8 @@ def _recall(store: Store, grid: Grid, sample: int) -> tuple[int, int, Missed]:
     )
 
 
-def _end_tiers(store: Store, c: CompiledDefinition) -> dict[str, int]:
-    rows = store.execute(
-        "SELECT end_tier, count(*) FROM bt_labels GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    return {(c.tiers[t].name if t >= 0 else "(none)"): int(k) for t, k in rows}
+def _end_tiers(store: Store, c: CompiledDefinition, others: Mapping[int, int]) -> dict[str, int]:
+    counts = dict(others)
+    for t, k in store.execute("SELECT end_tier, count(*) FROM bt_labels GROUP BY 1").fetchall():
+        counts[t] = counts.get(t, 0) + int(k)
+    return {(c.tiers[t].name if t >= 0 else "(none)"): counts[t] for t in sorted(counts)}

@@ -34,7 +34,8 @@ MANIFEST = "_leadgate.json"
 VIEWS = Tables(
     leads="lg_leads", accounts="lg_accounts", events="lg_lead_events", intent="lg_intent"
 )
-INPUTS = ("leads", "accounts", "events", "intent", "visitor_links")
+#: ``outcomes`` only a backtest reads (:mod:`.backtest`); scoring checks its columns alone.
+INPUTS = ("leads", "accounts", "events", "intent", "visitor_links", "outcomes")
 #: The columns each input must have (others are fields rules may read).
 REQUIRED = {
     "leads": ("lead_id", "account_id"),
@@ -42,6 +43,7 @@ REQUIRED = {
     "events": ("lead_id", "type", "ts"),
     "intent": ("account_id", "topic", "strength", "ts"),
     "visitor_links": ("visitor_id", "lead_id"),
+    "outcomes": ("lead_id", "outcome", "ts"),
 }
 #: What an input that is not given reads as: no rows, the columns the plan needs.
 EMPTY = {
