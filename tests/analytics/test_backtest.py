@@ -98,6 +98,28 @@ def test_worked_backtest(tmp_path: Path) -> None:
     assert json.loads(json.dumps(r.as_dict()))["missed"]["sample"] == ["c", "d"]
 
 
+def test_first_touch_is_the_earliest_event_even_before_the_lead_was_created(
+    tmp_path: Path,
+) -> None:
+    """f: big, a pricing page on day 12 (anonymous, joined when it was identified on day
+    30) and a demo on day 40 -> touched on day 12 at noon, MQL day 40: 28.5 days. g: no
+    event at all, still a lead of the backtest."""
+    store = Store(tmp_path / "store.duckdb")
+    for lead_id, created in (("f", 30), ("g", 0)):
+        store.execute(
+            "INSERT INTO leads (lead_id, company_size, created_at) VALUES (?, 500, ?)",
+            [lead_id, at(created, 0)],
+        )
+    for i, (kind, day) in enumerate([("pricing_page", 12), ("demo_request", 40)]):
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, 'f', ?, ?)",
+            [f"e{i}", kind, at(day)],
+        )
+    r = backtest(store, load_compiled(text=DEFINITION), START, END, observed_until=at(100))
+    assert (r.leads, r.mqls) == (2, 1)
+    assert r.median_days_to_mql == pytest.approx(28.5, abs=0.01)
+
+
 def test_weekly_replay_finds_mqls_on_the_first_replay_day_after(tmp_path: Path) -> None:
     store = worked_store(tmp_path / "store.duckdb")
     c = load_compiled(text=DEFINITION)
