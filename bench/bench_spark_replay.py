@@ -32,19 +32,7 @@ from bench_backtest import FLAT, WINDOWED
 
 from leadgate.analytics.backtest import backtest
 from leadgate.calibrate.dataset import load_table
-from leadgate.calibrate.features import (
-    attribute_features,
-    event_features,
-    rule_features,
-    unique_names,
-)
-from leadgate.calibrate.matrix import (
-    StoreExtraction,
-    custom_event_types,
-    declared_attributes,
-    feature_definition,
-    usable,
-)
+from leadgate.calibrate.matrix import StoreExtraction, candidate_features
 from leadgate.definition import load_compiled
 from leadgate.engines.backtest import spark_backtest
 from leadgate.engines.features import SparkExtraction
@@ -97,13 +85,9 @@ def bench_features(project: Project, spark: Any, lake: dict[str, str], outcome: 
         counts, duck_counts_s = timed(lambda: duck.event_counts(AS_OF))
         spark_counts, spark_counts_s = timed(lambda: on_spark.event_counts(AS_OF))
         table = load_table(store, outcome, AS_OF)
-        current = project.compiled()
-        attributes = declared_attributes(table, current)
-        event_types = custom_event_types(set(counts), current)
-        candidates = rule_features(current) + attribute_features(table, np.arange(len(table.y)))
-        candidates += event_features(counts, None, 30)
-        features = usable(unique_names(candidates), attributes, event_types)
-        c = feature_definition(features, attributes, event_types)
+        rows = np.arange(len(table.y))
+        found = candidate_features(project.compiled(), table, counts, rows)
+        features, c = found.features, found.definition()
         expected, duck_s = timed(lambda: duck.verdicts(c, AS_OF, table.lead_ids))
         found, spark_s = timed(lambda: on_spark.verdicts(c, AS_OF, table.lead_ids))
         decided = store.scalar(

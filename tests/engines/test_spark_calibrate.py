@@ -12,19 +12,7 @@ import numpy as np
 import pytest
 
 from leadgate.calibrate.dataset import load_table
-from leadgate.calibrate.features import (
-    attribute_features,
-    event_features,
-    rule_features,
-    unique_names,
-)
-from leadgate.calibrate.matrix import (
-    StoreExtraction,
-    custom_event_types,
-    declared_attributes,
-    feature_definition,
-    usable,
-)
+from leadgate.calibrate.matrix import StoreExtraction, candidate_features
 from leadgate.definition import CompiledDefinition
 from leadgate.engines.features import SparkExtraction
 from leadgate.project import Project
@@ -45,12 +33,9 @@ def feature_matrix_definition(
     """The throw-away definition of the features calibration builds, and the lead ids."""
     table = load_table(store, OUTCOME, as_of)
     counts = StoreExtraction(store).event_counts(as_of)
-    attributes = declared_attributes(table, current)
-    event_types = custom_event_types(set(counts), current)
-    candidates = rule_features(current) + attribute_features(table, np.arange(len(table.y)))
-    candidates += event_features(counts, None, 30) + event_features(counts, "30d", 30)
-    features = usable(unique_names(candidates), attributes, event_types)
-    return feature_definition(features, attributes, event_types), table.lead_ids
+    rows = np.arange(len(table.y))
+    found = candidate_features(current, table, counts, rows, windows=(None, "30d"))
+    return found.definition(), table.lead_ids
 
 
 @pytest.fixture(scope="module")

@@ -121,12 +121,18 @@ def bool_levels(name: str, values: np.ndarray[Any, Any]) -> list[Feature]:
 
 
 def attribute_features(
-    table: LeadTable, rows: np.ndarray[Any, Any], *, bins: int = 5, min_count: int = 30
+    table: LeadTable,
+    rows: np.ndarray[Any, Any],
+    *,
+    bins: int = 5,
+    min_count: int = 30,
+    leave_out: frozenset[str] = frozenset(),
 ) -> list[Feature]:
-    """Bins and levels of every attribute, cut on ``rows`` (the training part)."""
+    """Bins and levels of every attribute but those in ``leave_out``, cut on ``rows`` (the
+    training part)."""
     out: list[Feature] = []
     for name in sorted(table.kinds):
-        if not NAME.match(name) or table.kinds[name] == "date":
+        if name in leave_out or not NAME.match(name) or table.kinds[name] == "date":
             continue  # a rule cannot name it; a date's age depends on the as-of time
         kind, values = table.kinds[name], table.values[name][rows]
         if kind == "number":

@@ -25,7 +25,7 @@ from ..store import Store
 from ..vocabulary import STANDARD_EVENT_TYPES
 from .dataset import LeadTable
 from .decision import decided_scores, decisions
-from .features import Feature
+from .features import Feature, attribute_features, event_features, rule_features, unique_names
 
 
 def declared_attributes(table: LeadTable, current: CompiledDefinition) -> dict[str, FieldType]:
@@ -56,6 +56,46 @@ def usable(
             continue
         out.append(feature)
     return out
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The criteria calibration weighs, with what a definition must declare to name them."""
+
+    features: list[Feature]
+    attributes: dict[str, FieldType]
+    event_types: list[str]
+
+    def definition(self) -> CompiledDefinition:
+        """The throw-away definition whose rule verdicts are the feature matrix."""
+        return feature_definition(self.features, self.attributes, self.event_types)
+
+
+def candidate_features(
+    current: CompiledDefinition,
+    table: LeadTable,
+    counts: dict[str, list[int]],
+    rows: np.ndarray[Any, Any],
+    *,
+    bins: int = 5,
+    min_count: int = 30,
+    windows: tuple[str | None, ...] = (None,),
+    leave_out: frozenset[str] = frozenset(),
+) -> FeatureSet:
+    """Every criterion calibration weighs, in one place for every engine: the definition's
+    own rules, the bins and levels of the table's attributes cut on ``rows`` (the training
+    part; not of the columns in ``leave_out``, the ones that leak the outcome), and
+    thresholds on each event type's count (``counts``, per lead), over all history
+    (``None``) or each of ``windows``. Repeated conditions are dropped, names made unique,
+    and conditions the language cannot name (a column named like a keyword) left out."""
+    attributes = declared_attributes(table, current)
+    event_types = custom_event_types(set(counts), current)
+    found = rule_features(current) + attribute_features(
+        table, rows, bins=bins, min_count=min_count, leave_out=leave_out
+    )
+    for window in windows:
+        found += event_features(counts, window, min_count)
+    return FeatureSet(usable(unique_names(found), attributes, event_types), attributes, event_types)
 
 
 def feature_definition(

@@ -22,15 +22,8 @@ from . import drift, leakage
 from .dataset import LeadTable, load_table
 from .errors import BAD_GOAL, NO_FEATURES, CalibrationError
 from .evaluate import Split, auc, brier, make_split, reliability
-from .features import Feature, attribute_features, event_features, rule_features, unique_names
-from .matrix import (
-    Extraction,
-    StoreExtraction,
-    custom_event_types,
-    declared_attributes,
-    feature_definition,
-    usable,
-)
+from .features import Feature
+from .matrix import Extraction, StoreExtraction, candidate_features
 from .models import Scored, boosting_matrix, fit_folds, fit_time
 from .peaks import ever_in_sales, peak_points, scores_move
 from .points import PointsModel
@@ -158,18 +151,14 @@ def _learn(
     fit_rows = split.train if split.mode == "time" else np.arange(len(table.y))
     leaks, aucs = leakage.scan(table, fit_rows)
     flagged = {leak.column for leak in leaks}
-    counts = extract.event_counts(as_of)
-    attributes = declared_attributes(table, current)
-    event_types = custom_event_types(set(counts), current)
-    candidates = rule_features(current) + attribute_features(
-        _without(table, flagged), fit_rows, bins=o.bins, min_count=o.min_count
-    )
-    # Counted over all history to the as-of time, not the definition's window: one as-of
-    # time for every lead would leave the older leads' windows empty.
-    candidates += event_features(counts, None, o.min_count)
-    features = usable(unique_names(candidates), attributes, event_types)
-    raw = extract.verdicts(feature_definition(features, attributes, event_types), as_of,
-                           table.lead_ids)  # fmt: skip
+    # Events counted over all history to the as-of time, not the definition's window: one
+    # as-of time for every lead would leave the older leads' windows empty.
+    found = candidate_features(
+        current, table, extract.event_counts(as_of), fit_rows, bins=o.bins,
+        min_count=o.min_count, leave_out=frozenset(flagged),
+    )  # fmt: skip
+    features, attributes, event_types = found.features, found.attributes, found.event_types
+    raw = extract.verdicts(found.definition(), as_of, table.lead_ids)
     met = (raw == 1).astype(np.float64)
     make = PointsModel(o.penalty, o.C)
     for column in leakage.suspects(aucs, flagged):
@@ -188,12 +177,6 @@ def _learn(
     fit = fit_time if split.mode == "time" else fit_folds
     scored = fit(met, B, table.y, split, make)
     return _Learned(table, split, features, met, raw, leaks, scored, attributes, event_types)
-
-
-def _without(table: LeadTable, columns: set[str]) -> LeadTable:
-    kinds = {k: v for k, v in table.kinds.items() if k not in columns}
-    return LeadTable(table.lead_ids, table.y, table.order, table.months, table.split_by,
-                     table.values, kinds, table.unlabelled)  # fmt: skip
 
 
 def _lift(
