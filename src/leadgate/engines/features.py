@@ -37,7 +37,7 @@ from ..scoring.evaluate import from_micros, to_micros
 from ..scoring.event_steps import lit
 from ..store import Store
 from .replay import chosen_pairs, evaluate, indexed
-from .spark import VIEWS, register_inputs
+from .spark import VIEWS, refuse_repeated_leads, register_inputs
 
 DECIDED = "lg_decided_at"
 WANTED = "lg_decided_day"
@@ -103,6 +103,7 @@ class SparkExtraction:
         as_of_us = to_micros(as_of)
         if back == 0:  # nobody decided before the as-of time: one scoring as of it
             lead_columns, account_columns = register_inputs(self.spark, self.inputs)
+            refuse_repeated_leads(self.spark, self.inputs)
             relation = warehouse_sql(
                 c, as_of, "spark", lead_columns=lead_columns, account_columns=account_columns,
                 tables=VIEWS, details=details,

@@ -29,7 +29,7 @@ from ..scoring.contract import horizon_us
 from ..scoring.dialects import check_engine, warehouse_sql
 from ..scoring.event_steps import lit
 from ..scoring.plans import Tables
-from .spark import VIEWS, column_types, register_inputs
+from .spark import VIEWS, column_types, refuse_repeated_leads, register_inputs
 
 #: The relations the plan reads in a Spark replay.
 PAIR_VIEWS = Tables(
@@ -39,10 +39,11 @@ DIV = "div"
 
 
 def indexed(spark: Any, inputs: Mapping[str, str], grid: Grid, *, every_lead: bool) -> None:
-    """Register the inputs, then ``lg_r_ix (lead_id, account_id, created_us, kc)`` of the
-    leads that exist by the last day (``every_lead``: all) and ``lg_r_ev (lead_id, type,
-    ts_us)`` of their events up to it."""
+    """Register the inputs (refusing a repeated lead), then ``lg_r_ix (lead_id, account_id,
+    created_us, kc)`` of the leads that exist by the last day (``every_lead``: all) and
+    ``lg_r_ev (lead_id, type, ts_us)`` of their events up to it."""
     register_inputs(spark, inputs)
+    refuse_repeated_leads(spark, inputs)
     columns = spark.table(VIEWS.leads).columns
     created = "created_at" if "created_at" in columns else "CAST(NULL AS TIMESTAMP)"
     last = f"timestamp_micros({grid.last_us})"

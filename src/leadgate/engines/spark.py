@@ -138,6 +138,7 @@ def score_on_spark(
     """Score every lead of the inputs as of ``as_of``; write Parquet and the manifest."""
     started = time.perf_counter()
     lead_columns, account_columns = register_inputs(spark, settings.inputs)
+    refuse_repeated_leads(spark, settings.inputs)
     query = warehouse_sql(
         c,
         as_of,
@@ -198,6 +199,34 @@ def register_inputs(spark: Any, inputs: Mapping[str, str]) -> tuple[dict[str, st
     frames["intent"].createOrReplaceTempView(VIEWS.intent)
     _lead_events(spark, frames)
     return column_types(frames["leads"]), column_types(frames["accounts"])
+
+
+def refuse_repeated_leads(spark: Any, inputs: Mapping[str, str]) -> None:
+    """Refuse a leads input (registered) in which a lead id repeats or is missing, naming the
+    first few, before any work.
+
+    A lead is one row. The store cannot hold two (``leads.lead_id`` is its key), but a
+    lake is read as it is: a repeated lead would be scored
+    twice, counted twice among its account's engaged contacts, and replayed twice in a
+    backtest, so the numbers of the other leads of its account would be wrong too. One
+    grouped pass over the leads, small beside the events'.
+    """
+    rows = spark.sql(
+        f"SELECT lead_id, count(*) AS n FROM {VIEWS.leads} GROUP BY lead_id "
+        "HAVING count(*) > 1 OR lead_id IS NULL ORDER BY lead_id NULLS FIRST LIMIT 5"
+    ).collect()
+    if not rows:
+        return
+    named = ", ".join(
+        f"{'a missing lead_id' if r['lead_id'] is None else repr(r['lead_id'])} "
+        f"({r['n']} row{'' if r['n'] == 1 else 's'})"
+        for r in rows
+    )
+    raise ConfigError(
+        f"The leads input ({inputs.get('leads')}) has lead ids that are not one row each: "
+        f"{named}{' and more' if len(rows) == 5 else ''}. A lead is one row: deduplicate the "
+        "input and run again."
+    )
 
 
 def _lead_events(spark: Any, frames: dict[str, Any]) -> None:
