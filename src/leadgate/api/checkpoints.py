@@ -9,7 +9,8 @@ in-process at 1,000,000 leads / 50,000,000 events (groups of 5,000 events, issue
 (a checkpoint of ~6 MiB of log); with the threshold out of reach no commit took over
 290 ms, and one checkpoint of the 70 MiB that 300,000 events left took 1.2 s, a third of
 what the ten small ones would have. A request's latency is that of the slowest commit it
-waits for, so a single event's p99 was the checkpoints'.
+waits for: over HTTP the batches' tails and rates were the checkpoints' (a single event's
+tail was not: a run of them barely fills 16 MiB; see ``bench/README.md``, session 13).
 
 So the server moves DuckDB's threshold up to ``[api] checkpoint_wal_mib`` (256 MiB) and
 checkpoints itself, on the writer, once the batcher has had nothing to do for
