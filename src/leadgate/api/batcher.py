@@ -9,6 +9,9 @@ committed (:func:`.group.commit_group`), so a 2xx is a durable write.
 
 A lone request is not held back waiting for company: if nothing else is committing, it is
 committed at once (a group of one). Grouping comes from the time a commit takes.
+
+The batcher says how long it has had nothing to do (:meth:`Batcher.idle_for`): the server
+checkpoints the store in such pauses (:mod:`.checkpoints`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class Batcher:
         self._queue: deque[tuple[Pending, asyncio.Future[Answer]]] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        #: Since when nothing has been queued or committing (None: busy now).
+        self._idle_since: float | None = time.monotonic()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
@@ -53,6 +58,7 @@ class Batcher:
         """Queue ``pending``; its answer once its group has committed."""
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._queue.append((pending, future))
+        self._idle_since = None
         self._wake.set()
         return await future
 
@@ -63,6 +69,12 @@ class Batcher:
             while self._queue:
                 group = self._take()
                 await self._commit(group)
+            self._idle_since = time.monotonic()
+
+    def idle_for(self, now: float) -> float:
+        """Seconds (of ``time.monotonic``) since the last group committed with nothing
+        queued behind it; 0 while a request waits or a group commits."""
+        return 0.0 if self._idle_since is None else now - self._idle_since
 
     def _take(self) -> list[tuple[Pending, asyncio.Future[Answer]]]:
         group = [self._queue.popleft()]

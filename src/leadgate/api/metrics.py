@@ -22,6 +22,7 @@ metric                                 type       what
 ``leadgate_deliveries_total``          counter    delivery passes' posts, by ``result``
 ``leadgate_sla_breaches_total``        counter    SLA breaches the sweep worker recorded
 ``leadgate_recycled_total``            counter    MQLs the sweep worker recycled
+``leadgate_checkpoints_total``         counter    checkpoints the server made while idle
 =====================================  =========  ==========================================
 """
 
@@ -84,6 +85,7 @@ class Metrics:
         self.deliveries: dict[str, int] = defaultdict(int)
         self.breaches = 0
         self.recycled = 0
+        self.checkpoints = 0
 
     def group_committed(self, report: GroupReport, live: LiveScores) -> None:
         self.commits += 1
@@ -123,6 +125,7 @@ class Metrics:
             lines.append(f'leadgate_deliveries_total{{result="{result}"}} {count}')
         lines += _counter("leadgate_sla_breaches_total", self.breaches)
         lines += _counter("leadgate_recycled_total", self.recycled)
+        lines += _counter("leadgate_checkpoints_total", self.checkpoints)
         return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,9 @@ dashboard's budget of a few milliseconds of CPU under twenty users); with ART in
 paid by the writes that maintain them (scoring's MQL entry, imports), which is why the
 store does not create them itself.
 
+**Checkpoints** are the server's, in pauses of the ingest, not DuckDB's inside a request's
+commit (:mod:`.checkpoints`).
+
 **Delivery worker.** Every ``[api] deliver_every`` the server looks for outbox messages
 due and, when there are, makes one delivery pass (:meth:`Project.deliver`'s) on the writer,
 so webhooks leave while it serves, without cron. The pass posts from the writer thread, so
@@ -53,6 +56,7 @@ from ..project import Project
 from ..store import Store
 from . import metrics as metrics_module
 from .batcher import Batcher
+from .checkpoints import checkpoint_when_idle, raise_threshold
 from .live import LiveScores
 from .metrics import Metrics
 from .settings import ApiSettings
@@ -108,6 +112,7 @@ async def started(app: FastAPI) -> None:
     writer: Writer = app.state.writer
     if service.settings.event_index:
         await writer.run(ensure_indexes, writer.project.store())
+    await writer.run(raise_threshold, writer.project, service.settings.checkpoint_wal_mib)
     if service.settings.resident:  # before the first request, not in its commit
         await writer.run(service.live.warm, writer.project)
     service.batcher = Batcher(
@@ -115,6 +120,7 @@ async def started(app: FastAPI) -> None:
     )
     service.batcher.start()
     loop = asyncio.get_running_loop()
+    service.tasks.append(loop.create_task(checkpoint_when_idle(app), name="checkpoint"))
     if service.settings.deliver:
         every = service.settings.deliver_every
         task = loop.create_task(

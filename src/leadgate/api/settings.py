@@ -26,6 +26,10 @@ key                         default     meaning
 ``sweep``                   ``true``    the server sweeps itself: lifecycle recycles and SLA
                                         breaches, with their actions (``leadgate sweep``)
 ``sweep_every``             ``"1m"``    how often it sweeps, as of its clock's now
+``checkpoint_wal_mib``      256         DuckDB checkpoints by itself, inside a commit, only
+                                        once its write-ahead log holds this many MiB
+``checkpoint_idle``         ``"1s"``    the server checkpoints once no request has come
+                                        for this long (see :mod:`.checkpoints`)
 ``readers``                 4           reader threads: reads beside the one writer, each
                                         through its own cursor (see :mod:`.readers`)
 ==========================  ==========  ====================================================
@@ -74,6 +78,8 @@ class ApiSettings:
     deliver_every: dt.timedelta = dt.timedelta(seconds=2)
     sweep: bool = True
     sweep_every: dt.timedelta = dt.timedelta(minutes=1)
+    checkpoint_wal_mib: int = 256
+    checkpoint_idle: dt.timedelta = dt.timedelta(seconds=1)
     readers: int = 4
 
     @classmethod
@@ -81,10 +87,10 @@ class ApiSettings:
         """The settings of an ``[api]`` table; an unknown key or a bad value is refused."""
         numbers = (
             "max_body_bytes", "max_events", "group_max_events", "live_cache_leads", "readers",
-            "plan_leads",
+            "plan_leads", "checkpoint_wal_mib",
         )  # fmt: skip
         switches = ("deliver", "event_index", "sweep", "resident")
-        durations = ("max_future_skew", "deliver_every", "sweep_every")
+        durations = ("max_future_skew", "deliver_every", "sweep_every", "checkpoint_idle")
         known = (*numbers, *durations, *switches)
         unknown = [k for k in table if k not in known]
         if unknown:
