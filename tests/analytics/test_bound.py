@@ -240,11 +240,12 @@ def decaying(tiers: list[dict[str, object]], text: str = DECAYING) -> object:
     return load_compiled(text=text + yaml.safe_dump(tiers))
 
 
-def test_a_lead_found_past_its_first_candidate() -> None:
+def test_the_tight_bound_skips_a_day_the_decayed_points_miss() -> None:
     """Three pricing page visits (30 points each, halving weekly), on the 2nd, 10th and
     12th: undecayed the lead reaches 50 on the 10th, decayed only on the 12th (13 + 28
-    points on the 10th; 10 + 23 + 28 on the 12th). The first round evaluates the 10th,
-    the second the 12th; the lead's first day and the 2nd are never evaluated."""
+    points on the 10th; 10 + 23 + 28 on the 12th). The tight bound (at most half a
+    hundredth an event above the decayed points) is not in ``mql`` on the 10th, so only
+    the 12th and the last day are evaluated."""
     c = decaying([{"name": "mql", "when": "score >= 50"}])
     assert replay_path(c, first_sales=True).startswith("pruned")
     store = Store(":memory:")
@@ -258,8 +259,35 @@ def test_a_lead_found_past_its_first_candidate() -> None:
     (row,), evaluated = first_sales(store, c, grid, entries=True)
     assert grid.day(row[1]) == dt.date(2026, 3, 12)
     assert sorted(grid.day(k) for _, k in evaluated) == [
-        dt.date(2026, 3, 10), dt.date(2026, 3, 12), dt.date(2026, 3, 31)
+        dt.date(2026, 3, 12), dt.date(2026, 3, 31)
     ]  # fmt: skip
+    assert first_sales(store, c, grid, entries=False)[0] == [row]
+
+
+def test_a_lead_found_past_its_first_candidate() -> None:
+    """A careers page visit (-30, halving weekly: left out of the bound) on the 1st, a
+    pricing page visit (30, halving weekly) on the 2nd and on the 20th: the bound is in
+    ``mql`` from the 2nd, while the two visits' decayed points nearly cancel; the
+    definition reaches 25 on the 20th only (5 + 28 - 4). The rounds go past the lead's
+    first candidates to find it."""
+    text = DECAYING.replace(
+        "    - {type: pricing_page",
+        "    - {type: careers_page, points: -30, half_life: 7d, window: 60d}\n"
+        "    - {type: pricing_page",
+    )
+    c = decaying([{"name": "mql", "when": "score >= 25"}], text)
+    assert replay_path(c, first_sales=True).startswith("pruned")
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    for kind, day in (("careers_page", 1), ("pricing_page", 2), ("pricing_page", 20)):
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, 'a', ?, ?)",
+            [f"e{day}", kind, dt.datetime(2026, 3, day, 9)],
+        )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    (row,), evaluated = first_sales(store, c, grid, entries=True)
+    assert grid.day(row[1]) == dt.date(2026, 3, 20)
+    assert min(grid.day(k) for _, k in evaluated) == dt.date(2026, 3, 2)
     assert first_sales(store, c, grid, entries=False)[0] == [row]
 
 
