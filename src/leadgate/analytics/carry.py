@@ -222,12 +222,12 @@ def carry(
                 store.execute("INSERT INTO bt_pairs_all SELECT * FROM bt_carried_part")
 
 
-def _parts(leads: int, total: int) -> list[tuple[int, int]]:
-    """Lead ranges ``[lo, hi)`` of equal size, about :data:`CARRY_ROWS` items each (from
-    ``total``, the items of all): the leads' numbers carry no order of their events."""
+def _parts(leads: int, total: int, size: int = CARRY_ROWS) -> list[tuple[int, int]]:
+    """Lead ranges ``[lo, hi)`` of equal size, about ``size`` items each (from ``total``,
+    the items of all): the leads' numbers carry no order of their events."""
     if leads == 0:
         return []
-    count = min(leads, max(1, -(-total // CARRY_ROWS)))
+    count = min(leads, max(1, -(-total // size)))
     bounds = [leads * p // count for p in range(count + 1)]
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
