@@ -137,10 +137,13 @@ def tight_states(store: Store, tight: CompiledDefinition, c: CompiledDefinition,
             assert coming is not None
             ev = coming.result()
             coming = reader.submit(fetch, *parts[p + 1]) if p + 1 < len(parts) else None
-            ix, k, values = days.sliced(ev["ix"], ev["ts_us"], ev["t"], kc[lo:hi], wanted[lo:hi])
+            slices = days.sliced(ev["ix"], ev["ts_us"], ev["t"], kc[lo:hi], wanted[lo:hi])
             if coming is not None:
                 coming.result()  # wait: the insert below needs the connection
-            table = pa.table({"ix": ix + lo, "k": k, **dict(zip(names, values, strict=True))})
+            table = pa.Table.from_batches(  # each slice's arrays as they are: no copy
+                pa.record_batch([ix + lo, k, *values], names=["ix", "k", *names])
+                for ix, k, values in slices
+            )
             with store.registered("bt_tight_part", table):
                 store.execute("INSERT INTO bt_pairs_all SELECT * FROM bt_tight_part")
             _insert_states(store, select, grid, carried=True)
@@ -165,7 +168,7 @@ class _Query:
 
     def sliced(
         self, ix: np.ndarray, ts: np.ndarray, t: np.ndarray, kc: np.ndarray, wanted: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    ) -> list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
         """:meth:`rows` over slices of a part's leads, about :data:`SLICE_ROWS` events each
         (as the carry's, :mod:`leadgate.analytics.carry`: arrays of a few MB are reused
         from the heap, where a part's were faulted in anew). Each slice's events are put
@@ -199,11 +202,7 @@ class _Query:
                 kc[lo : lo + width], wanted[lo : lo + width],
             )  # fmt: skip
             out.append((rows[0] + lo, rows[1], rows[2]))
-        return (
-            np.concatenate([lead for lead, _, _ in out]),
-            np.concatenate([day for _, day, _ in out]),
-            [np.concatenate([v[i] for _, _, v in out]) for i in range(len(out[0][2]))],
-        )
+        return out
 
     def origin(self) -> int:
         """The earliest time kept: one in no window on the first day, nor on any later."""
