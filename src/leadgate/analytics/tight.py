@@ -18,7 +18,8 @@ T) / h)`` and ``w = cents × 2^((ts - T) / h)``, so it is a difference of two ru
 sums of ``w`` over the lead's events in time order, times one factor for the day. The
 ``w`` are integers (in ``1 / SCALE`` hundredths, rounded up), so the running sums are
 exact: int64, where a sum past 2^63 wraps and a lead's difference is still exact while
-it stays under 2^62 (checked: else the rule counts ``cents × n``). Doubles enter twice
+it stays under 2^62 (checked: a slice's events times its largest weight under 2^62, else the
+rule counts ``cents × n``). Doubles enter twice
 (``w`` and the day's factor), each with a relative error of a few units in the last
 place, as DuckDB's ``POWER`` in ``x``; :data:`SLACK` (1e-9) is a million times that. With
 points at least the definition's and every other count exact, the bound's plan is in a
@@ -62,8 +63,9 @@ PART_EVENTS = 4_000_000
 SCALE = 2**10
 #: The relative error the doubles of ``Σx`` may carry (a few units in the last place: 1e-15).
 SLACK = 1e-9
-#: More half-lives than this from the first day to the last, and a weight may pass int64:
-#: that rule's points are then counted undecayed (``cents × n``).
+#: More half-lives than this from the first day to the last, and a slice's weights may pass
+#: int64: that rule's points are then counted undecayed (``cents × n``), as where its
+#: events times its largest weight could.
 TOO_FAR = 30
 
 
@@ -232,15 +234,14 @@ class _Query:
         starts = np.searchsorted(entered, q_lead * width, "left") if None in windows else ends
         values, counts = [], []
         for i, (_, _, window) in enumerate(self.counted):
-            flag = self.items.deltas[kind, i].astype(np.int64)
             first = starts if window is None else gone[window]
-            running = np.concatenate(([0], np.cumsum(flag)))
+            running = np.concatenate(([0], np.cumsum(self.items.deltas[kind, i], dtype=np.int64)))
             counts.append(running[ends] - running[first])
             values.append(counts[-1].astype(np.int32))
         for r in self.rules:
             first = starts if r.window is None else gone[r.window]
             flag = self.items.deltas[kind, r.count].astype(bool)
-            values.append(self.points(r, ts, flag, lead, ends, first, day, counts[r.count]))
+            values.append(self.points(r, ts, flag, ends, first, day, counts[r.count]))
         return q_lead, day.astype(np.int32), values
 
     def days(
@@ -277,7 +278,6 @@ class _Query:
         r: _Decayed,
         ts: np.ndarray,
         flag: np.ndarray,
-        lead: np.ndarray,
         ends: np.ndarray,
         first: np.ndarray,
         day: np.ndarray,
@@ -288,12 +288,11 @@ class _Query:
         undecayed = r.cents * count
         grid = self.grid
         origin = grid.first_us - grid.step_us  # T: no day's factor above 1
-        if (grid.last_us - origin) / r.half_life > TOO_FAR:
-            return undecayed
+        top = (grid.last_us - origin) / r.half_life  # the largest weight's exponent
+        if top > TOO_FAR or len(ts) * (r.cents * 2.0**top * SCALE + 1) >= 2.0**62:
+            return undecayed  # a lead's sum of weights could pass int64
         exact = np.zeros(len(ts))
         exact[flag] = np.ceil(r.cents * np.exp2((ts[flag] - origin) / r.half_life) * SCALE)
-        if np.bincount(lead, exact).max(initial=0) >= 2.0**62:  # a lead's sum past int64
-            return undecayed
         weight = exact.astype(np.int64)
         running = np.concatenate(([0], np.cumsum(weight)))
         summed = (running[ends] - running[first]).astype(np.float64)
