@@ -6,19 +6,22 @@ pairs and 96 times one scoring at 1,000,000 leads (bench/README.md). A backtest 
 things of each lead: its first sales-tier day and its tier on the last day.
 
 The first sales day is one of the lead's entry days (:mod:`leadgate.analytics.entries`),
-and on it the undecayed bound (:mod:`leadgate.analytics.bound`) is in a sales tier too.
-So it is the first of the *candidates*, the entry days the bound's replay (carried, cheap)
-puts in a sales tier, on which the definition's own plan finds a sales tier. The bound's
-replay carries only the leads it puts in a sales tier on their best day
-(:func:`leadgate.analytics.bound.best_counts`: 45 % of them at 1,000,000 leads, those a
-sales tier's fit admits); the others are in none on any day, and only their last day is
-counted. The
-candidates are evaluated in rounds, each lead's first one, then its next two, next four,
-..., only for leads not yet found in a sales tier: a lead found at its j-th candidate costs
-at most 2j + 1 evaluations, and one never found costs all of its candidates (each must be
-shown not to be a sales day). The last day is evaluated for every lead, except those the
-bound puts in no tier when that says the definition does too (:func:`bound.none_follows`):
-they hold no tier on it, written without running the plan.
+and on it the tight bound (:mod:`leadgate.analytics.tight`: the undecayed bound of
+:mod:`leadgate.analytics.bound` with each decaying rule's points held to at most half a
+hundredth an event above the decayed sum) is in a sales tier too. So it is the first of
+the *candidates*, the entry days on which the tight bound is in a sales tier, on which
+the definition's own plan finds a sales tier. The tight bound is evaluated on the entry
+days and the last day of the leads the undecayed bound puts in a sales tier on their best
+day (:func:`leadgate.analytics.bound.best_counts`: 45 % of them at 1,000,000 leads, those
+a sales tier's fit admits); the others are in none on any day, and only their last day is
+counted. The candidates are evaluated in rounds, each lead's first one, then its next
+two, next four, ..., only for leads not yet found in a sales tier: a lead found at its
+j-th candidate costs at most 2j + 1 evaluations, and one never found costs all of its
+candidates (each must be shown not to be a sales day; with the tight bound, few are: at
+1,000,000 leads the pairs fell from 2,396,630 to 1,087,134, bench/README.md, session 13).
+The last day is evaluated for every lead, except those the bound puts in no tier when
+that says the definition does too (:func:`bound.none_follows`): they hold no tier on it,
+written without running the plan.
 
 ``bt_states`` then holds the definition's own tier on each pair evaluated (the rounds'
 and the last day's) and the inferred last days: each lead's first sales day and last tier

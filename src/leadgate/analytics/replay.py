@@ -7,7 +7,7 @@ only change on a day when something it reads changes.
 A definition with no decay, no date and nothing of the account takes from events only
 counts inside windows: those are carried from day to day (:mod:`leadgate.analytics.carry`)
 and the plan runs once per (lead, change day) on them. A backtest of a decaying one whose
-undecayed bound carries runs the plan only where the bound is in a sales tier
+undecayed bound carries runs the plan only where its bound is in a sales tier
 (:mod:`leadgate.analytics.pruned`). Every other definition goes the general path
 (:func:`replay_path` says which):
 
