@@ -71,14 +71,13 @@ TOO_FAR = 30
 
 @dataclass(frozen=True)
 class _Decayed:
-    """A rule of the tight bound whose points are summed decayed: its index, its
-    unsigned points in hundredths, its half-life, its window and its count's column."""
+    """A rule of the tight bound whose points are summed decayed: its index (of its
+    count in ``counters`` too), its points in hundredths, its half-life and its window."""
 
     index: int
     cents: int
     half_life: int
     window: int | None
-    count: int  # its position in ``counters``
 
 
 def tight_states(store: Store, tight: CompiledDefinition, c: CompiledDefinition, grid: Grid,
@@ -93,7 +92,7 @@ def tight_states(store: Store, tight: CompiledDefinition, c: CompiledDefinition,
     counted = counters(tight)
     items = _Items.of(counted)
     rules = [
-        _Decayed(i, r.cents, r.half_life_us, r.window_us, i)
+        _Decayed(i, r.cents, r.half_life_us, r.window_us)
         for i, r in enumerate(tight.event_rules)
         if r.half_life_us
     ]
@@ -105,13 +104,7 @@ def tight_states(store: Store, tight: CompiledDefinition, c: CompiledDefinition,
     store.execute("CREATE OR REPLACE TEMP TABLE bt_states (ix BIGINT, k BIGINT, tier BIGINT)")
     kc = store.execute("SELECT kc FROM bt_lead_ix ORDER BY ix").fetchnumpy()["kc"]
     kc = np.asarray(kc, dtype=np.int64)
-    numbers = {str(x): int(t) for x, t in store.execute("SELECT type, t FROM bt_types").fetchall()}
-    kinds = items.kinds(numbers)
-    raising = np.zeros(len(kinds), dtype=bool)
-    raising[[numbers[x] for x in raising_types(c) if x in numbers]] = True
-    codes = kinds + raising * (len(items.names) + 1)
-    where = f"({items.where(numbers)} OR t IN ({', '.join(map(str, np.flatnonzero(raising)))}))"
-    where = where if raising.any() else items.where(numbers)
+    codes, where = _codes(store, items, c)
     wanted = np.ones(len(kc), dtype=bool)
     if leads is not None:
         wanted[:] = False
@@ -152,6 +145,20 @@ def tight_states(store: Store, tight: CompiledDefinition, c: CompiledDefinition,
             store.execute("DELETE FROM bt_pairs_all")
     store.execute("DROP TABLE IF EXISTS temp.bt_ev_carried")
     return select
+
+
+def _codes(store: Store, items: _Items, c: CompiledDefinition) -> tuple[np.ndarray, str]:
+    """Each stored type number's code, its kind (:meth:`_Items.kinds`) plus the kinds'
+    number where its events raise ``c``'s score as they age (:func:`raising_types`), and
+    SQL, the events that matter: those a count reads and those that raise."""
+    numbers = {str(x): int(t) for x, t in store.execute("SELECT type, t FROM bt_types").fetchall()}
+    kinds = items.kinds(numbers)
+    raising = np.zeros(len(kinds), dtype=bool)
+    raising[[numbers[x] for x in raising_types(c) if x in numbers]] = True
+    where = items.where(numbers)
+    if raising.any():
+        where = f"({where} OR t IN ({', '.join(map(str, np.flatnonzero(raising)))}))"
+    return kinds + raising * (len(items.names) + 1), where
 
 
 @dataclass(frozen=True)
@@ -240,8 +247,8 @@ class _Query:
             values.append(counts[-1].astype(np.int32))
         for r in self.rules:
             first = starts if r.window is None else gone[r.window]
-            flag = self.items.deltas[kind, r.count].astype(bool)
-            values.append(self.points(r, ts, flag, ends, first, day, counts[r.count]))
+            flag = self.items.deltas[kind, r.index].astype(bool)
+            values.append(self.points(r, ts, flag, ends, first, day, counts[r.index]))
         return q_lead, day.astype(np.int32), values
 
     def days(
