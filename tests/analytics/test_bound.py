@@ -17,6 +17,7 @@ from leadgate.analytics import bound
 from leadgate.analytics.entries import why_not as entries_why_not
 from leadgate.analytics.pruned import _best_days, _sales
 from leadgate.analytics.replay import Grid, _drop_temporaries, _index, replay_path, replay_states
+from leadgate.analytics.tight import tight_states
 from leadgate.definition import load_compiled
 from leadgate.store import Store
 
@@ -117,6 +118,88 @@ def test_a_lead_in_a_sales_tier_on_any_day_is_in_one_on_its_best(c, population, 
         assert tier not in sales or best[lead] in sales, (lead, k)
         if bound.none_follows(c) and best[lead] is None:
             assert tier is None, (lead, k)
+
+
+def tight_tiers(store: Store, c, grid: Grid) -> dict[tuple[str, int], str | None]:  # type: ignore[no-untyped-def]
+    """The tight bound's tier on each day :func:`tight_states` evaluates (every lead)."""
+    try:
+        _index(store, grid)
+        tight_states(store, bound.tight_bound(c), c, grid, None)
+        rows = store.execute(
+            "SELECT i.lead_id, s.k, s.tier FROM bt_states s JOIN bt_lead_ix i USING (ix)"
+        ).fetchall()
+    finally:
+        _drop_temporaries(store)
+    return {(lead, k): c.tiers[t].name if t >= 0 else None for lead, k, t in rows}
+
+
+@settings(SETTINGS, max_examples=120)
+@given(
+    pruned_definitions,
+    st.one_of(populations(), populations().map(squeezed)),
+    st.lists(hours, min_size=8, max_size=8),
+)
+def test_the_tight_bound_holds_a_sales_tier_on_each_first_sales_day(c, population, offsets) -> None:  # type: ignore[no-untyped-def]
+    """On each day the tight bound is evaluated, it is in a sales tier where the
+    definition is (and, where :func:`bound.none_follows`, in no tier only where the
+    definition is in none); each lead's first sales day under the every-day replay is one
+    of those days, the last day is always one."""
+    grid = Grid.between(START, START + dt.timedelta(days=14))
+    with stored(population, offsets) as store:
+        tiers = carried(replay_states(store, c, grid, general=True), c, grid)
+        tight = tight_tiers(store, c, grid)
+    sales = {t.name for t in c.tiers if t.sales}
+    for key, tier in tight.items():
+        every_day = tiers.get(key)
+        assert every_day not in sales or tier in sales, key
+        if bound.none_follows(c) and tier is None:
+            assert every_day is None, key
+    first: dict[str, int] = {}
+    for (lead, k), tier in sorted(tiers.items()):
+        if tier in sales:
+            first.setdefault(lead, k)
+    for lead, k in first.items():
+        assert tight[(lead, k)] in sales, (lead, k)
+    assert {lead for lead, _ in tiers} <= {lead for lead, k in tight if k == grid.count - 1}
+
+
+def test_the_tight_bound_counts_a_decayed_point_rounded_up() -> None:
+    """A pricing page visit (30 points, halving weekly) at 9:00 on the 2nd is worth
+    28.1996 at the end of the day, rounded to 28.20: ``score >= 28.2`` holds that day. The
+    tight bound adds half a hundredth an event to the decayed sum for that rounding; at
+    28.19 it would never make the day a candidate."""
+    c = decaying([{"name": "mql", "when": "score >= 28.2"}])
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    store.execute(
+        "INSERT INTO events (event_id, lead_id, type, ts) VALUES ('e', 'a', 'pricing_page', ?)",
+        [dt.datetime(2026, 3, 2, 9)],
+    )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert tight_tiers(store, c, grid)[("a", 1)] == "mql"
+    ((_, mql_k, _),), _ = first_sales(store, c, grid, entries=True)
+    assert grid.day(mql_k) == dt.date(2026, 3, 2)
+    assert first_sales(store, c, grid, entries=False)[0][0][1] == mql_k
+
+
+def test_the_tight_bound_counts_an_event_to_its_windows_last_microsecond() -> None:
+    """A pricing page visit on the 2nd's last microsecond is five days old at the end of
+    the 7th: still inside ``count(*, 5d)``, beside a second visit on the 7th, so the lead
+    is in ``mql`` that day under the definition and the tight bound alike."""
+    c = decaying([{"name": "mql", "when": "score >= 1 and count(*, 5d) >= 2"}])
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    for name, when in (("e1", dt.datetime(2026, 3, 2, 23, 59, 59, 999999)),
+                       ("e2", dt.datetime(2026, 3, 7, 10))):  # fmt: skip
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, 'a', 'pricing_page', ?)",
+            [name, when],
+        )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert tight_tiers(store, c, grid)[("a", 6)] == "mql"
+    ((_, mql_k, _),), _ = first_sales(store, c, grid, entries=True)
+    assert grid.day(mql_k) == dt.date(2026, 3, 7)
+    assert first_sales(store, c, grid, entries=False)[0][0][1] == mql_k
 
 
 def test_a_negative_rule_counts_nothing_on_the_best_day() -> None:
@@ -240,11 +323,12 @@ def decaying(tiers: list[dict[str, object]], text: str = DECAYING) -> object:
     return load_compiled(text=text + yaml.safe_dump(tiers))
 
 
-def test_a_lead_found_past_its_first_candidate() -> None:
+def test_the_tight_bound_skips_a_day_the_decayed_points_miss() -> None:
     """Three pricing page visits (30 points each, halving weekly), on the 2nd, 10th and
     12th: undecayed the lead reaches 50 on the 10th, decayed only on the 12th (13 + 28
-    points on the 10th; 10 + 23 + 28 on the 12th). The first round evaluates the 10th,
-    the second the 12th; the lead's first day and the 2nd are never evaluated."""
+    points on the 10th; 10 + 23 + 28 on the 12th). The tight bound (at most half a
+    hundredth an event above the decayed points) is not in ``mql`` on the 10th, so only
+    the 12th and the last day are evaluated."""
     c = decaying([{"name": "mql", "when": "score >= 50"}])
     assert replay_path(c, first_sales=True).startswith("pruned")
     store = Store(":memory:")
@@ -258,8 +342,35 @@ def test_a_lead_found_past_its_first_candidate() -> None:
     (row,), evaluated = first_sales(store, c, grid, entries=True)
     assert grid.day(row[1]) == dt.date(2026, 3, 12)
     assert sorted(grid.day(k) for _, k in evaluated) == [
-        dt.date(2026, 3, 10), dt.date(2026, 3, 12), dt.date(2026, 3, 31)
+        dt.date(2026, 3, 12), dt.date(2026, 3, 31)
     ]  # fmt: skip
+    assert first_sales(store, c, grid, entries=False)[0] == [row]
+
+
+def test_a_lead_found_past_its_first_candidate() -> None:
+    """A careers page visit (-30, halving weekly: left out of the bound) on the 1st, a
+    pricing page visit (30, halving weekly) on the 2nd and on the 20th: the bound is in
+    ``mql`` from the 2nd, while the two visits' decayed points nearly cancel; the
+    definition reaches 25 on the 20th only (5 + 28 - 4). The rounds go past the lead's
+    first candidates to find it."""
+    text = DECAYING.replace(
+        "    - {type: pricing_page",
+        "    - {type: careers_page, points: -30, half_life: 7d, window: 60d}\n"
+        "    - {type: pricing_page",
+    )
+    c = decaying([{"name": "mql", "when": "score >= 25"}], text)
+    assert replay_path(c, first_sales=True).startswith("pruned")
+    store = Store(":memory:")
+    store.execute("INSERT INTO leads (lead_id) VALUES ('a')")
+    for kind, day in (("careers_page", 1), ("pricing_page", 2), ("pricing_page", 20)):
+        store.execute(
+            "INSERT INTO events (event_id, lead_id, type, ts) VALUES (?, 'a', ?, ?)",
+            [f"e{day}", kind, dt.datetime(2026, 3, day, 9)],
+        )
+    grid = Grid.between(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    (row,), evaluated = first_sales(store, c, grid, entries=True)
+    assert grid.day(row[1]) == dt.date(2026, 3, 20)
+    assert min(grid.day(k) for _, k in evaluated) == dt.date(2026, 3, 2)
     assert first_sales(store, c, grid, entries=False)[0] == [row]
 
 

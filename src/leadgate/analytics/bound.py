@@ -103,10 +103,19 @@ def why_not(c: CompiledDefinition) -> str | None:
 def upper_bound(c: CompiledDefinition) -> CompiledDefinition:
     """``c`` without decay: positive rules at their undecayed points, negative rules that
     decay left out (the module's docstring says why it bounds ``c`` from above)."""
-    kept = [r for r in c.event_rules if r.cents > 0 or not r.half_life_us]
-    rules = [replace(r, half_life_us=None) for r in kept]
+    rules = [replace(r, half_life_us=None) for r in tight_bound(c).event_rules]
     digest = hashlib.sha256(f"upper bound of {c.hash}".encode()).hexdigest()
     return replace(c, event_rules=rules, hash=digest)
+
+
+def tight_bound(c: CompiledDefinition) -> CompiledDefinition:
+    """``c`` with its negative rules that decay left out, the same rules as
+    :func:`upper_bound`'s in the same order with their half-lives kept: its plan over
+    carried pairs reads each decaying rule's points from the pairs, where
+    :mod:`leadgate.analytics.tight` holds them at least at ``c``'s."""
+    kept = [r for r in c.event_rules if r.cents > 0 or not r.half_life_us]
+    digest = hashlib.sha256(f"tight bound of {c.hash}".encode()).hexdigest()
+    return replace(c, event_rules=kept, hash=digest)
 
 
 def none_follows(c: CompiledDefinition) -> bool:

@@ -69,6 +69,9 @@ SLICE_ROWS = 500_000
 #: Column names of the carried counts in ``bt_pairs_all`` (rule i, aggregate j).
 RULE = "carried_rule_{}"
 AGGREGATE = "carried_agg_{}"
+#: The column of a decaying rule's points, where the pairs carry them
+#: (:mod:`leadgate.analytics.tight`: at least the definition's points that day).
+POINTS = "carried_points_{}"
 
 
 def why_not(c: CompiledDefinition) -> str | None:
@@ -94,6 +97,13 @@ def counters(c: CompiledDefinition) -> list[tuple[str, tuple[str, ...] | None, i
         if agg.kind == "count":
             out.append((AGGREGATE.format(j), agg.types, agg.window_us))
     return out
+
+
+def carried_columns(c: CompiledDefinition) -> list[str]:
+    """The columns of carried pairs the plan reads: each count of :func:`counters`, then
+    each decaying rule's points (:class:`CarriedEvents`)."""
+    counts = [col for col, _, _ in counters(c)]
+    return counts + [POINTS.format(i) for i, r in enumerate(c.event_rules) if r.half_life_us]
 
 
 @dataclass(frozen=True)
@@ -160,7 +170,6 @@ def carry(
     grid: Grid,
     *,
     exact: bool = False,
-    leads: str | None = None,
 ) -> None:
     """``bt_pairs_all (ix, k, counts...)``: each lead's change days (its creation day
     and the days an event enters or leaves a window) with every count as of that day.
@@ -185,22 +194,12 @@ def carry(
     kc = np.asarray(kc, dtype=np.int64)
     numbers = {str(x): int(t) for x, t in store.execute("SELECT type, t FROM bt_types").fetchall()}
     kinds, where = items.kinds(numbers), items.where(numbers)
-    wanted, source = np.ones(len(kc), dtype=bool), "bt_ev"
-    if leads is not None:  # their events copied once: each part then scans those alone
-        source = "bt_ev_carried"
-        store.execute(
-            f"CREATE OR REPLACE TEMP TABLE {source} AS SELECT ix, ts_us, t FROM bt_ev"
-            f" WHERE {where} AND ix IN ({leads})"
-        )
-        where = "TRUE"
-        wanted[:] = False
-        wanted[np.asarray(store.execute(leads).fetchnumpy()["ix"], np.int64)] = True
-    events = int(store.scalar(f"SELECT count(*) FROM {source} WHERE {where}") or 0)
+    events = int(store.scalar(f"SELECT count(*) FROM bt_ev WHERE {where}") or 0)
     parts = _parts(len(kc), events * (1 + len(items.windows)) + len(kc))
 
     def fetch(lo: int, hi: int) -> dict[str, np.ndarray]:
         return store.execute(
-            f"SELECT (ix - {lo})::INTEGER AS ix, ts_us, t FROM {source}"
+            f"SELECT (ix - {lo})::INTEGER AS ix, ts_us, t FROM bt_ev"
             f" WHERE ix >= {lo} AND ix < {hi} AND {where}"
         ).fetchnumpy()
 
@@ -218,21 +217,17 @@ def carry(
             if coming is not None:
                 coming.result()  # wait: the insert below needs the connection
             ix += lo
-            if leads is not None:  # a lead not carried still has its first day's row
-                mine = wanted[ix]
-                ix, k, values = ix[mine], k[mine], values[:, mine]
             table = pa.table({"ix": ix, "k": k, **dict(zip(names, values, strict=True))})
             with store.registered("bt_carried_part", table):
                 store.execute("INSERT INTO bt_pairs_all SELECT * FROM bt_carried_part")
-    store.execute("DROP TABLE IF EXISTS temp.bt_ev_carried")
 
 
-def _parts(leads: int, total: int) -> list[tuple[int, int]]:
-    """Lead ranges ``[lo, hi)`` of equal size, about :data:`CARRY_ROWS` items each (from
-    ``total``, the items of all): the leads' numbers carry no order of their events."""
+def _parts(leads: int, total: int, size: int = CARRY_ROWS) -> list[tuple[int, int]]:
+    """Lead ranges ``[lo, hi)`` of equal size, about ``size`` items each (from ``total``,
+    the items of all): the leads' numbers carry no order of their events."""
     if leads == 0:
         return []
-    count = min(leads, max(1, -(-total // CARRY_ROWS)))
+    count = min(leads, max(1, -(-total // size)))
     bounds = [leads * p // count for p in range(count + 1)]
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
@@ -400,7 +395,9 @@ class CarriedEvents(EventSteps):
     the same values, as from the pivot's ``event_totals`` (:meth:`EventSteps.pivot_totals`)
     and the join's. The counts are columns of the leads relation itself (``bt_leads``,
     one row a pair), so no ``event_totals`` is joined back to it: at a million leads that
-    join built a hash table of every pair (12.7M rows for ``windowed``)."""
+    join built a hash table of every pair (12.7M rows for ``windowed``). A rule with a
+    half-life reads its points from a column too (``POINTS``): carried only for the tight
+    bound (:mod:`leadgate.analytics.tight`), whose points there are at least its own."""
 
     def __init__(self, base: EventSteps) -> None:
         super().__init__(base.c, base.when, base.tables, base.dialect)
@@ -412,7 +409,7 @@ class CarriedEvents(EventSteps):
         cols, capped = [], []
         for i, rule in enumerate(self.c.event_rules):
             count = f"l.{RULE.format(i)}::BIGINT"
-            points = f"{rule.cents} * {count}"
+            points = f"l.{POINTS.format(i)}" if rule.half_life_us else f"{rule.cents} * {count}"
             cols += [f"{points} AS {n.event_points(i)}", f"{count} AS {n.event_count(i)}"]
             capped.append(self.capped(points, rule.cents, rule.cap_cents))
         if capped:

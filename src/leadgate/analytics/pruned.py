@@ -6,19 +6,22 @@ pairs and 96 times one scoring at 1,000,000 leads (bench/README.md). A backtest 
 things of each lead: its first sales-tier day and its tier on the last day.
 
 The first sales day is one of the lead's entry days (:mod:`leadgate.analytics.entries`),
-and on it the undecayed bound (:mod:`leadgate.analytics.bound`) is in a sales tier too.
-So it is the first of the *candidates*, the entry days the bound's replay (carried, cheap)
-puts in a sales tier, on which the definition's own plan finds a sales tier. The bound's
-replay carries only the leads it puts in a sales tier on their best day
-(:func:`leadgate.analytics.bound.best_counts`: 45 % of them at 1,000,000 leads, those a
-sales tier's fit admits); the others are in none on any day, and only their last day is
-counted. The
-candidates are evaluated in rounds, each lead's first one, then its next two, next four,
-..., only for leads not yet found in a sales tier: a lead found at its j-th candidate costs
-at most 2j + 1 evaluations, and one never found costs all of its candidates (each must be
-shown not to be a sales day). The last day is evaluated for every lead, except those the
-bound puts in no tier when that says the definition does too (:func:`bound.none_follows`):
-they hold no tier on it, written without running the plan.
+and on it the tight bound (:mod:`leadgate.analytics.tight`: the undecayed bound of
+:mod:`leadgate.analytics.bound` with each decaying rule's points held to at most half a
+hundredth an event above the decayed sum) is in a sales tier too. So it is the first of
+the *candidates*, the entry days on which the tight bound is in a sales tier, on which
+the definition's own plan finds a sales tier. The tight bound is evaluated on the entry
+days and the last day of the leads the undecayed bound puts in a sales tier on their best
+day (:func:`leadgate.analytics.bound.best_counts`: 45 % of them at 1,000,000 leads, those
+a sales tier's fit admits); the others are in none on any day, and only their last day is
+counted. The candidates are evaluated in rounds, each lead's first one, then its next
+two, next four, ..., only for leads not yet found in a sales tier: a lead found at its
+j-th candidate costs at most 2j + 1 evaluations, and one never found costs all of its
+candidates (each must be shown not to be a sales day; with the tight bound, few are: at
+1,000,000 leads the pairs fell from 2,396,630 to 1,087,134, bench/README.md, session 13).
+The last day is evaluated for every lead, except those the bound puts in no tier when
+that says the definition does too (:func:`bound.none_follows`): they hold no tier on it,
+written without running the plan.
 
 ``bt_states`` then holds the definition's own tier on each pair evaluated (the rounds'
 and the last day's) and the inferred last days: each lead's first sales day and last tier
@@ -30,16 +33,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-import pyarrow as pa
-
 from ..definition.compile import CompiledDefinition
-from ..scoring.event_steps import in_list
 from ..store import Store
-from .bound import best_counts, none_follows, upper_bound
-from .carry import carry, counters
-from .entries import raising_types
-from .replay import Grid, Reach, _evaluate, _events_view, _insert_states, _select, _views, k_range
+from .bound import best_counts, none_follows, tight_bound, upper_bound
+from .carry import RULE, counters
+from .replay import Grid, _evaluate, _events_view, _insert_states, _select, _views
+from .tight import tight_states
 
 #: Each round takes this many times the candidates of the one before (1, 2, 4, ...): the
 #: evaluations of a lead found at its j-th candidate stay under twice j.
@@ -51,17 +50,15 @@ def replay_pruned(
 ) -> None:
     """``bt_states`` for a backtest of ``c`` (:mod:`leadgate.analytics.bound` allows it),
     from ``_index``'s tables; ``lap(phase)`` after the bound and after the candidates."""
-    bound, sales = upper_bound(c), _sales(c)
-    hopeful = _best_days(store, bound, grid, sales)
-    carry(store, bound, grid, leads=hopeful)
-    if hopeful is not None:
-        _last_counts(store, bound, grid, hopeful)
+    tight, sales = tight_bound(c), _sales(c)
+    hopeful = _best_days(store, upper_bound(c), grid, sales)
     # The bound changes event rules only: it reads the definition's lead fields, read once.
-    _views(store, bound, grid, carried=True, lead_rows=hopeful is None)
-    _evaluate(store, bound, grid, False, carried=True)
+    select = tight_states(store, tight, c, grid, hopeful)
+    if hopeful is not None:
+        _last_counts(store, tight, grid, hopeful)
+        _insert_states(store, select, grid, carried=True)
     lap("bound")
-    _bound_days(store, grid, sales)
-    _candidates(store, c, grid)
+    _candidates(store, grid, sales)
     lap("candidates")
     _views(store, c, grid, lead_rows=False)
     select = _select(store, c, grid, False)
@@ -97,14 +94,15 @@ def _best_days(store: Store, bound: CompiledDefinition, grid: Grid, sales: str) 
     return f"SELECT ix FROM bt_best WHERE tier IN ({sales})"
 
 
-def _last_counts(store: Store, bound: CompiledDefinition, grid: Grid, hopeful: str) -> None:
-    """Append to ``bt_pairs_all`` the last day of each lead not carried, with its counts
-    that day (its events inside each count's window: on the day the carry's items say,
-    an event counts from its instant to ``window`` after it), so the bound's tier there
-    is evaluated and settles its last day as for a carried lead (in no sales tier on its
-    best day, most leads are in ``nurture`` there, and that settles nothing)."""
+def _last_counts(store: Store, tight: CompiledDefinition, grid: Grid, hopeful: str) -> None:
+    """Append to ``bt_pairs_all`` the last day of each lead not in ``hopeful``, with its
+    counts that day (its events inside each count's window: an event counts from its
+    instant to ``window`` after it) and each decaying rule's points undecayed (``cents ×
+    count``, at least its decayed points), so the bound's tier there is evaluated and
+    settles its last day as for the others (in no sales tier on its best day, most leads
+    are in ``nurture`` there, and that settles nothing)."""
     numbers = {str(x): int(t) for x, t in store.execute("SELECT type, t FROM bt_types").fetchall()}
-    last, counted = grid.last_us, counters(bound)
+    last, counted = grid.last_us, counters(tight)
 
     def holds(types: tuple[str, ...] | None, window: int | None) -> str:
         conds = [] if window is None else [f"ts_us >= {last - window}"]
@@ -115,6 +113,11 @@ def _last_counts(store: Store, bound: CompiledDefinition, grid: Grid, hopeful: s
 
     sums = "".join(f", count(*) FILTER (WHERE {holds(t, w)}) AS {col}" for col, t, w in counted)
     values = "".join(f", coalesce(e.{col}, 0)::INTEGER" for col, _, _ in counted)
+    values += "".join(
+        f", {r.cents} * coalesce(e.{RULE.format(i)}, 0)::BIGINT"
+        for i, r in enumerate(tight.event_rules)
+        if r.half_life_us
+    )
     windows = [w for _, _, w in counted if w is not None]
     reach = max(windows, default=0) if len(windows) == len(counted) else None
     recent = "TRUE" if reach is None else f"ts_us >= {last - reach}"
@@ -128,81 +131,26 @@ def _last_counts(store: Store, bound: CompiledDefinition, grid: Grid, hopeful: s
     )
 
 
-def _bound_days(store: Store, grid: Grid, sales: str) -> None:
-    """From the bound's states: ``bt_bound (ix, lo, hi)``, the runs of days each lead holds
-    a sales tier (consecutive sales states merged: a lead's few runs, not its many states,
-    are what each of its entry days is checked against), and ``bt_bound_end (ix, tier)``,
-    its tier on the last day."""
-    K = grid.count
-    store.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE bt_bound AS
-        WITH mine AS (SELECT ix, k, tier IN ({sales}) AS sale FROM bt_states
-                      WHERE ix IN (SELECT ix FROM bt_states WHERE tier IN ({sales}))),
-        held AS (SELECT ix, k, sale, lead(k, 1, {K}) OVER w AS next,
-                        (sale AND NOT lag(sale, 1, FALSE) OVER w)::INTEGER AS opens
-                 FROM mine WINDOW w AS (PARTITION BY ix ORDER BY k)),
-        runs AS (SELECT ix, k, next, sale, sum(opens) OVER (PARTITION BY ix ORDER BY k) AS run
-                 FROM held)
-        SELECT ix, min(k) AS lo, max(next) - 1 AS hi FROM runs WHERE sale GROUP BY ix, run
-        """
-    )
+def _candidates(store: Store, grid: Grid, sales: str) -> None:
+    """From the tight bound's states (:mod:`leadgate.analytics.tight`: each lead's entry
+    days and its last day): ``bt_bound_end (ix, tier)``, its tier on the last day;
+    ``bt_cand (ix, k, rank)``, the entry days before the last on which it holds a sales
+    tier, ranked by day from 0; and ``bt_ev_left``, the events of the leads with
+    candidates, which the rounds from the second on read."""
+    last = grid.count - 1
     store.execute(
         "CREATE OR REPLACE TEMP TABLE bt_bound_end AS"
-        " SELECT ix, arg_max(tier, k) AS tier FROM bt_states GROUP BY ix"
+        f" SELECT ix, tier FROM bt_states WHERE k = {last}"
     )
-
-
-def _entry_days(c: CompiledDefinition, grid: Grid) -> str:
-    """SQL: rows (ix, k) of the entry days of leads in ``bt_bound``, some before a lead's
-    first day: its events' days (of ``bt_ev_left``, their events), every day of the reach
-    of :func:`raising_types`' events, its first day (``_ranges`` of an ``entries`` reach,
-    lead by lead)."""
-    parts = [
-        f"SELECT ix, {grid.first_at('ts_us')} AS k FROM bt_ev_left",
-        "SELECT ix, kc AS k FROM bt_lead_ix WHERE ix IN (SELECT ix FROM bt_bound)",
-    ]
-    raising = raising_types(c)
-    if raising:
-        lo, hi = k_range(grid, "ts_us", Reach.of(c).events)
-        types = f"SELECT t FROM bt_types WHERE type IN {in_list(raising, 'duckdb')}"
-        parts.append(
-            f"SELECT ix, unnest(range({lo}, {hi} + 1)) AS k FROM bt_ev_left WHERE t IN ({types})"
-        )
-    return " UNION ALL ".join(parts)
-
-
-def _candidates(store: Store, c: CompiledDefinition, grid: Grid) -> None:
-    """``bt_cand (ix, k, rank)``: each lead's entry days before the last on which the bound
-    holds a sales tier, ranked by day from 0. (A lead's bound states start on its first
-    day, so a day inside one of its runs is a day of the lead's.)
-
-    Sorted once by DuckDB, deduplicated and ranked in NumPy: a ``DISTINCT`` and a
-    ``row_number()`` over each lead took a hash of every entry day and a sort per lead
-    (1 s of 1.1 s at 100,000 leads).
-
-    ``bt_ev_left`` is made here: the events of the leads in ``bt_bound``, which the
-    candidates and the rounds from the second on read (one scan of ``bt_ev`` for both)."""
+    store.execute(
+        "CREATE OR REPLACE TEMP TABLE bt_cand AS SELECT ix, k,"
+        " row_number() OVER (PARTITION BY ix ORDER BY k) - 1 AS rank FROM bt_states"
+        f" WHERE k < {last} AND tier IN ({sales})"
+    )
     store.execute(
         "CREATE OR REPLACE TEMP TABLE bt_ev_left AS"
-        " SELECT * FROM bt_ev WHERE ix IN (SELECT ix FROM bt_bound)"
+        " SELECT * FROM bt_ev WHERE ix IN (SELECT ix FROM bt_cand)"
     )
-    rows = store.execute(
-        f"""
-        SELECT d.ix, d.k FROM ({_entry_days(c, grid)}) d JOIN bt_bound b
-          ON b.ix = d.ix AND d.k BETWEEN b.lo AND b.hi
-        WHERE d.k < {grid.count - 1} ORDER BY d.ix, d.k
-        """
-    ).fetchnumpy()
-    ix, k = np.asarray(rows["ix"], np.int64), np.asarray(rows["k"], np.int64)
-    new = np.ones(len(ix), dtype=bool)  # not the same (lead, day) as the row before
-    new[1:] = (ix[1:] != ix[:-1]) | (k[1:] != k[:-1])
-    ix, k = ix[new], k[new]
-    lead_starts = np.flatnonzero(np.append(True, ix[1:] != ix[:-1]))
-    sizes = np.diff(np.append(lead_starts, len(ix)))
-    rank = np.arange(len(ix)) - np.repeat(lead_starts, sizes)
-    with store.registered("bt_cand_rows", pa.table({"ix": ix, "k": k, "rank": rank})):
-        store.execute("CREATE OR REPLACE TEMP TABLE bt_cand AS FROM bt_cand_rows")
 
 
 def _last_day(store: Store, c: CompiledDefinition, grid: Grid) -> None:

@@ -7,7 +7,7 @@ only change on a day when something it reads changes.
 A definition with no decay, no date and nothing of the account takes from events only
 counts inside windows: those are carried from day to day (:mod:`leadgate.analytics.carry`)
 and the plan runs once per (lead, change day) on them. A backtest of a decaying one whose
-undecayed bound carries runs the plan only where the bound is in a sales tier
+undecayed bound carries runs the plan only where its bound is in a sales tier
 (:mod:`leadgate.analytics.pruned`). Every other definition goes the general path
 (:func:`replay_path` says which):
 
@@ -52,7 +52,7 @@ from ..scoring.event_steps import in_list, lit
 from ..scoring.plans import AsOf, Tables
 from ..store import Store
 from .bound import why_not as bound_why_not
-from .carry import CarriedEvents, carry, counters, why_not
+from .carry import CarriedEvents, carried_columns, carry, why_not
 from .entries import raising_types
 from .entries import why_not as entries_why_not
 
@@ -66,7 +66,7 @@ CARRIED_CHUNK_PAIRS = 16_000_000
 TABLES = Tables(leads="bt_leads", accounts="bt_accounts", events="bt_events", intent="bt_intent")
 TEMP = (
     "bt_lead_ix", "bt_account_ix", "bt_types", "bt_ev", "bt_lead_rows", "bt_pairs_all", "bt_states",
-    "bt_bound", "bt_bound_end", "bt_best", "bt_cand", "bt_ev_left", "bt_ev_carried",  # pruned
+    "bt_bound_end", "bt_best", "bt_cand", "bt_ev_left", "bt_ev_carried",  # pruned
 )  # fmt: skip
 VIEWS = ("bt_leads", "bt_accounts", "bt_events", "bt_intent", "bt_pairs")
 
@@ -542,7 +542,7 @@ def _views(
     if lead_rows:
         _lead_rows(store, c)
     lead_dates = _dates(store, c, "bt_lead_rows", "", "p.k", grid)
-    counts = "".join(f", p.{col}" for col, _, _ in counters(c)) if carried else ""
+    counts = "".join(f", p.{col}" for col in carried_columns(c)) if carried else ""
     store.execute(
         "CREATE OR REPLACE TEMP VIEW bt_leads AS SELECT t.* EXCLUDE (bt_ix, bt_aix) REPLACE"
         f" (p.ix * {K} + p.k AS lead_id, t.bt_aix * {K} + p.k AS account_id{lead_dates}){counts}"
