@@ -32,11 +32,16 @@ tiers:
 
 def api_project(root: Path, definition: str = DEFINITION, api: str = "") -> Project:
     """A project at ``root`` with ``definition`` and an ``[api]`` table, on a fixed clock.
-    The server's sweep worker is off unless ``api`` sets it (tests count what they cause)."""
+    The server's sweep worker is off unless ``api`` sets it (tests count what they cause),
+    and so are its checkpoints in pauses, unless ``api`` sets one of their keys: a test reads
+    the held store beside the in-process server, and DuckDB refuses a call on a connection
+    that the writer thread is using."""
     project = init_project(root)
     (project.root / "definition.yaml").write_text(definition, encoding="utf-8")
     if "sweep" not in api:
         api = "sweep = false\n" + api
+    if "checkpoint" not in api:
+        api = "checkpoint = false\n" + api
     with (project.root / "leadgate.toml").open("a", encoding="utf-8") as out:
         out.write("\n[api]\n" + api + "\n")
     return Project.open(project.root, clock=FixedClock(NOW))

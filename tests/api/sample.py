@@ -50,9 +50,11 @@ rules = [
   { name = "everyone", to = "pool:ae" },
 ]
 
-# The tests move the clock and count outbox messages: no sweep of the server's own between.
+# The tests move the clock and count outbox messages: no sweep of the server's own between;
+# they read the held store beside the server: no checkpoint of its own on the writer either.
 [api]
 sweep = false
+checkpoint = false
 """
 
 T0 = dt.datetime(2026, 3, 2, 9, 0)

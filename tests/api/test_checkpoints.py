@@ -36,9 +36,8 @@ def test_the_settings_read_a_ceiling_in_mib_and_an_idle_duration() -> None:
 
 
 def test_the_server_raises_duckdbs_threshold_and_checkpoints_once_idle(tmp_path: Path) -> None:
-    project = api_project(
-        tmp_path / "p", api='event_index = false\ncheckpoint_wal_mib = 64\ncheckpoint_idle = "50ms"'
-    )
+    api = 'event_index = false\ndeliver = false\ncheckpoint_wal_mib = 64\ncheckpoint_idle = "50ms"'
+    project = api_project(tmp_path / "p", api=api)
     ts = NOW.replace(tzinfo=None, hour=9).isoformat() + "Z"
     with TestClient(create_app(project)) as client:
         writer = client.app.state.writer  # type: ignore[attr-defined]
@@ -50,10 +49,24 @@ def test_the_server_raises_duckdbs_threshold_and_checkpoints_once_idle(tmp_path:
         answer = client.post("/v1/events", headers=keys, json={"events": [
             {"lead_id": f"L{n}", "type": "page_view", "ts": ts} for n in range(50)]})  # fmt: skip
         assert answer.status_code == 200 and answer.json()["stored"] == 50
+        generation = writer.generation
         wait_for(lambda: wal_bytes(project.store_path) == 0)
+        # A checkpoint changes no row: what the server kept of its reads stays true.
+        assert writer.generation == generation
         assert "leadgate_checkpoints_total 0" not in metrics(client)
         count = writer.call(lambda: project.store().scalar("SELECT count(*) FROM events"))
         assert count == 50
+
+
+def test_checkpoints_in_pauses_can_be_switched_off(tmp_path: Path) -> None:
+    """A process that reads the held store beside the server (a test, a script embedding
+    it) turns them off: DuckDB refuses a call on a connection the writer thread is using."""
+    assert ApiSettings().checkpoint and not ApiSettings.from_table({"checkpoint": False}).checkpoint
+    for api, running in [('checkpoint_idle = "50ms"', True), ("checkpoint = false", False)]:
+        project = api_project(tmp_path / str(running), api=api)
+        with TestClient(create_app(project)) as client:
+            tasks = client.app.state.service.tasks  # type: ignore[attr-defined]
+            assert ("checkpoint" in {task.get_name() for task in tasks}) is running
 
 
 def test_the_batcher_is_not_idle_while_a_request_waits_or_commits(tmp_path: Path) -> None:

@@ -38,6 +38,10 @@ class MovingClock:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo project (300 leads, scored, MQLs in the queue) with one user per role."""
     root = run_demo(tmp_path_factory.mktemp("demo") / "p", leads=300, accounts=60).directory
+    # The tests read the held store beside the in-process server: no checkpoint of its own
+    # may run on the writer thread meanwhile (DuckDB refuses a second call on a connection).
+    with (root / "leadgate.toml").open("a", encoding="utf-8") as out:
+        out.write("\n[api]\ncheckpoint = false\n")
     project = Project.open(root)
     for name, role in [("ana", "sales"), ("mia", "marketing"), ("root", "admin"), ("rex", "read")]:
         project.add_user(name, role, PASSWORD)

@@ -61,7 +61,7 @@ def checkpoint(project: Project) -> int:
     store = project.store()
     held = wal_bytes(store.path)
     if held:
-        store.execute("CHECKPOINT")
+        store.checkpoint()
     return held
 
 
@@ -78,7 +78,7 @@ async def checkpoint_when_idle(app: FastAPI) -> None:
         if service.batcher.idle_for(time.monotonic()) < idle or not wal_bytes(path):
             continue
         try:
-            moved = await writer.run(checkpoint, writer.project)
+            moved = await writer.maintain(checkpoint, writer.project)
         except Exception:
             log.exception("checkpoint failed")
             continue

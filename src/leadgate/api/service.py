@@ -120,7 +120,8 @@ async def started(app: FastAPI) -> None:
     )
     service.batcher.start()
     loop = asyncio.get_running_loop()
-    service.tasks.append(loop.create_task(checkpoint_when_idle(app), name="checkpoint"))
+    if service.settings.checkpoint:
+        service.tasks.append(loop.create_task(checkpoint_when_idle(app), name="checkpoint"))
     if service.settings.deliver:
         every = service.settings.deliver_every
         task = loop.create_task(

@@ -28,6 +28,10 @@ key                         default     meaning
 ``sweep_every``             ``"1m"``    how often it sweeps, as of its clock's now
 ``checkpoint_wal_mib``      256         DuckDB checkpoints by itself, inside a commit, only
                                         once its write-ahead log holds this many MiB
+``checkpoint``              ``true``    the server checkpoints the store itself in the
+                                        ingest's pauses (false: only DuckDB does, at
+                                        ``checkpoint_wal_mib``; for a process that uses the
+                                        held store beside the server, such as a test)
 ``checkpoint_idle``         ``"1s"``    the server checkpoints once no request has come
                                         for this long (see :mod:`.checkpoints`)
 ``readers``                 4           reader threads: reads beside the one writer, each
@@ -79,6 +83,7 @@ class ApiSettings:
     sweep: bool = True
     sweep_every: dt.timedelta = dt.timedelta(minutes=1)
     checkpoint_wal_mib: int = 256
+    checkpoint: bool = True
     checkpoint_idle: dt.timedelta = dt.timedelta(seconds=1)
     readers: int = 4
 
@@ -89,7 +94,7 @@ class ApiSettings:
             "max_body_bytes", "max_events", "group_max_events", "live_cache_leads", "readers",
             "plan_leads", "checkpoint_wal_mib",
         )  # fmt: skip
-        switches = ("deliver", "event_index", "sweep", "resident")
+        switches = ("deliver", "event_index", "sweep", "resident", "checkpoint")
         durations = ("max_future_skew", "deliver_every", "sweep_every", "checkpoint_idle")
         known = (*numbers, *durations, *switches)
         unknown = [k for k in table if k not in known]

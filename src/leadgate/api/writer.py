@@ -57,6 +57,11 @@ class Writer:
         future: Any = self._pool.submit(self._counted, lambda: fn(*args, **kwargs))
         return await asyncio.wrap_future(future)
 
+    async def maintain(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn``, which changes no row (a checkpoint), on the writer thread, not
+        counted in :attr:`generation`: what was kept of the reads before it stays true."""
+        return await asyncio.wrap_future(self._pool.submit(lambda: fn(*args, **kwargs)))
+
     def _counted(self, work: Callable[[], T]) -> T:
         """``work()``, then :attr:`calls` counts it (it has committed or rolled back by
         then: a reader that reads the count before its snapshot sees every change that
