@@ -100,18 +100,18 @@ def written(store: Store) -> dict[str, object]:
     }
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(leads=st.lists(lead_case, min_size=1, max_size=8), moved_before=st.integers(0, 3))
 def test_live_entry_writes_what_the_stores_entry_writes(
     leads: list[dict[str, object]], moved_before: int
 ) -> None:
-    live, ref = twin(leads, moved_before), twin(leads, moved_before)
-    with live.atomic():
-        entered = enter_live(live, "h1", scores_of(leads))
-    with ref.atomic():
-        expected = reference(ref, "h1", scores_of(leads))
-    assert entered == expected
-    assert written(live) == written(ref)
+    with twin(leads, moved_before) as live, twin(leads, moved_before) as ref:
+        with live.atomic():
+            entered = enter_live(live, "h1", scores_of(leads))
+        with ref.atomic():
+            expected = reference(ref, "h1", scores_of(leads))
+        assert entered == expected
+        assert written(live) == written(ref)
 
 
 def test_an_entry_restarts_the_sla_of_a_lead_seen_before_and_numbers_after_the_newest_move() -> (
