@@ -19,6 +19,7 @@ import argparse
 import cProfile
 import pstats
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -26,6 +27,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: A literal list of ids (``IN ('a', 'b')``): one statement whatever the ids.
+_LITERALS = re.compile(r"IN \('[^)]*\)")
 
 
 def main() -> None:
@@ -72,7 +75,8 @@ def main() -> None:
         def timed(self, sql, params=None):  # type: ignore[no-untyped-def]
             started = time.perf_counter()
             out = plain(self, sql, params)
-            spent.setdefault(" ".join(sql.split())[:90], []).append(time.perf_counter() - started)
+            key = _LITERALS.sub("IN (...)", " ".join(sql.split()))[:90]
+            spent.setdefault(key, []).append(time.perf_counter() - started)
             return out
 
         Store.execute = timed  # type: ignore[method-assign]
@@ -99,6 +103,8 @@ def main() -> None:
         commits = spent.get("COMMIT", [0.0])
         print(f"COMMIT: median {statistics.median(commits) * 1000:.1f}, slowest "
               f"{max(commits) * 1000:.1f} ms (a checkpoint runs inside it)")  # fmt: skip
+        runs = sum(len(took) for took in spent.values())
+        print(f"statements: {runs / len(measured):.1f} a commit")
         for sql, took in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[: args.top]:
             print(f"{sum(took) / len(measured) * 1000:8.1f} ms a commit, {len(took):4} runs: {sql}")
     else:

@@ -6,14 +6,23 @@ its stage is ``lead`` (or ``recycled`` with an event after its last move to recy
 the score's as-of time, of one of the definition's ``lifecycle.reentry_events`` when it names
 them: new engagement, the same condition a scoring run applies). The transitions,
 ``leads.stage``, the SLA start (``lead_handoff.mql_at``) and the ``lead.mql`` outbox events
-are written by the helpers ``enter_mql`` uses, in the caller's transaction; then the new
-MQLs are routed when the project has routing rules (:meth:`leadgate.project.Project.route`).
+are written in the caller's transaction, as ``enter_mql`` writes them; then the new MQLs are
+routed when the project has routing rules (:meth:`leadgate.project.Project.route`).
+
+A group commit of a few single events runs this for a few leads, and each statement costs
+milliseconds on a loaded machine (``bench/README.md``, issue #9, session 14), so an entry
+is four statements after the stage read, none of them reading ``stage_transitions`` back:
+the transitions are inserted numbered after the newest one (its ``max(seq)`` inside the
+same statement) and give back their outbox payloads (``RETURNING``); ``leads.stage``
+follows by the leads' ids; ``lead_handoff`` gets each entry's SLA start in one ``MERGE``
+(updated where the lead has a row, inserted where not: what ``_follow``'s update and
+insert do); the outbox rows are inserted from the returned payloads.
 """
 
 from __future__ import annotations
 
 from ..handoff.outbox import enqueue_query
-from ..handoff.transitions import _NEW_ENGAGEMENT, _entry_events_sql, _follow, _last_seq
+from ..handoff.transitions import _BY_IDS, _NEW_ENGAGEMENT, PAYLOAD
 from ..store import Store
 from .live import LiveScore, in_list
 
@@ -42,27 +51,46 @@ def enter_live(
     ]
     if not entering:
         return []
-    since = _last_seq(store)
     entering.sort(key=lambda s: s.lead_id)
-    store.execute(
+    ids = [s.lead_id for s in entering]
+    now = store.now()
+    announced = store.execute(
         "INSERT INTO stage_transitions (seq, lead_id, from_stage, to_stage, moved_at, actor, "
         "reason, definition_hash, score, tier) "
-        "SELECT ? + row_number() OVER (ORDER BY lead_id), lead_id, from_stage, 'mql', ?, "
-        "'system', 'tier ' || tier || ' at score ' || round(total, 2), ?, total, tier "
+        "SELECT (SELECT coalesce(max(seq), 0) FROM stage_transitions) "
+        "+ row_number() OVER (ORDER BY lead_id), lead_id, from_stage, 'mql', ?, 'system', "
+        "'tier ' || tier || ' at score ' || round(total, 2), ?, total, tier "
         "FROM (SELECT unnest(?) AS lead_id, unnest(?) AS from_stage, unnest(?) AS total, "
-        "unnest(?) AS tier)",
+        f"unnest(?) AS tier) RETURNING seq, lead_id, {PAYLOAD}",
         [
-            since,
-            store.now(),
+            now,
             definition_hash,
-            [s.lead_id for s in entering],
+            ids,
             [stages[s.lead_id] for s in entering],
             [s.total for s in entering],
             [s.tier for s in entering],
         ],
+    ).fetchall()
+    announced.sort()
+    if len(ids) > _BY_IDS:  # a long literal list costs more to plan than a join
+        store.execute("UPDATE leads SET stage = 'mql' WHERE lead_id IN (SELECT unnest(?))", [ids])
+    else:  # found through the primary key
+        store.execute(f"UPDATE leads SET stage = 'mql' WHERE lead_id IN ({in_list(ids)})")
+    # Entry into mql starts the SLA clock afresh (a re-entry's first touch is yet to come).
+    store.execute(
+        "MERGE INTO lead_handoff USING (SELECT unnest(?) AS lead_id, ?::TIMESTAMP AS mql_at, "
+        "unnest(?) AS tier) e ON lead_handoff.lead_id = e.lead_id "
+        "WHEN MATCHED THEN UPDATE SET mql_at = e.mql_at, mql_tier = e.tier, "
+        "first_touch_at = NULL "
+        "WHEN NOT MATCHED THEN INSERT (lead_id, mql_at, mql_tier) "
+        "VALUES (e.lead_id, e.mql_at, e.tier)",
+        [ids, now, [s.tier for s in entering]],
     )
-    _follow(store, f"seq > {int(since)}")
-    enqueue_query(store, _entry_events_sql(since))  # announced in this transaction
+    enqueue_query(  # announced in this transaction
+        store,
+        "SELECT 'lead.mql' AS event_type, unnest(?) AS lead_id, unnest(?) AS payload",
+        [[lead for _, lead, _ in announced], [payload for _, _, payload in announced]],
+    )
     return [s.lead_id for s in entering]
 
 

@@ -116,10 +116,11 @@ def enqueue_many(
     return ids
 
 
-def enqueue_query(store: Store, events: str) -> int:
+def enqueue_query(store: Store, events: str, params: Sequence[Any] = ()) -> int:
     """Add every row of ``events`` (SQL yielding ``event_type``, ``lead_id`` and ``payload``,
-    a JSON text) to the outbox in the caller's transaction, as :func:`enqueue` adds one: a
-    scoring run's million MQL entries in one ``INSERT ... SELECT``. Returns how many.
+    a JSON text; its parameters ``params``) to the outbox in the caller's transaction, as
+    :func:`enqueue` adds one: a scoring run's million MQL entries in one ``INSERT ...
+    SELECT``. Returns how many.
 
     The ids are made like :func:`new_message_id`'s (the time in hex milliseconds, then 64
     bits of an md5 of a random UUID), so they sort with the others by creation.
@@ -130,7 +131,7 @@ def enqueue_query(store: Store, events: str) -> int:
         f"SELECT 'msg_{millis:012x}' || substr(md5(CAST(gen_random_uuid() AS VARCHAR)), 1, 16) "
         f"AS message_id, e.event_type, e.lead_id, e.payload FROM ({events}) AS e"
     )
-    return _insert(store, now, ids, [])
+    return _insert(store, now, ids, list(params))
 
 
 def _insert(store: Store, now: dt.datetime, rows: str, params: list[Any]) -> int:

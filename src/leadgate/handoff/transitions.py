@@ -311,11 +311,18 @@ def _entry_events_sql(since: int) -> str:
     not a Python loop."""
     return (
         "SELECT CASE WHEN to_stage = 'mql' THEN 'lead.mql' ELSE 'stage.changed' END "
-        "AS event_type, lead_id, to_json(struct_pack(seq, lead_id, from_stage, "
-        "to_stage, moved_at := replace(CAST(moved_at AS VARCHAR), ' ', 'T'), actor, reason, "
-        "definition_hash, score, tier, amount)) AS payload "
+        f"AS event_type, lead_id, {PAYLOAD} AS payload "
         f"FROM stage_transitions WHERE seq > {int(since)} ORDER BY seq"
     )
+
+
+#: A transition's outbox payload (its ``as_dict()`` as JSON text) in SQL, over the columns of
+#: ``stage_transitions`` (a query's, or an ``INSERT``'s ``RETURNING``: :mod:`leadgate.api.entry`).
+PAYLOAD = (
+    "to_json(struct_pack(seq, lead_id, from_stage, to_stage, "
+    "moved_at := replace(CAST(moved_at AS VARCHAR), ' ', 'T'), actor, reason, "
+    "definition_hash, score, tier, amount))"
+)
 
 
 __all__ = ["History", "Move", "StageEvent", "Transition", "enter_mql", "history", "move", "touch"]
