@@ -112,3 +112,13 @@ def test_what_the_sieve_reads() -> None:
     assert sieve is not None and sieve.tiers == (
         _All("and", (_Atleast(sieve.tiers[0].items[0].what, 3.0),)),  # type: ignore[union-attr]
     )
+
+
+def test_a_definition_with_no_sales_tier_keeps_no_row_but_the_last() -> None:
+    """Only a nurture tier, no event count: no row can be in a sales tier (the sieve says
+    so of every row, however many: none of its columns tells their number)."""
+    c = decaying([{"name": "nurture", "when": "score >= 1", "sales": False}])
+    sieve = Sieve.of(bound.tight_bound(c))
+    assert sieve is not None and sieve.tiers == ()
+    assert sieve.passes(3, [], {}).tolist() == [False, False, False]
+    assert days_of(tight_tiers(visits((2, 10)), c, GRID)) == [31]

@@ -121,11 +121,12 @@ class Sieve:
             tight.engagement_cap,
         )
 
-    def passes(self, counts: list[np.ndarray], points: dict[int, np.ndarray]) -> np.ndarray:
-        """Rows on which some sales tier's condition holds: ``counts`` each counted
-        column's values, ``points`` a positive rule's points where not ``cents × count``
-        (each at least the tight bound's own)."""
-        size = len(counts[0]) if counts else 0
+    def passes(
+        self, size: int, counts: list[np.ndarray], points: dict[int, np.ndarray]
+    ) -> np.ndarray:
+        """Which of ``size`` rows some sales tier's condition may hold on: ``counts`` each
+        counted column's values, ``points`` a positive rule's points where not ``cents ×
+        count`` (each at least the tight bound's own)."""
         engagement: np.ndarray | None = None
 
         def holds(n: _Need) -> np.ndarray:

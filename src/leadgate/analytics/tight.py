@@ -251,7 +251,7 @@ class _Query:
             running = np.concatenate(([0], np.cumsum(self.items.deltas[kind, i], dtype=np.int64)))
             counts.append(running[ends] - running[first])
         if self.sieve is not None:  # decaying rules at cents × count first: no points yet
-            kept = np.flatnonzero(self.sieve.passes(counts, {}) | (day == K - 1))
+            kept = np.flatnonzero(self.sieve.passes(len(day), counts, {}) | (day == K - 1))
             q_lead, day, ends = q_lead[kept], day[kept], ends[kept]
             firsts, counts = [f[kept] for f in firsts], [n[kept] for n in counts]
         points = {}
@@ -259,7 +259,7 @@ class _Query:
             flag = self.items.deltas[kind, r.index].astype(bool)
             points[r.index] = self.points(r, ts, flag, ends, firsts[r.index], day, counts[r.index])
         if self.sieve is not None and points:  # then at the tight bound's points
-            kept = np.flatnonzero(self.sieve.passes(counts, points) | (day == K - 1))
+            kept = np.flatnonzero(self.sieve.passes(len(day), counts, points) | (day == K - 1))
             q_lead, day = q_lead[kept], day[kept]
             counts = [n[kept] for n in counts]
             points = {i: p[kept] for i, p in points.items()}
