@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+
 from leadgate.analytics import bound
+from leadgate.analytics.carry import counters
 from leadgate.analytics.replay import Grid
 from leadgate.analytics.sieve import Sieve, _All, _Atleast
 from leadgate.definition import load_compiled
@@ -122,3 +125,17 @@ def test_a_definition_with_no_sales_tier_keeps_no_row_but_the_last() -> None:
     assert sieve is not None and sieve.tiers == ()
     assert sieve.passes(3, [], {}).tolist() == [False, False, False]
     assert days_of(tight_tiers(visits((2, 10)), c, GRID)) == [31]
+
+
+def test_the_sieve_keeps_engagement_at_its_threshold_to_the_hundredth() -> None:
+    """``engagement >= 60``: a row whose points reach 60.00 exactly is kept, one a
+    hundredth short is not; undecayed, two visits (60 points) are kept and one is not."""
+    tight = bound.tight_bound(decaying([{"name": "mql", "when": "engagement >= 60"}]))
+    sieve = Sieve.of(tight)
+    assert sieve is not None
+    ((i, cents, cap),) = sieve.positive
+    assert (cents, cap) == (3000, None)
+    counts = [np.array([2, 1, 0], dtype=np.int64) for _ in counters(tight)]
+    assert sieve.passes(3, counts, {}).tolist() == [True, False, False]
+    decayed = {i: np.array([6000, 5999, 0], dtype=np.int64)}
+    assert sieve.passes(3, counts, decayed).tolist() == [True, False, False]
