@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--warm", type=int, default=3)
     ap.add_argument("--no-rollups", action="store_true")
     ap.add_argument("--top", type=int, default=35)
+    ap.add_argument("--sort", default="cumulative", help="cProfile's order (tottime: own time)")
     ap.add_argument("--sql", action="store_true", help="time each statement (no cProfile)")
     ap.add_argument("--checkpoint-mib", type=int, help="DuckDB's checkpoint threshold")
     args = ap.parse_args()
@@ -108,7 +109,7 @@ def main() -> None:
         for sql, took in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[: args.top]:
             print(f"{sum(took) / len(measured) * 1000:8.1f} ms a commit, {len(took):4} runs: {sql}")
     else:
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     shutil.rmtree(run, ignore_errors=True)
 
 

@@ -22,6 +22,7 @@ usually none, and the query is not run.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,12 +30,18 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from ..definition.compile import CompiledDefinition
-from ..scoring.evaluate import to_micros
 from ..store import Store
 from .errors import ApiError
 from .inputs import EventIn
 from .live import LiveScores, in_list
 from .resident import Resident
+
+#: The time events are counted from: :func:`~leadgate.scoring.evaluate.to_micros` of a naive
+#: UTC time is ``(ts - _EPOCH) // _MICROSECOND``.
+_EPOCH = dt.datetime(1970, 1, 1)
+_MICROSECOND = dt.timedelta(microseconds=1)
+#: An event kept to be stored: the event, its key, its lead (None: anonymous), its µs.
+Kept = tuple[EventIn, str, "str | None", int]
 
 
 @dataclass
@@ -87,21 +94,27 @@ def write_events(
     stored = _stored_keys(store, asked)
     out = Written([0] * len(requests), by_request=[set() for _ in requests])
     seen: set[str] = set()
-    kept = []
+    kept: list[Kept] = []
+    touched, counts, by_request, add = out.touched, out.stored, out.by_request, live.add
     for n, event, key, lead in keyed:
         if key in stored or key in seen:
             continue
         seen.add(key)
-        kept.append((event, key, lead))
-        out.stored[n] += 1
+        at = (event.ts - _EPOCH) // _MICROSECOND  # to_micros of a naive UTC time, inline
+        kept.append((event, key, lead, at))
+        counts[n] += 1
         if lead is not None:
-            at = to_micros(event.ts)
-            out.touched.setdefault(lead, []).append((event.type, at))
-            out.by_request[n].add(lead)
-            live.add(lead, event.type, at)
+            happened = (event.type, at)
+            held_by = touched.get(lead)
+            if held_by is None:
+                touched[lead] = [happened]
+            else:
+                held_by.append(happened)
+            by_request[n].add(lead)
+            add(lead, event.type, at)
     _insert(store, kept)
     if held is not None:
-        held.note(hashes[key] for _, key, _ in kept)
+        held.note(hashes[key] for _, key, _, _ in kept)
     out.relinked = _link_visitors(store, kept, live.resident)
     if out.relinked:  # their visitors' earlier events count now: read again when scored
         live.forget(out.relinked)
@@ -232,20 +245,21 @@ _EVENT_COLUMNS = pa.schema([
 ])  # fmt: skip
 
 
-def _insert(store: Store, kept: list[tuple[EventIn, str, str | None]]) -> None:
-    """Append the events, handed to DuckDB as one Arrow table."""
+def _insert(store: Store, kept: list[Kept]) -> None:
+    """Append the events, handed to DuckDB as one Arrow table, built column by column
+    (the times from their µs: a datetime converted on its own costs more)."""
     if not kept:
         return
-    columns: list[list[object]] = [[] for _ in range(7)]
-    for event, key, lead in kept:
-        values = (key, None if _anonymous(event) else lead, event.visitor_id, event.type,
-                  event.ts, event.url, event.properties)  # fmt: skip
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    rows = pa.table(
-        [pa.array(c, type=f.type) for c, f in zip(columns, _EVENT_COLUMNS, strict=True)],
-        schema=_EVENT_COLUMNS,
-    )
+    strings = [
+        [key for _, key, _, _ in kept],
+        [None if _anonymous(e) else lead for e, _, lead, _ in kept],
+        [e.visitor_id for e, _, _, _ in kept],
+        [e.type for e, _, _, _ in kept],
+    ]
+    times = pa.array([at for _, _, _, at in kept], pa.int64()).cast(pa.timestamp("us"))
+    rest = [[e.url for e, _, _, _ in kept], [e.properties for e, _, _, _ in kept]]
+    arrays = [pa.array(c, pa.string()) for c in strings] + [times]
+    rows = pa.table(arrays + [pa.array(c, pa.string()) for c in rest], schema=_EVENT_COLUMNS)
     with store.registered("event_rows", rows):
         store.execute(
             "INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url, properties) "
@@ -254,13 +268,11 @@ def _insert(store: Store, kept: list[tuple[EventIn, str, str | None]]) -> None:
         )
 
 
-def _link_visitors(
-    store: Store, kept: list[tuple[EventIn, str, str | None]], resident: Resident | None
-) -> set[str]:
+def _link_visitors(store: Store, kept: list[Kept], resident: Resident | None) -> set[str]:
     """Link each visitor named beside a lead to its first lead (unless linked before);
     return the leads that gained a visitor (their anonymous events now count)."""
     first: dict[str, tuple[str, object]] = {}
-    for event, _, lead in kept:
+    for event, _, lead, _ in kept:
         if event.visitor_id and lead is not None and not _anonymous(event):
             first.setdefault(event.visitor_id, (lead, event.ts))
     if not first:

@@ -406,9 +406,8 @@ def save_scores(store: Store, definition_hash: str, scores: list[LiveScore]) -> 
     (``bench/README.md``, issue #9)."""
     if not scores:
         return
-    columns = list(zip(*[_row(s) for s in scores], strict=True))
     rows = pa.table(
-        [pa.array(c, type=f.type) for c, f in zip(columns, _LIVE_COLUMNS, strict=True)],
+        [pa.array(c, type=f.type) for c, f in zip(_columns(scores), _LIVE_COLUMNS, strict=True)],
         schema=_LIVE_COLUMNS,
     )
     with store.registered("live_rows", rows):
@@ -420,8 +419,18 @@ def save_scores(store: Store, definition_hash: str, scores: list[LiveScore]) -> 
         )
 
 
-def _row(s: LiveScore) -> tuple[Any, ...]:
-    band = s.band if isinstance(s.band, int) or s.band is None else None
-    grade = None if s.grade is None else str(s.grade)
-    return (s.lead_id, s.as_of, s.fit, s.engagement, s.total, grade, band, s.tier,
-            s.disqualified, s.dq_reason)  # fmt: skip
+def _columns(scores: list[LiveScore]) -> list[list[Any]]:
+    """The scores' values column by column, in ``_LIVE_COLUMNS``' order (a band that is
+    not an integer and a grade stored as its text, as ``live_scores`` holds them)."""
+    return [
+        [s.lead_id for s in scores],
+        [s.as_of for s in scores],
+        [s.fit for s in scores],
+        [s.engagement for s in scores],
+        [s.total for s in scores],
+        [None if s.grade is None else str(s.grade) for s in scores],
+        [s.band if isinstance(s.band, int) or s.band is None else None for s in scores],
+        [s.tier for s in scores],
+        [s.disqualified for s in scores],
+        [s.dq_reason for s in scores],
+    ]

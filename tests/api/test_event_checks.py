@@ -1,0 +1,93 @@
+"""The one-pass check of a plainly good event (``inputs._plain_event``) gives what the
+field-by-field check gives, and leaves every other row to it (whose problems it names)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadgate.api import inputs
+from leadgate.api.errors import ApiError
+
+TYPES = frozenset({"page_view", "demo_request"})
+NOW = dt.datetime(2026, 11, 2, 12, 0)
+SKEW = dt.timedelta(minutes=5)
+
+_texts = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "L1", " L2 ", "a@b.co", "x" * 2048, " " + "y" * 2048, "z" * 2049]),
+    st.integers(0, 3),
+)
+_times = st.one_of(
+    st.none(),
+    st.integers(),
+    st.sampled_from([
+        "2026-11-02T09:15:00Z", " 2026-11-02T09:15:00+00:00 ", "2026-11-02T09:15:00.123400",
+        "2026-11-02T14:15:00+02:00", "2026-11-02T12:04:59Z", "2026-11-02T12:05:01Z",
+        "2026-11-02T12:05:00-00:01", "1969-12-31T23:59:59Z", "2026-13-01", "yesterday",
+    ]),
+)  # fmt: skip
+_types = st.one_of(
+    st.none(), st.integers(), st.sampled_from(["page_view", "Demo Request", " page_view", "x"])
+)
+_properties = st.one_of(st.none(), st.just([1]), st.just({"plan": "pro", "n": 2, "é": None}))
+
+
+_GOOD = {
+    "lead_id": st.sampled_from(["L1", " L2 "]),
+    "type": st.just("page_view"),
+    "ts": st.sampled_from(["2026-11-02T09:15:00Z", "2026-11-02T09:15:00.5", "2026-11-02"]),
+}
+_ANY = {
+    "event_id": _texts, "lead_id": _texts, "email": _texts, "visitor_id": _texts,
+    "url": _texts, "type": _types, "ts": _times, "properties": _properties,
+    "unknown": st.just("x"),
+}  # fmt: skip
+
+
+@st.composite
+def rows(draw: st.DrawFn) -> Any:
+    """Mostly a good event with one to three of its fields drawn from anything (so most
+    rows are one field away from good), sometimes not an object at all."""
+    if draw(st.integers(0, 20)) == 0:
+        return draw(st.sampled_from([[], "event", 3, None]))
+    row: dict[str, Any] = {name: draw(values) for name, values in _GOOD.items()}
+    for name in draw(st.lists(st.sampled_from(sorted(_ANY)), min_size=1, max_size=3)):
+        if draw(st.integers(0, 5)) == 0:
+            row.pop(name, None)
+        else:
+            row[name] = draw(_ANY[name])
+    return row
+
+
+def _checked_alone(row: Any) -> tuple[inputs.EventIn | None, list[dict[str, Any]]]:
+    problems = inputs.Problems("events", "LG711")
+    return inputs._event(0, row, TYPES, (NOW, SKEW), problems), problems.found
+
+
+@settings(max_examples=600, deadline=None)
+@given(rows())
+def test_plain_event_is_the_checked_event(row: Any) -> None:
+    event, problems = _checked_alone(row)
+    plain = inputs._plain_event(row, TYPES, NOW + SKEW)
+    if plain is not None:
+        assert event is not None and not problems
+        assert plain == event and type(plain) is type(event)
+    try:
+        got = inputs.check_events({"events": [row]}, TYPES, NOW, SKEW, 10)
+    except ApiError as exc:
+        assert event is None and exc.details == problems
+    else:
+        assert got == [event]
+
+
+def test_a_plain_event_takes_the_one_pass() -> None:
+    row = {"lead_id": " L1 ", "type": "page_view", "ts": "2026-11-02T11:15:00+02:00",
+           "properties": {"a": 1}, "url": ""}  # fmt: skip
+    plain = inputs._plain_event(row, TYPES, NOW + SKEW)
+    assert plain == inputs.EventIn(
+        "page_view", dt.datetime(2026, 11, 2, 9, 15), "L1", properties='{"a": 1}'
+    )
