@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadgate.analytics import bound
+from leadgate.analytics import tight as tight_module
 from leadgate.analytics.entries import why_not as entries_why_not
 from leadgate.analytics.pruned import _best_days, _sales
 from leadgate.analytics.replay import Grid, _drop_temporaries, _index, replay_path, replay_states
@@ -143,11 +144,18 @@ def test_the_tight_bound_holds_a_sales_tier_on_each_first_sales_day(c, populatio
     """On each day the tight bound is evaluated, it is in a sales tier where the
     definition is (and, where :func:`bound.none_follows`, in no tier only where the
     definition is in none); each lead's first sales day under the every-day replay is one
-    of those days, the last day is always one."""
+    of those days, the last day is always one; the leads summed a few at a time, in slices
+    on several threads, give the same."""
     grid = Grid.between(START, START + dt.timedelta(days=14))
     with stored(population, offsets) as store:
         tiers = carried(replay_states(store, c, grid, general=True), c, grid)
         tight = tight_tiers(store, c, grid)
+        shipped = tight_module.SLICE_ROWS
+        tight_module.SLICE_ROWS = 3
+        try:
+            assert tight_tiers(store, c, grid) == tight
+        finally:
+            tight_module.SLICE_ROWS = shipped
     sales = {t.name for t in c.tiers if t.sales}
     for key, tier in tight.items():
         every_day = tiers.get(key)

@@ -40,9 +40,11 @@ What does not carry (:func:`why_not`), and is replayed by the general path inste
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -56,6 +58,8 @@ from .saturation import saturations
 if TYPE_CHECKING:
     from .replay import Grid
 
+T = TypeVar("T")
+
 #: Items (events' entries and exits, one per lead) read from the store in one part: bounds
 #: the memory of a part's events (about 30 bytes an event while they are sliced) and the
 #: reads of ``bt_ev`` (one a part, each a scan of its rows unless they are in lead order).
@@ -66,6 +70,9 @@ CARRY_ROWS = 8_000_000
 #: reused from the allocator's heap and stay in cache: a third of the CPU an item
 #: (bench/README.md, session 10).
 SLICE_ROWS = 500_000
+#: Threads summing a part's slices at once (:func:`in_slices`): the machine's cores, at most
+#: four (each holds a slice's arrays, a few tens of MB).
+SLICE_THREADS = min(4, os.cpu_count() or 1)
 #: Column names of the carried counts in ``bt_pairs_all`` (rule i, aggregate j).
 RULE = "carried_rule_{}"
 AGGREGATE = "carried_agg_{}"
@@ -254,17 +261,29 @@ def _carry_sliced(
     order = np.argsort(slice_of, kind="stable")
     ends = np.cumsum(np.bincount(slice_of, minlength=-(-leads // width)))
     del slice_of
-    leads_out, days_out, values_out = [], [], []
-    for s, (start, end) in enumerate(zip(np.append(0, ends[:-1]), ends, strict=True)):
+
+    def one(s: int, start: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mine, lo = order[start:end], s * width  # slice s: leads lo .. lo + width - 1
         lead, day, values = _carry_part(
             ix[mine].astype(np.int64) - lo, ts[mine], kinds[t[mine]],
             kc[lo : lo + width], grid, items, ceiling,
         )  # fmt: skip
-        leads_out.append(lead + lo)
-        days_out.append(day)
-        values_out.append(values)
+        return lead + lo, day, values
+
+    bounds = zip(np.append(0, ends[:-1]), ends, strict=True)
+    done = in_slices(one, [(s, int(a), int(b)) for s, (a, b) in enumerate(bounds)])
+    leads_out, days_out, values_out = zip(*done, strict=True)
     return np.concatenate(leads_out), np.concatenate(days_out), np.concatenate(values_out, axis=1)
+
+
+def in_slices(work: Callable[..., T], args: list[tuple[int, int, int]]) -> list[T]:
+    """``work(*a)`` for each of ``args``, in that order, on :data:`SLICE_THREADS` threads:
+    the slices are independent, and NumPy lets go of the GIL in its sorts, sums and
+    gathers, so a second core sums one slice while the first sums another."""
+    if SLICE_THREADS < 2 or len(args) < 2:
+        return [work(*a) for a in args]
+    with ThreadPoolExecutor(max_workers=SLICE_THREADS) as pool:
+        return list(pool.map(lambda a: work(*a), args))
 
 
 def _carry_part(

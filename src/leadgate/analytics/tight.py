@@ -53,7 +53,7 @@ import pyarrow as pa
 
 from ..definition.compile import CompiledDefinition
 from ..store import Store
-from .carry import POINTS, SLICE_ROWS, _Days, _Items, _parts, counters
+from .carry import POINTS, SLICE_ROWS, _Days, _Items, _parts, counters, in_slices
 from .entries import raising_types
 from .replay import Grid, Reach, _insert_states, _select, _views
 from .sieve import Sieve
@@ -207,8 +207,9 @@ class _Query:
         slice_of = (ix // width).astype(np.uint16)
         order = np.argsort(slice_of, kind="stable")  # 16 bits: a radix sort
         ends = np.cumsum(np.bincount(slice_of, minlength=count))
-        code, out = self.codes[t], []
-        for s, (start, end) in enumerate(zip(np.append(0, ends[:-1]), ends, strict=True)):
+        code = self.codes[t]
+
+        def one(s: int, start: int, end: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
             mine, lo = order[start:end], s * width
             key = (ix[mine].astype(np.int64) - lo) << (time_bits + code_bits)
             key |= (np.maximum(ts[mine], origin) - origin) << code_bits
@@ -219,8 +220,10 @@ class _Query:
                 key >> (time_bits + code_bits), when, key & ((1 << code_bits) - 1),
                 kc[lo : lo + width], wanted[lo : lo + width],
             )  # fmt: skip
-            out.append((rows[0] + lo, rows[1], rows[2]))
-        return out
+            return rows[0] + lo, rows[1], rows[2]
+
+        bounds = zip(np.append(0, ends[:-1]), ends, strict=True)
+        return in_slices(one, [(s, int(a), int(b)) for s, (a, b) in enumerate(bounds)])
 
     def origin(self) -> int:
         """The earliest time kept: one in no window on the first day, nor on any later."""
