@@ -270,16 +270,17 @@ def _carry_sliced(
         )  # fmt: skip
         return lead + lo, day, values
 
-    bounds = zip(np.append(0, ends[:-1]), ends, strict=True)
-    done = in_slices(one, [(s, int(a), int(b)) for s, (a, b) in enumerate(bounds)])
-    leads_out, days_out, values_out = zip(*done, strict=True)
+    leads_out, days_out, values_out = zip(*in_slices(one, ends), strict=True)
     return np.concatenate(leads_out), np.concatenate(days_out), np.concatenate(values_out, axis=1)
 
 
-def in_slices(work: Callable[..., T], args: list[tuple[int, int, int]]) -> list[T]:
-    """``work(*a)`` for each of ``args``, in that order, on :data:`SLICE_THREADS` threads:
-    the slices are independent, and NumPy lets go of the GIL in its sorts, sums and
-    gathers, so a second core sums one slice while the first sums another."""
+def in_slices(work: Callable[[int, int, int], T], ends: np.ndarray) -> list[T]:
+    """``work(s, start, end)`` for each slice ``s`` of a part's items, ``ends`` the end of
+    each (the next one's start), in that order, on :data:`SLICE_THREADS` threads: the
+    slices are independent, and NumPy lets go of the GIL in its sorts, sums and gathers,
+    so a second core sums one slice while the first sums another."""
+    starts = np.append(0, ends[:-1])
+    args = [(s, int(a), int(b)) for s, (a, b) in enumerate(zip(starts, ends, strict=True))]
     if SLICE_THREADS < 2 or len(args) < 2:
         return [work(*a) for a in args]
     with ThreadPoolExecutor(max_workers=SLICE_THREADS) as pool:

@@ -98,13 +98,14 @@ def _compared(node: Node) -> tuple[Call, float] | None:
     if not isinstance(node, Binary) or node.op not in COMPARISONS:
         return None
     for call, other in ((node.left, node.right), (node.right, node.left)):
-        if isinstance(call, Call) and call.name == "count" and _number(other):
+        if isinstance(call, Call) and call.name == "count" and number_literal(other):
             assert isinstance(other, Lit)
             return call, float(other.value)  # type: ignore[arg-type]
     return None
 
 
-def _number(node: Node) -> bool:
+def number_literal(node: Node) -> bool:
+    """Whether ``node`` is a finite number literal (not a boolean)."""
     return (
         isinstance(node, Lit)
         and isinstance(node.value, (int, float))

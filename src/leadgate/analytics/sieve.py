@@ -38,6 +38,7 @@ from ..definition.compile import CompiledDefinition
 from ..expr.ast import Binary, BoolOp, Call, Field, Lit, Node
 from ..expr.check import aggregate_reader
 from .carry import AGGREGATE, counters
+from .saturation import number_literal
 
 #: A row within this of a threshold is kept (the module's docstring).
 EPSILON = 1e-6
@@ -167,7 +168,9 @@ class Sieve:
 
 
 def _number(node: Node) -> float | None:
-    if isinstance(node, Lit) and isinstance(node.value, (int, float)):
-        if not isinstance(node.value, bool):
-            return float(node.value)
-    return None
+    """A number literal's value (:func:`~leadgate.analytics.saturation.number_literal`);
+    None for anything else (the sieve is then off)."""
+    if not number_literal(node):
+        return None
+    assert isinstance(node, Lit)
+    return float(node.value)  # type: ignore[arg-type]

@@ -222,8 +222,7 @@ class _Query:
             )  # fmt: skip
             return rows[0] + lo, rows[1], rows[2]
 
-        bounds = zip(np.append(0, ends[:-1]), ends, strict=True)
-        return in_slices(one, [(s, int(a), int(b)) for s, (a, b) in enumerate(bounds)])
+        return in_slices(one, ends)
 
     def origin(self) -> int:
         """The earliest time kept: one in no window on the first day, nor on any later."""

@@ -22,7 +22,7 @@ insert do); the outbox rows are inserted from the returned payloads.
 from __future__ import annotations
 
 from ..handoff.outbox import enqueue_query
-from ..handoff.transitions import _BY_IDS, _NEW_ENGAGEMENT, PAYLOAD
+from ..handoff.transitions import _NEW_ENGAGEMENT, PAYLOAD, set_stage
 from ..store import Store
 from .live import LiveScore, in_list
 
@@ -72,10 +72,7 @@ def enter_live(
         ],
     ).fetchall()
     announced.sort()
-    if len(ids) > _BY_IDS:  # a long literal list costs more to plan than a join
-        store.execute("UPDATE leads SET stage = 'mql' WHERE lead_id IN (SELECT unnest(?))", [ids])
-    else:  # found through the primary key
-        store.execute(f"UPDATE leads SET stage = 'mql' WHERE lead_id IN ({in_list(ids)})")
+    set_stage(store, "mql", ids)
     # Entry into mql starts the SLA clock afresh (a re-entry's first touch is yet to come).
     store.execute(
         "MERGE INTO lead_handoff USING (SELECT unnest(?) AS lead_id, ?::TIMESTAMP AS mql_at, "

@@ -259,8 +259,7 @@ def _follow(store: Store, new: str) -> int:
         for lead_id, stage, _ in moved:
             by_stage[stage].append(lead_id)
         for stage, ids in sorted(by_stage.items()):
-            listed = ", ".join(quote_literal(i) for i in ids)
-            store.execute(f"UPDATE leads SET stage = ? WHERE lead_id IN ({listed})", [stage])
+            set_stage(store, stage, ids)
     # Entry into mql starts the SLA clock afresh (a re-entry's first touch is yet to come);
     # no other move touches it. Leads seen before are updated, the others get their row.
     entries = f"(SELECT lead_id, moved_at, tier FROM {rows} WHERE to_stage = 'mql')"
@@ -273,6 +272,19 @@ def _follow(store: Store, new: str) -> int:
         "WHERE NOT EXISTS (SELECT 1 FROM lead_handoff h WHERE h.lead_id = e.lead_id)"
     )
     return sum(n for _, _, n in moved)
+
+
+def set_stage(store: Store, stage: str, ids: list[str]) -> None:
+    """``leads.stage`` of the leads ``ids`` set to ``stage``: up to :data:`_BY_IDS` leads
+    found through the primary key (a literal list), more by a join (a long literal list
+    costs more to plan than the join)."""
+    if len(ids) > _BY_IDS:
+        store.execute(
+            "UPDATE leads SET stage = ? WHERE lead_id IN (SELECT unnest(?))", [stage, ids]
+        )
+    else:
+        listed = ", ".join(quote_literal(i) for i in ids)
+        store.execute(f"UPDATE leads SET stage = ? WHERE lead_id IN ({listed})", [stage])
 
 
 def _last_seq(store: Store) -> int:
