@@ -8,8 +8,10 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from leadgate.api.batcher import Batcher
 from leadgate.api.group import Pending
@@ -38,9 +40,9 @@ def test_requests_that_queue_together_commit_in_one_transaction(tmp_path: Path) 
         try:
             batcher = Batcher(writer, LiveScores(), metrics, max_rows=1000)
             batcher.start()
-            # All twelve are queued before the batcher task runs again: one group.
-            answers = await asyncio.gather(
-                *(batcher.submit(Pending("events", r)) for r in requests)
+            # All twelve queue while the writer is busy: one group.
+            answers = await while_busy(
+                writer, [batcher.submit(Pending("events", r)) for r in requests]
             )
             more = await batcher.submit(Pending("events", [EventIn("page_view", ts, lead_id="L0")]))
             await batcher.stop()
@@ -69,7 +71,7 @@ def test_a_group_is_capped_but_a_request_is_never_split(tmp_path: Path) -> None:
         try:
             batcher = Batcher(writer, LiveScores(), metrics, max_rows=7)
             batcher.start()
-            await asyncio.gather(*(batcher.submit(Pending("events", r)) for r in requests))
+            await while_busy(writer, [batcher.submit(Pending("events", r)) for r in requests])
             await batcher.stop()
         finally:
             writer.stop()
@@ -78,6 +80,43 @@ def test_a_group_is_capped_but_a_request_is_never_split(tmp_path: Path) -> None:
     metrics = asyncio.run(scenario())
     assert metrics.commits == 3  # 6 + 6 + 3 rows: two requests fit under 7, three do not
     assert metrics.events == 15
+
+
+def test_the_drain_lets_a_waiting_call_run_between_its_groups(tmp_path: Path) -> None:
+    """The writer thread commits group after group while requests queue, but a call that
+    waits for the writer (a sales action) runs after the group under way, not after all."""
+    project = api_project(tmp_path / "p")
+    ts = NOW.replace(tzinfo=None, hour=9)
+    requests = [[EventIn("page_view", ts, lead_id=f"L{n}")] for n in range(6)]
+
+    async def scenario() -> tuple[int, Metrics]:
+        writer, metrics = Writer(project), Metrics()
+        writer.start()
+        try:
+            batcher = Batcher(writer, LiveScores(), metrics, max_rows=1)  # a group a request
+            batcher.start()
+            calls = [batcher.submit(Pending("events", r)) for r in requests]
+            calls.append(writer.run(lambda: metrics.commits))  # queued behind the drain
+            seen: int = (await while_busy(writer, calls))[-1]
+            await batcher.stop()
+        finally:
+            writer.stop()
+        return seen, metrics
+
+    seen, metrics = asyncio.run(scenario())
+    assert metrics.commits == 6
+    assert seen == 1
+
+
+async def while_busy(writer: Writer, calls: list[Any]) -> list[Any]:
+    """Run ``calls`` (coroutines that queue work for the writer) while the writer thread is
+    held busy, then let it go: they all queue before it takes any."""
+    gate = threading.Event()
+    writer.submit(gate.wait)
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    await asyncio.sleep(0.05)  # every task has queued its request
+    gate.set()
+    return list(await asyncio.gather(*tasks))
 
 
 def post(

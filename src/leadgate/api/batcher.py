@@ -1,4 +1,4 @@
-"""Group commit: requests queue here, and one task commits them in groups on the writer.
+"""Group commit: requests queue here, and the writer thread commits them in groups.
 
 While a group is committing (on the writer thread), the requests that arrive wait in the
 queue; when it is done, the next group takes all of them, up to ``[api] group_max_events``
@@ -10,6 +10,14 @@ committed (:func:`.group.commit_group`), so a 2xx is a durable write.
 A lone request is not held back waiting for company: if nothing else is committing, it is
 committed at once (a group of one). Grouping comes from the time a commit takes.
 
+The writer thread takes the next group itself, as soon as a commit is done (a *drain* on
+the writer, :meth:`Batcher._drain`): the event loop only queues requests and hands their
+answers back. When the loop chose the groups, the writer sat idle after every commit until
+the loop, busy with a few hundred requests a second, came round to the batcher's task: 12 %
+of the writer's time at 500 single events a second (``bench/README.md``, issue #9,
+session 15). The drain hands the thread over after a commit when other calls wait for the
+writer (a sales action, a read that writes), and queues itself behind them.
+
 The batcher says how long it has had nothing to do (:meth:`Batcher.idle_for`): the server
 checkpoints the store in such pauses (:mod:`.checkpoints`).
 """
@@ -17,7 +25,7 @@ checkpoints the store in such pauses (:mod:`.checkpoints`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import threading
 import time
 from collections import deque
 
@@ -27,56 +35,92 @@ from .live import LiveScores
 from .metrics import Metrics
 from .writer import Writer
 
+Queued = tuple[Pending, "asyncio.Future[Answer]"]
+
 
 class Batcher:
-    """The queue of ingest requests and the task that commits them in groups."""
+    """The queue of ingest requests and the drain that commits them in groups."""
 
     def __init__(self, writer: Writer, live: LiveScores, metrics: Metrics, max_rows: int) -> None:
         self.writer, self.live, self.metrics = writer, live, metrics
         self.max_rows = max_rows
-        self._queue: deque[tuple[Pending, asyncio.Future[Answer]]] = deque()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._queue: deque[Queued] = deque()
+        # guards the queue, the drain's flag and the idle time: the loop appends, the
+        # writer thread takes
+        self._lock = threading.Lock()
+        self._draining = False  # a drain is queued on the writer or running
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: Since when nothing has been queued or committing (None: busy now).
         self._idle_since: float | None = time.monotonic()
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
+        self._loop = asyncio.get_running_loop()
 
     async def stop(self) -> None:
-        """Commit what is queued, then stop."""
-        if self._task is None:
-            return
-        while self._queue:
-            self._wake.set()
+        """Wait until what is queued has committed and been answered."""
+        while True:
+            with self._lock:
+                if not self._queue and not self._draining:
+                    break
             await asyncio.sleep(0.01)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await asyncio.sleep(0)  # the answers of the last group, handed to the loop
 
     async def submit(self, pending: Pending) -> Answer:
         """Queue ``pending``; its answer once its group has committed."""
-        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._queue.append((pending, future))
-        self._idle_since = None
-        self._wake.set()
+        loop = self._loop or asyncio.get_running_loop()
+        future: asyncio.Future[Answer] = loop.create_future()
+        with self._lock:
+            self._queue.append((pending, future))
+            self._idle_since = None
+            start, self._draining = not self._draining, True
+        if start:
+            self.writer.submit(self._drain)
         return await future
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._queue:
-                group = self._take()
-                await self._commit(group)
-            self._idle_since = time.monotonic()
 
     def idle_for(self, now: float) -> float:
         """Seconds (of ``time.monotonic``) since the last group committed with nothing
         queued behind it; 0 while a request waits or a group commits."""
-        return 0.0 if self._idle_since is None else now - self._idle_since
+        idle_since = self._idle_since
+        return 0.0 if idle_since is None else now - idle_since
 
-    def _take(self) -> list[tuple[Pending, asyncio.Future[Answer]]]:
+    def _drain(self) -> None:
+        """On the writer thread: commit groups while requests are queued; hand the thread
+        over (queued behind the calls waiting for it) when other calls wait."""
+        try:
+            while self._commit_next():
+                if self.writer.waiting():
+                    self.writer.submit(self._drain)  # still draining: after the others
+                    return
+        except BaseException:  # not the commit's (it answers its own): the drain's own
+            with self._lock:
+                self._draining = False
+            raise
+
+    def _commit_next(self) -> bool:
+        """Commit the next group and hand its answers to the loop; whether more wait."""
+        with self._lock:
+            group = self._take()
+        started = time.perf_counter()
+        report: GroupReport | None = None
+        error: Exception | None = None
+        try:
+            report = self.writer.counted(
+                commit_group, self.writer.project, self.live, [p for p, _ in group]
+            )
+        except Exception as exc:  # the writer itself failed: every request gets a 500
+            error = exc
+        else:
+            report.seconds = time.perf_counter() - started
+            self.metrics.group_committed(report, self.live)
+        with self._lock:  # idle (or not) before the answers leave
+            more = bool(self._queue)
+            if not more:
+                self._draining = False
+                self._idle_since = time.monotonic()
+        self._hand_back(group, report, error)
+        return more
+
+    def _take(self) -> list[Queued]:
         group = [self._queue.popleft()]
         rows = group[0][0].size
         while self._queue and rows + self._queue[0][0].size <= self.max_rows:
@@ -85,19 +129,19 @@ class Batcher:
             group.append(item)
         return group
 
-    async def _commit(self, group: list[tuple[Pending, asyncio.Future[Answer]]]) -> None:
-        started = time.perf_counter()
-        try:
-            report: GroupReport = await self.writer.run(
-                commit_group, self.writer.project, self.live, [p for p, _ in group]
-            )
-        except Exception as exc:  # the writer itself failed: every request gets a 500
-            for _, future in group:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        report.seconds = time.perf_counter() - started
-        self.metrics.group_committed(report, self.live)
-        for (_, future), answer in zip(group, report.answers, strict=True):
-            if not future.done():  # a client that went away leaves a cancelled future
-                future.set_result(answer)
+    def _hand_back(
+        self, group: list[Queued], report: GroupReport | None, error: Exception | None
+    ) -> None:
+        """Answer the group's requests on the event loop."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(_answer, group, report, error)
+
+
+def _answer(group: list[Queued], report: GroupReport | None, error: Exception | None) -> None:
+    for n, (_, future) in enumerate(group):
+        if future.done():  # a client that went away leaves a cancelled future
+            continue
+        if report is not None:
+            future.set_result(report.answers[n])
+        else:
+            future.set_exception(error or RuntimeError("group commit failed"))

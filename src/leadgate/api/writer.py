@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
 from ..project import Project
 from ..store import Store
 
+log = logging.getLogger("leadgate.api")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -35,6 +38,8 @@ class Writer:
         self._hold: contextlib.AbstractContextManager[Store] | None = None
         #: Calls made so far (any of them may have written): see :attr:`generation`.
         self.calls = 0
+        self._waiting = 0  # calls submitted, not yet started
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         """Open and hold the store (on the writer thread)."""
@@ -50,26 +55,47 @@ class Writer:
 
     def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn`` on the writer thread and wait for it (from any thread but that one)."""
-        return self._pool.submit(self._counted, lambda: fn(*args, **kwargs)).result()
+        return self._queued(lambda: self.counted(fn, *args, **kwargs)).result()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn`` on the writer thread; the event loop serves others meanwhile."""
-        future: Any = self._pool.submit(self._counted, lambda: fn(*args, **kwargs))
+        future: Any = self._queued(lambda: self.counted(fn, *args, **kwargs))
         return await asyncio.wrap_future(future)
 
     async def maintain(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn``, which changes no row (a checkpoint), on the writer thread, not
         counted in :attr:`generation`: what was kept of the reads before it stays true."""
-        return await asyncio.wrap_future(self._pool.submit(lambda: fn(*args, **kwargs)))
+        return await asyncio.wrap_future(self._queued(lambda: fn(*args, **kwargs)))
 
-    def _counted(self, work: Callable[[], T]) -> T:
-        """``work()``, then :attr:`calls` counts it (it has committed or rolled back by
-        then: a reader that reads the count before its snapshot sees every change that
-        the count covers)."""
+    def submit(self, fn: Callable[[], None]) -> None:
+        """Queue ``fn`` on the writer thread and return at once (the batcher's drain, which
+        counts each of its commits itself with :meth:`counted`); an error it lets out is
+        logged."""
+        self._queued(fn).add_done_callback(_log_error)
+
+    def waiting(self) -> bool:
+        """Whether calls wait for the writer thread (a drain hands the thread over then)."""
+        return self._waiting > 0
+
+    def counted(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """On the writer thread: ``fn(...)``, then :attr:`calls` counts it (it has
+        committed or rolled back by then: a reader that reads the count before its
+        snapshot sees every change that the count covers)."""
         try:
-            return work()
+            return fn(*args, **kwargs)
         finally:
             self.calls += 1
+
+    def _queued(self, work: Callable[[], T]) -> Future[T]:
+        with self._lock:
+            self._waiting += 1
+
+        def started() -> T:
+            with self._lock:
+                self._waiting -= 1
+            return work()
+
+        return self._pool.submit(started)
 
     @property
     def generation(self) -> int:
@@ -81,3 +107,8 @@ class Writer:
         count before its snapshot begins sees every change the count covers."""
         held = self.project._held
         return self.calls + (held.statements if held is not None else 0)
+
+
+def _log_error(future: Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("a call on the writer failed", exc_info=future.exception())
