@@ -34,7 +34,7 @@ from ..store import Store
 from .errors import ApiError
 from .inputs import EventIn
 from .live import LiveScores, in_list
-from .resident import Resident
+from .resident import Resident, text_hash
 
 #: The time events are counted from: :func:`~leadgate.scoring.evaluate.to_micros` of a naive
 #: UTC time is ``(ts - _EPOCH) // _MICROSECOND``.
@@ -88,7 +88,7 @@ def write_events(
     hashes: dict[str, int] = {}
     asked = keyed  # the events the store is asked whether it has them
     if held is not None:
-        hashes = _hashes(store, [key for _, _, key, _ in keyed])
+        hashes = _hashes(store, [key for _, _, key, _ in keyed], held.same_hash)
         maybe = held.maybe([hashes[key] for _, _, key, _ in keyed])
         asked = [k for k, stored_maybe in zip(keyed, maybe, strict=True) if stored_maybe]
     stored = _stored_keys(store, asked)
@@ -199,8 +199,17 @@ def _shared_email(events: list[EventIn], shared: dict[str, list[str]]) -> ApiErr
     )
 
 
-def _hashes(store: Store, keys: list[str]) -> dict[str, int]:
-    """Each key's hash as the store computes it (what :class:`.resident.Keys` holds)."""
+#: Keys up to which :func:`_hashes` computes them in Python (~4 µs a key, where the
+#: statement costs ~1 ms whatever the count).
+SMALL_HASH = 256
+
+
+def _hashes(store: Store, keys: list[str], python: bool = False) -> dict[str, int]:
+    """Each key's hash as the store computes it (what :class:`.resident.Keys` holds): in
+    Python when ``python`` (the store agrees: :func:`.resident.hash_agrees`) and the keys
+    are few, else by the store."""
+    if python and len(keys) <= SMALL_HASH:
+        return {key: text_hash(key) for key in keys}
     hashed: list[int] = store.scalar("SELECT list_transform(?, lambda k: hash(k))", [keys])
     return dict(zip(keys, hashed, strict=True))
 
@@ -245,9 +254,17 @@ _EVENT_COLUMNS = pa.schema([
 ])  # fmt: skip
 
 
-def _insert(store: Store, kept: list[Kept]) -> None:
-    """Append the events, handed to DuckDB as one Arrow table, built column by column
-    (the times from their µs: a datetime converted on its own costs more)."""
+#: Events up to which :func:`_insert` hands them over as Python lists (``unnest(?)``):
+#: registering an Arrow table costs ~1 ms a statement, converting the values one by one
+#: costs more than that from a few hundred rows on (at 1,000 events: lists 13 ms, Arrow
+#: 10 ms; at 16: 1.7 and 2.4 ms, a transaction each, ``bench/README.md`` session 15).
+SMALL_INSERT = 256
+_INSERT = "INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url, properties) "
+
+
+def _insert(store: Store, kept: list[Kept], small: int = SMALL_INSERT) -> None:
+    """Append the events: up to ``small`` as lists, more as one Arrow table, built column by
+    column (the times from their µs: a datetime converted on its own costs more)."""
     if not kept:
         return
     strings = [
@@ -256,14 +273,21 @@ def _insert(store: Store, kept: list[Kept]) -> None:
         [e.visitor_id for e, _, _, _ in kept],
         [e.type for e, _, _, _ in kept],
     ]
-    times = pa.array([at for _, _, _, at in kept], pa.int64()).cast(pa.timestamp("us"))
     rest = [[e.url for e, _, _, _ in kept], [e.properties for e, _, _, _ in kept]]
+    if len(kept) <= small:
+        store.execute(
+            _INSERT + "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+            "unnest(?::VARCHAR[]), make_timestamp(unnest(?::BIGINT[])), unnest(?::VARCHAR[]), "
+            "unnest(?::VARCHAR[])::JSON",
+            [*strings, [at for _, _, _, at in kept], *rest],
+        )
+        return
+    times = pa.array([at for _, _, _, at in kept], pa.int64()).cast(pa.timestamp("us"))
     arrays = [pa.array(c, pa.string()) for c in strings] + [times]
     rows = pa.table(arrays + [pa.array(c, pa.string()) for c in rest], schema=_EVENT_COLUMNS)
     with store.registered("event_rows", rows):
         store.execute(
-            "INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url, properties) "
-            "SELECT event_id, lead_id, visitor_id, type, ts, url, properties::JSON "
+            _INSERT + "SELECT event_id, lead_id, visitor_id, type, ts, url, properties::JSON "
             "FROM event_rows"
         )
 

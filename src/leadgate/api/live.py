@@ -399,24 +399,48 @@ _LIVE_COLUMNS = pa.schema([
 ])  # fmt: skip
 
 
-def save_scores(store: Store, definition_hash: str, scores: list[LiveScore]) -> None:
+#: Scores up to which :func:`save_scores` hands them over as Python lists (``unnest(?)``)
+#: and deletes the old rows by a literal list of ids: registering an Arrow table costs
+#: ~1 ms a statement, more than converting a few hundred values one by one (session 15).
+SMALL_SAVE = 256
+_SAVE = (
+    "INSERT INTO live_scores SELECT lead_id, ?, as_of, fit, engagement, total, grade, band, "
+    "tier, disqualified, dq_reason, ? FROM "
+)
+#: The scores' columns as lists, typed (a list of NULLs has no type of its own).
+_UNNESTED = ", ".join(
+    f"unnest(?::{kind}[]) AS {name}"
+    for name, kind in (
+        ("lead_id", "VARCHAR"), ("as_of", "TIMESTAMP"), ("fit", "DOUBLE"),
+        ("engagement", "DOUBLE"), ("total", "DOUBLE"), ("grade", "VARCHAR"),
+        ("band", "INTEGER"), ("tier", "VARCHAR"), ("disqualified", "BOOLEAN"),
+        ("dq_reason", "VARCHAR"),
+    )
+)  # fmt: skip
+
+
+def save_scores(
+    store: Store, definition_hash: str, scores: list[LiveScore], small: int = SMALL_SAVE
+) -> None:
     """Write the scores to ``live_scores`` (one row per lead, replaced), in the caller's
-    transaction: the leads' rows deleted, then inserted from an Arrow table. With a million
-    rows in ``live_scores``, ``INSERT OR REPLACE`` of 1,000 took ~600 ms, this ~220 ms
-    (``bench/README.md``, issue #9)."""
+    transaction: the leads' rows deleted, then inserted, up to ``small`` scores from
+    lists, more from an Arrow table. With a million rows in ``live_scores``, ``INSERT OR
+    REPLACE`` of 1,000 took ~600 ms, this ~220 ms (``bench/README.md``, issue #9)."""
     if not scores:
         return
+    columns = _columns(scores)
+    params = [definition_hash, store.now()]
+    if len(scores) <= small:
+        store.execute(f"DELETE FROM live_scores WHERE lead_id IN ({in_list(columns[0])})")
+        store.execute(_SAVE + f"(SELECT {_UNNESTED})", params + columns)
+        return
     rows = pa.table(
-        [pa.array(c, type=f.type) for c, f in zip(_columns(scores), _LIVE_COLUMNS, strict=True)],
+        [pa.array(c, type=f.type) for c, f in zip(columns, _LIVE_COLUMNS, strict=True)],
         schema=_LIVE_COLUMNS,
     )
     with store.registered("live_rows", rows):
         store.execute("DELETE FROM live_scores WHERE lead_id IN (SELECT lead_id FROM live_rows)")
-        store.execute(
-            "INSERT INTO live_scores SELECT lead_id, ?, as_of, fit, engagement, total, grade, "
-            "band, tier, disqualified, dq_reason, ? FROM live_rows",
-            [definition_hash, store.now()],
-        )
+        store.execute(_SAVE + "live_rows", params)
 
 
 def _columns(scores: list[LiveScore]) -> list[list[Any]]:
