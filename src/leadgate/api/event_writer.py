@@ -254,17 +254,9 @@ _EVENT_COLUMNS = pa.schema([
 ])  # fmt: skip
 
 
-#: Events up to which :func:`_insert` hands them over as Python lists (``unnest(?)``):
-#: registering an Arrow table costs ~1 ms a statement, converting the values one by one
-#: costs more than that from a few hundred rows on (at 1,000 events: lists 13 ms, Arrow
-#: 10 ms; at 16: 1.7 and 2.4 ms, a transaction each, ``bench/README.md`` session 15).
-SMALL_INSERT = 256
-_INSERT = "INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url, properties) "
-
-
-def _insert(store: Store, kept: list[Kept], small: int = SMALL_INSERT) -> None:
-    """Append the events: up to ``small`` as lists, more as one Arrow table, built column by
-    column (the times from their µs: a datetime converted on its own costs more)."""
+def _insert(store: Store, kept: list[Kept]) -> None:
+    """Append the events, handed to DuckDB as one Arrow table, built column by column
+    (the times from their µs: a datetime converted on its own costs more)."""
     if not kept:
         return
     strings = [
@@ -273,21 +265,14 @@ def _insert(store: Store, kept: list[Kept], small: int = SMALL_INSERT) -> None:
         [e.visitor_id for e, _, _, _ in kept],
         [e.type for e, _, _, _ in kept],
     ]
-    rest = [[e.url for e, _, _, _ in kept], [e.properties for e, _, _, _ in kept]]
-    if len(kept) <= small:
-        store.execute(
-            _INSERT + "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-            "unnest(?::VARCHAR[]), make_timestamp(unnest(?::BIGINT[])), unnest(?::VARCHAR[]), "
-            "unnest(?::VARCHAR[])::JSON",
-            [*strings, [at for _, _, _, at in kept], *rest],
-        )
-        return
     times = pa.array([at for _, _, _, at in kept], pa.int64()).cast(pa.timestamp("us"))
+    rest = [[e.url for e, _, _, _ in kept], [e.properties for e, _, _, _ in kept]]
     arrays = [pa.array(c, pa.string()) for c in strings] + [times]
     rows = pa.table(arrays + [pa.array(c, pa.string()) for c in rest], schema=_EVENT_COLUMNS)
     with store.registered("event_rows", rows):
         store.execute(
-            _INSERT + "SELECT event_id, lead_id, visitor_id, type, ts, url, properties::JSON "
+            "INSERT INTO events (event_id, lead_id, visitor_id, type, ts, url, properties) "
+            "SELECT event_id, lead_id, visitor_id, type, ts, url, properties::JSON "
             "FROM event_rows"
         )
 
