@@ -5,15 +5,22 @@ computed in Python, not asked of the store, and a lead scored for the first time
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadgate.api.event_writer import _hashes
+from leadgate.api.group import Pending, commit_group
+from leadgate.api.inputs import EventIn
 from leadgate.api.live import LiveScore, LiveScores, in_list, save_scores
 from leadgate.api.resident import hash_agrees, text_hash
 from leadgate.clock import FixedClock
 from leadgate.store import Store
+
+from .conftest import api_project
 
 NOW = dt.datetime(2026, 11, 2, 9, 0)
 _texts = st.text(max_size=40)
@@ -111,3 +118,36 @@ def test_a_lead_scored_again_is_replaced_a_new_one_inserted() -> None:
     assert rows == [("L1", "h2"), ("L2", "h2")]
     live.forget()
     assert live.saved is None
+
+
+def test_a_small_group_asks_no_hash_and_deletes_only_rows_it_may_have(tmp_path: Path) -> None:
+    """A group commit of single events on leads never scored runs neither the key hashes'
+    statement nor the ``live_scores`` delete; the same lead's next event deletes its row
+    (replaced, one row), and a repeated event is still found stored (a duplicate)."""
+    project = api_project(tmp_path / "p")
+    leads = tmp_path / "leads.jsonl"
+    leads.write_text("".join(json.dumps({"lead_id": f"L{n}"}) + "\n" for n in range(3)))
+    assert project.import_file(str(leads), "leads").rows_rejected == 0
+    live = LiveScores()
+    ts = NOW.replace(tzinfo=None) - dt.timedelta(hours=1)
+
+    def commit(lead: str, kind: str = "page_view") -> tuple[list[str], Any]:
+        statements: list[str] = []
+        store.tracer = lambda sql, _params: statements.append(sql)
+        report = commit_group(project, live, [Pending("events", [EventIn(kind, ts, lead)])])
+        store.tracer = None
+        return statements, report.answers[0].body
+
+    with project.serving():  # the server's one store, held open
+        store = project.store()
+        commit("L0")  # the first commit reads the held store
+        statements, body = commit("L1")
+        assert body["stored"] == 1
+        assert [s for s in statements if "INSERT INTO live_scores" in s]
+        assert not [s for s in statements if "hash(" in s or "DELETE FROM live_scores" in s]
+        statements, body = commit("L1", "demo_request")
+        assert [s for s in statements if "DELETE FROM live_scores" in s]
+        _, body = commit("L1", "demo_request")
+        assert body["duplicates"] == 1
+        rows = store.execute("SELECT lead_id FROM live_scores ORDER BY 1").fetchall()
+    assert rows == [("L0",), ("L1",)]
