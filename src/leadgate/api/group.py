@@ -171,7 +171,7 @@ def _events(
     written = write_events(store, [group[n].rows for n in todo], live, compiled)
     now_us = _micros(store.now())
     scores = live.rescore(store, compiled, written.touched, now_us)
-    save_scores(store, compiled.hash, scores)
+    save_scores(store, compiled.hash, scores, saved=live.saved_rows(store))
     lifecycle = compiled.definition.lifecycle
     reentry = lifecycle.reentry_events if lifecycle else None
     entered = set(enter_live(store, compiled.hash, scores, reentry))

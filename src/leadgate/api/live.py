@@ -104,6 +104,10 @@ class LiveScores:
         self.hits = 0
         self.misses = 0
         self.planned = 0  # leads scored by the plan
+        #: the leads that may have a ``live_scores`` row (more, never fewer: read at the
+        #: first save, then every lead saved since; None: not read), so a lead scored for
+        #: the first time is inserted without a delete (:func:`save_scores`)
+        self.saved: set[str] | None = None
         self._compiled: tuple[tuple[int, int], CompiledDefinition] | None = None
 
     def compiled(self, project: Project) -> CompiledDefinition:
@@ -124,6 +128,7 @@ class LiveScores:
             self.held.clear()
             self.accounts.clear()
             self.resident = None
+            self.saved = None
             return
         for lead_id in lead_ids:
             self.held.pop(lead_id, None)
@@ -147,6 +152,12 @@ class LiveScores:
             # full passes would walk them all, again and again, while nothing of them is
             # garbage; frozen, they are left out (they are still freed when dropped).
             gc.freeze()
+
+    def saved_rows(self, store: Store) -> set[str]:
+        """The leads that may have a ``live_scores`` row (:attr:`saved`), read if not held."""
+        if self.saved is None:
+            self.saved = {r[0] for r in store.execute("SELECT lead_id FROM live_scores").fetchall()}
+        return self.saved
 
     def hold(self, store: Store, compiled: CompiledDefinition, lead_ids: Iterable[str]) -> None:
         """Hold the states of the stored leads among ``lead_ids``, reading the missing ones
@@ -399,19 +410,31 @@ _LIVE_COLUMNS = pa.schema([
 ])  # fmt: skip
 
 
-def save_scores(store: Store, definition_hash: str, scores: list[LiveScore]) -> None:
+def save_scores(
+    store: Store, definition_hash: str, scores: list[LiveScore], saved: set[str] | None = None
+) -> None:
     """Write the scores to ``live_scores`` (one row per lead, replaced), in the caller's
     transaction: the leads' rows deleted, then inserted from an Arrow table. With a million
     rows in ``live_scores``, ``INSERT OR REPLACE`` of 1,000 took ~600 ms, this ~220 ms
-    (``bench/README.md``, issue #9)."""
+    (``bench/README.md``, issue #9).
+
+    ``saved``: the leads that may have a row (:meth:`LiveScores.saved_rows`; None: any
+    may). When none of the scores' leads is among them (leads scored for the first time),
+    nothing is deleted: no statement (issue #9, session 15). The leads saved join it."""
     if not scores:
         return
     rows = pa.table(
         [pa.array(c, type=f.type) for c, f in zip(_columns(scores), _LIVE_COLUMNS, strict=True)],
         schema=_LIVE_COLUMNS,
     )
+    replaced = saved is None or any(s.lead_id in saved for s in scores)
+    if saved is not None:  # before the writes: a failed one leaves more, never fewer
+        saved.update(s.lead_id for s in scores)
     with store.registered("live_rows", rows):
-        store.execute("DELETE FROM live_scores WHERE lead_id IN (SELECT lead_id FROM live_rows)")
+        if replaced:
+            store.execute(
+                "DELETE FROM live_scores WHERE lead_id IN (SELECT lead_id FROM live_rows)"
+            )
         store.execute(
             "INSERT INTO live_scores SELECT lead_id, ?, as_of, fit, engagement, total, grade, "
             "band, tier, disqualified, dq_reason, ? FROM live_rows",

@@ -150,9 +150,11 @@ class Keys:
     those stored since. A key whose hash is in neither was never stored; a hash found
     may be another key's (64 bits: rarely), so it is only a question for the store."""
 
-    def __init__(self, stored: np.ndarray) -> None:
+    def __init__(self, stored: np.ndarray, same_hash: bool = False) -> None:
         self.stored = np.sort(stored.astype(np.uint64, copy=False))
         self.since: set[int] = set()
+        #: :func:`text_hash` gives what the store's ``hash()`` gives (:func:`hash_agrees`)
+        self.same_hash = same_hash
 
     def maybe(self, hashes: list[int]) -> list[bool]:
         """For each hash, whether a stored key may have it."""
@@ -172,6 +174,44 @@ class Keys:
 
     def note(self, hashes: Iterable[int]) -> None:
         self.since.update(hashes)
+
+
+_MASK = (1 << 64) - 1
+_SEED, _LENGTH, _MIX = 0xE17A1465, 0xC6A4A7935BD1E995, 0xD6E8FEB86659FD93
+
+
+def text_hash(text: str) -> int:
+    """DuckDB's ``hash()`` of a VARCHAR (its ``HashBytes`` of the UTF-8 bytes: 8 bytes at a
+    time, then a murmur finish), in Python: a group of a few events gets its keys' hashes
+    in microseconds, where the statement asking the store costs a millisecond (issue #9,
+    session 15). Used only where :func:`hash_agrees` found the store agrees.
+
+    >>> text_hash("") == text_hash(""), text_hash("a") != text_hash("b")
+    (True, True)
+    """
+    data = text.encode()
+    size = len(data)
+    h = _SEED ^ ((size * _LENGTH) & _MASK)
+    for start in range(0, size, 8):  # the last block: its bytes, zeros above
+        h = ((h ^ int.from_bytes(data[start : start + 8], "little")) * _MIX) & _MASK
+    h ^= h >> 32
+    h = (h * _MIX) & _MASK
+    h ^= h >> 32
+    h = (h * _MIX) & _MASK
+    return h ^ (h >> 32)
+
+
+#: Texts :func:`hash_agrees` compares: each length of a block's bytes, an empty one, an
+#: inlined one (up to 12 bytes) and longer ones, other than ASCII, an md5 key's 32 digits.
+_PROBES = ["", "a", "abcdefg", "abcdefgh", "abcdefghi", "évènement", "0123456789ab", "x" * 13,
+           "9f86d081884c7d659a2feaa0c55ad015", "emoji 😀 and more text than a block"]  # fmt: skip
+
+
+def hash_agrees(store: Store) -> bool:
+    """Whether :func:`text_hash` gives the store's ``hash()`` (a DuckDB whose hash
+    changed does not: then the store is asked)."""
+    hashed = store.scalar("SELECT list_transform(?, lambda k: hash(k))", [_PROBES])
+    return bool([text_hash(p) for p in _PROBES] == hashed)
 
 
 @dataclass
@@ -241,7 +281,10 @@ class Resident:
             ).fetchall():
                 signals[account].append((topic, strength, ts))
         events = None if horizon is None else _events(store, leads, now_us - horizon)
-        keys = Keys(store.conn.sql("SELECT hash(event_id) AS h FROM events").fetchnumpy()["h"])
+        keys = Keys(
+            store.conn.sql("SELECT hash(event_id) AS h FROM events").fetchnumpy()["h"],
+            hash_agrees(store),
+        )
         return cls(leads, accounts, aliases, emails, visitors, signals, events, keys)
 
     # -- reads ------------------------------------------------------------------------------
