@@ -211,3 +211,28 @@ def test_an_event_stored_before_the_server_started_is_a_duplicate(tmp_path: Path
     ]  # fmt: skip
     with project.store() as store:
         assert store.scalar("SELECT count(*) FROM events") == 3
+
+
+def test_a_batch_mixing_stored_and_new_events_stores_each_new_one_once(tmp_path: Path) -> None:
+    """Each key of a batch is checked against its own hash (hashed in one statement, in the
+    batch's order): the imported events among new ones are duplicates, the new ones are
+    stored, and posted again they are duplicates (their hashes noted as stored)."""
+    project = api_project(tmp_path / "p", WINDOWED)
+    _import(project, tmp_path, "leads.jsonl", [{"lead_id": "L0", "email": "a@b.com"}], "leads")
+    ts = (NOW - dt.timedelta(days=1)).isoformat()
+    with_id = {"lead_id": "L0", "type": "pricing_page", "ts": ts, "event_id": "imported-1"}
+    by_content = {"lead_id": "L0", "type": "page_view", "ts": ts}
+    _import(project, tmp_path, "events.jsonl", [with_id, by_content], "events")
+    key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+    new = [{"lead_id": "L0", "type": "page_view", "ts": NOW.isoformat(), "event_id": f"new-{i}"}
+           for i in range(3)]  # fmt: skip
+    batch = [new[0], with_id, new[1], new[2], by_content]
+    with TestClient(create_app(project)) as client:
+        answers = [
+            client.post("/v1/events", headers=key, json={"events": batch}),
+            client.post("/v1/events", headers=key, json={"events": [new[2], new[0]]}),
+        ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [(a.json()["stored"], a.json()["duplicates"]) for a in answers] == [(3, 2), (0, 2)]
+    with project.store() as store:
+        assert store.scalar("SELECT count(*) FROM events") == 5
