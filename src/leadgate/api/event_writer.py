@@ -96,7 +96,7 @@ def write_events(
     seen: set[str] = set()
     kept: list[Kept] = []
     kept_hashes: list[int] = []
-    touched, counts, by_request, add = out.touched, out.stored, out.by_request, live.add
+    touched, counts, by_request = out.touched, out.stored, out.by_request
     for at_row, (n, event, key, lead) in enumerate(keyed):
         if key in stored or key in seen:
             continue
@@ -114,7 +114,7 @@ def write_events(
             else:
                 held_by.append(happened)
             by_request[n].add(lead)
-            add(lead, event.type, at)
+    live.add_all(touched)  # the held states and events follow, in one call
     _insert(store, kept)
     if held is not None:
         held.note(kept_hashes)
