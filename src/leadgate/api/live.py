@@ -29,7 +29,7 @@ import datetime as dt
 import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
@@ -61,9 +61,11 @@ class Held:
     idle_engagement: int | None = None
 
 
-@dataclass(frozen=True)
-class LiveScore:
-    """A lead's score as the API computed it (one row of ``live_scores``)."""
+class LiveScore(NamedTuple):
+    """A lead's score as the API computed it (one row of ``live_scores``). A named tuple,
+    not a frozen dataclass: a group of 4,000 leads makes 4,000 of them on the writer
+    thread, each ~0.5 µs (a frozen dataclass's ``__init__`` sets its 11 fields one
+    ``object.__setattr__`` at a time: ~5 µs)."""
 
     lead_id: str
     as_of: dt.datetime
