@@ -10,14 +10,17 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadgate.api import local
 from leadgate.api.app import create_app
+from leadgate.api.event_writer import _ARROW_KEYS, _hashes
 from leadgate.api.live import events_of, in_list
 from leadgate.api.resident import Resident
+from leadgate.store import Store
 
 from .conftest import NOW, api_project
 
@@ -236,3 +239,17 @@ def test_a_batch_mixing_stored_and_new_events_stores_each_new_one_once(tmp_path:
     assert [(a.json()["stored"], a.json()["duplicates"]) for a in answers] == [(3, 2), (0, 2)]
     with project.store() as store:
         assert store.scalar("SELECT count(*) FROM events") == 5
+
+
+@pytest.mark.parametrize("n", [3, _ARROW_KEYS + 500])
+def test_a_groups_key_hashes_are_each_keys_own(tmp_path: Path, n: int) -> None:
+    """The duplicate check hashes a group's keys in one statement (as a list, or from
+    ``_ARROW_KEYS`` on as an Arrow column): each key gets its own hash, in the group's
+    order, the hash the store gives that key alone."""
+    keys = [f"key-{(i * 7919) % n}-{'é' * (i % 3)}" for i in range(n)]
+    with Store(tmp_path / "s.duckdb") as store:
+        alone = [store.scalar("SELECT hash(?)", [key]) for key in keys[:5] + keys[-5:]]
+        hashed = _hashes(store, keys)
+    assert len(hashed) == n
+    assert hashed[:5] + hashed[-5:] == alone
+    assert len(set(hashed)) == n
