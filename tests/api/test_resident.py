@@ -189,11 +189,9 @@ def test_a_lead_stored_after_its_events_counts_them(tmp_path: Path) -> None:
     assert scored["total"] == 21  # the imported page (20) and the posted view (1)
 
 
-def test_an_event_stored_before_the_server_started_is_a_duplicate(tmp_path: Path) -> None:
-    """The duplicate check asks the store only about keys whose hash a stored key has
-    (:class:`leadgate.api.resident.Keys`, read at the start): an event imported before the
-    server started, with an id or by its content, and posted again is not stored twice,
-    and neither is one posted twice to the same server; a new event is stored."""
+def _two_imported(tmp_path: Path) -> tuple[Any, dict[str, str], list[dict[str, str]]]:
+    """A project whose lead L0 holds two imported events, one with an id and one keyed by
+    its content; an ingest key's header; the two events."""
     project = api_project(tmp_path / "p", WINDOWED)
     _import(project, tmp_path, "leads.jsonl", [{"lead_id": "L0", "email": "a@b.com"}], "leads")
     ts = (NOW - dt.timedelta(days=1)).isoformat()
@@ -201,6 +199,15 @@ def test_an_event_stored_before_the_server_started_is_a_duplicate(tmp_path: Path
     by_content = {"lead_id": "L0", "type": "page_view", "ts": ts}
     _import(project, tmp_path, "events.jsonl", [with_id, by_content], "events")
     key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+    return project, key, [with_id, by_content]
+
+
+def test_an_event_stored_before_the_server_started_is_a_duplicate(tmp_path: Path) -> None:
+    """The duplicate check asks the store only about keys whose hash a stored key has
+    (:class:`leadgate.api.resident.Keys`, read at the start): an event imported before the
+    server started, with an id or by its content, and posted again is not stored twice,
+    and neither is one posted twice to the same server; a new event is stored."""
+    project, key, (with_id, by_content) = _two_imported(tmp_path)
     fresh = {"lead_id": "L0", "type": "page_view", "ts": NOW.isoformat(), "event_id": "new-1"}
     with TestClient(create_app(project)) as client:
         answers = [
@@ -220,13 +227,7 @@ def test_a_batch_mixing_stored_and_new_events_stores_each_new_one_once(tmp_path:
     """Each key of a batch is checked against its own hash (hashed in one statement, in the
     batch's order): the imported events among new ones are duplicates, the new ones are
     stored, and posted again they are duplicates (their hashes noted as stored)."""
-    project = api_project(tmp_path / "p", WINDOWED)
-    _import(project, tmp_path, "leads.jsonl", [{"lead_id": "L0", "email": "a@b.com"}], "leads")
-    ts = (NOW - dt.timedelta(days=1)).isoformat()
-    with_id = {"lead_id": "L0", "type": "pricing_page", "ts": ts, "event_id": "imported-1"}
-    by_content = {"lead_id": "L0", "type": "page_view", "ts": ts}
-    _import(project, tmp_path, "events.jsonl", [with_id, by_content], "events")
-    key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+    project, key, (with_id, by_content) = _two_imported(tmp_path)
     new = [{"lead_id": "L0", "type": "page_view", "ts": NOW.isoformat(), "event_id": f"new-{i}"}
            for i in range(3)]  # fmt: skip
     batch = [new[0], with_id, new[1], new[2], by_content]
