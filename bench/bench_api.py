@@ -315,6 +315,9 @@ def main() -> None:
     rng = random.Random(7)
     base = base_store(args.small, args.bigdata)
     run, key, leads = prepare_run(base, rollups=not args.no_rollups)
+    from leadgate.project import Project
+
+    reader = Project.open(run).create_key("bench-metrics", "read").key
     print(f"store: {len(leads):,} leads; server starting ...", flush=True)
     workloads = {
         "batches of 1,000": (make_events(leads, args.events_1000, "k", rng), 1000),
@@ -328,12 +331,15 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     try:
         for name, (_, size) in workloads.items():
+            before = group_stats(url, reader)
             if size > 1:
                 results[name] = post_all(url, key, bodies[name], None, args.connections)
             else:
                 results[name] = post_all(
                     url, key, bodies[name], args.rate, args.in_flight, args.seconds
                 )
+            results[name]["groups"] = groups_between(before, group_stats(url, reader),
+                                                     results[name]["seconds"])  # fmt: skip
             print(f"  {name}: {json.dumps(rounded(results[name]))}", flush=True)
         health = http.client.HTTPConnection(*urllib.parse.urlsplit(url).netloc.split(":"))
         health.request("GET", "/health")
@@ -351,6 +357,35 @@ def main() -> None:
                 for name, (events, size) in workloads.items()}  # fmt: skip
     print(f"load after: {uptime()}", flush=True)
     report(results, baseline, rss)
+
+
+def group_stats(url: str, key: str) -> dict[str, float]:
+    """The server's group-commit counters (``GET /metrics``): commits, and the sums of
+    their requests, events and seconds."""
+    conn = http.client.HTTPConnection(*urllib.parse.urlsplit(url).netloc.split(":"))
+    conn.request("GET", "/metrics", headers={"Authorization": f"Bearer {key}"})
+    text = conn.getresponse().read().decode()
+    conn.close()
+    wanted = {"leadgate_group_commits_total": "commits",
+              "leadgate_group_commit_requests_sum": "requests",
+              "leadgate_group_commit_rows_sum": "events",
+              "leadgate_group_commit_seconds_sum": "seconds"}  # fmt: skip
+    out = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in wanted:
+            out[wanted[name]] = float(value)
+    return out
+
+
+def groups_between(before: dict[str, float], after: dict[str, float], took: float) -> str:
+    """How the server grouped a workload's requests: commits, their mean size and time,
+    and the share of the workload's time the writer spent committing."""
+    d = {k: after[k] - before[k] for k in after}
+    n = max(d["commits"], 1)
+    return (f"{d['commits']:.0f} commits of {d['requests'] / n:.2f} requests "
+            f"({d['events'] / n:,.0f} events), {d['seconds'] / n * 1000:.0f} ms each; "
+            f"writer committing {d['seconds'] / took:.0%} of the time")  # fmt: skip
 
 
 def rounded(d: dict[str, Any]) -> dict[str, Any]:

@@ -10,14 +10,17 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadgate.api import local
 from leadgate.api.app import create_app
+from leadgate.api.event_writer import _ARROW_KEYS, _hashes
 from leadgate.api.live import events_of, in_list
 from leadgate.api.resident import Resident
+from leadgate.store import Store
 
 from .conftest import NOW, api_project
 
@@ -186,11 +189,9 @@ def test_a_lead_stored_after_its_events_counts_them(tmp_path: Path) -> None:
     assert scored["total"] == 21  # the imported page (20) and the posted view (1)
 
 
-def test_an_event_stored_before_the_server_started_is_a_duplicate(tmp_path: Path) -> None:
-    """The duplicate check asks the store only about keys whose hash a stored key has
-    (:class:`leadgate.api.resident.Keys`, read at the start): an event imported before the
-    server started, with an id or by its content, and posted again is not stored twice,
-    and neither is one posted twice to the same server; a new event is stored."""
+def _two_imported(tmp_path: Path) -> tuple[Any, dict[str, str], list[dict[str, str]]]:
+    """A project whose lead L0 holds two imported events, one with an id and one keyed by
+    its content; an ingest key's header; the two events."""
     project = api_project(tmp_path / "p", WINDOWED)
     _import(project, tmp_path, "leads.jsonl", [{"lead_id": "L0", "email": "a@b.com"}], "leads")
     ts = (NOW - dt.timedelta(days=1)).isoformat()
@@ -198,6 +199,15 @@ def test_an_event_stored_before_the_server_started_is_a_duplicate(tmp_path: Path
     by_content = {"lead_id": "L0", "type": "page_view", "ts": ts}
     _import(project, tmp_path, "events.jsonl", [with_id, by_content], "events")
     key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
+    return project, key, [with_id, by_content]
+
+
+def test_an_event_stored_before_the_server_started_is_a_duplicate(tmp_path: Path) -> None:
+    """The duplicate check asks the store only about keys whose hash a stored key has
+    (:class:`leadgate.api.resident.Keys`, read at the start): an event imported before the
+    server started, with an id or by its content, and posted again is not stored twice,
+    and neither is one posted twice to the same server; a new event is stored."""
+    project, key, (with_id, by_content) = _two_imported(tmp_path)
     fresh = {"lead_id": "L0", "type": "page_view", "ts": NOW.isoformat(), "event_id": "new-1"}
     with TestClient(create_app(project)) as client:
         answers = [
@@ -211,3 +221,36 @@ def test_an_event_stored_before_the_server_started_is_a_duplicate(tmp_path: Path
     ]  # fmt: skip
     with project.store() as store:
         assert store.scalar("SELECT count(*) FROM events") == 3
+
+
+def test_a_batch_mixing_stored_and_new_events_stores_each_new_one_once(tmp_path: Path) -> None:
+    """Each key of a batch is checked against its own hash (hashed in one statement, in the
+    batch's order): the imported events among new ones are duplicates, the new ones are
+    stored, and posted again they are duplicates (their hashes noted as stored)."""
+    project, key, (with_id, by_content) = _two_imported(tmp_path)
+    new = [{"lead_id": "L0", "type": "page_view", "ts": NOW.isoformat(), "event_id": f"new-{i}"}
+           for i in range(3)]  # fmt: skip
+    batch = [new[0], with_id, new[1], new[2], by_content]
+    with TestClient(create_app(project)) as client:
+        answers = [
+            client.post("/v1/events", headers=key, json={"events": batch}),
+            client.post("/v1/events", headers=key, json={"events": [new[2], new[0]]}),
+        ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [(a.json()["stored"], a.json()["duplicates"]) for a in answers] == [(3, 2), (0, 2)]
+    with project.store() as store:
+        assert store.scalar("SELECT count(*) FROM events") == 5
+
+
+@pytest.mark.parametrize("n", [3, _ARROW_KEYS + 500])
+def test_a_groups_key_hashes_are_each_keys_own(tmp_path: Path, n: int) -> None:
+    """The duplicate check hashes a group's keys in one statement (as a list, or from
+    ``_ARROW_KEYS`` on as an Arrow column): each key gets its own hash, in the group's
+    order, the hash the store gives that key alone."""
+    keys = [f"key-{(i * 7919) % n}-{'é' * (i % 3)}" for i in range(n)]
+    with Store(tmp_path / "s.duckdb") as store:
+        alone = [store.scalar("SELECT hash(?)", [key]) for key in keys[:5] + keys[-5:]]
+        hashed = _hashes(store, keys)
+    assert len(hashed) == n
+    assert hashed[:5] + hashed[-5:] == alone
+    assert len(set(hashed)) == n

@@ -29,7 +29,7 @@ import datetime as dt
 import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
@@ -61,9 +61,11 @@ class Held:
     idle_engagement: int | None = None
 
 
-@dataclass(frozen=True)
-class LiveScore:
-    """A lead's score as the API computed it (one row of ``live_scores``)."""
+class LiveScore(NamedTuple):
+    """A lead's score as the API computed it (one row of ``live_scores``). A named tuple,
+    not a frozen dataclass: a group of 4,000 leads makes 4,000 of them on the writer
+    thread, each ~0.5 µs (a frozen dataclass's ``__init__`` sets its 11 fields one
+    ``object.__setattr__`` at a time: ~5 µs)."""
 
     lead_id: str
     as_of: dt.datetime
@@ -186,13 +188,17 @@ class LiveScores:
         horizon = self.held[lead_id].state.scorer.horizon
         return since is not None and horizon is not None and since > now_us - horizon
 
-    def add(self, lead_id: str, event_type: str, ts_us: int) -> None:
-        """Record an event just stored for a held lead."""
-        held = self.held.get(lead_id)
-        if held is not None:
-            held.state.add(event_type, ts_us)
+    def add_all(self, touched: dict[str, list[tuple[str, int]]]) -> None:
+        """Record events just stored, by lead (each lead's in the order stored): the held
+        states and the resident's events follow."""
+        held = self.held
+        for lead_id, happened in touched.items():
+            one = held.get(lead_id)
+            if one is not None:
+                for event_type, ts_us in happened:
+                    one.state.add(event_type, ts_us)
         if self.resident is not None:
-            self.resident.note_event(lead_id, event_type, ts_us)
+            self.resident.note_events(touched)
 
     def leads_changed(self, store: Store, lead_ids: Iterable[str]) -> None:
         """These leads were upserted: their states go, and what is held of them is read

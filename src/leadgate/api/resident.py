@@ -20,7 +20,7 @@ overlay that wins. Events as three NumPy arrays sorted by the lead's row number 
 anonymous events count for the lead it is linked to, as ``lead_events`` counts them.
 
 It follows the store only through the server: a commit notes the events and visitor links
-it stores (:meth:`Resident.note_event`, :meth:`note_link`); a lead upsert reads its leads
+it stores (:meth:`Resident.note_events`, :meth:`note_link`); a lead upsert reads its leads
 again (:meth:`reread_leads`); anything else that changes leads, accounts or events
 (an import through the CLI beside the server, a merge, an erasure, a rolled-back group)
 drops the whole of it (:meth:`.live.LiveScores.forget`), and the next commit reads it again.
@@ -379,9 +379,16 @@ class Resident:
         return self.intent.get(account, [])
 
     # -- what the server writes -------------------------------------------------------------
-    def note_event(self, lead: str, event_type: str, ts_us: int) -> None:
-        self.noted.setdefault(lead, []).append((event_type, ts_us))
-        self.n_noted += 1
+    def note_events(self, touched: dict[str, list[tuple[str, int]]]) -> None:
+        """Events just stored, by lead (``(type, µs)``, in the order stored)."""
+        noted = self.noted
+        for lead, happened in touched.items():
+            held = noted.get(lead)
+            if held is None:
+                noted[lead] = list(happened)
+            else:
+                held.extend(happened)
+            self.n_noted += len(happened)
 
     def note_link(self, visitor: str, lead: str) -> None:
         """A visitor newly linked: its anonymous events count for ``lead``, read there."""
