@@ -67,8 +67,8 @@ class Batcher:
 
     async def submit(self, pending: Pending) -> Answer:
         """Queue ``pending``; its answer once its group has committed."""
-        loop = self._loop or asyncio.get_running_loop()
-        future: asyncio.Future[Answer] = loop.create_future()
+        assert self._loop is not None, "Batcher.start() first"
+        future: asyncio.Future[Answer] = self._loop.create_future()
         with self._lock:
             self._queue.append((pending, future))
             self._idle_since = None
@@ -101,23 +101,23 @@ class Batcher:
         with self._lock:
             group = self._take()
         started = time.perf_counter()
-        report: GroupReport | None = None
-        error: Exception | None = None
+        outcome: GroupReport | Exception
         try:
-            report = self.writer.counted(
+            outcome = self.writer.counted(
                 commit_group, self.writer.project, self.live, [p for p, _ in group]
             )
         except Exception as exc:  # the writer itself failed: every request gets a 500
-            error = exc
+            outcome = exc
         else:
-            report.seconds = time.perf_counter() - started
-            self.metrics.group_committed(report, self.live)
+            outcome.seconds = time.perf_counter() - started
+            self.metrics.group_committed(outcome, self.live)
         with self._lock:  # idle (or not) before the answers leave
             more = bool(self._queue)
             if not more:
                 self._draining = False
                 self._idle_since = time.monotonic()
-        self._hand_back(group, report, error)
+        assert self._loop is not None  # set by start(), before any submit
+        self._loop.call_soon_threadsafe(_answer, group, outcome)
         return more
 
     def _take(self) -> list[Queued]:
@@ -129,19 +129,13 @@ class Batcher:
             group.append(item)
         return group
 
-    def _hand_back(
-        self, group: list[Queued], report: GroupReport | None, error: Exception | None
-    ) -> None:
-        """Answer the group's requests on the event loop."""
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(_answer, group, report, error)
 
-
-def _answer(group: list[Queued], report: GroupReport | None, error: Exception | None) -> None:
+def _answer(group: list[Queued], outcome: GroupReport | Exception) -> None:
+    """On the event loop: each request's answer, or the writer's failure."""
     for n, (_, future) in enumerate(group):
         if future.done():  # a client that went away leaves a cancelled future
             continue
-        if report is not None:
-            future.set_result(report.answers[n])
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
         else:
-            future.set_exception(error or RuntimeError("group commit failed"))
+            future.set_result(outcome.answers[n])

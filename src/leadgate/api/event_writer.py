@@ -34,7 +34,7 @@ from ..store import Store
 from .errors import ApiError
 from .inputs import EventIn
 from .live import LiveScores, in_list
-from .resident import Resident, text_hash
+from .resident import Resident, store_hashes, text_hash
 
 #: The time events are counted from: :func:`~leadgate.scoring.evaluate.to_micros` of a naive
 #: UTC time is ``(ts - _EPOCH) // _MICROSECOND``.
@@ -219,8 +219,7 @@ def _hashes(store: Store, keys: list[str], python: bool = False) -> list[int]:
     if python and len(keys) <= SMALL_HASH:
         return [text_hash(key) for key in keys]
     if len(keys) < _ARROW_KEYS:
-        hashed: list[int] = store.scalar("SELECT list_transform(?, lambda k: hash(k))", [keys])
-        return hashed
+        return store_hashes(store, keys)
     table = pa.table(
         {"i": pa.array(range(len(keys)), pa.int32()), "k": pa.array(keys, pa.string())}
     )

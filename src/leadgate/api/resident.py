@@ -207,11 +207,17 @@ _PROBES = ["", "a", "abcdefg", "abcdefgh", "abcdefghi", "évènement", "01234567
            "9f86d081884c7d659a2feaa0c55ad015", "emoji 😀 and more text than a block"]  # fmt: skip
 
 
+def store_hashes(store: Store, keys: list[str]) -> list[int]:
+    """Each key's ``hash()`` as the store computes it, in one statement (the keys a list
+    parameter: for many keys an Arrow column is cheaper, :mod:`.event_writer`)."""
+    hashed: list[int] = store.scalar("SELECT list_transform(?, lambda k: hash(k))", [keys])
+    return hashed
+
+
 def hash_agrees(store: Store) -> bool:
     """Whether :func:`text_hash` gives the store's ``hash()`` (a DuckDB whose hash
     changed does not: then the store is asked)."""
-    hashed = store.scalar("SELECT list_transform(?, lambda k: hash(k))", [_PROBES])
-    return bool([text_hash(p) for p in _PROBES] == hashed)
+    return [text_hash(p) for p in _PROBES] == store_hashes(store, _PROBES)
 
 
 @dataclass
