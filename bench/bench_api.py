@@ -85,8 +85,11 @@ ROLLUP_CLAUSES = ("\n      or (grade = 'A' and engaged_contacts(30d) >= 3)",
                   " or account.engagement >= 60")  # fmt: skip
 
 
-def prepare_run(base: Path, rollups: bool = True) -> tuple[Path, str, list[str]]:
-    """A fresh copy of ``base``, an ingest key, and the stored lead ids."""
+def prepare_run(
+    base: Path, rollups: bool = True, api: list[str] | None = None
+) -> tuple[Path, str, list[str]]:
+    """A fresh copy of ``base`` (its ``[api]`` table with ``api``'s ``key = value`` lines),
+    an ingest key, and the stored lead ids."""
     from leadgate.project import Project
 
     run = base.parent / f"{base.name}-run"  # a copy per run, beside the kept store
@@ -100,7 +103,7 @@ def prepare_run(base: Path, rollups: bool = True) -> tuple[Path, str, list[str]]
             text = text.replace(clause, "")
         definition.write_text(text, encoding="utf-8")
     with (run / "leadgate.toml").open("a", encoding="utf-8") as out:
-        out.write("\n[api]\ndeliver = false\n")
+        out.write("\n[api]\ndeliver = false\n" + "".join(f"{line}\n" for line in api or []))
     project = Project.open(run)
     key = project.create_key("bench", "ingest").key
     with project.store() as store:
@@ -305,6 +308,8 @@ def main() -> None:
     ap.add_argument("--bigdata", type=Path, default=Path("/work/bigdata"),
                     help="where the full-size store is built once and kept")  # fmt: skip
     ap.add_argument("--no-rollups", action="store_true", help="a definition without account reads")
+    ap.add_argument("--api", action="append", default=[], metavar="KEY=VALUE",
+                    help="a line of the server's [api] table, e.g. write_behind=false")  # fmt: skip
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout`: stop the server too
     if args.small:
@@ -314,7 +319,7 @@ def main() -> None:
         )
     rng = random.Random(7)
     base = base_store(args.small, args.bigdata)
-    run, key, leads = prepare_run(base, rollups=not args.no_rollups)
+    run, key, leads = prepare_run(base, rollups=not args.no_rollups, api=args.api)
     from leadgate.project import Project
 
     reader = Project.open(run).create_key("bench-metrics", "read").key

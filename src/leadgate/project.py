@@ -179,6 +179,12 @@ class Project:
         :meth:`serving`, the store held open, which closing leaves open."""
         if self._held is not None:
             return self._held
+        if _journal_waits(self.store_path):  # a server stopped before writing it all
+            from .api.behind import recover
+
+            with Store(self.store_path, tracer=self.tracer, memory_limit=self.memory_limit,
+                       clock=self.clock) as store:  # fmt: skip
+                recover(store, self.store_path)
         return Store(
             self.store_path,
             tracer=self.tracer,
@@ -1445,6 +1451,16 @@ def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> 
     project = Project.open(root, clock=clock)
     project.store().close()  # creates the file and applies the migrations
     return project
+
+
+def _journal_waits(store_path: Path) -> bool:
+    """Whether the server's write-behind journal (:mod:`leadgate.api.behind`) holds records
+    the store may lack: one opening the store must write them first."""
+    journal = store_path.with_name(store_path.name + ".journal")
+    try:
+        return journal.stat().st_size > 0
+    except FileNotFoundError:
+        return False
 
 
 __all__ = ["CONFIG_FILE", "DEFAULT_MEMORY_LIMIT", "Project", "init_project"]

@@ -24,6 +24,7 @@ from .. import __version__, web
 from ..project import Project
 from . import errors, local, service
 from .auth import VerifiedKeys, require
+from .behind import Behind
 from .kept import KeptReads
 from .keys import READ, ApiKey
 from .readers import Readers
@@ -36,7 +37,17 @@ def create_app(project: Project, *, announce_url: str | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        writer = Writer(project)
+        settings = app.state.service.settings
+        writer = Writer(
+            project,
+            Behind(
+                project.store_path,
+                enabled=settings.write_behind,
+                max_events=settings.behind_max_events,
+                max_age=settings.behind_max_age.total_seconds(),
+                flush_idle=settings.behind_flush_idle,
+            ),
+        )
         writer.start()
         app.state.writer = writer
         readers = Readers(writer, app.state.service.settings.readers)

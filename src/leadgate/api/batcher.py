@@ -18,6 +18,10 @@ of the writer's time at 500 single events a second (``bench/README.md``, issue #
 session 15). The drain hands the thread over after a commit when other calls wait for the
 writer (a sales action, a read that writes), and queues itself behind them.
 
+A group decided from memory alone is answered once it is journaled, and written to the
+store with the groups after it (:mod:`.behind`): after its answers left, when nothing is
+queued behind it, or when enough rows or time have gathered.
+
 The batcher says how long it has had nothing to do (:meth:`Batcher.idle_for`): the server
 checkpoints the store in such pauses (:mod:`.checkpoints`).
 """
@@ -104,7 +108,11 @@ class Batcher:
         outcome: GroupReport | Exception
         try:
             outcome = self.writer.counted(
-                commit_group, self.writer.project, self.live, [p for p, _ in group]
+                commit_group,
+                self.writer.project,
+                self.live,
+                [p for p, _ in group],
+                self.writer.behind,
             )
         except Exception as exc:  # the writer itself failed: every request gets a 500
             outcome = exc
@@ -118,6 +126,9 @@ class Batcher:
                 self._idle_since = time.monotonic()
         assert self._loop is not None  # set by start(), before any submit
         self._loop.call_soon_threadsafe(_answer, group, outcome)
+        behind = self.writer.behind
+        if behind.due(idle=not more):  # after the answers left
+            self.writer.counted(behind.flush, self.writer.project.store())
         return more
 
     def _take(self) -> list[Queued]:

@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -35,6 +36,9 @@ from .errors import ApiError
 from .inputs import EventIn
 from .live import LiveScores, in_list
 from .resident import Resident, store_hashes, text_hash
+
+if TYPE_CHECKING:
+    from .behind import Deferred
 
 #: The time events are counted from: :func:`~leadgate.scoring.evaluate.to_micros` of a naive
 #: UTC time is ``(ts - _EPOCH) // _MICROSECOND``.
@@ -76,10 +80,16 @@ def derived_id(email: str) -> str:
 
 
 def write_events(
-    store: Store, requests: list[list[EventIn]], live: LiveScores, compiled: CompiledDefinition
+    store: Store,
+    requests: list[list[EventIn]],
+    live: LiveScores,
+    compiled: CompiledDefinition,
+    behind: Deferred | None = None,
 ) -> Written:
     """Store the events of several requests, in the caller's transaction; the states of
-    their leads are held by ``live`` and follow."""
+    their leads are held by ``live`` and follow. With ``behind`` (a write-behind group,
+    :mod:`.behind`), the events are handed to it, not inserted, and a key it holds
+    pending counts as stored."""
     rows = [(n, e) for n, events in enumerate(requests) for e in events]
     live.ready(store, compiled)  # the held store, read first if it is not held
     leads = _leads(store, [e for _, e in rows], live.resident)
@@ -92,6 +102,8 @@ def write_events(
         maybe = held.maybe(hashes)
         asked = [k for k, stored_maybe in zip(keyed, maybe, strict=True) if stored_maybe]
     stored = _stored_keys(store, asked)
+    if behind is not None:
+        stored.update(key for _, _, key, _ in asked if key in behind.keys)
     out = Written([0] * len(requests), by_request=[set() for _ in requests])
     seen: set[str] = set()
     kept: list[Kept] = []
@@ -115,7 +127,10 @@ def write_events(
                 held_by.append(happened)
             by_request[n].add(lead)
     live.add_all(touched)  # the held states and events follow, in one call
-    _insert(store, kept)
+    if behind is not None:
+        behind.events.extend(kept)
+    else:
+        insert_events(store, kept)
     if held is not None:
         held.note(kept_hashes)
     out.relinked = _link_visitors(store, kept, live.resident)
@@ -260,7 +275,7 @@ def _anonymous(event: EventIn) -> bool:
     return not (event.lead_id or event.email)
 
 
-#: The columns :func:`_insert` hands over (``properties`` as JSON text).
+#: The columns :func:`insert_events` hands over (``properties`` as JSON text).
 _EVENT_COLUMNS = pa.schema([
     ("event_id", pa.string()), ("lead_id", pa.string()), ("visitor_id", pa.string()),
     ("type", pa.string()), ("ts", pa.timestamp("us")), ("url", pa.string()),
@@ -268,7 +283,7 @@ _EVENT_COLUMNS = pa.schema([
 ])  # fmt: skip
 
 
-def _insert(store: Store, kept: list[Kept]) -> None:
+def insert_events(store: Store, kept: list[Kept]) -> None:
     """Append the events, handed to DuckDB as one Arrow table, built column by column
     (the times from their µs: a datetime converted on its own costs more)."""
     if not kept:

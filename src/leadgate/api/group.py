@@ -28,6 +28,7 @@ from ..errors import LeadgateError
 from ..handoff.routing import Routed
 from ..project import Project
 from ..store import Store
+from .behind import Behind, Deferred, deferrable
 from .entry import enter_live
 from .errors import ApiError, status_of
 from .event_writer import write_events
@@ -62,14 +63,29 @@ class GroupReport:
     requests: int = 0
     entered_mql: int = 0
     retried_alone: bool = False
+    deferred: bool = False  # journaled, written to the store later (:mod:`.behind`)
     scored: int = 0
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def commit_group(project: Project, live: LiveScores, group: list[Pending]) -> GroupReport:
-    """Apply ``group`` in one transaction (see the module); answers in the group's order."""
+def commit_group(
+    project: Project, live: LiveScores, group: list[Pending], behind: Behind | None = None
+) -> GroupReport:
+    """Apply ``group`` in one transaction (see the module); answers in the group's order.
+    With ``behind`` (:mod:`.behind`), a group decided from memory alone is journaled and
+    written later; any other is committed after the groups pending there."""
     store = project.store()
+    if behind is not None and behind.enabled:
+        at = store.now()
+        if deferrable(project, live, group, live.compiled(project), _micros(at)):
+            try:
+                return _defer(project, store, live, group, behind, at)
+            except Exception as exc:  # its rows are not journaled; what it noted goes
+                log.warning("a write-behind group failed (%s); committing it at once", exc)
+                behind.flush(store)
+                live.forget()
+        behind.flush(store)
     try:
         with store.atomic():
             report = _apply(project, store, live, group)
@@ -84,6 +100,24 @@ def commit_group(project: Project, live: LiveScores, group: list[Pending]) -> Gr
         out.events = sum(r.events for r in reports)
         out.retried_alone = True
         return out
+
+
+def _defer(
+    project: Project,
+    store: Store,
+    live: LiveScores,
+    group: list[Pending],
+    behind: Behind,
+    at: dt.datetime,
+) -> GroupReport:
+    """Decide ``group`` (events only: :func:`.behind.deferrable`) and journal its rows."""
+    rows = Deferred(behind, at)
+    report = GroupReport([], requests=len(group))
+    answers = _events(project, store, live, group, list(range(len(group))), report, rows)
+    behind.defer(rows)
+    report.answers = [answers[n] for n in range(len(group))]
+    report.deferred = True
+    return report
 
 
 def _error_answer(exc: Exception) -> Answer:
@@ -166,15 +200,22 @@ def _events(
     group: list[Pending],
     todo: list[int],
     report: GroupReport,
+    behind: Deferred | None = None,
 ) -> dict[int, Answer]:
     compiled = live.compiled(project)
-    written = write_events(store, [group[n].rows for n in todo], live, compiled)
-    now_us = _micros(store.now())
+    written = write_events(store, [group[n].rows for n in todo], live, compiled, behind)
+    now_us = _micros(behind.at if behind is not None else store.now())
     scores = live.rescore(store, compiled, written.touched, now_us)
-    save_scores(store, compiled.hash, scores, saved=live.saved_rows(store))
+    saved = live.saved_rows(store)
+    if behind is not None:
+        behind.definition_hash, behind.scores = compiled.hash, scores
+        behind.replaced = [s.lead_id for s in scores if s.lead_id in saved]
+        saved.update(s.lead_id for s in scores)
+    else:
+        save_scores(store, compiled.hash, scores, saved=saved)
     lifecycle = compiled.definition.lifecycle
     reentry = lifecycle.reentry_events if lifecycle else None
-    entered = set(enter_live(store, compiled.hash, scores, reentry))
+    entered = set(enter_live(store, compiled.hash, scores, reentry, behind))
     routed: dict[str, Routed] = {}
     if entered and project.config.routing.get("rules"):
         run = project.route(apply=True, at=store.now().replace(tzinfo=dt.timezone.utc))

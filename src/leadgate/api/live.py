@@ -412,12 +412,16 @@ _LIVE_COLUMNS = pa.schema([
     ("lead_id", pa.string()), ("as_of", pa.timestamp("us")), ("fit", pa.float64()),
     ("engagement", pa.float64()), ("total", pa.float64()), ("grade", pa.string()),
     ("band", pa.int32()), ("tier", pa.string()), ("disqualified", pa.bool_()),
-    ("dq_reason", pa.string()),
+    ("dq_reason", pa.string()), ("scored_at", pa.timestamp("us")),
 ])  # fmt: skip
 
 
 def save_scores(
-    store: Store, definition_hash: str, scores: list[LiveScore], saved: set[str] | None = None
+    store: Store,
+    definition_hash: str,
+    scores: list[LiveScore],
+    saved: set[str] | None = None,
+    scored_at: list[dt.datetime] | None = None,
 ) -> None:
     """Write the scores to ``live_scores`` (one row per lead, replaced), in the caller's
     transaction: the leads' rows deleted, then inserted from an Arrow table. With a million
@@ -426,13 +430,13 @@ def save_scores(
 
     ``saved``: the leads that may have a row (:meth:`LiveScores.saved_rows`; None: any
     may). When none of the scores' leads is among them (leads scored for the first time),
-    nothing is deleted: no statement (issue #9, session 15). The leads saved join it."""
+    nothing is deleted: no statement (issue #9, session 15). The leads saved join it.
+    ``scored_at``: each score's time (naive UTC; None: the store's now for all)."""
     if not scores:
         return
-    rows = pa.table(
-        [pa.array(c, type=f.type) for c, f in zip(_columns(scores), _LIVE_COLUMNS, strict=True)],
-        schema=_LIVE_COLUMNS,
-    )
+    at = scored_at if scored_at is not None else [store.now()] * len(scores)
+    columns = zip(_columns(scores, at), _LIVE_COLUMNS, strict=True)
+    rows = pa.table([pa.array(c, type=f.type) for c, f in columns], schema=_LIVE_COLUMNS)
     replaced = saved is None or any(s.lead_id in saved for s in scores)
     if saved is not None:  # before the writes: a failed one leaves more, never fewer
         saved.update(s.lead_id for s in scores)
@@ -443,12 +447,12 @@ def save_scores(
             )
         store.execute(
             "INSERT INTO live_scores SELECT lead_id, ?, as_of, fit, engagement, total, grade, "
-            "band, tier, disqualified, dq_reason, ? FROM live_rows",
-            [definition_hash, store.now()],
+            "band, tier, disqualified, dq_reason, scored_at FROM live_rows",
+            [definition_hash],
         )
 
 
-def _columns(scores: list[LiveScore]) -> list[list[Any]]:
+def _columns(scores: list[LiveScore], scored_at: list[dt.datetime]) -> list[list[Any]]:
     """The scores' values column by column, in ``_LIVE_COLUMNS``' order (a band that is
     not an integer and a grade stored as its text, as ``live_scores`` holds them)."""
     return [
@@ -462,4 +466,5 @@ def _columns(scores: list[LiveScore]) -> list[list[Any]]:
         [s.tier for s in scores],
         [s.disqualified for s in scores],
         [s.dq_reason for s in scores],
+        scored_at,
     ]

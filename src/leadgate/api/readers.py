@@ -51,7 +51,7 @@ from .writer import Writer
 
 T = TypeVar("T")
 
-_Work = tuple[Callable[[Project], Any], Future[Any]]
+_Work = tuple[Callable[[Project], Any], Future[Any], int]
 
 
 class Readers:
@@ -123,7 +123,8 @@ class Readers:
         if not self._threads:
             raise RuntimeError("The readers are not running (start() them first).")
         future: Future[T] = Future()
-        self._work.put((fn, future))
+        # the groups answered before this read: it waits until they are in the store
+        self._work.put((fn, future, self.writer.behind.seq))
         return future
 
     def _serve(self, cursor: Any, ready: threading.Event) -> None:
@@ -135,9 +136,14 @@ class Readers:
         ready.set()
         try:
             while (work := self._work.get()) is not None:
-                fn, future = work
+                fn, future, answered = work
                 if not future.set_running_or_notify_cancel():
                     continue
+                if self.writer.behind.applied < answered:  # read your writes (:mod:`.behind`)
+                    self.writer.request_flush()
+                    if not self.writer.behind.wait_applied(answered, _BEHIND_WAIT):
+                        future.set_exception(_behind_error(answered))
+                        continue
                 snapshot.generation = self.writer.generation  # before the snapshot begins
                 try:
                     with snapshot.reading():
@@ -151,6 +157,18 @@ class Readers:
                 snapshot.release()
             with self._lock:
                 self._open -= 1
+
+
+#: Seconds a read waits for the groups answered before it to reach the store.
+_BEHIND_WAIT = 60.0
+
+
+def _behind_error(seq: int) -> RuntimeError:
+    return RuntimeError(
+        f"The store has not received the events answered before this read (journal record "
+        f"{seq}) within {_BEHIND_WAIT:.0f} s: writing them failed; see the server's log. "
+        "They are kept in the journal and written when the server starts again."
+    )
 
 
 async def read(request: Request, fn: Callable[[Project], T]) -> T:

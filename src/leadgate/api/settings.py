@@ -36,6 +36,15 @@ key                         default     meaning
                                         for this long (see :mod:`.checkpoints`)
 ``readers``                 4           reader threads: reads beside the one writer, each
                                         through its own cursor (see :mod:`.readers`)
+``write_behind``            ``true``    answer a group of events once it is in the journal
+                                        and write it to the store with later groups (see
+                                        :mod:`.behind`); off, every group commits alone
+``behind_max_events``       5000        pending events that make the writer write them
+                                        although requests wait
+``behind_max_age``          ``"200ms"`` the same, for the oldest pending group's age
+``behind_flush_idle``       ``true``    write the pending groups as soon as no request
+                                        waits (false: only at the two limits above, or
+                                        when a read or another call needs them)
 ==========================  ==========  ====================================================
 
 >>> ApiSettings.from_table({"max_events": 500}).max_events
@@ -86,16 +95,31 @@ class ApiSettings:
     checkpoint: bool = True
     checkpoint_idle: dt.timedelta = dt.timedelta(seconds=1)
     readers: int = 4
+    write_behind: bool = True
+    behind_max_events: int = 5_000
+    behind_max_age: dt.timedelta = dt.timedelta(milliseconds=200)
+    behind_flush_idle: bool = True
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> ApiSettings:
         """The settings of an ``[api]`` table; an unknown key or a bad value is refused."""
         numbers = (
             "max_body_bytes", "max_events", "group_max_events", "live_cache_leads", "readers",
-            "plan_leads", "checkpoint_wal_mib",
+            "plan_leads", "checkpoint_wal_mib", "behind_max_events",
         )  # fmt: skip
-        switches = ("deliver", "event_index", "sweep", "resident", "checkpoint")
-        durations = ("max_future_skew", "deliver_every", "sweep_every", "checkpoint_idle")
+        switches = (
+            "deliver",
+            "event_index",
+            "sweep",
+            "resident",
+            "checkpoint",
+            "write_behind",
+            "behind_flush_idle",
+        )
+        durations = (
+            "max_future_skew", "deliver_every", "sweep_every", "checkpoint_idle",
+            "behind_max_age",
+        )  # fmt: skip
         known = (*numbers, *durations, *switches)
         unknown = [k for k in table if k not in known]
         if unknown:

@@ -23,6 +23,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from ..project import Project
 from ..store import Store
+from .behind import Behind
 
 log = logging.getLogger("leadgate.api")
 P = ParamSpec("P")
@@ -32,8 +33,11 @@ T = TypeVar("T")
 class Writer:
     """Runs project calls one at a time on the thread that holds the store."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, behind: Behind | None = None) -> None:
         self.project = project
+        #: the groups answered and not yet in the store (:mod:`.behind`); every call but
+        #: the batcher's drain writes them first
+        self.behind = behind if behind is not None else Behind(project.store_path, enabled=False)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadgate-writer")
         self._hold: contextlib.AbstractContextManager[Store] | None = None
         #: Calls made so far (any of them may have written): see :attr:`generation`.
@@ -45,27 +49,38 @@ class Writer:
         """Open and hold the store (on the writer thread)."""
         self._hold = self.project.serving()
         self._pool.submit(self._hold.__enter__).result()
+        self._pool.submit(lambda: self.behind.start(self.project.store())).result()
 
     def stop(self) -> None:
         """Finish the calls submitted, then close the store."""
         if self._hold is not None:
             hold, self._hold = self._hold, None
-            self._pool.submit(hold.__exit__, None, None, None).result()
+            try:
+                self._pool.submit(self._flush).result()
+            finally:
+                self.behind.close()
+                self._pool.submit(hold.__exit__, None, None, None).result()
         self._pool.shutdown(wait=True)
 
     def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn`` on the writer thread and wait for it (from any thread but that one)."""
-        return self._queued(lambda: self.counted(fn, *args, **kwargs)).result()
+        return self._queued(lambda: self._flushed(fn, *args, **kwargs)).result()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn`` on the writer thread; the event loop serves others meanwhile."""
-        future: Any = self._queued(lambda: self.counted(fn, *args, **kwargs))
+        future: Any = self._queued(lambda: self._flushed(fn, *args, **kwargs))
         return await asyncio.wrap_future(future)
 
     async def maintain(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn``, which changes no row (a checkpoint), on the writer thread, not
-        counted in :attr:`generation`: what was kept of the reads before it stays true."""
-        return await asyncio.wrap_future(self._queued(lambda: fn(*args, **kwargs)))
+        counted in :attr:`generation`: what was kept of the reads before it stays true
+        (the pending groups written first are counted)."""
+
+        def maintained() -> T:
+            self._flush()
+            return fn(*args, **kwargs)
+
+        return await asyncio.wrap_future(self._queued(maintained))
 
     def submit(self, fn: Callable[[], None]) -> None:
         """Queue ``fn`` on the writer thread and return at once (the batcher's drain, which
@@ -85,6 +100,19 @@ class Writer:
             return fn(*args, **kwargs)
         finally:
             self.calls += 1
+
+    def _flushed(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """On the writer thread: the pending groups written, then ``fn(...)``, counted."""
+        self._flush()
+        return self.counted(fn, *args, **kwargs)
+
+    def _flush(self) -> None:
+        if self.behind.pending:
+            self.counted(self.behind.flush, self.project.store())
+
+    def request_flush(self) -> None:
+        """Ask for the pending groups to be written (from any thread; see :mod:`.behind`)."""
+        self.behind.request(self.submit, self.project.store)
 
     def _queued(self, work: Callable[[], T]) -> Future[T]:
         with self._lock:

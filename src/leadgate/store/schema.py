@@ -589,3 +589,14 @@ MIGRATIONS.append(
         """,
     )
 )
+
+MIGRATIONS.append(
+    (
+        "0020_journal_applied",
+        # The last write-behind journal record applied to this store (the server's
+        # :mod:`leadgate.api.behind`): a record at or below it is never applied twice.
+        """
+        CREATE TABLE IF NOT EXISTS journal_applied (seq BIGINT NOT NULL);
+        """,
+    )
+)

@@ -1,0 +1,389 @@
+"""Write-behind: a group of events answered once it is in the journal, written to DuckDB later
+with the groups after it, in one transaction.
+
+Why: a group commit straight into DuckDB runs one statement per kind of row (the events,
+``live_scores``, the MQL entries' transitions, stages, SLA starts and outbox events) and a
+``COMMIT``, each 1-3 ms on this machine whatever its rows; with single events that fixed
+cost is the whole commit, and the writer thread was busy all the time at 500 requests a
+second (``bench/README.md``, issue #9, session 15). Here a group's rows are decided in
+memory, as :mod:`.group` decides them, then appended to a journal file with one
+``fdatasync`` (p50 0.22 ms here) before the answers leave: that append is the commit. The
+rows wait in memory and are written to DuckDB together, many groups in one transaction
+(:meth:`Behind.flush`), when the batcher has nothing queued, when
+``[api] behind_max_events`` rows or ``behind_max_age`` wait, before anything else runs on
+the writer, and before any read.
+
+What holds:
+
+* **Durable**: a 2xx means the group's rows are in the journal on disk. After a ``kill -9``,
+  whatever opens the store next writing (the server, or the CLI: :func:`recover`) writes the
+  journal's records the store lacks first. The store records the last record it holds
+  (``journal_applied``) in the same transaction as the rows, so no record is written twice;
+  a record cut short by the crash was never answered, and is dropped.
+* **Read your writes**: every read on the server's readers waits until the groups answered
+  before it began are in the store (:meth:`Behind.wait_applied`); every other call on the
+  writer (a sales action, an import through the server, an erasure, a checkpoint) runs after
+  a flush. So nothing outside this module sees the store behind its answers.
+* **The same rows**: a deferred group runs :mod:`.group`'s code with two overlays over what
+  the store has not got yet: the keys of the pending events (duplicates) and the leads that
+  entered ``mql`` in a pending group (their stage). Everything else a group reads is in the
+  server's memory (:mod:`.resident`, the held states), which follows every group as it is
+  decided. A group that would read anything else from the store is committed as before,
+  after a flush (:func:`deferrable` lists when: lead upserts, idempotency keys, visitor
+  links, routing rules, definitions that read stages or other leads, a lead whose events
+  the server does not hold, a clock gone back).
+
+The outbox's ``lead.mql`` messages are created when their group is flushed (their time is
+the flush's); the transitions keep their group's time, and so does the SLA start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import pickle
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..store import Store
+
+if TYPE_CHECKING:
+    from ..definition.compile import CompiledDefinition
+    from ..project import Project
+    from .entry import Entry
+    from .event_writer import Kept
+    from .group import Pending
+    from .live import LiveScore, LiveScores
+
+log = logging.getLogger("leadgate.api")
+
+#: The journal beside the store (``leadgate.duckdb`` → ``leadgate.duckdb.journal``).
+SUFFIX = ".journal"
+#: A record's frame: its length and CRC-32, then the pickled record.
+_FRAME = struct.Struct("<II")
+
+
+def journal_path(store_path: Path) -> Path:
+    return store_path.with_name(store_path.name + SUFFIX)
+
+
+@dataclass
+class Rows:
+    """What one deferred group writes (its journal record)."""
+
+    at: dt.datetime  # the group's time, naive UTC: scores', transitions' and SLA starts'
+    definition_hash: str = ""
+    events: list[Kept] = field(default_factory=list)
+    scores: list[LiveScore] = field(default_factory=list)
+    #: leads of ``scores`` that may have a ``live_scores`` row in the store (a delete first)
+    replaced: list[str] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+
+
+class Deferred(Rows):
+    """A group being decided: its rows, and the overlays of the groups pending before it."""
+
+    def __init__(self, behind: Behind, at: dt.datetime) -> None:
+        super().__init__(at)
+        self.keys = behind.keys
+        self.mql = behind.mql
+        self._pending = behind.pending
+
+    def has_event(
+        self, lead_id: str, after: dt.datetime, until: dt.datetime, types: list[str] | None
+    ) -> bool:
+        """Whether a pending event of ``lead_id`` (this group's or an earlier one's) is in
+        ``(after, until]``, of ``types`` when given (a recycled lead's new engagement)."""
+        lo, hi = _micros(after), _micros(until)
+        for rows in [*(r for _, r in self._pending), self]:
+            for event, _, lead, at in rows.events:
+                if lead == lead_id and lo < at <= hi and (types is None or event.type in types):
+                    return True
+        return False
+
+    def rows(self) -> Rows:
+        return Rows(
+            self.at, self.definition_hash, self.events, self.scores, self.replaced, self.entries
+        )
+
+
+class Journal:
+    """The append-only file of records not yet in the store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def append(self, seq: int, rows: Rows) -> None:
+        """Append one record and wait until it is on disk."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        data = pickle.dumps((seq, rows), protocol=pickle.HIGHEST_PROTOCOL)
+        frame = memoryview(_FRAME.pack(len(data), zlib.crc32(data)) + data)
+        while frame:
+            frame = frame[os.write(self._fd, frame) :]
+        os.fdatasync(self._fd)
+
+    def clear(self) -> None:
+        """Empty it (every record is in the store). Not synced: a record left by a crash
+        before the size reached the disk is at or below the store's ``journal_applied``."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+        elif self.path.exists():
+            os.truncate(self.path, 0)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def read_journal(path: Path) -> Iterator[tuple[int, Rows]]:
+    """The whole records of the journal at ``path``, in order; stops at one cut short or
+    damaged (the crash came while it was written: it was never answered)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    at = 0
+    while at + _FRAME.size <= len(data):
+        size, crc = _FRAME.unpack_from(data, at)
+        body = data[at + _FRAME.size : at + _FRAME.size + size]
+        if len(body) < size or zlib.crc32(body) != crc:
+            log.warning("the journal %s ends with a record cut short; dropped", path)
+            return
+        seq, rows = pickle.loads(body)
+        yield seq, rows
+        at += _FRAME.size + size
+
+
+def applied_seq(store: Store) -> int:
+    return int(store.scalar("SELECT coalesce(max(seq), 0) FROM journal_applied"))
+
+
+def apply(store: Store, records: list[tuple[int, Rows]]) -> None:
+    """Write ``records`` to the store in the caller's transaction, merged: one statement per
+    kind of row for all of them; ``journal_applied`` moves to the last."""
+    if not records:
+        return
+    run: list[Rows] = []
+    for _, rows in records:  # one run, unless the definition changed between groups
+        if run and rows.definition_hash != run[0].definition_hash:
+            _apply_run(store, run)
+            run = []
+        run.append(rows)
+    _apply_run(store, run)
+    store.execute("DELETE FROM journal_applied")
+    store.execute("INSERT INTO journal_applied VALUES (?)", [records[-1][0]])
+
+
+def _apply_run(store: Store, run: list[Rows]) -> None:
+    from .entry import write_entries
+    from .event_writer import insert_events
+    from .live import save_scores
+
+    events: list[Kept] = []
+    scores: dict[str, tuple[LiveScore, dt.datetime]] = {}
+    replaced: set[str] = set()
+    entries: list[Entry] = []
+    for rows in run:
+        events += rows.events
+        maybe = set(rows.replaced)
+        for score in rows.scores:
+            if score.lead_id not in scores and score.lead_id in maybe:
+                replaced.add(score.lead_id)  # its first pending score says if it has a row
+            scores[score.lead_id] = (score, rows.at)
+        entries += rows.entries
+    insert_events(store, events)
+    save_scores(
+        store,
+        run[0].definition_hash,
+        [s for s, _ in scores.values()],
+        saved=replaced,
+        scored_at=[at for _, at in scores.values()],
+    )
+    write_entries(store, entries)
+
+
+def recover(store: Store, store_path: Path) -> int:
+    """Write the journal's records the store lacks (after a crash), then empty it; how many
+    were written. Called by whatever opens the store to write (:meth:`Project.store`)."""
+    path = journal_path(store_path)
+    if not path.exists() or path.stat().st_size == 0:
+        return 0
+    done = applied_seq(store)
+    records = [(seq, rows) for seq, rows in read_journal(path) if seq > done]
+    if records:
+        with store.atomic():
+            apply(store, records)
+        log.warning(
+            "wrote %d journal records the store lacked (%s): the server stopped before "
+            "writing them",
+            len(records),
+            path,
+        )
+    Journal(path).clear()
+    return len(records)
+
+
+class Behind:
+    """The groups answered and not yet in the store, the journal that holds them, and the
+    flush that writes them (see the module). Its methods that touch the store run on the
+    writer thread; :meth:`wait_applied` on any other."""
+
+    def __init__(
+        self,
+        store_path: Path,
+        enabled: bool = True,
+        max_events: int = 5_000,
+        max_age: float = 0.2,
+        flush_idle: bool = True,
+    ) -> None:
+        self.enabled, self.flush_idle = enabled, flush_idle
+        self.max_events, self.max_age = max_events, max_age
+        self.journal = Journal(journal_path(store_path))
+        self.pending: list[tuple[int, Rows]] = []
+        self.keys: set[str] = set()  # the pending events' keys
+        self.mql: set[str] = set()  # leads that entered mql in a pending group
+        self.events = 0  # pending events
+        self.since: float | None = None  # time.monotonic() of the oldest pending group
+        self.seq = 0  # the last record journaled
+        self.flushes = 0
+        self._applied = 0  # the last record in the store
+        self._cond = threading.Condition()
+        self._requested = False
+
+    def start(self, store: Store) -> None:
+        """On the writer thread, once the store is open (the journal was recovered then)."""
+        self.seq = self._applied = applied_seq(store)
+
+    @property
+    def applied(self) -> int:
+        return self._applied
+
+    def defer(self, rows: Deferred) -> None:
+        """Journal a decided group (its answers may leave once this returns)."""
+        self.seq += 1
+        record = rows.rows()
+        self.journal.append(self.seq, record)
+        self.pending.append((self.seq, record))
+        self.keys.update(key for _, key, _, _ in record.events)
+        self.mql.update(e[0] for e in record.entries)
+        self.events += len(record.events)
+        if self.since is None:
+            self.since = time.monotonic()
+
+    def due(self, idle: bool = False) -> bool:
+        """Whether the pending groups should be written now: the batcher has nothing
+        queued (``idle``), or enough rows or time have gathered."""
+        if not self.pending:
+            return False
+        return (
+            (idle and self.flush_idle)
+            or self.events >= self.max_events
+            or (self.since is not None and time.monotonic() - self.since >= self.max_age)
+        )
+
+    def flush(self, store: Store) -> None:
+        """Write the pending groups to the store in one transaction (on the writer)."""
+        if not self.pending:
+            return
+        with store.atomic():
+            apply(store, self.pending)
+        self.journal.clear()
+        self.flushes += 1
+        last = self.pending[-1][0]
+        self.pending = []
+        self.keys.clear()
+        self.mql.clear()
+        self.events, self.since = 0, None
+        with self._cond:
+            self._applied = last
+            self._cond.notify_all()
+
+    def request(
+        self, submit: Callable[[Callable[[], None]], None], store: Callable[[], Store]
+    ) -> None:
+        """Ask the writer for a flush (once, however many ask before it runs)."""
+        with self._cond:
+            if self._requested:
+                return
+            self._requested = True
+
+        def flush() -> None:
+            with self._cond:
+                self._requested = False
+            self.flush(store())
+
+        submit(flush)
+
+    def wait_applied(self, seq: int, timeout: float | None = None) -> bool:
+        """Block until record ``seq`` is in the store (on a reader thread)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._applied >= seq, timeout)
+
+    def close(self) -> None:
+        self.journal.close()
+
+
+def deferrable(
+    project: Project,
+    live: LiveScores,
+    group: list[Pending],
+    compiled: CompiledDefinition,
+    now_us: int,
+) -> bool:
+    """Whether ``group`` can be decided from memory alone (see the module)."""
+    from .event_writer import _leads
+    from .live import _reads_other_leads
+
+    resident, scorer = live.resident, live.scorer
+    if (
+        resident is None
+        or resident.full
+        or resident.keys is None
+        or scorer is None
+        or scorer.compiled.hash != compiled.hash
+        or _reads_other_leads(compiled)
+        or "stage" in compiled.fields_used
+        or project.config.routing.get("rules")
+    ):
+        return False
+    events = []
+    for pending in group:
+        if pending.kind != "events" or pending.claim is not None:
+            return False
+        for event in pending.rows:
+            if event.visitor_id:
+                return False
+        events += pending.rows
+    try:
+        leads = _leads(project.store(), events, resident)
+    except Exception:  # an email two leads hold: the group commit refuses it
+        return False
+    from_store = resident.from_store
+    if any(lead in from_store for lead in leads.values()):
+        return False
+    events_held = resident.events is not None and scorer.horizon is not None
+    if events_held and now_us - scorer.horizon < resident.events.since:  # type: ignore[operator,union-attr]
+        return False  # the clock went back past what the server read: the store is asked
+    if not events_held:  # a stored lead not held is read back from the store's events
+        held, stored = live.held, resident.leads.pos
+        return all(lead in held or lead not in stored for lead in leads.values())
+    return True
+
+
+def _micros(naive_utc: dt.datetime) -> int:
+    from ..scoring.evaluate import to_micros
+
+    return to_micros(naive_utc)
+
+
+__all__ = ["Behind", "Deferred", "Rows", "apply", "deferrable", "journal_path", "recover"]

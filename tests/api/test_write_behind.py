@@ -1,0 +1,204 @@
+"""Write-behind (:mod:`leadgate.api.behind`): a group of events answered once it is in the
+journal, written to the store later with the groups after it. What it writes is what a group
+committed at once writes, row for row; a read sees every group answered before it; and a
+journaled group survives ``kill -9`` of a real ``leadgate serve`` before it was written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+
+from leadgate.api.app import create_app
+from leadgate.api.behind import Behind, Journal, Rows, journal_path, read_journal, recover
+from leadgate.api.group import Pending, commit_group
+from leadgate.api.inputs import EventIn
+from leadgate.api.live import LiveScores
+from leadgate.api.local import read_note
+from leadgate.project import Project
+
+from .conftest import NOW, api_project
+from .test_group_commit import post
+from .test_live_equals_batch import DEFINITION, WINDOWED, first_leads, histories, requests
+from .test_one_writer import start_server
+
+#: Groups stay pending until a read, another call or the server's stop needs them.
+HELD_BACK = 'write_behind = true\nbehind_flush_idle = false\nbehind_max_age = "1h"\n'
+AT_ONCE = "write_behind = false\n"
+TABLES = {
+    "events": "SELECT event_id, lead_id, visitor_id, type, ts, url, properties FROM events",
+    "live_scores": "SELECT * FROM live_scores",
+    "stage_transitions": "SELECT * FROM stage_transitions",
+    "stages": "SELECT lead_id, stage FROM leads",
+    "lead_handoff": "SELECT * FROM lead_handoff",
+    "outbox": "SELECT event_type, lead_id, body, state, created_at FROM outbox",
+    "visitor_links": "SELECT * FROM visitor_links",
+}
+
+
+def replay(definition: str, api: str, leads: list[Any], events: list[Any]) -> tuple[Any, ...]:
+    """Send the history (each event request followed by a read of its first lead) to an
+    in-process server; the answers, the reads, and every table the ingest writes."""
+    with tempfile.TemporaryDirectory() as folder:
+        project = api_project(Path(folder) / "p", definition, api)
+        key = {"Authorization": f"Bearer {project.create_key('site', 'admin').key}"}
+        sent = [("/v1/leads", {"leads": first_leads(leads, events)}), *requests(events)]
+        answers, reads = [], []
+        client = TestClient(create_app(project)).__enter__()
+        try:
+            for path, body in sent:
+                if path == "restart":
+                    client.__exit__(None, None, None)
+                    client = TestClient(create_app(project)).__enter__()
+                    continue
+                answer = client.post(path, headers=key, json=body)
+                answers.append((answer.status_code, answer.json()))
+                first = (body.get("events") or [body])[0].get("lead_id")
+                if path == "/v1/events" and first:
+                    read = client.get(f"/v1/leads/{first}", headers=key)
+                    reads.append((read.status_code, read.json()))
+        finally:
+            client.__exit__(None, None, None)
+        journal = journal_path(project.store_path)
+        assert not journal.exists() or not journal.stat().st_size  # all written by the stops
+        with project.store() as store:
+            tables = {
+                name: sorted(map(repr, store.execute(sql).fetchall()))
+                for name, sql in TABLES.items()
+            }
+    return answers, reads, tables
+
+
+@pytest.mark.parametrize("definition", [DEFINITION, WINDOWED], ids=["unbounded", "windowed"])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories())
+def test_groups_written_behind_write_what_groups_committed_at_once_write(
+    definition: str, history: tuple[list[Any], list[Any], str]
+) -> None:
+    """The same random history (events by lead, email and visitor, duplicates, upserts,
+    restarts), sent to a server that holds groups back until a read needs them and to one
+    that commits each at once: the same answers, the same reads of the lead after each
+    request (a read waits for the groups answered before it), the same rows in the end."""
+    leads, events, api = history
+    behind = replay(definition, api + "\n" + HELD_BACK, leads, events)
+    at_once = replay(definition, api + "\n" + AT_ONCE, leads, events)
+    assert behind[0] == at_once[0]
+    assert behind[1] == at_once[1]
+    assert behind[2] == at_once[2]
+
+
+def _events(project: Project) -> list[Pending]:
+    ts = NOW.replace(tzinfo=None) - dt.timedelta(hours=2)
+    return [
+        Pending("events", [EventIn("demo_request", ts, lead_id="L1", event_id="e1")]),
+        Pending("events", [EventIn("pricing_page", ts, lead_id="L2", event_id="e2")]),
+    ]
+
+
+def _stored_leads(project: Project) -> None:
+    rows = project.root / "leads.jsonl"
+    rows.write_text('{"lead_id": "L1", "title": "VP Sales"}\n{"lead_id": "L2"}\n')
+    assert project.import_file(str(rows), "leads").rows_rejected == 0
+
+
+def test_a_group_is_journaled_and_reaches_the_store_at_the_flush(tmp_path: Path) -> None:
+    """A group of events on held leads is answered from the journal: the store has none of
+    it until the flush writes every pending group in one go; a duplicate of a pending event
+    is found (its key is pending), and a group that upserts a lead is committed at once,
+    after the pending ones."""
+    project = api_project(tmp_path / "p", WINDOWED)
+    _stored_leads(project)
+    live = LiveScores()
+    with project.serving() as store:
+        behind = Behind(project.store_path)
+        behind.start(store)
+        live.warm(project)
+        reports = [commit_group(project, live, [p], behind) for p in _events(project)]
+        assert [r.deferred for r in reports] == [True, True]
+        assert reports[0].answers[0].body["entered_mql"] == ["L1"]
+        assert store.scalar("SELECT count(*) FROM events") == 0
+        assert [seq for seq, _ in read_journal(journal_path(project.store_path))] == [1, 2]
+        again = commit_group(project, live, _events(project)[:1], behind)
+        assert again.answers[0].body["duplicates"] == 1
+        upsert = commit_group(project, live, [Pending("leads", [{"lead_id": "L3"}])], behind)
+        assert not upsert.deferred and not behind.pending
+        assert store.scalar("SELECT count(*) FROM events") == 2
+        assert store.execute("SELECT lead_id, stage FROM leads ORDER BY 1").fetchall() == [
+            ("L1", "mql"), ("L2", "lead"), ("L3", "lead")
+        ]  # fmt: skip
+        assert store.scalar("SELECT max(seq) FROM journal_applied") == 3
+        assert journal_path(project.store_path).stat().st_size == 0
+        behind.close()
+
+
+def test_a_cut_record_is_dropped_and_no_record_is_written_twice(tmp_path: Path) -> None:
+    """Recovery writes the whole records the store lacks, drops one cut short by the crash,
+    and skips those the store already holds (a journal whose emptying never reached the
+    disk)."""
+    project = api_project(tmp_path / "p")
+    _stored_leads(project)
+    path = journal_path(project.store_path)
+    ts = NOW.replace(tzinfo=None)
+    records = [
+        Rows(ts, "h", events=[(EventIn("page_view", ts, "L1"), f"k{n}", "L1", n)]) for n in range(3)
+    ]
+    journal = Journal(path)
+    for seq, rows in enumerate(records[:2], start=1):
+        journal.append(seq, rows)
+    journal.close()
+    whole = path.read_bytes()
+    Journal(path).append(3, records[2])
+    path.write_bytes(path.read_bytes()[: len(whole) + 9])  # the third cut after 9 bytes
+    with project.store() as store:  # opening it writes what the journal holds
+        keys = [r[0] for r in store.execute("SELECT event_id FROM events ORDER BY 1").fetchall()]
+        assert keys == ["k0", "k1"]
+        assert path.stat().st_size == 0
+        path.write_bytes(whole)  # as if the emptying had been lost
+        assert recover(store, project.store_path) == 0
+        assert store.scalar("SELECT count(*) FROM events") == 2
+
+
+def test_a_journaled_group_survives_kill_9_before_it_is_written(tmp_path: Path) -> None:
+    """A real ``leadgate serve`` holding groups back answers them from its journal; killed
+    with ``kill -9`` before writing them, its store (opened by the CLI next) has every
+    answered event, score, MQL entry and outbox message."""
+    project = api_project(tmp_path / "p", WINDOWED, HELD_BACK)
+    _stored_leads(project)
+    key = project.create_key("site", "ingest").key
+    project.compiled()
+    server = start_server(project.root)
+    try:
+        note = read_note(project.root)
+        assert note is not None
+        # the server's clock is the real one: events of an hour ago on it
+        ts = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).isoformat()
+        answers = [
+            post(note.url + "/v1/events", key, {"lead_id": lead, "type": kind, "ts": ts})
+            for lead, kind in [("L1", "demo_request"), ("L2", "page_view"), ("L1", "page_view")]
+        ]
+        assert [status for status, _ in answers] == [200, 200, 200]
+        assert answers[0][1]["entered_mql"] == ["L1"]
+        assert len(list(read_journal(journal_path(project.store_path)))) == 3
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    with Project.open(project.root).store() as store:
+        assert store.scalar("SELECT count(*) FROM events") == 3
+        assert store.execute("SELECT lead_id FROM live_scores ORDER BY 1").fetchall() == [
+            ("L1",), ("L2",)
+        ]  # fmt: skip
+        assert store.execute("SELECT lead_id, from_stage, to_stage FROM stage_transitions")\
+            .fetchall() == [("L1", "lead", "mql")]  # fmt: skip
+        assert store.scalar("SELECT count(*) FROM outbox WHERE event_type = 'lead.mql'") == 1
+        moved_at = store.scalar("SELECT moved_at FROM stage_transitions")
+        assert store.scalar("SELECT mql_at FROM lead_handoff") == moved_at  # the SLA's start
+    assert journal_path(project.store_path).stat().st_size == 0
