@@ -288,3 +288,36 @@ def test_a_journaled_group_survives_kill_9_before_it_is_written(tmp_path: Path) 
         moved_at = store.scalar("SELECT moved_at FROM stage_transitions")
         assert store.scalar("SELECT mql_at FROM lead_handoff") == moved_at  # the SLA's start
     assert journal_path(project.store_path).stat().st_size == 0
+
+
+def test_a_recycled_lead_enters_again_with_an_event_still_pending(tmp_path: Path) -> None:
+    """A recycled lead enters ``mql`` again only with an event after its recycling: one in
+    the group being decided counts though the store does not have it yet."""
+    project = api_project(tmp_path / "p", WINDOWED)
+    (project.root / "leadgate.toml").write_text(
+        (project.root / "leadgate.toml")
+        .read_text(encoding="utf-8")
+        .replace("# reject_reasons = ", "reject_reasons = "),
+        encoding="utf-8",
+    )
+    project = Project.open(project.root, clock=FixedClock(NOW))
+    _stored_leads(project)
+    live = LiveScores()
+    ts = NOW.replace(tzinfo=None)
+    with project.serving() as store:
+        behind = Behind(project.store_path)
+        behind.start(store)
+        live.warm(project)
+        first = commit_group(project, live, _events(project)[:1], behind)
+        assert first.deferred and first.answers[0].body["entered_mql"] == ["L1"]
+        behind.flush(store)  # as the writer does before any other call
+        project.act("L1", "reject", actor="sales", reason="no budget", stage="recycled")
+        late = [EventIn("demo_request", ts - dt.timedelta(minutes=5), lead_id="L1")]
+        again = commit_group(project, live, [Pending("events", late)], behind)
+        assert again.deferred and again.answers[0].body["entered_mql"] == ["L1"]
+        behind.flush(store)
+        moves = store.execute(
+            "SELECT from_stage, to_stage FROM stage_transitions ORDER BY seq"
+        ).fetchall()
+        behind.close()
+    assert moves == [("lead", "mql"), ("mql", "recycled"), ("recycled", "mql")]
