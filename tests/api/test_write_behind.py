@@ -312,7 +312,7 @@ def test_a_recycled_lead_enters_again_with_an_event_still_pending(tmp_path: Path
         assert first.deferred and first.answers[0].body["entered_mql"] == ["L1"]
         behind.flush(store)  # as the writer does before any other call
         project.act("L1", "reject", actor="user:ana", reason="no budget", stage="recycled")
-        late = [EventIn("demo_request", ts - dt.timedelta(minutes=5), lead_id="L1")]
+        late = [EventIn("demo_request", ts + dt.timedelta(minutes=1), lead_id="L1")]  # after it
         again = commit_group(project, live, [Pending("events", late)], behind)
         assert again.deferred and again.answers[0].body["entered_mql"] == ["L1"]
         behind.flush(store)
