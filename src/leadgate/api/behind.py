@@ -180,8 +180,7 @@ def apply(store: Store, records: list[tuple[int, Rows]]) -> None:
             run = []
         run.append(rows)
     _apply_run(store, run)
-    store.execute("DELETE FROM journal_applied")
-    store.execute("INSERT INTO journal_applied VALUES (?)", [records[-1][0]])
+    store.execute("UPDATE journal_applied SET seq = ?", [records[-1][0]])
 
 
 def _apply_run(store: Store, run: list[Rows]) -> None:

@@ -594,9 +594,11 @@ MIGRATIONS.append(
     (
         "0020_journal_applied",
         # The last write-behind journal record applied to this store (the server's
-        # :mod:`leadgate.api.behind`): a record at or below it is never applied twice.
+        # :mod:`leadgate.api.behind`): a record at or below it is never applied twice. One
+        # row, updated in the transaction that writes the records.
         """
         CREATE TABLE IF NOT EXISTS journal_applied (seq BIGINT NOT NULL);
+        INSERT INTO journal_applied SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM journal_applied);
         """,
     )
 )
