@@ -1456,11 +1456,7 @@ def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> 
 def _journal_waits(store_path: Path) -> bool:
     """Whether the server's write-behind journal (:mod:`leadgate.api.behind`) holds records
     the store may lack: one opening the store must write them first."""
-    journal = store_path.with_name(store_path.name + ".journal")
-    try:
-        return journal.stat().st_size > 0
-    except FileNotFoundError:
-        return False
+    return any(store_path.parent.glob(store_path.name + ".journal.*"))
 
 
 __all__ = ["CONFIG_FILE", "DEFAULT_MEMORY_LIMIT", "Project", "init_project"]

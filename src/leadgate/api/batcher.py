@@ -127,8 +127,8 @@ class Batcher:
         assert self._loop is not None  # set by start(), before any submit
         self._loop.call_soon_threadsafe(_answer, group, outcome)
         behind = self.writer.behind
-        if behind.due(idle=not more):  # after the answers left
-            self.writer.counted(behind.flush, self.writer.project.store())
+        if behind.due():  # after the answers left
+            self.writer.counted(behind.write_behind, self.writer.project.store())
         return more
 
     def _take(self) -> list[Queued]:

@@ -94,7 +94,7 @@ class Deferred(Rows):
         super().__init__(at)
         self.keys = behind.keys
         self.mql = behind.mql
-        self._pending = behind.pending
+        self._behind = behind
 
     def has_event(
         self, lead_id: str, after: dt.datetime, until: dt.datetime, types: list[str] | None
@@ -102,7 +102,7 @@ class Deferred(Rows):
         """Whether a pending event of ``lead_id`` (this group's or an earlier one's) is in
         ``(after, until]``, of ``types`` when given (a recycled lead's new engagement)."""
         lo, hi = _micros(after), _micros(until)
-        for rows in [*(r for _, r in self._pending), self]:
+        for rows in [*(r for _, r in self._behind.unsettled()), self]:
             for event, _, lead, at in rows.events:
                 if lead == lead_id and lo < at <= hi and (types is None or event.type in types):
                     return True
@@ -115,53 +115,83 @@ class Deferred(Rows):
 
 
 class Journal:
-    """The append-only file of records not yet in the store."""
+    """The append-only files of records not yet in the store. Records go to one segment
+    (``<store>.journal.<n>``) until a flush takes them: it *seals* the segment (the next
+    record starts the next one) and deletes the sealed segments once their records are in
+    the store."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, base: Path) -> None:
+        self.base = base
         self._fd: int | None = None
+        self._path: Path | None = None
+        self._number = max((_number(p) for p in segments(base)), default=0)
 
     def append(self, seq: int, rows: Rows) -> None:
         """Append one record and wait until it is on disk."""
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._number += 1
+            self._path = self.base.with_name(f"{self.base.name}.{self._number}")
+            self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            _sync_directory(self._path.parent)  # the new file's name survives a crash too
         data = pickle.dumps((seq, rows), protocol=pickle.HIGHEST_PROTOCOL)
         frame = memoryview(_FRAME.pack(len(data), zlib.crc32(data)) + data)
         while frame:
             frame = frame[os.write(self._fd, frame) :]
         os.fdatasync(self._fd)
 
-    def clear(self) -> None:
-        """Empty it (every record is in the store). Not synced: a record left by a crash
-        before the size reached the disk is at or below the store's ``journal_applied``."""
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-        elif self.path.exists():
-            os.truncate(self.path, 0)
+    def seal(self) -> list[Path]:
+        """End the segment being written (the next record starts another); the sealed."""
+        if self._fd is None or self._path is None:
+            return []
+        os.close(self._fd)
+        sealed, self._fd, self._path = [self._path], None, None
+        return sealed
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        self.seal()
 
 
-def read_journal(path: Path) -> Iterator[tuple[int, Rows]]:
-    """The whole records of the journal at ``path``, in order; stops at one cut short or
-    damaged (the crash came while it was written: it was never answered)."""
+def segments(base: Path) -> list[Path]:
+    """The journal's segments, oldest first."""
+    found = [p for p in base.parent.glob(base.name + ".*") if p.suffix[1:].isdigit()]
+    return sorted(found, key=_number)
+
+
+def _number(path: Path) -> int:
+    return int(path.suffix[1:])
+
+
+def _sync_directory(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
     try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_journal(base: Path) -> Iterator[tuple[int, Rows]]:
+    """The whole records of the journal ``base``'s segments, in order; stops at one cut
+    short or damaged (the crash came while it was written: it was never answered)."""
+    for path in segments(base):
         data = path.read_bytes()
-    except FileNotFoundError:
-        return
-    at = 0
-    while at + _FRAME.size <= len(data):
-        size, crc = _FRAME.unpack_from(data, at)
-        body = data[at + _FRAME.size : at + _FRAME.size + size]
-        if len(body) < size or zlib.crc32(body) != crc:
+        at = 0
+        while at + _FRAME.size <= len(data):
+            size, crc = _FRAME.unpack_from(data, at)
+            body = data[at + _FRAME.size : at + _FRAME.size + size]
+            if len(body) < size or zlib.crc32(body) != crc:
+                log.warning("the journal %s ends with a record cut short; dropped", path)
+                return
+            seq, rows = pickle.loads(body)
+            yield seq, rows
+            at += _FRAME.size + size
+        if at < len(data):  # a frame's header cut short
             log.warning("the journal %s ends with a record cut short; dropped", path)
             return
-        seq, rows = pickle.loads(body)
-        yield seq, rows
-        at += _FRAME.size + size
+
+
+def remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def applied_seq(store: Store) -> int:
@@ -215,7 +245,8 @@ def recover(store: Store, store_path: Path) -> int:
     """Write the journal's records the store lacks (after a crash), then empty it; how many
     were written. Called by whatever opens the store to write (:meth:`Project.store`)."""
     path = journal_path(store_path)
-    if not path.exists() or path.stat().st_size == 0:
+    found = segments(path)
+    if not found:
         return 0
     done = applied_seq(store)
     records = [(seq, rows) for seq, rows in read_journal(path) if seq > done]
@@ -228,14 +259,16 @@ def recover(store: Store, store_path: Path) -> int:
             len(records),
             path,
         )
-    Journal(path).clear()
+    remove(found)
     return len(records)
 
 
 class Behind:
     """The groups answered and not yet in the store, the journal that holds them, and the
-    flush that writes them (see the module). Its methods that touch the store run on the
-    writer thread; :meth:`wait_applied` on any other."""
+    flushes that write them (see the module). Its methods run on the writer thread, but
+    :meth:`wait_applied` (any thread) and the background flush (its own thread, through
+    its own cursor of the store: DuckDB writes there while the writer decides the next
+    groups, and the writer thread only reads the store while groups are deferred)."""
 
     def __init__(
         self,
@@ -248,9 +281,11 @@ class Behind:
         self.enabled, self.flush_idle = enabled, flush_idle
         self.max_events, self.max_age = max_events, max_age
         self.journal = Journal(journal_path(store_path))
-        self.pending: list[tuple[int, Rows]] = []
-        self.keys: set[str] = set()  # the pending events' keys
-        self.mql: set[str] = set()  # leads that entered mql in a pending group
+        self.pending: list[tuple[int, Rows]] = []  # decided, not handed to a flush
+        self.flushing: list[tuple[int, Rows]] = []  # handed to the background flush
+        self._sealed: list[Path] = []  # the journal segments of ``flushing``
+        self.keys: set[str] = set()  # the unsettled events' keys
+        self.mql: set[str] = set()  # leads that entered mql in an unsettled group
         self.events = 0  # pending events
         self.since: float | None = None  # time.monotonic() of the oldest pending group
         self.seq = 0  # the last record journaled
@@ -258,14 +293,37 @@ class Behind:
         self._applied = 0  # the last record in the store
         self._cond = threading.Condition()
         self._requested = False
+        self._busy = False  # a background flush holds ``flushing``
+        self._failed: BaseException | None = None
+        self._cursor: Store | None = None
+        self._thread: threading.Thread | None = None
+        self._submit: Callable[[Callable[[], None]], None] | None = None
+        self._store_of: Callable[[], Store] | None = None
 
-    def start(self, store: Store) -> None:
-        """On the writer thread, once the store is open (the journal was recovered then)."""
+    def start(
+        self,
+        store: Store,
+        submit: Callable[[Callable[[], None]], None] | None = None,
+        store_of: Callable[[], Store] | None = None,
+    ) -> None:
+        """On the writer thread, once the store is open (the journal was recovered then);
+        with the writer's ``submit`` and ``store_of``, flushes run in the background."""
         self.seq = self._applied = applied_seq(store)
+        if submit is not None and store_of is not None and self.enabled:
+            self._submit, self._store_of = submit, store_of
+            self._cursor = store.cursor()
+            self._thread = threading.Thread(
+                target=self._flusher, name="leadgate-flush", daemon=True
+            )
+            self._thread.start()
 
     @property
     def applied(self) -> int:
         return self._applied
+
+    def unsettled(self) -> list[tuple[int, Rows]]:
+        """The records the writer thread must not expect in the store."""
+        return [*self.flushing, *self.pending]
 
     def defer(self, rows: Deferred) -> None:
         """Journal a decided group (its answers may leave once this returns)."""
@@ -279,32 +337,101 @@ class Behind:
         if self.since is None:
             self.since = time.monotonic()
 
-    def due(self, idle: bool = False) -> bool:
-        """Whether the pending groups should be written now: the batcher has nothing
-        queued (``idle``), or enough rows or time have gathered."""
+    def settle(self) -> None:
+        """On the writer thread, before a group reads the store: a background flush that
+        committed leaves the overlays (every read from now on sees its rows)."""
+        with self._cond:
+            if self._busy or not self.flushing or self._failed is not None:
+                return
+            self.flushing = []
+        self._overlays()
+
+    def _overlays(self) -> None:
+        self.keys.clear()
+        self.mql.clear()
+        for _, rows in self.unsettled():
+            self.keys.update(key for _, key, _, _ in rows.events)
+            self.mql.update(e[0] for e in rows.entries)
+
+    def due(self) -> bool:
+        """Whether the pending groups should be handed to a flush now: as soon as one is
+        free (``flush_idle``), or once enough rows or time have gathered."""
         if not self.pending:
             return False
         return (
-            (idle and self.flush_idle)
+            self.flush_idle
             or self.events >= self.max_events
             or (self.since is not None and time.monotonic() - self.since >= self.max_age)
         )
 
+    def write_behind(self, store: Store) -> None:
+        """On the writer thread: hand the pending groups to the background flush, if it is
+        free (else they wait for the next); without one, write them now."""
+        if self._thread is None:
+            self.flush(store)
+            return
+        self.settle()
+        with self._cond:
+            if self._busy or self.flushing or not self.pending:
+                return
+            self.flushing, self.pending = self.pending, []
+            self._sealed = self.journal.seal()
+            self.events, self.since = 0, None
+            self._busy = True
+            self._cond.notify_all()
+
+    def _flusher(self) -> None:
+        """The background flush: writes each batch handed to it, through its own cursor."""
+        assert self._cursor is not None
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._busy or self._thread is None)
+                if self._thread is None:
+                    return
+                batch, sealed = list(self.flushing), list(self._sealed)
+            try:
+                with self._cursor.atomic():
+                    apply(self._cursor, batch)
+            except BaseException as exc:  # the writer writes them itself at its next flush
+                log.exception("writing %d journaled groups behind failed", len(batch))
+                with self._cond:
+                    self._failed, self._busy = exc, False
+                    self._cond.notify_all()
+                continue
+            remove(sealed)
+            with self._cond:
+                self.flushes += 1
+                self._applied, self._busy = batch[-1][0], False
+                self._cond.notify_all()
+            if self.pending and self._submit is not None:  # more gathered meanwhile
+                self._submit(self._again)
+
+    def _again(self) -> None:
+        """On the writer thread, after a background flush: the groups pending since."""
+        if self.due() and self._store_of is not None:
+            self.write_behind(self._store_of())
+
     def flush(self, store: Store) -> None:
-        """Write the pending groups to the store in one transaction (on the writer)."""
-        if not self.pending:
+        """On the writer thread: every unsettled group in the store when this returns
+        (waits for a background flush under way; writes the rest itself)."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self._busy)
+            failed, self._failed = self._failed, None
+        if failed is None:
+            self.settle()
+        records = self.unsettled()
+        if not records:
             return
         with store.atomic():
-            apply(store, self.pending)
-        self.journal.clear()
+            apply(store, records)
+        remove(self._sealed + self.journal.seal())
         self.flushes += 1
-        last = self.pending[-1][0]
-        self.pending = []
+        self.pending, self.flushing, self._sealed = [], [], []
         self.keys.clear()
         self.mql.clear()
         self.events, self.since = 0, None
         with self._cond:
-            self._applied = last
+            self._applied = records[-1][0]
             self._cond.notify_all()
 
     def request(
@@ -329,6 +456,16 @@ class Behind:
             return self._cond.wait_for(lambda: self._applied >= seq, timeout)
 
     def close(self) -> None:
+        """Stop the background flush (after the writer's last :meth:`flush`)."""
+        thread = self._thread
+        if thread is not None:
+            with self._cond:
+                self._thread = None
+                self._cond.notify_all()
+            thread.join()
+        if self._cursor is not None:
+            self._cursor.conn.close()
+            self._cursor = None
         self.journal.close()
 
 

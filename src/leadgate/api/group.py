@@ -77,6 +77,7 @@ def commit_group(
     written later; any other is committed after the groups pending there."""
     store = project.store()
     if behind is not None and behind.enabled:
+        behind.settle()
         at = store.now()
         if deferrable(project, live, group, live.compiled(project), _micros(at)):
             try:

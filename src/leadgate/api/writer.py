@@ -49,7 +49,9 @@ class Writer:
         """Open and hold the store (on the writer thread)."""
         self._hold = self.project.serving()
         self._pool.submit(self._hold.__enter__).result()
-        self._pool.submit(lambda: self.behind.start(self.project.store())).result()
+        self._pool.submit(
+            lambda: self.behind.start(self.project.store(), self.submit, self.project.store)
+        ).result()
 
     def stop(self) -> None:
         """Finish the calls submitted, then close the store."""
@@ -107,7 +109,7 @@ class Writer:
         return self.counted(fn, *args, **kwargs)
 
     def _flush(self) -> None:
-        if self.behind.pending:
+        if self.behind.pending or self.behind.flushing:  # a background flush's: awaited
             self.counted(self.behind.flush, self.project.store())
 
     def request_flush(self) -> None:

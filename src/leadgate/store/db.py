@@ -63,6 +63,17 @@ class Store:
         if not read_only:
             self.migrate()
 
+    def cursor(self) -> Store:
+        """Another connection to this database (DuckDB's ``cursor()``), for another thread:
+        its own transactions, this one's clock and tracer; not migrated again. Close it
+        with ``.conn.close()``."""
+        other = Store.__new__(Store)
+        other.path, other.tracer, other.clock = self.path, self.tracer, self.clock
+        other.conn = self.conn.cursor()
+        other.conn.execute("SET TimeZone = 'UTC'")
+        other._depth, other.statements, other.keep_open = 0, 0, False
+        return other
+
     def now(self) -> dt.datetime:
         """The time stored with a record (``created_at``, ``started_at``): the store's
         clock, naive UTC like every timestamp in the store. Set by the project."""
