@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from leadgate.api import behind as behind_module
 from leadgate.api.app import create_app
 from leadgate.api.behind import (
     Behind,
@@ -231,8 +232,8 @@ def test_a_group_is_journaled_and_reaches_the_store_at_the_flush(tmp_path: Path)
             ("L1", "mql"), ("L2", "lead"), ("L3", "lead")
         ]  # fmt: skip
         assert store.scalar("SELECT max(seq) FROM journal_applied") == 3
-        assert not segments(journal_path(project.store_path))
         behind.close()
+    assert not segments(journal_path(project.store_path))  # all written: none kept
 
 
 def test_a_cut_record_is_dropped_and_no_record_is_written_twice(tmp_path: Path) -> None:
@@ -334,3 +335,28 @@ def test_a_recycled_lead_enters_again_with_an_event_still_pending(tmp_path: Path
         ).fetchall()
         behind.close()
     assert moves == [("lead", "mql"), ("mql", "recycled"), ("recycled", "mql")]
+
+
+def test_a_full_segment_goes_once_the_store_holds_its_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records go to one segment until it is full; a full segment is deleted once the store
+    holds its last record, the one being written when the server stops with all written."""
+    monkeypatch.setattr(behind_module, "SEGMENT_BYTES", 1)  # each record fills one
+    base = tmp_path / "s.duckdb.journal"
+    rows = Rows(NOW.replace(tzinfo=None), "h")
+    journal = Journal(base)
+    for seq in (1, 2, 3):
+        journal.append(seq, rows)
+    assert [p.name for p in segments(base)] == [f"s.duckdb.journal.{n}" for n in (1, 2, 3)]
+    journal.applied(2)
+    assert [seq for seq, _ in read_journal(base)] == [3]
+    journal.close(applied=2)  # record 3 is not in the store: kept
+    assert [seq for seq, _ in read_journal(base)] == [3]
+    monkeypatch.setattr(behind_module, "SEGMENT_BYTES", 1 << 20)
+    later = Journal(base)
+    later.append(4, rows)
+    later.append(5, rows)
+    assert [p.name for p in segments(base)] == [f"s.duckdb.journal.{n}" for n in (3, 4)]
+    later.close(applied=5)
+    assert [p.name for p in segments(base)] == ["s.duckdb.journal.3"]  # not this one's

@@ -66,6 +66,8 @@ log = logging.getLogger("leadgate.api")
 
 #: The journal beside the store (``leadgate.duckdb`` → ``leadgate.duckdb.journal``).
 SUFFIX = ".journal"
+#: A journal segment is full from this size on (see :class:`Journal`).
+SEGMENT_BYTES = 64 * 1024 * 1024
 #: A record's frame: its length and CRC-32, then the pickled record.
 _FRAME = struct.Struct("<II")
 
@@ -116,14 +118,19 @@ class Deferred(Rows):
 
 class Journal:
     """The append-only files of records not yet in the store. Records go to one segment
-    (``<store>.journal.<n>``) until a flush takes them: it *seals* the segment (the next
-    record starts the next one) and deletes the sealed segments once their records are in
-    the store."""
+    (``<store>.journal.<n>``) until it holds :data:`SEGMENT_BYTES`; the next record then
+    starts the next one. A full segment is deleted once the store holds its last record
+    (:meth:`applied`), the others when the server stops with everything written
+    (:meth:`close`). A new segment costs a sync of its folder, so segments are not made per
+    flush: a record already in the store is skipped when the journal is read again."""
 
     def __init__(self, base: Path) -> None:
         self.base = base
         self._fd: int | None = None
         self._path: Path | None = None
+        self._size = 0
+        self._last = 0  # the last record appended
+        self._full: list[tuple[Path, int]] = []  # full segments and their last record
         self._number = max((_number(p) for p in segments(base)), default=0)
 
     def append(self, seq: int, rows: Rows) -> None:
@@ -132,23 +139,37 @@ class Journal:
             self._number += 1
             self._path = self.base.with_name(f"{self.base.name}.{self._number}")
             self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._size = 0
             _sync_directory(self._path.parent)  # the new file's name survives a crash too
         data = pickle.dumps((seq, rows), protocol=pickle.HIGHEST_PROTOCOL)
         frame = memoryview(_FRAME.pack(len(data), zlib.crc32(data)) + data)
+        self._size += len(frame)
         while frame:
             frame = frame[os.write(self._fd, frame) :]
         os.fdatasync(self._fd)
+        self._last = seq
+        if self._size >= SEGMENT_BYTES:
+            self._seal()
 
-    def seal(self) -> list[Path]:
-        """End the segment being written (the next record starts another); the sealed."""
-        if self._fd is None or self._path is None:
-            return []
-        os.close(self._fd)
-        sealed, self._fd, self._path = [self._path], None, None
-        return sealed
+    def _seal(self) -> None:
+        if self._fd is not None and self._path is not None:
+            os.close(self._fd)
+            self._full.append((self._path, self._last))
+            self._fd, self._path = None, None
 
-    def close(self) -> None:
-        self.seal()
+    def applied(self, seq: int) -> None:
+        """The store holds every record up to ``seq``: the full segments it covers go."""
+        done = [path for path, last in self._full if last <= seq]
+        self._full = [(path, last) for path, last in self._full if last > seq]
+        remove(done)
+
+    def close(self, applied: int | None = None) -> None:
+        """Close it; with ``applied`` (the store holds every record up to it), delete the
+        segments when that is every record appended."""
+        self._seal()
+        if applied is not None and applied >= self._last:
+            remove([path for path, _ in self._full])
+            self._full = []
 
 
 def segments(base: Path) -> list[Path]:
@@ -283,7 +304,6 @@ class Behind:
         self.journal = Journal(journal_path(store_path))
         self.pending: list[tuple[int, Rows]] = []  # decided, not handed to a flush
         self.flushing: list[tuple[int, Rows]] = []  # handed to the background flush
-        self._sealed: list[Path] = []  # the journal segments of ``flushing``
         self.keys: set[str] = set()  # the unsettled events' keys
         self.mql: set[str] = set()  # leads that entered mql in an unsettled group
         self.events = 0  # pending events
@@ -339,12 +359,14 @@ class Behind:
 
     def settle(self) -> None:
         """On the writer thread, before a group reads the store: a background flush that
-        committed leaves the overlays (every read from now on sees its rows)."""
+        committed leaves the overlays (every read from now on sees its rows), and the
+        journal segments it covers go."""
         with self._cond:
             if self._busy or not self.flushing or self._failed is not None:
                 return
             self.flushing = []
         self._overlays()
+        self.journal.applied(self._applied)
 
     def _overlays(self) -> None:
         self.keys.clear()
@@ -375,7 +397,6 @@ class Behind:
             if self._busy or self.flushing or not self.pending:
                 return
             self.flushing, self.pending = self.pending, []
-            self._sealed = self.journal.seal()
             self.events, self.since = 0, None
             self._busy = True
             self._cond.notify_all()
@@ -388,7 +409,7 @@ class Behind:
                 self._cond.wait_for(lambda: self._busy or self._thread is None)
                 if self._thread is None:
                     return
-                batch, sealed = list(self.flushing), list(self._sealed)
+                batch = list(self.flushing)
             try:
                 with self._cursor.atomic():
                     apply(self._cursor, batch)
@@ -398,7 +419,6 @@ class Behind:
                     self._failed, self._busy = exc, False
                     self._cond.notify_all()
                 continue
-            remove(sealed)
             with self._cond:
                 self.flushes += 1
                 self._applied, self._busy = batch[-1][0], False
@@ -424,15 +444,15 @@ class Behind:
             return
         with store.atomic():
             apply(store, records)
-        remove(self._sealed + self.journal.seal())
         self.flushes += 1
-        self.pending, self.flushing, self._sealed = [], [], []
+        self.pending, self.flushing = [], []
         self.keys.clear()
         self.mql.clear()
         self.events, self.since = 0, None
         with self._cond:
             self._applied = records[-1][0]
             self._cond.notify_all()
+        self.journal.applied(self._applied)
 
     def request(
         self, submit: Callable[[Callable[[], None]], None], store: Callable[[], Store]
@@ -466,7 +486,8 @@ class Behind:
         if self._cursor is not None:
             self._cursor.conn.close()
             self._cursor = None
-        self.journal.close()
+        pending = self.pending or self.flushing
+        self.journal.close(None if pending else self._applied)
 
 
 def deferrable(
