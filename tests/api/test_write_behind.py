@@ -232,8 +232,8 @@ def test_a_group_is_journaled_and_reaches_the_store_at_the_flush(tmp_path: Path)
             ("L1", "mql"), ("L2", "lead"), ("L3", "lead")
         ]  # fmt: skip
         assert store.scalar("SELECT max(seq) FROM journal_applied") == 3
+        assert not segments(journal_path(project.store_path))  # all written: none kept
         behind.close()
-    assert not segments(journal_path(project.store_path))  # all written: none kept
 
 
 def test_a_cut_record_is_dropped_and_no_record_is_written_twice(tmp_path: Path) -> None:
@@ -360,3 +360,24 @@ def test_a_full_segment_goes_once_the_store_holds_its_records(
     assert [p.name for p in segments(base)] == [f"s.duckdb.journal.{n}" for n in (3, 4)]
     later.close(applied=5)
     assert [p.name for p in segments(base)] == ["s.duckdb.journal.3"]  # not this one's
+
+
+def test_an_erasure_leaves_nothing_of_the_person_in_the_journal(tmp_path: Path) -> None:
+    """The journal keeps records already written until a segment is full; an erasure
+    through the server (a call on the writer) empties it, so the person's email is not left
+    on disk there."""
+    project = api_project(tmp_path / "p", WINDOWED, IN_BACKGROUND)
+    rows = tmp_path / "leads.jsonl"
+    rows.write_text('{"lead_id": "L1", "email": "ana@acme.com", "title": "VP Sales"}\n')
+    assert project.import_file(str(rows), "leads").rows_rejected == 0
+    key = {"Authorization": f"Bearer {project.create_key('dpo', 'admin').key}"}
+    base = journal_path(project.store_path)
+    ts = (NOW - dt.timedelta(hours=1)).isoformat()
+    with TestClient(create_app(project)) as client:
+        for kind in ("page_view", "pricing_page"):
+            event = {"email": "ana@acme.com", "type": kind, "ts": ts}
+            assert client.post("/v1/events", headers=key, json=event).status_code == 200
+        assert any(b"ana@acme.com" in p.read_bytes() for p in segments(base))
+        erased = client.post("/v1/erasures", headers=key, json={"email": "ana@acme.com"})
+        assert erased.status_code == 200, erased.text
+        assert not any(b"ana@acme.com" in p.read_bytes() for p in segments(base))

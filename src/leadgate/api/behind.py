@@ -1,17 +1,19 @@
-"""Write-behind: a group of events answered once it is in the journal, written to DuckDB later
-with the groups after it, in one transaction.
+"""Write-behind: a group of events answered once it is in the journal, written to DuckDB
+later by a flush thread, with the groups after it, in one transaction.
 
 Why: a group commit straight into DuckDB runs one statement per kind of row (the events,
 ``live_scores``, the MQL entries' transitions, stages, SLA starts and outbox events) and a
-``COMMIT``, each 1-3 ms on this machine whatever its rows; with single events that fixed
-cost is the whole commit, and the writer thread was busy all the time at 500 requests a
-second (``bench/README.md``, issue #9, session 15). Here a group's rows are decided in
-memory, as :mod:`.group` decides them, then appended to a journal file with one
-``fdatasync`` (p50 0.22 ms here) before the answers leave: that append is the commit. The
-rows wait in memory and are written to DuckDB together, many groups in one transaction
-(:meth:`Behind.flush`), when the batcher has nothing queued, when
-``[api] behind_max_events`` rows or ``behind_max_age`` wait, before anything else runs on
-the writer, and before any read.
+``COMMIT``, each 1-3 ms on this machine whatever its rows; the writer thread was busy all
+the time in every workload (``bench/README.md``, issue #9, session 15). Here a group's rows
+are decided in memory, as :mod:`.group` decides them, then appended to a journal file with
+one ``fdatasync`` before the answers leave: that append is the commit. The rows wait in
+memory until they are handed to the flush thread (:meth:`Behind.write_behind`): as soon as
+it is free (``[api] behind_flush_idle``), or once ``behind_max_events`` rows or
+``behind_max_age`` have gathered. It writes them through its own cursor of the store (a
+DuckDB connection of its own) while the writer thread decides the next groups, which only
+read the store meanwhile: DuckDB's work runs on the second core. Anything else that needs
+the store as the answers left it writes what is pending itself first (:meth:`Behind.flush`,
+on the writer thread, after waiting for a flush under way).
 
 What holds:
 
@@ -162,6 +164,17 @@ class Journal:
         done = [path for path, last in self._full if last <= seq]
         self._full = [(path, last) for path, last in self._full if last > seq]
         remove(done)
+
+    def holds(self) -> bool:
+        """Whether a segment of it is on disk (it may hold a person's rows: an erasure
+        through the server empties it, with :meth:`Behind.flush`)."""
+        return self._fd is not None or bool(self._full)
+
+    def reset(self) -> None:
+        """Every record appended is in the store: delete every segment."""
+        self._seal()
+        remove([path for path, _ in self._full])
+        self._full = []
 
     def close(self, applied: int | None = None) -> None:
         """Close it; with ``applied`` (the store holds every record up to it), delete the
@@ -433,7 +446,9 @@ class Behind:
 
     def flush(self, store: Store) -> None:
         """On the writer thread: every unsettled group in the store when this returns
-        (waits for a background flush under way; writes the rest itself)."""
+        (waits for a background flush under way; writes the rest itself), and the journal
+        emptied: no segment is left holding rows (a person erased next must not stay in
+        it)."""
         with self._cond:
             self._cond.wait_for(lambda: not self._busy)
             failed, self._failed = self._failed, None
@@ -441,6 +456,7 @@ class Behind:
             self.settle()
         records = self.unsettled()
         if not records:
+            self.journal.reset()
             return
         with store.atomic():
             apply(store, records)
@@ -452,7 +468,7 @@ class Behind:
         with self._cond:
             self._applied = records[-1][0]
             self._cond.notify_all()
-        self.journal.applied(self._applied)
+        self.journal.reset()
 
     def request(
         self, submit: Callable[[Callable[[], None]], None], store: Callable[[], Store]

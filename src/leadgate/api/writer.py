@@ -109,8 +109,13 @@ class Writer:
         return self.counted(fn, *args, **kwargs)
 
     def _flush(self) -> None:
-        if self.behind.pending or self.behind.flushing:  # a background flush's: awaited
-            self.counted(self.behind.flush, self.project.store())
+        """The groups answered written (:mod:`.behind`), and the journal emptied: a call
+        may erase a person, whose rows must not stay there."""
+        behind = self.behind
+        if behind.pending or behind.flushing:  # a background flush's: awaited
+            self.counted(behind.flush, self.project.store())
+        elif behind.journal.holds():  # every record is in the store: no row changes
+            behind.journal.reset()
 
     def request_flush(self) -> None:
         """Ask for the pending groups to be written (from any thread; see :mod:`.behind`)."""
