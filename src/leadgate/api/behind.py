@@ -458,8 +458,12 @@ class Behind:
         if not records:
             self.journal.reset()
             return
-        with store.atomic():
-            apply(store, records)
+        # through the flush thread's cursor when there is one (idle now): the groups were
+        # counted in the writer's generation when they were decided, so their writing is
+        # not counted again (what the server kept of its reads since stays true)
+        target = self._cursor if self._cursor is not None else store
+        with target.atomic():
+            apply(target, records)
         self.flushes += 1
         self.pending, self.flushing = [], []
         self.keys.clear()

@@ -113,7 +113,7 @@ class Writer:
         may erase a person, whose rows must not stay there."""
         behind = self.behind
         if behind.pending or behind.flushing:  # a background flush's: awaited
-            self.counted(behind.flush, self.project.store())
+            behind.flush(self.project.store())  # counted when each group was decided
         elif behind.journal.holds():  # every record is in the store: no row changes
             behind.journal.reset()
 
