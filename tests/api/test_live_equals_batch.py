@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,9 +98,15 @@ def requests(events: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def send(project: Any, key: dict[str, str], sent: list[tuple[str, dict[str, Any]]]) -> None:
-    """Send the requests one at a time, each answered 2xx, to a server that is started
-    again at each ``restart`` (it then holds none of what the one before it held)."""
+def send(
+    project: Any,
+    key: dict[str, str],
+    sent: list[tuple[str, dict[str, Any]]],
+    answered: Callable[[TestClient, str, dict[str, Any], Any], None] | None = None,
+) -> None:
+    """Send the requests one at a time to a server that is started again at each
+    ``restart`` (it then holds none of what the one before it held); each answered 2xx, or
+    handed to ``answered`` with the client, the path and the body when given."""
     client = TestClient(create_app(project)).__enter__()
     try:
         for path, body in sent:
@@ -108,7 +115,10 @@ def send(project: Any, key: dict[str, str], sent: list[tuple[str, dict[str, Any]
                 client = TestClient(create_app(project)).__enter__()
                 continue
             answer = client.post(path, headers=key, json=body)
-            assert answer.status_code == 200, answer.text
+            if answered is not None:
+                answered(client, path, body, answer)
+            else:
+                assert answer.status_code == 200, answer.text
     finally:
         client.__exit__(None, None, None)
 

@@ -47,6 +47,7 @@ from .test_live_equals_batch import (
     first_leads,
     histories,
     requests,
+    send,
 )
 from .test_one_writer import start_server
 
@@ -92,21 +93,15 @@ def replay(
         if sent is None:
             sent = [("/v1/leads", {"leads": first_leads(leads, events)}), *requests(events)]
         answers, reads = [], []
-        client = TestClient(create_app(project)).__enter__()
-        try:
-            for path, body in sent:
-                if path == "restart":
-                    client.__exit__(None, None, None)
-                    client = TestClient(create_app(project)).__enter__()
-                    continue
-                answer = client.post(path, headers=key, json=body)
-                answers.append((answer.status_code, answer.json()))
-                first = (body.get("events") or [body])[0].get("lead_id")
-                if path == "/v1/events" and first:
-                    read = client.get(f"/v1/leads/{first}", headers=key)
-                    reads.append((read.status_code, read.json()))
-        finally:
-            client.__exit__(None, None, None)
+
+        def answered(client: TestClient, path: str, body: dict[str, Any], answer: Any) -> None:
+            answers.append((answer.status_code, answer.json()))
+            first = (body.get("events") or [body])[0].get("lead_id")
+            if path == "/v1/events" and first:
+                read = client.get(f"/v1/leads/{first}", headers=key)
+                reads.append((read.status_code, read.json()))
+
+        send(project, key, sent, answered)
         assert not segments(journal_path(project.store_path))  # all written by the stops
         with project.store() as store:
             tables = {
