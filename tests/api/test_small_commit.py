@@ -16,7 +16,7 @@ from leadgate.api.event_writer import _hashes
 from leadgate.api.group import Pending, commit_group
 from leadgate.api.inputs import EventIn
 from leadgate.api.live import LiveScore, LiveScores, in_list, save_scores
-from leadgate.api.resident import hash_agrees, text_hash
+from leadgate.api.resident import hash_agrees, text_hash, text_hashes
 from leadgate.clock import FixedClock
 from leadgate.store import Store
 
@@ -44,6 +44,17 @@ def test_text_hash_is_the_stores(texts: list[str]) -> None:
     hashed = store.scalar("SELECT list_transform(?::VARCHAR[], lambda k: hash(k))", [texts])
     assert [text_hash(t) for t in texts] == hashed
     assert _hashes(store, texts, python=True) == _hashes(store, texts, python=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=40) | st.text(min_size=250, max_size=300), max_size=80))
+def test_text_hashes_are_the_stores(texts: list[str]) -> None:
+    """``text_hashes`` (the NumPy form a group's many keys take) gives each text the
+    store's ``hash()``, in order: texts of every length in one matrix, and texts too wide
+    for it (over 256 bytes) among them."""
+    hashed = _HASHES.scalar("SELECT list_transform(?::VARCHAR[], lambda k: hash(k))", [texts])
+    assert text_hashes(texts) == hashed
+    assert _hashes(_HASHES, texts, python=True) == hashed
 
 
 def test_the_store_agrees() -> None:

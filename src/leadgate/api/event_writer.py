@@ -35,7 +35,7 @@ from ..store import Store
 from .errors import ApiError
 from .inputs import EventIn
 from .live import LiveScores, in_list
-from .resident import Resident, store_hashes, text_hash
+from .resident import Resident, store_hashes, text_hash, text_hashes
 
 if TYPE_CHECKING:
     from .behind import Deferred
@@ -217,22 +217,24 @@ def _shared_email(events: list[EventIn], shared: dict[str, list[str]]) -> ApiErr
     )
 
 
-#: Keys up to which :func:`_hashes` computes them in Python (~4 µs a key, where the
-#: statement costs ~1 ms whatever the count).
-SMALL_HASH = 256
-#: From this many keys on, :func:`_hashes` hands them to DuckDB as an Arrow column.
+#: Keys up to which :func:`_hashes` computes them one by one in Python (~1 µs a key);
+#: more go to :func:`.resident.text_hashes` (NumPy: ~30 µs, then ~0.4 µs a key).
+SMALL_HASH = 32
+#: From this many keys on, :func:`_hashes` hands them to DuckDB as an Arrow column (a
+#: store whose ``hash()`` is not :func:`.resident.text_hash`'s).
 _ARROW_KEYS = 1_000
 
 
 def _hashes(store: Store, keys: list[str], python: bool = False) -> list[int]:
     """Each key's hash as the store computes it (what :class:`.resident.Keys` holds), in
     the order of ``keys``: in Python when ``python`` (the store agrees:
-    :func:`.resident.hash_agrees`) and the keys are few, else by the store. Many keys are
-    handed over as an Arrow column: a Python list given as a parameter is converted value
-    by value (4,000 keys ~9.9 ms, as Arrow ~4.7; 2,000: 5.6 / 2.8), but registering the
-    column costs ~1 ms more than the list below :data:`_ARROW_KEYS` keys."""
-    if python and len(keys) <= SMALL_HASH:
-        return [text_hash(key) for key in keys]
+    :func:`.resident.hash_agrees`), else by the store. Many keys are handed to the store
+    as an Arrow column: a Python list given as a parameter is converted value by value
+    (4,000 keys ~9.9 ms, as Arrow ~4.7; 2,000: 5.6 / 2.8), but registering the column
+    costs ~1 ms more than the list below :data:`_ARROW_KEYS` keys. Asking the store also
+    waits behind the write-behind flush's commits (2,000 keys: ~20 ms, session 17)."""
+    if python:
+        return [text_hash(key) for key in keys] if len(keys) <= SMALL_HASH else text_hashes(keys)
     if len(keys) < _ARROW_KEYS:
         return store_hashes(store, keys)
     table = pa.table(

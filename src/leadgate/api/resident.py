@@ -201,6 +201,44 @@ def text_hash(text: str) -> int:
     return h ^ (h >> 32)
 
 
+#: Texts longer than this (in UTF-8 bytes) are left to :func:`text_hash` by
+#: :func:`text_hashes`, whose padded block matrix grows with the longest text.
+_WIDE_TEXT = 256
+
+
+def text_hashes(texts: list[str]) -> list[int]:
+    """:func:`text_hash` of every text, as NumPy array operations: the texts' bytes padded
+    into one matrix of 8-byte blocks, mixed a block column at a time (a text ends where
+    its blocks do). 2,000 event keys: ~0.6 ms, where the loop takes ~2.3 ms and the
+    store's ``hash()`` over an Arrow column 3 ms alone and ~20 ms beside the write-behind
+    flush's commits (issue #9, session 17)."""
+    encoded = [text.encode() for text in texts]
+    if not encoded:
+        return []
+    sizes = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    wide = sizes > _WIDE_TEXT
+    if wide.any():  # rare: each such text alone, the rest together
+        flags = wide.tolist()
+        narrow = iter(text_hashes([t for t, w in zip(texts, flags, strict=True) if not w]))
+        return [text_hash(t) if w else next(narrow) for t, w in zip(texts, flags, strict=True)]
+    blocks = (sizes + 7) // 8
+    width = max(int(blocks.max()), 1)
+    padded = np.zeros((len(encoded), width * 8), np.uint8)
+    data = np.frombuffer(b"".join(encoded), np.uint8)
+    starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    padded[np.repeat(np.arange(len(encoded)), sizes), np.arange(len(data)) - starts] = data
+    words = padded.view("<u8")
+    mix, shift = np.uint64(_MIX), np.uint64(32)
+    h = np.uint64(_SEED) ^ (sizes.astype(np.uint64) * np.uint64(_LENGTH))
+    for column in range(int(blocks.max())):
+        h = np.where(blocks > column, (h ^ words[:, column]) * mix, h)
+    h ^= h >> shift
+    h *= mix
+    h ^= h >> shift
+    h *= mix
+    return (h ^ (h >> shift)).tolist()  # type: ignore[no-any-return]
+
+
 #: Texts :func:`hash_agrees` compares: each length of a block's bytes, an empty one, an
 #: inlined one (up to 12 bytes) and longer ones, other than ASCII, an md5 key's 32 digits.
 _PROBES = ["", "a", "abcdefg", "abcdefgh", "abcdefghi", "évènement", "0123456789ab", "x" * 13,
