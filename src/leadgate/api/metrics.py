@@ -23,6 +23,8 @@ metric                                 type       what
 ``leadgate_sla_breaches_total``        counter    SLA breaches the sweep worker recorded
 ``leadgate_recycled_total``            counter    MQLs the sweep worker recycled
 ``leadgate_checkpoints_total``         counter    checkpoints the server made while idle
+``leadgate_full_collections_total``    counter    full garbage collections the server made
+                                                  (:mod:`.collector`)
 =====================================  =========  ==========================================
 """
 
@@ -86,6 +88,7 @@ class Metrics:
         self.breaches = 0
         self.recycled = 0
         self.checkpoints = 0
+        self.full_collections = 0
 
     def group_committed(self, report: GroupReport, live: LiveScores) -> None:
         self.commits += 1
@@ -126,6 +129,7 @@ class Metrics:
         lines += _counter("leadgate_sla_breaches_total", self.breaches)
         lines += _counter("leadgate_recycled_total", self.recycled)
         lines += _counter("leadgate_checkpoints_total", self.checkpoints)
+        lines += _counter("leadgate_full_collections_total", self.full_collections)
         return "\n".join(lines) + "\n"
 
 

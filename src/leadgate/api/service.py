@@ -57,6 +57,7 @@ from ..store import Store
 from . import metrics as metrics_module
 from .batcher import Batcher
 from .checkpoints import checkpoint_when_idle, raise_threshold
+from .collector import FullCollections, collect_when_idle
 from .live import LiveScores
 from .metrics import Metrics
 from .settings import ApiSettings
@@ -85,6 +86,7 @@ class Service:
     live: LiveScores
     batcher: Batcher | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    collections: FullCollections = field(default_factory=FullCollections)
 
 
 def install(app: FastAPI, project: Project) -> None:
@@ -110,6 +112,8 @@ def install(app: FastAPI, project: Project) -> None:
 async def started(app: FastAPI) -> None:
     service: Service = app.state.service
     writer: Writer = app.state.writer
+    if service.settings.full_gc:  # before the held store is read (:mod:`.collector`)
+        service.collections.take_over()
     if service.settings.event_index:
         await writer.run(ensure_indexes, writer.project.store())
     await writer.run(raise_threshold, writer.project, service.settings.checkpoint_wal_mib)
@@ -122,6 +126,8 @@ async def started(app: FastAPI) -> None:
     loop = asyncio.get_running_loop()
     if service.settings.checkpoint:
         service.tasks.append(loop.create_task(checkpoint_when_idle(app), name="checkpoint"))
+    if service.settings.full_gc:
+        service.tasks.append(loop.create_task(collect_when_idle(app), name="full-gc"))
     if service.settings.deliver:
         every = service.settings.deliver_every
         task = loop.create_task(
@@ -142,6 +148,7 @@ async def stopping(app: FastAPI) -> None:
             await task
     if service.batcher is not None:
         await service.batcher.stop()
+    service.collections.give_back()
 
 
 def ensure_indexes(store: Store) -> None:

@@ -45,6 +45,11 @@ key                         default     meaning
 ``behind_flush_idle``       ``true``    write the pending groups as soon as no request
                                         waits (false: only at the two limits above, or
                                         when a read or another call needs them)
+``full_gc``                 ``true``    the server makes Python's full garbage
+                                        collections itself, in the ingest's pauses (see
+                                        :mod:`.collector`); false: Python makes them
+``full_gc_every``           ``"5m"``    and at the latest this often under a load that
+                                        never pauses
 ==========================  ==========  ====================================================
 
 >>> ApiSettings.from_table({"max_events": 500}).max_events
@@ -99,6 +104,8 @@ class ApiSettings:
     behind_max_events: int = 5_000
     behind_max_age: dt.timedelta = dt.timedelta(milliseconds=200)
     behind_flush_idle: bool = True
+    full_gc: bool = True
+    full_gc_every: dt.timedelta = dt.timedelta(minutes=5)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> ApiSettings:
@@ -115,10 +122,11 @@ class ApiSettings:
             "checkpoint",
             "write_behind",
             "behind_flush_idle",
+            "full_gc",
         )
         durations = (
             "max_future_skew", "deliver_every", "sweep_every", "checkpoint_idle",
-            "behind_max_age",
+            "behind_max_age", "full_gc_every",
         )  # fmt: skip
         known = (*numbers, *durations, *switches)
         unknown = [k for k in table if k not in known]
