@@ -150,6 +150,7 @@ def post_all(
     rate: float | None,
     in_flight: int,
     seconds: float | None = None,
+    timeline: Path | None = None,
 ) -> dict[str, Any]:
     """POST ``bodies`` to ``/v1/events`` over ``in_flight`` keep-alive connections, so at
     most that many requests are in flight, and each latency is the server's (from the
@@ -158,7 +159,8 @@ def post_all(
     one that falls behind sends at once and the achieved rate shows it); without, each
     connection sends its next request as soon as it has the answer (closed loop). With
     ``seconds``, no request leaves after that long (a slow server is measured for the time
-    asked, and the requests not sent show in ``not_sent``).
+    asked, and the requests not sent show in ``not_sent``). With ``timeline``, each request's
+    send time and latency go to that CSV file (where in the run the slow ones were).
 
     One process, one event loop (uvloop), a minimal HTTP/1.1 client over asyncio streams:
     about 50 µs of CPU a request, so the generator takes little of the two cores it shares
@@ -169,7 +171,7 @@ def post_all(
     parsed = urllib.parse.urlsplit(url)
     assert parsed.hostname is not None and parsed.port is not None
     return uvloop.run(_post_all(parsed.hostname, parsed.port, key, bodies, rate, in_flight,
-                                seconds))  # fmt: skip
+                                seconds, timeline))  # fmt: skip
 
 
 async def _post_all(
@@ -180,6 +182,7 @@ async def _post_all(
     rate: float | None,
     n: int,
     seconds: float | None,
+    timeline: Path | None,
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     start_at = loop.time() + 0.5
@@ -187,6 +190,7 @@ async def _post_all(
     head = (f"POST /v1/events HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer "
             f"{key}\r\nContent-Type: application/json\r\nContent-Length: ").encode()  # fmt: skip
     latencies: list[float] = []
+    sent_at: list[float] = []  # each request's send time (perf_counter), as latencies
     counts = {"errors": 0, "stored": 0}
     ended = [start_at]
 
@@ -203,11 +207,13 @@ async def _post_all(
                 status, data = await _answer(reader)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 latencies.append(time.perf_counter() - sent)
+                sent_at.append(sent)
                 counts["errors"] += 1
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port)
                 continue
             latencies.append(time.perf_counter() - sent)
+            sent_at.append(sent)
             if status == 200:
                 counts["stored"] += json.loads(data)["stored"]
             else:
@@ -218,6 +224,10 @@ async def _post_all(
     await asyncio.gather(*(connection(k) for k in range(n)))
     sent = len(latencies)
     took = ended[0] - start_at
+    if timeline is not None:  # each request: seconds since the first was sent, ms
+        first = min(sent_at, default=0.0)
+        pairs = sorted(zip(sent_at, latencies, strict=True))
+        timeline.write_text("".join(f"{t - first:.4f},{lat * 1000:.2f}\n" for t, lat in pairs))
     return {"requests": sent, "not_sent": len(bodies) - sent, "events": counts["stored"],
             "seconds": took, "rate": counts["stored"] / took, "requests_per_s": sent / took,
             "errors": counts["errors"], **percentiles(latencies)}  # fmt: skip
@@ -239,6 +249,14 @@ def bodies_of(events: list[dict[str, Any]], size: int) -> list[bytes]:
         return [json.dumps(e).encode() for e in events]
     return [json.dumps({"events": events[i : i + size]}).encode()
             for i in range(0, len(events), size)]  # fmt: skip
+
+
+def timeline(folder: Path | None, size: int) -> Path | None:
+    """Where a workload's requests are written (``--timelines``), if asked."""
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"requests-of-{size}.csv"
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -310,6 +328,8 @@ def main() -> None:
     ap.add_argument("--no-rollups", action="store_true", help="a definition without account reads")
     ap.add_argument("--api", action="append", default=[], metavar="KEY=VALUE",
                     help="a line of the server's [api] table, e.g. write_behind=false")  # fmt: skip
+    ap.add_argument("--timelines", type=Path, metavar="DIR",
+                    help="write each workload's requests (send, latency) as CSV here")  # fmt: skip
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout`: stop the server too
     if args.small:
@@ -338,11 +358,11 @@ def main() -> None:
         for name, (_, size) in workloads.items():
             before = group_stats(url, reader)
             if size > 1:
-                results[name] = post_all(url, key, bodies[name], None, args.connections)
+                results[name] = post_all(url, key, bodies[name], None, args.connections,
+                                         timeline=timeline(args.timelines, size))  # fmt: skip
             else:
-                results[name] = post_all(
-                    url, key, bodies[name], args.rate, args.in_flight, args.seconds
-                )
+                results[name] = post_all(url, key, bodies[name], args.rate, args.in_flight,
+                                         args.seconds, timeline(args.timelines, size))  # fmt: skip
             results[name]["groups"] = groups_between(before, group_stats(url, reader),
                                                      results[name]["seconds"])  # fmt: skip
             print(f"  {name}: {json.dumps(rounded(results[name]))}", flush=True)
