@@ -376,3 +376,23 @@ def test_an_erasure_leaves_nothing_of_the_person_in_the_journal(tmp_path: Path) 
         erased = client.post("/v1/erasures", headers=key, json={"email": "ana@acme.com"})
         assert erased.status_code == 200, erased.text
         assert not any(b"ana@acme.com" in p.read_bytes() for p in segments(base))
+
+
+def test_a_read_hands_the_pending_groups_to_the_flush_thread(tmp_path: Path) -> None:
+    """A read waits for the groups answered before it, but the writer does not write them
+    itself (it would hold up the ingest for the whole write): the flush thread does, and
+    the journal is not emptied as the writer's own flush empties it."""
+    project = api_project(tmp_path / "p", WINDOWED, HELD_BACK)
+    _stored_leads(project)
+    ts = (NOW - dt.timedelta(hours=2)).isoformat()
+    with TestClient(create_app(project)) as client:
+        keys = {"Authorization": f"Bearer {project.create_key('site', 'admin').key}"}
+        answer = client.post("/v1/events", headers=keys, json={
+            "lead_id": "L1", "type": "demo_request", "ts": ts, "event_id": "e1"})  # fmt: skip
+        assert answer.status_code == 200 and answer.json()["entered_mql"] == ["L1"]
+        behind = client.app.state.writer.behind  # type: ignore[attr-defined]
+        assert behind.pending and behind.applied == 0  # held back: nothing written yet
+        read = client.get("/v1/leads/L1", headers=keys)
+        assert read.status_code == 200 and read.json()["stage"] == "mql"  # read your writes
+        assert behind.applied == behind.seq == 1 and behind.flushes == 1
+        assert segments(journal_path(project.store_path))  # written by the flush thread
