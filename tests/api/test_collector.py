@@ -5,6 +5,7 @@ latest every ``full_gc_every``), and Python's thresholds come back when it stops
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 from pathlib import Path
 
@@ -49,6 +50,16 @@ def test_the_server_makes_the_full_passes_in_the_ingests_pauses(tmp_path: Path) 
         ref = _garbage_in_the_oldest_generation()
         wait_for(lambda: ref() is None)  # the server's pass, once idle
         assert "leadgate_full_collections_total 0" not in metrics(client)
+        collections = client.app.state.service.collections  # type: ignore[attr-defined]
+        passes = collections.count
+        for _ in range(20):  # idle, young collections promoting objects: no pass again
+            kept = [[n] for n in range(20_000)]
+            time.sleep(0.05)
+        assert collections.count == passes and kept
+        answer = client.post("/v1/events", headers=bearer(client, "ingest"), json={
+            "lead_id": "L1", "type": "page_view", "ts": ts, "event_id": "again"})  # fmt: skip
+        assert answer.status_code == 200
+        wait_for(lambda: collections.count == passes + 1)  # the next pause's pass
     assert gc.get_threshold() == before
 
 

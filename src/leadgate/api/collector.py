@@ -12,11 +12,13 @@ requests, about the p99 of a 20-second run.
 
 So, while it runs, the server turns Python's automatic full passes off (the young
 generations are still collected as before: they are small) and makes them itself
-(:func:`collect_when_idle`): once the batcher has had nothing to do for
-``[api] checkpoint_idle`` and something reached the oldest generation since the last pass,
-and at the latest every ``[api] full_gc_every`` (5 minutes) under a load that never
-pauses, so garbage in reference cycles is still freed. The thresholds go back as they were
-when the server stops (a test embedding it keeps its own).
+(:func:`collect_when_idle`): once in each pause of the ingest, when the batcher has had
+nothing to do for ``[api] checkpoint_idle`` after committing a group since the last pass,
+and at the latest every ``[api] full_gc_every`` (5 minutes), under a load that never pauses
+as in an idle server, so garbage in reference cycles is still freed. Once a pause, not
+again and again in it: a pass over the whole heap costs ~0.2 s, and a server idle but for
+its reads would spend a good part of a core on passes that find nothing. The thresholds go
+back as they were when the server stops (a test embedding it keeps its own).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class FullCollections:
         self.count = 0
         self.seconds = 0.0  # spent in them
         self.last = time.monotonic()
+        self.commits = 0  # the batcher's group commits at the last pass
         self._holding = False
 
     def take_over(self) -> None:
@@ -73,11 +76,6 @@ class FullCollections:
             if not _taken:
                 gc.set_threshold(*saved)
 
-    @staticmethod
-    def pending() -> bool:
-        """Whether anything reached the oldest generation since the last full pass."""
-        return gc.get_count()[2] > 0
-
     def collect(self) -> int:
         """One full pass now; the objects it freed."""
         started = time.perf_counter()
@@ -91,8 +89,8 @@ class FullCollections:
 
 
 async def collect_when_idle(app: FastAPI) -> None:
-    """Make a full pass each time the batcher has been idle ``checkpoint_idle`` with
-    something new in the oldest generation, and at the latest every ``full_gc_every``."""
+    """Make a full pass once the batcher has been idle ``checkpoint_idle`` after a group
+    commit since the last pass, and at the latest every ``full_gc_every``."""
     service = app.state.service
     collections: FullCollections = service.collections
     idle = service.settings.checkpoint_idle.total_seconds()
@@ -100,8 +98,10 @@ async def collect_when_idle(app: FastAPI) -> None:
     while True:
         await asyncio.sleep(min(idle / 2, every))
         now = time.monotonic()
+        commits = service.metrics.commits
         if now - collections.last >= every or (
-            service.batcher.idle_for(now) >= idle and collections.pending()
+            commits != collections.commits and service.batcher.idle_for(now) >= idle
         ):
             collections.collect()
+            collections.commits = commits
             service.metrics.full_collections = collections.count
