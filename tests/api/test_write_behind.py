@@ -8,9 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import pickle
 import re
 import signal
+import struct
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,7 @@ from leadgate.api.behind import (
 )
 from leadgate.api.group import Pending, commit_group
 from leadgate.api.inputs import EventIn
-from leadgate.api.live import LiveScores
+from leadgate.api.live import LiveScore, LiveScores
 from leadgate.api.local import read_note
 from leadgate.clock import FixedClock
 from leadgate.project import Project
@@ -355,6 +358,30 @@ def test_a_full_segment_goes_once_the_store_holds_its_records(
     assert [p.name for p in segments(base)] == [f"s.duckdb.journal.{n}" for n in (3, 4)]
     later.close(applied=5)
     assert [p.name for p in segments(base)] == ["s.duckdb.journal.3"]  # not this one's
+
+
+def test_a_journal_record_reads_back_as_the_rows_it_was_written_from(tmp_path: Path) -> None:
+    """A record (plain tuples on disk) reads back as the same events, scores, replaced
+    leads and entries; a record in the older format (the pickled ``Rows``), left by a
+    server stopped before an upgrade, still reads."""
+    at = NOW.replace(tzinfo=None)
+    event = EventIn("pricing_page", at - dt.timedelta(hours=1), "L1", None, "v-1", "e-1",
+                    "https://x.test/p", '{"a": 1}')  # fmt: skip
+    score = LiveScore("L1", at, 40.0, 12.5, 52.5, "B", 2, "mql", False, None, True)
+    rows = Rows(at, "h", [(event, "e-1", "L1", 1_700_000_000_000_000)], [score], ["L1"],
+                [("L1", "lead", 52.5, "mql", "h", at)])  # fmt: skip
+    base = tmp_path / "s.duckdb.journal"
+    journal = Journal(base)
+    journal.append(1, rows)
+    journal.close()
+    older = pickle.dumps((2, rows), protocol=pickle.HIGHEST_PROTOCOL)
+    with open(segments(base)[0], "ab") as segment:
+        segment.write(struct.pack("<II", len(older), zlib.crc32(older)) + older)
+    read = list(read_journal(base))
+    assert [seq for seq, _ in read] == [1, 2]
+    for _, back in read:
+        assert back == rows
+        assert type(back.events[0][0]) is EventIn and type(back.scores[0]) is LiveScore
 
 
 def test_an_erasure_leaves_nothing_of_the_person_in_the_journal(tmp_path: Path) -> None:
