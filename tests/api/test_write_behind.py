@@ -302,6 +302,79 @@ def test_a_journaled_group_survives_kill_9_before_it_is_written(tmp_path: Path) 
     assert not segments(journal_path(project.store_path))
 
 
+def test_a_lead_sales_moved_does_not_enter_again_from_a_group_written_behind(
+    tmp_path: Path,
+) -> None:
+    """A write-behind group takes its leads' stages from memory (:mod:`.held_stages`): a
+    lead accepted before the server read them, and one accepted after its entry was
+    written, are in ``sal``, so events that keep them in a sales tier enter neither again."""
+    project = api_project(tmp_path / "p", WINDOWED)
+    rows = project.root / "leads.jsonl"
+    rows.write_text('{"lead_id": "L1", "title": "VP Sales"}\n{"lead_id": "L3", "title": "VP"}\n')
+    assert project.import_file(str(rows), "leads").rows_rejected == 0
+    ts = NOW.replace(tzinfo=None) - dt.timedelta(hours=2)
+
+    def demo(lead: str, minutes: int) -> list[Pending]:
+        at = ts + dt.timedelta(minutes=minutes)
+        return [Pending("events", [EventIn("demo_request", at, lead_id=lead)])]
+
+    live = LiveScores()
+    with project.serving() as store:
+        assert commit_group(project, live, demo("L3", 0)).answers[0].body["entered_mql"] == ["L3"]
+        project.act("L3", "accept", actor="user:ana")  # before the stages are read
+        behind = Behind(project.store_path)
+        behind.start(store)
+        live.warm(project)
+        first = commit_group(project, live, demo("L1", 1) + demo("L3", 2), behind)
+        assert first.deferred
+        assert [a.body["entered_mql"] for a in first.answers] == [["L1"], []]
+        behind.flush(store)
+        project.act("L1", "accept", actor="user:ana")  # after they were read
+        again = commit_group(project, live, demo("L1", 3) + demo("L3", 4), behind)
+        assert again.deferred
+        assert [a.body["entered_mql"] for a in again.answers] == [[], []]
+        behind.flush(store)
+        moves = store.execute(
+            "SELECT lead_id, from_stage, to_stage FROM stage_transitions ORDER BY seq"
+        ).fetchall()
+        behind.close()
+    assert moves == [("L3", "lead", "mql"), ("L3", "mql", "sal"), ("L1", "lead", "mql"),
+                     ("L1", "mql", "sal")]  # fmt: skip
+
+
+def test_a_lead_erased_and_imported_again_enters_from_a_group_written_behind(
+    tmp_path: Path,
+) -> None:
+    """An erasure changes leads outside the stage transitions: what the server holds goes
+    (as the erasure route does), the stages with it, so the same lead imported again starts
+    at ``lead`` and enters ``mql``."""
+    project = api_project(tmp_path / "p", WINDOWED)
+    rows = project.root / "leads.jsonl"
+    rows.write_text('{"lead_id": "L1", "email": "ana@acme.test", "title": "VP Sales"}\n')
+    assert project.import_file(str(rows), "leads").rows_rejected == 0
+    ts = NOW.replace(tzinfo=None) - dt.timedelta(hours=2)
+    late = [Pending("events", [EventIn("demo_request", ts, lead_id="L1")])]
+    live = LiveScores()
+    with project.serving() as store:
+        behind = Behind(project.store_path)
+        behind.start(store)
+        live.warm(project)
+        assert commit_group(project, live, late, behind).answers[0].body["entered_mql"] == ["L1"]
+        behind.flush(store)
+        project.act("L1", "accept", actor="user:ana")
+        late[0].rows[0] = late[0].rows[0]._replace(ts=ts + dt.timedelta(minutes=1))
+        assert commit_group(project, live, late, behind).answers[0].body["entered_mql"] == []
+        behind.flush(store)
+        project.forget("ana@acme.test", actor="user:dpo")
+        live.forget()
+        assert project.import_file(str(rows), "leads").rows_rejected == 0
+        live.warm(project)  # the store read again, as the next group would
+        again = commit_group(project, live, late, behind)
+        behind.flush(store)
+        behind.close()
+    assert again.deferred and again.answers[0].body["entered_mql"] == ["L1"]
+
+
 def test_a_recycled_lead_enters_again_with_an_event_still_pending(tmp_path: Path) -> None:
     """A recycled lead enters ``mql`` again only with an event after its recycling: one in
     the group being decided counts though the store does not have it yet."""
@@ -365,10 +438,11 @@ def test_a_journal_record_reads_back_as_the_rows_it_was_written_from(tmp_path: P
     leads and entries; a record in the older format (the pickled ``Rows``), left by a
     server stopped before an upgrade, still reads."""
     at = NOW.replace(tzinfo=None)
-    event = EventIn("pricing_page", at - dt.timedelta(hours=1), "L1", None, "v-1", "e-1",
-                    "https://x.test/p", '{"a": 1}')  # fmt: skip
-    score = LiveScore("L1", at, 40.0, 12.5, 52.5, "B", 2, "mql", False, None, True)
-    rows = Rows(at, "h", [(event, "e-1", "L1", 1_700_000_000_000_000)], [score], ["L1"],
+    ts = at - dt.timedelta(hours=1, microseconds=7)
+    event = EventIn("pricing_page", ts, "L1", None, "v-1", "e-1", "https://x.test/p", '{"a": 1}')
+    score = LiveScore("L1", ts, 40.0, 12.5, 52.5, "B", 2, "mql", False, None, True)
+    micros = (event.ts - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
+    rows = Rows(at, "h", [(event, "e-1", "L1", micros)], [score], ["L1"],
                 [("L1", "lead", 52.5, "mql", "h", at)])  # fmt: skip
     base = tmp_path / "s.duckdb.journal"
     journal = Journal(base)

@@ -224,14 +224,28 @@ def read_journal(base: Path) -> Iterator[tuple[int, Rows]]:
 
 #: The first item of a journal record of this format (an older record is ``(seq, Rows)``).
 _RECORD = "rows-v2"
+_EPOCH = dt.datetime(1970, 1, 1)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def _record(seq: int, rows: Rows) -> tuple[Any, ...]:
-    """``rows`` as a journal record: plain tuples, no named tuples or dataclass. Pickle
-    calls a named tuple's ``__getnewargs__`` (Python) once each: a record of 2,000 events
-    and their scores took 6.1 ms, as plain tuples 2.7 (issue #9, session 18)."""
-    events = [(tuple(event), key, lead, at) for event, key, lead, at in rows.events]
-    scores = [tuple(score) for score in rows.scores]
+    """``rows`` as a journal record: plain tuples of text and numbers, times in µs (an
+    event's time is its ``at``, the µs of its ``ts``; a score's as-of its µs). Pickle
+    calls a named tuple's ``__getnewargs__`` (Python) and a datetime's ``__reduce_ex__``
+    once each: a record of 2,000 events and their scores took 5.8-6.8 ms in the server's
+    heap, flat 1.3 with the flattening (issue #9, session 18)."""
+    micros: dict[dt.datetime, int] = {}  # a group's scores share one as-of time or a few
+    scores = []
+    for score in rows.scores:
+        as_of = score.as_of
+        us = micros.get(as_of)
+        if us is None:
+            us = micros[as_of] = (as_of - _EPOCH) // _MICROSECOND
+        scores.append((score[0], us, *score[2:]))
+    events = [
+        (e.type, e.lead_id, e.email, e.visitor_id, e.event_id, e.url, e.properties, key, lead, at)
+        for e, key, lead, at in rows.events
+    ]
     return (_RECORD, seq, rows.at, rows.definition_hash, events, scores, rows.replaced,
             rows.entries)  # fmt: skip
 
@@ -244,11 +258,16 @@ def _rows(record: tuple[Any, ...]) -> tuple[int, Rows]:
     from .live import LiveScore
 
     _, seq, at, definition_hash, events, scores, replaced, entries = record
+    kept: list[Kept] = [
+        (EventIn(kind, _EPOCH + us * _MICROSECOND, lead_id, email, visitor, event_id, url,
+                 properties), key, lead, us)
+        for kind, lead_id, email, visitor, event_id, url, properties, key, lead, us in events
+    ]  # fmt: skip
     return seq, Rows(
         at,
         definition_hash,
-        [(EventIn(*event), key, lead, us) for event, key, lead, us in events],
-        [LiveScore(*score) for score in scores],
+        kept,
+        [LiveScore(score[0], _EPOCH + score[1] * _MICROSECOND, *score[2:]) for score in scores],
         replaced,
         entries,
     )
@@ -530,7 +549,9 @@ class Behind:
             if self._thread is None or self._failed is not None:  # the writer writes them
                 self.flush(store())
                 return
-            self._wanted = True  # handed over now, or by the flush under way when done
+            # handed over now, or by the flush under way when done (nothing pending: the
+            # read waits for that flush alone)
+            self._wanted = bool(self.pending)
             self.write_behind(store())
 
         submit(flush)
@@ -561,8 +582,9 @@ def deferrable(
     group: list[Pending],
     compiled: CompiledDefinition,
     now_us: int,
-) -> bool:
-    """Whether ``group`` can be decided from memory alone (see the module)."""
+) -> dict[int, str] | None:
+    """The leads of ``group``'s events (as :func:`.event_writer._leads` gives them) when
+    it can be decided from memory alone (see the module), else None."""
     from .event_writer import _leads
     from .live import _reads_other_leads
 
@@ -577,29 +599,30 @@ def deferrable(
         or "stage" in compiled.fields_used
         or project.config.routing.get("rules")
     ):
-        return False
+        return None
     events = []
     for pending in group:
         if pending.kind != "events" or pending.claim is not None:
-            return False
+            return None
         for event in pending.rows:
             if event.visitor_id:
-                return False
+                return None
         events += pending.rows
     try:
         leads = _leads(project.store(), events, resident)
     except Exception:  # an email two leads hold: the group commit refuses it
-        return False
+        return None
     from_store = resident.from_store
     if any(lead in from_store for lead in leads.values()):
-        return False
+        return None
     events_held = resident.events is not None and scorer.horizon is not None
     if events_held and now_us - scorer.horizon < resident.events.since:  # type: ignore[operator,union-attr]
-        return False  # the clock went back past what the server read: the store is asked
+        return None  # the clock went back past what the server read: the store is asked
     if not events_held:  # a stored lead not held is read back from the store's events
         held, stored = live.held, resident.leads.pos
-        return all(lead in held or lead not in stored for lead in leads.values())
-    return True
+        if not all(lead in held or lead not in stored for lead in leads.values()):
+            return None
+    return leads
 
 
 def _micros(naive_utc: dt.datetime) -> int:

@@ -31,6 +31,7 @@ from .live import LiveScore, in_list
 
 if TYPE_CHECKING:
     from .behind import Deferred
+    from .held_stages import HeldStages
 
 
 #: One MQL entry to write: lead, the stage it leaves, its total and tier, the definition's
@@ -44,19 +45,24 @@ def enter_live(
     scores: list[LiveScore],
     reentry_events: list[str] | None = None,
     behind: Deferred | None = None,
+    held: HeldStages | None = None,
 ) -> list[str]:
     """Move into ``mql`` the leads of ``scores`` that enter it; return their ids. With
     ``behind`` (a write-behind group, :mod:`.behind`), the entries are chosen with the
-    stages of the entries still pending and handed to it, not written."""
+    stages of the entries still pending and handed to it, not written; their stages come
+    from ``held`` when given (:mod:`.held_stages`), else from the store."""
     ready = [s for s in scores if s.sales and not s.disqualified]
     if not ready:
         return []
-    stages = dict(
-        store.execute(
-            "SELECT lead_id, coalesce(stage, 'lead') FROM leads "
-            f"WHERE lead_id IN ({in_list(s.lead_id for s in ready)})"
-        ).fetchall()
-    )
+    if behind is not None and held is not None:
+        stages = held.of(store, (s.lead_id for s in ready))
+    else:
+        stages = dict(
+            store.execute(
+                "SELECT lead_id, coalesce(stage, 'lead') FROM leads "
+                f"WHERE lead_id IN ({in_list(s.lead_id for s in ready)})"
+            ).fetchall()
+        )
     if behind is not None:
         stages.update({s.lead_id: "mql" for s in ready if s.lead_id in behind.mql})
     entering = [

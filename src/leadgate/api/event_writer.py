@@ -85,14 +85,17 @@ def write_events(
     live: LiveScores,
     compiled: CompiledDefinition,
     behind: Deferred | None = None,
+    leads: dict[int, str] | None = None,
 ) -> Written:
     """Store the events of several requests, in the caller's transaction; the states of
     their leads are held by ``live`` and follow. With ``behind`` (a write-behind group,
     :mod:`.behind`), the events are handed to it, not inserted, and a key it holds
-    pending counts as stored."""
+    pending counts as stored. ``leads``: the events' leads, when found already (by
+    :func:`_leads`, as :func:`.behind.deferrable` does)."""
     rows = [(n, e) for n, events in enumerate(requests) for e in events]
     live.ready(store, compiled)  # the held store, read first if it is not held
-    leads = _leads(store, [e for _, e in rows], live.resident)
+    if leads is None:
+        leads = _leads(store, [e for _, e in rows], live.resident)
     keyed = [(n, e, e.event_id or content_key(e), leads.get(id(e))) for n, e in rows]
     held = live.resident.keys if live.resident is not None else None
     hashes: list[int] = []  # the keys' hashes, in ``keyed``'s order

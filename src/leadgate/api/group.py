@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..definition.compile import CompiledDefinition
 from ..errors import LeadgateError
 from ..handoff.routing import Routed
 from ..project import Project
@@ -79,9 +80,11 @@ def commit_group(
     if behind is not None and behind.enabled:
         behind.settle()
         at = store.now()
-        if deferrable(project, live, group, live.compiled(project), _micros(at)):
+        compiled = live.compiled(project)
+        leads = deferrable(project, live, group, compiled, _micros(at))
+        if leads is not None:
             try:
-                return _defer(project, store, live, group, behind, at)
+                return _defer(project, store, live, group, behind, at, (compiled, leads))
             except Exception as exc:  # its rows are not journaled; what it noted goes
                 log.warning("a write-behind group failed (%s); committing it at once", exc)
                 behind.flush(store)
@@ -110,11 +113,13 @@ def _defer(
     group: list[Pending],
     behind: Behind,
     at: dt.datetime,
+    known: tuple[CompiledDefinition, dict[int, str]],
 ) -> GroupReport:
-    """Decide ``group`` (events only: :func:`.behind.deferrable`) and journal its rows."""
+    """Decide ``group`` (events only: :func:`.behind.deferrable`, which found the events'
+    leads, ``known`` with the definition) and journal its rows."""
     rows = Deferred(behind, at)
     report = GroupReport([], requests=len(group))
-    answers = _events(project, store, live, group, list(range(len(group))), report, rows)
+    answers = _events(project, store, live, group, list(range(len(group))), report, rows, known)
     behind.defer(rows)
     report.answers = [answers[n] for n in range(len(group))]
     report.deferred = True
@@ -202,9 +207,10 @@ def _events(
     todo: list[int],
     report: GroupReport,
     behind: Deferred | None = None,
+    known: tuple[CompiledDefinition, dict[int, str]] | None = None,
 ) -> dict[int, Answer]:
-    compiled = live.compiled(project)
-    written = write_events(store, [group[n].rows for n in todo], live, compiled, behind)
+    compiled, leads = known if known is not None else (live.compiled(project), None)
+    written = write_events(store, [group[n].rows for n in todo], live, compiled, behind, leads)
     now_us = _micros(behind.at if behind is not None else store.now())
     scores = live.rescore(store, compiled, written.touched, now_us)
     saved = live.saved_rows(store)
@@ -216,7 +222,7 @@ def _events(
         save_scores(store, compiled.hash, scores, saved=saved)
     lifecycle = compiled.definition.lifecycle
     reentry = lifecycle.reentry_events if lifecycle else None
-    entered = set(enter_live(store, compiled.hash, scores, reentry, behind))
+    entered = set(enter_live(store, compiled.hash, scores, reentry, behind, live.stages))
     routed: dict[str, Routed] = {}
     if entered and project.config.routing.get("rules"):
         run = project.route(apply=True, at=store.now().replace(tzinfo=dt.timezone.utc))

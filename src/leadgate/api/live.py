@@ -42,6 +42,7 @@ from ..scoring.evaluate import Scorer, from_micros, to_micros
 from ..scoring.incremental import LeadState
 from ..scoring.rollups import contexts
 from ..store import Store
+from .held_stages import HeldStages
 from .live_plan import plan_scores, takes
 from .resident import Intent, Resident
 
@@ -110,6 +111,8 @@ class LiveScores:
         #: first save, then every lead saved since; None: not read), so a lead scored for
         #: the first time is inserted without a delete (:func:`save_scores`)
         self.saved: set[str] | None = None
+        #: every lead's stage, for write-behind groups' MQL entries (:mod:`.held_stages`)
+        self.stages = HeldStages()
         self._compiled: tuple[tuple[int, int], CompiledDefinition] | None = None
 
     def compiled(self, project: Project) -> CompiledDefinition:
@@ -131,6 +134,7 @@ class LiveScores:
             self.accounts.clear()
             self.resident = None
             self.saved = None
+            self.stages.forget()
             return
         for lead_id in lead_ids:
             self.held.pop(lead_id, None)
