@@ -199,8 +199,7 @@ async def _post_all(
     stop_at = None if seconds is None else start_at + seconds
     head = (f"POST /v1/events HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer "
             f"{key}\r\nContent-Type: application/json\r\nContent-Length: ").encode()  # fmt: skip
-    latencies: list[float] = []
-    sent_at: list[float] = []  # each request's send time (perf_counter), as latencies
+    timed: list[tuple[float, float]] = []  # each request's send time (perf_counter), latency
     counts = {"errors": 0, "stored": 0}
     ended = [start_at]
 
@@ -216,14 +215,12 @@ async def _post_all(
                 writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
                 status, data = await _answer(reader)
             except (OSError, asyncio.IncompleteReadError, ValueError):
-                latencies.append(time.perf_counter() - sent)
-                sent_at.append(sent)
+                timed.append((sent, time.perf_counter() - sent))
                 counts["errors"] += 1
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port)
                 continue
-            latencies.append(time.perf_counter() - sent)
-            sent_at.append(sent)
+            timed.append((sent, time.perf_counter() - sent))
             if status == 200:
                 counts["stored"] += json.loads(data)["stored"]
             else:
@@ -232,15 +229,15 @@ async def _post_all(
         writer.close()
 
     await asyncio.gather(*(connection(k) for k in range(n)))
-    sent = len(latencies)
+    sent = len(timed)
     took = ended[0] - start_at
     if timeline is not None:  # each request: seconds since the first was sent, ms
-        first = min(sent_at, default=0.0)
-        pairs = sorted(zip(sent_at, latencies, strict=True))
-        timeline.write_text("".join(f"{t - first:.4f},{lat * 1000:.2f}\n" for t, lat in pairs))
+        first = min((t for t, _ in timed), default=0.0)
+        timeline.write_text("".join(f"{t - first:.4f},{lat * 1000:.2f}\n"
+                                    for t, lat in sorted(timed)))  # fmt: skip
     return {"requests": sent, "not_sent": len(bodies) - sent, "events": counts["stored"],
             "seconds": took, "rate": counts["stored"] / took, "requests_per_s": sent / took,
-            "errors": counts["errors"], **percentiles(latencies)}  # fmt: skip
+            "errors": counts["errors"], **percentiles([lat for _, lat in timed])}  # fmt: skip
 
 
 async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:

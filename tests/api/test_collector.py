@@ -5,15 +5,19 @@ latest every ``full_gc_every``), and Python's thresholds come back when it stops
 from __future__ import annotations
 
 import gc
+import re
 import time
 import weakref
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from leadgate.api.app import create_app
 from leadgate.api.collector import FullCollections
+from leadgate.api.live import LiveScores
 from leadgate.api.settings import ApiSettings
+from leadgate.project import Project
 
 from .conftest import NOW, api_project
 from .test_workers import bearer, metrics, wait_for
@@ -49,7 +53,10 @@ def test_the_server_makes_the_full_passes_in_the_ingests_pauses(tmp_path: Path) 
         assert answer.status_code == 200
         ref = _garbage_in_the_oldest_generation()
         wait_for(lambda: ref() is None)  # the server's pass, once idle
-        assert "leadgate_full_collections_total 0" not in metrics(client)
+        shown = metrics(client)
+        assert "leadgate_full_collections_total 0" not in shown
+        took = re.search(r"^leadgate_full_collection_seconds_total (\S+)$", shown, re.M)
+        assert took is not None and float(took.group(1)) > 0
         collections = client.app.state.service.collections  # type: ignore[attr-defined]
         passes = collections.count
         for _ in range(20):  # idle, young collections promoting objects: no pass again
@@ -93,4 +100,21 @@ def test_two_servers_in_one_process_give_the_thresholds_back_once_both_stopped()
     first.give_back()  # twice: nothing more
     assert gc.get_threshold()[2] > 1_000_000
     second.give_back()
+    assert gc.get_threshold() == before
+
+
+def test_a_server_whose_start_fails_gives_the_thresholds_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start fails after the server took the full passes over (its read of the held
+    store raises): the thresholds are Python's again, as after a stop."""
+    before = gc.get_threshold()
+    project = api_project(tmp_path / "p", api="deliver = false")
+
+    def unreadable(self: LiveScores, project: Project) -> None:
+        raise OSError("the store cannot be read")
+
+    monkeypatch.setattr(LiveScores, "warm", unreadable)
+    with pytest.raises(OSError, match="cannot be read"), TestClient(create_app(project)):
+        pass
     assert gc.get_threshold() == before

@@ -105,3 +105,4 @@ async def collect_when_idle(app: FastAPI) -> None:
             collections.collect()
             collections.commits = commits
             service.metrics.full_collections = collections.count
+            service.metrics.full_collection_seconds = collections.seconds

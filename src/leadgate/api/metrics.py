@@ -25,6 +25,7 @@ metric                                 type       what
 ``leadgate_checkpoints_total``         counter    checkpoints the server made while idle
 ``leadgate_full_collections_total``    counter    full garbage collections the server made
                                                   (:mod:`.collector`)
+``leadgate_full_collection_seconds_total``  counter  the time they took
 =====================================  =========  ==========================================
 """
 
@@ -89,6 +90,7 @@ class Metrics:
         self.recycled = 0
         self.checkpoints = 0
         self.full_collections = 0
+        self.full_collection_seconds = 0.0
 
     def group_committed(self, report: GroupReport, live: LiveScores) -> None:
         self.commits += 1
@@ -130,10 +132,11 @@ class Metrics:
         lines += _counter("leadgate_recycled_total", self.recycled)
         lines += _counter("leadgate_checkpoints_total", self.checkpoints)
         lines += _counter("leadgate_full_collections_total", self.full_collections)
+        lines += _counter("leadgate_full_collection_seconds_total", self.full_collection_seconds)
         return "\n".join(lines) + "\n"
 
 
-def _counter(name: str, value: int) -> list[str]:
+def _counter(name: str, value: float) -> list[str]:
     return [f"# TYPE {name} counter", f"{name} {value}"]
 
 

@@ -110,6 +110,17 @@ def install(app: FastAPI, project: Project) -> None:
 
 
 async def started(app: FastAPI) -> None:
+    """Start the service's parts; when one fails, stop those started before it (the
+    lifespan calls :func:`stopping` only after a start), the collector's thresholds given
+    back with them, then raise."""
+    try:
+        await _start(app)
+    except BaseException:
+        await stopping(app)
+        raise
+
+
+async def _start(app: FastAPI) -> None:
     service: Service = app.state.service
     writer: Writer = app.state.writer
     if service.settings.full_gc:  # before the held store is read (:mod:`.collector`)
