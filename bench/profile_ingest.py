@@ -43,6 +43,8 @@ def main() -> None:
     ap.add_argument("--sort", default="cumulative", help="cProfile's order (tottime: own time)")
     ap.add_argument("--sql", action="store_true", help="time each statement (no cProfile)")
     ap.add_argument("--checkpoint-mib", type=int, help="DuckDB's checkpoint threshold")
+    ap.add_argument("--plan-leads", type=int, default=1000,
+                    help="[api] plan_leads: a group touching this many is planned")  # fmt: skip
     ap.add_argument("--behind", action="store_true",
                     help="decide each group for the write-behind journal and never flush: "
                          "the writer thread's own share of a commit")  # fmt: skip
@@ -59,7 +61,7 @@ def main() -> None:
     base = args.store or bench_api.base_store(args.small, Path("/work/bigdata"))
     run, _key, leads = bench_api.prepare_run(base, rollups=not args.no_rollups)
     project = Project.open(run)
-    live = LiveScores()
+    live = LiveScores(plan_leads=args.plan_leads)
     rng = random.Random(11)
     compiled = live.compiled(project)
     now = project.clock.now().replace(tzinfo=None)

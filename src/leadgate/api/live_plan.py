@@ -5,9 +5,12 @@ Why: the incremental scorer (:class:`~leadgate.scoring.incremental.LeadState`) i
 Python call a lead. A group commit of 1,000 random events at 1,000,000 leads spent about
 47 ms on it (16 rebuilding the leads' states, 31 scoring them: ``profile_ingest.py``,
 bench/README.md), half of the commit. The plan over Arrow tables of the group's leads,
-their accounts and intent, and their held events costs a fixed ~15 ms (its operators'
-pipelines, however few rows) and a few µs a lead beyond it. So a group touching at least
-``[api] plan_leads`` leads is scored by the plan, a smaller one lead by lead.
+their accounts and intent, and their held events costs a fixed 30-45 ms with the writer's
+Python around it (binding and optimizing a statement of ~13,000 characters, its operators'
+pipelines, however few rows: DuckDB's profile) and a few µs a lead beyond it, where lead
+by lead costs ~50 µs a lead. So a group touching at least ``[api] plan_leads`` leads
+(1,000: in process, 800 leads took 41 ms one by one and 67 planned, 2,000 took 134 and 80;
+session 18) is scored by the plan, a smaller one lead by lead.
 
 Why the scores are the same: it is the batch plan (:func:`leadgate.scoring.batch.scoring_query`,
 one plan for every engine) over the rows batch scoring reads, as of the same time, less
