@@ -235,6 +235,9 @@ async def _post_all(
         first = min((t for t, _ in timed), default=0.0)
         timeline.write_text("".join(f"{t - first:.4f},{lat * 1000:.2f}\n"
                                     for t, lat in sorted(timed)))  # fmt: skip
+        # when the first was sent (Unix time), to place a slow second in a server's log
+        wall = time.time() - time.perf_counter() + first
+        timeline.with_suffix(".start").write_text(f"{wall:.3f}\n")
     return {"requests": sent, "not_sent": len(bodies) - sent, "events": counts["stored"],
             "seconds": took, "rate": counts["stored"] / took, "requests_per_s": sent / took,
             "errors": counts["errors"], **percentiles([lat for _, lat in timed])}  # fmt: skip
@@ -259,7 +262,9 @@ def bodies_of(events: list[dict[str, Any]], size: int) -> list[bytes]:
 
 
 def timeline(folder: Path | None, size: int) -> Path | None:
-    """Where a workload's requests are written (``--timelines``), if asked."""
+    """Where a workload's requests are written (``--timelines``), if asked: each one's send
+    time (seconds since the first) and latency (ms), and beside it (``.start``) the first
+    one's send time as Unix time."""
     if folder is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
