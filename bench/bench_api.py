@@ -201,6 +201,7 @@ async def _post_all(
             f"{key}\r\nContent-Type: application/json\r\nContent-Length: ").encode()  # fmt: skip
     timed: list[tuple[float, float]] = []  # each request's send time (perf_counter), latency
     counts = {"errors": 0, "stored": 0}
+    first_error: list[str] = []  # the first failed request's status and body, to say why
     ended = [start_at]
 
     async def connection(k: int) -> None:
@@ -214,9 +215,10 @@ async def _post_all(
             try:
                 writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
                 status, data = await _answer(reader)
-            except (OSError, asyncio.IncompleteReadError, ValueError):
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 timed.append((sent, time.perf_counter() - sent))
                 counts["errors"] += 1
+                first_error[:0] = [] if first_error else [f"connection: {exc!r}"]
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port)
                 continue
@@ -225,6 +227,7 @@ async def _post_all(
                 counts["stored"] += json.loads(data)["stored"]
             else:
                 counts["errors"] += 1
+                first_error[:0] = [] if first_error else [f"{status}: {data[:300]!r}"]
         ended[0] = max(ended[0], loop.time())
         writer.close()
 
@@ -240,7 +243,8 @@ async def _post_all(
         timeline.with_suffix(".start").write_text(f"{wall:.3f}\n")
     return {"requests": sent, "not_sent": len(bodies) - sent, "events": counts["stored"],
             "seconds": took, "rate": counts["stored"] / took, "requests_per_s": sent / took,
-            "errors": counts["errors"], **percentiles([lat for _, lat in timed])}  # fmt: skip
+            "errors": counts["errors"], "first_error": first_error[0] if first_error else None,
+            **percentiles([lat for _, lat in timed])}  # fmt: skip
 
 
 async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:

@@ -65,8 +65,17 @@ PIVOT_MAX_RULES = 8
 class EventSteps:
     """Builds the event CTEs of one definition's plan (see the module docstring)."""
 
-    def __init__(self, c: CompiledDefinition, when: AsOf, tables: Tables, dialect: str) -> None:
+    def __init__(
+        self,
+        c: CompiledDefinition,
+        when: AsOf,
+        tables: Tables,
+        dialect: str,
+        explained: bool = True,
+    ) -> None:
         self.c, self.when, self.tables, self.dialect = c, when, tables, dialect
+        #: False: no per-rule columns (each rule's points and count), which only explain
+        self.explained = explained
         aggs = list(c.aggregates.values())
         # Engaged contacts are counted per account from each lead's count of events in the
         # window (``engaged_contacts`` in :mod:`.steps`): the same pass over the events as
@@ -239,7 +248,7 @@ class EventSteps:
             # No cap (NULL), or no points in the window (NULL): the points as they are.
             capped = "CASE WHEN p.points > r.cap THEN r.cap ELSE p.points END"
             cols.append(f"SUM(r.sign * {capped}) AS {n.ENGAGEMENT_RAW}")
-        for i, rule in enumerate(self.c.event_rules):
+        for i, rule in enumerate(self.c.event_rules if self.explained else ()):
             sign = "-" if rule.cents < 0 else ""
             cols.append(
                 f"{sign}SUM(CASE WHEN p.rule = {i} THEN p.points END) AS {n.event_points(i)}"
@@ -347,7 +356,7 @@ class EventSteps:
         cols = []
         if self.c.event_rules:
             cols.append(f"COALESCE(event_totals.{n.ENGAGEMENT_RAW}, 0) AS {raw}")
-        for i in range(len(self.c.event_rules)):
+        for i in range(len(self.c.event_rules) if self.explained else 0):
             for col in (n.event_points(i), n.event_count(i)):
                 cols.append(f"COALESCE(event_totals.{col}, 0) AS {col}")
         for j, agg in self.aggregates:

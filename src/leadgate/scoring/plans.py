@@ -127,6 +127,7 @@ def signature(
     tables: Tables,
     dialect: str,
     details: bool,
+    explained: bool = True,
 ) -> str:
     """Everything a plan depends on besides the definition and the as-of time."""
     layout = {
@@ -136,6 +137,7 @@ def signature(
         "tables": asdict(tables),
         "dialect": dialect,
         "details": details,
+        "explained": explained,
     }
     return hashlib.sha256(json.dumps(layout, sort_keys=True).encode()).hexdigest()
 
@@ -146,15 +148,17 @@ def scoring_template(
     tables: Tables | None = None,
     *,
     details: bool = False,
+    explained: bool = True,
 ) -> Template:
-    """The template of the query whose rows go into ``scores``, from the store when kept.
+    """The template of the query whose rows go into ``scores``, from the store when kept
+    (``explained``: :func:`~leadgate.scoring.sql.plan_template`).
 
     A new template is kept at once, in its own statement: it is not data of any run.
     """
     tables = tables or DEFAULT_TABLES
     lead_columns = store.table_columns(tables.leads)
     account_columns = store.table_columns(tables.accounts)
-    sig = signature(lead_columns, account_columns, tables, "duckdb", details)
+    sig = signature(lead_columns, account_columns, tables, "duckdb", details, explained)
     row = store.execute(
         "SELECT template, token FROM plans WHERE definition_hash = ? AND signature = ?",
         [c.hash, sig],
@@ -169,6 +173,7 @@ def scoring_template(
         account_columns=account_columns,
         tables=tables,
         details=details,
+        explained=explained,
     )
     # Plans of an older generator are never read again.
     store.execute("DELETE FROM plans WHERE generator <> ?", [generator_digest()])

@@ -58,11 +58,16 @@ def plan_template(
     tables: Tables = DEFAULT_TABLES,
     dialect: str = "duckdb",
     details: bool = False,
+    explained: bool = True,
 ) -> Template:
     """:func:`store_select` over :func:`plan_sql` with the as-of time left open (a
-    :class:`~leadgate.scoring.plans.Template`, rendered for each run)."""
+    :class:`~leadgate.scoring.plans.Template`, rendered for each run). Not ``explained``:
+    the plan leaves out each rule's verdict, points and count (``details`` then must be
+    off): the same scores from a statement DuckDB binds in two thirds of the time."""
+    assert explained or not details, "details are the explanation's"
     when = AsOf(None, Template.new_token())
-    plan = PlanBuilder(c, when, lead_columns, account_columns, tables, dialect).query()
+    builder = PlanBuilder(c, when, lead_columns, account_columns, tables, dialect, explained)
+    plan = builder.query()
     return Template(_store_select(c, plan, when, dialect, details), when.token)
 
 

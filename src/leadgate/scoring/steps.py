@@ -59,13 +59,17 @@ class PlanBuilder:
         account_columns: Mapping[str, str],
         tables: Tables,
         dialect: str,
+        explained: bool = True,
     ) -> None:
         self.c, self.when, self.tables, self.dialect = c, when, tables, dialect
         self.lead_columns, self.account_columns = lead_columns, account_columns
+        #: False: the scores without what explains them (each rule's verdict, points and
+        #: count: :meth:`final_select`), for a caller that reads the scores alone
+        self.explained = explained
         aggs = list(c.aggregates.values())
         self.intents = [(j, a) for j, a in enumerate(aggs) if a.kind == "intent"]
         self.contacts = [(j, a) for j, a in enumerate(aggs) if a.kind == "contacts"]
-        self.events = EventSteps(c, when, tables, dialect)
+        self.events = EventSteps(c, when, tables, dialect, explained)
         self.age = self.events.age
         # What conditions name (a field, an aggregate key, ``fit``) → the column holding it.
         self.names: dict[str, str] = dict(n.SCORE_VALUES)
@@ -219,7 +223,7 @@ class PlanBuilder:
         cols = ["lead_values.*"]
         for i, fit_rule in enumerate(self.c.fit_rules):
             cols.append(f"{self.condition(fit_rule.expr)} AS {n.fit_rule(i)}")
-        for i, rule in enumerate(self.c.event_rules):
+        for i, rule in enumerate(self.c.event_rules if self.explained else ()):
             # A cap bounds the sum's magnitude: a negative rule is held above -cap.
             capped = n.event_points(i)
             if rule.cap_cents is not None and rule.cents < 0:
@@ -298,7 +302,8 @@ class PlanBuilder:
         cols.append(
             f"CASE {first} ELSE -1 END AS {n.DISQUALIFIER}" if first else f"-1 AS {n.DISQUALIFIER}"
         )
-        cols += [f"{v} AS {n.disqualifier(i)}" for i, v in enumerate(verdicts)]
+        if self.explained:
+            cols += [f"{v} AS {n.disqualifier(i)}" for i, v in enumerate(verdicts)]
         return f"SELECT weighted.*, {', '.join(cols)} FROM weighted"
 
     def final_select(self) -> str:
@@ -309,6 +314,8 @@ class PlanBuilder:
         cols = ["lead_id", "account_id", n.FIT, n.ENGAGEMENT, n.TOTAL, n.GRADE, n.BAND]
         cols += [n.DISQUALIFIER, f"{tier} AS {n.TIER}", n.FIT_RAW, n.ENGAGEMENT_RAW]
         cols += [n.FIT_WEIGHTED, n.ENGAGEMENT_WEIGHTED]
+        if not self.explained:  # a statement of half the text: a third less to bind
+            return f"SELECT {', '.join(cols)} FROM verdicts"
         cols += [n.fit_rule(i) for i in range(len(c.fit_rules))]
         cols += [n.event_capped(i) for i in range(len(c.event_rules))]
         cols += [n.event_count(i) for i in range(len(c.event_rules))]
