@@ -86,6 +86,24 @@ ROLLUP_CLAUSES = ("\n      or (grade = 'A' and engaged_contacts(30d) >= 3)",
                   " or account.engagement >= 60")  # fmt: skip
 
 
+#: The lock on the run's copy, held until this process exits (see :func:`_hold_run`).
+_RUN_LOCKS: list[Any] = []
+
+
+def _hold_run(run: Path) -> None:
+    """Take the copy for this process, or stop: a second benchmark started before the first
+    ended (its DuckDB-alone baseline still appending) would copy the store over the one
+    the first is using, and both would measure errors of their own making."""
+    import fcntl
+
+    lock = run.with_name(run.name + ".lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"another benchmark is using {run}; run this one after it") from None
+    _RUN_LOCKS.append(lock)
+
+
 def prepare_run(
     base: Path, rollups: bool = True, api: list[str] | None = None
 ) -> tuple[Path, str, list[str]]:
@@ -94,6 +112,7 @@ def prepare_run(
     from leadgate.project import Project
 
     run = base.parent / f"{base.name}-run"  # a copy per run, beside the kept store
+    _hold_run(run)
     shutil.rmtree(run, ignore_errors=True)
     shutil.copytree(base, run)
     if not rollups:
@@ -113,13 +132,16 @@ def prepare_run(
 
 
 def start_server(run: Path) -> tuple[subprocess.Popen[str], str]:
+    """``leadgate serve`` on the run's copy; its log (warnings and errors) in
+    ``server.log`` beside the copy, named in the results when a request failed."""
     from leadgate.api.local import running_server
 
-    server = subprocess.Popen(
-        [sys.executable, "-m", "leadgate", "-C", str(run), "serve", "--port", "0",
-         "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    with (run / "server.log").open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "leadgate", "-C", str(run), "serve", "--port", "0",
+             "--log-level", "warning"],
+            stdout=log, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
     for _ in range(6000):
         note = running_server(run)
         if note is not None:
@@ -382,6 +404,8 @@ def main() -> None:
             results[name]["groups"] = groups_between(before, group_stats(url, reader),
                                                      results[name]["seconds"])  # fmt: skip
             print(f"  {name}: {json.dumps(rounded(results[name]))}", flush=True)
+            if results[name]["errors"]:
+                print(f"  the server's log: {run / 'server.log'}", flush=True)
         health = http.client.HTTPConnection(*urllib.parse.urlsplit(url).netloc.split(":"))
         health.request("GET", "/health")
         metrics = json.loads(health.getresponse().read())
