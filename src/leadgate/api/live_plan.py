@@ -6,9 +6,11 @@ Python call a lead. A group commit of 1,000 random events at 1,000,000 leads spe
 47 ms on it (16 rebuilding the leads' states, 31 scoring them: ``profile_ingest.py``,
 bench/README.md), half of the commit. The plan over Arrow tables of the group's leads,
 their accounts and intent, and their held events costs a fixed 30-45 ms with the writer's
-Python around it (binding and optimizing a statement of ~13,000 characters, its operators'
-pipelines, however few rows: DuckDB's profile) and a few µs a lead beyond it, where lead
-by lead costs ~50 µs a lead. So a group touching at least ``[api] plan_leads`` leads
+Python around it (parsing, binding and optimizing a statement of ~8,300 characters, its
+operators' pipelines, however few rows: DuckDB's profile; the scores without their
+explanation, which the server does not read: with it, ~13,000 characters and 12-17 ms
+more, session 19) and a few µs a lead beyond it, where lead by lead costs ~50 µs a lead.
+So a group touching at least ``[api] plan_leads`` leads
 (1,000: in process, 800 leads took 41 ms one by one and 67 planned, 2,000 took 134 and 80;
 session 18) is scored by the plan, a smaller one lead by lead.
 
