@@ -32,7 +32,7 @@ from ..store import Store
 from .behind import Behind, Deferred, deferrable
 from .entry import enter_live
 from .errors import ApiError, status_of
-from .event_writer import write_events
+from .event_writer import Keyed, write_events
 from .idempotency import Answer, Claim, remember, replayed
 from .lead_upsert import upsert_leads as _upsert_leads
 from .live import LiveScore, LiveScores, save_scores
@@ -49,6 +49,7 @@ class Pending:
     kind: str  # "events" | "leads"
     rows: list[Any]
     claim: Claim | None = None
+    keys: Keyed | None = None  # events: their keys and hashes (:func:`.event_writer.event_keys`)
 
     @property
     def size(self) -> int:
@@ -210,7 +211,10 @@ def _events(
     known: tuple[CompiledDefinition, dict[int, str]] | None = None,
 ) -> dict[int, Answer]:
     compiled, leads = known if known is not None else (live.compiled(project), None)
-    written = write_events(store, [group[n].rows for n in todo], live, compiled, behind, leads)
+    written = write_events(
+        store, [group[n].rows for n in todo], live, compiled, behind, leads,
+        [group[n].keys for n in todo],
+    )  # fmt: skip
     now_us = _micros(behind.at if behind is not None else store.now())
     scores = live.rescore(store, compiled, written.touched, now_us)
     saved = live.saved_rows(store)

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from ..handoff.imported import HANDOFF_FIELDS
 from .auth import require
 from .errors import ApiError
+from .event_writer import event_keys
 from .group import Pending
 from .idempotency import Answer, claim_of
 from .inputs import EVENT_FIELDS, MAX_PROBLEMS, check_events, check_leads, parse_json
@@ -95,7 +96,7 @@ async def post_events(
         parse_json(body), compiled.event_types, now, settings.max_future_skew, settings.max_events
     )
     answer: Answer = await service.batcher.submit(
-        Pending("events", events, await claim_of(request))
+        Pending("events", events, await claim_of(request), event_keys(events))
     )
     return answer.response()
 
