@@ -240,7 +240,8 @@ async def _post_all(
             except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 timed.append((sent, time.perf_counter() - sent))
                 counts["errors"] += 1
-                first_error[:0] = [] if first_error else [f"connection: {exc!r}"]
+                if not first_error:
+                    first_error.append(f"connection: {exc!r}")
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port)
                 continue
@@ -249,7 +250,8 @@ async def _post_all(
                 counts["stored"] += json.loads(data)["stored"]
             else:
                 counts["errors"] += 1
-                first_error[:0] = [] if first_error else [f"{status}: {data[:300]!r}"]
+                if not first_error:
+                    first_error.append(f"{status}: {data[:300]!r}")
         ended[0] = max(ended[0], loop.time())
         writer.close()
 

@@ -85,9 +85,7 @@ def event_keys(events: list[EventIn]) -> Keyed:
     time the writer waits to take it back beside the loop's parsing: 12.5 ms of wall time
     for 1.6 of CPU a group of 2,000 events there (session 19)."""
     keys = [e.event_id or content_key(e) for e in events]
-    # a few keys in plain Python: NumPy's dozen array calls cost more than they save
-    small = len(keys) <= SMALL_HASH
-    return keys, [text_hash(key) for key in keys] if small else text_hashes(keys)
+    return keys, python_hashes(keys)
 
 
 def derived_id(email: str) -> str:
@@ -123,11 +121,11 @@ def write_events(
     held = live.resident.keys if live.resident is not None else None
     hashes: list[int] = []  # the keys' hashes, in ``keyed``'s order
     asked = keyed  # the events the store is asked whether it has them
-    if held is not None and made is not None and held.same_hash:
-        hashes = [h for _, request_hashes in made for h in request_hashes]
-    elif held is not None:
-        hashes = _hashes(store, event_ids, held.same_hash)
     if held is not None:
+        if made is not None and held.same_hash:
+            hashes = [h for _, request_hashes in made for h in request_hashes]
+        else:
+            hashes = _hashes(store, event_ids, held.same_hash)
         maybe = held.maybe(hashes)
         asked = [k for k, stored_maybe in zip(keyed, maybe, strict=True) if stored_maybe]
     stored = _stored_keys(store, asked)
@@ -270,7 +268,7 @@ def _hashes(store: Store, keys: list[str], python: bool = False) -> list[int]:
     costs ~1 ms more than the list below :data:`_ARROW_KEYS` keys. Asking the store also
     waits behind the write-behind flush's commits (2,000 keys: ~20 ms, session 17)."""
     if python:
-        return [text_hash(key) for key in keys] if len(keys) <= SMALL_HASH else text_hashes(keys)
+        return python_hashes(keys)
     if len(keys) < _ARROW_KEYS:
         return store_hashes(store, keys)
     table = pa.table(
@@ -279,6 +277,12 @@ def _hashes(store: Store, keys: list[str], python: bool = False) -> list[int]:
     with store.registered("event_keys", table):
         column = store.execute("SELECT hash(k) AS h FROM event_keys ORDER BY i").fetchnumpy()["h"]
     return column.tolist()  # type: ignore[no-any-return]
+
+
+def python_hashes(keys: list[str]) -> list[int]:
+    """:func:`.resident.text_hash` of each key: a few in plain Python (NumPy's dozen array
+    calls cost more than they save), more with :func:`.resident.text_hashes`."""
+    return [text_hash(key) for key in keys] if len(keys) <= SMALL_HASH else text_hashes(keys)
 
 
 def _stored_keys(store: Store, keyed: list[tuple[int, EventIn, str, str | None]]) -> set[str]:
