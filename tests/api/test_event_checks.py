@@ -1,9 +1,11 @@
 """The one-pass check of a plainly good event (``inputs._plain_event``) gives what the
-field-by-field check gives, and leaves every other row to it (whose problems it names)."""
+field-by-field check gives, and leaves every other row to it (whose problems it names); a
+body reads as ``json`` reads it; a time with a zone becomes the same time in UTC."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from hypothesis import given, settings
@@ -91,3 +93,53 @@ def test_a_plain_event_takes_the_one_pass() -> None:
     assert plain == inputs.EventIn(
         "page_view", dt.datetime(2026, 11, 2, 9, 15), "L1", properties='{"a": 1}'
     )
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _read_by_json(body: bytes) -> tuple[bool, Any]:
+    try:
+        return True, json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return False, exc
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    _json.map(lambda v: json.dumps(v).encode()),
+    _json.map(lambda v: json.dumps(v, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+    st.binary(max_size=40),
+    st.sampled_from([b"NaN", b"1e400", b'"\\ud800"', b'{"a": 1,}', b"\xef\xbb\xbf{}", b"[1] x"]),
+))  # fmt: skip
+def test_a_body_reads_as_json_reads_it(body: bytes) -> None:
+    """msgspec's parser first, ``json`` for what it refuses: what ``json`` reads is read
+    alike (NaN compared as NaN), and what it refuses is a 400."""
+    ok, expected = _read_by_json(body)
+    if not ok:
+        try:
+            inputs.parse_json(body)
+        except ApiError as exc:
+            assert exc.status == 400 and exc.code == "LG710"
+        else:
+            raise AssertionError(f"{body!r} read, but json refuses it: {expected}")
+        return
+    got = inputs.parse_json(body)
+    assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    assert type(got) is type(expected)
+
+
+@given(st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(9998, 1, 1)),
+       st.integers(-23 * 60 - 59, 23 * 60 + 59), st.booleans())  # fmt: skip
+def test_a_time_with_a_zone_is_the_same_time_in_utc(
+    at: dt.datetime, minutes: int, utc: bool
+) -> None:
+    zone = dt.timezone.utc if utc else dt.timezone(dt.timedelta(minutes=minutes))
+    aware = at.replace(tzinfo=zone)
+    naive = inputs.naive_utc(aware)
+    assert naive.tzinfo is None
+    assert naive == aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
