@@ -1,6 +1,7 @@
 """The one-pass check of a plainly good event (``inputs._plain_event``) gives what the
-field-by-field check gives, and leaves every other row to it (whose problems it names); a
-body reads as ``json`` reads it; a time with a zone becomes the same time in UTC."""
+field-by-field check gives, and leaves every other row to it (whose problems it names); so
+does the one-pass read of a batch (``inputs.read_events``); a body reads as ``json`` reads
+it; a time with a zone becomes the same time in UTC."""
 
 from __future__ import annotations
 
@@ -143,3 +144,53 @@ def test_a_time_with_a_zone_is_the_same_time_in_utc(
     naive = inputs.naive_utc(aware)
     assert naive.tzinfo is None
     assert naive == aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _read(body: bytes, max_rows: int = 10) -> tuple[str, Any]:
+    try:
+        return "ok", inputs.read_events(body, TYPES, NOW, SKEW, max_rows)
+    except ApiError as exc:
+        return "error", (exc.status, exc.code, exc.message, exc.details)
+
+
+def _checked(body: bytes, max_rows: int = 10) -> tuple[str, Any]:
+    try:
+        return "ok", inputs.check_events(inputs.parse_json(body), TYPES, NOW, SKEW, max_rows)
+    except ApiError as exc:
+        return "error", (exc.status, exc.code, exc.message, exc.details)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(rows(), min_size=0, max_size=4), st.sampled_from(["batch", "one", "extra"]),
+       st.booleans(), st.integers(1, 4))  # fmt: skip
+def test_a_body_is_read_as_it_is_checked_row_by_row(
+    rows_: list[Any], shape: str, repeat: bool, max_rows: int
+) -> None:
+    """A whole body, read by ``read_events`` (msgspec's typed read when every event is
+    plainly good): the same events, or the same error, as parsed by ``json`` and checked
+    row by row: a batch, one event, a batch beside another key, a key given twice."""
+    if shape == "batch":
+        body = json.dumps({"events": rows_}).encode()
+    elif shape == "one":
+        body = json.dumps(rows_[0] if rows_ else {}).encode()
+    else:
+        body = json.dumps({"events": rows_, "more": 1}).encode()
+    if repeat and rows_ and isinstance(rows_[0], dict) and rows_[0]:
+        # the first event's first key given again, earlier, with another value: the last wins
+        name = next(iter(rows_[0]))
+        body = body.replace(b'"' + name.encode() + b'":', b'"' + name.encode() + b'": 0, "'
+                            + name.encode() + b'":', 1)  # fmt: skip
+    assert _read(body, max_rows) == _checked(body, max_rows)
+
+
+def test_a_plain_batch_takes_the_typed_read() -> None:
+    body = json.dumps({"events": [
+        {"lead_id": " L1 ", "type": "page_view", "ts": "2026-11-02T11:15:00+02:00",
+         "properties": {"a": [1, {"b": None}]}, "url": "", "event_id": "e1"},
+        {"email": "a@b.co", "type": "demo_request", "ts": "2026-11-02T09:15:00"},
+    ]}).encode()  # fmt: skip
+    assert inputs._plain_events(body, TYPES, NOW + SKEW, 10) == [
+        inputs.EventIn("page_view", dt.datetime(2026, 11, 2, 9, 15), "L1", event_id="e1",
+                       properties='{"a": [1, {"b": null}]}'),
+        inputs.EventIn("demo_request", dt.datetime(2026, 11, 2, 9, 15), email="a@b.co"),
+    ]  # fmt: skip

@@ -91,8 +91,9 @@ def _requests() -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _live_scores(project: Project) -> tuple[dict[str, dict[str, Any]], int]:
-    """The live scores after the requests, and how many the plan computed."""
+def _live_scores(project: Project) -> tuple[dict[str, dict[str, Any]], int, list[str]]:
+    """The live scores after the requests, how many the plan computed, and the leads that
+    entered MQL."""
     key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
     read = {"Authorization": f"Bearer {project.create_key('ops', 'read').key}"}
     with TestClient(create_app(project)) as client:
@@ -107,7 +108,10 @@ def _live_scores(project: Project) -> tuple[dict[str, dict[str, Any]], int]:
             "SELECT lead_id, as_of, fit, engagement, total, grade, band, tier, disqualified, "
             "dq_reason FROM live_scores"
         )
-    return {r["lead_id"]: r for r in rows}, int(planned.group(1))
+        entered = store.query(
+            "SELECT lead_id FROM stage_transitions WHERE to_stage = 'mql' ORDER BY lead_id"
+        )
+    return {r["lead_id"]: r for r in rows}, int(planned.group(1)), [r["lead_id"] for r in entered]
 
 
 def _batch(project: Project, as_of: dt.datetime) -> dict[str, dict[str, Any]]:
@@ -124,8 +128,11 @@ def _batch(project: Project, as_of: dt.datetime) -> dict[str, dict[str, Any]]:
 def test_the_plan_scores_a_group_as_lead_by_lead_and_batch_do(tmp_path: Path) -> None:
     by_plan = _project(tmp_path / "plan", plan_leads=1)
     one_by_one = _project(tmp_path / "one", plan_leads=1_000_000)
-    (planned, n_planned), (alone, n_alone) = _live_scores(by_plan), _live_scores(one_by_one)
+    (planned, n_planned, entered), (alone, n_alone, entered_alone) = (
+        _live_scores(by_plan), _live_scores(one_by_one))  # fmt: skip
     assert len(planned) >= 15 and planned == alone
+    # the leads whose plan scores reach a sales tier enter MQL, as lead by lead
+    assert entered and entered == entered_alone
     # every lead a request touched was scored by the plan, but L29 at its last (ahead of
     # the clock: lead by lead)
     touched = sum(len({e["lead_id"] for e in body["events"]}) for _, body in _requests())

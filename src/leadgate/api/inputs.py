@@ -171,6 +171,66 @@ def naive_utc(ts: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(ts.date(), ts.time())
 
 
+def read_events(
+    body: bytes,
+    event_types: frozenset[str],
+    now: dt.datetime,
+    skew: dt.timedelta,
+    max_rows: int,
+) -> list[EventIn]:
+    """``check_events(parse_json(body), ...)``: the events of a body, checked. A batch whose
+    every event is plainly good is read in one pass (:func:`_plain_events`); any other body
+    is read and checked as before, each problem named."""
+    plain = _plain_events(body, event_types, now + skew, max_rows)
+    if plain is not None:
+        return plain
+    return check_events(parse_json(body), event_types, now, skew, max_rows)
+
+
+class _Event(msgspec.Struct, forbid_unknown_fields=True):
+    """An event's fields as msgspec reads them (types checked in C)."""
+
+    type: str
+    ts: str
+    event_id: str | None = None
+    lead_id: str | None = None
+    email: str | None = None
+    visitor_id: str | None = None
+    url: str | None = None
+    properties: dict[str, Any] | None = None
+
+
+class _Events(msgspec.Struct, forbid_unknown_fields=True):
+    events: list[_Event]
+
+
+_DECODE_EVENTS = msgspec.json.Decoder(_Events).decode
+
+
+def _plain_events(
+    body: bytes, types: frozenset[str], latest: dt.datetime, max_rows: int
+) -> list[EventIn] | None:
+    """The events of ``{"events": [...]}`` when each is plainly good, else None. msgspec
+    reads the body into typed rows, refusing a field it does not know or of the wrong type
+    (a duplicate key: the last one, as ``json``); the rest is :func:`_plain`'s. On the
+    event loop, a body of 1,000 events took 5.8 ms read by ``json`` and checked row by row,
+    4.5 this way (8.7 before session 20's changes: issue #9)."""
+    try:
+        rows = _DECODE_EVENTS(body).events
+    except msgspec.DecodeError:
+        return None
+    if not rows or len(rows) > max_rows:
+        return None
+    out = []
+    for r in rows:
+        event = _plain(r.type, r.ts, r.event_id, r.lead_id, r.email, r.visitor_id, r.url,
+                       r.properties, types, latest)  # fmt: skip
+        if event is None:
+            return None
+        out.append(event)
+    return out
+
+
 def _plain_event(row: Any, types: frozenset[str], latest: dt.datetime) -> EventIn | None:
     """The event of ``row`` when it is plainly good (what :func:`_event` would make of
     it), else None and :func:`_event` checks it: a body of 1,000 events is checked on the
@@ -179,9 +239,25 @@ def _plain_event(row: Any, types: frozenset[str], latest: dt.datetime) -> EventI
     if type(row) is not dict or not _FIELD_SET.issuperset(row):
         return None
     get = row.get
+    return _plain(get("type"), get("ts"), get("event_id"), get("lead_id"), get("email"),
+                  get("visitor_id"), get("url"), get("properties"), types, latest)  # fmt: skip
+
+
+def _plain(
+    kind: Any,
+    ts_text: Any,
+    event_id: Any,
+    lead_id: Any,
+    email: Any,
+    visitor_id: Any,
+    url: Any,
+    properties: Any,
+    types: frozenset[str],
+    latest: dt.datetime,
+) -> EventIn | None:
+    """An event of these field values when they are plainly good, else None."""
     texts: list[str | None] = []
-    for name in _TEXT_FIELDS:
-        value = get(name)
+    for value in (event_id, lead_id, email, visitor_id, url):
         if value is not None:
             if type(value) is not str:
                 return None
@@ -191,7 +267,6 @@ def _plain_event(row: Any, types: frozenset[str], latest: dt.datetime) -> EventI
             value = value or None
         texts.append(value)
     event_id, lead_id, email, visitor_id, url = texts
-    kind, ts_text, properties = get("type"), get("ts"), get("properties")
     if not (lead_id or email or visitor_id) or type(kind) is not str or kind not in types:
         return None
     if type(ts_text) is not str or (properties is not None and type(properties) is not dict):

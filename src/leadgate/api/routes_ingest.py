@@ -21,7 +21,7 @@ from .errors import ApiError
 from .event_writer import event_keys
 from .group import Pending
 from .idempotency import Answer, claim_of
-from .inputs import EVENT_FIELDS, MAX_PROBLEMS, check_events, check_leads, parse_json
+from .inputs import EVENT_FIELDS, MAX_PROBLEMS, check_leads, parse_json, read_events
 from .keys import INGEST, READ, ROLES, WORK, ApiKey
 from .metrics import outbox_pending
 from .models import EventsOut, LeadsOut, errors
@@ -92,8 +92,8 @@ async def post_events(
     writer = request.app.state.writer
     compiled = service.live.compiled(writer.project)
     now = writer.project.clock.now().replace(tzinfo=None)
-    events = check_events(
-        parse_json(body), compiled.event_types, now, settings.max_future_skew, settings.max_events
+    events = read_events(
+        body, compiled.event_types, now, settings.max_future_skew, settings.max_events
     )
     answer: Answer = await service.batcher.submit(
         Pending("events", events, await claim_of(request), event_keys(events))
