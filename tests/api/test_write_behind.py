@@ -434,9 +434,9 @@ def test_a_full_segment_goes_once_the_store_holds_its_records(
 
 
 def test_a_journal_record_reads_back_as_the_rows_it_was_written_from(tmp_path: Path) -> None:
-    """A record (plain tuples on disk) reads back as the same events, scores, replaced
-    leads and entries; a record in the older format (the pickled ``Rows``), left by a
-    server stopped before an upgrade, still reads."""
+    """A record (msgpack on disk) reads back as the same events, scores, replaced leads and
+    entries; records in the older formats (pickles: the flat ``rows-v2`` tuple, and the
+    ``Rows`` before it), left by a server stopped before an upgrade, still read."""
     at = NOW.replace(tzinfo=None)
     ts = at - dt.timedelta(hours=1, microseconds=7)
     event = EventIn("pricing_page", ts, "L1", None, "v-1", "e-1", "https://x.test/p", '{"a": 1}')
@@ -448,11 +448,18 @@ def test_a_journal_record_reads_back_as_the_rows_it_was_written_from(tmp_path: P
     journal = Journal(base)
     journal.append(1, rows)
     journal.close()
-    older = pickle.dumps((2, rows), protocol=pickle.HIGHEST_PROTOCOL)
+    to_us = (score.as_of - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
+    flat = ("rows-v2", 2, at, "h",
+            [("pricing_page", "L1", None, "v-1", "e-1", "https://x.test/p", '{"a": 1}',
+              "e-1", "L1", micros)],
+            [("L1", to_us, *score[2:])], ["L1"],
+            [("L1", "lead", 52.5, "mql", "h", at)])  # fmt: skip
     with open(segments(base)[0], "ab") as segment:
-        segment.write(struct.pack("<II", len(older), zlib.crc32(older)) + older)
+        for older in (pickle.dumps(flat, protocol=5), pickle.dumps((3, rows), protocol=5)):
+            segment.write(struct.pack("<II", len(older), zlib.crc32(older)) + older)
     read = list(read_journal(base))
-    assert [seq for seq, _ in read] == [1, 2]
+    assert [seq for seq, _ in read] == [1, 2, 3]
+    assert segments(base)[0].read_bytes()[8:9] != b"\x80"  # the new record is not a pickle
     for _, back in read:
         assert back == rows
         assert type(back.events[0][0]) is EventIn and type(back.scores[0]) is LiveScore
