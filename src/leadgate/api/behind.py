@@ -239,11 +239,10 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 @functools.cache
 def _decoder() -> msgspec.msgpack.Decoder[Any]:
     from .entry import Entry
-    from .inputs import EventIn
+    from .event_writer import Kept
     from .live import LiveScore
 
-    kept = tuple[EventIn, str, str | None, int]  # event_writer.Kept, its types evaluated
-    record = tuple[str, int, dt.datetime, str, list[kept], list[LiveScore], list[str],
+    record = tuple[str, int, dt.datetime, str, list[Kept], list[LiveScore], list[str],
                    list[Entry]]  # fmt: skip
     return msgspec.msgpack.Decoder(record)
 

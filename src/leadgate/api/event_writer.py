@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 _EPOCH = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
 #: An event kept to be stored: the event, its key, its lead (None: anonymous), its µs.
-Kept = tuple[EventIn, str, "str | None", int]
+Kept = tuple[EventIn, str, str | None, int]
 
 
 @dataclass

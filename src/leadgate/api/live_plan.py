@@ -105,12 +105,13 @@ def _live_columns(compiled: CompiledDefinition, sql: str) -> str:
     row a :class:`~.live.LiveScore` as it comes (one ``_make`` a lead, 1.6 ms for 2,000
     where a call a lead with its fields converted took 4.2; and the columns the server does
     not read, the definition's hash, the SLA's due time, the route, are not fetched)."""
+    from .live import LiveScore  # it imports this module
+
+    *fields, last = LiveScore._fields  # the plan's columns of the same names, then "sales"
+    assert last == "sales", LiveScore._fields
     sales = ", ".join(quote_literal(t.name) for t in compiled.tiers if t.sales)
     is_sales = f"coalesce(tier IN ({sales}), false)" if sales else "false"
-    return (
-        "SELECT lead_id, as_of, fit, engagement, total, grade, band, tier, disqualified, "
-        f"dq_reason, {is_sales} AS sales FROM ({sql}) AS plan"
-    )
+    return f"SELECT {', '.join(fields)}, {is_sales} AS sales FROM ({sql}) AS plan"
 
 
 #: Templates by definition and held columns: finding a kept one reads the columns of the
