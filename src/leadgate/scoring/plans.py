@@ -106,6 +106,26 @@ class Template:
 
         return re.sub(re.escape(self.token) + r"(u|t(\d+))", fill, self.text)
 
+    def parameterised(self) -> str:
+        """The plan with its as-of time the parameter ``$1`` (µs since the epoch, a
+        BIGINT), in DuckDB's SQL: one text for every as-of time, so it is parsed once
+        (:mod:`leadgate.api.live_plan`), where a rendered plan is parsed at every run.
+
+        >>> t = Template("SELECT lgA1u AS now, lgA1t0 AS ts, lgA1t86400000000 AS before", "lgA1")
+        >>> print(t.parameterised())
+        SELECT CAST($1 AS BIGINT) AS now, make_timestamp(CAST($1 AS BIGINT)) AS ts, \
+make_timestamp(CAST($1 AS BIGINT) - 86400000000) AS before
+        """
+        now = "CAST($1 AS BIGINT)"
+
+        def fill(m: re.Match[str]) -> str:
+            if m.group(1) == "u":
+                return now
+            back = int(m.group(2))
+            return f"make_timestamp({now} - {back})" if back else f"make_timestamp({now})"
+
+        return re.sub(re.escape(self.token) + r"(u|t(\d+))", fill, self.text)
+
 
 @cache
 def generator_digest() -> str:
