@@ -15,7 +15,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from leadgate.api.app import create_app
+from leadgate.api.live import LiveScore
 from leadgate.project import Project
+from leadgate.scoring.sql import LIVE_COLUMNS
 
 from .conftest import DEFINITION, NOW, api_project
 
@@ -142,3 +144,5 @@ def test_the_plan_scores_a_group_as_lead_by_lead_and_batch_do(tmp_path: Path) ->
     assert planned == {lead: batch[lead] for lead in planned}
     # the account's field and its intent signals each gave points to some lead
     assert {r["fit"] for r in planned.values()} >= {35.0, 45.0, 15.0}
+    # the plan's rows are made the server's scores field by field, in order
+    assert (*LIVE_COLUMNS, "sales") == LiveScore._fields

@@ -35,7 +35,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..definition.compile import CompiledDefinition
-from ..ingest.readers import quote_literal
 from ..scoring.plans import Tables, scoring_template
 from ..store import Store
 from .resident import Resident
@@ -101,20 +100,6 @@ def plan_scores(
     return list(map(LiveScore._make, rows)), rest
 
 
-def _live_columns(compiled: CompiledDefinition, sql: str) -> str:
-    """The plan's statement, its rows made the API's scores' fields in their order: each
-    row a :class:`~.live.LiveScore` as it comes (one ``_make`` a lead, 1.6 ms for 2,000
-    where a call a lead with its fields converted took 4.2; and the columns the server does
-    not read, the definition's hash, the SLA's due time, the route, are not fetched)."""
-    from .live import LiveScore  # it imports this module
-
-    *fields, last = LiveScore._fields  # the plan's columns of the same names, then "sales"
-    assert last == "sales", LiveScore._fields
-    sales = ", ".join(quote_literal(t.name) for t in compiled.tiers if t.sales)
-    is_sales = f"coalesce(tier IN ({sales}), false)" if sales else "false"
-    return f"SELECT {', '.join(fields)}, {is_sales} AS sales FROM ({sql}) AS plan"
-
-
 #: The statements by definition and held columns, each its text and its parse: finding a
 #: kept template reads the columns of the registered tables and the ``plans`` table, ~3 ms
 #: a commit (quiet), and parsing the text ~7 ms (a plan of 2,000 leads: 34 ms run from its
@@ -134,9 +119,10 @@ def _statement(
         with contextlib.ExitStack() as stack:  # the generator reads the tables' columns
             for name, table in inputs.items():
                 stack.enter_context(store.registered(name, table))
-            # the scores alone: the server reads no rule's points (a third less to bind)
-            template = scoring_template(store, compiled, PLAN_TABLES, explained=False)
-        text = _live_columns(compiled, template.parameterised())
+            # the scores alone, in the server's columns: it reads no rule's points (a third
+            # less to bind), nor the SLA's due time, the route or the definition's hash
+            template = scoring_template(store, compiled, PLAN_TABLES, explained=False, live=True)
+        text = template.parameterised()
         (statement,) = duckdb.extract_statements(text)
         _STATEMENTS[key] = (text, statement)
     return _STATEMENTS[key]

@@ -148,6 +148,7 @@ def signature(
     dialect: str,
     details: bool,
     explained: bool = True,
+    live: bool = False,
 ) -> str:
     """Everything a plan depends on besides the definition and the as-of time."""
     layout = {
@@ -158,6 +159,7 @@ def signature(
         "dialect": dialect,
         "details": details,
         "explained": explained,
+        "live": live,
     }
     return hashlib.sha256(json.dumps(layout, sort_keys=True).encode()).hexdigest()
 
@@ -169,16 +171,17 @@ def scoring_template(
     *,
     details: bool = False,
     explained: bool = True,
+    live: bool = False,
 ) -> Template:
     """The template of the query whose rows go into ``scores``, from the store when kept
-    (``explained``: :func:`~leadgate.scoring.sql.plan_template`).
+    (``explained``, ``live``: :func:`~leadgate.scoring.sql.plan_template`).
 
     A new template is kept at once, in its own statement: it is not data of any run.
     """
     tables = tables or DEFAULT_TABLES
     lead_columns = store.table_columns(tables.leads)
     account_columns = store.table_columns(tables.accounts)
-    sig = signature(lead_columns, account_columns, tables, "duckdb", details, explained)
+    sig = signature(lead_columns, account_columns, tables, "duckdb", details, explained, live)
     row = store.execute(
         "SELECT template, token FROM plans WHERE definition_hash = ? AND signature = ?",
         [c.hash, sig],
@@ -194,6 +197,7 @@ def scoring_template(
         tables=tables,
         details=details,
         explained=explained,
+        live=live,
     )
     # Plans of an older generator are never read again.
     store.execute("DELETE FROM plans WHERE generator <> ?", [generator_digest()])
