@@ -17,22 +17,33 @@ from fastapi.testclient import TestClient
 from leadgate.api.app import create_app
 from leadgate.api.live import LiveScore
 from leadgate.project import Project
+from leadgate.scoring.event_steps import rules_values
 from leadgate.scoring.sql import LIVE_COLUMNS
 
 from .conftest import DEFINITION, NOW, api_project
 
 # Every rule windowed (the server holds the events inside the look-back), a fit rule on
-# the account's row and one on its intent signals.
-PLANNED = DEFINITION.replace("  half_life: 30d\n", "  half_life: 30d\n  window: 30d\n").replace(
-    "points: 20}\n",
-    "points: 20}\n"
-    "    - {name: software, when: \"account.industry = 'software'\", points: 15}\n"
-    "    - {name: researching, when: \"intent('payables', 30d) >= 60\", points: 10}\n",
-    1,
+# the account's row and one on its intent signals; nine event rules, so the plan joins the
+# events with the rules (a table the server hands it), where four are summed in one pass.
+MORE = ["webinar_attended", "trial_signup", "email_open", "email_click", "case_study_view"]
+PLANNED = (
+    DEFINITION.replace("  half_life: 30d\n", "  half_life: 30d\n  window: 30d\n")
+    .replace(
+        "points: 20}\n",
+        "points: 20}\n"
+        "    - {name: software, when: \"account.industry = 'software'\", points: 15}\n"
+        "    - {name: researching, when: \"intent('payables', 30d) >= 60\", points: 10}\n",
+        1,
+    )
+    .replace(
+        "points: -20}\n",
+        "points: -20}\n"
+        + "".join(f"    - {{type: {t}, points: {3 + i}, cap: 12}}\n" for i, t in enumerate(MORE)),
+    )
 )
 assert PLANNED.count("window: 30d") == 2 and "intent(" in PLANNED
 AHEAD = NOW + dt.timedelta(minutes=1)
-TYPES = ["demo_request", "pricing_page", "page_view", "unsubscribe"]
+TYPES = ["demo_request", "pricing_page", "page_view", "unsubscribe", *MORE]
 
 
 def _project(root: Path, plan_leads: int) -> Project:
@@ -144,5 +155,7 @@ def test_the_plan_scores_a_group_as_lead_by_lead_and_batch_do(tmp_path: Path) ->
     assert planned == {lead: batch[lead] for lead in planned}
     # the account's field and its intent signals each gave points to some lead
     assert {r["fit"] for r in planned.values()} >= {35.0, 45.0, 15.0}
-    # the plan's rows are made the server's scores field by field, in order
+    # the plan's rows are made the server's scores field by field, in order; its rules
+    # are a table it is given
     assert (*LIVE_COLUMNS, "sales") == LiveScore._fields
+    assert rules_values(by_plan.compiled()) is not None

@@ -28,13 +28,14 @@ leads (:mod:`.live_accounts`).
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..definition.compile import CompiledDefinition
+from ..scoring.event_steps import rules_values
 from ..scoring.plans import Tables, scoring_template
 from ..store import Store
 from .resident import Resident
@@ -48,6 +49,7 @@ PLAN_TABLES = Tables(
     accounts="live_plan_accounts",
     events="live_plan_events",
     intent="live_plan_intent",
+    rules="live_plan_rules",
 )
 
 
@@ -93,29 +95,34 @@ def plan_scores(
         PLAN_TABLES.accounts: resident.accounts.arrow(accounts),
         PLAN_TABLES.intent: resident.intent_table(accounts),
     }
-    text, statement = _statement(store, compiled, inputs)
-    rows = _run(store, text, statement, now_us, **inputs)
+    prepared = _prepared(store, compiled, inputs)
+    rows = _run(store, prepared, now_us, live_plan_rules=prepared.rules, **inputs)
     from .live import LiveScore  # it imports this module
 
     return list(map(LiveScore._make, rows)), rest
 
 
-#: The statements by definition and held columns, each its text and its parse: finding a
-#: kept template reads the columns of the registered tables and the ``plans`` table, ~3 ms
-#: a commit (quiet), and parsing the text ~7 ms (a plan of 2,000 leads: 34 ms run from its
-#: parse, 42 from its text; session 21), both saved by keeping them.
-_STATEMENTS: dict[tuple[str, pa.Schema, pa.Schema], tuple[str, duckdb.Statement]] = {}
+class _Prepared(NamedTuple):
+    """A definition's plan, ready to run as of any time."""
+
+    text: str  # its statement, the as-of time the parameter ``$1``
+    statement: duckdb.Statement  # the text parsed
+    rules: pa.Table | None  # the event rules it reads as ``live_plan_rules`` (None: none)
 
 
-def _statement(
-    store: Store, compiled: CompiledDefinition, inputs: dict[str, pa.Table]
-) -> tuple[str, duckdb.Statement]:
-    """The plan's statement, its as-of time the parameter ``$1``: its text and its parse."""
+#: The plans by definition and held columns: finding a kept template reads the columns of
+#: the registered tables and the ``plans`` table, ~3 ms a commit (quiet), and parsing the
+#: text ~7 ms (a plan of 2,000 leads: 34 ms run from its parse, 42 from its text; session
+#: 21), both saved by keeping them.
+_PREPARED: dict[tuple[str, pa.Schema, pa.Schema], _Prepared] = {}
+
+
+def _prepared(store: Store, compiled: CompiledDefinition, inputs: dict[str, pa.Table]) -> _Prepared:
     leads, accounts = inputs[PLAN_TABLES.leads].schema, inputs[PLAN_TABLES.accounts].schema
     key = (compiled.hash, leads, accounts)
-    if key not in _STATEMENTS:
-        if len(_STATEMENTS) > 16:
-            _STATEMENTS.clear()
+    if key not in _PREPARED:
+        if len(_PREPARED) > 16:
+            _PREPARED.clear()
         with contextlib.ExitStack() as stack:  # the generator reads the tables' columns
             for name, table in inputs.items():
                 stack.enter_context(store.registered(name, table))
@@ -124,31 +131,33 @@ def _statement(
             template = scoring_template(store, compiled, PLAN_TABLES, explained=False, live=True)
         text = template.parameterised()
         (statement,) = duckdb.extract_statements(text)
-        _STATEMENTS[key] = (text, statement)
-    return _STATEMENTS[key]
+        values = rules_values(compiled)
+        rules = store.conn.sql(values).to_arrow_table() if values is not None else None
+        _PREPARED[key] = _Prepared(text, statement, rules)
+    return _PREPARED[key]
 
 
 def _run(
     store: Store,
-    text: str,
-    statement: duckdb.Statement,
+    prepared: _Prepared,
     now_us: int,
     live_plan_leads: pa.Table,
     live_plan_accounts: pa.Table,
     live_plan_events: pa.Table,
     live_plan_intent: pa.Table,
+    live_plan_rules: pa.Table | None,
 ) -> list[tuple[Any, ...]]:
-    """The plan's rows as of ``now_us``. Its four tables are this function's arguments,
-    named as the plan names them: DuckDB finds a name it does not know among the locals of
-    the frame that runs the statement (its replacement scan), with no change to its
-    catalog. Registered instead (a view each, added and dropped), they cost 15-20 ms a
-    group in the server, most of it waiting on the catalog beside the flush thread's
-    writes (session 19)."""
+    """The plan's rows as of ``now_us``. Its tables are this function's arguments, named
+    as the plan names them: DuckDB finds a name it does not know among the locals of the
+    frame that runs the statement (its replacement scan), with no change to its catalog.
+    Registered instead (a view each, added and dropped), they cost 15-20 ms a group in
+    the server, most of it waiting on the catalog beside the flush thread's writes
+    (session 19)."""
     store.statements += 1
     params = [now_us]
     if store.tracer is not None:
-        store.tracer(text, params)
-    return store.conn.execute(statement, params).fetchall()
+        store.tracer(prepared.text, params)
+    return store.conn.execute(prepared.statement, params).fetchall()
 
 
 def _ahead(events: pa.Table, now_us: int, skew_us: int) -> set[str]:

@@ -167,13 +167,20 @@ class EventSteps:
 
     # -- event rules: one join, one sum per (lead, rule), one pivot --------------------------------
     def event_rules(self) -> str | None:
+        """The rules as a table, one row per rule: the caller's relation
+        (:attr:`~leadgate.scoring.plans.Tables.rules`), else :meth:`rule_values`."""
+        if not self.c.event_rules:
+            return None
+        if self.tables.rules is not None:
+            return f"SELECT * FROM {self.tables.rules}"
+        return self.rule_values()
+
+    def rule_values(self) -> str:
         """The rules as a constant table, one row per rule.
 
         ``rule_type, rule`` (its index), ``cents`` (unsigned), ``sign`` (1 or -1),
         ``cap`` (unsigned, NULL: none), ``half_life_us`` and ``window_us`` (NULL: none).
         """
-        if not self.c.event_rules:
-            return None
 
         def typed(value: int | None, sql_type: str) -> str:
             return f"CAST({'NULL' if value is None else value} AS {sql_type})"
@@ -383,3 +390,15 @@ class EventSteps:
         count of distinct leads ``engaged_contacts`` takes."""
         count = f"COUNT(CASE WHEN {col} > 0 THEN 1 END) OVER (PARTITION BY l.account_id)"
         return f"CASE WHEN l.account_id IS NULL THEN NULL ELSE {count} END"
+
+
+def rules_values(c: CompiledDefinition, dialect: str = "duckdb") -> str | None:
+    """The query of the rows a plan reads as ``event_rules`` (None: it reads none, for the
+    definition has no event rule, or its plan sums events without the join), for a caller
+    that gives them as a relation (:attr:`~leadgate.scoring.plans.Tables.rules`). The
+    server's plan takes them as an Arrow table made once: a constant list is bound at every
+    run (2.2 ms of a plan of 2,000 leads, session 21)."""
+    steps = EventSteps(c, AsOf(0), Tables(), dialect)
+    if not c.event_rules or steps.pivoted:
+        return None
+    return steps.rule_values()

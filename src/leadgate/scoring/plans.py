@@ -44,12 +44,16 @@ GENERATOR_PACKAGES = ("scoring", "expr", "definition")
 
 @dataclass(frozen=True)
 class Tables:
-    """The relations a plan reads (a segment plan, or Spark, may name others)."""
+    """The relations a plan reads (a segment plan, or Spark, may name others). ``rules``:
+    the definition's event rules as a relation the caller gives (the rows of
+    :func:`~leadgate.scoring.event_steps.rules_values`), where None writes them into the
+    plan as a constant list."""
 
     leads: str = "leads"
     accounts: str = "accounts"
     events: str = "lead_events"
     intent: str = "intent_signals"
+    rules: str | None = None
 
 
 DEFAULT_TABLES = Tables()
