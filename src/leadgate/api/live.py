@@ -89,7 +89,7 @@ class LiveScores:
         capacity: int = 200_000,
         skew: dt.timedelta = MAX_FUTURE_SKEW,
         resident: bool = True,
-        plan_leads: int = 1_000,
+        plan_leads: int = 600,
     ) -> None:
         self.capacity = capacity
         #: a group touching this many leads is scored by the plan (:mod:`.live_plan`)

@@ -10,9 +10,11 @@ Python around it (parsing, binding and optimizing a statement of ~8,300 characte
 operators' pipelines, however few rows: DuckDB's profile; the scores without their
 explanation, which the server does not read: with it, ~13,000 characters and 12-17 ms
 more, session 19) and a few µs a lead beyond it, where lead by lead costs ~50 µs a lead.
-So a group touching at least ``[api] plan_leads`` leads
-(1,000: in process, 800 leads took 41 ms one by one and 67 planned, 2,000 took 134 and 80;
-session 18) is scored by the plan, a smaller one lead by lead.
+So a group touching at least ``[api] plan_leads`` leads (600) is scored by the plan, a
+smaller one lead by lead. In process (``profile_ingest.py --behind --sql``), a group of 400
+events took a median 46.7 ms lead by lead and 60.8 planned, one of 1,000 events 108.9 and
+88.5 (session 21, its plan parsed once: see :func:`_prepared`); at session 18, 800 leads
+took 41 ms one by one and 67 planned.
 
 Why the scores are the same: it is the batch plan (:func:`leadgate.scoring.batch.scoring_query`,
 one plan for every engine) over the rows batch scoring reads, as of the same time, less

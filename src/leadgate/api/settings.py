@@ -14,7 +14,7 @@ key                         default     meaning
                                         inside the definition's look-back in memory, read
                                         at the first commit (see :mod:`.resident`); off,
                                         each lead not held is read from the store
-``plan_leads``              1000        a group commit touching at least this many leads
+``plan_leads``              600         a group commit touching at least this many leads
                                         rescores them with the compiled plan over what the
                                         server holds (see :mod:`.live_plan`), a smaller
                                         one lead by lead
@@ -90,7 +90,7 @@ class ApiSettings:
     group_max_events: int = 50_000
     live_cache_leads: int = 200_000
     resident: bool = True
-    plan_leads: int = 1_000
+    plan_leads: int = 600
     event_index: bool = True
     deliver: bool = True
     deliver_every: dt.timedelta = dt.timedelta(seconds=2)
