@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .clock import Clock, SystemClock, naive_utc
+from .clock import Clock, SystemClock, naive_utc, store_time
 from .config import (
     CONFIG_FILE,
     DEFAULT_MEMORY_LIMIT,
@@ -414,7 +414,7 @@ class Project:
         clocks = self.sla_clocks([r["lead_id"] for r in rows], at=as_of)
         for row in rows:
             clock = clocks.get(row["lead_id"])
-            row["sla_due"] = None if clock is None else _naive_utc(clock.due_at)
+            row["sla_due"] = None if clock is None else store_time(clock.due_at)
             row["sla_status"] = None if clock is None else clock.status
         return LeadList(rows, when, compiled.hash, tier, condition, limit)
 
@@ -863,7 +863,7 @@ class Project:
         """What a lead's page adds to :meth:`lead`: its ``limit`` newest events and its
         score and tier over the last ``days`` (14 times, by the active definition, each
         as of that time: see :func:`leadgate.scoring.lookup.score_trend`)."""
-        return self.lead_activity_read(lead, limit=limit).at(_naive_utc(self.clock.now()), days)
+        return self.lead_activity_read(lead, limit=limit).at(store_time(self.clock.now()), days)
 
     def lead_activity_read(
         self,
@@ -1133,7 +1133,7 @@ class Project:
         See :mod:`leadgate.analytics.funnel`."""
         from .analytics.funnel import compute_funnel
 
-        when = _naive_utc(as_of or self.clock.now())
+        when = store_time(as_of or self.clock.now())
         with self.store() as store:
             return compute_funnel(
                 store, when, by=by, window=window, timezone=self.timezone,
@@ -1148,7 +1148,7 @@ class Project:
         from .analytics.lift import compute_lift
 
         compiled = self.compiled()
-        when = _naive_utc(as_of or self.clock.now())
+        when = store_time(as_of or self.clock.now())
         with self.store() as store:
             return compute_lift(store, compiled, when, outcome=outcome, timezone=self.timezone)
 
@@ -1177,7 +1177,7 @@ class Project:
 
         compiled = self._compiled_or_none()
         tiers = [t.name for t in compiled.tiers] if compiled is not None else []
-        when = _naive_utc(as_of or self.clock.now())
+        when = store_time(as_of or self.clock.now())
         with self.store() as store:
             found = compute_funnel(
                 store, when, by="tier", window=window, timezone=self.timezone, tier_order=tiers
@@ -1206,7 +1206,7 @@ class Project:
         from .analytics.plan import read_plan
 
         volume = read_plan(plan) if isinstance(plan, str) else plan
-        when = _naive_utc(as_of or self.clock.now())
+        when = store_time(as_of or self.clock.now())
         with self.store() as store:
             return compute_forecast(
                 store, when, plan=volume, months=months, window=window,
@@ -1231,7 +1231,7 @@ class Project:
         from .report import Report, render
         from .report.build import build
 
-        when = _naive_utc(as_of or self.clock.now())
+        when = store_time(as_of or self.clock.now())
         data = build(self, when, window=window, calibrate=calibrate, compare=compare)
         text = render(data)
         path = Path(out)
@@ -1431,13 +1431,6 @@ def _plain_account(data: LeadData) -> dict[str, Any] | None:
     its score read already."""
     account = data.account if data.lead.get("account_id") else None
     return None if account is None else dict(account)
-
-
-def _naive_utc(when: dt.datetime) -> dt.datetime:
-    """``when`` as the store keeps times: UTC without a zone (naive means UTC already)."""
-    if when.tzinfo is None:
-        return when
-    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def init_project(directory: str | Path = ".", *, clock: Clock | None = None) -> Project:

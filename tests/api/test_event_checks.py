@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from leadgate.api import inputs
 from leadgate.api.errors import ApiError
+from leadgate.clock import store_time
 
 TYPES = frozenset({"page_view", "demo_request"})
 NOW = dt.datetime(2026, 11, 2, 12, 0)
@@ -147,9 +148,10 @@ def test_a_time_with_a_zone_is_the_same_time_in_utc(
 ) -> None:
     zone = dt.timezone.utc if utc else dt.timezone(dt.timedelta(minutes=minutes))
     aware = at.replace(tzinfo=zone)
-    naive = inputs.naive_utc(aware)
+    naive = store_time(aware)
     assert naive.tzinfo is None
     assert naive == aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    assert store_time(at) == at  # a time without a zone is UTC already
 
 
 def _read(body: bytes, max_rows: int = 10) -> tuple[str, Any]:

@@ -20,6 +20,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ..clock import store_time
 from .outbox import enqueue_many
 from .routing import RepState, Routed, RoutingSetup, Rule, route
 from .routing_store import lead_values, rep_states, save_assignments
@@ -61,12 +62,8 @@ def new_breaches(store: Store, setup: SlaSetup, at: dt.datetime) -> list[SlaCloc
     return [
         c
         for c in clocks
-        if c.status in ("breached", "missed") and (c.lead_id, _naive(c.mql_at)) not in recorded
+        if c.status in ("breached", "missed") and (c.lead_id, store_time(c.mql_at)) not in recorded
     ]
-
-
-def _naive(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def record_breaches(
@@ -113,11 +110,11 @@ def _write(store: Store, breaches: list[Breach], at: dt.datetime) -> None:
     first sweep over a backlog finds a hundred thousand)."""
     if not breaches:
         return
-    n, swept, recorded = len(breaches), _naive(at), store.now()
+    n, swept, recorded = len(breaches), store_time(at), store.now()
     store.insert_columns(
         "sla_breaches",
-        [[b.lead_id for b in breaches], [_naive(b.mql_at) for b in breaches],
-         [b.tier for b in breaches], [_naive(b.due_at) for b in breaches],
+        [[b.lead_id for b in breaches], [store_time(b.mql_at) for b in breaches],
+         [b.tier for b in breaches], [store_time(b.due_at) for b in breaches],
          [b.hours for b in breaches], [b.owner for b in breaches], [swept] * n,
          [recorded] * n, [b.escalated_to for b in breaches],
          [b.reassigned_to for b in breaches], [b.note for b in breaches]],

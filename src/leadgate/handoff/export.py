@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..clock import store_time
 from ..errors import LeadgateError
 from ..store import Store
 
@@ -74,17 +75,12 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
 def new_mqls(
     store: Store, since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
     """The MQL entries in ``[since, until)`` (aware or naive UTC), the oldest first."""
-    start, end = _naive_utc(since), _naive_utc(until)
+    start = store_time(since) if since is not None else None
+    end = store_time(until) if until is not None else None
     if start is not None and end is not None and end <= start:
         raise BadExport(f"The period ends ({end}) before it starts ({start}): nothing to export.")
     return store.query(

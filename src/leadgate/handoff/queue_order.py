@@ -36,8 +36,8 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..clock import store_time
 from .queue import QUEUE_STAGES, QueueFilter
-from .queue_page import _naive
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -77,7 +77,8 @@ class KeptOrder:
         ``generation``."""
         keys = self._keys(store, generation, tuple(tiers))
         start = 0 if after is None else bisect.bisect_right(keys, after, key=lambda k: k[:3])
-        since, until = _naive(f.since), _naive(f.until)
+        since = store_time(f.since) if f.since is not None else None
+        until = store_time(f.until) if f.until is not None else None
         picked: list[Key] = []
         for key in keys[start:]:
             if (f.tier is not None and key[3] != f.tier) or (since and key[1] < since):

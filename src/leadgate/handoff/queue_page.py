@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..clock import store_time
 from .queue import (
     MAX_LIMIT,
     NEVER,
@@ -148,8 +149,8 @@ def _entry_conditions(f: QueueFilter, table: str) -> tuple[list[str], list[Any]]
     where, params = ["true"], []
     for condition, value in (
         ("mql_tier = ?", f.tier),
-        ("mql_at >= ?", _naive(f.since)),
-        ("mql_at < ?", _naive(f.until)),
+        ("mql_at >= ?", store_time(f.since) if f.since is not None else None),
+        ("mql_at < ?", store_time(f.until) if f.until is not None else None),
     ):
         if value is not None:
             where.append(table + condition)
@@ -246,13 +247,6 @@ def _lead_conditions(store: Store, f: QueueFilter) -> tuple[list[str], list[Any]
         )
         params.append(f.owner.strip().lower())
     return where, params
-
-
-def _naive(value: dt.datetime | None) -> dt.datetime | None:
-    """A time as the store keeps it (naive UTC)."""
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 __all__ = ["queue_page"]

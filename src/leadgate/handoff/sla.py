@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..clock import store_time
 from ..errors import LeadgateError
 from ..vocabulary import suggest
 from .calendar import ALWAYS, Calendar
@@ -135,10 +136,6 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _naive(value: dt.datetime) -> dt.datetime:
-    return _aware(value).replace(tzinfo=None)
-
-
 def load_periods(
     store: Store, tiers: Iterable[str], at: dt.datetime, lead_ids: Iterable[str] | None = None
 ) -> list[_Lead]:
@@ -147,7 +144,7 @@ def load_periods(
     names = list(tiers)
     if not names or lead_ids == []:
         return []
-    when = _naive(at)
+    when = store_time(at)
     only = "" if lead_ids is None else " AND list_contains(?, h.lead_id)"
     ids = [] if lead_ids is None else [list(lead_ids)]
     imported = "CAST(l.owner AS VARCHAR)" if "owner" in store.table_columns("leads") else "NULL"
@@ -213,7 +210,7 @@ class Periods:
 
     def clocks(self, at: dt.datetime) -> dict[str, SlaClock]:
         """:func:`clocks_of` as of ``at``, from the read (no store)."""
-        when, aware = _naive(at), _aware(at)
+        when, aware = store_time(at), _aware(at)
         out = {}
         for row in self.rows:
             lead_id, latest = row[0], _latest(row)

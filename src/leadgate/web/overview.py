@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..analytics.journeys import build_journeys
+from ..clock import store_time
 from ..errors import LeadgateError
 from ..project import Project
 from ..results import plain
@@ -62,10 +63,10 @@ def overview_page(project: Project) -> OverviewPage:
     problems: list[str] = []
     funnel, diagnostics = _funnel(project, problems)
     with project.store() as store:
-        build_journeys(store, _naive(now), None, project.timezone)
-        periods = queries.mql_entries_between(store, period_spans(_naive(now)))
+        build_journeys(store, store_time(now), None, project.timezone)
+        periods = queries.mql_entries_between(store, period_spans(store_time(now)))
         latest = queries.last_mql_at(store)
-        since = volume_start(latest) if latest is not None else _naive(now)
+        since = volume_start(latest) if latest is not None else store_time(now)
         volume = volume_by(queries.mql_entries_by_month(store, since))
     return OverviewPage(
         now, periods, funnel, diagnostics, _sla(project, problems), volume,
@@ -148,13 +149,6 @@ def review(project: Project, problems: list[str]) -> dict[str, Any]:
         due = None
     today = project.clock.today()
     return {"review_by": due, "past": due is not None and due < today, "today": today}
-
-
-def _naive(when: dt.datetime) -> dt.datetime:
-    """The store keeps naive UTC times."""
-    if when.tzinfo is None:
-        return when
-    return when.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 __all__ = [
