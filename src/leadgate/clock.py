@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, overload
 
 #: How far ahead of the clock an event may be dated, at most, by default: a sender's clock a
 #: little fast, not data. The API (``[api] max_future_skew``) and ``leadgate import events``
@@ -64,8 +64,15 @@ def naive_utc(clock: Clock) -> dt.datetime:
 _UTC = dt.timezone.utc
 
 
-def store_time(when: dt.datetime) -> dt.datetime:
-    """``when`` as the store keeps times: naive, in UTC (a naive time is UTC already).
+@overload
+def store_time(when: dt.datetime) -> dt.datetime: ...
+@overload
+def store_time(when: None) -> None: ...
+
+
+def store_time(when: dt.datetime | None) -> dt.datetime | None:
+    """``when`` as the store keeps times: naive, in UTC (a naive time is UTC already;
+    None stays None: a filter's open end).
 
     Its date and time combined, not ``replace(tzinfo=None)``: CPython 3.11 takes 2.2 µs
     for that, this 0.5, and the API makes every event's time naive on its event loop (a
@@ -77,7 +84,7 @@ def store_time(when: dt.datetime) -> dt.datetime:
     >>> store_time(dt.datetime(2026, 3, 1, 10, 30)).isoformat()
     '2026-03-01T10:30:00'
     """
-    if when.tzinfo is None:
+    if when is None or when.tzinfo is None:
         return when
     if when.tzinfo is not _UTC:
         when = when.astimezone(_UTC)

@@ -79,8 +79,7 @@ def new_mqls(
     store: Store, since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
     """The MQL entries in ``[since, until)`` (aware or naive UTC), the oldest first."""
-    start = store_time(since) if since is not None else None
-    end = store_time(until) if until is not None else None
+    start, end = store_time(since), store_time(until)
     if start is not None and end is not None and end <= start:
         raise BadExport(f"The period ends ({end}) before it starts ({start}): nothing to export.")
     return store.query(

@@ -77,8 +77,7 @@ class KeptOrder:
         ``generation``."""
         keys = self._keys(store, generation, tuple(tiers))
         start = 0 if after is None else bisect.bisect_right(keys, after, key=lambda k: k[:3])
-        since = store_time(f.since) if f.since is not None else None
-        until = store_time(f.until) if f.until is not None else None
+        since, until = store_time(f.since), store_time(f.until)
         picked: list[Key] = []
         for key in keys[start:]:
             if (f.tier is not None and key[3] != f.tier) or (since and key[1] < since):

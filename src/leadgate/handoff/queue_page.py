@@ -149,8 +149,8 @@ def _entry_conditions(f: QueueFilter, table: str) -> tuple[list[str], list[Any]]
     where, params = ["true"], []
     for condition, value in (
         ("mql_tier = ?", f.tier),
-        ("mql_at >= ?", store_time(f.since) if f.since is not None else None),
-        ("mql_at < ?", store_time(f.until) if f.until is not None else None),
+        ("mql_at >= ?", store_time(f.since)),
+        ("mql_at < ?", store_time(f.until)),
     ):
         if value is not None:
             where.append(table + condition)
