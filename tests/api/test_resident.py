@@ -10,6 +10,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +20,7 @@ from leadgate.api import local
 from leadgate.api.app import create_app
 from leadgate.api.event_writer import _ARROW_KEYS, _hashes
 from leadgate.api.live import events_of, in_list
-from leadgate.api.resident import Resident
+from leadgate.api.resident import Keys, Resident
 from leadgate.store import Store
 
 from .conftest import NOW, api_project
@@ -254,3 +255,34 @@ def test_a_groups_key_hashes_are_each_keys_own(tmp_path: Path, n: int) -> None:
     assert len(hashed) == n
     assert hashed[:5] + hashed[-5:] == alone
     assert len(set(hashed)) == n
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    size=st.integers(0, 5000),
+    top_bits=st.integers(0, 64),
+    extra=st.lists(st.integers(0, 2**64 - 1), max_size=20),
+)
+def test_keys_find_exactly_the_stored_hashes(
+    seed: int, size: int, top_bits: int, extra: list[int]
+) -> None:
+    """``Keys.maybe`` looks for each hash in the run of stored hashes sharing its top bits:
+    it finds exactly the stored ones (and those noted since), whatever the hashes' spread:
+    uniform, or crowded into a few runs (``top_bits`` fixed bits: one run as long as all of
+    them), with repeats, the smallest and the largest hash, and each one's neighbours."""
+    rng = np.random.default_rng(seed)
+    stored = rng.integers(0, 2**64 - 1, size, dtype=np.uint64, endpoint=True)
+    if top_bits:  # all in the runs of a few values of the top bits
+        low = np.uint64((1 << (64 - top_bits)) - 1) if top_bits < 64 else np.uint64(0)
+        stored = (stored & low) | (np.uint64(rng.integers(0, 4)) << np.uint64(62))
+    values = [int(v) for v in stored.tolist()] + extra[:3]
+    keys = Keys(np.array(values, np.uint64))
+    asked = extra + [0, 2**64 - 1]
+    for v in values[:300]:
+        asked += [v, max(v - 1, 0), min(v + 1, 2**64 - 1)]
+    held = set(values)
+    assert keys.maybe(asked) == [h in held for h in asked]
+    noted = [h for h in asked if h not in held][:5]
+    keys.note(noted)
+    assert keys.maybe(asked) == [h in held or h in noted for h in asked]

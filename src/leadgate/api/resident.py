@@ -148,27 +148,50 @@ class Events:
 class Keys:
     """Stored events' keys as the store's ``hash()``: sorted at the read, then a set of
     those stored since. A key whose hash is in neither was never stored; a hash found
-    may be another key's (64 bits: rarely), so it is only a question for the store."""
+    may be another key's (64 bits: rarely), so it is only a question for the store.
+
+    A hash is looked for in its run: the sorted hashes that share its top bits, found in
+    :attr:`runs`, which holds where each run starts (a run ~64 hashes long, the hashes being
+    uniform). The searches of a group's hashes then take a few steps each, side by side in
+    NumPy, where ``np.searchsorted`` over 50,000,000 keys (400 MB) took 26 steps, most of
+    them a cache miss: 2,000 hashes 0.8 ms against 2.7 (issue #9, session 22). A run longer
+    than that (hashes not uniform) takes more steps, never a wrong answer.
+
+    >>> keys = Keys(np.array([5, 1 << 63, 7], np.uint64))
+    >>> keys.maybe([7, 6, 1 << 63, 0])
+    [True, False, True, False]
+    >>> keys.note([6]); keys.maybe([6])
+    [True]
+    """
 
     def __init__(self, stored: np.ndarray, same_hash: bool = False) -> None:
         self.stored = np.sort(stored.astype(np.uint64, copy=False))
         self.since: set[int] = set()
         #: :func:`text_hash` gives what the store's ``hash()`` gives (:func:`hash_agrees`)
         self.same_hash = same_hash
+        bits = max(1, min(24, len(self.stored).bit_length() - 6))
+        self._shift = np.uint64(64 - bits)
+        firsts = np.arange(1 << bits, dtype=np.uint64) << self._shift  # each run's least hash
+        #: where the run of each value of the top bits starts in :attr:`stored` (and its end)
+        self.runs = np.append(np.searchsorted(self.stored, firsts), len(self.stored))
 
     def maybe(self, hashes: list[int]) -> list[bool]:
         """For each hash, whether a stored key may have it."""
         if not hashes:
             return []
         wanted = np.array(hashes, dtype=np.uint64)
-        # looked for in sorted order: each search starts where the one before ended, so a
-        # group's searches share the cache lines of the 50M keys' top levels (1,000 keys:
-        # ~6 ms in their order, ~1.5 ms sorted)
-        order = np.argsort(wanted, kind="stable")
-        at = np.empty(len(wanted), np.int64)
-        at[order] = np.searchsorted(self.stored, wanted[order])
-        at = np.minimum(at, max(len(self.stored) - 1, 0))
-        found = self.stored[at] == wanted if len(self.stored) else np.zeros(len(wanted), bool)
+        stored, last = self.stored, len(self.stored) - 1
+        if last < 0:
+            found = np.zeros(len(wanted), bool)
+        else:  # each hash's lower bound in its run, by halving all the runs at once
+            run = (wanted >> self._shift).astype(np.intp)
+            lo, hi = self.runs[run], self.runs[run + 1]
+            while (searching := lo < hi).any():
+                mid = (lo + hi) >> 1
+                below = stored[np.minimum(mid, last)] < wanted
+                lo = np.where(searching & below, mid + 1, lo)
+                hi = np.where(searching & ~below, mid, hi)
+            found = stored[np.minimum(lo, last)] == wanted
         since = self.since
         return [bool(f) or h in since for f, h in zip(found.tolist(), hashes, strict=True)]
 
