@@ -436,7 +436,8 @@ def group_stats(url: str, key: str) -> dict[str, float]:
     wanted = {"leadgate_group_commits_total": "commits",
               "leadgate_group_commit_requests_sum": "requests",
               "leadgate_group_commit_rows_sum": "events",
-              "leadgate_group_commit_seconds_sum": "seconds"}  # fmt: skip
+              "leadgate_group_commit_seconds_sum": "seconds",
+              "leadgate_group_commit_cpu_seconds_total": "cpu"}  # fmt: skip
     out = {}
     for line in text.splitlines():
         name, _, value = line.partition(" ")
@@ -447,12 +448,14 @@ def group_stats(url: str, key: str) -> dict[str, float]:
 
 def groups_between(before: dict[str, float], after: dict[str, float], took: float) -> str:
     """How the server grouped a workload's requests: commits, their mean size and time,
-    and the share of the workload's time the writer spent committing."""
+    the share of the workload's time the writer spent committing, and the share of that
+    its thread spent on a core (the rest it waited, mostly for the interpreter lock)."""
     d = {k: after[k] - before[k] for k in after}
     n = max(d["commits"], 1)
     return (f"{d['commits']:.0f} commits of {d['requests'] / n:.2f} requests "
             f"({d['events'] / n:,.0f} events), {d['seconds'] / n * 1000:.0f} ms each; "
-            f"writer committing {d['seconds'] / took:.0%} of the time")  # fmt: skip
+            f"writer committing {d['seconds'] / took:.0%} of the time, "
+            f"on a core {d.get('cpu', 0.0) / max(d['seconds'], 1e-9):.0%} of that")  # fmt: skip
 
 
 def rounded(d: dict[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,10 @@ def test_requests_that_queue_together_commit_in_one_transaction(tmp_path: Path) 
     assert metrics.commits == 2
     assert metrics.commit_requests.n == 2 and metrics.commit_requests.total == 13
     assert metrics.events == 24
+    # of the commits' time, the writer thread's own on a core: some, never more than all
+    assert 0 < metrics.commit_cpu_seconds <= metrics.commit_seconds.total + 1e-3
+    shown = metrics.render(outbox_pending=0)
+    assert f"leadgate_group_commit_cpu_seconds_total {metrics.commit_cpu_seconds}" in shown
     with project.store() as store:
         assert store.scalar("SELECT count(*) FROM events") == 24
 

@@ -104,7 +104,7 @@ class Batcher:
         """Commit the next group and hand its answers to the loop; whether more wait."""
         with self._lock:
             group = self._take()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         outcome: GroupReport | Exception
         try:
             outcome = self.writer.counted(
@@ -118,6 +118,7 @@ class Batcher:
             outcome = exc
         else:
             outcome.seconds = time.perf_counter() - started
+            outcome.cpu_seconds = time.thread_time() - cpu
             self.metrics.group_committed(outcome, self.live)
         with self._lock:  # idle (or not) before the answers leave
             more = bool(self._queue)

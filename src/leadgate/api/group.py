@@ -68,6 +68,7 @@ class GroupReport:
     deferred: bool = False  # journaled, written to the store later (:mod:`.behind`)
     scored: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of them, the writer thread's own time on a core
     extra: dict[str, Any] = field(default_factory=dict)
 
 

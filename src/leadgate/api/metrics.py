@@ -13,6 +13,10 @@ metric                                 type       what
 ``leadgate_group_commit_requests``     histogram  requests per group commit
 ``leadgate_group_commit_rows``         histogram  events per group commit
 ``leadgate_group_commit_seconds``      histogram  a group commit's time on the writer
+``leadgate_group_commit_cpu_seconds_total``  counter  of those times, the writer thread's
+                                                  time on a core (the rest it waited: for
+                                                  the interpreter lock, the disk, DuckDB's
+                                                  other threads)
 ``leadgate_leads_scored_total``        counter    live rescorings
 ``leadgate_leads_scored_by_plan_total``  counter  of them, by the plan (:mod:`.live_plan`)
 ``leadgate_mql_entries_total``         counter    leads the API moved into mql
@@ -80,6 +84,7 @@ class Metrics:
         self.commit_requests = Histogram(SIZE_BUCKETS)
         self.commit_rows = Histogram(SIZE_BUCKETS)
         self.commit_seconds = Histogram(SECONDS_BUCKETS)
+        self.commit_cpu_seconds = 0.0
         self.scored = 0
         self.scored_by_plan = 0
         self.entered = 0
@@ -98,6 +103,7 @@ class Metrics:
         self.commit_requests.observe(report.requests)
         self.commit_rows.observe(report.events)
         self.commit_seconds.observe(report.seconds)
+        self.commit_cpu_seconds += report.cpu_seconds
         self.scored += report.scored
         self.entered += report.entered_mql
         self.cache_leads, self.cache_misses = len(live.held), live.misses
@@ -113,6 +119,7 @@ class Metrics:
         lines += self.commit_requests.lines("leadgate_group_commit_requests")
         lines += self.commit_rows.lines("leadgate_group_commit_rows")
         lines += self.commit_seconds.lines("leadgate_group_commit_seconds")
+        lines += _counter("leadgate_group_commit_cpu_seconds_total", self.commit_cpu_seconds)
         lines += _counter("leadgate_leads_scored_total", self.scored)
         lines += _counter("leadgate_leads_scored_by_plan_total", self.scored_by_plan)
         lines += _counter("leadgate_mql_entries_total", self.entered)
