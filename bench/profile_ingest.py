@@ -10,7 +10,10 @@ first ``--warm`` unprofiled, the rest under cProfile; prints the mean commit tim
 of the profile by cumulative time. ``--checkpoint-mib`` sets DuckDB's checkpoint threshold as
 the server does (``[api] checkpoint_wal_mib``; without it, DuckDB's 16 MiB): with
 ``--sql``, the commits' and the ``COMMIT`` statements' median and slowest show what the
-threshold costs (``api/checkpoints.py``).
+threshold costs (``api/checkpoints.py``). ``--busy 0.2`` runs a thread beside the writer that
+holds the interpreter lock that share of the time in pure Python (2 ms at a time), as the
+server's event loop does while it reads bodies: a step that gives the lock up (a DuckDB
+statement, a long NumPy or Arrow call) may then wait for it to come back.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import re
 import shutil
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -48,6 +52,8 @@ def main() -> None:
     ap.add_argument("--behind", action="store_true",
                     help="decide each group for the write-behind journal and never flush: "
                          "the writer thread's own share of a commit")  # fmt: skip
+    ap.add_argument("--busy", type=float, default=0.0,
+                    help="share of the time a Python thread beside the writer runs")  # fmt: skip
     args = ap.parse_args()
     sys.path.insert(0, str(HERE))
     import bench_api  # type: ignore[import-not-found]
@@ -87,6 +93,9 @@ def main() -> None:
             return out
 
         Store.execute = timed  # type: ignore[method-assign]
+    stop_busy = threading.Event()
+    if args.busy > 0:
+        threading.Thread(target=_busy, args=(args.busy, stop_busy), daemon=True).start()
     with project.serving():
         behind = None
         if args.behind:
@@ -110,6 +119,7 @@ def main() -> None:
         if behind is not None:
             behind.flush(project.store())
             behind.close()
+    stop_busy.set()
     measured = times[args.warm :]
     print(f"warm-up commits: {', '.join(f'{t * 1000:.0f}' for t in times[: args.warm])} ms")
     mean = sum(measured) / len(measured)
@@ -127,6 +137,16 @@ def main() -> None:
     else:
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     shutil.rmtree(run, ignore_errors=True)
+
+
+def _busy(share: float, stop: threading.Event) -> None:
+    """Pure Python for 2 ms, then asleep, so that it runs ``share`` of the time."""
+    idle = 0.002 * (1 - share) / share
+    while not stop.is_set():
+        until = time.perf_counter() + 0.002
+        while time.perf_counter() < until:
+            sum(range(100))
+        time.sleep(idle)
 
 
 def dt_skew():  # type: ignore[no-untyped-def]
