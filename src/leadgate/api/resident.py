@@ -38,7 +38,9 @@ events older than the read's look-back (the clock went back).
 
 from __future__ import annotations
 
+import bisect
 import collections
+from array import array
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,48 +154,44 @@ class Keys:
 
     A hash is looked for in its run: the sorted hashes that share its top bits, found in
     :attr:`runs`, which holds where each run starts (a run ~64 hashes long, the hashes being
-    uniform). The searches of a group's hashes then take a few steps each, side by side in
-    NumPy, where ``np.searchsorted`` over 50,000,000 keys (400 MB) took 26 steps, most of
-    them a cache miss: 2,000 hashes 0.8 ms against 2.7 (issue #9, session 22). A run longer
-    than that (hashes not uniform) takes more steps, never a wrong answer.
+    uniform; a longer run takes more steps, never a wrong answer). The search is Python's
+    ``bisect`` over the hashes as an ``array``, under the interpreter lock throughout: a
+    NumPy call gives the lock up, and in the server each time it may wait for the event
+    loop to give it back (up to the 5 ms switch interval). 2,000 hashes over 50,000,000:
+    2.3 ms, 3.4 beside a thread busy in Python; ``np.searchsorted`` 3.1 and 35-40; the runs
+    halved in NumPy 1.3 and 190-390 (issue #9, session 22).
 
     >>> keys = Keys(np.array([5, 1 << 63, 7], np.uint64))
-    >>> keys.maybe([7, 6, 1 << 63, 0])
-    [True, False, True, False]
+    >>> keys.maybe([7, 6, 1 << 63, 0, (1 << 64) - 1])
+    [True, False, True, False, False]
     >>> keys.note([6]); keys.maybe([6])
     [True]
     """
 
     def __init__(self, stored: np.ndarray, same_hash: bool = False) -> None:
-        self.stored = np.sort(stored.astype(np.uint64, copy=False))
+        hashes = np.sort(stored.astype(np.uint64, copy=False))
         self.since: set[int] = set()
         #: :func:`text_hash` gives what the store's ``hash()`` gives (:func:`hash_agrees`)
         self.same_hash = same_hash
-        bits = max(1, min(24, len(self.stored).bit_length() - 6))
-        self._shift = np.uint64(64 - bits)
-        firsts = np.arange(1 << bits, dtype=np.uint64) << self._shift  # each run's least hash
+        bits = max(1, min(24, len(hashes).bit_length() - 6))
+        self._shift = 64 - bits
+        firsts = np.arange(1 << bits, dtype=np.uint64) << np.uint64(self._shift)
+        starts = np.append(np.searchsorted(hashes, firsts), len(hashes)).astype(np.int64)
         #: where the run of each value of the top bits starts in :attr:`stored` (and its end)
-        self.runs = np.append(np.searchsorted(self.stored, firsts), len(self.stored))
+        self.runs = array("q")
+        self.runs.frombytes(starts.data.cast("B"))
+        self.stored = array("Q")  # the hashes, sorted
+        self.stored.frombytes(hashes.data.cast("B"))
 
     def maybe(self, hashes: list[int]) -> list[bool]:
         """For each hash, whether a stored key may have it."""
-        if not hashes:
-            return []
-        wanted = np.array(hashes, dtype=np.uint64)
-        stored, last = self.stored, len(self.stored) - 1
-        if last < 0:
-            found = np.zeros(len(wanted), bool)
-        else:  # each hash's lower bound in its run, by halving all the runs at once
-            run = (wanted >> self._shift).astype(np.intp)
-            lo, hi = self.runs[run], self.runs[run + 1]
-            while (searching := lo < hi).any():
-                mid = (lo + hi) >> 1
-                below = stored[np.minimum(mid, last)] < wanted
-                lo = np.where(searching & below, mid + 1, lo)
-                hi = np.where(searching & ~below, mid, hi)
-            found = stored[np.minimum(lo, last)] == wanted
-        since = self.since
-        return [bool(f) or h in since for f, h in zip(found.tolist(), hashes, strict=True)]
+        runs, stored, shift, since = self.runs, self.stored, self._shift, self.since
+        out = []
+        for h in hashes:
+            end = runs[(h >> shift) + 1]
+            at = bisect.bisect_left(stored, h, runs[h >> shift], end)
+            out.append((at < end and stored[at] == h) or h in since)
+        return out
 
     def note(self, hashes: Iterable[int]) -> None:
         self.since.update(hashes)
