@@ -267,13 +267,13 @@ def test_a_groups_key_hashes_are_each_keys_own(tmp_path: Path, n: int) -> None:
 def test_keys_find_exactly_the_stored_hashes(
     seed: int, size: int, top_bits: int, extra: list[int]
 ) -> None:
-    """``Keys.maybe`` looks for each hash in the run of stored hashes sharing its top bits:
-    it finds exactly the stored ones (and those noted since), whatever the hashes' spread:
-    uniform, or crowded into a few runs (``top_bits`` fixed bits: one run as long as all of
-    them), with repeats, the smallest and the largest hash, and each one's neighbours."""
+    """``Keys.maybe`` finds exactly the stored hashes (and those noted since), whatever
+    their spread: uniform, or crowded into a few values of their top bits (``top_bits``
+    bits shared), with repeats, the smallest and the largest hash, and each one's
+    neighbours."""
     rng = np.random.default_rng(seed)
     stored = rng.integers(0, 2**64 - 1, size, dtype=np.uint64, endpoint=True)
-    if top_bits:  # all in the runs of a few values of the top bits
+    if top_bits:  # all under a few values of the top bits
         low = np.uint64((1 << (64 - top_bits)) - 1) if top_bits < 64 else np.uint64(0)
         stored = (stored & low) | (np.uint64(rng.integers(0, 4)) << np.uint64(62))
     values = [int(v) for v in stored.tolist()] + extra[:3]
