@@ -452,10 +452,14 @@ def groups_between(before: dict[str, float], after: dict[str, float], took: floa
     its thread spent on a core (the rest it waited, mostly for the interpreter lock)."""
     d = {k: after[k] - before[k] for k in after}
     n = max(d["commits"], 1)
+    on_core = (
+        ""
+        if "cpu" not in d  # a server before session 22 does not count it
+        else f", on a core {d['cpu'] / max(d['seconds'], 1e-9):.0%} of that"
+    )
     return (f"{d['commits']:.0f} commits of {d['requests'] / n:.2f} requests "
             f"({d['events'] / n:,.0f} events), {d['seconds'] / n * 1000:.0f} ms each; "
-            f"writer committing {d['seconds'] / took:.0%} of the time, "
-            f"on a core {d.get('cpu', 0.0) / max(d['seconds'], 1e-9):.0%} of that")  # fmt: skip
+            f"writer committing {d['seconds'] / took:.0%} of the time{on_core}")  # fmt: skip
 
 
 def rounded(d: dict[str, Any]) -> dict[str, Any]:

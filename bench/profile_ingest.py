@@ -141,7 +141,7 @@ def main() -> None:
 
 def _busy(share: float, stop: threading.Event) -> None:
     """Pure Python for 2 ms, then asleep, so that it runs ``share`` of the time."""
-    idle = 0.002 * (1 - share) / share
+    idle = 0.002 * max(0.0, 1 - share) / share
     while not stop.is_set():
         until = time.perf_counter() + 0.002
         while time.perf_counter() < until:
