@@ -276,7 +276,7 @@ def test_keys_find_exactly_the_stored_hashes(
     if top_bits:  # all under a few values of the top bits
         low = np.uint64((1 << (64 - top_bits)) - 1) if top_bits < 64 else np.uint64(0)
         stored = (stored & low) | (np.uint64(rng.integers(0, 4)) << np.uint64(62))
-    values = [int(v) for v in stored.tolist()] + extra[:3]
+    values = stored.tolist() + extra[:3]  # Python ints
     keys = Keys(np.array(values, np.uint64))
     asked = extra + [0, 2**64 - 1]
     for v in values[:300]:
