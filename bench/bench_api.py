@@ -443,14 +443,19 @@ def group_stats(url: str, key: str) -> dict[str, float]:
         name, _, value = line.partition(" ")
         if name in wanted:
             out[wanted[name]] = float(value)
+        elif name.startswith(_THREAD_CPU):  # a server from session 23 on
+            out["thread " + name[len(_THREAD_CPU) : -2]] = float(value)
     return out
+
+
+_THREAD_CPU = 'leadgate_thread_cpu_seconds_total{thread="'
 
 
 def groups_between(before: dict[str, float], after: dict[str, float], took: float) -> str:
     """How the server grouped a workload's requests: commits, their mean size and time,
     the share of the workload's time the writer spent committing, and the share of that
     its thread spent on a core (the rest it waited, mostly for the interpreter lock)."""
-    d = {k: after[k] - before[k] for k in after}
+    d = {k: after[k] - before.get(k, 0.0) for k in after}
     n = max(d["commits"], 1)
     on_core = (
         ""
@@ -459,7 +464,32 @@ def groups_between(before: dict[str, float], after: dict[str, float], took: floa
     )
     return (f"{d['commits']:.0f} commits of {d['requests'] / n:.2f} requests "
             f"({d['events'] / n:,.0f} events), {d['seconds'] / n * 1000:.0f} ms each; "
-            f"writer committing {d['seconds'] / took:.0%} of the time{on_core}")  # fmt: skip
+            f"writer committing {d['seconds'] / took:.0%} of the time{on_core}"
+            f"{threads_between(d, took)}")  # fmt: skip
+
+
+#: The server's threads, by the names ``/metrics`` gives them, as the report names them.
+_THREADS = {"MainThread": "event loop", "leadgate-writer_0": "writer", "leadgate-flush": "flush",
+            "other": "DuckDB's threads"}  # fmt: skip
+
+
+def threads_between(d: dict[str, float], took: float) -> str:
+    """The server's threads' time on a core over the workload, as shares of one core (the
+    machine has two): the event loop, the writer, the write-behind flush, DuckDB's own
+    threads, and the readers together. Empty for a server that does not count them."""
+    shares: dict[str, float] = {}
+    for name, seconds in d.items():
+        if name.startswith("thread "):
+            thread = name[len("thread ") :]
+            shown = (
+                "readers" if thread.startswith("leadgate-reader") else _THREADS.get(thread, thread)
+            )
+            shares[shown] = shares.get(shown, 0.0) + seconds / took
+    if not shares:
+        return ""
+    listed = ", ".join(f"{name} {share:.0%}" for name, share in
+                       sorted(shares.items(), key=lambda kv: -kv[1]) if share >= 0.005)  # fmt: skip
+    return f"; on the cores: {listed} (of one core each; {sum(shares.values()):.0%} in all)"
 
 
 def rounded(d: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from leadgate.api.group import Pending
 from leadgate.api.inputs import EventIn
 from leadgate.api.live import LiveScores
 from leadgate.api.local import read_note
-from leadgate.api.metrics import Metrics
+from leadgate.api.metrics import Metrics, thread_cpu
 from leadgate.api.writer import Writer
 from leadgate.project import Project
 
@@ -61,6 +62,33 @@ def test_requests_that_queue_together_commit_in_one_transaction(tmp_path: Path) 
     assert f"leadgate_group_commit_cpu_seconds_total {metrics.commit_cpu_seconds}" in shown
     with project.store() as store:
         assert store.scalar("SELECT count(*) FROM events") == 24
+
+
+def test_each_thread_is_counted_on_its_own_cpu_clock() -> None:
+    spun, release = threading.Event(), threading.Event()
+
+    def spin() -> None:
+        while time.thread_time() < 0.05:  # 50 ms on a core, in this thread alone
+            pass
+        spun.set()
+        release.wait()
+
+    spinner = threading.Thread(target=spin, name="test-spinner", daemon=True)
+    spinner.start()
+    try:
+        assert spun.wait(30)
+        running = thread_cpu()
+        shown = Metrics().render(outbox_pending=0)
+    finally:
+        release.set()
+        spinner.join()
+    assert running["test-spinner"] >= 0.05
+    assert sum(running.values()) <= time.process_time()  # each thread its own, not the process's
+    assert 'leadgate_thread_cpu_seconds_total{thread="test-spinner"}' in shown
+    assert 'leadgate_thread_cpu_seconds_total{thread="MainThread"}' in shown
+    ended = thread_cpu()
+    assert "test-spinner" not in ended  # an ended thread's time counts in "other"
+    assert ended["other"] >= 0.05
 
 
 def test_a_group_is_capped_but_a_request_is_never_split(tmp_path: Path) -> None:

@@ -30,11 +30,25 @@ metric                                 type       what
 ``leadgate_full_collections_total``    counter    full garbage collections the server made
                                                   (:mod:`.collector`)
 ``leadgate_full_collection_seconds_total``  counter  the time they took
+``leadgate_thread_cpu_seconds_total``  counter    the server's time on a core, by
+                                                  ``thread``: each Python thread by its
+                                                  name (``MainThread`` runs the event loop,
+                                                  ``leadgate-writer_0`` the store's writer,
+                                                  ``leadgate-flush`` the write-behind),
+                                                  ``other`` the rest of the process
+                                                  (DuckDB's own threads)
 =====================================  =========  ==========================================
+
+The threads' times say where the machine's cores went (issue #9: the writer shares the
+interpreter lock with the event loop and the flush, and its cores with DuckDB's threads).
+They are read from each thread's CPU clock (``pthread_getcpuclockid``) when ``/metrics``
+is read; a thread that has ended is no longer listed, its time counts in ``other``.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -140,7 +154,30 @@ class Metrics:
         lines += _counter("leadgate_checkpoints_total", self.checkpoints)
         lines += _counter("leadgate_full_collections_total", self.full_collections)
         lines += _counter("leadgate_full_collection_seconds_total", self.full_collection_seconds)
+        lines.append("# TYPE leadgate_thread_cpu_seconds_total counter")
+        for name, seconds in thread_cpu().items():
+            lines.append(f'leadgate_thread_cpu_seconds_total{{thread="{_escape(name)}"}} {seconds}')
         return "\n".join(lines) + "\n"
+
+
+def thread_cpu() -> dict[str, float]:
+    """Each running Python thread's time on a core (seconds, threads of one name summed),
+    and ``other``: the process's time on a core less theirs (threads Python did not start,
+    as DuckDB's, and threads that have ended). Empty where threads have no CPU clocks."""
+    if not hasattr(time, "pthread_getcpuclockid"):
+        return {}
+    out: dict[str, float] = {}
+    for thread in threading.enumerate():
+        if thread.ident is None:
+            continue
+        try:
+            seconds = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        except OSError:  # it ended between the listing and the clock
+            continue
+        out[thread.name] = out.get(thread.name, 0.0) + seconds
+    total = time.process_time()  # read last: it holds every thread's time read before
+    out["other"] = max(total - sum(out.values()), 0.0)
+    return out
 
 
 def _counter(name: str, value: float) -> list[str]:
