@@ -46,8 +46,21 @@ AHEAD = NOW + dt.timedelta(minutes=1)
 TYPES = ["demo_request", "pricing_page", "page_view", "unsubscribe", *MORE]
 
 
-def _project(root: Path, plan_leads: int) -> Project:
-    project = api_project(root, PLANNED, f"plan_leads = {plan_leads}")
+# The same, with scores that read the other leads of the account: a tier on the account's
+# engagement (the sum over its leads) and one on its engaged contacts.
+ROLLUP = PLANNED.replace(
+    "tiers:\n",
+    "tiers:\n"
+    '  - {name: team, when: "engaged_contacts(30d) >= 7", sla: 1h}\n'
+    '  - {name: busy account, when: "account.engagement >= 200", sla: 1h}\n',
+)
+assert ROLLUP != PLANNED
+
+
+def _project(
+    root: Path, plan_leads: int, definition: str = PLANNED, no_account: bool = False
+) -> Project:
+    project = api_project(root, definition, f"plan_leads = {plan_leads}")
     accounts = root.parent / f"{root.name}-accounts.jsonl"
     accounts.write_text(
         '{"account_id": "a0", "name": "A0", "industry": "software"}\n'
@@ -63,12 +76,16 @@ def _project(root: Path, plan_leads: int) -> Project:
         f"a2,payables,40,{(NOW - dt.timedelta(days=1)).isoformat()}\n",  # too weak
         encoding="utf-8",
     )
-    # 30 leads over three accounts (and none), imported: a lead upserted through the API
-    # has its events read from the store (leadgate.api.resident), so lead by lead
+    # 30 leads over three accounts (every fourth names none: the import gives it the
+    # account of its email's domain), imported: a lead upserted through the API has its
+    # events read from the store (leadgate.api.resident), so lead by lead
     rng = random.Random(5)
     leads = root.parent / f"{root.name}-leads.jsonl"
+    # with ``no_account``, every eighth lead has no email either: it has no account at all
+    # (else the import matches it to the account of its email's domain)
     leads.write_text("".join(
-        json.dumps({"lead_id": f"L{n}", "email": f"p{n}@acme.com",
+        json.dumps({"lead_id": f"L{n}",
+                    "email": None if no_account and n % 8 == 0 else f"p{n}@acme.com",
                     "seniority": rng.choice(["vp", "analyst"]),
                     "account_id": f"a{n % 3}" if n % 4 else None}) + "\n"
         for n in range(30)
@@ -87,9 +104,9 @@ def _project(root: Path, plan_leads: int) -> Project:
     return project
 
 
-def _requests() -> list[tuple[str, dict[str, Any]]]:
+def _requests(ahead: bool = True) -> list[tuple[str, dict[str, Any]]]:
     """Three requests of events of the 30 leads up to 60 days back; lead L29's last event
-    is a minute ahead of the clock."""
+    is a minute ahead of the clock (unless not ``ahead``)."""
     rng = random.Random(5)
     out: list[tuple[str, dict[str, Any]]] = []
     for r in range(3):
@@ -98,19 +115,21 @@ def _requests() -> list[tuple[str, dict[str, Any]]]:
              "ts": (NOW - dt.timedelta(minutes=rng.randrange(60 * 24 * 60))).isoformat()}
             for _ in range(40)
         ]  # fmt: skip
-        if r == 2:
+        if r == 2 and ahead:
             events.append({"lead_id": "L29", "type": "pricing_page", "ts": AHEAD.isoformat()})
         out.append(("/v1/events", {"events": events}))
     return out
 
 
-def _live_scores(project: Project) -> tuple[dict[str, dict[str, Any]], int, list[str]]:
-    """The live scores after the requests, how many the plan computed, and the leads that
-    entered MQL."""
+def _live_scores(
+    project: Project, requests: list[tuple[str, dict[str, Any]]] | None = None
+) -> tuple[dict[str, dict[str, Any]], int, list[str]]:
+    """The live scores after the requests (:func:`_requests`'s by default), how many the
+    plan computed, and the leads that entered MQL."""
     key = {"Authorization": f"Bearer {project.create_key('site', 'ingest').key}"}
     read = {"Authorization": f"Bearer {project.create_key('ops', 'read').key}"}
     with TestClient(create_app(project)) as client:
-        for path, body in _requests():
+        for path, body in requests or _requests():
             answer = client.post(path, headers=key, json=body)
             assert answer.status_code == 200, answer.text
         metrics = client.get("/metrics", headers=read).text
@@ -159,3 +178,45 @@ def test_the_plan_scores_a_group_as_lead_by_lead_and_batch_do(tmp_path: Path) ->
     # are a table it is given
     assert (*LIVE_COLUMNS, "sales") == LiveScore._fields
     assert rules_values(by_plan.compiled()) is not None
+
+
+def test_the_plan_scores_leads_whose_scores_read_their_account(tmp_path: Path) -> None:
+    """A definition whose scores read the account's other leads: the plan is given every
+    lead of the touched accounts, so it scores as batch scoring does; leads without an
+    account are scored alone, as batch scoring does."""
+    requests = _requests(ahead=False)[:1]  # 40 events: most of the 30 leads, not all
+    # each touched lead scored with the numbers of its whole account, touched or not
+    by_plan = _project(tmp_path / "plan", plan_leads=1, definition=ROLLUP, no_account=True)
+    one_by_one = _project(tmp_path / "one", 1_000_000, definition=ROLLUP, no_account=True)
+    (planned, n_planned, entered), (alone, n_alone, entered_alone) = (
+        _live_scores(by_plan, requests), _live_scores(one_by_one, requests))  # fmt: skip
+    assert len(planned) < 30 and planned == alone
+    assert entered == entered_alone
+    touched = sum(len({e["lead_id"] for e in body["events"]}) for _, body in requests)
+    assert n_alone == 0 and n_planned == touched  # every group by the plan
+    # at the end every lead is touched by an event too old to count (outside every
+    # window): each is then scored with its account's final numbers, as batch scoring is
+    old = (NOW - dt.timedelta(days=400)).isoformat()
+    requests = [*_requests(ahead=False)]
+    requests.append(("/v1/events", {"events": [
+        {"lead_id": f"L{n}", "type": "page_view", "ts": old} for n in range(30)]}))  # fmt: skip
+    by_plan = _project(tmp_path / "plan-all", plan_leads=1, definition=ROLLUP, no_account=True)
+    planned = _live_scores(by_plan, requests)[0]
+    assert len(planned) == 30 and planned == _batch(by_plan, NOW)
+    # the account's numbers decided a tier: some lead is in one only they reach
+    assert {r["tier"] for r in planned.values()} & {"team", "busy account"}
+
+
+def test_an_account_with_an_event_ahead_of_the_clock_is_scored_lead_by_lead(
+    tmp_path: Path,
+) -> None:
+    """The last request's L29 holds an event a minute ahead of the clock: its account's
+    numbers as of that event are the exact scorer's (leadgate.api.live_exact), so that
+    group is not planned, and the scores are those of lead by lead."""
+    by_plan = _project(tmp_path / "plan", plan_leads=1, definition=ROLLUP)
+    one_by_one = _project(tmp_path / "one", plan_leads=1_000_000, definition=ROLLUP)
+    (planned, n_planned, entered), (alone, _, entered_alone) = (
+        _live_scores(by_plan), _live_scores(one_by_one))  # fmt: skip
+    assert planned == alone and entered == entered_alone
+    first_two = sum(len({e["lead_id"] for e in body["events"]}) for _, body in _requests()[:2])
+    assert n_planned == first_two

@@ -43,7 +43,7 @@ from ..scoring.incremental import LeadState
 from ..scoring.rollups import contexts
 from ..store import Store
 from .held_stages import HeldStages
-from .live_plan import plan_scores, takes
+from .live_plan import account_plan_scores, plan_scores, takes
 from .resident import Intent, Resident
 
 
@@ -224,8 +224,19 @@ class LiveScores:
         if _reads_other_leads(compiled):
             from .live_accounts import account_scores
 
-            self.hold(store, compiled, lead_ids)
-            scores = account_scores(self, store, compiled, lead_ids, now_us)
+            planned = None
+            if len(lead_ids) >= self.plan_leads and takes(compiled, self.resident):
+                assert self.resident is not None and self.scorer is not None
+                planned = account_plan_scores(
+                    store, compiled, self.resident, lead_ids, now_us,
+                    self.scorer.horizon or 0, self.skew_us,
+                )  # fmt: skip
+            if planned is not None:
+                scores = planned
+                self.planned += len(scores)
+            else:
+                self.hold(store, compiled, lead_ids)
+                scores = account_scores(self, store, compiled, lead_ids, now_us)
         else:
             scores = []
             if len(lead_ids) >= self.plan_leads and takes(compiled, self.resident):

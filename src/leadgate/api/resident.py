@@ -337,18 +337,22 @@ class Resident:
 
     def members(self, accounts: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """The rows of each account's leads."""
+        return {a: self.lead_rows(self.member_ids(a)) for a in accounts}
+
+    def member_ids(self, account: str) -> list[str]:
+        """The ids of the account's leads (an index of every account's, made once)."""
         if self._members is None:
             members: dict[str, list[str]] = collections.defaultdict(list)
             ids = self.leads.table.column("lead_id").to_pylist()
             owners = self.leads.table.column("account_id").to_pylist()
-            for lead, account in zip(ids, owners, strict=True):
-                if account is not None and lead not in self.leads.overlay:
-                    members[account].append(lead)
+            for lead, owner in zip(ids, owners, strict=True):
+                if owner is not None and lead not in self.leads.overlay:
+                    members[owner].append(lead)
             for lead, row in self.leads.overlay.items():
                 if row is not None and row.get("account_id") is not None:
                     members[row["account_id"]].append(lead)
             self._members = members
-        return {a: self.lead_rows(self._members.get(a, ())) for a in accounts}
+        return self._members.get(account, [])
 
     def events_of(
         self, lead_ids: Iterable[str], since: int | None
