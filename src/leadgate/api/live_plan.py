@@ -40,6 +40,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -98,17 +99,7 @@ def plan_scores(
     if not ids:
         return [], rest
     accounts = sorted({a for a in leads.column("account_id").to_pylist() if a is not None})
-    inputs = {
-        PLAN_TABLES.leads: leads,
-        PLAN_TABLES.events: events,
-        PLAN_TABLES.accounts: resident.accounts.arrow(accounts),
-        PLAN_TABLES.intent: resident.intent_table(accounts),
-    }
-    prepared = _prepared(store, compiled, inputs)
-    rows = _run(store, prepared, now_us, live_plan_rules=prepared.rules, **inputs)
-    from .live import LiveScore  # it imports this module
-
-    return list(map(LiveScore._make, rows)), rest
+    return _planned(store, compiled, resident, leads, events, accounts, now_us), rest
 
 
 def account_plan_scores(
@@ -133,15 +124,42 @@ def account_plan_scores(
     ids = touched.column("lead_id").to_pylist()
     owners = touched.column("account_id").to_pylist()
     accounts = sorted({str(a) for a in owners if a is not None})
-    everyone = dict.fromkeys(ids)  # the touched leads, then their accounts' others
-    for account in accounts:
-        everyone.update(dict.fromkeys(resident.member_ids(account)))
-    if not resident.from_store.isdisjoint(everyone):
-        return None
-    leads = resident.leads.arrow(everyone)
-    events = resident.event_table(leads.column("lead_id").to_pylist(), now_us - horizon_us)
+    since = now_us - horizon_us
+    members = resident.member_rows(accounts) if not resident.from_store else None
+    if members is not None:  # by row numbers: the touched leads without an account, then
+        pos = resident.leads.pos  # every lead of the accounts (the touched ones among them)
+        lone = np.array([pos[i] for i, a in zip(ids, owners, strict=True) if a is None], np.int64)
+        rows = np.concatenate([lone, members])
+        leads = resident.leads.table.take(pa.array(rows, pa.int64()))
+        everyone = leads.column("lead_id").combine_chunks()
+        events = resident.event_table_of(rows, everyone, everyone.to_pylist(), since)
+    else:
+        named = dict.fromkeys(ids)  # the touched leads, then their accounts' others
+        for account in accounts:
+            named.update(dict.fromkeys(resident.member_ids(account)))
+        if not resident.from_store.isdisjoint(named):
+            return None
+        leads = resident.leads.arrow(named)
+        events = resident.event_table(leads.column("lead_id").to_pylist(), since)
     if _ahead(events, now_us, skew_us):
         return None
+    scores = _planned(store, compiled, resident, leads, events, accounts, now_us, set(ids))
+    by_lead = {score.lead_id: score for score in scores}
+    return [by_lead[lead] for lead in ids]
+
+
+def _planned(
+    store: Store,
+    compiled: CompiledDefinition,
+    resident: Resident,
+    leads: pa.Table,
+    events: pa.Table,
+    accounts: list[str],
+    now_us: int,
+    keep: set[str] | None = None,
+) -> list[LiveScore]:
+    """The scores as of ``now_us`` of ``leads`` (of those among ``keep`` when given) by the
+    plan, given their ``events`` and the rows and intent signals of ``accounts`` (theirs)."""
     inputs = {
         PLAN_TABLES.leads: leads,
         PLAN_TABLES.events: events,
@@ -152,9 +170,9 @@ def account_plan_scores(
     rows = _run(store, prepared, now_us, live_plan_rules=prepared.rules, **inputs)
     from .live import LiveScore  # it imports this module
 
-    wanted = set(ids)
-    by_lead = {row[0]: row for row in rows if row[0] in wanted}
-    return [LiveScore._make(by_lead[lead]) for lead in ids]
+    if keep is not None:
+        rows = [row for row in rows if row[0] in keep]
+    return list(map(LiveScore._make, rows))
 
 
 class _Prepared(NamedTuple):

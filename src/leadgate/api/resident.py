@@ -273,6 +273,8 @@ class Resident:
     noted: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # stored since
     from_store: set[str] = field(default_factory=set)  # leads whose events are read there
     _members: dict[str, list[str]] | None = None
+    #: :meth:`member_rows`'s index: account → code, the rows by code, each code's first
+    _by_account: tuple[dict[str, int], np.ndarray, np.ndarray] | None = None
     n_noted: int = 0
 
     @classmethod
@@ -339,6 +341,30 @@ class Resident:
         """The rows of each account's leads."""
         return {a: self.lead_rows(self.member_ids(a)) for a in accounts}
 
+    def member_rows(self, accounts: list[str]) -> np.ndarray | None:
+        """The snapshot's row numbers of every lead of ``accounts``, each account's in id
+        order, from an index made once (the rows grouped by account), with no Python a
+        lead; None while rows read since the snapshot (:attr:`Rows.overlay`) may have
+        moved a lead between accounts (then :meth:`member_ids`)."""
+        if self.leads.overlay:
+            return None
+        if self._by_account is None:
+            column = self.leads.table.column("account_id").combine_chunks()
+            coded = pc.dictionary_encode(column)
+            codes = coded.indices.to_numpy(zero_copy_only=False)
+            named = coded.indices.is_valid().to_numpy(zero_copy_only=False)
+            order = np.flatnonzero(named)  # the rows with an account, in id order
+            order = order[np.argsort(codes[order], kind="stable")]
+            starts = np.searchsorted(codes[order], np.arange(len(coded.dictionary) + 1))
+            code_of = {str(a): n for n, a in enumerate(coded.dictionary.to_pylist())}
+            self._by_account = (code_of, order, starts)
+        code_of, order, starts = self._by_account
+        codes = np.array([code_of[a] for a in accounts if a in code_of], np.int64)
+        lo, hi = starts[codes], starts[codes + 1]
+        lengths = hi - lo
+        at = np.arange(int(lengths.sum())) + np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
+        return order[at].astype(np.int64, copy=False)  # type: ignore[no-any-return]
+
     def member_ids(self, account: str) -> list[str]:
         """The ids of the account's leads (an index of every account's, made once)."""
         if self._members is None:
@@ -383,12 +409,20 @@ class Resident:
         ``type``, ``ts``): those of the read and those stored since. For leads it holds
         the events of: not one whose events are read from the store (:attr:`from_store`),
         nor one stored after the read."""
+        pos = self.leads.pos
+        rows = np.array([pos[i] for i in lead_ids], np.int64)
+        return self.event_table_of(rows, pa.array(lead_ids, pa.string()), lead_ids, since)
+
+    def event_table_of(
+        self, rows: np.ndarray, ids: pa.Array, lead_ids: list[str], since: int
+    ) -> pa.Table:
+        """:meth:`event_table` of the leads at the snapshot's row numbers ``rows``, whose
+        ids are ``ids`` (and ``lead_ids``, the same as Python text)."""
         held = self.events
         assert held is not None and since >= held.since, "the read holds these events"
-        pos = self.leads.pos
-        which, types, times = held.gather(np.array([pos[i] for i in lead_ids], np.int64), since)
+        which, types, times = held.gather(rows, since)
         # the read's events taken column by column in Arrow, not a Python object an event
-        read_ids = pa.array(lead_ids, pa.string()).take(pa.array(which, pa.int64()))
+        read_ids = ids.take(pa.array(which, pa.int64()))
         read_types = pa.array(held.names, pa.string()).take(pa.array(types, pa.int64()))
         noted = self.noted
         lead_list: list[str] = []
@@ -477,7 +511,7 @@ class Resident:
             }
             self.accounts.put({a: found.get(a) for a in accounts})
         self.from_store.update(ids)
-        self._members = None
+        self._members = self._by_account = None
 
     @property
     def full(self) -> bool:
