@@ -47,6 +47,7 @@ from .test_live_equals_batch import (
     TITLES,
     TYPES,
     WINDOWED,
+    WINDOWED_ROLLUP,
     first_leads,
     histories,
     requests,
@@ -174,17 +175,19 @@ def ingest(draw: st.DrawFn) -> list[tuple[str, Any]]:
     return out
 
 
+@pytest.mark.parametrize("definition", [WINDOWED, WINDOWED_ROLLUP], ids=["lead", "account"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sent=ingest())
 def test_events_on_stored_leads_written_behind_equal_those_committed_at_once(
-    sent: list[tuple[str, Any]],
+    definition: str, sent: list[tuple[str, Any]]
 ) -> None:
     """Events on stored leads, every group decided from memory: the same answers, reads
     and rows as a server committing each group at once, with sales actions between them
-    (each runs after the groups pending before it are written)."""
-    at_once = replay(WINDOWED, AT_ONCE, [], [], sent)
+    (each runs after the groups pending before it are written); also when scores read the
+    account's other leads (the leads share their email's domain's account)."""
+    at_once = replay(definition, AT_ONCE, [], [], sent)
     for api in (HELD_BACK, IN_BACKGROUND):
-        behind = replay(WINDOWED, api, [], [], sent)
+        behind = replay(definition, api, [], [], sent)
         assert behind[0] == at_once[0]
         assert behind[1] == at_once[1]
         assert behind[2] == at_once[2]
@@ -231,6 +234,32 @@ def test_a_group_is_journaled_and_reaches_the_store_at_the_flush(tmp_path: Path)
         ]  # fmt: skip
         assert store.scalar("SELECT max(seq) FROM journal_applied") == 3
         assert not segments(journal_path(project.store_path))  # all written: none kept
+        behind.close()
+
+
+def test_a_group_reading_the_account_is_journaled_unless_an_event_is_after_the_clock(
+    tmp_path: Path,
+) -> None:
+    """Scores that read the account's other leads are decided from memory too, unless a
+    lead holds an event after the clock (a minute ahead, which the API accepts): such a
+    lead is scored as of that event with its account read back from the store, so that
+    group, and those after it until the clock passes the event, are committed at once."""
+    project = api_project(tmp_path / "p", WINDOWED_ROLLUP)
+    _stored_leads(project)
+    live = LiveScores()
+    with project.serving() as store:
+        behind = Behind(project.store_path)
+        behind.start(store)
+        live.warm(project)
+        reports = [commit_group(project, live, [p], behind) for p in _events(project)]
+        assert [r.deferred for r in reports] == [True, True]
+        ahead = NOW.replace(tzinfo=None) + dt.timedelta(minutes=1)
+        later = [Pending("events", [EventIn("page_view", ahead, lead_id="L2", event_id="e3")]),
+                 Pending("events", [EventIn("page_view", ahead - dt.timedelta(hours=1),
+                                            lead_id="L1", event_id="e4")])]  # fmt: skip
+        reports = [commit_group(project, live, [p], behind) for p in later]
+        assert [r.deferred for r in reports] == [False, False]
+        assert store.scalar("SELECT count(*) FROM events") == 4
         behind.close()
 
 

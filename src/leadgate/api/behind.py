@@ -32,8 +32,9 @@ What holds:
   server's memory (:mod:`.resident`, the held states), which follows every group as it is
   decided. A group that would read anything else from the store is committed as before,
   after a flush (:func:`deferrable` lists when: lead upserts, idempotency keys, visitor
-  links, routing rules, definitions that read stages or other leads, a lead whose events
-  the server does not hold, a clock gone back).
+  links, routing rules, definitions that read stages, a lead whose events the server does
+  not hold, a clock gone back; and for definitions that read other leads, an account
+  whose lead has an event after the clock or its events read from the store).
 
 The outbox's ``lead.mql`` messages are created when their group is flushed (their time is
 the flush's); the transitions keep their group's time, and so does the SLA start.
@@ -65,7 +66,9 @@ if TYPE_CHECKING:
     from .entry import Entry
     from .event_writer import Kept
     from .group import Pending
+    from .inputs import EventIn
     from .live import LiveScore, LiveScores
+    from .resident import Resident
 
 log = logging.getLogger("leadgate.api")
 
@@ -598,7 +601,6 @@ def deferrable(
         or resident.keys is None
         or scorer is None
         or scorer.compiled.hash != compiled.hash
-        or _reads_other_leads(compiled)
         or "stage" in compiled.fields_used
         or project.config.routing.get("rules")
     ):
@@ -611,6 +613,8 @@ def deferrable(
             if event.visitor_id:
                 return None
         events += pending.rows
+    if _reads_other_leads(compiled) and not _accounts_held(resident, events, now_us):
+        return None
     try:
         leads = _leads(project.store(), events, resident)
     except Exception:  # an email two leads hold: the group commit refuses it
@@ -626,6 +630,19 @@ def deferrable(
         if not all(lead in held or lead not in stored for lead in leads.values()):
             return None
     return leads
+
+
+def _accounts_held(resident: Resident, events: list[EventIn], now_us: int) -> bool:
+    """Whether a group's leads whose scores read their accounts' other leads are scored
+    from memory alone (:func:`.live_plan.account_plan_scores`, else
+    :mod:`.live_accounts`): every lead's events held, none read from the store, and no
+    event, held or in the group, after the clock (a lead holding one is scored as of it,
+    its account read back from the store: :mod:`.live_exact`)."""
+    if resident.events is None or resident.from_store:
+        return False
+    if resident.newest is not None and resident.newest > now_us:
+        return False
+    return not events or _micros(max(e.ts for e in events)) <= now_us
 
 
 def _micros(naive_utc: dt.datetime) -> int:

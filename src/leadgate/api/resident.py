@@ -272,6 +272,8 @@ class Resident:
     keys: Keys | None = None  # every stored event's key (None: not read)
     noted: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # stored since
     from_store: set[str] = field(default_factory=set)  # leads whose events are read there
+    #: the newest time (µs) of an event it holds, read or stored since (None: none held)
+    newest: int | None = None
     _members: dict[str, list[str]] | None = None
     #: :meth:`member_rows`'s index: account → code, the rows by code, each code's first
     _by_account: tuple[dict[str, int], np.ndarray, np.ndarray] | None = None
@@ -331,7 +333,9 @@ class Resident:
             store.conn.sql("SELECT hash(event_id) AS h FROM events").fetchnumpy()["h"],
             hash_agrees(store),
         )
-        return cls(leads, accounts, aliases, emails, visitors, signals, events, keys)
+        newest = int(events.times.max()) if events is not None and len(events.times) else None
+        return cls(leads, accounts, aliases, emails, visitors, signals, events, keys,
+                   newest=newest)  # fmt: skip
 
     # -- reads ------------------------------------------------------------------------------
     def lead_rows(self, ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -464,6 +468,7 @@ class Resident:
     def note_events(self, touched: dict[str, list[tuple[str, int]]]) -> None:
         """Events just stored, by lead (``(type, µs)``, in the order stored)."""
         noted = self.noted
+        newest = self.newest
         for lead, happened in touched.items():
             held = noted.get(lead)
             if held is None:
@@ -471,6 +476,10 @@ class Resident:
             else:
                 held.extend(happened)
             self.n_noted += len(happened)
+            latest = max(ts for _, ts in happened)
+            if newest is None or latest > newest:
+                newest = latest
+        self.newest = newest
 
     def note_link(self, visitor: str, lead: str) -> None:
         """A visitor newly linked: its anonymous events count for ``lead``, read there."""
