@@ -5,6 +5,7 @@ journaled group survives ``kill -9`` of a real ``leadgate serve`` before it was 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -14,6 +15,7 @@ import signal
 import struct
 import tempfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +35,13 @@ from leadgate.api.behind import (
     recover,
     segments,
 )
-from leadgate.api.group import Pending, commit_group
+from leadgate.api.group import GroupReport, Pending, commit_group
 from leadgate.api.inputs import EventIn
 from leadgate.api.live import LiveScore, LiveScores
 from leadgate.api.local import read_note
 from leadgate.clock import FixedClock
 from leadgate.project import Project
+from leadgate.store import Store
 
 from .conftest import NOW, api_project
 from .test_group_commit import post
@@ -207,12 +210,13 @@ def _stored_leads(project: Project) -> None:
     assert project.import_file(str(rows), "leads").rows_rejected == 0
 
 
-def test_a_group_is_journaled_and_reaches_the_store_at_the_flush(tmp_path: Path) -> None:
-    """A group of events on held leads is answered from the journal: the store has none of
-    it until the flush writes every pending group in one go; a duplicate of a pending event
-    is found (its key is pending), and a group that upserts a lead is committed at once,
-    after the pending ones."""
-    project = api_project(tmp_path / "p", WINDOWED)
+@contextlib.contextmanager
+def _two_groups_journaled(
+    tmp_path: Path, definition: str
+) -> Iterator[tuple[Project, Store, LiveScores, Behind, list[GroupReport]]]:
+    """A project of two stored leads, held by a writer that journals groups (as the
+    server does), and :func:`_events`' two groups committed, each journaled."""
+    project = api_project(tmp_path / "p", definition)
     _stored_leads(project)
     live = LiveScores()
     with project.serving() as store:
@@ -221,6 +225,15 @@ def test_a_group_is_journaled_and_reaches_the_store_at_the_flush(tmp_path: Path)
         live.warm(project)
         reports = [commit_group(project, live, [p], behind) for p in _events(project)]
         assert [r.deferred for r in reports] == [True, True]
+        yield project, store, live, behind, reports
+
+
+def test_a_group_is_journaled_and_reaches_the_store_at_the_flush(tmp_path: Path) -> None:
+    """A group of events on held leads is answered from the journal: the store has none of
+    it until the flush writes every pending group in one go; a duplicate of a pending event
+    is found (its key is pending), and a group that upserts a lead is committed at once,
+    after the pending ones."""
+    with _two_groups_journaled(tmp_path, WINDOWED) as (project, store, live, behind, reports):
         assert reports[0].answers[0].body["entered_mql"] == ["L1"]
         assert store.scalar("SELECT count(*) FROM events") == 0
         assert [seq for seq, _ in read_journal(journal_path(project.store_path))] == [1, 2]
@@ -244,15 +257,7 @@ def test_a_group_reading_the_account_is_journaled_unless_an_event_is_after_the_c
     lead holds an event after the clock (a minute ahead, which the API accepts): such a
     lead is scored as of that event with its account read back from the store, so that
     group, and those after it until the clock passes the event, are committed at once."""
-    project = api_project(tmp_path / "p", WINDOWED_ROLLUP)
-    _stored_leads(project)
-    live = LiveScores()
-    with project.serving() as store:
-        behind = Behind(project.store_path)
-        behind.start(store)
-        live.warm(project)
-        reports = [commit_group(project, live, [p], behind) for p in _events(project)]
-        assert [r.deferred for r in reports] == [True, True]
+    with _two_groups_journaled(tmp_path, WINDOWED_ROLLUP) as (project, store, live, behind, _):
         ahead = NOW.replace(tzinfo=None) + dt.timedelta(minutes=1)
         later = [Pending("events", [EventIn("page_view", ahead, lead_id="L2", event_id="e3")]),
                  Pending("events", [EventIn("page_view", ahead - dt.timedelta(hours=1),
