@@ -220,3 +220,15 @@ def test_an_account_with_an_event_ahead_of_the_clock_is_scored_lead_by_lead(
     assert planned == alone and entered == entered_alone
     first_two = sum(len({e["lead_id"] for e in body["events"]}) for _, body in _requests()[:2])
     assert n_planned == first_two
+
+
+def test_leads_whose_scores_read_their_account_are_planned_by_their_accounts_size(
+    tmp_path: Path,
+) -> None:
+    """``plan_leads`` counts the other leads of the touched accounts too: the plan's cost is
+    theirs. L1, L2 and L3 are of the accounts a1, a2 and a0, which hold 22 of the 30 leads."""
+    events = [{"lead_id": f"L{n}", "type": "page_view", "ts": NOW.isoformat()} for n in (1, 2, 3)]
+    requests = [("/v1/events", {"events": events})]
+    for plan_leads, planned in ((22, 3), (23, 0)):
+        project = _project(tmp_path / str(plan_leads), plan_leads, definition=ROLLUP)
+        assert _live_scores(project, requests)[1] == planned

@@ -225,11 +225,11 @@ class LiveScores:
             from .live_accounts import account_scores
 
             planned = None
-            if len(lead_ids) >= self.plan_leads and takes(compiled, self.resident):
+            if takes(compiled, self.resident):  # when their accounts hold plan_leads leads
                 assert self.resident is not None and self.scorer is not None
                 planned = account_plan_scores(
                     store, compiled, self.resident, lead_ids, now_us,
-                    self.scorer.horizon or 0, self.skew_us,
+                    self.scorer.horizon or 0, self.skew_us, self.plan_leads,
                 )  # fmt: skip
             if planned is not None:
                 scores = planned

@@ -110,13 +110,15 @@ def account_plan_scores(
     now_us: int,
     horizon_us: int,
     skew_us: int,
+    min_leads: int = 0,
 ) -> list[LiveScore] | None:
     """For a definition whose scores read other leads (account roll-ups, ``contacts``
     counts): the scores as of ``now_us`` of the stored leads among ``lead_ids``, in their
     order, by the plan over them and every other lead of their accounts, which is what
     batch scoring reads of an account. None (the group is left to :mod:`.live_accounts`)
-    when a lead of those accounts has its events read from the store, holds an event
-    ahead of the clock, or the clock went back past the read."""
+    when those are fewer than ``min_leads`` (lead by lead costs less: the plan's cost is
+    mostly fixed), when a lead of those accounts has its events read from the store,
+    holds an event ahead of the clock, or the clock went back past the read."""
     assert resident.events is not None, "takes() first"
     if now_us - horizon_us < resident.events.since:
         return None
@@ -130,6 +132,8 @@ def account_plan_scores(
         pos = resident.leads.pos  # every lead of the accounts (the touched ones among them)
         lone = np.array([pos[i] for i, a in zip(ids, owners, strict=True) if a is None], np.int64)
         rows = np.concatenate([lone, members])
+        if len(rows) < min_leads:
+            return None
         leads = resident.leads.table.take(pa.array(rows, pa.int64()))
         everyone = leads.column("lead_id").combine_chunks()
         events = resident.event_table_of(rows, everyone, everyone.to_pylist(), since)
@@ -137,7 +141,7 @@ def account_plan_scores(
         named = dict.fromkeys(ids)  # the touched leads, then their accounts' others
         for account in accounts:
             named.update(dict.fromkeys(resident.member_ids(account)))
-        if not resident.from_store.isdisjoint(named):
+        if len(named) < min_leads or not resident.from_store.isdisjoint(named):
             return None
         leads = resident.leads.arrow(named)
         events = resident.event_table(leads.column("lead_id").to_pylist(), since)

@@ -17,7 +17,8 @@ key                         default     meaning
 ``plan_leads``              600         a group commit touching at least this many leads
                                         rescores them with the compiled plan over what the
                                         server holds (see :mod:`.live_plan`), a smaller
-                                        one lead by lead
+                                        one lead by lead; when scores read the account,
+                                        counted with the other leads of their accounts
 ``event_index``             ``true``    index ``events`` by lead and visitor, and the
                                         lead and queue pages' lookups, at start
                                         (see :mod:`.service`)
