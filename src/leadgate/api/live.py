@@ -154,6 +154,8 @@ class LiveScores:
             self.resident = Resident.read(
                 store, self.scorer.horizon, now_us, reads_intent, compiled.fields_used
             )
+            if _reads_other_leads(compiled):  # the accounts' index, made now, not in a group
+                self.resident.largest_account()
             # Millions of long-lived objects (the held ids, emails, links): the collector's
             # full passes would walk them all, again and again, while nothing of them is
             # garbage; frozen, they are left out (they are still freed when dropped).

@@ -122,6 +122,9 @@ def account_plan_scores(
     assert resident.events is not None, "takes() first"
     if now_us - horizon_us < resident.events.since:
         return None
+    largest = resident.largest_account()  # at most this many leads a touched lead brings
+    if largest is not None and len(lead_ids) * max(largest, 1) < min_leads:
+        return None  # few for sure (a group of single events): no account looked up
     touched = resident.leads.arrow(lead_ids)
     ids = touched.column("lead_id").to_pylist()
     owners = touched.column("account_id").to_pylist()

@@ -352,6 +352,23 @@ class Resident:
         moved a lead between accounts (then :meth:`member_ids`)."""
         if self.leads.overlay:
             return None
+        code_of, order, starts = self._account_index()
+        codes = np.array([code_of[a] for a in accounts if a in code_of], np.int64)
+        lo, hi = starts[codes], starts[codes + 1]
+        lengths = hi - lo
+        at = np.arange(int(lengths.sum())) + np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
+        return order[at].astype(np.int64, copy=False)  # type: ignore[no-any-return]
+
+    def largest_account(self) -> int | None:
+        """How many leads the largest account holds (None: as :meth:`member_rows`); made
+        with the index, which a server whose scores read the account makes at its start:
+        ~1 s at 1,000,000 leads, a stall for the requests waiting, made at the first group."""
+        if self.leads.overlay:
+            return None
+        starts = self._account_index()[2]
+        return int(np.diff(starts).max()) if len(starts) > 1 else 0
+
+    def _account_index(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
         if self._by_account is None:
             column = self.leads.table.column("account_id").combine_chunks()
             coded = pc.dictionary_encode(column)
@@ -362,12 +379,7 @@ class Resident:
             starts = np.searchsorted(codes[order], np.arange(len(coded.dictionary) + 1))
             code_of = {str(a): n for n, a in enumerate(coded.dictionary.to_pylist())}
             self._by_account = (code_of, order, starts)
-        code_of, order, starts = self._by_account
-        codes = np.array([code_of[a] for a in accounts if a in code_of], np.int64)
-        lo, hi = starts[codes], starts[codes + 1]
-        lengths = hi - lo
-        at = np.arange(int(lengths.sum())) + np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
-        return order[at].astype(np.int64, copy=False)  # type: ignore[no-any-return]
+        return self._by_account
 
     def member_ids(self, account: str) -> list[str]:
         """The ids of the account's leads (an index of every account's, made once)."""
