@@ -136,6 +136,7 @@ def write_events(
     kept: list[Kept] = []
     kept_hashes: list[int] = []
     touched, counts, by_request = out.touched, out.stored, out.by_request
+    latest = -(2**63)  # the newest time of the events kept on a lead
     for at_row, (n, event, key, lead) in enumerate(keyed):
         if key in stored or key in seen:
             continue
@@ -146,6 +147,8 @@ def write_events(
         kept.append((event, key, lead, at))
         counts[n] += 1
         if lead is not None:
+            if at > latest:
+                latest = at
             happened = (event.type, at)
             held_by = touched.get(lead)
             if held_by is None:
@@ -153,7 +156,7 @@ def write_events(
             else:
                 held_by.append(happened)
             by_request[n].add(lead)
-    live.add_all(touched)  # the held states and events follow, in one call
+    live.add_all(touched, latest if touched else None)  # the held states and events follow
     if behind is not None:
         behind.events.extend(kept)
     else:

@@ -194,9 +194,10 @@ class LiveScores:
         horizon = self.held[lead_id].state.scorer.horizon
         return since is not None and horizon is not None and since > now_us - horizon
 
-    def add_all(self, touched: dict[str, list[tuple[str, int]]]) -> None:
-        """Record events just stored, by lead (each lead's in the order stored): the held
-        states and the resident's events follow."""
+    def add_all(self, touched: dict[str, list[tuple[str, int]]], latest: int | None = None) -> None:
+        """Record events just stored, by lead (each lead's in the order stored; ``latest``:
+        the newest of their times, when known): the held states and the resident's events
+        follow."""
         held = self.held
         for lead_id, happened in touched.items():
             one = held.get(lead_id)
@@ -204,7 +205,7 @@ class LiveScores:
                 for event_type, ts_us in happened:
                     one.state.add(event_type, ts_us)
         if self.resident is not None:
-            self.resident.note_events(touched)
+            self.resident.note_events(touched, latest)
 
     def leads_changed(self, store: Store, lead_ids: Iterable[str]) -> None:
         """These leads were upserted: their states go, and what is held of them is read

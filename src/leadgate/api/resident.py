@@ -477,10 +477,12 @@ class Resident:
         return self.intent.get(account, [])
 
     # -- what the server writes -------------------------------------------------------------
-    def note_events(self, touched: dict[str, list[tuple[str, int]]]) -> None:
-        """Events just stored, by lead (``(type, µs)``, in the order stored)."""
+    def note_events(
+        self, touched: dict[str, list[tuple[str, int]]], latest: int | None = None
+    ) -> None:
+        """Events just stored, by lead (``(type, µs)``, in the order stored); ``latest``:
+        the newest of their times, when the caller knows it."""
         noted = self.noted
-        newest = self.newest
         for lead, happened in touched.items():
             held = noted.get(lead)
             if held is None:
@@ -488,10 +490,10 @@ class Resident:
             else:
                 held.extend(happened)
             self.n_noted += len(happened)
-            latest = max(ts for _, ts in happened)
-            if newest is None or latest > newest:
-                newest = latest
-        self.newest = newest
+        if latest is None:  # not given: found here
+            latest = max((ts for happened in touched.values() for _, ts in happened), default=None)
+        if latest is not None and (self.newest is None or latest > self.newest):
+            self.newest = latest
 
     def note_link(self, visitor: str, lead: str) -> None:
         """A visitor newly linked: its anonymous events count for ``lead``, read there."""
