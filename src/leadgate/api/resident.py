@@ -360,9 +360,10 @@ class Resident:
         return order[at].astype(np.int64, copy=False)  # type: ignore[no-any-return]
 
     def largest_account(self) -> int | None:
-        """How many leads the largest account holds (None: as :meth:`member_rows`); made
-        with the index, which a server whose scores read the account makes at its start:
-        ~1 s at 1,000,000 leads, a stall for the requests waiting, made at the first group."""
+        """How many leads the largest account holds (None: as :meth:`member_rows`). It
+        builds the index, ~1 s at 1,000,000 leads: a server whose scores read the account
+        calls it when it reads the store (:meth:`.live.LiveScores.ready`), since built in
+        the first group it stalled the requests waiting."""
         if self.leads.overlay:
             return None
         starts = self._account_index()[2]
