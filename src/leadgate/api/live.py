@@ -194,10 +194,10 @@ class LiveScores:
         horizon = self.held[lead_id].state.scorer.horizon
         return since is not None and horizon is not None and since > now_us - horizon
 
-    def add_all(self, touched: dict[str, list[tuple[str, int]]], latest: int | None = None) -> None:
+    def add_all(self, touched: dict[str, list[tuple[str, int]]], latest: int | None) -> None:
         """Record events just stored, by lead (each lead's in the order stored; ``latest``:
-        the newest of their times, when known): the held states and the resident's events
-        follow."""
+        the newest of their times, None when there is none): the held states and the
+        resident's events follow."""
         held = self.held
         for lead_id, happened in touched.items():
             one = held.get(lead_id)

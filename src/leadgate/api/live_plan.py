@@ -150,7 +150,7 @@ def account_plan_scores(
         events = resident.event_table(leads.column("lead_id").to_pylist(), since)
     if _ahead(events, now_us, skew_us):
         return None
-    scores = _planned(store, compiled, resident, leads, events, accounts, now_us, set(ids))
+    scores = _planned(store, compiled, resident, leads, events, accounts, now_us, ids)
     by_lead = {score.lead_id: score for score in scores}
     return [by_lead[lead] for lead in ids]
 
@@ -163,7 +163,7 @@ def _planned(
     events: pa.Table,
     accounts: list[str],
     now_us: int,
-    keep: set[str] | None = None,
+    keep: list[str] | None = None,
 ) -> list[LiveScore]:
     """The scores as of ``now_us`` of ``leads`` (of those among ``keep`` when given) by the
     plan, given their ``events`` and the rows and intent signals of ``accounts`` (theirs)."""
@@ -174,7 +174,7 @@ def _planned(
         PLAN_TABLES.intent: resident.intent_table(accounts),
     }
     prepared = _prepared(store, compiled, inputs, kept=keep is not None)
-    wanted = None if keep is None else pa.table({"lead_id": pa.array(sorted(keep), pa.string())})
+    wanted = None if keep is None else pa.table({"lead_id": pa.array(keep, pa.string())})
     rows = _run(store, prepared, now_us, live_plan_rules=prepared.rules, live_plan_keep=wanted,
                 **inputs)  # fmt: skip
     from .live import LiveScore  # it imports this module

@@ -478,11 +478,9 @@ class Resident:
         return self.intent.get(account, [])
 
     # -- what the server writes -------------------------------------------------------------
-    def note_events(
-        self, touched: dict[str, list[tuple[str, int]]], latest: int | None = None
-    ) -> None:
+    def note_events(self, touched: dict[str, list[tuple[str, int]]], latest: int | None) -> None:
         """Events just stored, by lead (``(type, µs)``, in the order stored); ``latest``:
-        the newest of their times, when the caller knows it."""
+        the newest of their times (None: no event)."""
         noted = self.noted
         for lead, happened in touched.items():
             held = noted.get(lead)
@@ -491,8 +489,6 @@ class Resident:
             else:
                 held.extend(happened)
             self.n_noted += len(happened)
-        if latest is None:  # not given: found here
-            latest = max((ts for happened in touched.values() for _, ts in happened), default=None)
         if latest is not None and (self.newest is None or latest > self.newest):
             self.newest = latest
 
