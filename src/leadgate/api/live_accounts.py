@@ -69,7 +69,7 @@ def hold_accounts(live: LiveScores, store: Store, accounts: set[str], now_us: in
     if missing:  # their leads' rows, read once for the list and the states
         members: dict[str, list[str]] = {a: [] for a in missing}
         if live.resident is not None:
-            rows = [r for found in live.resident.members(missing).values() for r in found]
+            rows = live.resident.members(missing)
         else:
             rows = store.query(f"SELECT * FROM leads WHERE account_id IN ({in_list(missing)})")
         for row in rows:
