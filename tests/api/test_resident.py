@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -91,7 +92,8 @@ def test_an_accounts_leads_are_the_stores_by_row_then_by_id(tmp_path: Path) -> N
     project = api_project(tmp_path, WINDOWED)
     accounts = [{"account_id": f"a{n}", "name": f"A{n}"} for n in range(3)]
     _import(project, tmp_path, "accounts.jsonl", accounts, "accounts")
-    leads = [{"lead_id": f"L{n}", "email": f"p{n}@x{n}.com", "account_id": f"a{n % 3}"}
+    leads = [{"lead_id": f"L{n}", "email": f"p{n}@x{n}.com", "account_id": f"a{n % 3}",
+              "industry": ["software", "retail"][n % 2]}
              for n in range(9)] + [{"lead_id": "L9", "email": "p9@x9.com"}]  # fmt: skip
     _import(project, tmp_path, "leads.jsonl", leads, "leads")
     now_us = int(NOW.timestamp() * 1_000_000)
@@ -101,6 +103,8 @@ def test_an_accounts_leads_are_the_stores_by_row_then_by_id(tmp_path: Path) -> N
         def stored(ids: list[str]) -> list[dict[str, Any]]:
             return store.query(f"SELECT * FROM leads WHERE lead_id IN ({in_list(ids)})")
 
+        # the repeated text held encoded (see resident._coded), read back as stored
+        assert pa.types.is_dictionary(resident.leads.table.schema.field("industry").type)
         got = resident.members(["a2", "a0", "a9"])
         assert sorted(r["lead_id"] for r in got) == ["L0", "L2", "L3", "L5", "L6", "L8"]
         assert sorted(got, key=lambda r: r["lead_id"]) == stored(

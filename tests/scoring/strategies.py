@@ -132,8 +132,9 @@ def falling_fit(conditions: list[str]) -> list[str]:
 
 
 @st.composite
-def definitions(draw, positive_event=False, carried=False, falling=False):  # type: ignore[no-untyped-def]
+def definitions(draw, positive_event=False, carried=False, falling=False, rollup=False):  # type: ignore[no-untyped-def]
     """A random compiled definition; with ``positive_event``, one with a positive event rule;
+    with ``rollup``, one whose first tier reads ``account.engagement``;
     with ``carried``, one the replay carries: no half-life and nothing of :data:`MOVING`;
     with ``falling``, one that reads no date, with nurture tiers and tiers from
     :data:`FALLING_TIERS` (a backtest may evaluate it on event days only)."""
@@ -219,7 +220,8 @@ def definitions(draw, positive_event=False, carried=False, falling=False):  # ty
                 **({"sales": draw(st.booleans())} if falling else {}),
             }
             for i, cond in enumerate(
-                sorted(
+                (["account.engagement >= {n}"] if rollup else [])
+                + sorted(
                     draw(st.lists(st.sampled_from(tiers), unique=True, max_size=4)),
                     key=lambda cond: cond == "true",
                 )

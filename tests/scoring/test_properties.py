@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import hypothesis
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from leadgate.scoring import Scorer, names, plan_sql, store_select
 from leadgate.scoring.incremental import LeadState
-from leadgate.scoring.plans import DEFAULT_TABLES, AsOf, scoring_template
+from leadgate.scoring.plans import DEFAULT_TABLES, AsOf, Tables, scoring_template
 from leadgate.scoring.rollups import score_population
 from leadgate.scoring.steps import PlanBuilder
 from leadgate.store import Store
@@ -117,6 +118,36 @@ def plan_in_shape(  # type: ignore[no-untyped-def]
     builder.events.pivoted = pivoted and bool(c.event_rules)
     builder.events.contacts_by_window = by_window and builder.events.contacts
     return builder.query()
+
+
+@SETTINGS
+@given(st.booleans().flatmap(lambda r: definitions(rollup=r)), populations(), st.data())
+def test_a_plan_scoring_some_leads_scores_each_as_over_all(c, population, data) -> None:  # type: ignore[no-untyped-def]
+    """``Tables.scored`` (the server's plan over a group's accounts): the plan scores those
+    leads alone, each as the plan over every lead does, every value a condition reads the
+    same (``account.engagement`` among them: its roll-up still reads all of the account's
+    leads, engagement rules' points included)."""
+    leads, accounts, events, intent = population
+    store = Store(":memory:")
+    load(store, leads, accounts, events, intent)
+    ids = [lead["lead_id"] for lead in leads]
+    chosen = data.draw(st.lists(st.sampled_from(ids), unique=True)) if ids else []
+    store.execute("CREATE TABLE chosen_leads (lead_id VARCHAR)")
+    for lead_id in chosen:
+        store.execute("INSERT INTO chosen_leads VALUES (?)", [lead_id])
+
+    def plan(tables: Tables) -> str:  # each lead's values before the tier: all but the last step
+        builder = PlanBuilder(c, AsOf(AS_OF_US), store.table_columns("leads"),
+                              store.table_columns("accounts"), tables, "duckdb", False)  # fmt: skip
+        text = builder.query()
+        return text[: text.rindex("\nSELECT ")] + "\nSELECT * FROM verdicts"
+
+    every = {r["lead_id"]: r for r in store.query(plan(DEFAULT_TABLES))}
+    some = store.query(plan(dataclasses.replace(DEFAULT_TABLES, scored="chosen_leads")))
+    assert sorted(r["lead_id"] for r in some) == sorted(chosen)
+    for row in some:
+        assert row == every[row["lead_id"]]
+    hypothesis.event(f"reads account.engagement: {c.uses_rollup}")
 
 
 @SETTINGS

@@ -47,13 +47,16 @@ class Tables:
     """The relations a plan reads (a segment plan, or Spark, may name others). ``rules``:
     the definition's event rules as a relation the caller gives (the rows of
     :func:`~leadgate.scoring.event_steps.rules_values`), where None writes them into the
-    plan as a constant list."""
+    plan as a constant list. ``scored``: a relation of ``lead_id``s, the only leads the plan
+    scores (None: every lead of ``leads``); the account roll-ups still read every lead of
+    ``leads`` (the server scores a group's leads from their accounts' leads)."""
 
     leads: str = "leads"
     accounts: str = "accounts"
     events: str = "lead_events"
     intent: str = "intent_signals"
     rules: str | None = None
+    scored: str | None = None
 
 
 DEFAULT_TABLES = Tables()

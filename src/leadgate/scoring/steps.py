@@ -88,6 +88,7 @@ class PlanBuilder:
             "intent": self.intent(),
             "engaged_contacts": self.engaged_contacts(),
             "lead_values": self.lead_values(),
+            "account_engagement": self.account_engagement(),
             "judged": self.judged(),
             "summed": self.summed(),
             "clamped": self.clamped(),
@@ -233,7 +234,28 @@ class PlanBuilder:
             cols.append(f"{capped} AS {n.event_capped(i)}")
         for i, engagement_rule in enumerate(self.c.engagement_rules):
             cols.append(f"{self.engagement_rule(engagement_rule)} AS {n.engagement_rule(i)}")
-        return f"SELECT {', '.join(cols)} FROM lead_values"
+        scored = self.tables.scored
+        only = f" WHERE lead_id IN (SELECT lead_id FROM {scored})" if scored is not None else ""
+        return f"SELECT {', '.join(cols)} FROM lead_values{only}"
+
+    def account_engagement(self) -> str | None:
+        """Per account, when the plan scores some leads only (``Tables.scored``): the sum
+        of its leads' engagement (``account.engagement``), over every lead of ``leads``,
+        from their values, as :meth:`summed` and :meth:`clamped` make each lead's. Else
+        None: :meth:`weighted` sums it over the scored leads (all of them) by a window.
+        The server's plan over a group's accounts scores their 24,000 leads in ~24 ms
+        this way, ~30 by the window over every lead scored (issue #9, session 24)."""
+        c = self.c
+        if not c.uses_rollup or self.tables.scored is None:
+            return None
+        terms = [n.EVENT_RAW if c.engagement_rules else n.ENGAGEMENT_RAW] if c.event_rules else []
+        terms += [f"COALESCE({self.engagement_rule(rule)}, 0)" for rule in c.engagement_rules]
+        raw = f"({' + '.join(terms)})" if terms else "0"
+        eng = clamp(raw, c.engagement_floor, c.engagement_cap, "GREATEST", "LEAST")
+        return (
+            f"SELECT account_id, SUM({eng}) AS summed FROM lead_values "
+            "WHERE account_id IS NOT NULL GROUP BY account_id"
+        )
 
     def summed(self) -> str:
         """Per lead: fit_raw; engagement_raw, the capped event rules' sum, came with the events
@@ -270,13 +292,18 @@ class PlanBuilder:
             f"{double(n.FIT)} / {hundred} AS {n.FIT_POINTS}",
             f"{double(n.ENGAGEMENT)} / {hundred} AS {n.ENGAGEMENT_POINTS}",
         ]
+        joined = ""
         if c.uses_rollup:
             others = double(f"SUM({n.ENGAGEMENT}) OVER (PARTITION BY account_id)")
+            if self.tables.scored is not None:  # summed over every lead: account_engagement
+                others = double("account_engagement.summed")
+                joined = (" LEFT JOIN account_engagement"
+                          " ON account_engagement.account_id = clamped.account_id")  # fmt: skip
             cols.append(
-                f"CASE WHEN account_id IS NULL THEN NULL ELSE {others} / {hundred} END"
+                f"CASE WHEN clamped.account_id IS NULL THEN NULL ELSE {others} / {hundred} END"
                 f" AS {n.ACCOUNT_ENGAGEMENT_POINTS}"
             )
-        return f"SELECT clamped.*, {', '.join(cols)} FROM clamped"
+        return f"SELECT clamped.*, {', '.join(cols)} FROM clamped{joined}"
 
     @staticmethod
     def scaled(col: str, weight: float, cap: int) -> str:
