@@ -103,8 +103,10 @@ def test_an_accounts_leads_are_the_stores_by_row_then_by_id(tmp_path: Path) -> N
         def stored(ids: list[str]) -> list[dict[str, Any]]:
             return store.query(f"SELECT * FROM leads WHERE lead_id IN ({in_list(ids)})")
 
-        # the repeated text held encoded (see resident._coded), read back as stored
-        assert pa.types.is_dictionary(resident.leads.table.schema.field("industry").type)
+        # the repeated text encoded for the plan (see resident._coded), read back as stored
+        assert pa.types.is_dictionary(resident.leads.coded.schema.field("industry").type)
+        planned = resident.leads.arrow(["L4", "L1"]).to_pylist()
+        assert planned == [*stored(["L4"]), *stored(["L1"])]
         got = resident.members(["a2", "a0", "a9"])
         assert sorted(r["lead_id"] for r in got) == ["L0", "L2", "L3", "L5", "L6", "L8"]
         assert sorted(got, key=lambda r: r["lead_id"]) == stored(

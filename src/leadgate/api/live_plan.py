@@ -141,7 +141,7 @@ def account_plan_scores(
         rows = np.concatenate([lone, members])
         if len(rows) < min_leads:
             return None
-        leads = resident.leads.table.take(pa.array(rows, pa.int64()))
+        leads = resident.leads.coded.take(pa.array(rows, pa.int64()))
         everyone = leads.column("lead_id").combine_chunks()
         events = resident.event_table_of(rows, everyone, everyone.to_pylist(), since)
     else:

@@ -61,8 +61,11 @@ class Rows:
     """A table's rows by id: an Arrow snapshot and an overlay of rows read since."""
 
     def __init__(self, table: pa.Table, key: str) -> None:
-        # take() over many chunks costs 100x more; and see _coded
-        self.table = _coded(table.combine_chunks(), {key, "account_id"})
+        self.table = table.combine_chunks()  # take() over many chunks costs 100x more
+        #: the same rows, the text columns that repeat their values encoded (see
+        #: :func:`_coded`), for the live plan; Python reads :attr:`table` (reading an
+        #: encoded column's values makes an Arrow scalar of each, ~1 µs a value)
+        self.coded = _coded(self.table, {key, "account_id"})
         self.key = key
         ids = table.column(key).to_pylist()
         self.pos: dict[str, int] = dict(zip(ids, range(len(ids)), strict=True))
@@ -72,16 +75,17 @@ class Rows:
         """The stored rows among ``ids``, by id, as ``Store.query`` gives them."""
         out, wanted = self._split(ids)
         if wanted:
-            taken = _pylist(self.table.take(pa.array([p for _, p in wanted], pa.int64())))
+            taken = self.table.take(pa.array([p for _, p in wanted], pa.int64())).to_pylist()
             out.update(zip((i for i, _ in wanted), taken, strict=True))
         return out
 
     def arrow(self, ids: Iterable[str]) -> pa.Table:
-        """The stored rows among ``ids`` as an Arrow table of the snapshot's columns."""
+        """The stored rows among ``ids`` as an Arrow table of the snapshot's columns (the
+        plan's: :attr:`coded`)."""
         read, wanted = self._split(ids)
-        table = self.table.take(pa.array([p for _, p in wanted], pa.int64()))
+        table = self.coded.take(pa.array([p for _, p in wanted], pa.int64()))
         if read:
-            again = pa.Table.from_pylist(list(read.values()), schema=self.table.schema)
+            again = pa.Table.from_pylist(list(read.values()), schema=self.coded.schema)
             table = pa.concat_tables([table, again])
         return table
 
@@ -108,11 +112,11 @@ class Rows:
 
 def _coded(table: pa.Table, keys: set[str]) -> pa.Table:
     """``table`` with each text column that repeats its values (a lead's industry, country,
-    seniority: at most one distinct value in four rows; not ``keys``, which Python reads
-    often) dictionary-encoded. The live plan takes the rows of the touched accounts'
+    seniority: at most one distinct value in four rows; not the ids of ``keys``)
+    dictionary-encoded. The live plan takes the rows of the touched accounts'
     leads: 20,000 of 1,000,000 took ~1 ms a text column (random reads of the text), ~11 ms
     in all; encoded, ~0.3 ms (a column's take moves integers). The values read back are
-    the same: DuckDB reads such a column as VARCHAR, and :func:`_pylist` decodes it."""
+    the same: DuckDB reads such a column as VARCHAR."""
     for n, spec in enumerate(table.schema):
         if spec.name in keys or not pa.types.is_string(spec.type):
             continue
@@ -120,15 +124,6 @@ def _coded(table: pa.Table, keys: set[str]) -> pa.Table:
         if pc.count_distinct(column).as_py() * 4 <= table.num_rows:
             table = table.set_column(n, spec.name, pc.dictionary_encode(column))
     return table
-
-
-def _pylist(table: pa.Table) -> list[dict[str, Any]]:
-    """The rows of ``table`` as dicts, its encoded columns (:func:`_coded`) decoded first:
-    ``to_pylist`` of a dictionary column makes a scalar a value, ~40 times slower."""
-    for n, spec in enumerate(table.schema):
-        if pa.types.is_dictionary(spec.type):
-            table = table.set_column(n, spec.name, table.column(n).cast(spec.type.value_type))
-    return table.to_pylist()  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -375,7 +370,7 @@ class Resident:
         rows = self.member_rows(accounts)
         if rows is None:
             return [row for a in accounts for row in self.lead_rows(self.member_ids(a))]
-        return _pylist(self.leads.table.take(pa.array(rows, pa.int64())))
+        return self.leads.table.take(pa.array(rows, pa.int64())).to_pylist()  # type: ignore[no-any-return]
 
     def member_rows(self, accounts: list[str]) -> np.ndarray | None:
         """The snapshot's row numbers of every lead of ``accounts``, each account's in id
