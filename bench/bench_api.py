@@ -505,7 +505,9 @@ def report(
     for name, got in results.items():
         base = baseline[name]
         single = name == "single events"
-        ok = got["rate"] >= targets[name] * 0.98 and got["errors"] == 0
+        # single events are sent at the target's rate: a run ends a little under it (500
+        # sent a second, 499.9 counted); batches are sent as fast as they are answered
+        ok = got["rate"] >= targets[name] * (0.98 if single else 1.0) and got["errors"] == 0
         ok = ok and (got["p99"] < 50 or not single)
         print(f"| {name} | {got['rate']:,.0f} events/s; p50 {got['p50']:.1f} / p95 "
               f"{got['p95']:.1f} / p99 {got['p99']:.1f} ms a request; {got['errors']} errors "
