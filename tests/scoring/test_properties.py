@@ -100,7 +100,12 @@ def load(store: Store, leads, accounts, events, intent) -> None:  # type: ignore
 
 
 def plan_in_shape(  # type: ignore[no-untyped-def]
-    c, store: Store, pivoted: bool, by_window: bool = False, explained: bool = True
+    c,
+    store: Store,
+    pivoted: bool,
+    by_window: bool = False,
+    explained: bool = True,
+    tables: Tables = DEFAULT_TABLES,
 ) -> str:
     """The plan with its event steps in the shape asked (the pivot needs event rules) and
     engaged contacts counted where asked (a window over the lead rows, or their own CTE),
@@ -111,7 +116,7 @@ def plan_in_shape(  # type: ignore[no-untyped-def]
         AsOf(AS_OF_US),
         store.table_columns("leads"),
         store.table_columns("accounts"),
-        DEFAULT_TABLES,
+        tables,
         "duckdb",
         explained,
     )
@@ -121,8 +126,16 @@ def plan_in_shape(  # type: ignore[no-untyped-def]
 
 
 @SETTINGS
-@given(st.booleans().flatmap(lambda r: definitions(rollup=r)), populations(), st.data())
-def test_a_plan_scoring_some_leads_scores_each_as_over_all(c, population, data) -> None:  # type: ignore[no-untyped-def]
+@given(
+    st.booleans().flatmap(lambda r: definitions(rollup=r)),
+    populations(),
+    st.data(),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_plan_scoring_some_leads_scores_each_as_over_all(
+    c, population, data, pivoted, by_window
+) -> None:  # type: ignore[no-untyped-def]
     """``Tables.scored`` (the server's plan over a group's accounts): the plan scores those
     leads alone, each as the plan over every lead does, every value a condition reads the
     same (``account.engagement`` among them: its roll-up still reads all of the account's
@@ -137,9 +150,7 @@ def test_a_plan_scoring_some_leads_scores_each_as_over_all(c, population, data) 
         store.execute("INSERT INTO chosen_leads VALUES (?)", [lead_id])
 
     def plan(tables: Tables) -> str:  # each lead's values before the tier: all but the last step
-        builder = PlanBuilder(c, AsOf(AS_OF_US), store.table_columns("leads"),
-                              store.table_columns("accounts"), tables, "duckdb", False)  # fmt: skip
-        text = builder.query()
+        text = plan_in_shape(c, store, pivoted, by_window, explained=False, tables=tables)
         return text[: text.rindex("\nSELECT ")] + "\nSELECT * FROM verdicts"
 
     every = {r["lead_id"]: r for r in store.query(plan(DEFAULT_TABLES))}

@@ -248,10 +248,8 @@ class PlanBuilder:
         c = self.c
         if not c.uses_rollup or self.tables.scored is None:
             return None
-        terms = [n.EVENT_RAW if c.engagement_rules else n.ENGAGEMENT_RAW] if c.event_rules else []
-        terms += [f"COALESCE({self.engagement_rule(rule)}, 0)" for rule in c.engagement_rules]
-        raw = f"({' + '.join(terms)})" if terms else "0"
-        eng = clamp(raw, c.engagement_floor, c.engagement_cap, "GREATEST", "LEAST")
+        raw = self.engagement_sum([self.engagement_rule(rule) for rule in c.engagement_rules])
+        eng = clamp(f"({raw})", c.engagement_floor, c.engagement_cap, "GREATEST", "LEAST")
         return (
             f"SELECT account_id, SUM({eng}) AS summed FROM lead_values "
             "WHERE account_id IS NOT NULL GROUP BY account_id"
@@ -264,11 +262,18 @@ class PlanBuilder:
                for i, r in enumerate(self.c.fit_rules)]  # fmt: skip
         engagement = "" if self.c.event_rules else f", 0 AS {n.ENGAGEMENT_RAW}"
         if self.c.engagement_rules:
-            terms = [n.EVENT_RAW] if self.c.event_rules else []
-            terms += [f"COALESCE({n.engagement_rule(i)}, 0)"
-                      for i in range(len(self.c.engagement_rules))]  # fmt: skip
-            engagement = f", {' + '.join(terms)} AS {n.ENGAGEMENT_RAW}"
+            rules = [n.engagement_rule(i) for i in range(len(self.c.engagement_rules))]
+            engagement = f", {self.engagement_sum(rules)} AS {n.ENGAGEMENT_RAW}"
         return f"SELECT judged.*, {' + '.join(fit) or '0'} AS {n.FIT_RAW}{engagement} FROM judged"
+
+    def engagement_sum(self, rule_points: list[str]) -> str:
+        """A lead's engagement before its floor and cap, over the columns of ``lead_values``:
+        its events' points (``event_raw`` when engagement rules add to them), plus
+        ``rule_points``, each engagement rule's points (NULL: not judged, counted 0)."""
+        c = self.c
+        terms = [n.EVENT_RAW if c.engagement_rules else n.ENGAGEMENT_RAW] if c.event_rules else []
+        terms += [f"COALESCE({points}, 0)" for points in rule_points]
+        return " + ".join(terms) or "0"
 
     def clamped(self) -> str:
         c = self.c
@@ -294,8 +299,9 @@ class PlanBuilder:
         ]
         joined = ""
         if c.uses_rollup:
-            others = double(f"SUM({n.ENGAGEMENT}) OVER (PARTITION BY account_id)")
-            if self.tables.scored is not None:  # summed over every lead: account_engagement
+            if self.tables.scored is None:  # every lead scored: the sum over them
+                others = double(f"SUM({n.ENGAGEMENT}) OVER (PARTITION BY account_id)")
+            else:  # some: the sum over every lead, apart (account_engagement)
                 others = double("account_engagement.summed")
                 joined = (" LEFT JOIN account_engagement"
                           " ON account_engagement.account_id = clamped.account_id")  # fmt: skip
