@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from leadgate.api import live_plan
 from leadgate.api.app import create_app
 from leadgate.api.live import LiveScore
 from leadgate.project import Project
@@ -232,3 +233,19 @@ def test_leads_whose_scores_read_their_account_are_planned_by_their_accounts_siz
     for plan_leads, planned in ((22, 3), (23, 0)):
         project = _project(tmp_path / str(plan_leads), plan_leads, definition=ROLLUP)
         assert _live_scores(project, requests)[1] == planned
+
+
+def test_a_new_process_plans_from_the_template_its_store_kept(tmp_path: Path) -> None:
+    """The plan's template is kept in the store (``plans``). A server in a new process (its
+    prepared plans not yet made) reads it there while the group's tables are registered:
+    read to its end, else DuckDB refuses to unregister them, and every group a restarted
+    server planned answered 500 (session 25)."""
+    project = _project(tmp_path / "plan", plan_leads=1)
+    requests = _requests(ahead=False)
+    live_plan._PREPARED.clear()  # as a new process starts (and every time below)
+    assert _live_scores(project, requests[:1])[1] > 0
+    with project.store() as store:
+        assert store.scalar("SELECT count(*) FROM plans") > 0
+    live_plan._PREPARED.clear()
+    restarted = _live_scores(project, requests[1:2])  # asserts each answer is 200
+    assert restarted[1] == len({e["lead_id"] for e in requests[1][1]["events"]})

@@ -100,11 +100,11 @@ def _check_outcome_values(store: Store, outcome: str, columns: dict[str, str]) -
     known = list(DEFAULT_OUTCOME_VALUES)
     marks = ", ".join("?" for _ in known)
     text = f"lower(trim(CAST({_quote(outcome)} AS VARCHAR)))"
-    bad = store.execute(
+    bad = store.one(
         f"SELECT lead_id, CAST({_quote(outcome)} AS VARCHAR) FROM leads WHERE "
         f"{_quote(outcome)} IS NOT NULL AND {text} NOT IN ({marks}) ORDER BY lead_id LIMIT 1",
         known,
-    ).fetchone()
+    )
     if bad is not None:
         raise CalibrationError(
             f"Lead {bad[0]!r} has {outcome} = {bad[1]!r}, which is neither a conversion nor "

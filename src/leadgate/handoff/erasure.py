@@ -194,13 +194,13 @@ def _outbox(store: Store, email: str) -> tuple[int, int]:
     )
     gone = "message_id IN (SELECT message_id FROM _lg_forget_msgs WHERE state <> 'delivered')"
     store.execute(f"DELETE FROM outbox_deliveries WHERE {gone}")
-    deleted = store.execute(f"DELETE FROM outbox WHERE {gone}").fetchone()
-    rewritten = store.execute(
+    deleted = store.one(f"DELETE FROM outbox WHERE {gone}")
+    rewritten = store.one(
         "UPDATE outbox SET lead_id = NULL, body = '{\"type\":' || to_json(event_type) || "
         "',\"timestamp\":' || to_json(json_extract_string(body, '$.timestamp')) || "
         '\',"data":{"erased":true}}\' WHERE message_id IN (SELECT message_id FROM '
         "_lg_forget_msgs WHERE state = 'delivered')"
-    ).fetchone()
+    )
     store.execute("DROP TABLE _lg_forget_msgs")
     return int(deleted[0]) if deleted else 0, int(rewritten[0]) if rewritten else 0
 
@@ -214,13 +214,13 @@ def _pseudonymise(store: Store, email: str) -> dict[str, int]:
     )
     done = {}
     for table in PSEUDONYMOUS:
-        changed = store.execute(
+        changed = store.one(
             f"UPDATE {table} SET lead_id = p.alias, reason = CASE WHEN "
             f"contains(lower(reason), ?) OR EXISTS (SELECT 1 FROM {PERSON} i WHERE "
             "contains(reason, i.id)) THEN '[erased]' ELSE reason END FROM _lg_pseudonyms p "
             f"WHERE {table}.lead_id = p.id",
             [email],
-        ).fetchone()
+        )
         done[table] = int(changed[0]) if changed else 0
     store.execute("DROP TABLE _lg_pseudonyms")
     return {t: n for t, n in done.items() if n}
@@ -231,7 +231,7 @@ def _delete(store: Store, email: str) -> dict[str, int]:
     removed: dict[str, int] = {}
 
     def count(table: str, where: str, params: list[Any]) -> None:
-        done = store.execute(f"DELETE FROM {table} WHERE {where}", params).fetchone()
+        done = store.one(f"DELETE FROM {table} WHERE {where}", params)
         removed[table] = removed.get(table, 0) + (int(done[0]) if done else 0)
 
     count("events", f"{_names('lead_id', False)} OR {_names('visitor_id', False)}", [])

@@ -59,10 +59,10 @@ def record(store: Store, import_id: str, fields: list[str]) -> tuple[int, int, l
     those (``"l7: lead → won"``)."""
     legal = f"LEFT JOIN (VALUES {_LEGAL}) g(f, t) ON g.f = b.before AND g.t = l.stage"
     changes = f"{BEFORE} b JOIN leads l USING (lead_id) {legal} WHERE l.stage <> b.before"
-    illegal = store.execute(
+    illegal = store.one(
         f"SELECT count(*), list(b.lead_id || ': ' || b.before || ' → ' || l.stage "
         f"ORDER BY b.lead_id)[1:{EXAMPLES}] FROM {changes} AND g.f IS NULL AND NOT b.new"
-    ).fetchone()
+    )
     since = _last_seq(store)
     store.execute(
         "INSERT INTO stage_transitions (seq, lead_id, from_stage, to_stage, moved_at, actor, "

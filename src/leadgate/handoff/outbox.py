@@ -139,13 +139,13 @@ def _insert(store: Store, now: dt.datetime, rows: str, params: list[Any]) -> int
     ``payload``, a JSON text) as pending messages created ``now``, each body the envelope
     ``{"type", "timestamp", "data"}``, in the caller's transaction; returns how many."""
     with store.atomic():  # joins the caller's transaction
-        inserted = store.execute(
+        inserted = store.one(
             f"INSERT INTO outbox ({COLUMNS}) SELECT e.message_id, e.event_type, e.lead_id, "
             "'{\"type\":' || to_json(e.event_type) || ',\"timestamp\":' || to_json(?) || "
             "',\"data\":' || e.payload || '}', "
             f"'pending', 0, 1, ?, ?, NULL, NULL FROM ({rows}) AS e",
             [now.isoformat() + "Z", now, now, *params],
-        ).fetchone()
+        )
     return int(inserted[0]) if inserted else 0
 
 

@@ -153,16 +153,16 @@ def next_rowid(job: AppendJob) -> int:
 def run_insert(store: Store, sql: str) -> int:
     """Run an ``INSERT`` and return how many rows it added."""
     # Fetch before the next statement: the cursor is the connection itself.
-    return int((store.execute(sql).fetchone() or (0,))[0])
+    return int((store.one(sql) or (0,))[0])
 
 
 @contextlib.contextmanager
 def unordered(store: Store) -> Iterator[None]:
     """Let DuckDB insert in any order (appended rows have none), then restore the settings."""
-    order, cache = store.execute(
+    order, cache = store.one(
         "SELECT current_setting('preserve_insertion_order'), "
         "current_setting('parquet_metadata_cache')"
-    ).fetchone() or (True, False)
+    ) or (True, False)
     # Every Parquet batch opens the file again: keep its footer in memory meanwhile.
     store.execute("SET preserve_insertion_order = false; SET parquet_metadata_cache = true")
     try:

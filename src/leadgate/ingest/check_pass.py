@@ -79,10 +79,10 @@ def _check_ids(job: AppendJob, total: str) -> bool:
         return False
     col, present = ids
     relation = job.source.unordered
-    failed, hashed = job.store.execute(
+    failed, hashed = job.store.one(
         f"SELECT (SELECT count(*) FROM {job.fast} WHERE s._rej IS NOT NULL), "
         f"(SELECT count(*) FROM ({relation}) WHERE NOT ({present}))"
-    ).fetchone() or (0, 0)
+    ) or (0, 0)
     if hashed:
         return False
     keys = f"SELECT hash(CAST({col} AS VARCHAR)) AS _k FROM ({relation}) WHERE {present}"
@@ -123,12 +123,12 @@ def _id_column(job: AppendJob) -> tuple[str, str] | None:
 
 def read_counts(store: Store) -> Counts:
     """The counts the check pass left in ``CHECK``."""
-    total, failed, dups, known = store.execute(
+    total, failed, dups, known = store.one(
         "SELECT coalesce(sum(n) FILTER (gk = 1), 0), "
         "coalesce(sum(n) FILTER (gk = 0 AND _k IS NULL), 0), "
         "count(*) FILTER (gk = 0 AND _k IS NOT NULL), "
         f"coalesce(sum(known) FILTER (gk = 1), 0) FROM {CHECK}"
-    ).fetchone() or (0, 0, 0, 0)
+    ) or (0, 0, 0, 0)
     return Counts(int(total), int(failed), int(dups), int(known))
 
 

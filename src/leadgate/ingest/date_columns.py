@@ -88,9 +88,9 @@ def _not_iso(
         f"count(*) FILTER ({texts[f]} IS NOT NULL AND {iso_expr(texts[f], 'UTC')} IS NULL)"
         for f in fields
     )
-    row = store.execute(
+    row = store.one(
         f"SELECT {counts} FROM (SELECT * FROM ({source.unordered}) LIMIT {SAMPLE_ROWS})"
-    ).fetchone()
+    )
     assert row is not None
     return dict(zip(fields, row, strict=True))
 
@@ -179,11 +179,11 @@ def _conflict(store: Store, source: Source, column: _Column) -> DateOrderConflic
     text = column.text
     first = f"TRY_CAST(regexp_extract({text}, {pattern}, 1) AS INTEGER)"
     second = f"TRY_CAST(regexp_extract({text}, {pattern}, 2) AS INTEGER)"
-    row = store.execute(
+    row = store.one(
         f"SELECT arg_min({text}, _row) FILTER ({first} > 12), min(_row) FILTER ({first} > 12), "
         f"arg_min({text}, _row) FILTER ({second} > 12), min(_row) FILTER ({second} > 12) "
         f"FROM ({source.relation})"
-    ).fetchone()
+    )
     assert row is not None
     day_value, day_row, month_value, month_row = row
     message = (

@@ -441,9 +441,9 @@ def _load_batches(
     but a row written in the same transaction costs next to nothing, so enriching after the
     whole import took 100 s for a million new leads where this takes seconds.
     """
-    last, good = store.execute(
+    last, good = store.one(
         f"SELECT coalesce(max(_row), 0), count(*) FILTER (_rej IS NULL) FROM {STAGE}"
-    ).fetchone() or (0, 0)
+    ) or (0, 0)
     csv_bad = source.fmt == "csv" and readers.csv_has_errors(store)
     rejected = store.scalar(f"SELECT count(*) FROM {STAGE} WHERE _rej IS NOT NULL")
     line, reasons, columns, file = reject_sql(store, source, plan, types, STAGE, rejected, spec.key)

@@ -106,10 +106,10 @@ class Meter:
 @contextlib.contextmanager
 def _tracked(store: Store) -> Iterator[None]:
     """Let DuckDB track each statement's progress (without printing a bar of its own)."""
-    on, printing, wait = store.execute(
+    on, printing, wait = store.one(
         "SELECT current_setting('enable_progress_bar'), "
         "current_setting('enable_progress_bar_print'), current_setting('progress_bar_time')"
-    ).fetchone() or (False, True, 2000)
+    ) or (False, True, 2000)
     # In this order: no statement in between prints a bar of DuckDB's own.
     store.execute(
         "SET enable_progress_bar_print = false; SET progress_bar_time = 0; "

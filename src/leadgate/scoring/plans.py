@@ -189,10 +189,10 @@ def scoring_template(
     lead_columns = store.table_columns(tables.leads)
     account_columns = store.table_columns(tables.accounts)
     sig = signature(lead_columns, account_columns, tables, "duckdb", details, explained, live)
-    row = store.execute(
+    row = store.one(
         "SELECT template, token FROM plans WHERE definition_hash = ? AND signature = ?",
         [c.hash, sig],
-    ).fetchone()
+    )
     if row is not None:
         return Template(row[0], row[1])
     from .sql import plan_template  # SQLGlot loads only when a plan is generated

@@ -122,11 +122,20 @@ class Store:
         names = [d[0] for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open and refuses the
-        # next statement on the connection.
+    def one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row of a query (of at most a few rows), or None when it has none.
+
+        Read to the end, never with ``fetchone``: DuckDB 2.0 keeps a half-read result open,
+        and while it is open the connection refuses to register or unregister a table
+        (``ResourceInUseException``): a plan's kept template read that way failed the next
+        group's commit (session 25).
+        """
         rows = self.execute(sql, params).fetchall()
-        return rows[0][0] if rows else None
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        row = self.one(sql, params)
+        return row[0] if row is not None else None
 
     def checkpoint(self) -> None:
         """Move DuckDB's write-ahead log into the file. Not counted in :attr:`statements`:
