@@ -3,6 +3,7 @@ while it is open the connection refuses to register or unregister an Arrow table
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from leadgate.store.db import Store
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "leadgate"
 HALF_READ = re.compile(r"\.fetchone\(|\.fetchmany\(")
+#: How a statement whose rows are a result starts.
+QUERY = re.compile(
+    r"\s*(\(|(SELECT|WITH|FROM|VALUES|TABLE|DESCRIBE|SHOW|SUMMARIZE|EXPLAIN|PRAGMA)\b)", re.I
+)
 
 
 def test_no_module_reads_half_a_result() -> None:
@@ -21,6 +26,24 @@ def test_no_module_reads_half_a_result() -> None:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if HALF_READ.search(line)
     ]
+    assert found == []
+
+
+def test_no_module_drops_a_querys_result_unread() -> None:
+    """``store.execute("SELECT ...")`` as a statement of its own: its rows never read."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+                continue
+            call = node.value
+            if not (isinstance(call.func, ast.Attribute) and call.func.attr == "execute"):
+                continue
+            first = call.args[0] if call.args else None
+            if isinstance(first, ast.JoinedStr) and first.values:
+                first = first.values[0]
+            if isinstance(first, ast.Constant) and QUERY.match(str(first.value)):
+                found.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert found == []
 
 

@@ -356,7 +356,7 @@ def check_format(store: Store, fmt: str, field: str) -> None:
             code=BAD_DATE_FORMAT,
         )
     try:
-        store.execute(f"SELECT try_strptime('', {quote_literal(fmt)})")
+        store.execute(f"SELECT try_strptime('', {quote_literal(fmt)})").fetchall()
     except Exception as exc:  # duckdb's InvalidInputException: a bad directive
         raise ImportFailed(
             f"The date format {fmt!r} for {field} cannot be read: {exc}", code=BAD_DATE_FORMAT
