@@ -249,7 +249,7 @@ class PlanBuilder:
         if not c.uses_rollup or self.tables.scored is None:
             return None
         raw = self.engagement_sum([self.engagement_rule(rule) for rule in c.engagement_rules])
-        eng = clamp(f"({raw})", c.engagement_floor, c.engagement_cap, "GREATEST", "LEAST")
+        eng = self.engagement_clamped(f"({raw})")
         return (
             f"SELECT account_id, SUM({eng}) AS summed FROM lead_values "
             "WHERE account_id IS NOT NULL GROUP BY account_id"
@@ -275,10 +275,15 @@ class PlanBuilder:
         terms += [f"COALESCE({points}, 0)" for points in rule_points]
         return " + ".join(terms) or "0"
 
+    def engagement_clamped(self, raw: str) -> str:
+        """A lead's engagement ``raw`` held between the definition's floor and cap (each
+        lead's in :meth:`clamped`, its account's sum in :meth:`account_engagement`)."""
+        return clamp(raw, self.c.engagement_floor, self.c.engagement_cap, "GREATEST", "LEAST")
+
     def clamped(self) -> str:
         c = self.c
         fit = clamp(n.FIT_RAW, c.fit_floor, c.fit_cap, low="GREATEST", high="LEAST")
-        eng = clamp(n.ENGAGEMENT_RAW, c.engagement_floor, c.engagement_cap, "GREATEST", "LEAST")
+        eng = self.engagement_clamped(n.ENGAGEMENT_RAW)
         return f"SELECT summed.*, {fit} AS {n.FIT}, {eng} AS {n.ENGAGEMENT} FROM summed"
 
     def weighted(self) -> str:
