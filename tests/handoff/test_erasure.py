@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadgate.handoff.erasure import NothingToForget, matches
+from leadgate.handoff.erasure import Mention, NothingToForget, matches
 from leadgate.handoff.stages import BadActor
 from leadgate.project import Project, init_project
 from leadgate.store import Store
@@ -125,3 +125,64 @@ def test_forget_refuses_an_unknown_person_or_actor_and_writes_nothing(tmp_path: 
     with project.store() as store:
         assert store.scalar("SELECT count(*) FROM erasures") == 0
         assert store.scalar("SELECT count(*) FROM leads") == 1
+
+
+def test_forget_keeps_other_leads_rows_and_replaces_only_the_mention(tmp_path: Path) -> None:
+    """Another lead's history and its undelivered message that name the person keep their
+    rows, the mention replaced; leads whose address only contains theirs are not touched."""
+    project, made = build(tmp_path / "p", [(1, 1), (1, 1), (1, 1)])
+    (email, _), (other_email, other_ids) = made[0], made[2]  # both entered MQL (n even)
+    other = other_ids[0]
+    lookalikes = [f"di{email.lower()}", f"{email.lower()}.uk", f"{email.lower()}-x.test"]
+    with project.store() as store:
+        for k, address in enumerate(lookalikes):
+            store.execute("INSERT INTO leads (lead_id, email) VALUES (?, ?)", [f"look{k}", address])
+    for stage in ("sal", "sql", "opportunity"):
+        project.move(other, stage, actor="user:ana")
+    project.move(other, "lost", actor="user:ana", reason=f"same buyer as {email.upper()}.")
+    with project.store() as store:
+        history = store.execute(
+            "SELECT to_stage FROM stage_transitions WHERE lead_id = ? ORDER BY moved_at, seq",
+            [other],
+        ).fetchall()
+    erasure = project.forget(email, actor="user:dpo")
+    with project.store() as store:
+        after = store.execute(
+            "SELECT to_stage, reason FROM stage_transitions WHERE lead_id = ? "
+            "ORDER BY moved_at, seq",
+            [other],
+        ).fetchall()
+        (body,) = store.execute(
+            "SELECT body FROM outbox WHERE lead_id = ? AND state = 'pending' AND "
+            "json_extract_string(body, '$.data.to_stage') = 'lost'",
+            [other],
+        ).fetchall()[0]
+        kept = store.execute(
+            "SELECT email FROM leads WHERE lead_id LIKE 'look%' ORDER BY lead_id"
+        ).fetchall()
+        still = store.scalar(
+            "SELECT count(*) FROM leads WHERE lower(email) = ?", [other_email.lower()]
+        )
+    assert [s for s, _ in after] == [s for (s,) in history]  # not one row of theirs lost
+    assert after[-1][1] == "same buyer as [erased]."
+    assert json.loads(body)["data"]["reason"] == "same buyer as [erased]."
+    assert [e for (e,) in kept] == lookalikes and still == 1
+    assert erasure.rows_redacted["stage_transitions"] == 1 and erasure.rows_redacted["outbox"] == 1
+
+
+@given(
+    email=st.emails(),
+    before=st.sampled_from(["", " ", "<", "di", "x.", "'", ":", "é"]),
+    after=st.sampled_from(["", " ", ">", ".", ". ", ".uk", "m", "-x", "_", ","]),
+)
+def test_a_mention_is_the_whole_address(email: str, before: str, after: str) -> None:
+    """SQL's pattern and Python's replacement agree on what names the person: the address
+    alone, not inside a longer one."""
+    person = Mention(email.lower(), ["L1"])
+    text = f"{before}{email.upper()}{after}"
+    whole = before in ("", " ", "<", ":", "'") and after in ("", " ", ">", ".", ". ", ",")
+    with Store(":memory:") as store:
+        sql, params = person.where("t")
+        found = store.scalar(f"SELECT {sql} FROM (SELECT ? AS t)", [*params, text])
+    assert bool(found) == whole
+    assert (person.redact(text) == f"{before}[erased]{after}") == whole

@@ -367,6 +367,10 @@ class ErasureOut(Model):
     rows_pseudonymised: dict[str, int]
     messages_deleted: int
     messages_rewritten: int
+    rows_redacted: dict[str, int] = Field(
+        description="Rows of other leads (and kept tables) that named the person, by table: "
+        "kept, each mention replaced by [erased]."
+    )
 
 
 # -- reps and routing --------------------------------------------------------------------------

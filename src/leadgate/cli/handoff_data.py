@@ -39,6 +39,10 @@ def forget(ctx: click.Context, email: str, actor: str | None, as_json: bool) -> 
     kept = ", ".join(f"{n:,} {t}" for t, n in done.rows_pseudonymised.items())
     if kept:
         console.print(esc(f"Kept under a pseudonym: {kept}."), highlight=False)
+    named = ", ".join(f"{n:,} {t}" for t, n in done.rows_redacted.items())
+    if named:
+        console.print(esc(f"Other rows that named them, kept with [erased]: {named}."),
+                      highlight=False)  # fmt: skip
     console.print(
         esc(f"Outbox: {done.messages_deleted} undelivered deleted, "
             f"{done.messages_rewritten} delivered blanked. Erasure {done.erasure_id} "

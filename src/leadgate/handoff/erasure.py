@@ -8,15 +8,25 @@ source gave them (``lead_aliases``) and every visitor id linked to them. In one 
 * **kept without the person**: ``stage_transitions`` and ``assignments`` keep their rows,
   so the funnel's counts and the reps' history stay true, but the lead id becomes a
   pseudonym (``erased_`` + random hex, one per lead, linked to nothing) and a free-text
-  reason that names the person becomes ``[erased]``;
-* **the outbox**: a message not yet delivered (pending, failed, dead) is deleted with its
-  tries: sending a person's data after they were forgotten would undo the erasure. A
-  delivered one keeps its row (the delivery log stays true) but its body's ``data`` becomes
-  ``{"erased": true}`` and its ``lead_id`` NULL: a replay sends nothing personal;
+  column of theirs that names the person (a reason, an actor) becomes ``[erased]``;
+* **the outbox**: a message about the person not yet delivered (pending, failed, dead) is
+  deleted with its tries: sending a person's data after they were forgotten would undo the
+  erasure. A delivered one keeps its row (the delivery log stays true) but its body's
+  ``data`` becomes ``{"erased": true}`` and its ``lead_id`` NULL: a replay sends nothing
+  personal;
+* **other leads' rows that name the person** (a transition's reason "same buyer as
+  ana@acme.com", a message about that transition, an event's property) are kept, the
+  mention replaced by ``[erased]`` and the rest of the text as it was: forgetting one
+  person must not take another lead's history or an undelivered message about them;
 * **every other table** (those other parts of leadgate add later included) is swept: a row
-  with a text column equal to one of the ids, naming one as a JSON string (``"L1"``), or
-  containing the email, is deleted. The sweep reads every text column of every table once:
-  on a store of 50 million events it takes a while, which an erasure can afford.
+  with a text column naming the email or one of the ids is deleted. The definitions and
+  the plans made from them are not swept: a definition is the company's rules, and a rule
+  that names a person is edited in the definition, as a new version.
+
+The person is named by the email as a whole address, in any case, and by their ids as whole
+words: forgetting ``ana@acme.co`` leaves ``diana@acme.co`` and ``ana@acme.com`` alone, and
+forgetting lead ``L1`` leaves ``L12``. The sweep reads every text column of every table
+once: on a store of 50 million events it takes a while, which an erasure can afford.
 
 ``erasures`` then records the erasure: its id, when, by whom, how many rows of each table
 went, and ``subject_check``, a PBKDF2 hash of the email with a random salt of its own (see
@@ -28,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -50,7 +61,14 @@ DELETED = {
     "routing_misses": "lead_id",
 }
 PSEUDONYMOUS = ("stage_transitions", "assignments")
-NOT_SWEPT = ("erasures", "_migrations")
+# Rows never deleted by the sweep: a mention of the person in them is replaced.
+KEPT = (*PSEUDONYMOUS, "outbox", "outbox_deliveries", "definition_activations")
+NOT_SWEPT = ("erasures", "_migrations", "definitions", "plans")
+ERASED = "[erased]"
+# What may not stand before an address or an id without making it part of a longer one: a
+# letter, a digit or anything else an address's local part may hold (RFC 5322's atext), but
+# quotes, which in prose quote the address ('ana@acme.com').
+_TOUCHING = "A-Za-z0-9.!#$%&*+/=?^_{|}~"
 
 
 class NothingToForget(LeadgateError, LookupError):
@@ -77,6 +95,7 @@ class Erasure:
     rows_pseudonymised: dict[str, int] = field(default_factory=dict)
     messages_deleted: int = 0
     messages_rewritten: int = 0
+    rows_redacted: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +107,7 @@ class Erasure:
             "rows_pseudonymised": dict(self.rows_pseudonymised),
             "messages_deleted": self.messages_deleted,
             "messages_rewritten": self.messages_rewritten,
+            "rows_redacted": dict(self.rows_redacted),
         }
 
 
@@ -123,6 +143,42 @@ def matches(check: str, email: str) -> bool:
     return secrets.compare_digest(subject_check(email, salt), check)
 
 
+class Mention:
+    """The person as text: their email as a whole address, in any case, or one of their ids
+    as a whole word. :meth:`where` finds it in a column (SQL), :meth:`redact` replaces it."""
+
+    def __init__(self, email: str, ids: list[str]) -> None:
+        self.email, self.ids = email, sorted(set(ids))
+        wide = r"\x{80}-\x{10FFFF}"  # RE2's spelling; Python's below
+        names = "|".join([f"(?i:{_re2_literal(email)})", *map(_re2_literal, self.ids)])
+        self.pattern = (
+            f"(?:^|[^{_TOUCHING}{wide}-])(?:{names})"
+            f"(?:$|[^A-Za-z0-9_{wide}.-]|\\.(?:$|[^A-Za-z0-9_{wide}-]))"
+        )
+        wide = "\u0080-\U0010ffff"
+        names = "|".join([f"(?i:{re.escape(email)})", *map(re.escape, self.ids)])
+        after = f"[A-Za-z0-9_{wide}-]"
+        self._python = re.compile(f"(?<![{_TOUCHING}{wide}-])(?:{names})(?!{after})(?!\\.{after})")
+
+    def where(self, column: str) -> tuple[str, list[Any]]:
+        """SQL true where ``column`` names the person, and its parameters. A plain
+        ``contains`` of each name goes first: the pattern runs only on its few hits."""
+        text = f"CAST({column} AS VARCHAR)"
+        cheap = " OR ".join(
+            [f"contains(lower({text}), ?)", *(f"contains({text}, ?)" for _ in self.ids)]
+        )
+        return f"(({cheap}) AND regexp_matches({text}, ?))", [self.email, *self.ids, self.pattern]
+
+    def redact(self, text: str) -> str:
+        """``text`` with every mention of the person replaced by ``[erased]``."""
+        return self._python.sub(ERASED, text)
+
+
+def _re2_literal(text: str) -> str:
+    """``text`` matched literally by RE2 (``\\Q...\\E``, a ``\\E`` inside it spelled out)."""
+    return "\\Q" + text.replace("\\E", "\\E\\\\E\\Q") + "\\E"
+
+
 def forget(store: Store, email: str, *, actor: str) -> Erasure:
     """Erase the person ``email`` names (see the module), in one transaction."""
     check_actor(actor)
@@ -132,13 +188,17 @@ def forget(store: Store, email: str, *, actor: str) -> Erasure:
         if not ids["leads"]:
             store.execute(f"DROP TABLE {PERSON}")
             raise NothingToForget(f"No lead has the email {email.strip()!r}: nothing to forget.")
-        deleted, rewritten = _outbox(store, wanted)
-        pseudonymised = _pseudonymise(store, wanted)
-        removed = _delete(store, wanted)
+        named = store.execute(f"SELECT id FROM {PERSON}").fetchall()
+        person = Mention(wanted, [str(r[0]) for r in named])
+        deleted, rewritten = _outbox(store, person)
+        pseudonymised = _pseudonymise(store, person)
+        removed = _delete(store, wanted, person)
+        redacted = _redact(store, person)
         store.execute(f"DROP TABLE {PERSON}")
         erasure = Erasure(
             uuid.uuid4().hex, store.now(), actor, ids["leads"],
             {t: n for t, n in removed.items() if n}, pseudonymised, deleted, rewritten,
+            redacted,
         )  # fmt: skip
         store.execute(
             "INSERT INTO erasures VALUES (?, ?, ?, ?, ?)",
@@ -163,34 +223,17 @@ def _person(store: Store, email: str) -> dict[str, int]:
     return {"leads": 0} | {str(k): int(n) for k, n in rows}
 
 
-def _names(column: str, email_param: bool = True) -> str:
-    """SQL: ``column`` is one of the person's ids, or contains their email."""
-    ids = f"{column} IN (SELECT id FROM {PERSON})"
-    return f"({ids} OR contains(lower(CAST({column} AS VARCHAR)), ?))" if email_param else ids
+def _theirs(column: str) -> str:
+    """SQL: ``column`` is one of the person's ids."""
+    return f"{column} IN (SELECT id FROM {PERSON})"
 
 
-def _mentions(column: str) -> str:
-    """SQL: ``column`` is one of the ids, contains the email, or names an id as a JSON
-    string (a stored request or response body of another part of leadgate)."""
-    text = f"CAST({column} AS VARCHAR)"
-    return (
-        f"({_names(column)} OR EXISTS (SELECT 1 FROM {PERSON} p "
-        f"WHERE contains({text}, CAST(to_json(p.id) AS VARCHAR))))"
-    )
-
-
-def _outbox(store: Store, email: str) -> tuple[int, int]:
-    """Delete the person's undelivered messages; blank the data of the delivered ones."""
-    quoted = f"(SELECT CAST(to_json(id) AS VARCHAR) FROM {PERSON})"
-    # A body names a lead as a JSON string; check each quoted id against the body.
-    about = (
-        f"({_names('lead_id')} OR contains(lower(body), ?) OR EXISTS (SELECT 1 FROM {quoted} "
-        "q(x) WHERE contains(body, x)))"
-    )
+def _outbox(store: Store, person: Mention) -> tuple[int, int]:
+    """Delete the messages about the person not yet delivered; blank the data of the
+    delivered ones. (Another lead's message that names them is redacted, by ``_redact``.)"""
     store.execute(
-        f"CREATE OR REPLACE TEMP TABLE _lg_forget_msgs AS SELECT message_id, state FROM outbox "
-        f"WHERE {about}",
-        [email, email],
+        "CREATE OR REPLACE TEMP TABLE _lg_forget_msgs AS SELECT message_id, state FROM outbox "
+        f"WHERE {_theirs('lead_id')}"
     )
     gone = "message_id IN (SELECT message_id FROM _lg_forget_msgs WHERE state <> 'delivered')"
     store.execute(f"DELETE FROM outbox_deliveries WHERE {gone}")
@@ -205,44 +248,73 @@ def _outbox(store: Store, email: str) -> tuple[int, int]:
     return int(deleted[0]) if deleted else 0, int(rewritten[0]) if rewritten else 0
 
 
-def _pseudonymise(store: Store, email: str) -> dict[str, int]:
-    """Transitions and assignments keep their rows under a pseudonym per lead."""
+def _pseudonymise(store: Store, person: Mention) -> dict[str, int]:
+    """Transitions and assignments keep their rows under a pseudonym per lead; a reason of
+    theirs that names the person becomes ``[erased]`` whole (it may say more about them)."""
     store.execute(
         "CREATE OR REPLACE TEMP TABLE _lg_pseudonyms AS SELECT id, 'erased_' || "
         f"substr(md5(CAST(gen_random_uuid() AS VARCHAR)), 1, 16) AS alias FROM {PERSON} "
         "WHERE kind = 'leads'"
     )
+    named, params = person.where("reason")
     done = {}
     for table in PSEUDONYMOUS:
         changed = store.one(
-            f"UPDATE {table} SET lead_id = p.alias, reason = CASE WHEN "
-            f"contains(lower(reason), ?) OR EXISTS (SELECT 1 FROM {PERSON} i WHERE "
-            "contains(reason, i.id)) THEN '[erased]' ELSE reason END FROM _lg_pseudonyms p "
-            f"WHERE {table}.lead_id = p.id",
-            [email],
+            f"UPDATE {table} SET lead_id = p.alias, reason = CASE WHEN {named} THEN "
+            f"'{ERASED}' ELSE reason END FROM _lg_pseudonyms p WHERE {table}.lead_id = p.id",
+            params,
         )
         done[table] = int(changed[0]) if changed else 0
     store.execute("DROP TABLE _lg_pseudonyms")
     return {t: n for t, n in done.items() if n}
 
 
-def _delete(store: Store, email: str) -> dict[str, int]:
-    """Delete the person's rows: the known tables by lead, then a sweep of every table."""
+def _delete(store: Store, email: str, person: Mention) -> dict[str, int]:
+    """Delete the person's rows: the known tables by id, then a sweep of every table but
+    those whose rows are kept (``KEPT``), and but other leads' rows."""
     removed: dict[str, int] = {}
 
     def count(table: str, where: str, params: list[Any]) -> None:
         done = store.one(f"DELETE FROM {table} WHERE {where}", params)
         removed[table] = removed.get(table, 0) + (int(done[0]) if done else 0)
 
-    count("events", f"{_names('lead_id', False)} OR {_names('visitor_id', False)}", [])
+    count("events", f"{_theirs('lead_id')} OR {_theirs('visitor_id')}", [])
     for table, column in DELETED.items():
-        count(table, _names(column, False), [])
-    count("lead_merges", f"{_names('lead_id')} OR {_names('merged_id')} OR email = ?",
-          [email, email, email])  # fmt: skip
+        count(table, _theirs(column), [])
+    count("lead_merges", f"{_theirs('lead_id')} OR {_theirs('merged_id')} OR email = ?",
+          [email])  # fmt: skip
     for table, columns in _text_columns(store).items():
-        where = " OR ".join(_mentions(f'"{c}"') for c in columns)
-        count(table, where, [email] * len(columns))
+        if table in KEPT:
+            continue
+        named = [person.where(f'"{c}"') for c in columns]
+        where = " OR ".join(sql for sql, _ in named)
+        if "lead_id" in columns:  # another lead's row that names them is redacted instead
+            where = f"({where}) AND (lead_id IS NULL OR {_theirs('lead_id')})"
+        count(table, where, [p for _, params in named for p in params])
     return removed
+
+
+def _redact(store: Store, person: Mention) -> dict[str, int]:
+    """Every mention of the person left (in the kept tables, and in other leads' rows)
+    replaced by ``[erased]``, the rest of each text as it was; rows changed by table."""
+    redacted: dict[str, int] = {}
+    for table, columns in _text_columns(store).items():
+        if table not in KEPT and "lead_id" not in columns:
+            continue  # the sweep deleted what named them there
+        named = [person.where(f'"{c}"') for c in columns]
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        rows = store.execute(
+            f'SELECT rowid, {quoted} FROM "{table}" WHERE ' + " OR ".join(s for s, _ in named),
+            [p for _, params in named for p in params],
+        ).fetchall()
+        for rowid, *values in rows:
+            for column, value in zip(columns, values, strict=True):
+                if isinstance(value, str) and (new := person.redact(value)) != value:
+                    store.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?',
+                                  [new, rowid])  # fmt: skip
+        if rows:
+            redacted[table] = len(rows)
+    return redacted
 
 
 def _text_columns(store: Store) -> dict[str, list[str]]:
@@ -257,4 +329,12 @@ def _text_columns(store: Store) -> dict[str, list[str]]:
     return {str(t): list(cols) for t, cols in rows if t not in NOT_SWEPT}
 
 
-__all__ = ["BadEmail", "Erasure", "NothingToForget", "forget", "matches", "subject_check"]
+__all__ = [
+    "BadEmail",
+    "Erasure",
+    "Mention",
+    "NothingToForget",
+    "forget",
+    "matches",
+    "subject_check",
+]
