@@ -311,7 +311,7 @@ def _webhooks_problems(webhooks: Any) -> list[str]:
     if not isinstance(webhooks, list) or not all(isinstance(w, dict) for w in webhooks):
         return ["'webhooks' must be a list of tables: write each as [[webhooks]]"]
     problems = []
-    for n, table in enumerate(webhooks, 1):
+    for n, table in enumerate(webhooks):  # from 0, as reps[0] and routing[0]
         where = f"webhooks[{n}]"
         problems += [_unknown(f"{where}.{key}", WEBHOOK_KEYS) for key in table]
         url = table.get("url")

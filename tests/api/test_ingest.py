@@ -187,3 +187,26 @@ def test_only_ingest_and_admin_keys_may_post_and_no_key_nothing(
         )
     assert client.get("/metrics", headers=bearer(project, "ingest")).status_code == 403
     assert client.get("/metrics").status_code == 401
+
+
+@pytest.mark.parametrize("depth", [900, 5_000])
+@pytest.mark.parametrize("route", ["/v1/events", "/v1/leads"])
+def test_json_nested_hundreds_deep_is_refused_or_taken_never_a_crash(
+    client: TestClient, project: Project, route: str, depth: int
+) -> None:
+    """A body nested deeper than the parsers go is a 400 naming why; one they read is
+    taken or refused as any other, and nothing half-written either way."""
+    nested = "[" * depth + "1" + "]" * depth
+    row = (
+        event() | {"properties": "NESTED"}
+        if route == "/v1/events"
+        else {"lead_id": "L9", "note": "NESTED"}
+    )
+    body = json.dumps(row).replace('"NESTED"', nested)
+    before = counts(client)
+    answer = client.post(route, headers=bearer(project, "admin"), content=body)
+    assert answer.status_code < 500, answer.text
+    if depth > 1_000:
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "LG710"
+        assert "nested too deeply" in answer.json()["error"]["message"]
+        assert counts(client) == before

@@ -3,7 +3,9 @@ project store (tests/api/sample.py)."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,8 @@ def test_queue_filters(api: tuple[TestClient, dict[str, dict[str, str]]], projec
         return ids(answer.json())
 
     assert queue(tier="warm") == ["l2", "l3"]
+    assert queue(tier="WARM") == queue(tier=" Warm".strip()) == ["l2", "l3"]  # any case
+    assert queue(tier="HOT", owner="ANA") == queue(tier="hot", owner="Ana")
     assert queue(q="ACM") == ["l1"] and queue(q="bolt.com") == ["l2"]
     assert queue(source="web") == ["l1", "l5", "l2", "l3"] and queue(source="ads") == []
     ana = [row.lead_id for row in project.queue().rows if row.owner == "Ana"]
@@ -140,6 +144,29 @@ def test_a_bad_cursor_or_limit_is_refused(
         project.queue(stage="won")
     with pytest.raises(BadQueueRequest, match="limit must be 1 to 500"):
         project.queue(limit=501)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        [1, "2026-01-01T00:00:00+05:00", "L1"],  # a time with a zone: the queue's are naive
+        [1, "2026-01-01T00:00:00"],  # too short
+        {"rank": 1},
+        [True, "2026-01-01T00:00:00", "L1"],
+        [1, 20260101, "L1"],
+        [1, "yesterday", "L1"],
+        "text",
+    ],
+)
+def test_a_tampered_cursor_is_a_400_not_a_crash(
+    api: tuple[TestClient, dict[str, dict[str, str]]], key: object
+) -> None:
+    client, keys = api
+    raw = json.dumps(key).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    answer = client.get("/v1/queue", params={"cursor": cursor}, headers=keys["read"])
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "LG722"
+    assert "not one this queue gave" in answer.json()["error"]["message"]
 
 
 def test_stored_reasons_equal_the_rebuilt_ones(tmp_path: Path) -> None:

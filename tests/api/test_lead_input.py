@@ -87,3 +87,23 @@ def test_a_request_too_wide_names_its_fields_and_the_limit(tmp_path: Path, wide:
     assert f"{wide:,} fields" in error["message"] and f"at most {MAX_COLUMNS:,}" in error["message"]
     for leak in ("/tmp", ".jsonl", "leadgate-api-", "export", "columns"):
         assert leak not in error["message"]
+
+
+def test_a_stage_leadgate_does_not_know_is_refused_and_the_lead_stays_workable(
+    tmp_path: Path,
+) -> None:
+    project = api_project(tmp_path / "p")
+    admin = {"Authorization": f"Bearer {project.create_key('crm', 'admin').key}"}
+    with TestClient(create_app(project)) as client:
+        assert client.post("/v1/leads", headers=admin, json={"lead_id": "L1"}).status_code == 200
+        bad = client.post("/v1/leads", headers=admin, json={"lead_id": "L1", "stage": "bogus"})
+        read = client.get("/v1/leads/L1", headers=admin)
+        upper = client.post("/v1/leads", headers=admin, json={"lead_id": "L1", "stage": "MQL"})
+        after = client.get("/v1/leads/L1", headers=admin)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "LG712"
+    (problem,) = bad.json()["error"]["details"]
+    assert (problem["index"], problem["field"]) == (0, "stage")
+    assert "'bogus' is not one of leadgate's stages" in problem["problem"]
+    assert "--value" not in problem["problem"]
+    assert read.status_code == 200 and read.json()["stage"] == "lead"  # nothing half-written
+    assert upper.status_code == 200 and after.json()["stage"] == "mql"

@@ -169,3 +169,17 @@ def test_explain_shows_the_values_each_rule_judged_as_written(project: Path) -> 
     # Brackets in a rule's detail are text, not terminal markup: none of it goes missing.
     assert "[manager," in seniority["detail"] and "[manager," in done.stdout
     assert max(len(line) for line in done.stdout.splitlines()) <= 80
+
+
+def test_the_score_table_counts_each_lead_once(project: Path) -> None:
+    """A disqualified lead has no tier: the table shows it under (disqualified) only, so
+    its rows add up to the leads scored, as the JSON's tiers do."""
+    done = run("-C", str(project), "score", "--as-of", "2026-03-01", "--json")
+    report = json.loads(done.stdout)
+    assert report["disqualified"] > 0 and sum(report["tiers"].values()) == report["leads"]
+    table = run("-C", str(project), "score", "--as-of", "2026-03-01")
+    assert table.returncode == 0, table.stderr
+    cells = [line.split() for line in table.stdout.splitlines()]
+    counted = {c[0]: int(c[1]) for c in cells if len(c) == 2 and c[1].isdigit()}
+    assert counted["(disqualified)"] == report["disqualified"]
+    assert sum(counted.values()) == report["leads"]

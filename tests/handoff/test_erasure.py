@@ -145,7 +145,9 @@ def test_forget_keeps_other_leads_rows_and_replaces_only_the_mention(tmp_path: P
             "SELECT to_stage FROM stage_transitions WHERE lead_id = ? ORDER BY moved_at, seq",
             [other],
         ).fetchall()
+    counted = project.funnel(window=None).recorded
     erasure = project.forget(email, actor="user:dpo")
+    assert project.funnel(window=None).recorded == counted  # their history still counts
     with project.store() as store:
         after = store.execute(
             "SELECT to_stage, reason FROM stage_transitions WHERE lead_id = ? "

@@ -68,3 +68,22 @@ def test_a_leads_file_without_stages_records_no_transition(tmp_path: Path) -> No
     project = init_project(tmp_path / "p", clock=Clock(T0))
     report = imported(project, tmp_path, "lead_id,email\nb1,b1@x.io\n", "plain.csv")
     assert report["stage_changes"] == 0 and project.history("b1").transitions == []
+
+
+def test_a_stage_leadgate_does_not_know_rejects_its_row_and_any_case_is_one_word(
+    tmp_path: Path,
+) -> None:
+    """Without a value map, a stage column holds leadgate's words in any case; another word
+    rejects its row (stored, no move could ever leave it), the others load."""
+    project = init_project(tmp_path / "p", clock=Clock(T0))
+    text = "lead_id,email,stage\nb1,b1@x.io,bogus\nb2,b2@x.io, MQL \nb3,b3@x.io,\nb4,b4@x.io,Won\n"
+    report = imported(project, tmp_path, text, "stages.csv")
+    assert (report["rows_loaded"], report["rows_rejected"]) == (3, 1)
+    (reject,) = project.import_file(tmp_path / "stages.csv", "leads").rejects
+    assert (reject.line, reject.column, reject.raw) == (2, "stage", "bogus")
+    assert "not one of leadgate's stages" in reject.reason and "'opportunity'" in reject.reason
+    assert [project.history(lead).stage for lead in ("b2", "b3", "b4")] == ["mql", "lead", "won"]
+    with project.store() as store:
+        assert store.scalar("SELECT count(*) FROM leads WHERE lead_id = 'b1'") == 0
+        columns = store.table_columns("leads")
+    assert "stage_raw" not in columns  # leadgate's own words are not kept twice

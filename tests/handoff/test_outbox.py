@@ -97,12 +97,12 @@ def test_webhook_settings_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         read_config(bad)
     message = str(caught.value)
-    assert "unknown setting 'webhooks[1].event' (did you mean 'events'?)" in message
-    assert "'webhooks[1].url' must be an http:// or https:// address" in message
-    assert "'webhooks[1].secret': a webhook secret starts with 'whsec_'" in message
-    assert "'webhooks[1].timeout' must be a number of seconds above 0" in message
+    assert "unknown setting 'webhooks[0].event' (did you mean 'events'?)" in message
+    assert "'webhooks[0].url' must be an http:// or https:// address" in message
+    assert "'webhooks[0].secret': a webhook secret starts with 'whsec_'" in message
+    assert "'webhooks[0].timeout' must be a number of seconds above 0" in message
     assert (
-        "'webhooks[2].events' names 'lead.sla_breached', not an event type leadgate sends "
+        "'webhooks[1].events' names 'lead.sla_breached', not an event type leadgate sends "
         "(did you mean 'sla.breached'?"
     ) in message
     with pytest.raises(ConfigError, match=r"list of tables: write each as \[\[webhooks\]\]"):

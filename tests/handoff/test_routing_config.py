@@ -100,3 +100,23 @@ def test_routing_rules_must_end_in_a_catch_all_to_known_reps(
     text = f'[[reps]]\nname = "Ana"\nteams = ["ae"]\n\n[routing]\nrules = {rules}\n'
     with pytest.raises(ConfigError, match=re.escape(expected)):
         read_config(write(tmp_path, text))
+
+
+def test_a_reps_mistake_does_not_hide_an_unknown_target(tmp_path: Path) -> None:
+    """Every problem at once: a rep's bad zone and weight, and rules naming a pool and a
+    rep nobody has, are one error; a target naming a rep by email, in any case, is known."""
+    text = (
+        '[[reps]]\nname = "Ana"\nemail = "ana@x.io"\nteams = ["ae"]\nweight = 0\n'
+        'timezone = "Mars/Olympus"\n\n[routing]\nrules = [\n'
+        '  { name = "a", when = "true", to = "pool:nonexistent" },\n'
+        '  { name = "b", when = "true", to = "rep:Nobody" },\n'
+        '  { name = "c", when = "true", to = "rep:ANA@x.io" },\n'
+        '  { name = "everyone", to = "team:ae" },\n]\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        read_config(write(tmp_path, text))
+    message = str(caught.value)
+    assert "reps[0].timezone" in message and "reps[0].weight" in message
+    assert "LG652 routing.rules[0].to: no rep has 'nonexistent'" in message
+    assert "LG652 routing.rules[1].to: no rep 'Nobody'" in message
+    assert "routing.rules[2]" not in message and "routing.rules[3]" not in message

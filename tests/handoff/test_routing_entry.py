@@ -111,3 +111,17 @@ def test_every_mql_gets_an_owner_or_a_recorded_reason(
     for lead_id, why in list(missed.items())[:2]:  # routes test shows the reason on record
         recorded = project.route_test(lead_id, at=clock.now()).recorded
         assert recorded is not None and recorded["rep"] is None and recorded["reason"] == why
+
+
+def test_reps_shows_a_rep_at_cap_as_routing_skips_them(tmp_path: Path) -> None:
+    """Ana may hold one open MQL: once routed one, ``reps`` says she is at cap, as the
+    route test's skip does; Cy is asleep in New York either way."""
+    clock = Clock(T0)
+    project = with_reps(make_project(tmp_path / "p", clock, {"a": 500, "m": 50}), 1)
+    before = {s.rep.name: s.unavailable for s in project.reps().reps}
+    project.score(T0)
+    after = {s.rep.name: s.as_dict() for s in project.reps().reps}
+    assert before["Ana"] == "" and after["Ana"]["available"] is False
+    assert after["Ana"]["unavailable"] == "at cap, 1 open of 1"
+    assert "Ana: at cap, 1 open of 1" in project.route_test("m").routed.reason
+    assert after["Cy"]["available"] is False and "at cap" not in after["Cy"]["unavailable"]

@@ -9,6 +9,10 @@ used when present:
 * ``outcomes`` imported from a CRM (``accepted`` is SAL, ``sql``, ``opportunity``, ``won``);
 * ``leads.created_at`` (the first contact), for a lead whose MQL entry is not recorded.
 
+A person erased (``leadgate forget``) has no lead row left, but their transitions stay under
+a pseudonym (``erased_...``): each is one more journey, with no source or creation time, so
+the funnel's counts are the same after an erasure as before.
+
 Which leads are MQLs: those whose MQL entry is recorded, or that sales gave a verdict on
 (any outcome, any move past ``mql``). A store that records no MQL entry at all holds a
 table of MQLs, as a CRM exports them (Olist's marketing-qualified leads): every lead is an
@@ -108,7 +112,10 @@ def build_journeys(
                    coalesce(tr.definition_hash, cs.definition_hash) AS definition_hash,
                    own.owner,
                    coalesce(tr.rejected_reason, oc.rejected_reason) AS rejected_reason
-            FROM leads l
+            FROM (SELECT lead_id, source, created_at FROM leads
+                  UNION ALL SELECT DISTINCT lead_id, NULL, NULL FROM stage_transitions
+                  WHERE starts_with(lead_id, 'erased_')
+                    AND lead_id NOT IN (SELECT lead_id FROM leads)) l
             LEFT JOIN tr USING (lead_id) LEFT JOIN oc USING (lead_id)
             LEFT JOIN lh USING (lead_id) LEFT JOIN own USING (lead_id)
             LEFT JOIN current_scores cs USING (lead_id)),

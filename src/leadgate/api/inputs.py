@@ -106,10 +106,14 @@ def parse_json(body: bytes) -> Any:
         return _DECODE(body)
     except msgspec.DecodeError:
         pass
+    except RecursionError:
+        raise _too_deep() from None
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise ApiError(400, "LG710", "The body is not UTF-8 text: send JSON.") from None
+    except RecursionError:
+        raise _too_deep() from None
     except json.JSONDecodeError as exc:
         raise ApiError(
             400,
@@ -127,6 +131,15 @@ def parse_json(body: bytes) -> Any:
             "Send the character itself, or both halves of its pair.",
         ) from None
     return data
+
+
+def _too_deep() -> ApiError:
+    return ApiError(
+        400,
+        "LG710",
+        "The body's JSON is nested too deeply (about a thousand levels of arrays or objects): "
+        "send flatter JSON.",
+    )
 
 
 def rows_of(data: Any, plural: str, max_rows: int) -> list[Any]:

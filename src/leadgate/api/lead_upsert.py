@@ -106,4 +106,6 @@ def _problem(reject: Reject) -> dict[str, Any]:
     problem = reject.reason
     if problem.startswith("not a date or time"):
         problem = f"{reject.raw!r} is not a date or time the API reads: {ISO_HINT}"
+    elif problem.startswith("not one of leadgate's"):  # a stage: the CLI's map is no help
+        problem = f"{reject.raw!r} is {problem.partition('; ')[0]}; send one of them"
     return {"index": (reject.line or 1) - 1, "field": reject.column, "problem": problem}

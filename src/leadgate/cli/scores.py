@@ -78,9 +78,21 @@ def _print_run(report: BatchReport) -> None:
         f"with definition {report.definition_hash[:12]} in {report.seconds:.2f}s",
         highlight=False,
     )
-    rows = [{"tier": t, "leads": n} for t, n in report.tiers.items()]
+    # A disqualified lead has no tier: "(none)" counts it too, so it is shown once, apart.
+    rows = [
+        {"tier": t, "leads": n - report.disqualified if t == "(none)" else n}
+        for t, n in report.tiers.items()
+    ]
+    rows = [r for r in rows if r["tier"] != "(none)" or r["leads"]]
     rows.append({"tier": "(disqualified)", "leads": report.disqualified})
     emit(rows, "table", "leads by tier", [Column("tier", 1), Column("leads", 1, numeric=True)])
+    if report.entered_mql or report.routed or report.unrouted:
+        unrouted = f", {report.unrouted:,} unrouted (see `leadgate routes test LEAD`)"
+        console.print(
+            f"{report.entered_mql:,} entered MQL; {report.routed:,} routed"
+            + (unrouted if report.unrouted else ""),
+            highlight=False,
+        )
 
 
 LEAD_COLUMNS = [

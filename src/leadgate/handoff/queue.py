@@ -22,7 +22,7 @@ import base64
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LeadgateError
@@ -140,24 +140,34 @@ def encode_cursor(rank: int, entered: dt.datetime, lead_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[int, dt.datetime, str]:
-    """The sort key a cursor holds, or :class:`BadQueueRequest`."""
+    """The sort key a cursor holds, or :class:`BadQueueRequest` (for anything
+    :func:`encode_cursor` did not make: a naive time, a rank, a lead id)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        rank, entered, lead_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(rank, int) or not isinstance(lead_id, str):
-            raise TypeError("not a queue cursor")
-        return rank, dt.datetime.fromisoformat(entered), lead_id
-    except (ValueError, TypeError) as exc:
-        raise BadQueueRequest(
-            f"The cursor {cursor[:40]!r} is not one this queue gave ({exc}); start from the "
-            "first page (no cursor) and follow next_cursor."
-        ) from None
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except ValueError:  # not base64, not UTF-8, not JSON
+        key = None
+    if isinstance(key, list) and len(key) == 3:
+        rank, entered, lead_id = key
+        try:
+            at = dt.datetime.fromisoformat(entered) if isinstance(entered, str) else None
+        except ValueError:
+            at = None
+        valid = isinstance(rank, int) and not isinstance(rank, bool) and isinstance(lead_id, str)
+        if valid and at is not None and at.tzinfo is None:
+            return rank, at, lead_id
+    raise BadQueueRequest(
+        f"The cursor {cursor[:40]!r} is not one this queue gave; start from the first page "
+        "(no cursor) and follow next_cursor."
+    )
 
 
 def check_filter(
     store: Store, tiers: list[str], filters: QueueFilter, reps: Sequence[str] = ()
-) -> None:
-    """Refuse a tier, stage or owner the queue can never hold, naming the near one.
+) -> QueueFilter:
+    """``filters`` with its tier spelled as the definition spells it (``HOT`` is ``hot``),
+    or :class:`BadQueueRequest` for a tier, stage or owner the queue can never hold, naming
+    the near one.
 
     An unknown name would give an empty queue that reads as "nothing to do". A tier is one
     of the definition's or one a lead entered MQL in (an older version's); an owner is a rep
@@ -177,11 +187,14 @@ def check_filter(
         ).fetchall()]  # fmt: skip
         known = tiers + sorted(set(entered) - set(tiers))
         _check("tier", filters.tier, known, "a tier of the definition")
+        if filters.tier not in known:  # the filter compares as the tiers are stored
+            spelled = {k.lower(): k for k in reversed(known)}  # the first spelling wins
+            filters = replace(filters, tier=spelled[filters.tier.lower()])
     if filters.owner is not None and filters.owner.strip():
         owner = filters.owner.strip()
-        if owner.lower() in {r.lower() for r in reps}:
-            return
-        _check("owner", owner, [*reps, *known_owners(store)], "a rep or an imported owner")
+        if owner.lower() not in {r.lower() for r in reps}:
+            _check("owner", owner, [*reps, *known_owners(store)], "a rep or an imported owner")
+    return filters
 
 
 def known_owners(store: Store) -> list[str]:

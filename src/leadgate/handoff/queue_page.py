@@ -55,7 +55,7 @@ def queue_page(
     if not 1 <= limit <= MAX_LIMIT:
         raise BadQueueRequest(f"The limit must be 1 to {MAX_LIMIT}; got {limit}.")
     tiers = [t.name for t in compiled.tiers] if compiled is not None else []
-    check_filter(store, tiers, filters, reps)
+    filters = check_filter(store, tiers, filters, reps)
     after = decode_cursor(cursor) if cursor is not None else None
     if filters.source or (filters.q or "").strip() or (filters.owner or "").strip():
         rows = _joined(store, tiers, filters, after, limit + 1)

@@ -137,11 +137,11 @@ def routing_problems(data: Mapping[str, Any]) -> list[str]:
     if not isinstance(rules, list) or not rules or not all(isinstance(r, dict) for r in rules):
         return [*problems, f"{ROUTING_INVALID} routing.rules must be a list of rules, e.g. "
                 '[{ name = "everyone", to = "team:sales" }]']  # fmt: skip
-    # Targets are checked against the reps only when the reps themselves read correctly.
-    check = not problems
-    setup = RoutingSetup(tuple(parse_rep(r) for r in data.get("reps", [])) if check else ())
+    # Targets are checked against the reps as written, so that a rep's own mistake (a bad
+    # zone, a weight of 0) does not hide an unknown target until it is fixed.
+    known = _written_reps(data.get("reps"))
     for i, rule in enumerate(rules):
-        problems += _rule_problems(f"routing.rules[{i}]", rule, setup, check)
+        problems += _rule_problems(f"routing.rules[{i}]", rule, known)
     # account_owner passes a lead on when there is no owner to take it: never a catch-all.
     catch_all = [i for i, r in enumerate(rules) if "when" not in r and r.get("to") != ACCOUNT_OWNER]
     if not catch_all:
@@ -157,7 +157,16 @@ def routing_problems(data: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _rule_problems(where: str, rule: dict[str, Any], setup: RoutingSetup, check: bool) -> list[str]:
+def _written_reps(reps: Any) -> tuple[set[str], set[str]]:
+    """The names and emails (lower case) and the teams of ``[[reps]]`` as written, whatever
+    else is wrong with them."""
+    tables = [r for r in reps if isinstance(r, dict)] if isinstance(reps, list) else []
+    names = {str(r[k]).strip().lower() for r in tables for k in ("name", "email") if k in r}
+    teams = {str(t) for r in tables if isinstance(r.get("teams"), list) for t in r["teams"]}
+    return names, teams
+
+
+def _rule_problems(where: str, rule: dict[str, Any], known: tuple[set[str], set[str]]) -> list[str]:
     problems = [
         f"{ROUTING_INVALID} {where}.{k}: unknown setting (known: {', '.join(RULE_KEYS)})"
         for k in rule
@@ -170,11 +179,11 @@ def _rule_problems(where: str, rule: dict[str, Any], setup: RoutingSetup, check:
             parse(str(rule["when"]))
         except ExpressionError as exc:
             problems.append(f"{BAD_CONDITION} {where}.when: {exc}")
-    problems.append(_target_problem(f"{where}.to", rule.get("to"), setup, check))
+    problems.append(_target_problem(f"{where}.to", rule.get("to"), known))
     return [p for p in problems if p]
 
 
-def _target_problem(where: str, to: Any, setup: RoutingSetup, check: bool) -> str:
+def _target_problem(where: str, to: Any, known: tuple[set[str], set[str]]) -> str:
     kind, _, name = str(to).partition(":")
     if to == ACCOUNT_OWNER:
         return ""
@@ -183,9 +192,10 @@ def _target_problem(where: str, to: Any, setup: RoutingSetup, check: bool) -> st
             f'{UNKNOWN_TARGET} {where} must be "account_owner", "team:NAME", "pool:NAME" '
             f'or "rep:NAME". Got {to!r}'
         )
-    if check and kind in ("team", "pool") and not setup.team(name):
+    names, teams = known
+    if kind in ("team", "pool") and name not in teams:
         return f"{UNKNOWN_TARGET} {where}: no rep has {name!r} in their teams"
-    if check and kind == "rep" and setup.rep(name) is None:
+    if kind == "rep" and name.strip().lower() not in names:
         return f"{UNKNOWN_TARGET} {where}: no rep {name!r} in [[reps]]"
     return ""
 
@@ -308,6 +318,13 @@ def _pick(
     # exact split, where plain count / weight lets a heavy rep fall 2 or more behind.
     best = min(ready, key=lambda r: ((state[r.name].assigned + 0.5) / r.weight, r.name))
     return best, skipped
+
+
+def cap_reached(rep: Rep, state: RepState, now: dt.datetime) -> str:
+    """Why ``rep`` takes no lead now for their caps ("at cap, 3 today of 3"), or ""; the
+    day's count is the rep's local day's (a new day starts it again), as routing counts."""
+    today = state.today if state.day in (None, rep.local_date(now)) else 0
+    return _at_cap(rep, RepState(open=state.open, today=today))
 
 
 def _at_cap(rep: Rep, state: RepState) -> str:

@@ -18,7 +18,15 @@ from ..errors import ConfigError, ExpressionError
 from ..expr import TEXT, Scope, check
 from ..expr.interpret import typed
 from .outbox import enqueue_query
-from .routing import ACCOUNT_OWNER, BAD_CONDITION, RepState, Routed, RoutingSetup, assign
+from .routing import (
+    ACCOUNT_OWNER,
+    BAD_CONDITION,
+    RepState,
+    Routed,
+    RoutingSetup,
+    assign,
+    cap_reached,
+)
 
 if TYPE_CHECKING:
     from ..definition import CompiledDefinition
@@ -234,4 +242,9 @@ class RepStatus:
 def rep_statuses(
     setup: RoutingSetup, states: dict[str, RepState], now: dt.datetime
 ) -> list[RepStatus]:
-    return [RepStatus(r, r.why_unavailable(now), states[r.name]) for r in setup.reps]
+    """Each rep at ``now``: away (hours, out of office) or at a cap, and why, as routing
+    would skip them."""
+    return [
+        RepStatus(r, r.why_unavailable(now) or cap_reached(r, states[r.name], now), states[r.name])
+        for r in setup.reps
+    ]

@@ -20,7 +20,10 @@ per field in the staging statement: no Python per row.
 
 ``outcome`` of an outcomes file always has a map: :data:`DEFAULT_OUTCOME_VALUES` unless the
 import gives its own, so a lead table's 0/1, true/false, yes/no or Won/Lost column imports
-as it is.
+as it is. ``stage`` of a leads file always has one too: leadgate's stage words (in any case
+and spacing, ``MQL`` is ``mql``) unless the import maps it, so a stage leadgate does not know
+(``bogus``, ``Closed``) rejects its row, saying which words it takes, instead of being
+stored as a stage no move can leave.
 """
 
 from __future__ import annotations
@@ -83,6 +86,9 @@ class ValueMap:
     shown: tuple[str, ...] = ()
     # Whether the import or its mapping gave (part of) it, not only a preset or the default.
     stated: bool = False
+    # Whether it is only leadgate's own words (the default of ``stage``): the column holds
+    # them already, so it is not kept again as a custom attribute.
+    own_words: bool = False
 
     def lookup_sql(self, text: str) -> str:
         """SQL: leadgate's value for the text ``text``, NULL when the map lacks it.
@@ -103,6 +109,11 @@ class ValueMap:
     def reason(self) -> str:
         """A reject's reason for a value the map lacks: what it knows, and what to do."""
         known = ", ".join(f"'{k}'" for k in self.shown or self.entries)
+        if self.own_words:
+            return (
+                f"not one of leadgate's {self.target}s ({known}, in any case); write one of "
+                f"them, or map the file's word, e.g. --value '{self.target}:Closed=lost'"
+            )
         return (
             f"not a value the map of {self.target} knows ({known}); add it to the map, "
             f"e.g. --value '{self.target}:VALUE={next(iter(self.entries.values()))}'"
@@ -153,8 +164,12 @@ def value_maps_of(
     if kind == "outcomes" and "outcome" not in merged:
         merged["outcome"] = dict(DEFAULT_OUTCOME_VALUES)
         shown["outcome"] = {k: k for k in DEFAULT_OUTCOME_VALUES}
+    own = kind == "leads" and not merged.get("stage")
+    if own:
+        merged["stage"] = {s: s for s in STAGES}
+        shown["stage"] = {s: s for s in STAGES}
     return {
-        t: ValueMap(t, entries, tuple(shown[t].values()), t in stated)
+        t: ValueMap(t, entries, tuple(shown[t].values()), t in stated, own and t == "stage")
         for t, entries in merged.items()
         if entries
     }
@@ -205,7 +220,9 @@ def keep_mapped_columns(
     """
     keep = set(resolved.unmapped)
     names: dict[str, str] = {}
-    for target in maps:
+    for target, vmap in maps.items():
+        if vmap.own_words:
+            continue
         col = resolved.sources[target]
         name = snake_case(col)
         if name == target:
