@@ -834,7 +834,7 @@ class Project:
         from .handoff.lead import account_of, every_event
         from .handoff.one_lead import read_lead_rows
         from .handoff.reads import LeadRead
-        from .scoring.lookup import explain_loaded, find_lead, load_lead
+        from .scoring.lookup import explain_loaded, find_lead, live_as_of, load_lead
 
         warnings: list[str] = []
         compiled = self._compiled_or_none(warnings)
@@ -847,8 +847,13 @@ class Project:
                 # A lead without an account: its events read once, for its score and page.
                 timeline = every_event(store, lead_id) if row.get("account_id") is None else None
                 data = load_lead(store, lead_id, row, timeline)
+                # As of its live score when the server scored it after the last batch run:
+                # the page explains the total the queue shows.
+                live = live_as_of(store, compiled, lead_id)
                 try:
-                    score = explain_loaded(store, compiled, data, scorer=self._scorer(compiled))
+                    score = explain_loaded(
+                        store, compiled, data, as_of=live, scorer=self._scorer(compiled)
+                    )
                 except ScoringError as exc:
                     warnings.append(str(exc))
             account = account_of(store, row) if data is None else _plain_account(data)

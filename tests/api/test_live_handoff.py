@@ -5,6 +5,7 @@ unrouted, with the reason), its SLA clock starts, and the outbox holds ``lead.mq
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,3 +143,27 @@ def test_a_recycled_lead_comes_back_through_the_api_only_with_a_reentry_event(
         assert post("demo_request", "12:02") == ["L1"]
         moves = on_writer(client, "SELECT from_stage, to_stage FROM stage_transitions ORDER BY seq")
         assert moves == [("lead", "mql"), ("mql", "recycled"), ("recycled", "mql")]
+
+
+def test_a_leads_page_explains_the_live_score_the_answer_gave(
+    client: TestClient, project: Project
+) -> None:
+    """After a batch run, events through the API rescore a lead: ``GET /v1/leads/{lead}``
+    explains that live total (adding up to it), as the queue shows it, not the run's."""
+    keys = ingest_key(client, project, "L1")
+    hour_ago = NOW.replace(tzinfo=None) - dt.timedelta(hours=1)
+    client.app.state.writer.call(project.score, hour_ago)  # type: ignore[attr-defined]
+    on_writer(client, "UPDATE score_runs SET scored_at = scored_at - INTERVAL 1 HOUR")
+    batch = client.get("/v1/leads/L1", headers=read_key(project)).json()["score"]
+    event = {"lead_id": "L1", "type": "demo_request", "ts": "2026-11-02T12:00:00Z"}
+    answer = client.post("/v1/events", headers=keys, json=event).json()
+    (live,) = answer["leads"]
+    page = client.get("/v1/leads/L1", headers=read_key(project)).json()["score"]
+    assert batch["total"] != live["total"]
+    assert page["total"] == live["total"]
+    assert dt.datetime.fromisoformat(page["as_of"]) == dt.datetime.fromisoformat(live["as_of"])
+    assert page["adds_up"]
+
+
+def read_key(project: Project) -> dict[str, str]:
+    return {"Authorization": f"Bearer {project.create_key('r', 'read').key}"}

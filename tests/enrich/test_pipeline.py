@@ -184,3 +184,23 @@ def test_a_large_table_is_classified_set_based():
     report = enrich_leads(store)
     assert report.leads == 200_000
     assert report.domain_types["personal"] == 50_000
+
+
+def test_a_new_email_is_judged_by_its_own_domain(store):
+    """The domain enrichment wrote follows the email: lead 5 moves from mailinator
+    (disposable) to gmail.com and is judged personal mail, and the change is counted; a domain
+    the user imported stays."""
+    enrich_leads(store)
+    assert _lead(store, "5", "email_domain", "email_domain_type") == (
+        "mailinator.com",
+        "disposable",
+    )
+    store.execute("UPDATE leads SET email = 'ed@gmail.com' WHERE lead_id = '5'")
+    store.execute(
+        "UPDATE leads SET email = 'hu@bigco.com', email_domain = 'acme.com', "
+        "enriched = list_filter(enriched, lambda x: x <> 'email_domain') WHERE lead_id = '8'"
+    )
+    again = enrich_leads(store)
+    assert _lead(store, "5", "email_domain", "email_domain_type") == ("gmail.com", "personal")
+    assert again.filled["email_domain"] == 1 and again.filled["email_domain_type"] == 1
+    assert _lead(store, "8", "email_domain") == ("acme.com",)  # the user's: kept

@@ -203,10 +203,14 @@ def _targets(store: Store, leads: str) -> None:
     """The leads to enrich with their normalised domains, in the temp table ``TARGETS``."""
     # Domains repeat (a thousand leads at gmail.com), so each distinct raw value is
     # normalised once and joined back: the regexes run on thousands of rows, not 1M.
+    # An email domain enrichment wrote follows the email (a lead whose address changed
+    # from a disposable one is judged by the new one); one the user imported is kept.
+    from_email = "CASE WHEN email LIKE '%@%' THEN string_split(email, '@')[-1] END"
+    theirs = f"NOT coalesce(list_contains({ENRICHED}, 'email_domain'), false)"
     raw = (
         f"SELECT lead_id, title, account_id, {ENRICHED}, company_domain AS raw_company, "
-        "coalesce(email_domain, "
-        "CASE WHEN email LIKE '%@%' THEN string_split(email, '@')[-1] END) AS raw_email "
+        f"CASE WHEN email_domain IS NOT NULL AND {theirs} THEN email_domain "
+        f"ELSE coalesce({from_email}, email_domain) END AS raw_email "
         f"FROM {leads}"
     )
     run(
