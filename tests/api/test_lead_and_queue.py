@@ -212,6 +212,20 @@ def test_sales_actions_move_the_lead_with_the_key_as_actor(
     assert act("l2", action="reject", reason="no budget").json()["history"]["stage"] == "recycled"
 
 
+def test_a_lost_deal_without_a_reason_is_refused_without_the_reject_reasons(
+    api: tuple[TestClient, dict[str, dict[str, str]]],
+) -> None:
+    client, keys = api
+    for action in ("accept", "sql", "opportunity"):
+        done = client.post("/v1/leads/l3/actions", json={"action": action}, headers=keys["sales"])
+        assert done.status_code == 200, done.text
+    lost = client.post(
+        "/v1/leads/l3/actions", json={"action": "lost", "reason": " "}, headers=keys["sales"]
+    )
+    assert lost.status_code == 400 and "why the deal was lost" in lost.json()["error"]["message"]
+    assert lost.json()["error"]["details"] is None  # the reject reasons are not a lost deal's
+
+
 def test_refused_actions_say_what_is_allowed_and_write_nothing(
     api: tuple[TestClient, dict[str, dict[str, str]]], project: Project
 ) -> None:
@@ -350,6 +364,7 @@ def test_a_score_the_server_changed_is_the_score_everything_else_reads(
         ({"stage": "sall"}, "got stage 'sall' (did you mean 'sal'?)"),
         ({"owner": "Anna"}, "No owner 'Anna' in the queue: it must be a rep or an imported "
                             "owner (did you mean 'Ana'?)"),
+        ({"owner": "Zed"}, "a rep or an imported owner (known: Ana, Ben)."),  # each once
     ],
 )  # fmt: skip
 def test_an_unknown_filter_is_refused_with_the_near_name(

@@ -72,3 +72,15 @@ def test_a_bad_date_names_the_option_given(tmp_path: Path) -> None:
         assert listed.returncode == 2 and f"Invalid value for {option}" in listed.stderr
     routed = run("reps", "--at", "noon", cwd=root)
     assert routed.returncode == 2 and "Invalid value for --at" in routed.stderr
+
+
+def test_export_to_standard_output_prints_the_file_and_writes_none(tmp_path: Path) -> None:
+    root = project_with_mqls(tmp_path)
+    done = run("export", "mqls", "--out", "-", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert [r["email"] for r in csv.DictReader(done.stdout.splitlines())] == ["cy@x.io", "di@x.io"]
+    assert "Wrote 2 MQL(s) to standard output" in done.stderr
+    assert not (root / "-").exists()
+    as_json = run("export", "mqls", "--out", "-", "--format", "json", "--json", cwd=root)
+    assert [r["email"] for r in json.loads(as_json.stdout)] == ["cy@x.io", "di@x.io"]
+    assert json.loads(as_json.stderr)["rows"] == 2

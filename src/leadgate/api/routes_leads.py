@@ -58,9 +58,11 @@ def _act(project: Project, lead: str, body: ActionIn, actor: str) -> dict[str, A
         stage = project.history(lead).stage
         details = {"stage": stage, "legal_next": list(legal_next(stage))}
         raise ApiError(409, exc.code, str(exc), details) from exc
-    except BadReason as exc:
-        details = {"reject_reasons": list(project.reject_reasons)}
-        raise ApiError(400, exc.code, str(exc), details) from exc
+    except BadReason as exc:  # the configured reasons help a rejection, not a lost deal
+        reasons = {"reject_reasons": list(project.reject_reasons)}
+        raise ApiError(
+            400, exc.code, str(exc), reasons if body.action == "reject" else None
+        ) from exc
     return done.as_dict()
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
+import tempfile
 
 import click
 
@@ -76,7 +79,10 @@ def export() -> None:
 @click.option("--since", help="Entries at or after this date/time (naive: the project's zone).")
 @click.option("--until", help="Entries before this date/time (default: no end).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The file to write.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+    help="The file to write; - for standard output (the summary then goes to standard error).",
+)  # fmt: skip
 @JSON
 @click.pass_context
 def mqls(
@@ -90,12 +96,23 @@ def mqls(
     """Every entry into MQL since --since, as CSV or JSON for a CRM import (exact values)."""
     project = open_project(ctx)
     zone = project.timezone
-    done = project.export_mqls(
-        out,
-        fmt=fmt,
-        since=as_of_option(since, zone, "--since"),
-        until=as_of_option(until, zone, "--until"),
-    )
+    window = {
+        "since": as_of_option(since, zone, "--since"),
+        "until": as_of_option(until, zone, "--until"),
+    }
+    if out == "-":  # written whole to a file first: a failed export prints nothing
+        with tempfile.TemporaryDirectory(prefix="leadgate-export-") as tmp:
+            done = project.export_mqls(os.path.join(tmp, f"mqls.{fmt}"), fmt=fmt, **window)
+            with open(done.path, "rb") as written:
+                shutil.copyfileobj(written, sys.stdout.buffer)
+            sys.stdout.flush()
+        summary = {**done.as_dict(), "path": "-"}
+        if as_json:
+            click.echo(json.dumps(summary), err=True)
+        else:
+            click.echo(f"Wrote {done.rows:,} MQL(s) to standard output ({done.fmt}).", err=True)
+        return
+    done = project.export_mqls(out, fmt=fmt, **window)
     if as_json:
         echo_json(done.as_dict())
         return

@@ -193,7 +193,10 @@ def check_filter(
     if filters.owner is not None and filters.owner.strip():
         owner = filters.owner.strip()
         if owner.lower() not in {r.lower() for r in reps}:
-            _check("owner", owner, [*reps, *known_owners(store)], "a rep or an imported owner")
+            named: dict[str, str] = {}  # each owner once, as first spelled (reps first)
+            for name in [*reps, *known_owners(store)]:
+                named.setdefault(name.lower(), name)
+            _check("owner", owner, list(named.values()), "a rep or an imported owner")
     return filters
 
 
