@@ -169,6 +169,11 @@ class Mention:
         )
         return f"(({cheap}) AND regexp_matches({text}, ?))", [self.email, *self.ids, self.pattern]
 
+    def where_any(self, columns: list[str]) -> tuple[str, list[Any]]:
+        """SQL true where any of ``columns`` names the person, and its parameters."""
+        named = [self.where(f'"{c}"') for c in columns]
+        return " OR ".join(sql for sql, _ in named), [p for _, params in named for p in params]
+
     def redact(self, text: str) -> str:
         """``text`` with every mention of the person replaced by ``[erased]``."""
         return self._python.sub(ERASED, text)
@@ -192,8 +197,9 @@ def forget(store: Store, email: str, *, actor: str) -> Erasure:
         person = Mention(wanted, [str(r[0]) for r in named])
         deleted, rewritten = _outbox(store, person)
         pseudonymised = _pseudonymise(store, person)
-        removed = _delete(store, wanted, person)
-        redacted = _redact(store, person)
+        texts = _text_columns(store)
+        removed = _delete(store, wanted, person, texts)
+        redacted = _redact(store, person, texts)
         store.execute(f"DROP TABLE {PERSON}")
         erasure = Erasure(
             uuid.uuid4().hex, store.now(), actor, ids["leads"],
@@ -269,7 +275,9 @@ def _pseudonymise(store: Store, person: Mention) -> dict[str, int]:
     return {t: n for t, n in done.items() if n}
 
 
-def _delete(store: Store, email: str, person: Mention) -> dict[str, int]:
+def _delete(
+    store: Store, email: str, person: Mention, texts: dict[str, list[str]]
+) -> dict[str, int]:
     """Delete the person's rows: the known tables by id, then a sweep of every table but
     those whose rows are kept (``KEPT``), and but other leads' rows."""
     removed: dict[str, int] = {}
@@ -283,29 +291,27 @@ def _delete(store: Store, email: str, person: Mention) -> dict[str, int]:
         count(table, _theirs(column), [])
     count("lead_merges", f"{_theirs('lead_id')} OR {_theirs('merged_id')} OR email = ?",
           [email])  # fmt: skip
-    for table, columns in _text_columns(store).items():
+    for table, columns in texts.items():
         if table in KEPT:
             continue
-        named = [person.where(f'"{c}"') for c in columns]
-        where = " OR ".join(sql for sql, _ in named)
+        where, params = person.where_any(columns)
         if "lead_id" in columns:  # another lead's row that names them is redacted instead
             where = f"({where}) AND (lead_id IS NULL OR {_theirs('lead_id')})"
-        count(table, where, [p for _, params in named for p in params])
+        count(table, where, params)
     return removed
 
 
-def _redact(store: Store, person: Mention) -> dict[str, int]:
+def _redact(store: Store, person: Mention, texts: dict[str, list[str]]) -> dict[str, int]:
     """Every mention of the person left (in the kept tables, and in other leads' rows)
     replaced by ``[erased]``, the rest of each text as it was; rows changed by table."""
     redacted: dict[str, int] = {}
-    for table, columns in _text_columns(store).items():
+    for table, columns in texts.items():
         if table not in KEPT and "lead_id" not in columns:
             continue  # the sweep deleted what named them there
-        named = [person.where(f'"{c}"') for c in columns]
+        where, params = person.where_any(columns)
         quoted = ", ".join(f'"{c}"' for c in columns)
         rows = store.execute(
-            f'SELECT rowid, {quoted} FROM "{table}" WHERE ' + " OR ".join(s for s, _ in named),
-            [p for _, params in named for p in params],
+            f'SELECT rowid, {quoted} FROM "{table}" WHERE {where}', params
         ).fetchall()
         for rowid, *values in rows:
             for column, value in zip(columns, values, strict=True):

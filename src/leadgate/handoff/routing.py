@@ -241,10 +241,8 @@ def route(
     for rep in setup.reps:
         rep_state = state[rep.name]
         rep_state.away = rep_state.away or bool(away[rep.name])
-        day = rep.local_date(now)
-        if rep_state.day is not None and rep_state.day != day:
-            rep_state.today = 0  # a new day in the rep's zone: the daily cap starts again
-        rep_state.day = day
+        rep_state.today = _given_today(rep, rep_state, now)
+        rep_state.day = rep.local_date(now)
     walk = _Walk()
     lead_id = str(lead.get("lead_id", ""))
     for rule in setup.rules:
@@ -323,8 +321,13 @@ def _pick(
 def cap_reached(rep: Rep, state: RepState, now: dt.datetime) -> str:
     """Why ``rep`` takes no lead now for their caps ("at cap, 3 today of 3"), or ""; the
     day's count is the rep's local day's (a new day starts it again), as routing counts."""
-    today = state.today if state.day in (None, rep.local_date(now)) else 0
-    return _at_cap(rep, RepState(open=state.open, today=today))
+    return _at_cap(rep, RepState(open=state.open, today=_given_today(rep, state, now)))
+
+
+def _given_today(rep: Rep, state: RepState, now: dt.datetime) -> int:
+    """The leads ``rep`` was given on their local day at ``now``: a new day in the rep's
+    zone starts the daily cap again."""
+    return state.today if state.day in (None, rep.local_date(now)) else 0
 
 
 def _at_cap(rep: Rep, state: RepState) -> str:

@@ -35,15 +35,17 @@ def latest_as_of(store: Store, c: CompiledDefinition) -> dt.datetime | None:
 
 def live_as_of(store: Store, c: CompiledDefinition, lead_id: str) -> dt.datetime | None:
     """The as-of time of the lead's live score (the API's, one event at a time) when it is
-    newer than every batch run and of ``c``: what ``current_scores`` and the queue show of
-    the lead. None when its batch score is the newer (or it has no live score)."""
+    of ``c`` and newer than the newest batch run (:func:`newest_run`), as ``current_scores``
+    and the queue take it; unlike that view, also when the run was of another definition (a
+    version activated since, which only the server has scored yet). None when the batch
+    score is the newer, or the lead has no live score."""
     live = store.one(  # by the key alone: the index answers it
         "SELECT definition_hash, as_of, scored_at FROM live_scores WHERE lead_id = ?", [lead_id]
     )
     if live is None or live[0] != c.hash:
         return None
-    run = store.scalar("SELECT max(scored_at) FROM score_runs")
-    if run is not None and live[2] <= run:
+    run = newest_run(store)
+    if run is not None and live[2] <= run[1]:
         return None
     return live[1].replace(tzinfo=dt.timezone.utc)  # type: ignore[no-any-return]
 
